@@ -1,0 +1,107 @@
+/* color.c — sRGB <-> CIE L*a*b* (D65, 2° observer) with the same constants as
+ * skimage.color.rgb2lab / lab2rgb, for float, 8-bit and linear-light RGB. */
+#include "nn.h"
+
+#include <math.h>
+
+static const double XYZ_FROM_RGB[3][3] = {
+    {0.412453, 0.357580, 0.180423},
+    {0.212671, 0.715160, 0.072169},
+    {0.019334, 0.119193, 0.950227},
+};
+static const double WHITE[3] = {0.95047, 1.0, 1.08883};
+
+static inline double srgb_to_linear(double c) {
+    return c > 0.04045 ? pow((c + 0.055) / 1.055, 2.4) : c / 12.92;
+}
+
+static inline double linear_to_srgb(double c) {
+    return c > 0.0031308 ? 1.055 * pow(c, 1.0 / 2.4) - 0.055 : c * 12.92;
+}
+
+static inline double lab_f(double t) {
+    return t > 0.008856 ? cbrt(t) : 7.787 * t + 16.0 / 116.0;
+}
+
+static inline double lab_finv(double t) {
+    return t > 0.2068966 ? t * t * t : (t - 16.0 / 116.0) / 7.787;
+}
+
+static inline void linear_to_lab_px(float *lab, double r, double g, double b) {
+    double fx = lab_f((XYZ_FROM_RGB[0][0] * r + XYZ_FROM_RGB[0][1] * g + XYZ_FROM_RGB[0][2] * b) / WHITE[0]);
+    double fy = lab_f((XYZ_FROM_RGB[1][0] * r + XYZ_FROM_RGB[1][1] * g + XYZ_FROM_RGB[1][2] * b) / WHITE[1]);
+    double fz = lab_f((XYZ_FROM_RGB[2][0] * r + XYZ_FROM_RGB[2][1] * g + XYZ_FROM_RGB[2][2] * b) / WHITE[2]);
+    lab[0] = (float)(116.0 * fy - 16.0);
+    lab[1] = (float)(500.0 * (fx - fy));
+    lab[2] = (float)(200.0 * (fy - fz));
+}
+
+/* The inverse of XYZ_FROM_RGB, by cofactors (as numpy's inv, to ~1e-15). */
+static void rgb_from_xyz(double m[3][3]) {
+    const double(*a)[3] = XYZ_FROM_RGB;
+    double det = a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) -
+                 a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) +
+                 a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++) {
+            int r0 = (j + 1) % 3, r1 = (j + 2) % 3, c0 = (i + 1) % 3, c1 = (i + 2) % 3;
+            m[i][j] = (a[r0][c0] * a[r1][c1] - a[r0][c1] * a[r1][c0]) / det;
+        }
+}
+
+/* Lab -> linear RGB (unclipped), with skimage's clipping of negative Z. */
+static inline void lab_to_linear_px(double out[3], const float *lab, double m[3][3]) {
+    double fy = (lab[0] + 16.0) / 116.0;
+    double fx = lab[1] / 500.0 + fy;
+    double fz = fy - lab[2] / 200.0;
+    if (fz < 0.0) fz = 0.0;
+    double x = lab_finv(fx) * WHITE[0], y = lab_finv(fy) * WHITE[1], z = lab_finv(fz) * WHITE[2];
+    for (int i = 0; i < 3; i++) out[i] = m[i][0] * x + m[i][1] * y + m[i][2] * z;
+}
+
+static inline double clip01(double v) { return v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v); }
+
+void nn_srgb_to_lab(float *lab, const float *rgb, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        linear_to_lab_px(lab + 3 * i, srgb_to_linear(rgb[3 * i]), srgb_to_linear(rgb[3 * i + 1]),
+                         srgb_to_linear(rgb[3 * i + 2]));
+}
+
+void nn_linear_rgb_to_lab(float *lab, const float *rgb, size_t n) {
+    for (size_t i = 0; i < n; i++) linear_to_lab_px(lab + 3 * i, rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]);
+}
+
+void nn_srgb8_to_lab(float *lab, const uint8_t *rgb, size_t n) {
+    double lut[256];
+    for (int v = 0; v < 256; v++) lut[v] = srgb_to_linear(v / 255.0);
+    for (size_t i = 0; i < n; i++)
+        linear_to_lab_px(lab + 3 * i, lut[rgb[3 * i]], lut[rgb[3 * i + 1]], lut[rgb[3 * i + 2]]);
+}
+
+void nn_lab_to_srgb(float *rgb, const float *lab, size_t n) {
+    double m[3][3], lin[3];
+    rgb_from_xyz(m);
+    for (size_t i = 0; i < n; i++) {
+        lab_to_linear_px(lin, lab + 3 * i, m);
+        for (int c = 0; c < 3; c++) rgb[3 * i + c] = (float)clip01(linear_to_srgb(lin[c]));
+    }
+}
+
+void nn_lab_to_linear_rgb(float *rgb, const float *lab, size_t n) {
+    double m[3][3], lin[3];
+    rgb_from_xyz(m);
+    for (size_t i = 0; i < n; i++) {
+        lab_to_linear_px(lin, lab + 3 * i, m);
+        for (int c = 0; c < 3; c++) rgb[3 * i + c] = (float)clip01(lin[c]);
+    }
+}
+
+void nn_lab_to_srgb8(uint8_t *rgb, const float *lab, size_t n) {
+    double m[3][3], lin[3];
+    rgb_from_xyz(m);
+    for (size_t i = 0; i < n; i++) {
+        lab_to_linear_px(lin, lab + 3 * i, m);
+        for (int c = 0; c < 3; c++)
+            rgb[3 * i + c] = (uint8_t)lrint(clip01(linear_to_srgb(lin[c])) * 255.0);
+    }
+}

@@ -1,0 +1,133 @@
+/* core.c — errors, the thread count and parallel loops, the seeded PRNG and
+ * He initialization. */
+#include "nn.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+nn_status nn_set_error(nn_error *err, nn_status status, const char *fmt, ...) {
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+        err->status = status;
+    }
+    return status;
+}
+
+const char *nn_status_name(nn_status status) {
+    switch (status) {
+    case NN_OK: return "ok";
+    case NN_ERR_NOMEM: return "out of memory";
+    case NN_ERR_IO: return "input/output error";
+    case NN_ERR_FORMAT: return "bad file format";
+    case NN_ERR_INVALID: return "invalid argument";
+    case NN_ERR_CANCELLED: return "cancelled";
+    }
+    return "unknown error";
+}
+
+/* ---------------------------------------------------------------- threads */
+
+static int g_threads = 1;
+
+void nn_set_threads(int n) {
+    if (n < 1) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cores > 0 ? (int)cores : 1;
+    }
+    if (n > 256) n = 256;
+    g_threads = n;
+    openblas_set_num_threads(n);
+}
+
+int nn_get_threads(void) { return g_threads; }
+
+typedef struct {
+    nn_range_fn fn;
+    void *ctx;
+    int begin, end;
+} range_job;
+
+static void *run_range_job(void *arg) {
+    range_job *job = arg;
+    job->fn(job->ctx, job->begin, job->end);
+    return NULL;
+}
+
+void nn_parallel_for(int n, nn_range_fn fn, void *ctx) {
+    int t = g_threads < n ? g_threads : n;
+    if (t <= 1) {
+        if (n > 0) fn(ctx, 0, n);
+        return;
+    }
+    range_job jobs[256];
+    pthread_t tids[256];
+    int started[256] = {0};
+    for (int i = 0; i < t; i++) {
+        jobs[i] = (range_job){fn, ctx, (int)((long)n * i / t), (int)((long)n * (i + 1) / t)};
+    }
+    /* Thread 0's range runs on the caller; if a thread cannot be created its
+     * range also runs here, so the result never depends on thread creation. */
+    for (int i = 1; i < t; i++)
+        started[i] = pthread_create(&tids[i], NULL, run_range_job, &jobs[i]) == 0;
+    run_range_job(&jobs[0]);
+    for (int i = 1; i < t; i++) {
+        if (started[i]) pthread_join(tids[i], NULL);
+        else run_range_job(&jobs[i]);
+    }
+}
+
+/* -------------------------------------------------------------------- rng */
+
+static uint64_t splitmix64(uint64_t *x) {
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+void nn_rng_seed(nn_rng *rng, uint64_t seed) {
+    for (int i = 0; i < 4; i++) rng->s[i] = splitmix64(&seed);
+}
+
+static inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+/* xoshiro256** */
+uint64_t nn_rng_u64(nn_rng *rng) {
+    uint64_t *s = rng->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+float nn_rng_uniform(nn_rng *rng) {
+    return (float)(nn_rng_u64(rng) >> 40) * (1.0f / 16777216.0f);
+}
+
+uint32_t nn_rng_below(nn_rng *rng, uint32_t n) {
+    return n ? (uint32_t)(((nn_rng_u64(rng) >> 32) * (uint64_t)n) >> 32) : 0;
+}
+
+float nn_rng_normal(nn_rng *rng) {
+    double u1 = ((double)(nn_rng_u64(rng) >> 11) + 1.0) * (1.0 / 9007199254740993.0);
+    double u2 = (double)(nn_rng_u64(rng) >> 11) * (1.0 / 9007199254740992.0);
+    return (float)(sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2));
+}
+
+void nn_init_he_normal(float *w, size_t n, int fan_in, nn_rng *rng) {
+    float std = sqrtf(2.0f / (float)(fan_in > 0 ? fan_in : 1));
+    for (size_t i = 0; i < n; i++) w[i] = std * nn_rng_normal(rng);
+}

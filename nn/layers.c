@@ -1,0 +1,265 @@
+/* layers.c — batch normalization (training, inference and folding), ReLU and
+ * leaky ReLU, 2× nearest and bilinear upsampling, channel concatenation. */
+#include "nn.h"
+
+#include <math.h>
+#include <string.h>
+
+/* ------------------------------------------------------------ batch norm */
+
+typedef struct {
+    float *out, *mean, *rstd, *running_mean, *running_var;
+    float *din, *dgamma, *dbeta;
+    const float *in, *dout, *gamma, *beta, *cmean, *crstd;
+    nn_shape s;
+    float momentum, eps;
+} bn_job;
+
+static void bn_train_channels(void *ctx, int c0, int c1) {
+    const bn_job *j = ctx;
+    const size_t hw = (size_t)j->s.H * j->s.W, m = (size_t)j->s.N * hw;
+    for (int c = c0; c < c1; c++) {
+        double sum = 0.0, sq = 0.0;
+        for (int n = 0; n < j->s.N; n++) {
+            const float *x = j->in + ((size_t)n * j->s.C + c) * hw;
+            for (size_t i = 0; i < hw; i++) sum += x[i];
+        }
+        double mu = sum / (double)m;
+        for (int n = 0; n < j->s.N; n++) {
+            const float *x = j->in + ((size_t)n * j->s.C + c) * hw;
+            for (size_t i = 0; i < hw; i++) {
+                double t = x[i] - mu;
+                sq += t * t;
+            }
+        }
+        double var = sq / (double)m;
+        float rstd = (float)(1.0 / sqrt(var + j->eps));
+        j->mean[c] = (float)mu;
+        j->rstd[c] = rstd;
+        if (j->running_mean) {
+            double unbiased = m > 1 ? sq / (double)(m - 1) : var;
+            j->running_mean[c] = (1.0f - j->momentum) * j->running_mean[c] + j->momentum * (float)mu;
+            j->running_var[c] = (1.0f - j->momentum) * j->running_var[c] + j->momentum * (float)unbiased;
+        }
+        float scale = j->gamma[c] * rstd, shift = j->beta[c] - (float)mu * scale;
+        for (int n = 0; n < j->s.N; n++) {
+            size_t off = ((size_t)n * j->s.C + c) * hw;
+            for (size_t i = 0; i < hw; i++) j->out[off + i] = j->in[off + i] * scale + shift;
+        }
+    }
+}
+
+void nn_batchnorm_forward_train(float *out, float *mean, float *rstd,
+                                float *running_mean, float *running_var,
+                                const float *in, const float *gamma, const float *beta,
+                                nn_shape s, float momentum, float eps) {
+    bn_job j = {.out = out, .mean = mean, .rstd = rstd, .running_mean = running_mean,
+                .running_var = running_var, .in = in, .gamma = gamma, .beta = beta,
+                .s = s, .momentum = momentum, .eps = eps};
+    nn_parallel_for(s.C, bn_train_channels, &j);
+}
+
+void nn_batchnorm_forward_eval(float *out, const float *in, const float *gamma,
+                               const float *beta, const float *running_mean,
+                               const float *running_var, nn_shape s, float eps) {
+    const size_t hw = (size_t)s.H * s.W;
+    for (int c = 0; c < s.C; c++) {
+        float scale = gamma[c] / sqrtf(running_var[c] + eps);
+        float shift = beta[c] - running_mean[c] * scale;
+        for (int n = 0; n < s.N; n++) {
+            size_t off = ((size_t)n * s.C + c) * hw;
+            for (size_t i = 0; i < hw; i++) out[off + i] = in[off + i] * scale + shift;
+        }
+    }
+}
+
+static void bn_backward_channels(void *ctx, int c0, int c1) {
+    const bn_job *j = ctx;
+    const size_t hw = (size_t)j->s.H * j->s.W, m = (size_t)j->s.N * hw;
+    for (int c = c0; c < c1; c++) {
+        const float mu = j->cmean[c], rstd = j->crstd[c], g = j->gamma[c];
+        double sum_dy = 0.0, sum_dy_xhat = 0.0;
+        for (int n = 0; n < j->s.N; n++) {
+            size_t off = ((size_t)n * j->s.C + c) * hw;
+            for (size_t i = 0; i < hw; i++) {
+                float dy = j->dout[off + i];
+                sum_dy += dy;
+                sum_dy_xhat += dy * (j->in[off + i] - mu) * rstd;
+            }
+        }
+        j->dgamma[c] += (float)sum_dy_xhat;
+        j->dbeta[c] += (float)sum_dy;
+        if (!j->din) continue;
+        const float mean_dy = (float)(sum_dy / (double)m);
+        const float mean_dy_xhat = (float)(sum_dy_xhat / (double)m);
+        for (int n = 0; n < j->s.N; n++) {
+            size_t off = ((size_t)n * j->s.C + c) * hw;
+            for (size_t i = 0; i < hw; i++) {
+                float xhat = (j->in[off + i] - mu) * rstd;
+                j->din[off + i] += g * rstd * (j->dout[off + i] - mean_dy - xhat * mean_dy_xhat);
+            }
+        }
+    }
+}
+
+void nn_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+                           const float *in, const float *mean, const float *rstd,
+                           const float *gamma, nn_shape s) {
+    bn_job j = {.din = din, .dgamma = dgamma, .dbeta = dbeta, .dout = dout, .in = in,
+                .cmean = mean, .crstd = rstd, .gamma = gamma, .s = s};
+    nn_parallel_for(s.C, bn_backward_channels, &j);
+}
+
+void nn_batchnorm_fold(float *weight, float *bias, const float *gamma, const float *beta,
+                       const float *running_mean, const float *running_var, int c_out,
+                       size_t per_out, float eps) {
+    for (int co = 0; co < c_out; co++) {
+        float scale = gamma[co] / sqrtf(running_var[co] + eps);
+        for (size_t i = 0; i < per_out; i++) weight[co * per_out + i] *= scale;
+        bias[co] = (bias[co] - running_mean[co]) * scale + beta[co];
+    }
+}
+
+/* ----------------------------------------------------------- activations */
+
+void nn_relu_forward(float *out, const float *in, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = in[i] > 0.0f ? in[i] : 0.0f;
+}
+
+void nn_relu_backward(float *din, const float *dout, const float *out, size_t n) {
+    for (size_t i = 0; i < n; i++) din[i] += out[i] > 0.0f ? dout[i] : 0.0f;
+}
+
+void nn_leaky_relu_forward(float *out, const float *in, size_t n, float slope) {
+    for (size_t i = 0; i < n; i++) out[i] = in[i] > 0.0f ? in[i] : slope * in[i];
+}
+
+void nn_leaky_relu_backward(float *din, const float *dout, const float *out, size_t n,
+                            float slope) {
+    for (size_t i = 0; i < n; i++) din[i] += out[i] > 0.0f ? dout[i] : slope * dout[i];
+}
+
+/* ------------------------------------------------------------ upsampling */
+
+void nn_upsample2x_nearest_forward(float *out, const float *in, nn_shape s) {
+    const size_t planes = (size_t)s.N * s.C;
+    const int w2 = 2 * s.W;
+    for (size_t pl = 0; pl < planes; pl++) {
+        const float *src = in + pl * s.H * s.W;
+        float *dst = out + pl * 4 * s.H * s.W;
+        for (int y = 0; y < s.H; y++) {
+            float *r0 = dst + (size_t)(2 * y) * w2;
+            for (int x = 0; x < s.W; x++) r0[2 * x] = r0[2 * x + 1] = src[y * s.W + x];
+            memcpy(r0 + w2, r0, sizeof(float) * w2);
+        }
+    }
+}
+
+void nn_upsample2x_nearest_backward(float *din, const float *dout, nn_shape s) {
+    const size_t planes = (size_t)s.N * s.C;
+    const int w2 = 2 * s.W;
+    for (size_t pl = 0; pl < planes; pl++) {
+        float *dst = din + pl * s.H * s.W;
+        const float *src = dout + pl * 4 * s.H * s.W;
+        for (int y = 0; y < s.H; y++) {
+            const float *r0 = src + (size_t)(2 * y) * w2, *r1 = r0 + w2;
+            for (int x = 0; x < s.W; x++)
+                dst[y * s.W + x] += r0[2 * x] + r0[2 * x + 1] + r1[2 * x] + r1[2 * x + 1];
+        }
+    }
+}
+
+/* Source taps of output coordinate o for an input of size n, as PyTorch's
+ * align_corners=False: src = (o + 0.5) / 2 - 0.5, clamped at 0. */
+static void bilinear_taps(int o, int n, int *i0, int *i1, float *frac) {
+    float src = (o + 0.5f) * 0.5f - 0.5f;
+    if (src < 0.0f) src = 0.0f;
+    int lo = (int)src;
+    if (lo > n - 1) lo = n - 1;
+    *i0 = lo;
+    *i1 = lo + 1 < n ? lo + 1 : n - 1;
+    *frac = src - (float)lo;
+}
+
+typedef struct {
+    float *out;
+    const float *in;
+    nn_shape s;
+} upsample_job;
+
+static void bilinear_forward_planes(void *ctx, int p0, int p1) {
+    const upsample_job *j = ctx;
+    const int H = j->s.H, W = j->s.W;
+    for (int pl = p0; pl < p1; pl++) {
+        const float *src = j->in + (size_t)pl * H * W;
+        float *dst = j->out + (size_t)pl * 4 * H * W;
+        for (int oy = 0; oy < 2 * H; oy++) {
+            int y0, y1;
+            float fy;
+            bilinear_taps(oy, H, &y0, &y1, &fy);
+            for (int ox = 0; ox < 2 * W; ox++) {
+                int x0, x1;
+                float fx;
+                bilinear_taps(ox, W, &x0, &x1, &fx);
+                float top = (1.0f - fx) * src[y0 * W + x0] + fx * src[y0 * W + x1];
+                float bot = (1.0f - fx) * src[y1 * W + x0] + fx * src[y1 * W + x1];
+                dst[(size_t)oy * 2 * W + ox] = (1.0f - fy) * top + fy * bot;
+            }
+        }
+    }
+}
+
+static void bilinear_backward_planes(void *ctx, int p0, int p1) {
+    const upsample_job *j = ctx;
+    const int H = j->s.H, W = j->s.W;
+    for (int pl = p0; pl < p1; pl++) {
+        float *dsrc = j->out + (size_t)pl * H * W;
+        const float *g = j->in + (size_t)pl * 4 * H * W;
+        for (int oy = 0; oy < 2 * H; oy++) {
+            int y0, y1;
+            float fy;
+            bilinear_taps(oy, H, &y0, &y1, &fy);
+            for (int ox = 0; ox < 2 * W; ox++) {
+                int x0, x1;
+                float fx;
+                bilinear_taps(ox, W, &x0, &x1, &fx);
+                float v = g[(size_t)oy * 2 * W + ox];
+                dsrc[y0 * W + x0] += (1.0f - fy) * (1.0f - fx) * v;
+                dsrc[y0 * W + x1] += (1.0f - fy) * fx * v;
+                dsrc[y1 * W + x0] += fy * (1.0f - fx) * v;
+                dsrc[y1 * W + x1] += fy * fx * v;
+            }
+        }
+    }
+}
+
+void nn_upsample2x_bilinear_forward(float *out, const float *in, nn_shape s) {
+    upsample_job j = {out, in, s};
+    nn_parallel_for(s.N * s.C, bilinear_forward_planes, &j);
+}
+
+void nn_upsample2x_bilinear_backward(float *din, const float *dout, nn_shape s) {
+    upsample_job j = {din, dout, s};
+    nn_parallel_for(s.N * s.C, bilinear_backward_planes, &j);
+}
+
+/* ---------------------------------------------------------------- concat */
+
+void nn_concat_forward(float *out, const float *a, const float *b, int N, int ca, int cb,
+                       int hw) {
+    for (int n = 0; n < N; n++) {
+        memcpy(out + (size_t)n * (ca + cb) * hw, a + (size_t)n * ca * hw, sizeof(float) * ca * hw);
+        memcpy(out + ((size_t)n * (ca + cb) + ca) * hw, b + (size_t)n * cb * hw,
+               sizeof(float) * cb * hw);
+    }
+}
+
+void nn_concat_backward(float *da, float *db, const float *dout, int N, int ca, int cb,
+                        int hw) {
+    for (int n = 0; n < N; n++) {
+        const float *g = dout + (size_t)n * (ca + cb) * hw;
+        float *pa = da + (size_t)n * ca * hw, *pb = db + (size_t)n * cb * hw;
+        for (size_t i = 0; i < (size_t)ca * hw; i++) pa[i] += g[i];
+        for (size_t i = 0; i < (size_t)cb * hw; i++) pb[i] += g[(size_t)ca * hw + i];
+    }
+}

@@ -1,0 +1,442 @@
+/* nn.h — public API of the nn library: a small CNN toolkit (layers with forward
+ * and backward passes, Adam, CIE Lab colour, ab-bin decoding, the U-Net
+ * colorizer and its weights file). C11, depends on libc, libm and OpenBLAS only.
+ * The library never prints and never exits; failures return an nn_status and
+ * fill an nn_error with a message that names the file and the problem.
+ *
+ * Conventions (as in llm.c): tensors are float32 NCHW; every pointer carries a
+ * shape comment; a `d` prefix marks a gradient; backward functions ADD into
+ * the gradients they produce, so callers zero them explicitly. */
+#ifndef NN_H
+#define NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- errors */
+
+typedef enum {
+    NN_OK = 0,
+    NN_ERR_NOMEM,     /* an allocation failed */
+    NN_ERR_IO,        /* open/read/write/rename failed */
+    NN_ERR_FORMAT,    /* a file is malformed, truncated or fails its checksum */
+    NN_ERR_INVALID,   /* a parameter or a shape is out of range */
+    NN_ERR_CANCELLED, /* the caller's cancel flag was raised */
+} nn_status;
+
+typedef struct {
+    nn_status status;
+    char msg[512];
+} nn_error;
+
+/* Sets err (when not NULL) and returns status. printf-style message. */
+nn_status nn_set_error(nn_error *err, nn_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *nn_status_name(nn_status status);
+
+/* --------------------------------------------------------------- threads */
+
+/* Sets the number of threads used by OpenBLAS and by the library's own
+ * parallel loops (n < 1 means "all cores"). */
+void nn_set_threads(int n);
+int nn_get_threads(void);
+/* Runs fn(ctx, begin, end) over [0, n) split into contiguous ranges, one per
+ * thread. The split depends only on n and the thread count (deterministic). */
+typedef void (*nn_range_fn)(void *ctx, int begin, int end);
+void nn_parallel_for(int n, nn_range_fn fn, void *ctx);
+
+/* ------------------------------------------------------------------- rng */
+
+typedef struct {
+    uint64_t s[4];
+} nn_rng;
+
+void nn_rng_seed(nn_rng *rng, uint64_t seed);
+uint64_t nn_rng_u64(nn_rng *rng);
+/* uniform in [0, 1) */
+float nn_rng_uniform(nn_rng *rng);
+/* uniform integer in [0, n) */
+uint32_t nn_rng_below(nn_rng *rng, uint32_t n);
+/* standard normal (Box–Muller) */
+float nn_rng_normal(nn_rng *rng);
+/* He (Kaiming normal, fan-in) initialization: std = sqrt(2 / fan_in). */
+void nn_init_he_normal(float *w, size_t n, int fan_in, nn_rng *rng);
+
+/* ----------------------------------------------------------------- layers */
+
+typedef struct {
+    int N, C, H, W;
+} nn_shape;
+
+static inline size_t nn_shape_numel(nn_shape s) {
+    return (size_t)s.N * (size_t)s.C * (size_t)s.H * (size_t)s.W;
+}
+
+typedef struct {
+    int c_in, c_out, k, stride, pad, dilation;
+} nn_conv2d_dims;
+
+/* Output spatial size of a convolution over h (or w). */
+static inline int nn_conv2d_out_size(int h, nn_conv2d_dims d) {
+    return (h + 2 * d.pad - d.dilation * (d.k - 1) - 1) / d.stride + 1;
+}
+
+/* A scratch buffer shared by all layers of a model, sized for its largest
+ * layer. A convolution processes as many images per GEMM as fit. */
+typedef struct {
+    float *data;
+    size_t floats;
+} nn_workspace;
+
+/* Floats of workspace a convolution needs to process `images` images per
+ * GEMM (forward or backward, whichever is larger). */
+size_t nn_conv2d_workspace_floats(nn_conv2d_dims d, int h, int w, int images);
+
+/* Convolution, im2col + cblas_sgemm over many images at once; 1×1 stride-1
+ * unpadded convolutions skip im2col. Weight is (c_out, c_in, k, k); bias
+ * may be NULL. Returns NN_ERR_INVALID when the workspace cannot hold even one
+ * image. */
+nn_status nn_conv2d_forward(float *out,          // (N, c_out, Ho, Wo)
+                            const float *in,     // (N, c_in, H, W)
+                            const float *weight, // (c_out, c_in, k, k)
+                            const float *bias,   // (c_out) or NULL
+                            nn_shape in_shape, nn_conv2d_dims d, nn_workspace ws);
+nn_status nn_conv2d_backward(float *din,          // (N, c_in, H, W) or NULL
+                             float *dweight,      // (c_out, c_in, k, k)
+                             float *dbias,        // (c_out) or NULL
+                             const float *dout,   // (N, c_out, Ho, Wo)
+                             const float *in,     // (N, c_in, H, W)
+                             const float *weight, // (c_out, c_in, k, k)
+                             nn_shape in_shape, nn_conv2d_dims d, nn_workspace ws);
+/* Naive direct convolution: the test oracle for the BLAS path. */
+void nn_conv2d_forward_naive(float *out, const float *in, const float *weight,
+                             const float *bias, nn_shape in_shape, nn_conv2d_dims d);
+void nn_conv2d_backward_naive(float *din, float *dweight, float *dbias,
+                              const float *dout, const float *in,
+                              const float *weight, nn_shape in_shape,
+                              nn_conv2d_dims d);
+
+/* Batch normalization, training mode: normalizes with the batch statistics
+ * (biased variance), saves mean and 1/sqrt(var + eps) per channel for the
+ * backward pass and updates the running statistics as PyTorch does
+ * (running = (1 - momentum) * running + momentum * batch, unbiased var). */
+void nn_batchnorm_forward_train(float *out,          // (N, C, H, W)
+                                float *mean,         // (C) saved
+                                float *rstd,         // (C) saved
+                                float *running_mean, // (C) updated, or NULL
+                                float *running_var,  // (C) updated, or NULL
+                                const float *in,     // (N, C, H, W)
+                                const float *gamma,  // (C)
+                                const float *beta,   // (C)
+                                nn_shape shape, float momentum, float eps);
+void nn_batchnorm_forward_eval(float *out, const float *in, const float *gamma,
+                               const float *beta, const float *running_mean,
+                               const float *running_var, nn_shape shape, float eps);
+void nn_batchnorm_backward(float *din,         // (N, C, H, W)
+                           float *dgamma,      // (C)
+                           float *dbeta,       // (C)
+                           const float *dout,  // (N, C, H, W)
+                           const float *in,    // (N, C, H, W)
+                           const float *mean,  // (C)
+                           const float *rstd,  // (C)
+                           const float *gamma, // (C)
+                           nn_shape shape);
+/* Folds an inference-mode batch norm into the preceding convolution:
+ * weight (c_out, per_out) and bias (c_out) are rewritten in place. */
+void nn_batchnorm_fold(float *weight, float *bias, const float *gamma,
+                       const float *beta, const float *running_mean,
+                       const float *running_var, int c_out, size_t per_out,
+                       float eps);
+
+void nn_relu_forward(float *out, const float *in, size_t n);
+/* Uses the forward output: out > 0 exactly where in > 0. */
+void nn_relu_backward(float *din, const float *dout, const float *out, size_t n);
+void nn_leaky_relu_forward(float *out, const float *in, size_t n, float slope);
+/* Uses the forward output: with slope > 0 its sign is the input's. */
+void nn_leaky_relu_backward(float *din, const float *dout, const float *out,
+                            size_t n, float slope);
+
+/* 2× upsampling; bilinear follows PyTorch's align_corners=False. */
+void nn_upsample2x_nearest_forward(float *out,      // (N, C, 2H, 2W)
+                                   const float *in, // (N, C, H, W)
+                                   nn_shape in_shape);
+void nn_upsample2x_nearest_backward(float *din, const float *dout, nn_shape in_shape);
+void nn_upsample2x_bilinear_forward(float *out, const float *in, nn_shape in_shape);
+void nn_upsample2x_bilinear_backward(float *din, const float *dout, nn_shape in_shape);
+
+/* Channel concatenation (U-Net skips): out = [a, b] along C. */
+void nn_concat_forward(float *out,     // (N, ca + cb, H, W)
+                       const float *a, // (N, ca, H, W)
+                       const float *b, // (N, cb, H, W)
+                       int N, int ca, int cb, int hw);
+void nn_concat_backward(float *da, float *db, const float *dout, int N, int ca,
+                        int cb, int hw);
+
+/* Per-pixel softmax cross-entropy over Q classes:
+ *   loss = sum_i w[t_i] * -log softmax(logits_i)[t_i] / (N * HW)
+ * with w = 1 when class_weights is NULL. Writes the probabilities (used by
+ * the backward pass). Targets outside [0, Q) are an error (returns NAN). */
+float nn_softmax_xent_forward(float *probs,             // (N, Q, H, W)
+                              const float *logits,      // (N, Q, H, W)
+                              const int32_t *targets,   // (N, H, W)
+                              const float *class_weights, // (Q) or NULL
+                              int N, int Q, int hw);
+void nn_softmax_xent_backward(float *dlogits,            // (N, Q, H, W)
+                              const float *probs,        // (N, Q, H, W)
+                              const int32_t *targets,    // (N, H, W)
+                              const float *class_weights, // (Q) or NULL
+                              int N, int Q, int hw, float dloss);
+
+/* Mean absolute error and mean Huber loss (PyTorch's HuberLoss, delta). */
+float nn_l1_forward(const float *pred, const float *target, size_t n);
+void nn_l1_backward(float *dpred, const float *pred, const float *target,
+                    size_t n, float dloss);
+float nn_huber_forward(const float *pred, const float *target, size_t n, float delta);
+void nn_huber_backward(float *dpred, const float *pred, const float *target,
+                       size_t n, float delta, float dloss);
+
+/* -------------------------------------------------------------- optimizer */
+
+typedef struct {
+    float lr, beta1, beta2, eps, weight_decay;
+    int decoupled; /* 0: Adam (L2 added to the gradient), 1: AdamW */
+} nn_adam_config;
+
+nn_adam_config nn_adam_default(float lr);
+/* One step with bias correction; t counts steps from 1. Matches
+ * torch.optim.Adam / AdamW. */
+void nn_adam_step(float *params, const float *grads, float *m, float *v,
+                  size_t n, nn_adam_config c, long t);
+
+/* ------------------------------------------------------------------ colour */
+
+/* sRGB (D65) <-> CIE L*a*b* (D65, 2° observer), as skimage.color.rgb2lab and
+ * lab2rgb. Pixels are interleaved triples. lab->rgb clips to [0, 1]. */
+void nn_srgb_to_lab(float *lab, const float *rgb, size_t n);
+void nn_srgb8_to_lab(float *lab, const uint8_t *rgb, size_t n);
+void nn_lab_to_srgb(float *rgb, const float *lab, size_t n);
+void nn_lab_to_srgb8(uint8_t *rgb, const float *lab, size_t n);
+/* Linear-light RGB (as GIMP's linear precisions) <-> Lab. */
+void nn_linear_rgb_to_lab(float *lab, const float *rgb, size_t n);
+void nn_lab_to_linear_rgb(float *rgb, const float *lab, size_t n);
+
+/* ------------------------------------------------------------- ab bins */
+
+/* The quantized ab plane: a square grid of `size`×`size` cells of width
+ * `step` whose first centre is `min` (default: 10, -110, 23). */
+typedef struct {
+    float step, min;
+    int size;
+} nn_ab_grid;
+
+nn_ab_grid nn_ab_grid_default(void);
+/* Grid cell index of (a, b), clamped to the grid. */
+int nn_ab_grid_cell(nn_ab_grid g, float a, float b);
+void nn_ab_grid_center(nn_ab_grid g, int cell, float *a, float *b);
+
+/* Decodes per-pixel logits over Q bins (centres bin_ab, (Q, 2)) into ab:
+ * the annealed mean softmax(logits / T) · centres (Zhang et al. 2016; T = 1
+ * is the plain mean, smaller T is more vivid), or the mode. */
+void nn_decode_annealed_mean(float *ab,           // (N, 2, H, W)
+                             const float *logits, // (N, Q, H, W)
+                             const float *bin_ab, // (Q, 2)
+                             int N, int Q, int hw, float T);
+void nn_decode_mode(float *ab, const float *logits, const float *bin_ab, int N,
+                    int Q, int hw);
+
+/* ------------------------------------------------------------ weights file */
+
+typedef enum {
+    NN_META_U32 = 1,
+    NN_META_I32 = 2,
+    NN_META_F32 = 3,
+    NN_META_U64 = 4,
+    NN_META_F64 = 5,
+    NN_META_STR = 6,
+    NN_META_U32_ARRAY = 7,
+    NN_META_F32_ARRAY = 8,
+} nn_meta_type;
+
+typedef struct {
+    char *key;
+    nn_meta_type type;
+    union {
+        uint32_t u32;
+        int32_t i32;
+        float f32;
+        uint64_t u64;
+        double f64;
+    } v;
+    char *str;      /* NN_META_STR */
+    void *array;    /* NN_META_*_ARRAY */
+    uint64_t count; /* array elements, or string bytes */
+} nn_meta;
+
+#define NN_MAX_DIMS 4
+
+typedef struct {
+    char *name;
+    uint32_t ndims;
+    uint64_t dims[NN_MAX_DIMS];
+    float *data; /* owned copy */
+} nn_tensor_entry;
+
+/* The in-memory form of a weights file: typed metadata plus named tensors. */
+typedef struct {
+    nn_meta *meta;
+    size_t n_meta, cap_meta;
+    nn_tensor_entry *tensors;
+    size_t n_tensors, cap_tensors;
+} nn_weights;
+
+void nn_weights_init(nn_weights *w);
+void nn_weights_free(nn_weights *w);
+/* Setters replace an existing key. They copy their arguments. */
+nn_status nn_weights_set_u32(nn_weights *w, const char *key, uint32_t v);
+nn_status nn_weights_set_i32(nn_weights *w, const char *key, int32_t v);
+nn_status nn_weights_set_f32(nn_weights *w, const char *key, float v);
+nn_status nn_weights_set_u64(nn_weights *w, const char *key, uint64_t v);
+nn_status nn_weights_set_f64(nn_weights *w, const char *key, double v);
+nn_status nn_weights_set_str(nn_weights *w, const char *key, const char *s);
+nn_status nn_weights_set_u32_array(nn_weights *w, const char *key,
+                                   const uint32_t *a, uint64_t count);
+nn_status nn_weights_set_f32_array(nn_weights *w, const char *key,
+                                   const float *a, uint64_t count);
+const nn_meta *nn_weights_get(const nn_weights *w, const char *key);
+/* Typed getters: return NN_ERR_FORMAT (with a message naming the key) when
+ * the key is missing or of another type. */
+nn_status nn_weights_get_u32(const nn_weights *w, const char *key, uint32_t *v, nn_error *err);
+nn_status nn_weights_get_f32(const nn_weights *w, const char *key, float *v, nn_error *err);
+nn_status nn_weights_get_str(const nn_weights *w, const char *key, const char **v, nn_error *err);
+nn_status nn_weights_add_tensor(nn_weights *w, const char *name, uint32_t ndims,
+                                const uint64_t *dims, const float *data);
+const nn_tensor_entry *nn_weights_find_tensor(const nn_weights *w, const char *name);
+
+/* Writes atomically: a temporary file in the same folder, fsync, rename. */
+nn_status nn_weights_save(const nn_weights *w, const char *path, nn_error *err);
+/* Validates every field against the file size and sane limits before it
+ * allocates, verifies the CRC-32 and rejects NaN/Inf tensor values. On error
+ * w is left empty. */
+nn_status nn_weights_load(nn_weights *w, const char *path, nn_error *err);
+/* The same, from memory (`name` is used in messages). */
+nn_status nn_weights_parse(nn_weights *w, const uint8_t *bytes, size_t size,
+                           const char *name, nn_error *err);
+
+/* CRC-32 (IEEE 802.3, as zlib's crc32). Start with crc = 0. */
+uint32_t nn_crc32(uint32_t crc, const void *data, size_t n);
+
+/* ------------------------------------------------------------- U-Net model */
+
+typedef enum { NN_UPSAMPLE_NEAREST = 0, NN_UPSAMPLE_BILINEAR = 1 } nn_upsample_mode;
+typedef enum { NN_ACT_RELU = 0, NN_ACT_LEAKY_RELU = 1 } nn_activation;
+
+/* A U-Net colorizer: `depth` levels; level l has width base_width << l and
+ * runs at 1/2^l of the input size. Each level is two 3×3 conv + BN + act
+ * units (the first of levels > 0 has stride 2); the decoder upsamples,
+ * concatenates the skip and runs two units; a 1×1 head gives num_bins logits. */
+typedef struct {
+    int in_channels;
+    int base_width;
+    int depth;
+    int num_bins;
+    nn_upsample_mode upsample;
+    nn_activation activation;
+    float leaky_slope;
+    float bn_eps, bn_momentum;
+} nn_unet_config;
+
+/* The default: 4 input channels (L, hint a, hint b, hint mask), widths 32,
+ * 64, 128, 256, bilinear upsampling, ReLU. */
+nn_unet_config nn_unet_default_config(int num_bins);
+nn_status nn_unet_config_check(const nn_unet_config *cfg, nn_error *err);
+
+/* The parameters of one conv unit, indexed by this enum. */
+typedef enum {
+    NN_UNIT_CONV_WEIGHT = 0,
+    NN_UNIT_CONV_BIAS,
+    NN_UNIT_BN_GAMMA,
+    NN_UNIT_BN_BETA,
+    NN_UNIT_PARAM_KINDS
+} nn_unit_param;
+
+/* Per-unit buffers (not trained): BN running statistics. */
+typedef enum {
+    NN_UNIT_BN_RUNNING_MEAN = 0,
+    NN_UNIT_BN_RUNNING_VAR,
+    NN_UNIT_BUFFER_KINDS
+} nn_unit_buffer;
+
+typedef struct {
+    char name[24];       /* "enc0.0", "dec1.1", "head" */
+    nn_conv2d_dims conv;
+    int has_bn;          /* conv has no bias when followed by BN */
+    int in_h, in_w;      /* input spatial size at the model's tile size */
+    size_t param_offset[NN_UNIT_PARAM_KINDS];   /* into params, in floats */
+    size_t param_count[NN_UNIT_PARAM_KINDS];
+    size_t buffer_offset[NN_UNIT_BUFFER_KINDS]; /* into buffers */
+} nn_unit;
+
+typedef struct nn_unet nn_unet;
+
+/* Creates a model for batches of up to max_batch images of h×w (multiples of
+ * 2^(depth-1)). Parameters are zero until nn_unet_init or a load. */
+nn_status nn_unet_create(nn_unet **out, const nn_unet_config *cfg, int max_batch,
+                         int h, int w, nn_error *err);
+void nn_unet_free(nn_unet *m);
+const nn_unet_config *nn_unet_get_config(const nn_unet *m);
+int nn_unet_num_units(const nn_unet *m);
+const nn_unit *nn_unet_unit(const nn_unet *m, int i);
+/* The contiguous blocks: all parameters, all gradients (same layout), all
+ * BN running statistics. */
+float *nn_unet_params(nn_unet *m, size_t *count);
+float *nn_unet_grads(nn_unet *m, size_t *count);
+float *nn_unet_buffers(nn_unet *m, size_t *count);
+/* Pointer to one parameter tensor of one unit (NULL if it has none). */
+float *nn_unet_param(nn_unet *m, int unit, nn_unit_param kind);
+float *nn_unet_grad(nn_unet *m, int unit, nn_unit_param kind);
+float *nn_unet_buffer(nn_unet *m, int unit, nn_unit_buffer kind);
+/* He-normal conv weights, zero biases, BN gamma 1 / beta 0, running mean 0 /
+ * var 1; the same seed gives the same weights. */
+void nn_unet_init(nn_unet *m, uint64_t seed);
+void nn_unet_zero_grads(nn_unet *m);
+
+typedef enum {
+    NN_MODE_TRAIN = 0, /* BN with batch statistics, activations kept */
+    NN_MODE_EVAL = 1,  /* BN folded into the convolutions */
+} nn_forward_mode;
+
+/* Forward pass over n ≤ max_batch images. Returns the logits, owned by the
+ * model: (n, num_bins, h, w). NN_MODE_EVAL folds BN (once per parameter
+ * change; call nn_unet_params_changed after editing parameters). */
+nn_status nn_unet_forward(nn_unet *m, const float *in, // (n, in_channels, h, w)
+                          int n, nn_forward_mode mode, const float **logits,
+                          nn_error *err);
+/* Backward pass after a NN_MODE_TRAIN forward of the same n: adds into the
+ * parameter gradients and, when din is not NULL, into din. */
+nn_status nn_unet_backward(nn_unet *m, const float *dlogits, // (n, Q, h, w)
+                           float *din, // (n, in_channels, h, w) or NULL
+                           nn_error *err);
+void nn_unet_params_changed(nn_unet *m);
+/* Peak bytes allocated by the model (parameters, activations, workspace). */
+size_t nn_unet_bytes(const nn_unet *m);
+
+/* Model <-> weights file. Tensors are named "<unit>.conv.weight",
+ * "<unit>.conv.bias", "<unit>.bn.weight", "<unit>.bn.bias",
+ * "<unit>.bn.running_mean", "<unit>.bn.running_var"; the architecture goes
+ * into "arch.*" metadata. */
+nn_status nn_unet_to_weights(nn_unet *m, nn_weights *w);
+nn_status nn_unet_config_from_weights(const nn_weights *w, nn_unet_config *cfg,
+                                      const char *name, nn_error *err);
+/* Copies the tensors of w into m, checking names and shapes against m's
+ * architecture (`name` is used in messages). */
+nn_status nn_unet_load_weights(nn_unet *m, const nn_weights *w, const char *name,
+                               nn_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

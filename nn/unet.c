@@ -1,0 +1,600 @@
+/* unet.c — the U-Net colorizer: a table of conv units carved out of one
+ * contiguous parameter block (and one gradient block of the same layout),
+ * the training forward/backward passes, inference with batch norm folded
+ * into the convolutions, and the mapping to and from the weights file. */
+#include "nn.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Workspace cap: a convolution processes as many images per GEMM as fit. */
+#define WORKSPACE_CAP_FLOATS ((size_t)32 << 20)
+
+struct nn_unet {
+    nn_unet_config cfg;
+    int max_batch, h, w;
+    int n_units;
+    nn_unit *units;
+    float *params, *grads, *buffers; // contiguous blocks
+    size_t n_params, n_buffers;
+    float *folded; // BN-folded (weight, bias) per unit, for NN_MODE_EVAL
+    size_t *folded_offset;
+    int folded_valid;
+    /* Activations, carved from one block: per unit the conv output, the
+     * unit's output and its gradient, plus BN mean/rstd; per decoder level
+     * the upsampled tensor, the concatenation and their gradients. */
+    float *act_block;
+    float **conv_out, **out, **dout, **bn_mean, **bn_rstd;
+    float **up, **cat, **dup, **dcat;
+    float *scratch_a, *scratch_b; // (max unit output) gradient scratch
+    nn_workspace ws;
+    const float *last_in;
+    int last_n;
+    size_t bytes;
+};
+
+nn_unet_config nn_unet_default_config(int num_bins) {
+    return (nn_unet_config){.in_channels = 4, .base_width = 32, .depth = 4,
+                            .num_bins = num_bins, .upsample = NN_UPSAMPLE_BILINEAR,
+                            .activation = NN_ACT_RELU, .leaky_slope = 0.2f,
+                            .bn_eps = 1e-5f, .bn_momentum = 0.1f};
+}
+
+nn_status nn_unet_config_check(const nn_unet_config *c, nn_error *err) {
+    if (c->in_channels < 1 || c->in_channels > 64)
+        return nn_set_error(err, NN_ERR_INVALID, "in_channels %d is outside 1..64", c->in_channels);
+    if (c->base_width < 1 || c->base_width > 512)
+        return nn_set_error(err, NN_ERR_INVALID, "base_width %d is outside 1..512", c->base_width);
+    if (c->depth < 1 || c->depth > 6)
+        return nn_set_error(err, NN_ERR_INVALID, "depth %d is outside 1..6", c->depth);
+    if ((long)c->base_width << (c->depth - 1) > 4096)
+        return nn_set_error(err, NN_ERR_INVALID, "the widest level would exceed 4096 channels");
+    if (c->num_bins < 2 || c->num_bins > 4096)
+        return nn_set_error(err, NN_ERR_INVALID, "num_bins %d is outside 2..4096", c->num_bins);
+    if (c->upsample != NN_UPSAMPLE_NEAREST && c->upsample != NN_UPSAMPLE_BILINEAR)
+        return nn_set_error(err, NN_ERR_INVALID, "unknown upsampling mode %d", (int)c->upsample);
+    if (c->activation != NN_ACT_RELU && c->activation != NN_ACT_LEAKY_RELU)
+        return nn_set_error(err, NN_ERR_INVALID, "unknown activation %d", (int)c->activation);
+    if (!(c->leaky_slope > 0.0f && c->leaky_slope < 1.0f) || !(c->bn_eps > 0.0f && c->bn_eps < 1.0f) ||
+        !(c->bn_momentum >= 0.0f && c->bn_momentum <= 1.0f))
+        return nn_set_error(err, NN_ERR_INVALID, "leaky_slope, bn_eps or bn_momentum out of range");
+    return NN_OK;
+}
+
+/* Unit indices: enc l.j is 2l+j, dec l.j is 2D + 2(D-2-l) + j, head last. */
+static int unit_enc(const nn_unet *m, int l, int j) { (void)m; return 2 * l + j; }
+static int unit_dec(const nn_unet *m, int l, int j) {
+    return 2 * m->cfg.depth + 2 * (m->cfg.depth - 2 - l) + j;
+}
+static int unit_head(const nn_unet *m) { return m->n_units - 1; }
+static int width(const nn_unet *m, int l) { return m->cfg.base_width << l; }
+
+static void add_unit(nn_unet *m, int *u, const char *name, int c_in, int c_out, int k,
+                     int stride, int has_bn, int in_h, int in_w) {
+    nn_unit *t = &m->units[(*u)++];
+    memset(t, 0, sizeof *t);
+    strncpy(t->name, name, sizeof t->name - 1);
+    t->conv = (nn_conv2d_dims){c_in, c_out, k, stride, k / 2, 1};
+    t->has_bn = has_bn;
+    t->in_h = in_h;
+    t->in_w = in_w;
+    t->param_count[NN_UNIT_CONV_WEIGHT] = (size_t)c_out * c_in * k * k;
+    t->param_count[NN_UNIT_CONV_BIAS] = has_bn ? 0 : (size_t)c_out;
+    t->param_count[NN_UNIT_BN_GAMMA] = has_bn ? (size_t)c_out : 0;
+    t->param_count[NN_UNIT_BN_BETA] = has_bn ? (size_t)c_out : 0;
+    for (int kind = 0; kind < NN_UNIT_PARAM_KINDS; kind++) {
+        t->param_offset[kind] = m->n_params;
+        m->n_params += t->param_count[kind];
+    }
+    for (int kind = 0; kind < NN_UNIT_BUFFER_KINDS; kind++) {
+        t->buffer_offset[kind] = m->n_buffers;
+        m->n_buffers += has_bn ? (size_t)c_out : 0;
+    }
+}
+
+static void build_units(nn_unet *m) {
+    const int D = m->cfg.depth, H = m->h, W = m->w;
+    char name[24];
+    int u = 0;
+    for (int l = 0; l < D; l++) {
+        int c_in = l == 0 ? m->cfg.in_channels : width(m, l - 1);
+        int ih = l == 0 ? H : H >> (l - 1), iw = l == 0 ? W : W >> (l - 1);
+        snprintf(name, sizeof name, "enc%d.0", l);
+        add_unit(m, &u, name, c_in, width(m, l), 3, l == 0 ? 1 : 2, 1, ih, iw);
+        snprintf(name, sizeof name, "enc%d.1", l);
+        add_unit(m, &u, name, width(m, l), width(m, l), 3, 1, 1, H >> l, W >> l);
+    }
+    for (int l = D - 2; l >= 0; l--) {
+        snprintf(name, sizeof name, "dec%d.0", l);
+        add_unit(m, &u, name, width(m, l + 1) + width(m, l), width(m, l), 3, 1, 1, H >> l, W >> l);
+        snprintf(name, sizeof name, "dec%d.1", l);
+        add_unit(m, &u, name, width(m, l), width(m, l), 3, 1, 1, H >> l, W >> l);
+    }
+    add_unit(m, &u, "head", m->cfg.base_width, m->cfg.num_bins, 1, 1, 0, H, W);
+}
+
+static size_t unit_out_floats(const nn_unit *t) {
+    return (size_t)t->conv.c_out * nn_conv2d_out_size(t->in_h, t->conv) *
+           nn_conv2d_out_size(t->in_w, t->conv);
+}
+
+static void *xcalloc(nn_unet *m, size_t n, size_t size) {
+    void *p = calloc(n ? n : 1, size);
+    m->bytes += n * size;
+    return p;
+}
+
+nn_status nn_unet_create(nn_unet **out, const nn_unet_config *cfg, int max_batch, int h, int w,
+                         nn_error *err) {
+    *out = NULL;
+    nn_status st = nn_unet_config_check(cfg, err);
+    if (st != NN_OK) return st;
+    int mult = 1 << (cfg->depth - 1);
+    if (max_batch < 1 || max_batch > 65536 || h < mult || w < mult || h % mult || w % mult ||
+        h > 4096 || w > 4096)
+        return nn_set_error(err, NN_ERR_INVALID,
+                            "model input %d×%d (batch %d): sizes must be multiples of %d", h, w,
+                            max_batch, mult);
+    nn_unet *m = calloc(1, sizeof *m);
+    if (!m) return nn_set_error(err, NN_ERR_NOMEM, "out of memory");
+    m->cfg = *cfg;
+    m->max_batch = max_batch;
+    m->h = h;
+    m->w = w;
+    m->n_units = 2 * cfg->depth + 2 * (cfg->depth - 1) + 1;
+    m->units = xcalloc(m, m->n_units, sizeof *m->units);
+    if (!m->units) goto nomem;
+    build_units(m);
+
+    m->params = xcalloc(m, m->n_params, sizeof(float));
+    m->grads = xcalloc(m, m->n_params, sizeof(float));
+    m->buffers = xcalloc(m, m->n_buffers, sizeof(float));
+    m->folded_offset = xcalloc(m, m->n_units, sizeof(size_t));
+    if (!m->params || !m->grads || !m->buffers || !m->folded_offset) goto nomem;
+    size_t folded = 0, acts = 0, max_out = 0, ws = 0;
+    const int L = cfg->depth;
+    for (int u = 0; u < m->n_units; u++) {
+        const nn_unit *t = &m->units[u];
+        m->folded_offset[u] = folded;
+        folded += t->param_count[NN_UNIT_CONV_WEIGHT] + (size_t)t->conv.c_out;
+        size_t o = unit_out_floats(t) * max_batch;
+        acts += 3 * o + 2 * (size_t)t->conv.c_out;
+        if (o > max_out) max_out = o;
+        size_t need = nn_conv2d_workspace_floats(t->conv, t->in_h, t->in_w, max_batch);
+        size_t one = nn_conv2d_workspace_floats(t->conv, t->in_h, t->in_w, 1);
+        if (need > WORKSPACE_CAP_FLOATS) need = one > WORKSPACE_CAP_FLOATS ? one : WORKSPACE_CAP_FLOATS;
+        if (need > ws) ws = need;
+    }
+    for (int l = 0; l + 1 < L; l++) {
+        size_t hw = (size_t)(h >> l) * (w >> l) * max_batch;
+        acts += 2 * hw * width(m, l + 1) + 2 * hw * (width(m, l + 1) + width(m, l));
+    }
+    m->folded = xcalloc(m, folded, sizeof(float));
+    m->act_block = xcalloc(m, acts + 2 * max_out, sizeof(float));
+    m->ws.data = xcalloc(m, ws, sizeof(float));
+    m->ws.floats = ws;
+    m->conv_out = xcalloc(m, 5 * (size_t)m->n_units, sizeof(float *));
+    m->up = xcalloc(m, 4 * (size_t)L, sizeof(float *));
+    if (!m->folded || !m->act_block || !m->ws.data || !m->conv_out || !m->up) goto nomem;
+    m->out = m->conv_out + m->n_units;
+    m->dout = m->out + m->n_units;
+    m->bn_mean = m->dout + m->n_units;
+    m->bn_rstd = m->bn_mean + m->n_units;
+    m->cat = m->up + L;
+    m->dup = m->cat + L;
+    m->dcat = m->dup + L;
+    float *p = m->act_block;
+    for (int u = 0; u < m->n_units; u++) {
+        size_t o = unit_out_floats(&m->units[u]) * max_batch;
+        m->conv_out[u] = p, p += o;
+        m->out[u] = p, p += o;
+        m->dout[u] = p, p += o;
+        m->bn_mean[u] = p, p += m->units[u].conv.c_out;
+        m->bn_rstd[u] = p, p += m->units[u].conv.c_out;
+    }
+    for (int l = 0; l + 1 < L; l++) {
+        size_t hw = (size_t)(h >> l) * (w >> l) * max_batch;
+        size_t cu = hw * width(m, l + 1), cc = hw * (width(m, l + 1) + width(m, l));
+        m->up[l] = p, p += cu;
+        m->dup[l] = p, p += cu;
+        m->cat[l] = p, p += cc;
+        m->dcat[l] = p, p += cc;
+    }
+    m->scratch_a = p, p += max_out;
+    m->scratch_b = p;
+    *out = m;
+    return NN_OK;
+nomem:
+    nn_unet_free(m);
+    return nn_set_error(err, NN_ERR_NOMEM, "out of memory creating the model");
+}
+
+void nn_unet_free(nn_unet *m) {
+    if (!m) return;
+    free(m->units);
+    free(m->params);
+    free(m->grads);
+    free(m->buffers);
+    free(m->folded);
+    free(m->folded_offset);
+    free(m->act_block);
+    free(m->ws.data);
+    free(m->conv_out);
+    free(m->up);
+    free(m);
+}
+
+const nn_unet_config *nn_unet_get_config(const nn_unet *m) { return &m->cfg; }
+int nn_unet_num_units(const nn_unet *m) { return m->n_units; }
+const nn_unit *nn_unet_unit(const nn_unet *m, int i) { return &m->units[i]; }
+size_t nn_unet_bytes(const nn_unet *m) { return m->bytes + sizeof *m; }
+
+float *nn_unet_params(nn_unet *m, size_t *count) {
+    if (count) *count = m->n_params;
+    return m->params;
+}
+
+float *nn_unet_grads(nn_unet *m, size_t *count) {
+    if (count) *count = m->n_params;
+    return m->grads;
+}
+
+float *nn_unet_buffers(nn_unet *m, size_t *count) {
+    if (count) *count = m->n_buffers;
+    return m->buffers;
+}
+
+float *nn_unet_param(nn_unet *m, int unit, nn_unit_param kind) {
+    const nn_unit *t = &m->units[unit];
+    return t->param_count[kind] ? m->params + t->param_offset[kind] : NULL;
+}
+
+float *nn_unet_grad(nn_unet *m, int unit, nn_unit_param kind) {
+    const nn_unit *t = &m->units[unit];
+    return t->param_count[kind] ? m->grads + t->param_offset[kind] : NULL;
+}
+
+float *nn_unet_buffer(nn_unet *m, int unit, nn_unit_buffer kind) {
+    const nn_unit *t = &m->units[unit];
+    return t->has_bn ? m->buffers + t->buffer_offset[kind] : NULL;
+}
+
+void nn_unet_params_changed(nn_unet *m) { m->folded_valid = 0; }
+
+void nn_unet_init(nn_unet *m, uint64_t seed) {
+    nn_rng rng;
+    nn_rng_seed(&rng, seed);
+    memset(m->params, 0, m->n_params * sizeof(float));
+    for (int u = 0; u < m->n_units; u++) {
+        const nn_unit *t = &m->units[u];
+        nn_init_he_normal(nn_unet_param(m, u, NN_UNIT_CONV_WEIGHT),
+                          t->param_count[NN_UNIT_CONV_WEIGHT], t->conv.c_in * t->conv.k * t->conv.k,
+                          &rng);
+        if (t->has_bn) {
+            float *g = nn_unet_param(m, u, NN_UNIT_BN_GAMMA);
+            float *rv = nn_unet_buffer(m, u, NN_UNIT_BN_RUNNING_VAR);
+            float *rm = nn_unet_buffer(m, u, NN_UNIT_BN_RUNNING_MEAN);
+            for (int c = 0; c < t->conv.c_out; c++) g[c] = rv[c] = 1.0f, rm[c] = 0.0f;
+        }
+    }
+    m->folded_valid = 0;
+}
+
+void nn_unet_zero_grads(nn_unet *m) { memset(m->grads, 0, m->n_params * sizeof(float)); }
+
+static void fold_all(nn_unet *m) {
+    for (int u = 0; u < m->n_units; u++) {
+        const nn_unit *t = &m->units[u];
+        size_t per_out = (size_t)t->conv.c_in * t->conv.k * t->conv.k;
+        float *w = m->folded + m->folded_offset[u];
+        float *b = w + t->param_count[NN_UNIT_CONV_WEIGHT];
+        memcpy(w, nn_unet_param(m, u, NN_UNIT_CONV_WEIGHT),
+               t->param_count[NN_UNIT_CONV_WEIGHT] * sizeof(float));
+        const float *bias = nn_unet_param(m, u, NN_UNIT_CONV_BIAS);
+        for (int c = 0; c < t->conv.c_out; c++) b[c] = bias ? bias[c] : 0.0f;
+        if (t->has_bn)
+            nn_batchnorm_fold(w, b, nn_unet_param(m, u, NN_UNIT_BN_GAMMA),
+                              nn_unet_param(m, u, NN_UNIT_BN_BETA),
+                              nn_unet_buffer(m, u, NN_UNIT_BN_RUNNING_MEAN),
+                              nn_unet_buffer(m, u, NN_UNIT_BN_RUNNING_VAR), t->conv.c_out,
+                              per_out, m->cfg.bn_eps);
+    }
+    m->folded_valid = 1;
+}
+
+static nn_shape unit_in_shape(const nn_unit *t, int n) {
+    return (nn_shape){n, t->conv.c_in, t->in_h, t->in_w};
+}
+
+static nn_shape unit_out_shape(const nn_unit *t, int n) {
+    return (nn_shape){n, t->conv.c_out, nn_conv2d_out_size(t->in_h, t->conv),
+                      nn_conv2d_out_size(t->in_w, t->conv)};
+}
+
+static void activate(const nn_unet *m, float *x, size_t n) {
+    if (m->cfg.activation == NN_ACT_RELU) nn_relu_forward(x, x, n);
+    else nn_leaky_relu_forward(x, x, n, m->cfg.leaky_slope);
+}
+
+/* conv -> BN -> activation (the head: conv only, into conv_out). */
+static nn_status unit_forward(nn_unet *m, int u, const float *in, int n, nn_forward_mode mode) {
+    const nn_unit *t = &m->units[u];
+    const nn_shape is = unit_in_shape(t, n), os = unit_out_shape(t, n);
+    const int head = u == unit_head(m);
+    if (mode == NN_MODE_EVAL) {
+        const float *w = m->folded + m->folded_offset[u];
+        float *dst = head ? m->conv_out[u] : m->out[u];
+        nn_status st = nn_conv2d_forward(dst, in, w, w + t->param_count[NN_UNIT_CONV_WEIGHT], is,
+                                         t->conv, m->ws);
+        if (st == NN_OK && !head) activate(m, dst, nn_shape_numel(os));
+        return st;
+    }
+    nn_status st = nn_conv2d_forward(m->conv_out[u], in, nn_unet_param(m, u, NN_UNIT_CONV_WEIGHT),
+                                     nn_unet_param(m, u, NN_UNIT_CONV_BIAS), is, t->conv, m->ws);
+    if (st != NN_OK || head) return st;
+    nn_batchnorm_forward_train(m->out[u], m->bn_mean[u], m->bn_rstd[u],
+                               nn_unet_buffer(m, u, NN_UNIT_BN_RUNNING_MEAN),
+                               nn_unet_buffer(m, u, NN_UNIT_BN_RUNNING_VAR), m->conv_out[u],
+                               nn_unet_param(m, u, NN_UNIT_BN_GAMMA),
+                               nn_unet_param(m, u, NN_UNIT_BN_BETA), os, m->cfg.bn_momentum,
+                               m->cfg.bn_eps);
+    activate(m, m->out[u], nn_shape_numel(os));
+    return NN_OK;
+}
+
+/* Given the gradient of the unit's output (dout[u], or dlogits for the
+ * head), adds into the parameter gradients and into din. */
+static nn_status unit_backward(nn_unet *m, int u, const float *in, float *din,
+                               const float *dlogits, int n) {
+    const nn_unit *t = &m->units[u];
+    const nn_shape is = unit_in_shape(t, n), os = unit_out_shape(t, n);
+    const size_t count = nn_shape_numel(os);
+    const float *dconv = dlogits;
+    if (u != unit_head(m)) {
+        float *dbn_out = m->scratch_a, *dbn_in = m->scratch_b;
+        memset(dbn_out, 0, count * sizeof(float));
+        memset(dbn_in, 0, count * sizeof(float));
+        if (m->cfg.activation == NN_ACT_RELU) nn_relu_backward(dbn_out, m->dout[u], m->out[u], count);
+        else nn_leaky_relu_backward(dbn_out, m->dout[u], m->out[u], count, m->cfg.leaky_slope);
+        nn_batchnorm_backward(dbn_in, nn_unet_grad(m, u, NN_UNIT_BN_GAMMA),
+                              nn_unet_grad(m, u, NN_UNIT_BN_BETA), dbn_out, m->conv_out[u],
+                              m->bn_mean[u], m->bn_rstd[u], nn_unet_param(m, u, NN_UNIT_BN_GAMMA),
+                              os);
+        dconv = dbn_in;
+    }
+    return nn_conv2d_backward(din, nn_unet_grad(m, u, NN_UNIT_CONV_WEIGHT),
+                              nn_unet_grad(m, u, NN_UNIT_CONV_BIAS), dconv, in,
+                              nn_unet_param(m, u, NN_UNIT_CONV_WEIGHT), is, t->conv, m->ws);
+}
+
+/* The tensor each unit reads. */
+static const float *unit_input(nn_unet *m, int u, const float *in) {
+    const int D = m->cfg.depth;
+    if (u == 0) return in;
+    if (u < 2 * D) return m->out[u - 1];
+    if (u == unit_head(m)) return m->out[u - 1];
+    int k = u - 2 * D, l = D - 2 - k / 2;
+    return k % 2 == 0 ? m->cat[l] : m->out[u - 1];
+}
+
+/* The output feeding decoder level l's upsampling. */
+static int below(const nn_unet *m, int l) {
+    return l == m->cfg.depth - 2 ? unit_enc(m, m->cfg.depth - 1, 1) : unit_dec(m, l + 1, 1);
+}
+
+static void upsample_forward(nn_unet *m, int l, int n) {
+    nn_shape s = {n, width(m, l + 1), m->h >> (l + 1), m->w >> (l + 1)};
+    if (m->cfg.upsample == NN_UPSAMPLE_BILINEAR) nn_upsample2x_bilinear_forward(m->up[l], m->out[below(m, l)], s);
+    else nn_upsample2x_nearest_forward(m->up[l], m->out[below(m, l)], s);
+}
+
+nn_status nn_unet_forward(nn_unet *m, const float *in, int n, nn_forward_mode mode,
+                          const float **logits, nn_error *err) {
+    if (n < 1 || n > m->max_batch)
+        return nn_set_error(err, NN_ERR_INVALID, "batch of %d images; the model holds 1..%d", n,
+                            m->max_batch);
+    if (mode == NN_MODE_EVAL && !m->folded_valid) fold_all(m);
+    const int D = m->cfg.depth;
+    nn_status st = NN_OK;
+    for (int l = 0; l < D && st == NN_OK; l++) {
+        st = unit_forward(m, unit_enc(m, l, 0), unit_input(m, unit_enc(m, l, 0), in), n, mode);
+        if (st == NN_OK) st = unit_forward(m, unit_enc(m, l, 1), m->out[unit_enc(m, l, 0)], n, mode);
+    }
+    for (int l = D - 2; l >= 0 && st == NN_OK; l--) {
+        upsample_forward(m, l, n);
+        int hw = (m->h >> l) * (m->w >> l);
+        nn_concat_forward(m->cat[l], m->up[l], m->out[unit_enc(m, l, 1)], n, width(m, l + 1),
+                          width(m, l), hw);
+        st = unit_forward(m, unit_dec(m, l, 0), m->cat[l], n, mode);
+        if (st == NN_OK) st = unit_forward(m, unit_dec(m, l, 1), m->out[unit_dec(m, l, 0)], n, mode);
+    }
+    if (st == NN_OK) st = unit_forward(m, unit_head(m), m->out[unit_head(m) - 1], n, mode);
+    if (st != NN_OK) return nn_set_error(err, st, "forward pass failed: %s", nn_status_name(st));
+    m->last_in = in;
+    m->last_n = mode == NN_MODE_TRAIN ? n : 0;
+    *logits = m->conv_out[unit_head(m)];
+    return NN_OK;
+}
+
+nn_status nn_unet_backward(nn_unet *m, const float *dlogits, float *din, nn_error *err) {
+    const int n = m->last_n, D = m->cfg.depth;
+    if (n < 1)
+        return nn_set_error(err, NN_ERR_INVALID, "backward pass without a training forward pass");
+    for (int u = 0; u < m->n_units; u++)
+        memset(m->dout[u], 0, unit_out_floats(&m->units[u]) * n * sizeof(float));
+    nn_status st = unit_backward(m, unit_head(m), m->out[unit_head(m) - 1], m->dout[unit_head(m) - 1],
+                                 dlogits, n);
+    for (int l = 0; l + 1 < D && st == NN_OK; l++) {
+        int hw = (m->h >> l) * (m->w >> l);
+        size_t cu = (size_t)n * width(m, l + 1) * hw;
+        memset(m->dup[l], 0, cu * sizeof(float));
+        memset(m->dcat[l], 0, (cu + (size_t)n * width(m, l) * hw) * sizeof(float));
+        st = unit_backward(m, unit_dec(m, l, 1), m->out[unit_dec(m, l, 0)],
+                           m->dout[unit_dec(m, l, 0)], NULL, n);
+        if (st == NN_OK) st = unit_backward(m, unit_dec(m, l, 0), m->cat[l], m->dcat[l], NULL, n);
+        if (st != NN_OK) break;
+        nn_concat_backward(m->dup[l], m->dout[unit_enc(m, l, 1)], m->dcat[l], n, width(m, l + 1),
+                           width(m, l), hw);
+        nn_shape s = {n, width(m, l + 1), m->h >> (l + 1), m->w >> (l + 1)};
+        if (m->cfg.upsample == NN_UPSAMPLE_BILINEAR) nn_upsample2x_bilinear_backward(m->dout[below(m, l)], m->dup[l], s);
+        else nn_upsample2x_nearest_backward(m->dout[below(m, l)], m->dup[l], s);
+    }
+    for (int l = D - 1; l >= 0 && st == NN_OK; l--) {
+        st = unit_backward(m, unit_enc(m, l, 1), m->out[unit_enc(m, l, 0)],
+                           m->dout[unit_enc(m, l, 0)], NULL, n);
+        if (st == NN_OK)
+            st = unit_backward(m, unit_enc(m, l, 0), unit_input(m, unit_enc(m, l, 0), m->last_in),
+                               l == 0 ? din : m->dout[unit_enc(m, l - 1, 1)], NULL, n);
+    }
+    if (st != NN_OK) return nn_set_error(err, st, "backward pass failed: %s", nn_status_name(st));
+    return NN_OK;
+}
+
+/* ---------------------------------------------------------- weights file */
+
+static const char *const PARAM_SUFFIX[NN_UNIT_PARAM_KINDS] = {
+    [NN_UNIT_CONV_WEIGHT] = "conv.weight", [NN_UNIT_CONV_BIAS] = "conv.bias",
+    [NN_UNIT_BN_GAMMA] = "bn.weight", [NN_UNIT_BN_BETA] = "bn.bias"};
+static const char *const BUFFER_SUFFIX[NN_UNIT_BUFFER_KINDS] = {
+    [NN_UNIT_BN_RUNNING_MEAN] = "bn.running_mean", [NN_UNIT_BN_RUNNING_VAR] = "bn.running_var"};
+
+/* Expected dims of a unit's tensor; returns the rank. */
+static uint32_t expected_dims(const nn_unit *t, int is_weight, uint64_t dims[NN_MAX_DIMS]) {
+    if (!is_weight) {
+        dims[0] = (uint64_t)t->conv.c_out;
+        return 1;
+    }
+    dims[0] = (uint64_t)t->conv.c_out;
+    dims[1] = (uint64_t)t->conv.c_in;
+    dims[2] = dims[3] = (uint64_t)t->conv.k;
+    return 4;
+}
+
+nn_status nn_unet_to_weights(nn_unet *m, nn_weights *w) {
+    const nn_unet_config *c = &m->cfg;
+    nn_status st = NN_OK;
+    st |= nn_weights_set_str(w, "arch.name", "unet-colorizer");
+    st |= nn_weights_set_u32(w, "arch.in_channels", (uint32_t)c->in_channels);
+    st |= nn_weights_set_u32(w, "arch.base_width", (uint32_t)c->base_width);
+    st |= nn_weights_set_u32(w, "arch.depth", (uint32_t)c->depth);
+    st |= nn_weights_set_u32(w, "arch.num_bins", (uint32_t)c->num_bins);
+    st |= nn_weights_set_str(w, "arch.upsample", c->upsample == NN_UPSAMPLE_BILINEAR ? "bilinear" : "nearest");
+    st |= nn_weights_set_str(w, "arch.activation", c->activation == NN_ACT_RELU ? "relu" : "leaky_relu");
+    st |= nn_weights_set_f32(w, "arch.leaky_slope", c->leaky_slope);
+    st |= nn_weights_set_f32(w, "arch.bn_eps", c->bn_eps);
+    st |= nn_weights_set_f32(w, "arch.bn_momentum", c->bn_momentum);
+    char name[64];
+    uint64_t dims[NN_MAX_DIMS];
+    for (int u = 0; u < m->n_units && st == NN_OK; u++) {
+        const nn_unit *t = &m->units[u];
+        for (int k = 0; k < NN_UNIT_PARAM_KINDS && st == NN_OK; k++) {
+            if (!t->param_count[k]) continue;
+            snprintf(name, sizeof name, "%s.%s", t->name, PARAM_SUFFIX[k]);
+            st = nn_weights_add_tensor(w, name, expected_dims(t, k == NN_UNIT_CONV_WEIGHT, dims),
+                                       dims, nn_unet_param(m, u, (nn_unit_param)k));
+        }
+        for (int k = 0; k < NN_UNIT_BUFFER_KINDS && st == NN_OK && t->has_bn; k++) {
+            snprintf(name, sizeof name, "%s.%s", t->name, BUFFER_SUFFIX[k]);
+            st = nn_weights_add_tensor(w, name, expected_dims(t, 0, dims), dims,
+                                       nn_unet_buffer(m, u, (nn_unit_buffer)k));
+        }
+    }
+    return st == NN_OK ? NN_OK : NN_ERR_NOMEM;
+}
+
+nn_status nn_unet_config_from_weights(const nn_weights *w, nn_unet_config *cfg, const char *name,
+                                      nn_error *err) {
+    nn_error e = {0};
+    const char *arch, *up, *act;
+    uint32_t in_ch, base, depth, bins;
+    *cfg = nn_unet_default_config(2);
+    if (nn_weights_get_str(w, "arch.name", &arch, &e) || nn_weights_get_u32(w, "arch.in_channels", &in_ch, &e) ||
+        nn_weights_get_u32(w, "arch.base_width", &base, &e) || nn_weights_get_u32(w, "arch.depth", &depth, &e) ||
+        nn_weights_get_u32(w, "arch.num_bins", &bins, &e) || nn_weights_get_str(w, "arch.upsample", &up, &e) ||
+        nn_weights_get_str(w, "arch.activation", &act, &e) ||
+        nn_weights_get_f32(w, "arch.leaky_slope", &cfg->leaky_slope, &e) ||
+        nn_weights_get_f32(w, "arch.bn_eps", &cfg->bn_eps, &e) ||
+        nn_weights_get_f32(w, "arch.bn_momentum", &cfg->bn_momentum, &e))
+        return nn_set_error(err, NN_ERR_FORMAT, "%s: %s", name, e.msg);
+    if (strcmp(arch, "unet-colorizer") != 0)
+        return nn_set_error(err, NN_ERR_FORMAT, "%s: unknown architecture '%s'", name, arch);
+    if (in_ch > 64 || base > 512 || depth > 6 || bins > 4096)
+        return nn_set_error(err, NN_ERR_FORMAT, "%s: absurd architecture (%u inputs, width %u, depth %u, %u bins)",
+                            name, in_ch, base, depth, bins);
+    cfg->in_channels = (int)in_ch;
+    cfg->base_width = (int)base;
+    cfg->depth = (int)depth;
+    cfg->num_bins = (int)bins;
+    if (strcmp(up, "bilinear") == 0) cfg->upsample = NN_UPSAMPLE_BILINEAR;
+    else if (strcmp(up, "nearest") == 0) cfg->upsample = NN_UPSAMPLE_NEAREST;
+    else return nn_set_error(err, NN_ERR_FORMAT, "%s: unknown upsampling '%s'", name, up);
+    if (strcmp(act, "relu") == 0) cfg->activation = NN_ACT_RELU;
+    else if (strcmp(act, "leaky_relu") == 0) cfg->activation = NN_ACT_LEAKY_RELU;
+    else return nn_set_error(err, NN_ERR_FORMAT, "%s: unknown activation '%s'", name, act);
+    if (nn_unet_config_check(cfg, &e) != NN_OK)
+        return nn_set_error(err, NN_ERR_FORMAT, "%s: %s", name, e.msg);
+    return NN_OK;
+}
+
+static nn_status load_tensor(const nn_weights *w, const nn_unit *t, const char *suffix,
+                             int is_weight, float *dst, const char *file, nn_error *err) {
+    char name[64];
+    snprintf(name, sizeof name, "%s.%s", t->name, suffix);
+    const nn_tensor_entry *e = nn_weights_find_tensor(w, name);
+    if (!e) return nn_set_error(err, NN_ERR_FORMAT, "%s: tensor '%s' is missing", file, name);
+    uint64_t dims[NN_MAX_DIMS];
+    uint32_t rank = expected_dims(t, is_weight, dims);
+    int same = e->ndims == rank;
+    for (uint32_t i = 0; same && i < rank; i++) same = e->dims[i] == dims[i];
+    if (!same) {
+        char got[96] = "", want[96] = "";
+        for (uint32_t i = 0; i < e->ndims; i++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), i ? ",%llu" : "%llu",
+                     (unsigned long long)e->dims[i]);
+        for (uint32_t i = 0; i < rank; i++)
+            snprintf(want + strlen(want), sizeof want - strlen(want), i ? ",%llu" : "%llu",
+                     (unsigned long long)dims[i]);
+        return nn_set_error(err, NN_ERR_FORMAT,
+                            "%s: tensor '%s' has shape (%s) but the architecture needs (%s)",
+                            file, name, got, want);
+    }
+    size_t n = 1;
+    for (uint32_t i = 0; i < rank; i++) n *= dims[i];
+    memcpy(dst, e->data, n * sizeof(float));
+    return NN_OK;
+}
+
+nn_status nn_unet_load_weights(nn_unet *m, const nn_weights *w, const char *file, nn_error *err) {
+    size_t expected = 0;
+    for (int u = 0; u < m->n_units; u++) {
+        const nn_unit *t = &m->units[u];
+        for (int k = 0; k < NN_UNIT_PARAM_KINDS; k++) {
+            if (!t->param_count[k]) continue;
+            expected++;
+            nn_status st = load_tensor(w, t, PARAM_SUFFIX[k], k == NN_UNIT_CONV_WEIGHT,
+                                       nn_unet_param(m, u, (nn_unit_param)k), file, err);
+            if (st != NN_OK) return st;
+        }
+        for (int k = 0; k < NN_UNIT_BUFFER_KINDS && t->has_bn; k++) {
+            expected++;
+            nn_status st = load_tensor(w, t, BUFFER_SUFFIX[k], 0,
+                                       nn_unet_buffer(m, u, (nn_unit_buffer)k), file, err);
+            if (st != NN_OK) return st;
+        }
+    }
+    if (w->n_tensors != expected)
+        return nn_set_error(err, NN_ERR_FORMAT,
+                            "%s: %zu tensors, but the architecture has %zu", file, w->n_tensors,
+                            expected);
+    for (int u = 0; u < m->n_units; u++) {
+        const float *rv = nn_unet_buffer(m, u, NN_UNIT_BN_RUNNING_VAR);
+        for (int c = 0; rv && c < m->units[u].conv.c_out; c++)
+            if (rv[c] < 0.0f)
+                return nn_set_error(err, NN_ERR_FORMAT, "%s: unit '%s' has a negative running variance",
+                                    file, m->units[u].name);
+    }
+    m->folded_valid = 0;
+    return NN_OK;
+}
