@@ -1,0 +1,47 @@
+#!/usr/bin/python3
+"""make_color_ref.py — writes color_ref.bin: sRGB <-> CIE Lab reference values
+from scikit-image (rgb2lab / lab2rgb, D65, 2°), in golden.bin's layout (see
+make_golden.py). Run with Debian's python3-skimage: /usr/bin/python3 make_color_ref.py"""
+import struct
+import sys
+import warnings
+
+import numpy as np
+from skimage.color import lab2rgb, rgb2lab
+
+rng = np.random.default_rng(20261126)
+entries = []
+
+
+def put(name, a):
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    entries.append((name, list(a.shape), a.tobytes()))
+
+
+levels = np.array([0, 1, 2, 5, 10, 11, 30, 64, 100, 127, 128, 180, 200, 254, 255], dtype=np.uint8)
+grid = np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), -1).reshape(-1, 3)
+rand8 = rng.integers(0, 256, (2000, 3), dtype=np.uint8)
+rgb8 = np.concatenate([grid, rand8])
+put("rgb8", rgb8)
+put("rgb8_lab", rgb2lab(rgb8[None].astype(np.float64) / 255.0)[0])
+
+rgbf = rng.random((2000, 3))
+rgbf[:10] = 0.0
+rgbf[10:20] = 1.0
+put("rgbf", rgbf)
+put("rgbf_lab", rgb2lab(rgbf[None])[0])
+
+lab = np.stack([rng.uniform(0, 100, 3000), rng.uniform(-128, 127, 3000), rng.uniform(-128, 127, 3000)], -1)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # out-of-gamut values are clipped, as in the C code
+    put("lab", lab)
+    put("lab_rgb", lab2rgb(lab[None])[0])
+
+out = sys.argv[1] if len(sys.argv) > 1 else "color_ref.bin"
+with open(out, "wb") as f:
+    f.write(b"GLDN" + struct.pack("<II", 1, len(entries)))
+    for name, dims, data in entries:
+        nb = name.encode()
+        f.write(struct.pack("<I", len(nb)) + nb + struct.pack("<I", len(dims)))
+        f.write(struct.pack(f"<{len(dims)}I", *dims) + data)
+print(f"wrote {len(entries)} tensors to {out}")
