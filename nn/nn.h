@@ -421,6 +421,9 @@ nn_status nn_unet_backward(nn_unet *m, const float *dlogits, // (n, Q, h, w)
                            float *din, // (n, in_channels, h, w) or NULL
                            nn_error *err);
 void nn_unet_params_changed(nn_unet *m);
+/* The output of one unit (after its activation; the head's logits) from the
+ * last forward pass, with its shape: for inspection and for tests. */
+const float *nn_unet_unit_output(const nn_unet *m, int unit, nn_shape *shape);
 /* Peak bytes allocated by the model (parameters, activations, workspace). */
 size_t nn_unet_bytes(const nn_unet *m);
 

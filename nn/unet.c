@@ -31,7 +31,8 @@ struct nn_unet {
     float *scratch_a, *scratch_b; // (max unit output) gradient scratch
     nn_workspace ws;
     const float *last_in;
-    int last_n;
+    int last_n;     /* images of the last training forward (0: none) */
+    int last_n_any; /* images of the last forward of either mode */
     size_t bytes;
 };
 
@@ -263,6 +264,14 @@ float *nn_unet_buffer(nn_unet *m, int unit, nn_unit_buffer kind) {
 
 void nn_unet_params_changed(nn_unet *m) { m->folded_valid = 0; }
 
+const float *nn_unet_unit_output(const nn_unet *m, int unit, nn_shape *shape) {
+    const nn_unit *t = &m->units[unit];
+    if (shape)
+        *shape = (nn_shape){m->last_n_any, t->conv.c_out, nn_conv2d_out_size(t->in_h, t->conv),
+                            nn_conv2d_out_size(t->in_w, t->conv)};
+    return unit == m->n_units - 1 ? m->conv_out[unit] : m->out[unit];
+}
+
 void nn_unet_init(nn_unet *m, uint64_t seed) {
     nn_rng rng;
     nn_rng_seed(&rng, seed);
@@ -414,6 +423,7 @@ nn_status nn_unet_forward(nn_unet *m, const float *in, int n, nn_forward_mode mo
     if (st != NN_OK) return nn_set_error(err, st, "forward pass failed: %s", nn_status_name(st));
     m->last_in = in;
     m->last_n = mode == NN_MODE_TRAIN ? n : 0;
+    m->last_n_any = n;
     *logits = m->conv_out[unit_head(m)];
     return NN_OK;
 }
