@@ -31,6 +31,23 @@ int check_close(const char *name, const float *got, const float *want, size_t n,
     return ok;
 }
 
+int check_abs(const char *name, const float *got, const float *want, size_t n, double tol) {
+    double max_err = 0.0;
+    size_t worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)got[i] - (double)want[i]);
+        if (!(e <= max_err)) {
+            max_err = isnan(e) ? INFINITY : e;
+            worst = i;
+        }
+    }
+    int ok = max_err <= tol;
+    printf("%-40s n=%-7zu max abs err %.3g (tol %.1g)%s\n", name, n, max_err, tol, ok ? "" : "  <-- FAIL");
+    CHECK(ok, "%s: element %zu is %.9g, expected %.9g", name, worst, n ? got[worst] : 0.0f,
+          n ? want[worst] : 0.0f);
+    return ok;
+}
+
 int test_finish(const char *name) {
     printf("%s: %d checks, %d failed\n", name, test_checks, test_failures);
     return test_failures ? 1 : 0;

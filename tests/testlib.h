@@ -23,6 +23,8 @@ extern int test_failures, test_checks;
 /* Compares n floats; passes when max|got - want| <= tol * max(max|want|, 1e-3).
  * Prints the name, the maximum absolute and the relative error. */
 int check_close(const char *name, const float *got, const float *want, size_t n, double tol);
+/* Passes when max|got - want| <= tol (absolute). */
+int check_abs(const char *name, const float *got, const float *want, size_t n, double tol);
 /* Exit code: 0 when no check failed. Prints a summary line. */
 int test_finish(const char *name);
 

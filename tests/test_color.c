@@ -1,0 +1,61 @@
+/* test_color.c — sRGB <-> CIE Lab against scikit-image's values in
+ * golden/color_ref.bin (within 1e-3), and the round trips. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn.h"
+#include "testlib.h"
+
+int main(int argc, char **argv) {
+    golden_file g;
+    if (argc < 2 || !golden_load(&g, argv[1])) return 1;
+    const golden_tensor *rgb8 = golden_get(&g, "rgb8"), *rgb8_lab = golden_get(&g, "rgb8_lab");
+    const golden_tensor *rgbf = golden_get(&g, "rgbf"), *rgbf_lab = golden_get(&g, "rgbf_lab");
+    const golden_tensor *lab = golden_get(&g, "lab"), *lab_rgb = golden_get(&g, "lab_rgb");
+    if (!rgb8 || !rgb8_lab || !rgbf || !rgbf_lab || !lab || !lab_rgb) return test_finish("test_color");
+
+    size_t n8 = rgb8->dims[0];
+    uint8_t *px = malloc(3 * n8), *back8 = malloc(3 * n8);
+    size_t most = n8;
+    if (rgbf->dims[0] > most) most = rgbf->dims[0];
+    if (lab->dims[0] > most) most = lab->dims[0];
+    float *out = malloc(sizeof(float) * 3 * most), *back = malloc(sizeof(float) * 3 * most);
+    for (size_t i = 0; i < 3 * n8; i++) px[i] = (uint8_t)rgb8->data[i];
+    nn_srgb8_to_lab(out, px, n8);
+    check_abs("8-bit sRGB -> Lab vs skimage", out, rgb8_lab->data, 3 * n8, 1e-3);
+    nn_lab_to_srgb8(back8, out, n8);
+    int exact = memcmp(back8, px, 3 * n8) == 0;
+    printf("%-40s %s\n", "8-bit sRGB -> Lab -> sRGB round trip", exact ? "exact" : "differs  <-- FAIL");
+    CHECK(exact, "8-bit round trip is not exact");
+
+    size_t nf = rgbf->dims[0];
+    nn_srgb_to_lab(out, rgbf->data, nf);
+    check_abs("float sRGB -> Lab vs skimage", out, rgbf_lab->data, 3 * nf, 1e-3);
+    nn_lab_to_srgb(back, out, nf);
+    check_abs("float sRGB -> Lab -> sRGB round trip", back, rgbf->data, 3 * nf, 1e-5);
+
+    /* linear-light entry points agree with the sRGB ones */
+    float *lin = malloc(sizeof(float) * 3 * nf), *lab2 = malloc(sizeof(float) * 3 * nf);
+    for (size_t i = 0; i < 3 * nf; i++) {
+        double c = rgbf->data[i];
+        lin[i] = (float)(c > 0.04045 ? pow((c + 0.055) / 1.055, 2.4) : c / 12.92);
+    }
+    nn_linear_rgb_to_lab(lab2, lin, nf);
+    check_abs("linear RGB -> Lab vs skimage", lab2, rgbf_lab->data, 3 * nf, 1e-3);
+    nn_lab_to_linear_rgb(back, lab2, nf);
+    check_abs("linear RGB -> Lab -> linear round trip", back, lin, 3 * nf, 1e-5);
+
+    size_t nl = lab->dims[0];
+    nn_lab_to_srgb(out, lab->data, nl);
+    check_abs("Lab -> sRGB (clipped) vs skimage", out, lab_rgb->data, 3 * nl, 1e-3);
+
+    /* neutral greys are neutral to within the rounding of skimage's matrix */
+    float grey[3] = {0.5f, 0.5f, 0.5f}, gl[3];
+    nn_srgb_to_lab(gl, grey, 1);
+    CHECK(fabsf(gl[1]) < 1e-2f && fabsf(gl[2]) < 1e-2f, "grey has chroma %g %g", gl[1], gl[2]);
+    free(px), free(back8), free(out), free(back), free(lin), free(lab2);
+    golden_free(&g);
+    return test_finish("test_color");
+}

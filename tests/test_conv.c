@@ -1,0 +1,59 @@
+/* test_conv.c — the BLAS convolution (batched im2col + sgemm, 1×1 fast path,
+ * chunking by workspace size) against the naive oracle on many shapes. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "nn.h"
+#include "testlib.h"
+
+static void compare(nn_conv2d_dims d, int N, int H, int W, int chunk_images) {
+    nn_shape s = {N, d.c_in, H, W};
+    int ho = nn_conv2d_out_size(H, d), wo = nn_conv2d_out_size(W, d);
+    size_t nx = nn_shape_numel(s), ny = (size_t)N * d.c_out * ho * wo;
+    size_t nw = (size_t)d.c_out * d.c_in * d.k * d.k;
+    float *x = malloc(nx * 4), *w = malloc(nw * 4), *b = malloc(d.c_out * 4), *dy = malloc(ny * 4);
+    fill_uniform(x, nx, -1, 1, 1), fill_uniform(w, nw, -1, 1, 2);
+    fill_uniform(b, d.c_out, -1, 1, 3), fill_uniform(dy, ny, -1, 1, 4);
+    float *y[2], *dx[2], *dw[2], *db[2];
+    for (int i = 0; i < 2; i++)
+        y[i] = calloc(ny, 4), dx[i] = calloc(nx, 4), dw[i] = calloc(nw, 4), db[i] = calloc(d.c_out, 4);
+    nn_workspace ws;
+    ws.floats = nn_conv2d_workspace_floats(d, H, W, chunk_images);
+    ws.data = malloc(ws.floats * 4 + 4);
+    CHECK(nn_conv2d_forward(y[0], x, w, b, s, d, ws) == NN_OK, "forward");
+    CHECK(nn_conv2d_backward(dx[0], dw[0], db[0], dy, x, w, s, d, ws) == NN_OK, "backward");
+    nn_conv2d_forward_naive(y[1], x, w, b, s, d);
+    nn_conv2d_backward_naive(dx[1], dw[1], db[1], dy, x, w, s, d);
+    char name[96];
+    snprintf(name, sizeof name, "k%d s%d p%d d%d %dx%dx%dx%d->%d chunk %d", d.k, d.stride, d.pad,
+             d.dilation, N, d.c_in, H, W, d.c_out, chunk_images);
+    check_close(name, y[0], y[1], ny, 1e-5);
+    check_close("  dx", dx[0], dx[1], nx, 1e-5);
+    check_close("  dw", dw[0], dw[1], nw, 1e-5);
+    check_close("  db", db[0], db[1], d.c_out, 1e-5);
+    free(x), free(w), free(b), free(dy), free(ws.data);
+    for (int i = 0; i < 2; i++) free(y[i]), free(dx[i]), free(dw[i]), free(db[i]);
+}
+
+int main(void) {
+    nn_set_threads(2);
+    compare((nn_conv2d_dims){4, 8, 3, 1, 1, 1}, 5, 8, 8, 5);
+    compare((nn_conv2d_dims){4, 8, 3, 1, 1, 1}, 5, 8, 8, 2); /* chunks of 2, 2, 1 */
+    compare((nn_conv2d_dims){4, 8, 3, 1, 1, 1}, 5, 8, 8, 1);
+    compare((nn_conv2d_dims){6, 5, 3, 2, 1, 1}, 3, 9, 7, 3);
+    compare((nn_conv2d_dims){3, 4, 3, 1, 2, 2}, 2, 7, 7, 2);
+    compare((nn_conv2d_dims){3, 4, 5, 2, 2, 1}, 2, 11, 6, 1);
+    compare((nn_conv2d_dims){2, 3, 3, 3, 0, 1}, 2, 10, 10, 2);
+    compare((nn_conv2d_dims){7, 9, 1, 1, 0, 1}, 3, 5, 6, 3);  /* 1×1 fast path */
+    compare((nn_conv2d_dims){7, 9, 1, 2, 0, 1}, 3, 5, 6, 3);  /* strided 1×1: im2col */
+    compare((nn_conv2d_dims){32, 16, 3, 1, 1, 1}, 4, 16, 16, 3);
+    compare((nn_conv2d_dims){3, 2, 3, 1, 1, 1}, 1, 1, 1, 1);  /* 1×1 image */
+    /* a workspace too small for one image is an error, not an overflow */
+    nn_conv2d_dims d = {4, 8, 3, 1, 1, 1};
+    float x[4 * 16] = {0}, w[8 * 4 * 9] = {0}, y[8 * 16], tiny[4];
+    CHECK(nn_conv2d_forward(y, x, w, NULL, (nn_shape){1, 4, 4, 4}, d, (nn_workspace){tiny, 4}) == NN_ERR_INVALID,
+          "undersized workspace accepted");
+    CHECK(nn_conv2d_forward(y, x, w, NULL, (nn_shape){1, 3, 4, 4}, d, (nn_workspace){tiny, 4}) == NN_ERR_INVALID,
+          "channel mismatch accepted");
+    return test_finish("test_conv");
+}

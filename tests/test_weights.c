@@ -1,0 +1,244 @@
+/* test_weights.c — the weights file: save -> load -> forward round trip
+ * (bit-identical), metadata round trip, atomic saving, and each rejection of
+ * the loader (truncation at every byte, wrong magic, unsupported version,
+ * checksum mismatch, shape mismatch, NaN/Inf, absurd dimensions and counts),
+ * each with a message naming the file and the problem. */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "nn.h"
+#include "testlib.h"
+
+static uint8_t *read_all(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    uint8_t *p = malloc(n > 0 ? (size_t)n : 1);
+    *size = fread(p, 1, (size_t)n, f);
+    fclose(f);
+    return p;
+}
+
+static void write_all(const char *path, const uint8_t *p, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return;
+    CHECK(fwrite(p, 1, n, f) == n, "short write to %s", path);
+    fclose(f);
+}
+
+static void put_u32(uint8_t *p, uint32_t v) {
+    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_u64(uint8_t *p, uint64_t v) {
+    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void fix_crc(uint8_t *p, size_t n) { put_u32(p + n - 4, nn_crc32(0, p, n - 4)); }
+
+/* Expects the bytes to be rejected with a message containing `what` and
+ * the file name. */
+static void expect_reject(const char *label, const uint8_t *p, size_t n, const char *what) {
+    nn_weights w;
+    nn_error err = {0};
+    nn_status st = nn_weights_parse(&w, p, n, "bad.weights", &err);
+    int ok = st != NN_OK && strstr(err.msg, "bad.weights") && strstr(err.msg, what) && w.n_tensors == 0;
+    printf("%-28s -> %s\n", label, err.msg);
+    CHECK(ok, "%s: status %d, message '%s' (wanted '%s')", label, (int)st, err.msg, what);
+}
+
+static nn_unet *make_model(uint64_t seed) {
+    nn_unet_config cfg = nn_unet_default_config(10);
+    cfg.base_width = 4, cfg.depth = 3;
+    nn_unet *m = NULL;
+    nn_error err = {0};
+    CHECK(nn_unet_create(&m, &cfg, 3, 8, 8, &err) == NN_OK, "%s", err.msg);
+    if (!m) exit(1);
+    nn_unet_init(m, seed);
+    float x[3 * 4 * 64];
+    fill_uniform(x, sizeof x / 4, -1, 1, seed);
+    const float *logits;
+    nn_unet_forward(m, x, 3, NN_MODE_TRAIN, &logits, &err); /* non-trivial running statistics */
+    return m;
+}
+
+int main(void) {
+    nn_set_threads(2);
+    char path[1024], dir[512];
+    temp_path(dir, sizeof dir, "nn-weights-test");
+    CHECK(mkdir(dir, 0700) == 0, "mkdir %s", dir);
+    snprintf(path, sizeof path, "%s/model.weights", dir);
+
+    /* ---- round trip */
+    nn_unet *m = make_model(5);
+    nn_weights w;
+    nn_weights_init(&w);
+    CHECK(nn_unet_to_weights(m, &w) == NN_OK, "to_weights");
+    uint32_t bins[10] = {0, 5, 17, 100, 200, 264, 300, 400, 500, 528};
+    float reb[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 0.5f};
+    nn_weights_set_str(&w, "color.space", "CIELAB-D65");
+    nn_weights_set_u32_array(&w, "ab.bins", bins, 10);
+    nn_weights_set_f32_array(&w, "ab.rebalance_weights", reb, 10);
+    nn_weights_set_u64(&w, "train.seed", 1234567890123ull);
+    nn_weights_set_f64(&w, "eval.psnr", 24.125);
+    nn_weights_set_i32(&w, "train.epochs", 7);
+    nn_error err = {0};
+    CHECK(nn_weights_save(&w, path, &err) == NN_OK, "%s", err.msg);
+    nn_weights r;
+    CHECK(nn_weights_load(&r, path, &err) == NN_OK, "%s", err.msg);
+    const nn_meta *mb = nn_weights_get(&r, "ab.bins"), *mr = nn_weights_get(&r, "ab.rebalance_weights");
+    CHECK(mb && mb->type == NN_META_U32_ARRAY && mb->count == 10 && memcmp(mb->array, bins, 40) == 0, "ab.bins");
+    CHECK(mr && mr->type == NN_META_F32_ARRAY && memcmp(mr->array, reb, 40) == 0, "rebalance weights");
+    const nn_meta *ms = nn_weights_get(&r, "train.seed"), *mp = nn_weights_get(&r, "eval.psnr");
+    CHECK(ms && ms->v.u64 == 1234567890123ull && mp && mp->v.f64 == 24.125, "u64/f64 metadata");
+    const char *cs = NULL;
+    CHECK(nn_weights_get_str(&r, "color.space", &cs, &err) == NN_OK && strcmp(cs, "CIELAB-D65") == 0, "colour space");
+    uint32_t u;
+    CHECK(nn_weights_get_u32(&r, "color.space", &u, &err) == NN_ERR_FORMAT && strstr(err.msg, "color.space"),
+          "type confusion accepted");
+
+    nn_unet_config cfg;
+    CHECK(nn_unet_config_from_weights(&r, &cfg, path, &err) == NN_OK, "%s", err.msg);
+    nn_unet *m2 = NULL;
+    CHECK(nn_unet_create(&m2, &cfg, 3, 8, 8, &err) == NN_OK, "%s", err.msg);
+    CHECK(m2 && nn_unet_load_weights(m2, &r, path, &err) == NN_OK, "%s", err.msg);
+    float x[3 * 4 * 64];
+    fill_uniform(x, sizeof x / 4, -1, 1, 99);
+    const float *l1, *l2;
+    size_t nl = 3 * 10 * 64;
+    float *copy = malloc(nl * 4);
+    nn_unet_forward(m, x, 3, NN_MODE_EVAL, &l1, &err);
+    memcpy(copy, l1, nl * 4);
+    nn_unet_forward(m2, x, 3, NN_MODE_EVAL, &l2, &err);
+    int same = memcmp(copy, l2, nl * 4) == 0;
+    printf("save -> load -> forward: %s\n", same ? "bit-identical" : "DIFFERS");
+    CHECK(same, "round trip changed the logits");
+    /* saving what was loaded gives the same bytes */
+    char path2[600];
+    snprintf(path2, sizeof path2, "%s/again.weights", dir);
+    CHECK(nn_weights_save(&r, path2, &err) == NN_OK, "%s", err.msg);
+    size_t n1, n2;
+    uint8_t *b1 = read_all(path, &n1), *b2 = read_all(path2, &n2);
+    CHECK(b1 && b2 && n1 == n2 && memcmp(b1, b2, n1) == 0, "re-saved file differs");
+    unlink(path2);
+    free(b2);
+
+    /* ---- rejections */
+    uint8_t *bad = malloc(n1);
+    int all_truncations = 1;
+    for (size_t len = 0; len < n1; len++) {
+        nn_weights t;
+        nn_error e = {0};
+        if (nn_weights_parse(&t, b1, len, "bad.weights", &e) == NN_OK || !strstr(e.msg, "bad.weights") ||
+            !strstr(e.msg, "truncated"))
+            all_truncations = 0;
+    }
+    printf("truncation at each of %zu bytes: %s\n", n1, all_truncations ? "all rejected" : "SOME ACCEPTED");
+    CHECK(all_truncations, "a truncation was not reported as such");
+    write_all(path2, b1, n1 / 2);
+    nn_weights t;
+    CHECK(nn_weights_load(&t, path2, &err) == NN_ERR_FORMAT && strstr(err.msg, path2) && strstr(err.msg, "truncated"),
+          "truncated file: %s", err.msg);
+    printf("%-28s -> %s\n", "truncated file on disk", err.msg);
+
+    memcpy(bad, b1, n1), memcpy(bad, "GIF8", 4);
+    expect_reject("wrong magic", bad, n1, "magic");
+    memcpy(bad, b1, n1), put_u32(bad + 4, 99), fix_crc(bad, n1);
+    expect_reject("unsupported version", bad, n1, "version 99");
+    memcpy(bad, b1, n1), bad[n1 / 2] ^= 0x10;
+    expect_reject("flipped bit", bad, n1, "checksum");
+    memcpy(bad, b1, n1), put_u64(bad + 32, 1ull << 40), fix_crc(bad, n1);
+    expect_reject("absurd tensor count", bad, n1, "absurd");
+    memcpy(bad, b1, n1), put_u32(bad + 48, 1u << 30), fix_crc(bad, n1);
+    expect_reject("absurd key length", bad, n1, "absurd");
+    uint8_t *longer = malloc(n1 + 8);
+    memcpy(longer, b1, n1), memset(longer + n1, 0, 8);
+    expect_reject("trailing bytes", longer, n1 + 8, "unexpected bytes");
+    free(longer);
+
+    /* A one-tensor file whose layout is known: header (48), then the entry
+     * u32 name length (1), "t", u32 rank (1), u64 dim, u32 type, u64 offset. */
+    nn_weights one;
+    nn_weights_init(&one);
+    float vals[3] = {1, 2, 3};
+    nn_weights_add_tensor(&one, "t", 1, (uint64_t[]){3}, vals);
+    snprintf(path2, sizeof path2, "%s/one.weights", dir);
+    CHECK(nn_weights_save(&one, path2, &err) == NN_OK, "%s", err.msg);
+    size_t no;
+    uint8_t *ob = read_all(path2, &no), *obad = malloc(no);
+    memcpy(obad, ob, no), put_u64(obad + 57, 1ull << 40), fix_crc(obad, no);
+    expect_reject("absurd dimension", obad, no, "absurd dimension");
+    memcpy(obad, ob, no), put_u32(obad + 53, 9), fix_crc(obad, no);
+    expect_reject("absurd rank", obad, no, "absurd rank");
+    memcpy(obad, ob, no), put_u64(obad + 57, 1000), fix_crc(obad, no);
+    expect_reject("data past the end", obad, no, "outside");
+    memcpy(obad, ob, no), put_u64(obad + 69, 1u << 20), fix_crc(obad, no);
+    expect_reject("offset past the end", obad, no, "outside");
+    vals[1] = NAN;
+    nn_weights_free(&one);
+    nn_weights_add_tensor(&one, "t", 1, (uint64_t[]){3}, vals);
+    CHECK(nn_weights_save(&one, path2, &err) == NN_OK, "%s", err.msg);
+    free(ob);
+    ob = read_all(path2, &no);
+    expect_reject("NaN value", ob, no, "NaN or Inf");
+    vals[1] = INFINITY;
+    nn_weights_free(&one);
+    nn_weights_add_tensor(&one, "t", 1, (uint64_t[]){3}, vals);
+    nn_weights_save(&one, path2, &err);
+    free(ob);
+    ob = read_all(path2, &no);
+    expect_reject("Inf value", ob, no, "NaN or Inf");
+    nn_weights_free(&one);
+    free(ob), free(obad);
+    unlink(path2);
+
+    /* shape mismatch: a wider architecture than the tensors */
+    nn_unet_config wide = cfg;
+    wide.base_width = 6;
+    nn_unet *m3 = NULL;
+    nn_unet_create(&m3, &wide, 1, 8, 8, &err);
+    CHECK(m3 && nn_unet_load_weights(m3, &r, path, &err) == NN_ERR_FORMAT && strstr(err.msg, "shape") &&
+              strstr(err.msg, path), "shape mismatch: %s", err.msg);
+    printf("%-28s -> %s\n", "shape mismatch", err.msg);
+    nn_unet_free(m3);
+    /* a missing tensor */
+    free(r.tensors[3].name);
+    r.tensors[3].name = strdup("renamed");
+    CHECK(nn_unet_load_weights(m2, &r, path, &err) == NN_ERR_FORMAT && strstr(err.msg, "missing"), "%s", err.msg);
+    printf("%-28s -> %s\n", "missing tensor", err.msg);
+    /* a file that does not exist */
+    CHECK(nn_weights_load(&t, "/nonexistent/x.weights", &err) == NN_ERR_IO && strstr(err.msg, "/nonexistent/x.weights"),
+          "%s", err.msg);
+    printf("%-28s -> %s\n", "missing file", err.msg);
+
+    /* ---- atomic saving: a failed save leaves the old file and no temporary */
+    snprintf(path2, sizeof path2, "%s/occupied", dir);
+    mkdir(path2, 0700); /* rename onto a directory fails */
+    CHECK(nn_weights_save(&w, path2, &err) == NN_ERR_IO && strstr(err.msg, path2), "save onto a directory: %s", err.msg);
+    printf("%-28s -> %s\n", "failed save", err.msg);
+    CHECK(nn_weights_save(&w, "/nonexistent/dir/x.weights", &err) == NN_ERR_IO, "save into a missing folder");
+    size_t n3;
+    uint8_t *b3 = read_all(path, &n3);
+    CHECK(b3 && n3 == n1 && memcmp(b3, b1, n1) == 0, "the existing file changed");
+    free(b3);
+    DIR *dp = opendir(dir);
+    int leftovers = 0;
+    for (struct dirent *de; dp && (de = readdir(dp));) leftovers += strstr(de->d_name, ".tmp-") != NULL;
+    if (dp) closedir(dp);
+    CHECK(leftovers == 0, "%d temporary files left behind", leftovers);
+    rmdir(path2);
+
+    unlink(path);
+    rmdir(dir);
+    free(b1), free(bad), free(copy);
+    nn_weights_free(&w), nn_weights_free(&r);
+    nn_unet_free(m), nn_unet_free(m2);
+    return test_finish("test_weights");
+}
