@@ -1,11 +1,11 @@
 /* conv.c — 2-D convolution: batched im2col + cblas_sgemm (one GEMM over as
- * many images as the shared workspace holds), a 1×1 fast path without
+ * many images as the shared workspace holds, split across the library's
+ * threads), a 1×1 fast path without
  * im2col, and a naive direct convolution kept as the test oracle. */
 #include "nn.h"
 
 #include <string.h>
 
-#include <cblas.h>
 
 static int is_pointwise(nn_conv2d_dims d) {
     return d.k == 1 && d.stride == 1 && d.pad == 0;
@@ -141,8 +141,8 @@ nn_status nn_conv2d_forward(float *out, const float *in, const float *weight,
     if (is_pointwise(d)) {
         for (int n = 0; n < s.N; n++) {
             float *o = out + (size_t)n * d.c_out * p;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d.c_out, (int)p,
-                        d.c_in, 1.0f, weight, d.c_in, in + n * img, (int)p, 0.0f, o, (int)p);
+            nn_sgemm(0, 0, d.c_out, (int)p, d.c_in, 1.0f, weight, d.c_in, in + n * img, (int)p,
+                     0.0f, o, (int)p);
             if (bias)
                 for (int co = 0; co < d.c_out; co++)
                     for (size_t i = 0; i < p; i++) o[co * p + i] += bias[co];
@@ -157,8 +157,8 @@ nn_status nn_conv2d_forward(float *out, const float *in, const float *weight,
         float *tmp = ws.data + (size_t)k * nb * p; // (c_out, nb*p)
         col_job cj = {d, s.H, s.W, ho, wo, nb, in + n0 * img, col, NULL};
         nn_parallel_for(k, im2col_rows, &cj);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, d.c_out, nb * (int)p, k,
-                    1.0f, weight, k, col, nb * (int)p, 0.0f, tmp, nb * (int)p);
+        nn_sgemm(0, 0, d.c_out, nb * (int)p, k, 1.0f, weight, k, col, nb * (int)p, 0.0f, tmp,
+                 nb * (int)p);
         scatter_job sj = {out + (size_t)n0 * d.c_out * p, tmp, bias, NULL, NULL, d.c_out, nb, p};
         nn_parallel_for(d.c_out, scatter_rows, &sj);
     }
@@ -184,12 +184,11 @@ nn_status nn_conv2d_backward(float *din, float *dweight, float *dbias,
     if (is_pointwise(d)) {
         for (int n = 0; n < s.N; n++) {
             const float *g = dout + (size_t)n * d.c_out * p;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d.c_out, d.c_in, (int)p,
-                        1.0f, g, (int)p, in + n * img, (int)p, 1.0f, dweight, d.c_in);
+            nn_sgemm(0, 1, d.c_out, d.c_in, (int)p, 1.0f, g, (int)p, in + n * img, (int)p, 1.0f,
+                     dweight, d.c_in);
             if (din)
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d.c_in, (int)p,
-                            d.c_out, 1.0f, weight, d.c_in, g, (int)p, 1.0f,
-                            din + n * img, (int)p);
+                nn_sgemm(1, 0, d.c_in, (int)p, d.c_out, 1.0f, weight, d.c_in, g, (int)p, 1.0f,
+                         din + n * img, (int)p);
         }
         return NN_OK;
     }
@@ -204,11 +203,11 @@ nn_status nn_conv2d_backward(float *din, float *dweight, float *dbias,
         col_job cj = {d, s.H, s.W, ho, wo, nb, in + n0 * img, col,
                       din ? din + n0 * img : NULL};
         nn_parallel_for(k, im2col_rows, &cj);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, d.c_out, k, nb * (int)p,
-                    1.0f, dy, nb * (int)p, col, nb * (int)p, 1.0f, dweight, k);
+        nn_sgemm(0, 1, d.c_out, k, nb * (int)p, 1.0f, dy, nb * (int)p, col, nb * (int)p, 1.0f,
+                 dweight, k);
         if (din) {
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, nb * (int)p, d.c_out,
-                        1.0f, weight, k, dy, nb * (int)p, 0.0f, col, nb * (int)p);
+            nn_sgemm(1, 0, k, nb * (int)p, d.c_out, 1.0f, weight, k, dy, nb * (int)p, 0.0f, col,
+                     nb * (int)p);
             nn_parallel_for(d.c_in, col2im_channels, &cj);
         }
     }

@@ -44,7 +44,9 @@ void nn_set_threads(int n) {
     }
     if (n > 256) n = 256;
     g_threads = n;
-    openblas_set_num_threads(n);
+    /* OpenBLAS runs single-threaded: the library splits each GEMM across its
+     * own threads (nn_sgemm), so no idle BLAS workers spin beside them. */
+    openblas_set_num_threads(1);
 }
 
 int nn_get_threads(void) { return g_threads; }
@@ -82,6 +84,36 @@ void nn_parallel_for(int n, nn_range_fn fn, void *ctx) {
         if (started[i]) pthread_join(tids[i], NULL);
         else run_range_job(&jobs[i]);
     }
+}
+
+/* ------------------------------------------------------------ threaded GEMM */
+
+typedef struct {
+    int trans_a, trans_b, M, N, K, lda, ldb, ldc, parts;
+    const float *A, *B;
+    float *C;
+    float alpha, beta;
+} gemm_job;
+
+/* Each part computes a contiguous block of C's columns (row-major). */
+static void gemm_parts(void *ctx, int p0, int p1) {
+    const gemm_job *g = ctx;
+    for (int p = p0; p < p1; p++) {
+        int c0 = (int)((long)g->N * p / g->parts), c1 = (int)((long)g->N * (p + 1) / g->parts);
+        if (c1 <= c0) continue;
+        const float *b = g->trans_b ? g->B + (size_t)c0 * g->ldb : g->B + c0;
+        cblas_sgemm(CblasRowMajor, g->trans_a ? CblasTrans : CblasNoTrans,
+                    g->trans_b ? CblasTrans : CblasNoTrans, g->M, c1 - c0, g->K, g->alpha, g->A,
+                    g->lda, b, g->ldb, g->beta, g->C + c0, g->ldc);
+    }
+}
+
+void nn_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+              const float *B, int ldb, float beta, float *C, int ldc) {
+    int parts = g_threads;
+    if ((long)M * N * K < 200000 || N < 64 * parts) parts = 1; /* too small to split */
+    gemm_job g = {trans_a, trans_b, M, N, K, lda, ldb, ldc, parts, A, B, C, alpha, beta};
+    nn_parallel_for(parts, gemm_parts, &g);
 }
 
 /* -------------------------------------------------------------------- rng */

@@ -18,7 +18,7 @@ static void softmax_block(float *probs, const float *logits, int Q, int hw, int 
     }
     for (int q = 0; q < Q; q++) {
         const float *l = logits + (size_t)q * hw + p0;
-        for (int i = 0; i < np; i++) mx[i] = fmaxf(mx[i], l[i] * inv_t);
+        for (int i = 0; i < np; i++) { float v = l[i] * inv_t; mx[i] = v > mx[i] ? v : mx[i]; }
     }
     for (int q = 0; q < Q; q++) {
         const float *l = logits + (size_t)q * hw + p0;
@@ -86,18 +86,30 @@ float nn_softmax_xent_forward(float *probs, const float *logits, const int32_t *
     return (float)(total / ((double)N * hw));
 }
 
+/* dlogits += scale * w[t] * (probs - onehot(t)), contiguous over pixels. */
 static void xent_backward_images(void *ctx, int n0, int n1) {
     const xent_job *j = ctx;
+    float s[PIXEL_BLOCK];
     for (int n = n0; n < n1; n++) {
         const float *pr = j->probs + (size_t)n * j->Q * j->hw;
         float *dl = j->dlogits + (size_t)n * j->Q * j->hw;
         const int32_t *t = j->targets + (size_t)n * j->hw;
-        for (int p = 0; p < j->hw; p++) {
-            int32_t c = t[p];
-            if (c < 0 || c >= j->Q) continue;
-            float s = j->scale * (j->class_weights ? j->class_weights[c] : 1.0f);
-            for (int q = 0; q < j->Q; q++) dl[(size_t)q * j->hw + p] += s * pr[(size_t)q * j->hw + p];
-            dl[(size_t)c * j->hw + p] -= s;
+        for (int p0 = 0; p0 < j->hw; p0 += PIXEL_BLOCK) {
+            int np = j->hw - p0 < PIXEL_BLOCK ? j->hw - p0 : PIXEL_BLOCK;
+            for (int i = 0; i < np; i++) {
+                int32_t c = t[p0 + i];
+                s[i] = c < 0 || c >= j->Q ? 0.0f
+                                          : j->scale * (j->class_weights ? j->class_weights[c] : 1.0f);
+            }
+            for (int q = 0; q < j->Q; q++) {
+                const float *pq = pr + (size_t)q * j->hw + p0;
+                float *dq = dl + (size_t)q * j->hw + p0;
+                for (int i = 0; i < np; i++) dq[i] += s[i] * pq[i];
+            }
+            for (int i = 0; i < np; i++) {
+                int32_t c = t[p0 + i];
+                if (c >= 0 && c < j->Q) dl[(size_t)c * j->hw + p0 + i] -= s[i];
+            }
         }
     }
 }
@@ -161,7 +173,7 @@ static void decode_mean_images(void *ctx, int n0, int n1) {
             }
             for (int q = 0; q < j->Q; q++) {
                 const float *lq = l + (size_t)q * j->hw + p0;
-                for (int i = 0; i < np; i++) mx[i] = fmaxf(mx[i], lq[i] * j->inv_t);
+                for (int i = 0; i < np; i++) { float v = lq[i] * j->inv_t; mx[i] = v > mx[i] ? v : mx[i]; }
             }
             for (int q = 0; q < j->Q; q++) {
                 const float *lq = l + (size_t)q * j->hw + p0;

@@ -49,6 +49,11 @@ int nn_get_threads(void);
 typedef void (*nn_range_fn)(void *ctx, int begin, int end);
 void nn_parallel_for(int n, nn_range_fn fn, void *ctx);
 
+/* Row-major C = alpha · op(A) · op(B) + beta · C, split by columns of C
+ * across the library's threads (each part is one single-threaded sgemm). */
+void nn_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+              int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
 /* ------------------------------------------------------------------- rng */
 
 typedef struct {

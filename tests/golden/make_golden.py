@@ -13,6 +13,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from twin import UNet
+
 torch.manual_seed(1234)
 torch.set_default_dtype(torch.float32)
 entries = []
@@ -96,48 +98,6 @@ for name, cls, wd in [("adam", torch.optim.Adam, 0.01), ("adamw", torch.optim.Ad
 
 
 # ---------------------------------------------------------------- U-Net
-class Unit(nn.Module):
-    """conv (no bias) + BN + activation, as one nn unit."""
-
-    def __init__(self, cin, cout, stride, act):
-        super().__init__()
-        self.conv = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
-        self.bn = nn.BatchNorm2d(cout)
-        self.act = act
-
-    def forward(self, x):
-        return self.act(self.bn(self.conv(x)))
-
-
-class UNet(nn.Module):
-    """The PyTorch twin of nn/unet.c's U-Net colorizer."""
-
-    def __init__(self, cin, base, depth, q, upsample, act):
-        super().__init__()
-        self.depth, self.upsample = depth, upsample
-        w = [base << l for l in range(depth)]
-        self.units = nn.ModuleDict()
-        for l in range(depth):
-            self.units[f"enc{l}_0"] = Unit(cin if l == 0 else w[l - 1], w[l], 1 if l == 0 else 2, act)
-            self.units[f"enc{l}_1"] = Unit(w[l], w[l], 1, act)
-        for l in range(depth - 2, -1, -1):
-            self.units[f"dec{l}_0"] = Unit(w[l + 1] + w[l], w[l], 1, act)
-            self.units[f"dec{l}_1"] = Unit(w[l], w[l], 1, act)
-        self.head = nn.Conv2d(base, q, 1)
-
-    def forward(self, x):
-        skips = []
-        for l in range(self.depth):
-            x = self.units[f"enc{l}_1"](self.units[f"enc{l}_0"](x))
-            skips.append(x)
-        for l in range(self.depth - 2, -1, -1):
-            kw = {"align_corners": False} if self.upsample == "bilinear" else {}
-            x = F.interpolate(x, scale_factor=2, mode=self.upsample, **kw)
-            x = torch.cat([x, skips[l]], 1)
-            x = self.units[f"dec{l}_1"](self.units[f"dec{l}_0"](x))
-        return self.head(x)
-
-
 def export_unet(prefix, cin, base, depth, q, upsample, act, slope, n, h, w):
     net = UNet(cin, base, depth, q, upsample, act)
     with torch.no_grad():  # non-trivial BN affine parameters and head bias
