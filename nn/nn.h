@@ -444,6 +444,96 @@ nn_status nn_unet_config_from_weights(const nn_weights *w, nn_unet_config *cfg,
 nn_status nn_unet_load_weights(nn_unet *m, const nn_weights *w, const char *name,
                                nn_error *err);
 
+/* -------------------------------------------------------------- colorizer */
+
+/* Network input encoding: channel 0 is L / 50 - 1, channels 1-2 the hint's
+ * a / 110 and b / 110 (0 without a hint), channel 3 the hint mask. */
+#define NN_INPUT_CHANNELS 4
+#define NN_AB_SCALE 110.0f
+
+/* Writes the network input for n images of hw pixels. hint_ab and
+ * hint_mask may be NULL (no hints). */
+void nn_encode_input(float *in,              // (n, 4, H, W)
+                     const float *L,         // (n, H, W) in Lab units
+                     const float *hint_ab,   // (n, 2, H, W) or NULL
+                     const float *hint_mask, // (n, H, W) or NULL
+                     int n, int hw);
+
+/* Vividness in [0, 1] to the annealed-mean temperature: 0 is the plain mean
+ * (T = 1, faithful), 1 is T = 0.1 (vivid); geometric in between. */
+float nn_vividness_to_temperature(float vividness);
+#define NN_DEFAULT_VIVIDNESS 0.5f
+
+/* A loaded colorizer: the network (BN folded) and its ab bins. */
+typedef struct {
+    nn_unet *net;
+    nn_unet_config cfg;
+    nn_ab_grid grid;
+    int num_bins;
+    float *bin_ab;    /* (Q, 2) bin centres */
+    uint32_t *bins;   /* (Q) grid cells */
+    float *rebalance; /* (Q) class weights, or NULL */
+    int tile, max_batch;
+    nn_weights meta;  /* the file's metadata (tensors dropped) */
+} nn_colorizer;
+
+/* Loads a weights file for inference on batches of up to max_batch tiles of
+ * tile×tile pixels. */
+nn_status nn_colorizer_load(nn_colorizer **out, const char *path, int max_batch, int tile,
+                            nn_error *err);
+/* The same from parsed weights (name is used in messages). */
+nn_status nn_colorizer_from_weights(nn_colorizer **out, const nn_weights *w, const char *name,
+                                    int max_batch, int tile, nn_error *err);
+void nn_colorizer_free(nn_colorizer *c);
+/* Runs the network over n encoded tiles (any n; batched by max_batch) and
+ * decodes ab with the annealed mean at temperature T (T <= 0: the mode).
+ * Sets only the BN-folded inference path. */
+nn_status nn_colorizer_predict(nn_colorizer *c, const float *in, // (n, 4, tile, tile)
+                               int n, float T,
+                               float *ab, // (n, 2, tile, tile)
+                               nn_error *err);
+/* Writes the ab-grid metadata (ab.*, color.space) into w. */
+nn_status nn_ab_metadata_set(nn_weights *w, nn_ab_grid g, const uint32_t *bins,
+                             const float *rebalance, int num_bins, float lambda);
+
+/* ----------------------------------------------------------------- engine */
+
+#define NN_DEFAULT_RESOLUTION 256
+#define NN_MIN_RESOLUTION 32
+#define NN_MAX_RESOLUTION 2048
+
+typedef struct {
+    float vividness;  /* 0 (faithful, T = 1) .. 1 (vivid) */
+    float saturation; /* chroma multiplier, 0 .. 2 */
+    int resolution;   /* long side of the working image, 32 .. 2048 */
+} nn_engine_params;
+
+nn_engine_params nn_engine_default_params(void);
+/* The working size for an image: its long side scaled down to resolution
+ * (images already smaller keep their size). */
+void nn_engine_working_size(int width, int height, int resolution, int *ww, int *wh);
+
+/* Progress in [0, 1]. */
+typedef void (*nn_progress_fn)(double fraction, void *user);
+
+/* Colorizes a full-resolution L plane: downscales it to the working
+ * resolution, covers it with tiles overlapping by half a tile, runs them
+ * through the network in large batches, blends them with a Hann window and
+ * brings ab back to full resolution with a guided filter whose guide is the
+ * full-resolution L; then applies saturation. Hints (optional): every pixel
+ * with mask > 0.5 gives its ab to the working pixel it falls in (averaged).
+ * Checks *cancel between batches (NN_ERR_CANCELLED). The caller recombines
+ * ab with its own L, so detail and brightness stay the source's. */
+nn_status nn_engine_colorize(nn_colorizer *c,
+                             const float *L,         // (H, W) in Lab units
+                             int width, int height,
+                             const float *hint_ab,   // (2, H, W) or NULL
+                             const float *hint_mask, // (H, W) or NULL
+                             const nn_engine_params *params,
+                             float *ab,              // (2, H, W) output
+                             nn_progress_fn progress, void *user, const volatile int *cancel,
+                             nn_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,172 @@
+/* colorizer.c — the colorizer as the trainer and the plug-in load it: the
+ * U-Net plus its ab bins from the weights file, the network input encoding,
+ * the vividness-to-temperature mapping and batched prediction of ab. */
+#include "nn.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void nn_encode_input(float *in, const float *L, const float *hint_ab, const float *hint_mask,
+                     int n, int hw) {
+    for (int i = 0; i < n; i++) {
+        float *x = in + (size_t)i * NN_INPUT_CHANNELS * hw;
+        const float *l = L + (size_t)i * hw;
+        for (int p = 0; p < hw; p++) x[p] = l[p] * (1.0f / 50.0f) - 1.0f;
+        if (hint_ab && hint_mask) {
+            const float *h = hint_ab + (size_t)i * 2 * hw, *m = hint_mask + (size_t)i * hw;
+            for (int p = 0; p < hw; p++) {
+                x[hw + p] = m[p] > 0.0f ? h[p] / NN_AB_SCALE : 0.0f;
+                x[2 * hw + p] = m[p] > 0.0f ? h[hw + p] / NN_AB_SCALE : 0.0f;
+                x[3 * hw + p] = m[p] > 0.0f ? 1.0f : 0.0f;
+            }
+        } else {
+            memset(x + hw, 0, sizeof(float) * 3 * hw);
+        }
+    }
+}
+
+float nn_vividness_to_temperature(float v) {
+    if (!(v >= 0.0f)) v = 0.0f;
+    if (v > 1.0f) v = 1.0f;
+    return powf(0.1f, v);
+}
+
+nn_status nn_ab_metadata_set(nn_weights *w, nn_ab_grid g, const uint32_t *bins,
+                             const float *rebalance, int num_bins, float lambda) {
+    nn_status st = nn_weights_set_str(w, "color.space", "CIELAB-D65");
+    if (!st) st = nn_weights_set_str(w, "input.encoding", "L/50-1, hint a/110, hint b/110, hint mask");
+    if (!st) st = nn_weights_set_f32(w, "ab.grid_step", g.step);
+    if (!st) st = nn_weights_set_f32(w, "ab.grid_min", g.min);
+    if (!st) st = nn_weights_set_u32(w, "ab.grid_size", (uint32_t)g.size);
+    if (!st) st = nn_weights_set_u32_array(w, "ab.bins", bins, (uint64_t)num_bins);
+    if (!st && rebalance) st = nn_weights_set_f32_array(w, "ab.rebalance_weights", rebalance, (uint64_t)num_bins);
+    if (!st) st = nn_weights_set_f32(w, "ab.rebalance_lambda", lambda);
+    return st;
+}
+
+void nn_colorizer_free(nn_colorizer *c) {
+    if (!c) return;
+    nn_unet_free(c->net);
+    free(c->bin_ab);
+    free(c->bins);
+    free(c->rebalance);
+    nn_weights_free(&c->meta);
+    free(c);
+}
+
+/* Copies the metadata of w (not its tensors) into dst. */
+static nn_status copy_metadata(nn_weights *dst, const nn_weights *w) {
+    for (size_t i = 0; i < w->n_meta; i++) {
+        const nn_meta *m = &w->meta[i];
+        nn_status st = NN_OK;
+        switch (m->type) {
+        case NN_META_U32: st = nn_weights_set_u32(dst, m->key, m->v.u32); break;
+        case NN_META_I32: st = nn_weights_set_i32(dst, m->key, m->v.i32); break;
+        case NN_META_F32: st = nn_weights_set_f32(dst, m->key, m->v.f32); break;
+        case NN_META_U64: st = nn_weights_set_u64(dst, m->key, m->v.u64); break;
+        case NN_META_F64: st = nn_weights_set_f64(dst, m->key, m->v.f64); break;
+        case NN_META_STR: st = nn_weights_set_str(dst, m->key, m->str); break;
+        case NN_META_U32_ARRAY: st = nn_weights_set_u32_array(dst, m->key, m->array, m->count); break;
+        case NN_META_F32_ARRAY: st = nn_weights_set_f32_array(dst, m->key, m->array, m->count); break;
+        }
+        if (st != NN_OK) return st;
+    }
+    return NN_OK;
+}
+
+nn_status nn_colorizer_from_weights(nn_colorizer **out, const nn_weights *w, const char *name,
+                                    int max_batch, int tile, nn_error *err) {
+    *out = NULL;
+    nn_colorizer *c = calloc(1, sizeof *c);
+    if (!c) return nn_set_error(err, NN_ERR_NOMEM, "%s: out of memory", name);
+    nn_weights_init(&c->meta);
+    nn_status st = nn_unet_config_from_weights(w, &c->cfg, name, err);
+    if (st) goto fail;
+    if (c->cfg.in_channels != NN_INPUT_CHANNELS) {
+        st = nn_set_error(err, NN_ERR_FORMAT, "%s: the model takes %d input channels, not %d", name,
+                          c->cfg.in_channels, NN_INPUT_CHANNELS);
+        goto fail;
+    }
+    nn_error e = {0};
+    float step, min;
+    uint32_t size;
+    if (nn_weights_get_f32(w, "ab.grid_step", &step, &e) || nn_weights_get_f32(w, "ab.grid_min", &min, &e) ||
+        nn_weights_get_u32(w, "ab.grid_size", &size, &e)) {
+        st = nn_set_error(err, NN_ERR_FORMAT, "%s: %s", name, e.msg);
+        goto fail;
+    }
+    if (!(step > 0.0f && step <= 100.0f) || !(min >= -200.0f && min <= 0.0f) || size < 2 || size > 128) {
+        st = nn_set_error(err, NN_ERR_FORMAT, "%s: absurd ab grid (step %g, min %g, size %u)", name, step,
+                          min, size);
+        goto fail;
+    }
+    c->grid = (nn_ab_grid){step, min, (int)size};
+    const nn_meta *bins = nn_weights_get(w, "ab.bins");
+    if (!bins || bins->type != NN_META_U32_ARRAY || bins->count != (uint64_t)c->cfg.num_bins) {
+        st = nn_set_error(err, NN_ERR_FORMAT, "%s: 'ab.bins' is missing or does not list the model's %d bins",
+                          name, c->cfg.num_bins);
+        goto fail;
+    }
+    c->num_bins = c->cfg.num_bins;
+    c->bins = malloc(sizeof(uint32_t) * c->num_bins);
+    c->bin_ab = malloc(sizeof(float) * 2 * c->num_bins);
+    if (!c->bins || !c->bin_ab) {
+        st = nn_set_error(err, NN_ERR_NOMEM, "%s: out of memory", name);
+        goto fail;
+    }
+    memcpy(c->bins, bins->array, sizeof(uint32_t) * c->num_bins);
+    for (int q = 0; q < c->num_bins; q++) {
+        if (c->bins[q] >= size * size) {
+            st = nn_set_error(err, NN_ERR_FORMAT, "%s: ab bin %d names grid cell %u outside the %u×%u grid",
+                              name, q, c->bins[q], size, size);
+            goto fail;
+        }
+        nn_ab_grid_center(c->grid, (int)c->bins[q], &c->bin_ab[2 * q], &c->bin_ab[2 * q + 1]);
+    }
+    const nn_meta *reb = nn_weights_get(w, "ab.rebalance_weights");
+    if (reb && reb->type == NN_META_F32_ARRAY && reb->count == (uint64_t)c->num_bins) {
+        c->rebalance = malloc(sizeof(float) * c->num_bins);
+        if (c->rebalance) memcpy(c->rebalance, reb->array, sizeof(float) * c->num_bins);
+    }
+    c->tile = tile;
+    c->max_batch = max_batch;
+    st = nn_unet_create(&c->net, &c->cfg, max_batch, tile, tile, err);
+    if (st) goto fail;
+    st = nn_unet_load_weights(c->net, w, name, err);
+    if (st) goto fail;
+    if (copy_metadata(&c->meta, w) != NN_OK) {
+        st = nn_set_error(err, NN_ERR_NOMEM, "%s: out of memory", name);
+        goto fail;
+    }
+    *out = c;
+    return NN_OK;
+fail:
+    nn_colorizer_free(c);
+    return st;
+}
+
+nn_status nn_colorizer_load(nn_colorizer **out, const char *path, int max_batch, int tile,
+                            nn_error *err) {
+    nn_weights w;
+    nn_status st = nn_weights_load(&w, path, err);
+    if (st) return st;
+    st = nn_colorizer_from_weights(out, &w, path, max_batch, tile, err);
+    nn_weights_free(&w);
+    return st;
+}
+
+nn_status nn_colorizer_predict(nn_colorizer *c, const float *in, int n, float T, float *ab,
+                               nn_error *err) {
+    const int hw = c->tile * c->tile;
+    for (int i = 0; i < n; i += c->max_batch) {
+        int nb = n - i < c->max_batch ? n - i : c->max_batch;
+        const float *logits;
+        nn_status st = nn_unet_forward(c->net, in + (size_t)i * NN_INPUT_CHANNELS * hw, nb,
+                                       NN_MODE_EVAL, &logits, err);
+        if (st) return st;
+        if (T > 0.0f) nn_decode_annealed_mean(ab + (size_t)i * 2 * hw, logits, c->bin_ab, nb, c->num_bins, hw, T);
+        else nn_decode_mode(ab + (size_t)i * 2 * hw, logits, c->bin_ab, nb, c->num_bins, hw);
+    }
+    return NN_OK;
+}

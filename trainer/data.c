@@ -1,0 +1,206 @@
+/* data.c — the Lab data pipeline of the trainer: Lab planes of CIFAR
+ * images, the in-gamut ab bins and their rebalancing weights, simulated
+ * user hints, augmentation and batch assembly. */
+#include <math.h>
+#include <string.h>
+
+#include "trainer.h"
+
+uint64_t derive_seed(uint64_t seed, uint64_t a, uint64_t b) {
+    uint64_t x = seed ^ 0x9E3779B97F4A7C15ull;
+    uint64_t parts[2] = {a, b};
+    for (int i = 0; i < 2; i++) {
+        x ^= parts[i] + 0x632BE59BD9B4E019ull + (x << 6) + (x >> 2);
+        x = (x ^ (x >> 31)) * 0xBF58476D1CE4E5B9ull;
+        x ^= x >> 29;
+    }
+    return x;
+}
+
+gboolean lab_set_init(lab_set *s, const cifar_set *c, int first, int n, GError **error) {
+    memset(s, 0, sizeof *s);
+    if (first < 0 || n < 1 || first + n > c->n) {
+        g_set_error(error, TRAINER_ERROR, 1, "images %d..%d are outside the %d loaded", first,
+                    first + n - 1, c->n);
+        return FALSE;
+    }
+    s->n = n;
+    s->labels = c->labels + first;
+    s->rgb = c->rgb + (size_t)first * CIFAR_PIXELS * 3;
+    s->L = g_malloc(sizeof(float) * (size_t)n * CIFAR_PIXELS);
+    s->ab = g_malloc(sizeof(float) * (size_t)n * 2 * CIFAR_PIXELS);
+    float *lab = g_malloc(sizeof(float) * 3 * CIFAR_PIXELS);
+    for (int i = 0; i < n; i++) {
+        nn_srgb8_to_lab(lab, s->rgb + (size_t)i * CIFAR_PIXELS * 3, CIFAR_PIXELS);
+        float *L = s->L + (size_t)i * CIFAR_PIXELS, *ab = s->ab + (size_t)i * 2 * CIFAR_PIXELS;
+        for (int p = 0; p < CIFAR_PIXELS; p++) {
+            L[p] = lab[3 * p];
+            ab[p] = lab[3 * p + 1];
+            ab[CIFAR_PIXELS + p] = lab[3 * p + 2];
+        }
+    }
+    g_free(lab);
+    return TRUE;
+}
+
+void lab_set_free(lab_set *s) {
+    g_free(s->L);
+    g_free(s->ab);
+    memset(s, 0, sizeof *s);
+}
+
+void ab_bins_free(ab_bins *b) {
+    g_free(b->bins);
+    g_free(b->bin_ab);
+    g_free(b->rebalance);
+    g_free(b->cell_to_bin);
+    memset(b, 0, sizeof *b);
+}
+
+/* bin_ab and the nearest-bin map from grid + bins. */
+static void finish_bins(ab_bins *b) {
+    int cells = b->grid.size * b->grid.size;
+    b->bin_ab = g_malloc(sizeof(float) * 2 * b->num_bins);
+    for (int q = 0; q < b->num_bins; q++)
+        nn_ab_grid_center(b->grid, (int)b->bins[q], &b->bin_ab[2 * q], &b->bin_ab[2 * q + 1]);
+    b->cell_to_bin = g_malloc(sizeof(int) * cells);
+    for (int cell = 0; cell < cells; cell++) {
+        float a, bb;
+        nn_ab_grid_center(b->grid, cell, &a, &bb);
+        int best = 0;
+        float best_d = INFINITY;
+        for (int q = 0; q < b->num_bins; q++) {
+            float da = a - b->bin_ab[2 * q], db = bb - b->bin_ab[2 * q + 1], d = da * da + db * db;
+            if (d < best_d) best_d = d, best = q;
+        }
+        b->cell_to_bin[cell] = best;
+    }
+}
+
+gboolean ab_bins_from_data(ab_bins *b, const lab_set *s, float lambda, GError **error) {
+    memset(b, 0, sizeof *b);
+    b->grid = nn_ab_grid_default();
+    b->lambda = lambda;
+    int cells = b->grid.size * b->grid.size;
+    uint64_t *count = g_new0(uint64_t, cells), total = 0;
+    for (int i = 0; i < s->n; i++) {
+        const float *ab = s->ab + (size_t)i * 2 * CIFAR_PIXELS;
+        for (int p = 0; p < CIFAR_PIXELS; p++) count[nn_ab_grid_cell(b->grid, ab[p], ab[CIFAR_PIXELS + p])]++;
+    }
+    for (int c = 0; c < cells; c++) b->num_bins += count[c] > 0, total += count[c];
+    if (b->num_bins < 2) {
+        g_set_error(error, TRAINER_ERROR, 1, "the training images hold only %d colour bin(s): "
+                    "are they grayscale?", b->num_bins);
+        g_free(count);
+        return FALSE;
+    }
+    b->bins = g_malloc(sizeof(uint32_t) * b->num_bins);
+    b->rebalance = g_malloc(sizeof(float) * b->num_bins);
+    double norm = 0.0;
+    for (int c = 0, q = 0; c < cells; c++) {
+        if (!count[c]) continue;
+        double p = (double)count[c] / (double)total;
+        double w = 1.0 / ((1.0 - lambda) * p + lambda / b->num_bins);
+        b->bins[q] = (uint32_t)c;
+        b->rebalance[q] = (float)w;
+        norm += p * w;
+        q++;
+    }
+    for (int q = 0; q < b->num_bins; q++) b->rebalance[q] = (float)(b->rebalance[q] / norm);
+    g_free(count);
+    finish_bins(b);
+    return TRUE;
+}
+
+gboolean ab_bins_from_weights(ab_bins *b, const nn_weights *w, const char *name, GError **error) {
+    memset(b, 0, sizeof *b);
+    nn_colorizer *c = NULL;
+    nn_error err = {0};
+    /* reuse the colorizer's validation of the ab metadata */
+    if (nn_colorizer_from_weights(&c, w, name, 1, 32, &err) != NN_OK) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+        return FALSE;
+    }
+    b->grid = c->grid;
+    b->num_bins = c->num_bins;
+    b->bins = g_memdup2(c->bins, sizeof(uint32_t) * c->num_bins);
+    b->rebalance = c->rebalance ? g_memdup2(c->rebalance, sizeof(float) * c->num_bins) : NULL;
+    const nn_meta *lam = nn_weights_get(w, "ab.rebalance_lambda");
+    b->lambda = lam && lam->type == NN_META_F32 ? lam->v.f32 : 0.5f;
+    nn_colorizer_free(c);
+    finish_bins(b);
+    return TRUE;
+}
+
+void simulate_hints(const float *ab, int count, nn_rng *rng, float *hint_ab, float *hint_mask) {
+    memset(hint_ab, 0, sizeof(float) * 2 * CIFAR_PIXELS);
+    memset(hint_mask, 0, sizeof(float) * CIFAR_PIXELS);
+    if (count < 0) {
+        count = 0;
+        if (nn_rng_uniform(rng) >= 0.5f)
+            do count++;
+            while (count < 64 && nn_rng_uniform(rng) >= 1.0f / 8.0f);
+    }
+    for (int k = 0; k < count; k++) {
+        int side = 1 + (int)nn_rng_below(rng, 3);
+        int y0 = (int)nn_rng_below(rng, CIFAR_SIDE - side + 1), x0 = (int)nn_rng_below(rng, CIFAR_SIDE - side + 1);
+        double sa = 0.0, sb = 0.0;
+        for (int y = y0; y < y0 + side; y++)
+            for (int x = x0; x < x0 + side; x++)
+                sa += ab[y * CIFAR_SIDE + x], sb += ab[CIFAR_PIXELS + y * CIFAR_SIDE + x];
+        float ma = (float)(sa / (side * side)), mb = (float)(sb / (side * side));
+        for (int y = y0; y < y0 + side; y++)
+            for (int x = x0; x < x0 + side; x++) {
+                hint_ab[y * CIFAR_SIDE + x] = ma;
+                hint_ab[CIFAR_PIXELS + y * CIFAR_SIDE + x] = mb;
+                hint_mask[y * CIFAR_SIDE + x] = 1.0f;
+            }
+    }
+}
+
+void make_batch(const lab_set *s, const ab_bins *bins, const int *index, int nb, nn_rng *rng,
+                batch_options opt, float *input, int32_t *targets, float *L_out, float *ab_out) {
+    float L[CIFAR_PIXELS], ab[2 * CIFAR_PIXELS], hint_ab[2 * CIFAR_PIXELS], mask[CIFAR_PIXELS];
+    for (int i = 0; i < nb; i++) {
+        const float *sl = s->L + (size_t)index[i] * CIFAR_PIXELS;
+        const float *sab = s->ab + (size_t)index[i] * 2 * CIFAR_PIXELS;
+        int flip = 0, dx = 0, dy = 0;
+        if (opt.augment) {
+            flip = nn_rng_below(rng, 2);
+            dx = (int)nn_rng_below(rng, 5) - 2;
+            dy = (int)nn_rng_below(rng, 5) - 2;
+        }
+        for (int y = 0; y < CIFAR_SIDE; y++) {
+            int sy = y + dy < 0 ? 0 : (y + dy >= CIFAR_SIDE ? CIFAR_SIDE - 1 : y + dy);
+            for (int x = 0; x < CIFAR_SIDE; x++) {
+                int xx = flip ? CIFAR_SIDE - 1 - x : x;
+                int sx = xx + dx < 0 ? 0 : (xx + dx >= CIFAR_SIDE ? CIFAR_SIDE - 1 : xx + dx);
+                int src = sy * CIFAR_SIDE + sx, dst = y * CIFAR_SIDE + x;
+                L[dst] = sl[src];
+                ab[dst] = sab[src];
+                ab[CIFAR_PIXELS + dst] = sab[CIFAR_PIXELS + src];
+            }
+        }
+        simulate_hints(ab, opt.hints, rng, hint_ab, mask);
+        nn_encode_input(input + (size_t)i * NN_INPUT_CHANNELS * CIFAR_PIXELS, L, hint_ab, mask, 1, CIFAR_PIXELS);
+        if (targets)
+            for (int p = 0; p < CIFAR_PIXELS; p++)
+                targets[(size_t)i * CIFAR_PIXELS + p] =
+                    bins->cell_to_bin[nn_ab_grid_cell(bins->grid, ab[p], ab[CIFAR_PIXELS + p])];
+        if (L_out) memcpy(L_out + (size_t)i * CIFAR_PIXELS, L, sizeof L);
+        if (ab_out) memcpy(ab_out + (size_t)i * 2 * CIFAR_PIXELS, ab, sizeof ab);
+    }
+}
+
+void lab_planes_to_rgb8(uint8_t *rgb, const float *L, const float *ab, int n) {
+    float lab[3 * CIFAR_PIXELS];
+    for (int i = 0; i < n; i++) {
+        const float *l = L + (size_t)i * CIFAR_PIXELS, *a = ab + (size_t)i * 2 * CIFAR_PIXELS;
+        for (int p = 0; p < CIFAR_PIXELS; p++) {
+            lab[3 * p] = l[p];
+            lab[3 * p + 1] = a[p];
+            lab[3 * p + 2] = a[CIFAR_PIXELS + p];
+        }
+        nn_lab_to_srgb8(rgb + (size_t)i * CIFAR_PIXELS * 3, lab, CIFAR_PIXELS);
+    }
+}

@@ -1,0 +1,336 @@
+/* eval.c — `colorize-train eval`: measures a model on the CIFAR-10 test set
+ * (PSNR, SSIM, AuC, accuracy at 2% and 5%, colourfulness, per class) for
+ * the gray baseline and for every hint count × vividness setting, and
+ * writes a JSON file, a Markdown report with example grids, and optionally
+ * the figures into the model's own metadata. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trainer.h"
+
+#define MAX_SETTINGS 64
+#define REPORT_EXAMPLES 10
+
+typedef struct {
+    int hints;
+    float vividness;
+    metrics_acc all, per_class[CIFAR_CLASSES];
+} eval_run;
+
+/* Parses "0,1,5" into ints or floats; returns the count or -1. */
+static int parse_list(const char *s, double *out, int max, gboolean integers) {
+    if (!s) return 0;
+    char **parts = g_strsplit(s, ",", -1);
+    int n = 0;
+    for (char **p = parts; *p; p++) {
+        char *end;
+        double v = g_ascii_strtod(g_strstrip(*p), &end);
+        if (end == *p || *end || n >= max || (integers && (v != floor(v) || v < 0 || v > 1000))) {
+            n = -1;
+            break;
+        }
+        out[n++] = v;
+    }
+    g_strfreev(parts);
+    return n;
+}
+
+static void json_metrics(GString *s, metrics_result r) {
+    g_string_append_printf(s,
+                           "\"psnr\": %.4f, \"psnr_mean\": %.4f, \"ssim\": %.5f, \"auc\": %.5f, "
+                           "\"acc2\": %.5f, \"acc5\": %.5f, \"colorfulness\": %.3f, \"colorfulness_gt\": %.3f",
+                           r.psnr, r.psnr_mean, r.ssim, r.auc, r.acc2, r.acc5, r.colorfulness, r.colorfulness_gt);
+}
+
+static void json_run(GString *s, const eval_run *run, gboolean baseline) {
+    g_string_append(s, "{");
+    if (!baseline)
+        g_string_append_printf(s, "\"hints\": %d, \"vividness\": %.3f, \"temperature\": %.4f, ", run->hints,
+                               run->vividness, nn_vividness_to_temperature(run->vividness));
+    json_metrics(s, metrics_finish(&run->all));
+    g_string_append(s, ", \"per_class\": {");
+    for (int c = 0; c < CIFAR_CLASSES; c++) {
+        g_string_append_printf(s, "%s\"%s\": {", c ? ", " : "", CIFAR_CLASS_NAMES[c]);
+        json_metrics(s, metrics_finish(&run->per_class[c]));
+        g_string_append(s, "}");
+    }
+    g_string_append(s, "}}");
+}
+
+static void table_row(GString *s, const char *label, metrics_result r) {
+    g_string_append_printf(s, "| %s | %.2f | %.2f | %.4f | %.3f | %.1f%% | %.1f%% | %.1f |\n", label, r.psnr,
+                           r.psnr_mean, r.ssim, r.auc, 100 * r.acc2, 100 * r.acc5, r.colorfulness);
+}
+
+static const char TABLE_HEAD[] =
+    "| setting | PSNR (dB) | mean PSNR (dB) | SSIM | AuC | acc. 2% | acc. 5% | colourfulness |\n"
+    "|---|---|---|---|---|---|---|---|\n";
+
+/* Colorizes test image i with `hints` hints into rgb (32×32×3). */
+typedef struct {
+    nn_unet *net;
+    const lab_set *test;
+    const ab_bins *bins;
+    uint64_t seed;
+} eval_ctx;
+
+static gboolean write_examples(const char *path, const eval_ctx *e, int hints, float vividness, GError **error) {
+    const int n = REPORT_EXAMPLES, Q = e->bins->num_bins;
+    float in[NN_INPUT_CHANNELS * CIFAR_PIXELS], L[CIFAR_PIXELS], ab[2 * CIFAR_PIXELS], zero[2 * CIFAR_PIXELS] = {0};
+    uint8_t *rgb = g_new(uint8_t, (size_t)2 * n * CIFAR_PIXELS * 3);
+    const uint8_t *tiles[3 * REPORT_EXAMPLES];
+    for (int i = 0; i < n; i++) {
+        int idx = i * (e->test->n / n);
+        nn_rng rng;
+        nn_rng_seed(&rng, derive_seed(e->seed, (uint64_t)hints, (uint64_t)idx));
+        make_batch(e->test, e->bins, &idx, 1, &rng, (batch_options){0, hints}, in, NULL, L, NULL);
+        const float *logits;
+        nn_unet_forward(e->net, in, 1, NN_MODE_EVAL, &logits, NULL);
+        nn_decode_annealed_mean(ab, logits, e->bins->bin_ab, 1, Q, CIFAR_PIXELS, nn_vividness_to_temperature(vividness));
+        uint8_t *gray = rgb + (size_t)i * CIFAR_PIXELS * 3, *col = rgb + (size_t)(n + i) * CIFAR_PIXELS * 3;
+        lab_planes_to_rgb8(gray, L, zero, 1);
+        lab_planes_to_rgb8(col, L, ab, 1);
+        tiles[i] = gray, tiles[n + i] = col;
+        tiles[2 * n + i] = e->test->rgb + (size_t)idx * CIFAR_PIXELS * 3;
+    }
+    char label[64];
+    snprintf(label, sizeof label, hints ? "colorized, %d hints" : "colorized", hints);
+    const char *labels[3] = {"gray", label, "ground truth"};
+    gboolean ok = plot_tile_grid(path, tiles, 3, n, labels, 3, error);
+    g_free(rgb);
+    return ok;
+}
+
+int command_eval(int argc, char **argv) {
+    char *data = NULL, *model = NULL, *hints_s = NULL, *viv_s = NULL, *json = NULL, *report = NULL;
+    int limit = 0, threads = 0, batch = 200;
+    gint64 seed = 1234;
+    gboolean update_model = FALSE;
+    GOptionEntry entries[] = {
+        {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "CIFAR-10 binary folder (test_batch.bin)", "DIR"},
+        {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "The model to evaluate", "FILE.weights"},
+        {"hints", 0, 0, G_OPTION_ARG_STRING, &hints_s, "Hint counts to evaluate, e.g. 0,1,5,10 (default 0)", "LIST"},
+        {"vividness", 0, 0, G_OPTION_ARG_STRING, &viv_s, "Vividness settings, 0 (faithful) to 1 (default: the default)", "LIST"},
+        {"json", 0, 0, G_OPTION_ARG_FILENAME, &json, "Write every figure as JSON", "FILE"},
+        {"report", 0, 0, G_OPTION_ARG_FILENAME, &report, "Write a Markdown report with example grids", "DIR"},
+        {"limit", 0, 0, G_OPTION_ARG_INT, &limit, "Evaluate only the first N test images", "N"},
+        {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the simulated hints (default 1234)", "N"},
+        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
+        {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "Images per forward pass (default 200)", "N"},
+        {"update-model", 0, 0, G_OPTION_ARG_NONE, &update_model, "Store the default and faithful figures in the model's metadata", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL}};
+    GOptionContext *ctx = g_option_context_new("- evaluate a model on the CIFAR-10 test set");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    GError *error = NULL;
+    int rc = 1;
+    cifar_set cifar = {0};
+    lab_set test = {0};
+    ab_bins bins = {0};
+    nn_unet *net = NULL;
+    nn_weights w;
+    nn_weights_init(&w);
+    eval_run *runs = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        g_printerr("colorize-train eval: %s\n", error->message);
+        rc = 2;
+        goto out;
+    }
+    double hints[MAX_SETTINGS], viv[MAX_SETTINGS];
+    int nh = parse_list(hints_s ? hints_s : "0", hints, MAX_SETTINGS, TRUE);
+    int nv = viv_s ? parse_list(viv_s, viv, MAX_SETTINGS, FALSE) : 0;
+    for (int i = 0; i < nv; i++)
+        if (!(viv[i] >= 0 && viv[i] <= 1)) nv = -1;
+    if (!data || !model || argc > 1 || nh < 1 || nv < 0 || limit < 0 || batch < 1 || batch > 4096) {
+        g_printerr("colorize-train eval: %s\n", !data || !model ? "--data DIR and --model FILE are required"
+                                                                 : "bad --hints, --vividness, --limit or --batch (see --help)");
+        rc = 2;
+        goto out;
+    }
+    nn_set_threads(threads);
+    nn_error err = {0};
+    nn_unet_config cfg;
+    if (nn_weights_load(&w, model, &err) != NN_OK || nn_unet_config_from_weights(&w, &cfg, model, &err) != NN_OK ||
+        nn_unet_create(&net, &cfg, batch, CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK ||
+        nn_unet_load_weights(net, &w, model, &err) != NN_OK) {
+        g_printerr("colorize-train eval: %s\n", err.msg);
+        goto out;
+    }
+    if (!ab_bins_from_weights(&bins, &w, model, &error) || !cifar_load_test(&cifar, data, &error)) {
+        g_printerr("colorize-train eval: %s\n", error->message);
+        goto out;
+    }
+    int n = limit > 0 && limit < cifar.n ? limit : cifar.n;
+    if (!lab_set_init(&test, &cifar, 0, n, &error)) {
+        g_printerr("colorize-train eval: %s\n", error->message);
+        goto out;
+    }
+    /* The settings: the default (0 hints, default vividness) first, then every
+     * listed vividness at every listed hint count. */
+    int nruns = 1;
+    runs = g_new0(eval_run, 1 + MAX_SETTINGS * (nv ? nv : 1));
+    runs[0].hints = 0, runs[0].vividness = NN_DEFAULT_VIVIDNESS;
+    for (int h = 0; h < nh; h++)
+        for (int k = 0; k < (nv ? nv : 1); k++) {
+            float v = nv ? (float)viv[k] : NN_DEFAULT_VIVIDNESS;
+            if (hints[h] == 0 && fabsf(v - NN_DEFAULT_VIVIDNESS) < 1e-6f) continue;
+            runs[nruns].hints = (int)hints[h], runs[nruns].vividness = v;
+            nruns++;
+        }
+    for (int i = 0; i < nruns; i++) {
+        metrics_init(&runs[i].all);
+        for (int c = 0; c < CIFAR_CLASSES; c++) metrics_init(&runs[i].per_class[c]);
+    }
+    eval_run baseline = {0};
+    const int Q = bins.num_bins;
+    float *in = g_new(float, (size_t)batch * NN_INPUT_CHANNELS * CIFAR_PIXELS);
+    float *L = g_new(float, (size_t)batch * CIFAR_PIXELS), *ab = g_new(float, (size_t)batch * 2 * CIFAR_PIXELS);
+    float *zero = g_new0(float, (size_t)batch * 2 * CIFAR_PIXELS);
+    uint8_t *rgb = g_new(uint8_t, (size_t)batch * CIFAR_PIXELS * 3);
+    /* the gray baseline */
+    for (int i0 = 0; i0 < n; i0 += batch) {
+        int nb = n - i0 < batch ? n - i0 : batch;
+        lab_planes_to_rgb8(rgb, test.L + (size_t)i0 * CIFAR_PIXELS, zero, nb);
+        for (int i = 0; i < nb; i++) {
+            const uint8_t *gt = test.rgb + (size_t)(i0 + i) * CIFAR_PIXELS * 3;
+            metrics_add(&baseline.per_class[test.labels[i0 + i]], rgb + (size_t)i * CIFAR_PIXELS * 3, gt, 32, 32);
+        }
+    }
+    for (int c = 0; c < CIFAR_CLASSES; c++) metrics_merge(&baseline.all, &baseline.per_class[c]);
+    /* one forward pass per hint count, decoded at each of its vividness settings */
+    for (int r0 = 0; r0 < nruns; r0++) {
+        int h = runs[r0].hints, done_before = 0;
+        for (int k = 0; k < r0; k++) done_before |= runs[k].hints == h;
+        if (done_before) continue;
+        g_print("evaluating %d images with %d hint(s)...\n", n, h);
+        for (int i0 = 0; i0 < n; i0 += batch) {
+            int nb = n - i0 < batch ? n - i0 : batch;
+            for (int i = 0; i < nb; i++) { /* hints depend only on the seed, the count and the image */
+                int idx = i0 + i;
+                nn_rng rng;
+                nn_rng_seed(&rng, derive_seed((uint64_t)seed, (uint64_t)h, (uint64_t)idx));
+                make_batch(&test, &bins, &idx, 1, &rng, (batch_options){0, h},
+                           in + (size_t)i * NN_INPUT_CHANNELS * CIFAR_PIXELS, NULL, L + (size_t)i * CIFAR_PIXELS, NULL);
+            }
+            const float *logits;
+            if (nn_unet_forward(net, in, nb, NN_MODE_EVAL, &logits, &err) != NN_OK) {
+                g_printerr("colorize-train eval: %s\n", err.msg);
+                goto out_buffers;
+            }
+            for (int r = r0; r < nruns; r++) {
+                if (runs[r].hints != h) continue;
+                nn_decode_annealed_mean(ab, logits, bins.bin_ab, nb, Q, CIFAR_PIXELS,
+                                        nn_vividness_to_temperature(runs[r].vividness));
+                lab_planes_to_rgb8(rgb, L, ab, nb);
+                for (int i = 0; i < nb; i++)
+                    metrics_add(&runs[r].per_class[test.labels[i0 + i]], rgb + (size_t)i * CIFAR_PIXELS * 3,
+                                test.rgb + (size_t)(i0 + i) * CIFAR_PIXELS * 3, 32, 32);
+            }
+        }
+    }
+    for (int r = 0; r < nruns; r++)
+        for (int c = 0; c < CIFAR_CLASSES; c++) metrics_merge(&runs[r].all, &runs[r].per_class[c]);
+
+    /* the table */
+    GString *table = g_string_new(TABLE_HEAD);
+    table_row(table, "gray baseline (a = b = 0)", metrics_finish(&baseline.all));
+    for (int r = 0; r < nruns; r++) {
+        char label[96];
+        snprintf(label, sizeof label, "model, %d hint%s, vividness %.2f%s", runs[r].hints, runs[r].hints == 1 ? "" : "s",
+                 runs[r].vividness, r == 0 ? " (default)" : "");
+        table_row(table, label, metrics_finish(&runs[r].all));
+    }
+    metrics_result def = metrics_finish(&runs[0].all);
+    g_string_append_printf(table, "\nGround-truth colourfulness: %.1f. Test images: %d.\n", def.colorfulness_gt, n);
+    GString *classes = g_string_new("| class | gray PSNR | model PSNR | gray SSIM | model SSIM | model colourfulness | truth colourfulness |\n"
+                                    "|---|---|---|---|---|---|---|\n");
+    for (int c = 0; c < CIFAR_CLASSES; c++) {
+        metrics_result b = metrics_finish(&baseline.per_class[c]), m = metrics_finish(&runs[0].per_class[c]);
+        g_string_append_printf(classes, "| %s | %.2f | %.2f | %.4f | %.4f | %.1f | %.1f |\n", CIFAR_CLASS_NAMES[c],
+                               b.psnr, m.psnr, b.ssim, m.ssim, m.colorfulness, m.colorfulness_gt);
+    }
+    g_print("\n%s\nPer class (default setting):\n\n%s", table->str, classes->str);
+
+    if (json) {
+        GString *s = g_string_new("{");
+        g_string_append_printf(s, "\"model\": \"%s\", \"images\": %d, \"hint_seed\": %" G_GINT64_FORMAT
+                               ", \"default_vividness\": %.3f, ", model, n, seed, NN_DEFAULT_VIVIDNESS);
+        json_metrics(s, def);
+        g_string_append(s, ",\n\"baseline\": ");
+        json_run(s, &baseline, TRUE);
+        g_string_append(s, ",\n\"runs\": [");
+        for (int r = 0; r < nruns; r++) {
+            g_string_append(s, r ? ",\n" : "\n");
+            json_run(s, &runs[r], FALSE);
+        }
+        g_string_append(s, "\n]}\n");
+        if (!g_file_set_contents(json, s->str, (gssize)s->len, &error)) {
+            g_printerr("colorize-train eval: %s\n", error->message);
+            g_string_free(s, TRUE);
+            goto out_tables;
+        }
+        g_string_free(s, TRUE);
+    }
+    if (report) {
+        eval_ctx ectx = {net, &test, &bins, (uint64_t)seed};
+        char *p0 = g_build_filename(report, "examples.png", NULL), *p5 = g_build_filename(report, "examples-5-hints.png", NULL);
+        char *md = g_build_filename(report, "report.md", NULL);
+        GString *s = g_string_new(NULL);
+        g_string_append_printf(s, "# Evaluation of `%s`\n\nCIFAR-10 test set, %d images. Hints are simulated from the "
+                               "ground truth (seed %" G_GINT64_FORMAT "): square patches of side 1-3 px at random "
+                               "places, carrying the patch's mean ab.\n\n%s\n## Per class (default setting)\n\n%s\n"
+                               "## Examples\n\n![no hints](examples.png)\n\n![5 hints](examples-5-hints.png)\n",
+                               model, n, seed, table->str, classes->str);
+        gboolean ok = g_mkdir_with_parents(report, 0755) == 0 && write_examples(p0, &ectx, 0, NN_DEFAULT_VIVIDNESS, &error) &&
+                      write_examples(p5, &ectx, 5, NN_DEFAULT_VIVIDNESS, &error) &&
+                      g_file_set_contents(md, s->str, (gssize)s->len, &error);
+        g_string_free(s, TRUE);
+        g_free(p0), g_free(p5), g_free(md);
+        if (!ok) {
+            g_printerr("colorize-train eval: %s: %s\n", report, error ? error->message : g_strerror(errno));
+            goto out_tables;
+        }
+    }
+    if (update_model) {
+        nn_status st = nn_weights_set_f64(&w, "eval.psnr", def.psnr);
+        if (!st) st = nn_weights_set_f64(&w, "eval.ssim", def.ssim);
+        if (!st) st = nn_weights_set_f64(&w, "eval.auc", def.auc);
+        if (!st) st = nn_weights_set_f64(&w, "eval.acc2", def.acc2);
+        if (!st) st = nn_weights_set_f64(&w, "eval.acc5", def.acc5);
+        if (!st) st = nn_weights_set_f64(&w, "eval.colorfulness", def.colorfulness);
+        if (!st) st = nn_weights_set_f32(&w, "eval.vividness", NN_DEFAULT_VIVIDNESS);
+        if (!st) st = nn_weights_set_u32(&w, "eval.images", (uint32_t)n);
+        for (int r = 1; r < nruns && !st; r++) {
+            if (runs[r].vividness != 0.0f) continue;
+            char key[64];
+            metrics_result f = metrics_finish(&runs[r].all);
+            snprintf(key, sizeof key, "eval.faithful.hints%d.psnr", runs[r].hints);
+            st = nn_weights_set_f64(&w, key, f.psnr);
+            snprintf(key, sizeof key, "eval.faithful.hints%d.ssim", runs[r].hints);
+            if (!st) st = nn_weights_set_f64(&w, key, f.ssim);
+        }
+        if (!st) st = nn_weights_save(&w, model, &err);
+        if (st) {
+            g_printerr("colorize-train eval: %s\n", err.msg);
+            goto out_tables;
+        }
+        g_print("stored the figures in %s\n", model);
+    }
+    rc = 0;
+out_tables:
+    g_string_free(table, TRUE);
+    g_string_free(classes, TRUE);
+out_buffers:
+    g_free(in), g_free(L), g_free(ab), g_free(zero), g_free(rgb);
+out:
+    g_free(runs);
+    nn_unet_free(net);
+    nn_weights_free(&w);
+    ab_bins_free(&bins);
+    lab_set_free(&test);
+    cifar_free(&cifar);
+    g_clear_error(&error);
+    g_option_context_free(ctx);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/* main.c — the colorize-train command line: dispatches to the train, eval
+ * and colorize subcommands and answers --help and --version. */
+#include <stdio.h>
+#include <string.h>
+
+#include "trainer.h"
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "Usage: colorize-train COMMAND [OPTION…]\n\n"
+            "Commands:\n"
+            "  train      train the colorizer on CIFAR-10 (binary version)\n"
+            "  eval       evaluate a model on the CIFAR-10 test set\n"
+            "  colorize   colorize an image file, as the GIMP plug-in does\n\n"
+            "Run 'colorize-train COMMAND --help' for a command's options.\n"
+            "Options:\n"
+            "  -h, --help     show this help\n"
+            "  --version      show the version\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("colorize-train %s\n", PROJECT_VERSION);
+        return 0;
+    }
+    g_set_prgname("colorize-train");
+    if (strcmp(cmd, "train") == 0) return command_train(argc - 1, argv + 1);
+    if (strcmp(cmd, "eval") == 0) return command_eval(argc - 1, argv + 1);
+    if (strcmp(cmd, "colorize") == 0) return command_colorize(argc - 1, argv + 1);
+    fprintf(stderr, "colorize-train: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return 2;
+}

@@ -1,0 +1,613 @@
+/* train.c — `colorize-train train`: trains the U-Net colorizer on CIFAR-10
+ * in CIE Lab with simulated hints and class-rebalanced cross-entropy, keeps
+ * the best model by validation loss, writes atomic checkpoints every epoch
+ * and on SIGINT/SIGTERM, and resumes exactly where a run stopped. */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "trainer.h"
+
+#define SAMPLE_COLUMNS 8
+
+typedef struct {
+    /* options */
+    char *data, *out, *checkpoint, *resume, *log_dir;
+    int epochs, batch, threads, width, log_every, val, limit;
+    long max_steps;
+    double lr, weight_decay, lambda;
+    gint64 seed;
+    /* progress, saved in checkpoints */
+    int epoch, step; /* next step to run: step `step` of epoch `epoch` */
+    long global_step;
+    double best_val, epoch_loss_sum;
+    int best_epoch;
+    GArray *h_epoch, *h_train, *h_val, *h_psnr, *h_lr, *h_seconds;
+    double seconds; /* training time before this invocation */
+} train_run;
+
+static volatile sig_atomic_t g_stop_signal;
+
+static void on_signal(int sig) { g_stop_signal = sig; }
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int steps_per_epoch(const train_run *r, int n_train) { return n_train / r->batch; }
+
+static float learning_rate(const train_run *r, long step, long total) {
+    long warmup = total / 20 < 500 ? total / 20 : 500;
+    double w = warmup > 0 && step < warmup ? (double)(step + 1) / warmup : 1.0;
+    double t = total > 1 ? (double)step / (double)(total - 1) : 1.0;
+    return (float)(r->lr * w * (0.02 + 0.98 * 0.5 * (1.0 + cos(M_PI * t))));
+}
+
+/* The order of the training images in an epoch: a seeded shuffle. */
+static void epoch_order(int *order, int n, uint64_t seed, int epoch) {
+    nn_rng rng;
+    nn_rng_seed(&rng, derive_seed(seed, 1, (uint64_t)epoch));
+    for (int i = 0; i < n; i++) order[i] = i;
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)nn_rng_below(&rng, (uint32_t)(i + 1)), t = order[i];
+        order[i] = order[j], order[j] = t;
+    }
+}
+
+/* ---------------------------------------------------------- checkpoints */
+
+static nn_status put_history(nn_weights *w, const char *key, GArray *a) {
+    float *tmp = g_new(float, a->len + 1);
+    for (guint i = 0; i < a->len; i++) tmp[i] = (float)g_array_index(a, double, i);
+    nn_status st = nn_weights_set_f32_array(w, key, tmp, a->len);
+    g_free(tmp);
+    return st;
+}
+
+static void get_history(const nn_weights *w, const char *key, GArray *a) {
+    const nn_meta *m = nn_weights_get(w, key);
+    g_array_set_size(a, 0);
+    if (!m || m->type != NN_META_F32_ARRAY) return;
+    for (uint64_t i = 0; i < m->count; i++) {
+        double v = ((const float *)m->array)[i];
+        g_array_append_val(a, v);
+    }
+}
+
+/* The model, its ab bins and the provenance metadata. */
+static nn_status model_weights(nn_weights *w, nn_unet *net, const ab_bins *bins, const train_run *r,
+                               int n_train) {
+    nn_status st = nn_unet_to_weights(net, w);
+    if (!st) st = nn_ab_metadata_set(w, bins->grid, bins->bins, bins->rebalance, bins->num_bins, bins->lambda);
+    char date[32];
+    time_t t = time(NULL);
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
+    if (!st) st = nn_weights_set_str(w, "train.dataset", "CIFAR-10 binary (data_batch_1..5)");
+    if (!st) st = nn_weights_set_u32(w, "train.images", (uint32_t)n_train);
+    if (!st) st = nn_weights_set_u32(w, "train.validation_images", (uint32_t)r->val);
+    if (!st) st = nn_weights_set_u64(w, "train.seed", (uint64_t)r->seed);
+    if (!st) st = nn_weights_set_u32(w, "train.batch", (uint32_t)r->batch);
+    if (!st) st = nn_weights_set_f32(w, "train.lr", (float)r->lr);
+    if (!st) st = nn_weights_set_f32(w, "train.weight_decay", (float)r->weight_decay);
+    if (!st) st = nn_weights_set_u32(w, "train.epochs_planned", (uint32_t)r->epochs);
+    if (!st) st = nn_weights_set_u32(w, "train.threads", (uint32_t)r->threads);
+    if (!st) st = nn_weights_set_str(w, "train.date", date);
+    if (!st) st = nn_weights_set_str(w, "train.software", "colorize-train " PROJECT_VERSION);
+    return st;
+}
+
+static gboolean save_checkpoint(train_run *r, nn_unet *net, const ab_bins *bins, const float *m,
+                                const float *v, int n_train, double seconds, GError **error) {
+    nn_weights w;
+    nn_weights_init(&w);
+    size_t np;
+    nn_unet_params(net, &np);
+    nn_status st = model_weights(&w, net, bins, r, n_train);
+    if (!st) st = nn_weights_add_tensor(&w, "optimizer.adam_m", 1, (uint64_t[]){np}, m);
+    if (!st) st = nn_weights_add_tensor(&w, "optimizer.adam_v", 1, (uint64_t[]){np}, v);
+    if (!st) st = nn_weights_set_str(&w, "checkpoint.kind", "colorize-train checkpoint");
+    if (!st) st = nn_weights_set_u32(&w, "checkpoint.epoch", (uint32_t)r->epoch);
+    if (!st) st = nn_weights_set_u32(&w, "checkpoint.step", (uint32_t)r->step);
+    if (!st) st = nn_weights_set_u64(&w, "checkpoint.global_step", (uint64_t)r->global_step);
+    if (!st) st = nn_weights_set_f64(&w, "checkpoint.best_val", r->best_val);
+    if (!st) st = nn_weights_set_u32(&w, "checkpoint.best_epoch", (uint32_t)r->best_epoch);
+    if (!st) st = nn_weights_set_f64(&w, "checkpoint.epoch_loss_sum", r->epoch_loss_sum);
+    if (!st) st = nn_weights_set_f64(&w, "checkpoint.seconds", seconds);
+    if (!st) st = nn_weights_set_u32(&w, "checkpoint.width", (uint32_t)r->width);
+    if (!st) st = nn_weights_set_u32(&w, "checkpoint.limit", (uint32_t)r->limit);
+    if (!st) st = put_history(&w, "history.epoch", r->h_epoch);
+    if (!st) st = put_history(&w, "history.train_loss", r->h_train);
+    if (!st) st = put_history(&w, "history.val_loss", r->h_val);
+    if (!st) st = put_history(&w, "history.val_psnr", r->h_psnr);
+    if (!st) st = put_history(&w, "history.lr", r->h_lr);
+    if (!st) st = put_history(&w, "history.seconds", r->h_seconds);
+    nn_error err = {0};
+    if (st) nn_set_error(&err, st, "%s: out of memory", r->checkpoint);
+    else st = nn_weights_save(&w, r->checkpoint, &err);
+    nn_weights_free(&w);
+    if (st) g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+    return st == NN_OK;
+}
+
+static gboolean meta_u32(const nn_weights *w, const char *key, int *out, const char *path, GError **error) {
+    uint32_t v;
+    nn_error err = {0};
+    if (nn_weights_get_u32(w, key, &v, &err) != NN_OK) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: not a colorize-train checkpoint: %s", path, err.msg);
+        return FALSE;
+    }
+    *out = (int)v;
+    return TRUE;
+}
+
+static double meta_f64(const nn_weights *w, const char *key, double fallback) {
+    const nn_meta *m = nn_weights_get(w, key);
+    return m && m->type == NN_META_F64 ? m->v.f64 : fallback;
+}
+
+/* Reads a checkpoint into r (hyperparameters and progress), bins, the
+ * model and the Adam moments (allocated here). */
+static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, float **m, float **v,
+                                GError **error) {
+    nn_weights w;
+    nn_error err = {0};
+    if (nn_weights_load(&w, r->resume, &err) != NN_OK) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+        return FALSE;
+    }
+    gboolean ok = FALSE;
+    const char *kind = NULL;
+    int epochs_planned = 0, threads = 0, batch = 0;
+    if (nn_weights_get_str(&w, "checkpoint.kind", &kind, &err) != NN_OK) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: not a colorize-train checkpoint (a model file?)", r->resume);
+        goto done;
+    }
+    if (!meta_u32(&w, "checkpoint.epoch", &r->epoch, r->resume, error) ||
+        !meta_u32(&w, "checkpoint.step", &r->step, r->resume, error) ||
+        !meta_u32(&w, "checkpoint.width", &r->width, r->resume, error) ||
+        !meta_u32(&w, "checkpoint.limit", &r->limit, r->resume, error) ||
+        !meta_u32(&w, "checkpoint.best_epoch", &r->best_epoch, r->resume, error) ||
+        !meta_u32(&w, "train.batch", &batch, r->resume, error) ||
+        !meta_u32(&w, "train.validation_images", &r->val, r->resume, error) ||
+        !meta_u32(&w, "train.epochs_planned", &epochs_planned, r->resume, error) ||
+        !meta_u32(&w, "train.threads", &threads, r->resume, error))
+        goto done;
+    r->batch = batch;
+    const nn_meta *gs = nn_weights_get(&w, "checkpoint.global_step"), *sd = nn_weights_get(&w, "train.seed");
+    float lr = 0, wd = 0;
+    if (!gs || gs->type != NN_META_U64 || !sd || sd->type != NN_META_U64 ||
+        nn_weights_get_f32(&w, "train.lr", &lr, &err) || nn_weights_get_f32(&w, "train.weight_decay", &wd, &err)) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint metadata is incomplete", r->resume);
+        goto done;
+    }
+    r->global_step = (long)gs->v.u64;
+    r->seed = (gint64)sd->v.u64;
+    r->lr = lr, r->weight_decay = wd;
+    if (r->epochs <= 0) r->epochs = epochs_planned;
+    if (threads != r->threads)
+        g_printerr("colorize-train: note: the checkpoint ran with %d threads, this run uses %d; "
+                   "results will not be bit-identical to an uninterrupted run\n", threads, r->threads);
+    r->best_val = meta_f64(&w, "checkpoint.best_val", INFINITY);
+    r->epoch_loss_sum = meta_f64(&w, "checkpoint.epoch_loss_sum", 0.0);
+    r->seconds = meta_f64(&w, "checkpoint.seconds", 0.0);
+    get_history(&w, "history.epoch", r->h_epoch);
+    get_history(&w, "history.train_loss", r->h_train);
+    get_history(&w, "history.val_loss", r->h_val);
+    get_history(&w, "history.val_psnr", r->h_psnr);
+    get_history(&w, "history.lr", r->h_lr);
+    get_history(&w, "history.seconds", r->h_seconds);
+    if (!ab_bins_from_weights(bins, &w, r->resume, error)) goto done;
+    /* the model: all tensors but the optimizer's */
+    const nn_tensor_entry *tm = nn_weights_find_tensor(&w, "optimizer.adam_m");
+    const nn_tensor_entry *tv = nn_weights_find_tensor(&w, "optimizer.adam_v");
+    nn_unet_config cfg;
+    if (nn_unet_config_from_weights(&w, &cfg, r->resume, &err) != NN_OK ||
+        nn_unet_create(net, &cfg, r->batch, CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+        goto done;
+    }
+    size_t np;
+    nn_unet_params(*net, &np);
+    if (!tm || !tv || tm->ndims != 1 || tv->ndims != 1 || tm->dims[0] != np || tv->dims[0] != np) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: the optimizer state is missing or does not match the model",
+                    r->resume);
+        goto done;
+    }
+    *m = g_memdup2(tm->data, np * sizeof(float));
+    *v = g_memdup2(tv->data, np * sizeof(float));
+    /* drop the optimizer tensors so the model loader sees exactly its own */
+    nn_weights model = w;
+    model.n_tensors = 0;
+    model.tensors = g_new(nn_tensor_entry, w.n_tensors);
+    for (size_t i = 0; i < w.n_tensors; i++)
+        if (&w.tensors[i] != tm && &w.tensors[i] != tv) model.tensors[model.n_tensors++] = w.tensors[i];
+    nn_status st = nn_unet_load_weights(*net, &model, r->resume, &err);
+    g_free(model.tensors);
+    if (st != NN_OK) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+        goto done;
+    }
+    ok = TRUE;
+done:
+    nn_weights_free(&w);
+    return ok;
+}
+
+/* ------------------------------------------------------------ validation */
+
+typedef struct {
+    double loss, psnr;
+} val_result;
+
+/* Validation loss with simulated hints (a fixed seed, so epochs compare)
+ * and PSNR of the plain-mean prediction without hints. */
+static val_result validate(nn_unet *net, const lab_set *val, const ab_bins *bins, int batch, uint64_t seed) {
+    const int Q = bins->num_bins;
+    float *in = g_new(float, (size_t)batch * NN_INPUT_CHANNELS * CIFAR_PIXELS);
+    float *probs = g_new(float, (size_t)batch * Q * CIFAR_PIXELS);
+    float *ab = g_new(float, (size_t)batch * 2 * CIFAR_PIXELS), *L = g_new(float, (size_t)batch * CIFAR_PIXELS);
+    int32_t *targets = g_new(int32_t, (size_t)batch * CIFAR_PIXELS);
+    uint8_t *rgb = g_new(uint8_t, (size_t)batch * CIFAR_PIXELS * 3);
+    int *index = g_new(int, batch);
+    nn_rng rng;
+    nn_rng_seed(&rng, derive_seed(seed, 7, 0));
+    double loss_sum = 0.0;
+    metrics_acc acc;
+    metrics_init(&acc);
+    for (int i0 = 0; i0 < val->n; i0 += batch) {
+        int nb = val->n - i0 < batch ? val->n - i0 : batch;
+        for (int i = 0; i < nb; i++) index[i] = i0 + i;
+        const float *logits;
+        make_batch(val, bins, index, nb, &rng, (batch_options){0, -1}, in, targets, NULL, NULL);
+        nn_unet_forward(net, in, nb, NN_MODE_EVAL, &logits, NULL);
+        loss_sum += (double)nn_softmax_xent_forward(probs, logits, targets, bins->rebalance, nb, Q, CIFAR_PIXELS) * nb;
+        make_batch(val, bins, index, nb, &rng, (batch_options){0, 0}, in, NULL, L, NULL);
+        nn_unet_forward(net, in, nb, NN_MODE_EVAL, &logits, NULL);
+        nn_decode_annealed_mean(ab, logits, bins->bin_ab, nb, Q, CIFAR_PIXELS, 1.0f);
+        lab_planes_to_rgb8(rgb, L, ab, nb);
+        for (int i = 0; i < nb; i++)
+            metrics_add(&acc, rgb + (size_t)i * CIFAR_PIXELS * 3, val->rgb + (size_t)(i0 + i) * CIFAR_PIXELS * 3,
+                        CIFAR_SIDE, CIFAR_SIDE);
+    }
+    metrics_result mr = metrics_finish(&acc);
+    g_free(in), g_free(probs), g_free(ab), g_free(L), g_free(targets), g_free(rgb), g_free(index);
+    return (val_result){loss_sum / val->n, mr.psnr};
+}
+
+/* One grid per epoch: gray, prediction without hints, with 5 hints, truth. */
+static void write_samples(nn_unet *net, const lab_set *val, const ab_bins *bins, const char *dir, int epoch,
+                          uint64_t seed) {
+    const int n = val->n < SAMPLE_COLUMNS ? val->n : SAMPLE_COLUMNS, Q = bins->num_bins;
+    int index[SAMPLE_COLUMNS];
+    float in[SAMPLE_COLUMNS * NN_INPUT_CHANNELS * CIFAR_PIXELS], L[SAMPLE_COLUMNS * CIFAR_PIXELS];
+    float ab[SAMPLE_COLUMNS * 2 * CIFAR_PIXELS], zero[SAMPLE_COLUMNS * 2 * CIFAR_PIXELS] = {0};
+    uint8_t rgb[3][SAMPLE_COLUMNS * CIFAR_PIXELS * 3];
+    const uint8_t *tiles[4 * SAMPLE_COLUMNS] = {0};
+    for (int i = 0; i < n; i++) index[i] = i * (val->n / n);
+    float T = nn_vividness_to_temperature(NN_DEFAULT_VIVIDNESS);
+    for (int row = 0; row < 3; row++) {
+        nn_rng rng;
+        nn_rng_seed(&rng, derive_seed(seed, 9, (uint64_t)row));
+        make_batch(val, bins, index, n, &rng, (batch_options){0, row == 2 ? 5 : 0}, in, NULL, L, NULL);
+        if (row == 0) lab_planes_to_rgb8(rgb[0], L, zero, n);
+        else {
+            const float *logits;
+            nn_unet_forward(net, in, n, NN_MODE_EVAL, &logits, NULL);
+            nn_decode_annealed_mean(ab, logits, bins->bin_ab, n, Q, CIFAR_PIXELS, T);
+            lab_planes_to_rgb8(rgb[row], L, ab, n);
+        }
+        for (int i = 0; i < n; i++) tiles[row * SAMPLE_COLUMNS + i] = rgb[row] + (size_t)i * CIFAR_PIXELS * 3;
+    }
+    for (int i = 0; i < n; i++) tiles[3 * SAMPLE_COLUMNS + i] = val->rgb + (size_t)index[i] * CIFAR_PIXELS * 3;
+    const char *labels[4] = {"gray", "no hints", "5 hints", "ground truth"};
+    char name[64];
+    snprintf(name, sizeof name, "samples-epoch%03d.png", epoch + 1);
+    char *path = g_build_filename(dir, name, NULL);
+    GError *error = NULL;
+    if (!plot_tile_grid(path, tiles, 4, SAMPLE_COLUMNS, labels, 3, &error)) {
+        g_printerr("colorize-train: warning: %s\n", error->message);
+        g_error_free(error);
+    }
+    g_free(path);
+}
+
+static void write_logs(const train_run *r) {
+    if (!r->log_dir) return;
+    GError *error = NULL;
+    char *csv = g_build_filename(r->log_dir, "metrics.csv", NULL);
+    GString *s = g_string_new("epoch,train_loss,val_loss,val_psnr,lr,seconds\n");
+    for (guint i = 0; i < r->h_epoch->len; i++)
+        g_string_append_printf(s, "%d,%.6f,%.6f,%.4f,%.6g,%.1f\n", (int)g_array_index(r->h_epoch, double, i),
+                               g_array_index(r->h_train, double, i), g_array_index(r->h_val, double, i),
+                               g_array_index(r->h_psnr, double, i), g_array_index(r->h_lr, double, i),
+                               g_array_index(r->h_seconds, double, i));
+    if (!g_file_set_contents(csv, s->str, (gssize)s->len, &error)) {
+        g_printerr("colorize-train: warning: %s\n", error->message);
+        g_clear_error(&error);
+    }
+    g_string_free(s, TRUE);
+    g_free(csv);
+    int n = (int)r->h_epoch->len;
+    const double *x = (const double *)r->h_epoch->data;
+    plot_series loss[2] = {{"training loss", x, (const double *)r->h_train->data, n},
+                           {"validation loss", x, (const double *)r->h_val->data, n}};
+    char *path = g_build_filename(r->log_dir, "loss.png", NULL);
+    if (!plot_lines(path, "Rebalanced cross-entropy", "epoch", "loss", loss, 2, &error)) {
+        g_printerr("colorize-train: warning: %s\n", error->message);
+        g_clear_error(&error);
+    }
+    g_free(path);
+    plot_series psnr = {"validation PSNR, no hints, T = 1", x, (const double *)r->h_psnr->data, n};
+    path = g_build_filename(r->log_dir, "validation-psnr.png", NULL);
+    if (!plot_lines(path, "Validation PSNR (dB)", "epoch", "dB", &psnr, 1, &error)) {
+        g_printerr("colorize-train: warning: %s\n", error->message);
+        g_clear_error(&error);
+    }
+    g_free(path);
+}
+
+/* ------------------------------------------------------------- progress */
+
+static void show_progress(const train_run *r, int spe, double ips, double loss, double eta, gboolean tty,
+                          gboolean force) {
+    if (tty) {
+        int width = 24, done = (int)((double)r->step / spe * width);
+        char bar[32];
+        for (int i = 0; i < width; i++) bar[i] = i < done ? '#' : '-';
+        bar[width] = 0;
+        g_printerr("\repoch %d/%d [%s] %3d%%  %.0f img/s  loss %.4f  ETA %d:%02d:%02d ", r->epoch + 1,
+                   r->epochs, bar, 100 * r->step / spe, ips, loss, (int)(eta / 3600), ((int)eta / 60) % 60,
+                   (int)eta % 60);
+    } else if (force || r->step % r->log_every == 0) {
+        g_print("epoch %d/%d step %d/%d  %.1f img/s  loss %.4f  lr %.3g  ETA %.0f s\n", r->epoch + 1,
+                r->epochs, r->step, spe, ips, loss, learning_rate(r, r->global_step, (long)spe * r->epochs),
+                eta);
+    }
+}
+
+/* ---------------------------------------------------------------- train */
+
+static gboolean train(train_run *r, GError **error) {
+    ab_bins bins;
+    nn_unet *net = NULL;
+    float *m = NULL, *v = NULL;
+    nn_error err = {0};
+    size_t np = 0;
+    /* a checkpoint brings its own hyperparameters, split and bins */
+    if (r->resume && !load_checkpoint(r, &bins, &net, &m, &v, error)) return FALSE;
+    cifar_set cifar;
+    if (!cifar_load_train(&cifar, r->data, error)) return FALSE;
+    if (r->val < 1 || r->val >= cifar.n) {
+        g_set_error(error, TRAINER_ERROR, 1, "--val %d: must be between 1 and %d", r->val, cifar.n - 1);
+        cifar_free(&cifar);
+        return FALSE;
+    }
+    int n_train = cifar.n - r->val;
+    if (r->limit > 0 && r->limit < n_train) n_train = r->limit;
+    lab_set tr, val;
+    if (!lab_set_init(&tr, &cifar, 0, n_train, error) || !lab_set_init(&val, &cifar, cifar.n - r->val, r->val, error)) {
+        cifar_free(&cifar);
+        return FALSE;
+    }
+    if (r->batch < 1 || r->batch > n_train) {
+        g_set_error(error, TRAINER_ERROR, 1, "--batch %d: must be between 1 and the %d training images",
+                    r->batch, n_train);
+        return FALSE;
+    }
+    if (r->resume) {
+        nn_unet_params(net, &np);
+        g_print("resuming %s at epoch %d, step %d\n", r->resume, r->epoch + 1, r->step);
+    } else {
+        if (!ab_bins_from_data(&bins, &tr, (float)r->lambda, error)) return FALSE;
+        nn_unet_config cfg = nn_unet_default_config(bins.num_bins);
+        cfg.base_width = r->width;
+        if (nn_unet_create(&net, &cfg, r->batch, CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK) {
+            g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+            return FALSE;
+        }
+        nn_unet_init(net, (uint64_t)r->seed);
+        nn_unet_params(net, &np);
+        m = g_new0(float, np);
+        v = g_new0(float, np);
+        r->best_val = INFINITY;
+    }
+    const int spe = steps_per_epoch(r, n_train), Q = bins.num_bins;
+    const long total = (long)spe * r->epochs;
+    g_print("training on %d images (%d validation), %d colour bins, %zu parameters, %d steps of %d per epoch, "
+            "%d threads\n", n_train, r->val, Q, np, spe, r->batch, r->threads);
+    if (r->log_dir && g_mkdir_with_parents(r->log_dir, 0755) != 0) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: cannot create the log folder: %s", r->log_dir, g_strerror(errno));
+        return FALSE;
+    }
+    float *in = g_new(float, (size_t)r->batch * NN_INPUT_CHANNELS * CIFAR_PIXELS);
+    float *probs = g_new(float, (size_t)r->batch * Q * CIFAR_PIXELS);
+    float *dlogits = g_new(float, (size_t)r->batch * Q * CIFAR_PIXELS);
+    int32_t *targets = g_new(int32_t, (size_t)r->batch * CIFAR_PIXELS);
+    int *order = g_new(int, n_train);
+    float *params = nn_unet_params(net, NULL), *grads = nn_unet_grads(net, NULL);
+    nn_adam_config ac = nn_adam_default((float)r->lr);
+    if (r->weight_decay > 0) ac.weight_decay = (float)r->weight_decay, ac.decoupled = 1;
+
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    const gboolean tty = isatty(STDERR_FILENO);
+    const double start = now_seconds();
+    long steps_this_run = 0;
+    gboolean ok = TRUE;
+    double window_start = now_seconds();
+    int window_images = 0;
+    double ips = 0.0;
+    while (ok && r->epoch < r->epochs) {
+        epoch_order(order, n_train, (uint64_t)r->seed, r->epoch);
+        while (r->step < spe) {
+            if (g_stop_signal || (r->max_steps > 0 && steps_this_run >= r->max_steps)) break;
+            nn_rng rng;
+            nn_rng_seed(&rng, derive_seed((uint64_t)r->seed, 2 + (uint64_t)r->epoch, (uint64_t)r->step));
+            make_batch(&tr, &bins, order + (size_t)r->step * r->batch, r->batch, &rng, (batch_options){1, -1}, in,
+                       targets, NULL, NULL);
+            const float *logits;
+            if (nn_unet_forward(net, in, r->batch, NN_MODE_TRAIN, &logits, &err) != NN_OK) break;
+            float loss = nn_softmax_xent_forward(probs, logits, targets, bins.rebalance, r->batch, Q, CIFAR_PIXELS);
+            if (!isfinite(loss)) {
+                g_set_error(error, TRAINER_ERROR, 1, "the loss became %g at epoch %d step %d; the last checkpoint "
+                            "(%s) is intact; try a lower --lr", loss, r->epoch + 1, r->step, r->checkpoint);
+                ok = FALSE;
+                break;
+            }
+            memset(dlogits, 0, sizeof(float) * (size_t)r->batch * Q * CIFAR_PIXELS);
+            nn_softmax_xent_backward(dlogits, probs, targets, bins.rebalance, r->batch, Q, CIFAR_PIXELS, 1.0f);
+            nn_unet_zero_grads(net);
+            nn_unet_backward(net, dlogits, NULL, &err);
+            ac.lr = learning_rate(r, r->global_step, total);
+            nn_adam_step(params, grads, m, v, np, ac, r->global_step + 1);
+            nn_unet_params_changed(net);
+            r->epoch_loss_sum += loss;
+            r->step++, r->global_step++, steps_this_run++;
+            window_images += r->batch;
+            double t = now_seconds();
+            if (t - window_start > 2.0) {
+                ips = window_images / (t - window_start);
+                window_start = t, window_images = 0;
+            }
+            double eta = ips > 0 ? (double)(total - r->global_step) * r->batch / ips : 0.0;
+            show_progress(r, spe, ips, r->epoch_loss_sum / r->step, eta, tty, FALSE);
+        }
+        if (!ok) break;
+        double seconds = r->seconds + (now_seconds() - start);
+        if (r->step < spe) { /* stopped by a signal or --max-steps: checkpoint and leave */
+            if (tty) g_printerr("\n");
+            ok = save_checkpoint(r, net, &bins, m, v, n_train, seconds, error);
+            if (ok)
+                g_print("%s at epoch %d step %d; checkpoint written to %s (resume with --resume %s)\n",
+                        g_stop_signal ? "interrupted" : "stopped", r->epoch + 1, r->step, r->checkpoint,
+                        r->checkpoint);
+            break;
+        }
+        if (tty) g_printerr("\n");
+        val_result vr = validate(net, &val, &bins, r->batch, (uint64_t)r->seed);
+        double train_loss = r->epoch_loss_sum / spe, e1 = r->epoch + 1;
+        double lr_now = learning_rate(r, r->global_step - 1, total);
+        g_array_append_val(r->h_epoch, e1);
+        g_array_append_val(r->h_train, train_loss);
+        g_array_append_val(r->h_val, vr.loss);
+        g_array_append_val(r->h_psnr, vr.psnr);
+        g_array_append_val(r->h_lr, lr_now);
+        g_array_append_val(r->h_seconds, seconds);
+        gboolean best = vr.loss < r->best_val;
+        g_print("epoch %d/%d: train loss %.4f, validation loss %.4f, validation PSNR %.2f dB (no hints)%s\n",
+                r->epoch + 1, r->epochs, train_loss, vr.loss, vr.psnr, best ? " (best so far)" : "");
+        if (best) {
+            r->best_val = vr.loss;
+            r->best_epoch = r->epoch + 1;
+            nn_weights w;
+            nn_weights_init(&w);
+            nn_status st = model_weights(&w, net, &bins, r, n_train);
+            if (!st) st = nn_weights_set_u32(&w, "train.epochs", (uint32_t)r->best_epoch);
+            if (!st) st = nn_weights_set_f32(&w, "train.validation_loss", (float)vr.loss);
+            if (!st) st = nn_weights_set_f32(&w, "train.validation_psnr", (float)vr.psnr);
+            if (!st) st = nn_weights_set_f64(&w, "train.seconds", seconds);
+            if (!st) st = nn_weights_save(&w, r->out, &err);
+            nn_weights_free(&w);
+            if (st) {
+                g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+                ok = FALSE;
+                break;
+            }
+        }
+        if (r->log_dir) {
+            write_samples(net, &val, &bins, r->log_dir, r->epoch, (uint64_t)r->seed);
+            write_logs(r);
+        }
+        r->epoch++, r->step = 0, r->epoch_loss_sum = 0.0;
+        ok = save_checkpoint(r, net, &bins, m, v, n_train, seconds, error);
+        if (g_stop_signal) {
+            g_print("interrupted after epoch %d; checkpoint written to %s\n", r->epoch, r->checkpoint);
+            break;
+        }
+    }
+    if (ok && r->epoch >= r->epochs)
+        g_print("done: best validation loss %.4f at epoch %d, model in %s\n", r->best_val, r->best_epoch, r->out);
+    g_free(in), g_free(probs), g_free(dlogits), g_free(targets), g_free(order), g_free(m), g_free(v);
+    nn_unet_free(net);
+    ab_bins_free(&bins);
+    lab_set_free(&tr), lab_set_free(&val);
+    cifar_free(&cifar);
+    return ok;
+}
+
+int command_train(int argc, char **argv) {
+    train_run r = {.epochs = 0, .batch = 64, .threads = 0, .width = 32, .log_every = 50, .val = 5000,
+                   .lr = 1e-3, .lambda = 0.5, .seed = 1};
+    int epochs = 0;
+    GOptionEntry entries[] = {
+        {"data", 0, 0, G_OPTION_ARG_FILENAME, &r.data, "CIFAR-10 binary folder (data_batch_1..5.bin)", "DIR"},
+        {"out", 0, 0, G_OPTION_ARG_FILENAME, &r.out, "Write the best model (by validation loss) here", "FILE"},
+        {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs to train (default 8)", "N"},
+        {"batch", 0, 0, G_OPTION_ARG_INT, &r.batch, "Images per step (default 64)", "N"},
+        {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &r.lr, "Peak Adam learning rate, cosine schedule (default 1e-3)", "X"},
+        {"weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &r.weight_decay, "AdamW weight decay (default 0: Adam)", "X"},
+        {"seed", 0, 0, G_OPTION_ARG_INT64, &r.seed, "Random seed (default 1)", "N"},
+        {"threads", 0, 0, G_OPTION_ARG_INT, &r.threads, "Threads (default: all cores)", "N"},
+        {"width", 0, 0, G_OPTION_ARG_INT, &r.width, "Base width of the U-Net (default 32)", "N"},
+        {"lambda", 0, 0, G_OPTION_ARG_DOUBLE, &r.lambda, "Rebalancing: uniform mixing weight (default 0.5)", "X"},
+        {"resume", 0, 0, G_OPTION_ARG_FILENAME, &r.resume, "Continue from this checkpoint", "CKPT"},
+        {"checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &r.checkpoint, "Checkpoint file (default FILE.ckpt)", "CKPT"},
+        {"log-dir", 0, 0, G_OPTION_ARG_FILENAME, &r.log_dir, "Write metrics.csv, curves and sample grids here", "DIR"},
+        {"log-every", 0, 0, G_OPTION_ARG_INT, &r.log_every, "Steps between progress lines off a terminal (default 50)", "N"},
+        {"val", 0, 0, G_OPTION_ARG_INT, &r.val, "Training images held out for validation (default 5000)", "N"},
+        {"limit", 0, 0, G_OPTION_ARG_INT, &r.limit, "Train on only the first N images (for quick trials)", "N"},
+        {"max-steps", 0, 0, G_OPTION_ARG_INT64, &r.max_steps, "Stop after N steps of this run, with a checkpoint", "N"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL}};
+    GOptionContext *ctx = g_option_context_new("- train the colorizer on CIFAR-10");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    GError *error = NULL;
+    int rc = 0;
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        g_printerr("colorize-train train: %s\n", error->message);
+        rc = 2;
+        goto out;
+    }
+    r.epochs = epochs > 0 ? epochs : (r.resume ? 0 : 8);
+    if (!r.data || !r.out || argc > 1) {
+        g_printerr("colorize-train train: --data DIR and --out FILE are required%s\n",
+                   argc > 1 ? " (and no other arguments)" : "");
+        rc = 2;
+        goto out;
+    }
+    if (epochs < 0 || r.batch < 1 || r.batch > 4096 || !(r.lr > 0 && r.lr < 1) || r.width < 1 || r.width > 256 ||
+        r.log_every < 1 || !(r.lambda >= 0 && r.lambda <= 1) || r.weight_decay < 0 || r.limit < 0 || r.max_steps < 0) {
+        g_printerr("colorize-train train: an option is out of range (see --help)\n");
+        rc = 2;
+        goto out;
+    }
+    nn_set_threads(r.threads);
+    r.threads = nn_get_threads();
+    if (!r.checkpoint) r.checkpoint = g_strconcat(r.out, ".ckpt", NULL);
+    r.h_epoch = g_array_new(FALSE, FALSE, sizeof(double));
+    r.h_train = g_array_new(FALSE, FALSE, sizeof(double));
+    r.h_val = g_array_new(FALSE, FALSE, sizeof(double));
+    r.h_psnr = g_array_new(FALSE, FALSE, sizeof(double));
+    r.h_lr = g_array_new(FALSE, FALSE, sizeof(double));
+    r.h_seconds = g_array_new(FALSE, FALSE, sizeof(double));
+    if (!train(&r, &error)) {
+        g_printerr("colorize-train train: %s\n", error ? error->message : "failed");
+        rc = 1;
+    } else if (g_stop_signal) {
+        rc = 130;
+    }
+    g_array_free(r.h_epoch, TRUE), g_array_free(r.h_train, TRUE), g_array_free(r.h_val, TRUE);
+    g_array_free(r.h_psnr, TRUE), g_array_free(r.h_lr, TRUE), g_array_free(r.h_seconds, TRUE);
+out:
+    g_clear_error(&error);
+    g_option_context_free(ctx);
+    return rc;
+}

@@ -1,0 +1,155 @@
+/* trainer.h — internal interfaces of colorize-train: the CIFAR-10 reader,
+ * the Lab data pipeline (bins, rebalancing, simulated hints, batches), the
+ * evaluation metrics, the cairo plots and the three subcommands. */
+#ifndef TRAINER_H
+#define TRAINER_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "nn.h"
+
+#define CIFAR_SIDE 32
+#define CIFAR_PIXELS 1024
+#define CIFAR_RECORD 3073
+#define CIFAR_RECORDS_PER_FILE 10000
+#define CIFAR_CLASSES 10
+
+GQuark trainer_error_quark(void);
+#define TRAINER_ERROR trainer_error_quark()
+
+/* ------------------------------------------------------------ CIFAR-10 */
+
+typedef struct {
+    int n;
+    uint8_t *labels; /* (n) */
+    uint8_t *rgb;    /* (n, 32, 32, 3) interleaved */
+} cifar_set;
+
+/* Reads and validates CIFAR-10 binary batch files from dir: each must hold
+ * exactly 10,000 records of 3,073 bytes with labels 0-9. */
+gboolean cifar_load(cifar_set *set, const char *dir, const char *const *files, int nfiles,
+                    GError **error);
+gboolean cifar_load_train(cifar_set *set, const char *dir, GError **error);
+gboolean cifar_load_test(cifar_set *set, const char *dir, GError **error);
+void cifar_free(cifar_set *set);
+extern const char *const CIFAR_CLASS_NAMES[CIFAR_CLASSES];
+
+/* ------------------------------------------------------------ Lab data */
+
+typedef struct {
+    int n;
+    const uint8_t *labels;
+    const uint8_t *rgb; /* (n, 32, 32, 3) */
+    float *L;           /* (n, 1024) */
+    float *ab;          /* (n, 2, 1024) */
+} lab_set;
+
+/* Converts images [first, first + n) of a CIFAR set to Lab. */
+gboolean lab_set_init(lab_set *s, const cifar_set *c, int first, int n, GError **error);
+void lab_set_free(lab_set *s);
+
+/* The quantized ab targets: the grid, the in-gamut bins (cells seen in the
+ * training data), the rebalancing weights and the cell -> bin map. */
+typedef struct {
+    nn_ab_grid grid;
+    int num_bins;
+    uint32_t *bins;   /* (Q) grid cells */
+    float *bin_ab;    /* (Q, 2) */
+    float *rebalance; /* (Q) */
+    int *cell_to_bin; /* (size*size) nearest in-gamut bin */
+    float lambda;
+} ab_bins;
+
+/* Counts the cells occurring in s and derives the rebalancing weights:
+ * w ∝ 1 / ((1 - λ) p + λ / Q), normalized so that E_p[w] = 1. */
+gboolean ab_bins_from_data(ab_bins *b, const lab_set *s, float lambda, GError **error);
+/* Rebuilds the bins from a weights file's metadata. */
+gboolean ab_bins_from_weights(ab_bins *b, const nn_weights *w, const char *name, GError **error);
+void ab_bins_free(ab_bins *b);
+
+/* Hint simulation (Zhang et al. 2017): count < 0 draws the training
+ * distribution (no hints with probability 1/2, else a geometric number with
+ * p = 1/8); each hint is a square patch of side 1-3 at a uniform place,
+ * carrying the patch's mean ab. */
+void simulate_hints(const float *ab, // (2, 1024)
+                    int count, nn_rng *rng,
+                    float *hint_ab,   // (2, 1024)
+                    float *hint_mask); // (1024)
+
+/* Assembles a batch: optional augmentation (horizontal flip, shifts of up
+ * to 2 px with edge replication), simulated hints, the encoded network
+ * input and the bin targets. Lab planes of the augmented images go to L/ab
+ * when not NULL. */
+typedef struct {
+    int augment;
+    int hints; /* -1: training distribution, else this many */
+} batch_options;
+
+void make_batch(const lab_set *s, const ab_bins *bins, const int *index, int nb, nn_rng *rng,
+                batch_options opt,
+                float *input,     // (nb, 4, 32, 32)
+                int32_t *targets, // (nb, 1024) or NULL
+                float *L,         // (nb, 1024) or NULL
+                float *ab);       // (nb, 2, 1024) or NULL
+
+/* A 64-bit seed derived from a base seed and up to two counters. */
+uint64_t derive_seed(uint64_t seed, uint64_t a, uint64_t b);
+
+/* Recombines L with predicted ab into 8-bit sRGB. */
+void lab_planes_to_rgb8(uint8_t *rgb, // (n, 32, 32, 3)
+                        const float *L, const float *ab, int n);
+
+/* --------------------------------------------------------------- metrics */
+
+#define AUC_THRESHOLDS 151
+
+typedef struct {
+    double sse;       /* sum of squared 8-bit RGB errors */
+    double psnr_sum;  /* per-image PSNR (capped at 100 dB) */
+    double ssim_sum;
+    double colorfulness_sum, colorfulness_gt_sum;
+    uint64_t auc_hist[AUC_THRESHOLDS + 1]; /* ceil(ab error), clipped */
+    uint64_t acc2, acc5, pixels;
+    uint64_t images;
+} metrics_acc;
+
+typedef struct {
+    double psnr, psnr_mean, ssim, auc, acc2, acc5, colorfulness, colorfulness_gt;
+    uint64_t images;
+} metrics_result;
+
+void metrics_init(metrics_acc *m);
+/* Adds one image pair (8-bit interleaved RGB, w×h). */
+void metrics_add(metrics_acc *m, const uint8_t *pred, const uint8_t *gt, int w, int h);
+void metrics_merge(metrics_acc *into, const metrics_acc *from);
+metrics_result metrics_finish(const metrics_acc *m);
+
+/* The single-image metrics, as skimage computes them. */
+double image_psnr(const uint8_t *a, const uint8_t *b, int w, int h);
+double image_ssim(const uint8_t *a, const uint8_t *b, int w, int h);
+double image_colorfulness(const uint8_t *rgb, int w, int h);
+
+/* ------------------------------------------------------------------ plots */
+
+/* Draws series of (x, y) points as a line chart into a PNG. */
+typedef struct {
+    const char *label;
+    const double *x, *y;
+    int n;
+} plot_series;
+
+gboolean plot_lines(const char *path, const char *title, const char *xlabel, const char *ylabel,
+                    const plot_series *series, int nseries, GError **error);
+/* Writes a grid of 32×32 RGB tiles (rows × cols, row-major), each scaled
+ * by `scale`, with a label at the left of each row. */
+gboolean plot_tile_grid(const char *path, const uint8_t *const *tiles, int rows, int cols,
+                        const char *const *row_labels, int scale, GError **error);
+
+/* ------------------------------------------------------------- commands */
+
+int command_train(int argc, char **argv);
+int command_eval(int argc, char **argv);
+int command_colorize(int argc, char **argv);
+
+#endif
