@@ -105,3 +105,32 @@ void nn_lab_to_srgb8(uint8_t *rgb, const float *lab, size_t n) {
             rgb[3 * i + c] = (uint8_t)lrint(clip01(linear_to_srgb(lin[c])) * 255.0);
     }
 }
+
+/* True when the linear RGB of (L, a, b) lies in [0, 1]³ (with a hair of slack
+ * for rounding). */
+static inline int in_gamut(const float *lab, double m[3][3]) {
+    double lin[3];
+    lab_to_linear_px(lin, lab, m);
+    return lin[0] >= -1e-6 && lin[0] <= 1.000001 && lin[1] >= -1e-6 && lin[1] <= 1.000001 &&
+           lin[2] >= -1e-6 && lin[2] <= 1.000001;
+}
+
+void nn_lab_fit_gamut(float *lab, size_t n) {
+    double m[3][3];
+    rgb_from_xyz(m);
+    for (size_t i = 0; i < n; i++) {
+        float *p = lab + 3 * i;
+        if (p[0] < 0.0f) p[0] = 0.0f;
+        if (p[0] > 100.0f) p[0] = 100.0f;
+        if (in_gamut(p, m)) continue;
+        const float a = p[1], b = p[2];
+        float lo = 0.0f, hi = 1.0f; /* chroma scale: lo is in gamut (greys are) */
+        for (int it = 0; it < 14; it++) {
+            float mid = 0.5f * (lo + hi);
+            p[1] = a * mid, p[2] = b * mid;
+            if (in_gamut(p, m)) lo = mid;
+            else hi = mid;
+        }
+        p[1] = a * lo, p[2] = b * lo;
+    }
+}

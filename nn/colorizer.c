@@ -45,6 +45,42 @@ nn_status nn_ab_metadata_set(nn_weights *w, nn_ab_grid g, const uint32_t *bins,
     return st;
 }
 
+nn_status nn_ab_metadata_get(const nn_weights *w, const char *name, int num_bins, nn_ab_grid *grid,
+                             uint32_t **bins_out, float **rebalance_out, nn_error *err) {
+    *bins_out = NULL, *rebalance_out = NULL;
+    nn_error e = {0};
+    float step, min;
+    uint32_t size;
+    if (nn_weights_get_f32(w, "ab.grid_step", &step, &e) || nn_weights_get_f32(w, "ab.grid_min", &min, &e) ||
+        nn_weights_get_u32(w, "ab.grid_size", &size, &e))
+        return nn_set_error(err, NN_ERR_FORMAT, "%s: %s", name, e.msg);
+    if (!(step > 0.0f && step <= 100.0f) || !(min >= -200.0f && min <= 0.0f) || size < 2 || size > 128)
+        return nn_set_error(err, NN_ERR_FORMAT, "%s: absurd ab grid (step %g, min %g, size %u)", name, step, min, size);
+    *grid = (nn_ab_grid){step, min, (int)size};
+    const nn_meta *bins = nn_weights_get(w, "ab.bins");
+    if (!bins || bins->type != NN_META_U32_ARRAY || bins->count != (uint64_t)num_bins)
+        return nn_set_error(err, NN_ERR_FORMAT, "%s: 'ab.bins' is missing or does not list the model's %d bins",
+                            name, num_bins);
+    const uint32_t *cells = bins->array;
+    for (int q = 0; q < num_bins; q++)
+        if (cells[q] >= size * size)
+            return nn_set_error(err, NN_ERR_FORMAT, "%s: ab bin %d names grid cell %u outside the %u×%u grid",
+                                name, q, cells[q], size, size);
+    *bins_out = malloc(sizeof(uint32_t) * (size_t)num_bins);
+    if (!*bins_out) return nn_set_error(err, NN_ERR_NOMEM, "%s: out of memory", name);
+    memcpy(*bins_out, cells, sizeof(uint32_t) * (size_t)num_bins);
+    const nn_meta *reb = nn_weights_get(w, "ab.rebalance_weights");
+    if (reb && reb->type == NN_META_F32_ARRAY && reb->count == (uint64_t)num_bins) {
+        *rebalance_out = malloc(sizeof(float) * (size_t)num_bins);
+        if (!*rebalance_out) {
+            free(*bins_out), *bins_out = NULL;
+            return nn_set_error(err, NN_ERR_NOMEM, "%s: out of memory", name);
+        }
+        memcpy(*rebalance_out, reb->array, sizeof(float) * (size_t)num_bins);
+    }
+    return NN_OK;
+}
+
 void nn_colorizer_free(nn_colorizer *c) {
     if (!c) return;
     nn_unet_free(c->net);
@@ -88,47 +124,16 @@ nn_status nn_colorizer_from_weights(nn_colorizer **out, const nn_weights *w, con
                           c->cfg.in_channels, NN_INPUT_CHANNELS);
         goto fail;
     }
-    nn_error e = {0};
-    float step, min;
-    uint32_t size;
-    if (nn_weights_get_f32(w, "ab.grid_step", &step, &e) || nn_weights_get_f32(w, "ab.grid_min", &min, &e) ||
-        nn_weights_get_u32(w, "ab.grid_size", &size, &e)) {
-        st = nn_set_error(err, NN_ERR_FORMAT, "%s: %s", name, e.msg);
-        goto fail;
-    }
-    if (!(step > 0.0f && step <= 100.0f) || !(min >= -200.0f && min <= 0.0f) || size < 2 || size > 128) {
-        st = nn_set_error(err, NN_ERR_FORMAT, "%s: absurd ab grid (step %g, min %g, size %u)", name, step,
-                          min, size);
-        goto fail;
-    }
-    c->grid = (nn_ab_grid){step, min, (int)size};
-    const nn_meta *bins = nn_weights_get(w, "ab.bins");
-    if (!bins || bins->type != NN_META_U32_ARRAY || bins->count != (uint64_t)c->cfg.num_bins) {
-        st = nn_set_error(err, NN_ERR_FORMAT, "%s: 'ab.bins' is missing or does not list the model's %d bins",
-                          name, c->cfg.num_bins);
-        goto fail;
-    }
     c->num_bins = c->cfg.num_bins;
-    c->bins = malloc(sizeof(uint32_t) * c->num_bins);
+    st = nn_ab_metadata_get(w, name, c->num_bins, &c->grid, &c->bins, &c->rebalance, err);
+    if (st) goto fail;
     c->bin_ab = malloc(sizeof(float) * 2 * c->num_bins);
-    if (!c->bins || !c->bin_ab) {
+    if (!c->bin_ab) {
         st = nn_set_error(err, NN_ERR_NOMEM, "%s: out of memory", name);
         goto fail;
     }
-    memcpy(c->bins, bins->array, sizeof(uint32_t) * c->num_bins);
-    for (int q = 0; q < c->num_bins; q++) {
-        if (c->bins[q] >= size * size) {
-            st = nn_set_error(err, NN_ERR_FORMAT, "%s: ab bin %d names grid cell %u outside the %u×%u grid",
-                              name, q, c->bins[q], size, size);
-            goto fail;
-        }
+    for (int q = 0; q < c->num_bins; q++)
         nn_ab_grid_center(c->grid, (int)c->bins[q], &c->bin_ab[2 * q], &c->bin_ab[2 * q + 1]);
-    }
-    const nn_meta *reb = nn_weights_get(w, "ab.rebalance_weights");
-    if (reb && reb->type == NN_META_F32_ARRAY && reb->count == (uint64_t)c->num_bins) {
-        c->rebalance = malloc(sizeof(float) * c->num_bins);
-        if (c->rebalance) memcpy(c->rebalance, reb->array, sizeof(float) * c->num_bins);
-    }
     c->tile = tile;
     c->max_batch = max_batch;
     st = nn_unet_create(&c->net, &c->cfg, max_batch, tile, tile, err);

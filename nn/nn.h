@@ -225,6 +225,10 @@ void nn_srgb_to_lab(float *lab, const float *rgb, size_t n);
 void nn_srgb8_to_lab(float *lab, const uint8_t *rgb, size_t n);
 void nn_lab_to_srgb(float *rgb, const float *lab, size_t n);
 void nn_lab_to_srgb8(uint8_t *rgb, const float *lab, size_t n);
+/* Moves out-of-gamut Lab colours into the sRGB gamut by reducing their
+ * chroma (a, b scaled toward 0 by bisection), keeping L exactly, so that a
+ * later Lab -> RGB conversion needs no clipping that would change L. */
+void nn_lab_fit_gamut(float *lab, size_t n);
 /* Linear-light RGB (as GIMP's linear precisions) <-> Lab. */
 void nn_linear_rgb_to_lab(float *lab, const float *rgb, size_t n);
 void nn_lab_to_linear_rgb(float *rgb, const float *lab, size_t n);
@@ -492,6 +496,11 @@ nn_status nn_colorizer_predict(nn_colorizer *c, const float *in, // (n, 4, tile,
                                int n, float T,
                                float *ab, // (n, 2, tile, tile)
                                nn_error *err);
+/* Reads and validates the ab-grid metadata of w (ab.grid_*, ab.bins with
+ * num_bins entries, optional ab.rebalance_weights); allocates *bins and
+ * *rebalance (NULL when absent), which the caller frees. */
+nn_status nn_ab_metadata_get(const nn_weights *w, const char *name, int num_bins, nn_ab_grid *grid,
+                             uint32_t **bins, float **rebalance, nn_error *err);
 /* Writes the ab-grid metadata (ab.*, color.space) into w. */
 nn_status nn_ab_metadata_set(nn_weights *w, nn_ab_grid g, const uint32_t *bins,
                              const float *rebalance, int num_bins, float lambda);

@@ -150,6 +150,7 @@ int command_colorize(int argc, char **argv) {
             size_t i = (size_t)y * w + x;
             lab[3 * x] = L[i], lab[3 * x + 1] = ab[i], lab[3 * x + 2] = ab[n + i];
         }
+        nn_lab_fit_gamut(lab, (size_t)w);
         nn_lab_to_srgb8(rgb, lab, (size_t)w);
         guchar *row = px + (size_t)y * stride;
         for (int x = 0; x < w; x++) {
@@ -174,6 +175,7 @@ out:
     if (out) g_object_unref(out);
     nn_colorizer_free(c);
     g_free(L), g_free(ab), g_free(alpha), g_free(hint_ab), g_free(hint_mask);
+    g_free(model), g_free(hints_path);
     g_clear_error(&error);
     g_option_context_free(ctx);
     return rc;

@@ -2,6 +2,7 @@
  * images, the in-gamut ab bins and their rebalancing weights, simulated
  * user hints, augmentation and batch assembly. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "trainer.h"
@@ -114,20 +115,22 @@ gboolean ab_bins_from_data(ab_bins *b, const lab_set *s, float lambda, GError **
 
 gboolean ab_bins_from_weights(ab_bins *b, const nn_weights *w, const char *name, GError **error) {
     memset(b, 0, sizeof *b);
-    nn_colorizer *c = NULL;
     nn_error err = {0};
-    /* reuse the colorizer's validation of the ab metadata */
-    if (nn_colorizer_from_weights(&c, w, name, 1, 32, &err) != NN_OK) {
-        g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+    uint32_t q;
+    float *rebalance = NULL;
+    uint32_t *bins = NULL;
+    if (nn_weights_get_u32(w, "arch.num_bins", &q, &err) != NN_OK || q < 2 || q > 4096 ||
+        nn_ab_metadata_get(w, name, (int)q, &b->grid, &bins, &rebalance, &err) != NN_OK) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s%s%s", strstr(err.msg, name) ? "" : name,
+                    strstr(err.msg, name) ? "" : ": ", err.msg[0] ? err.msg : "bad arch.num_bins");
         return FALSE;
     }
-    b->grid = c->grid;
-    b->num_bins = c->num_bins;
-    b->bins = g_memdup2(c->bins, sizeof(uint32_t) * c->num_bins);
-    b->rebalance = c->rebalance ? g_memdup2(c->rebalance, sizeof(float) * c->num_bins) : NULL;
+    b->num_bins = (int)q;
+    b->bins = g_memdup2(bins, sizeof(uint32_t) * q);
+    b->rebalance = rebalance ? g_memdup2(rebalance, sizeof(float) * q) : NULL;
+    free(bins), free(rebalance);
     const nn_meta *lam = nn_weights_get(w, "ab.rebalance_lambda");
     b->lambda = lam && lam->type == NN_META_F32 ? lam->v.f32 : 0.5f;
-    nn_colorizer_free(c);
     finish_bins(b);
     return TRUE;
 }
@@ -201,6 +204,7 @@ void lab_planes_to_rgb8(uint8_t *rgb, const float *L, const float *ab, int n) {
             lab[3 * p + 1] = a[p];
             lab[3 * p + 2] = a[CIFAR_PIXELS + p];
         }
+        nn_lab_fit_gamut(lab, CIFAR_PIXELS);
         nn_lab_to_srgb8(rgb + (size_t)i * CIFAR_PIXELS * 3, lab, CIFAR_PIXELS);
     }
 }

@@ -330,6 +330,7 @@ out:
     ab_bins_free(&bins);
     lab_set_free(&test);
     cifar_free(&cifar);
+    g_free(data), g_free(model), g_free(hints_s), g_free(viv_s), g_free(json), g_free(report);
     g_clear_error(&error);
     g_option_context_free(ctx);
     return rc;

@@ -1,5 +1,6 @@
 /* main.c — the colorize-train command line: dispatches to the train, eval
  * and colorize subcommands and answers --help and --version. */
+#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,7 @@ int main(int argc, char **argv) {
         printf("colorize-train %s\n", PROJECT_VERSION);
         return 0;
     }
+    setlocale(LC_ALL, "");
     g_set_prgname("colorize-train");
     if (strcmp(cmd, "train") == 0) return command_train(argc - 1, argv + 1);
     if (strcmp(cmd, "eval") == 0) return command_eval(argc - 1, argv + 1);

@@ -94,8 +94,8 @@ static nn_status model_weights(nn_weights *w, nn_unet *net, const ab_bins *bins,
     if (!st) st = nn_weights_set_u32(w, "train.validation_images", (uint32_t)r->val);
     if (!st) st = nn_weights_set_u64(w, "train.seed", (uint64_t)r->seed);
     if (!st) st = nn_weights_set_u32(w, "train.batch", (uint32_t)r->batch);
-    if (!st) st = nn_weights_set_f32(w, "train.lr", (float)r->lr);
-    if (!st) st = nn_weights_set_f32(w, "train.weight_decay", (float)r->weight_decay);
+    if (!st) st = nn_weights_set_f64(w, "train.lr", r->lr);
+    if (!st) st = nn_weights_set_f64(w, "train.weight_decay", r->weight_decay);
     if (!st) st = nn_weights_set_u32(w, "train.epochs_planned", (uint32_t)r->epochs);
     if (!st) st = nn_weights_set_u32(w, "train.threads", (uint32_t)r->threads);
     if (!st) st = nn_weights_set_str(w, "train.date", date);
@@ -149,7 +149,8 @@ static gboolean meta_u32(const nn_weights *w, const char *key, int *out, const c
 
 static double meta_f64(const nn_weights *w, const char *key, double fallback) {
     const nn_meta *m = nn_weights_get(w, key);
-    return m && m->type == NN_META_F64 ? m->v.f64 : fallback;
+    if (m && m->type == NN_META_F64) return m->v.f64;
+    return m && m->type == NN_META_F32 ? m->v.f32 : fallback; /* older checkpoints */
 }
 
 /* Reads a checkpoint into r (hyperparameters and progress), bins, the
@@ -181,9 +182,8 @@ static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, floa
         goto done;
     r->batch = batch;
     const nn_meta *gs = nn_weights_get(&w, "checkpoint.global_step"), *sd = nn_weights_get(&w, "train.seed");
-    float lr = 0, wd = 0;
-    if (!gs || gs->type != NN_META_U64 || !sd || sd->type != NN_META_U64 ||
-        nn_weights_get_f32(&w, "train.lr", &lr, &err) || nn_weights_get_f32(&w, "train.weight_decay", &wd, &err)) {
+    double lr = meta_f64(&w, "train.lr", NAN), wd = meta_f64(&w, "train.weight_decay", NAN);
+    if (!gs || gs->type != NN_META_U64 || !sd || sd->type != NN_META_U64 || !isfinite(lr) || !isfinite(wd)) {
         g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint metadata is incomplete", r->resume);
         goto done;
     }
@@ -591,7 +591,7 @@ int command_train(int argc, char **argv) {
     }
     nn_set_threads(r.threads);
     r.threads = nn_get_threads();
-    if (!r.checkpoint) r.checkpoint = g_strconcat(r.out, ".ckpt", NULL);
+    if (!r.checkpoint) r.checkpoint = g_strconcat(r.out, ".ckpt", NULL); /* freed below, as options are */
     r.h_epoch = g_array_new(FALSE, FALSE, sizeof(double));
     r.h_train = g_array_new(FALSE, FALSE, sizeof(double));
     r.h_val = g_array_new(FALSE, FALSE, sizeof(double));
@@ -607,6 +607,7 @@ int command_train(int argc, char **argv) {
     g_array_free(r.h_epoch, TRUE), g_array_free(r.h_train, TRUE), g_array_free(r.h_val, TRUE);
     g_array_free(r.h_psnr, TRUE), g_array_free(r.h_lr, TRUE), g_array_free(r.h_seconds, TRUE);
 out:
+    g_free(r.data), g_free(r.out), g_free(r.checkpoint), g_free(r.resume), g_free(r.log_dir);
     g_clear_error(&error);
     g_option_context_free(ctx);
     return rc;

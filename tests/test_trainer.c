@@ -1,0 +1,376 @@
+/* test_trainer.c — colorize-train on synthetic CIFAR-10 batches written by
+ * the test: the reader's rejections, the metrics against scikit-image's
+ * values, a short training run whose loss falls, exact resume after
+ * --max-steps and after SIGINT, checkpoint atomicity when a write fails,
+ * and `colorize` on a small PNG. Usage: test_trainer metrics_ref.bin colorize-train */
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testlib.h"
+#include "trainer.h"
+
+static char *g_dir; /* the synthetic data set */
+static char *g_work; /* outputs */
+static const char *g_exe;
+
+/* Synthetic scenes with learnable colour: a sky whose blue follows the row,
+ * green ground, and a red or yellow disc whose brightness tells which. */
+static void synth_record(uint8_t *rec, int label, nn_rng *rng) {
+    rec[0] = (uint8_t)label;
+    int horizon = 12 + (int)nn_rng_below(rng, 10), cx = 6 + (int)nn_rng_below(rng, 20), cy = 6 + (int)nn_rng_below(rng, 20);
+    int rad = 3 + (int)nn_rng_below(rng, 5), red = label % 2;
+    for (int y = 0; y < 32; y++)
+        for (int x = 0; x < 32; x++) {
+            int r, g, b;
+            if ((x - cx) * (x - cx) + (y - cy) * (y - cy) < rad * rad) r = red ? 200 : 230, g = red ? 30 : 210, b = 30;
+            else if (y < horizon) r = 90 + 2 * y, g = 140 + 2 * y, b = 230;
+            else r = 50, g = 120 + (y - horizon) * 2, b = 40;
+            int noise = (int)nn_rng_below(rng, 9) - 4;
+            int p = y * 32 + x;
+            rec[1 + p] = (uint8_t)CLAMP(r + noise, 0, 255);
+            rec[1 + 1024 + p] = (uint8_t)CLAMP(g + noise, 0, 255);
+            rec[1 + 2048 + p] = (uint8_t)CLAMP(b + noise, 0, 255);
+        }
+}
+
+static void write_batch(const char *path, int records, uint64_t seed) {
+    FILE *f = fopen(path, "wb");
+    nn_rng rng;
+    nn_rng_seed(&rng, seed);
+    uint8_t rec[CIFAR_RECORD];
+    int written = 0;
+    for (int i = 0; i < records; i++) {
+        synth_record(rec, i % 10, &rng);
+        written += fwrite(rec, 1, sizeof rec, f) == sizeof rec;
+    }
+    CHECK(fclose(f) == 0 && written == records, "%s: short write", path);
+}
+
+static void make_dataset(void) {
+    g_dir = g_dir_make_tmp("colorize-cifar-XXXXXX", NULL);
+    const char *names[6] = {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
+                            "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"};
+    for (int i = 0; i < 6; i++) {
+        char *p = g_build_filename(g_dir, names[i], NULL);
+        write_batch(p, CIFAR_RECORDS_PER_FILE, 100 + i);
+        g_free(p);
+    }
+}
+
+static void expect_reader_error(const char *label, const char *dir, const char *file, const char *what) {
+    cifar_set s;
+    GError *e = NULL;
+    const char *files[1] = {file};
+    gboolean ok = cifar_load(&s, dir, files, 1, &e);
+    printf("%-24s -> %s\n", label, e ? e->message : "accepted");
+    CHECK(!ok && e && strstr(e->message, file) && strstr(e->message, what), "%s: %s", label, e ? e->message : "accepted");
+    g_clear_error(&e);
+}
+
+static void test_reader(void) {
+    char *bad = g_dir_make_tmp("colorize-bad-XXXXXX", NULL);
+    char *src = g_build_filename(g_dir, "data_batch_1.bin", NULL), *contents;
+    gsize len;
+    g_file_get_contents(src, &contents, &len, NULL);
+    char *p = g_build_filename(bad, "truncated.bin", NULL);
+    g_file_set_contents(p, contents, (gssize)len - 100, NULL);
+    g_free(p);
+    p = g_build_filename(bad, "short.bin", NULL);
+    g_file_set_contents(p, contents, (gssize)len - CIFAR_RECORD, NULL);
+    g_free(p);
+    contents[5 * CIFAR_RECORD] = 12;
+    p = g_build_filename(bad, "label.bin", NULL);
+    g_file_set_contents(p, contents, (gssize)len, NULL);
+    g_free(p);
+    p = g_build_filename(bad, "folder.bin", NULL);
+    g_mkdir(p, 0700);
+    g_free(p);
+    expect_reader_error("missing file", bad, "absent.bin", "cannot open");
+    expect_reader_error("truncated file", bad, "truncated.bin", "not a whole number of 3073-byte records");
+    expect_reader_error("9,999 records", bad, "short.bin", "holds 9999 records");
+    expect_reader_error("label 12", bad, "label.bin", "record 5 has label 12");
+    expect_reader_error("a folder", bad, "folder.bin", "not a regular file");
+    cifar_set s;
+    GError *e = NULL;
+    CHECK(cifar_load_test(&s, g_dir, &e) && s.n == 10000 && s.labels[13] == 3, "the good file was rejected");
+    cifar_free(&s);
+    g_free(contents), g_free(src);
+    char *cmd = g_strdup_printf("rm -rf '%s'", bad);
+    CHECK(system(cmd) == 0, "cleanup");
+    g_free(cmd), g_free(bad);
+}
+
+static void test_metrics(const char *ref_path) {
+    golden_file g;
+    if (!golden_load(&g, ref_path)) return;
+    for (int i = 0; i < 6; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "pair%d.a", i);
+        const golden_tensor *a = golden_get(&g, name);
+        snprintf(name, sizeof name, "pair%d.b", i);
+        const golden_tensor *b = golden_get(&g, name);
+        snprintf(name, sizeof name, "pair%d.values", i);
+        const golden_tensor *v = golden_get(&g, name);
+        if (!a || !b || !v) continue;
+        int h = (int)a->dims[0], w = (int)a->dims[1];
+        uint8_t *pa = g_malloc(a->numel), *pb = g_malloc(b->numel);
+        for (size_t k = 0; k < a->numel; k++) pa[k] = (uint8_t)a->data[k], pb[k] = (uint8_t)b->data[k];
+        float got[4] = {(float)image_ssim(pa, pb, w, h), (float)image_psnr(pa, pb, w, h),
+                        (float)image_colorfulness(pa, w, h), (float)image_colorfulness(pb, w, h)};
+        snprintf(name, sizeof name, "SSIM %dx%d vs skimage", w, h);
+        check_abs(name, got, v->data, 1, 1e-4);
+        snprintf(name, sizeof name, "PSNR %dx%d vs skimage", w, h);
+        check_abs(name, got + 1, v->data + 1, 1, 1e-3);
+        snprintf(name, sizeof name, "colourfulness %dx%d", w, h);
+        check_abs(name, got + 2, v->data + 2, 2, 1e-3);
+        g_free(pa), g_free(pb);
+    }
+    golden_free(&g);
+}
+
+/* Runs `colorize-train ARGS…` in this process. */
+static int run_command(int (*cmd)(int, char **), const char *first, ...) {
+    GPtrArray *args = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(args, g_strdup("colorize-train"));
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a; a = va_arg(ap, const char *)) g_ptr_array_add(args, g_strdup(a));
+    va_end(ap);
+    int argc = (int)args->len;
+    char **argv = g_new0(char *, argc + 1);
+    for (int i = 0; i < argc; i++) argv[i] = args->pdata[i];
+    int rc = cmd(argc, argv);
+    g_free(argv);
+    g_ptr_array_free(args, TRUE);
+    return rc;
+}
+
+static char *work_path(const char *name) { return g_build_filename(g_work, name, NULL); }
+
+#define TRAIN_ARGS "--data", g_dir, "--batch", "16", "--limit", "160", "--val", "48", "--width", "8", \
+                   "--threads", "2", "--seed", "3", "--lr", "3e-3"
+
+static const nn_meta *history(const nn_weights *w, const char *key) {
+    const nn_meta *m = nn_weights_get(w, key);
+    CHECK(m && m->type == NN_META_F32_ARRAY, "%s missing", key);
+    return m;
+}
+
+/* Every tensor of a and b is bit-identical. */
+static int same_tensors(const char *pa, const char *pb) {
+    nn_weights a, b;
+    nn_error e = {0};
+    if (nn_weights_load(&a, pa, &e) || nn_weights_load(&b, pb, &e)) {
+        CHECK(0, "%s", e.msg);
+        return 0;
+    }
+    int same = a.n_tensors == b.n_tensors && a.n_tensors > 0;
+    for (size_t i = 0; same && i < a.n_tensors; i++) {
+        const nn_tensor_entry *t = nn_weights_find_tensor(&b, a.tensors[i].name);
+        size_t n = 1;
+        for (uint32_t d = 0; d < a.tensors[i].ndims; d++) n *= a.tensors[i].dims[d];
+        same = t && memcmp(t->data, a.tensors[i].data, n * sizeof(float)) == 0;
+    }
+    nn_weights_free(&a), nn_weights_free(&b);
+    return same;
+}
+
+static void test_training(void) {
+    char *out = work_path("a.weights"), *ckpt = work_path("a.ckpt"), *logs = work_path("logs");
+    int rc = run_command(command_train, TRAIN_ARGS, "--epochs", "3", "--out", out, "--checkpoint", ckpt,
+                         "--log-dir", logs, NULL);
+    CHECK(rc == 0, "training failed with %d", rc);
+    nn_weights w;
+    nn_error e = {0};
+    CHECK(nn_weights_load(&w, ckpt, &e) == NN_OK, "%s", e.msg);
+    const nn_meta *loss = history(&w, "history.train_loss"), *val = history(&w, "history.val_loss");
+    if (loss && loss->count == 3 && val && val->count == 3) {
+        const float *l = loss->array, *v = val->array;
+        printf("training loss by epoch: %.4f %.4f %.4f; validation: %.4f %.4f %.4f\n", l[0], l[1], l[2], v[0], v[1], v[2]);
+        CHECK(l[2] < 0.9f * l[0], "the training loss did not fall: %g -> %g", l[0], l[2]);
+        CHECK(v[2] < v[0], "the validation loss did not fall: %g -> %g", v[0], v[2]);
+    } else CHECK(0, "history has the wrong length");
+    nn_weights_free(&w);
+    const char *files[] = {"metrics.csv", "loss.png", "validation-psnr.png", "samples-epoch001.png", "samples-epoch003.png"};
+    for (int i = 0; i < 5; i++) {
+        char *p = g_build_filename(logs, files[i], NULL);
+        CHECK(g_file_test(p, G_FILE_TEST_IS_REGULAR), "%s was not written", p);
+        g_free(p);
+    }
+    nn_colorizer *c = NULL;
+    CHECK(nn_colorizer_load(&c, out, 4, 32, &e) == NN_OK, "the model does not load: %s", e.msg);
+    const nn_meta *ds = c ? nn_weights_get(&c->meta, "train.dataset") : NULL;
+    CHECK(ds && ds->type == NN_META_STR, "no provenance metadata");
+    nn_colorizer_free(c);
+    g_free(out), g_free(ckpt), g_free(logs);
+}
+
+static void test_resume(void) {
+    char *out_a = work_path("a.weights"), *ckpt_a = work_path("a.ckpt");
+    char *out_b = work_path("b.weights"), *ckpt_b = work_path("b.ckpt");
+    /* stop at step 4 of epoch 1, then at step 5 of epoch 2 (crossing an epoch end), then finish */
+    int rc1 = run_command(command_train, TRAIN_ARGS, "--epochs", "3", "--out", out_b, "--checkpoint", ckpt_b,
+                          "--max-steps", "4", NULL);
+    int rc2 = run_command(command_train, "--data", g_dir, "--threads", "2", "--out", out_b, "--resume", ckpt_b,
+                          "--checkpoint", ckpt_b, "--max-steps", "11", NULL);
+    int rc3 = run_command(command_train, "--data", g_dir, "--threads", "2", "--out", out_b, "--resume", ckpt_b,
+                          "--checkpoint", ckpt_b, NULL);
+    CHECK(rc1 == 0 && rc2 == 0 && rc3 == 0, "interrupted runs failed: %d %d %d", rc1, rc2, rc3);
+    int same = same_tensors(ckpt_a, ckpt_b) && same_tensors(out_a, out_b);
+    printf("resume after --max-steps: %s\n", same ? "bit-identical to the uninterrupted run" : "DIFFERS");
+    CHECK(same, "resumed training differs from the uninterrupted run");
+
+    /* SIGINT to a real process, then resume */
+    char *out_c = work_path("c.weights"), *ckpt_c = work_path("c.ckpt");
+    char *argv[] = {(char *)g_exe, "train", "--data", g_dir, "--batch", "16", "--limit", "160", "--val", "48",
+                    "--width", "8", "--threads", "2", "--seed", "3", "--lr", "3e-3", "--epochs", "3", "--out", out_c,
+                    "--checkpoint", ckpt_c, "--log-every", "1", NULL};
+    GPid pid;
+    int out_fd;
+    GError *error = NULL;
+    if (!g_spawn_async_with_pipes(NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid, NULL, &out_fd,
+                                  NULL, &error)) {
+        CHECK(0, "cannot start %s: %s", g_exe, error->message);
+        g_clear_error(&error);
+        return;
+    }
+    FILE *f = fdopen(out_fd, "r");
+    char line[512];
+    int signalled = 0;
+    while (fgets(line, sizeof line, f))
+        if (!signalled && strstr(line, "step 6/")) {
+            kill(pid, SIGINT);
+            signalled = 1;
+        }
+    fclose(f);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    g_spawn_close_pid(pid);
+    CHECK(signalled && WIFEXITED(status) && WEXITSTATUS(status) == 130, "SIGINT: exit status %d", status);
+    nn_weights w;
+    nn_error e = {0};
+    uint32_t epoch = 99, step = 0;
+    if (nn_weights_load(&w, ckpt_c, &e) == NN_OK) {
+        nn_weights_get_u32(&w, "checkpoint.epoch", &epoch, &e);
+        nn_weights_get_u32(&w, "checkpoint.step", &step, &e);
+        nn_weights_free(&w);
+    }
+    printf("SIGINT: checkpoint at epoch %u, step %u\n", epoch + 1, step);
+    CHECK(epoch == 0 && step >= 6, "the SIGINT checkpoint is at epoch %u step %u", epoch, step);
+    int rc4 = run_command(command_train, "--data", g_dir, "--threads", "2", "--out", out_c, "--resume", ckpt_c,
+                          "--checkpoint", ckpt_c, NULL);
+    same = rc4 == 0 && same_tensors(ckpt_a, ckpt_c);
+    printf("resume after SIGINT: %s\n", same ? "bit-identical to the uninterrupted run" : "DIFFERS");
+    CHECK(same, "training resumed after SIGINT differs from the uninterrupted run");
+    g_free(out_a), g_free(ckpt_a), g_free(out_b), g_free(ckpt_b), g_free(out_c), g_free(ckpt_c);
+}
+
+/* A checkpoint write that fails (here: a file-size limit, as a full disk)
+ * leaves the previous checkpoint intact and no temporary file behind. */
+static void test_checkpoint_atomicity(void) {
+    char *out = work_path("d.weights"), *ckpt = work_path("d.ckpt");
+    CHECK(run_command(command_train, TRAIN_ARGS, "--epochs", "2", "--out", out, "--checkpoint", ckpt,
+                      "--max-steps", "3", NULL) == 0, "first run failed");
+    gchar *before = NULL, *after = NULL;
+    gsize nb = 0, na = 0;
+    g_file_get_contents(ckpt, &before, &nb, NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGXFSZ, SIG_IGN);
+        struct rlimit lim = {(rlim_t)nb / 2, (rlim_t)nb / 2};
+        setrlimit(RLIMIT_FSIZE, &lim);
+        int rc = run_command(command_train, "--data", g_dir, "--threads", "2", "--out", out, "--resume", ckpt,
+                             "--checkpoint", ckpt, "--max-steps", "2", NULL);
+        _exit(rc == 0 ? 0 : 7);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 7, "the failing write was not reported (status %d)", status);
+    g_file_get_contents(ckpt, &after, &na, NULL);
+    CHECK(before && after && na == nb && memcmp(before, after, nb) == 0, "the previous checkpoint changed");
+    GDir *d = g_dir_open(g_work, 0, NULL);
+    int leftovers = 0;
+    for (const char *name; d && (name = g_dir_read_name(d));) leftovers += strstr(name, ".tmp") != NULL;
+    if (d) g_dir_close(d);
+    CHECK(leftovers == 0, "%d temporary files left", leftovers);
+    printf("failed checkpoint write: previous checkpoint intact, %d temporaries left\n", leftovers);
+    g_free(before), g_free(after), g_free(out), g_free(ckpt);
+}
+
+static void test_colorize(void) {
+    char *model = work_path("a.weights"), *in = work_path("in.png"), *outp = work_path("out.png");
+    const int w = 45, h = 30;
+    GdkPixbuf *pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, TRUE, 8, w, h);
+    guchar *px = gdk_pixbuf_get_pixels(pb);
+    int stride = gdk_pixbuf_get_rowstride(pb);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            guchar v = (guchar)(30 + 5 * x + (y > 15 ? 40 : 0));
+            guchar *p = px + y * stride + 4 * x;
+            p[0] = p[1] = p[2] = v;
+            p[3] = (guchar)(x < 5 ? 0 : 255 - y);
+        }
+    CHECK(gdk_pixbuf_save(pb, in, "png", NULL, NULL), "cannot write the input PNG");
+    int rc = run_command(command_colorize, "--model", model, "--threads", "2", in, outp, NULL);
+    CHECK(rc == 0, "colorize failed with %d", rc);
+    GdkPixbuf *res = gdk_pixbuf_new_from_file(outp, NULL);
+    CHECK(res && gdk_pixbuf_get_width(res) == w && gdk_pixbuf_get_height(res) == h && gdk_pixbuf_get_has_alpha(res),
+          "the output has the wrong size or no alpha");
+    if (res) {
+        const guchar *rp = gdk_pixbuf_read_pixels(res);
+        int rs = gdk_pixbuf_get_rowstride(res), alpha_ok = 1;
+        double max_dl = 0, chroma = 0;
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) {
+                const guchar *a = px + y * stride + 4 * x, *b = rp + y * rs + 4 * x;
+                float la[3], lb[3];
+                nn_srgb8_to_lab(la, a, 1);
+                nn_srgb8_to_lab(lb, b, 1);
+                max_dl = fmax(max_dl, fabs(la[0] - lb[0]));
+                chroma += hypot(lb[1], lb[2]);
+                alpha_ok &= a[3] == b[3];
+            }
+        printf("colorize %dx%d: max |dL| %.3f, mean chroma %.2f, alpha %s\n", w, h, max_dl, chroma / (w * h),
+               alpha_ok ? "kept" : "CHANGED");
+        CHECK(max_dl <= 1.0, "L changed by %g", max_dl);
+        CHECK(alpha_ok, "alpha changed");
+        CHECK(chroma / (w * h) > 1.0, "no colour was added");
+        g_object_unref(res);
+    }
+    /* bad input: a clear error naming the file, no output */
+    char *missing = work_path("missing.png"), *out2 = work_path("out2.png");
+    CHECK(run_command(command_colorize, "--model", model, missing, out2, NULL) == 1 && !g_file_test(out2, G_FILE_TEST_EXISTS),
+          "a missing input was not an error");
+    CHECK(run_command(command_colorize, "--model", model, "--resolution", "0", in, out2, NULL) == 2, "resolution 0 accepted");
+    CHECK(run_command(command_colorize, "--model", in, in, out2, NULL) == 1, "a PNG accepted as a model");
+    g_object_unref(pb);
+    g_free(model), g_free(in), g_free(outp), g_free(missing), g_free(out2);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3) {
+        fprintf(stderr, "usage: test_trainer metrics_ref.bin colorize-train\n");
+        return 1;
+    }
+    g_exe = argv[2];
+    make_dataset();
+    g_work = g_dir_make_tmp("colorize-work-XXXXXX", NULL);
+    test_reader();
+    test_metrics(argv[1]);
+    test_training();
+    test_resume();
+    test_checkpoint_atomicity();
+    test_colorize();
+    char *cmd = g_strdup_printf("rm -rf '%s' '%s'", g_dir, g_work);
+    CHECK(system(cmd) == 0, "cleanup");
+    g_free(cmd);
+    return test_finish("test_trainer");
+}
