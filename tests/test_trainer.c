@@ -355,6 +355,45 @@ static void test_colorize(void) {
     g_free(model), g_free(in), g_free(outp), g_free(missing), g_free(out2);
 }
 
+/* eval: the JSON holds the default setting at the top level and, in
+ * `runs`, every requested vividness at every requested hint count. */
+static void test_eval(void) {
+    char *model = work_path("a.weights"), *json = work_path("eval.json"), *report = work_path("report");
+    int rc = run_command(command_eval, "--data", g_dir, "--model", model, "--limit", "60", "--batch", "25",
+                         "--hints", "0,5,10", "--vividness", "0", "--json", json, "--report", report,
+                         "--threads", "2", NULL);
+    CHECK(rc == 0, "eval failed with %d", rc);
+    gchar *text = NULL;
+    g_file_get_contents(json, &text, NULL, NULL);
+    const char *want[] = {"\"psnr\": ", "\"ssim\": ", "\"auc\": ", "\"acc2\": ", "\"acc5\": ",
+                          "\"colorfulness\": ", "\"colorfulness_gt\": ", "\"runs\": [",
+                          "\"hints\": 0, \"vividness\": 0.500", "\"hints\": 0, \"vividness\": 0.000",
+                          "\"hints\": 5, \"vividness\": 0.000", "\"hints\": 10, \"vividness\": 0.000",
+                          "\"baseline\": {", "\"per_class\": {\"airplane\""};
+    for (size_t i = 0; text && i < G_N_ELEMENTS(want); i++) CHECK(strstr(text, want[i]), "eval JSON lacks %s", want[i]);
+    int runs = 0;
+    for (const char *p = text; p && (p = strstr(p, "\"hints\": ")); p++) runs++;
+    CHECK(runs == 4, "eval JSON has %d runs, expected 4", runs);
+    /* hints reach the network (whether they help is the trained model's
+     * business, measured by eval on CIFAR-10) */
+    const char *h0 = text ? strstr(text, "\"hints\": 0, \"vividness\": 0.000") : NULL;
+    const char *h10 = text ? strstr(text, "\"hints\": 10, \"vividness\": 0.000") : NULL;
+    double p0 = h0 ? g_ascii_strtod(strstr(h0, "\"psnr\": ") + 8, NULL) : 0;
+    double p10 = h10 ? g_ascii_strtod(strstr(h10, "\"psnr\": ") + 8, NULL) : 0;
+    printf("eval: faithful PSNR %.2f dB with 0 hints, %.2f dB with 10 hints\n", p0, p10);
+    CHECK(p0 > 5 && p10 > 5 && p10 != p0, "hints changed nothing: %g vs %g", p10, p0);
+    const char *files[] = {"report.md", "examples.png", "examples-5-hints.png"};
+    for (int i = 0; i < 3; i++) {
+        char *p = g_build_filename(report, files[i], NULL);
+        CHECK(g_file_test(p, G_FILE_TEST_IS_REGULAR), "%s was not written", p);
+        g_free(p);
+    }
+    CHECK(run_command(command_eval, "--data", g_dir, "--model", model, "--hints", "x", NULL) == 2, "bad --hints accepted");
+    CHECK(run_command(command_eval, "--data", g_dir, "--model", model, "--vividness", "2", NULL) == 2,
+          "vividness 2 accepted");
+    g_free(text), g_free(model), g_free(json), g_free(report);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: test_trainer metrics_ref.bin colorize-train\n");
@@ -368,6 +407,7 @@ int main(int argc, char **argv) {
     test_training();
     test_resume();
     test_checkpoint_atomicity();
+    test_eval();
     test_colorize();
     char *cmd = g_strdup_printf("rm -rf '%s' '%s'", g_dir, g_work);
     CHECK(system(cmd) == 0, "cleanup");
