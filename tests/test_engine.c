@@ -1,0 +1,180 @@
+/* test_engine.c — the full-image engine shared by the plug-in and
+ * `colorize-train colorize`, with a randomly initialized colorizer: no
+ * visible seams at tile borders, odd and large sizes, hint placement,
+ * cancellation through the flag, and parameter checks. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn.h"
+#include "testlib.h"
+
+static nn_colorizer *make_colorizer(void) {
+    nn_unet_config cfg = nn_unet_default_config(40);
+    cfg.base_width = 8;
+    nn_unet *net = NULL;
+    nn_error err = {0};
+    if (nn_unet_create(&net, &cfg, 1, 32, 32, &err) != NN_OK) return NULL;
+    nn_unet_init(net, 11);
+    /* non-trivial running statistics, so the folded network is generic */
+    float x[4 * 1024];
+    fill_uniform(x, sizeof x / 4, -1, 1, 5);
+    const float *logits;
+    nn_unet_forward(net, x, 1, NN_MODE_TRAIN, &logits, &err);
+    nn_weights w;
+    nn_weights_init(&w);
+    nn_unet_to_weights(net, &w);
+    uint32_t bins[40];
+    for (int q = 0; q < 40; q++) bins[q] = (uint32_t)(5 * 23 + 3 + (q / 8) * 46 + (q % 8) * 2);
+    nn_ab_metadata_set(&w, nn_ab_grid_default(), bins, NULL, 40, 0.5f);
+    nn_colorizer *c = NULL;
+    if (nn_colorizer_from_weights(&c, &w, "random.weights", 64, 32, &err) != NN_OK)
+        fprintf(stderr, "colorizer: %s\n", err.msg);
+    nn_weights_free(&w);
+    nn_unet_free(net);
+    return c;
+}
+
+/* A textured L plane: smooth gradients, stripes and blobs. */
+static float *make_L(int w, int h) {
+    float *L = malloc(sizeof(float) * (size_t)w * h);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            L[(size_t)y * w + x] = 50.0f + 30.0f * sinf(x * 0.05f) * cosf(y * 0.07f) + 10.0f * ((x / 9 + y / 13) % 2);
+    return L;
+}
+
+static void test_seams(nn_colorizer *c) {
+    const int w = 256, h = 160; /* at resolution 256 the working image is the image */
+    float *L = make_L(w, h), *ab = malloc(sizeof(float) * 2 * w * h);
+    nn_engine_params p = nn_engine_default_params();
+    nn_error err = {0};
+    CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    /* tiles start every 16 px; a seam would show as a jump between columns
+     * 16k-1 and 16k (and rows likewise) */
+    double border = 0, inside = 0;
+    int nb = 0, ni = 0;
+    for (int ch = 0; ch < 2; ch++)
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x + 1 < w; x++) {
+                double d = fabs(ab[(size_t)ch * w * h + y * w + x + 1] - ab[(size_t)ch * w * h + y * w + x]);
+                if ((x + 1) % 16 == 0) border += d, nb++;
+                else inside += d, ni++;
+            }
+    border /= nb, inside /= ni;
+    printf("ab jump across tile borders %.4f, inside tiles %.4f\n", border, inside);
+    CHECK(border <= 1.1 * inside, "seams: %.4f across tile borders vs %.4f inside", border, inside);
+    free(L), free(ab);
+}
+
+static void test_sizes(nn_colorizer *c) {
+    const int sizes[][2] = {{1, 1}, {7, 5}, {33, 33}, {1000, 17}, {17, 1000}, {3000, 2000}};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        int w = sizes[i][0], h = sizes[i][1];
+        float *L = make_L(w, h), *ab = malloc(sizeof(float) * 2 * (size_t)w * h);
+        for (size_t k = 0; k < 2 * (size_t)w * h; k++) ab[k] = NAN;
+        nn_engine_params p = nn_engine_default_params();
+        nn_error err = {0};
+        nn_status st = nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err);
+        int finite = 1;
+        for (size_t k = 0; k < 2 * (size_t)w * h; k++) finite &= isfinite(ab[k]) && fabsf(ab[k]) < 200.0f;
+        int ww, wh;
+        nn_engine_working_size(w, h, p.resolution, &ww, &wh);
+        printf("%4d x %-4d -> working %3d x %-3d: %s\n", w, h, ww, wh, st == NN_OK && finite ? "ok" : "FAILED");
+        CHECK(st == NN_OK && finite, "%dx%d: %s", w, h, st ? err.msg : "non-finite ab");
+        free(L), free(ab);
+    }
+}
+
+
+/* A hint changes the colour near its place more than far away, and only
+ * hinted pixels (mask > 0.5) count. */
+static void test_hints(nn_colorizer *c) {
+    const int w = 200, h = 120;
+    float *L = make_L(w, h), *ab0 = malloc(sizeof(float) * 2 * w * h), *ab1 = malloc(sizeof(float) * 2 * w * h);
+    float *hab = calloc(2 * (size_t)w * h, sizeof(float)), *mask = calloc((size_t)w * h, sizeof(float));
+    nn_engine_params p = nn_engine_default_params();
+    nn_error err = {0};
+    CHECK(nn_engine_colorize(c, L, w, h, hab, mask, &p, ab0, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    for (int y = 0; y < h; y++) /* a hint with mask 0.4 is ignored */
+        for (int x = 0; x < w; x++) mask[y * w + x] = 0.4f, hab[y * w + x] = 80.0f;
+    CHECK(nn_engine_colorize(c, L, w, h, hab, mask, &p, ab1, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    CHECK(memcmp(ab0, ab1, sizeof(float) * 2 * w * h) == 0, "pixels with mask 0.4 acted as hints");
+    memset(mask, 0, sizeof(float) * w * h);
+    for (int y = 50; y < 56; y++)
+        for (int x = 150; x < 156; x++) mask[y * w + x] = 1.0f, hab[y * w + x] = 80.0f, hab[(size_t)w * h + y * w + x] = 60.0f;
+    CHECK(nn_engine_colorize(c, L, w, h, hab, mask, &p, ab1, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    double near = 0, far = 0;
+    int nn_ = 0, nf = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            double d = fabs(ab1[y * w + x] - ab0[y * w + x]) + fabs(ab1[w * h + y * w + x] - ab0[w * h + y * w + x]);
+            double dist = hypot(x - 152.5, y - 52.5);
+            if (dist < 10) near += d, nn_++;
+            else if (dist > 80) far += d, nf++;
+        }
+    near /= nn_, far /= nf;
+    printf("hint at (150..155, 50..55): mean |d ab| %.3f near it, %.4f far from it\n", near, far);
+    CHECK(near > 0.5 && near > 20 * far, "the hint acted at the wrong place (near %.3f, far %.4f)", near, far);
+    free(L), free(ab0), free(ab1), free(hab), free(mask);
+}
+
+static volatile int g_cancel;
+
+static void cancel_halfway(double fraction, void *user) {
+    (*(int *)user)++;
+    if (fraction > 0.3) g_cancel = 1;
+}
+
+static void test_cancel_and_params(nn_colorizer *c) {
+    const int w = 800, h = 600;
+    float *L = make_L(w, h), *ab = malloc(sizeof(float) * 2 * w * h);
+    nn_engine_params p = nn_engine_default_params();
+    p.resolution = 800;
+    nn_error err = {0};
+    int calls = 0;
+    g_cancel = 0;
+    nn_status st = nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, cancel_halfway, &calls, &g_cancel, &err);
+    printf("cancel after %d progress calls: %s\n", calls, nn_status_name(st));
+    CHECK(st == NN_ERR_CANCELLED && calls >= 1, "cancel: status %d after %d calls", st, calls);
+    g_cancel = 1;
+    CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, &g_cancel, &err) == NN_ERR_CANCELLED,
+          "a raised flag did not cancel");
+    nn_engine_params bad = p;
+    bad.resolution = 0;
+    CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &bad, ab, NULL, NULL, NULL, &err) == NN_ERR_INVALID &&
+              strstr(err.msg, "resolution"), "resolution 0: %s", err.msg);
+    bad = p, bad.saturation = 2.5f;
+    CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &bad, ab, NULL, NULL, NULL, &err) == NN_ERR_INVALID, "saturation 2.5");
+    bad = p, bad.vividness = -0.1f;
+    CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &bad, ab, NULL, NULL, NULL, &err) == NN_ERR_INVALID, "vividness -0.1");
+    /* saturation scales chroma; 0 gives grey */
+    float *ab2 = malloc(sizeof(float) * 2 * w * h);
+    p.resolution = 256;
+    nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err);
+    p.saturation = 2.0f;
+    nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab2, NULL, NULL, NULL, &err);
+    double ratio_err = 0;
+    for (int i = 0; i < 2 * w * h; i++) ratio_err = fmax(ratio_err, fabs(ab2[i] - 2.0f * ab[i]));
+    CHECK(ratio_err < 1e-3, "saturation 2 is not twice the chroma (%g)", ratio_err);
+    p.saturation = 0.0f;
+    nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab2, NULL, NULL, NULL, &err);
+    int grey = 1;
+    for (int i = 0; i < 2 * w * h; i++) grey &= ab2[i] == 0.0f;
+    CHECK(grey, "saturation 0 is not grey");
+    free(L), free(ab), free(ab2);
+}
+
+int main(void) {
+    nn_set_threads(2);
+    nn_colorizer *c = make_colorizer();
+    CHECK(c != NULL, "no colorizer");
+    if (!c) return test_finish("test_engine");
+    test_seams(c);
+    test_sizes(c);
+    test_hints(c);
+    test_cancel_and_params(c);
+    nn_colorizer_free(c);
+    return test_finish("test_engine");
+}
