@@ -1,0 +1,687 @@
+/* colorize-plugin.c — the GIMP 2.10 plug-in "Filters ▸ Enhance ▸ Colorize
+ * (Neural)…" (PDB: plug-in-nn-colorize). Thin glue: it reads the drawable
+ * through GEGL, hands plain buffers to the engine in nn/ (working scale,
+ * tiles, guided upsampling, hints) and writes the result into a new layer
+ * above the source. The image is changed only after the colorization has
+ * succeeded, inside one undo group, so a cancel or an error leaves it as it
+ * was. One render function (render_lab + compose_rows) serves the preview
+ * and the final result. */
+#include <math.h>
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+#include <libgimp/gimp.h>
+#include <libgimp/gimpui.h>
+
+#include "nn.h"
+
+#define PLUG_IN_PROC "plug-in-nn-colorize"
+#define PLUG_IN_BINARY "colorize-neural"
+#define PLUG_IN_ROLE "gimp-colorize-neural"
+#define MODEL_FILE "colorize-cifar10.weights"
+#define STRIP_ROWS 128
+#define PREVIEW_SIZE 256
+
+typedef struct {
+    gchar model[1024]; /* "" = the installed default */
+    gdouble vividness;
+    gdouble saturation;
+    gint resolution;
+    gint32 hint_layer; /* -1 = none */
+} ColorizeSettings;
+
+static const ColorizeSettings DEFAULTS = {"", NN_DEFAULT_VIVIDNESS, 1.0, NN_DEFAULT_RESOLUTION, -1};
+static ColorizeSettings settings;
+static const char *plugin_path = "";
+
+static void query(void);
+static void run(const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals,
+                GimpParam **return_vals);
+
+const GimpPlugInInfo PLUG_IN_INFO = {NULL, NULL, query, run};
+
+int main(int argc, char *argv[]) {
+    plugin_path = argc > 0 ? argv[0] : "";
+    return gimp_main(&PLUG_IN_INFO, argc, argv);
+}
+
+/* The plug-in's own folder (the weights and translations live beside it). */
+static gchar *plugin_dir(void) { return g_path_get_dirname(plugin_path); }
+
+static gchar *default_model_path(void) {
+    gchar *dir = plugin_dir(), *p = g_build_filename(dir, MODEL_FILE, NULL);
+    g_free(dir);
+    if (!g_file_test(p, G_FILE_TEST_EXISTS)) {
+        g_free(p);
+        p = g_build_filename(COLORIZE_DATADIR, MODEL_FILE, NULL);
+    }
+    return p;
+}
+
+static void init_i18n(void) {
+    gchar *dir = plugin_dir(), *locale = g_build_filename(dir, "locale", NULL);
+    const gchar *use = g_file_test(locale, G_FILE_TEST_IS_DIR) ? locale : COLORIZE_LOCALEDIR;
+    bindtextdomain(GETTEXT_PACKAGE, use);
+    bind_textdomain_codeset(GETTEXT_PACKAGE, "UTF-8");
+    textdomain(GETTEXT_PACKAGE);
+    g_free(dir), g_free(locale);
+}
+
+static void query(void) {
+    static const GimpParamDef args[] = {
+        {GIMP_PDB_INT32, "run-mode", "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1) }"},
+        {GIMP_PDB_IMAGE, "image", "Input image"},
+        {GIMP_PDB_DRAWABLE, "drawable", "Input layer"},
+        {GIMP_PDB_STRING, "model", "Weights file; \"\" for the installed default"},
+        {GIMP_PDB_FLOAT, "vividness", "0 (faithful: the mean colour) to 1 (vivid)"},
+        {GIMP_PDB_FLOAT, "saturation", "Chroma multiplier, 0 to 2"},
+        {GIMP_PDB_INT32, "resolution", "Working resolution: the long side in pixels at which the network sees the image, 32 to 2048"},
+        {GIMP_PDB_DRAWABLE, "hint-layer", "Layer of colour hints (its opaque pixels), -1 for none"},
+    };
+    static const GimpParamDef return_vals[] = {{GIMP_PDB_LAYER, "layer", "The new \"Colorized\" layer"}};
+    init_i18n();
+    gimp_plugin_domain_register(GETTEXT_PACKAGE, NULL);
+    gimp_install_procedure(PLUG_IN_PROC, N_("Colorize a black-and-white photo with a neural network"),
+                           "Adds a layer \"Colorized\" above the layer: its lightness is the layer's own, its "
+                           "colour is predicted by a U-Net trained on CIFAR-10 at the working resolution. Opaque "
+                           "pixels of the hint layer give their colour to their place. Grayscale images are "
+                           "converted to RGB in the same undo step.",
+                           "colorize contributors", "colorize contributors", "2026",
+                           N_("Colorize (_Neural)..."), "RGB*, GRAY*", GIMP_PLUGIN, G_N_ELEMENTS(args),
+                           G_N_ELEMENTS(return_vals), args, return_vals);
+    gimp_plugin_menu_register(PLUG_IN_PROC, "<Image>/Filters/Enhance");
+}
+
+/* ------------------------------------------------------------ the model */
+
+static nn_colorizer *loaded_model;
+static gchar *loaded_path;
+
+/* Loads (or reuses) the model; on failure sets *error with the file and the problem. */
+static nn_colorizer *get_model(const ColorizeSettings *s, GError **error) {
+    gchar *path = s->model[0] ? g_strdup(s->model) : default_model_path();
+    if (loaded_model && g_strcmp0(path, loaded_path) == 0) {
+        g_free(path);
+        return loaded_model;
+    }
+    nn_colorizer_free(loaded_model);
+    g_free(loaded_path);
+    loaded_model = NULL, loaded_path = NULL;
+    nn_error err = {0};
+    if (nn_colorizer_load(&loaded_model, path, 128, 32, &err) != NN_OK) {
+        g_set_error(error, g_quark_from_static_string("colorize"), 1, _("Cannot load the model: %s"), err.msg);
+        g_free(path);
+        return NULL;
+    }
+    loaded_path = path;
+    return loaded_model;
+}
+
+/* --------------------------------------------------- the render function */
+
+typedef void (*RowReader)(gpointer ctx, gint y0, gint rows, gfloat *rgba); /* R'G'B'A float rows */
+
+typedef struct {
+    volatile gint cancel;
+    volatile gint progress_permille;
+} RenderControl;
+
+static void on_engine_progress(double fraction, void *user) {
+    RenderControl *rc = user;
+    if (rc) g_atomic_int_set(&rc->progress_permille, (gint)(fraction * 1000));
+}
+
+/* Colorizes a w×h source read through `read` (and the hint pixels read
+ * through `read_hint`, may be NULL): returns the L plane and the full-size
+ * ab planes (g_free them). */
+static gboolean render_lab(nn_colorizer *model, const ColorizeSettings *s, gint w, gint h, RowReader read,
+                           gpointer ctx, RowReader read_hint, gpointer hint_ctx, gfloat **L_out, gfloat **ab_out,
+                           RenderControl *control, GError **error) {
+    const gsize n = (gsize)w * h;
+    gfloat *L = g_try_malloc(sizeof(gfloat) * n), *ab = g_try_malloc(sizeof(gfloat) * 2 * n);
+    gfloat *hint_ab = NULL, *hint_mask = NULL;
+    gfloat *rows = g_try_malloc(sizeof(gfloat) * 4 * (gsize)w * STRIP_ROWS), *lab = g_try_malloc(sizeof(gfloat) * 3 * (gsize)w);
+    if (read_hint) {
+        hint_ab = g_try_malloc(sizeof(gfloat) * 2 * n);
+        hint_mask = g_try_malloc(sizeof(gfloat) * n);
+    }
+    if (!L || !ab || !rows || !lab || (read_hint && (!hint_ab || !hint_mask))) {
+        g_set_error(error, g_quark_from_static_string("colorize"), 2, _("Not enough memory for a %d×%d image"), w, h);
+        goto fail;
+    }
+    for (gint y0 = 0; y0 < h; y0 += STRIP_ROWS) {
+        gint nr = MIN(STRIP_ROWS, h - y0);
+        for (gint pass = 0; pass < (read_hint ? 2 : 1); pass++) {
+            (pass ? read_hint : read)(pass ? hint_ctx : ctx, y0, nr, rows);
+            for (gint r = 0; r < nr; r++) {
+                const gfloat *px = rows + (gsize)r * w * 4;
+                for (gint x = 0; x < w; x++) {
+                    gfloat *p = lab + 3 * x;
+                    p[0] = CLAMP(px[4 * x], 0.0f, 1.0f), p[1] = CLAMP(px[4 * x + 1], 0.0f, 1.0f), p[2] = CLAMP(px[4 * x + 2], 0.0f, 1.0f);
+                }
+                nn_srgb_to_lab(lab, lab, (size_t)w); /* in place: each pixel is read before it is written */
+                gsize row = (gsize)(y0 + r) * w;
+                for (gint x = 0; x < w; x++) {
+                    if (!pass) {
+                        L[row + x] = lab[3 * x];
+                    } else {
+                        hint_ab[row + x] = lab[3 * x + 1];
+                        hint_ab[n + row + x] = lab[3 * x + 2];
+                        hint_mask[row + x] = px[4 * x + 3] > 0.5f ? 1.0f : 0.0f;
+                    }
+                }
+            }
+        }
+        if (control && g_atomic_int_get(&control->cancel)) {
+            g_set_error(error, g_quark_from_static_string("colorize"), 3, _("Cancelled"));
+            goto fail;
+        }
+    }
+    nn_engine_params params = {(float)s->vividness, (float)s->saturation, s->resolution};
+    nn_error err = {0};
+    if (nn_engine_colorize(model, L, w, h, hint_ab, hint_mask, &params, ab, on_engine_progress, control,
+                           control ? &control->cancel : NULL, &err) != NN_OK) {
+        g_set_error(error, g_quark_from_static_string("colorize"), err.status == NN_ERR_CANCELLED ? 3 : 4, "%s",
+                    err.status == NN_ERR_CANCELLED ? _("Cancelled") : err.msg);
+        goto fail;
+    }
+    g_free(rows), g_free(lab), g_free(hint_ab), g_free(hint_mask);
+    *L_out = L, *ab_out = ab;
+    return TRUE;
+fail:
+    g_free(L), g_free(ab), g_free(rows), g_free(lab), g_free(hint_ab), g_free(hint_mask);
+    return FALSE;
+}
+
+/* Result rows: Lab(L, ab) fitted into the gamut (L kept), the source's
+ * alpha, and where a selection mask is given, a blend with the source. */
+static void compose_rows(const gfloat *L, const gfloat *ab, gsize plane, gint w, gint y0, gint rows,
+                         const gfloat *src_rgba, const gfloat *mask, gfloat *out_rgba) {
+    gfloat *lab = g_alloca(sizeof(gfloat) * 3 * w);
+    for (gint r = 0; r < rows; r++) {
+        gsize row = (gsize)(y0 + r) * w;
+        for (gint x = 0; x < w; x++) {
+            lab[3 * x] = L[row + x];
+            lab[3 * x + 1] = ab[row + x];
+            lab[3 * x + 2] = ab[plane + row + x];
+        }
+        nn_lab_fit_gamut(lab, (size_t)w);
+        gfloat *o = out_rgba + (gsize)r * w * 4;
+        const gfloat *s = src_rgba + (gsize)r * w * 4;
+        nn_lab_to_srgb(lab, lab, (size_t)w); /* in place, per pixel */
+        for (gint x = 0; x < w; x++) {
+            gfloat m = mask ? CLAMP(mask[(gsize)r * w + x], 0.0f, 1.0f) : 1.0f;
+            for (gint c = 0; c < 3; c++) o[4 * x + c] = m * lab[3 * x + c] + (1.0f - m) * s[4 * x + c];
+            o[4 * x + 3] = s[4 * x + 3];
+        }
+    }
+}
+
+/* --------------------------------------------------------- GEGL readers */
+
+typedef struct {
+    GeglBuffer *buffer;
+    gint dx, dy; /* offset of the read area within the buffer */
+    gint width;
+} BufferReader;
+
+static void read_buffer_rows(gpointer ctx, gint y0, gint rows, gfloat *rgba) {
+    BufferReader *b = ctx;
+    GeglRectangle rect = {b->dx, b->dy + y0, b->width, rows};
+    gegl_buffer_get(b->buffer, &rect, 1.0, babl_format("R'G'B'A float"), rgba, GEGL_AUTO_ROWSTRIDE,
+                    GEGL_ABYSS_NONE);
+}
+
+/* --------------------------------------------------------------- checks */
+
+static gboolean check_drawable(gint32 image, gint32 drawable, GError **error) {
+    GQuark q = g_quark_from_static_string("colorize");
+    if (!gimp_image_is_valid(image) || !gimp_item_is_valid(drawable) || !gimp_item_is_layer(drawable) ||
+        gimp_item_get_image(drawable) != image) {
+        g_set_error(error, q, 5, _("The drawable must be a layer of the image"));
+        return FALSE;
+    }
+    if (gimp_drawable_is_indexed(drawable)) {
+        g_set_error(error, q, 5, _("Indexed images cannot be colorized: convert the image to RGB or Grayscale first (Image ▸ Mode)"));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean check_arguments(gint32 image, gint32 drawable, const ColorizeSettings *s, GError **error) {
+    GQuark q = g_quark_from_static_string("colorize");
+    if (!check_drawable(image, drawable, error)) return FALSE;
+    if (!(s->vividness >= 0.0 && s->vividness <= 1.0)) {
+        g_set_error(error, q, 5, _("Vividness %g is outside 0 to 1"), s->vividness);
+        return FALSE;
+    }
+    if (!(s->saturation >= 0.0 && s->saturation <= 2.0)) {
+        g_set_error(error, q, 5, _("Saturation %g is outside 0 to 2"), s->saturation);
+        return FALSE;
+    }
+    if (s->resolution < NN_MIN_RESOLUTION || s->resolution > NN_MAX_RESOLUTION) {
+        g_set_error(error, q, 5, _("Working resolution %d is outside %d to %d"), s->resolution, NN_MIN_RESOLUTION,
+                    NN_MAX_RESOLUTION);
+        return FALSE;
+    }
+    if (s->hint_layer != -1 && (!gimp_item_is_valid(s->hint_layer) || !gimp_item_is_drawable(s->hint_layer) ||
+                                gimp_item_get_image(s->hint_layer) != image || s->hint_layer == drawable)) {
+        g_set_error(error, q, 5, _("The hint layer must be another layer of the same image, or -1 for none"));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ------------------------------------------------------ the final result */
+
+typedef struct {
+    gint32 image, drawable;
+    ColorizeSettings s;
+    nn_colorizer *model;
+    BufferReader src, hint;
+    gint w, h;
+    gfloat *L, *ab;
+    GError *error;
+    gboolean ok;
+    RenderControl control;
+    volatile gint finished;
+} FinalJob;
+
+static gpointer final_worker(gpointer data) {
+    FinalJob *j = data;
+    j->ok = render_lab(j->model, &j->s, j->w, j->h, read_buffer_rows, &j->src, j->hint.buffer ? read_buffer_rows : NULL,
+                       &j->hint, &j->L, &j->ab, &j->control, &j->error);
+    g_atomic_int_set(&j->finished, 1);
+    return NULL;
+}
+
+/* Writes the new layer; the only part that changes the image. */
+static gint32 apply_result(FinalJob *j) {
+    const gint w = j->w, h = j->h;
+    gimp_image_undo_group_start(j->image);
+    if (gimp_image_base_type(j->image) == GIMP_GRAY) gimp_image_convert_rgb(j->image);
+    gint32 layer = gimp_layer_new_from_drawable(j->drawable, j->image);
+    gimp_item_set_name(layer, _("Colorized"));
+    gimp_image_insert_layer(j->image, layer, gimp_item_get_parent(j->drawable),
+                            gimp_image_get_item_position(j->image, j->drawable));
+    GeglBuffer *src = gimp_drawable_get_buffer(j->drawable), *dst = gimp_drawable_get_buffer(layer);
+    GeglBuffer *sel = NULL;
+    gint offx, offy;
+    gimp_drawable_offsets(j->drawable, &offx, &offy);
+    if (!gimp_selection_is_empty(j->image)) sel = gimp_drawable_get_buffer(gimp_image_get_selection(j->image));
+    gfloat *in = g_malloc(sizeof(gfloat) * 4 * (gsize)w * STRIP_ROWS), *out = g_malloc(sizeof(gfloat) * 4 * (gsize)w * STRIP_ROWS);
+    gfloat *mask = sel ? g_malloc(sizeof(gfloat) * (gsize)w * STRIP_ROWS) : NULL;
+    for (gint y0 = 0; y0 < h; y0 += STRIP_ROWS) {
+        gint nr = MIN(STRIP_ROWS, h - y0);
+        GeglRectangle rect = {0, y0, w, nr};
+        gegl_buffer_get(src, &rect, 1.0, babl_format("R'G'B'A float"), in, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+        if (sel) {
+            GeglRectangle srect = {offx, offy + y0, w, nr};
+            gegl_buffer_get(sel, &srect, 1.0, babl_format("Y float"), mask, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+        }
+        compose_rows(j->L, j->ab, (gsize)w * h, w, y0, nr, in, mask, out);
+        gegl_buffer_set(dst, &rect, 0, babl_format("R'G'B'A float"), out, GEGL_AUTO_ROWSTRIDE);
+        gimp_progress_update(0.9 + 0.1 * (y0 + nr) / h);
+    }
+    gegl_buffer_flush(dst);
+    g_object_unref(src), g_object_unref(dst);
+    if (sel) g_object_unref(sel);
+    g_free(in), g_free(out), g_free(mask);
+    gimp_drawable_update(layer, 0, 0, w, h);
+    gimp_image_undo_group_end(j->image);
+    return layer;
+}
+
+/* Colorizes; with `dialog_progress` the work runs in a thread while the
+ * dialog's progress bar moves and its Cancel button works. */
+static gint32 colorize(gint32 image, gint32 drawable, const ColorizeSettings *s, GtkProgressBar *dialog_progress,
+                       volatile gint **cancel_slot, GError **error) {
+    if (!check_arguments(image, drawable, s, error)) return -1;
+    nn_colorizer *model = get_model(s, error);
+    if (!model) return -1;
+    FinalJob j = {.image = image, .drawable = drawable, .s = *s, .model = model};
+    j.w = gimp_drawable_width(drawable), j.h = gimp_drawable_height(drawable);
+    j.src = (BufferReader){gimp_drawable_get_buffer(drawable), 0, 0, j.w};
+    if (s->hint_layer != -1) {
+        gint ox, oy, hx, hy;
+        gimp_drawable_offsets(drawable, &ox, &oy);
+        gimp_drawable_offsets(s->hint_layer, &hx, &hy);
+        j.hint = (BufferReader){gimp_drawable_get_buffer(s->hint_layer), ox - hx, oy - hy, j.w};
+    }
+    gimp_progress_init(_("Colorizing"));
+    if (dialog_progress) {
+        if (cancel_slot) *cancel_slot = &j.control.cancel;
+        GThread *t = g_thread_new("colorize", final_worker, &j);
+        while (!g_atomic_int_get(&j.finished)) {
+            gdouble f = g_atomic_int_get(&j.control.progress_permille) / 1000.0 * 0.9;
+            gtk_progress_bar_set_fraction(dialog_progress, f);
+            gimp_progress_update(f);
+            while (gtk_events_pending()) gtk_main_iteration();
+            g_usleep(30000);
+        }
+        g_thread_join(t);
+        if (cancel_slot) *cancel_slot = NULL;
+    } else {
+        final_worker(&j);
+    }
+    g_object_unref(j.src.buffer);
+    if (j.hint.buffer) g_object_unref(j.hint.buffer);
+    gint32 layer = -1;
+    if (j.ok) layer = apply_result(&j);
+    else g_propagate_error(error, j.error);
+    g_free(j.L), g_free(j.ab);
+    gimp_progress_end();
+    return layer;
+}
+
+/* ------------------------------------------------------------- preview */
+
+typedef struct {
+    GtkWidget *preview;
+    gint32 drawable;
+    guint idle;
+    GtkWidget *progress, *dialog;
+    volatile gint *cancel;
+} DialogState;
+
+typedef struct {
+    const guchar *src;
+    gint bpp, width;
+} MemReader;
+
+static void read_memory_rows(gpointer ctx, gint y0, gint rows, gfloat *rgba) {
+    MemReader *m = ctx;
+    for (gint r = 0; r < rows; r++)
+        for (gint x = 0; x < m->width; x++) {
+            const guchar *p = m->src + ((gsize)(y0 + r) * m->width + x) * m->bpp;
+            gfloat *o = rgba + ((gsize)r * m->width + x) * 4;
+            gboolean gray = m->bpp <= 2;
+            o[0] = p[0] / 255.0f;
+            o[1] = (gray ? p[0] : p[1]) / 255.0f;
+            o[2] = (gray ? p[0] : p[2]) / 255.0f;
+            o[3] = (m->bpp == 2 || m->bpp == 4) ? p[m->bpp - 1] / 255.0f : 1.0f;
+        }
+}
+
+typedef struct {
+    GeglBuffer *buffer;
+    GeglRectangle rect; /* in the scaled space */
+    gdouble scale;
+    gint width;
+} ScaledReader;
+
+static void read_scaled_rows(gpointer ctx, gint y0, gint rows, gfloat *rgba) {
+    ScaledReader *s = ctx;
+    GeglRectangle r = {s->rect.x, s->rect.y + y0, s->width, rows};
+    gegl_buffer_get(s->buffer, &r, s->scale, babl_format("R'G'B'A float"), rgba, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+}
+
+static gboolean update_preview(gpointer data) {
+    DialogState *d = data;
+    d->idle = 0;
+    GimpPreview *preview = GIMP_PREVIEW(d->preview);
+    gint w, h, bpp;
+    guchar *src = gimp_zoom_preview_get_source(GIMP_ZOOM_PREVIEW(d->preview), &w, &h, &bpp);
+    if (!src) return G_SOURCE_REMOVE;
+    GError *error = NULL;
+    nn_colorizer *model = get_model(&settings, &error);
+    guchar *rgba = g_malloc((gsize)w * h * 4);
+    gfloat *L = NULL, *ab = NULL;
+    MemReader mem = {src, bpp, w};
+    ScaledReader hint = {0};
+    ColorizeSettings s = settings;
+    s.resolution = MIN(s.resolution, MAX(w, h)); /* never work above the preview's own size */
+    s.resolution = MAX(s.resolution, NN_MIN_RESOLUTION);
+    if (settings.hint_layer != -1 && gimp_item_is_valid(settings.hint_layer)) {
+        gint ox, oy, hx, hy, px, py;
+        /* preview pixel (i, j) shows drawable pixel ((px + i) / f, (py + j) / f) */
+        gdouble scale = gimp_zoom_preview_get_factor(GIMP_ZOOM_PREVIEW(d->preview));
+        gimp_drawable_offsets(d->drawable, &ox, &oy);
+        gimp_drawable_offsets(settings.hint_layer, &hx, &hy);
+        gimp_preview_get_position(preview, &px, &py);
+        hint = (ScaledReader){gimp_drawable_get_buffer(settings.hint_layer),
+                              {px + (gint)lround((ox - hx) * scale), py + (gint)lround((oy - hy) * scale), w, h},
+                              scale, w};
+    }
+    if (model && render_lab(model, &s, w, h, read_memory_rows, &mem, hint.buffer ? read_scaled_rows : NULL, &hint, &L,
+                            &ab, NULL, &error)) {
+        gfloat *in = g_malloc(sizeof(gfloat) * 4 * (gsize)w * h), *out = g_malloc(sizeof(gfloat) * 4 * (gsize)w * h);
+        read_memory_rows(&mem, 0, h, in);
+        compose_rows(L, ab, (gsize)w * h, w, 0, h, in, NULL, out);
+        for (gsize i = 0; i < (gsize)w * h * 4; i++) rgba[i] = (guchar)lrintf(CLAMP(out[i], 0.0f, 1.0f) * 255.0f);
+        g_free(in), g_free(out);
+    } else {
+        for (gsize i = 0; i < (gsize)w * h; i++) { /* show the source unchanged */
+            const guchar *p = src + i * bpp;
+            rgba[4 * i] = p[0], rgba[4 * i + 1] = bpp <= 2 ? p[0] : p[1], rgba[4 * i + 2] = bpp <= 2 ? p[0] : p[2];
+            rgba[4 * i + 3] = (bpp == 2 || bpp == 4) ? p[bpp - 1] : 255;
+        }
+        if (error) g_message("%s", error->message);
+        g_clear_error(&error);
+    }
+    gimp_preview_area_draw(GIMP_PREVIEW_AREA(gimp_preview_get_area(preview)), 0, 0, w, h, GIMP_RGBA_IMAGE, rgba, w * 4);
+    if (hint.buffer) g_object_unref(hint.buffer);
+    g_free(src), g_free(rgba), g_free(L), g_free(ab);
+    return G_SOURCE_REMOVE;
+}
+
+static void schedule_preview(DialogState *d) {
+    if (!d->idle) d->idle = g_timeout_add(60, update_preview, d);
+}
+
+static void on_invalidated(GimpPreview *preview, gpointer data) {
+    (void)preview;
+    schedule_preview(data);
+}
+
+static void on_value_changed(GtkAdjustment *adj, gpointer data) {
+    DialogState *d = data;
+    gdouble *target = g_object_get_data(G_OBJECT(adj), "target-double");
+    gint *itarget = g_object_get_data(G_OBJECT(adj), "target-int");
+    if (target) *target = gtk_adjustment_get_value(adj);
+    if (itarget) *itarget = (gint)lround(gtk_adjustment_get_value(adj));
+    schedule_preview(d);
+}
+
+static void on_hint_changed(GtkWidget *combo, gpointer data) {
+    gint id = -1;
+    gimp_int_combo_box_get_active(GIMP_INT_COMBO_BOX(combo), &id);
+    settings.hint_layer = id;
+    schedule_preview(data);
+}
+
+static void on_model_changed(GtkFileChooser *chooser, gpointer data) {
+    gchar *f = gtk_file_chooser_get_filename(chooser);
+    gchar *def = default_model_path();
+    g_strlcpy(settings.model, f && g_strcmp0(f, def) != 0 ? f : "", sizeof settings.model);
+    g_free(f), g_free(def);
+    schedule_preview(data);
+}
+
+static gboolean hint_constraint(gint32 image, gint32 item, gpointer data) {
+    (void)image;
+    return item != GPOINTER_TO_INT(data) && gimp_item_is_layer(item);
+}
+
+static GtkObject *add_scale(GtkWidget *table, gint row, const gchar *label, gdouble value, gdouble lo, gdouble hi,
+                            gdouble step, gint digits, const gchar *tip) {
+    return gimp_scale_entry_new(GTK_TABLE(table), 0, row, label, 200, 6, value, lo, hi, step, step * 10, digits, TRUE,
+                                0, 0, tip, NULL);
+}
+
+/* Builds the dialog; exported for the screenshot harness as well. */
+GtkWidget *colorize_dialog_new(gint32 image, gint32 drawable, DialogState *d, GtkObject **adjs);
+
+GtkWidget *colorize_dialog_new(gint32 image, gint32 drawable, DialogState *d, GtkObject **adjs) {
+    gimp_ui_init(PLUG_IN_BINARY, TRUE);
+    GtkWidget *dialog = gimp_dialog_new(_("Colorize (Neural)"), PLUG_IN_ROLE, NULL, 0, gimp_standard_help_func,
+                                        PLUG_IN_PROC, _("_Reset"), 1, _("_Cancel"), GTK_RESPONSE_CANCEL,
+                                        _("_OK"), GTK_RESPONSE_OK, NULL);
+    gtk_dialog_set_alternative_button_order(GTK_DIALOG(dialog), GTK_RESPONSE_OK, 1, GTK_RESPONSE_CANCEL, -1);
+    gimp_window_set_transient(GTK_WINDOW(dialog));
+    GtkWidget *vbox = gtk_vbox_new(FALSE, 12);
+    gtk_container_set_border_width(GTK_CONTAINER(vbox), 12);
+    gtk_box_pack_start(GTK_BOX(gtk_dialog_get_content_area(GTK_DIALOG(dialog))), vbox, TRUE, TRUE, 0);
+    d->drawable = drawable;
+    d->dialog = dialog;
+    d->preview = gimp_zoom_preview_new_from_drawable_id(drawable);
+    gtk_box_pack_start(GTK_BOX(vbox), d->preview, TRUE, TRUE, 0);
+    g_signal_connect(d->preview, "invalidated", G_CALLBACK(on_invalidated), d);
+
+    GtkWidget *table = gtk_table_new(6, 3, FALSE);
+    gtk_table_set_col_spacings(GTK_TABLE(table), 6);
+    gtk_table_set_row_spacings(GTK_TABLE(table), 6);
+    gtk_box_pack_start(GTK_BOX(vbox), table, FALSE, FALSE, 0);
+    adjs[0] = add_scale(table, 0, _("_Vividness:"), settings.vividness, 0.0, 1.0, 0.01, 2,
+                        _("0 gives the most likely average colour (faithful); higher values give more vivid colour"));
+    g_object_set_data(G_OBJECT(adjs[0]), "target-double", &settings.vividness);
+    adjs[1] = add_scale(table, 1, _("_Saturation:"), settings.saturation, 0.0, 2.0, 0.01, 2,
+                        _("Multiplies the chroma of the predicted colour"));
+    g_object_set_data(G_OBJECT(adjs[1]), "target-double", &settings.saturation);
+    adjs[2] = add_scale(table, 2, _("_Working resolution:"), settings.resolution, NN_MIN_RESOLUTION,
+                        NN_MAX_RESOLUTION, 1, 0,
+                        _("The long side, in pixels, at which the network sees the image; the colour is then "
+                          "brought to full size along the image's edges"));
+    g_object_set_data(G_OBJECT(adjs[2]), "target-int", &settings.resolution);
+    for (int i = 0; i < 3; i++) g_signal_connect(adjs[i], "value-changed", G_CALLBACK(on_value_changed), d);
+
+    GtkWidget *combo = gimp_layer_combo_box_new(hint_constraint, GINT_TO_POINTER(drawable));
+    gimp_int_combo_box_prepend(GIMP_INT_COMBO_BOX(combo), GIMP_INT_STORE_VALUE, -1, GIMP_INT_STORE_LABEL, _("None"), -1);
+    gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(combo),
+                                  settings.hint_layer != -1 && gimp_item_is_valid(settings.hint_layer) &&
+                                          gimp_item_get_image(settings.hint_layer) == image
+                                      ? settings.hint_layer
+                                      : -1);
+    g_signal_connect(combo, "changed", G_CALLBACK(on_hint_changed), d);
+    gimp_table_attach_aligned(GTK_TABLE(table), 0, 3, _("_Hint layer:"), 0.0, 0.5, combo, 2, FALSE);
+    gimp_help_set_help_data(combo, _("Paint colour strokes on a layer: each opaque pixel gives its colour to its place"), NULL);
+
+    GtkWidget *chooser = gtk_file_chooser_button_new(_("Select a model"), GTK_FILE_CHOOSER_ACTION_OPEN);
+    gchar *def = default_model_path();
+    gtk_file_chooser_set_filename(GTK_FILE_CHOOSER(chooser), settings.model[0] ? settings.model : def);
+    g_free(def);
+    g_signal_connect(chooser, "file-set", G_CALLBACK(on_model_changed), d);
+    gimp_table_attach_aligned(GTK_TABLE(table), 0, 4, _("_Model file:"), 0.0, 0.5, chooser, 2, FALSE);
+
+    d->progress = gtk_progress_bar_new();
+    gtk_table_attach(GTK_TABLE(table), d->progress, 0, 3, 5, 6, GTK_FILL | GTK_EXPAND, 0, 0, 0);
+    gtk_widget_show_all(dialog);
+    gtk_widget_hide(d->progress);
+    return dialog;
+}
+
+static void reset_dialog(GtkObject **adjs) {
+    settings.vividness = DEFAULTS.vividness, settings.saturation = DEFAULTS.saturation;
+    settings.resolution = DEFAULTS.resolution;
+    gtk_adjustment_set_value(GTK_ADJUSTMENT(adjs[0]), DEFAULTS.vividness);
+    gtk_adjustment_set_value(GTK_ADJUSTMENT(adjs[1]), DEFAULTS.saturation);
+    gtk_adjustment_set_value(GTK_ADJUSTMENT(adjs[2]), DEFAULTS.resolution);
+}
+
+static void on_busy_response(GtkDialog *dialog, gint response, gpointer data) {
+    DialogState *d = data;
+    (void)dialog, (void)response;
+    if (d->cancel) g_atomic_int_set(d->cancel, 1);
+}
+
+/* Runs the dialog; on OK colorizes with its progress bar and Cancel live. */
+static gint32 run_dialog(gint32 image, gint32 drawable, GError **error) {
+    DialogState d = {0};
+    GtkObject *adjs[3];
+    GtkWidget *dialog = colorize_dialog_new(image, drawable, &d, adjs);
+    gint32 layer = -1;
+    gboolean done = FALSE;
+    while (!done) {
+        gint response = gimp_dialog_run(GIMP_DIALOG(dialog));
+        if (response == 1) {
+            reset_dialog(adjs);
+            continue;
+        }
+        if (response != GTK_RESPONSE_OK) {
+            g_set_error(error, g_quark_from_static_string("colorize"), 3, _("Cancelled"));
+            break;
+        }
+        if (d.idle) g_source_remove(d.idle), d.idle = 0;
+        gtk_widget_set_sensitive(d.preview, FALSE);
+        gtk_dialog_set_response_sensitive(GTK_DIALOG(dialog), GTK_RESPONSE_OK, FALSE);
+        gtk_dialog_set_response_sensitive(GTK_DIALOG(dialog), 1, FALSE);
+        gtk_widget_show(d.progress);
+        /* while the work runs, Cancel (or closing the dialog) raises the cancel flag */
+        gulong handler = g_signal_connect(dialog, "response", G_CALLBACK(on_busy_response), &d);
+        layer = colorize(image, drawable, &settings, GTK_PROGRESS_BAR(d.progress), &d.cancel, error);
+        g_signal_handler_disconnect(dialog, handler);
+        done = TRUE;
+    }
+    if (d.idle) g_source_remove(d.idle);
+    gtk_widget_destroy(dialog);
+    return layer;
+}
+
+/* ------------------------------------------------------------------ run */
+
+static void run(const gchar *name, gint nparams, const GimpParam *param, gint *nreturn_vals,
+                GimpParam **return_vals) {
+    static GimpParam values[2];
+    (void)name;
+    init_i18n();
+    gegl_init(NULL, NULL);
+    nn_set_threads(0);
+    *nreturn_vals = 1;
+    *return_vals = values;
+    values[0].type = GIMP_PDB_STATUS;
+    values[0].data.d_status = GIMP_PDB_SUCCESS;
+    GimpRunMode mode = param[0].data.d_int32;
+    gint32 image = param[1].data.d_image, drawable = param[2].data.d_drawable;
+    GError *error = NULL;
+    gint32 layer = -1;
+    settings = DEFAULTS;
+    switch (mode) {
+    case GIMP_RUN_INTERACTIVE:
+        gimp_get_data(PLUG_IN_PROC, &settings);
+        settings.model[sizeof settings.model - 1] = 0;
+        if (!check_drawable(image, drawable, &error)) break;
+        layer = run_dialog(image, drawable, &error);
+        break;
+    case GIMP_RUN_NONINTERACTIVE:
+        if (nparams != 8) {
+            g_set_error(&error, g_quark_from_static_string("colorize"), 5,
+                        "plug-in-nn-colorize takes 8 arguments, not %d", nparams);
+            break;
+        }
+        g_strlcpy(settings.model, param[3].data.d_string ? param[3].data.d_string : "", sizeof settings.model);
+        settings.vividness = param[4].data.d_float;
+        settings.saturation = param[5].data.d_float;
+        settings.resolution = param[6].data.d_int32;
+        settings.hint_layer = param[7].data.d_drawable;
+        layer = colorize(image, drawable, &settings, NULL, NULL, &error);
+        break;
+    case GIMP_RUN_WITH_LAST_VALS:
+        gimp_get_data(PLUG_IN_PROC, &settings);
+        settings.model[sizeof settings.model - 1] = 0;
+        if (settings.hint_layer != -1 && !gimp_item_is_valid(settings.hint_layer)) settings.hint_layer = -1;
+        layer = colorize(image, drawable, &settings, NULL, NULL, &error);
+        break;
+    default:
+        g_set_error(&error, g_quark_from_static_string("colorize"), 5, "unknown run mode %d", mode);
+    }
+    if (layer != -1) {
+        if (mode == GIMP_RUN_INTERACTIVE) gimp_set_data(PLUG_IN_PROC, &settings, sizeof settings);
+        if (mode != GIMP_RUN_NONINTERACTIVE) gimp_displays_flush();
+        *nreturn_vals = 2;
+        values[1].type = GIMP_PDB_LAYER;
+        values[1].data.d_layer = layer;
+    } else {
+        gboolean cancelled = error && error->code == 3;
+        gboolean calling = error && error->code == 5;
+        values[0].data.d_status = cancelled ? GIMP_PDB_CANCEL : calling ? GIMP_PDB_CALLING_ERROR : GIMP_PDB_EXECUTION_ERROR;
+        if (error && !cancelled) {
+            *nreturn_vals = 2;
+            values[1].type = GIMP_PDB_STRING;
+            values[1].data.d_string = error->message;
+            if (mode == GIMP_RUN_INTERACTIVE) g_message("%s", error->message);
+        }
+    }
+    /* error->message stays alive: GIMP reads the return values after run() */
+    nn_colorizer_free(loaded_model);
+    loaded_model = NULL;
+}
