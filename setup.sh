@@ -58,8 +58,24 @@ test)
     ;;
 run)
     install_missing "${BUILD_PACKAGES[@]}"
-    configure build
-    echo "setup.sh: built in ./build (the plug-in and the sample run arrive with the plug-in issue)"
+    # a user install: the plug-in into GIMP's per-user folder, the trainer into ~/.local/bin
+    plugins="$HOME/.config/GIMP/2.10/plug-ins"
+    configure build --prefix="$HOME/.local" -Dgimp_plugin_dir="$plugins"
+    meson install -C build --quiet
+    echo "setup.sh: installed the plug-in into $plugins/colorize-neural and colorize-train into $HOME/.local/bin"
+    mkdir -p colorized "$HOME/.config/GIMP/2.10/"{brushes,dynamics,gradients,palettes,patterns,tool-presets}
+    # the batch example from README.md: colorize data/samples/*.png into colorized/
+    gimp-console-2.10 -i -b '
+      (for-each
+        (lambda (in)
+          (let* ((image (car (gimp-file-load RUN-NONINTERACTIVE in in)))
+                 (source (car (gimp-image-get-active-layer image)))
+                 (layer (car (plug-in-nn-colorize RUN-NONINTERACTIVE image source "" 0.5 1.0 256 -1)))
+                 (out (string-append "colorized/" (car (reverse (strbreakup in "/"))))))
+            (gimp-file-save RUN-NONINTERACTIVE image layer out out)
+            (gimp-image-delete image)))
+        (cadr (file-glob "data/samples/*.png" 1)))' -b '(gimp-quit 0)'
+    echo "setup.sh: colorized $(ls colorized/*.png | wc -l) sample photos into colorized/"
     ;;
 *)
     echo "usage: ./setup.sh [run|test]" >&2
