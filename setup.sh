@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 BUILD_PACKAGES=(build-essential pkg-config meson ninja-build gettext libopenblas-dev
-                libgimp2.0-dev libgtk2.0-dev gimp xvfb xauth)
+                libgimp2.0-dev libgtk2.0-dev gimp xvfb xauth x11-apps x11-utils xdotool)
 
 install_missing() {
     local missing=()
