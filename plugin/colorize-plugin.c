@@ -8,6 +8,7 @@
  * and the final result. */
 #include <math.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <glib/gi18n-lib.h>
 #include <libgimp/gimp.h>
@@ -348,6 +349,7 @@ static gint32 colorize(gint32 image, gint32 drawable, const ColorizeSettings *s,
         gimp_drawable_offsets(s->hint_layer, &hx, &hy);
         j.hint = (BufferReader){gimp_drawable_get_buffer(s->hint_layer), ox - hx, oy - hy, j.w};
     }
+    gint64 t0 = g_get_monotonic_time();
     gimp_progress_init(_("Colorizing"));
     if (dialog_progress) {
         if (cancel_slot) *cancel_slot = &j.control.cancel;
@@ -367,8 +369,16 @@ static gint32 colorize(gint32 image, gint32 drawable, const ColorizeSettings *s,
     g_object_unref(j.src.buffer);
     if (j.hint.buffer) g_object_unref(j.hint.buffer);
     gint32 layer = -1;
+    gint64 t1 = g_get_monotonic_time();
     if (j.ok) layer = apply_result(&j);
     else g_propagate_error(error, j.error);
+    if (g_getenv("COLORIZE_VERBOSE")) { /* for tests/bench/bench_plugin.sh */
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        g_printerr("colorize-neural: %dx%d at resolution %d: %.3f s (colorize %.3f s, write %.3f s), peak RSS %.1f MB\n",
+                   j.w, j.h, s->resolution, (g_get_monotonic_time() - t0) / 1e6, (t1 - t0) / 1e6,
+                   (g_get_monotonic_time() - t1) / 1e6, ru.ru_maxrss / 1024.0);
+    }
     g_free(j.L), g_free(j.ab);
     gimp_progress_end();
     return layer;

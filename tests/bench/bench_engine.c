@@ -1,0 +1,73 @@
+/* bench_engine.c — times the render function's work for a preview update
+ * (the engine on a 256×192 preview at working resolution 256, then the
+ * Lab -> RGB composition) and the engine on a 4000×3000 photo at the
+ * default working resolution; prints medians.
+ * Usage: bench_engine MODEL [repeats] [threads] */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "nn.h"
+
+static double now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median_run(nn_colorizer *c, int w, int h, int reps) {
+    float *L = malloc(sizeof(float) * (size_t)w * h), *ab = malloc(sizeof(float) * 2 * (size_t)w * h);
+    float *lab = malloc(sizeof(float) * 3 * (size_t)w);
+    uint8_t *rgb = malloc((size_t)3 * w);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) L[(size_t)y * w + x] = 50.0f + 40.0f * sinf(x * 0.01f) * cosf(y * 0.013f);
+    double t[64];
+    nn_engine_params p = nn_engine_default_params();
+    nn_error err;
+    for (int r = -1; r < reps; r++) { /* r = -1: warm-up */
+        double t0 = now();
+        if (nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) != NN_OK) {
+            fprintf(stderr, "%s\n", err.msg);
+            exit(1);
+        }
+        for (int y = 0; y < h; y++) { /* the composition the plug-in does */
+            for (int x = 0; x < w; x++) {
+                size_t i = (size_t)y * w + x;
+                lab[3 * x] = L[i], lab[3 * x + 1] = ab[i], lab[3 * x + 2] = ab[(size_t)w * h + i];
+            }
+            nn_lab_fit_gamut(lab, (size_t)w);
+            nn_lab_to_srgb8(rgb, lab, (size_t)w);
+        }
+        if (r >= 0) t[r] = now() - t0;
+    }
+    qsort(t, reps, sizeof(double), cmp);
+    free(L), free(ab), free(lab), free(rgb);
+    return t[reps / 2];
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: bench_engine MODEL [repeats] [threads]\n");
+        return 2;
+    }
+    int reps = argc > 2 ? atoi(argv[2]) : 7, threads = argc > 3 ? atoi(argv[3]) : 0;
+    if (reps < 1 || reps > 64) reps = 7;
+    nn_set_threads(threads);
+    nn_colorizer *c;
+    nn_error err;
+    if (nn_colorizer_load(&c, argv[1], 128, 32, &err) != NN_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    printf("threads %d\n", nn_get_threads());
+    printf("preview update, 256x192 at resolution 256: median %.1f ms (target 150 ms)\n", 1e3 * median_run(c, 256, 192, reps));
+    printf("engine + composition, 4000x3000 at resolution 256: median %.3f s\n", median_run(c, 4000, 3000, reps < 5 ? reps : 5));
+    nn_colorizer_free(c);
+    return 0;
+}
