@@ -392,6 +392,7 @@ typedef struct {
     guint idle;
     GtkWidget *progress, *dialog;
     volatile gint *cancel;
+    gboolean busy; /* the final render runs: the model is in use */
 } DialogState;
 
 typedef struct {
@@ -429,6 +430,7 @@ static void read_scaled_rows(gpointer ctx, gint y0, gint rows, gfloat *rgba) {
 static gboolean update_preview(gpointer data) {
     DialogState *d = data;
     d->idle = 0;
+    if (d->busy) return G_SOURCE_REMOVE;
     GimpPreview *preview = GIMP_PREVIEW(d->preview);
     gint w, h, bpp;
     guchar *src = gimp_zoom_preview_get_source(GIMP_ZOOM_PREVIEW(d->preview), &w, &h, &bpp);
@@ -476,7 +478,7 @@ static gboolean update_preview(gpointer data) {
 }
 
 static void schedule_preview(DialogState *d) {
-    if (!d->idle) d->idle = g_timeout_add(60, update_preview, d);
+    if (!d->idle && !d->busy) d->idle = g_timeout_add(60, update_preview, d);
 }
 
 static void on_invalidated(GimpPreview *preview, gpointer data) {
@@ -612,6 +614,8 @@ static gint32 run_dialog(gint32 image, gint32 drawable, GError **error) {
             break;
         }
         if (d.idle) g_source_remove(d.idle), d.idle = 0;
+        d.busy = TRUE; /* no preview may use the model while the worker does */
+        gtk_widget_set_sensitive(gtk_widget_get_parent(d.progress), FALSE);
         gtk_widget_set_sensitive(d.preview, FALSE);
         gtk_dialog_set_response_sensitive(GTK_DIALOG(dialog), GTK_RESPONSE_OK, FALSE);
         gtk_dialog_set_response_sensitive(GTK_DIALOG(dialog), 1, FALSE);
