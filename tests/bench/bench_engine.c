@@ -6,20 +6,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "benchutil.h"
 #include "nn.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static double median_run(nn_colorizer *c, int w, int h, int reps) {
     float *L = malloc(sizeof(float) * (size_t)w * h), *ab = malloc(sizeof(float) * 2 * (size_t)w * h);
@@ -31,7 +20,7 @@ static double median_run(nn_colorizer *c, int w, int h, int reps) {
     nn_engine_params p = nn_engine_default_params();
     nn_error err;
     for (int r = -1; r < reps; r++) { /* r = -1: warm-up */
-        double t0 = now();
+        double t0 = bench_now();
         if (nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) != NN_OK) {
             fprintf(stderr, "%s\n", err.msg);
             exit(1);
@@ -44,11 +33,10 @@ static double median_run(nn_colorizer *c, int w, int h, int reps) {
             nn_lab_fit_gamut(lab, (size_t)w);
             nn_lab_to_srgb8(rgb, lab, (size_t)w);
         }
-        if (r >= 0) t[r] = now() - t0;
+        if (r >= 0) t[r] = bench_now() - t0;
     }
-    qsort(t, reps, sizeof(double), cmp);
     free(L), free(ab), free(lab), free(rgb);
-    return t[reps / 2];
+    return bench_median(t, reps);
 }
 
 int main(int argc, char **argv) {

@@ -4,20 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "benchutil.h"
 #include "nn.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv) {
     int batch = argc > 1 ? atoi(argv[1]) : 64, threads = argc > 2 ? atoi(argv[2]) : 2;
@@ -42,7 +31,7 @@ int main(int argc, char **argv) {
     nn_adam_config ac = nn_adam_default(1e-3f);
     for (int r = -1; r < reps; r++) { /* r = -1: warm-up, not timed */
         const float *logits;
-        double t0 = now();
+        double t0 = bench_now();
         nn_unet_forward(m, x, batch, NN_MODE_TRAIN, &logits, &err);
         nn_softmax_xent_forward(probs, logits, t, NULL, batch, Q, 1024);
         memset(dl, 0, nl * 4);
@@ -51,15 +40,14 @@ int main(int argc, char **argv) {
         nn_unet_backward(m, dl, NULL, &err);
         nn_adam_step(params, nn_unet_grads(m, NULL), mom, vel, np, ac, r + 2);
         nn_unet_params_changed(m);
-        double t1 = now();
+        double t1 = bench_now();
         nn_unet_forward(m, x, batch, NN_MODE_EVAL, &logits, &err);
-        double t2 = now();
+        double t2 = bench_now();
         if (r >= 0) train[r] = t1 - t0, infer[r] = t2 - t1;
     }
-    qsort(train, reps, sizeof(double), cmp);
-    qsort(infer, reps, sizeof(double), cmp);
+    double tm = bench_median(train, reps), im = bench_median(infer, reps);
     printf("params %zu, batch %d, threads %d\n", np, batch, threads);
-    printf("train step median %.1f ms = %.1f img/s\n", train[reps / 2] * 1e3, batch / train[reps / 2]);
-    printf("inference median %.1f ms = %.1f tiles/s\n", infer[reps / 2] * 1e3, batch / infer[reps / 2]);
+    printf("train step median %.1f ms = %.1f img/s\n", tm * 1e3, batch / tm);
+    printf("inference median %.1f ms = %.1f tiles/s\n", im * 1e3, batch / im);
     return 0;
 }

@@ -1,21 +1,17 @@
 #!/usr/bin/python3
 """make_color_ref.py — writes color_ref.bin: sRGB <-> CIE Lab reference values
-from scikit-image (rgb2lab / lab2rgb, D65, 2°), in golden.bin's layout (see
-make_golden.py). Run with Debian's python3-skimage: /usr/bin/python3 make_color_ref.py"""
-import struct
+from scikit-image (rgb2lab / lab2rgb, D65, 2°), in the GLDN layout (gldn.py). Run with Debian's python3-skimage: /usr/bin/python3 make_color_ref.py"""
 import sys
 import warnings
 
 import numpy as np
 from skimage.color import lab2rgb, rgb2lab
 
+from gldn import GoldenFile
+
 rng = np.random.default_rng(20261126)
-entries = []
-
-
-def put(name, a):
-    a = np.ascontiguousarray(a, dtype=np.float32)
-    entries.append((name, list(a.shape), a.tobytes()))
+golden = GoldenFile()
+put = golden.put
 
 
 levels = np.array([0, 1, 2, 5, 10, 11, 30, 64, 100, 127, 128, 180, 200, 254, 255], dtype=np.uint8)
@@ -37,11 +33,4 @@ with warnings.catch_warnings():
     put("lab", lab)
     put("lab_rgb", lab2rgb(lab[None])[0])
 
-out = sys.argv[1] if len(sys.argv) > 1 else "color_ref.bin"
-with open(out, "wb") as f:
-    f.write(b"GLDN" + struct.pack("<II", 1, len(entries)))
-    for name, dims, data in entries:
-        nb = name.encode()
-        f.write(struct.pack("<I", len(nb)) + nb + struct.pack("<I", len(dims)))
-        f.write(struct.pack(f"<{len(dims)}I", *dims) + data)
-print(f"wrote {len(entries)} tensors to {out}")
+golden.write(sys.argv[1] if len(sys.argv) > 1 else "color_ref.bin")

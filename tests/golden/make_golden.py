@@ -3,26 +3,23 @@
 of each nn layer, of two small U-Nets and of Adam/AdamW steps, computed by
 PyTorch. Run with Debian's python3-torch:  /usr/bin/python3 make_golden.py
 
-File layout (little-endian): b"GLDN", uint32 version (1), uint32 entry count,
-then per entry: uint32 name length, name bytes, uint32 rank, uint32 dims[rank],
-float32 data. Integer tensors (targets) are stored as float32."""
-import struct
+File layout: see gldn.py. Integer tensors (targets) are stored as float32."""
 import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from gldn import GoldenFile
 from twin import UNet
 
 torch.manual_seed(1234)
 torch.set_default_dtype(torch.float32)
-entries = []
+golden = GoldenFile()
 
 
 def put(name, t):
-    t = t.detach().to(torch.float32).contiguous()
-    entries.append((name, list(t.shape), t.numpy().tobytes()))
+    golden.put(name, t.detach().to(torch.float32).numpy())
 
 
 def rand(*shape, lo=-1.0, hi=1.0):
@@ -145,11 +142,4 @@ def export_unet(prefix, cin, base, depth, q, upsample, act, slope, n, h, w):
 export_unet("unetA", 4, 4, 3, 7, "bilinear", nn.ReLU(), 0.0, 2, 8, 8)
 export_unet("unetB", 3, 3, 2, 5, "nearest", nn.LeakyReLU(0.2), 0.2, 3, 6, 4)
 
-out = sys.argv[1] if len(sys.argv) > 1 else "golden.bin"
-with open(out, "wb") as f:
-    f.write(b"GLDN" + struct.pack("<II", 1, len(entries)))
-    for name, dims, data in entries:
-        nb = name.encode()
-        f.write(struct.pack("<I", len(nb)) + nb + struct.pack("<I", len(dims)))
-        f.write(struct.pack(f"<{len(dims)}I", *dims) + data)
-print(f"wrote {len(entries)} tensors to {out}")
+golden.write(sys.argv[1] if len(sys.argv) > 1 else "golden.bin")

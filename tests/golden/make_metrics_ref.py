@@ -2,21 +2,18 @@
 """make_metrics_ref.py — writes metrics_ref.bin: image pairs with their SSIM
 (skimage.metrics.structural_similarity, Gaussian 11×11 σ 1.5, population
 covariance, data range 255, channels last), PSNR (skimage) and
-Hasler–Süsstrunk colourfulness (numpy), in golden.bin's layout.
+Hasler–Süsstrunk colourfulness (numpy), in the GLDN layout (gldn.py).
 Run with Debian's python3-skimage: /usr/bin/python3 make_metrics_ref.py"""
-import struct
 import sys
 
 import numpy as np
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from gldn import GoldenFile
+
 rng = np.random.default_rng(7)
-entries = []
-
-
-def put(name, a):
-    a = np.ascontiguousarray(a, dtype=np.float32)
-    entries.append((name, list(a.shape), a.tobytes()))
+golden = GoldenFile()
+put = golden.put
 
 
 def colorfulness(img):
@@ -41,11 +38,4 @@ for i, (h, w) in enumerate(shapes):
     put(f"pair{i}.b", b)
     put(f"pair{i}.values", np.array([ssim, psnr, colorfulness(a), colorfulness(b)]))
 
-out = sys.argv[1] if len(sys.argv) > 1 else "metrics_ref.bin"
-with open(out, "wb") as f:
-    f.write(b"GLDN" + struct.pack("<II", 1, len(entries)))
-    for name, dims, data in entries:
-        nb = name.encode()
-        f.write(struct.pack("<I", len(nb)) + nb + struct.pack("<I", len(dims)))
-        f.write(struct.pack(f"<{len(dims)}I", *dims) + data)
-print(f"wrote {len(entries)} tensors to {out}")
+golden.write(sys.argv[1] if len(sys.argv) > 1 else "metrics_ref.bin")
