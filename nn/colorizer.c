@@ -29,7 +29,22 @@ void nn_encode_input(float *in, const float *L, const float *hint_ab, const floa
 float nn_vividness_to_temperature(float v) {
     if (!(v >= 0.0f)) v = 0.0f;
     if (v > 1.0f) v = 1.0f;
-    return powf(0.1f, v);
+    return powf(NN_VIVID_TEMPERATURE, v);
+}
+
+nn_status nn_decode_vivid(float *ab, const float *logits, const float *bin_ab, const float *rebalance, int N,
+                          int Q, int hw, float vividness) {
+    if (!(vividness >= 0.0f)) vividness = 0.0f;
+    if (vividness > 1.0f) vividness = 1.0f;
+    float *bias = NULL;
+    if (rebalance && vividness < 1.0f) {
+        bias = malloc(sizeof(float) * (size_t)Q);
+        if (!bias) return NN_ERR_NOMEM;
+        for (int q = 0; q < Q; q++) bias[q] = -(1.0f - vividness) * logf(rebalance[q] > 1e-30f ? rebalance[q] : 1e-30f);
+    }
+    nn_decode_annealed_mean(ab, logits, bin_ab, bias, N, Q, hw, nn_vividness_to_temperature(vividness));
+    free(bias);
+    return NN_OK;
 }
 
 nn_status nn_ab_metadata_set(nn_weights *w, nn_ab_grid g, const uint32_t *bins,
@@ -161,7 +176,7 @@ nn_status nn_colorizer_load(nn_colorizer **out, const char *path, int max_batch,
     return st;
 }
 
-nn_status nn_colorizer_predict(nn_colorizer *c, const float *in, int n, float T, float *ab,
+nn_status nn_colorizer_predict(nn_colorizer *c, const float *in, int n, float vividness, float *ab,
                                nn_error *err) {
     const int hw = c->tile * c->tile;
     for (int i = 0; i < n; i += c->max_batch) {
@@ -170,8 +185,9 @@ nn_status nn_colorizer_predict(nn_colorizer *c, const float *in, int n, float T,
         nn_status st = nn_unet_forward(c->net, in + (size_t)i * NN_INPUT_CHANNELS * hw, nb,
                                        NN_MODE_EVAL, &logits, err);
         if (st) return st;
-        if (T > 0.0f) nn_decode_annealed_mean(ab + (size_t)i * 2 * hw, logits, c->bin_ab, nb, c->num_bins, hw, T);
-        else nn_decode_mode(ab + (size_t)i * 2 * hw, logits, c->bin_ab, nb, c->num_bins, hw);
+        if (nn_decode_vivid(ab + (size_t)i * 2 * hw, logits, c->bin_ab, c->rebalance, nb, c->num_bins, hw,
+                            vividness) != NN_OK)
+            return nn_set_error(err, NN_ERR_NOMEM, "out of memory");
     }
     return NN_OK;
 }

@@ -214,7 +214,6 @@ nn_status nn_engine_colorize(nn_colorizer *c, const float *L, int W, int H, cons
         window[t] = s * s;
     }
     memset(sa, 0, sizeof(float) * 3 * wn);
-    const float temperature = nn_vividness_to_temperature(params->vividness);
     while (done_tiles < ntiles) {
         if (cancel && *cancel) {
             st = nn_set_error(err, NN_ERR_CANCELLED, "cancelled");
@@ -237,7 +236,7 @@ nn_status nn_engine_colorize(nn_colorizer *c, const float *L, int W, int H, cons
                 }
             }
         }
-        st = nn_colorizer_predict(c, in, nb, temperature, tile_ab, err);
+        st = nn_colorizer_predict(c, in, nb, params->vividness, tile_ab, err);
         if (st) goto done;
         for (int b = 0; b < nb; b++) {
             int k = done_tiles + b, x0 = ox[k % nx], y0 = oy[k / nx];

@@ -40,7 +40,7 @@ static void softmax_block(float *probs, const float *logits, int Q, int hw, int 
 
 typedef struct {
     float *probs, *dlogits, *ab;
-    const float *logits, *class_weights, *bin_ab;
+    const float *logits, *class_weights, *bin_ab, *bias;
     const int32_t *targets;
     double *image_loss;
     int Q, hw, bad;
@@ -173,13 +173,14 @@ static void decode_mean_images(void *ctx, int n0, int n1) {
             }
             for (int q = 0; q < j->Q; q++) {
                 const float *lq = l + (size_t)q * j->hw + p0;
-                for (int i = 0; i < np; i++) { float v = lq[i] * j->inv_t; mx[i] = v > mx[i] ? v : mx[i]; }
+                const float bq = j->bias ? j->bias[q] : 0.0f;
+                for (int i = 0; i < np; i++) { float v = (lq[i] + bq) * j->inv_t; mx[i] = v > mx[i] ? v : mx[i]; }
             }
             for (int q = 0; q < j->Q; q++) {
                 const float *lq = l + (size_t)q * j->hw + p0;
-                const float ca = j->bin_ab[2 * q], cb = j->bin_ab[2 * q + 1];
+                const float ca = j->bin_ab[2 * q], cb = j->bin_ab[2 * q + 1], bq = j->bias ? j->bias[q] : 0.0f;
                 for (int i = 0; i < np; i++) {
-                    probs[i] = expf(lq[i] * j->inv_t - mx[i]);
+                    probs[i] = expf((lq[i] + bq) * j->inv_t - mx[i]);
                     sum[i] += probs[i];
                     sa[i] += probs[i] * ca;
                     sb[i] += probs[i] * cb;
@@ -193,10 +194,10 @@ static void decode_mean_images(void *ctx, int n0, int n1) {
     }
 }
 
-void nn_decode_annealed_mean(float *ab, const float *logits, const float *bin_ab, int N,
-                             int Q, int hw, float T) {
+void nn_decode_annealed_mean(float *ab, const float *logits, const float *bin_ab, const float *bias,
+                             int N, int Q, int hw, float T) {
     if (!(T > 1e-3f)) T = 1e-3f;
-    xent_job j = {.ab = ab, .logits = logits, .bin_ab = bin_ab, .Q = Q, .hw = hw,
+    xent_job j = {.ab = ab, .logits = logits, .bin_ab = bin_ab, .bias = bias, .Q = Q, .hw = hw,
                   .inv_t = 1.0f / T};
     nn_parallel_for(N, decode_mean_images, &j);
 }

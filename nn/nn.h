@@ -248,11 +248,12 @@ int nn_ab_grid_cell(nn_ab_grid g, float a, float b);
 void nn_ab_grid_center(nn_ab_grid g, int cell, float *a, float *b);
 
 /* Decodes per-pixel logits over Q bins (centres bin_ab, (Q, 2)) into ab:
- * the annealed mean softmax(logits / T) · centres (Zhang et al. 2016; T = 1
- * is the plain mean, smaller T is more vivid), or the mode. */
+ * the annealed mean softmax((logits + bias) / T) · centres (Zhang et al.
+ * 2016; T = 1 is the plain mean, smaller T is more vivid), or the mode. */
 void nn_decode_annealed_mean(float *ab,           // (N, 2, H, W)
                              const float *logits, // (N, Q, H, W)
                              const float *bin_ab, // (Q, 2)
+                             const float *bias,   // (Q) or NULL
                              int N, int Q, int hw, float T);
 void nn_decode_mode(float *ab, const float *logits, const float *bin_ab, int N,
                     int Q, int hw);
@@ -463,10 +464,22 @@ void nn_encode_input(float *in,              // (n, 4, H, W)
                      const float *hint_mask, // (n, H, W) or NULL
                      int n, int hw);
 
-/* Vividness in [0, 1] to the annealed-mean temperature: 0 is the plain mean
- * (T = 1, faithful), 1 is T = 0.1 (vivid); geometric in between. */
+/* Vividness v in [0, 1] sets the decoding. A network trained with class
+ * rebalancing weights w learns p_model ∝ w · p_true, so the faithful
+ * estimate divides the weights out again: v = 0 is the plain mean of the
+ * prior-corrected distribution (bias -log w, T = 1). Towards v = 1 the
+ * correction fades (bias -(1 - v) log w) and the temperature falls to
+ * NN_VIVID_TEMPERATURE (T = 0.38^v, geometric), which is vivid. */
+#define NN_VIVID_TEMPERATURE 0.38f
 float nn_vividness_to_temperature(float vividness);
 #define NN_DEFAULT_VIVIDNESS 0.5f
+/* Decodes with the vividness setting; rebalance (Q) may be NULL (no
+ * correction). Returns NN_ERR_NOMEM if a scratch allocation fails. */
+nn_status nn_decode_vivid(float *ab,              // (N, 2, H, W)
+                          const float *logits,    // (N, Q, H, W)
+                          const float *bin_ab,    // (Q, 2)
+                          const float *rebalance, // (Q) or NULL
+                          int N, int Q, int hw, float vividness);
 
 /* A loaded colorizer: the network (BN folded) and its ab bins. */
 typedef struct {
@@ -490,10 +503,9 @@ nn_status nn_colorizer_from_weights(nn_colorizer **out, const nn_weights *w, con
                                     int max_batch, int tile, nn_error *err);
 void nn_colorizer_free(nn_colorizer *c);
 /* Runs the network over n encoded tiles (any n; batched by max_batch) and
- * decodes ab with the annealed mean at temperature T (T <= 0: the mode).
- * Sets only the BN-folded inference path. */
+ * decodes ab at the vividness (nn_decode_vivid). Uses the BN-folded network. */
 nn_status nn_colorizer_predict(nn_colorizer *c, const float *in, // (n, 4, tile, tile)
-                               int n, float T,
+                               int n, float vividness,
                                float *ab, // (n, 2, tile, tile)
                                nn_error *err);
 /* Reads and validates the ab-grid metadata of w (ab.grid_*, ab.bins with

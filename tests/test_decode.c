@@ -15,7 +15,7 @@ static void test_decoding(void) {
     fill_uniform(logits, (size_t)N * Q * HW, -4, 4, 5);
     for (int T10 = 2; T10 <= 10; T10 += 4) {
         float T = T10 / 10.0f;
-        nn_decode_annealed_mean(ab, logits, bins, N, Q, HW, T);
+        nn_decode_annealed_mean(ab, logits, bins, NULL, N, Q, HW, T);
         for (int n = 0; n < N; n++)
             for (int p = 0; p < HW; p++) {
                 double z = 0, a = 0, b = 0;
@@ -40,20 +40,40 @@ static void test_decoding(void) {
         }
     check_abs("mode", ab, want, N * 2 * HW, 0.0);
     /* very small T approaches the mode */
-    nn_decode_annealed_mean(ab, logits, bins, N, Q, HW, 0.01f);
+    nn_decode_annealed_mean(ab, logits, bins, NULL, N, Q, HW, 0.01f);
     int near = 0;
     for (int i = 0; i < N * 2 * HW; i++) near += fabsf(ab[i] - want[i]) < 1.0f;
     CHECK(near > N * 2 * HW * 95 / 100, "T=0.01 is not close to the mode (%d of %d)", near, N * 2 * HW);
     /* lower T is more colourful on average */
     double chroma[2] = {0, 0};
     for (int k = 0; k < 2; k++) {
-        nn_decode_annealed_mean(ab, logits, bins, N, Q, HW, k ? 0.38f : 1.0f);
+        nn_decode_annealed_mean(ab, logits, bins, NULL, N, Q, HW, k ? 0.38f : 1.0f);
         for (int n = 0; n < N; n++)
             for (int p = 0; p < HW; p++) chroma[k] += hypot(ab[n * 2 * HW + p], ab[(n * 2 + 1) * HW + p]);
     }
     printf("mean chroma T=1: %.2f, T=0.38: %.2f\n", chroma[0] / (N * HW), chroma[1] / (N * HW));
     CHECK(chroma[1] > chroma[0], "lower temperature is not more colourful");
     free(logits);
+}
+
+/* Vividness 0 divides the rebalancing weights out (bias -log w, T = 1);
+ * vividness 1 is the uncorrected annealed mean at NN_VIVID_TEMPERATURE. */
+static void test_vivid(void) {
+    enum { Q = 4, HW = 50 };
+    float bins[2 * Q] = {0, 0, 50, 0, 0, 50, -40, -40}, w[Q] = {0.5f, 2.0f, 4.0f, 1.0f}, bias[Q];
+    float logits[Q * HW], ab[2 * HW], want[2 * HW];
+    fill_uniform(logits, Q * HW, -2, 2, 9);
+    for (int q = 0; q < Q; q++) bias[q] = -logf(w[q]);
+    CHECK(nn_decode_vivid(ab, logits, bins, w, 1, Q, HW, 0.0f) == NN_OK, "decode");
+    nn_decode_annealed_mean(want, logits, bins, bias, 1, Q, HW, 1.0f);
+    check_abs("vividness 0 = prior-corrected mean", ab, want, 2 * HW, 1e-5);
+    nn_decode_vivid(ab, logits, bins, w, 1, Q, HW, 1.0f);
+    nn_decode_annealed_mean(want, logits, bins, NULL, 1, Q, HW, NN_VIVID_TEMPERATURE);
+    check_abs("vividness 1 = annealed mean at T=0.38", ab, want, 2 * HW, 1e-5);
+    nn_decode_vivid(ab, logits, bins, NULL, 1, Q, HW, 0.0f);
+    nn_decode_annealed_mean(want, logits, bins, NULL, 1, Q, HW, 1.0f);
+    check_abs("vividness 0 without weights = plain mean", ab, want, 2 * HW, 1e-5);
+    CHECK(fabsf(nn_vividness_to_temperature(0.5f) - sqrtf(NN_VIVID_TEMPERATURE)) < 1e-6f, "T(0.5)");
 }
 
 static void test_grid(void) {
@@ -117,6 +137,7 @@ static void test_init_and_batching(void) {
 int main(void) {
     nn_set_threads(2);
     test_decoding();
+    test_vivid();
     test_grid();
     test_init_and_batching();
     return test_finish("test_decode");

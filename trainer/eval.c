@@ -74,6 +74,7 @@ typedef struct {
     const lab_set *test;
     const ab_bins *bins;
     uint64_t seed;
+    const float *rebalance; /* NULL with --no-prior */
 } eval_ctx;
 
 static gboolean write_examples(const char *path, const eval_ctx *e, int hints, float vividness, GError **error) {
@@ -88,7 +89,7 @@ static gboolean write_examples(const char *path, const eval_ctx *e, int hints, f
         make_batch(e->test, e->bins, &idx, 1, &rng, (batch_options){0, hints}, in, NULL, L, NULL);
         const float *logits;
         nn_unet_forward(e->net, in, 1, NN_MODE_EVAL, &logits, NULL);
-        nn_decode_annealed_mean(ab, logits, e->bins->bin_ab, 1, Q, CIFAR_PIXELS, nn_vividness_to_temperature(vividness));
+        nn_decode_vivid(ab, logits, e->bins->bin_ab, e->rebalance, 1, Q, CIFAR_PIXELS, vividness);
         uint8_t *gray = rgb + (size_t)i * CIFAR_PIXELS * 3, *col = rgb + (size_t)(n + i) * CIFAR_PIXELS * 3;
         lab_planes_to_rgb8(gray, L, zero, 1);
         lab_planes_to_rgb8(col, L, ab, 1);
@@ -104,10 +105,10 @@ static gboolean write_examples(const char *path, const eval_ctx *e, int hints, f
 }
 
 int command_eval(int argc, char **argv) {
-    char *data = NULL, *model = NULL, *hints_s = NULL, *viv_s = NULL, *json = NULL, *report = NULL;
+    char *data = NULL, *model = NULL, *hints_s = NULL, *viv_s = NULL, *json = NULL, *report = NULL, *split = NULL;
     int limit = 0, threads = 0, batch = 200;
     gint64 seed = 1234;
-    gboolean update_model = FALSE;
+    gboolean update_model = FALSE, no_prior = FALSE;
     GOptionEntry entries[] = {
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "CIFAR-10 binary folder (test_batch.bin)", "DIR"},
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "The model to evaluate", "FILE.weights"},
@@ -120,6 +121,8 @@ int command_eval(int argc, char **argv) {
         {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
         {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "Images per forward pass (default 200)", "N"},
         {"update-model", 0, 0, G_OPTION_ARG_NONE, &update_model, "Store the default and faithful figures in the model's metadata", NULL},
+        {"split", 0, 0, G_OPTION_ARG_STRING, &split, "test (default) or validation: the last 5000 training images, for choosing settings without the test set", "NAME"},
+        {"no-prior", 0, 0, G_OPTION_ARG_NONE, &no_prior, "Decode without dividing out the rebalancing weights (for comparison)", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     GOptionContext *ctx = g_option_context_new("- evaluate a model on the CIFAR-10 test set");
     g_option_context_add_main_entries(ctx, entries, NULL);
@@ -142,9 +145,12 @@ int command_eval(int argc, char **argv) {
     int nv = viv_s ? parse_list(viv_s, viv, MAX_SETTINGS, FALSE) : 0;
     for (int i = 0; i < nv; i++)
         if (!(viv[i] >= 0 && viv[i] <= 1)) nv = -1;
-    if (!data || !model || argc > 1 || nh < 1 || nv < 0 || limit < 0 || batch < 1 || batch > 4096) {
+    gboolean validation = split && strcmp(split, "validation") == 0;
+    if (!data || !model || argc > 1 || nh < 1 || nv < 0 || limit < 0 || batch < 1 || batch > 4096 ||
+        (split && !validation && strcmp(split, "test") != 0) || (update_model && (validation || no_prior))) {
         g_printerr("colorize-train eval: %s\n", !data || !model ? "--data DIR and --model FILE are required"
-                                                                 : "bad --hints, --vividness, --limit or --batch (see --help)");
+                                                                 : "bad --hints, --vividness, --limit, --batch or --split, or "
+                                                                   "--update-model with --split validation or --no-prior (see --help)");
         rc = 2;
         goto out;
     }
@@ -157,12 +163,14 @@ int command_eval(int argc, char **argv) {
         g_printerr("colorize-train eval: %s\n", err.msg);
         goto out;
     }
-    if (!ab_bins_from_weights(&bins, &w, model, &error) || !cifar_load_test(&cifar, data, &error)) {
+    if (!ab_bins_from_weights(&bins, &w, model, &error) ||
+        !(validation ? cifar_load_train(&cifar, data, &error) : cifar_load_test(&cifar, data, &error))) {
         g_printerr("colorize-train eval: %s\n", error->message);
         goto out;
     }
-    int n = limit > 0 && limit < cifar.n ? limit : cifar.n;
-    if (!lab_set_init(&test, &cifar, 0, n, &error)) {
+    const int first = validation ? cifar.n - 5000 : 0, avail = cifar.n - first;
+    int n = limit > 0 && limit < avail ? limit : avail;
+    if (!lab_set_init(&test, &cifar, first, n, &error)) {
         g_printerr("colorize-train eval: %s\n", error->message);
         goto out;
     }
@@ -220,8 +228,8 @@ int command_eval(int argc, char **argv) {
             }
             for (int r = r0; r < nruns; r++) {
                 if (runs[r].hints != h) continue;
-                nn_decode_annealed_mean(ab, logits, bins.bin_ab, nb, Q, CIFAR_PIXELS,
-                                        nn_vividness_to_temperature(runs[r].vividness));
+                nn_decode_vivid(ab, logits, bins.bin_ab, no_prior ? NULL : bins.rebalance, nb, Q, CIFAR_PIXELS,
+                                runs[r].vividness);
                 lab_planes_to_rgb8(rgb, L, ab, nb);
                 for (int i = 0; i < nb; i++)
                     metrics_add(&runs[r].per_class[test.labels[i0 + i]], rgb + (size_t)i * CIFAR_PIXELS * 3,
@@ -242,7 +250,8 @@ int command_eval(int argc, char **argv) {
         table_row(table, label, metrics_finish(&runs[r].all));
     }
     metrics_result def = metrics_finish(&runs[0].all);
-    g_string_append_printf(table, "\nGround-truth colourfulness: %.1f. Test images: %d.\n", def.colorfulness_gt, n);
+    g_string_append_printf(table, "\nGround-truth colourfulness: %.1f. %s images: %d.%s\n", def.colorfulness_gt,
+                           validation ? "Validation" : "Test", n, no_prior ? " Decoded without prior correction." : "");
     GString *classes = g_string_new("| class | gray PSNR | model PSNR | gray SSIM | model SSIM | model colourfulness | truth colourfulness |\n"
                                     "|---|---|---|---|---|---|---|\n");
     for (int c = 0; c < CIFAR_CLASSES; c++) {
@@ -254,8 +263,9 @@ int command_eval(int argc, char **argv) {
 
     if (json) {
         GString *s = g_string_new("{");
-        g_string_append_printf(s, "\"model\": \"%s\", \"images\": %d, \"hint_seed\": %" G_GINT64_FORMAT
-                               ", \"default_vividness\": %.3f, ", model, n, seed, NN_DEFAULT_VIVIDNESS);
+        g_string_append_printf(s, "\"model\": \"%s\", \"split\": \"%s\", \"images\": %d, \"hint_seed\": %" G_GINT64_FORMAT
+                               ", \"default_vividness\": %.3f, \"prior_correction\": %s, ", model,
+                               validation ? "validation" : "test", n, seed, NN_DEFAULT_VIVIDNESS, no_prior ? "false" : "true");
         json_metrics(s, def);
         g_string_append(s, ",\n\"baseline\": ");
         json_run(s, &baseline, TRUE);
@@ -273,7 +283,7 @@ int command_eval(int argc, char **argv) {
         g_string_free(s, TRUE);
     }
     if (report) {
-        eval_ctx ectx = {net, &test, &bins, (uint64_t)seed};
+        eval_ctx ectx = {net, &test, &bins, (uint64_t)seed, no_prior ? NULL : bins.rebalance};
         char *p0 = g_build_filename(report, "examples.png", NULL), *p5 = g_build_filename(report, "examples-5-hints.png", NULL);
         char *md = g_build_filename(report, "report.md", NULL);
         GString *s = g_string_new(NULL);
@@ -330,7 +340,7 @@ out:
     ab_bins_free(&bins);
     lab_set_free(&test);
     cifar_free(&cifar);
-    g_free(data), g_free(model), g_free(hints_s), g_free(viv_s), g_free(json), g_free(report);
+    g_free(data), g_free(model), g_free(hints_s), g_free(viv_s), g_free(json), g_free(report), g_free(split);
     g_clear_error(&error);
     g_option_context_free(ctx);
     return rc;

@@ -270,7 +270,7 @@ static val_result validate(nn_unet *net, const lab_set *val, const ab_bins *bins
         loss_sum += (double)nn_softmax_xent_forward(probs, logits, targets, bins->rebalance, nb, Q, CIFAR_PIXELS) * nb;
         make_batch(val, bins, index, nb, &rng, (batch_options){0, 0}, in, NULL, L, NULL);
         nn_unet_forward(net, in, nb, NN_MODE_EVAL, &logits, NULL);
-        nn_decode_annealed_mean(ab, logits, bins->bin_ab, nb, Q, CIFAR_PIXELS, 1.0f);
+        nn_decode_vivid(ab, logits, bins->bin_ab, bins->rebalance, nb, Q, CIFAR_PIXELS, 0.0f);
         lab_planes_to_rgb8(rgb, L, ab, nb);
         for (int i = 0; i < nb; i++)
             metrics_add(&acc, rgb + (size_t)i * CIFAR_PIXELS * 3, val->rgb + (size_t)(i0 + i) * CIFAR_PIXELS * 3,
@@ -291,7 +291,6 @@ static void write_samples(nn_unet *net, const lab_set *val, const ab_bins *bins,
     uint8_t rgb[3][SAMPLE_COLUMNS * CIFAR_PIXELS * 3];
     const uint8_t *tiles[4 * SAMPLE_COLUMNS] = {0};
     for (int i = 0; i < n; i++) index[i] = i * (val->n / n);
-    float T = nn_vividness_to_temperature(NN_DEFAULT_VIVIDNESS);
     for (int row = 0; row < 3; row++) {
         nn_rng rng;
         nn_rng_seed(&rng, derive_seed(seed, 9, (uint64_t)row));
@@ -300,7 +299,7 @@ static void write_samples(nn_unet *net, const lab_set *val, const ab_bins *bins,
         else {
             const float *logits;
             nn_unet_forward(net, in, n, NN_MODE_EVAL, &logits, NULL);
-            nn_decode_annealed_mean(ab, logits, bins->bin_ab, n, Q, CIFAR_PIXELS, T);
+            nn_decode_vivid(ab, logits, bins->bin_ab, bins->rebalance, n, Q, CIFAR_PIXELS, NN_DEFAULT_VIVIDNESS);
             lab_planes_to_rgb8(rgb[row], L, ab, n);
         }
         for (int i = 0; i < n; i++) tiles[row * SAMPLE_COLUMNS + i] = rgb[row] + (size_t)i * CIFAR_PIXELS * 3;
@@ -344,7 +343,7 @@ static void write_logs(const train_run *r) {
         g_clear_error(&error);
     }
     g_free(path);
-    plot_series psnr = {"validation PSNR, no hints, T = 1", x, (const double *)r->h_psnr->data, n};
+    plot_series psnr = {"validation PSNR, no hints, vividness 0", x, (const double *)r->h_psnr->data, n};
     path = g_build_filename(r->log_dir, "validation-psnr.png", NULL);
     if (!plot_lines(path, "Validation PSNR (dB)", "epoch", "dB", &psnr, 1, &error)) {
         g_printerr("colorize-train: warning: %s\n", error->message);
