@@ -106,13 +106,43 @@ void nn_lab_to_srgb8(uint8_t *rgb, const float *lab, size_t n) {
     }
 }
 
+void nn_srgb_to_lightness(float *L, const float *rgb, size_t n, size_t stride) {
+    for (size_t i = 0; i < n; i++) {
+        const float *p = rgb + i * stride;
+        double c[3];
+        for (int k = 0; k < 3; k++) c[k] = srgb_to_linear(p[k] < 0.0f ? 0.0 : (p[k] > 1.0f ? 1.0 : p[k]));
+        double Y = XYZ_FROM_RGB[1][0] * c[0] + XYZ_FROM_RGB[1][1] * c[1] + XYZ_FROM_RGB[1][2] * c[2];
+        L[i] = (float)(116.0 * lab_f(Y / WHITE[1]) - 16.0);
+    }
+}
+
 /* True when the linear RGB of (L, a, b) lies in [0, 1]³ (with a hair of slack
  * for rounding). */
+static inline int linear_in_gamut(const double lin[3]) {
+    return lin[0] >= -1e-6 && lin[0] <= 1.000001 && lin[1] >= -1e-6 && lin[1] <= 1.000001 && lin[2] >= -1e-6 &&
+           lin[2] <= 1.000001;
+}
+
 static inline int in_gamut(const float *lab, double m[3][3]) {
     double lin[3];
     lab_to_linear_px(lin, lab, m);
-    return lin[0] >= -1e-6 && lin[0] <= 1.000001 && lin[1] >= -1e-6 && lin[1] <= 1.000001 &&
-           lin[2] >= -1e-6 && lin[2] <= 1.000001;
+    return linear_in_gamut(lin);
+}
+
+void nn_lab_to_srgb_fitted(float *rgb, const float *lab, size_t n, size_t stride) {
+    double m[3][3], lin[3];
+    rgb_from_xyz(m);
+    for (size_t i = 0; i < n; i++) {
+        float p[3] = {lab[3 * i], lab[3 * i + 1], lab[3 * i + 2]};
+        if (p[0] < 0.0f) p[0] = 0.0f;
+        if (p[0] > 100.0f) p[0] = 100.0f;
+        lab_to_linear_px(lin, p, m);
+        if (!linear_in_gamut(lin)) {
+            nn_lab_fit_gamut(p, 1);
+            lab_to_linear_px(lin, p, m);
+        }
+        for (int c = 0; c < 3; c++) rgb[i * stride + c] = (float)clip01(linear_to_srgb(lin[c]));
+    }
 }
 
 void nn_lab_fit_gamut(float *lab, size_t n) {

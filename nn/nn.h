@@ -225,6 +225,13 @@ void nn_srgb_to_lab(float *lab, const float *rgb, size_t n);
 void nn_srgb8_to_lab(float *lab, const uint8_t *rgb, size_t n);
 void nn_lab_to_srgb(float *rgb, const float *lab, size_t n);
 void nn_lab_to_srgb8(uint8_t *rgb, const float *lab, size_t n);
+/* L* only, from sRGB pixels with `stride` floats between pixels (3 for RGB,
+ * 4 for RGBA; values clamped to [0, 1]). Equal to nn_srgb_to_lab's L. */
+void nn_srgb_to_lightness(float *L, const float *rgb, size_t n, size_t stride);
+/* Lab -> sRGB in [0, 1] with the L-preserving gamut fit of nn_lab_fit_gamut
+ * (the same result as nn_lab_fit_gamut followed by nn_lab_to_srgb, with one
+ * conversion per in-gamut pixel); rgb has `stride` floats per pixel. */
+void nn_lab_to_srgb_fitted(float *rgb, const float *lab, size_t n, size_t stride);
 /* Moves out-of-gamut Lab colours into the sRGB gamut by reducing their
  * chroma (a, b scaled toward 0 by bisection), keeping L exactly, so that a
  * later Lab -> RGB conversion needs no clipping that would change L. */

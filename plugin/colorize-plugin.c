@@ -132,6 +132,18 @@ static void on_engine_progress(double fraction, void *user) {
     if (rc) g_atomic_int_set(&rc->progress_permille, (gint)(fraction * 1000));
 }
 
+typedef struct {
+    const gfloat *rgba; /* rows of R'G'B'A float */
+    gfloat *L;          /* the same rows of L */
+    gint width;
+} LightnessJob;
+
+static void lightness_rows(void *ctx, int r0, int r1) {
+    const LightnessJob *j = ctx;
+    for (int r = r0; r < r1; r++)
+        nn_srgb_to_lightness(j->L + (gsize)r * j->width, j->rgba + (gsize)r * j->width * 4, (size_t)j->width, 4);
+}
+
 /* Colorizes a w×h source read through `read` (and the hint pixels read
  * through `read_hint`, may be NULL): returns the L plane and the full-size
  * ab planes (g_free them). */
@@ -152,8 +164,11 @@ static gboolean render_lab(nn_colorizer *model, const ColorizeSettings *s, gint 
     }
     for (gint y0 = 0; y0 < h; y0 += STRIP_ROWS) {
         gint nr = MIN(STRIP_ROWS, h - y0);
-        for (gint pass = 0; pass < (read_hint ? 2 : 1); pass++) {
-            (pass ? read_hint : read)(pass ? hint_ctx : ctx, y0, nr, rows);
+        read(ctx, y0, nr, rows);
+        LightnessJob lj = {rows, L + (gsize)y0 * w, w};
+        nn_parallel_for(nr, lightness_rows, &lj);
+        if (read_hint) {
+            read_hint(hint_ctx, y0, nr, rows);
             for (gint r = 0; r < nr; r++) {
                 const gfloat *px = rows + (gsize)r * w * 4;
                 for (gint x = 0; x < w; x++) {
@@ -163,13 +178,9 @@ static gboolean render_lab(nn_colorizer *model, const ColorizeSettings *s, gint 
                 nn_srgb_to_lab(lab, lab, (size_t)w); /* in place: each pixel is read before it is written */
                 gsize row = (gsize)(y0 + r) * w;
                 for (gint x = 0; x < w; x++) {
-                    if (!pass) {
-                        L[row + x] = lab[3 * x];
-                    } else {
-                        hint_ab[row + x] = lab[3 * x + 1];
-                        hint_ab[n + row + x] = lab[3 * x + 2];
-                        hint_mask[row + x] = px[4 * x + 3] > 0.5f ? 1.0f : 0.0f;
-                    }
+                    hint_ab[row + x] = lab[3 * x + 1];
+                    hint_ab[n + row + x] = lab[3 * x + 2];
+                    hint_mask[row + x] = px[4 * x + 3] > 0.5f ? 1.0f : 0.0f;
                 }
             }
         }
@@ -194,28 +205,44 @@ fail:
     return FALSE;
 }
 
+typedef struct {
+    const gfloat *L, *ab, *src, *mask;
+    gfloat *out;
+    gsize plane;
+    gint width, y0;
+} ComposeJob;
+
+static void compose_row_range(void *ctx, int r0, int r1) {
+    const ComposeJob *j = ctx;
+    const gint w = j->width;
+    gfloat *lab = g_malloc(sizeof(gfloat) * 3 * w);
+    for (int r = r0; r < r1; r++) {
+        gsize row = (gsize)(j->y0 + r) * w;
+        for (gint x = 0; x < w; x++) {
+            lab[3 * x] = j->L[row + x];
+            lab[3 * x + 1] = j->ab[row + x];
+            lab[3 * x + 2] = j->ab[j->plane + row + x];
+        }
+        gfloat *o = j->out + (gsize)r * w * 4;
+        const gfloat *s = j->src + (gsize)r * w * 4;
+        nn_lab_to_srgb_fitted(o, lab, (size_t)w, 4);
+        for (gint x = 0; x < w; x++) {
+            if (j->mask) {
+                gfloat m = CLAMP(j->mask[(gsize)r * w + x], 0.0f, 1.0f);
+                for (gint c = 0; c < 3; c++) o[4 * x + c] = m * o[4 * x + c] + (1.0f - m) * s[4 * x + c];
+            }
+            o[4 * x + 3] = s[4 * x + 3];
+        }
+    }
+    g_free(lab);
+}
+
 /* Result rows: Lab(L, ab) fitted into the gamut (L kept), the source's
  * alpha, and where a selection mask is given, a blend with the source. */
 static void compose_rows(const gfloat *L, const gfloat *ab, gsize plane, gint w, gint y0, gint rows,
                          const gfloat *src_rgba, const gfloat *mask, gfloat *out_rgba) {
-    gfloat *lab = g_alloca(sizeof(gfloat) * 3 * w);
-    for (gint r = 0; r < rows; r++) {
-        gsize row = (gsize)(y0 + r) * w;
-        for (gint x = 0; x < w; x++) {
-            lab[3 * x] = L[row + x];
-            lab[3 * x + 1] = ab[row + x];
-            lab[3 * x + 2] = ab[plane + row + x];
-        }
-        nn_lab_fit_gamut(lab, (size_t)w);
-        gfloat *o = out_rgba + (gsize)r * w * 4;
-        const gfloat *s = src_rgba + (gsize)r * w * 4;
-        nn_lab_to_srgb(lab, lab, (size_t)w); /* in place, per pixel */
-        for (gint x = 0; x < w; x++) {
-            gfloat m = mask ? CLAMP(mask[(gsize)r * w + x], 0.0f, 1.0f) : 1.0f;
-            for (gint c = 0; c < 3; c++) o[4 * x + c] = m * lab[3 * x + c] + (1.0f - m) * s[4 * x + c];
-            o[4 * x + 3] = s[4 * x + 3];
-        }
-    }
+    ComposeJob j = {L, ab, src_rgba, mask, out_rgba, plane, w, y0};
+    nn_parallel_for(rows, compose_row_range, &j);
 }
 
 /* --------------------------------------------------------- GEGL readers */

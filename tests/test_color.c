@@ -51,6 +51,31 @@ int main(int argc, char **argv) {
     nn_lab_to_srgb(out, lab->data, nl);
     check_abs("Lab -> sRGB (clipped) vs skimage", out, lab_rgb->data, 3 * nl, 1e-3);
 
+    /* L only (stride 3) equals the L of the full conversion and skimage's */
+    float *Lonly = malloc(sizeof(float) * nf), *Lref = malloc(sizeof(float) * nf);
+    nn_srgb_to_lightness(Lonly, rgbf->data, nf, 3);
+    for (size_t i = 0; i < nf; i++) Lref[i] = rgbf_lab->data[3 * i];
+    check_abs("sRGB -> L only vs skimage", Lonly, Lref, nf, 1e-3);
+    /* the fused gamut fit + conversion equals the two steps */
+    float *fit = malloc(sizeof(float) * 3 * nl), *two = malloc(sizeof(float) * 3 * nl), *one = malloc(sizeof(float) * 4 * nl);
+    memcpy(fit, lab->data, sizeof(float) * 3 * nl);
+    nn_lab_fit_gamut(fit, nl);
+    nn_lab_to_srgb(two, fit, nl);
+    nn_lab_to_srgb_fitted(one, lab->data, nl, 4);
+    float *one3 = malloc(sizeof(float) * 3 * nl);
+    for (size_t i = 0; i < nl; i++) memcpy(one3 + 3 * i, one + 4 * i, sizeof(float) * 3);
+    check_abs("fused Lab -> sRGB with gamut fit", one3, two, 3 * nl, 1e-6);
+    /* and the fit keeps L: the sRGB result converts back to the same L */
+    float *back_lab = malloc(sizeof(float) * 3 * nl), *want_L = malloc(sizeof(float) * nl), *got_L = malloc(sizeof(float) * nl);
+    nn_srgb_to_lab(back_lab, one3, nl);
+    for (size_t i = 0; i < nl; i++) {
+        float l = lab->data[3 * i];
+        want_L[i] = l < 0 ? 0 : (l > 100 ? 100 : l);
+        got_L[i] = back_lab[3 * i];
+    }
+    check_abs("gamut fit keeps L (Lab -> sRGB -> Lab)", got_L, want_L, nl, 2e-3);
+    free(Lonly), free(Lref), free(fit), free(two), free(one), free(one3), free(back_lab), free(want_L), free(got_L);
+
     /* neutral greys are neutral to within the rounding of skimage's matrix */
     float grey[3] = {0.5f, 0.5f, 0.5f}, gl[3];
     nn_srgb_to_lab(gl, grey, 1);
