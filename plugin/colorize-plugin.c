@@ -21,7 +21,8 @@
 #define PLUG_IN_ROLE "gimp-colorize-neural"
 #define MODEL_FILE "colorize-cifar10.weights"
 #define STRIP_ROWS 128
-#define PREVIEW_SIZE 256
+#define PREVIEW_FAST_RESOLUTION 96 /* the immediate preview pass; the full one follows when the controls rest */
+#define PREVIEW_REFINE_DELAY_MS 400
 
 typedef struct {
     gchar model[1024]; /* "" = the installed default */
@@ -420,6 +421,8 @@ typedef struct {
     GtkWidget *progress, *dialog;
     volatile gint *cancel;
     gboolean busy; /* the final render runs: the model is in use */
+    guint refine;  /* pending full-resolution preview pass */
+    gboolean refining;
 } DialogState;
 
 typedef struct {
@@ -470,6 +473,7 @@ static gboolean update_preview(gpointer data) {
     ScaledReader hint = {0};
     ColorizeSettings s = settings;
     s.resolution = MIN(s.resolution, MAX(w, h)); /* never work above the preview's own size */
+    if (!d->refining) s.resolution = MIN(s.resolution, PREVIEW_FAST_RESOLUTION);
     s.resolution = MAX(s.resolution, NN_MIN_RESOLUTION);
     if (settings.hint_layer != -1 && gimp_item_is_valid(settings.hint_layer)) {
         gint ox, oy, hx, hy, px, py;
@@ -504,8 +508,21 @@ static gboolean update_preview(gpointer data) {
     return G_SOURCE_REMOVE;
 }
 
+static gboolean refine_preview(gpointer data) {
+    DialogState *d = data;
+    d->refine = 0;
+    d->refining = TRUE;
+    update_preview(d);
+    d->refining = FALSE;
+    return G_SOURCE_REMOVE;
+}
+
+/* A fast pass soon; the full-resolution pass once the controls rest. */
 static void schedule_preview(DialogState *d) {
-    if (!d->idle && !d->busy) d->idle = g_timeout_add(60, update_preview, d);
+    if (d->busy) return;
+    if (!d->idle) d->idle = g_timeout_add(60, update_preview, d);
+    if (d->refine) g_source_remove(d->refine);
+    d->refine = g_timeout_add(PREVIEW_REFINE_DELAY_MS, refine_preview, d);
 }
 
 static void on_invalidated(GimpPreview *preview, gpointer data) {
@@ -641,6 +658,7 @@ static gint32 run_dialog(gint32 image, gint32 drawable, GError **error) {
             break;
         }
         if (d.idle) g_source_remove(d.idle), d.idle = 0;
+        if (d.refine) g_source_remove(d.refine), d.refine = 0;
         d.busy = TRUE; /* no preview may use the model while the worker does */
         gtk_widget_set_sensitive(gtk_widget_get_parent(d.progress), FALSE);
         gtk_widget_set_sensitive(d.preview, FALSE);
@@ -654,6 +672,7 @@ static gint32 run_dialog(gint32 image, gint32 drawable, GError **error) {
         done = TRUE;
     }
     if (d.idle) g_source_remove(d.idle);
+    if (d.refine) g_source_remove(d.refine);
     gtk_widget_destroy(dialog);
     return layer;
 }
@@ -666,6 +685,8 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
     (void)name;
     init_i18n();
     gegl_init(NULL, NULL);
+    /* GEGL's tile cache in this process: our reads and writes stream in strips */
+    g_object_set(gegl_config(), "tile-cache-size", (guint64)32 << 20, NULL);
     nn_set_threads(0);
     *nreturn_vals = 1;
     *return_vals = values;

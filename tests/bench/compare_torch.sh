@@ -12,7 +12,7 @@ for r in $(seq 1 "$rounds"); do
     /usr/bin/python3 tests/bench/bench_torch.py "$batch" "$threads" 5 | sed 's/^/torch /' >>"$out"
 done
 awk -v rounds="$rounds" '
-  /train step median/ { v = $6; t[$1, ++nt[$1]] = v }
+  /train step median/ { v = $5; t[$1, ++nt[$1]] = v }
   /inference median/ { v = $4; i[$1, ++ni[$1]] = v }
   function med(arr, who, n,   k, a, j, tmp) {
     for (k = 1; k <= n; k++) a[k] = arr[who, k]
