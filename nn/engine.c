@@ -202,8 +202,14 @@ nn_status nn_engine_colorize(nn_colorizer *c, const float *L, int W, int H, cons
                 any_hint = 1;
             }
         }
-        for (size_t k = 0; k < wn; k++)
-            if (hm[k] > 0.0f) ha[k] /= hm[k], hb[k] /= hm[k], hm[k] = 1.0f;
+        for (size_t k = 0; k < wn; k++) {
+            if (!(hm[k] > 0.0f)) continue;
+            /* the hint's colour as it can exist at this lightness: same hue,
+             * chroma reduced into the sRGB gamut (as every training hint was) */
+            float lab[3] = {Lw[k], ha[k] / hm[k], hb[k] / hm[k]};
+            nn_lab_fit_gamut(lab, 1);
+            ha[k] = lab[1], hb[k] = lab[2], hm[k] = 1.0f;
+        }
     }
 
     /* tiles */

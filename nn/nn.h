@@ -549,7 +549,8 @@ typedef void (*nn_progress_fn)(double fraction, void *user);
  * through the network in large batches, blends them with a Hann window and
  * brings ab back to full resolution with a guided filter whose guide is the
  * full-resolution L; then applies saturation. Hints (optional): every pixel
- * with mask > 0.5 gives its ab to the working pixel it falls in (averaged).
+ * with mask > 0.5 gives its ab to the working pixel it falls in (averaged,
+ * then fitted into the gamut at that pixel's lightness, keeping the hue).
  * Checks *cancel between batches (NN_ERR_CANCELLED). The caller recombines
  * ab with its own L, so detail and brightness stay the source's. */
 nn_status nn_engine_colorize(nn_colorizer *c,

@@ -457,6 +457,8 @@ static void read_scaled_rows(gpointer ctx, gint y0, gint rows, gfloat *rgba) {
     gegl_buffer_get(s->buffer, &r, s->scale, babl_format("R'G'B'A float"), rgba, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
 }
 
+static void schedule_preview(DialogState *d);
+
 static gboolean update_preview(gpointer data) {
     DialogState *d = data;
     d->idle = 0;
@@ -464,7 +466,10 @@ static gboolean update_preview(gpointer data) {
     GimpPreview *preview = GIMP_PREVIEW(d->preview);
     gint w, h, bpp;
     guchar *src = gimp_zoom_preview_get_source(GIMP_ZOOM_PREVIEW(d->preview), &w, &h, &bpp);
-    if (!src) return G_SOURCE_REMOVE;
+    if (!src) { /* GIMP has no preview pixels for us yet: try again shortly */
+        schedule_preview(d);
+        return G_SOURCE_REMOVE;
+    }
     GError *error = NULL;
     nn_colorizer *model = get_model(&settings, &error);
     guchar *rgba = g_malloc((gsize)w * h * 4);
@@ -623,6 +628,7 @@ GtkWidget *colorize_dialog_new(gint32 image, gint32 drawable, DialogState *d, Gt
     gtk_table_attach(GTK_TABLE(table), d->progress, 0, 3, 5, 6, GTK_FILL | GTK_EXPAND, 0, 0, 0);
     gtk_widget_show_all(dialog);
     gtk_widget_hide(d->progress);
+    schedule_preview(d); /* the first preview, whatever the preview widget signals */
     return dialog;
 }
 

@@ -15,7 +15,7 @@ done
 status=1
 if [ -n "$id" ]; then
     xdotool mousemove 0 0 # no tooltip over the controls
-    sleep 3               # the preview is computed after a short delay
+    sleep 6               # the preview's passes run after short delays (slow machines: give them time)
     xwd -id "$id" -silent >"$out" && status=0
 fi
 kill "$pid" 2>/dev/null
