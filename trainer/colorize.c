@@ -13,8 +13,9 @@
 #include "trainer.h"
 
 #ifndef DEFAULT_MODEL_PATH
-#define DEFAULT_MODEL_PATH "data/colorize-cifar10.weights"
+#define DEFAULT_MODEL_PATH "/usr/local/share/colorize/colorize-cifar10.weights"
 #endif
+#define SOURCE_TREE_MODEL_PATH "data/colorize-cifar10.weights"
 
 static void show_progress(double fraction, void *user) {
     if (*(const int *)user) g_printerr("\rcolorizing: %3d%%", (int)(fraction * 100));
@@ -48,7 +49,7 @@ int command_colorize(int argc, char **argv) {
     double vividness = NN_DEFAULT_VIVIDNESS, saturation = 1.0;
     int resolution = NN_DEFAULT_RESOLUTION, threads = 0;
     GOptionEntry entries[] = {
-        {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Weights file (default: the installed model)", "FILE.weights"},
+        {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Weights file (default: the installed model, " DEFAULT_MODEL_PATH ")", "FILE.weights"},
         {"vividness", 0, 0, G_OPTION_ARG_DOUBLE, &vividness, "0 (faithful) to 1 (vivid), default 0.5", "X"},
         {"saturation", 0, 0, G_OPTION_ARG_DOUBLE, &saturation, "Chroma multiplier, 0 to 2 (default 1)", "X"},
         {"resolution", 0, 0, G_OPTION_ARG_INT, &resolution, "Working resolution: long side in pixels, 32 to 2048 (default 256)", "N"},
@@ -111,7 +112,10 @@ int command_colorize(int argc, char **argv) {
             goto out;
         }
     }
-    const char *model_path = model ? model : DEFAULT_MODEL_PATH;
+    /* the installed model, or the source tree's when run from a checkout */
+    const char *model_path = model ? model
+                             : g_file_test(DEFAULT_MODEL_PATH, G_FILE_TEST_EXISTS) ? DEFAULT_MODEL_PATH
+                                                                                    : SOURCE_TREE_MODEL_PATH;
     nn_error err = {0};
     if (nn_colorizer_load(&c, model_path, 128, CIFAR_SIDE, &err) != NN_OK) {
         g_printerr("colorize-train colorize: %s\n", err.msg);
