@@ -3,6 +3,7 @@
 #include "nn.h"
 
 #include <math.h>
+#include <pthread.h>
 
 static const double XYZ_FROM_RGB[3][3] = {
     {0.412453, 0.357580, 0.180423},
@@ -106,13 +107,48 @@ void nn_lab_to_srgb8(uint8_t *rgb, const float *lab, size_t n) {
     }
 }
 
+/* Tables for the hot full-resolution paths (interpolated linearly; each
+ * error bound is checked in tests/test_color.c against the exact formulas):
+ * sRGB -> linear on the encoded value, linear -> sRGB on sqrt(linear), and
+ * Y -> L* on sqrt(Y), where the curves are smooth enough for 4096 steps to
+ * stay below 1e-6 (sRGB) and 1e-5 (L*). */
+#define LUT_STEPS 4096
+static float lut_to_linear[LUT_STEPS + 2], lut_to_srgb[LUT_STEPS + 2], lut_lightness[LUT_STEPS + 2];
+static pthread_once_t lut_once = PTHREAD_ONCE_INIT;
+
+static void build_luts(void) {
+    for (int i = 0; i <= LUT_STEPS + 1; i++) {
+        double u = (double)(i < LUT_STEPS ? i : LUT_STEPS) / LUT_STEPS;
+        lut_to_linear[i] = (float)srgb_to_linear(u);
+        lut_to_srgb[i] = (float)linear_to_srgb(u * u);
+        lut_lightness[i] = (float)(116.0 * lab_f(u * u) - 16.0);
+    }
+}
+
+/* Table lookup of u in [0, 1] (clamped; NaN gives 0). */
+static inline float lut_lookup(const float *t, float u) {
+    float s = (u > 0.0f ? (u < 1.0f ? u : 1.0f) : 0.0f) * LUT_STEPS;
+    int i = (int)s;
+    float f = s - (float)i;
+    return t[i] + f * (t[i + 1] - t[i]);
+}
+
 void nn_srgb_to_lightness(float *L, const float *rgb, size_t n, size_t stride) {
+    pthread_once(&lut_once, build_luts);
+    const float kr = (float)XYZ_FROM_RGB[1][0], kg = (float)XYZ_FROM_RGB[1][1], kb = (float)XYZ_FROM_RGB[1][2];
     for (size_t i = 0; i < n; i++) {
         const float *p = rgb + i * stride;
-        double c[3];
-        for (int k = 0; k < 3; k++) c[k] = srgb_to_linear(p[k] < 0.0f ? 0.0 : (p[k] > 1.0f ? 1.0 : p[k]));
-        double Y = XYZ_FROM_RGB[1][0] * c[0] + XYZ_FROM_RGB[1][1] * c[1] + XYZ_FROM_RGB[1][2] * c[2];
-        L[i] = (float)(116.0 * lab_f(Y / WHITE[1]) - 16.0);
+        float Y = kr * lut_lookup(lut_to_linear, p[0]) + kg * lut_lookup(lut_to_linear, p[1]) +
+                  kb * lut_lookup(lut_to_linear, p[2]);
+        L[i] = lut_lookup(lut_lightness, sqrtf(Y > 0.0f ? Y : 0.0f));
+    }
+}
+
+void nn_gray_to_lightness(float *L, const float *gray, size_t n, size_t stride) {
+    pthread_once(&lut_once, build_luts);
+    for (size_t i = 0; i < n; i++) {
+        float Y = lut_lookup(lut_to_linear, gray[i * stride]);
+        L[i] = lut_lookup(lut_lightness, sqrtf(Y));
     }
 }
 
@@ -130,6 +166,7 @@ static inline int in_gamut(const float *lab, double m[3][3]) {
 }
 
 void nn_lab_to_srgb_fitted(float *rgb, const float *lab, size_t n, size_t stride) {
+    pthread_once(&lut_once, build_luts);
     double m[3][3], lin[3];
     rgb_from_xyz(m);
     for (size_t i = 0; i < n; i++) {
@@ -141,7 +178,10 @@ void nn_lab_to_srgb_fitted(float *rgb, const float *lab, size_t n, size_t stride
             nn_lab_fit_gamut(p, 1);
             lab_to_linear_px(lin, p, m);
         }
-        for (int c = 0; c < 3; c++) rgb[i * stride + c] = (float)clip01(linear_to_srgb(lin[c]));
+        for (int c = 0; c < 3; c++) {
+            float v = (float)lin[c];
+            rgb[i * stride + c] = lut_lookup(lut_to_srgb, sqrtf(v > 0.0f ? v : 0.0f));
+        }
     }
 }
 

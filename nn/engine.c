@@ -3,7 +3,10 @@
  * overlap by half a tile, run in large batches and blended with a Hann
  * window, hints placed at working scale, and ab brought back to full
  * resolution by a fast guided filter whose guide is the full-resolution L.
- * Plain buffers in, plain buffers out, a progress callback and a cancel flag. */
+ * It streams: the caller feeds full-resolution rows of L (and hints) top to
+ * bottom, the engine keeps only working-scale planes, and full-resolution
+ * ab is produced row by row from the same L. Plain buffers, a progress
+ * callback and a cancel flag. */
 #include "nn.h"
 
 #include <math.h>
@@ -13,6 +16,25 @@
 #define GUIDE_RADIUS 2     /* working pixels */
 #define GUIDE_EPS 2e-3f    /* on L / 100 */
 #define TILE_BATCH_MAX 256 /* tiles per network call */
+
+struct nn_engine {
+    int W, H, ww, wh;
+    nn_engine_params params;
+    int next_row;      /* rows fed so far */
+    int predicted;
+    int any_hint;
+    int *col_x0;       /* (ww + 1) first full-res column of each working column */
+    int *row_bin;      /* (H) the working row each full-res row averages into */
+    int *bin_rows;     /* (wh) full-res rows per working row */
+    int *hint_x;       /* (W) working column of each full-res column (hints) */
+    double *acc;       /* (wh, ww) sums of the horizontally averaged rows */
+    float *row_mean;   /* (ww) one row averaged horizontally */
+    float *Lw;         /* (wh, ww) L at working scale */
+    float *hint;       /* (3, wh, ww) sums of hint a, b and hint count */
+    float *coef;       /* (4, wh, ww) guided-filter A, B for a and for b */
+    int *tx0, *tx1, *ty0, *ty1; /* bilinear taps, (W) and (H) */
+    float *fx, *fy;
+};
 
 nn_engine_params nn_engine_default_params(void) {
     return (nn_engine_params){NN_DEFAULT_VIVIDNESS, 1.0f, NN_DEFAULT_RESOLUTION};
@@ -28,27 +50,6 @@ void nn_engine_working_size(int width, int height, int resolution, int *ww, int 
     *ww = (int)lround(width * s), *wh = (int)lround(height * s);
     if (*ww < 1) *ww = 1;
     if (*wh < 1) *wh = 1;
-}
-
-/* Area-average downscaling of one plane (or its bin-sum with `sum`). */
-static void downscale(float *out, const float *in, int w, int h, int ow, int oh, float *tmp /* h × ow */) {
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < ow; x++) {
-            int x0 = (int)((long)x * w / ow), x1 = (int)((long)(x + 1) * w / ow);
-            if (x1 <= x0) x1 = x0 + 1;
-            double s = 0.0;
-            for (int k = x0; k < x1; k++) s += in[(size_t)y * w + k];
-            tmp[(size_t)y * ow + x] = (float)(s / (x1 - x0));
-        }
-    for (int y = 0; y < oh; y++) {
-        int y0 = (int)((long)y * h / oh), y1 = (int)((long)(y + 1) * h / oh);
-        if (y1 <= y0) y1 = y0 + 1;
-        for (int x = 0; x < ow; x++) {
-            double s = 0.0;
-            for (int k = y0; k < y1; k++) s += tmp[(size_t)k * ow + x];
-            out[(size_t)y * ow + x] = (float)(s / (y1 - y0));
-        }
-    }
 }
 
 /* Tile origins along one axis: every half tile, the last flush with the end. */
@@ -122,40 +123,15 @@ static void taps(int *i0, int *i1, float *f, int n_out, int n_in) {
     }
 }
 
-typedef struct {
-    const float *L;      /* (H, W) full resolution */
-    const float *coef;   /* A_a, B_a, A_b, B_b at working scale */
-    float *ab;           /* (2, H, W) */
-    int W, H, ww, wh;
-    const int *x0, *x1, *y0, *y1;
-    const float *fx, *fy;
-    float scale;         /* NN_AB_SCALE × saturation */
-} upsample_job;
-
-static void upsample_rows(void *ctx, int r0, int r1) {
-    const upsample_job *j = ctx;
-    const size_t wn = (size_t)j->ww * j->wh, n = (size_t)j->W * j->H;
-    for (int y = r0; y < r1; y++) {
-        const float fy = j->fy[y];
-        const size_t ra = (size_t)j->y0[y] * j->ww, rb = (size_t)j->y1[y] * j->ww;
-        const float *Lr = j->L + (size_t)y * j->W;
-        for (int c = 0; c < 2; c++) {
-            const float *A = j->coef + 2 * c * wn, *B = A + wn;
-            float *out = j->ab + c * n + (size_t)y * j->W;
-            for (int x = 0; x < j->W; x++) {
-                const int xa = j->x0[x], xb = j->x1[x];
-                const float fx = j->fx[x];
-                float a = (1 - fy) * ((1 - fx) * A[ra + xa] + fx * A[ra + xb]) + fy * ((1 - fx) * A[rb + xa] + fx * A[rb + xb]);
-                float b = (1 - fy) * ((1 - fx) * B[ra + xa] + fx * B[ra + xb]) + fy * ((1 - fx) * B[rb + xa] + fx * B[rb + xb]);
-                out[x] = (a * Lr[x] * 0.01f + b) * j->scale;
-            }
-        }
-    }
+void nn_engine_free(nn_engine *e) {
+    if (!e) return;
+    free(e->col_x0), free(e->row_bin), free(e->bin_rows), free(e->hint_x), free(e->acc), free(e->row_mean);
+    free(e->Lw), free(e->hint), free(e->coef), free(e->tx0), free(e->fx);
+    free(e);
 }
 
-nn_status nn_engine_colorize(nn_colorizer *c, const float *L, int W, int H, const float *hint_ab,
-                             const float *hint_mask, const nn_engine_params *params, float *ab,
-                             nn_progress_fn progress, void *user, const volatile int *cancel, nn_error *err) {
+nn_status nn_engine_begin(nn_engine **out, int W, int H, const nn_engine_params *params, nn_error *err) {
+    *out = NULL;
     if (W < 1 || H < 1 || (size_t)W * H > ((size_t)1 << 31))
         return nn_set_error(err, NN_ERR_INVALID, "image size %d×%d is out of range", W, H);
     if (!(params->vividness >= 0.0f && params->vividness <= 1.0f))
@@ -165,43 +141,104 @@ nn_status nn_engine_colorize(nn_colorizer *c, const float *L, int W, int H, cons
     if (params->resolution < NN_MIN_RESOLUTION || params->resolution > NN_MAX_RESOLUTION)
         return nn_set_error(err, NN_ERR_INVALID, "working resolution %d is outside %d..%d", params->resolution,
                             NN_MIN_RESOLUTION, NN_MAX_RESOLUTION);
-    const int T = c->tile, tp = T * T;
+    nn_engine *e = calloc(1, sizeof *e);
+    if (!e) return nn_set_error(err, NN_ERR_NOMEM, "out of memory");
+    e->W = W, e->H = H, e->params = *params;
+    nn_engine_working_size(W, H, params->resolution, &e->ww, &e->wh);
+    const int ww = e->ww, wh = e->wh;
+    const size_t wn = (size_t)ww * wh;
+    e->col_x0 = malloc(sizeof(int) * ((size_t)ww + 1));
+    e->row_bin = malloc(sizeof(int) * (size_t)H);
+    e->bin_rows = calloc((size_t)wh, sizeof(int));
+    e->hint_x = malloc(sizeof(int) * (size_t)W);
+    e->acc = calloc(wn, sizeof(double));
+    e->row_mean = malloc(sizeof(float) * (size_t)ww);
+    e->Lw = malloc(sizeof(float) * wn);
+    e->hint = calloc(3 * wn, sizeof(float));
+    if (!e->col_x0 || !e->row_bin || !e->bin_rows || !e->hint_x || !e->acc || !e->row_mean || !e->Lw || !e->hint) {
+        nn_engine_free(e);
+        return nn_set_error(err, NN_ERR_NOMEM, "out of memory for a %d×%d image at working size %d×%d", W, H, ww, wh);
+    }
+    /* area averaging: working column x covers full-res columns [x·W/ww, (x+1)·W/ww), rows likewise */
+    for (int x = 0; x <= ww; x++) e->col_x0[x] = (int)((long)x * W / ww);
+    for (int y = 0; y < wh; y++) {
+        int y0 = (int)((long)y * H / wh), y1 = (int)((long)(y + 1) * H / wh);
+        for (int k = y0; k < y1; k++) e->row_bin[k] = y;
+        e->bin_rows[y] = y1 - y0;
+    }
+    for (int x = 0; x < W; x++) e->hint_x[x] = (int)((long)x * ww / W);
+    *out = e;
+    return NN_OK;
+}
+
+void nn_engine_get_working_size(const nn_engine *e, int *ww, int *wh) {
+    *ww = e->ww, *wh = e->wh;
+}
+
+nn_status nn_engine_add_rows(nn_engine *e, int y0, int rows, const float *L, const float *hint_a,
+                             const float *hint_b, const float *hint_mask, nn_error *err) {
+    if (e->predicted || y0 != e->next_row || rows < 0 || rows > e->H - y0)
+        return nn_set_error(err, NN_ERR_INVALID, "rows %d..%d fed out of order (expected row %d of %d)", y0,
+                            y0 + rows - 1, e->next_row, e->H);
+    const int W = e->W, ww = e->ww;
+    for (int r = 0; r < rows; r++) {
+        const int y = y0 + r;
+        const float *row = L + (size_t)r * W;
+        for (int x = 0; x < ww; x++) {
+            const int x0 = e->col_x0[x], x1 = e->col_x0[x + 1];
+            double s = 0.0;
+            for (int k = x0; k < x1; k++) s += row[k];
+            e->row_mean[x] = (float)(s / (x1 - x0));
+        }
+        double *acc = e->acc + (size_t)e->row_bin[y] * ww;
+        for (int x = 0; x < ww; x++) acc[x] += e->row_mean[x];
+        if (hint_a && hint_b && hint_mask) {
+            /* every hinted full-resolution pixel votes for its working pixel */
+            const size_t wn = (size_t)ww * e->wh;
+            const size_t wy = (size_t)((long)y * e->wh / e->H) * ww;
+            const float *m = hint_mask + (size_t)r * W, *ha = hint_a + (size_t)r * W, *hb = hint_b + (size_t)r * W;
+            for (int x = 0; x < W; x++) {
+                if (!(m[x] > 0.5f)) continue;
+                size_t k = wy + (size_t)e->hint_x[x];
+                e->hint[k] += ha[x], e->hint[wn + k] += hb[x], e->hint[2 * wn + k] += 1.0f;
+                e->any_hint = 1;
+            }
+        }
+    }
+    e->next_row += rows;
+    return NN_OK;
+}
+
+nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progress, void *user,
+                            const volatile int *cancel, nn_error *err) {
+    if (e->predicted || e->next_row != e->H)
+        return nn_set_error(err, NN_ERR_INVALID, "the engine has %d of %d rows", e->next_row, e->H);
+    const int T = c->tile, tp = T * T, W = e->W, H = e->H, ww = e->ww, wh = e->wh;
     if (T < 2 || T > 64) return nn_set_error(err, NN_ERR_INVALID, "tile size %d is outside 2..64", T);
-    int ww, wh;
-    nn_engine_working_size(W, H, params->resolution, &ww, &wh);
     const size_t wn = (size_t)ww * wh;
     int *ox = malloc(sizeof(int) * (size_t)(ww / (T / 2) + 3)), *oy = malloc(sizeof(int) * (size_t)(wh / (T / 2) + 3));
-    int *tx0 = malloc(sizeof(int) * 2 * ((size_t)W + H)), *tx1 = tx0 + W, *ty0 = tx1 + W, *ty1 = ty0 + H;
-    float *tf = malloc(sizeof(float) * ((size_t)W + H));
-    /* working planes: L, hint a, hint b, hint mask, ab sums (2), weights, coefficients (4), scratch (5) */
-    float *work = malloc(sizeof(float) * wn * 17 + sizeof(float) * (size_t)H * (ww > wh ? ww : wh));
+    /* working planes: ab sums (2), weights, scratch (5) */
+    float *work = malloc(sizeof(float) * wn * 8);
     double *dtmp = malloc(sizeof(double) * wn);
     const int batch_max = c->max_batch < TILE_BATCH_MAX ? c->max_batch : TILE_BATCH_MAX;
     float *in = malloc(sizeof(float) * (size_t)batch_max * NN_INPUT_CHANNELS * tp);
     float *tile_ab = malloc(sizeof(float) * (size_t)batch_max * 2 * tp);
+    e->coef = malloc(sizeof(float) * 4 * wn);
+    e->tx0 = malloc(sizeof(int) * 2 * ((size_t)W + H));
+    e->fx = malloc(sizeof(float) * ((size_t)W + H));
     nn_status st = NN_OK;
-    if (!ox || !oy || !tx0 || !tf || !work || !dtmp || !in || !tile_ab) {
+    if (!ox || !oy || !work || !dtmp || !in || !tile_ab || !e->coef || !e->tx0 || !e->fx) {
         st = nn_set_error(err, NN_ERR_NOMEM, "out of memory for a %d×%d image at working size %d×%d", W, H, ww, wh);
         goto done;
     }
-    float *Lw = work, *ha = Lw + wn, *hb = ha + wn, *hm = hb + wn, *sa = hm + wn, *sb = sa + wn, *sw = sb + wn;
-    float *coef = sw + wn, *scratch = coef + 4 * wn, *tmp = scratch + 5 * wn;
-    downscale(Lw, L, W, H, ww, wh, tmp);
-
-    /* hints: every hinted full-resolution pixel votes for its working pixel */
-    memset(ha, 0, sizeof(float) * 3 * wn);
-    int any_hint = 0;
-    if (hint_ab && hint_mask) {
-        for (int y = 0; y < H; y++) {
-            size_t wy = (size_t)((long)y * wh / H) * ww;
-            for (int x = 0; x < W; x++) {
-                size_t i = (size_t)y * W + x;
-                if (!(hint_mask[i] > 0.5f)) continue;
-                size_t k = wy + (size_t)((long)x * ww / W);
-                ha[k] += hint_ab[i], hb[k] += hint_ab[(size_t)W * H + i], hm[k] += 1.0f;
-                any_hint = 1;
-            }
+    e->tx1 = e->tx0 + W, e->ty0 = e->tx1 + W, e->ty1 = e->ty0 + H, e->fy = e->fx + W;
+    float *Lw = e->Lw, *ha = e->hint, *hb = ha + wn, *hm = hb + wn;
+    for (int y = 0; y < wh; y++)
+        for (int x = 0; x < ww; x++) {
+            size_t k = (size_t)y * ww + x;
+            Lw[k] = (float)(e->acc[k] / e->bin_rows[y]);
         }
+    if (e->any_hint)
         for (size_t k = 0; k < wn; k++) {
             if (!(hm[k] > 0.0f)) continue;
             /* the hint's colour as it can exist at this lightness: same hue,
@@ -210,7 +247,7 @@ nn_status nn_engine_colorize(nn_colorizer *c, const float *L, int W, int H, cons
             nn_lab_fit_gamut(lab, 1);
             ha[k] = lab[1], hb[k] = lab[2], hm[k] = 1.0f;
         }
-    }
+    float *sa = work, *sb = sa + wn, *sw = sb + wn, *scratch = sw + wn;
 
     /* tiles */
     int nx = tile_origins(ww, T, ox), ny = tile_origins(wh, T, oy), ntiles = nx * ny, done_tiles = 0;
@@ -234,7 +271,7 @@ nn_status nn_engine_colorize(nn_colorizer *c, const float *L, int W, int H, cons
                 for (int tx = 0; tx < T; tx++) {
                     int sx = x0 + tx < ww ? x0 + tx : ww - 1, inside = y0 + ty < wh && x0 + tx < ww;
                     size_t s = (size_t)sy * ww + sx, d = (size_t)ty * T + tx;
-                    int hinted = inside && any_hint && hm[s] > 0.0f;
+                    int hinted = inside && e->any_hint && hm[s] > 0.0f;
                     x[d] = Lw[s] * (1.0f / 50.0f) - 1.0f;
                     x[tp + d] = hinted ? ha[s] / NN_AB_SCALE : 0.0f;
                     x[2 * tp + d] = hinted ? hb[s] / NN_AB_SCALE : 0.0f;
@@ -242,7 +279,7 @@ nn_status nn_engine_colorize(nn_colorizer *c, const float *L, int W, int H, cons
                 }
             }
         }
-        st = nn_colorizer_predict(c, in, nb, params->vividness, tile_ab, err);
+        st = nn_colorizer_predict(c, in, nb, e->params.vividness, tile_ab, err);
         if (st) goto done;
         for (int b = 0; b < nb; b++) {
             int k = done_tiles + b, x0 = ox[k % nx], y0 = oy[k / nx];
@@ -255,26 +292,77 @@ nn_status nn_engine_colorize(nn_colorizer *c, const float *L, int W, int H, cons
                 }
         }
         done_tiles += nb;
-        if (progress) progress(0.9 * done_tiles / ntiles, user);
+        if (progress) progress((double)done_tiles / ntiles, user);
     }
+    float *guide = scratch + 4 * wn;
     for (size_t k = 0; k < wn; k++) { /* blended ab, in units of NN_AB_SCALE */
         sa[k] = sa[k] / sw[k] / NN_AB_SCALE;
         sb[k] = sb[k] / sw[k] / NN_AB_SCALE;
-        scratch[k] = Lw[k] * 0.01f; /* the guide at working scale */
+        guide[k] = Lw[k] * 0.01f; /* the guide at working scale */
     }
     if (cancel && *cancel) {
         st = nn_set_error(err, NN_ERR_CANCELLED, "cancelled");
         goto done;
     }
-    memcpy(hm, scratch, sizeof(float) * wn); /* hm is free now: keep the guide there */
-    guided_coefficients(coef, coef + wn, hm, sa, ww, wh, scratch, dtmp);
-    guided_coefficients(coef + 2 * wn, coef + 3 * wn, hm, sb, ww, wh, scratch, dtmp);
-    taps(tx0, tx1, tf, W, ww);
-    taps(ty0, ty1, tf + W, H, wh);
-    upsample_job job = {L, coef, ab, W, H, ww, wh, tx0, tx1, ty0, ty1, tf, tf + W, NN_AB_SCALE * params->saturation};
-    nn_parallel_for(H, upsample_rows, &job);
-    if (progress) progress(1.0, user);
+    guided_coefficients(e->coef, e->coef + wn, guide, sa, ww, wh, scratch, dtmp);
+    guided_coefficients(e->coef + 2 * wn, e->coef + 3 * wn, guide, sb, ww, wh, scratch, dtmp);
+    taps(e->tx0, e->tx1, e->fx, W, ww);
+    taps(e->ty0, e->ty1, e->fy, H, wh);
+    e->predicted = 1;
 done:
-    free(ox), free(oy), free(tx0), free(tf), free(work), free(dtmp), free(in), free(tile_ab);
+    free(ox), free(oy), free(work), free(dtmp), free(in), free(tile_ab);
+    return st;
+}
+
+void nn_engine_ab_rows(const nn_engine *e, int y0, int rows, const float *L, float *a, float *b) {
+    const size_t wn = (size_t)e->ww * e->wh;
+    const int W = e->W;
+    const float scale = NN_AB_SCALE * e->params.saturation;
+    for (int r = 0; r < rows; r++) {
+        const int y = y0 + r;
+        const float fy = e->fy[y];
+        const size_t ra = (size_t)e->ty0[y] * e->ww, rb = (size_t)e->ty1[y] * e->ww;
+        const float *Lr = L + (size_t)r * W;
+        for (int c = 0; c < 2; c++) {
+            const float *A = e->coef + 2 * c * wn, *B = A + wn;
+            float *out = (c ? b : a) + (size_t)r * W;
+            for (int x = 0; x < W; x++) {
+                const int xa = e->tx0[x], xb = e->tx1[x];
+                const float fx = e->fx[x];
+                float ca = (1 - fy) * ((1 - fx) * A[ra + xa] + fx * A[ra + xb]) + fy * ((1 - fx) * A[rb + xa] + fx * A[rb + xb]);
+                float cb = (1 - fy) * ((1 - fx) * B[ra + xa] + fx * B[ra + xb]) + fy * ((1 - fx) * B[rb + xa] + fx * B[rb + xb]);
+                out[x] = (ca * Lr[x] * 0.01f + cb) * scale;
+            }
+        }
+    }
+}
+
+typedef struct {
+    const nn_engine *e;
+    const float *L;
+    float *ab;
+} ab_job;
+
+static void ab_rows_job(void *ctx, int r0, int r1) {
+    const ab_job *j = ctx;
+    const size_t W = (size_t)j->e->W, n = W * j->e->H;
+    nn_engine_ab_rows(j->e, r0, r1 - r0, j->L + r0 * W, j->ab + r0 * W, j->ab + n + r0 * W);
+}
+
+nn_status nn_engine_colorize(nn_colorizer *c, const float *L, int W, int H, const float *hint_ab,
+                             const float *hint_mask, const nn_engine_params *params, float *ab,
+                             nn_progress_fn progress, void *user, const volatile int *cancel, nn_error *err) {
+    nn_engine *e;
+    nn_status st = nn_engine_begin(&e, W, H, params, err);
+    if (st) return st;
+    const size_t n = (size_t)W * H;
+    const int hints = hint_ab && hint_mask;
+    st = nn_engine_add_rows(e, 0, H, L, hints ? hint_ab : NULL, hints ? hint_ab + n : NULL, hints ? hint_mask : NULL, err);
+    if (st == NN_OK) st = nn_engine_predict(e, c, progress, user, cancel, err);
+    if (st == NN_OK) {
+        ab_job j = {e, L, ab};
+        nn_parallel_for(H, ab_rows_job, &j);
+    }
+    nn_engine_free(e);
     return st;
 }

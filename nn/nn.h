@@ -226,11 +226,15 @@ void nn_srgb8_to_lab(float *lab, const uint8_t *rgb, size_t n);
 void nn_lab_to_srgb(float *rgb, const float *lab, size_t n);
 void nn_lab_to_srgb8(uint8_t *rgb, const float *lab, size_t n);
 /* L* only, from sRGB pixels with `stride` floats between pixels (3 for RGB,
- * 4 for RGBA; values clamped to [0, 1]). Equal to nn_srgb_to_lab's L. */
+ * 4 for RGBA; values clamped to [0, 1]): nn_srgb_to_lab's L to within 1e-4,
+ * through interpolated tables (no pow per pixel). nn_gray_to_lightness is
+ * the same for one gray value per pixel (R = G = B). */
 void nn_srgb_to_lightness(float *L, const float *rgb, size_t n, size_t stride);
+void nn_gray_to_lightness(float *L, const float *gray, size_t n, size_t stride);
 /* Lab -> sRGB in [0, 1] with the L-preserving gamut fit of nn_lab_fit_gamut
- * (the same result as nn_lab_fit_gamut followed by nn_lab_to_srgb, with one
- * conversion per in-gamut pixel); rgb has `stride` floats per pixel. */
+ * (nn_lab_fit_gamut followed by nn_lab_to_srgb to within 2e-6, with one
+ * conversion per in-gamut pixel and the sRGB curve from an interpolated
+ * table); rgb has `stride` floats per pixel. */
 void nn_lab_to_srgb_fitted(float *rgb, const float *lab, size_t n, size_t stride);
 /* Moves out-of-gamut Lab colours into the sRGB gamut by reducing their
  * chroma (a, b scaled toward 0 by bisection), keeping L exactly, so that a
@@ -544,15 +548,44 @@ void nn_engine_working_size(int width, int height, int resolution, int *ww, int 
 /* Progress in [0, 1]. */
 typedef void (*nn_progress_fn)(double fraction, void *user);
 
-/* Colorizes a full-resolution L plane: downscales it to the working
- * resolution, covers it with tiles overlapping by half a tile, runs them
+/* The streaming engine, for images larger than one wants in memory as
+ * float planes: begin, feed every row of full-resolution L once, top to
+ * bottom (with optional hints), predict (the network at working scale),
+ * then ask for full-resolution ab rows in any order, from the same L.
+ * It holds only working-scale planes (a few MB at resolution 2048). */
+typedef struct nn_engine nn_engine;
+
+/* Checks the parameters and sizes; NN_ERR_INVALID names the bad one. */
+nn_status nn_engine_begin(nn_engine **e, int width, int height, const nn_engine_params *params,
+                          nn_error *err);
+void nn_engine_get_working_size(const nn_engine *e, int *ww, int *wh);
+/* Rows y0 .. y0+rows-1 of L; hints (all three or none): every pixel with
+ * mask > 0.5 gives its ab to the working pixel it falls in (averaged, then
+ * fitted into the gamut at that pixel's lightness, keeping the hue). */
+nn_status nn_engine_add_rows(nn_engine *e, int y0, int rows,
+                             const float *L,         // (rows, W) in Lab units
+                             const float *hint_a,    // (rows, W) or NULL
+                             const float *hint_b,    // (rows, W) or NULL
+                             const float *hint_mask, // (rows, W) or NULL
+                             nn_error *err);
+/* Covers the working image with tiles overlapping by half a tile, runs them
  * through the network in large batches, blends them with a Hann window and
- * brings ab back to full resolution with a guided filter whose guide is the
- * full-resolution L; then applies saturation. Hints (optional): every pixel
- * with mask > 0.5 gives its ab to the working pixel it falls in (averaged,
- * then fitted into the gamut at that pixel's lightness, keeping the hue).
- * Checks *cancel between batches (NN_ERR_CANCELLED). The caller recombines
- * ab with its own L, so detail and brightness stay the source's. */
+ * fits the guided filter. Progress goes from 0 to 1 over the tiles; *cancel
+ * is checked between batches (NN_ERR_CANCELLED). */
+nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progress, void *user,
+                            const volatile int *cancel, nn_error *err);
+/* Full-resolution ab (saturation applied) for rows y0 .. y0+rows-1, guided
+ * by the same rows of L. Read-only: threads may ask for disjoint rows. */
+void nn_engine_ab_rows(const nn_engine *e, int y0, int rows,
+                       const float *L, // (rows, W)
+                       float *a,       // (rows, W) output
+                       float *b);      // (rows, W) output
+void nn_engine_free(nn_engine *e);
+
+/* The whole engine on full planes: downscales L to the working resolution,
+ * predicts there and brings ab back to full resolution with a guided filter
+ * whose guide is the full-resolution L; then applies saturation. The caller
+ * recombines ab with its own L, so detail and brightness stay the source's. */
 nn_status nn_engine_colorize(nn_colorizer *c,
                              const float *L,         // (H, W) in Lab units
                              int width, int height,

@@ -64,7 +64,7 @@ int main(int argc, char **argv) {
     nn_lab_to_srgb_fitted(one, lab->data, nl, 4);
     float *one3 = malloc(sizeof(float) * 3 * nl);
     for (size_t i = 0; i < nl; i++) memcpy(one3 + 3 * i, one + 4 * i, sizeof(float) * 3);
-    check_abs("fused Lab -> sRGB with gamut fit", one3, two, 3 * nl, 1e-6);
+    check_abs("fused Lab -> sRGB with gamut fit (table)", one3, two, 3 * nl, 2e-6);
     /* and the fit keeps L: the sRGB result converts back to the same L */
     float *back_lab = malloc(sizeof(float) * 3 * nl), *want_L = malloc(sizeof(float) * nl), *got_L = malloc(sizeof(float) * nl);
     nn_srgb_to_lab(back_lab, one3, nl);
@@ -75,6 +75,35 @@ int main(int argc, char **argv) {
     }
     check_abs("gamut fit keeps L (Lab -> sRGB -> Lab)", got_L, want_L, nl, 2e-3);
     free(Lonly), free(Lref), free(fit), free(two), free(one), free(one3), free(back_lab), free(want_L), free(got_L);
+
+    /* the table-driven L* against the exact conversion on a dense sweep:
+     * every gray level of a fine ramp, then random colours */
+    {
+        const size_t ns = 200001;
+        float *rgb = malloc(sizeof(float) * 3 * ns), *exact_lab = malloc(sizeof(float) * 3 * ns);
+        float *Lt = malloc(sizeof(float) * ns), *Lg = malloc(sizeof(float) * ns), *gray = malloc(sizeof(float) * ns);
+        float *Le = malloc(sizeof(float) * ns), *Lge = malloc(sizeof(float) * ns);
+        uint32_t seed = 12345;
+        for (size_t i = 0; i < ns; i++) {
+            gray[i] = (float)i / (float)(ns - 1);
+            for (int c = 0; c < 3; c++) {
+                seed = seed * 1664525u + 1013904223u;
+                rgb[3 * i + c] = (float)(seed >> 8) / 16777216.0f;
+            }
+        }
+        nn_srgb_to_lab(exact_lab, rgb, ns);
+        nn_srgb_to_lightness(Lt, rgb, ns, 3);
+        for (size_t i = 0; i < ns; i++) Le[i] = exact_lab[3 * i];
+        check_abs("table sRGB -> L vs exact_lab, random colours", Lt, Le, ns, 1e-4);
+        for (size_t i = 0; i < ns; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = gray[i];
+        nn_srgb_to_lab(exact_lab, rgb, ns);
+        nn_gray_to_lightness(Lg, gray, ns, 1);
+        for (size_t i = 0; i < ns; i++) Lge[i] = exact_lab[3 * i];
+        check_abs("table gray -> L vs exact_lab, every level", Lg, Lge, ns, 1e-4);
+        nn_srgb_to_lightness(Lt, rgb, ns, 3);
+        check_abs("gray and RGB paths agree on greys", Lt, Lg, ns, 1e-5);
+        free(rgb), free(exact_lab), free(Lt), free(Lg), free(gray), free(Le), free(Lge);
+    }
 
     /* neutral greys are neutral to within the rounding of skimage's matrix */
     float grey[3] = {0.5f, 0.5f, 0.5f}, gl[3];
