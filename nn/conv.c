@@ -47,8 +47,12 @@ static void im2col_rows(void *ctx, int r0, int r1) {
                 }
                 const float *srow = src + (size_t)iy * j->w;
                 int ix = -d.pad + kj * d.dilation;
-                if (d.stride == 1 && ix >= 0 && ix + j->wo <= j->w) {
-                    memcpy(row, srow + ix, sizeof(float) * j->wo);
+                if (d.stride == 1) { /* a shifted copy with zeros where it leaves the image */
+                    int lo = ix < 0 ? -ix : 0, hi = j->w - ix < j->wo ? j->w - ix : j->wo;
+                    if (hi < lo) hi = lo;
+                    for (int x = 0; x < lo; x++) row[x] = 0.0f;
+                    for (int x = lo; x < hi; x++) row[x] = srow[ix + x];
+                    for (int x = hi; x < j->wo; x++) row[x] = 0.0f;
                     continue;
                 }
                 for (int x = 0; x < j->wo; x++, ix += d.stride)

@@ -10,7 +10,7 @@
 #include <string.h>
 
 /* Workspace cap: a convolution processes as many images per GEMM as fit. */
-#define WORKSPACE_CAP_FLOATS ((size_t)4 << 20)
+#define WORKSPACE_CAP_FLOATS ((size_t)8 << 20)
 
 struct nn_unet {
     nn_unet_config cfg;
