@@ -137,7 +137,9 @@ static nn_colorizer *get_model(const ColorizeSettings *s, GError **error) {
 
 /* --------------------------------------------------- the render function */
 
-typedef void (*RowReader)(gpointer ctx, gint y0, gint rows, gfloat *rgba); /* R'G'B'A float rows */
+/* Reads rows into px and returns their layout: 1 (Y' float, for
+ * grayscale sources) or 4 (R'G'B'A float) floats per pixel. */
+typedef gint (*RowReader)(gpointer ctx, gint y0, gint rows, gfloat *px);
 
 typedef struct {
     volatile gint cancel;
@@ -161,15 +163,16 @@ static void on_engine_progress(double fraction, void *user) {
 }
 
 typedef struct {
-    const gfloat *rgba; /* rows of R'G'B'A float */
-    gfloat *L;          /* the same rows of L */
-    gint width;
+    const gfloat *px; /* rows of Y' float (channels 1) or R'G'B'A float (4) */
+    gfloat *L;        /* the same rows of L */
+    gint width, channels;
 } LightnessJob;
 
 static void lightness_rows(void *ctx, int r0, int r1) {
     const LightnessJob *j = ctx;
-    nn_srgb_to_lightness(j->L + (gsize)r0 * j->width, j->rgba + (gsize)r0 * j->width * 4,
-                         (size_t)(r1 - r0) * j->width, 4);
+    const gsize start = (gsize)r0 * j->width, n = (gsize)(r1 - r0) * j->width;
+    if (j->channels == 1) nn_gray_to_lightness(j->L + start, j->px + start, n, 1);
+    else nn_srgb_to_lightness(j->L + start, j->px + start * 4, n, 4);
 }
 
 /* Hint rows: every opaque pixel (alpha > 0.5) gives its colour's ab. */
@@ -186,12 +189,12 @@ static void hint_rows(const gfloat *rgba, gint n, gfloat *a, gfloat *b, gfloat *
 }
 
 /* The render function, pass 1: reads the w×h source through `read` (and
- * the hint pixels through `read_hint`, may be NULL) strip by strip, feeds
- * their L to the engine and runs the network. Only working-scale planes
- * and one strip are held. Returns the engine, ready for render_rows. */
+ * the hint pixels through `read_hint`, may be NULL) strip by strip, keeps
+ * their L (*L_out, g_free it) and feeds it to the engine, then runs the
+ * network. Returns the engine, ready for render_rows. */
 static nn_engine *render_analyse(nn_colorizer *model, const ColorizeSettings *s, gint w, gint h, RowReader read,
-                                 gpointer ctx, RowReader read_hint, gpointer hint_ctx, RenderControl *control,
-                                 GError **error) {
+                                 gpointer ctx, RowReader read_hint, gpointer hint_ctx, gfloat **L_out,
+                                 RenderControl *control, GError **error) {
     GQuark q = g_quark_from_static_string("colorize");
     nn_engine_params params = {(float)s->vividness, (float)s->saturation, s->resolution};
     nn_error err = {0};
@@ -201,7 +204,7 @@ static nn_engine *render_analyse(nn_colorizer *model, const ColorizeSettings *s,
         return NULL;
     }
     const gsize strip = (gsize)w * STRIP_ROWS;
-    gfloat *rows = g_try_malloc(sizeof(gfloat) * 4 * strip), *L = g_try_malloc(sizeof(gfloat) * strip);
+    gfloat *rows = g_try_malloc(sizeof(gfloat) * 4 * strip), *L = g_try_malloc(sizeof(gfloat) * w * (gsize)h);
     gfloat *hints = read_hint ? g_try_malloc(sizeof(gfloat) * 3 * strip) : NULL;
     if (!rows || !L || (read_hint && !hints)) {
         g_set_error(error, q, 2, _("Not enough memory for a %d×%d image"), w, h);
@@ -209,8 +212,9 @@ static nn_engine *render_analyse(nn_colorizer *model, const ColorizeSettings *s,
     }
     for (gint y0 = 0; y0 < h; y0 += STRIP_ROWS) {
         gint nr = MIN(STRIP_ROWS, h - y0);
-        read(ctx, y0, nr, rows);
-        LightnessJob lj = {rows, L, w};
+        gint channels = read(ctx, y0, nr, rows);
+        gfloat *Ls = L + (gsize)y0 * w;
+        LightnessJob lj = {rows, Ls, w, channels};
         nn_parallel_for(nr, lightness_rows, &lj);
         gfloat *ha = NULL, *hb = NULL, *hm = NULL;
         if (read_hint) {
@@ -218,7 +222,7 @@ static nn_engine *render_analyse(nn_colorizer *model, const ColorizeSettings *s,
             ha = hints, hb = ha + strip, hm = hb + strip;
             hint_rows(rows, nr * w, ha, hb, hm);
         }
-        if (nn_engine_add_rows(engine, y0, nr, L, ha, hb, hm, &err) != NN_OK) {
+        if (nn_engine_add_rows(engine, y0, nr, Ls, ha, hb, hm, &err) != NN_OK) {
             g_set_error(error, q, 4, "%s", err.msg);
             goto fail;
         }
@@ -228,14 +232,15 @@ static nn_engine *render_analyse(nn_colorizer *model, const ColorizeSettings *s,
         }
         report_progress(control, PROGRESS_READ * (y0 + nr) / h);
     }
-    g_free(rows), g_free(L), g_free(hints);
-    rows = L = hints = NULL;
+    g_free(rows), g_free(hints);
+    rows = hints = NULL;
     if (nn_engine_predict(engine, model, on_engine_progress, control, control ? &control->cancel : NULL, &err) !=
         NN_OK) {
         g_set_error(error, q, err.status == NN_ERR_CANCELLED ? 3 : 4, "%s",
                     err.status == NN_ERR_CANCELLED ? _("Cancelled") : err.msg);
         goto fail;
     }
+    *L_out = L;
     return engine;
 fail:
     g_free(rows), g_free(L), g_free(hints);
@@ -245,7 +250,7 @@ fail:
 
 typedef struct {
     const nn_engine *engine;
-    const gfloat *src, *mask;
+    const gfloat *L, *src, *mask;
     gfloat *out;
     gint width, y0;
 } ComposeJob;
@@ -253,11 +258,10 @@ typedef struct {
 static void compose_row_range(void *ctx, int r0, int r1) {
     const ComposeJob *j = ctx;
     const gint w = j->width;
-    gfloat *L = g_malloc(sizeof(gfloat) * 6 * w), *a = L + w, *b = a + w, *lab = b + w;
+    gfloat *a = g_malloc(sizeof(gfloat) * 5 * w), *b = a + w, *lab = b + w;
     for (int r = r0; r < r1; r++) {
         gfloat *o = j->out + (gsize)r * w * 4;
-        const gfloat *s = j->src + (gsize)r * w * 4;
-        nn_srgb_to_lightness(L, s, (size_t)w, 4);
+        const gfloat *L = j->L + (gsize)r * w, *s = j->src ? j->src + (gsize)r * w * 4 : NULL;
         nn_engine_ab_rows(j->engine, j->y0 + r, 1, L, a, b);
         for (gint x = 0; x < w; x++) lab[3 * x] = L[x], lab[3 * x + 1] = a[x], lab[3 * x + 2] = b[x];
         nn_lab_to_srgb_fitted(o, lab, (size_t)w, 4);
@@ -266,19 +270,20 @@ static void compose_row_range(void *ctx, int r0, int r1) {
                 gfloat m = CLAMP(j->mask[(gsize)r * w + x], 0.0f, 1.0f);
                 for (gint c = 0; c < 3; c++) o[4 * x + c] = m * o[4 * x + c] + (1.0f - m) * s[4 * x + c];
             }
-            o[4 * x + 3] = s[4 * x + 3];
+            o[4 * x + 3] = s ? s[4 * x + 3] : 1.0f;
         }
     }
-    g_free(L);
+    g_free(a);
 }
 
-/* The render function, pass 2: result rows y0 .. y0+rows-1 from the same
- * source rows: the source's own L with the engine's ab, fitted into the
- * gamut (L kept), the source's alpha, and where a selection mask is given,
- * a blend with the source. */
-static void render_rows(const nn_engine *engine, gint w, gint y0, gint rows, const gfloat *src_rgba,
+/* The render function, pass 2: result rows y0 .. y0+rows-1: the source's
+ * own L (kept by pass 1) with the engine's ab, fitted into the gamut (L
+ * kept); given the source rows (R'G'B'A float), their alpha, and where a
+ * selection mask is given, a blend with them. Without source rows the
+ * result is opaque (and mask must be NULL). */
+static void render_rows(const nn_engine *engine, gint w, gint y0, gint rows, const gfloat *L, const gfloat *src_rgba,
                         const gfloat *mask, gfloat *out_rgba) {
-    ComposeJob j = {engine, src_rgba, mask, out_rgba, w, y0};
+    ComposeJob j = {engine, L, src_rgba, src_rgba ? mask : NULL, out_rgba, w, y0};
     nn_parallel_for(rows, compose_row_range, &j);
 }
 
@@ -288,13 +293,15 @@ typedef struct {
     GeglBuffer *buffer;
     gint dx, dy; /* offset of the read area within the buffer */
     gint width;
+    gboolean gray; /* read Y' float: a quarter of the bytes, one table lookup for L */
 } BufferReader;
 
-static void read_buffer_rows(gpointer ctx, gint y0, gint rows, gfloat *rgba) {
+static gint read_buffer_rows(gpointer ctx, gint y0, gint rows, gfloat *px) {
     BufferReader *b = ctx;
     GeglRectangle rect = {b->dx, b->dy + y0, b->width, rows};
-    gegl_buffer_get(b->buffer, &rect, 1.0, babl_format("R'G'B'A float"), rgba, GEGL_AUTO_ROWSTRIDE,
-                    GEGL_ABYSS_NONE);
+    gegl_buffer_get(b->buffer, &rect, 1.0, babl_format(b->gray ? "Y' float" : "R'G'B'A float"), px,
+                    GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+    return b->gray ? 1 : 4;
 }
 
 /* --------------------------------------------------------------- checks */
@@ -346,6 +353,7 @@ typedef struct {
     BufferReader src, hint;
     gint w, h;
     nn_engine *engine;
+    gfloat *L; /* (h, w) the source's L */
     GError *error;
     gboolean ok;
     RenderControl control;
@@ -355,7 +363,7 @@ typedef struct {
 static gpointer final_worker(gpointer data) {
     FinalJob *j = data;
     j->engine = render_analyse(j->model, &j->s, j->w, j->h, read_buffer_rows, &j->src,
-                               j->hint.buffer ? read_buffer_rows : NULL, &j->hint, &j->control, &j->error);
+                               j->hint.buffer ? read_buffer_rows : NULL, &j->hint, &j->L, &j->control, &j->error);
     j->ok = j->engine != NULL;
     g_atomic_int_set(&j->finished, 1);
     return NULL;
@@ -370,27 +378,30 @@ static gint32 apply_result(FinalJob *j) {
     gimp_item_set_name(layer, _("Colorized"));
     gimp_image_insert_layer(j->image, layer, gimp_item_get_parent(j->drawable),
                             gimp_image_get_item_position(j->image, j->drawable));
-    GeglBuffer *src = gimp_drawable_get_buffer(j->drawable), *dst = gimp_drawable_get_buffer(layer);
-    GeglBuffer *sel = NULL;
+    GeglBuffer *dst = gimp_drawable_get_buffer(layer), *src = NULL, *sel = NULL;
     gint offx, offy;
     gimp_drawable_offsets(j->drawable, &offx, &offy);
     if (!gimp_selection_is_empty(j->image)) sel = gimp_drawable_get_buffer(gimp_image_get_selection(j->image));
-    gfloat *in = g_malloc(sizeof(gfloat) * 4 * (gsize)w * STRIP_ROWS), *out = g_malloc(sizeof(gfloat) * 4 * (gsize)w * STRIP_ROWS);
+    /* the source is read again only for its alpha or to blend at the selection's edge */
+    if (sel || gimp_drawable_has_alpha(j->drawable)) src = gimp_drawable_get_buffer(j->drawable);
+    gfloat *in = src ? g_malloc(sizeof(gfloat) * 4 * (gsize)w * STRIP_ROWS) : NULL;
+    gfloat *out = g_malloc(sizeof(gfloat) * 4 * (gsize)w * STRIP_ROWS);
     gfloat *mask = sel ? g_malloc(sizeof(gfloat) * (gsize)w * STRIP_ROWS) : NULL;
     for (gint y0 = 0; y0 < h; y0 += STRIP_ROWS) {
         gint nr = MIN(STRIP_ROWS, h - y0);
         GeglRectangle rect = {0, y0, w, nr};
-        gegl_buffer_get(src, &rect, 1.0, babl_format("R'G'B'A float"), in, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+        if (src) gegl_buffer_get(src, &rect, 1.0, babl_format("R'G'B'A float"), in, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
         if (sel) {
             GeglRectangle srect = {offx, offy + y0, w, nr};
             gegl_buffer_get(sel, &srect, 1.0, babl_format("Y float"), mask, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
         }
-        render_rows(j->engine, w, y0, nr, in, mask, out);
+        render_rows(j->engine, w, y0, nr, j->L + (gsize)y0 * w, in, mask, out);
         gegl_buffer_set(dst, &rect, 0, babl_format("R'G'B'A float"), out, GEGL_AUTO_ROWSTRIDE);
         gimp_progress_update(PROGRESS_READ + PROGRESS_NETWORK + (1.0 - PROGRESS_READ - PROGRESS_NETWORK) * (y0 + nr) / h);
     }
     gegl_buffer_flush(dst);
-    g_object_unref(src), g_object_unref(dst);
+    g_object_unref(dst);
+    if (src) g_object_unref(src);
     if (sel) g_object_unref(sel);
     g_free(in), g_free(out), g_free(mask);
     gimp_drawable_update(layer, 0, 0, w, h);
@@ -407,12 +418,12 @@ static gint32 colorize(gint32 image, gint32 drawable, const ColorizeSettings *s,
     if (!model) return -1;
     FinalJob j = {.image = image, .drawable = drawable, .s = *s, .model = model};
     j.w = gimp_drawable_width(drawable), j.h = gimp_drawable_height(drawable);
-    j.src = (BufferReader){gimp_drawable_get_buffer(drawable), 0, 0, j.w};
+    j.src = (BufferReader){gimp_drawable_get_buffer(drawable), 0, 0, j.w, gimp_drawable_is_gray(drawable)};
     if (s->hint_layer != -1) {
         gint ox, oy, hx, hy;
         gimp_drawable_offsets(drawable, &ox, &oy);
         gimp_drawable_offsets(s->hint_layer, &hx, &hy);
-        j.hint = (BufferReader){gimp_drawable_get_buffer(s->hint_layer), ox - hx, oy - hy, j.w};
+        j.hint = (BufferReader){gimp_drawable_get_buffer(s->hint_layer), ox - hx, oy - hy, j.w, FALSE};
     }
     gint64 t0 = g_get_monotonic_time();
     gimp_progress_init(_("Colorizing"));
@@ -444,6 +455,7 @@ static gint32 colorize(gint32 image, gint32 drawable, const ColorizeSettings *s,
                    j.w, j.h, s->resolution, (g_get_monotonic_time() - t0) / 1e6, (t1 - t0) / 1e6,
                    (g_get_monotonic_time() - t1) / 1e6, status_mb("VmHWM:"), start_rss_mb, startup_peak_mb);
     nn_engine_free(j.engine);
+    g_free(j.L);
     gimp_progress_end();
     return layer;
 }
@@ -466,7 +478,7 @@ typedef struct {
     gint bpp, width;
 } MemReader;
 
-static void read_memory_rows(gpointer ctx, gint y0, gint rows, gfloat *rgba) {
+static gint read_memory_rows(gpointer ctx, gint y0, gint rows, gfloat *rgba) {
     MemReader *m = ctx;
     for (gint r = 0; r < rows; r++)
         for (gint x = 0; x < m->width; x++) {
@@ -478,6 +490,7 @@ static void read_memory_rows(gpointer ctx, gint y0, gint rows, gfloat *rgba) {
             o[2] = (gray ? p[0] : p[2]) / 255.0f;
             o[3] = (m->bpp == 2 || m->bpp == 4) ? p[m->bpp - 1] / 255.0f : 1.0f;
         }
+    return 4;
 }
 
 typedef struct {
@@ -487,10 +500,11 @@ typedef struct {
     gint width;
 } ScaledReader;
 
-static void read_scaled_rows(gpointer ctx, gint y0, gint rows, gfloat *rgba) {
+static gint read_scaled_rows(gpointer ctx, gint y0, gint rows, gfloat *rgba) {
     ScaledReader *s = ctx;
     GeglRectangle r = {s->rect.x, s->rect.y + y0, s->width, rows};
     gegl_buffer_get(s->buffer, &r, s->scale, babl_format("R'G'B'A float"), rgba, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+    return 4;
 }
 
 static void schedule_preview(DialogState *d);
@@ -526,16 +540,18 @@ static gboolean update_preview(gpointer data) {
                               {px + (gint)lround((ox - hx) * scale), py + (gint)lround((oy - hy) * scale), w, h},
                               scale, w};
     }
+    gfloat *L = NULL;
     nn_engine *engine = model ? render_analyse(model, &s, w, h, read_memory_rows, &mem,
-                                               hint.buffer ? read_scaled_rows : NULL, &hint, NULL, &error)
+                                               hint.buffer ? read_scaled_rows : NULL, &hint, &L, NULL, &error)
                               : NULL;
     if (engine) {
         gfloat *in = g_malloc(sizeof(gfloat) * 4 * (gsize)w * h), *out = g_malloc(sizeof(gfloat) * 4 * (gsize)w * h);
         read_memory_rows(&mem, 0, h, in);
-        render_rows(engine, w, 0, h, in, NULL, out);
+        render_rows(engine, w, 0, h, L, in, NULL, out);
         for (gsize i = 0; i < (gsize)w * h * 4; i++) rgba[i] = (guchar)lrintf(CLAMP(out[i], 0.0f, 1.0f) * 255.0f);
         g_free(in), g_free(out);
         nn_engine_free(engine);
+        g_free(L);
     } else {
         for (gsize i = 0; i < (gsize)w * h; i++) { /* show the source unchanged */
             const guchar *p = src + i * bpp;
