@@ -462,6 +462,23 @@ static gint32 colorize(gint32 image, gint32 drawable, const ColorizeSettings *s,
 
 /* ------------------------------------------------------------- preview */
 
+/* One preview render, computed in a worker thread from pixels the main
+ * thread fetched (libgimp is not thread-safe): the UI never waits for it,
+ * and a newer request cancels it through its RenderControl. */
+typedef struct {
+    ColorizeSettings s;
+    nn_colorizer *model;
+    guchar *src;  /* the preview's source pixels, bpp bytes each */
+    gfloat *hint; /* (h, w) R'G'B'A float of the hint layer at preview scale, or NULL */
+    guchar *rgba; /* (h, w) the result */
+    gint w, h, bpp;
+    RenderControl control;
+    GError *error;
+    gboolean ok;
+    volatile gint finished;
+    GThread *thread;
+} PreviewJob;
+
 typedef struct {
     GtkWidget *preview;
     gint32 drawable;
@@ -470,7 +487,9 @@ typedef struct {
     volatile gint *cancel;
     gboolean busy; /* the final render runs: the model is in use */
     guint refine;  /* pending full-resolution preview pass */
-    gboolean refining;
+    PreviewJob *job; /* the preview being computed */
+    guint poll;      /* watches the job */
+    gboolean pending, pending_refine; /* a newer request waits for the cancelled job */
 } DialogState;
 
 typedef struct {
@@ -507,28 +526,134 @@ static gint read_scaled_rows(gpointer ctx, gint y0, gint rows, gfloat *rgba) {
     return 4;
 }
 
-static void schedule_preview(DialogState *d);
+typedef struct {
+    const gfloat *rgba;
+    gint width;
+} FloatReader;
 
-static gboolean update_preview(gpointer data) {
+static gint read_float_rows(gpointer ctx, gint y0, gint rows, gfloat *rgba) {
+    FloatReader *f = ctx;
+    memcpy(rgba, f->rgba + (gsize)y0 * f->width * 4, sizeof(gfloat) * 4 * (gsize)f->width * rows);
+    return 4;
+}
+
+static gpointer preview_worker(gpointer data) {
+    PreviewJob *j = data;
+    const gsize n = (gsize)j->w * j->h;
+    MemReader mem = {j->src, j->bpp, j->w};
+    FloatReader hint = {j->hint, j->w};
+    gfloat *L = NULL;
+    nn_engine *engine = render_analyse(j->model, &j->s, j->w, j->h, read_memory_rows, &mem,
+                                       j->hint ? read_float_rows : NULL, &hint, &L, &j->control, &j->error);
+    if (engine && !g_atomic_int_get(&j->control.cancel)) {
+        gfloat *in = g_malloc(sizeof(gfloat) * 4 * n), *out = g_malloc(sizeof(gfloat) * 4 * n);
+        read_memory_rows(&mem, 0, j->h, in);
+        render_rows(engine, j->w, 0, j->h, L, in, NULL, out);
+        for (gsize i = 0; i < n * 4; i++) j->rgba[i] = (guchar)lrintf(CLAMP(out[i], 0.0f, 1.0f) * 255.0f);
+        g_free(in), g_free(out);
+        j->ok = TRUE;
+    }
+    nn_engine_free(engine);
+    g_free(L);
+    g_atomic_int_set(&j->finished, 1);
+    return NULL;
+}
+
+static void free_preview_job(PreviewJob *j) {
+    g_free(j->src), g_free(j->hint), g_free(j->rgba);
+    g_clear_error(&j->error);
+    g_free(j);
+}
+
+/* Cancels the preview work and waits for it (the final render needs the model). */
+static void stop_preview(DialogState *d) {
+    if (d->idle) g_source_remove(d->idle), d->idle = 0;
+    if (d->refine) g_source_remove(d->refine), d->refine = 0;
+    if (d->poll) g_source_remove(d->poll), d->poll = 0;
+    if (d->job) {
+        g_atomic_int_set(&d->job->control.cancel, 1);
+        g_thread_join(d->job->thread);
+        free_preview_job(d->job);
+        d->job = NULL;
+    }
+    d->pending = FALSE;
+}
+
+static void schedule_preview(DialogState *d);
+static void start_preview(DialogState *d, gboolean refine);
+
+static void draw_preview(DialogState *d, const guchar *rgba, gint w, gint h) {
+    gimp_preview_area_draw(GIMP_PREVIEW_AREA(gimp_preview_get_area(GIMP_PREVIEW(d->preview))), 0, 0, w, h,
+                           GIMP_RGBA_IMAGE, rgba, w * 4);
+}
+
+/* The source unchanged, when there is nothing to show. */
+static void draw_source(DialogState *d, const guchar *src, gint w, gint h, gint bpp) {
+    guchar *rgba = g_malloc((gsize)w * h * 4);
+    for (gsize i = 0; i < (gsize)w * h; i++) {
+        const guchar *p = src + i * bpp;
+        rgba[4 * i] = p[0], rgba[4 * i + 1] = bpp <= 2 ? p[0] : p[1], rgba[4 * i + 2] = bpp <= 2 ? p[0] : p[2];
+        rgba[4 * i + 3] = (bpp == 2 || bpp == 4) ? p[bpp - 1] : 255;
+    }
+    draw_preview(d, rgba, w, h);
+    g_free(rgba);
+}
+
+/* Main thread: shows a finished job, then starts the request that waited. */
+static gboolean poll_preview(gpointer data) {
     DialogState *d = data;
-    d->idle = 0;
-    if (d->busy) return G_SOURCE_REMOVE;
+    PreviewJob *j = d->job;
+    if (j && !g_atomic_int_get(&j->finished)) return G_SOURCE_CONTINUE;
+    d->poll = 0;
+    if (j) {
+        g_thread_join(j->thread);
+        d->job = NULL;
+        if (j->ok && !g_atomic_int_get(&j->control.cancel)) draw_preview(d, j->rgba, j->w, j->h);
+        else if (j->error && j->error->code != 3) {
+            draw_source(d, j->src, j->w, j->h, j->bpp);
+            g_message("%s", j->error->message);
+        }
+        free_preview_job(j);
+    }
+    if (d->pending) {
+        d->pending = FALSE;
+        start_preview(d, d->pending_refine);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* Main thread: fetches the preview's pixels (and the hint layer's at the
+ * same scale) and hands them to a worker; a running job is cancelled and
+ * this request waits for it. */
+static void start_preview(DialogState *d, gboolean refine) {
+    if (d->busy) return;
+    if (d->job) {
+        g_atomic_int_set(&d->job->control.cancel, 1);
+        d->pending = TRUE, d->pending_refine = refine;
+        return;
+    }
     GimpPreview *preview = GIMP_PREVIEW(d->preview);
     gint w, h, bpp;
     guchar *src = gimp_zoom_preview_get_source(GIMP_ZOOM_PREVIEW(d->preview), &w, &h, &bpp);
     if (!src) { /* GIMP has no preview pixels for us yet: try again shortly */
         schedule_preview(d);
-        return G_SOURCE_REMOVE;
+        return;
     }
     GError *error = NULL;
     nn_colorizer *model = get_model(&settings, &error);
-    guchar *rgba = g_malloc((gsize)w * h * 4);
-    MemReader mem = {src, bpp, w};
-    ScaledReader hint = {0};
-    ColorizeSettings s = settings;
-    s.resolution = MIN(s.resolution, MAX(w, h)); /* never work above the preview's own size */
-    if (!d->refining) s.resolution = MIN(s.resolution, PREVIEW_FAST_RESOLUTION);
-    s.resolution = MAX(s.resolution, NN_MIN_RESOLUTION);
+    if (!model) {
+        draw_source(d, src, w, h, bpp);
+        g_message("%s", error->message);
+        g_clear_error(&error);
+        g_free(src);
+        return;
+    }
+    PreviewJob *j = g_new0(PreviewJob, 1);
+    j->s = settings, j->model = model, j->src = src, j->w = w, j->h = h, j->bpp = bpp;
+    j->rgba = g_malloc((gsize)w * h * 4);
+    j->s.resolution = MIN(j->s.resolution, MAX(w, h)); /* never work above the preview's own size */
+    if (!refine) j->s.resolution = MIN(j->s.resolution, PREVIEW_FAST_RESOLUTION);
+    j->s.resolution = MAX(j->s.resolution, NN_MIN_RESOLUTION);
     if (settings.hint_layer != -1 && gimp_item_is_valid(settings.hint_layer)) {
         gint ox, oy, hx, hy, px, py;
         /* preview pixel (i, j) shows drawable pixel ((px + i) / f, (py + j) / f) */
@@ -536,50 +661,37 @@ static gboolean update_preview(gpointer data) {
         gimp_drawable_offsets(d->drawable, &ox, &oy);
         gimp_drawable_offsets(settings.hint_layer, &hx, &hy);
         gimp_preview_get_position(preview, &px, &py);
-        hint = (ScaledReader){gimp_drawable_get_buffer(settings.hint_layer),
-                              {px + (gint)lround((ox - hx) * scale), py + (gint)lround((oy - hy) * scale), w, h},
-                              scale, w};
+        ScaledReader hint = {gimp_drawable_get_buffer(settings.hint_layer),
+                             {px + (gint)lround((ox - hx) * scale), py + (gint)lround((oy - hy) * scale), w, h},
+                             scale, w};
+        j->hint = g_malloc(sizeof(gfloat) * 4 * (gsize)w * h);
+        read_scaled_rows(&hint, 0, h, j->hint);
+        g_object_unref(hint.buffer);
     }
-    gfloat *L = NULL;
-    nn_engine *engine = model ? render_analyse(model, &s, w, h, read_memory_rows, &mem,
-                                               hint.buffer ? read_scaled_rows : NULL, &hint, &L, NULL, &error)
-                              : NULL;
-    if (engine) {
-        gfloat *in = g_malloc(sizeof(gfloat) * 4 * (gsize)w * h), *out = g_malloc(sizeof(gfloat) * 4 * (gsize)w * h);
-        read_memory_rows(&mem, 0, h, in);
-        render_rows(engine, w, 0, h, L, in, NULL, out);
-        for (gsize i = 0; i < (gsize)w * h * 4; i++) rgba[i] = (guchar)lrintf(CLAMP(out[i], 0.0f, 1.0f) * 255.0f);
-        g_free(in), g_free(out);
-        nn_engine_free(engine);
-        g_free(L);
-    } else {
-        for (gsize i = 0; i < (gsize)w * h; i++) { /* show the source unchanged */
-            const guchar *p = src + i * bpp;
-            rgba[4 * i] = p[0], rgba[4 * i + 1] = bpp <= 2 ? p[0] : p[1], rgba[4 * i + 2] = bpp <= 2 ? p[0] : p[2];
-            rgba[4 * i + 3] = (bpp == 2 || bpp == 4) ? p[bpp - 1] : 255;
-        }
-        if (error) g_message("%s", error->message);
-        g_clear_error(&error);
-    }
-    gimp_preview_area_draw(GIMP_PREVIEW_AREA(gimp_preview_get_area(preview)), 0, 0, w, h, GIMP_RGBA_IMAGE, rgba, w * 4);
-    if (hint.buffer) g_object_unref(hint.buffer);
-    g_free(src), g_free(rgba);
+    d->job = j;
+    j->thread = g_thread_new("colorize-preview", preview_worker, j);
+    if (!d->poll) d->poll = g_timeout_add(20, poll_preview, d);
+}
+
+static gboolean fast_preview(gpointer data) {
+    DialogState *d = data;
+    d->idle = 0;
+    start_preview(d, FALSE);
     return G_SOURCE_REMOVE;
 }
 
 static gboolean refine_preview(gpointer data) {
     DialogState *d = data;
     d->refine = 0;
-    d->refining = TRUE;
-    update_preview(d);
-    d->refining = FALSE;
+    start_preview(d, TRUE);
     return G_SOURCE_REMOVE;
 }
 
-/* A fast pass soon; the full-resolution pass once the controls rest. */
+/* A fast pass soon; the full-resolution pass once the controls rest. Both
+ * run in a worker thread; a newer request cancels the older one. */
 static void schedule_preview(DialogState *d) {
     if (d->busy) return;
-    if (!d->idle) d->idle = g_timeout_add(60, update_preview, d);
+    if (!d->idle) d->idle = g_timeout_add(60, fast_preview, d);
     if (d->refine) g_source_remove(d->refine);
     d->refine = g_timeout_add(PREVIEW_REFINE_DELAY_MS, refine_preview, d);
 }
@@ -717,8 +829,7 @@ static gint32 run_dialog(gint32 image, gint32 drawable, GError **error) {
             g_set_error(error, g_quark_from_static_string("colorize"), 3, _("Cancelled"));
             break;
         }
-        if (d.idle) g_source_remove(d.idle), d.idle = 0;
-        if (d.refine) g_source_remove(d.refine), d.refine = 0;
+        stop_preview(&d);
         d.busy = TRUE; /* no preview may use the model while the worker does */
         gtk_widget_set_sensitive(gtk_widget_get_parent(d.progress), FALSE);
         gtk_widget_set_sensitive(d.preview, FALSE);
@@ -731,8 +842,7 @@ static gint32 run_dialog(gint32 image, gint32 drawable, GError **error) {
         g_signal_handler_disconnect(dialog, handler);
         done = TRUE;
     }
-    if (d.idle) g_source_remove(d.idle);
-    if (d.refine) g_source_remove(d.refine);
+    stop_preview(&d);
     gtk_widget_destroy(dialog);
     return layer;
 }
