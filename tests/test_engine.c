@@ -1,7 +1,8 @@
 /* test_engine.c — the full-image engine shared by the plug-in and
  * `colorize-train colorize`, with a randomly initialized colorizer: no
  * visible seams at tile borders, odd and large sizes, hint placement,
- * cancellation through the flag, and parameter checks. */
+ * cancellation through the flag, parameter checks, and the streaming
+ * interface (rows in strips, ab rows in any order) against the whole call. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +167,51 @@ static void test_cancel_and_params(nn_colorizer *c) {
     free(L), free(ab), free(ab2);
 }
 
+/* The streaming interface: strips of any height give bit-identical ab to
+ * the whole-plane call (with hints), rows out of order and a prediction
+ * before every row is in are refused, and the working size is reported. */
+static void test_streaming(nn_colorizer *c) {
+    const int w = 300, h = 211;
+    const size_t n = (size_t)w * h;
+    float *L = make_L(w, h), *whole = malloc(sizeof(float) * 2 * n), *streamed = malloc(sizeof(float) * 2 * n);
+    float *hab = calloc(2 * n, sizeof(float)), *mask = calloc(n, sizeof(float));
+    for (int y = 40; y < 60; y++)
+        for (int x = 100; x < 130; x++) {
+            size_t i = (size_t)y * w + x;
+            hab[i] = 40.0f, hab[n + i] = 20.0f, mask[i] = 1.0f;
+        }
+    nn_engine_params p = nn_engine_default_params();
+    p.resolution = 128;
+    nn_error err = {0};
+    CHECK(nn_engine_colorize(c, L, w, h, hab, mask, &p, whole, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    nn_engine *e = NULL;
+    CHECK(nn_engine_begin(&e, w, h, &p, &err) == NN_OK, "%s", err.msg);
+    if (!e) return;
+    int ww, wh;
+    nn_engine_get_working_size(e, &ww, &wh);
+    CHECK(ww == 128 && wh == 90, "working size %d×%d, expected 128×90", ww, wh);
+    CHECK(nn_engine_add_rows(e, 5, 3, L + 5 * w, NULL, NULL, NULL, &err) == NN_ERR_INVALID, "rows out of order accepted");
+    int y = 0, step = 1;
+    while (y < h) { /* strips of 1, 2, 3, ... rows */
+        int rows = step < h - y ? step : h - y;
+        size_t o = (size_t)y * w;
+        CHECK(nn_engine_add_rows(e, y, rows, L + o, hab + o, hab + n + o, mask + o, &err) == NN_OK, "%s", err.msg);
+        y += rows, step++;
+        if (y == 100) CHECK(nn_engine_predict(e, c, NULL, NULL, NULL, &err) == NN_ERR_INVALID, "predicted with rows missing");
+    }
+    CHECK(nn_engine_predict(e, c, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    for (y = h - 1; y >= 0; y -= 7) { /* any order, strips of 7 */
+        int y0 = y - 6 < 0 ? 0 : y - 6;
+        size_t o = (size_t)y0 * w;
+        nn_engine_ab_rows(e, y0, y - y0 + 1, L + o, streamed + o, streamed + n + o);
+    }
+    CHECK(memcmp(whole, streamed, sizeof(float) * 2 * n) == 0, "streamed ab differs from the whole-plane call");
+    printf("streaming: strips of 1..%d rows, ab bit-identical to the whole-plane call: %s\n", step,
+           memcmp(whole, streamed, sizeof(float) * 2 * n) == 0 ? "yes" : "NO");
+    nn_engine_free(e);
+    free(L), free(whole), free(streamed), free(hab), free(mask);
+}
+
 int main(void) {
     nn_set_threads(2);
     nn_colorizer *c = make_colorizer();
@@ -175,6 +221,7 @@ int main(void) {
     test_sizes(c);
     test_hints(c);
     test_cancel_and_params(c);
+    test_streaming(c);
     nn_colorizer_free(c);
     return test_finish("test_engine");
 }
