@@ -1,10 +1,14 @@
 /* conv.c — 2-D convolution: batched im2col + cblas_sgemm (one GEMM over as
  * many images as the shared workspace holds, split across the library's
- * threads), a 1×1 fast path without
- * im2col, and a naive direct convolution kept as the test oracle. */
+ * threads), a 1×1 fast path without im2col, Winograd F(2×2, 3×3) for the 3×3
+ * convolutions of inference, and a naive direct convolution kept as the
+ * test oracle of both. */
 #include "nn.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include <cblas.h>
 
 
 static int is_pointwise(nn_conv2d_dims d) {
@@ -261,4 +265,175 @@ void nn_conv2d_backward_naive(float *din, float *dweight, float *dbias,
                                 if (din) din[ii] += g * weight[wi];
                             }
                 }
+}
+
+/* ------------------------------------------------ Winograd F(2×2, 3×3) */
+/* For inference of 3×3, stride-1, pad-1 convolutions: each 2×2 output block
+ * comes from a 4×4 input tile, V = Bᵀ d B, and the weights are transformed
+ * once, U = G g Gᵀ; the 16 positions of the transformed domain are 16
+ * independent GEMMs M_k = U_k V_k over every tile of a chunk of images, and
+ * Y = Aᵀ M A gives the outputs. 2.25× fewer multiplications than im2col, and
+ * the transformed input is 4 floats per pixel where im2col writes 9. */
+
+int nn_conv2d_winograd_applies(nn_conv2d_dims d) {
+    return d.k == 3 && d.stride == 1 && d.pad == 1 && d.dilation == 1;
+}
+
+size_t nn_conv2d_winograd_weight_floats(nn_conv2d_dims d) { return (size_t)16 * d.c_out * d.c_in; }
+
+void nn_conv2d_winograd_weights(float *U, const float *weight, nn_conv2d_dims d) {
+    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    const size_t plane = (size_t)d.c_out * d.c_in;
+    for (int co = 0; co < d.c_out; co++)
+        for (int ci = 0; ci < d.c_in; ci++) {
+            const float *g = weight + ((size_t)co * d.c_in + ci) * 9;
+            double Gg[4][3];
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 3; j++) Gg[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
+            for (int i = 0; i < 4; i++)
+                for (int j = 0; j < 4; j++)
+                    U[(size_t)(4 * i + j) * plane + (size_t)co * d.c_in + ci] =
+                        (float)(Gg[i][0] * G[j][0] + Gg[i][1] * G[j][1] + Gg[i][2] * G[j][2]);
+        }
+}
+
+static size_t winograd_tiles(int h, int w) { return (size_t)((h + 1) / 2) * ((w + 1) / 2); }
+
+size_t nn_conv2d_winograd_workspace_floats(nn_conv2d_dims d, int h, int w, int images) {
+    return (size_t)images * winograd_tiles(h, w) * 16 * ((size_t)d.c_in + d.c_out);
+}
+
+typedef struct {
+    const float *in;  // (nb, c_in, h, w)
+    float *V;         // (16, c_in, T)
+    const float *U;   // (16, c_out, c_in)
+    float *M;         // (16, c_out, T)
+    float *out;       // (nb, c_out, h, w)
+    const float *bias;
+    int c_in, c_out, h, w, nb, th, tw;
+    size_t T;
+} winograd_job;
+
+/* V = Bᵀ d B for every tile of channels [c0, c1), a row of tiles at a
+ * time: the four input rows (zero outside the image) are combined
+ * vertically into even and odd columns, then each of the 16 outputs is a
+ * contiguous vector operation along the row of tiles. */
+static void winograd_input(void *ctx, int c0, int c1) {
+    const winograd_job *j = ctx;
+    const size_t T = j->T, plane = (size_t)j->c_in * T, hw = (size_t)j->h * j->w;
+    const int W = j->w, tw = j->tw, pw = 2 * tw + 2; /* a padded row covers x = -1 .. 2·tw */
+    float *buf = malloc(sizeof(float) * (4 * (size_t)pw + 8 * ((size_t)tw + 1)));
+    if (!buf) return; /* cannot happen for the sizes here; the output would be stale, not unsafe */
+    float *row[4], *ev[4], *od[4];
+    for (int i = 0; i < 4; i++) row[i] = buf + (size_t)i * pw;
+    for (int i = 0; i < 4; i++) ev[i] = buf + 4 * (size_t)pw + (size_t)(2 * i) * (tw + 1), od[i] = ev[i] + tw + 1;
+    for (int c = c0; c < c1; c++)
+        for (int n = 0; n < j->nb; n++) {
+            const float *src = j->in + ((size_t)n * j->c_in + c) * hw;
+            float *v = j->V + (size_t)c * T + (size_t)n * j->th * j->tw;
+            for (int ty = 0; ty < j->th; ty++) {
+                for (int i = 0; i < 4; i++) {
+                    int y = 2 * ty - 1 + i;
+                    memset(row[i], 0, sizeof(float) * (size_t)pw);
+                    if (y >= 0 && y < j->h) memcpy(row[i] + 1, src + (size_t)y * W, sizeof(float) * (size_t)W);
+                }
+                const float *r0 = row[0], *r1 = row[1], *r2 = row[2], *r3 = row[3];
+                for (int k = 0; k <= tw; k++) {
+                    int x = 2 * k;
+                    ev[0][k] = r0[x] - r2[x], od[0][k] = r0[x + 1] - r2[x + 1];
+                    ev[1][k] = r1[x] + r2[x], od[1][k] = r1[x + 1] + r2[x + 1];
+                    ev[2][k] = r2[x] - r1[x], od[2][k] = r2[x + 1] - r1[x + 1];
+                    ev[3][k] = r1[x] - r3[x], od[3][k] = r1[x + 1] - r3[x + 1];
+                }
+                float *o = v + (size_t)ty * tw;
+                for (int i = 0; i < 4; i++) {
+                    const float *e = ev[i], *d = od[i];
+                    float *o0 = o + (size_t)(4 * i) * plane, *o1 = o0 + plane, *o2 = o1 + plane, *o3 = o2 + plane;
+                    for (int tx = 0; tx < tw; tx++) {
+                        o0[tx] = e[tx] - e[tx + 1];
+                        o1[tx] = d[tx] + e[tx + 1];
+                        o2[tx] = e[tx + 1] - d[tx];
+                        o3[tx] = d[tx] - d[tx + 1];
+                    }
+                }
+            }
+        }
+    free(buf);
+}
+
+/* M_k = U_k V_k, one single-threaded GEMM per position k. */
+static void winograd_gemms(void *ctx, int k0, int k1) {
+    const winograd_job *j = ctx;
+    for (int k = k0; k < k1; k++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, j->c_out, (int)j->T, j->c_in, 1.0f,
+                    j->U + (size_t)k * j->c_out * j->c_in, j->c_in, j->V + (size_t)k * j->c_in * j->T, (int)j->T,
+                    0.0f, j->M + (size_t)k * j->c_out * j->T, (int)j->T);
+}
+
+/* Y = Aᵀ M A (+ bias) into the outputs of channels [c0, c1), a row of
+ * tiles at a time, as vector operations along the row. */
+static void winograd_output(void *ctx, int c0, int c1) {
+    const winograd_job *j = ctx;
+    const size_t T = j->T, plane = (size_t)j->c_out * T, hw = (size_t)j->h * j->w;
+    const int tw = j->tw;
+    float *buf = malloc(sizeof(float) * 12 * (size_t)tw);
+    if (!buf) return;
+    float *s[4][2], *y[2][2];
+    for (int i = 0; i < 4; i++) s[i][0] = buf + (size_t)(2 * i) * tw, s[i][1] = s[i][0] + tw;
+    for (int r = 0; r < 2; r++) y[r][0] = buf + (size_t)(8 + 2 * r) * tw, y[r][1] = y[r][0] + tw;
+    for (int c = c0; c < c1; c++) {
+        const float b = j->bias ? j->bias[c] : 0.0f;
+        for (int n = 0; n < j->nb; n++) {
+            float *dst = j->out + ((size_t)n * j->c_out + c) * hw;
+            const float *m = j->M + (size_t)c * T + (size_t)n * j->th * j->tw;
+            for (int ty = 0; ty < j->th; ty++) {
+                const float *p = m + (size_t)ty * tw;
+                for (int i = 0; i < 4; i++) {
+                    const float *m0 = p + (size_t)(4 * i) * plane, *m1 = m0 + plane, *m2 = m1 + plane, *m3 = m2 + plane;
+                    float *a = s[i][0], *d = s[i][1];
+                    for (int tx = 0; tx < tw; tx++) {
+                        a[tx] = m0[tx] + m1[tx] + m2[tx];
+                        d[tx] = m1[tx] - m2[tx] - m3[tx];
+                    }
+                }
+                for (int k = 0; k < 2; k++) {
+                    float *y0 = y[0][k], *y1 = y[1][k];
+                    const float *a0 = s[0][k], *a1 = s[1][k], *a2 = s[2][k], *a3 = s[3][k];
+                    for (int tx = 0; tx < tw; tx++) {
+                        y0[tx] = a0[tx] + a1[tx] + a2[tx] + b;
+                        y1[tx] = a1[tx] - a2[tx] - a3[tx] + b;
+                    }
+                }
+                for (int r = 0; r < 2 && 2 * ty + r < j->h; r++) {
+                    float *out = dst + (size_t)(2 * ty + r) * j->w;
+                    for (int tx = 0; tx < tw; tx++) {
+                        out[2 * tx] = y[r][0][tx];
+                        if (2 * tx + 1 < j->w) out[2 * tx + 1] = y[r][1][tx];
+                    }
+                }
+            }
+        }
+    }
+    free(buf);
+}
+
+nn_status nn_conv2d_forward_winograd(float *out, const float *in, const float *U, const float *bias, nn_shape s,
+                                     nn_conv2d_dims d, nn_workspace ws) {
+    if (check_dims(s, d) != NN_OK || !nn_conv2d_winograd_applies(d)) return NN_ERR_INVALID;
+    const size_t per = nn_conv2d_winograd_workspace_floats(d, s.H, s.W, 1), hw = (size_t)s.H * s.W;
+    size_t fit = ws.floats / per;
+    if (fit < 1 && s.N > 0) return NN_ERR_INVALID;
+    const int nb_max = fit > (size_t)s.N ? s.N : (int)fit;
+    for (int n0 = 0; n0 < s.N; n0 += nb_max) {
+        int nb = s.N - n0 < nb_max ? s.N - n0 : nb_max;
+        winograd_job j = {.in = in + (size_t)n0 * d.c_in * hw, .U = U, .out = out + (size_t)n0 * d.c_out * hw,
+                          .bias = bias, .c_in = d.c_in, .c_out = d.c_out, .h = s.H, .w = s.W, .nb = nb,
+                          .th = (s.H + 1) / 2, .tw = (s.W + 1) / 2};
+        j.T = (size_t)nb * winograd_tiles(s.H, s.W);
+        j.V = ws.data, j.M = ws.data + 16 * (size_t)d.c_in * j.T;
+        nn_parallel_for(d.c_in, winograd_input, &j);
+        nn_parallel_for(16, winograd_gemms, &j);
+        nn_parallel_for(d.c_out, winograd_output, &j);
+    }
+    return NN_OK;
 }

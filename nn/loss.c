@@ -202,6 +202,15 @@ __attribute__((noinline)) static void accumulate_bin(float *restrict sum, float 
     }
 }
 
+/* mx = max(mx, (lq + bq) / T) over a block of pixels (not inlined, as above). */
+__attribute__((noinline)) static void running_max(float *restrict mx, const float *restrict lq, float bq, float inv_t,
+                                                  int np) {
+    for (int i = 0; i < np; i++) {
+        float v = (lq[i] + bq) * inv_t;
+        mx[i] = v > mx[i] ? v : mx[i];
+    }
+}
+
 static void decode_mean_images(void *ctx, int n0, int n1) {
     const xent_job *j = ctx;
     float mx[PIXEL_BLOCK], sum[PIXEL_BLOCK], sa[PIXEL_BLOCK], sb[PIXEL_BLOCK];
@@ -217,7 +226,7 @@ static void decode_mean_images(void *ctx, int n0, int n1) {
             for (int q = 0; q < j->Q; q++) {
                 const float *lq = l + (size_t)q * j->hw + p0;
                 const float bq = j->bias ? j->bias[q] : 0.0f;
-                for (int i = 0; i < np; i++) { float v = (lq[i] + bq) * j->inv_t; mx[i] = v > mx[i] ? v : mx[i]; }
+                running_max(mx, lq, bq, j->inv_t, np);
             }
             for (int q = 0; q < j->Q; q++) {
                 const float *lq = l + (size_t)q * j->hw + p0;

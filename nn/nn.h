@@ -117,6 +117,22 @@ nn_status nn_conv2d_backward(float *din,          // (N, c_in, H, W) or NULL
                              const float *in,     // (N, c_in, H, W)
                              const float *weight, // (c_out, c_in, k, k)
                              nn_shape in_shape, nn_conv2d_dims d, nn_workspace ws);
+/* Winograd F(2×2, 3×3), for inference of 3×3 stride-1 pad-1 convolutions
+ * (nn_conv2d_winograd_applies): U, the transformed weights, is computed
+ * once (nn_conv2d_winograd_weights); the forward pass then does 16 GEMMs
+ * over all tiles of as many images as the workspace holds. Same result as
+ * nn_conv2d_forward to float rounding. */
+int nn_conv2d_winograd_applies(nn_conv2d_dims d);
+size_t nn_conv2d_winograd_weight_floats(nn_conv2d_dims d);
+void nn_conv2d_winograd_weights(float *U,            // (16, c_out, c_in)
+                                const float *weight, // (c_out, c_in, 3, 3)
+                                nn_conv2d_dims d);
+size_t nn_conv2d_winograd_workspace_floats(nn_conv2d_dims d, int h, int w, int images);
+nn_status nn_conv2d_forward_winograd(float *out,        // (N, c_out, H, W)
+                                     const float *in,   // (N, c_in, H, W)
+                                     const float *U,    // (16, c_out, c_in)
+                                     const float *bias, // (c_out) or NULL
+                                     nn_shape in_shape, nn_conv2d_dims d, nn_workspace ws);
 /* Naive direct convolution: the test oracle for the BLAS path. */
 void nn_conv2d_forward_naive(float *out, const float *in, const float *weight,
                              const float *bias, nn_shape in_shape, nn_conv2d_dims d);

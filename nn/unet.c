@@ -10,7 +10,10 @@
 #include <string.h>
 
 /* Workspace cap: a convolution processes as many images per GEMM as fit. */
-#define WORKSPACE_CAP_FLOATS ((size_t)8 << 20)
+#define WORKSPACE_CAP_FLOATS ((size_t)2 << 20)
+/* Inference runs 3×3 stride-1 convolutions on images at least this large
+ * through Winograd F(2×2, 3×3); smaller ones are faster with im2col. */
+#define WINOGRAD_MIN_SIZE 8
 
 struct nn_unet {
     nn_unet_config cfg;
@@ -19,8 +22,9 @@ struct nn_unet {
     nn_unit *units;
     float *params, *grads, *buffers; // contiguous blocks
     size_t n_params, n_buffers;
-    float *folded; // BN-folded (weight, bias) per unit, for NN_MODE_EVAL
+    float *folded; // BN-folded (weight, bias[, Winograd U]) per unit, for NN_MODE_EVAL
     size_t *folded_offset;
+    int *winograd; // per unit: inference uses Winograd F(2×2, 3×3)
     int folded_valid;
     /* Activations, carved from one block: per unit the conv output, the
      * unit's output and its gradient, plus BN mean/rstd; per decoder level
@@ -153,13 +157,23 @@ nn_status nn_unet_create(nn_unet **out, const nn_unet_config *cfg, int max_batch
     m->grads = xcalloc(m, m->n_params, sizeof(float));
     m->buffers = xcalloc(m, m->n_buffers, sizeof(float));
     m->folded_offset = xcalloc(m, m->n_units, sizeof(size_t));
-    if (!m->params || !m->grads || !m->buffers || !m->folded_offset) goto nomem;
+    m->winograd = xcalloc(m, m->n_units, sizeof(int));
+    if (!m->params || !m->grads || !m->buffers || !m->folded_offset || !m->winograd) goto nomem;
     size_t folded = 0, acts = 0, max_out = 0, ws = 0;
     const int L = cfg->depth;
     for (int u = 0; u < m->n_units; u++) {
         const nn_unit *t = &m->units[u];
         m->folded_offset[u] = folded;
         folded += t->param_count[NN_UNIT_CONV_WEIGHT] + (size_t)t->conv.c_out;
+        m->winograd[u] = nn_conv2d_winograd_applies(t->conv) && t->in_h >= WINOGRAD_MIN_SIZE &&
+                         t->in_w >= WINOGRAD_MIN_SIZE;
+        if (m->winograd[u]) {
+            folded += nn_conv2d_winograd_weight_floats(t->conv);
+            size_t wneed = nn_conv2d_winograd_workspace_floats(t->conv, t->in_h, t->in_w, max_batch);
+            size_t wone = nn_conv2d_winograd_workspace_floats(t->conv, t->in_h, t->in_w, 1);
+            if (wneed > WORKSPACE_CAP_FLOATS) wneed = wone > WORKSPACE_CAP_FLOATS ? wone : WORKSPACE_CAP_FLOATS;
+            if (wneed > ws) ws = wneed;
+        }
         size_t o = unit_out_floats(t) * max_batch;
         acts += 3 * o + 2 * (size_t)t->conv.c_out;
         if (o > max_out) max_out = o;
@@ -220,6 +234,7 @@ void nn_unet_free(nn_unet *m) {
     free(m->buffers);
     free(m->folded);
     free(m->folded_offset);
+    free(m->winograd);
     free(m->act_block);
     free(m->ws.data);
     free(m->conv_out);
@@ -309,6 +324,7 @@ static void fold_all(nn_unet *m) {
                               nn_unet_buffer(m, u, NN_UNIT_BN_RUNNING_MEAN),
                               nn_unet_buffer(m, u, NN_UNIT_BN_RUNNING_VAR), t->conv.c_out,
                               per_out, m->cfg.bn_eps);
+        if (m->winograd[u]) nn_conv2d_winograd_weights(b + t->conv.c_out, w, t->conv);
     }
     m->folded_valid = 1;
 }
@@ -335,8 +351,9 @@ static nn_status unit_forward(nn_unet *m, int u, const float *in, int n, nn_forw
     if (mode == NN_MODE_EVAL) {
         const float *w = m->folded + m->folded_offset[u];
         float *dst = head ? m->conv_out[u] : m->out[u];
-        nn_status st = nn_conv2d_forward(dst, in, w, w + t->param_count[NN_UNIT_CONV_WEIGHT], is,
-                                         t->conv, m->ws);
+        const float *b = w + t->param_count[NN_UNIT_CONV_WEIGHT];
+        nn_status st = m->winograd[u] ? nn_conv2d_forward_winograd(dst, in, b + t->conv.c_out, b, is, t->conv, m->ws)
+                                      : nn_conv2d_forward(dst, in, w, b, is, t->conv, m->ws);
         if (st == NN_OK && !head) activate(m, dst, nn_shape_numel(os));
         return st;
     }

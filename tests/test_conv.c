@@ -1,5 +1,6 @@
 /* test_conv.c — the BLAS convolution (batched im2col + sgemm, 1×1 fast path,
- * chunking by workspace size) against the naive oracle on many shapes. */
+ * chunking by workspace size) and the Winograd F(2×2, 3×3) inference path
+ * against the naive oracle on many shapes. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -35,8 +36,47 @@ static void compare(nn_conv2d_dims d, int N, int H, int W, int chunk_images) {
     for (int i = 0; i < 2; i++) free(y[i]), free(dx[i]), free(dw[i]), free(db[i]);
 }
 
+/* Winograd F(2×2, 3×3) against the naive oracle, including odd sizes
+ * (partial 2×2 blocks) and workspace chunking. */
+static void compare_winograd(int c_in, int c_out, int N, int H, int W, int chunk_images) {
+    nn_conv2d_dims d = {c_in, c_out, 3, 1, 1, 1};
+    nn_shape s = {N, c_in, H, W};
+    size_t nx = nn_shape_numel(s), ny = (size_t)N * c_out * H * W, nw = (size_t)c_out * c_in * 9;
+    float *x = malloc(nx * 4), *w = malloc(nw * 4), *b = malloc(c_out * 4), *y = calloc(ny, 4), *ref = calloc(ny, 4);
+    float *U = malloc(nn_conv2d_winograd_weight_floats(d) * 4);
+    fill_uniform(x, nx, -1, 1, 11), fill_uniform(w, nw, -1, 1, 12), fill_uniform(b, c_out, -1, 1, 13);
+    nn_workspace ws;
+    ws.floats = nn_conv2d_winograd_workspace_floats(d, H, W, chunk_images);
+    ws.data = malloc(ws.floats * 4);
+    nn_conv2d_winograd_weights(U, w, d);
+    CHECK(nn_conv2d_forward_winograd(y, x, U, b, s, d, ws) == NN_OK, "winograd forward");
+    nn_conv2d_forward_naive(ref, x, w, b, s, d);
+    char name[96];
+    snprintf(name, sizeof name, "winograd %dx%dx%dx%d->%d chunk %d", N, c_in, H, W, c_out, chunk_images);
+    check_close(name, y, ref, ny, 1e-5);
+    free(x), free(w), free(b), free(y), free(ref), free(U), free(ws.data);
+}
+
 int main(void) {
     nn_set_threads(2);
+    CHECK(nn_conv2d_winograd_applies((nn_conv2d_dims){4, 8, 3, 1, 1, 1}) &&
+              !nn_conv2d_winograd_applies((nn_conv2d_dims){4, 8, 3, 2, 1, 1}) &&
+              !nn_conv2d_winograd_applies((nn_conv2d_dims){4, 8, 3, 1, 2, 2}) &&
+              !nn_conv2d_winograd_applies((nn_conv2d_dims){4, 8, 1, 1, 0, 1}),
+          "Winograd applies to exactly the 3×3 stride-1 pad-1 convolutions");
+    compare_winograd(4, 8, 5, 8, 8, 5);
+    compare_winograd(4, 8, 5, 8, 8, 2); /* chunks of 2, 2, 1 */
+    compare_winograd(3, 5, 2, 7, 9, 1); /* odd sizes: partial blocks */
+    compare_winograd(32, 16, 3, 32, 32, 2);
+    compare_winograd(96, 32, 2, 16, 16, 2);
+    compare_winograd(3, 2, 1, 1, 1, 1); /* 1×1 image */
+    {
+        nn_conv2d_dims d = {4, 8, 3, 1, 1, 1};
+        float x[4 * 16] = {0}, U[16 * 8 * 4] = {0}, y[8 * 16], tiny[4];
+        CHECK(nn_conv2d_forward_winograd(y, x, U, NULL, (nn_shape){1, 4, 4, 4}, d, (nn_workspace){tiny, 4}) ==
+                  NN_ERR_INVALID,
+              "undersized Winograd workspace accepted");
+    }
     compare((nn_conv2d_dims){4, 8, 3, 1, 1, 1}, 5, 8, 8, 5);
     compare((nn_conv2d_dims){4, 8, 3, 1, 1, 1}, 5, 8, 8, 2); /* chunks of 2, 2, 1 */
     compare((nn_conv2d_dims){4, 8, 3, 1, 1, 1}, 5, 8, 8, 1);
