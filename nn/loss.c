@@ -191,8 +191,10 @@ void nn_huber_backward(float *dpred, const float *pred, const float *target, siz
 /* -------------------------------------------------------------- decoding */
 
 /* One bin's share of the annealed mean over a block of pixels. Not inlined:
- * GCC would otherwise interchange the loops and lose the vectorization. */
-__attribute__((noinline)) static void accumulate_bin(float *restrict sum, float *restrict sa, float *restrict sb, const float *restrict lq,
+ * GCC would otherwise interchange the loops and lose the vectorization; an
+ * AVX2 clone is chosen at run time where the CPU has it (the arithmetic is
+ * the same: ISO C mode contracts no multiply-add into an FMA). */
+__attribute__((noinline, target_clones("avx2", "default"))) static void accumulate_bin(float *restrict sum, float *restrict sa, float *restrict sb, const float *restrict lq,
                            const float *restrict mx, float bq, float inv_t, float ca, float cb, int np) {
     for (int i = 0; i < np; i++) {
         float p = softmax_exp((lq[i] + bq) * inv_t - mx[i]);
@@ -203,7 +205,7 @@ __attribute__((noinline)) static void accumulate_bin(float *restrict sum, float 
 }
 
 /* mx = max(mx, (lq + bq) / T) over a block of pixels (not inlined, as above). */
-__attribute__((noinline)) static void running_max(float *restrict mx, const float *restrict lq, float bq, float inv_t,
+__attribute__((noinline, target_clones("avx2", "default"))) static void running_max(float *restrict mx, const float *restrict lq, float bq, float inv_t,
                                                   int np) {
     for (int i = 0; i < np; i++) {
         float v = (lq[i] + bq) * inv_t;
