@@ -22,7 +22,7 @@
 #define MODEL_FILE "colorize-cifar10.weights"
 #define STRIP_ROWS 128
 #define MODEL_BATCH 16 /* tiles per network pass: activations ~50 MB; larger batches are no faster */
-#define PREVIEW_FAST_RESOLUTION 96 /* the immediate preview pass; the full one follows when the controls rest */
+#define PREVIEW_FAST_RESOLUTION 128 /* the immediate preview pass; the full one follows when the controls rest */
 #define PREVIEW_REFINE_DELAY_MS 400
 
 typedef struct {
