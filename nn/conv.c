@@ -5,6 +5,7 @@
  * test oracle of both. */
 #include "nn.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -312,6 +313,7 @@ typedef struct {
     const float *bias;
     int c_in, c_out, h, w, nb, th, tw;
     size_t T;
+    atomic_int failed; /* a range could not get its row buffers */
 } winograd_job;
 
 /* V = Bᵀ d B for every tile of channels [c0, c1), a row of tiles at a
@@ -323,7 +325,10 @@ static void winograd_input(void *ctx, int c0, int c1) {
     const size_t T = j->T, plane = (size_t)j->c_in * T, hw = (size_t)j->h * j->w;
     const int W = j->w, tw = j->tw, pw = 2 * tw + 2; /* a padded row covers x = -1 .. 2·tw */
     float *buf = malloc(sizeof(float) * (4 * (size_t)pw + 8 * ((size_t)tw + 1)));
-    if (!buf) return; /* cannot happen for the sizes here; the output would be stale, not unsafe */
+    if (!buf) {
+        atomic_store(&((winograd_job *)ctx)->failed, 1);
+        return;
+    }
     float *row[4], *ev[4], *od[4];
     for (int i = 0; i < 4; i++) row[i] = buf + (size_t)i * pw;
     for (int i = 0; i < 4; i++) ev[i] = buf + 4 * (size_t)pw + (size_t)(2 * i) * (tw + 1), od[i] = ev[i] + tw + 1;
@@ -377,7 +382,10 @@ static void winograd_output(void *ctx, int c0, int c1) {
     const size_t T = j->T, plane = (size_t)j->c_out * T, hw = (size_t)j->h * j->w;
     const int tw = j->tw;
     float *buf = malloc(sizeof(float) * 12 * (size_t)tw);
-    if (!buf) return;
+    if (!buf) {
+        atomic_store(&((winograd_job *)ctx)->failed, 1);
+        return;
+    }
     float *s[4][2], *y[2][2];
     for (int i = 0; i < 4; i++) s[i][0] = buf + (size_t)(2 * i) * tw, s[i][1] = s[i][0] + tw;
     for (int r = 0; r < 2; r++) y[r][0] = buf + (size_t)(8 + 2 * r) * tw, y[r][1] = y[r][0] + tw;
@@ -432,8 +440,10 @@ nn_status nn_conv2d_forward_winograd(float *out, const float *in, const float *U
         j.T = (size_t)nb * winograd_tiles(s.H, s.W);
         j.V = ws.data, j.M = ws.data + 16 * (size_t)d.c_in * j.T;
         nn_parallel_for(d.c_in, winograd_input, &j);
+        if (atomic_load(&j.failed)) return NN_ERR_NOMEM;
         nn_parallel_for(16, winograd_gemms, &j);
         nn_parallel_for(d.c_out, winograd_output, &j);
+        if (atomic_load(&j.failed)) return NN_ERR_NOMEM;
     }
     return NN_OK;
 }

@@ -3,6 +3,7 @@
 #include "nn.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,6 +187,7 @@ typedef struct {
     float *out;
     const float *in;
     nn_shape s;
+    atomic_int failed; /* a range could not get its row buffer */
 } upsample_job;
 
 /* Rows first (each input row interpolated along x once), then each output
@@ -196,7 +198,8 @@ static void bilinear_forward_planes(void *ctx, int p0, int p1) {
     const int H = j->s.H, W = j->s.W;
     int *x0 = malloc(sizeof(int) * 2 * (size_t)W * 2), *x1 = x0 + 2 * W;
     float *fx = malloc(sizeof(float) * 2 * (size_t)W), *rows = malloc(sizeof(float) * 2 * (size_t)W * H);
-    if (!x0 || !fx || !rows) { /* a few KB: only a broken allocator gets here; output left unwritten */
+    if (!x0 || !fx || !rows) {
+        atomic_store(&((upsample_job *)ctx)->failed, 1);
         free(x0), free(fx), free(rows);
         return;
     }
@@ -245,13 +248,14 @@ static void bilinear_backward_planes(void *ctx, int p0, int p1) {
     }
 }
 
-void nn_upsample2x_bilinear_forward(float *out, const float *in, nn_shape s) {
-    upsample_job j = {out, in, s};
+nn_status nn_upsample2x_bilinear_forward(float *out, const float *in, nn_shape s) {
+    upsample_job j = {out, in, s, 0};
     nn_parallel_for(s.N * s.C, bilinear_forward_planes, &j);
+    return atomic_load(&j.failed) ? NN_ERR_NOMEM : NN_OK;
 }
 
 void nn_upsample2x_bilinear_backward(float *din, const float *dout, nn_shape s) {
-    upsample_job j = {din, dout, s};
+    upsample_job j = {din, dout, s, 0};
     nn_parallel_for(s.N * s.C, bilinear_backward_planes, &j);
 }
 

@@ -410,10 +410,11 @@ static int below(const nn_unet *m, int l) {
     return l == m->cfg.depth - 2 ? unit_enc(m, m->cfg.depth - 1, 1) : unit_dec(m, l + 1, 1);
 }
 
-static void upsample_forward(nn_unet *m, int l, int n) {
+static nn_status upsample_forward(nn_unet *m, int l, int n) {
     nn_shape s = {n, width(m, l + 1), m->h >> (l + 1), m->w >> (l + 1)};
-    if (m->cfg.upsample == NN_UPSAMPLE_BILINEAR) nn_upsample2x_bilinear_forward(m->up[l], m->out[below(m, l)], s);
-    else nn_upsample2x_nearest_forward(m->up[l], m->out[below(m, l)], s);
+    if (m->cfg.upsample == NN_UPSAMPLE_BILINEAR) return nn_upsample2x_bilinear_forward(m->up[l], m->out[below(m, l)], s);
+    nn_upsample2x_nearest_forward(m->up[l], m->out[below(m, l)], s);
+    return NN_OK;
 }
 
 nn_status nn_unet_forward(nn_unet *m, const float *in, int n, nn_forward_mode mode,
@@ -429,7 +430,8 @@ nn_status nn_unet_forward(nn_unet *m, const float *in, int n, nn_forward_mode mo
         if (st == NN_OK) st = unit_forward(m, unit_enc(m, l, 1), m->out[unit_enc(m, l, 0)], n, mode);
     }
     for (int l = D - 2; l >= 0 && st == NN_OK; l--) {
-        upsample_forward(m, l, n);
+        st = upsample_forward(m, l, n);
+        if (st != NN_OK) break;
         int hw = (m->h >> l) * (m->w >> l);
         nn_concat_forward(m->cat[l], m->up[l], m->out[unit_enc(m, l, 1)], n, width(m, l + 1),
                           width(m, l), hw);
