@@ -282,20 +282,33 @@ int nn_conv2d_winograd_applies(nn_conv2d_dims d) {
 
 size_t nn_conv2d_winograd_weight_floats(nn_conv2d_dims d) { return (size_t)16 * d.c_out * d.c_in; }
 
-void nn_conv2d_winograd_weights(float *U, const float *weight, nn_conv2d_dims d) {
+/* u = G g Gᵀ for one 3×3 kernel (flipped by 180° with `flip`), in double. */
+static void winograd_kernel(float *U, size_t stride, const float *g, int flip) {
     static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    double k[9], Gg[4][3];
+    for (int i = 0; i < 9; i++) k[i] = g[flip ? 8 - i : i];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 3; j++) Gg[i][j] = G[i][0] * k[j] + G[i][1] * k[3 + j] + G[i][2] * k[6 + j];
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 4; j++)
+            U[(size_t)(4 * i + j) * stride] = (float)(Gg[i][0] * G[j][0] + Gg[i][1] * G[j][1] + Gg[i][2] * G[j][2]);
+}
+
+void nn_conv2d_winograd_weights(float *U, const float *weight, nn_conv2d_dims d) {
     const size_t plane = (size_t)d.c_out * d.c_in;
     for (int co = 0; co < d.c_out; co++)
-        for (int ci = 0; ci < d.c_in; ci++) {
-            const float *g = weight + ((size_t)co * d.c_in + ci) * 9;
-            double Gg[4][3];
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 3; j++) Gg[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++)
-                    U[(size_t)(4 * i + j) * plane + (size_t)co * d.c_in + ci] =
-                        (float)(Gg[i][0] * G[j][0] + Gg[i][1] * G[j][1] + Gg[i][2] * G[j][2]);
-        }
+        for (int ci = 0; ci < d.c_in; ci++)
+            winograd_kernel(U + (size_t)co * d.c_in + ci, plane, weight + ((size_t)co * d.c_in + ci) * 9, 0);
+}
+
+void nn_conv2d_winograd_weights_transposed(float *U, const float *weight, nn_conv2d_dims d) {
+    /* the input gradient of a 3×3 stride-1 pad-1 convolution is the same
+     * kind of convolution of dout, with each kernel flipped by 180° and
+     * c_in, c_out swapped */
+    const size_t plane = (size_t)d.c_out * d.c_in;
+    for (int co = 0; co < d.c_out; co++)
+        for (int ci = 0; ci < d.c_in; ci++)
+            winograd_kernel(U + (size_t)ci * d.c_out + co, plane, weight + ((size_t)co * d.c_in + ci) * 9, 1);
 }
 
 static size_t winograd_tiles(int h, int w) { return (size_t)((h + 1) / 2) * ((w + 1) / 2); }

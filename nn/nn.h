@@ -127,6 +127,11 @@ size_t nn_conv2d_winograd_weight_floats(nn_conv2d_dims d);
 void nn_conv2d_winograd_weights(float *U,            // (16, c_out, c_in)
                                 const float *weight, // (c_out, c_in, 3, 3)
                                 nn_conv2d_dims d);
+/* U for the input gradient: dx = nn_conv2d_forward_winograd(dout, Uᵀ) with
+ * dims {c_out, c_in, 3, 1, 1, 1} (kernels flipped, channels swapped). */
+void nn_conv2d_winograd_weights_transposed(float *U,            // (16, c_in, c_out)
+                                           const float *weight, // (c_out, c_in, 3, 3)
+                                           nn_conv2d_dims d);
 size_t nn_conv2d_winograd_workspace_floats(nn_conv2d_dims d, int h, int w, int images);
 nn_status nn_conv2d_forward_winograd(float *out,        // (N, c_out, H, W)
                                      const float *in,   // (N, c_in, H, W)

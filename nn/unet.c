@@ -11,8 +11,9 @@
 
 /* Workspace cap: a convolution processes as many images per GEMM as fit. */
 #define WORKSPACE_CAP_FLOATS ((size_t)2 << 20)
-/* Inference runs 3×3 stride-1 convolutions on images at least this large
- * through Winograd F(2×2, 3×3); smaller ones are faster with im2col. */
+/* 3×3 stride-1 convolutions on images at least this large run through
+ * Winograd F(2×2, 3×3) (inference, training forward and input gradient);
+ * smaller ones are faster with im2col. */
 #define WINOGRAD_MIN_SIZE 8
 
 struct nn_unet {
@@ -24,7 +25,9 @@ struct nn_unet {
     size_t n_params, n_buffers;
     float *folded; // BN-folded (weight, bias[, Winograd U]) per unit, for NN_MODE_EVAL
     size_t *folded_offset;
-    int *winograd; // per unit: inference uses Winograd F(2×2, 3×3)
+    int *winograd;   // per unit: its 3×3 convolution runs as Winograd F(2×2, 3×3)
+    float *wino_u;   // transformed weights of the unit being trained
+    float *wino_din; // its input gradient before it is added into din
     int folded_valid;
     /* Activations, carved from one block: per unit the conv output, the
      * unit's output and its gradient, plus BN mean/rstd; per decoder level
@@ -159,7 +162,7 @@ nn_status nn_unet_create(nn_unet **out, const nn_unet_config *cfg, int max_batch
     m->folded_offset = xcalloc(m, m->n_units, sizeof(size_t));
     m->winograd = xcalloc(m, m->n_units, sizeof(int));
     if (!m->params || !m->grads || !m->buffers || !m->folded_offset || !m->winograd) goto nomem;
-    size_t folded = 0, acts = 0, max_out = 0, ws = 0;
+    size_t folded = 0, acts = 0, max_out = 0, ws = 0, max_u = 0, max_in = 0;
     const int L = cfg->depth;
     for (int u = 0; u < m->n_units; u++) {
         const nn_unit *t = &m->units[u];
@@ -169,6 +172,9 @@ nn_status nn_unet_create(nn_unet **out, const nn_unet_config *cfg, int max_batch
                          t->in_w >= WINOGRAD_MIN_SIZE;
         if (m->winograd[u]) {
             folded += nn_conv2d_winograd_weight_floats(t->conv);
+            if (nn_conv2d_winograd_weight_floats(t->conv) > max_u) max_u = nn_conv2d_winograd_weight_floats(t->conv);
+            size_t in_floats = (size_t)max_batch * t->conv.c_in * t->in_h * t->in_w;
+            if (in_floats > max_in) max_in = in_floats;
             size_t wneed = nn_conv2d_winograd_workspace_floats(t->conv, t->in_h, t->in_w, max_batch);
             size_t wone = nn_conv2d_winograd_workspace_floats(t->conv, t->in_h, t->in_w, 1);
             if (wneed > WORKSPACE_CAP_FLOATS) wneed = wone > WORKSPACE_CAP_FLOATS ? wone : WORKSPACE_CAP_FLOATS;
@@ -187,12 +193,15 @@ nn_status nn_unet_create(nn_unet **out, const nn_unet_config *cfg, int max_batch
         acts += 2 * hw * width(m, l + 1) + 2 * hw * (width(m, l + 1) + width(m, l));
     }
     m->folded = xcalloc(m, folded, sizeof(float));
+    m->wino_u = xcalloc(m, max_u, sizeof(float));
+    m->wino_din = xcalloc(m, max_in, sizeof(float)); /* touched only by training */
     m->act_block = xcalloc(m, acts + 2 * max_out, sizeof(float));
     m->ws.data = xcalloc(m, ws, sizeof(float));
     m->ws.floats = ws;
     m->conv_out = xcalloc(m, 5 * (size_t)m->n_units, sizeof(float *));
     m->up = xcalloc(m, 4 * (size_t)L, sizeof(float *));
-    if (!m->folded || !m->act_block || !m->ws.data || !m->conv_out || !m->up) goto nomem;
+    if (!m->folded || !m->act_block || !m->ws.data || !m->conv_out || !m->up || !m->wino_u || !m->wino_din)
+        goto nomem;
     m->out = m->conv_out + m->n_units;
     m->dout = m->out + m->n_units;
     m->bn_mean = m->dout + m->n_units;
@@ -235,6 +244,8 @@ void nn_unet_free(nn_unet *m) {
     free(m->folded);
     free(m->folded_offset);
     free(m->winograd);
+    free(m->wino_u);
+    free(m->wino_din);
     free(m->act_block);
     free(m->ws.data);
     free(m->conv_out);
@@ -357,8 +368,14 @@ static nn_status unit_forward(nn_unet *m, int u, const float *in, int n, nn_forw
         if (st == NN_OK && !head) activate(m, dst, nn_shape_numel(os));
         return st;
     }
-    nn_status st = nn_conv2d_forward(m->conv_out[u], in, nn_unet_param(m, u, NN_UNIT_CONV_WEIGHT),
-                                     nn_unet_param(m, u, NN_UNIT_CONV_BIAS), is, t->conv, m->ws);
+    const float *weight = nn_unet_param(m, u, NN_UNIT_CONV_WEIGHT), *bias = nn_unet_param(m, u, NN_UNIT_CONV_BIAS);
+    nn_status st;
+    if (m->winograd[u]) {
+        nn_conv2d_winograd_weights(m->wino_u, weight, t->conv);
+        st = nn_conv2d_forward_winograd(m->conv_out[u], in, m->wino_u, bias, is, t->conv, m->ws);
+    } else {
+        st = nn_conv2d_forward(m->conv_out[u], in, weight, bias, is, t->conv, m->ws);
+    }
     if (st != NN_OK || head) return st;
     nn_batchnorm_forward_train(m->out[u], m->bn_mean[u], m->bn_rstd[u],
                                nn_unet_buffer(m, u, NN_UNIT_BN_RUNNING_MEAN),
@@ -390,9 +407,22 @@ static nn_status unit_backward(nn_unet *m, int u, const float *in, float *din,
                               os);
         dconv = dbn_in;
     }
-    return nn_conv2d_backward(din, nn_unet_grad(m, u, NN_UNIT_CONV_WEIGHT),
-                              nn_unet_grad(m, u, NN_UNIT_CONV_BIAS), dconv, in,
-                              nn_unet_param(m, u, NN_UNIT_CONV_WEIGHT), is, t->conv, m->ws);
+    const float *weight = nn_unet_param(m, u, NN_UNIT_CONV_WEIGHT);
+    if (!m->winograd[u])
+        return nn_conv2d_backward(din, nn_unet_grad(m, u, NN_UNIT_CONV_WEIGHT), nn_unet_grad(m, u, NN_UNIT_CONV_BIAS),
+                                  dconv, in, weight, is, t->conv, m->ws);
+    /* the weight gradient by im2col; the input gradient as a Winograd
+     * convolution of dconv with the flipped kernels, added into din */
+    nn_status st = nn_conv2d_backward(NULL, nn_unet_grad(m, u, NN_UNIT_CONV_WEIGHT),
+                                      nn_unet_grad(m, u, NN_UNIT_CONV_BIAS), dconv, in, weight, is, t->conv, m->ws);
+    if (st != NN_OK || !din) return st;
+    const nn_conv2d_dims td = {t->conv.c_out, t->conv.c_in, 3, 1, 1, 1};
+    nn_conv2d_winograd_weights_transposed(m->wino_u, weight, t->conv);
+    st = nn_conv2d_forward_winograd(m->wino_din, dconv, m->wino_u, NULL, os, td, m->ws);
+    if (st != NN_OK) return st;
+    const size_t nin = nn_shape_numel(is);
+    for (size_t i = 0; i < nin; i++) din[i] += m->wino_din[i];
+    return NN_OK;
 }
 
 /* The tensor each unit reads. */

@@ -54,7 +54,15 @@ static void compare_winograd(int c_in, int c_out, int N, int H, int W, int chunk
     char name[96];
     snprintf(name, sizeof name, "winograd %dx%dx%dx%d->%d chunk %d", N, c_in, H, W, c_out, chunk_images);
     check_close(name, y, ref, ny, 1e-5);
-    free(x), free(w), free(b), free(y), free(ref), free(U), free(ws.data);
+    /* the input gradient through the transposed weights */
+    float *dy = malloc(ny * 4), *dx = malloc(nx * 4), *dx_ref = calloc(nx, 4), *dw = calloc(nw, 4);
+    fill_uniform(dy, ny, -1, 1, 14);
+    nn_conv2d_dims t = {c_out, c_in, 3, 1, 1, 1};
+    nn_conv2d_winograd_weights_transposed(U, w, d);
+    CHECK(nn_conv2d_forward_winograd(dx, dy, U, NULL, (nn_shape){N, c_out, H, W}, t, ws) == NN_OK, "winograd dx");
+    nn_conv2d_backward_naive(dx_ref, dw, NULL, dy, x, w, s, d);
+    check_close("  dx (transposed weights)", dx, dx_ref, nx, 1e-5);
+    free(x), free(w), free(b), free(y), free(ref), free(U), free(ws.data), free(dy), free(dx), free(dx_ref), free(dw);
 }
 
 int main(void) {
