@@ -460,3 +460,96 @@ nn_status nn_conv2d_forward_winograd(float *out, const float *in, const float *U
     }
     return NN_OK;
 }
+
+/* dM = A dY Aᵀ for every 2×2 block of dout in channels [c0, c1), a row of
+ * blocks at a time (dout beyond the image counts as 0). */
+static void winograd_grad_output(void *ctx, int c0, int c1) {
+    const winograd_job *j = ctx;
+    const size_t T = j->T, plane = (size_t)j->c_out * T, hw = (size_t)j->h * j->w;
+    const int tw = j->tw;
+    float *buf = malloc(sizeof(float) * 4 * (size_t)tw);
+    if (!buf) {
+        atomic_store(&((winograd_job *)ctx)->failed, 1);
+        return;
+    }
+    float *e[2] = {buf, buf + tw}, *o[2] = {buf + 2 * (size_t)tw, buf + 3 * (size_t)tw};
+    for (int c = c0; c < c1; c++)
+        for (int n = 0; n < j->nb; n++) {
+            const float *src = j->in + ((size_t)n * j->c_out + c) * hw; /* dout */
+            float *m = j->M + (size_t)c * T + (size_t)n * j->th * j->tw;
+            for (int ty = 0; ty < j->th; ty++) {
+                for (int r = 0; r < 2; r++) {
+                    int y = 2 * ty + r;
+                    for (int tx = 0; tx < tw; tx++) {
+                        int x = 2 * tx;
+                        e[r][tx] = y < j->h ? src[(size_t)y * j->w + x] : 0.0f;
+                        o[r][tx] = y < j->h && x + 1 < j->w ? src[(size_t)y * j->w + x + 1] : 0.0f;
+                    }
+                }
+                float *out = m + (size_t)ty * tw;
+                for (int i = 0; i < 4; i++) {
+                    float *m0 = out + (size_t)(4 * i) * plane, *m1 = m0 + plane, *m2 = m1 + plane, *m3 = m2 + plane;
+                    for (int tx = 0; tx < tw; tx++) {
+                        float xr = i == 0 ? e[0][tx] : i == 1 ? e[0][tx] + e[1][tx] : i == 2 ? e[0][tx] - e[1][tx] : -e[1][tx];
+                        float yr = i == 0 ? o[0][tx] : i == 1 ? o[0][tx] + o[1][tx] : i == 2 ? o[0][tx] - o[1][tx] : -o[1][tx];
+                        m0[tx] = xr, m1[tx] = xr + yr, m2[tx] = xr - yr, m3[tx] = -yr;
+                    }
+                }
+            }
+        }
+    free(buf);
+}
+
+typedef struct {
+    const winograd_job *j;
+    float *dU; /* (16, c_out, c_in) */
+    float beta;
+} winograd_dw_job;
+
+/* dU_k (+)= dM_k V_kᵀ, one single-threaded GEMM per position k. */
+static void winograd_weight_gemms(void *ctx, int k0, int k1) {
+    const winograd_dw_job *g = ctx;
+    const winograd_job *j = g->j;
+    for (int k = k0; k < k1; k++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->c_out, j->c_in, (int)j->T, 1.0f,
+                    j->M + (size_t)k * j->c_out * j->T, (int)j->T, j->V + (size_t)k * j->c_in * j->T, (int)j->T,
+                    g->beta, g->dU + (size_t)k * j->c_out * j->c_in, j->c_in);
+}
+
+nn_status nn_conv2d_backward_weights_winograd(float *dweight, float *dU, const float *dout, const float *in,
+                                              nn_shape s, nn_conv2d_dims d, nn_workspace ws) {
+    if (check_dims(s, d) != NN_OK || !nn_conv2d_winograd_applies(d)) return NN_ERR_INVALID;
+    const size_t per = nn_conv2d_winograd_workspace_floats(d, s.H, s.W, 1), hw = (size_t)s.H * s.W;
+    size_t fit = ws.floats / per;
+    if (fit < 1 && s.N > 0) return NN_ERR_INVALID;
+    if (s.N < 1) return NN_OK;
+    const int nb_max = fit > (size_t)s.N ? s.N : (int)fit;
+    for (int n0 = 0; n0 < s.N; n0 += nb_max) {
+        int nb = s.N - n0 < nb_max ? s.N - n0 : nb_max;
+        winograd_job j = {.c_in = d.c_in, .c_out = d.c_out, .h = s.H, .w = s.W, .nb = nb, .th = (s.H + 1) / 2,
+                          .tw = (s.W + 1) / 2};
+        j.T = (size_t)nb * winograd_tiles(s.H, s.W);
+        j.V = ws.data, j.M = ws.data + 16 * (size_t)d.c_in * j.T;
+        j.in = in + (size_t)n0 * d.c_in * hw;
+        nn_parallel_for(d.c_in, winograd_input, &j);
+        j.in = dout + (size_t)n0 * d.c_out * hw;
+        nn_parallel_for(d.c_out, winograd_grad_output, &j);
+        if (atomic_load(&j.failed)) return NN_ERR_NOMEM;
+        winograd_dw_job g = {&j, dU, n0 == 0 ? 0.0f : 1.0f};
+        nn_parallel_for(16, winograd_weight_gemms, &g);
+    }
+    /* dg = Gᵀ dU G for each kernel, added into dweight */
+    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+    const size_t plane = (size_t)d.c_out * d.c_in;
+    for (size_t p = 0; p < plane; p++) {
+        double u[4][4], t[3][4];
+        for (int k = 0; k < 16; k++) u[k / 4][k % 4] = dU[(size_t)k * plane + p];
+        for (int a = 0; a < 3; a++)
+            for (int c = 0; c < 4; c++) t[a][c] = G[0][a] * u[0][c] + G[1][a] * u[1][c] + G[2][a] * u[2][c] + G[3][a] * u[3][c];
+        float *g = dweight + p * 9;
+        for (int a = 0; a < 3; a++)
+            for (int b = 0; b < 3; b++)
+                g[3 * a + b] += (float)(t[a][0] * G[0][b] + t[a][1] * G[1][b] + t[a][2] * G[2][b] + t[a][3] * G[3][b]);
+    }
+    return NN_OK;
+}

@@ -138,6 +138,14 @@ nn_status nn_conv2d_forward_winograd(float *out,        // (N, c_out, H, W)
                                      const float *U,    // (16, c_out, c_in)
                                      const float *bias, // (c_out) or NULL
                                      nn_shape in_shape, nn_conv2d_dims d, nn_workspace ws);
+/* The weight gradient of a 3×3 stride-1 pad-1 convolution by Winograd:
+ * dU = Σ over tiles of (A dY Aᵀ)(Bᵀ d B)ᵀ, then dweight += Gᵀ dU G. dU is
+ * scratch of nn_conv2d_winograd_weight_floats(d) floats. No bias gradient. */
+nn_status nn_conv2d_backward_weights_winograd(float *dweight,     // (c_out, c_in, 3, 3), added into
+                                              float *dU,          // (16, c_out, c_in) scratch
+                                              const float *dout,  // (N, c_out, H, W)
+                                              const float *in,    // (N, c_in, H, W)
+                                              nn_shape in_shape, nn_conv2d_dims d, nn_workspace ws);
 /* Naive direct convolution: the test oracle for the BLAS path. */
 void nn_conv2d_forward_naive(float *out, const float *in, const float *weight,
                              const float *bias, nn_shape in_shape, nn_conv2d_dims d);

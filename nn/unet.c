@@ -12,8 +12,8 @@
 /* Workspace cap: a convolution processes as many images per GEMM as fit. */
 #define WORKSPACE_CAP_FLOATS ((size_t)2 << 20)
 /* 3×3 stride-1 convolutions on images at least this large run through
- * Winograd F(2×2, 3×3) (inference, training forward and input gradient);
- * smaller ones are faster with im2col. */
+ * Winograd F(2×2, 3×3) (inference; in training the forward pass, the input
+ * and the weight gradients); smaller ones are faster with im2col. */
 #define WINOGRAD_MIN_SIZE 8
 
 struct nn_unet {
@@ -411,10 +411,14 @@ static nn_status unit_backward(nn_unet *m, int u, const float *in, float *din,
     if (!m->winograd[u])
         return nn_conv2d_backward(din, nn_unet_grad(m, u, NN_UNIT_CONV_WEIGHT), nn_unet_grad(m, u, NN_UNIT_CONV_BIAS),
                                   dconv, in, weight, is, t->conv, m->ws);
-    /* the weight gradient by im2col; the input gradient as a Winograd
-     * convolution of dconv with the flipped kernels, added into din */
-    nn_status st = nn_conv2d_backward(NULL, nn_unet_grad(m, u, NN_UNIT_CONV_WEIGHT),
-                                      nn_unet_grad(m, u, NN_UNIT_CONV_BIAS), dconv, in, weight, is, t->conv, m->ws);
+    /* the weight gradient by Winograd too (im2col where there is a conv
+     * bias to sum as well); the input gradient as a Winograd convolution of
+     * dconv with the flipped kernels, added into din */
+    float *dbias = nn_unet_grad(m, u, NN_UNIT_CONV_BIAS);
+    nn_status st = dbias ? nn_conv2d_backward(NULL, nn_unet_grad(m, u, NN_UNIT_CONV_WEIGHT), dbias, dconv, in, weight,
+                                              is, t->conv, m->ws)
+                         : nn_conv2d_backward_weights_winograd(nn_unet_grad(m, u, NN_UNIT_CONV_WEIGHT), m->wino_u,
+                                                               dconv, in, is, t->conv, m->ws);
     if (st != NN_OK || !din) return st;
     const nn_conv2d_dims td = {t->conv.c_out, t->conv.c_in, 3, 1, 1, 1};
     nn_conv2d_winograd_weights_transposed(m->wino_u, weight, t->conv);

@@ -62,6 +62,12 @@ static void compare_winograd(int c_in, int c_out, int N, int H, int W, int chunk
     CHECK(nn_conv2d_forward_winograd(dx, dy, U, NULL, (nn_shape){N, c_out, H, W}, t, ws) == NN_OK, "winograd dx");
     nn_conv2d_backward_naive(dx_ref, dw, NULL, dy, x, w, s, d);
     check_close("  dx (transposed weights)", dx, dx_ref, nx, 1e-5);
+    float *dw2 = malloc(nw * 4), *dU = malloc(nn_conv2d_winograd_weight_floats(d) * 4);
+    for (size_t i = 0; i < nw; i++) dw2[i] = 0.5f; /* the gradient is added into what is there */
+    CHECK(nn_conv2d_backward_weights_winograd(dw2, dU, dy, x, s, d, ws) == NN_OK, "winograd dw");
+    for (size_t i = 0; i < nw; i++) dw2[i] -= 0.5f;
+    check_close("  dw (Winograd)", dw2, dw, nw, 1e-5);
+    free(dw2), free(dU);
     free(x), free(w), free(b), free(y), free(ref), free(U), free(ws.data), free(dy), free(dx), free(dx_ref), free(dw);
 }
 
