@@ -165,23 +165,57 @@ static inline int in_gamut(const float *lab, double m[3][3]) {
     return linear_in_gamut(lin);
 }
 
+/* One pixel of nn_lab_to_srgb_fitted (p is changed: clamped, fitted). */
+static inline void fitted_px(float *out, float p[3], double m[3][3]) {
+    double lin[3];
+    if (p[0] < 0.0f) p[0] = 0.0f;
+    if (p[0] > 100.0f) p[0] = 100.0f;
+    lab_to_linear_px(lin, p, m);
+    if (!linear_in_gamut(lin)) {
+        nn_lab_fit_gamut(p, 1);
+        lab_to_linear_px(lin, p, m);
+    }
+    for (int c = 0; c < 3; c++) {
+        float v = (float)lin[c];
+        out[c] = lut_lookup(lut_to_srgb, sqrtf(v > 0.0f ? v : 0.0f));
+    }
+}
+
 void nn_lab_to_srgb_fitted(float *rgb, const float *lab, size_t n, size_t stride) {
     pthread_once(&lut_once, build_luts);
-    double m[3][3], lin[3];
+    double m[3][3];
     rgb_from_xyz(m);
     for (size_t i = 0; i < n; i++) {
         float p[3] = {lab[3 * i], lab[3 * i + 1], lab[3 * i + 2]};
-        if (p[0] < 0.0f) p[0] = 0.0f;
-        if (p[0] > 100.0f) p[0] = 100.0f;
-        lab_to_linear_px(lin, p, m);
-        if (!linear_in_gamut(lin)) {
-            nn_lab_fit_gamut(p, 1);
-            lab_to_linear_px(lin, p, m);
-        }
-        for (int c = 0; c < 3; c++) {
-            float v = (float)lin[c];
-            rgb[i * stride + c] = lut_lookup(lut_to_srgb, sqrtf(v > 0.0f ? v : 0.0f));
-        }
+        fitted_px(rgb + i * stride, p, m);
+    }
+}
+
+void nn_lab_planes_to_srgb(float *rgb, const float *L, const float *a, const float *b, size_t n, size_t stride) {
+    pthread_once(&lut_once, build_luts);
+    double m[3][3];
+    rgb_from_xyz(m);
+    for (size_t i = 0; i < n; i++) {
+        float p[3] = {L[i], a[i], b[i]};
+        fitted_px(rgb + i * stride, p, m);
+    }
+}
+
+void nn_pixels_to_lightness(float *L, const float *px, size_t n, int channels) {
+    if (channels <= 2) nn_gray_to_lightness(L, px, n, (size_t)channels);
+    else nn_srgb_to_lightness(L, px, n, (size_t)channels);
+}
+
+void nn_rgba_to_hints(float *a, float *b, float *mask, const float *rgba, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        const float *p = rgba + 4 * i;
+        mask[i] = p[3] > NN_HINT_THRESHOLD ? 1.0f : 0.0f;
+        a[i] = b[i] = 0.0f;
+        if (!(p[3] > NN_HINT_THRESHOLD)) continue;
+        float rgb[3], lab[3];
+        for (int c = 0; c < 3; c++) rgb[c] = p[c] < 0.0f ? 0.0f : p[c] > 1.0f ? 1.0f : p[c];
+        nn_srgb_to_lab(lab, rgb, 1);
+        a[i] = lab[1], b[i] = lab[2];
     }
 }
 

@@ -191,3 +191,20 @@ nn_status nn_colorizer_predict(nn_colorizer *c, const float *in, int n, float vi
     }
     return NN_OK;
 }
+
+nn_status nn_colorizer_distribution(nn_colorizer *c, const float *in, int pixel, float *prob, nn_error *err) {
+    const int hw = c->tile * c->tile, Q = c->num_bins;
+    if (pixel < 0 || pixel >= hw) return nn_set_error(err, NN_ERR_INVALID, "pixel %d is outside the tile", pixel);
+    const float *logits;
+    nn_status st = nn_unet_forward(c->net, in, 1, NN_MODE_EVAL, &logits, err);
+    if (st) return st;
+    double max = -1e30, sum = 0.0;
+    for (int q = 0; q < Q; q++) {
+        float w = c->rebalance && c->rebalance[q] > 1e-30f ? c->rebalance[q] : 1.0f;
+        prob[q] = logits[(size_t)q * hw + pixel] - logf(w);
+        if (prob[q] > max) max = prob[q];
+    }
+    for (int q = 0; q < Q; q++) sum += prob[q] = expf((float)(prob[q] - max));
+    for (int q = 0; q < Q; q++) prob[q] = (float)(prob[q] / sum);
+    return NN_OK;
+}

@@ -31,9 +31,12 @@ struct nn_engine {
     float *row_mean;   /* (ww) one row averaged horizontally */
     float *Lw;         /* (wh, ww) L at working scale */
     float *hint;       /* (3, wh, ww) sums of hint a, b and hint count */
-    float *coef;       /* (4, wh, ww) guided-filter A, B for a and for b */
+    float *stroke;     /* (3, wh, ww) strokes as painted: a, b (gamut-fitted), coverage 0..1; NULL without */
+    float *coef;       /* (6, wh, ww) guided-filter A, B for a and for b, then a and b themselves */
     int *tx0, *tx1, *ty0, *ty1; /* bilinear taps, (W) and (H) */
     float *fx, *fy;
+    nn_point_hint *points; /* (n_points) point hints, full-resolution coordinates */
+    int n_points, cap_points;
 };
 
 nn_engine_params nn_engine_default_params(void) {
@@ -110,23 +113,25 @@ static void guided_coefficients(float *A, float *B, const float *I, const float 
     box_mean(B, mII, w, h, GUIDE_RADIUS, dtmp);
 }
 
-/* Bilinear taps (align_corners = False) from n_out samples onto n_in. */
-static void taps(int *i0, int *i1, float *f, int n_out, int n_in) {
+/* Bilinear taps (align_corners = False) onto n_in working samples for n_out
+ * output samples whose centres lie at origin + (o + 0.5) · step in an axis
+ * of n_full full-resolution pixels (the whole axis: origin 0, step 1). */
+static void taps_at(int *i0, int *i1, float *f, int n_out, int n_in, int n_full, double origin, double step) {
     for (int o = 0; o < n_out; o++) {
-        float s = ((float)o + 0.5f) * (float)n_in / (float)n_out - 0.5f;
+        float s = (float)((origin + ((double)o + 0.5) * step) * n_in / n_full - 0.5);
         if (s < 0.0f) s = 0.0f;
         int lo = (int)s;
         if (lo > n_in - 1) lo = n_in - 1;
         i0[o] = lo;
         i1[o] = lo + 1 < n_in ? lo + 1 : n_in - 1;
-        f[o] = s - (float)lo;
+        f[o] = s - (float)lo < 1.0f ? s - (float)lo : 1.0f;
     }
 }
 
 void nn_engine_free(nn_engine *e) {
     if (!e) return;
     free(e->col_x0), free(e->row_bin), free(e->bin_rows), free(e->hint_x), free(e->acc), free(e->row_mean);
-    free(e->Lw), free(e->hint), free(e->coef), free(e->tx0), free(e->fx);
+    free(e->Lw), free(e->hint), free(e->coef), free(e->tx0), free(e->fx), free(e->points), free(e->stroke);
     free(e);
 }
 
@@ -198,7 +203,7 @@ nn_status nn_engine_add_rows(nn_engine *e, int y0, int rows, const float *L, con
             const size_t wy = (size_t)((long)y * e->wh / e->H) * ww;
             const float *m = hint_mask + (size_t)r * W, *ha = hint_a + (size_t)r * W, *hb = hint_b + (size_t)r * W;
             for (int x = 0; x < W; x++) {
-                if (!(m[x] > 0.5f)) continue;
+                if (!(m[x] > NN_HINT_THRESHOLD)) continue;
                 size_t k = wy + (size_t)e->hint_x[x];
                 e->hint[k] += ha[x], e->hint[wn + k] += hb[x], e->hint[2 * wn + k] += 1.0f;
                 e->any_hint = 1;
@@ -207,6 +212,128 @@ nn_status nn_engine_add_rows(nn_engine *e, int y0, int rows, const float *L, con
     }
     e->next_row += rows;
     return NN_OK;
+}
+
+nn_status nn_engine_add_point_hint(nn_engine *e, double x, double y, float a, float b, nn_error *err) {
+    if (e->predicted) return nn_set_error(err, NN_ERR_INVALID, "point hints must come before predict");
+    if (!(x >= 0.0 && x < e->W && y >= 0.0 && y < e->H))
+        return nn_set_error(err, NN_ERR_INVALID, "point hint (%g, %g) is outside the %d×%d image", x, y, e->W, e->H);
+    if (!(a >= -NN_AB_SCALE && a <= NN_AB_SCALE && b >= -NN_AB_SCALE && b <= NN_AB_SCALE))
+        return nn_set_error(err, NN_ERR_INVALID, "point hint colour a=%g b=%g is outside ±%g", a, b, NN_AB_SCALE);
+    if (e->n_points == e->cap_points) {
+        int cap = e->cap_points ? 2 * e->cap_points : 16;
+        nn_point_hint *p = realloc(e->points, sizeof *p * (size_t)cap);
+        if (!p) return nn_set_error(err, NN_ERR_NOMEM, "out of memory for point hints");
+        e->points = p, e->cap_points = cap;
+    }
+    e->points[e->n_points++] = (nn_point_hint){x, y, a, b};
+    e->any_hint = 1;
+    return NN_OK;
+}
+
+/* Strokes become hints of the kind the network was trained on (sparse
+ * patches of a few pixels): one hint per NN_HINT_SPACING² cell of working
+ * pixels, at the hinted pixel nearest the cell's centre, carrying the mean
+ * colour of the cell's hinted pixels. A dense stroke is otherwise far out
+ * of the training distribution (a gray core, blocks of unrelated colour). */
+static void sparsify_hints(float *ha, float *hb, float *hm, int ww, int wh) {
+    const int S = NN_HINT_SPACING;
+    for (int cy = 0; cy < wh; cy += S)
+        for (int cx = 0; cx < ww; cx += S) {
+            double sa = 0.0, sb = 0.0, sn = 0.0, best_d = 1e30;
+            size_t best = 0;
+            const double mx = cx + (S - 1) * 0.5, my = cy + (S - 1) * 0.5;
+            for (int y = cy; y < cy + S && y < wh; y++)
+                for (int x = cx; x < cx + S && x < ww; x++) {
+                    size_t k = (size_t)y * ww + x;
+                    if (!(hm[k] > 0.0f)) continue;
+                    sa += ha[k], sb += hb[k], sn += hm[k];
+                    double d = (x - mx) * (x - mx) + (y - my) * (y - my);
+                    if (d < best_d) best_d = d, best = k;
+                    ha[k] = hb[k] = hm[k] = 0.0f;
+                }
+            if (sn > 0.0) ha[best] = (float)(sa / sn), hb[best] = (float)(sb / sn), hm[best] = 1.0f;
+        }
+}
+
+/* Keeps the strokes as painted (before thinning): their colour, fitted
+ * into the gamut at each working pixel's lightness, and the share of the
+ * working pixel they cover. After prediction the painted colour replaces
+ * the network's by that share: inside a stroke the colour is the
+ * painter's, the network carries it beyond. hm holds hint pixel counts. */
+static nn_status keep_strokes(nn_engine *e) {
+    const int ww = e->ww, wh = e->wh;
+    const size_t wn = (size_t)ww * wh;
+    const float *ha = e->hint, *hb = ha + wn, *hm = hb + wn;
+    e->stroke = malloc(sizeof(float) * 3 * wn);
+    if (!e->stroke) return NN_ERR_NOMEM;
+    float *sa = e->stroke, *sb = sa + wn, *cover = sb + wn;
+    for (int y = 0; y < wh; y++)
+        for (int x = 0; x < ww; x++) {
+            const size_t k = (size_t)y * ww + x;
+            const float area = (float)(e->col_x0[x + 1] - e->col_x0[x]) * (float)e->bin_rows[y];
+            float lab[3] = {e->Lw[k], ha[k], hb[k]};
+            if (hm[k] > 0.0f) nn_lab_fit_gamut(lab, 1);
+            sa[k] = lab[1], sb[k] = lab[2];
+            cover[k] = hm[k] > 0.0f ? (hm[k] < area ? hm[k] / area : 1.0f) : 0.0f;
+        }
+    return NN_OK;
+}
+
+/* The hint planes as the network sees them: strokes thinned, point hints
+ * as NN_POINT_HINT_SIDE² patches (the largest the training used), every
+ * hint fitted into the gamut at its pixel's lightness (same hue, chroma
+ * reduced, as every training hint was). */
+static nn_status prepare_hints(nn_engine *e, nn_error *err) {
+    const int ww = e->ww, wh = e->wh;
+    const size_t wn = (size_t)ww * wh;
+    float *ha = e->hint, *hb = ha + wn, *hm = hb + wn;
+    if (!e->any_hint) return NN_OK;
+    int strokes = 0;
+    for (size_t k = 0; k < wn; k++)
+        if (hm[k] > 0.0f) ha[k] /= hm[k], hb[k] /= hm[k], strokes = 1;
+    if (strokes && keep_strokes(e) != NN_OK)
+        return nn_set_error(err, NN_ERR_NOMEM, "out of memory for the hint planes");
+    for (size_t k = 0; k < wn; k++)
+        if (hm[k] > 0.0f) hm[k] = 1.0f;
+    sparsify_hints(ha, hb, hm, ww, wh);
+    for (int i = 0; i < e->n_points; i++) {
+        const nn_point_hint *p = &e->points[i];
+        int px = (int)(p->x * ww / e->W), py = (int)(p->y * wh / e->H), r = NN_POINT_HINT_SIDE / 2;
+        for (int y = py - r; y <= py + r; y++)
+            for (int x = px - r; x <= px + r; x++) {
+                if (x < 0 || y < 0 || x >= ww || y >= wh) continue;
+                size_t k = (size_t)y * ww + x;
+                ha[k] = p->a, hb[k] = p->b, hm[k] = 1.0f;
+            }
+    }
+    for (size_t k = 0; k < wn; k++) {
+        if (!(hm[k] > 0.0f)) continue;
+        float lab[3] = {e->Lw[k], ha[k], hb[k]};
+        nn_lab_fit_gamut(lab, 1);
+        ha[k] = lab[1], hb[k] = lab[2];
+    }
+    return NN_OK;
+}
+
+/* The network input for the T×T tile at (x0, y0) of the working image
+ * (edges repeated where the image is smaller than a tile). */
+static void encode_tile(const nn_engine *e, int x0, int y0, int T, float *x /* (4, T, T) */) {
+    const int ww = e->ww, wh = e->wh, tp = T * T;
+    const size_t wn = (size_t)ww * wh;
+    const float *Lw = e->Lw, *ha = e->hint, *hb = ha + wn, *hm = hb + wn;
+    for (int ty = 0; ty < T; ty++) {
+        int sy = y0 + ty < wh ? y0 + ty : wh - 1;
+        for (int tx = 0; tx < T; tx++) {
+            int sx = x0 + tx < ww ? x0 + tx : ww - 1, inside = y0 + ty < wh && x0 + tx < ww;
+            size_t s = (size_t)sy * ww + sx, d = (size_t)ty * T + tx;
+            int hinted = inside && e->any_hint && hm[s] > 0.0f;
+            x[d] = Lw[s] * (1.0f / 50.0f) - 1.0f;
+            x[tp + d] = hinted ? ha[s] / NN_AB_SCALE : 0.0f;
+            x[2 * tp + d] = hinted ? hb[s] / NN_AB_SCALE : 0.0f;
+            x[3 * tp + d] = hinted ? 1.0f : 0.0f;
+        }
+    }
 }
 
 nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progress, void *user,
@@ -223,7 +350,7 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
     const int batch_max = c->max_batch < TILE_BATCH_MAX ? c->max_batch : TILE_BATCH_MAX;
     float *in = malloc(sizeof(float) * (size_t)batch_max * NN_INPUT_CHANNELS * tp);
     float *tile_ab = malloc(sizeof(float) * (size_t)batch_max * 2 * tp);
-    e->coef = malloc(sizeof(float) * 4 * wn);
+    e->coef = malloc(sizeof(float) * 6 * wn);
     e->tx0 = malloc(sizeof(int) * 2 * ((size_t)W + H));
     e->fx = malloc(sizeof(float) * ((size_t)W + H));
     nn_status st = NN_OK;
@@ -232,21 +359,14 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
         goto done;
     }
     e->tx1 = e->tx0 + W, e->ty0 = e->tx1 + W, e->ty1 = e->ty0 + H, e->fy = e->fx + W;
-    float *Lw = e->Lw, *ha = e->hint, *hb = ha + wn, *hm = hb + wn;
+    float *Lw = e->Lw;
     for (int y = 0; y < wh; y++)
         for (int x = 0; x < ww; x++) {
             size_t k = (size_t)y * ww + x;
             Lw[k] = (float)(e->acc[k] / e->bin_rows[y]);
         }
-    if (e->any_hint)
-        for (size_t k = 0; k < wn; k++) {
-            if (!(hm[k] > 0.0f)) continue;
-            /* the hint's colour as it can exist at this lightness: same hue,
-             * chroma reduced into the sRGB gamut (as every training hint was) */
-            float lab[3] = {Lw[k], ha[k] / hm[k], hb[k] / hm[k]};
-            nn_lab_fit_gamut(lab, 1);
-            ha[k] = lab[1], hb[k] = lab[2], hm[k] = 1.0f;
-        }
+    st = prepare_hints(e, err);
+    if (st) goto done;
     float *sa = work, *sb = sa + wn, *sw = sb + wn, *scratch = sw + wn;
 
     /* tiles */
@@ -264,20 +384,8 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
         }
         int nb = ntiles - done_tiles < batch_max ? ntiles - done_tiles : batch_max;
         for (int b = 0; b < nb; b++) {
-            int k = done_tiles + b, x0 = ox[k % nx], y0 = oy[k / nx];
-            float *x = in + (size_t)b * NN_INPUT_CHANNELS * tp;
-            for (int ty = 0; ty < T; ty++) {
-                int sy = y0 + ty < wh ? y0 + ty : wh - 1;
-                for (int tx = 0; tx < T; tx++) {
-                    int sx = x0 + tx < ww ? x0 + tx : ww - 1, inside = y0 + ty < wh && x0 + tx < ww;
-                    size_t s = (size_t)sy * ww + sx, d = (size_t)ty * T + tx;
-                    int hinted = inside && e->any_hint && hm[s] > 0.0f;
-                    x[d] = Lw[s] * (1.0f / 50.0f) - 1.0f;
-                    x[tp + d] = hinted ? ha[s] / NN_AB_SCALE : 0.0f;
-                    x[2 * tp + d] = hinted ? hb[s] / NN_AB_SCALE : 0.0f;
-                    x[3 * tp + d] = hinted ? 1.0f : 0.0f;
-                }
-            }
+            int k = done_tiles + b;
+            encode_tile(e, ox[k % nx], oy[k / nx], T, in + (size_t)b * NN_INPUT_CHANNELS * tp);
         }
         st = nn_colorizer_predict(c, in, nb, e->params.vividness, tile_ab, err);
         if (st) goto done;
@@ -300,41 +408,127 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
         sb[k] = sb[k] / sw[k] / NN_AB_SCALE;
         guide[k] = Lw[k] * 0.01f; /* the guide at working scale */
     }
+    if (e->stroke) {
+        const float *pa = e->stroke, *pb = pa + wn, *cover = pb + wn;
+        for (size_t k = 0; k < wn; k++) {
+            sa[k] += cover[k] * (pa[k] / NN_AB_SCALE - sa[k]);
+            sb[k] += cover[k] * (pb[k] / NN_AB_SCALE - sb[k]);
+        }
+    }
     if (cancel && *cancel) {
         st = nn_set_error(err, NN_ERR_CANCELLED, "cancelled");
         goto done;
     }
     guided_coefficients(e->coef, e->coef + wn, guide, sa, ww, wh, scratch, dtmp);
     guided_coefficients(e->coef + 2 * wn, e->coef + 3 * wn, guide, sb, ww, wh, scratch, dtmp);
-    taps(e->tx0, e->tx1, e->fx, W, ww);
-    taps(e->ty0, e->ty1, e->fy, H, wh);
+    memcpy(e->coef + 4 * wn, sa, sizeof(float) * wn);
+    memcpy(e->coef + 5 * wn, sb, sizeof(float) * wn);
+    taps_at(e->tx0, e->tx1, e->fx, W, ww, W, 0.0, 1.0);
+    taps_at(e->ty0, e->ty1, e->fy, H, wh, H, 0.0, 1.0);
     e->predicted = 1;
 done:
     free(ox), free(oy), free(work), free(dtmp), free(in), free(tile_ab);
     return st;
 }
 
-void nn_engine_ab_rows(const nn_engine *e, int y0, int rows, const float *L, float *a, float *b) {
+/* One output row of ab from the coefficient planes: working rows ra and rb
+ * blended by fy, columns by the taps xa, xb, fx, guided by the row's L. */
+static void ab_row(const nn_engine *e, size_t ra, size_t rb, float fy, const int *xa, const int *xb, const float *fx,
+                   int w, const float *Lr, float *a, float *b) {
     const size_t wn = (size_t)e->ww * e->wh;
-    const int W = e->W;
     const float scale = NN_AB_SCALE * e->params.saturation;
-    for (int r = 0; r < rows; r++) {
-        const int y = y0 + r;
-        const float fy = e->fy[y];
-        const size_t ra = (size_t)e->ty0[y] * e->ww, rb = (size_t)e->ty1[y] * e->ww;
-        const float *Lr = L + (size_t)r * W;
-        for (int c = 0; c < 2; c++) {
-            const float *A = e->coef + 2 * c * wn, *B = A + wn;
-            float *out = (c ? b : a) + (size_t)r * W;
-            for (int x = 0; x < W; x++) {
-                const int xa = e->tx0[x], xb = e->tx1[x];
-                const float fx = e->fx[x];
-                float ca = (1 - fy) * ((1 - fx) * A[ra + xa] + fx * A[ra + xb]) + fy * ((1 - fx) * A[rb + xa] + fx * A[rb + xb]);
-                float cb = (1 - fy) * ((1 - fx) * B[ra + xa] + fx * B[ra + xb]) + fy * ((1 - fx) * B[rb + xa] + fx * B[rb + xb]);
-                out[x] = (ca * Lr[x] * 0.01f + cb) * scale;
-            }
+    for (int c = 0; c < 2; c++) {
+        const float *A = e->coef + 2 * c * wn, *B = A + wn, *P = e->coef + (4 + c) * wn;
+        float *out = c ? b : a;
+        for (int x = 0; x < w; x++) {
+            const float f = fx[x];
+            float ca = (1 - fy) * ((1 - f) * A[ra + xa[x]] + f * A[ra + xb[x]]) + fy * ((1 - f) * A[rb + xa[x]] + f * A[rb + xb[x]]);
+            float cb = (1 - fy) * ((1 - f) * B[ra + xa[x]] + f * B[ra + xb[x]]) + fy * ((1 - f) * B[rb + xa[x]] + f * B[rb + xb[x]]);
+            /* the guided filter extrapolates where full-resolution L leaves
+             * the working pixel's range: keep within the neighbours' colour */
+            float p00 = P[ra + xa[x]], p01 = P[ra + xb[x]], p10 = P[rb + xa[x]], p11 = P[rb + xb[x]];
+            float lo = fminf(fminf(p00, p01), fminf(p10, p11)), hi = fmaxf(fmaxf(p00, p01), fmaxf(p10, p11));
+            float q = ca * Lr[x] * 0.01f + cb;
+            out[x] = (q < lo ? lo : q > hi ? hi : q) * scale;
         }
     }
+}
+
+void nn_engine_ab_rows(const nn_engine *e, int y0, int rows, const float *L, float *a, float *b) {
+    const int W = e->W;
+    for (int r = 0; r < rows; r++) {
+        const int y = y0 + r;
+        const size_t o = (size_t)r * W;
+        ab_row(e, (size_t)e->ty0[y] * e->ww, (size_t)e->ty1[y] * e->ww, e->fy[y], e->tx0, e->tx1, e->fx, W, L + o,
+               a + o, b + o);
+    }
+}
+
+nn_status nn_engine_ab_region(const nn_engine *e, double x0, double y0, double step, int w, int rows,
+                              const float *L, float *a, float *b, nn_error *err) {
+    if (!e->predicted) return nn_set_error(err, NN_ERR_INVALID, "ab asked for before predict");
+    if (w < 1 || rows < 1 || !(step > 0.0)) return nn_set_error(err, NN_ERR_INVALID, "empty region");
+    int *xa = malloc(sizeof(int) * 2 * (size_t)w);
+    float *fx = malloc(sizeof(float) * (size_t)w);
+    if (!xa || !fx) {
+        free(xa), free(fx);
+        return nn_set_error(err, NN_ERR_NOMEM, "out of memory for a %d-pixel row", w);
+    }
+    taps_at(xa, xa + w, fx, w, e->ww, e->W, x0, step);
+    for (int r = 0; r < rows; r++) {
+        int ya, yb;
+        float fy;
+        taps_at(&ya, &yb, &fy, 1, e->wh, e->H, y0 + r * step, step);
+        const size_t o = (size_t)r * w;
+        ab_row(e, (size_t)ya * e->ww, (size_t)yb * e->ww, fy, xa, xa + w, fx, w, L + o, a + o, b + o);
+    }
+    free(xa), free(fx);
+    return NN_OK;
+}
+
+nn_status nn_engine_suggest(const nn_engine *e, nn_colorizer *c, double x, double y, int k, float *ab,
+                            float *prob, int *found, nn_error *err) {
+    *found = 0;
+    if (!e->predicted) return nn_set_error(err, NN_ERR_INVALID, "suggestions asked for before predict");
+    if (!(x >= 0.0 && x < e->W && y >= 0.0 && y < e->H))
+        return nn_set_error(err, NN_ERR_INVALID, "(%g, %g) is outside the %d×%d image", x, y, e->W, e->H);
+    const int T = c->tile, tp = T * T, Q = c->num_bins;
+    const int px = (int)(x * e->ww / e->W), py = (int)(y * e->wh / e->H);
+    int x0 = px - T / 2, y0 = py - T / 2;
+    x0 = x0 > e->ww - T ? e->ww - T : x0, y0 = y0 > e->wh - T ? e->wh - T : y0;
+    x0 = x0 < 0 ? 0 : x0, y0 = y0 < 0 ? 0 : y0;
+    float *in = malloc(sizeof(float) * NN_INPUT_CHANNELS * tp), *p = malloc(sizeof(float) * (size_t)Q);
+    nn_status st = NN_OK;
+    if (!in || !p) {
+        st = nn_set_error(err, NN_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    encode_tile(e, x0, y0, T, in);
+    /* the point's own hint is left out: the suggestions are what the network expects there without it */
+    for (int ty = py - y0 - NN_POINT_HINT_SIDE / 2; ty <= py - y0 + NN_POINT_HINT_SIDE / 2; ty++)
+        for (int tx = px - x0 - NN_POINT_HINT_SIDE / 2; tx <= px - x0 + NN_POINT_HINT_SIDE / 2; tx++)
+            if (tx >= 0 && ty >= 0 && tx < T && ty < T)
+                for (int ch = 1; ch < NN_INPUT_CHANNELS; ch++) in[ch * tp + ty * T + tx] = 0.0f;
+    st = nn_colorizer_distribution(c, in, (py - y0) * T + (px - x0), p, err);
+    if (st) goto done;
+    /* the most likely bins, each at least NN_SUGGESTION_SEPARATION from those already chosen */
+    for (int n = 0; n < k; n++) {
+        int best = -1;
+        for (int q = 0; q < Q; q++) {
+            if (best >= 0 && p[q] <= p[best]) continue;
+            int near = 0;
+            for (int j = 0; j < n && !near; j++)
+                near = hypotf(c->bin_ab[2 * q] - ab[2 * j], c->bin_ab[2 * q + 1] - ab[2 * j + 1]) <
+                       NN_SUGGESTION_SEPARATION;
+            if (!near) best = q;
+        }
+        if (best < 0) break;
+        ab[2 * n] = c->bin_ab[2 * best], ab[2 * n + 1] = c->bin_ab[2 * best + 1], prob[n] = p[best];
+        *found = n + 1;
+    }
+done:
+    free(in), free(p);
+    return st;
 }
 
 typedef struct {

@@ -269,6 +269,16 @@ void nn_lab_to_srgb_fitted(float *rgb, const float *lab, size_t n, size_t stride
  * chroma (a, b scaled toward 0 by bisection), keeping L exactly, so that a
  * later Lab -> RGB conversion needs no clipping that would change L. */
 void nn_lab_fit_gamut(float *lab, size_t n);
+/* The two ends of every front end (plug-in, trainer), row by row:
+ * pixels with `channels` floats each (1 gray, 2 gray + alpha, 3 RGB,
+ * 4 RGBA; sRGB-encoded, alpha ignored) -> L* ... */
+void nn_pixels_to_lightness(float *L, const float *px, size_t n, int channels);
+/* ... RGBA hint pixels -> hint a, b and mask (1 where alpha exceeds
+ * NN_HINT_THRESHOLD, its colour's ab; 0 and ab 0 elsewhere) ... */
+void nn_rgba_to_hints(float *a, float *b, float *mask, const float *rgba, size_t n);
+/* ... and L with ab -> gamut-fitted sRGB (L kept) into `stride` floats per
+ * pixel (3 or 4; a fourth channel is left for the caller's alpha). */
+void nn_lab_planes_to_srgb(float *rgb, const float *L, const float *a, const float *b, size_t n, size_t stride);
 /* Linear-light RGB (as GIMP's linear precisions) <-> Lab. */
 void nn_linear_rgb_to_lab(float *lab, const float *rgb, size_t n);
 void nn_lab_to_linear_rgb(float *rgb, const float *lab, size_t n);
@@ -548,6 +558,10 @@ nn_status nn_colorizer_predict(nn_colorizer *c, const float *in, // (n, 4, tile,
                                int n, float vividness,
                                float *ab, // (n, 2, tile, tile)
                                nn_error *err);
+/* The faithful colour distribution (prior-corrected softmax, vividness 0)
+ * at pixel `pixel` of one encoded tile: prob (Q). */
+nn_status nn_colorizer_distribution(nn_colorizer *c, const float *in, // (1, 4, tile, tile)
+                                    int pixel, float *prob, nn_error *err);
 /* Reads and validates the ab-grid metadata of w (ab.grid_*, ab.bins with
  * num_bins entries, optional ab.rebalance_weights); allocates *bins and
  * *rebalance (NULL when absent), which the caller frees. */
@@ -584,6 +598,23 @@ typedef void (*nn_progress_fn)(double fraction, void *user);
  * It holds only working-scale planes (a few MB at resolution 2048). */
 typedef struct nn_engine nn_engine;
 
+/* A pixel of a hint image gives a hint when its alpha (or mask) exceeds this. */
+#define NN_HINT_THRESHOLD 0.5f
+/* Strokes are thinned to one hint per NN_HINT_SPACING² working pixels, the
+ * density of the sparse hints the network was trained on. */
+#define NN_HINT_SPACING 6
+/* A point hint covers NN_POINT_HINT_SIDE² working pixels (the training's
+ * largest hint patch). */
+#define NN_POINT_HINT_SIDE 3
+/* Suggested colours differ by at least this much in ab. */
+#define NN_SUGGESTION_SEPARATION 25.0f
+
+/* A hint at one point: full-resolution pixel coordinates and its ab. */
+typedef struct {
+    double x, y;
+    float a, b;
+} nn_point_hint;
+
 /* Checks the parameters and sizes; NN_ERR_INVALID names the bad one. */
 nn_status nn_engine_begin(nn_engine **e, int width, int height, const nn_engine_params *params,
                           nn_error *err);
@@ -609,6 +640,24 @@ void nn_engine_ab_rows(const nn_engine *e, int y0, int rows,
                        const float *L, // (rows, W)
                        float *a,       // (rows, W) output
                        float *b);      // (rows, W) output
+/* ab for a region sampled on its own grid: output pixel (i, r) is centred
+ * at full-resolution coordinates (x0 + (i + 0.5)·step, y0 + (r + 0.5)·step),
+ * guided by L at those pixels; this is what a zoomed preview shows. */
+nn_status nn_engine_ab_region(const nn_engine *e, double x0, double y0, double step, int w, int rows,
+                              const float *L, // (rows, w)
+                              float *a,       // (rows, w) output
+                              float *b,       // (rows, w) output
+                              nn_error *err);
+/* Adds a point hint (before predict): colour (a, b) at full-resolution
+ * position (x, y). It wins over strokes where they overlap. */
+nn_status nn_engine_add_point_hint(nn_engine *e, double x, double y, float a, float b, nn_error *err);
+/* After predict: up to k colours the network finds most likely at (x, y)
+ * (its faithful distribution there, given the other hints but not one at
+ * that point), most likely first, at least NN_SUGGESTION_SEPARATION apart;
+ * ab (k, 2), prob (k); *found says how many. Uses the model: not while
+ * another thread predicts with it. */
+nn_status nn_engine_suggest(const nn_engine *e, nn_colorizer *c, double x, double y, int k, float *ab,
+                            float *prob, int *found, nn_error *err);
 void nn_engine_free(nn_engine *e);
 
 /* The whole engine on full planes: downscales L to the working resolution,

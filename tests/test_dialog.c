@@ -1,0 +1,166 @@
+/* test_dialog.c — the plug-in's dialog used as a user uses it, in the real
+ * GIMP 2.10 under Xvfb: a photo (a sample, made RGB) with a hint layer
+ * holding a red disc is opened in a display; the dialog is opened through
+ * Script-Fu as RUN-INTERACTIVE ten times; each time the test waits for the
+ * preview, picks the hint layer in the combo with the keyboard (every
+ * other run) or "None", and presses OK (Alt+O). Every run must return a
+ * new "Colorized" layer (red at the disc when hinted; above both the source
+ * and the hint layer), and GIMP's output must hold no wire or tile error
+ * (the crash this guards against was a race on the plug-in's wire).
+ * Usage: test_dialog PLUGIN MODEL PHOTO (re-runs itself under xvfb-run). */
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gimpgui.h"
+#include "testlib.h"
+
+#define RUNS 10
+#define PHOTO_W 2000 /* the sample, enlarged: the crash showed on photos of 512 to 2400 px */
+#define PHOTO_H 1250
+#define DISC_X 1000 /* the hint disc's centre and radius, image pixels */
+#define DISC_Y 600
+#define DISC_R 120
+
+typedef struct {
+    int port;
+    char *expr, *answer;
+    gboolean ok;
+    volatile gint done;
+} Call;
+
+static gpointer call_thread(gpointer data) {
+    Call *c = data;
+    c->answer = gui_script_fu(c->port, c->expr, &c->ok);
+    g_atomic_int_set(&c->done, 1);
+    return NULL;
+}
+
+static int eval_int(int port, const char *expr) {
+    char *r = gui_eval(port, expr);
+    int v = -1;
+    if (sscanf(r, "(%d", &v) != 1) CHECK(0, "no number in the answer to %s: %s", expr, r);
+    g_free(r);
+    return v;
+}
+
+/* Red minus green at a pixel of the layer (8-bit RGB). */
+static int redness(int port, int layer, int x, int y) {
+    char *e = g_strdup_printf("(cadr (gimp-drawable-get-pixel %d %d %d))", layer, x, y);
+    char *r = gui_eval(port, e);
+    int red = 0, green = 0;
+    CHECK(sscanf(r, "#(%d %d", &red, &green) == 2, "no pixel in %s", r);
+    g_free(e), g_free(r);
+    return red - green;
+}
+
+/* Opens the dialog, picks the hint layer or None, presses OK; returns the
+ * new layer or -1. */
+static int one_run(int port, int image, int source, gboolean with_hint) {
+    Call c = {port, g_strdup_printf("(car (plug-in-nn-colorize RUN-INTERACTIVE %d %d \"\" 0.5 1.0 256 -1))", image, source),
+              NULL, FALSE, 0};
+    GThread *t = g_thread_new("interactive-call", call_thread, &c);
+    char *dialog = gui_find_window("^Colorize .Neural.$", 60);
+    CHECK(dialog != NULL, "the dialog did not appear");
+    if (dialog) {
+        g_usleep(1500000); /* the preview's first passes */
+        CHECK(gui_press(dialog, "alt+h") && gui_press(dialog, with_hint ? "End" : "Home"),
+              "could not choose the hint layer");
+        g_usleep(300000);
+        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+    }
+    for (int i = 0; i < 1200 && !g_atomic_int_get(&c.done); i++) g_usleep(100000);
+    int layer = -1;
+    if (g_atomic_int_get(&c.done)) {
+        g_thread_join(t);
+        CHECK(c.ok && c.answer && sscanf(c.answer, "%d", &layer) == 1 && layer > 0, "OK gave no layer: %s",
+              c.answer ? c.answer : "(no answer)");
+        printf("run with%s hint layer -> %s\n", with_hint ? "" : "out", c.answer ? c.answer : "(none)");
+    } else {
+        CHECK(0, "the plug-in did not return within 120 s of OK");
+    }
+    g_free(c.expr), g_free(c.answer), g_free(dialog);
+    return layer;
+}
+
+static gboolean log_has_wire_errors(const char *log) {
+    gchar *text = NULL;
+    CHECK(g_file_get_contents(log, &text, NULL, NULL), "cannot read %s", log);
+    const char *bad[] = {"tile ack", "TILE_ACK", "gimp_wire", "unexpected message", "handle_proc_run: ERROR",
+                         "handle_tile_get: ERROR", "Plug-in crashed", "colorize-neural: fatal"};
+    gboolean found = FALSE;
+    for (size_t i = 0; text && i < G_N_ELEMENTS(bad); i++)
+        if (strstr(text, bad[i])) {
+            printf("GIMP's output has \"%s\"\n", bad[i]);
+            found = TRUE;
+        }
+    if (found) printf("--- %s ---\n%s\n---\n", log, text);
+    g_free(text);
+    return found;
+}
+
+static int inside(const char *profile, const char *dir, const char *photo, int port) {
+    GuiGimp g;
+    if (!gui_gimp_start(&g, profile, dir, port)) return test_finish("test_dialog (inside Xvfb)");
+    char *e = g_strdup_printf(
+        "(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"%s\" \"%s\")))"
+        "       (source (car (gimp-image-get-active-layer image))))"
+        "  (gimp-image-convert-rgb image)"
+        "  (gimp-image-scale image %d %d)"
+        "  (let ((hints (car (gimp-layer-new image (car (gimp-image-width image)) (car (gimp-image-height image))"
+        "                      RGBA-IMAGE \"Hints\" 100 LAYER-MODE-NORMAL))))"
+        "    (gimp-image-insert-layer image hints 0 0)"
+        "    (gimp-context-set-foreground '(230 40 30))"
+        "    (gimp-image-select-ellipse image CHANNEL-OP-REPLACE %d %d %d %d)"
+        "    (gimp-drawable-edit-fill hints FILL-FOREGROUND)"
+        "    (gimp-selection-none image)"
+        "    (gimp-image-set-active-layer image source)"
+        "    (gimp-display-new image) (gimp-displays-flush)"
+        "    (list image source hints)))",
+        photo, photo, PHOTO_W, PHOTO_H, DISC_X - DISC_R, DISC_Y - DISC_R, 2 * DISC_R, 2 * DISC_R);
+    char *ids = gui_eval(port, e);
+    g_free(e);
+    int image = 0, source = 0, hints = 0;
+    CHECK(sscanf(ids, "(%d %d %d)", &image, &source, &hints) == 3, "no image and layers in %s", ids);
+    int made = 0;
+    for (int run = 0; run < RUNS && image > 0; run++) {
+        gboolean with_hint = run % 2 == 1;
+        int layer = one_run(port, image, source, with_hint);
+        if (layer <= 0) continue;
+        made++;
+        e = g_strdup_printf("(vector-ref (cadr (gimp-image-get-layers %d)) 0)", image);
+        int top = eval_int(port, e);
+        g_free(e);
+        if (with_hint) {
+            int red = redness(port, layer, DISC_X, DISC_Y);
+            printf("  red - green at the disc's centre: %d\n", red);
+            CHECK(red > 40, "run %d: the hinted result is not red at the disc (red - green %d)", run, red);
+            CHECK(top == layer, "run %d: the result is not above the hint layer (top layer %d)", run, top);
+        }
+        e = g_strdup_printf("(gimp-image-remove-layer %d %d)", image, layer);
+        g_free(gui_eval(port, e));
+        g_free(e);
+    }
+    printf("%d of %d runs gave a new layer\n", made, RUNS);
+    CHECK(made == RUNS, "only %d of %d OK presses gave a layer", made, RUNS);
+    CHECK(!log_has_wire_errors(g.log), "GIMP reported wire or tile errors (see above)");
+    gui_gimp_stop(&g);
+    g_free(ids);
+    return test_finish("test_dialog (inside Xvfb)");
+}
+
+int main(int argc, char **argv) {
+    if (argc == 6 && strcmp(argv[1], "--inside") == 0) return inside(argv[2], argv[3], argv[4], atoi(argv[5]));
+    if (argc < 4) {
+        fprintf(stderr, "usage: test_dialog PLUGIN MODEL PHOTO\n");
+        return 1;
+    }
+    GuiProfile p = gui_profile_new(argv[1], argv[2]);
+    char *photo = g_canonicalize_filename(argv[3], NULL), *port = g_strdup_printf("%d", gui_free_port());
+    char *args[] = {"--inside", p.profile, p.dir, photo, port, NULL};
+    gui_rerun_in_xvfb(argv[0], args);
+    gui_profile_free(&p);
+    g_free(photo), g_free(port);
+    return test_finish("test_dialog");
+}
