@@ -176,6 +176,17 @@ nn_status nn_engine_begin(nn_engine **out, int W, int H, const nn_engine_params 
     return NN_OK;
 }
 
+float nn_engine_lightness_at(const nn_engine *e, double x, double y) {
+    int px = (int)(x * e->ww / e->W), py = (int)(y * e->wh / e->H);
+    px = px < 0 ? 0 : px >= e->ww ? e->ww - 1 : px;
+    py = py < 0 ? 0 : py >= e->wh ? e->wh - 1 : py;
+    return e->predicted ? e->Lw[(size_t)py * e->ww + px] : 50.0f;
+}
+
+void nn_engine_set_saturation(nn_engine *e, float saturation) {
+    e->params.saturation = saturation < 0.0f ? 0.0f : saturation > 2.0f ? 2.0f : saturation;
+}
+
 void nn_engine_get_working_size(const nn_engine *e, int *ww, int *wh) {
     *ww = e->ww, *wh = e->wh;
 }

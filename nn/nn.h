@@ -658,6 +658,10 @@ nn_status nn_engine_add_point_hint(nn_engine *e, double x, double y, float a, fl
  * another thread predicts with it. */
 nn_status nn_engine_suggest(const nn_engine *e, nn_colorizer *c, double x, double y, int k, float *ab,
                             float *prob, int *found, nn_error *err);
+/* L at working scale under full-resolution position (x, y) (after predict). */
+float nn_engine_lightness_at(const nn_engine *e, double x, double y);
+/* Changes the saturation that ab comes out with (no new prediction needed). */
+void nn_engine_set_saturation(nn_engine *e, float saturation);
 void nn_engine_free(nn_engine *e);
 
 /* The whole engine on full planes: downscales L to the working resolution,

@@ -40,7 +40,7 @@ static gpointer call_thread(gpointer data) {
 static int eval_int(int port, const char *expr) {
     char *r = gui_eval(port, expr);
     int v = -1;
-    if (sscanf(r, "(%d", &v) != 1) CHECK(0, "no number in the answer to %s: %s", expr, r);
+    if (sscanf(r + strspn(r, "("), "%d", &v) != 1) CHECK(0, "no number in the answer to %s: %s", expr, r);
     g_free(r);
     return v;
 }
@@ -65,9 +65,16 @@ static int one_run(int port, int image, int source, gboolean with_hint) {
     CHECK(dialog != NULL, "the dialog did not appear");
     if (dialog) {
         g_usleep(1500000); /* the preview's first passes */
-        CHECK(gui_press(dialog, "alt+h") && gui_press(dialog, with_hint ? "End" : "Home"),
+        CHECK(gui_press(dialog, "alt+i") && gui_press(dialog, with_hint ? "End" : "Home"),
               "could not choose the hint layer");
         g_usleep(300000);
+        const char *shots = g_getenv("COLORIZE_TEST_SHOTS"); /* a folder for screenshots of the dialog */
+        if (shots) {
+            char *file = g_strdup_printf("%s/dialog-%s.png", shots, with_hint ? "hint" : "none");
+            char *shot[] = {"import", "-window", dialog, file, NULL};
+            gui_run_quiet(shot, NULL);
+            g_free(file);
+        }
         CHECK(gui_press(dialog, "alt+o"), "could not press OK");
     }
     for (int i = 0; i < 1200 && !g_atomic_int_get(&c.done); i++) g_usleep(100000);

@@ -5,8 +5,11 @@
  * the source, the source is bitwise unchanged, L is the source's within 1,
  * there is real chroma, alpha and selection are respected at every
  * precision, red hint strokes make their region red, and bad arguments give
- * a PDB error without a crash or a change to the image.
- * Usage: test_gimp PLUGIN MODEL SCRIPT.scm */
+ * a PDB error without a crash or a change to the image; a broad stroke
+ * keeps its colour (the stroke acceptance case on a real photo), point
+ * hints colour a grayscale image, and channels, masks and layer groups are
+ * refused.
+ * Usage: test_gimp PLUGIN MODEL SCRIPT.scm PHOTO */
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -158,6 +161,63 @@ static void check_hints(void) {
     g_object_unref(hinted), g_object_unref(plain);
 }
 
+/* The stroke acceptance: inside the inner 30 px of a saturated disc of
+ * radius 60 painted on a hint layer, the result keeps at least 70 % of the
+ * stroke's chroma (at each pixel's lightness, after the gamut fit), its
+ * mean hue error is at most 20 degrees, and within the disc no block of
+ * unrelated colour appears (under 2 % of the pixels more than 60 degrees
+ * off with chroma above 10). */
+static void check_stroke(void) {
+    const char *line = result("stroke ");
+    printf("%s\n", line);
+    CHECK(strstr(line, "on-top=yes"), "the result is not above the hint layer: %s", line);
+    GdkPixbuf *out = load("stroke-out.png");
+    if (!out) return;
+    guchar paint[3] = {230, 40, 30};
+    float hint[3];
+    nn_srgb8_to_lab(hint, paint, 1);
+    double ratio = 0, hue = 0;
+    int inner = 0, disc = 0, off = 0;
+    for (int y = 0; y < gdk_pixbuf_get_height(out); y++)
+        for (int x = 0; x < gdk_pixbuf_get_width(out); x++) {
+            double d = hypot(x + 0.5 - 256, y + 0.5 - 192);
+            if (d > 58) continue;
+            float got[3];
+            pixel_lab(out, x, y, got, NULL);
+            float want[3] = {got[0], hint[1], hint[2]};
+            nn_lab_fit_gamut(want, 1);
+            double cw = hypot(want[1], want[2]), cg = hypot(got[1], got[2]);
+            double dh = fabs(atan2(got[2], got[1]) - atan2(want[2], want[1])) * 180 / G_PI;
+            if (dh > 180) dh = 360 - dh;
+            disc++;
+            if (cg > 10 && dh > 60) off++;
+            if (d <= 30 && cw > 5) ratio += cg / cw, hue += dh, inner++;
+        }
+    ratio /= MAX(inner, 1), hue /= MAX(inner, 1);
+    printf("  stroke disc: chroma kept %.1f %%, mean hue error %.1f deg, off-hue pixels %.2f %%\n", 100 * ratio, hue,
+           100.0 * off / MAX(disc, 1));
+    CHECK(inner > 1000, "only %d measurable pixels in the inner disc", inner);
+    CHECK(ratio >= 0.70, "the stroke kept only %.0f %% of its chroma inside", 100 * ratio);
+    CHECK(hue <= 20.0, "the stroke's mean hue error is %.1f degrees", hue);
+    CHECK(off < 0.02 * disc, "%d of %d disc pixels have an unrelated colour", off, disc);
+    g_object_unref(out);
+}
+
+/* Point hints on a grayscale image: blue at the left point, red at the right. */
+static void check_points(void) {
+    result("points done");
+    GdkPixbuf *out = load("points-out.png");
+    if (!out) return;
+    float left[3], right[3];
+    pixel_lab(out, 40, 90, left, NULL);
+    pixel_lab(out, 120, 90, right, NULL);
+    printf("  point hints: at the blue point a %.1f b %.1f; at the red point a %.1f b %.1f\n", left[1], left[2],
+           right[1], right[2]);
+    CHECK(left[2] < -15.0, "the blue point hint did not make its place blue (b %.1f)", left[2]);
+    CHECK(right[1] > 15.0, "the red point hint did not make its place red (a %.1f)", right[1]);
+    g_object_unref(out);
+}
+
 /* Under -Db_sanitize the plug-in reports to GIMP's stderr: any ASan or
  * UBSan error fails, and so does a leak whose stack holds a frame of ours
  * (GEGL, babl and json-glib keep a few allocations for the process life). */
@@ -167,7 +227,7 @@ static void check_sanitizers(void) {
     int ours = 0;
     char **lines = g_strsplit(g_output, "\n", -1);
     for (char **l = lines; *l; l++)
-        if (strstr(*l, "    #") && (strstr(*l, "colorize-plugin.c") || strstr(*l, "/nn/") || strstr(*l, "(colorize-neural+")))
+        if (strstr(*l, "    #") && (strstr(*l, "plugin/colorize-") || strstr(*l, "/nn/") || strstr(*l, "(colorize-neural+")))
             ours++;
     g_strfreev(lines);
     CHECK(ours == 0, "%d sanitizer stack frames point into our code", ours);
@@ -184,8 +244,8 @@ static void check_bad(const char *name, const char *message) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 4) {
-        fprintf(stderr, "usage: test_gimp PLUGIN MODEL SCRIPT.scm\n");
+    if (argc < 5) {
+        fprintf(stderr, "usage: test_gimp PLUGIN MODEL SCRIPT.scm PHOTO\n");
         return 1;
     }
     g_dir = g_dir_make_tmp("colorize-gimp-XXXXXX", NULL);
@@ -214,6 +274,15 @@ int main(int argc, char **argv) {
     g_free(dst), g_free(bytes);
     write_png("photo.png", 160, 120, FALSE);
     write_png("alpha.png", 160, 120, TRUE);
+    GdkPixbuf *photo = gdk_pixbuf_new_from_file(argv[4], NULL);
+    CHECK(photo != NULL, "cannot read %s", argv[4]);
+    if (photo) { /* a real photo at 512x384 for the stroke case */
+        GdkPixbuf *scaled = gdk_pixbuf_scale_simple(photo, 512, 384, GDK_INTERP_BILINEAR);
+        char *path = g_build_filename(g_dir, "stroke-photo.png", NULL);
+        CHECK(gdk_pixbuf_save(scaled, path, "png", NULL, NULL), "cannot write %s", path);
+        g_free(path);
+        g_object_unref(scaled), g_object_unref(photo);
+    }
 
     /* one batch command: definitions made by `load` do not outlive it */
     char *script = g_canonicalize_filename(argv[3], NULL);
@@ -242,6 +311,12 @@ int main(int argc, char **argv) {
         check_bad("hint-99999", "invalid ID for argument 'hint-layer'");
         check_bad("hint-self", "The hint layer must be another layer");
         check_bad("indexed", "Indexed images cannot be colorized");
+        check_stroke();
+        check_points();
+        check_bad("points-syntax", "Point hint '10,10,red' is not");
+        check_bad("hint-channel", "The hint layer must be another layer");
+        check_bad("hint-mask", "The hint layer must be another layer");
+        check_bad("group", "A layer group cannot be colorized");
         check_sanitizers();
     }
     if (test_failures) fprintf(stderr, "gimp-console output:\n%s\n", g_output);

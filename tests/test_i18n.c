@@ -1,7 +1,7 @@
 /* test_i18n.c — the translations: every string the plug-in marks with _()
  * or N_() is in po/colorize-neural.pot, and each built .mo file (German,
  * French) translates every entry of the .pot.
- * Usage: test_i18n PLUGIN.c colorize-neural.pot LANG.mo… */
+ * Usage: test_i18n colorize-neural.pot FILE.c… LANG.mo… */
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,31 +58,42 @@ static GHashTable *mo_entries(const char *path) {
     return t;
 }
 
-int main(int argc, char **argv) {
-    if (argc < 4) {
-        fprintf(stderr, "usage: test_i18n PLUGIN.c POT LANG.mo...\n");
-        return 1;
-    }
-    gchar *src, *pot;
-    CHECK(g_file_get_contents(argv[1], &src, NULL, NULL), "cannot read %s", argv[1]);
-    CHECK(g_file_get_contents(argv[2], &pot, NULL, NULL), "cannot read %s", argv[2]);
-    if (test_failures) return test_finish("test_i18n");
-    GHashTable *ids = pot_ids(pot);
-    int marked = 0, missing = 0;
-    for (const char *p = src; (p = strstr(p, "_(\"")); ) {
+/* Counts the strings marked in one source file that the .pot lacks. */
+static int check_source(const char *path, GHashTable *ids, const char *pot, int *marked) {
+    gchar *src;
+    int missing = 0;
+    CHECK(g_file_get_contents(path, &src, NULL, NULL), "cannot read %s", path);
+    for (const char *p = src; p && (p = strstr(p, "_(\"")); ) {
         p += 2;
         char *s = read_literals(&p);
-        marked++;
+        (*marked)++;
         if (!g_hash_table_contains(ids, s)) {
             missing++;
-            CHECK(0, "'%s' is not in %s (regenerate it: ninja -C build colorize-neural-pot)", s, argv[2]);
+            CHECK(0, "%s: '%s' is not in %s (regenerate it: ninja -C build colorize-neural-pot)", path, s, pot);
         }
         g_free(s);
     }
+    g_free(src);
+    return missing;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 4) {
+        fprintf(stderr, "usage: test_i18n POT FILE.c... LANG.mo...\n");
+        return 1;
+    }
+    gchar *pot;
+    CHECK(g_file_get_contents(argv[1], &pot, NULL, NULL), "cannot read %s", argv[1]);
+    if (test_failures) return test_finish("test_i18n");
+    GHashTable *ids = pot_ids(pot);
+    int marked = 0, missing = 0;
+    for (int i = 2; i < argc; i++)
+        if (g_str_has_suffix(argv[i], ".c")) missing += check_source(argv[i], ids, argv[1], &marked);
     printf("%d marked strings in the plug-in, %u entries in the .pot, %d missing\n", marked,
            g_hash_table_size(ids), missing);
-    CHECK(marked >= 25, "only %d marked strings found: is the source file right?", marked);
-    for (int i = 3; i < argc; i++) {
+    CHECK(marked >= 25, "only %d marked strings found: are the source files right?", marked);
+    for (int i = 2; i < argc; i++) {
+        if (!g_str_has_suffix(argv[i], ".mo")) continue;
         GHashTable *mo = mo_entries(argv[i]);
         CHECK(mo != NULL, "%s is missing or not a .mo file", argv[i]);
         if (!mo) continue;
@@ -101,6 +112,6 @@ int main(int argc, char **argv) {
         g_hash_table_destroy(mo);
     }
     g_hash_table_destroy(ids);
-    g_free(src), g_free(pot);
+    g_free(pot);
     return test_finish("test_i18n");
 }

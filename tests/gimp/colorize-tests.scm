@@ -102,6 +102,47 @@
                                          (= type (car (gimp-image-base-type image)))))))
     (gimp-image-delete image)))
 
+;; A call made by `call` on (image src) fails with a PDB error and leaves
+;; the image as it was (its layer count is given, since some cases add one).
+(define (case-bad-call dir name layers-before call)
+  (let* ((image (load-image (string-append dir "/photo.png")))
+         (src (car (gimp-image-get-active-layer image))))
+    (let* ((before (pixel-grid src))
+           (r (catch 'failed (call image src))))
+      (report "bad-" name " error=" (yes-no (eq? r 'failed))
+              " layers=" (- (car (gimp-image-get-layers image)) layers-before -1)
+              " unchanged=" (yes-no (equal? before (pixel-grid src)))))
+    (gimp-image-delete image)))
+
+; The stroke acceptance case: a saturated disc of radius 60 px painted on a
+; hint layer over a 512x384 photo, at the default settings.
+(define (case-stroke dir)
+  (let* ((image (load-image (string-append dir "/stroke-photo.png")))
+         (src (car (gimp-image-get-active-layer image)))
+         (hints (car (gimp-layer-new image 512 384 RGBA-IMAGE "strokes" 100 LAYER-MODE-NORMAL))))
+    (gimp-image-insert-layer image hints 0 -1)
+    (gimp-drawable-fill hints FILL-TRANSPARENT)
+    (gimp-context-set-foreground '(230 40 30))
+    (gimp-context-set-antialias FALSE)
+    (gimp-image-select-ellipse image CHANNEL-OP-REPLACE 196 132 120 120)
+    (gimp-drawable-edit-fill hints FILL-FOREGROUND)
+    (gimp-selection-none image)
+    (let ((layer (car (plug-in-nn-colorize RUN-NONINTERACTIVE image src "" 0.5 1.0 256 hints))))
+      (export image layer (string-append dir "/stroke-out.png"))
+      (report "stroke on-top=" (yes-no (= (vector-ref (cadr (gimp-image-get-layers image)) 0) layer)))
+      (gimp-image-delete image))))
+
+; Point hints on a grayscale image, through the second procedure.
+(define (case-points dir)
+  (let* ((image (load-image (string-append dir "/photo.png")))
+         (src (car (gimp-image-get-active-layer image))))
+    (gimp-image-convert-grayscale image)
+    (let ((layer (car (plug-in-nn-colorize-points RUN-NONINTERACTIVE image src "" 0.5 1.0 256 -1
+                                                  "40,90,#2050e0; 120,90,#e03020"))))
+      (export image layer (string-append dir "/points-out.png"))
+      (report "points done")
+      (gimp-image-delete image))))
+
 (define (run-colorize-tests dir)
   (case-precision dir "gray-u8" PRECISION-U8-GAMMA #t)
   (case-precision dir "rgb-u8" PRECISION-U8-GAMMA #f)
@@ -122,4 +163,25 @@
   (case-bad dir "hint-99999" "" 0.5 1.0 256 99999 #f)
   (case-bad dir "hint-self" "" 0.5 1.0 256 -2 #f)
   (case-bad dir "indexed" "" 0.5 1.0 256 -1 #t)
+  (case-stroke dir)
+  (case-points dir)
+  (case-bad-call dir "points-syntax" 1
+    (lambda (image src) (plug-in-nn-colorize-points RUN-NONINTERACTIVE image src "" 0.5 1.0 256 -1 "10,10,red")))
+  (case-bad-call dir "hint-channel" 1
+    (lambda (image src)
+      (let ((channel (car (gimp-channel-new image 160 120 "mask" 50 '(0 0 0)))))
+        (gimp-image-insert-channel image channel 0 0)
+        (plug-in-nn-colorize RUN-NONINTERACTIVE image src "" 0.5 1.0 256 channel))))
+  (case-bad-call dir "hint-mask" 2
+    (lambda (image src)
+      (let* ((other (car (gimp-layer-copy src TRUE)))
+             (mask (car (gimp-layer-create-mask other ADD-MASK-WHITE))))
+        (gimp-image-insert-layer image other 0 0)
+        (gimp-layer-add-mask other mask)
+        (plug-in-nn-colorize RUN-NONINTERACTIVE image src "" 0.5 1.0 256 mask))))
+  (case-bad-call dir "group" 2
+    (lambda (image src)
+      (let ((group (car (gimp-layer-group-new image))))
+        (gimp-image-insert-layer image group 0 0)
+        (plug-in-nn-colorize RUN-NONINTERACTIVE image group "" 0.5 1.0 256 -1))))
   (report "finished"))

@@ -1,0 +1,406 @@
+/* colorize-dialog.c — the dialog: the preview, the controls (each with a
+ * tooltip), the hint layer, point hints placed in the preview (click to
+ * add, drag to move, right-click or Delete to remove; a colour button and
+ * the network's own suggestions to colour the selected one), the model
+ * file, Help, Reset, and OK with a live progress bar and a working Cancel. */
+#include <math.h>
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "colorize-preview.h"
+
+#define RESPONSE_RESET 1
+#define PICK_RADIUS 8 /* preview pixels within which a click takes an existing point */
+#define DEFAULT_POINT_RGB {200, 60, 40}
+
+/* ------------------------------------------------------------------ help */
+
+/* Opens the help page installed beside the plug-in in the user's browser. */
+static void show_help(const gchar *help_id, gpointer data) {
+    ColorizeDialog *d = data;
+    (void)help_id;
+    gchar *path = g_build_filename(colorize_plugin_dir(), "help", HELP_FILE, NULL);
+    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+        g_free(path);
+        path = g_build_filename(COLORIZE_DATADIR, "help", HELP_FILE, NULL);
+    }
+    gchar *uri = g_filename_to_uri(path, NULL, NULL);
+    GError *error = NULL;
+    if (!uri || !g_app_info_launch_default_for_uri(uri, NULL, &error)) {
+        gchar *msg = g_strdup_printf(_("Cannot open the help page %s: %s"), path, error ? error->message : "?");
+        gtk_label_set_text(GTK_LABEL(d->message), msg);
+        g_free(msg);
+    }
+    g_clear_error(&error);
+    g_free(uri), g_free(path);
+}
+
+/* ----------------------------------------------------------- point hints */
+
+static PointHint *selected_point(ColorizeDialog *d) {
+    return d->selected >= 0 && d->selected < (gint)d->points->len ? &g_array_index(d->points, PointHint, d->selected)
+                                                                   : NULL;
+}
+
+static void show_point_controls(ColorizeDialog *d) {
+    PointHint *p = selected_point(d);
+    gtk_widget_set_sensitive(d->color_button, p != NULL);
+    gtk_widget_set_sensitive(d->delete_button, p != NULL);
+    if (p) {
+        GimpRGB c;
+        gimp_rgb_set_uchar(&c, p->rgb[0], p->rgb[1], p->rgb[2]);
+        g_object_set_data(G_OBJECT(d->color_button), "updating", GINT_TO_POINTER(1));
+        gimp_color_button_set_color(GIMP_COLOR_BUTTON(d->color_button), &c);
+        g_object_set_data(G_OBJECT(d->color_button), "updating", NULL);
+    }
+    colorize_dialog_suggestions_changed(d);
+}
+
+static void hints_changed(ColorizeDialog *d) {
+    show_point_controls(d);
+    colorize_preview_redraw(d);
+    colorize_preview_schedule(d);
+}
+
+static gint point_near(ColorizeDialog *d, gdouble px, gdouble py) {
+    gint best = -1;
+    gdouble best_d = PICK_RADIUS;
+    for (guint i = 0; i < d->points->len; i++) {
+        const PointHint *p = &g_array_index(d->points, PointHint, i);
+        gdouble x, y;
+        colorize_preview_from_image(d, p->x, p->y, &x, &y);
+        gdouble dist = hypot(x - px, y - py);
+        if (dist <= best_d) best_d = dist, best = (gint)i;
+    }
+    return best;
+}
+
+static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
+    ColorizeDialog *d = data;
+    (void)area;
+    if (d->busy) return TRUE;
+    if (event->type == GDK_BUTTON_PRESS) {
+        GdkEventButton *b = (GdkEventButton *)event;
+        gint hit = point_near(d, b->x, b->y);
+        if (b->button == 3 && hit >= 0) { /* right-click removes */
+            g_array_remove_index(d->points, hit);
+            d->selected = -1;
+            hints_changed(d);
+        } else if (b->button == 1 && hit >= 0) {
+            d->selected = hit, d->dragging = TRUE;
+            show_point_controls(d);
+            colorize_preview_redraw(d);
+        } else if (b->button == 1 && d->points->len < MAX_POINTS) {
+            PointHint p = {0, 0, DEFAULT_POINT_RGB};
+            const PointHint *last = selected_point(d);
+            if (last) memcpy(p.rgb, last->rgb, 3); /* a new point starts with the last colour */
+            colorize_preview_to_image(d, b->x, b->y, &p.x, &p.y);
+            g_array_append_val(d->points, p);
+            d->selected = (gint)d->points->len - 1, d->dragging = TRUE;
+            hints_changed(d);
+        }
+        return TRUE;
+    }
+    if (event->type == GDK_MOTION_NOTIFY && d->dragging && selected_point(d)) {
+        GdkEventMotion *m = (GdkEventMotion *)event;
+        PointHint *p = selected_point(d);
+        colorize_preview_to_image(d, m->x, m->y, &p->x, &p->y);
+        colorize_preview_redraw(d);
+        return TRUE;
+    }
+    if (event->type == GDK_BUTTON_RELEASE && d->dragging) {
+        d->dragging = FALSE;
+        colorize_preview_schedule(d);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+static void on_delete_point(GtkWidget *button, gpointer data) {
+    ColorizeDialog *d = data;
+    (void)button;
+    if (!selected_point(d)) return;
+    g_array_remove_index(d->points, d->selected);
+    d->selected = -1;
+    hints_changed(d);
+}
+
+static void on_point_color(GimpColorButton *button, gpointer data) {
+    ColorizeDialog *d = data;
+    PointHint *p = selected_point(d);
+    if (!p || g_object_get_data(G_OBJECT(button), "updating")) return;
+    GimpRGB c;
+    gimp_color_button_get_color(button, &c);
+    gimp_rgb_get_uchar(&c, &p->rgb[0], &p->rgb[1], &p->rgb[2]);
+    colorize_preview_redraw(d);
+    colorize_preview_schedule(d);
+}
+
+static void on_swatch(GtkWidget *button, gpointer data) {
+    ColorizeDialog *d = data;
+    PointHint *p = selected_point(d);
+    guchar *rgb = g_object_get_data(G_OBJECT(button), "rgb");
+    if (!p || !rgb) return;
+    memcpy(p->rgb, rgb, 3);
+    hints_changed(d);
+}
+
+/* The network's most likely colours at the selected point, as swatches. */
+void colorize_dialog_suggestions_changed(ColorizeDialog *d) {
+    GList *children = gtk_container_get_children(GTK_CONTAINER(d->swatches));
+    const PointHint *p = selected_point(d);
+    gint i = 0;
+    for (GList *c = children; c; c = c->next, i++) {
+        GtkWidget *button = c->data;
+        gboolean show = p && d->engine && d->suggestions_for == d->selected && i < d->n_suggestions;
+        gtk_widget_set_visible(button, show);
+        if (!show) continue;
+        gint ox, oy;
+        gimp_drawable_offsets(d->drawable, &ox, &oy);
+        const gdouble to_engine = (gdouble)d->engine_w / gimp_drawable_width(d->drawable);
+        float lab[3] = {nn_engine_lightness_at(d->engine, (p->x - ox) * to_engine, (p->y - oy) * to_engine),
+                        d->suggestions[2 * i], d->suggestions[2 * i + 1]};
+        guchar *rgb = g_object_get_data(G_OBJECT(button), "rgb");
+        nn_lab_fit_gamut(lab, 1);
+        nn_lab_to_srgb8(rgb, lab, 1);
+        GimpRGB color;
+        gimp_rgb_set_uchar(&color, rgb[0], rgb[1], rgb[2]);
+        gimp_color_area_set_color(GIMP_COLOR_AREA(gtk_bin_get_child(GTK_BIN(button))), &color);
+    }
+    g_list_free(children);
+}
+
+/* -------------------------------------------------------------- controls */
+
+static void on_value_changed(GtkAdjustment *adj, gpointer data) {
+    ColorizeDialog *d = data;
+    gdouble v = gtk_adjustment_get_value(adj);
+    if (adj == GTK_ADJUSTMENT(d->adjs[0])) d->s->vividness = v;
+    if (adj == GTK_ADJUSTMENT(d->adjs[2])) d->s->resolution = (gint)lround(v);
+    if (adj == GTK_ADJUSTMENT(d->adjs[1])) {
+        d->s->saturation = v;
+        colorize_preview_redraw(d); /* saturation needs no new pass */
+        return;
+    }
+    colorize_preview_schedule(d);
+}
+
+static void update_gray_warning(ColorizeDialog *d) {
+    gtk_widget_set_visible(d->gray_warning, gimp_image_base_type(d->image) == GIMP_GRAY && d->s->hint_layer != -1);
+}
+
+static void on_hint_changed(GtkWidget *combo, gpointer data) {
+    ColorizeDialog *d = data;
+    gint id = -1;
+    gimp_int_combo_box_get_active(GIMP_INT_COMBO_BOX(combo), &id);
+    d->s->hint_layer = id;
+    update_gray_warning(d);
+    colorize_preview_schedule(d);
+}
+
+static void on_show_hints(GtkToggleButton *toggle, gpointer data) {
+    (void)toggle;
+    colorize_preview_redraw(data);
+}
+
+/* A new model file: loaded at once; a bad one is reported here and the
+ * previous model stays. */
+static void set_model(ColorizeDialog *d, const gchar *file) {
+    colorize_preview_stop(d); /* the running pass uses the old model */
+    gchar *def = colorize_default_model_path(colorize_plugin_dir());
+    ColorizeSettings next = *d->s;
+    g_strlcpy(next.model, file && g_strcmp0(file, def) != 0 ? file : "", sizeof next.model);
+    GError *error = NULL;
+    if (colorize_model_get(colorize_model_path(&next), &error)) {
+        *d->s = next;
+        gtk_label_set_text(GTK_LABEL(d->message), "");
+    } else {
+        gtk_label_set_text(GTK_LABEL(d->message), error->message);
+        g_clear_error(&error);
+    }
+    const gchar *now = colorize_model_path(d->s);
+    gchar *shown = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(d->chooser));
+    if (g_strcmp0(shown, now) != 0) gtk_file_chooser_set_filename(GTK_FILE_CHOOSER(d->chooser), now);
+    g_free(shown), g_free(def);
+    colorize_preview_schedule(d);
+}
+
+static void on_model_changed(GtkFileChooser *chooser, gpointer data) {
+    gchar *f = gtk_file_chooser_get_filename(chooser);
+    set_model(data, f);
+    g_free(f);
+}
+
+static gboolean hint_constraint(gint32 image, gint32 item, gpointer data) {
+    ColorizeDialog *d = data;
+    return image == d->image && colorize_hint_layer_ok(d->image, d->drawable, item);
+}
+
+static GtkObject *add_scale(GtkWidget *table, gint row, const gchar *label, gdouble value, gdouble lo, gdouble hi,
+                            gdouble step, gint digits, const gchar *tip) {
+    return gimp_scale_entry_new(GTK_TABLE(table), 0, row, label, 200, 6, value, lo, hi, step, step * 10, digits, TRUE,
+                                0, 0, tip, NULL);
+}
+
+static GtkWidget *point_row(ColorizeDialog *d) {
+    GtkWidget *row = gtk_hbox_new(FALSE, 6);
+    d->show_hints = gtk_check_button_new_with_mnemonic(_("Show hin_ts"));
+    gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(d->show_hints), TRUE);
+    gimp_help_set_help_data(d->show_hints, _("Draw the point hints over the preview"), NULL);
+    g_signal_connect(d->show_hints, "toggled", G_CALLBACK(on_show_hints), d);
+    gtk_box_pack_start(GTK_BOX(row), d->show_hints, FALSE, FALSE, 0);
+    GimpRGB c;
+    gimp_rgb_set_uchar(&c, 200, 60, 40);
+    d->color_button = gimp_color_button_new(_("Point hint colour"), 32, 20, &c, GIMP_COLOR_AREA_FLAT);
+    gimp_help_set_help_data(d->color_button, _("The colour of the selected point hint"), NULL);
+    g_signal_connect(d->color_button, "color-changed", G_CALLBACK(on_point_color), d);
+    gtk_box_pack_start(GTK_BOX(row), d->color_button, FALSE, FALSE, 0);
+    d->swatches = gtk_hbox_new(FALSE, 2);
+    for (gint i = 0; i < SUGGESTIONS; i++) {
+        GtkWidget *b = gtk_button_new();
+        GtkWidget *area = gimp_color_area_new(&c, GIMP_COLOR_AREA_FLAT, 0);
+        gtk_widget_set_size_request(area, 20, 16);
+        gtk_container_add(GTK_CONTAINER(b), area);
+        g_object_set_data_full(G_OBJECT(b), "rgb", g_malloc0(3), g_free);
+        gimp_help_set_help_data(b, _("A colour the network finds likely here: click to use it"), NULL);
+        g_signal_connect(b, "clicked", G_CALLBACK(on_swatch), d);
+        gtk_box_pack_start(GTK_BOX(d->swatches), b, FALSE, FALSE, 0);
+    }
+    gtk_box_pack_start(GTK_BOX(row), d->swatches, FALSE, FALSE, 0);
+    d->delete_button = gtk_button_new_with_mnemonic(_("_Delete point"));
+    gimp_help_set_help_data(d->delete_button, _("Remove the selected point hint (or right-click it)"), NULL);
+    g_signal_connect(d->delete_button, "clicked", G_CALLBACK(on_delete_point), d);
+    gtk_box_pack_end(GTK_BOX(row), d->delete_button, FALSE, FALSE, 0);
+    return row;
+}
+
+static GtkWidget *controls_table(ColorizeDialog *d) {
+    GtkWidget *table = gtk_table_new(6, 3, FALSE);
+    gtk_table_set_col_spacings(GTK_TABLE(table), 6);
+    gtk_table_set_row_spacings(GTK_TABLE(table), 6);
+    d->adjs[0] = add_scale(table, 0, _("_Vividness:"), d->s->vividness, 0.0, 1.0, 0.01, 2,
+                           _("0 gives the most likely average colour (faithful); higher values give more vivid, "
+                             "more daring colour"));
+    d->adjs[1] = add_scale(table, 1, _("_Saturation:"), d->s->saturation, 0.0, 2.0, 0.01, 2,
+                           _("Multiplies the chroma of the predicted colour (1 leaves it as predicted)"));
+    d->adjs[2] = add_scale(table, 2, _("_Working resolution:"), d->s->resolution, NN_MIN_RESOLUTION,
+                           NN_MAX_RESOLUTION, 1, 0,
+                           _("The long side, in pixels, at which the network sees the image. Lower: it sees whole "
+                             "objects, as in its training, and is faster, but colour is coarser. Higher: finer "
+                             "colour detail, but it sees only parts of objects, and it is slower"));
+    for (int i = 0; i < 3; i++) g_signal_connect(d->adjs[i], "value-changed", G_CALLBACK(on_value_changed), d);
+
+    GtkWidget *combo = gimp_layer_combo_box_new(hint_constraint, d);
+    gimp_int_combo_box_prepend(GIMP_INT_COMBO_BOX(combo), GIMP_INT_STORE_VALUE, -1, GIMP_INT_STORE_LABEL, _("None"), -1);
+    gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(combo), d->s->hint_layer);
+    g_signal_connect(combo, "changed", G_CALLBACK(on_hint_changed), d);
+    gimp_table_attach_aligned(GTK_TABLE(table), 0, 3, _("H_int layer:"), 0.0, 0.5, combo, 2, FALSE);
+    gimp_help_set_help_data(combo,
+                            _("Another layer of this image with colour strokes: each stroke gives its colour where "
+                              "it is painted, and the network carries it on"),
+                            NULL);
+    d->gray_warning = gtk_label_new(_("This image is grayscale: a hint layer can only carry gray. Click the preview "
+                                      "to place point hints instead."));
+    gtk_label_set_line_wrap(GTK_LABEL(d->gray_warning), TRUE);
+    gtk_table_attach(GTK_TABLE(table), d->gray_warning, 0, 3, 4, 5, GTK_FILL | GTK_EXPAND, 0, 0, 0);
+
+    d->chooser = gtk_file_chooser_button_new(_("Select a model"), GTK_FILE_CHOOSER_ACTION_OPEN);
+    GtkFileFilter *weights = gtk_file_filter_new(), *all = gtk_file_filter_new();
+    gtk_file_filter_set_name(weights, _("Model weights (*.weights)"));
+    gtk_file_filter_add_pattern(weights, "*.weights");
+    gtk_file_filter_set_name(all, _("All files"));
+    gtk_file_filter_add_pattern(all, "*");
+    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d->chooser), weights);
+    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d->chooser), all);
+    gtk_file_chooser_set_filename(GTK_FILE_CHOOSER(d->chooser), colorize_model_path(d->s));
+    g_signal_connect(d->chooser, "file-set", G_CALLBACK(on_model_changed), d);
+    gimp_table_attach_aligned(GTK_TABLE(table), 0, 5, _("_Model file:"), 0.0, 0.5, d->chooser, 2, FALSE);
+    gimp_help_set_help_data(d->chooser, _("The trained network; Reset returns to the installed model"), NULL);
+    return table;
+}
+
+static GtkWidget *build_dialog(ColorizeDialog *d) {
+    gimp_ui_init(PLUG_IN_BINARY, TRUE);
+    GtkWidget *dialog = gimp_dialog_new(_("Colorize (Neural)"), PLUG_IN_ROLE, NULL, 0, show_help, PLUG_IN_PROC,
+                                        _("_Reset"), RESPONSE_RESET, _("_Cancel"), GTK_RESPONSE_CANCEL, _("_OK"),
+                                        GTK_RESPONSE_OK, NULL);
+    /* the help function gets the dialog state */
+    g_object_set_data(G_OBJECT(dialog), "gimp-dialog-help-data", d);
+    gtk_dialog_set_alternative_button_order(GTK_DIALOG(dialog), GTK_RESPONSE_OK, RESPONSE_RESET, GTK_RESPONSE_CANCEL, -1);
+    gimp_window_set_transient(GTK_WINDOW(dialog));
+    d->dialog = dialog;
+    GtkWidget *vbox = gtk_vbox_new(FALSE, 8);
+    gtk_container_set_border_width(GTK_CONTAINER(vbox), 12);
+    gtk_box_pack_start(GTK_BOX(gtk_dialog_get_content_area(GTK_DIALOG(dialog))), vbox, TRUE, TRUE, 0);
+    gtk_box_pack_start(GTK_BOX(vbox), colorize_preview_new(d), TRUE, TRUE, 0);
+    GtkWidget *area = gimp_preview_get_area(GIMP_PREVIEW(d->preview));
+    gtk_widget_add_events(area, GDK_BUTTON_PRESS_MASK | GDK_BUTTON_RELEASE_MASK | GDK_BUTTON1_MOTION_MASK);
+    g_signal_connect(area, "event", G_CALLBACK(on_area_event), d);
+    gimp_help_set_help_data(area, _("Click to place a point hint, drag to move it, right-click to remove it"), NULL);
+    gtk_box_pack_start(GTK_BOX(vbox), point_row(d), FALSE, FALSE, 0);
+    d->controls = controls_table(d);
+    gtk_box_pack_start(GTK_BOX(vbox), d->controls, FALSE, FALSE, 0);
+    d->message = gtk_label_new("");
+    gtk_label_set_line_wrap(GTK_LABEL(d->message), TRUE);
+    gtk_box_pack_start(GTK_BOX(vbox), d->message, FALSE, FALSE, 0);
+    d->progress = gtk_progress_bar_new();
+    gtk_box_pack_start(GTK_BOX(vbox), d->progress, FALSE, FALSE, 0);
+    gtk_window_set_default_size(GTK_WINDOW(dialog), 480, -1);
+    gtk_widget_show_all(dialog);
+    gtk_widget_hide(d->progress);
+    update_gray_warning(d);
+    show_point_controls(d);
+    colorize_preview_schedule(d); /* the first pass, whatever the preview widget signals */
+    return dialog;
+}
+
+static void reset(ColorizeDialog *d) {
+    gtk_adjustment_set_value(GTK_ADJUSTMENT(d->adjs[0]), COLORIZE_DEFAULTS.vividness);
+    gtk_adjustment_set_value(GTK_ADJUSTMENT(d->adjs[1]), COLORIZE_DEFAULTS.saturation);
+    gtk_adjustment_set_value(GTK_ADJUSTMENT(d->adjs[2]), COLORIZE_DEFAULTS.resolution);
+    if (d->s->model[0]) set_model(d, NULL); /* the installed model */
+}
+
+static void on_busy_response(GtkDialog *dialog, gint response, gpointer data) {
+    ColorizeDialog *d = data;
+    (void)dialog, (void)response;
+    g_atomic_int_set(&d->ui.cancel, 1);
+}
+
+/* OK: the final render with the dialog's progress bar and Cancel live. */
+static gint32 apply(ColorizeDialog *d, GError **error) {
+    colorize_preview_stop(d);
+    d->busy = TRUE; /* no preview may use the model while the render does */
+    gtk_widget_set_sensitive(d->controls, FALSE);
+    gtk_widget_set_sensitive(d->preview, FALSE);
+    gtk_dialog_set_response_sensitive(GTK_DIALOG(d->dialog), GTK_RESPONSE_OK, FALSE);
+    gtk_dialog_set_response_sensitive(GTK_DIALOG(d->dialog), RESPONSE_RESET, FALSE);
+    gtk_widget_show(d->progress);
+    d->ui.bar = GTK_PROGRESS_BAR(d->progress);
+    gulong handler = g_signal_connect(d->dialog, "response", G_CALLBACK(on_busy_response), d);
+    gint32 layer = colorize_apply(d->image, d->drawable, d->s, d->points, TRUE, &d->ui, error);
+    g_signal_handler_disconnect(d->dialog, handler);
+    return layer;
+}
+
+gint32 colorize_dialog_run(gint32 image, gint32 drawable, ColorizeSettings *s, GError **error) {
+    ColorizeDialog d = {.image = image, .drawable = drawable, .s = s, .selected = -1, .suggestions_for = -1};
+    d.points = colorize_points_load(image);
+    GtkWidget *dialog = build_dialog(&d);
+    gint32 layer = -1;
+    for (;;) {
+        gint response = gimp_dialog_run(GIMP_DIALOG(dialog));
+        if (response == RESPONSE_RESET) {
+            reset(&d);
+            continue;
+        }
+        if (response == GTK_RESPONSE_OK) layer = apply(&d, error);
+        else g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_CANCELLED, _("Cancelled"));
+        break;
+    }
+    colorize_preview_free(&d);
+    gtk_widget_destroy(dialog);
+    g_array_free(d.points, TRUE);
+    return layer;
+}

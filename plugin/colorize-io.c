@@ -1,0 +1,261 @@
+/* colorize-io.c — the final render's talk with GIMP: argument checks,
+ * reading the drawable (and the hint layer) through GEGL in strips, and
+ * writing the new layer in one undo group. libgimp is not thread-safe and
+ * a GimpTileBackend buffer fetches its tiles over the plug-in's wire, so
+ * all of this runs on the main thread; only the network, on plain memory,
+ * runs in a worker thread while the main thread keeps the dialog alive.
+ * The image is changed only after the network has succeeded, so Cancel or
+ * an error leaves it as it was. */
+#include <stdio.h>
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "colorize.h"
+
+/* Progress over the whole run: reading 0–10 %, the network 10–70 %,
+ * writing the result 70–100 %. */
+#define PROGRESS_READ 0.1
+#define PROGRESS_NETWORK 0.6
+#define POLL_US 30000
+
+gboolean colorize_check_drawable(gint32 image, gint32 drawable, GError **error) {
+    if (!gimp_image_is_valid(image) || !gimp_item_is_valid(drawable) || !gimp_item_is_layer(drawable) ||
+        gimp_item_get_image(drawable) != image) {
+        g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT, _("The drawable must be a layer of the image"));
+        return FALSE;
+    }
+    if (gimp_item_is_group(drawable)) {
+        g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT,
+                    _("A layer group cannot be colorized: choose one of its layers"));
+        return FALSE;
+    }
+    if (gimp_drawable_is_indexed(drawable)) {
+        g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT,
+                    _("Indexed images cannot be colorized: convert the image to RGB or Grayscale first (Image ▸ Mode)"));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean colorize_check_arguments(gint32 image, gint32 drawable, const ColorizeSettings *s, const GArray *points,
+                                  GError **error) {
+    if (!colorize_check_drawable(image, drawable, error)) return FALSE;
+    const gchar *bad = NULL;
+    gchar *msg = NULL;
+    if (!(s->vividness >= 0.0 && s->vividness <= 1.0)) msg = g_strdup_printf(_("Vividness %g is outside 0 to 1"), s->vividness);
+    else if (!(s->saturation >= 0.0 && s->saturation <= 2.0))
+        msg = g_strdup_printf(_("Saturation %g is outside 0 to 2"), s->saturation);
+    else if (s->resolution < NN_MIN_RESOLUTION || s->resolution > NN_MAX_RESOLUTION)
+        msg = g_strdup_printf(_("Working resolution %d is outside %d to %d"), s->resolution, NN_MIN_RESOLUTION,
+                              NN_MAX_RESOLUTION);
+    else if (s->hint_layer != -1 && !colorize_hint_layer_ok(image, drawable, s->hint_layer))
+        bad = _("The hint layer must be another layer of the same image (not a channel or a mask), or -1 for none");
+    else if (points && points->len > MAX_POINTS)
+        msg = g_strdup_printf(_("More than %d point hints"), MAX_POINTS);
+    if (bad || msg) g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT, "%s", bad ? bad : msg);
+    g_free(msg);
+    return !bad && !msg;
+}
+
+/* The run's state; everything here is touched by the main thread only,
+ * except `engine` and `model` during the worker's predict. */
+typedef struct {
+    gint32 image, drawable;
+    const ColorizeSettings *s;
+    nn_colorizer *model;
+    nn_engine *engine;
+    gint w, h;
+    gfloat *L; /* (h, w) the source's L, kept for writing */
+    ColorizeUi *ui;
+    volatile gint network_permille, network_done;
+    gboolean network_ok;
+    GError *network_error;
+} FinalRun;
+
+static void show_progress(FinalRun *r, gdouble fraction) {
+    gimp_progress_update(fraction);
+    if (!r->ui) return;
+    gtk_progress_bar_set_fraction(r->ui->bar, fraction);
+    while (gtk_events_pending()) gtk_main_iteration();
+}
+
+static gboolean cancelled(FinalRun *r, GError **error) {
+    if (!r->ui || !g_atomic_int_get(&r->ui->cancel)) return FALSE;
+    g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_CANCELLED, _("Cancelled"));
+    return TRUE;
+}
+
+/* Pass 1 (main thread): the source (and hint layer) strip by strip into
+ * the engine; L is kept. */
+static gboolean read_source(FinalRun *r, GError **error) {
+    const gint w = r->w, h = r->h;
+    const gboolean gray = gimp_drawable_is_gray(r->drawable);
+    const gsize strip = (gsize)w * STRIP_ROWS;
+    GeglBuffer *src = gimp_drawable_get_buffer(r->drawable), *hint = NULL;
+    gint ox, oy, hx = 0, hy = 0;
+    gimp_drawable_offsets(r->drawable, &ox, &oy);
+    if (r->s->hint_layer != -1) {
+        hint = gimp_drawable_get_buffer(r->s->hint_layer);
+        gimp_drawable_offsets(r->s->hint_layer, &hx, &hy);
+    }
+    gfloat *px = g_try_malloc(sizeof(gfloat) * 4 * strip), *hpx = hint ? g_try_malloc(sizeof(gfloat) * 4 * strip) : NULL;
+    r->L = g_try_malloc(sizeof(gfloat) * w * (gsize)h);
+    gboolean ok = px && r->L && (!hint || hpx);
+    if (!ok) g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_MEMORY, _("Not enough memory for a %d×%d image"), w, h);
+    for (gint y0 = 0; ok && y0 < h; y0 += STRIP_ROWS) {
+        const gint rows = MIN(STRIP_ROWS, h - y0);
+        GeglRectangle rect = {0, y0, w, rows};
+        gegl_buffer_get(src, &rect, 1.0, babl_format(gray ? "Y' float" : "R'G'B'A float"), px, GEGL_AUTO_ROWSTRIDE,
+                        GEGL_ABYSS_NONE);
+        if (hint) {
+            GeglRectangle hrect = {ox - hx, oy - hy + y0, w, rows};
+            gegl_buffer_get(hint, &hrect, 1.0, babl_format("R'G'B'A float"), hpx, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+        }
+        ok = colorize_render_feed(r->engine, w, y0, rows, px, gray ? 1 : 4, hpx, r->L + (gsize)y0 * w, error) &&
+             !cancelled(r, error);
+        show_progress(r, PROGRESS_READ * (y0 + rows) / h);
+    }
+    g_object_unref(src);
+    if (hint) g_object_unref(hint);
+    g_free(px), g_free(hpx);
+    return ok;
+}
+
+static void on_network_progress(double fraction, void *user) {
+    FinalRun *r = user;
+    g_atomic_int_set(&r->network_permille, (gint)(fraction * 1000));
+    if (!r->ui) gimp_progress_update(PROGRESS_READ + PROGRESS_NETWORK * fraction); /* batch: this is the main thread */
+}
+
+static gpointer network_worker(gpointer data) {
+    FinalRun *r = data;
+    r->network_ok = colorize_render_predict(r->engine, r->model, on_network_progress, r, &r->ui->cancel,
+                                            &r->network_error);
+    g_atomic_int_set(&r->network_done, 1);
+    return NULL;
+}
+
+/* The network: in batch mode directly; with the dialog in a worker thread
+ * on plain memory while this thread shows progress and runs the dialog. */
+static gboolean run_network(FinalRun *r, GError **error) {
+    if (!r->ui) return colorize_render_predict(r->engine, r->model, on_network_progress, r, NULL, error);
+    GThread *t = g_thread_new("colorize-network", network_worker, r);
+    while (!g_atomic_int_get(&r->network_done)) {
+        show_progress(r, PROGRESS_READ + PROGRESS_NETWORK * g_atomic_int_get(&r->network_permille) / 1000.0);
+        g_usleep(POLL_US);
+    }
+    g_thread_join(t);
+    if (!r->network_ok) g_propagate_error(error, r->network_error);
+    return r->network_ok;
+}
+
+/* Where the new layer goes: above the source, and above the hint layer
+ * too when they share a parent (else the hint layer is hidden), so that
+ * the strokes never cover the result. */
+static void insert_result(FinalRun *r, gint32 layer) {
+    gint32 parent = gimp_item_get_parent(r->drawable);
+    gint position = gimp_image_get_item_position(r->image, r->drawable);
+    gint32 hint = r->s->hint_layer;
+    if (hint != -1 && gimp_item_get_parent(hint) == parent)
+        position = MIN(position, gimp_image_get_item_position(r->image, hint));
+    else if (hint != -1)
+        gimp_item_set_visible(hint, FALSE);
+    gimp_image_insert_layer(r->image, layer, parent, position);
+}
+
+/* Pass 2 (main thread): the only part that changes the image, in one undo
+ * group; reads the source again only for its alpha or the selection. */
+static gint32 write_result(FinalRun *r, const GArray *store_points) {
+    const gint w = r->w, h = r->h;
+    gimp_image_undo_group_start(r->image);
+    if (store_points) colorize_points_save(r->image, store_points);
+    if (gimp_image_base_type(r->image) == GIMP_GRAY) gimp_image_convert_rgb(r->image);
+    gint32 layer = gimp_layer_new_from_drawable(r->drawable, r->image);
+    gimp_item_set_name(layer, _("Colorized"));
+    insert_result(r, layer);
+    GeglBuffer *dst = gimp_drawable_get_buffer(layer), *src = NULL, *sel = NULL;
+    gint offx, offy;
+    gimp_drawable_offsets(r->drawable, &offx, &offy);
+    if (!gimp_selection_is_empty(r->image)) sel = gimp_drawable_get_buffer(gimp_image_get_selection(r->image));
+    if (sel || gimp_drawable_has_alpha(r->drawable)) src = gimp_drawable_get_buffer(r->drawable);
+    gfloat *in = src ? g_malloc(sizeof(gfloat) * 4 * (gsize)w * STRIP_ROWS) : NULL;
+    gfloat *out = g_malloc(sizeof(gfloat) * 4 * (gsize)w * STRIP_ROWS);
+    gfloat *mask = sel ? g_malloc(sizeof(gfloat) * (gsize)w * STRIP_ROWS) : NULL;
+    for (gint y0 = 0; y0 < h; y0 += STRIP_ROWS) {
+        const gint rows = MIN(STRIP_ROWS, h - y0);
+        GeglRectangle rect = {0, y0, w, rows};
+        if (src) gegl_buffer_get(src, &rect, 1.0, babl_format("R'G'B'A float"), in, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+        if (sel) {
+            GeglRectangle srect = {offx, offy + y0, w, rows};
+            gegl_buffer_get(sel, &srect, 1.0, babl_format("Y float"), mask, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+        }
+        colorize_render_rows(r->engine, w, y0, rows, r->L + (gsize)y0 * w, in, mask, out);
+        gegl_buffer_set(dst, &rect, 0, babl_format("R'G'B'A float"), out, GEGL_AUTO_ROWSTRIDE);
+        show_progress(r, PROGRESS_READ + PROGRESS_NETWORK + (1.0 - PROGRESS_READ - PROGRESS_NETWORK) * (y0 + rows) / h);
+    }
+    gegl_buffer_flush(dst);
+    g_object_unref(dst);
+    if (src) g_object_unref(src);
+    if (sel) g_object_unref(sel);
+    g_free(in), g_free(out), g_free(mask);
+    gimp_drawable_update(layer, 0, 0, w, h);
+    gimp_image_undo_group_end(r->image);
+    return layer;
+}
+
+/* Memory figures for tests/bench/bench_plugin.sh (COLORIZE_VERBOSE): the
+ * resident set's peak from /proc/self/status, in MB. */
+static gdouble status_mb(const gchar *field) {
+    gchar *s = NULL;
+    gdouble mb = 0.0;
+    if (g_file_get_contents("/proc/self/status", &s, NULL, NULL)) {
+        const gchar *f = strstr(s, field);
+        if (f) mb = g_ascii_strtod(f + strlen(field) + 1, NULL) / 1024.0;
+    }
+    g_free(s);
+    return mb;
+}
+
+static gdouble start_rss_mb, startup_peak_mb;
+
+void colorize_note_startup_memory(void) {
+    /* babl_init (inside gegl_init) benchmarks its lookup tables on buffers
+     * of up to 256 MB and frees them: every GEGL plug-in pays that before
+     * it touches an image. Restart the peak from here (Linux >= 4.0), so
+     * the colorization's own peak can be reported. */
+    start_rss_mb = status_mb("VmRSS:");
+    startup_peak_mb = status_mb("VmHWM:");
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) fputs("5", f), fclose(f);
+}
+
+gint32 colorize_apply(gint32 image, gint32 drawable, const ColorizeSettings *s, const GArray *points,
+                      gboolean store_points, ColorizeUi *ui, GError **error) {
+    if (!colorize_check_arguments(image, drawable, s, points, error)) return -1;
+    FinalRun r = {.image = image, .drawable = drawable, .s = s, .ui = ui};
+    r.model = colorize_model_get(colorize_model_path(s), error);
+    if (!r.model) return -1;
+    r.w = gimp_drawable_width(drawable), r.h = gimp_drawable_height(drawable);
+    gint ox, oy;
+    gimp_drawable_offsets(drawable, &ox, &oy);
+    r.engine = colorize_render_begin(s, r.w, r.h, points ? (const PointHint *)points->data : NULL,
+                                     points ? (gint)points->len : 0, ox, oy, 1.0, error);
+    if (!r.engine) return -1;
+    gint64 t0 = g_get_monotonic_time();
+    gimp_progress_init(_("Colorizing"));
+    gint32 layer = -1;
+    if (read_source(&r, error) && run_network(&r, error)) {
+        gint64 t1 = g_get_monotonic_time();
+        layer = write_result(&r, store_points ? points : NULL);
+        if (g_getenv("COLORIZE_VERBOSE"))
+            g_printerr("colorize-neural: %dx%d at resolution %d: %.3f s (read and network %.3f s, write %.3f s), "
+                       "peak RSS %.1f MB (%.1f MB at the start of run; babl's start-up peak %.1f MB)\n",
+                       r.w, r.h, s->resolution, (g_get_monotonic_time() - t0) / 1e6, (t1 - t0) / 1e6,
+                       (g_get_monotonic_time() - t1) / 1e6, status_mb("VmHWM:"), start_rss_mb, startup_peak_mb);
+    }
+    nn_engine_free(r.engine);
+    g_free(r.L);
+    gimp_progress_end();
+    return layer;
+}

@@ -1,0 +1,298 @@
+/* colorize-preview.c — the dialog's preview. It tells the truth: the
+ * network sees the whole image at the working resolution, as OK will, in a
+ * worker thread (the main thread fetches the pixels: libgimp is not
+ * thread-safe); the visible crop, at any zoom, is then composed from that
+ * pass on the main thread, so panning, zooming and saturation need no new
+ * pass, and the last coloured preview stays up while a new pass runs.
+ * Point hints are drawn over it when "Show hints" is on. */
+#include <math.h>
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "colorize-preview.h"
+
+#define PREVIEW_FAST_RESOLUTION 128 /* the immediate pass; the full one follows when the controls rest */
+#define PREVIEW_FAST_DELAY_MS 60
+#define PREVIEW_REFINE_DELAY_MS 400
+#define PREVIEW_POLL_MS 20
+#define PREVIEW_MIN_SIZE 400
+#define MARKER_RADIUS 5
+
+struct PreviewJob {
+    ColorizeSettings s;
+    nn_colorizer *model;
+    gfloat *src, *hint; /* (h, w) R'G'B'A float: the image and the hint layer at working size */
+    gint w, h;
+    PointHint *points;
+    gint n_points;
+    gdouble ox, oy, scale; /* image pixels -> job pixels */
+    gint suggest_for;      /* the point whose suggestions are wanted, or -1 */
+    nn_engine *engine;
+    gfloat suggestions[2 * SUGGESTIONS];
+    gint n_suggestions;
+    GError *error;
+    gboolean ok;
+    volatile gint cancel, finished;
+    GThread *thread;
+};
+
+/* ------------------------------------------------------ the preview widget */
+
+typedef GimpZoomPreview ColorizePreview;
+typedef GimpZoomPreviewClass ColorizePreviewClass;
+static GType colorize_preview_get_type(void);
+G_DEFINE_TYPE(ColorizePreview, colorize_preview, GIMP_TYPE_ZOOM_PREVIEW)
+
+static void colorize_preview_draw(GimpPreview *preview) {
+    ColorizeDialog *d = g_object_get_data(G_OBJECT(preview), "colorize-dialog");
+    if (d && d->engine) colorize_preview_redraw(d); /* never a gray flash once there is colour */
+    else GIMP_PREVIEW_CLASS(colorize_preview_parent_class)->draw(preview);
+}
+
+static void colorize_preview_class_init(ColorizePreviewClass *klass) {
+    GIMP_PREVIEW_CLASS(klass)->draw = colorize_preview_draw;
+}
+
+static void colorize_preview_init(ColorizePreview *preview) { (void)preview; }
+
+/* -------------------------------------------------------------- geometry */
+
+static void crop_origin(ColorizeDialog *d, gdouble *x0, gdouble *y0, gdouble *step) {
+    gint ux, uy;
+    gimp_preview_untransform(GIMP_PREVIEW(d->preview), 0, 0, &ux, &uy);
+    *step = 1.0 / gimp_zoom_preview_get_factor(GIMP_ZOOM_PREVIEW(d->preview));
+    *x0 = ux, *y0 = uy; /* drawable pixels */
+}
+
+void colorize_preview_to_image(ColorizeDialog *d, gdouble px, gdouble py, gdouble *x, gdouble *y) {
+    gdouble x0, y0, step;
+    gint ox, oy;
+    crop_origin(d, &x0, &y0, &step);
+    gimp_drawable_offsets(d->drawable, &ox, &oy);
+    *x = x0 + px * step + ox, *y = y0 + py * step + oy;
+}
+
+void colorize_preview_from_image(ColorizeDialog *d, gdouble x, gdouble y, gdouble *px, gdouble *py) {
+    gdouble x0, y0, step;
+    gint ox, oy;
+    crop_origin(d, &x0, &y0, &step);
+    gimp_drawable_offsets(d->drawable, &ox, &oy);
+    *px = (x - ox - x0) / step, *py = (y - oy - y0) / step;
+}
+
+/* --------------------------------------------------------------- drawing */
+
+static void put_pixel(guchar *rgba, gint w, gint h, gint x, gint y, const guchar *c) {
+    if (x < 0 || y < 0 || x >= w || y >= h) return;
+    guchar *p = rgba + 4 * ((gsize)y * w + x);
+    p[0] = c[0], p[1] = c[1], p[2] = c[2], p[3] = 255;
+}
+
+/* A disc of the point's colour in a black and white ring; the selected
+ * point's ring is wider. */
+static void draw_markers(ColorizeDialog *d, guchar *rgba, gint w, gint h) {
+    static const guchar black[3] = {0, 0, 0}, white[3] = {255, 255, 255};
+    for (guint i = 0; i < d->points->len; i++) {
+        const PointHint *p = &g_array_index(d->points, PointHint, i);
+        gdouble cx, cy;
+        colorize_preview_from_image(d, p->x, p->y, &cx, &cy);
+        const gint r = MARKER_RADIUS + ((gint)i == d->selected ? 2 : 0);
+        for (gint y = -r - 2; y <= r + 2; y++)
+            for (gint x = -r - 2; x <= r + 2; x++) {
+                gdouble dist = sqrt(x * x + y * y);
+                const guchar *c = dist <= r - 1 ? p->rgb : dist <= r ? white : dist <= r + 1.5 ? black : NULL;
+                if (c) put_pixel(rgba, w, h, (gint)lround(cx) + x, (gint)lround(cy) + y, c);
+            }
+    }
+}
+
+void colorize_preview_redraw(ColorizeDialog *d) {
+    if (!d->engine) return;
+    gint w, h, bpp;
+    guchar *src = gimp_zoom_preview_get_source(GIMP_ZOOM_PREVIEW(d->preview), &w, &h, &bpp);
+    if (!src) return;
+    gdouble x0, y0, step;
+    crop_origin(d, &x0, &y0, &step);
+    const gdouble to_engine = (gdouble)d->engine_w / gimp_drawable_width(d->drawable);
+    guchar *rgba = g_malloc((gsize)w * h * 4);
+    nn_engine_set_saturation(d->engine, (float)d->s->saturation);
+    if (colorize_render_region(d->engine, x0 * to_engine, y0 * to_engine, step * to_engine, w, h, src, bpp, rgba, NULL)) {
+        if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->show_hints))) draw_markers(d, rgba, w, h);
+        gimp_preview_area_draw(GIMP_PREVIEW_AREA(gimp_preview_get_area(GIMP_PREVIEW(d->preview))), 0, 0, w, h,
+                               GIMP_RGBA_IMAGE, rgba, w * 4);
+    }
+    g_free(rgba), g_free(src);
+}
+
+/* ------------------------------------------------------------ the passes */
+
+static gpointer preview_worker(gpointer data) {
+    PreviewJob *j = data;
+    j->engine = colorize_render_begin(&j->s, j->w, j->h, j->points, j->n_points, j->ox, j->oy, j->scale, &j->error);
+    gboolean ok = j->engine && colorize_render_feed(j->engine, j->w, 0, j->h, j->src, 4, j->hint, NULL, &j->error) &&
+                  colorize_render_predict(j->engine, j->model, NULL, NULL, &j->cancel, &j->error);
+    if (ok && j->suggest_for >= 0) {
+        const PointHint *p = &j->points[j->suggest_for];
+        gfloat prob[SUGGESTIONS];
+        nn_error err = {0};
+        gdouble x = (p->x - j->ox) * j->scale, y = (p->y - j->oy) * j->scale;
+        if (x >= 0 && y >= 0 && x < j->w && y < j->h)
+            nn_engine_suggest(j->engine, j->model, x, y, SUGGESTIONS, j->suggestions, prob, &j->n_suggestions, &err);
+    }
+    j->ok = ok;
+    g_atomic_int_set(&j->finished, 1);
+    return NULL;
+}
+
+static void free_job(PreviewJob *j) {
+    if (!j) return;
+    nn_engine_free(j->engine);
+    g_free(j->src), g_free(j->hint), g_free(j->points);
+    g_clear_error(&j->error);
+    g_free(j);
+}
+
+static void start_pass(ColorizeDialog *d, gboolean refine);
+
+/* Main thread: takes a finished pass, then starts the request that waited. */
+static gboolean poll_pass(gpointer data) {
+    ColorizeDialog *d = data;
+    PreviewJob *j = d->job;
+    if (j && !g_atomic_int_get(&j->finished)) return G_SOURCE_CONTINUE;
+    d->poll = 0;
+    if (j) {
+        g_thread_join(j->thread);
+        d->job = NULL;
+        if (j->ok && !g_atomic_int_get(&j->cancel)) {
+            nn_engine_free(d->engine);
+            d->engine = j->engine, d->engine_w = j->w, d->engine_h = j->h;
+            j->engine = NULL;
+            memcpy(d->suggestions, j->suggestions, sizeof d->suggestions);
+            d->n_suggestions = j->n_suggestions, d->suggestions_for = j->suggest_for;
+            gtk_label_set_text(GTK_LABEL(d->message), "");
+            colorize_preview_redraw(d);
+            colorize_dialog_suggestions_changed(d);
+        } else if (j->error && !g_error_matches(j->error, COLORIZE_ERROR, COLORIZE_ERROR_CANCELLED)) {
+            gtk_label_set_text(GTK_LABEL(d->message), j->error->message);
+        }
+        free_job(j);
+    }
+    if (d->pending) {
+        d->pending = FALSE;
+        start_pass(d, d->pending_refine);
+    }
+    return G_SOURCE_REMOVE;
+}
+
+/* Main thread: the drawable (or a hint layer, at its offset) at the job's size. */
+static gfloat *fetch_scaled(gint32 drawable, gint32 relative_to, gint w, gint h, gdouble scale) {
+    gint ox, oy, dx, dy;
+    gimp_drawable_offsets(relative_to, &ox, &oy);
+    gimp_drawable_offsets(drawable, &dx, &dy);
+    GeglBuffer *buffer = gimp_drawable_get_buffer(drawable);
+    GeglRectangle rect = {(gint)lround((ox - dx) * scale), (gint)lround((oy - dy) * scale), w, h};
+    gfloat *px = g_malloc(sizeof(gfloat) * 4 * (gsize)w * h);
+    gegl_buffer_get(buffer, &rect, scale, babl_format("R'G'B'A float"), px, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+    g_object_unref(buffer);
+    return px;
+}
+
+static void start_pass(ColorizeDialog *d, gboolean refine) {
+    if (d->busy) return;
+    if (d->job) {
+        g_atomic_int_set(&d->job->cancel, 1);
+        d->pending = TRUE, d->pending_refine = refine;
+        return;
+    }
+    GError *error = NULL;
+    nn_colorizer *model = colorize_model_get(colorize_model_path(d->s), &error);
+    if (!model) {
+        gtk_label_set_text(GTK_LABEL(d->message), error->message);
+        g_clear_error(&error);
+        return;
+    }
+    const gint W = gimp_drawable_width(d->drawable), H = gimp_drawable_height(d->drawable);
+    PreviewJob *j = g_new0(PreviewJob, 1);
+    j->s = *d->s, j->model = model;
+    nn_engine_working_size(W, H, d->s->resolution, &j->w, &j->h);
+    j->scale = (gdouble)j->w / W;
+    if (!refine) j->s.resolution = MIN(j->s.resolution, PREVIEW_FAST_RESOLUTION);
+    j->src = fetch_scaled(d->drawable, d->drawable, j->w, j->h, j->scale);
+    if (d->s->hint_layer != -1 && colorize_hint_layer_ok(d->image, d->drawable, d->s->hint_layer))
+        j->hint = fetch_scaled(d->s->hint_layer, d->drawable, j->w, j->h, j->scale);
+    gint ox, oy;
+    gimp_drawable_offsets(d->drawable, &ox, &oy);
+    j->ox = ox, j->oy = oy;
+    j->n_points = (gint)d->points->len;
+    j->points = g_memdup2(d->points->data, sizeof(PointHint) * d->points->len);
+    j->suggest_for = d->selected;
+    d->job = j;
+    j->thread = g_thread_new("colorize-preview", preview_worker, j);
+    if (!d->poll) d->poll = g_timeout_add(PREVIEW_POLL_MS, poll_pass, d);
+}
+
+static gboolean fast_pass(gpointer data) {
+    ColorizeDialog *d = data;
+    d->fast_timer = 0;
+    start_pass(d, FALSE);
+    return G_SOURCE_REMOVE;
+}
+
+static gboolean refine_pass(gpointer data) {
+    ColorizeDialog *d = data;
+    d->refine_timer = 0;
+    start_pass(d, TRUE);
+    return G_SOURCE_REMOVE;
+}
+
+void colorize_preview_schedule(ColorizeDialog *d) {
+    if (d->busy) return;
+    if (!d->fast_timer) d->fast_timer = g_timeout_add(PREVIEW_FAST_DELAY_MS, fast_pass, d);
+    if (d->refine_timer) g_source_remove(d->refine_timer);
+    d->refine_timer = g_timeout_add(PREVIEW_REFINE_DELAY_MS, refine_pass, d);
+}
+
+void colorize_preview_stop(ColorizeDialog *d) {
+    if (d->fast_timer) g_source_remove(d->fast_timer), d->fast_timer = 0;
+    if (d->refine_timer) g_source_remove(d->refine_timer), d->refine_timer = 0;
+    if (d->poll) g_source_remove(d->poll), d->poll = 0;
+    if (d->job) {
+        g_atomic_int_set(&d->job->cancel, 1);
+        g_thread_join(d->job->thread);
+        free_job(d->job);
+        d->job = NULL;
+    }
+    d->pending = FALSE;
+}
+
+void colorize_preview_free(ColorizeDialog *d) {
+    colorize_preview_stop(d);
+    nn_engine_free(d->engine);
+    d->engine = NULL;
+}
+
+/* Zoom or pan: the crop is composed from the last pass at once (in draw);
+ * the first pass is started here if GIMP had no pixels before. */
+static void on_invalidated(GimpPreview *preview, gpointer data) {
+    ColorizeDialog *d = data;
+    (void)preview;
+    if (!d->engine && !d->job) colorize_preview_schedule(d);
+}
+
+GtkWidget *colorize_preview_new(ColorizeDialog *d) {
+    GtkWidget *preview = g_object_new(colorize_preview_get_type(), "drawable-id", d->drawable, NULL);
+    g_object_set_data(G_OBJECT(preview), "colorize-dialog", d);
+    GtkWidget *area = gimp_preview_get_area(GIMP_PREVIEW(preview));
+    /* at least PREVIEW_MIN_SIZE wide (or high, for a tall image), in the image's own aspect */
+    const gint W = gimp_drawable_width(d->drawable), H = gimp_drawable_height(d->drawable);
+    if (W >= H) gtk_widget_set_size_request(area, PREVIEW_MIN_SIZE, MAX(1, PREVIEW_MIN_SIZE * H / W));
+    else gtk_widget_set_size_request(area, MAX(1, PREVIEW_MIN_SIZE * W / H), PREVIEW_MIN_SIZE);
+    /* the left button places and drags point hints: the scrolled preview's
+     * own drag-to-pan handler gives way (the scroll bars still pan) */
+    g_signal_handlers_disconnect_matched(area, G_SIGNAL_MATCH_ID | G_SIGNAL_MATCH_DATA,
+                                         g_signal_lookup("event", GTK_TYPE_WIDGET), 0, NULL, NULL, preview);
+    g_signal_connect(preview, "invalidated", G_CALLBACK(on_invalidated), d);
+    d->preview = preview;
+    return preview;
+}

@@ -1,0 +1,49 @@
+/* colorize-preview.h — the dialog's state, shared by colorize-dialog.c
+ * (controls, point hints, OK/Cancel) and colorize-preview.c (the preview:
+ * the network on the whole image at the working resolution in a worker
+ * thread, the visible crop composed from it on the main thread). */
+#ifndef COLORIZE_PREVIEW_H
+#define COLORIZE_PREVIEW_H
+
+#include "colorize.h"
+
+typedef struct PreviewJob PreviewJob;
+
+typedef struct {
+    gint32 image, drawable;
+    ColorizeSettings *s;
+    GArray *points;   /* PointHint, image pixels */
+    gint selected;    /* the selected point, or -1 */
+    gboolean dragging;
+    GtkWidget *dialog, *preview, *progress, *controls, *message, *gray_warning;
+    GtkWidget *color_button, *delete_button, *swatches, *show_hints, *chooser;
+    GtkObject *adjs[3];
+    /* the preview */
+    guint fast_timer, refine_timer, poll;
+    PreviewJob *job;                  /* being computed in a worker */
+    gboolean pending, pending_refine; /* a newer request waits for the cancelled job */
+    nn_engine *engine;                /* the last finished one, fed the image at working size */
+    gint engine_w, engine_h;          /* that size */
+    gfloat suggestions[2 * SUGGESTIONS]; /* ab of the colours suggested for the selected point */
+    gint n_suggestions, suggestions_for;
+    gboolean busy;                    /* the final render runs: no preview may use the model */
+    ColorizeUi ui;
+} ColorizeDialog;
+
+/* The preview widget (a GimpZoomPreview that draws the colorized crop). */
+GtkWidget *colorize_preview_new(ColorizeDialog *d);
+/* Settings or hints changed: a quick pass soon, the full one when the
+ * controls rest; each cancels an older pass. */
+void colorize_preview_schedule(ColorizeDialog *d);
+/* Composes the visible crop again from the last pass (saturation, markers). */
+void colorize_preview_redraw(ColorizeDialog *d);
+/* Stops the preview work and waits for it (the final render needs the model). */
+void colorize_preview_stop(ColorizeDialog *d);
+void colorize_preview_free(ColorizeDialog *d);
+/* Image coordinates of a preview-area pixel, and back. */
+void colorize_preview_to_image(ColorizeDialog *d, gdouble px, gdouble py, gdouble *x, gdouble *y);
+void colorize_preview_from_image(ColorizeDialog *d, gdouble x, gdouble y, gdouble *px, gdouble *py);
+/* Called by the preview when new suggestions are in. */
+void colorize_dialog_suggestions_changed(ColorizeDialog *d);
+
+#endif

@@ -1,0 +1,197 @@
+/* colorize-render.c — the render shared by the preview and the final
+ * result, on plain memory only (no libgimp: the worker threads may run it):
+ * the model cache, feeding rows of pixels and hints to the engine, the
+ * network, and composing result rows or a sampled preview region. */
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "colorize.h"
+
+G_DEFINE_QUARK(colorize-error-quark, colorize_error)
+
+const ColorizeSettings COLORIZE_DEFAULTS = {"", NN_DEFAULT_VIVIDNESS, 1.0, NN_DEFAULT_RESOLUTION, -1};
+
+static gchar *plugin_dir;
+static nn_colorizer *cached_model;
+static gchar *cached_path;
+static gchar *default_path;
+
+void colorize_set_plugin_dir(const gchar *dir) {
+    g_free(plugin_dir);
+    plugin_dir = g_strdup(dir);
+}
+
+const gchar *colorize_plugin_dir(void) { return plugin_dir ? plugin_dir : "."; }
+
+gchar *colorize_default_model_path(const gchar *dir) {
+    gchar *p = g_build_filename(dir, MODEL_FILE, NULL);
+    if (!g_file_test(p, G_FILE_TEST_EXISTS)) {
+        g_free(p);
+        p = g_build_filename(COLORIZE_DATADIR, MODEL_FILE, NULL);
+    }
+    return p;
+}
+
+const gchar *colorize_model_path(const ColorizeSettings *s) {
+    if (s->model[0]) return s->model;
+    if (!default_path) default_path = colorize_default_model_path(colorize_plugin_dir());
+    return default_path;
+}
+
+nn_colorizer *colorize_model_get(const gchar *path, GError **error) {
+    if (cached_model && g_strcmp0(path, cached_path) == 0) return cached_model;
+    nn_colorizer *model = NULL;
+    nn_error err = {0};
+    if (nn_colorizer_load(&model, path, MODEL_BATCH, MODEL_TILE, &err) != NN_OK) {
+        g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_MODEL, _("Cannot load the model: %s"), err.msg);
+        return NULL;
+    }
+    colorize_model_forget();
+    cached_model = model, cached_path = g_strdup(path);
+    return model;
+}
+
+void colorize_model_forget(void) {
+    nn_colorizer_free(cached_model);
+    g_free(cached_path);
+    cached_model = NULL, cached_path = NULL;
+}
+
+static gboolean engine_error(const nn_error *err, GError **error) {
+    if (err->status == NN_ERR_CANCELLED) g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_CANCELLED, _("Cancelled"));
+    else if (err->status == NN_ERR_NOMEM) g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_MEMORY, "%s", err->msg);
+    else g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ENGINE, "%s", err->msg);
+    return FALSE;
+}
+
+nn_engine *colorize_render_begin(const ColorizeSettings *s, gint w, gint h, const PointHint *points, gint n_points,
+                                 gdouble ox, gdouble oy, gdouble scale, GError **error) {
+    nn_engine_params params = {(float)s->vividness, (float)s->saturation, s->resolution};
+    nn_error err = {0};
+    nn_engine *e = NULL;
+    if (nn_engine_begin(&e, w, h, &params, &err) != NN_OK) {
+        engine_error(&err, error);
+        return NULL;
+    }
+    for (gint i = 0; i < n_points; i++) {
+        gdouble x = (points[i].x - ox) * scale, y = (points[i].y - oy) * scale;
+        if (x < 0 || y < 0 || x >= w || y >= h) continue; /* outside this layer */
+        gfloat rgb[3] = {points[i].rgb[0] / 255.0f, points[i].rgb[1] / 255.0f, points[i].rgb[2] / 255.0f}, lab[3];
+        nn_srgb_to_lab(lab, rgb, 1);
+        if (nn_engine_add_point_hint(e, x, y, lab[1], lab[2], &err) != NN_OK) {
+            engine_error(&err, error);
+            nn_engine_free(e);
+            return NULL;
+        }
+    }
+    return e;
+}
+
+typedef struct {
+    const gfloat *px;
+    gfloat *L;
+    gint width, channels;
+} LightnessJob;
+
+static void lightness_rows(void *ctx, int r0, int r1) {
+    const LightnessJob *j = ctx;
+    const gsize start = (gsize)r0 * j->width, n = (gsize)(r1 - r0) * j->width;
+    nn_pixels_to_lightness(j->L + start, j->px + start * j->channels, n, j->channels);
+}
+
+gboolean colorize_render_feed(nn_engine *e, gint w, gint y0, gint rows, const gfloat *px, gint channels,
+                              const gfloat *hint_rgba, gfloat *L_rows, GError **error) {
+    const gsize n = (gsize)w * rows;
+    gfloat *L = L_rows ? L_rows : g_try_malloc(sizeof(gfloat) * n);
+    gfloat *hints = hint_rgba ? g_try_malloc(sizeof(gfloat) * 3 * n) : NULL;
+    gboolean ok = L && (!hint_rgba || hints);
+    if (!ok) g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_MEMORY, _("Not enough memory for a %d×%d image"), w, rows);
+    if (ok) {
+        LightnessJob lj = {px, L, w, channels};
+        nn_parallel_for(rows, lightness_rows, &lj);
+        if (hints) nn_rgba_to_hints(hints, hints + n, hints + 2 * n, hint_rgba, n);
+        nn_error err = {0};
+        if (nn_engine_add_rows(e, y0, rows, L, hints, hints ? hints + n : NULL, hints ? hints + 2 * n : NULL, &err) !=
+            NN_OK)
+            ok = engine_error(&err, error);
+    }
+    if (!L_rows) g_free(L);
+    g_free(hints);
+    return ok;
+}
+
+gboolean colorize_render_predict(nn_engine *e, nn_colorizer *model, nn_progress_fn progress, gpointer user,
+                                 const volatile gint *cancel, GError **error) {
+    nn_error err = {0};
+    if (nn_engine_predict(e, model, progress, user, cancel, &err) != NN_OK) return engine_error(&err, error);
+    return TRUE;
+}
+
+typedef struct {
+    const nn_engine *engine;
+    const gfloat *L, *src, *mask;
+    gfloat *out;
+    gint width, y0;
+} ComposeJob;
+
+/* The source's alpha, and where a selection mask is given, a blend with
+ * the source (partly selected pixels). */
+static void keep_alpha_and_selection(gfloat *o, const gfloat *s, const gfloat *mask, gint w) {
+    for (gint x = 0; x < w; x++) {
+        if (mask) {
+            gfloat m = CLAMP(mask[x], 0.0f, 1.0f);
+            for (gint c = 0; c < 3; c++) o[4 * x + c] = m * o[4 * x + c] + (1.0f - m) * s[4 * x + c];
+        }
+        o[4 * x + 3] = s ? s[4 * x + 3] : 1.0f;
+    }
+}
+
+static void compose_row_range(void *ctx, int r0, int r1) {
+    const ComposeJob *j = ctx;
+    const gint w = j->width;
+    gfloat *a = g_malloc(sizeof(gfloat) * 2 * w), *b = a + w;
+    for (int r = r0; r < r1; r++) {
+        gfloat *o = j->out + (gsize)r * w * 4;
+        const gfloat *L = j->L + (gsize)r * w, *s = j->src ? j->src + (gsize)r * w * 4 : NULL;
+        nn_engine_ab_rows(j->engine, j->y0 + r, 1, L, a, b);
+        nn_lab_planes_to_srgb(o, L, a, b, (size_t)w, 4);
+        keep_alpha_and_selection(o, s, j->mask && s ? j->mask + (gsize)r * w : NULL, w);
+    }
+    g_free(a);
+}
+
+void colorize_render_rows(const nn_engine *e, gint w, gint y0, gint rows, const gfloat *L, const gfloat *src_rgba,
+                          const gfloat *mask, gfloat *out_rgba) {
+    ComposeJob j = {e, L, src_rgba, mask, out_rgba, w, y0};
+    nn_parallel_for(rows, compose_row_range, &j);
+}
+
+gboolean colorize_render_region(const nn_engine *e, gdouble x0, gdouble y0, gdouble step, gint w, gint h,
+                                const guchar *src, gint bpp, guchar *out_rgba, GError **error) {
+    const gsize n = (gsize)w * h;
+    gfloat *px = g_try_malloc(sizeof(gfloat) * 4 * n), *L = g_try_malloc(sizeof(gfloat) * 3 * n);
+    gboolean ok = px && L;
+    if (!ok) g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_MEMORY, _("Not enough memory for a %d×%d image"), w, h);
+    if (ok) {
+        gfloat *a = L + n, *b = a + n;
+        const gboolean gray = bpp <= 2, alpha = bpp == 2 || bpp == 4;
+        for (gsize i = 0; i < n; i++)
+            for (gint c = 0; c < 4; c++)
+                px[4 * i + c] = c < 3 ? src[i * bpp + (gray ? 0 : c)] / 255.0f : alpha ? src[i * bpp + bpp - 1] / 255.0f : 1.0f;
+        nn_pixels_to_lightness(L, px, n, 4);
+        nn_error err = {0};
+        if (nn_engine_ab_region(e, x0, y0, step, w, h, L, a, b, &err) != NN_OK) ok = engine_error(&err, error);
+        if (ok) {
+            gfloat *rgb = g_malloc(sizeof(gfloat) * 3 * n);
+            nn_lab_planes_to_srgb(rgb, L, a, b, n, 3);
+            for (gsize i = 0; i < n; i++) {
+                for (gint c = 0; c < 3; c++) out_rgba[4 * i + c] = (guchar)(CLAMP(rgb[3 * i + c], 0.0f, 1.0f) * 255.0f + 0.5f);
+                out_rgba[4 * i + 3] = (guchar)(px[4 * i + 3] * 255.0f + 0.5f);
+            }
+            g_free(rgb);
+        }
+    }
+    g_free(px), g_free(L);
+    return ok;
+}

@@ -1,0 +1,137 @@
+/* colorize.h — what the files of the plug-in "Filters ▸ Enhance ▸
+ * Colorize (Neural)…" share: names, settings, point hints, errors and the
+ * functions each file offers. One file per concern, as GIMP's own
+ * plug-ins/lighting/: colorize-main.c (query/run, the PDB), colorize-render.c
+ * (the shared render, no libgimp), colorize-io.c (GEGL reading and writing,
+ * the undo group, the final render), colorize-hints.c (hint layers and
+ * point hints), colorize-preview.c and colorize-dialog.c. */
+#ifndef COLORIZE_H
+#define COLORIZE_H
+
+#include <libgimp/gimp.h>
+#include <libgimp/gimpui.h>
+
+#include "nn.h"
+
+#define PLUG_IN_PROC "plug-in-nn-colorize"
+#define PLUG_IN_PROC_POINTS "plug-in-nn-colorize-points"
+#define PLUG_IN_BINARY "colorize-neural"
+#define PLUG_IN_ROLE "gimp-colorize-neural"
+#define MODEL_FILE "colorize-cifar10.weights"
+#define MODEL_TILE 32   /* the network's tile side: CIFAR-10's image size */
+#define MODEL_BATCH 16  /* tiles per network pass: activations ~50 MB; larger batches are no faster */
+#define STRIP_ROWS 128  /* rows read, composed and written at a time */
+#define HELP_FILE "colorize-neural.html"
+#define POINTS_PARASITE "colorize-neural-points"
+#define MAX_POINTS 256
+#define SUGGESTIONS 5
+
+typedef enum {
+    COLORIZE_ERROR_MEMORY,
+    COLORIZE_ERROR_CANCELLED,
+    COLORIZE_ERROR_ENGINE,
+    COLORIZE_ERROR_ARGUMENT, /* a calling error: bad PDB arguments */
+    COLORIZE_ERROR_MODEL,
+} ColorizeError;
+
+#define COLORIZE_ERROR colorize_error_quark()
+GQuark colorize_error_quark(void);
+
+/* Saved with gimp_set_data (Filters ▸ Repeat); point hints live with the
+ * image instead (a parasite), since they belong to its pixels. */
+typedef struct {
+    gchar model[1024]; /* "" = the installed default */
+    gdouble vividness;
+    gdouble saturation;
+    gint resolution;
+    gint32 hint_layer; /* -1 = none */
+} ColorizeSettings;
+
+extern const ColorizeSettings COLORIZE_DEFAULTS;
+
+/* A point hint: a position in image pixels and an sRGB colour. */
+typedef struct {
+    gdouble x, y;
+    guchar rgb[3];
+} PointHint;
+
+/* ----------------------------------------------------- colorize-render.c */
+
+/* The model, loaded once per path and kept (NULL on failure, *error set
+ * with the file and the problem). */
+nn_colorizer *colorize_model_get(const gchar *path, GError **error);
+void colorize_model_forget(void);
+/* The installed model beside the plug-in, or the build's data folder. */
+gchar *colorize_default_model_path(const gchar *plugin_dir);
+const gchar *colorize_model_path(const ColorizeSettings *s);
+void colorize_set_plugin_dir(const gchar *dir);
+const gchar *colorize_plugin_dir(void);
+
+/* An engine for a w×h image with the settings and the point hints
+ * (in the image's pixels, offset by (ox, oy) and scaled by `scale` onto
+ * the w×h grid). */
+nn_engine *colorize_render_begin(const ColorizeSettings *s, gint w, gint h, const PointHint *points, gint n_points,
+                                 gdouble ox, gdouble oy, gdouble scale, GError **error);
+/* Feeds rows y0.. of pixels (channels floats each) and optional hint RGBA
+ * rows; keeps their L in L_rows (rows × w) when non-NULL. */
+gboolean colorize_render_feed(nn_engine *e, gint w, gint y0, gint rows, const gfloat *px, gint channels,
+                              const gfloat *hint_rgba, gfloat *L_rows, GError **error);
+/* The network (plain memory: safe in a worker thread). */
+gboolean colorize_render_predict(nn_engine *e, nn_colorizer *model, nn_progress_fn progress, gpointer user,
+                                 const volatile gint *cancel, GError **error);
+/* Result rows y0..: L with the engine's ab, gamut-fitted; alpha from
+ * src_rgba (NULL: opaque); where mask is given, blended with src_rgba. */
+void colorize_render_rows(const nn_engine *e, gint w, gint y0, gint rows, const gfloat *L, const gfloat *src_rgba,
+                          const gfloat *mask, gfloat *out_rgba);
+/* The same for a region sampled on its own grid (a zoomed preview):
+ * 8-bit RGB(A) or gray(A) source pixels of bpp bytes in, 8-bit RGBA out. */
+gboolean colorize_render_region(const nn_engine *e, gdouble x0, gdouble y0, gdouble step, gint w, gint h,
+                                const guchar *src, gint bpp, guchar *out_rgba, GError **error);
+
+/* ------------------------------------------------------- colorize-hints.c */
+
+/* "x,y,#rrggbb;…" (image pixels) <-> point hints. Parsing names the bad
+ * item; an empty string is no points. */
+GArray *colorize_points_parse(const gchar *text, GError **error);
+gchar *colorize_points_format(const GArray *points);
+/* The points stored with the image (an empty array when none). */
+GArray *colorize_points_load(gint32 image);
+/* Stores them with the image (removes the parasite when empty). */
+void colorize_points_save(gint32 image, const GArray *points);
+/* TRUE when `item` may serve as the hint layer of `drawable`: another
+ * layer (not a channel or mask) of the same image. */
+gboolean colorize_hint_layer_ok(gint32 image, gint32 drawable, gint32 item);
+/* The saved hint layer if it still fits this image and drawable, else -1. */
+gint32 colorize_hint_layer_for(gint32 image, gint32 drawable, gint32 saved);
+
+/* ---------------------------------------------------------- colorize-io.c */
+
+/* Progress and Cancel of the dialog while the final render runs; NULL in
+ * batch mode (GIMP's own progress then). */
+typedef struct {
+    GtkProgressBar *bar;
+    volatile gint cancel;
+} ColorizeUi;
+
+/* Checks the arguments (a calling error names the bad one). */
+gboolean colorize_check_drawable(gint32 image, gint32 drawable, GError **error);
+gboolean colorize_check_arguments(gint32 image, gint32 drawable, const ColorizeSettings *s, const GArray *points,
+                                  GError **error);
+/* The final render: reads the drawable, runs the network (in a worker
+ * thread when ui is given; only this main thread talks to GIMP), then
+ * writes the new layer in one undo group (with the points stored in the
+ * image when store_points). Returns the layer or -1. */
+gint32 colorize_apply(gint32 image, gint32 drawable, const ColorizeSettings *s, const GArray *points,
+                      gboolean store_points, ColorizeUi *ui, GError **error);
+
+/* COLORIZE_VERBOSE: remembers the memory at the start of run and restarts
+ * the peak, so the colorization's own peak can be reported. */
+void colorize_note_startup_memory(void);
+
+/* ------------------------------------------------------ colorize-dialog.c */
+
+/* Runs the dialog; OK colorizes. Returns the new layer or -1 (error set,
+ * COLORIZE_ERROR_CANCELLED on Cancel). Edits *s and the image's points. */
+gint32 colorize_dialog_run(gint32 image, gint32 drawable, ColorizeSettings *s, GError **error);
+
+#endif
