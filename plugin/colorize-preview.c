@@ -58,11 +58,21 @@ static void colorize_preview_init(ColorizePreview *preview) { (void)preview; }
 
 /* -------------------------------------------------------------- geometry */
 
+/* The visible crop in drawable pixels: preview pixel (i, j) covers
+ * [x0 + i·step, x0 + (i + 1)·step) × [y0 + j·step, …), as GimpZoomPreview
+ * maps it (its extents are the selection's bounds, or the whole drawable;
+ * zoom 1 fits them into the preview). */
 static void crop_origin(ColorizeDialog *d, gdouble *x0, gdouble *y0, gdouble *step) {
-    gint ux, uy;
-    gimp_preview_untransform(GIMP_PREVIEW(d->preview), 0, 0, &ux, &uy);
-    *step = 1.0 / gimp_zoom_preview_get_factor(GIMP_ZOOM_PREVIEW(d->preview));
-    *x0 = ux, *y0 = uy; /* drawable pixels */
+    GimpPreview *preview = GIMP_PREVIEW(d->preview);
+    gint ex, ey, ew, eh, pw, ph, xoff, yoff;
+    if (!gimp_drawable_mask_intersect(d->drawable, &ex, &ey, &ew, &eh))
+        ex = ey = 0, ew = gimp_drawable_width(d->drawable), eh = gimp_drawable_height(d->drawable);
+    gimp_preview_get_size(preview, &pw, &ph);
+    gimp_preview_get_position(preview, &xoff, &yoff);
+    const gdouble zoom = gimp_zoom_preview_get_factor(GIMP_ZOOM_PREVIEW(d->preview));
+    *step = (gdouble)ew / (MAX(pw, 1) * zoom);
+    *x0 = ex + xoff * *step;
+    *y0 = ey + yoff * (gdouble)eh / (MAX(ph, 1) * zoom);
 }
 
 void colorize_preview_to_image(ColorizeDialog *d, gdouble px, gdouble py, gdouble *x, gdouble *y) {
@@ -281,13 +291,16 @@ static void on_invalidated(GimpPreview *preview, gpointer data) {
 }
 
 GtkWidget *colorize_preview_new(ColorizeDialog *d) {
+    /* GimpPreview takes its size (the long side) from a style property */
+    gchar *rc = g_strdup_printf("style \"colorize-preview-style\" { GimpPreview::size = %d }\n"
+                                "widget \"*.colorize-preview\" style \"colorize-preview-style\"\n",
+                                PREVIEW_MIN_SIZE);
+    gtk_rc_parse_string(rc);
+    g_free(rc);
     GtkWidget *preview = g_object_new(colorize_preview_get_type(), "drawable-id", d->drawable, NULL);
+    gtk_widget_set_name(preview, "colorize-preview");
     g_object_set_data(G_OBJECT(preview), "colorize-dialog", d);
     GtkWidget *area = gimp_preview_get_area(GIMP_PREVIEW(preview));
-    /* at least PREVIEW_MIN_SIZE wide (or high, for a tall image), in the image's own aspect */
-    const gint W = gimp_drawable_width(d->drawable), H = gimp_drawable_height(d->drawable);
-    if (W >= H) gtk_widget_set_size_request(area, PREVIEW_MIN_SIZE, MAX(1, PREVIEW_MIN_SIZE * H / W));
-    else gtk_widget_set_size_request(area, MAX(1, PREVIEW_MIN_SIZE * W / H), PREVIEW_MIN_SIZE);
     /* the left button places and drags point hints: the scrolled preview's
      * own drag-to-pan handler gives way (the scroll bars still pan) */
     g_signal_handlers_disconnect_matched(area, G_SIGNAL_MATCH_ID | G_SIGNAL_MATCH_DATA,
