@@ -505,6 +505,8 @@ nn_status nn_unet_load_weights(nn_unet *m, const nn_weights *w, const char *name
  * a / 110 and b / 110 (0 without a hint), channel 3 the hint mask. */
 #define NN_INPUT_CHANNELS 4
 #define NN_AB_SCALE 110.0f
+/* The side of the tiles the network colours: the size of CIFAR-10's images. */
+#define NN_TILE_SIDE 32
 
 /* Writes the network input for n images of hw pixels. hint_ab and
  * hint_mask may be NULL (no hints). */

@@ -12,7 +12,7 @@
 
 #define RESPONSE_RESET 1
 #define PICK_RADIUS 8 /* preview pixels within which a click takes an existing point */
-#define DEFAULT_POINT_RGB {200, 60, 40}
+static const guchar DEFAULT_POINT_RGB[3] = {200, 60, 40}; /* a new point's colour before any other */
 
 /* ------------------------------------------------------------------ help */
 
@@ -92,9 +92,9 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
             show_point_controls(d);
             colorize_preview_redraw(d);
         } else if (b->button == 1 && d->points->len < MAX_POINTS) {
-            PointHint p = {0, 0, DEFAULT_POINT_RGB};
+            PointHint p = {0, 0, {0, 0, 0}};
             const PointHint *last = selected_point(d);
-            if (last) memcpy(p.rgb, last->rgb, 3); /* a new point starts with the last colour */
+            memcpy(p.rgb, last ? last->rgb : DEFAULT_POINT_RGB, 3); /* a new point starts with the last colour */
             colorize_preview_to_image(d, b->x, b->y, &p.x, &p.y);
             g_array_append_val(d->points, p);
             d->selected = (gint)d->points->len - 1, d->dragging = TRUE;
@@ -251,7 +251,7 @@ static GtkWidget *point_row(ColorizeDialog *d) {
     g_signal_connect(d->show_hints, "toggled", G_CALLBACK(on_show_hints), d);
     gtk_box_pack_start(GTK_BOX(row), d->show_hints, FALSE, FALSE, 0);
     GimpRGB c;
-    gimp_rgb_set_uchar(&c, 200, 60, 40);
+    gimp_rgb_set_uchar(&c, DEFAULT_POINT_RGB[0], DEFAULT_POINT_RGB[1], DEFAULT_POINT_RGB[2]);
     d->color_button = gimp_color_button_new(_("Point hint colour"), 32, 20, &c, GIMP_COLOR_AREA_FLAT);
     gimp_help_set_help_data(d->color_button, _("The colour of the selected point hint"), NULL);
     g_signal_connect(d->color_button, "color-changed", G_CALLBACK(on_point_color), d);
@@ -385,7 +385,8 @@ static gint32 apply(ColorizeDialog *d, GError **error) {
 }
 
 gint32 colorize_dialog_run(gint32 image, gint32 drawable, ColorizeSettings *s, GError **error) {
-    ColorizeDialog d = {.image = image, .drawable = drawable, .s = s, .selected = -1, .suggestions_for = -1};
+    ColorizeDialog d = {.image = image, .drawable = drawable, .s = s, .selected = -1, .suggestions_for = -1,
+                       .scaled_hint_id = -1};
     d.points = colorize_points_load(image);
     GtkWidget *dialog = build_dialog(&d);
     gint32 layer = -1;

@@ -35,6 +35,7 @@ struct PreviewJob {
     gboolean ok;
     volatile gint cancel, finished;
     GThread *thread;
+    gint64 started; /* µs, for COLORIZE_VERBOSE */
 };
 
 /* ------------------------------------------------------ the preview widget */
@@ -182,6 +183,9 @@ static gboolean poll_pass(gpointer data) {
             d->n_suggestions = j->n_suggestions, d->suggestions_for = j->suggest_for;
             gtk_label_set_text(GTK_LABEL(d->message), "");
             colorize_preview_redraw(d);
+            if (g_getenv("COLORIZE_VERBOSE"))
+                g_printerr("colorize-neural: preview pass at resolution %d shown after %.1f ms\n", j->s.resolution,
+                           (g_get_monotonic_time() - j->started) / 1e3);
             colorize_dialog_suggestions_changed(d);
         } else if (j->error && !g_error_matches(j->error, COLORIZE_ERROR, COLORIZE_ERROR_CANCELLED)) {
             gtk_label_set_text(GTK_LABEL(d->message), j->error->message);
@@ -208,6 +212,25 @@ static gfloat *fetch_scaled(gint32 drawable, gint32 relative_to, gint w, gint h,
     return px;
 }
 
+/* The drawable (and the hint layer) at the working size, fetched from GIMP
+ * only when the size or the hint layer changes. */
+static void cache_scaled(ColorizeDialog *d, gint w, gint h, gdouble scale) {
+    if (!d->scaled || d->scaled_w != w || d->scaled_h != h) {
+        g_free(d->scaled), g_free(d->scaled_hint);
+        d->scaled = fetch_scaled(d->drawable, d->drawable, w, h, scale);
+        d->scaled_w = w, d->scaled_h = h;
+        d->scaled_hint = NULL, d->scaled_hint_id = -1;
+    }
+    gint32 hint = d->s->hint_layer != -1 && colorize_hint_layer_ok(d->image, d->drawable, d->s->hint_layer)
+                      ? d->s->hint_layer
+                      : -1;
+    if (hint != d->scaled_hint_id) {
+        g_free(d->scaled_hint);
+        d->scaled_hint = hint != -1 ? fetch_scaled(hint, d->drawable, w, h, scale) : NULL;
+        d->scaled_hint_id = hint;
+    }
+}
+
 static void start_pass(ColorizeDialog *d, gboolean refine) {
     if (d->busy) return;
     if (d->job) {
@@ -228,9 +251,13 @@ static void start_pass(ColorizeDialog *d, gboolean refine) {
     nn_engine_working_size(W, H, d->s->resolution, &j->w, &j->h);
     j->scale = (gdouble)j->w / W;
     if (!refine) j->s.resolution = MIN(j->s.resolution, PREVIEW_FAST_RESOLUTION);
-    j->src = fetch_scaled(d->drawable, d->drawable, j->w, j->h, j->scale);
-    if (d->s->hint_layer != -1 && colorize_hint_layer_ok(d->image, d->drawable, d->s->hint_layer))
-        j->hint = fetch_scaled(d->s->hint_layer, d->drawable, j->w, j->h, j->scale);
+    const gint64 t0 = j->started = g_get_monotonic_time();
+    cache_scaled(d, j->w, j->h, j->scale);
+    j->src = g_memdup2(d->scaled, sizeof(gfloat) * 4 * (gsize)j->w * j->h);
+    if (d->scaled_hint) j->hint = g_memdup2(d->scaled_hint, sizeof(gfloat) * 4 * (gsize)j->w * j->h);
+    if (g_getenv("COLORIZE_VERBOSE"))
+        g_printerr("colorize-neural: preview pass (%s) at %dx%d: pixels ready in %.1f ms\n", refine ? "full" : "quick",
+                   j->w, j->h, (g_get_monotonic_time() - t0) / 1e3);
     gint ox, oy;
     gimp_drawable_offsets(d->drawable, &ox, &oy);
     j->ox = ox, j->oy = oy;
@@ -280,6 +307,8 @@ void colorize_preview_free(ColorizeDialog *d) {
     colorize_preview_stop(d);
     nn_engine_free(d->engine);
     d->engine = NULL;
+    g_free(d->scaled), g_free(d->scaled_hint);
+    d->scaled = d->scaled_hint = NULL;
 }
 
 /* Zoom or pan: the crop is composed from the last pass at once (in draw);

@@ -26,6 +26,10 @@ typedef struct {
     gint engine_w, engine_h;          /* that size */
     gfloat suggestions[2 * SUGGESTIONS]; /* ab of the colours suggested for the selected point */
     gint n_suggestions, suggestions_for;
+    gfloat *scaled;                   /* the drawable at working size (R'G'B'A float), fetched once per size */
+    gint scaled_w, scaled_h;
+    gfloat *scaled_hint;              /* the hint layer likewise, for scaled_hint_id */
+    gint32 scaled_hint_id;
     gboolean busy;                    /* the final render runs: no preview may use the model */
     ColorizeUi ui;
 } ColorizeDialog;

@@ -44,6 +44,13 @@ GuiProfile gui_profile_new(const char *plugin, const char *model) {
     return p;
 }
 
+void gui_profile_install(GuiProfile *p, const char *file, const char *subdir) {
+    char *dir = g_build_filename(p->profile, "plug-ins", "colorize-neural", subdir, NULL);
+    g_mkdir_with_parents(dir, 0755);
+    install(file, dir);
+    g_free(dir);
+}
+
 void gui_profile_free(GuiProfile *p) {
     char *rm = g_strdup_printf("rm -rf '%s'", p->dir);
     CHECK(system(rm) == 0, "cleanup of %s", p->dir);

@@ -17,6 +17,8 @@ typedef struct {
  * installed into plug-ins/colorize-neural/. */
 GuiProfile gui_profile_new(const char *plugin, const char *model);
 void gui_profile_free(GuiProfile *p);
+/* Installs one more file into the plug-in's folder (subdir may be ""). */
+void gui_profile_install(GuiProfile *p, const char *file, const char *subdir);
 
 /* Runs argv (searching PATH), stderr discarded; TRUE when it exited 0. */
 gboolean gui_run_quiet(char **argv, char **out);

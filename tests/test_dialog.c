@@ -6,8 +6,11 @@
  * other run) or "None", and presses OK (Alt+O). Every run must return a
  * new "Colorized" layer (red at the disc when hinted; above both the source
  * and the hint layer), and GIMP's output must hold no wire or tile error
- * (the crash this guards against was a race on the plug-in's wire).
- * Usage: test_dialog PLUGIN MODEL PHOTO (re-runs itself under xvfb-run). */
+ * (the crash this guards against was a race on the plug-in's wire), nor a
+ * sanitizer report. Then Help opens the installed help page in the user's
+ * browser (a stand-in registered for text/html), and Cancel leaves the
+ * image as it was.
+ * Usage: test_dialog PLUGIN MODEL PHOTO HELP.html (re-runs itself under xvfb-run). */
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,7 +98,8 @@ static gboolean log_has_wire_errors(const char *log) {
     gchar *text = NULL;
     CHECK(g_file_get_contents(log, &text, NULL, NULL), "cannot read %s", log);
     const char *bad[] = {"tile ack", "TILE_ACK", "gimp_wire", "unexpected message", "handle_proc_run: ERROR",
-                         "handle_tile_get: ERROR", "Plug-in crashed", "colorize-neural: fatal"};
+                         "handle_tile_get: ERROR", "Plug-in crashed", "colorize-neural: fatal",
+                         "ERROR: AddressSanitizer", "runtime error:"};
     gboolean found = FALSE;
     for (size_t i = 0; text && i < G_N_ELEMENTS(bad); i++)
         if (strstr(text, bad[i])) {
@@ -107,7 +111,59 @@ static gboolean log_has_wire_errors(const char *log) {
     return found;
 }
 
+/* A stand-in browser for text/html: it writes the URI it is given into
+ * DIR/help-opened; GIO finds it through XDG_DATA_HOME and XDG_CONFIG_HOME. */
+static char *fake_browser(const char *dir) {
+    char *apps = g_build_filename(dir, "xdg-data", "applications", NULL), *config = g_build_filename(dir, "xdg-config", NULL);
+    g_mkdir_with_parents(apps, 0755), g_mkdir_with_parents(config, 0755);
+    char *opened = g_build_filename(dir, "help-opened", NULL), *script = g_build_filename(dir, "browser.sh", NULL);
+    char *body = g_strdup_printf("#!/bin/sh\necho \"$1\" >> '%s'\n", opened);
+    CHECK(g_file_set_contents(script, body, -1, NULL) && g_chmod(script, 0755) == 0, "cannot write %s", script);
+    char *desktop = g_strdup_printf("[Desktop Entry]\nType=Application\nName=Test browser\nExec=%s %%u\n"
+                                    "MimeType=text/html;\n", script);
+    char *desktop_path = g_build_filename(apps, "test-browser.desktop", NULL);
+    char *mimeapps = g_build_filename(config, "mimeapps.list", NULL);
+    CHECK(g_file_set_contents(desktop_path, desktop, -1, NULL) &&
+              g_file_set_contents(mimeapps, "[Default Applications]\ntext/html=test-browser.desktop\n", -1, NULL),
+          "cannot register the test browser");
+    char *data_home = g_build_filename(dir, "xdg-data", NULL);
+    g_setenv("XDG_DATA_HOME", data_home, TRUE);
+    g_setenv("XDG_CONFIG_HOME", config, TRUE);
+    g_free(apps), g_free(config), g_free(script), g_free(body), g_free(desktop), g_free(desktop_path);
+    g_free(mimeapps), g_free(data_home);
+    return opened;
+}
+
+/* Help opens the installed page; then Cancel changes nothing. */
+static void help_and_cancel(int port, int image, int source, const char *opened) {
+    char *e = g_strdup_printf("(car (gimp-image-get-layers %d))", image);
+    int layers = eval_int(port, e);
+    Call c = {port, g_strdup_printf("(plug-in-nn-colorize RUN-INTERACTIVE %d %d \"\" 0.5 1.0 256 -1)", image, source),
+              NULL, FALSE, 0};
+    GThread *t = g_thread_new("interactive-call", call_thread, &c);
+    char *dialog = gui_find_window("^Colorize .Neural.$", 60);
+    CHECK(dialog != NULL, "the dialog did not appear");
+    gchar *text = NULL;
+    if (dialog) {
+        g_usleep(1000000);
+        CHECK(gui_press(dialog, "alt+h"), "could not press Help");
+        for (int i = 0; i < 100 && !g_file_get_contents(opened, &text, NULL, NULL); i++) g_usleep(100000);
+        printf("Help opened: %s", text ? text : "(nothing)\n");
+        CHECK(text && strstr(text, "file://") && strstr(text, "help/colorize-neural.html"),
+              "Help did not open the installed help page");
+        CHECK(gui_press(dialog, "Escape"), "could not press Escape");
+    }
+    for (int i = 0; i < 600 && !g_atomic_int_get(&c.done); i++) g_usleep(100000);
+    if (g_atomic_int_get(&c.done)) g_thread_join(t);
+    CHECK(g_atomic_int_get(&c.done) && !c.ok, "Cancel did not end the call with an error status: %s",
+          c.answer ? c.answer : "(no answer)");
+    int after = eval_int(port, e);
+    CHECK(after == layers, "Cancel changed the image: %d layers, %d before", after, layers);
+    g_free(text), g_free(e), g_free(c.expr), g_free(c.answer), g_free(dialog);
+}
+
 static int inside(const char *profile, const char *dir, const char *photo, int port) {
+    char *opened = fake_browser(dir);
     GuiGimp g;
     if (!gui_gimp_start(&g, profile, dir, port)) return test_finish("test_dialog (inside Xvfb)");
     char *e = g_strdup_printf(
@@ -151,19 +207,21 @@ static int inside(const char *profile, const char *dir, const char *photo, int p
     }
     printf("%d of %d runs gave a new layer\n", made, RUNS);
     CHECK(made == RUNS, "only %d of %d OK presses gave a layer", made, RUNS);
+    if (image > 0) help_and_cancel(port, image, source, opened);
     CHECK(!log_has_wire_errors(g.log), "GIMP reported wire or tile errors (see above)");
     gui_gimp_stop(&g);
-    g_free(ids);
+    g_free(ids), g_free(opened);
     return test_finish("test_dialog (inside Xvfb)");
 }
 
 int main(int argc, char **argv) {
     if (argc == 6 && strcmp(argv[1], "--inside") == 0) return inside(argv[2], argv[3], argv[4], atoi(argv[5]));
-    if (argc < 4) {
-        fprintf(stderr, "usage: test_dialog PLUGIN MODEL PHOTO\n");
+    if (argc < 5) {
+        fprintf(stderr, "usage: test_dialog PLUGIN MODEL PHOTO HELP.html\n");
         return 1;
     }
     GuiProfile p = gui_profile_new(argv[1], argv[2]);
+    gui_profile_install(&p, argv[4], "help");
     char *photo = g_canonicalize_filename(argv[3], NULL), *port = g_strdup_printf("%d", gui_free_port());
     char *args[] = {"--inside", p.profile, p.dir, photo, port, NULL};
     gui_rerun_in_xvfb(argv[0], args);

@@ -212,6 +212,127 @@ static void test_streaming(nn_colorizer *c) {
     free(L), free(whole), free(streamed), free(hab), free(mask);
 }
 
+/* The preview's region sampler: on the full-resolution grid it is the
+ * result itself (bit-identical to ab rows, also for an offset crop); a
+ * zoomed region stays between its neighbours' values. Saturation can be
+ * changed without a new prediction. */
+static void test_region(nn_colorizer *c) {
+    const int w = 160, h = 100;
+    const size_t n = (size_t)w * h;
+    float *L = make_L(w, h), *ab = malloc(sizeof(float) * 2 * n);
+    nn_engine_params p = nn_engine_default_params();
+    p.resolution = 64;
+    nn_error err = {0};
+    nn_engine *e = NULL;
+    CHECK(nn_engine_begin(&e, w, h, &p, &err) == NN_OK, "%s", err.msg);
+    if (!e) return;
+    float a[64 * 40], b[64 * 40], Lc[64 * 40];
+    CHECK(nn_engine_ab_region(e, 0, 0, 1, 8, 8, L, a, b, &err) == NN_ERR_INVALID, "region before predict accepted");
+    CHECK(nn_engine_add_rows(e, 0, h, L, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    CHECK(nn_engine_predict(e, c, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    nn_engine_ab_rows(e, 0, h, L, ab, ab + n);
+    for (int y = 0; y < 40; y++) memcpy(Lc + y * 64, L + (size_t)(30 + y) * w + 50, sizeof(float) * 64);
+    CHECK(nn_engine_ab_region(e, 50, 30, 1, 64, 40, Lc, a, b, &err) == NN_OK, "%s", err.msg);
+    int same = 1;
+    for (int y = 0; y < 40; y++)
+        for (int x = 0; x < 64; x++) {
+            size_t i = (size_t)(30 + y) * w + 50 + x;
+            same &= a[y * 64 + x] == ab[i] && b[y * 64 + x] == ab[n + i];
+        }
+    CHECK(same, "the region at step 1 differs from the result's rows");
+    printf("region sampler: a crop at step 1 bit-identical to the result: %s\n", same ? "yes" : "NO");
+    for (int i = 0; i < 64 * 40; i++) Lc[i] = 50.0f;
+    CHECK(nn_engine_ab_region(e, 50, 30, 0.25, 64, 40, Lc, a, b, &err) == NN_OK, "%s", err.msg);
+    float lo = 1e9f, hi = -1e9f, zlo = 1e9f, zhi = -1e9f;
+    for (int y = 28; y < 44; y++)
+        for (int x = 48; x < 68; x++) lo = fminf(lo, ab[(size_t)y * w + x]), hi = fmaxf(hi, ab[(size_t)y * w + x]);
+    for (int i = 0; i < 64 * 40; i++) zlo = fminf(zlo, a[i]), zhi = fmaxf(zhi, a[i]);
+    CHECK(zlo >= lo - 1.0f && zhi <= hi + 1.0f, "a zoomed region left its neighbourhood's range");
+    nn_engine_set_saturation(e, 0.0f);
+    nn_engine_ab_rows(e, 0, 1, L, ab, ab + n);
+    CHECK(ab[0] == 0.0f && ab[n] == 0.0f, "saturation 0 after predict left colour");
+    nn_engine_free(e);
+    free(L), free(ab);
+}
+
+/* A broad stroke keeps its colour inside (it is thinned to training-like
+ * hints for the network and painted where it lies), and the result never
+ * leaves the colours of its neighbourhood (no guided-filter overshoot). */
+static void test_stroke(nn_colorizer *c) {
+    const int w = 256, h = 192;
+    const size_t n = (size_t)w * h;
+    float *L = make_L(w, h), *ab = malloc(sizeof(float) * 2 * n);
+    float *hab = calloc(2 * n, sizeof(float)), *mask = calloc(n, sizeof(float));
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            if (hypot(x - 128, y - 96) <= 40) hab[(size_t)y * w + x] = 40.0f, hab[n + (size_t)y * w + x] = 30.0f, mask[(size_t)y * w + x] = 1;
+    nn_engine_params p = nn_engine_default_params();
+    nn_error err = {0};
+    CHECK(nn_engine_colorize(c, L, w, h, hab, mask, &p, ab, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    double kept = 0, hue = 0;
+    int cnt = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            if (hypot(x - 128, y - 96) > 20) continue;
+            size_t i = (size_t)y * w + x;
+            float want[3] = {L[i], 40.0f, 30.0f}, got[3] = {L[i], ab[i], ab[n + i]};
+            nn_lab_fit_gamut(want, 1);
+            nn_lab_fit_gamut(got, 1);
+            kept += hypotf(got[1], got[2]) / hypotf(want[1], want[2]);
+            double dh = fabs(atan2(got[2], got[1]) - atan2(want[2], want[1])) * 180 / M_PI;
+            hue += dh > 180 ? 360 - dh : dh;
+            cnt++;
+        }
+    kept /= cnt, hue /= cnt;
+    printf("stroke disc of radius 40: %.0f %% of its chroma kept inside, mean hue error %.1f deg\n", 100 * kept, hue);
+    CHECK(kept >= 0.7 && hue <= 20, "a broad stroke lost its colour (%.2f of its chroma, %.1f deg)", kept, hue);
+    float amax = 0;
+    for (size_t i = 0; i < 2 * n; i++) amax = fmaxf(amax, fabsf(ab[i]));
+    CHECK(amax <= NN_AB_SCALE, "ab reached %.1f: the upsampling overshoots", amax);
+    free(L), free(ab), free(hab), free(mask);
+}
+
+/* Point hints: checked positions, their colour where they are; the
+ * suggestions are distinct, ordered and separated. */
+static void test_points(nn_colorizer *c) {
+    const int w = 128, h = 96;
+    const size_t n = (size_t)w * h;
+    float *L = make_L(w, h), *ab0 = malloc(sizeof(float) * 2 * n), *ab1 = malloc(sizeof(float) * 2 * n);
+    nn_engine_params p = nn_engine_default_params();
+    nn_error err = {0};
+    nn_engine *e0 = NULL, *e1 = NULL;
+    CHECK(nn_engine_begin(&e0, w, h, &p, &err) == NN_OK && nn_engine_begin(&e1, w, h, &p, &err) == NN_OK, "%s", err.msg);
+    if (!e0 || !e1) return;
+    CHECK(nn_engine_add_point_hint(e1, w, 10, 10, 10, &err) == NN_ERR_INVALID, "a point outside the image accepted");
+    CHECK(nn_engine_add_point_hint(e1, 64, 48, 0, -60, &err) == NN_OK, "%s", err.msg);
+    CHECK(nn_engine_add_rows(e0, 0, h, L, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    CHECK(nn_engine_add_rows(e1, 0, h, L, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    CHECK(nn_engine_predict(e0, c, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    CHECK(nn_engine_predict(e1, c, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    CHECK(nn_engine_add_point_hint(e1, 10, 10, 10, 10, &err) == NN_ERR_INVALID, "a point after predict accepted");
+    nn_engine_ab_rows(e0, 0, h, L, ab0, ab0 + n);
+    nn_engine_ab_rows(e1, 0, h, L, ab1, ab1 + n);
+    /* the test network is random: the hint must act at its place, not elsewhere */
+    size_t at = (size_t)48 * w + 64, corner = 0;
+    float near = fabsf(ab1[n + at] - ab0[n + at]) + fabsf(ab1[at] - ab0[at]);
+    float far = fabsf(ab1[n + corner] - ab0[n + corner]) + fabsf(ab1[corner] - ab0[corner]);
+    printf("point hint at (64, 48): |d ab| %.3f there, %.4f in the far corner\n", near, far);
+    CHECK(near > 0.05f && near > 10 * far, "the point hint did not act at its place (%.3f, far %.4f)", near, far);
+    float sug[2 * 5], prob[5];
+    int found = 0;
+    CHECK(nn_engine_suggest(e1, c, 64, 48, 5, sug, prob, &found, &err) == NN_OK, "%s", err.msg);
+    CHECK(found >= 2, "only %d suggestions", found);
+    for (int i = 1; i < found; i++) {
+        CHECK(prob[i] <= prob[i - 1], "suggestions out of order");
+        for (int j = 0; j < i; j++)
+            CHECK(hypotf(sug[2 * i] - sug[2 * j], sug[2 * i + 1] - sug[2 * j + 1]) >= NN_SUGGESTION_SEPARATION,
+                  "suggestions %d and %d are too close", i, j);
+    }
+    printf("suggestions at (64, 48): %d, most likely ab (%.0f, %.0f) p=%.2f\n", found, sug[0], sug[1], prob[0]);
+    nn_engine_free(e0), nn_engine_free(e1);
+    free(L), free(ab0), free(ab1);
+}
+
 int main(void) {
     nn_set_threads(2);
     nn_colorizer *c = make_colorizer();
@@ -222,6 +343,9 @@ int main(void) {
     test_hints(c);
     test_cancel_and_params(c);
     test_streaming(c);
+    test_region(c);
+    test_stroke(c);
+    test_points(c);
     nn_colorizer_free(c);
     return test_finish("test_engine");
 }

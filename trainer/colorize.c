@@ -21,27 +21,37 @@ static void show_progress(double fraction, void *user) {
     if (*(const int *)user) g_printerr("\rcolorizing: %3d%%", (int)(fraction * 100));
 }
 
-/* 8-bit RGB(A) pixbuf -> Lab planes (L, and a/b when ab != NULL). */
-static void pixbuf_to_lab(GdkPixbuf *pb, float *L, float *ab, float *alpha) {
-    int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb), nc = gdk_pixbuf_get_n_channels(pb);
-    int stride = gdk_pixbuf_get_rowstride(pb);
-    const guchar *px = gdk_pixbuf_read_pixels(pb);
-    uint8_t *rgb = g_malloc((size_t)w * 3);
-    float *lab = g_malloc(sizeof(float) * 3 * w);
+/* One row of an 8-bit RGB(A) pixbuf as R'G'B'A floats. */
+static void pixbuf_row(GdkPixbuf *pb, int y, float *rgba) {
+    const int w = gdk_pixbuf_get_width(pb), nc = gdk_pixbuf_get_n_channels(pb);
+    const guchar *row = gdk_pixbuf_read_pixels(pb) + (size_t)y * gdk_pixbuf_get_rowstride(pb);
+    for (int x = 0; x < w; x++)
+        for (int c = 0; c < 4; c++) rgba[4 * x + c] = c < 3 || nc == 4 ? row[(size_t)x * nc + c] / 255.0f : 1.0f;
+}
+
+/* The source's L (and alpha) plane, through the library's conversion. */
+static void pixbuf_to_lightness(GdkPixbuf *pb, float *L, float *alpha) {
+    const int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb);
+    float *rgba = g_malloc(sizeof(float) * 4 * w);
     for (int y = 0; y < h; y++) {
-        const guchar *row = px + (size_t)y * stride;
-        for (int x = 0; x < w; x++) {
-            memcpy(rgb + 3 * x, row + (size_t)x * nc, 3);
-            if (alpha) alpha[(size_t)y * w + x] = nc == 4 ? row[(size_t)x * nc + 3] / 255.0f : 1.0f;
-        }
-        nn_srgb8_to_lab(lab, rgb, (size_t)w);
-        for (int x = 0; x < w; x++) {
-            size_t i = (size_t)y * w + x;
-            L[i] = lab[3 * x];
-            if (ab) ab[i] = lab[3 * x + 1], ab[(size_t)w * h + i] = lab[3 * x + 2];
-        }
+        pixbuf_row(pb, y, rgba);
+        nn_pixels_to_lightness(L + (size_t)y * w, rgba, (size_t)w, 4);
+        for (int x = 0; x < w; x++) alpha[(size_t)y * w + x] = rgba[4 * x + 3];
     }
-    g_free(rgb), g_free(lab);
+    g_free(rgba);
+}
+
+/* A hint image's planes: ab (2, H, W) and mask (H, W), through the library. */
+static void pixbuf_to_hints(GdkPixbuf *pb, float *ab, float *mask) {
+    const int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb);
+    const size_t n = (size_t)w * h;
+    float *rgba = g_malloc(sizeof(float) * 4 * w);
+    for (int y = 0; y < h; y++) {
+        const size_t o = (size_t)y * w;
+        pixbuf_row(pb, y, rgba);
+        nn_rgba_to_hints(ab + o, ab + n + o, mask + o, rgba, (size_t)w);
+    }
+    g_free(rgba);
 }
 
 int command_colorize(int argc, char **argv) {
@@ -117,7 +127,7 @@ int command_colorize(int argc, char **argv) {
                              : g_file_test(DEFAULT_MODEL_PATH, G_FILE_TEST_EXISTS) ? DEFAULT_MODEL_PATH
                                                                                     : SOURCE_TREE_MODEL_PATH;
     nn_error err = {0};
-    if (nn_colorizer_load(&c, model_path, 128, CIFAR_SIDE, &err) != NN_OK) {
+    if (nn_colorizer_load(&c, model_path, 128, NN_TILE_SIDE, &err) != NN_OK) {
         g_printerr("colorize-train colorize: %s\n", err.msg);
         goto out;
     }
@@ -128,13 +138,11 @@ int command_colorize(int argc, char **argv) {
         g_printerr("colorize-train colorize: %s: out of memory for %d×%d pixels\n", in_path, w, h);
         goto out;
     }
-    pixbuf_to_lab(src, L, NULL, alpha);
+    pixbuf_to_lightness(src, L, alpha);
     if (hints) {
         hint_ab = g_malloc(sizeof(float) * 2 * n);
         hint_mask = g_malloc(sizeof(float) * n);
-        float *hint_L = g_malloc(sizeof(float) * n);
-        pixbuf_to_lab(hints, hint_L, hint_ab, hint_mask);
-        g_free(hint_L);
+        pixbuf_to_hints(hints, hint_ab, hint_mask);
     }
     int tty = isatty(STDERR_FILENO);
     nn_engine_params params = {(float)vividness, (float)saturation, resolution};
@@ -147,22 +155,17 @@ int command_colorize(int argc, char **argv) {
     out = gdk_pixbuf_new(GDK_COLORSPACE_RGB, has_alpha, 8, w, h);
     int stride = gdk_pixbuf_get_rowstride(out), nc = has_alpha ? 4 : 3;
     guchar *px = gdk_pixbuf_get_pixels(out);
-    float *lab = g_malloc(sizeof(float) * 3 * w);
-    uint8_t *rgb = g_malloc((size_t)3 * w);
+    float *rgb = g_malloc(sizeof(float) * 3 * w);
     for (int y = 0; y < h; y++) {
-        for (int x = 0; x < w; x++) {
-            size_t i = (size_t)y * w + x;
-            lab[3 * x] = L[i], lab[3 * x + 1] = ab[i], lab[3 * x + 2] = ab[n + i];
-        }
-        nn_lab_fit_gamut(lab, (size_t)w);
-        nn_lab_to_srgb8(rgb, lab, (size_t)w);
+        const size_t o = (size_t)y * w;
+        nn_lab_planes_to_srgb(rgb, L + o, ab + o, ab + n + o, (size_t)w, 3);
         guchar *row = px + (size_t)y * stride;
         for (int x = 0; x < w; x++) {
-            memcpy(row + (size_t)x * nc, rgb + 3 * x, 3);
-            if (has_alpha) row[(size_t)x * nc + 3] = (guchar)lrintf(alpha[(size_t)y * w + x] * 255.0f);
+            for (int ch = 0; ch < 3; ch++) row[(size_t)x * nc + ch] = (guchar)lrintf(CLAMP(rgb[3 * x + ch], 0.0f, 1.0f) * 255.0f);
+            if (has_alpha) row[(size_t)x * nc + 3] = (guchar)lrintf(alpha[o + x] * 255.0f);
         }
     }
-    g_free(lab), g_free(rgb);
+    g_free(rgb);
     /* write beside the target and rename: a failure never leaves half a file */
     char *tmp = g_strconcat(out_path, ".tmp", NULL);
     if (!gdk_pixbuf_save(out, tmp, "png", &error, NULL) || rename(tmp, out_path) != 0) {

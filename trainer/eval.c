@@ -202,7 +202,7 @@ int command_eval(int argc, char **argv) {
         lab_planes_to_rgb8(rgb, test.L + (size_t)i0 * CIFAR_PIXELS, zero, nb);
         for (int i = 0; i < nb; i++) {
             const uint8_t *gt = test.rgb + (size_t)(i0 + i) * CIFAR_PIXELS * 3;
-            metrics_add(&baseline.per_class[test.labels[i0 + i]], rgb + (size_t)i * CIFAR_PIXELS * 3, gt, 32, 32);
+            metrics_add(&baseline.per_class[test.labels[i0 + i]], rgb + (size_t)i * CIFAR_PIXELS * 3, gt, CIFAR_SIDE, CIFAR_SIDE);
         }
     }
     for (int c = 0; c < CIFAR_CLASSES; c++) metrics_merge(&baseline.all, &baseline.per_class[c]);
@@ -233,7 +233,7 @@ int command_eval(int argc, char **argv) {
                 lab_planes_to_rgb8(rgb, L, ab, nb);
                 for (int i = 0; i < nb; i++)
                     metrics_add(&runs[r].per_class[test.labels[i0 + i]], rgb + (size_t)i * CIFAR_PIXELS * 3,
-                                test.rgb + (size_t)(i0 + i) * CIFAR_PIXELS * 3, 32, 32);
+                                test.rgb + (size_t)(i0 + i) * CIFAR_PIXELS * 3, CIFAR_SIDE, CIFAR_SIDE);
             }
         }
     }
