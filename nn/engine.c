@@ -32,7 +32,8 @@ struct nn_engine {
     float *Lw;         /* (wh, ww) L at working scale */
     float *hint;       /* (3, wh, ww) sums of hint a, b and hint count */
     float *stroke;     /* (3, wh, ww) strokes as painted: a, b (gamut-fitted), coverage 0..1; NULL without */
-    float *coef;       /* (6, wh, ww) guided-filter A, B for a and for b, then a and b themselves */
+    float *coef;       /* (8, wh, ww) guided-filter A, B for a and for b, then per working cell the lowest and
+                          highest a and b of its four corners (the range the result may take there) */
     int *tx0, *tx1, *ty0, *ty1; /* bilinear taps, (W) and (H) */
     float *fx, *fy;
     nn_point_hint *points; /* (n_points) point hints, full-resolution coordinates */
@@ -347,6 +348,22 @@ static void encode_tile(const nn_engine *e, int x0, int y0, int T, float *x /* (
     }
 }
 
+/* For each working cell (x..x+1, y..y+1, clamped at the edges): the lowest
+ * and highest of p at its four corners, the bilinear taps of every output
+ * pixel that falls in it. */
+static void cell_range(float *lo, float *hi, const float *p, int ww, int wh) {
+    for (int y = 0; y < wh; y++) {
+        const float *r0 = p + (size_t)y * ww, *r1 = p + (size_t)(y + 1 < wh ? y + 1 : y) * ww;
+        for (int x = 0; x < ww; x++) {
+            const int x1 = x + 1 < ww ? x + 1 : x;
+            float a = r0[x] < r0[x1] ? r0[x] : r0[x1], b = r1[x] < r1[x1] ? r1[x] : r1[x1];
+            float c = r0[x] > r0[x1] ? r0[x] : r0[x1], d = r1[x] > r1[x1] ? r1[x] : r1[x1];
+            lo[(size_t)y * ww + x] = a < b ? a : b;
+            hi[(size_t)y * ww + x] = c > d ? c : d;
+        }
+    }
+}
+
 nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progress, void *user,
                             const volatile int *cancel, nn_error *err) {
     if (e->predicted || e->next_row != e->H)
@@ -361,7 +378,7 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
     const int batch_max = c->max_batch < TILE_BATCH_MAX ? c->max_batch : TILE_BATCH_MAX;
     float *in = malloc(sizeof(float) * (size_t)batch_max * NN_INPUT_CHANNELS * tp);
     float *tile_ab = malloc(sizeof(float) * (size_t)batch_max * 2 * tp);
-    e->coef = malloc(sizeof(float) * 6 * wn);
+    e->coef = malloc(sizeof(float) * 8 * wn);
     e->tx0 = malloc(sizeof(int) * 2 * ((size_t)W + H));
     e->fx = malloc(sizeof(float) * ((size_t)W + H));
     nn_status st = NN_OK;
@@ -432,8 +449,8 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
     }
     guided_coefficients(e->coef, e->coef + wn, guide, sa, ww, wh, scratch, dtmp);
     guided_coefficients(e->coef + 2 * wn, e->coef + 3 * wn, guide, sb, ww, wh, scratch, dtmp);
-    memcpy(e->coef + 4 * wn, sa, sizeof(float) * wn);
-    memcpy(e->coef + 5 * wn, sb, sizeof(float) * wn);
+    cell_range(e->coef + 4 * wn, e->coef + 5 * wn, sa, ww, wh);
+    cell_range(e->coef + 6 * wn, e->coef + 7 * wn, sb, ww, wh);
     taps_at(e->tx0, e->tx1, e->fx, W, ww, W, 0.0, 1.0);
     taps_at(e->ty0, e->ty1, e->fy, H, wh, H, 0.0, 1.0);
     e->predicted = 1;
@@ -449,7 +466,7 @@ static void ab_row(const nn_engine *e, size_t ra, size_t rb, float fy, const int
     const size_t wn = (size_t)e->ww * e->wh;
     const float scale = NN_AB_SCALE * e->params.saturation;
     for (int c = 0; c < 2; c++) {
-        const float *A = e->coef + 2 * c * wn, *B = A + wn, *P = e->coef + (4 + c) * wn;
+        const float *A = e->coef + 2 * c * wn, *B = A + wn, *LO = e->coef + (4 + 2 * c) * wn, *HI = LO + wn;
         float *out = c ? b : a;
         for (int x = 0; x < w; x++) {
             const float f = fx[x];
@@ -457,9 +474,7 @@ static void ab_row(const nn_engine *e, size_t ra, size_t rb, float fy, const int
             float cb = (1 - fy) * ((1 - f) * B[ra + xa[x]] + f * B[ra + xb[x]]) + fy * ((1 - f) * B[rb + xa[x]] + f * B[rb + xb[x]]);
             /* the guided filter extrapolates where full-resolution L leaves
              * the working pixel's range: keep within the neighbours' colour */
-            float p00 = P[ra + xa[x]], p01 = P[ra + xb[x]], p10 = P[rb + xa[x]], p11 = P[rb + xb[x]];
-            float lo = fminf(fminf(p00, p01), fminf(p10, p11)), hi = fmaxf(fmaxf(p00, p01), fmaxf(p10, p11));
-            float q = ca * Lr[x] * 0.01f + cb;
+            const float lo = LO[ra + xa[x]], hi = HI[ra + xa[x]], q = ca * Lr[x] * 0.01f + cb;
             out[x] = (q < lo ? lo : q > hi ? hi : q) * scale;
         }
     }
