@@ -25,7 +25,8 @@ done
 sleep 4 # the first passes, and the one-time fetch of the pixels
 i=0
 while [ $i -lt "$changes" ]; do
-    xdotool windowactivate --sync "$id" key --clearmodifiers alt+v Up
+    xdotool windowfocus --sync "$id"
+    xdotool key --clearmodifiers alt+v Up
     sleep 2
     i=$((i + 1))
 done
