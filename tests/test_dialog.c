@@ -40,6 +40,25 @@ static gpointer call_thread(gpointer data) {
     return NULL;
 }
 
+/* Opens the dialog as RUN-INTERACTIVE from a thread (the call returns when
+ * the dialog closes); returns the dialog window (g_free it) or NULL. */
+static char *open_dialog(Call *c, GThread **t, int port, int image, int source) {
+    *c = (Call){port, g_strdup_printf("(car (plug-in-nn-colorize RUN-INTERACTIVE %d %d \"\" 0.5 1.0 256 -1))", image, source),
+                NULL, FALSE, 0};
+    *t = g_thread_new("interactive-call", call_thread, c);
+    char *dialog = gui_find_window("^Colorize .Neural.$", 60);
+    CHECK(dialog != NULL, "the dialog did not appear");
+    return dialog;
+}
+
+/* Waits up to 120 s for the call to return; TRUE when it did. */
+static gboolean wait_call(Call *c, GThread *t) {
+    for (int i = 0; i < 1200 && !g_atomic_int_get(&c->done); i++) g_usleep(100000);
+    if (!g_atomic_int_get(&c->done)) return FALSE;
+    g_thread_join(t);
+    return TRUE;
+}
+
 static int eval_int(int port, const char *expr) {
     char *r = gui_eval(port, expr);
     int v = -1;
@@ -61,11 +80,9 @@ static int redness(int port, int layer, int x, int y) {
 /* Opens the dialog, picks the hint layer or None, presses OK; returns the
  * new layer or -1. */
 static int one_run(int port, int image, int source, gboolean with_hint) {
-    Call c = {port, g_strdup_printf("(car (plug-in-nn-colorize RUN-INTERACTIVE %d %d \"\" 0.5 1.0 256 -1))", image, source),
-              NULL, FALSE, 0};
-    GThread *t = g_thread_new("interactive-call", call_thread, &c);
-    char *dialog = gui_find_window("^Colorize .Neural.$", 60);
-    CHECK(dialog != NULL, "the dialog did not appear");
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
     if (dialog) {
         g_usleep(1500000); /* the preview's first passes */
         CHECK(gui_press(dialog, "alt+i") && gui_press(dialog, with_hint ? "End" : "Home"),
@@ -80,10 +97,8 @@ static int one_run(int port, int image, int source, gboolean with_hint) {
         }
         CHECK(gui_press(dialog, "alt+o"), "could not press OK");
     }
-    for (int i = 0; i < 1200 && !g_atomic_int_get(&c.done); i++) g_usleep(100000);
     int layer = -1;
-    if (g_atomic_int_get(&c.done)) {
-        g_thread_join(t);
+    if (wait_call(&c, t)) {
         CHECK(c.ok && c.answer && sscanf(c.answer, "%d", &layer) == 1 && layer > 0, "OK gave no layer: %s",
               c.answer ? c.answer : "(no answer)");
         printf("run with%s hint layer -> %s\n", with_hint ? "" : "out", c.answer ? c.answer : "(none)");
@@ -138,11 +153,9 @@ static char *fake_browser(const char *dir) {
  * a red): after OK the image keeps the point (its parasite) and the result
  * is red there; Filters ▸ Repeat (RUN-WITH-LAST-VALS) uses it again. */
 static void point_hint_by_click(int port, int image, int source) {
-    Call c = {port, g_strdup_printf("(car (plug-in-nn-colorize RUN-INTERACTIVE %d %d \"\" 0.5 1.0 256 -1))", image, source),
-              NULL, FALSE, 0};
-    GThread *t = g_thread_new("interactive-call", call_thread, &c);
-    char *dialog = gui_find_window("^Colorize .Neural.$", 60);
-    CHECK(dialog != NULL, "the dialog did not appear");
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
     if (dialog) {
         g_usleep(1500000);
         CHECK(gui_press(dialog, "alt+i") && gui_press(dialog, "Home"), "could not choose no hint layer");
@@ -150,9 +163,8 @@ static void point_hint_by_click(int port, int image, int source) {
         g_usleep(1500000);
         CHECK(gui_press(dialog, "alt+o"), "could not press OK");
     }
-    for (int i = 0; i < 1200 && !g_atomic_int_get(&c.done); i++) g_usleep(100000);
     int layer = -1;
-    if (g_atomic_int_get(&c.done)) g_thread_join(t);
+    CHECK(wait_call(&c, t), "the plug-in did not return within 120 s of OK");
     CHECK(c.ok && c.answer && sscanf(c.answer, "%d", &layer) == 1 && layer > 0, "OK gave no layer: %s",
           c.answer ? c.answer : "(none)");
     char *e = g_strdup_printf("(caddr (car (gimp-image-get-parasite %d \"colorize-neural-points\")))", image);
@@ -188,11 +200,9 @@ static void point_hint_by_click(int port, int image, int source) {
 static void help_and_cancel(int port, int image, int source, const char *opened) {
     char *e = g_strdup_printf("(car (gimp-image-get-layers %d))", image);
     int layers = eval_int(port, e);
-    Call c = {port, g_strdup_printf("(plug-in-nn-colorize RUN-INTERACTIVE %d %d \"\" 0.5 1.0 256 -1)", image, source),
-              NULL, FALSE, 0};
-    GThread *t = g_thread_new("interactive-call", call_thread, &c);
-    char *dialog = gui_find_window("^Colorize .Neural.$", 60);
-    CHECK(dialog != NULL, "the dialog did not appear");
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
     gchar *text = NULL;
     if (dialog) {
         g_usleep(1000000);
@@ -203,8 +213,7 @@ static void help_and_cancel(int port, int image, int source, const char *opened)
               "Help did not open the installed help page");
         CHECK(gui_press(dialog, "Escape"), "could not press Escape");
     }
-    for (int i = 0; i < 600 && !g_atomic_int_get(&c.done); i++) g_usleep(100000);
-    if (g_atomic_int_get(&c.done)) g_thread_join(t);
+    wait_call(&c, t);
     /* Script-Fu answers a cancelled call with #f (or an error) instead of a layer */
     CHECK(g_atomic_int_get(&c.done) && (!c.ok || (c.answer && strstr(c.answer, "#f"))),
           "Cancel did not end the call without a layer: %s", c.answer ? c.answer : "(no answer)");
