@@ -85,7 +85,18 @@ nn_status nn_ab_metadata_get(const nn_weights *w, const char *name, int num_bins
     if (!*bins_out) return nn_set_error(err, NN_ERR_NOMEM, "%s: out of memory", name);
     memcpy(*bins_out, cells, sizeof(uint32_t) * (size_t)num_bins);
     const nn_meta *reb = nn_weights_get(w, "ab.rebalance_weights");
-    if (reb && reb->type == NN_META_F32_ARRAY && reb->count == (uint64_t)num_bins) {
+    const char *bad = !reb ? NULL
+                      : reb->type != NN_META_F32_ARRAY || reb->count != (uint64_t)num_bins ? "is not one weight per bin"
+                                                                                             : NULL;
+    for (uint64_t q = 0; reb && !bad && q < reb->count; q++) {
+        const float v = ((const float *)reb->array)[q];
+        if (!(v > 0.0f && v < 1e30f)) bad = "holds a weight that is not a positive number";
+    }
+    if (bad) {
+        free(*bins_out), *bins_out = NULL;
+        return nn_set_error(err, NN_ERR_FORMAT, "%s: 'ab.rebalance_weights' %s (%d bins)", name, bad, num_bins);
+    }
+    if (reb) {
         *rebalance_out = malloc(sizeof(float) * (size_t)num_bins);
         if (!*rebalance_out) {
             free(*bins_out), *bins_out = NULL;
@@ -139,6 +150,8 @@ nn_status nn_colorizer_from_weights(nn_colorizer **out, const nn_weights *w, con
                           c->cfg.in_channels, NN_INPUT_CHANNELS);
         goto fail;
     }
+    st = nn_unet_check_weights(&c->cfg, w, name, err); /* before the architecture's memory is reserved */
+    if (st) goto fail;
     c->num_bins = c->cfg.num_bins;
     st = nn_ab_metadata_get(w, name, c->num_bins, &c->grid, &c->bins, &c->rebalance, err);
     if (st) goto fail;

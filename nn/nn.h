@@ -494,6 +494,10 @@ size_t nn_unet_bytes(const nn_unet *m);
 nn_status nn_unet_to_weights(nn_unet *m, nn_weights *w);
 nn_status nn_unet_config_from_weights(const nn_weights *w, nn_unet_config *cfg,
                                       const char *name, nn_error *err);
+/* Checks, before anything is allocated for it, that w holds exactly the
+ * tensors of the architecture cfg with their shapes (`name` in messages). */
+nn_status nn_unet_check_weights(const nn_unet_config *cfg, const nn_weights *w, const char *name,
+                                nn_error *err);
 /* Copies the tensors of w into m, checking names and shapes against m's
  * architecture (`name` is used in messages). */
 nn_status nn_unet_load_weights(nn_unet *m, const nn_weights *w, const char *name,

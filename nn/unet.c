@@ -601,6 +601,8 @@ nn_status nn_unet_config_from_weights(const nn_weights *w, nn_unet_config *cfg, 
     return NN_OK;
 }
 
+/* Finds the unit's tensor in w and checks its shape; copies it into dst
+ * unless dst is NULL (a check only). */
 static nn_status load_tensor(const nn_weights *w, const nn_unit *t, const char *suffix,
                              int is_weight, float *dst, const char *file, nn_error *err) {
     char name[64];
@@ -625,8 +627,37 @@ static nn_status load_tensor(const nn_weights *w, const nn_unit *t, const char *
     }
     size_t n = 1;
     for (uint32_t i = 0; i < rank; i++) n *= dims[i];
-    memcpy(dst, e->data, n * sizeof(float));
+    if (dst) memcpy(dst, e->data, n * sizeof(float));
     return NN_OK;
+}
+
+nn_status nn_unet_check_weights(const nn_unet_config *cfg, const nn_weights *w, const char *file, nn_error *err) {
+    nn_status st = nn_unet_config_check(cfg, err);
+    if (st != NN_OK) return st;
+    /* the units' table alone (a few kB): no parameters, no activations */
+    nn_unet plan = {.cfg = *cfg, .h = 1 << (cfg->depth - 1), .w = 1 << (cfg->depth - 1)};
+    plan.n_units = 2 * cfg->depth + 2 * (cfg->depth - 1) + 1;
+    plan.units = calloc((size_t)plan.n_units, sizeof *plan.units);
+    if (!plan.units) return nn_set_error(err, NN_ERR_NOMEM, "out of memory");
+    build_units(&plan);
+    size_t expected = 0;
+    for (int u = 0; u < plan.n_units && st == NN_OK; u++) {
+        const nn_unit *t = &plan.units[u];
+        for (int k = 0; k < NN_UNIT_PARAM_KINDS && st == NN_OK; k++)
+            if (t->param_count[k]) {
+                expected++;
+                st = load_tensor(w, t, PARAM_SUFFIX[k], k == NN_UNIT_CONV_WEIGHT, NULL, file, err);
+            }
+        for (int k = 0; k < NN_UNIT_BUFFER_KINDS && st == NN_OK && t->has_bn; k++) {
+            expected++;
+            st = load_tensor(w, t, BUFFER_SUFFIX[k], 0, NULL, file, err);
+        }
+    }
+    free(plan.units);
+    if (st == NN_OK && w->n_tensors != expected)
+        st = nn_set_error(err, NN_ERR_FORMAT, "%s: %zu tensors, but the architecture has %zu", file, w->n_tensors,
+                          expected);
+    return st;
 }
 
 nn_status nn_unet_load_weights(nn_unet *m, const nn_weights *w, const char *file, nn_error *err) {

@@ -465,6 +465,32 @@ typedef struct {
     uint64_t count;
 } meta_entry;
 
+static int by_offset(const void *a, const void *b) {
+    const dir_entry *x = *(const dir_entry *const *)a, *y = *(const dir_entry *const *)b;
+    return x->offset < y->offset ? -1 : x->offset > y->offset;
+}
+
+/* Tensor data ranges must not overlap: a file of aliased entries would
+ * otherwise make the loader copy the same bytes many times over (with
+ * disjoint ranges, what the loader allocates is bounded by the file size). */
+static nn_status check_disjoint(reader *r, dir_entry *de, uint64_t n) {
+    if (n < 2) return NN_OK;
+    dir_entry **order = malloc(sizeof *order * n);
+    if (!order) return nn_set_error(r->err, NN_ERR_NOMEM, "%s: out of memory", r->name);
+    for (uint64_t i = 0; i < n; i++) order[i] = &de[i];
+    qsort(order, n, sizeof *order, by_offset);
+    nn_status st = NN_OK;
+    for (uint64_t i = 1; i < n && st == NN_OK; i++) {
+        const dir_entry *a = order[i - 1], *b = order[i];
+        if (a->offset + a->numel * 4 > b->offset)
+            st = nn_set_error(r->err, NN_ERR_FORMAT, "%s: the data of tensors '%.*s' and '%.*s' overlap", r->name,
+                              (int)a->name_len, (const char *)r->p + a->name_at, (int)b->name_len,
+                              (const char *)r->p + b->name_at);
+    }
+    free(order);
+    return st;
+}
+
 /* Pass 1: walks the whole structure with bounds checks, allocating nothing
  * but the two index arrays, whose sizes are bounded by MAX_ENTRIES. */
 static nn_status validate(reader *r, uint64_t n_meta, uint64_t n_tensors, uint64_t data_offset,
@@ -494,6 +520,13 @@ static nn_status validate(reader *r, uint64_t n_meta, uint64_t n_tensors, uint64
         if (!need(r, bytes, "metadata value")) return NN_ERR_FORMAT;
         m->value_at = r->pos;
         r->pos += bytes;
+        if (m->type == NN_META_STR && memchr(r->p + m->value_at, 0, bytes))
+            return nn_set_error(r->err, NN_ERR_FORMAT, "%s: metadata '%.*s' holds a NUL character", r->name,
+                                (int)m->key_len, (const char *)r->p + m->key_at);
+        for (uint64_t k = 0; k < i; k++)
+            if (me[k].key_len == m->key_len && memcmp(r->p + me[k].key_at, r->p + m->key_at, m->key_len) == 0)
+                return nn_set_error(r->err, NN_ERR_FORMAT, "%s: metadata '%.*s' appears twice", r->name,
+                                    (int)m->key_len, (const char *)r->p + m->key_at);
     }
     for (uint64_t i = 0; i < n_tensors; i++) {
         dir_entry *t = &de[i];
@@ -537,6 +570,8 @@ static nn_status validate(reader *r, uint64_t n_meta, uint64_t n_tensors, uint64
                 return nn_set_error(r->err, NN_ERR_FORMAT, "%s: tensor '%.*s' appears twice",
                                     r->name, (int)t->name_len, (const char *)r->p + t->name_at);
     }
+    nn_status st = check_disjoint(r, de, n_tensors);
+    if (st != NN_OK) return st;
     if (r->pos > data_offset)
         return nn_set_error(r->err, NN_ERR_FORMAT,
                             "%s: the directory ends at byte %zu, past the data offset %llu",

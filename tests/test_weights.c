@@ -1,13 +1,17 @@
 /* test_weights.c — the weights file: save -> load -> forward round trip
  * (bit-identical), metadata round trip, atomic saving, and each rejection of
  * the loader (truncation at every byte, wrong magic, unsupported version,
- * checksum mismatch, shape mismatch, NaN/Inf, absurd dimensions and counts),
- * each with a message naming the file and the problem. */
+ * checksum mismatch, shape mismatch, NaN/Inf, absurd dimensions and counts,
+ * overlapping tensor data, duplicate metadata keys, strings with a NUL,
+ * bad rebalancing weights, an architecture whose tensors are missing), each
+ * with a message naming the file and the problem. Hostile files are written
+ * here, with valid checksums. */
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,6 +71,114 @@ static nn_unet *make_model(uint64_t seed) {
     const float *logits;
     nn_unet_forward(m, x, 3, NN_MODE_TRAIN, &logits, &err); /* non-trivial running statistics */
     return m;
+}
+
+/* Hostile files with valid checksums, from the security review: aliased
+ * tensor data, duplicate keys, a NUL inside a string. */
+static void test_hostile_layouts(void) {
+    nn_weights two;
+    nn_weights_init(&two);
+    float vals[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    nn_weights_add_tensor(&two, "a", 1, (uint64_t[]){8}, vals);
+    nn_weights_add_tensor(&two, "b", 1, (uint64_t[]){8}, vals);
+    char path[600];
+    temp_path(path, sizeof path, "hostile.weights");
+    nn_error err = {0};
+    CHECK(nn_weights_save(&two, path, &err) == NN_OK, "%s", err.msg);
+    size_t n;
+    uint8_t *b = read_all(path, &n);
+    /* entries after the 48-byte header: u32 1, "a", u32 rank, u64 dim, u32 type, u64 offset (29 bytes) */
+    put_u64(b + 48 + 29 + 21, 0), fix_crc(b, n); /* b's data at a's offset */
+    expect_reject("aliased tensor data", b, n, "overlap");
+    free(b);
+    nn_weights_free(&two);
+
+    nn_weights meta;
+    nn_weights_init(&meta);
+    nn_weights_set_u32(&meta, "ka", 1);
+    nn_weights_set_u32(&meta, "kb", 2);
+    nn_weights_set_str(&meta, "s", "abcd");
+    CHECK(nn_weights_save(&meta, path, &err) == NN_OK, "%s", err.msg);
+    b = read_all(path, &n);
+    /* "ka": u32 2, "ka", u32 type, u32 value (14 bytes); "kb" likewise; "s": u32 1, "s", u32 type, u64 4, "abcd" */
+    uint8_t *dup = malloc(n);
+    memcpy(dup, b, n), dup[48 + 14 + 5] = 'a', fix_crc(dup, n);
+    expect_reject("duplicate metadata key", dup, n, "appears twice");
+    memcpy(dup, b, n), dup[48 + 28 + 4 + 1 + 4 + 8 + 2] = 0, fix_crc(dup, n);
+    expect_reject("NUL inside a string", dup, n, "NUL");
+    free(dup), free(b);
+    nn_weights_free(&meta);
+    unlink(path);
+}
+
+/* Rebalancing weights that are not one positive number per bin are
+ * refused, naming the key. */
+static void test_rebalance_weights(void) {
+    uint32_t bins[3] = {0, 1, 2};
+    const float cases[3][3] = {{1, 0, 1}, {1, -2, 1}, {1, NAN, 1}};
+    for (int c = 0; c < 4; c++) {
+        nn_weights w;
+        nn_weights_init(&w);
+        nn_ab_metadata_set(&w, nn_ab_grid_default(), bins, NULL, 3, 0.5f);
+        if (c < 3) nn_weights_set_f32_array(&w, "ab.rebalance_weights", cases[c], 3);
+        else nn_weights_set_f32_array(&w, "ab.rebalance_weights", cases[0], 2);
+        nn_ab_grid g;
+        uint32_t *ob = NULL;
+        float *orb = NULL;
+        nn_error err = {0};
+        nn_status st = nn_ab_metadata_get(&w, "bad.weights", 3, &g, &ob, &orb, &err);
+        printf("%-28s -> %s\n", c < 3 ? "bad rebalancing weight" : "rebalancing weight count", err.msg);
+        CHECK(st == NN_ERR_FORMAT && strstr(err.msg, "ab.rebalance_weights") && !ob && !orb, "case %d: %s", c, err.msg);
+        free(ob), free(orb);
+        nn_weights_free(&w);
+    }
+}
+
+/* An architecture far larger than its (missing) tensors is refused before
+ * its memory is reserved: under an address-space limit of 2 GB more than
+ * now, a 21 GB reservation would fail as "out of memory" instead. (Skipped
+ * under AddressSanitizer, which reserves terabytes of shadow memory.) */
+static void test_architecture_first(void) {
+    nn_weights w;
+    nn_weights_init(&w);
+    nn_weights_set_str(&w, "arch.name", "unet-colorizer");
+    nn_weights_set_u32(&w, "arch.in_channels", 4);
+    nn_weights_set_u32(&w, "arch.base_width", 512);
+    nn_weights_set_u32(&w, "arch.depth", 4);
+    nn_weights_set_u32(&w, "arch.num_bins", 4096);
+    nn_weights_set_str(&w, "arch.upsample", "bilinear");
+    nn_weights_set_str(&w, "arch.activation", "relu");
+    nn_weights_set_f32(&w, "arch.leaky_slope", 0.2f);
+    nn_weights_set_f32(&w, "arch.bn_eps", 1e-5f);
+    nn_weights_set_f32(&w, "arch.bn_momentum", 0.1f);
+    uint32_t *cells = malloc(sizeof(uint32_t) * 4096);
+    for (int q = 0; q < 4096; q++) cells[q] = (uint32_t)(q % 529);
+    nn_ab_metadata_set(&w, nn_ab_grid_default(), cells, NULL, 4096, 0.5f);
+    free(cells);
+    nn_colorizer *c = NULL;
+    nn_error err = {0};
+    struct rlimit old, lim;
+#if defined(__SANITIZE_ADDRESS__)
+    const int limited = 0;
+#else
+    const int limited = getrlimit(RLIMIT_AS, &old) == 0;
+    if (limited) {
+        size_t pages = 0;
+        FILE *f = fopen("/proc/self/statm", "r");
+        if (f && fscanf(f, "%zu", &pages) != 1) pages = 0;
+        if (f) fclose(f);
+        lim = old;
+        lim.rlim_cur = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)2 << 30);
+        setrlimit(RLIMIT_AS, &lim);
+    }
+#endif
+    nn_status st = nn_colorizer_from_weights(&c, &w, "huge.weights", 256, 32, &err);
+    if (limited) setrlimit(RLIMIT_AS, &old);
+    printf("%-28s -> %s%s\n", "huge architecture, no data", err.msg, limited ? "" : " (no address-space limit)");
+    CHECK(st == NN_ERR_FORMAT && strstr(err.msg, "huge.weights") && strstr(err.msg, "tensor") && strstr(err.msg, "missing"),
+          "the architecture was not checked against the tensors first: %s", err.msg);
+    nn_colorizer_free(c);
+    nn_weights_free(&w);
 }
 
 int main(void) {
@@ -234,6 +346,10 @@ int main(void) {
     if (dp) closedir(dp);
     CHECK(leftovers == 0, "%d temporary files left behind", leftovers);
     rmdir(path2);
+
+    test_hostile_layouts();
+    test_rebalance_weights();
+    test_architecture_first();
 
     unlink(path);
     rmdir(dir);

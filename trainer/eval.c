@@ -158,6 +158,7 @@ int command_eval(int argc, char **argv) {
     nn_error err = {0};
     nn_unet_config cfg;
     if (nn_weights_load(&w, model, &err) != NN_OK || nn_unet_config_from_weights(&w, &cfg, model, &err) != NN_OK ||
+        nn_unet_check_weights(&cfg, &w, model, &err) != NN_OK ||
         nn_unet_create(&net, &cfg, batch, CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK ||
         nn_unet_load_weights(net, &w, model, &err) != NN_OK) {
         g_printerr("colorize-train eval: %s\n", err.msg);

@@ -204,36 +204,35 @@ static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, floa
     get_history(&w, "history.lr", r->h_lr);
     get_history(&w, "history.seconds", r->h_seconds);
     if (!ab_bins_from_weights(bins, &w, r->resume, error)) goto done;
-    /* the model: all tensors but the optimizer's */
     const nn_tensor_entry *tm = nn_weights_find_tensor(&w, "optimizer.adam_m");
     const nn_tensor_entry *tv = nn_weights_find_tensor(&w, "optimizer.adam_v");
-    nn_unet_config cfg;
-    if (nn_unet_config_from_weights(&w, &cfg, r->resume, &err) != NN_OK ||
-        nn_unet_create(net, &cfg, r->batch, CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK) {
-        g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
-        goto done;
-    }
-    size_t np;
-    nn_unet_params(*net, &np);
-    if (!tm || !tv || tm->ndims != 1 || tv->ndims != 1 || tm->dims[0] != np || tv->dims[0] != np) {
-        g_set_error(error, TRAINER_ERROR, 1, "%s: the optimizer state is missing or does not match the model",
-                    r->resume);
-        goto done;
-    }
-    *m = g_memdup2(tm->data, np * sizeof(float));
-    *v = g_memdup2(tv->data, np * sizeof(float));
-    /* drop the optimizer tensors so the model loader sees exactly its own */
+    /* the model: all tensors but the optimizer's, checked against the
+     * architecture before its memory is reserved */
     nn_weights model = w;
     model.n_tensors = 0;
-    model.tensors = g_new(nn_tensor_entry, w.n_tensors);
+    model.tensors = g_new(nn_tensor_entry, w.n_tensors ? w.n_tensors : 1);
     for (size_t i = 0; i < w.n_tensors; i++)
         if (&w.tensors[i] != tm && &w.tensors[i] != tv) model.tensors[model.n_tensors++] = w.tensors[i];
-    nn_status st = nn_unet_load_weights(*net, &model, r->resume, &err);
+    nn_unet_config cfg;
+    nn_status st = nn_unet_config_from_weights(&w, &cfg, r->resume, &err);
+    if (st == NN_OK) st = nn_unet_check_weights(&cfg, &model, r->resume, &err);
+    if (st == NN_OK) st = nn_unet_create(net, &cfg, r->batch, CIFAR_SIDE, CIFAR_SIDE, &err);
+    size_t np = 0;
+    if (st == NN_OK) nn_unet_params(*net, &np);
+    if (st == NN_OK && (!tm || !tv || tm->ndims != 1 || tv->ndims != 1 || tm->dims[0] != np || tv->dims[0] != np)) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: the optimizer state is missing or does not match the model",
+                    r->resume);
+        g_free(model.tensors);
+        goto done;
+    }
+    if (st == NN_OK) st = nn_unet_load_weights(*net, &model, r->resume, &err);
     g_free(model.tensors);
     if (st != NN_OK) {
         g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
         goto done;
     }
+    *m = g_memdup2(tm->data, np * sizeof(float));
+    *v = g_memdup2(tv->data, np * sizeof(float));
     ok = TRUE;
 done:
     nn_weights_free(&w);
