@@ -394,6 +394,56 @@ static void test_eval(void) {
     g_free(text), g_free(model), g_free(json), g_free(report);
 }
 
+/* Runs the real colorize-train with a tampered copy of a checkpoint; it must
+ * fail (no crash, no garbage written) with a message naming the file and
+ * the field. */
+static void expect_bad_checkpoint(const char *label, const char *ckpt, void (*tamper)(nn_weights *), const char *field) {
+    nn_weights w;
+    nn_error e = {0};
+    CHECK(nn_weights_load(&w, ckpt, &e) == NN_OK, "%s", e.msg);
+    tamper(&w);
+    char *bad = work_path("tampered.ckpt"), *out = work_path("tampered.weights"), *logs = work_path("tampered-logs");
+    CHECK(nn_weights_save(&w, bad, &e) == NN_OK, "%s", e.msg);
+    nn_weights_free(&w);
+    char *argv[] = {(char *)g_exe, "train", "--data", g_dir, "--threads", "2", "--out", out, "--resume", bad,
+                    "--checkpoint", bad, "--log-dir", logs, "--max-steps", "1", NULL};
+    gchar *err = NULL;
+    gint status = 0;
+    CHECK(g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err, &status, NULL),
+          "cannot run %s", g_exe);
+    const char *msg = err ? err : "";
+    printf("%-34s -> %s", label, msg);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) != 0 && strstr(msg, "tampered.ckpt") && strstr(msg, field),
+          "%s: status %d, message '%s' (wanted the file and '%s')", label, status, msg, field);
+    CHECK(!g_file_test(out, G_FILE_TEST_EXISTS), "%s: a model was written from a bad checkpoint", label);
+    g_free(err), g_free(bad), g_free(out), g_free(logs);
+}
+
+static void step_past_int(nn_weights *w) { nn_weights_set_u32(w, "checkpoint.step", 0x80000000u); }
+static void step_past_epoch(nn_weights *w) { nn_weights_set_u32(w, "checkpoint.step", 100000); }
+static void uneven_history(nn_weights *w) {
+    const float extra[3] = {1, 2, 3};
+    nn_weights_set_f32_array(w, "history.val_loss", extra, 3);
+}
+static void negative_moment(nn_weights *w) {
+    for (size_t i = 0; i < w->n_tensors; i++)
+        if (strcmp(w->tensors[i].name, "optimizer.adam_v") == 0) w->tensors[i].data[5] = -1.0f;
+}
+static void batch_zero(nn_weights *w) { nn_weights_set_u32(w, "train.batch", 0); }
+
+/* Checkpoint fields are validated against each other and the run. */
+static void test_bad_checkpoints(void) {
+    char *out = work_path("e.weights"), *ckpt = work_path("e.ckpt");
+    CHECK(run_command(command_train, TRAIN_ARGS, "--epochs", "2", "--out", out, "--checkpoint", ckpt, "--max-steps",
+                      "12", NULL) == 0, "first run failed");
+    expect_bad_checkpoint("checkpoint.step = 2^31", ckpt, step_past_int, "checkpoint.step");
+    expect_bad_checkpoint("checkpoint.step past the epoch", ckpt, step_past_epoch, "checkpoint.step");
+    expect_bad_checkpoint("history arrays of unequal lengths", ckpt, uneven_history, "history");
+    expect_bad_checkpoint("negative Adam second moment", ckpt, negative_moment, "optimizer.adam_v");
+    expect_bad_checkpoint("batch 0", ckpt, batch_zero, "train.batch");
+    g_free(out), g_free(ckpt);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: test_trainer metrics_ref.bin colorize-train\n");
@@ -407,6 +457,7 @@ int main(int argc, char **argv) {
     test_training();
     test_resume();
     test_checkpoint_atomicity();
+    test_bad_checkpoints();
     test_eval();
     test_colorize();
     char *cmd = g_strdup_printf("rm -rf '%s' '%s'", g_dir, g_work);

@@ -143,8 +143,36 @@ static gboolean meta_u32(const nn_weights *w, const char *key, int *out, const c
         g_set_error(error, TRAINER_ERROR, 1, "%s: not a colorize-train checkpoint: %s", path, err.msg);
         return FALSE;
     }
+    if (v > INT32_MAX) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint field '%s' is %u, beyond %d", path, key, v, INT32_MAX);
+        return FALSE;
+    }
     *out = (int)v;
     return TRUE;
+}
+
+/* Fields that must agree with each other, named with the file when not. */
+static gboolean check_checkpoint(const train_run *r, int epochs_planned, const float *v, size_t np, GError **error) {
+    const char *bad = NULL;
+    char detail[96] = "";
+    GArray *h[] = {r->h_epoch, r->h_train, r->h_val, r->h_psnr, r->h_lr, r->h_seconds};
+    if (r->batch < 1 || r->batch > 65536) bad = "train.batch", g_snprintf(detail, sizeof detail, "%d, outside 1..65536", r->batch);
+    else if (r->width < 1 || r->width > 512) bad = "checkpoint.width", g_snprintf(detail, sizeof detail, "%d, outside 1..512", r->width);
+    else if (r->val < 1) bad = "train.validation_images", g_snprintf(detail, sizeof detail, "%d, below 1", r->val);
+    else if (epochs_planned < 1) bad = "train.epochs_planned", g_snprintf(detail, sizeof detail, "%d, below 1", epochs_planned);
+    else if (r->best_epoch > r->epoch)
+        bad = "checkpoint.best_epoch", g_snprintf(detail, sizeof detail, "%d, after the checkpoint's epoch %d", r->best_epoch, r->epoch);
+    else if (r->global_step < 0 || r->global_step > (1L << 40))
+        bad = "checkpoint.global_step", g_snprintf(detail, sizeof detail, "%ld, out of range", r->global_step);
+    for (size_t i = 1; !bad && i < G_N_ELEMENTS(h); i++)
+        if (h[i]->len != h[0]->len)
+            bad = "history.*", g_snprintf(detail, sizeof detail, "arrays of different lengths (%u and %u)", h[0]->len, h[i]->len);
+    if (!bad && h[0]->len > (guint)r->epoch + 1)
+        bad = "history.epoch", g_snprintf(detail, sizeof detail, "%u entries for %d epochs", h[0]->len, r->epoch);
+    for (size_t i = 0; !bad && i < np; i++)
+        if (!(v[i] >= 0.0f)) bad = "optimizer.adam_v", g_snprintf(detail, sizeof detail, "a negative second moment at %zu", i);
+    if (bad) g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint field '%s' is %s", r->resume, bad, detail);
+    return bad == NULL;
 }
 
 static double meta_f64(const nn_weights *w, const char *key, double fallback) {
@@ -203,6 +231,7 @@ static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, floa
     get_history(&w, "history.val_psnr", r->h_psnr);
     get_history(&w, "history.lr", r->h_lr);
     get_history(&w, "history.seconds", r->h_seconds);
+    if (!check_checkpoint(r, epochs_planned, NULL, 0, error)) goto done; /* before the model is made */
     if (!ab_bins_from_weights(bins, &w, r->resume, error)) goto done;
     const nn_tensor_entry *tm = nn_weights_find_tensor(&w, "optimizer.adam_m");
     const nn_tensor_entry *tv = nn_weights_find_tensor(&w, "optimizer.adam_v");
@@ -231,6 +260,7 @@ static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, floa
         g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
         goto done;
     }
+    if (!check_checkpoint(r, epochs_planned, tv->data, np, error)) goto done;
     *m = g_memdup2(tm->data, np * sizeof(float));
     *v = g_memdup2(tv->data, np * sizeof(float));
     ok = TRUE;
@@ -417,6 +447,12 @@ static gboolean train(train_run *r, GError **error) {
         r->best_val = INFINITY;
     }
     const int spe = steps_per_epoch(r, n_train), Q = bins.num_bins;
+    if (r->resume && (r->step > spe || r->epoch > r->epochs)) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint field '%s' is %d, beyond the run's %d", r->resume,
+                    r->step > spe ? "checkpoint.step" : "checkpoint.epoch", r->step > spe ? r->step : r->epoch,
+                    r->step > spe ? spe : r->epochs);
+        return FALSE;
+    }
     const long total = (long)spe * r->epochs;
     g_print("training on %d images (%d validation), %d colour bins, %zu parameters, %d steps of %d per epoch, "
             "%d threads\n", n_train, r->val, Q, np, spe, r->batch, r->threads);
