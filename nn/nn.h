@@ -246,6 +246,16 @@ nn_adam_config nn_adam_default(float lr);
 void nn_adam_step(float *params, const float *grads, float *m, float *v,
                   size_t n, nn_adam_config c, long t);
 
+/* ------------------------------------------------------------ atomic files */
+
+/* The temporary file beside the target: PATH + this, the X's made unique. */
+#define NN_ATOMIC_TMP_SUFFIX ".tmp-XXXXXX"
+/* Writes data to path atomically: a unique temporary file beside it
+ * (O_EXCL: an existing file or link of that name is never followed),
+ * fsync, rename. On failure the temporary file is removed, the target is
+ * untouched, and NN_ERR_IO names the path and the cause. */
+nn_status nn_write_file_atomic(const char *path, const void *data, size_t n, nn_error *err);
+
 /* ------------------------------------------------------------------ colour */
 
 /* sRGB (D65) <-> CIE L*a*b* (D65, 2° observer), as skimage.color.rgb2lab and

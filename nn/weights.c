@@ -355,44 +355,9 @@ nn_status nn_weights_save(const nn_weights *w, const char *path, nn_error *err) 
         free(b.p);
         return nn_set_error(err, NN_ERR_NOMEM, "%s: out of memory while serializing", path);
     }
-    size_t n = strlen(path);
-    char *tmp = malloc(n + 16);
-    if (!tmp) {
-        free(b.p);
-        return nn_set_error(err, NN_ERR_NOMEM, "%s: out of memory", path);
-    }
-    memcpy(tmp, path, n);
-    memcpy(tmp + n, ".tmp-XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        nn_set_error(err, NN_ERR_IO, "%s: cannot create temporary file: %s", path, strerror(errno));
-        free(tmp);
-        free(b.p);
-        return NN_ERR_IO;
-    }
-    fchmod(fd, 0644);
-    size_t done = 0;
-    int e = 0;
-    while (done < b.len) {
-        ssize_t k = write(fd, b.p + done, b.len - done);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            e = errno;
-            break;
-        }
-        done += (size_t)k;
-    }
-    if (!e && fsync(fd) != 0) e = errno;
-    if (close(fd) != 0 && !e) e = errno;
-    if (!e && rename(tmp, path) != 0) e = errno;
-    if (e) {
-        unlink(tmp);
-        nn_set_error(err, NN_ERR_IO, "%s: write failed: %s (the previous file is untouched)",
-                     path, strerror(e));
-    }
-    free(tmp);
+    nn_status st = nn_write_file_atomic(path, b.p, b.len, err);
     free(b.p);
-    return e ? NN_ERR_IO : NN_OK;
+    return st;
 }
 
 /* --------------------------------------------------------------- reading */

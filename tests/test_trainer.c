@@ -305,6 +305,46 @@ static void test_checkpoint_atomicity(void) {
     g_free(before), g_free(after), g_free(out), g_free(ckpt);
 }
 
+/* How many entries of the work folder start with `prefix`. */
+static int count_prefixed(const char *prefix) {
+    GDir *d = g_dir_open(g_work, 0, NULL);
+    int n = 0;
+    for (const char *e; d && (e = g_dir_read_name(d));) n += g_str_has_prefix(e, prefix);
+    if (d) g_dir_close(d);
+    return n;
+}
+
+/* The result is written through a unique temporary file: a user's file
+ * named OUT.tmp and a symbolic link beside the output are never touched,
+ * and no temporary file is left after success or failure. */
+static void test_colorize_output_safety(const char *model, const char *in) {
+    char *out = work_path("safe.png"), *user = work_path("safe.png.tmp"), *target = work_path("precious.txt");
+    char *link = work_path("safe.png.tmp-link");
+    CHECK(g_file_set_contents(user, "user data", -1, NULL) && g_file_set_contents(target, "precious", -1, NULL),
+          "cannot write the test files");
+    CHECK(symlink(target, link) == 0, "cannot make a symbolic link");
+    CHECK(run_command(command_colorize, "--model", model, "--threads", "2", in, out, NULL) == 0, "colorize failed");
+    gchar *u = NULL, *t = NULL;
+    g_file_get_contents(user, &u, NULL, NULL);
+    g_file_get_contents(target, &t, NULL, NULL);
+    CHECK(u && strcmp(u, "user data") == 0, "the user's %s was changed or removed", user);
+    CHECK(t && strcmp(t, "precious") == 0, "a symbolic link beside the output was followed");
+    /* safe.png, safe.png.tmp and the link: nothing else may start with "safe.png" */
+    int left = count_prefixed("safe.png");
+    printf("colorize output: OUT.tmp and a link beside it untouched, %d entries named safe.png* (3 expected)\n", left);
+    CHECK(left == 3, "%d entries named safe.png* after colorize: a temporary file was left", left);
+    char *locked = work_path("locked"), *inside = g_build_filename(locked, "x.png", NULL);
+    g_mkdir(locked, 0500);
+    if (access(locked, W_OK) != 0) { /* as root the folder stays writable: nothing to check then */
+        CHECK(run_command(command_colorize, "--model", model, in, inside, NULL) == 1, "an unwritable output succeeded");
+        GDir *d = g_dir_open(locked, 0, NULL);
+        CHECK(d && !g_dir_read_name(d), "a temporary file was left in the unwritable folder");
+        if (d) g_dir_close(d);
+    }
+    g_rmdir(locked);
+    g_free(u), g_free(t), g_free(out), g_free(user), g_free(target), g_free(link), g_free(locked), g_free(inside);
+}
+
 static void test_colorize(void) {
     char *model = work_path("a.weights"), *in = work_path("in.png"), *outp = work_path("out.png");
     const int w = 45, h = 30;
@@ -352,6 +392,7 @@ static void test_colorize(void) {
     CHECK(run_command(command_colorize, "--model", model, "--resolution", "0", in, out2, NULL) == 2, "resolution 0 accepted");
     CHECK(run_command(command_colorize, "--model", in, in, out2, NULL) == 1, "a PNG accepted as a model");
     g_object_unref(pb);
+    test_colorize_output_safety(model, in);
     g_free(model), g_free(in), g_free(outp), g_free(missing), g_free(out2);
 }
 
@@ -433,9 +474,12 @@ static void batch_zero(nn_weights *w) { nn_weights_set_u32(w, "train.batch", 0);
 
 /* Checkpoint fields are validated against each other and the run. */
 static void test_bad_checkpoints(void) {
-    char *out = work_path("e.weights"), *ckpt = work_path("e.ckpt");
+    char *out = work_path("e.weights"), *ckpt = work_path("e.ckpt"), *stale = work_path("e.ckpt.tmp-Ab3dE9");
+    CHECK(g_file_set_contents(stale, "half a checkpoint", -1, NULL), "cannot write %s", stale);
     CHECK(run_command(command_train, TRAIN_ARGS, "--epochs", "2", "--out", out, "--checkpoint", ckpt, "--max-steps",
                       "12", NULL) == 0, "first run failed");
+    CHECK(!g_file_test(stale, G_FILE_TEST_EXISTS), "a stale temporary checkpoint was left: %s", stale);
+    g_free(stale);
     expect_bad_checkpoint("checkpoint.step = 2^31", ckpt, step_past_int, "checkpoint.step");
     expect_bad_checkpoint("checkpoint.step past the epoch", ckpt, step_past_epoch, "checkpoint.step");
     expect_bad_checkpoint("history arrays of unequal lengths", ckpt, uneven_history, "history");

@@ -153,6 +153,10 @@ int command_colorize(int argc, char **argv) {
     if (tty) g_printerr("\n");
     gboolean has_alpha = gdk_pixbuf_get_has_alpha(src);
     out = gdk_pixbuf_new(GDK_COLORSPACE_RGB, has_alpha, 8, w, h);
+    if (!out) {
+        g_printerr("colorize-train colorize: %s: out of memory for the %d×%d result\n", out_path, w, h);
+        goto out;
+    }
     int stride = gdk_pixbuf_get_rowstride(out), nc = has_alpha ? 4 : 3;
     guchar *px = gdk_pixbuf_get_pixels(out);
     float *rgb = g_malloc(sizeof(float) * 3 * w);
@@ -166,15 +170,19 @@ int command_colorize(int argc, char **argv) {
         }
     }
     g_free(rgb);
-    /* write beside the target and rename: a failure never leaves half a file */
-    char *tmp = g_strconcat(out_path, ".tmp", NULL);
-    if (!gdk_pixbuf_save(out, tmp, "png", &error, NULL) || rename(tmp, out_path) != 0) {
-        g_printerr("colorize-train colorize: %s: %s\n", out_path, error ? error->message : g_strerror(errno));
-        g_unlink(tmp);
-        g_free(tmp);
+    /* encoded in memory, then written atomically: a failure never leaves half a file */
+    gchar *png = NULL;
+    gsize png_len = 0;
+    if (!gdk_pixbuf_save_to_buffer(out, &png, &png_len, "png", &error, NULL)) {
+        g_printerr("colorize-train colorize: %s: %s\n", out_path, error->message);
         goto out;
     }
-    g_free(tmp);
+    nn_status wst = nn_write_file_atomic(out_path, png, png_len, &err);
+    g_free(png);
+    if (wst != NN_OK) {
+        g_printerr("colorize-train colorize: %s\n", err.msg);
+        goto out;
+    }
     rc = 0;
 out:
     if (src) g_object_unref(src);

@@ -8,17 +8,20 @@
 
 #include "trainer.h"
 
+static cairo_status_t append_bytes(void *closure, const unsigned char *data, unsigned int length) {
+    g_byte_array_append(closure, data, length);
+    return CAIRO_STATUS_SUCCESS;
+}
+
+/* Encodes in memory, then writes atomically (nn_write_file_atomic). */
 static gboolean write_png(cairo_surface_t *surface, const char *path, GError **error) {
-    /* write beside the target, then rename, so a reader never sees half a file */
-    char *tmp = g_strconcat(path, ".tmp.png", NULL);
-    cairo_status_t st = cairo_surface_write_to_png(surface, tmp);
-    gboolean ok = st == CAIRO_STATUS_SUCCESS && rename(tmp, path) == 0;
-    if (!ok) {
-        g_set_error(error, TRAINER_ERROR, 1, "%s: cannot write PNG: %s", path,
-                    st != CAIRO_STATUS_SUCCESS ? cairo_status_to_string(st) : g_strerror(errno));
-        remove(tmp);
-    }
-    g_free(tmp);
+    GByteArray *png = g_byte_array_new();
+    cairo_status_t st = cairo_surface_write_to_png_stream(surface, append_bytes, png);
+    nn_error err = {0};
+    gboolean ok = st == CAIRO_STATUS_SUCCESS && nn_write_file_atomic(path, png->data, png->len, &err) == NN_OK;
+    if (!ok)
+        g_set_error(error, TRAINER_ERROR, 1, "%s", st != CAIRO_STATUS_SUCCESS ? cairo_status_to_string(st) : err.msg);
+    g_byte_array_unref(png);
     return ok;
 }
 

@@ -2,6 +2,7 @@
  * in CIE Lab with simulated hints and class-rebalanced cross-entropy, keeps
  * the best model by validation loss, writes atomic checkpoints every epoch
  * and on SIGINT/SIGTERM, and resumes exactly where a run stopped. */
+#include <glib/gstdio.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -402,6 +403,24 @@ static void show_progress(const train_run *r, int spe, double ips, double loss, 
 
 /* ---------------------------------------------------------------- train */
 
+/* Temporary files of an earlier write of this checkpoint that a kill cut
+ * short (CKPT.tmp-XXXXXX beside it) are removed, and the user is told. */
+static void remove_stale_temporaries(const char *checkpoint) {
+    char *dir = g_path_get_dirname(checkpoint), *base = g_path_get_basename(checkpoint);
+    char *prefix = g_strconcat(base, ".tmp-", NULL);
+    const size_t unique = strlen(NN_ATOMIC_TMP_SUFFIX) - strlen(".tmp-");
+    GDir *d = g_dir_open(dir, 0, NULL);
+    for (const char *e; d && (e = g_dir_read_name(d));) {
+        if (!g_str_has_prefix(e, prefix) || strlen(e) != strlen(prefix) + unique) continue;
+        char *path = g_build_filename(dir, e, NULL);
+        if (g_file_test(path, G_FILE_TEST_IS_REGULAR) && !g_file_test(path, G_FILE_TEST_IS_SYMLINK) && g_unlink(path) == 0)
+            g_printerr("colorize-train: removed %s, left by an interrupted checkpoint write\n", path);
+        g_free(path);
+    }
+    if (d) g_dir_close(d);
+    g_free(dir), g_free(base), g_free(prefix);
+}
+
 static gboolean train(train_run *r, GError **error) {
     ab_bins bins;
     nn_unet *net = NULL;
@@ -410,6 +429,7 @@ static gboolean train(train_run *r, GError **error) {
     size_t np = 0;
     /* a checkpoint brings its own hyperparameters, split and bins */
     if (r->resume && !load_checkpoint(r, &bins, &net, &m, &v, error)) return FALSE;
+    if (r->checkpoint) remove_stale_temporaries(r->checkpoint);
     cifar_set cifar;
     if (!cifar_load_train(&cifar, r->data, error)) return FALSE;
     if (r->val < 1 || r->val >= cifar.n) {
