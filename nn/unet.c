@@ -537,17 +537,16 @@ static uint32_t expected_dims(const nn_unit *t, int is_weight, uint64_t dims[NN_
 
 nn_status nn_unet_to_weights(nn_unet *m, nn_weights *w) {
     const nn_unet_config *c = &m->cfg;
-    nn_status st = NN_OK;
-    st |= nn_weights_set_str(w, "arch.name", "unet-colorizer");
-    st |= nn_weights_set_u32(w, "arch.in_channels", (uint32_t)c->in_channels);
-    st |= nn_weights_set_u32(w, "arch.base_width", (uint32_t)c->base_width);
-    st |= nn_weights_set_u32(w, "arch.depth", (uint32_t)c->depth);
-    st |= nn_weights_set_u32(w, "arch.num_bins", (uint32_t)c->num_bins);
-    st |= nn_weights_set_str(w, "arch.upsample", c->upsample == NN_UPSAMPLE_BILINEAR ? "bilinear" : "nearest");
-    st |= nn_weights_set_str(w, "arch.activation", c->activation == NN_ACT_RELU ? "relu" : "leaky_relu");
-    st |= nn_weights_set_f32(w, "arch.leaky_slope", c->leaky_slope);
-    st |= nn_weights_set_f32(w, "arch.bn_eps", c->bn_eps);
-    st |= nn_weights_set_f32(w, "arch.bn_momentum", c->bn_momentum);
+    nn_status st = nn_weights_set_str(w, "arch.name", "unet-colorizer");
+    if (!st) st = nn_weights_set_u32(w, "arch.in_channels", (uint32_t)c->in_channels);
+    if (!st) st = nn_weights_set_u32(w, "arch.base_width", (uint32_t)c->base_width);
+    if (!st) st = nn_weights_set_u32(w, "arch.depth", (uint32_t)c->depth);
+    if (!st) st = nn_weights_set_u32(w, "arch.num_bins", (uint32_t)c->num_bins);
+    if (!st) st = nn_weights_set_str(w, "arch.upsample", c->upsample == NN_UPSAMPLE_BILINEAR ? "bilinear" : "nearest");
+    if (!st) st = nn_weights_set_str(w, "arch.activation", c->activation == NN_ACT_RELU ? "relu" : "leaky_relu");
+    if (!st) st = nn_weights_set_f32(w, "arch.leaky_slope", c->leaky_slope);
+    if (!st) st = nn_weights_set_f32(w, "arch.bn_eps", c->bn_eps);
+    if (!st) st = nn_weights_set_f32(w, "arch.bn_momentum", c->bn_momentum);
     char name[64];
     uint64_t dims[NN_MAX_DIMS];
     for (int u = 0; u < m->n_units && st == NN_OK; u++) {

@@ -155,6 +155,17 @@ static int run_command(int (*cmd)(int, char **), const char *first, ...) {
 
 static char *work_path(const char *name) { return g_build_filename(g_work, name, NULL); }
 
+/* Runs the real colorize-train; returns its exit status (-1 when it did not
+ * exit), its standard error in *err (g_free it). */
+static int run_exe(char **argv, gchar **err) {
+    gint status = 0;
+    gchar *out = NULL;
+    if (!g_spawn_sync(NULL, argv, NULL, 0, NULL, NULL, &out, err, &status, NULL)) return -1;
+    g_free(out);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+
 #define TRAIN_ARGS "--data", g_dir, "--batch", "16", "--limit", "160", "--val", "48", "--width", "8", \
                    "--threads", "2", "--seed", "3", "--lr", "3e-3"
 
@@ -345,6 +356,39 @@ static void test_colorize_output_safety(const char *model, const char *in) {
     g_free(u), g_free(t), g_free(out), g_free(user), g_free(target), g_free(link), g_free(locked), g_free(inside);
 }
 
+/* A 1×1 PNG whose header is made to declare w×h (the IHDR checksum fixed):
+ * a decompression bomb in a few dozen bytes. */
+static void write_png_declaring(const char *path, guint32 w, guint32 h) {
+    GdkPixbuf *pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, 1, 1);
+    gdk_pixbuf_fill(pb, 0x808080ff);
+    gchar *png = NULL;
+    gsize n = 0;
+    CHECK(gdk_pixbuf_save_to_buffer(pb, &png, &n, "png", NULL, NULL) && n > 33, "cannot encode a PNG");
+    guchar *p = (guchar *)png;
+    for (int i = 0; i < 4; i++) p[16 + i] = (guchar)(w >> (24 - 8 * i)), p[20 + i] = (guchar)(h >> (24 - 8 * i));
+    guint32 crc = nn_crc32(0, p + 12, 17);
+    for (int i = 0; i < 4; i++) p[29 + i] = (guchar)(crc >> (24 - 8 * i));
+    CHECK(g_file_set_contents(path, png, (gssize)n, NULL), "cannot write %s", path);
+    g_free(png);
+    g_object_unref(pb);
+}
+
+/* Images above the pixel limit are refused from their header, at once. */
+static void test_colorize_limits(const char *model) {
+    char *bomb = work_path("bomb.png"), *out = work_path("bomb-out.png");
+    write_png_declaring(bomb, 30000, 30000);
+    char *argv[] = {(char *)g_exe, "colorize", "--model", (char *)model, bomb, out, NULL};
+    gchar *err = NULL;
+    gint64 t0 = g_get_monotonic_time();
+    int rc = run_exe(argv, &err);
+    double s = (g_get_monotonic_time() - t0) / 1e6;
+    printf("a tiny PNG declaring 30000x30000 -> exit %d in %.2f s: %s", rc, s, err ? err : "\n");
+    CHECK(rc == 1 && err && strstr(err, "bomb.png") && strstr(err, "above the limit of 300 megapixels"),
+          "the decompression bomb was not refused from its header: exit %d, %s", rc, err);
+    CHECK(!g_file_test(out, G_FILE_TEST_EXISTS), "an output was written");
+    g_free(err), g_free(bomb), g_free(out);
+}
+
 static void test_colorize(void) {
     char *model = work_path("a.weights"), *in = work_path("in.png"), *outp = work_path("out.png");
     const int w = 45, h = 30;
@@ -393,6 +437,7 @@ static void test_colorize(void) {
     CHECK(run_command(command_colorize, "--model", in, in, out2, NULL) == 1, "a PNG accepted as a model");
     g_object_unref(pb);
     test_colorize_output_safety(model, in);
+    test_colorize_limits(model);
     g_free(model), g_free(in), g_free(outp), g_free(missing), g_free(out2);
 }
 
@@ -433,6 +478,39 @@ static void test_eval(void) {
     CHECK(run_command(command_eval, "--data", g_dir, "--model", model, "--vividness", "2", NULL) == 2,
           "vividness 2 accepted");
     g_free(text), g_free(model), g_free(json), g_free(report);
+}
+
+/* Bad options and unwritable outputs fail at once (exit 2), naming the
+ * option and its range or the path, before any data is read. */
+static void test_bad_options(void) {
+    char *out = work_path("opt.weights"), *file = work_path("a-file");
+    char *under_file = g_build_filename(file, "logs", NULL);
+    CHECK(g_file_set_contents(file, "x", -1, NULL), "cannot write %s", file);
+    struct {
+        const char *label, *option, *value, *want;
+    } cases[] = {
+        {"--epochs 0", "--epochs", "0", "--epochs 0 is outside 1.."},
+        {"--weight-decay nan", "--weight-decay", "nan", "--weight-decay nan is outside"},
+        {"--weight-decay inf", "--weight-decay", "inf", "--weight-decay inf is outside"},
+        {"--batch 0", "--batch", "0", "--batch 0 is outside 1..4096"},
+        {"--lr 2", "--lr", "2", "--lr 2 is outside"},
+        {"--out in a missing folder", "--out", "/nonexistent/folder/x.weights", "/nonexistent/folder/x.weights"},
+        {"--log-dir below a file", "--log-dir", under_file, "cannot create the log folder"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        const gboolean is_out = strcmp(cases[i].option, "--out") == 0;
+        char *argv[] = {(char *)g_exe, "train", "--data", "/nonexistent/cifar", "--out",
+                        is_out ? (char *)cases[i].value : out, (char *)cases[i].option, (char *)cases[i].value, NULL};
+        if (is_out) argv[6] = NULL;
+        gchar *err = NULL;
+        int rc = run_exe(argv, &err);
+        printf("%-28s -> exit %d: %s", cases[i].label, rc, err ? err : "\n");
+        CHECK(rc == 2 && err && strstr(err, cases[i].want) && !strstr(err, "cifar"),
+              "%s: exit %d, '%s' (wanted exit 2 and '%s', before the data is read)", cases[i].label, rc, err,
+              cases[i].want);
+        g_free(err);
+    }
+    g_free(out), g_free(file), g_free(under_file);
 }
 
 /* Runs the real colorize-train with a tampered copy of a checkpoint; it must
@@ -502,6 +580,7 @@ int main(int argc, char **argv) {
     test_resume();
     test_checkpoint_atomicity();
     test_bad_checkpoints();
+    test_bad_options();
     test_eval();
     test_colorize();
     char *cmd = g_strdup_printf("rm -rf '%s' '%s'", g_dir, g_work);

@@ -54,10 +54,27 @@ static void pixbuf_to_hints(GdkPixbuf *pb, float *ab, float *mask) {
     g_free(rgba);
 }
 
+/* Images are refused above this many megapixels unless --max-megapixels
+ * says otherwise: a small compressed file can declare a huge image. */
+#define DEFAULT_MAX_MEGAPIXELS 300.0
+
+/* Reads only the header: refuses an image above the pixel limit before
+ * anything is decoded (a decompression bomb), naming the file and sizes. */
+static gboolean size_acceptable(const char *path, double max_mpx) {
+    int w = 0, h = 0;
+    if (!gdk_pixbuf_get_file_info(path, &w, &h)) return TRUE; /* unreadable: the decoder names the problem */
+    double mpx = (double)w * h / 1e6;
+    if (w > 0 && h > 0 && mpx <= max_mpx) return TRUE;
+    g_printerr("colorize-train colorize: %s: %d×%d pixels (%.0f megapixels) is above the limit of %g megapixels "
+               "(raise it with --max-megapixels)\n", path, w, h, mpx, max_mpx);
+    return FALSE;
+}
+
 int command_colorize(int argc, char **argv) {
     char *model = NULL, *hints_path = NULL;
     double vividness = NN_DEFAULT_VIVIDNESS, saturation = 1.0;
     int resolution = NN_DEFAULT_RESOLUTION, threads = 0;
+    double max_mpx = DEFAULT_MAX_MEGAPIXELS;
     GOptionEntry entries[] = {
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Weights file (default: the installed model, " DEFAULT_MODEL_PATH ")", "FILE.weights"},
         {"vividness", 0, 0, G_OPTION_ARG_DOUBLE, &vividness, "0 (faithful) to 1 (vivid), default 0.5", "X"},
@@ -65,6 +82,8 @@ int command_colorize(int argc, char **argv) {
         {"resolution", 0, 0, G_OPTION_ARG_INT, &resolution, "Working resolution: long side in pixels, 32 to 2048 (default 256)", "N"},
         {"hints", 0, 0, G_OPTION_ARG_FILENAME, &hints_path, "Hint image of the same size: its opaque pixels give their colour", "HINTS.png"},
         {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
+        {"max-megapixels", 0, 0, G_OPTION_ARG_DOUBLE, &max_mpx,
+         "Refuse images larger than this, read from the file's header before decoding (default 300)", "N"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     GOptionContext *ctx = g_option_context_new("IN.png OUT.png - colorize an image");
     g_option_context_add_main_entries(ctx, entries, NULL);
@@ -83,10 +102,11 @@ int command_colorize(int argc, char **argv) {
         rc = 2;
         goto out;
     }
-    if (!(vividness >= 0 && vividness <= 1) || !(saturation >= 0 && saturation <= 2) ||
-        resolution < NN_MIN_RESOLUTION || resolution > NN_MAX_RESOLUTION) {
-        g_printerr("colorize-train colorize: --vividness must be 0..1, --saturation 0..2 and --resolution %d..%d\n",
-                   NN_MIN_RESOLUTION, NN_MAX_RESOLUTION);
+    if (!option_double_ok("colorize", "--vividness", vividness, 0, 1) ||
+        !option_double_ok("colorize", "--saturation", saturation, 0, 2) ||
+        !option_int_ok("colorize", "--resolution", resolution, NN_MIN_RESOLUTION, NN_MAX_RESOLUTION) ||
+        !option_double_ok("colorize", "--max-megapixels", max_mpx, 1, 100000) ||
+        !option_int_ok("colorize", "--threads", threads, 0, 1024)) {
         rc = 2;
         goto out;
     }
@@ -98,6 +118,7 @@ int command_colorize(int argc, char **argv) {
         goto out;
     }
     nn_set_threads(threads);
+    if (!size_acceptable(in_path, max_mpx) || (hints_path && !size_acceptable(hints_path, max_mpx))) goto out;
     src = gdk_pixbuf_new_from_file(in_path, &error);
     if (!src) {
         g_printerr("colorize-train colorize: %s: %s\n", in_path, error->message);

@@ -88,8 +88,13 @@ static gboolean write_examples(const char *path, const eval_ctx *e, int hints, f
         nn_rng_seed(&rng, derive_seed(e->seed, (uint64_t)hints, (uint64_t)idx));
         make_batch(e->test, e->bins, &idx, 1, &rng, (batch_options){0, hints}, in, NULL, L, NULL);
         const float *logits;
-        nn_unet_forward(e->net, in, 1, NN_MODE_EVAL, &logits, NULL);
-        nn_decode_vivid(ab, logits, e->bins->bin_ab, e->rebalance, 1, Q, CIFAR_PIXELS, vividness);
+        nn_error err = {0};
+        if (nn_unet_forward(e->net, in, 1, NN_MODE_EVAL, &logits, &err) != NN_OK ||
+            nn_decode_vivid(ab, logits, e->bins->bin_ab, e->rebalance, 1, Q, CIFAR_PIXELS, vividness) != NN_OK) {
+            g_set_error(error, TRAINER_ERROR, 1, "%s: %s", path, err.status ? err.msg : "out of memory while decoding");
+            g_free(rgb);
+            return FALSE;
+        }
         uint8_t *gray = rgb + (size_t)i * CIFAR_PIXELS * 3, *col = rgb + (size_t)(n + i) * CIFAR_PIXELS * 3;
         lab_planes_to_rgb8(gray, L, zero, 1);
         lab_planes_to_rgb8(col, L, ab, 1);
@@ -146,11 +151,24 @@ int command_eval(int argc, char **argv) {
     for (int i = 0; i < nv; i++)
         if (!(viv[i] >= 0 && viv[i] <= 1)) nv = -1;
     gboolean validation = split && strcmp(split, "validation") == 0;
-    if (!data || !model || argc > 1 || nh < 1 || nv < 0 || limit < 0 || batch < 1 || batch > 4096 ||
-        (split && !validation && strcmp(split, "test") != 0) || (update_model && (validation || no_prior))) {
-        g_printerr("colorize-train eval: %s\n", !data || !model ? "--data DIR and --model FILE are required"
-                                                                 : "bad --hints, --vividness, --limit, --batch or --split, or "
-                                                                   "--update-model with --split validation or --no-prior (see --help)");
+    const char *bad = !data || !model ? "--data DIR and --model FILE are required"
+                      : argc > 1      ? "unexpected arguments (see --help)"
+                      : nh < 1        ? "--hints takes a comma-separated list of hint counts, 0..1024"
+                      : nv < 0        ? "--vividness takes a comma-separated list of values in 0..1"
+                      : split && !validation && strcmp(split, "test") != 0 ? "--split is test or validation"
+                      : update_model && (validation || no_prior)
+                          ? "--update-model stores test figures: not with --split validation or --no-prior"
+                          : NULL;
+    if (bad) g_printerr("colorize-train eval: %s\n", bad);
+    if (bad || !option_int_ok("eval", "--limit", limit, 0, 1 << 30) || !option_int_ok("eval", "--batch", batch, 1, 4096) ||
+        !option_int_ok("eval", "--threads", threads, 0, 1024)) {
+        rc = 2;
+        goto out;
+    }
+    /* every output is checked before the evaluation starts */
+    if (!output_file_ok(json, "the JSON file", &error) || !output_dir_ok(report, "report folder", &error) ||
+        (update_model && !output_file_ok(model, "the model to update", &error))) {
+        g_printerr("colorize-train eval: %s\n", error->message);
         rc = 2;
         goto out;
     }

@@ -278,7 +278,8 @@ typedef struct {
 
 /* Validation loss with simulated hints (a fixed seed, so epochs compare)
  * and PSNR of the plain-mean prediction without hints. */
-static val_result validate(nn_unet *net, const lab_set *val, const ab_bins *bins, int batch, uint64_t seed) {
+static gboolean validate(nn_unet *net, const lab_set *val, const ab_bins *bins, int batch, uint64_t seed,
+                         val_result *out, GError **error) {
     const int Q = bins->num_bins;
     float *in = g_new(float, (size_t)batch * NN_INPUT_CHANNELS * CIFAR_PIXELS);
     float *probs = g_new(float, (size_t)batch * Q * CIFAR_PIXELS);
@@ -291,29 +292,37 @@ static val_result validate(nn_unet *net, const lab_set *val, const ab_bins *bins
     double loss_sum = 0.0;
     metrics_acc acc;
     metrics_init(&acc);
-    for (int i0 = 0; i0 < val->n; i0 += batch) {
+    nn_error err = {0};
+    gboolean ok = TRUE;
+    for (int i0 = 0; ok && i0 < val->n; i0 += batch) {
         int nb = val->n - i0 < batch ? val->n - i0 : batch;
         for (int i = 0; i < nb; i++) index[i] = i0 + i;
         const float *logits;
         make_batch(val, bins, index, nb, &rng, (batch_options){0, -1}, in, targets, NULL, NULL);
-        nn_unet_forward(net, in, nb, NN_MODE_EVAL, &logits, NULL);
+        if (nn_unet_forward(net, in, nb, NN_MODE_EVAL, &logits, &err) != NN_OK) break;
         loss_sum += (double)nn_softmax_xent_forward(probs, logits, targets, bins->rebalance, nb, Q, CIFAR_PIXELS) * nb;
         make_batch(val, bins, index, nb, &rng, (batch_options){0, 0}, in, NULL, L, NULL);
-        nn_unet_forward(net, in, nb, NN_MODE_EVAL, &logits, NULL);
-        nn_decode_vivid(ab, logits, bins->bin_ab, bins->rebalance, nb, Q, CIFAR_PIXELS, 0.0f);
+        if (nn_unet_forward(net, in, nb, NN_MODE_EVAL, &logits, &err) != NN_OK ||
+            nn_decode_vivid(ab, logits, bins->bin_ab, bins->rebalance, nb, Q, CIFAR_PIXELS, 0.0f) != NN_OK) {
+            if (!err.status) nn_set_error(&err, NN_ERR_NOMEM, "out of memory while decoding");
+            break;
+        }
         lab_planes_to_rgb8(rgb, L, ab, nb);
         for (int i = 0; i < nb; i++)
             metrics_add(&acc, rgb + (size_t)i * CIFAR_PIXELS * 3, val->rgb + (size_t)(i0 + i) * CIFAR_PIXELS * 3,
                         CIFAR_SIDE, CIFAR_SIDE);
     }
+    ok = err.status == NN_OK;
     metrics_result mr = metrics_finish(&acc);
     g_free(in), g_free(probs), g_free(ab), g_free(L), g_free(targets), g_free(rgb), g_free(index);
-    return (val_result){loss_sum / val->n, mr.psnr};
+    if (ok) *out = (val_result){loss_sum / val->n, mr.psnr};
+    else g_set_error(error, TRAINER_ERROR, 1, "validation failed: %s", err.msg);
+    return ok;
 }
 
 /* One grid per epoch: gray, prediction without hints, with 5 hints, truth. */
-static void write_samples(nn_unet *net, const lab_set *val, const ab_bins *bins, const char *dir, int epoch,
-                          uint64_t seed) {
+static gboolean write_samples(nn_unet *net, const lab_set *val, const ab_bins *bins, const char *dir, int epoch,
+                              uint64_t seed, GError **error) {
     const int n = val->n < SAMPLE_COLUMNS ? val->n : SAMPLE_COLUMNS, Q = bins->num_bins;
     int index[SAMPLE_COLUMNS];
     float in[SAMPLE_COLUMNS * NN_INPUT_CHANNELS * CIFAR_PIXELS], L[SAMPLE_COLUMNS * CIFAR_PIXELS];
@@ -328,8 +337,13 @@ static void write_samples(nn_unet *net, const lab_set *val, const ab_bins *bins,
         if (row == 0) lab_planes_to_rgb8(rgb[0], L, zero, n);
         else {
             const float *logits;
-            nn_unet_forward(net, in, n, NN_MODE_EVAL, &logits, NULL);
-            nn_decode_vivid(ab, logits, bins->bin_ab, bins->rebalance, n, Q, CIFAR_PIXELS, NN_DEFAULT_VIVIDNESS);
+            nn_error err = {0};
+            if (nn_unet_forward(net, in, n, NN_MODE_EVAL, &logits, &err) != NN_OK ||
+                nn_decode_vivid(ab, logits, bins->bin_ab, bins->rebalance, n, Q, CIFAR_PIXELS, NN_DEFAULT_VIVIDNESS)) {
+                g_set_error(error, TRAINER_ERROR, 1, "sample grid of epoch %d: %s", epoch + 1,
+                            err.status ? err.msg : "out of memory while decoding");
+                return FALSE;
+            }
             lab_planes_to_rgb8(rgb[row], L, ab, n);
         }
         for (int i = 0; i < n; i++) tiles[row * SAMPLE_COLUMNS + i] = rgb[row] + (size_t)i * CIFAR_PIXELS * 3;
@@ -339,12 +353,13 @@ static void write_samples(nn_unet *net, const lab_set *val, const ab_bins *bins,
     char name[64];
     snprintf(name, sizeof name, "samples-epoch%03d.png", epoch + 1);
     char *path = g_build_filename(dir, name, NULL);
-    GError *error = NULL;
-    if (!plot_tile_grid(path, tiles, 4, SAMPLE_COLUMNS, labels, 3, &error)) {
-        g_printerr("colorize-train: warning: %s\n", error->message);
-        g_error_free(error);
+    GError *write_error = NULL; /* a log that cannot be written is a warning, not the end of training */
+    if (!plot_tile_grid(path, tiles, 4, SAMPLE_COLUMNS, labels, 3, &write_error)) {
+        g_printerr("colorize-train: warning: %s\n", write_error->message);
+        g_error_free(write_error);
     }
     g_free(path);
+    return TRUE;
 }
 
 static void write_logs(const train_run *r) {
@@ -419,6 +434,15 @@ static void remove_stale_temporaries(const char *checkpoint) {
     }
     if (d) g_dir_close(d);
     g_free(dir), g_free(base), g_free(prefix);
+}
+
+/* What survives a failure: the checkpoint, if one has been written. */
+static const char *intact_checkpoint(const train_run *r) {
+    static char text[1200];
+    if (g_file_test(r->checkpoint, G_FILE_TEST_IS_REGULAR))
+        g_snprintf(text, sizeof text, "the last checkpoint (%s) is intact", r->checkpoint);
+    else g_snprintf(text, sizeof text, "no checkpoint was written yet");
+    return text;
 }
 
 static gboolean train(train_run *r, GError **error) {
@@ -509,18 +533,28 @@ static gboolean train(train_run *r, GError **error) {
             make_batch(&tr, &bins, order + (size_t)r->step * r->batch, r->batch, &rng, (batch_options){1, -1}, in,
                        targets, NULL, NULL);
             const float *logits;
-            if (nn_unet_forward(net, in, r->batch, NN_MODE_TRAIN, &logits, &err) != NN_OK) break;
+            if (nn_unet_forward(net, in, r->batch, NN_MODE_TRAIN, &logits, &err) != NN_OK) {
+                g_set_error(error, TRAINER_ERROR, 1, "the forward pass failed at epoch %d step %d: %s; %s",
+                            r->epoch + 1, r->step, err.msg, intact_checkpoint(r));
+                ok = FALSE;
+                break;
+            }
             float loss = nn_softmax_xent_forward(probs, logits, targets, bins.rebalance, r->batch, Q, CIFAR_PIXELS);
             if (!isfinite(loss)) {
-                g_set_error(error, TRAINER_ERROR, 1, "the loss became %g at epoch %d step %d; the last checkpoint "
-                            "(%s) is intact; try a lower --lr", loss, r->epoch + 1, r->step, r->checkpoint);
+                g_set_error(error, TRAINER_ERROR, 1, "the loss became %g at epoch %d step %d; %s; try a lower --lr", loss,
+                            r->epoch + 1, r->step, intact_checkpoint(r));
                 ok = FALSE;
                 break;
             }
             memset(dlogits, 0, sizeof(float) * (size_t)r->batch * Q * CIFAR_PIXELS);
             nn_softmax_xent_backward(dlogits, probs, targets, bins.rebalance, r->batch, Q, CIFAR_PIXELS, 1.0f);
             nn_unet_zero_grads(net);
-            nn_unet_backward(net, dlogits, NULL, &err);
+            if (nn_unet_backward(net, dlogits, NULL, &err) != NN_OK) {
+                g_set_error(error, TRAINER_ERROR, 1, "the backward pass failed at epoch %d step %d: %s; %s",
+                            r->epoch + 1, r->step, err.msg, intact_checkpoint(r));
+                ok = FALSE;
+                break;
+            }
             ac.lr = learning_rate(r, r->global_step, total);
             nn_adam_step(params, grads, m, v, np, ac, r->global_step + 1);
             nn_unet_params_changed(net);
@@ -547,7 +581,11 @@ static gboolean train(train_run *r, GError **error) {
             break;
         }
         if (tty) g_printerr("\n");
-        val_result vr = validate(net, &val, &bins, r->batch, (uint64_t)r->seed);
+        val_result vr;
+        if (!validate(net, &val, &bins, r->batch, (uint64_t)r->seed, &vr, error)) {
+            ok = FALSE;
+            break;
+        }
         double train_loss = r->epoch_loss_sum / spe, e1 = r->epoch + 1;
         double lr_now = learning_rate(r, r->global_step - 1, total);
         g_array_append_val(r->h_epoch, e1);
@@ -578,7 +616,10 @@ static gboolean train(train_run *r, GError **error) {
             }
         }
         if (r->log_dir) {
-            write_samples(net, &val, &bins, r->log_dir, r->epoch, (uint64_t)r->seed);
+            if (!write_samples(net, &val, &bins, r->log_dir, r->epoch, (uint64_t)r->seed, error)) {
+                ok = FALSE;
+                break;
+            }
             write_logs(r);
         }
         r->epoch++, r->step = 0, r->epoch_loss_sum = 0.0;
@@ -601,7 +642,7 @@ static gboolean train(train_run *r, GError **error) {
 int command_train(int argc, char **argv) {
     train_run r = {.epochs = 0, .batch = 64, .threads = 0, .width = 32, .log_every = 50, .val = 5000,
                    .lr = 1e-3, .lambda = 0.5, .seed = 1};
-    int epochs = 0;
+    int epochs = -1; /* -1: not given */
     GOptionEntry entries[] = {
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &r.data, "CIFAR-10 binary folder (data_batch_1..5.bin)", "DIR"},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &r.out, "Write the best model (by validation loss) here", "FILE"},
@@ -637,15 +678,27 @@ int command_train(int argc, char **argv) {
         rc = 2;
         goto out;
     }
-    if (epochs < 0 || r.batch < 1 || r.batch > 4096 || !(r.lr > 0 && r.lr < 1) || r.width < 1 || r.width > 256 ||
-        r.log_every < 1 || !(r.lambda >= 0 && r.lambda <= 1) || r.weight_decay < 0 || r.limit < 0 || r.max_steps < 0) {
-        g_printerr("colorize-train train: an option is out of range (see --help)\n");
+    const char *cmd = "train";
+    if ((epochs != -1 && !option_int_ok(cmd, "--epochs", epochs, 1, 100000)) ||
+        !option_int_ok(cmd, "--batch", r.batch, 1, 4096) || !option_double_ok(cmd, "--lr", r.lr, 1e-9, 0.999) ||
+        !option_int_ok(cmd, "--width", r.width, 1, 256) || !option_int_ok(cmd, "--log-every", r.log_every, 1, 1 << 30) ||
+        !option_double_ok(cmd, "--lambda", r.lambda, 0, 1) ||
+        !option_double_ok(cmd, "--weight-decay", r.weight_decay, 0, 1) ||
+        !option_int_ok(cmd, "--limit", r.limit, 0, 1 << 30) || !option_int_ok(cmd, "--max-steps", r.max_steps, 0, 1L << 40) ||
+        !option_int_ok(cmd, "--threads", r.threads, 0, 1024)) {
+        rc = 2;
+        goto out;
+    }
+    if (!r.checkpoint) r.checkpoint = g_strconcat(r.out, ".ckpt", NULL); /* freed below, as options are */
+    /* every output is checked before any work, so none fails after hours of training */
+    if (!output_file_ok(r.out, "the model", &error) || !output_file_ok(r.checkpoint, "the checkpoint", &error) ||
+        !output_dir_ok(r.log_dir, "log folder", &error)) {
+        g_printerr("colorize-train train: %s\n", error->message);
         rc = 2;
         goto out;
     }
     nn_set_threads(r.threads);
     r.threads = nn_get_threads();
-    if (!r.checkpoint) r.checkpoint = g_strconcat(r.out, ".ckpt", NULL); /* freed below, as options are */
     r.h_epoch = g_array_new(FALSE, FALSE, sizeof(double));
     r.h_train = g_array_new(FALSE, FALSE, sizeof(double));
     r.h_val = g_array_new(FALSE, FALSE, sizeof(double));

@@ -148,6 +148,15 @@ gboolean plot_tile_grid(const char *path, const uint8_t *const *tiles, int rows,
 
 /* ------------------------------------------------------------- commands */
 
+/* options.c: a number outside its range prints "colorize-train COMMAND:
+ * OPTION VALUE is outside LO..HI" and returns FALSE (NaN and Inf are never
+ * inside); an output that cannot be written (its folder missing or
+ * read-only, or a folder where a file is wanted) sets error naming it. */
+gboolean option_int_ok(const char *command, const char *option, long value, long lo, long hi);
+gboolean option_double_ok(const char *command, const char *option, double value, double lo, double hi);
+gboolean output_file_ok(const char *path, const char *what, GError **error);
+gboolean output_dir_ok(const char *dir, const char *what, GError **error);
+
 int command_train(int argc, char **argv);
 int command_eval(int argc, char **argv);
 int command_colorize(int argc, char **argv);
