@@ -382,6 +382,15 @@ const nn_meta *nn_weights_get(const nn_weights *w, const char *key);
 nn_status nn_weights_get_u32(const nn_weights *w, const char *key, uint32_t *v, nn_error *err);
 nn_status nn_weights_get_f32(const nn_weights *w, const char *key, float *v, nn_error *err);
 nn_status nn_weights_get_str(const nn_weights *w, const char *key, const char **v, nn_error *err);
+nn_status nn_weights_get_u64(const nn_weights *w, const char *key, uint64_t *v, nn_error *err);
+nn_status nn_weights_get_f64(const nn_weights *w, const char *key, double *v, nn_error *err);
+/* The array itself (owned by w) and its length. */
+nn_status nn_weights_get_f32_array(const nn_weights *w, const char *key, const float **a, uint64_t *count,
+                                   nn_error *err);
+nn_status nn_weights_get_u32_array(const nn_weights *w, const char *key, const uint32_t **a, uint64_t *count,
+                                   nn_error *err);
+/* Removes (and frees) the tensor `name`; NN_ERR_FORMAT when there is none. */
+nn_status nn_weights_remove_tensor(nn_weights *w, const char *name, nn_error *err);
 nn_status nn_weights_add_tensor(nn_weights *w, const char *name, uint32_t ndims,
                                 const uint64_t *dims, const float *data);
 const nn_tensor_entry *nn_weights_find_tensor(const nn_weights *w, const char *name);

@@ -192,6 +192,47 @@ nn_status nn_weights_get_str(const nn_weights *w, const char *key, const char **
     return NN_OK;
 }
 
+nn_status nn_weights_get_u64(const nn_weights *w, const char *key, uint64_t *v, nn_error *err) {
+    const nn_meta *m = get_typed(w, key, NN_META_U64, err);
+    if (!m) return NN_ERR_FORMAT;
+    *v = m->v.u64;
+    return NN_OK;
+}
+
+nn_status nn_weights_get_f64(const nn_weights *w, const char *key, double *v, nn_error *err) {
+    const nn_meta *m = get_typed(w, key, NN_META_F64, err);
+    if (!m) return NN_ERR_FORMAT;
+    *v = m->v.f64;
+    return NN_OK;
+}
+
+nn_status nn_weights_get_f32_array(const nn_weights *w, const char *key, const float **a, uint64_t *count,
+                                   nn_error *err) {
+    const nn_meta *m = get_typed(w, key, NN_META_F32_ARRAY, err);
+    if (!m) return NN_ERR_FORMAT;
+    *a = m->array, *count = m->count;
+    return NN_OK;
+}
+
+nn_status nn_weights_get_u32_array(const nn_weights *w, const char *key, const uint32_t **a, uint64_t *count,
+                                   nn_error *err) {
+    const nn_meta *m = get_typed(w, key, NN_META_U32_ARRAY, err);
+    if (!m) return NN_ERR_FORMAT;
+    *a = m->array, *count = m->count;
+    return NN_OK;
+}
+
+nn_status nn_weights_remove_tensor(nn_weights *w, const char *name, nn_error *err) {
+    for (size_t i = 0; i < w->n_tensors; i++) {
+        if (strcmp(w->tensors[i].name, name) != 0) continue;
+        free(w->tensors[i].name), free(w->tensors[i].data);
+        memmove(&w->tensors[i], &w->tensors[i + 1], sizeof *w->tensors * (w->n_tensors - i - 1));
+        w->n_tensors--;
+        return NN_OK;
+    }
+    return nn_set_error(err, NN_ERR_FORMAT, "tensor '%s' is missing", name);
+}
+
 nn_status nn_weights_add_tensor(nn_weights *w, const char *name, uint32_t ndims,
                                 const uint64_t *dims, const float *data) {
     if (ndims < 1 || ndims > NN_MAX_DIMS || strlen(name) > MAX_NAME_BYTES) return NN_ERR_INVALID;

@@ -215,6 +215,20 @@ int main(void) {
     uint32_t u;
     CHECK(nn_weights_get_u32(&r, "color.space", &u, &err) == NN_ERR_FORMAT && strstr(err.msg, "color.space"),
           "type confusion accepted");
+    uint64_t u64 = 0, count = 0;
+    double f64 = 0;
+    const float *fa = NULL;
+    const uint32_t *ua = NULL;
+    CHECK(nn_weights_get_u64(&r, "train.seed", &u64, &err) == NN_OK && u64 == 1234567890123ull, "get_u64");
+    CHECK(nn_weights_get_f64(&r, "eval.psnr", &f64, &err) == NN_OK && f64 == 24.125, "get_f64");
+    CHECK(nn_weights_get_f32_array(&r, "ab.rebalance_weights", &fa, &count, &err) == NN_OK && count == 10 &&
+              memcmp(fa, reb, sizeof reb) == 0, "get_f32_array");
+    CHECK(nn_weights_get_u32_array(&r, "ab.bins", &ua, &count, &err) == NN_OK && count == 10 && ua[9] == 528,
+          "get_u32_array");
+    CHECK(nn_weights_get_f64(&r, "train.seed", &f64, &err) == NN_ERR_FORMAT && strstr(err.msg, "train.seed"),
+          "get_f64 on a u64 accepted");
+    CHECK(nn_weights_get_f32_array(&r, "missing.key", &fa, &count, &err) == NN_ERR_FORMAT &&
+              strstr(err.msg, "missing.key"), "a missing array found");
 
     nn_unet_config cfg;
     CHECK(nn_unet_config_from_weights(&r, &cfg, path, &err) == NN_OK, "%s", err.msg);
@@ -320,6 +334,18 @@ int main(void) {
               strstr(err.msg, path), "shape mismatch: %s", err.msg);
     printf("%-28s -> %s\n", "shape mismatch", err.msg);
     nn_unet_free(m3);
+    /* removing a tensor, then the loader's view of it */
+    size_t before = r.n_tensors;
+    nn_weights extra;
+    nn_weights_init(&extra);
+    nn_weights_add_tensor(&extra, "x", 1, (uint64_t[]){2}, (float[]){1, 2});
+    nn_weights_add_tensor(&extra, "y", 1, (uint64_t[]){1}, (float[]){3});
+    CHECK(nn_weights_remove_tensor(&extra, "x", &err) == NN_OK && extra.n_tensors == 1 &&
+              nn_weights_find_tensor(&extra, "y") && !nn_weights_find_tensor(&extra, "x"), "remove_tensor");
+    CHECK(nn_weights_remove_tensor(&extra, "x", &err) == NN_ERR_FORMAT && strstr(err.msg, "'x'"),
+          "removing a missing tensor succeeded");
+    nn_weights_free(&extra);
+    CHECK(r.n_tensors == before, "tensor count changed");
     /* a missing tensor */
     free(r.tensors[3].name);
     r.tensors[3].name = strdup("renamed");

@@ -129,8 +129,9 @@ gboolean ab_bins_from_weights(ab_bins *b, const nn_weights *w, const char *name,
     b->bins = g_memdup2(bins, sizeof(uint32_t) * q);
     b->rebalance = rebalance ? g_memdup2(rebalance, sizeof(float) * q) : NULL;
     free(bins), free(rebalance);
-    const nn_meta *lam = nn_weights_get(w, "ab.rebalance_lambda");
-    b->lambda = lam && lam->type == NN_META_F32 ? lam->v.f32 : 0.5f;
+    float lambda = 0.5f; /* files written before the key existed */
+    nn_weights_get_f32(w, "ab.rebalance_lambda", &lambda, NULL);
+    b->lambda = lambda;
     finish_bins(b);
     return TRUE;
 }

@@ -4,6 +4,7 @@
  * and on SIGINT/SIGTERM, and resumes exactly where a run stopped. */
 #include <glib/gstdio.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -73,11 +74,12 @@ static nn_status put_history(nn_weights *w, const char *key, GArray *a) {
 }
 
 static void get_history(const nn_weights *w, const char *key, GArray *a) {
-    const nn_meta *m = nn_weights_get(w, key);
+    const float *h = NULL;
+    uint64_t n = 0;
     g_array_set_size(a, 0);
-    if (!m || m->type != NN_META_F32_ARRAY) return;
-    for (uint64_t i = 0; i < m->count; i++) {
-        double v = ((const float *)m->array)[i];
+    if (nn_weights_get_f32_array(w, key, &h, &n, NULL) != NN_OK) return;
+    for (uint64_t i = 0; i < n; i++) {
+        double v = h[i];
         g_array_append_val(a, v);
     }
 }
@@ -177,9 +179,10 @@ static gboolean check_checkpoint(const train_run *r, int epochs_planned, const f
 }
 
 static double meta_f64(const nn_weights *w, const char *key, double fallback) {
-    const nn_meta *m = nn_weights_get(w, key);
-    if (m && m->type == NN_META_F64) return m->v.f64;
-    return m && m->type == NN_META_F32 ? m->v.f32 : fallback; /* older checkpoints */
+    double d;
+    float f;
+    if (nn_weights_get_f64(w, key, &d, NULL) == NN_OK) return d;
+    return nn_weights_get_f32(w, key, &f, NULL) == NN_OK ? f : fallback; /* older checkpoints wrote f32 */
 }
 
 /* Reads a checkpoint into r (hyperparameters and progress), bins, the
@@ -192,7 +195,7 @@ static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, floa
         g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
         return FALSE;
     }
-    gboolean ok = FALSE;
+    gboolean ok = FALSE, have_bins = FALSE;
     const char *kind = NULL;
     int epochs_planned = 0, threads = 0, batch = 0;
     if (nn_weights_get_str(&w, "checkpoint.kind", &kind, &err) != NN_OK) {
@@ -210,14 +213,16 @@ static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, floa
         !meta_u32(&w, "train.threads", &threads, r->resume, error))
         goto done;
     r->batch = batch;
-    const nn_meta *gs = nn_weights_get(&w, "checkpoint.global_step"), *sd = nn_weights_get(&w, "train.seed");
+    uint64_t gs = 0, sd = 0;
     double lr = meta_f64(&w, "train.lr", NAN), wd = meta_f64(&w, "train.weight_decay", NAN);
-    if (!gs || gs->type != NN_META_U64 || !sd || sd->type != NN_META_U64 || !isfinite(lr) || !isfinite(wd)) {
-        g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint metadata is incomplete", r->resume);
+    if (nn_weights_get_u64(&w, "checkpoint.global_step", &gs, &err) != NN_OK ||
+        nn_weights_get_u64(&w, "train.seed", &sd, &err) != NN_OK || !isfinite(lr) || !isfinite(wd)) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint metadata is incomplete%s%s", r->resume,
+                    err.msg[0] ? ": " : "", err.msg);
         goto done;
     }
-    r->global_step = (long)gs->v.u64;
-    r->seed = (gint64)sd->v.u64;
+    r->global_step = gs > (uint64_t)LONG_MAX ? -1 : (long)gs;
+    r->seed = (gint64)sd;
     r->lr = lr, r->weight_decay = wd;
     if (r->epochs <= 0) r->epochs = epochs_planned;
     if (threads != r->threads)
@@ -234,39 +239,42 @@ static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, floa
     get_history(&w, "history.seconds", r->h_seconds);
     if (!check_checkpoint(r, epochs_planned, NULL, 0, error)) goto done; /* before the model is made */
     if (!ab_bins_from_weights(bins, &w, r->resume, error)) goto done;
+    have_bins = TRUE;
+    /* the optimizer's moments are taken out; what remains is the model,
+     * checked against the architecture before its memory is reserved */
     const nn_tensor_entry *tm = nn_weights_find_tensor(&w, "optimizer.adam_m");
     const nn_tensor_entry *tv = nn_weights_find_tensor(&w, "optimizer.adam_v");
-    /* the model: all tensors but the optimizer's, checked against the
-     * architecture before its memory is reserved */
-    nn_weights model = w;
-    model.n_tensors = 0;
-    model.tensors = g_new(nn_tensor_entry, w.n_tensors ? w.n_tensors : 1);
-    for (size_t i = 0; i < w.n_tensors; i++)
-        if (&w.tensors[i] != tm && &w.tensors[i] != tv) model.tensors[model.n_tensors++] = w.tensors[i];
+    const uint64_t nm = tm && tm->ndims == 1 ? tm->dims[0] : 0, nv = tv && tv->ndims == 1 ? tv->dims[0] : 0;
+    *m = nm ? g_memdup2(tm->data, nm * sizeof(float)) : NULL;
+    *v = nv ? g_memdup2(tv->data, nv * sizeof(float)) : NULL;
+    nn_weights_remove_tensor(&w, "optimizer.adam_m", NULL);
+    nn_weights_remove_tensor(&w, "optimizer.adam_v", NULL);
     nn_unet_config cfg;
     nn_status st = nn_unet_config_from_weights(&w, &cfg, r->resume, &err);
-    if (st == NN_OK) st = nn_unet_check_weights(&cfg, &model, r->resume, &err);
+    if (st == NN_OK) st = nn_unet_check_weights(&cfg, &w, r->resume, &err);
     if (st == NN_OK) st = nn_unet_create(net, &cfg, r->batch, CIFAR_SIDE, CIFAR_SIDE, &err);
-    size_t np = 0;
-    if (st == NN_OK) nn_unet_params(*net, &np);
-    if (st == NN_OK && (!tm || !tv || tm->ndims != 1 || tv->ndims != 1 || tm->dims[0] != np || tv->dims[0] != np)) {
-        g_set_error(error, TRAINER_ERROR, 1, "%s: the optimizer state is missing or does not match the model",
-                    r->resume);
-        g_free(model.tensors);
-        goto done;
-    }
-    if (st == NN_OK) st = nn_unet_load_weights(*net, &model, r->resume, &err);
-    g_free(model.tensors);
+    if (st == NN_OK) st = nn_unet_load_weights(*net, &w, r->resume, &err);
     if (st != NN_OK) {
         g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
         goto done;
     }
-    if (!check_checkpoint(r, epochs_planned, tv->data, np, error)) goto done;
-    *m = g_memdup2(tm->data, np * sizeof(float));
-    *v = g_memdup2(tv->data, np * sizeof(float));
+    size_t np = 0;
+    nn_unet_params(*net, &np);
+    if (nm != np || nv != np) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: the optimizer state is missing or does not match the model",
+                    r->resume);
+        goto done;
+    }
+    if (!check_checkpoint(r, epochs_planned, *v, np, error)) goto done;
     ok = TRUE;
 done:
     nn_weights_free(&w);
+    if (!ok) { /* nothing taken here outlives a failure */
+        g_free(*m), g_free(*v);
+        *m = *v = NULL;
+        nn_unet_free(*net), *net = NULL;
+        if (have_bins) ab_bins_free(bins);
+    }
     return ok;
 }
 
