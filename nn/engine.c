@@ -304,7 +304,7 @@ static nn_status prepare_hints(nn_engine *e, nn_error *err) {
     int strokes = 0;
     for (size_t k = 0; k < wn; k++)
         if (hm[k] > 0.0f) ha[k] /= hm[k], hb[k] /= hm[k], strokes = 1;
-    if (strokes && keep_strokes(e) != NN_OK)
+    if ((strokes || e->n_points) && keep_strokes(e) != NN_OK)
         return nn_set_error(err, NN_ERR_NOMEM, "out of memory for the hint planes");
     for (size_t k = 0; k < wn; k++)
         if (hm[k] > 0.0f) hm[k] = 1.0f;
@@ -317,6 +317,10 @@ static nn_status prepare_hints(nn_engine *e, nn_error *err) {
                 if (x < 0 || y < 0 || x >= ww || y >= wh) continue;
                 size_t k = (size_t)y * ww + x;
                 ha[k] = p->a, hb[k] = p->b, hm[k] = 1.0f;
+                /* and painted there, as a stroke is: the point's own place takes its colour */
+                float lab[3] = {e->Lw[k], p->a, p->b};
+                nn_lab_fit_gamut(lab, 1);
+                e->stroke[k] = lab[1], e->stroke[wn + k] = lab[2], e->stroke[2 * wn + k] = 1.0f;
             }
     }
     for (size_t k = 0; k < wn; k++) {

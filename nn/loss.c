@@ -190,11 +190,19 @@ void nn_huber_backward(float *dpred, const float *pred, const float *target, siz
 
 /* -------------------------------------------------------------- decoding */
 
+/* AVX2 clones chosen at run time, never inlined (clang never inlines a
+ * multiversioned function and refuses the explicit attribute). */
+#if defined(__clang__)
+#define VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define VECTOR_CLONES __attribute__((noinline, target_clones("avx2", "default")))
+#endif
+
 /* One bin's share of the annealed mean over a block of pixels. Not inlined:
  * GCC would otherwise interchange the loops and lose the vectorization; an
  * AVX2 clone is chosen at run time where the CPU has it (the arithmetic is
  * the same: ISO C mode contracts no multiply-add into an FMA). */
-__attribute__((noinline, target_clones("avx2", "default"))) static void accumulate_bin(float *restrict sum, float *restrict sa, float *restrict sb, const float *restrict lq,
+VECTOR_CLONES static void accumulate_bin(float *restrict sum, float *restrict sa, float *restrict sb, const float *restrict lq,
                            const float *restrict mx, float bq, float inv_t, float ca, float cb, int np) {
     for (int i = 0; i < np; i++) {
         float p = softmax_exp((lq[i] + bq) * inv_t - mx[i]);
@@ -205,7 +213,7 @@ __attribute__((noinline, target_clones("avx2", "default"))) static void accumula
 }
 
 /* mx = max(mx, (lq + bq) / T) over a block of pixels (not inlined, as above). */
-__attribute__((noinline, target_clones("avx2", "default"))) static void running_max(float *restrict mx, const float *restrict lq, float bq, float inv_t,
+VECTOR_CLONES static void running_max(float *restrict mx, const float *restrict lq, float bq, float inv_t,
                                                   int np) {
     for (int i = 0; i < np; i++) {
         float v = (lq[i] + bq) * inv_t;

@@ -16,10 +16,19 @@ static const guchar DEFAULT_POINT_RGB[3] = {200, 60, 40}; /* a new point's colou
 
 /* ------------------------------------------------------------------ help */
 
+/* A message under the controls; a sticky one (a bad model file, Help that
+ * could not open) stays until the user acts again, a preview pass's does
+ * not. */
+static void show_message(ColorizeDialog *d, const gchar *text, gboolean sticky) {
+    gtk_label_set_text(GTK_LABEL(d->message), text);
+    d->sticky_message = sticky && text && *text;
+}
+
 /* Opens the help page installed beside the plug-in in the user's browser. */
-static void show_help(const gchar *help_id, gpointer data) {
-    ColorizeDialog *d = data;
+static void show_help(const gchar *help_id, gpointer dialog) {
+    ColorizeDialog *d = g_object_get_data(G_OBJECT(dialog), "colorize-dialog"); /* GimpDialog passes itself */
     (void)help_id;
+    if (!d) return;
     gchar *path = g_build_filename(colorize_plugin_dir(), "help", HELP_FILE, NULL);
     if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
         g_free(path);
@@ -29,7 +38,7 @@ static void show_help(const gchar *help_id, gpointer data) {
     GError *error = NULL;
     if (!uri || !g_app_info_launch_default_for_uri(uri, NULL, &error)) {
         gchar *msg = g_strdup_printf(_("Cannot open the help page %s: %s"), path, error ? error->message : "?");
-        gtk_label_set_text(GTK_LABEL(d->message), msg);
+        show_message(d, msg, TRUE);
         g_free(msg);
     }
     g_clear_error(&error);
@@ -76,9 +85,51 @@ static gint point_near(ColorizeDialog *d, gdouble px, gdouble py) {
     return best;
 }
 
+/* Moves the zoomed preview by (dx, dy) preview pixels, through its scroll bars. */
+static void pan(ColorizeDialog *d, gdouble dx, gdouble dy) {
+    GimpScrolledPreview *sp = GIMP_SCROLLED_PREVIEW(d->preview);
+    GtkAdjustment *adj[2] = {gtk_range_get_adjustment(GTK_RANGE(sp->hscr)), gtk_range_get_adjustment(GTK_RANGE(sp->vscr))};
+    const gdouble delta[2] = {dx, dy};
+    for (int i = 0; i < 2; i++) {
+        gdouble hi = gtk_adjustment_get_upper(adj[i]) - gtk_adjustment_get_page_size(adj[i]);
+        gtk_adjustment_set_value(adj[i], CLAMP(gtk_adjustment_get_value(adj[i]) + delta[i], gtk_adjustment_get_lower(adj[i]), hi));
+    }
+}
+
+/* The wheel scrolls (Shift: sideways; Ctrl is left to the preview's zoom)
+ * and the middle button drags the view, as in GIMP's own previews; the
+ * left button belongs to the point hints. */
+static gboolean pan_event(ColorizeDialog *d, GdkEvent *event) {
+    if (event->type == GDK_SCROLL) {
+        GdkEventScroll *e = (GdkEventScroll *)event;
+        if (e->state & GDK_CONTROL_MASK) return FALSE;
+        const gdouble step = 32;
+        gboolean sideways = (e->state & GDK_SHIFT_MASK) || e->direction == GDK_SCROLL_LEFT || e->direction == GDK_SCROLL_RIGHT;
+        gdouble sign = e->direction == GDK_SCROLL_UP || e->direction == GDK_SCROLL_LEFT ? -1 : 1;
+        pan(d, sideways ? sign * step : 0, sideways ? 0 : sign * step);
+        return TRUE;
+    }
+    if (event->type == GDK_BUTTON_PRESS && ((GdkEventButton *)event)->button == 2) {
+        d->panning = TRUE, d->pan_x = ((GdkEventButton *)event)->x, d->pan_y = ((GdkEventButton *)event)->y;
+        return TRUE;
+    }
+    if (event->type == GDK_MOTION_NOTIFY && d->panning) {
+        GdkEventMotion *m = (GdkEventMotion *)event;
+        pan(d, d->pan_x - m->x, d->pan_y - m->y);
+        d->pan_x = m->x, d->pan_y = m->y;
+        return TRUE;
+    }
+    if (event->type == GDK_BUTTON_RELEASE && ((GdkEventButton *)event)->button == 2) {
+        d->panning = FALSE;
+        return TRUE;
+    }
+    return FALSE;
+}
+
 static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
     ColorizeDialog *d = data;
     (void)area;
+    if (pan_event(d, event)) return TRUE;
     if (d->busy) return TRUE;
     if (event->type == GDK_BUTTON_PRESS) {
         GdkEventButton *b = (GdkEventButton *)event;
@@ -214,9 +265,9 @@ static void set_model(ColorizeDialog *d, const gchar *file) {
     GError *error = NULL;
     if (colorize_model_get(colorize_model_path(&next), &error)) {
         *d->s = next;
-        gtk_label_set_text(GTK_LABEL(d->message), "");
+        show_message(d, "", FALSE);
     } else {
-        gtk_label_set_text(GTK_LABEL(d->message), error->message);
+        show_message(d, error->message, TRUE);
         g_clear_error(&error);
     }
     const gchar *now = colorize_model_path(d->s);
@@ -325,20 +376,21 @@ static GtkWidget *build_dialog(ColorizeDialog *d) {
     GtkWidget *dialog = gimp_dialog_new(_("Colorize (Neural)"), PLUG_IN_ROLE, NULL, 0, show_help, PLUG_IN_PROC,
                                         _("_Reset"), RESPONSE_RESET, _("_Cancel"), GTK_RESPONSE_CANCEL, _("_OK"),
                                         GTK_RESPONSE_OK, NULL);
-    /* the help function gets the dialog state */
-    g_object_set_data(G_OBJECT(dialog), "gimp-dialog-help-data", d);
+    g_object_set_data(G_OBJECT(dialog), "colorize-dialog", d); /* for the help function */
     gtk_dialog_set_alternative_button_order(GTK_DIALOG(dialog), GTK_RESPONSE_OK, RESPONSE_RESET, GTK_RESPONSE_CANCEL, -1);
     gimp_window_set_transient(GTK_WINDOW(dialog));
     d->dialog = dialog;
     GtkWidget *vbox = gtk_vbox_new(FALSE, 8);
     gtk_container_set_border_width(GTK_CONTAINER(vbox), 12);
     gtk_box_pack_start(GTK_BOX(gtk_dialog_get_content_area(GTK_DIALOG(dialog))), vbox, TRUE, TRUE, 0);
-    gtk_box_pack_start(GTK_BOX(vbox), colorize_preview_new(d), TRUE, TRUE, 0);
+    gtk_box_pack_start(GTK_BOX(vbox), colorize_preview_new(d), FALSE, FALSE, 0);
     GtkWidget *area = gimp_preview_get_area(GIMP_PREVIEW(d->preview));
-    gtk_widget_add_events(area, GDK_BUTTON_PRESS_MASK | GDK_BUTTON_RELEASE_MASK | GDK_BUTTON1_MOTION_MASK);
+    gtk_widget_add_events(area, GDK_BUTTON_PRESS_MASK | GDK_BUTTON_RELEASE_MASK | GDK_BUTTON1_MOTION_MASK |
+                                    GDK_BUTTON2_MOTION_MASK | GDK_SCROLL_MASK);
     g_signal_connect(area, "event", G_CALLBACK(on_area_event), d);
     gimp_help_set_help_data(area, _("Click to place a point hint, drag to move it, right-click to remove it"), NULL);
-    gtk_box_pack_start(GTK_BOX(vbox), point_row(d), FALSE, FALSE, 0);
+    d->point_row = point_row(d);
+    gtk_box_pack_start(GTK_BOX(vbox), d->point_row, FALSE, FALSE, 0);
     d->controls = controls_table(d);
     gtk_box_pack_start(GTK_BOX(vbox), d->controls, FALSE, FALSE, 0);
     d->message = gtk_label_new("");
@@ -373,7 +425,7 @@ static gint32 apply(ColorizeDialog *d, GError **error) {
     colorize_preview_stop(d);
     d->busy = TRUE; /* no preview may use the model while the render does */
     gtk_widget_set_sensitive(d->controls, FALSE);
-    gtk_widget_set_sensitive(d->preview, FALSE);
+    gtk_widget_set_sensitive(d->point_row, FALSE); /* the preview stays as it is: clicks are ignored while busy */
     gtk_dialog_set_response_sensitive(GTK_DIALOG(d->dialog), GTK_RESPONSE_OK, FALSE);
     gtk_dialog_set_response_sensitive(GTK_DIALOG(d->dialog), RESPONSE_RESET, FALSE);
     gtk_widget_show(d->progress);

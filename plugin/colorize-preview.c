@@ -181,7 +181,7 @@ static gboolean poll_pass(gpointer data) {
             j->engine = NULL;
             memcpy(d->suggestions, j->suggestions, sizeof d->suggestions);
             d->n_suggestions = j->n_suggestions, d->suggestions_for = j->suggest_for;
-            gtk_label_set_text(GTK_LABEL(d->message), "");
+            if (!d->sticky_message) gtk_label_set_text(GTK_LABEL(d->message), "");
             colorize_preview_redraw(d);
             if (g_getenv("COLORIZE_VERBOSE"))
                 g_printerr("colorize-neural: preview pass at resolution %d shown after %.1f ms\n", j->s.resolution,

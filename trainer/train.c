@@ -453,6 +453,23 @@ static const char *intact_checkpoint(const train_run *r) {
     return text;
 }
 
+gboolean checkpoint_probe(const char *path, GError **error) {
+    train_run r = {.resume = (char *)path, .threads = 1, .batch = 1};
+    GArray **h[] = {&r.h_epoch, &r.h_train, &r.h_val, &r.h_psnr, &r.h_lr, &r.h_seconds};
+    for (size_t i = 0; i < G_N_ELEMENTS(h); i++) *h[i] = g_array_new(FALSE, FALSE, sizeof(double));
+    ab_bins bins;
+    nn_unet *net = NULL;
+    float *m = NULL, *v = NULL;
+    gboolean ok = load_checkpoint(&r, &bins, &net, &m, &v, error);
+    if (ok) {
+        ab_bins_free(&bins);
+        nn_unet_free(net);
+        g_free(m), g_free(v);
+    }
+    for (size_t i = 0; i < G_N_ELEMENTS(h); i++) g_array_free(*h[i], TRUE);
+    return ok;
+}
+
 static gboolean train(train_run *r, GError **error) {
     ab_bins bins;
     nn_unet *net = NULL;

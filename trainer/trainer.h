@@ -157,6 +157,10 @@ gboolean option_double_ok(const char *command, const char *option, double value,
 gboolean output_file_ok(const char *path, const char *what, GError **error);
 gboolean output_dir_ok(const char *dir, const char *what, GError **error);
 
+/* Reads and checks a checkpoint as --resume does, then lets it go (for
+ * tests and the fuzzer): FALSE with an error naming the file and field. */
+gboolean checkpoint_probe(const char *path, GError **error);
+
 int command_train(int argc, char **argv);
 int command_eval(int argc, char **argv);
 int command_colorize(int argc, char **argv);
