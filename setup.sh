@@ -2,7 +2,8 @@
 # setup.sh — the Quick start: installs the missing Debian 12 packages, builds,
 # installs the GIMP plug-in for the current user and colorizes data/samples/
 # through gimp-console (`./setup.sh`), or runs the whole test suite, in a
-# normal and a sanitizer build (`./setup.sh test`). Run as root or as a user
+# normal and a sanitizer build (`./setup.sh test`), or runs the fuzz targets
+# for a while each (`./setup.sh fuzz [SECONDS]`). Run as root or as a user
 # who may use sudo.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -77,8 +78,34 @@ run)
         (cadr (file-glob "data/samples/*.png" 1)))' -b '(gimp-quit 0)'
     echo "setup.sh: colorized $(ls colorized/*.png | wc -l) sample photos into colorized/"
     ;;
+fuzz)
+    # the libFuzzer targets of tests/fuzz, built with clang and the sanitizers,
+    # each run for SECONDS (default 60) from a copy of its committed seed corpus
+    seconds=${2:-60}
+    install_missing "${BUILD_PACKAGES[@]}" clang libclang-rt-dev
+    CC=clang configure build-fuzz -Dfuzz=enabled -Dplugin=disabled -Db_sanitize=address,undefined \
+        -Db_lundef=false -Dbuildtype=debugoptimized
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    failed=0
+    for target in weights cifar png engine checkpoint; do
+        mkdir -p "$work/$target"
+        cp tests/fuzz/corpus/"$target"/* "$work/$target/"
+        if UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 build-fuzz/tests/fuzz/fuzz_"$target" \
+            -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$work/" "$work/$target" \
+            >"$work/$target.log" 2>&1; then
+            echo "fuzz $target: $(grep -o 'stat::number_of_executed_units: [0-9]*' "$work/$target.log" | grep -o '[0-9]*$') inputs in ${seconds} s, clean"
+        else
+            echo "fuzz $target: FAILED"
+            tail -n 40 "$work/$target.log"
+            ls "$work"/crash-* "$work"/leak-* "$work"/timeout-* 2>/dev/null || true
+            failed=1
+        fi
+    done
+    [ "$failed" -eq 0 ]
+    ;;
 *)
-    echo "usage: ./setup.sh [run|test]" >&2
+    echo "usage: ./setup.sh [run|test|fuzz [SECONDS]]" >&2
     exit 2
     ;;
 esac
