@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -42,7 +43,7 @@ void nn_set_threads(int n) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         n = cores > 0 ? (int)cores : 1;
     }
-    if (n > 256) n = 256;
+    if (n > NN_MAX_THREADS) n = NN_MAX_THREADS;
     g_threads = n;
     /* OpenBLAS runs single-threaded: the library splits each GEMM across its
      * own threads (nn_sgemm), so no idle BLAS workers spin beside them. */
@@ -50,6 +51,37 @@ void nn_set_threads(int n) {
 }
 
 int nn_get_threads(void) { return g_threads; }
+
+static int g_blas_buffers_mapped; /* set once OpenBLAS has its buffers for g_blas_threads threads */
+static int g_blas_threads;
+
+void nn_blas_buffers_mapped(void) {
+    __atomic_store_n(&g_blas_threads, g_threads, __ATOMIC_RELAXED);
+    __atomic_store_n(&g_blas_buffers_mapped, 1, __ATOMIC_RELEASE);
+}
+
+nn_status nn_blas_address_space_check(nn_error *err) {
+    if (__atomic_load_n(&g_blas_buffers_mapped, __ATOMIC_ACQUIRE) &&
+        __atomic_load_n(&g_blas_threads, __ATOMIC_RELAXED) >= g_threads)
+        return NN_OK; /* OpenBLAS reuses the buffers it mapped */
+    /* each thread that calls into OpenBLAS maps a buffer on its first call,
+     * and Debian's OpenBLAS 0.3.21 retries that mapping forever when the
+     * address space is limited (ulimit -v): make sure it fits now. The
+     * probes take address space only (PROT_NONE) and are given back. */
+    const int n = g_threads + 1;
+    void *probe[NN_MAX_THREADS + 1];
+    int got = 0;
+    for (; got < n; got++) {
+        probe[got] = mmap(NULL, NN_BLAS_BUFFER_BYTES, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (probe[got] == MAP_FAILED) break;
+    }
+    for (int i = 0; i < got; i++) munmap(probe[i], NN_BLAS_BUFFER_BYTES);
+    if (got == n) return NN_OK;
+    return nn_set_error(err, NN_ERR_NOMEM,
+                        "not enough address space for OpenBLAS's working buffers (%d × %d MB for %d threads): "
+                        "raise the limit (ulimit -v) or use fewer threads",
+                        n, NN_BLAS_BUFFER_BYTES >> 20, g_threads);
+}
 
 typedef struct {
     nn_range_fn fn;

@@ -42,8 +42,18 @@ const char *nn_status_name(nn_status status);
 
 /* Sets the number of threads used by OpenBLAS and by the library's own
  * parallel loops (n < 1 means "all cores"). */
+#define NN_MAX_THREADS 256
 void nn_set_threads(int n);
 int nn_get_threads(void);
+/* What each thread's first call into OpenBLAS maps for its buffers. */
+#define NN_BLAS_BUFFER_BYTES (128 << 20)
+/* NN_ERR_NOMEM (with a message saying what to do) when the address space
+ * left (ulimit -v) cannot hold OpenBLAS's buffers for every thread: Debian's
+ * OpenBLAS 0.3.21 would retry the mapping forever. Every forward pass checks
+ * it until one has succeeded with as many threads (nn_blas_buffers_mapped):
+ * OpenBLAS then reuses its buffers. */
+nn_status nn_blas_address_space_check(nn_error *err);
+void nn_blas_buffers_mapped(void);
 /* Runs fn(ctx, begin, end) over [0, n) split into contiguous ranges, one per
  * thread. The split depends only on n and the thread count (deterministic). */
 typedef void (*nn_range_fn)(void *ctx, int begin, int end);

@@ -456,9 +456,10 @@ nn_status nn_unet_forward(nn_unet *m, const float *in, int n, nn_forward_mode mo
     if (n < 1 || n > m->max_batch)
         return nn_set_error(err, NN_ERR_INVALID, "batch of %d images; the model holds 1..%d", n,
                             m->max_batch);
+    nn_status st = nn_blas_address_space_check(err);
+    if (st != NN_OK) return st;
     if (mode == NN_MODE_EVAL && !m->folded_valid) fold_all(m);
     const int D = m->cfg.depth;
-    nn_status st = NN_OK;
     for (int l = 0; l < D && st == NN_OK; l++) {
         st = unit_forward(m, unit_enc(m, l, 0), unit_input(m, unit_enc(m, l, 0), in), n, mode);
         if (st == NN_OK) st = unit_forward(m, unit_enc(m, l, 1), m->out[unit_enc(m, l, 0)], n, mode);
@@ -478,6 +479,7 @@ nn_status nn_unet_forward(nn_unet *m, const float *in, int n, nn_forward_mode mo
     m->last_n = mode == NN_MODE_TRAIN ? n : 0;
     m->last_n_any = n;
     *logits = m->conv_out[unit_head(m)];
+    nn_blas_buffers_mapped();
     return NN_OK;
 }
 

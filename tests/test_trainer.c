@@ -373,6 +373,41 @@ static void write_png_declaring(const char *path, guint32 w, guint32 h) {
     g_object_unref(pb);
 }
 
+/* Under an address-space limit (ulimit -v) that leaves room for the model
+ * but not for OpenBLAS's buffers of 16 threads, colorize fails at once with
+ * a message, where Debian's OpenBLAS alone would retry its mapping forever.
+ * (Not under AddressSanitizer, which needs terabytes of address space.) */
+static void test_colorize_address_space(const char *model, const char *in) {
+#if defined(__SANITIZE_ADDRESS__)
+    (void)model, (void)in;
+    printf("address-space limit: skipped under AddressSanitizer\n");
+#else
+    char *out = work_path("ulimit.png"), *errfile = work_path("ulimit.err");
+    pid_t pid = fork();
+    if (pid == 0) {
+        size_t pages = 0;
+        FILE *f = fopen("/proc/self/statm", "r");
+        if (f && fscanf(f, "%zu", &pages) != 1) pages = 0;
+        if (f) fclose(f);
+        struct rlimit lim;
+        lim.rlim_cur = lim.rlim_max = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)1536 << 20);
+        setrlimit(RLIMIT_AS, &lim);
+        alarm(60); /* a hang ends the child with SIGALRM */
+        if (!freopen(errfile, "w", stderr)) _exit(9);
+        _exit(run_command(command_colorize, "--model", model, "--threads", "16", in, out, NULL));
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    gchar *msg = NULL;
+    g_file_get_contents(errfile, &msg, NULL, NULL);
+    printf("colorize under an address-space limit, 16 threads: %s -> %s", WIFEXITED(status) ? "exited" : "killed",
+           msg ? msg : "\n");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1 && msg && strstr(msg, "address space"),
+          "no clear failure under an address-space limit (status %d): %s", status, msg ? msg : "");
+    g_free(msg), g_free(out), g_free(errfile);
+#endif
+}
+
 /* Images above the pixel limit are refused from their header, at once. */
 static void test_colorize_limits(const char *model) {
     char *bomb = work_path("bomb.png"), *out = work_path("bomb-out.png");
@@ -438,6 +473,7 @@ static void test_colorize(void) {
     g_object_unref(pb);
     test_colorize_output_safety(model, in);
     test_colorize_limits(model);
+    test_colorize_address_space(model, in);
     g_free(model), g_free(in), g_free(outp), g_free(missing), g_free(out2);
 }
 
