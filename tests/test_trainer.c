@@ -586,6 +586,21 @@ static void negative_moment(nn_weights *w) {
 }
 static void batch_zero(nn_weights *w) { nn_weights_set_u32(w, "train.batch", 0); }
 
+/* Error paths of `train` after data, bins or a model were taken, run in
+ * this process: under the sanitizer build LeakSanitizer fails the test if
+ * any of them leaks. */
+static void test_train_error_paths(const char *ckpt) {
+    char *out = work_path("err.weights"), *tampered = work_path("tampered.ckpt");
+    CHECK(run_command(command_train, TRAIN_ARGS, "--val", "100000", "--out", out, NULL) == 1, "--val too large accepted");
+    CHECK(run_command(command_train, "--data", g_dir, "--limit", "10", "--batch", "64", "--val", "48", "--out", out,
+                      NULL) == 1, "a batch larger than the training set accepted");
+    CHECK(run_command(command_train, "--data", g_dir, "--out", out, "--resume", tampered, "--checkpoint", tampered,
+                      NULL) == 1, "a tampered checkpoint accepted");
+    (void)ckpt;
+    printf("train error paths (too large --val, a batch larger than the set, a tampered checkpoint): all refused\n");
+    g_free(out), g_free(tampered);
+}
+
 /* Checkpoint fields are validated against each other and the run. */
 static void test_bad_checkpoints(void) {
     char *out = work_path("e.weights"), *ckpt = work_path("e.ckpt"), *stale = work_path("e.ckpt.tmp-Ab3dE9");
@@ -599,6 +614,7 @@ static void test_bad_checkpoints(void) {
     expect_bad_checkpoint("history arrays of unequal lengths", ckpt, uneven_history, "history");
     expect_bad_checkpoint("negative Adam second moment", ckpt, negative_moment, "optimizer.adam_v");
     expect_bad_checkpoint("batch 0", ckpt, batch_zero, "train.batch");
+    test_train_error_paths(ckpt);
     g_free(out), g_free(ckpt);
 }
 

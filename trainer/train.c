@@ -471,43 +471,44 @@ gboolean checkpoint_probe(const char *path, GError **error) {
 }
 
 static gboolean train(train_run *r, GError **error) {
-    ab_bins bins;
+    /* everything this takes starts empty, so that every exit frees it all */
+    ab_bins bins = {0};
     nn_unet *net = NULL;
-    float *m = NULL, *v = NULL;
+    float *m = NULL, *v = NULL, *in = NULL, *probs = NULL, *dlogits = NULL;
+    int32_t *targets = NULL;
+    int *order = NULL;
+    cifar_set cifar = {0};
+    lab_set tr = {0}, val = {0};
     nn_error err = {0};
     size_t np = 0;
+    gboolean ok = FALSE;
     /* a checkpoint brings its own hyperparameters, split and bins */
-    if (r->resume && !load_checkpoint(r, &bins, &net, &m, &v, error)) return FALSE;
+    if (r->resume && !load_checkpoint(r, &bins, &net, &m, &v, error)) goto out;
     if (r->checkpoint) remove_stale_temporaries(r->checkpoint);
-    cifar_set cifar;
-    if (!cifar_load_train(&cifar, r->data, error)) return FALSE;
+    if (!cifar_load_train(&cifar, r->data, error)) goto out;
     if (r->val < 1 || r->val >= cifar.n) {
         g_set_error(error, TRAINER_ERROR, 1, "--val %d: must be between 1 and %d", r->val, cifar.n - 1);
-        cifar_free(&cifar);
-        return FALSE;
+        goto out;
     }
     int n_train = cifar.n - r->val;
     if (r->limit > 0 && r->limit < n_train) n_train = r->limit;
-    lab_set tr, val;
-    if (!lab_set_init(&tr, &cifar, 0, n_train, error) || !lab_set_init(&val, &cifar, cifar.n - r->val, r->val, error)) {
-        cifar_free(&cifar);
-        return FALSE;
-    }
+    if (!lab_set_init(&tr, &cifar, 0, n_train, error) || !lab_set_init(&val, &cifar, cifar.n - r->val, r->val, error))
+        goto out;
     if (r->batch < 1 || r->batch > n_train) {
         g_set_error(error, TRAINER_ERROR, 1, "--batch %d: must be between 1 and the %d training images",
                     r->batch, n_train);
-        return FALSE;
+        goto out;
     }
     if (r->resume) {
         nn_unet_params(net, &np);
         g_print("resuming %s at epoch %d, step %d\n", r->resume, r->epoch + 1, r->step);
     } else {
-        if (!ab_bins_from_data(&bins, &tr, (float)r->lambda, error)) return FALSE;
+        if (!ab_bins_from_data(&bins, &tr, (float)r->lambda, error)) goto out;
         nn_unet_config cfg = nn_unet_default_config(bins.num_bins);
         cfg.base_width = r->width;
         if (nn_unet_create(&net, &cfg, r->batch, CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK) {
             g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
-            return FALSE;
+            goto out;
         }
         nn_unet_init(net, (uint64_t)r->seed);
         nn_unet_params(net, &np);
@@ -520,20 +521,20 @@ static gboolean train(train_run *r, GError **error) {
         g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint field '%s' is %d, beyond the run's %d", r->resume,
                     r->step > spe ? "checkpoint.step" : "checkpoint.epoch", r->step > spe ? r->step : r->epoch,
                     r->step > spe ? spe : r->epochs);
-        return FALSE;
+        goto out;
     }
     const long total = (long)spe * r->epochs;
     g_print("training on %d images (%d validation), %d colour bins, %zu parameters, %d steps of %d per epoch, "
             "%d threads\n", n_train, r->val, Q, np, spe, r->batch, r->threads);
     if (r->log_dir && g_mkdir_with_parents(r->log_dir, 0755) != 0) {
         g_set_error(error, TRAINER_ERROR, 1, "%s: cannot create the log folder: %s", r->log_dir, g_strerror(errno));
-        return FALSE;
+        goto out;
     }
-    float *in = g_new(float, (size_t)r->batch * NN_INPUT_CHANNELS * CIFAR_PIXELS);
-    float *probs = g_new(float, (size_t)r->batch * Q * CIFAR_PIXELS);
-    float *dlogits = g_new(float, (size_t)r->batch * Q * CIFAR_PIXELS);
-    int32_t *targets = g_new(int32_t, (size_t)r->batch * CIFAR_PIXELS);
-    int *order = g_new(int, n_train);
+    in = g_new(float, (size_t)r->batch * NN_INPUT_CHANNELS * CIFAR_PIXELS);
+    probs = g_new(float, (size_t)r->batch * Q * CIFAR_PIXELS);
+    dlogits = g_new(float, (size_t)r->batch * Q * CIFAR_PIXELS);
+    targets = g_new(int32_t, (size_t)r->batch * CIFAR_PIXELS);
+    order = g_new(int, n_train);
     float *params = nn_unet_params(net, NULL), *grads = nn_unet_grads(net, NULL);
     nn_adam_config ac = nn_adam_default((float)r->lr);
     if (r->weight_decay > 0) ac.weight_decay = (float)r->weight_decay, ac.decoupled = 1;
@@ -545,7 +546,7 @@ static gboolean train(train_run *r, GError **error) {
     const gboolean tty = isatty(STDERR_FILENO);
     const double start = now_seconds();
     long steps_this_run = 0;
-    gboolean ok = TRUE;
+    ok = TRUE;
     double window_start = now_seconds();
     int window_images = 0;
     double ips = 0.0;
@@ -656,6 +657,7 @@ static gboolean train(train_run *r, GError **error) {
     }
     if (ok && r->epoch >= r->epochs)
         g_print("done: best validation loss %.4f at epoch %d, model in %s\n", r->best_val, r->best_epoch, r->out);
+out:
     g_free(in), g_free(probs), g_free(dlogits), g_free(targets), g_free(order), g_free(m), g_free(v);
     nn_unet_free(net);
     ab_bins_free(&bins);
