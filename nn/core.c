@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <cblas.h>
@@ -20,6 +21,18 @@ nn_status nn_set_error(nn_error *err, nn_status status, const char *fmt, ...) {
         err->status = status;
     }
     return status;
+}
+
+const char *nn_escape(const char *s, char *buf, size_t cap) {
+    size_t o = 0;
+    for (; *s && o + 8 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f) o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", c);
+        else buf[o++] = (char)c;
+    }
+    if (*s && o + 4 <= cap) memcpy(buf + o, "...", 3), o += 3;
+    buf[o < cap ? o : cap - 1] = 0;
+    return buf;
 }
 
 const char *nn_status_name(nn_status status) {

@@ -572,6 +572,7 @@ nn_status nn_unet_config_from_weights(const nn_weights *w, nn_unet_config *cfg, 
                                       nn_error *err) {
     nn_error e = {0};
     const char *arch, *up, *act;
+    char safe[80];
     uint32_t in_ch, base, depth, bins;
     *cfg = nn_unet_default_config(2);
     if (nn_weights_get_str(w, "arch.name", &arch, &e) || nn_weights_get_u32(w, "arch.in_channels", &in_ch, &e) ||
@@ -583,7 +584,7 @@ nn_status nn_unet_config_from_weights(const nn_weights *w, nn_unet_config *cfg, 
         nn_weights_get_f32(w, "arch.bn_momentum", &cfg->bn_momentum, &e))
         return nn_set_error(err, NN_ERR_FORMAT, "%s: %s", name, e.msg);
     if (strcmp(arch, "unet-colorizer") != 0)
-        return nn_set_error(err, NN_ERR_FORMAT, "%s: unknown architecture '%s'", name, arch);
+        return nn_set_error(err, NN_ERR_FORMAT, "%s: unknown architecture '%s'", name, nn_escape(arch, safe, sizeof safe));
     if (in_ch > 64 || base > 512 || depth > 6 || bins > 4096)
         return nn_set_error(err, NN_ERR_FORMAT, "%s: absurd architecture (%u inputs, width %u, depth %u, %u bins)",
                             name, in_ch, base, depth, bins);
@@ -593,10 +594,10 @@ nn_status nn_unet_config_from_weights(const nn_weights *w, nn_unet_config *cfg, 
     cfg->num_bins = (int)bins;
     if (strcmp(up, "bilinear") == 0) cfg->upsample = NN_UPSAMPLE_BILINEAR;
     else if (strcmp(up, "nearest") == 0) cfg->upsample = NN_UPSAMPLE_NEAREST;
-    else return nn_set_error(err, NN_ERR_FORMAT, "%s: unknown upsampling '%s'", name, up);
+    else return nn_set_error(err, NN_ERR_FORMAT, "%s: unknown upsampling '%s'", name, nn_escape(up, safe, sizeof safe));
     if (strcmp(act, "relu") == 0) cfg->activation = NN_ACT_RELU;
     else if (strcmp(act, "leaky_relu") == 0) cfg->activation = NN_ACT_LEAKY_RELU;
-    else return nn_set_error(err, NN_ERR_FORMAT, "%s: unknown activation '%s'", name, act);
+    else return nn_set_error(err, NN_ERR_FORMAT, "%s: unknown activation '%s'", name, nn_escape(act, safe, sizeof safe));
     if (nn_unet_config_check(cfg, &e) != NN_OK)
         return nn_set_error(err, NN_ERR_FORMAT, "%s: %s", name, e.msg);
     return NN_OK;

@@ -111,6 +111,27 @@ static void test_hostile_layouts(void) {
     unlink(path);
 }
 
+/* Control characters from a file are escaped in messages. */
+static void test_escaped_messages(void) {
+    nn_weights w;
+    nn_weights_init(&w);
+    const char *u32s[] = {"arch.in_channels", "arch.base_width", "arch.depth", "arch.num_bins"};
+    for (int i = 0; i < 4; i++) nn_weights_set_u32(&w, u32s[i], 4);
+    nn_weights_set_str(&w, "arch.upsample", "bilinear");
+    nn_weights_set_str(&w, "arch.activation", "relu");
+    nn_weights_set_f32(&w, "arch.leaky_slope", 0.2f);
+    nn_weights_set_f32(&w, "arch.bn_eps", 1e-5f);
+    nn_weights_set_f32(&w, "arch.bn_momentum", 0.1f);
+    nn_weights_set_str(&w, "arch.name", "evil\x1b[2J\nname");
+    nn_unet_config cfg;
+    nn_error err = {0};
+    nn_status st = nn_unet_config_from_weights(&w, &cfg, "bad.weights", &err);
+    printf("%-28s -> %s\n", "control characters", err.msg);
+    CHECK(st == NN_ERR_FORMAT && !strchr(err.msg, 0x1b) && !strchr(err.msg, '\n') && strstr(err.msg, "\\x1b"),
+          "control characters reached the message: %s", err.msg);
+    nn_weights_free(&w);
+}
+
 /* Rebalancing weights that are not one positive number per bin are
  * refused, naming the key. */
 static void test_rebalance_weights(void) {
@@ -375,6 +396,7 @@ int main(void) {
 
     test_hostile_layouts();
     test_rebalance_weights();
+    test_escaped_messages();
     test_architecture_first();
 
     unlink(path);
