@@ -373,6 +373,48 @@ static void write_png_declaring(const char *path, guint32 w, guint32 h) {
     g_object_unref(pb);
 }
 
+#if !defined(__SANITIZE_ADDRESS__)
+/* Runs fn(ctx) in a child whose address space may grow by only extra_mb
+ * (ulimit -v), with a 60 s alarm for hangs; returns its wait status and its
+ * standard error in *msg (g_free it). */
+static int run_under_address_limit(size_t extra_mb, int (*fn)(void *), void *ctx, gchar **msg) {
+    char *errfile = work_path("limited.err");
+    pid_t pid = fork();
+    if (pid == 0) {
+        size_t pages = 0;
+        FILE *f = fopen("/proc/self/statm", "r");
+        if (f && fscanf(f, "%zu", &pages) != 1) pages = 0;
+        if (f) fclose(f);
+        struct rlimit lim;
+        lim.rlim_cur = lim.rlim_max = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)extra_mb << 20);
+        setrlimit(RLIMIT_AS, &lim);
+        alarm(60); /* a hang ends the child with SIGALRM */
+        if (!freopen(errfile, "w", stderr)) _exit(9);
+        _exit(fn(ctx));
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    *msg = NULL;
+    g_file_get_contents(errfile, msg, NULL, NULL);
+    g_free(errfile);
+    return status;
+}
+
+typedef struct {
+    const char *model, *in, *out;
+} limited_colorize;
+
+static int colorize_16_threads(void *ctx) {
+    const limited_colorize *c = ctx;
+    return run_command(command_colorize, "--model", c->model, "--threads", "16", c->in, c->out, NULL);
+}
+
+static int train_16_threads(void *ctx) {
+    return run_command(command_train, "--data", g_dir, "--batch", "16", "--limit", "160", "--val", "48", "--width", "8",
+                       "--threads", "16", "--epochs", "1", "--out", (const char *)ctx, NULL);
+}
+#endif
+
 /* Under an address-space limit (ulimit -v) that leaves room for the model
  * but not for OpenBLAS's buffers of 16 threads, colorize fails at once with
  * a message, where Debian's OpenBLAS alone would retry its mapping forever.
@@ -382,29 +424,15 @@ static void test_colorize_address_space(const char *model, const char *in) {
     (void)model, (void)in;
     printf("address-space limit: skipped under AddressSanitizer\n");
 #else
-    char *out = work_path("ulimit.png"), *errfile = work_path("ulimit.err");
-    pid_t pid = fork();
-    if (pid == 0) {
-        size_t pages = 0;
-        FILE *f = fopen("/proc/self/statm", "r");
-        if (f && fscanf(f, "%zu", &pages) != 1) pages = 0;
-        if (f) fclose(f);
-        struct rlimit lim;
-        lim.rlim_cur = lim.rlim_max = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)1536 << 20);
-        setrlimit(RLIMIT_AS, &lim);
-        alarm(60); /* a hang ends the child with SIGALRM */
-        if (!freopen(errfile, "w", stderr)) _exit(9);
-        _exit(run_command(command_colorize, "--model", model, "--threads", "16", in, out, NULL));
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
+    char *out = work_path("ulimit.png");
+    limited_colorize c = {model, in, out};
     gchar *msg = NULL;
-    g_file_get_contents(errfile, &msg, NULL, NULL);
+    int status = run_under_address_limit(1536, colorize_16_threads, &c, &msg);
     printf("colorize under an address-space limit, 16 threads: %s -> %s", WIFEXITED(status) ? "exited" : "killed",
            msg ? msg : "\n");
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1 && msg && strstr(msg, "address space"),
           "no clear failure under an address-space limit (status %d): %s", status, msg ? msg : "");
-    g_free(msg), g_free(out), g_free(errfile);
+    g_free(msg), g_free(out);
 #endif
 }
 
@@ -620,32 +648,16 @@ static void test_train_forward_failure(void) {
 #if defined(__SANITIZE_ADDRESS__)
     printf("forward failure in training: skipped under AddressSanitizer\n");
 #else
-    char *out = work_path("nomem.weights"), *errfile = work_path("nomem.err");
-    pid_t pid = fork();
-    if (pid == 0) {
-        size_t pages = 0;
-        FILE *f = fopen("/proc/self/statm", "r");
-        if (f && fscanf(f, "%zu", &pages) != 1) pages = 0;
-        if (f) fclose(f);
-        struct rlimit lim;
-        lim.rlim_cur = lim.rlim_max = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)1536 << 20);
-        setrlimit(RLIMIT_AS, &lim);
-        alarm(60);
-        if (!freopen(errfile, "w", stderr)) _exit(9);
-        _exit(run_command(command_train, "--data", g_dir, "--batch", "16", "--limit", "160", "--val", "48", "--width",
-                          "8", "--threads", "16", "--epochs", "1", "--out", out, NULL));
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
+    char *out = work_path("nomem.weights");
     gchar *msg = NULL;
-    g_file_get_contents(errfile, &msg, NULL, NULL);
+    int status = run_under_address_limit(1536, train_16_threads, out, &msg);
     printf("training whose forward pass fails: %s %d -> %s", WIFEXITED(status) ? "exit" : "signal",
            WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), msg ? msg : "\n");
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1 && msg && strstr(msg, "forward pass failed") &&
               strstr(msg, "no checkpoint was written yet"),
           "a failing forward pass was not an error (status %d): %s", status, msg ? msg : "");
     CHECK(!g_file_test(out, G_FILE_TEST_EXISTS), "a model was written");
-    g_free(msg), g_free(out), g_free(errfile);
+    g_free(msg), g_free(out);
 #endif
 }
 
