@@ -203,6 +203,29 @@ static void point_hint_by_click(int port, int image, int source) {
     g_free(e), g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
+/* The saved settings name the first image's hint layer: on another image
+ * the dialog must fall back to "None", so a plain OK works there. */
+static void other_image(int port, const char *photo) {
+    char *e = g_strdup_printf("(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"%s\" \"%s\")))"
+                              " (layer (car (gimp-image-get-active-layer image))))"
+                              " (gimp-display-new image) (gimp-displays-flush) (list image layer))", photo, photo);
+    char *ids = gui_eval(port, e);
+    int image = 0, layer = 0;
+    CHECK(sscanf(ids, "(%d %d)", &image, &layer) == 2, "no second image: %s", ids);
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, layer);
+    if (dialog) {
+        g_usleep(1500000);
+        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+    }
+    int made = -1;
+    CHECK(wait_call(&c, t) && c.ok && c.answer && sscanf(c.answer, "%d", &made) == 1 && made > 0,
+          "OK on another image failed (the saved hint layer of the first image?): %s", c.answer ? c.answer : "(none)");
+    printf("OK on a second image with the first image's hint layer saved -> %s\n", c.answer ? c.answer : "(none)");
+    g_free(e), g_free(ids), g_free(c.expr), g_free(c.answer), g_free(dialog);
+}
+
 /* Help opens the installed page; then Cancel changes nothing. */
 static void help_and_cancel(int port, int image, int source, const char *opened) {
     char *e = g_strdup_printf("(car (gimp-image-get-layers %d))", image);
@@ -274,6 +297,7 @@ static int inside(const char *profile, const char *dir, const char *photo, int p
     }
     printf("%d of %d runs gave a new layer\n", made, RUNS);
     CHECK(made == RUNS, "only %d of %d OK presses gave a layer", made, RUNS);
+    if (image > 0) other_image(port, photo);
     if (image > 0) help_and_cancel(port, image, source, opened);
     if (image > 0) point_hint_by_click(port, image, source);
     CHECK(!log_has_wire_errors(g.log), "GIMP reported wire or tile errors (see above)");
