@@ -25,9 +25,7 @@ nn_status nn_write_file_atomic(const char *path, const void *data, size_t n, nn_
         free(tmp);
         return NN_ERR_IO;
     }
-    mode_t mask = umask(0);
-    umask(mask);
-    int e = fchmod(fd, 0666 & ~mask) != 0 ? errno : 0;
+    int e = fchmod(fd, 0644) != 0 ? errno : 0; /* mkstemp makes 0600; umask() would race with other threads */
     for (size_t done = 0; !e && done < n;) {
         ssize_t k = write(fd, (const char *)data + done, n - done);
         if (k < 0 && errno == EINTR) continue;

@@ -23,6 +23,7 @@ struct nn_engine {
     int next_row;      /* rows fed so far */
     int predicted;
     int any_hint;
+    int hints_prepared; /* prepare_hints ran (a retried predict must not thin twice) */
     int *col_x0;       /* (ww + 1) first full-res column of each working column */
     int *row_bin;      /* (H) the working row each full-res row averages into */
     int *bin_rows;     /* (wh) full-res rows per working row */
@@ -172,7 +173,9 @@ nn_status nn_engine_begin(nn_engine **out, int W, int H, const nn_engine_params 
         for (int k = y0; k < y1; k++) e->row_bin[k] = y;
         e->bin_rows[y] = y1 - y0;
     }
-    for (int x = 0; x < W; x++) e->hint_x[x] = (int)((long)x * ww / W);
+    /* hints fall into the working pixel whose area holds them, as L does */
+    for (int x = 0; x < ww; x++)
+        for (int k = e->col_x0[x]; k < e->col_x0[x + 1]; k++) e->hint_x[k] = x;
     *out = e;
     return NN_OK;
 }
@@ -212,7 +215,7 @@ nn_status nn_engine_add_rows(nn_engine *e, int y0, int rows, const float *L, con
         if (hint_a && hint_b && hint_mask) {
             /* every hinted full-resolution pixel votes for its working pixel */
             const size_t wn = (size_t)ww * e->wh;
-            const size_t wy = (size_t)((long)y * e->wh / e->H) * ww;
+            const size_t wy = (size_t)e->row_bin[y] * ww;
             const float *m = hint_mask + (size_t)r * W, *ha = hint_a + (size_t)r * W, *hb = hint_b + (size_t)r * W;
             for (int x = 0; x < W; x++) {
                 if (!(m[x] > NN_HINT_THRESHOLD)) continue;
@@ -376,12 +379,13 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
     if (T < 2 || T > 64) return nn_set_error(err, NN_ERR_INVALID, "tile size %d is outside 2..64", T);
     const size_t wn = (size_t)ww * wh;
     int *ox = malloc(sizeof(int) * (size_t)(ww / (T / 2) + 3)), *oy = malloc(sizeof(int) * (size_t)(wh / (T / 2) + 3));
-    /* working planes: ab sums (2), weights, scratch (5) */
-    float *work = malloc(sizeof(float) * wn * 8);
+    /* working planes: ab sums (2), weights, scratch (5), the guide */
+    float *work = malloc(sizeof(float) * wn * 9);
     double *dtmp = malloc(sizeof(double) * wn);
     const int batch_max = c->max_batch < TILE_BATCH_MAX ? c->max_batch : TILE_BATCH_MAX;
     float *in = malloc(sizeof(float) * (size_t)batch_max * NN_INPUT_CHANNELS * tp);
     float *tile_ab = malloc(sizeof(float) * (size_t)batch_max * 2 * tp);
+    free(e->coef), free(e->tx0), free(e->fx); /* a retry after a cancelled predict */
     e->coef = malloc(sizeof(float) * 8 * wn);
     e->tx0 = malloc(sizeof(int) * 2 * ((size_t)W + H));
     e->fx = malloc(sizeof(float) * ((size_t)W + H));
@@ -397,8 +401,11 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
             size_t k = (size_t)y * ww + x;
             Lw[k] = (float)(e->acc[k] / e->bin_rows[y]);
         }
-    st = prepare_hints(e, err);
-    if (st) goto done;
+    if (!e->hints_prepared) { /* once: thinning is not to be done twice */
+        st = prepare_hints(e, err);
+        if (st) goto done;
+        e->hints_prepared = 1;
+    }
     float *sa = work, *sb = sa + wn, *sw = sb + wn, *scratch = sw + wn;
 
     /* tiles */
@@ -434,7 +441,7 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
         done_tiles += nb;
         if (progress) progress((double)done_tiles / ntiles, user);
     }
-    float *guide = scratch + 4 * wn;
+    float *guide = scratch + 5 * wn; /* not a scratch plane: guided_coefficients uses all five */
     for (size_t k = 0; k < wn; k++) { /* blended ab, in units of NN_AB_SCALE */
         sa[k] = sa[k] / sw[k] / NN_AB_SCALE;
         sb[k] = sb[k] / sw[k] / NN_AB_SCALE;
@@ -494,21 +501,21 @@ void nn_engine_ab_rows(const nn_engine *e, int y0, int rows, const float *L, flo
     }
 }
 
-nn_status nn_engine_ab_region(const nn_engine *e, double x0, double y0, double step, int w, int rows,
-                              const float *L, float *a, float *b, nn_error *err) {
+nn_status nn_engine_ab_region(const nn_engine *e, double x0, double y0, double step_x, double step_y, int w,
+                              int rows, const float *L, float *a, float *b, nn_error *err) {
     if (!e->predicted) return nn_set_error(err, NN_ERR_INVALID, "ab asked for before predict");
-    if (w < 1 || rows < 1 || !(step > 0.0)) return nn_set_error(err, NN_ERR_INVALID, "empty region");
+    if (w < 1 || rows < 1 || !(step_x > 0.0) || !(step_y > 0.0)) return nn_set_error(err, NN_ERR_INVALID, "empty region");
     int *xa = malloc(sizeof(int) * 2 * (size_t)w);
     float *fx = malloc(sizeof(float) * (size_t)w);
     if (!xa || !fx) {
         free(xa), free(fx);
         return nn_set_error(err, NN_ERR_NOMEM, "out of memory for a %d-pixel row", w);
     }
-    taps_at(xa, xa + w, fx, w, e->ww, e->W, x0, step);
+    taps_at(xa, xa + w, fx, w, e->ww, e->W, x0, step_x);
     for (int r = 0; r < rows; r++) {
         int ya, yb;
         float fy;
-        taps_at(&ya, &yb, &fy, 1, e->wh, e->H, y0 + r * step, step);
+        taps_at(&ya, &yb, &fy, 1, e->wh, e->H, y0 + r * step_y, step_y);
         const size_t o = (size_t)r * w;
         ab_row(e, (size_t)ya * e->ww, (size_t)yb * e->ww, fy, xa, xa + w, fx, w, L + o, a + o, b + o);
     }

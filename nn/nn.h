@@ -679,9 +679,9 @@ void nn_engine_ab_rows(const nn_engine *e, int y0, int rows,
                        float *a,       // (rows, W) output
                        float *b);      // (rows, W) output
 /* ab for a region sampled on its own grid: output pixel (i, r) is centred
- * at full-resolution coordinates (x0 + (i + 0.5)·step, y0 + (r + 0.5)·step),
+ * at full-resolution coordinates (x0 + (i + 0.5)·step_x, y0 + (r + 0.5)·step_y),
  * guided by L at those pixels; this is what a zoomed preview shows. */
-nn_status nn_engine_ab_region(const nn_engine *e, double x0, double y0, double step, int w, int rows,
+nn_status nn_engine_ab_region(const nn_engine *e, double x0, double y0, double step_x, double step_y, int w, int rows,
                               const float *L, // (rows, w)
                               float *a,       // (rows, w) output
                               float *b,       // (rows, w) output

@@ -72,13 +72,20 @@ static void hints_changed(ColorizeDialog *d) {
     colorize_preview_schedule(d);
 }
 
-static gint point_near(ColorizeDialog *d, gdouble px, gdouble py) {
+/* Removes point i; suggestions made for a point index are void now. */
+static void remove_point(ColorizeDialog *d, gint i) {
+    g_array_remove_index(d->points, (guint)i);
+    d->selected = -1, d->suggestions_for = -1;
+    hints_changed(d);
+}
+
+static gint point_near(ColorizeDialog *d, const CropMap *map, gdouble px, gdouble py) {
     gint best = -1;
     gdouble best_d = PICK_RADIUS;
     for (guint i = 0; i < d->points->len; i++) {
         const PointHint *p = &g_array_index(d->points, PointHint, i);
         gdouble x, y;
-        colorize_preview_from_image(d, p->x, p->y, &x, &y);
+        colorize_preview_from_image(map, p->x, p->y, &x, &y);
         gdouble dist = hypot(x - px, y - py);
         if (dist <= best_d) best_d = dist, best = (gint)i;
     }
@@ -131,13 +138,13 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
     (void)area;
     if (pan_event(d, event)) return TRUE;
     if (d->busy) return TRUE;
+    CropMap map;
+    if (event->type == GDK_BUTTON_PRESS || event->type == GDK_MOTION_NOTIFY) colorize_preview_crop(d, &map);
     if (event->type == GDK_BUTTON_PRESS) {
         GdkEventButton *b = (GdkEventButton *)event;
-        gint hit = point_near(d, b->x, b->y);
+        gint hit = point_near(d, &map, b->x, b->y);
         if (b->button == 3 && hit >= 0) { /* right-click removes */
-            g_array_remove_index(d->points, hit);
-            d->selected = -1;
-            hints_changed(d);
+            remove_point(d, hit);
         } else if (b->button == 1 && hit >= 0) {
             d->selected = hit, d->dragging = TRUE;
             show_point_controls(d);
@@ -146,7 +153,7 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
             PointHint p = {0, 0, {0, 0, 0}};
             const PointHint *last = selected_point(d);
             memcpy(p.rgb, last ? last->rgb : DEFAULT_POINT_RGB, 3); /* a new point starts with the last colour */
-            colorize_preview_to_image(d, b->x, b->y, &p.x, &p.y);
+            colorize_preview_to_image(&map, b->x, b->y, &p.x, &p.y);
             g_array_append_val(d->points, p);
             d->selected = (gint)d->points->len - 1, d->dragging = TRUE;
             hints_changed(d);
@@ -156,7 +163,7 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
     if (event->type == GDK_MOTION_NOTIFY && d->dragging && selected_point(d)) {
         GdkEventMotion *m = (GdkEventMotion *)event;
         PointHint *p = selected_point(d);
-        colorize_preview_to_image(d, m->x, m->y, &p->x, &p->y);
+        colorize_preview_to_image(&map, m->x, m->y, &p->x, &p->y);
         colorize_preview_redraw(d);
         return TRUE;
     }
@@ -171,16 +178,14 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
 static void on_delete_point(GtkWidget *button, gpointer data) {
     ColorizeDialog *d = data;
     (void)button;
-    if (!selected_point(d)) return;
-    g_array_remove_index(d->points, d->selected);
-    d->selected = -1;
-    hints_changed(d);
+    if (d->busy || !selected_point(d)) return;
+    remove_point(d, d->selected);
 }
 
 static void on_point_color(GimpColorButton *button, gpointer data) {
     ColorizeDialog *d = data;
     PointHint *p = selected_point(d);
-    if (!p || g_object_get_data(G_OBJECT(button), "updating")) return;
+    if (d->busy || !p || g_object_get_data(G_OBJECT(button), "updating")) return; /* not while OK renders */
     GimpRGB c;
     gimp_color_button_get_color(button, &c);
     gimp_rgb_get_uchar(&c, &p->rgb[0], &p->rgb[1], &p->rgb[2]);
@@ -192,7 +197,7 @@ static void on_swatch(GtkWidget *button, gpointer data) {
     ColorizeDialog *d = data;
     PointHint *p = selected_point(d);
     guchar *rgb = g_object_get_data(G_OBJECT(button), "rgb");
-    if (!p || !rgb) return;
+    if (d->busy || !p || !rgb) return;
     memcpy(p->rgb, rgb, 3);
     hints_changed(d);
 }

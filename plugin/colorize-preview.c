@@ -59,37 +59,32 @@ static void colorize_preview_init(ColorizePreview *preview) { (void)preview; }
 
 /* -------------------------------------------------------------- geometry */
 
-/* The visible crop in drawable pixels: preview pixel (i, j) covers
- * [x0 + i·step, x0 + (i + 1)·step) × [y0 + j·step, …), as GimpZoomPreview
- * maps it (its extents are the selection's bounds, or the whole drawable;
- * zoom 1 fits them into the preview). */
-static void crop_origin(ColorizeDialog *d, gdouble *x0, gdouble *y0, gdouble *step) {
+/* The visible crop in drawable pixels, as GimpZoomPreview fetches it: its
+ * source area starts at the untransformed preview origin and spans
+ * (int)(extent / zoom) drawable pixels (the extents are the selection's
+ * bounds, or the whole drawable), scaled onto the preview's pw × ph, so
+ * preview pixel (i, j) covers [x0 + i·sx, x0 + (i + 1)·sx) × [y0 + j·sy, …). */
+void colorize_preview_crop(ColorizeDialog *d, CropMap *map) {
     GimpPreview *preview = GIMP_PREVIEW(d->preview);
-    gint ex, ey, ew, eh, pw, ph, xoff, yoff;
+    gint ex, ey, ew, eh, pw, ph, x0, y0, ox, oy;
     if (!gimp_drawable_mask_intersect(d->drawable, &ex, &ey, &ew, &eh))
         ex = ey = 0, ew = gimp_drawable_width(d->drawable), eh = gimp_drawable_height(d->drawable);
     gimp_preview_get_size(preview, &pw, &ph);
-    gimp_preview_get_position(preview, &xoff, &yoff);
+    gimp_preview_untransform(preview, 0, 0, &x0, &y0);
+    gimp_drawable_offsets(d->drawable, &ox, &oy);
     const gdouble zoom = gimp_zoom_preview_get_factor(GIMP_ZOOM_PREVIEW(d->preview));
-    *step = (gdouble)ew / (MAX(pw, 1) * zoom);
-    *x0 = ex + xoff * *step;
-    *y0 = ey + yoff * (gdouble)eh / (MAX(ph, 1) * zoom);
+    map->x0 = x0, map->y0 = y0;
+    map->sx = (gdouble)MAX(1, (gint)(ew / zoom)) / MAX(pw, 1);
+    map->sy = (gdouble)MAX(1, (gint)(eh / zoom)) / MAX(ph, 1);
+    map->ox = ox, map->oy = oy;
 }
 
-void colorize_preview_to_image(ColorizeDialog *d, gdouble px, gdouble py, gdouble *x, gdouble *y) {
-    gdouble x0, y0, step;
-    gint ox, oy;
-    crop_origin(d, &x0, &y0, &step);
-    gimp_drawable_offsets(d->drawable, &ox, &oy);
-    *x = x0 + px * step + ox, *y = y0 + py * step + oy;
+void colorize_preview_to_image(const CropMap *map, gdouble px, gdouble py, gdouble *x, gdouble *y) {
+    *x = map->x0 + px * map->sx + map->ox, *y = map->y0 + py * map->sy + map->oy;
 }
 
-void colorize_preview_from_image(ColorizeDialog *d, gdouble x, gdouble y, gdouble *px, gdouble *py) {
-    gdouble x0, y0, step;
-    gint ox, oy;
-    crop_origin(d, &x0, &y0, &step);
-    gimp_drawable_offsets(d->drawable, &ox, &oy);
-    *px = (x - ox - x0) / step, *py = (y - oy - y0) / step;
+void colorize_preview_from_image(const CropMap *map, gdouble x, gdouble y, gdouble *px, gdouble *py) {
+    *px = (x - map->ox - map->x0) / map->sx, *py = (y - map->oy - map->y0) / map->sy;
 }
 
 /* --------------------------------------------------------------- drawing */
@@ -102,12 +97,12 @@ static void put_pixel(guchar *rgba, gint w, gint h, gint x, gint y, const guchar
 
 /* A disc of the point's colour in a black and white ring; the selected
  * point's ring is wider. */
-static void draw_markers(ColorizeDialog *d, guchar *rgba, gint w, gint h) {
+static void draw_markers(ColorizeDialog *d, const CropMap *map, guchar *rgba, gint w, gint h) {
     static const guchar black[3] = {0, 0, 0}, white[3] = {255, 255, 255};
     for (guint i = 0; i < d->points->len; i++) {
         const PointHint *p = &g_array_index(d->points, PointHint, i);
         gdouble cx, cy;
-        colorize_preview_from_image(d, p->x, p->y, &cx, &cy);
+        colorize_preview_from_image(map, p->x, p->y, &cx, &cy);
         const gint r = MARKER_RADIUS + ((gint)i == d->selected ? 2 : 0);
         for (gint y = -r - 2; y <= r + 2; y++)
             for (gint x = -r - 2; x <= r + 2; x++) {
@@ -123,13 +118,14 @@ void colorize_preview_redraw(ColorizeDialog *d) {
     gint w, h, bpp;
     guchar *src = gimp_zoom_preview_get_source(GIMP_ZOOM_PREVIEW(d->preview), &w, &h, &bpp);
     if (!src) return;
-    gdouble x0, y0, step;
-    crop_origin(d, &x0, &y0, &step);
+    CropMap map;
+    colorize_preview_crop(d, &map);
     const gdouble to_engine = (gdouble)d->engine_w / gimp_drawable_width(d->drawable);
     guchar *rgba = g_malloc((gsize)w * h * 4);
     nn_engine_set_saturation(d->engine, (float)d->s->saturation);
-    if (colorize_render_region(d->engine, x0 * to_engine, y0 * to_engine, step * to_engine, w, h, src, bpp, rgba, NULL)) {
-        if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->show_hints))) draw_markers(d, rgba, w, h);
+    if (colorize_render_region(d->engine, map.x0 * to_engine, map.y0 * to_engine, map.sx * to_engine,
+                               map.sy * to_engine, w, h, src, bpp, rgba, NULL)) {
+        if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->show_hints))) draw_markers(d, &map, rgba, w, h);
         gimp_preview_area_draw(GIMP_PREVIEW_AREA(gimp_preview_get_area(GIMP_PREVIEW(d->preview))), 0, 0, w, h,
                                GIMP_RGBA_IMAGE, rgba, w * 4);
     }
@@ -252,6 +248,7 @@ static void start_pass(ColorizeDialog *d, gboolean refine) {
     j->scale = (gdouble)j->w / W;
     if (!refine) j->s.resolution = MIN(j->s.resolution, PREVIEW_FAST_RESOLUTION);
     const gint64 t0 = j->started = g_get_monotonic_time();
+    if (refine) d->scaled_hint_id = -2; /* strokes may have been painted meanwhile: read the hint layer again */
     cache_scaled(d, j->w, j->h, j->scale);
     j->src = g_memdup2(d->scaled, sizeof(gfloat) * 4 * (gsize)j->w * j->h);
     if (d->scaled_hint) j->hint = g_memdup2(d->scaled_hint, sizeof(gfloat) * 4 * (gsize)j->w * j->h);

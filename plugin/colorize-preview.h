@@ -47,9 +47,15 @@ void colorize_preview_redraw(ColorizeDialog *d);
 /* Stops the preview work and waits for it (the final render needs the model). */
 void colorize_preview_stop(ColorizeDialog *d);
 void colorize_preview_free(ColorizeDialog *d);
-/* Image coordinates of a preview-area pixel, and back. */
-void colorize_preview_to_image(ColorizeDialog *d, gdouble px, gdouble py, gdouble *x, gdouble *y);
-void colorize_preview_from_image(ColorizeDialog *d, gdouble x, gdouble y, gdouble *px, gdouble *py);
+/* Where the preview's pixels lie in the image (a few calls into GIMP: get
+ * it once per redraw or event), and the mapping both ways. */
+typedef struct {
+    gdouble x0, y0, sx, sy; /* crop origin and drawable pixels per preview pixel */
+    gint ox, oy;            /* the drawable's offsets in the image */
+} CropMap;
+void colorize_preview_crop(ColorizeDialog *d, CropMap *map);
+void colorize_preview_to_image(const CropMap *map, gdouble px, gdouble py, gdouble *x, gdouble *y);
+void colorize_preview_from_image(const CropMap *map, gdouble x, gdouble y, gdouble *px, gdouble *py);
 /* Called by the preview when new suggestions are in. */
 void colorize_dialog_suggestions_changed(ColorizeDialog *d);
 

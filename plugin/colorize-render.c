@@ -167,8 +167,8 @@ void colorize_render_rows(const nn_engine *e, gint w, gint y0, gint rows, const 
     nn_parallel_for(rows, compose_row_range, &j);
 }
 
-gboolean colorize_render_region(const nn_engine *e, gdouble x0, gdouble y0, gdouble step, gint w, gint h,
-                                const guchar *src, gint bpp, guchar *out_rgba, GError **error) {
+gboolean colorize_render_region(const nn_engine *e, gdouble x0, gdouble y0, gdouble step_x, gdouble step_y, gint w,
+                                gint h, const guchar *src, gint bpp, guchar *out_rgba, GError **error) {
     const gsize n = (gsize)w * h;
     gfloat *px = g_try_malloc(sizeof(gfloat) * 4 * n), *L = g_try_malloc(sizeof(gfloat) * 3 * n);
     gboolean ok = px && L;
@@ -181,7 +181,7 @@ gboolean colorize_render_region(const nn_engine *e, gdouble x0, gdouble y0, gdou
                 px[4 * i + c] = c < 3 ? src[i * bpp + (gray ? 0 : c)] / 255.0f : alpha ? src[i * bpp + bpp - 1] / 255.0f : 1.0f;
         nn_pixels_to_lightness(L, px, n, 4);
         nn_error err = {0};
-        if (nn_engine_ab_region(e, x0, y0, step, w, h, L, a, b, &err) != NN_OK) ok = engine_error(&err, error);
+        if (nn_engine_ab_region(e, x0, y0, step_x, step_y, w, h, L, a, b, &err) != NN_OK) ok = engine_error(&err, error);
         if (ok) {
             gfloat *rgb = g_malloc(sizeof(gfloat) * 3 * n);
             nn_lab_planes_to_srgb(rgb, L, a, b, n, 3);

@@ -84,8 +84,8 @@ void colorize_render_rows(const nn_engine *e, gint w, gint y0, gint rows, const 
                           const gfloat *mask, gfloat *out_rgba);
 /* The same for a region sampled on its own grid (a zoomed preview):
  * 8-bit RGB(A) or gray(A) source pixels of bpp bytes in, 8-bit RGBA out. */
-gboolean colorize_render_region(const nn_engine *e, gdouble x0, gdouble y0, gdouble step, gint w, gint h,
-                                const guchar *src, gint bpp, guchar *out_rgba, GError **error);
+gboolean colorize_render_region(const nn_engine *e, gdouble x0, gdouble y0, gdouble step_x, gdouble step_y, gint w,
+                                gint h, const guchar *src, gint bpp, guchar *out_rgba, GError **error);
 
 /* ------------------------------------------------------- colorize-hints.c */
 

@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             nn_engine_ab_rows(e, 0, h, L, ab, ab + n);
             const double step = 0.25 + next(data, size, &i) / 64.0;
             const int rw = 1 + w / 2, rh = 1 + h / 2;
-            nn_engine_ab_region(e, next(data, size, &i) % w, next(data, size, &i) % h, step, rw, rh, L, ab, ab + n,
+            nn_engine_ab_region(e, next(data, size, &i) % w, next(data, size, &i) % h, step, step * 1.25, rw, rh, L, ab, ab + n,
                                 &err);
             float sug[2 * 5], prob[5];
             int found;
