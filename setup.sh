@@ -64,6 +64,11 @@ run)
     configure build --prefix="$HOME/.local" -Dgimp_plugin_dir="$plugins"
     meson install -C build --quiet
     echo "setup.sh: installed the plug-in into $plugins/colorize-neural and colorize-train into $HOME/.local/bin"
+    case ":$PATH:" in
+    *":$HOME/.local/bin:"*) ;;
+    *) echo "setup.sh: warning: $HOME/.local/bin is not on your PATH; add it to run colorize-train by name," \
+            "e.g. echo 'export PATH=\"\$HOME/.local/bin:\$PATH\"' >> ~/.profile" ;;
+    esac
     mkdir -p colorized "$HOME/.config/GIMP/2.10/"{brushes,dynamics,gradients,palettes,patterns,tool-presets}
     # the batch example from README.md: colorize data/samples/*.png into colorized/
     gimp-console-2.10 -i -b '
