@@ -679,6 +679,74 @@ static void test_bad_checkpoints(void) {
     g_free(out), g_free(ckpt);
 }
 
+/* A 32x32 Lab image: L a ramp of 2 per column, ab two flat halves far apart. */
+static void ramp_and_halves(float *L, float *ab) {
+    for (int y = 0; y < CIFAR_SIDE; y++)
+        for (int x = 0; x < CIFAR_SIDE; x++) {
+            int p = y * CIFAR_SIDE + x;
+            L[p] = 10.0f + 2.0f * x;
+            ab[p] = x < 16 ? 40.0f : -30.0f;
+            ab[CIFAR_PIXELS + p] = x < 16 ? 20.0f : -10.0f;
+        }
+}
+
+/* The mean |ΔL| between neighbours of row 16, columns 12..20. */
+static float middle_slope(const float *L) {
+    float s = 0.0f;
+    for (int x = 12; x < 20; x++) s += fabsf(L[16 * CIFAR_SIDE + x + 1] - L[16 * CIFAR_SIDE + x]);
+    return s / 8.0f;
+}
+
+/* Scale augmentation enlarges crops by 1x to the largest zoom, and never
+ * without being asked; stroke hints stay on the colour they start on and
+ * are larger than patches. */
+static void test_augmentation(void) {
+    float L[CIFAR_PIXELS], ab[2 * CIFAR_PIXELS], in[NN_INPUT_CHANNELS * CIFAR_PIXELS];
+    float outL[CIFAR_PIXELS], outab[2 * CIFAR_PIXELS];
+    ramp_and_halves(L, ab);
+    lab_set set = {.n = 1, .L = L, .ab = ab};
+    ab_bins bins = {.grid = nn_ab_grid_default()};
+    int index = 0;
+    float least = INFINITY, most = 0.0f;
+    for (int zoomed = 0; zoomed < 2; zoomed++)
+        for (int k = 0; k < 200; k++) {
+            nn_rng rng;
+            nn_rng_seed(&rng, 100 + k);
+            batch_options opt = {.augment = 1, .hints = 0, .zoom_share = zoomed ? 1.0f : 0.0f, .max_zoom = 4.0f};
+            make_batch(&set, &bins, &index, 1, &rng, opt, in, NULL, outL, outab);
+            float slope = middle_slope(outL);
+            if (!zoomed) CHECK(fabsf(slope - 2.0f) < 1e-4f, "unzoomed sample %d has slope %.3f, not 2", k, slope);
+            else least = fminf(least, slope), most = fmaxf(most, slope);
+        }
+    CHECK(least >= 0.5f - 1e-3f && most <= 2.0f + 1e-3f, "zoomed slopes %.3f..%.3f outside 0.5..2 (zoom 1..4)", least, most);
+    CHECK(least < 0.7f && most > 1.6f, "zoomed slopes %.3f..%.3f do not span zoom 1..4", least, most);
+
+    float hint_ab[2 * CIFAR_PIXELS], mask[CIFAR_PIXELS];
+    int largest_stroke = 0, largest_patch = 0;
+    for (int k = 0; k < 200; k++) {
+        for (int strokes = 0; strokes < 2; strokes++) {
+            nn_rng rng;
+            nn_rng_seed(&rng, 500 + k);
+            simulate_hints(ab, 1, strokes ? 1.0f : 0.0f, &rng, hint_ab, mask);
+            int covered = 0, off_colour = 0;
+            for (int p = 0; p < CIFAR_PIXELS; p++)
+                if (mask[p] > 0.0f) {
+                    covered++;
+                    off_colour += fabsf(hint_ab[p] - ab[p]) > 1e-3f || fabsf(hint_ab[CIFAR_PIXELS + p] - ab[CIFAR_PIXELS + p]) > 1e-3f;
+                }
+            if (strokes) {
+                CHECK(off_colour == 0, "stroke %d crosses into the other colour at %d pixels", k, off_colour);
+                largest_stroke = covered > largest_stroke ? covered : largest_stroke;
+            } else {
+                largest_patch = covered > largest_patch ? covered : largest_patch;
+            }
+            CHECK(covered >= 1, "hint %d covers nothing", k);
+        }
+    }
+    CHECK(largest_patch <= 9, "a patch covers %d pixels, more than 3x3", largest_patch);
+    CHECK(largest_stroke >= 30, "the largest of 200 strokes covers only %d pixels", largest_stroke);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) {
         fprintf(stderr, "usage: test_trainer metrics_ref.bin colorize-train\n");
@@ -689,6 +757,7 @@ int main(int argc, char **argv) {
     g_work = g_dir_make_tmp("colorize-work-XXXXXX", NULL);
     test_reader();
     test_metrics(argv[1]);
+    test_augmentation();
     test_training();
     test_resume();
     test_checkpoint_atomicity();

@@ -136,7 +136,55 @@ gboolean ab_bins_from_weights(ab_bins *b, const nn_weights *w, const char *name,
     return TRUE;
 }
 
-void simulate_hints(const float *ab, int count, nn_rng *rng, float *hint_ab, float *hint_mask) {
+/* The stroke simulation's shape: a brush 2-4 px wide dragged 0-12 px (0: a
+ * blob), keeping only the pixels whose colour is within STROKE_COLOUR_RANGE
+ * ab units of the colour where it starts, as a user paints inside one
+ * object; the stroke carries the mean ab of the pixels it keeps. */
+#define STROKE_MAX_LENGTH 12
+#define STROKE_COLOUR_RANGE 12.0f
+
+static void paint_hint(float *hint_ab, float *hint_mask, const uint8_t *covered, float ma, float mb) {
+    for (int p = 0; p < CIFAR_PIXELS; p++)
+        if (covered[p]) {
+            hint_ab[p] = ma;
+            hint_ab[CIFAR_PIXELS + p] = mb;
+            hint_mask[p] = 1.0f;
+        }
+}
+
+/* Marks a square patch of side 1-3 in covered. */
+static void simulate_patch(nn_rng *rng, uint8_t *covered) {
+    int side = 1 + (int)nn_rng_below(rng, 3);
+    int y0 = (int)nn_rng_below(rng, CIFAR_SIDE - side + 1), x0 = (int)nn_rng_below(rng, CIFAR_SIDE - side + 1);
+    for (int y = y0; y < y0 + side; y++)
+        for (int x = x0; x < x0 + side; x++) covered[y * CIFAR_SIDE + x] = 1;
+}
+
+/* Marks a brush stroke in covered, limited to the colour it starts on. */
+static void simulate_stroke(const float *ab, nn_rng *rng, uint8_t *covered) {
+    float x0 = nn_rng_uniform(rng) * CIFAR_SIDE, y0 = nn_rng_uniform(rng) * CIFAR_SIDE;
+    float angle = nn_rng_uniform(rng) * 6.2831853f, length = (float)nn_rng_below(rng, STROKE_MAX_LENGTH + 1);
+    float radius = (2.0f + (float)nn_rng_below(rng, 3)) * 0.5f;
+    int start = (int)y0 * CIFAR_SIDE + (int)x0;
+    float sa = ab[start], sb = ab[CIFAR_PIXELS + start];
+    float dx = cosf(angle), dy = sinf(angle);
+    for (int y = 0; y < CIFAR_SIDE; y++)
+        for (int x = 0; x < CIFAR_SIDE; x++) {
+            /* distance from the pixel centre to the segment */
+            float px = x + 0.5f - x0, py = y + 0.5f - y0;
+            float t = px * dx + py * dy;
+            t = t < 0.0f ? 0.0f : (t > length ? length : t);
+            float ex = px - t * dx, ey = py - t * dy;
+            int p = y * CIFAR_SIDE + x;
+            float da = ab[p] - sa, db = ab[CIFAR_PIXELS + p] - sb;
+            if (ex * ex + ey * ey <= radius * radius && da * da + db * db <= STROKE_COLOUR_RANGE * STROKE_COLOUR_RANGE)
+                covered[p] = 1;
+        }
+    covered[start] = 1;
+}
+
+void simulate_hints(const float *ab, int count, float stroke_share, nn_rng *rng, float *hint_ab,
+                    float *hint_mask) {
     memset(hint_ab, 0, sizeof(float) * 2 * CIFAR_PIXELS);
     memset(hint_mask, 0, sizeof(float) * CIFAR_PIXELS);
     if (count < 0) {
@@ -145,20 +193,77 @@ void simulate_hints(const float *ab, int count, nn_rng *rng, float *hint_ab, flo
             do count++;
             while (count < 64 && nn_rng_uniform(rng) >= 1.0f / 8.0f);
     }
+    uint8_t covered[CIFAR_PIXELS];
     for (int k = 0; k < count; k++) {
-        int side = 1 + (int)nn_rng_below(rng, 3);
-        int y0 = (int)nn_rng_below(rng, CIFAR_SIDE - side + 1), x0 = (int)nn_rng_below(rng, CIFAR_SIDE - side + 1);
+        memset(covered, 0, sizeof covered);
+        /* no draw when stroke_share is 0, so runs without strokes repeat older ones */
+        if (stroke_share > 0.0f && nn_rng_uniform(rng) < stroke_share) simulate_stroke(ab, rng, covered);
+        else simulate_patch(rng, covered);
         double sa = 0.0, sb = 0.0;
-        for (int y = y0; y < y0 + side; y++)
-            for (int x = x0; x < x0 + side; x++)
-                sa += ab[y * CIFAR_SIDE + x], sb += ab[CIFAR_PIXELS + y * CIFAR_SIDE + x];
-        float ma = (float)(sa / (side * side)), mb = (float)(sb / (side * side));
-        for (int y = y0; y < y0 + side; y++)
-            for (int x = x0; x < x0 + side; x++) {
-                hint_ab[y * CIFAR_SIDE + x] = ma;
-                hint_ab[CIFAR_PIXELS + y * CIFAR_SIDE + x] = mb;
-                hint_mask[y * CIFAR_SIDE + x] = 1.0f;
-            }
+        int n = 0;
+        for (int p = 0; p < CIFAR_PIXELS; p++)
+            if (covered[p]) sa += ab[p], sb += ab[CIFAR_PIXELS + p], n++;
+        paint_hint(hint_ab, hint_mask, covered, (float)(sa / n), (float)(sb / n));
+    }
+}
+
+/* Bilinear sample of a 32x32 plane at (x, y), clamped to its edges. */
+static float sample_bilinear(const float *plane, float x, float y) {
+    x = x < 0.0f ? 0.0f : (x > CIFAR_SIDE - 1 ? CIFAR_SIDE - 1 : x);
+    y = y < 0.0f ? 0.0f : (y > CIFAR_SIDE - 1 ? CIFAR_SIDE - 1 : y);
+    int x0 = (int)x, y0 = (int)y;
+    int x1 = x0 + 1 < CIFAR_SIDE ? x0 + 1 : x0, y1 = y0 + 1 < CIFAR_SIDE ? y0 + 1 : y0;
+    float fx = x - x0, fy = y - y0;
+    float top = plane[y0 * CIFAR_SIDE + x0] * (1 - fx) + plane[y0 * CIFAR_SIDE + x1] * fx;
+    float bottom = plane[y1 * CIFAR_SIDE + x0] * (1 - fx) + plane[y1 * CIFAR_SIDE + x1] * fx;
+    return top * (1 - fy) + bottom * fy;
+}
+
+/* A crop of side 32/zoom at a random place, enlarged to 32x32. */
+static void zoomed_crop(const float *sl, const float *sab, float zoom, int flip, nn_rng *rng, float *L, float *ab) {
+    float side = CIFAR_SIDE / zoom;
+    float ox = nn_rng_uniform(rng) * (CIFAR_SIDE - side), oy = nn_rng_uniform(rng) * (CIFAR_SIDE - side);
+    for (int y = 0; y < CIFAR_SIDE; y++)
+        for (int x = 0; x < CIFAR_SIDE; x++) {
+            int xx = flip ? CIFAR_SIDE - 1 - x : x;
+            float sx = ox + (xx + 0.5f) / zoom - 0.5f, sy = oy + (y + 0.5f) / zoom - 0.5f;
+            int dst = y * CIFAR_SIDE + x;
+            L[dst] = sample_bilinear(sl, sx, sy);
+            ab[dst] = sample_bilinear(sab, sx, sy);
+            ab[CIFAR_PIXELS + dst] = sample_bilinear(sab + CIFAR_PIXELS, sx, sy);
+        }
+}
+
+/* The image shifted by (dx, dy) with edge replication, flipped if asked. */
+static void shifted_copy(const float *sl, const float *sab, int dx, int dy, int flip, float *L, float *ab) {
+    for (int y = 0; y < CIFAR_SIDE; y++) {
+        int sy = y + dy < 0 ? 0 : (y + dy >= CIFAR_SIDE ? CIFAR_SIDE - 1 : y + dy);
+        for (int x = 0; x < CIFAR_SIDE; x++) {
+            int xx = flip ? CIFAR_SIDE - 1 - x : x;
+            int sx = xx + dx < 0 ? 0 : (xx + dx >= CIFAR_SIDE ? CIFAR_SIDE - 1 : xx + dx);
+            int src = sy * CIFAR_SIDE + sx, dst = y * CIFAR_SIDE + x;
+            L[dst] = sl[src];
+            ab[dst] = sab[src];
+            ab[CIFAR_PIXELS + dst] = sab[CIFAR_PIXELS + src];
+        }
+    }
+}
+
+/* One training image after augmentation. */
+static void augmented_image(const float *sl, const float *sab, batch_options opt, nn_rng *rng, float *L, float *ab) {
+    if (!opt.augment) {
+        shifted_copy(sl, sab, 0, 0, 0, L, ab);
+        return;
+    }
+    int flip = nn_rng_below(rng, 2);
+    int dx = (int)nn_rng_below(rng, 5) - 2;
+    int dy = (int)nn_rng_below(rng, 5) - 2;
+    /* no draw when zoom_share is 0, so runs without zoom repeat older ones */
+    if (opt.zoom_share > 0.0f && opt.max_zoom > 1.0f && nn_rng_uniform(rng) < opt.zoom_share) {
+        float zoom = expf(nn_rng_uniform(rng) * logf(opt.max_zoom));
+        zoomed_crop(sl, sab, zoom, flip, rng, L, ab);
+    } else {
+        shifted_copy(sl, sab, dx, dy, flip, L, ab);
     }
 }
 
@@ -168,24 +273,8 @@ void make_batch(const lab_set *s, const ab_bins *bins, const int *index, int nb,
     for (int i = 0; i < nb; i++) {
         const float *sl = s->L + (size_t)index[i] * CIFAR_PIXELS;
         const float *sab = s->ab + (size_t)index[i] * 2 * CIFAR_PIXELS;
-        int flip = 0, dx = 0, dy = 0;
-        if (opt.augment) {
-            flip = nn_rng_below(rng, 2);
-            dx = (int)nn_rng_below(rng, 5) - 2;
-            dy = (int)nn_rng_below(rng, 5) - 2;
-        }
-        for (int y = 0; y < CIFAR_SIDE; y++) {
-            int sy = y + dy < 0 ? 0 : (y + dy >= CIFAR_SIDE ? CIFAR_SIDE - 1 : y + dy);
-            for (int x = 0; x < CIFAR_SIDE; x++) {
-                int xx = flip ? CIFAR_SIDE - 1 - x : x;
-                int sx = xx + dx < 0 ? 0 : (xx + dx >= CIFAR_SIDE ? CIFAR_SIDE - 1 : xx + dx);
-                int src = sy * CIFAR_SIDE + sx, dst = y * CIFAR_SIDE + x;
-                L[dst] = sl[src];
-                ab[dst] = sab[src];
-                ab[CIFAR_PIXELS + dst] = sab[CIFAR_PIXELS + src];
-            }
-        }
-        simulate_hints(ab, opt.hints, rng, hint_ab, mask);
+        augmented_image(sl, sab, opt, rng, L, ab);
+        simulate_hints(ab, opt.hints, opt.stroke_share, rng, hint_ab, mask);
         nn_encode_input(input + (size_t)i * NN_INPUT_CHANNELS * CIFAR_PIXELS, L, hint_ab, mask, 1, CIFAR_PIXELS);
         if (targets)
             for (int p = 0; p < CIFAR_PIXELS; p++)

@@ -86,7 +86,7 @@ static gboolean write_examples(const char *path, const eval_ctx *e, int hints, f
         int idx = i * (e->test->n / n);
         nn_rng rng;
         nn_rng_seed(&rng, derive_seed(e->seed, (uint64_t)hints, (uint64_t)idx));
-        make_batch(e->test, e->bins, &idx, 1, &rng, (batch_options){0, hints}, in, NULL, L, NULL);
+        make_batch(e->test, e->bins, &idx, 1, &rng, (batch_options){.hints = hints}, in, NULL, L, NULL);
         const float *logits;
         nn_error err = {0};
         if (nn_unet_forward(e->net, in, 1, NN_MODE_EVAL, &logits, &err) != NN_OK ||
@@ -237,7 +237,7 @@ int command_eval(int argc, char **argv) {
                 int idx = i0 + i;
                 nn_rng rng;
                 nn_rng_seed(&rng, derive_seed((uint64_t)seed, (uint64_t)h, (uint64_t)idx));
-                make_batch(&test, &bins, &idx, 1, &rng, (batch_options){0, h},
+                make_batch(&test, &bins, &idx, 1, &rng, (batch_options){.hints = h},
                            in + (size_t)i * NN_INPUT_CHANNELS * CIFAR_PIXELS, NULL, L + (size_t)i * CIFAR_PIXELS, NULL);
             }
             const float *logits;

@@ -23,6 +23,7 @@ typedef struct {
     int epochs, batch, threads, width, log_every, val, limit;
     long max_steps;
     double lr, weight_decay, lambda;
+    double zoom_share, max_zoom, stroke_share; /* augmentation */
     gint64 seed;
     /* progress, saved in checkpoints */
     int epoch, step; /* next step to run: step `step` of epoch `epoch` */
@@ -101,6 +102,9 @@ static nn_status model_weights(nn_weights *w, nn_unet *net, const ab_bins *bins,
     if (!st) st = nn_weights_set_f64(w, "train.weight_decay", r->weight_decay);
     if (!st) st = nn_weights_set_u32(w, "train.epochs_planned", (uint32_t)r->epochs);
     if (!st) st = nn_weights_set_u32(w, "train.threads", (uint32_t)r->threads);
+    if (!st) st = nn_weights_set_f64(w, "train.zoom_share", r->zoom_share);
+    if (!st) st = nn_weights_set_f64(w, "train.max_zoom", r->max_zoom);
+    if (!st) st = nn_weights_set_f64(w, "train.stroke_share", r->stroke_share);
     if (!st) st = nn_weights_set_str(w, "train.date", date);
     if (!st) st = nn_weights_set_str(w, "train.software", "colorize-train " PROJECT_VERSION);
     return st;
@@ -224,6 +228,10 @@ static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, floa
     r->global_step = gs > (uint64_t)LONG_MAX ? -1 : (long)gs;
     r->seed = (gint64)sd;
     r->lr = lr, r->weight_decay = wd;
+    /* checkpoints written before zoom and strokes trained without them */
+    r->zoom_share = meta_f64(&w, "train.zoom_share", 0.0);
+    r->max_zoom = meta_f64(&w, "train.max_zoom", 1.0);
+    r->stroke_share = meta_f64(&w, "train.stroke_share", 0.0);
     if (r->epochs <= 0) r->epochs = epochs_planned;
     if (threads != r->threads)
         g_printerr("colorize-train: note: the checkpoint ran with %d threads, this run uses %d; "
@@ -306,10 +314,10 @@ static gboolean validate(nn_unet *net, const lab_set *val, const ab_bins *bins, 
         int nb = val->n - i0 < batch ? val->n - i0 : batch;
         for (int i = 0; i < nb; i++) index[i] = i0 + i;
         const float *logits;
-        make_batch(val, bins, index, nb, &rng, (batch_options){0, -1}, in, targets, NULL, NULL);
+        make_batch(val, bins, index, nb, &rng, (batch_options){.hints = -1}, in, targets, NULL, NULL);
         if (nn_unet_forward(net, in, nb, NN_MODE_EVAL, &logits, &err) != NN_OK) break;
         loss_sum += (double)nn_softmax_xent_forward(probs, logits, targets, bins->rebalance, nb, Q, CIFAR_PIXELS) * nb;
-        make_batch(val, bins, index, nb, &rng, (batch_options){0, 0}, in, NULL, L, NULL);
+        make_batch(val, bins, index, nb, &rng, (batch_options){.hints = 0}, in, NULL, L, NULL);
         if (nn_unet_forward(net, in, nb, NN_MODE_EVAL, &logits, &err) != NN_OK ||
             nn_decode_vivid(ab, logits, bins->bin_ab, bins->rebalance, nb, Q, CIFAR_PIXELS, 0.0f) != NN_OK) {
             if (!err.status) nn_set_error(&err, NN_ERR_NOMEM, "out of memory while decoding");
@@ -341,7 +349,7 @@ static gboolean write_samples(nn_unet *net, const lab_set *val, const ab_bins *b
     for (int row = 0; row < 3; row++) {
         nn_rng rng;
         nn_rng_seed(&rng, derive_seed(seed, 9, (uint64_t)row));
-        make_batch(val, bins, index, n, &rng, (batch_options){0, row == 2 ? 5 : 0}, in, NULL, L, NULL);
+        make_batch(val, bins, index, n, &rng, (batch_options){.hints = row == 2 ? 5 : 0}, in, NULL, L, NULL);
         if (row == 0) lab_planes_to_rgb8(rgb[0], L, zero, n);
         else {
             const float *logits;
@@ -556,8 +564,10 @@ static gboolean train(train_run *r, GError **error) {
             if (g_stop_signal || (r->max_steps > 0 && steps_this_run >= r->max_steps)) break;
             nn_rng rng;
             nn_rng_seed(&rng, derive_seed((uint64_t)r->seed, 2 + (uint64_t)r->epoch, (uint64_t)r->step));
-            make_batch(&tr, &bins, order + (size_t)r->step * r->batch, r->batch, &rng, (batch_options){1, -1}, in,
-                       targets, NULL, NULL);
+            batch_options augmented = {.augment = 1, .hints = -1, .zoom_share = (float)r->zoom_share,
+                                       .max_zoom = (float)r->max_zoom, .stroke_share = (float)r->stroke_share};
+            make_batch(&tr, &bins, order + (size_t)r->step * r->batch, r->batch, &rng, augmented, in, targets,
+                       NULL, NULL);
             const float *logits;
             if (nn_unet_forward(net, in, r->batch, NN_MODE_TRAIN, &logits, &err) != NN_OK) {
                 g_set_error(error, TRAINER_ERROR, 1, "the forward pass failed at epoch %d step %d: %s; %s",
@@ -668,7 +678,8 @@ out:
 
 int command_train(int argc, char **argv) {
     train_run r = {.epochs = 0, .batch = 64, .threads = 0, .width = 32, .log_every = 50, .val = 5000,
-                   .lr = 1e-3, .lambda = 0.5, .seed = 1};
+                   .lr = 1e-3, .lambda = 0.5, .seed = 1, .zoom_share = TRAIN_ZOOM_SHARE,
+                   .max_zoom = TRAIN_MAX_ZOOM, .stroke_share = TRAIN_STROKE_SHARE};
     int epochs = -1; /* -1: not given */
     GOptionEntry entries[] = {
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &r.data, "CIFAR-10 binary folder (data_batch_1..5.bin)", "DIR"},
@@ -681,6 +692,9 @@ int command_train(int argc, char **argv) {
         {"threads", 0, 0, G_OPTION_ARG_INT, &r.threads, "Threads (default: all cores)", "N"},
         {"width", 0, 0, G_OPTION_ARG_INT, &r.width, "Base width of the U-Net (default 32)", "N"},
         {"lambda", 0, 0, G_OPTION_ARG_DOUBLE, &r.lambda, "Rebalancing: uniform mixing weight (default 0.5)", "X"},
+        {"zoom-share", 0, 0, G_OPTION_ARG_DOUBLE, &r.zoom_share, "Share of samples shown as a zoomed crop (default 0.35)", "X"},
+        {"max-zoom", 0, 0, G_OPTION_ARG_DOUBLE, &r.max_zoom, "Largest zoom of those crops (default 4)", "X"},
+        {"stroke-share", 0, 0, G_OPTION_ARG_DOUBLE, &r.stroke_share, "Share of hints drawn as brush strokes (default 0.3)", "X"},
         {"resume", 0, 0, G_OPTION_ARG_FILENAME, &r.resume, "Continue from this checkpoint", "CKPT"},
         {"checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &r.checkpoint, "Checkpoint file (default FILE.ckpt)", "CKPT"},
         {"log-dir", 0, 0, G_OPTION_ARG_FILENAME, &r.log_dir, "Write metrics.csv, curves and sample grids here", "DIR"},
@@ -710,6 +724,9 @@ int command_train(int argc, char **argv) {
         !option_int_ok(cmd, "--batch", r.batch, 1, 4096) || !option_double_ok(cmd, "--lr", r.lr, 1e-9, 0.999) ||
         !option_int_ok(cmd, "--width", r.width, 1, 256) || !option_int_ok(cmd, "--log-every", r.log_every, 1, 1 << 30) ||
         !option_double_ok(cmd, "--lambda", r.lambda, 0, 1) ||
+        !option_double_ok(cmd, "--zoom-share", r.zoom_share, 0, 1) ||
+        !option_double_ok(cmd, "--max-zoom", r.max_zoom, 1, 8) ||
+        !option_double_ok(cmd, "--stroke-share", r.stroke_share, 0, 1) ||
         !option_double_ok(cmd, "--weight-decay", r.weight_decay, 0, 1) ||
         !option_int_ok(cmd, "--limit", r.limit, 0, 1 << 30) || !option_int_ok(cmd, "--max-steps", r.max_steps, 0, 1L << 40) ||
         !option_int_ok(cmd, "--threads", r.threads, 0, 1024)) {

@@ -71,19 +71,31 @@ void ab_bins_free(ab_bins *b);
 /* Hint simulation (Zhang et al. 2017): count < 0 draws the training
  * distribution (no hints with probability 1/2, else a geometric number with
  * p = 1/8); each hint is a square patch of side 1-3 at a uniform place,
- * carrying the patch's mean ab. */
+ * carrying the patch's mean ab, or with probability stroke_share a brush
+ * stroke (see simulate_stroke in data.c). */
 void simulate_hints(const float *ab, // (2, 1024)
-                    int count, nn_rng *rng,
+                    int count, float stroke_share, nn_rng *rng,
                     float *hint_ab,   // (2, 1024)
                     float *hint_mask); // (1024)
 
-/* Assembles a batch: optional augmentation (horizontal flip, shifts of up
- * to 2 px with edge replication), simulated hints, the encoded network
+/* The training augmentation's defaults: the share of samples shown as a
+ * zoomed crop, the largest zoom, and the share of hints drawn as strokes. */
+#define TRAIN_ZOOM_SHARE 0.35
+#define TRAIN_MAX_ZOOM 4.0
+#define TRAIN_STROKE_SHARE 0.3
+
+/* Assembles a batch: optional augmentation (horizontal flip, and either a
+ * shift of up to 2 px with edge replication or, in a share zoom_share of
+ * the samples, a random crop enlarged bilinearly back to 32x32 at a
+ * log-uniform zoom of 1 to max_zoom), simulated hints, the encoded network
  * input and the bin targets. Lab planes of the augmented images go to L/ab
  * when not NULL. */
 typedef struct {
     int augment;
-    int hints; /* -1: training distribution, else this many */
+    int hints;          /* -1: training distribution, else this many */
+    float zoom_share;   /* with augment: share of samples zoomed */
+    float max_zoom;     /* with augment: the largest zoom (>= 1) */
+    float stroke_share; /* share of hints drawn as strokes */
 } batch_options;
 
 void make_batch(const lab_set *s, const ab_bins *bins, const int *index, int nb, nn_rng *rng,
