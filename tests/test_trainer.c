@@ -544,6 +544,87 @@ static void test_eval(void) {
     g_free(text), g_free(model), g_free(json), g_free(report);
 }
 
+/* Writes a w*h photo: a red disc on a blue-green gradient, or gray. */
+static void write_photo(const char *path, int w, int h, gboolean colour) {
+    GdkPixbuf *pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, w, h);
+    guchar *px = gdk_pixbuf_get_pixels(pb);
+    int stride = gdk_pixbuf_get_rowstride(pb);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            guchar *p = px + y * stride + 3 * x;
+            int disc = (x - w / 2) * (x - w / 2) + (y - h / 2) * (y - h / 2) < h * h / 9;
+            p[0] = disc ? 200 : 40, p[1] = disc ? 40 : (guchar)(80 + 100 * y / h), p[2] = disc ? 30 : (guchar)(200 - 60 * x / w);
+            if (!colour) p[0] = p[1] = p[2] = (guchar)((p[0] + p[1] + p[2]) / 3);
+        }
+    CHECK(gdk_pixbuf_save(pb, path, "png", NULL, NULL), "cannot write %s", path);
+    g_object_unref(pb);
+}
+
+/* JSON number after "key": in text, or NAN. */
+static double json_number(const char *text, const char *key) {
+    char *pattern = g_strdup_printf("\"%s\": ", key);
+    const char *p = text ? strstr(text, pattern) : NULL;
+    double v = p ? g_ascii_strtod(p + strlen(pattern), NULL) : NAN;
+    g_free(pattern);
+    return v;
+}
+
+/* The wrong-hue metric on pixels whose answer is known. */
+static void test_wrong_hue(void) {
+    const uint8_t red[3] = {200, 30, 30}, green[3] = {30, 160, 40}, gray[3] = {90, 90, 90}, orange[3] = {210, 90, 30};
+    uint8_t truth[4 * 3], out[4 * 3];
+    for (int i = 0; i < 4; i++) memcpy(truth + 3 * i, red, 3);
+    memcpy(out, green, 3), memcpy(out + 3, gray, 3), memcpy(out + 6, orange, 3), memcpy(out + 9, red, 3);
+    double r = image_wrong_hue(out, truth, 4);
+    CHECK(fabs(r - 0.25) < 1e-9, "wrong hue %.3f, expected 0.25 (green wrong; gray, orange and red not)", r);
+    CHECK(isnan(image_wrong_hue(out, out + 3, 1)), "a gray truth has colourful pixels");
+    CHECK(image_mean_abs_dL(truth, truth, 4) == 0.0 && image_mean_abs_dL(gray, red, 1) > 1.0, "mean |dL| is wrong");
+}
+
+/* eval --photos: the real-photo benchmark on small synthetic photos, with
+ * an unreadable file and a gray photo skipped and counted. */
+static void test_photo_benchmark(void) {
+    test_wrong_hue();
+    char *model = work_path("a.weights"), *dir = work_path("photos"), *json = work_path("photos.json");
+    char *report = work_path("photo-report"), *empty = work_path("no-photos");
+    g_mkdir_with_parents(dir, 0755), g_mkdir_with_parents(empty, 0755);
+    char *p1 = g_build_filename(dir, "a.png", NULL), *p2 = g_build_filename(dir, "b.png", NULL);
+    char *p3 = g_build_filename(dir, "gray.png", NULL), *p4 = g_build_filename(dir, "broken.jpg", NULL);
+    write_photo(p1, 96, 64, TRUE), write_photo(p2, 50, 80, TRUE), write_photo(p3, 40, 40, FALSE);
+    CHECK(g_file_set_contents(p4, "not a jpeg", -1, NULL), "cannot write %s", p4);
+    int rc = run_command(command_eval, "--photos", dir, "--model", model, "--resolution", "64", "--json", json,
+                         "--report", report, "--threads", "2", NULL);
+    CHECK(rc == 0, "eval --photos failed with %d", rc);
+    gchar *text = NULL;
+    g_file_get_contents(json, &text, NULL, NULL);
+    CHECK(json_number(text, "photos") == 2 && json_number(text, "unreadable") == 1 && json_number(text, "colourless") == 1,
+          "eval --photos counted %g photos, %g unreadable, %g colourless (expected 2, 1, 1)", json_number(text, "photos"),
+          json_number(text, "unreadable"), json_number(text, "colourless"));
+    double psnr = json_number(text, "psnr"), gray = json_number(text, "psnr_gray"), gain = json_number(text, "gain");
+    CHECK(psnr > 10 && gray > 10 && fabs(gain - (psnr - gray)) < 1e-3, "gain %g is not PSNR %g minus gray %g", gain, psnr, gray);
+    CHECK(json_number(text, "mean_dL") < 1.0, "the output's L moved by %g from the gray input", json_number(text, "mean_dL"));
+    double wh = json_number(text, "wrong_hue"), cr = json_number(text, "colorfulness_ratio");
+    CHECK(wh >= 0 && wh <= 1 && cr >= 0, "wrong hue %g or colourfulness ratio %g out of range", wh, cr);
+    CHECK(text && strstr(text, "\"photo\": \"a.png\"") && strstr(text, "\"photo\": \"b.png\""), "per-photo figures missing");
+    const char *files[] = {"report.md", "a.png", "b.png"};
+    for (int i = 0; i < 3; i++) {
+        char *p = g_build_filename(report, files[i], NULL);
+        CHECK(g_file_test(p, G_FILE_TEST_IS_REGULAR), "%s was not written", p);
+        g_free(p);
+    }
+    char *strip = g_build_filename(report, "a.png", NULL);
+    GdkPixbuf *pb = gdk_pixbuf_new_from_file(strip, NULL);
+    CHECK(pb && gdk_pixbuf_get_width(pb) > 3 * gdk_pixbuf_get_height(pb), "the strip is not gray | output | original");
+    if (pb) g_object_unref(pb);
+    CHECK(run_command(command_eval, "--photos", empty, "--model", model, NULL) == 1, "an empty folder was not an error");
+    CHECK(run_command(command_eval, "--photos", dir, "--model", model, "--hints", "5", NULL) == 2,
+          "--photos accepted --hints");
+    CHECK(run_command(command_eval, "--photos", dir, "--model", model, "--vividness", "0,1", NULL) == 2,
+          "--photos accepted two vividness values");
+    g_free(text), g_free(model), g_free(dir), g_free(json), g_free(report), g_free(empty), g_free(strip);
+    g_free(p1), g_free(p2), g_free(p3), g_free(p4);
+}
+
 /* Bad options and unwritable outputs fail at once (exit 2), naming the
  * option and its range or the path, before any data is read. */
 static void test_bad_options(void) {
@@ -764,6 +845,7 @@ int main(int argc, char **argv) {
     test_bad_checkpoints();
     test_bad_options();
     test_eval();
+    test_photo_benchmark();
     test_colorize();
     char *cmd = g_strdup_printf("rm -rf '%s' '%s'", g_dir, g_work);
     CHECK(system(cmd) == 0, "cleanup");

@@ -29,14 +29,14 @@ static void pixbuf_row(GdkPixbuf *pb, int y, float *rgba) {
         for (int c = 0; c < 4; c++) rgba[4 * x + c] = c < 3 || nc == 4 ? row[(size_t)x * nc + c] / 255.0f : 1.0f;
 }
 
-/* The source's L (and alpha) plane, through the library's conversion. */
-static void pixbuf_to_lightness(GdkPixbuf *pb, float *L, float *alpha) {
+void pixbuf_to_lightness(GdkPixbuf *pb, float *L, float *alpha) {
     const int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb);
     float *rgba = g_malloc(sizeof(float) * 4 * w);
     for (int y = 0; y < h; y++) {
         pixbuf_row(pb, y, rgba);
         nn_pixels_to_lightness(L + (size_t)y * w, rgba, (size_t)w, 4);
-        for (int x = 0; x < w; x++) alpha[(size_t)y * w + x] = rgba[4 * x + 3];
+        if (alpha)
+            for (int x = 0; x < w; x++) alpha[(size_t)y * w + x] = rgba[4 * x + 3];
     }
     g_free(rgba);
 }
@@ -54,20 +54,34 @@ static void pixbuf_to_hints(GdkPixbuf *pb, float *ab, float *mask) {
     g_free(rgba);
 }
 
-/* Images are refused above this many megapixels unless --max-megapixels
- * says otherwise: a small compressed file can declare a huge image. */
-#define DEFAULT_MAX_MEGAPIXELS 300.0
-
-/* Reads only the header: refuses an image above the pixel limit before
- * anything is decoded (a decompression bomb), naming the file and sizes. */
-static gboolean size_acceptable(const char *path, double max_mpx) {
+gboolean image_size_acceptable(const char *path, double max_mpx, GError **error) {
     int w = 0, h = 0;
     if (!gdk_pixbuf_get_file_info(path, &w, &h)) return TRUE; /* unreadable: the decoder names the problem */
     double mpx = (double)w * h / 1e6;
     if (w > 0 && h > 0 && mpx <= max_mpx) return TRUE;
-    g_printerr("colorize-train colorize: %s: %d×%d pixels (%.0f megapixels) is above the limit of %g megapixels "
-               "(raise it with --max-megapixels)\n", path, w, h, mpx, max_mpx);
+    g_set_error(error, TRAINER_ERROR, 1, "%s: %d×%d pixels (%.0f megapixels) is above the limit of %g megapixels "
+                "(raise it with --max-megapixels)", path, w, h, mpx, max_mpx);
     return FALSE;
+}
+
+const char *default_model_path(void) {
+    return g_file_test(DEFAULT_MODEL_PATH, G_FILE_TEST_EXISTS) ? DEFAULT_MODEL_PATH : SOURCE_TREE_MODEL_PATH;
+}
+
+void lab_planes_to_pixels(guchar *px, int stride, int nc, const float *L, const float *ab, const float *alpha,
+                          int w, int h) {
+    const size_t n = (size_t)w * h;
+    float *rgb = g_malloc(sizeof(float) * 3 * w);
+    for (int y = 0; y < h; y++) {
+        const size_t o = (size_t)y * w;
+        nn_lab_planes_to_srgb(rgb, L + o, ab + o, ab + n + o, (size_t)w, 3);
+        guchar *row = px + (size_t)y * stride;
+        for (int x = 0; x < w; x++) {
+            for (int ch = 0; ch < 3; ch++) row[(size_t)x * nc + ch] = (guchar)lrintf(CLAMP(rgb[3 * x + ch], 0.0f, 1.0f) * 255.0f);
+            if (nc == 4) row[(size_t)x * nc + 3] = alpha ? (guchar)lrintf(alpha[o + x] * 255.0f) : 255;
+        }
+    }
+    g_free(rgb);
 }
 
 int command_colorize(int argc, char **argv) {
@@ -118,7 +132,11 @@ int command_colorize(int argc, char **argv) {
         goto out;
     }
     nn_set_threads(threads);
-    if (!size_acceptable(in_path, max_mpx) || (hints_path && !size_acceptable(hints_path, max_mpx))) goto out;
+    if (!image_size_acceptable(in_path, max_mpx, &error) ||
+        (hints_path && !image_size_acceptable(hints_path, max_mpx, &error))) {
+        g_printerr("colorize-train colorize: %s\n", error->message);
+        goto out;
+    }
     src = gdk_pixbuf_new_from_file(in_path, &error);
     if (!src) {
         g_printerr("colorize-train colorize: %s: %s\n", in_path, error->message);
@@ -144,9 +162,7 @@ int command_colorize(int argc, char **argv) {
         }
     }
     /* the installed model, or the source tree's when run from a checkout */
-    const char *model_path = model ? model
-                             : g_file_test(DEFAULT_MODEL_PATH, G_FILE_TEST_EXISTS) ? DEFAULT_MODEL_PATH
-                                                                                    : SOURCE_TREE_MODEL_PATH;
+    const char *model_path = model ? model : default_model_path();
     nn_error err = {0};
     if (nn_colorizer_load(&c, model_path, 128, NN_TILE_SIDE, &err) != NN_OK) {
         g_printerr("colorize-train colorize: %s\n", err.msg);
@@ -178,19 +194,7 @@ int command_colorize(int argc, char **argv) {
         g_printerr("colorize-train colorize: %s: out of memory for the %d×%d result\n", out_path, w, h);
         goto out;
     }
-    int stride = gdk_pixbuf_get_rowstride(out), nc = has_alpha ? 4 : 3;
-    guchar *px = gdk_pixbuf_get_pixels(out);
-    float *rgb = g_malloc(sizeof(float) * 3 * w);
-    for (int y = 0; y < h; y++) {
-        const size_t o = (size_t)y * w;
-        nn_lab_planes_to_srgb(rgb, L + o, ab + o, ab + n + o, (size_t)w, 3);
-        guchar *row = px + (size_t)y * stride;
-        for (int x = 0; x < w; x++) {
-            for (int ch = 0; ch < 3; ch++) row[(size_t)x * nc + ch] = (guchar)lrintf(CLAMP(rgb[3 * x + ch], 0.0f, 1.0f) * 255.0f);
-            if (has_alpha) row[(size_t)x * nc + 3] = (guchar)lrintf(alpha[o + x] * 255.0f);
-        }
-    }
-    g_free(rgb);
+    lab_planes_to_pixels(gdk_pixbuf_get_pixels(out), gdk_pixbuf_get_rowstride(out), has_alpha ? 4 : 3, L, ab, alpha, w, h);
     /* encoded in memory, then written atomically: a failure never leaves half a file */
     gchar *png = NULL;
     gsize png_len = 0;

@@ -109,9 +109,42 @@ static gboolean write_examples(const char *path, const eval_ctx *e, int hints, f
     return ok;
 }
 
+/* eval --photos: checks the options that apply, then runs the benchmark. */
+static int photos_command(const char *dir, const char *model, int nv, const double *viv, double saturation,
+                          nn_engine_params *params, int max_side, int limit, int threads, const char *json,
+                          const char *report, gboolean cifar_options) {
+    const char *cmd = "eval";
+    if (cifar_options) {
+        g_printerr("colorize-train eval: --photos takes --model, --vividness (one value), --saturation, "
+                   "--resolution, --max-side, --limit, --threads, --json and --report only\n");
+        return 2;
+    }
+    if (nv > 1 || nv < 0) {
+        g_printerr("colorize-train eval: --photos takes one --vividness value in 0..1\n");
+        return 2;
+    }
+    if (nv == 1) params->vividness = (float)viv[0];
+    params->saturation = (float)saturation;
+    GError *error = NULL;
+    if (!option_int_ok(cmd, "--resolution", params->resolution, NN_MIN_RESOLUTION, NN_MAX_RESOLUTION) ||
+        !option_double_ok(cmd, "--saturation", saturation, 0, 2) || !option_int_ok(cmd, "--max-side", max_side, 16, 16384) ||
+        !option_int_ok(cmd, "--limit", limit, 0, 1 << 30) || !option_int_ok(cmd, "--threads", threads, 0, 1024))
+        return 2;
+    if (!output_file_ok(json, "the JSON file", &error) || !output_dir_ok(report, "report folder", &error)) {
+        g_printerr("colorize-train eval: %s\n", error->message);
+        g_error_free(error);
+        return 2;
+    }
+    nn_set_threads(threads);
+    return eval_photos(dir, model ? model : default_model_path(), params, max_side, limit, json, report);
+}
+
 int command_eval(int argc, char **argv) {
     char *data = NULL, *model = NULL, *hints_s = NULL, *viv_s = NULL, *json = NULL, *report = NULL, *split = NULL;
-    int limit = 0, threads = 0, batch = 200;
+    char *photos = NULL;
+    int limit = 0, threads = 0, batch = 200, max_side = 1024;
+    nn_engine_params params = nn_engine_default_params();
+    double saturation = params.saturation;
     gint64 seed = 1234;
     gboolean update_model = FALSE, no_prior = FALSE;
     GOptionEntry entries[] = {
@@ -127,6 +160,10 @@ int command_eval(int argc, char **argv) {
         {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "Images per forward pass (default 200)", "N"},
         {"update-model", 0, 0, G_OPTION_ARG_NONE, &update_model, "Store the default and faithful figures in the model's metadata", NULL},
         {"split", 0, 0, G_OPTION_ARG_STRING, &split, "test (default) or validation: the last 5000 training images, for choosing settings without the test set", "NAME"},
+        {"photos", 0, 0, G_OPTION_ARG_FILENAME, &photos, "Instead of CIFAR-10: the real-photo benchmark on a folder of colour photos (PNG, JPEG), made gray, colorized as the plug-in does and compared with the originals", "DIR"},
+        {"resolution", 0, 0, G_OPTION_ARG_INT, &params.resolution, "With --photos: the working resolution (default 256)", "N"},
+        {"saturation", 0, 0, G_OPTION_ARG_DOUBLE, &saturation, "With --photos: the chroma multiplier (default 1)", "X"},
+        {"max-side", 0, 0, G_OPTION_ARG_INT, &max_side, "With --photos: photos larger than this on their long side are scaled down first (default 1024)", "N"},
         {"no-prior", 0, 0, G_OPTION_ARG_NONE, &no_prior, "Decode without dividing out the rebalancing weights (for comparison)", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     GOptionContext *ctx = g_option_context_new("- evaluate a model on the CIFAR-10 test set");
@@ -150,6 +187,11 @@ int command_eval(int argc, char **argv) {
     int nv = viv_s ? parse_list(viv_s, viv, MAX_SETTINGS, FALSE) : 0;
     for (int i = 0; i < nv; i++)
         if (!(viv[i] >= 0 && viv[i] <= 1)) nv = -1;
+    if (photos) {
+        rc = photos_command(photos, model, nv, viv, saturation, &params, max_side, limit, threads, json, report,
+                            data || hints_s || split || update_model || no_prior || argc > 1);
+        goto out;
+    }
     gboolean validation = split && strcmp(split, "validation") == 0;
     const char *bad = !data || !model ? "--data DIR and --model FILE are required"
                       : argc > 1      ? "unexpected arguments (see --help)"
@@ -359,6 +401,7 @@ out:
     ab_bins_free(&bins);
     lab_set_free(&test);
     cifar_free(&cifar);
+    g_free(photos);
     g_free(data), g_free(model), g_free(hints_s), g_free(viv_s), g_free(json), g_free(report), g_free(split);
     g_clear_error(&error);
     g_option_context_free(ctx);

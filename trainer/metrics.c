@@ -154,3 +154,42 @@ metrics_result metrics_finish(const metrics_acc *m) {
     r.images = m->images;
     return r;
 }
+
+/* Lab of n 8-bit RGB pixels, allocated. */
+static float *rgb8_lab(const uint8_t *rgb, size_t n) {
+    float *lab = g_malloc(sizeof(float) * 3 * n);
+    nn_srgb8_to_lab(lab, rgb, n);
+    return lab;
+}
+
+double image_wrong_hue(const uint8_t *out, const uint8_t *truth, size_t n) {
+    float *lo = rgb8_lab(out, n), *lt = rgb8_lab(truth, n);
+    size_t colourful = 0, wrong = 0;
+    for (size_t i = 0; i < n; i++) {
+        double ct = hypot(lt[3 * i + 1], lt[3 * i + 2]), co = hypot(lo[3 * i + 1], lo[3 * i + 2]);
+        if (ct < WRONG_HUE_TRUE_CHROMA) continue;
+        colourful++;
+        if (co < WRONG_HUE_OUTPUT_CHROMA) continue;
+        double d = fabs(atan2(lo[3 * i + 2], lo[3 * i + 1]) - atan2(lt[3 * i + 2], lt[3 * i + 1])) * 180.0 / G_PI;
+        if (d > 180.0) d = 360.0 - d;
+        wrong += d > WRONG_HUE_DEGREES;
+    }
+    g_free(lo), g_free(lt);
+    return colourful ? (double)wrong / (double)colourful : NAN;
+}
+
+double image_mean_chroma(const uint8_t *rgb, size_t n) {
+    float *lab = rgb8_lab(rgb, n);
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) sum += hypot(lab[3 * i + 1], lab[3 * i + 2]);
+    g_free(lab);
+    return n ? sum / (double)n : 0.0;
+}
+
+double image_mean_abs_dL(const uint8_t *a, const uint8_t *b, size_t n) {
+    float *la = rgb8_lab(a, n), *lb = rgb8_lab(b, n);
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) sum += fabs(la[3 * i] - lb[3 * i]);
+    g_free(la), g_free(lb);
+    return n ? sum / (double)n : 0.0;
+}

@@ -4,6 +4,7 @@
 #ifndef TRAINER_H
 #define TRAINER_H
 
+#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib.h>
 #include <stdint.h>
 
@@ -142,6 +143,19 @@ double image_psnr(const uint8_t *a, const uint8_t *b, int w, int h);
 double image_ssim(const uint8_t *a, const uint8_t *b, int w, int h);
 double image_colorfulness(const uint8_t *rgb, int w, int h);
 
+/* Wrong hue (the real-photo benchmark): the share of truly colourful
+ * pixels (chroma >= WRONG_HUE_TRUE_CHROMA) whose output has chroma >=
+ * WRONG_HUE_OUTPUT_CHROMA and a hue more than WRONG_HUE_DEGREES away; NAN
+ * when no pixel is colourful. */
+#define WRONG_HUE_TRUE_CHROMA 20.0
+#define WRONG_HUE_OUTPUT_CHROMA 10.0
+#define WRONG_HUE_DEGREES 90.0
+double image_wrong_hue(const uint8_t *out, const uint8_t *truth, size_t n);
+/* The mean CIE chroma of 8-bit RGB pixels. */
+double image_mean_chroma(const uint8_t *rgb, size_t n);
+/* The mean |L*(a) - L*(b)|. */
+double image_mean_abs_dL(const uint8_t *a, const uint8_t *b, size_t n);
+
 /* ------------------------------------------------------------------ plots */
 
 /* Draws series of (x, y) points as a line chart into a PNG. */
@@ -172,6 +186,26 @@ gboolean output_dir_ok(const char *dir, const char *what, GError **error);
 /* Reads and checks a checkpoint as --resume does, then lets it go (for
  * tests and the fuzzer): FALSE with an error naming the file and field. */
 gboolean checkpoint_probe(const char *path, GError **error);
+
+/* colorize.c, shared with eval --photos: */
+/* Images are refused above this many megapixels unless --max-megapixels
+ * says otherwise: a small compressed file can declare a huge image. */
+#define DEFAULT_MAX_MEGAPIXELS 300.0
+/* Reads only the header: refuses an image above the pixel limit before
+ * anything is decoded (a decompression bomb), naming the file and sizes. */
+gboolean image_size_acceptable(const char *path, double max_mpx, GError **error);
+/* The installed model, or the source tree's when run from a checkout. */
+const char *default_model_path(void);
+/* The source's L (and alpha, unless NULL) plane, through the library's conversion. */
+void pixbuf_to_lightness(GdkPixbuf *pb, float *L, float *alpha);
+/* L and ab planes (and alpha, or opaque) as 8-bit pixels of nc = 3 or 4
+ * channels, rows `stride` bytes apart. */
+void lab_planes_to_pixels(guchar *px, int stride, int nc, const float *L, const float *ab, const float *alpha,
+                          int w, int h);
+
+/* photos.c: eval --photos DIR, the real-photo benchmark; the exit code. */
+int eval_photos(const char *dir, const char *model, const nn_engine_params *params, int max_side, int limit,
+                const char *json, const char *report);
 
 int command_train(int argc, char **argv);
 int command_eval(int argc, char **argv);
