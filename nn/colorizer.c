@@ -205,6 +205,12 @@ nn_status nn_colorizer_predict(nn_colorizer *c, const float *in, int n, float vi
     return NN_OK;
 }
 
+nn_status nn_colorizer_logits(nn_colorizer *c, const float *in, int n, const float **logits, nn_error *err) {
+    if (n < 1 || n > c->max_batch)
+        return nn_set_error(err, NN_ERR_INVALID, "%d tiles is outside 1..%d", n, c->max_batch);
+    return nn_unet_forward(c->net, in, n, NN_MODE_EVAL, logits, err);
+}
+
 nn_status nn_colorizer_distribution(nn_colorizer *c, const float *in, int pixel, float *prob, nn_error *err) {
     const int hw = c->tile * c->tile, Q = c->num_bins;
     if (pixel < 0 || pixel >= hw) return nn_set_error(err, NN_ERR_INVALID, "pixel %d is outside the tile", pixel);

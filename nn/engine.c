@@ -16,6 +16,7 @@
 #define GUIDE_RADIUS 2     /* working pixels */
 #define GUIDE_EPS 2e-3f    /* on L / 100 */
 #define TILE_BATCH_MAX 256 /* tiles per network call */
+#define FUSE_BATCH 16      /* tiles fused with the scene and decoded at once */
 
 struct nn_engine {
     int W, H, ww, wh;
@@ -37,12 +38,14 @@ struct nn_engine {
                           highest a and b of its four corners (the range the result may take there) */
     int *tx0, *tx1, *ty0, *ty1; /* bilinear taps, (W) and (H) */
     float *fx, *fy;
+    nn_scene *scene;       /* the scene pass of the last predict, or NULL */
     nn_point_hint *points; /* (n_points) point hints, full-resolution coordinates */
     int n_points, cap_points;
 };
 
 nn_engine_params nn_engine_default_params(void) {
-    return (nn_engine_params){NN_DEFAULT_VIVIDNESS, 1.0f, NN_DEFAULT_RESOLUTION};
+    return (nn_engine_params){.vividness = NN_DEFAULT_VIVIDNESS, .saturation = 1.0f, .resolution = NN_DEFAULT_RESOLUTION,
+                              .scene_size = NN_DEFAULT_SCENE_SIZE, .scene_weight = NN_DEFAULT_SCENE_WEIGHT};
 }
 
 void nn_engine_working_size(int width, int height, int resolution, int *ww, int *wh) {
@@ -55,18 +58,6 @@ void nn_engine_working_size(int width, int height, int resolution, int *ww, int 
     *ww = (int)lround(width * s), *wh = (int)lround(height * s);
     if (*ww < 1) *ww = 1;
     if (*wh < 1) *wh = 1;
-}
-
-/* Tile origins along one axis: every half tile, the last flush with the end. */
-static int tile_origins(int n, int tile, int *out) {
-    if (n <= tile) {
-        out[0] = 0;
-        return 1;
-    }
-    int k = 0;
-    for (int p = 0; p + tile < n; p += tile / 2) out[k++] = p;
-    out[k++] = n - tile;
-    return k;
 }
 
 /* Box mean over a (2r+1)² window clipped to the image: O(N) running sums. */
@@ -134,6 +125,7 @@ void nn_engine_free(nn_engine *e) {
     if (!e) return;
     free(e->col_x0), free(e->row_bin), free(e->bin_rows), free(e->hint_x), free(e->acc), free(e->row_mean);
     free(e->Lw), free(e->hint), free(e->coef), free(e->tx0), free(e->fx), free(e->points), free(e->stroke);
+    nn_scene_free(e->scene);
     free(e);
 }
 
@@ -148,6 +140,13 @@ nn_status nn_engine_begin(nn_engine **out, int W, int H, const nn_engine_params 
     if (params->resolution < NN_MIN_RESOLUTION || params->resolution > NN_MAX_RESOLUTION)
         return nn_set_error(err, NN_ERR_INVALID, "working resolution %d is outside %d..%d", params->resolution,
                             NN_MIN_RESOLUTION, NN_MAX_RESOLUTION);
+    if (!(params->scene_weight >= 0.0f && params->scene_weight <= NN_MAX_SCENE_WEIGHT))
+        return nn_set_error(err, NN_ERR_INVALID, "scene weight %g is outside 0..%g", params->scene_weight,
+                            NN_MAX_SCENE_WEIGHT);
+    if (params->scene_weight > 0.0f &&
+        (params->scene_size < NN_MIN_SCENE_SIZE || params->scene_size > NN_MAX_SCENE_SIZE))
+        return nn_set_error(err, NN_ERR_INVALID, "scene size %d is outside %d..%d", params->scene_size,
+                            NN_MIN_SCENE_SIZE, NN_MAX_SCENE_SIZE);
     nn_engine *e = calloc(1, sizeof *e);
     if (!e) return nn_set_error(err, NN_ERR_NOMEM, "out of memory");
     e->W = W, e->H = H, e->params = *params;
@@ -335,24 +334,9 @@ static nn_status prepare_hints(nn_engine *e, nn_error *err) {
     return NN_OK;
 }
 
-/* The network input for the T×T tile at (x0, y0) of the working image
- * (edges repeated where the image is smaller than a tile). */
+/* The network input for the T×T tile at (x0, y0) of the working image. */
 static void encode_tile(const nn_engine *e, int x0, int y0, int T, float *x /* (4, T, T) */) {
-    const int ww = e->ww, wh = e->wh, tp = T * T;
-    const size_t wn = (size_t)ww * wh;
-    const float *Lw = e->Lw, *ha = e->hint, *hb = ha + wn, *hm = hb + wn;
-    for (int ty = 0; ty < T; ty++) {
-        int sy = y0 + ty < wh ? y0 + ty : wh - 1;
-        for (int tx = 0; tx < T; tx++) {
-            int sx = x0 + tx < ww ? x0 + tx : ww - 1, inside = y0 + ty < wh && x0 + tx < ww;
-            size_t s = (size_t)sy * ww + sx, d = (size_t)ty * T + tx;
-            int hinted = inside && e->any_hint && hm[s] > 0.0f;
-            x[d] = Lw[s] * (1.0f / 50.0f) - 1.0f;
-            x[tp + d] = hinted ? ha[s] / NN_AB_SCALE : 0.0f;
-            x[2 * tp + d] = hinted ? hb[s] / NN_AB_SCALE : 0.0f;
-            x[3 * tp + d] = hinted ? 1.0f : 0.0f;
-        }
-    }
+    nn_encode_tile(e->Lw, e->any_hint ? e->hint : NULL, e->ww, e->wh, x0, y0, T, x);
 }
 
 /* For each working cell (x..x+1, y..y+1, clamped at the edges): the lowest
@@ -371,6 +355,41 @@ static void cell_range(float *lo, float *hi, const float *p, int ww, int wh) {
     }
 }
 
+typedef struct {
+    const nn_scene *scene;
+    float weight;
+    const float *logits; /* (n, Q, T, T) */
+    float *fused;        /* (n, Q, T, T) */
+    const int *x0, *y0;  /* (n) tile origins */
+    int T, Q;
+} fuse_job;
+
+static void fuse_tiles(void *ctx, int t0, int t1) {
+    const fuse_job *j = ctx;
+    const size_t per_tile = (size_t)j->Q * j->T * j->T;
+    for (int t = t0; t < t1; t++)
+        nn_scene_add_to_tile(j->scene, j->weight, j->x0[t], j->y0[t], j->T, j->logits + t * per_tile,
+                             j->fused + t * per_tile);
+}
+
+/* The network over nb encoded tiles, each pixel's distribution multiplied
+ * by the scene's, decoded at the engine's vividness into tile_ab. */
+static nn_status predict_fused(const nn_engine *e, nn_colorizer *c, const float *in, int nb, const int *x0,
+                               const int *y0, float *fused, float *tile_ab, nn_error *err) {
+    const int T = c->tile, tp = T * T, Q = c->num_bins;
+    const float *logits;
+    nn_status st = nn_colorizer_logits(c, in, nb, &logits, err);
+    for (int b0 = 0; !st && b0 < nb; b0 += FUSE_BATCH) {
+        int n = nb - b0 < FUSE_BATCH ? nb - b0 : FUSE_BATCH;
+        fuse_job j = {e->scene, e->params.scene_weight, logits + (size_t)b0 * Q * tp, fused, x0 + b0, y0 + b0, T, Q};
+        nn_parallel_for(n, fuse_tiles, &j);
+        if (nn_decode_vivid(tile_ab + (size_t)b0 * 2 * tp, fused, c->bin_ab, c->rebalance, n, Q, tp,
+                            e->params.vividness) != NN_OK)
+            st = nn_set_error(err, NN_ERR_NOMEM, "out of memory while decoding");
+    }
+    return st;
+}
+
 nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progress, void *user,
                             const volatile int *cancel, nn_error *err) {
     if (e->predicted || e->next_row != e->H)
@@ -384,13 +403,14 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
     double *dtmp = malloc(sizeof(double) * wn);
     const int batch_max = c->max_batch < TILE_BATCH_MAX ? c->max_batch : TILE_BATCH_MAX;
     float *in = malloc(sizeof(float) * (size_t)batch_max * NN_INPUT_CHANNELS * tp);
-    float *tile_ab = malloc(sizeof(float) * (size_t)batch_max * 2 * tp);
+    float *tile_ab = malloc(sizeof(float) * (size_t)batch_max * 2 * tp), *fused = NULL;
+    int *batch_x0 = malloc(sizeof(int) * 2 * (size_t)batch_max), *batch_y0 = batch_x0 ? batch_x0 + batch_max : NULL;
     free(e->coef), free(e->tx0), free(e->fx); /* a retry after a cancelled predict */
     e->coef = malloc(sizeof(float) * 8 * wn);
     e->tx0 = malloc(sizeof(int) * 2 * ((size_t)W + H));
     e->fx = malloc(sizeof(float) * ((size_t)W + H));
     nn_status st = NN_OK;
-    if (!ox || !oy || !work || !dtmp || !in || !tile_ab || !e->coef || !e->tx0 || !e->fx) {
+    if (!ox || !oy || !work || !dtmp || !in || !tile_ab || !batch_x0 || !e->coef || !e->tx0 || !e->fx) {
         st = nn_set_error(err, NN_ERR_NOMEM, "out of memory for a %d×%d image at working size %d×%d", W, H, ww, wh);
         goto done;
     }
@@ -407,9 +427,20 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
         e->hints_prepared = 1;
     }
     float *sa = work, *sb = sa + wn, *sw = sb + wn, *scratch = sw + wn;
+    nn_scene_free(e->scene), e->scene = NULL;
+    const int long_side = ww > wh ? ww : wh;
+    if (e->params.scene_weight > 0.0f && long_side > e->params.scene_size) {
+        st = nn_scene_create(&e->scene, c, Lw, e->any_hint ? e->hint : NULL, ww, wh, e->params.scene_size, err);
+        if (st) goto done;
+        fused = malloc(sizeof(float) * (size_t)FUSE_BATCH * c->num_bins * tp);
+        if (!fused) {
+            st = nn_set_error(err, NN_ERR_NOMEM, "out of memory for the scene fusion");
+            goto done;
+        }
+    }
 
     /* tiles */
-    int nx = tile_origins(ww, T, ox), ny = tile_origins(wh, T, oy), ntiles = nx * ny, done_tiles = 0;
+    int nx = nn_tile_origins(ww, T, ox), ny = nn_tile_origins(wh, T, oy), ntiles = nx * ny, done_tiles = 0;
     float window[64];
     for (int t = 0; t < T && t < 64; t++) {
         float s = sinf((float)M_PI * ((float)t + 0.5f) / (float)T);
@@ -425,8 +456,10 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
         for (int b = 0; b < nb; b++) {
             int k = done_tiles + b;
             encode_tile(e, ox[k % nx], oy[k / nx], T, in + (size_t)b * NN_INPUT_CHANNELS * tp);
+            batch_x0[b] = ox[k % nx], batch_y0[b] = oy[k / nx];
         }
-        st = nn_colorizer_predict(c, in, nb, e->params.vividness, tile_ab, err);
+        st = e->scene ? predict_fused(e, c, in, nb, batch_x0, batch_y0, fused, tile_ab, err)
+                      : nn_colorizer_predict(c, in, nb, e->params.vividness, tile_ab, err);
         if (st) goto done;
         for (int b = 0; b < nb; b++) {
             int k = done_tiles + b, x0 = ox[k % nx], y0 = oy[k / nx];
@@ -466,7 +499,7 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
     taps_at(e->ty0, e->ty1, e->fy, H, wh, H, 0.0, 1.0);
     e->predicted = 1;
 done:
-    free(ox), free(oy), free(work), free(dtmp), free(in), free(tile_ab);
+    free(ox), free(oy), free(work), free(dtmp), free(in), free(tile_ab), free(fused), free(batch_x0);
     return st;
 }
 

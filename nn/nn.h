@@ -596,6 +596,11 @@ nn_status nn_colorizer_predict(nn_colorizer *c, const float *in, // (n, 4, tile,
                                int n, float vividness,
                                float *ab, // (n, 2, tile, tile)
                                nn_error *err);
+/* Runs the network over 1..max_batch encoded tiles; *logits is the
+ * network's own output buffer, valid until the next call. */
+nn_status nn_colorizer_logits(nn_colorizer *c, const float *in, // (n, 4, tile, tile)
+                              int n, const float **logits,       // (n, Q, tile, tile)
+                              nn_error *err);
 /* The faithful colour distribution (prior-corrected softmax, vividness 0)
  * at pixel `pixel` of one encoded tile: prob (Q). */
 nn_status nn_colorizer_distribution(nn_colorizer *c, const float *in, // (1, 4, tile, tile)
@@ -611,14 +616,54 @@ nn_status nn_ab_metadata_set(nn_weights *w, nn_ab_grid g, const uint32_t *bins,
 
 /* ----------------------------------------------------------------- engine */
 
+/* Tile origins along an axis of n pixels: every half tile, the last flush
+ * with the end (one at 0 when n <= tile); returns the count. */
+int nn_tile_origins(int n, int tile, int *out);
+/* The network input for the T×T tile at (x0, y0) of a w×h image (edges
+ * repeated where the image is smaller than a tile). */
+void nn_encode_tile(const float *L,    // (h, w) in Lab units
+                    const float *hint, // (3, h, w) a, b, mask; or NULL
+                    int w, int h, int x0, int y0, int T,
+                    float *x);         // (4, T, T)
+
+/* The scene pass: the w×h working image shrunk to `size` pixels on its
+ * long side (area average; hints averaged over hinted pixels) and run
+ * through the network, its per-pixel log-probabilities kept with the
+ * rebalancing weights divided out (so that the fused distribution is
+ * corrected once, when decoded). */
+typedef struct nn_scene nn_scene;
+nn_status nn_scene_create(nn_scene **s, nn_colorizer *c,
+                          const float *L,    // (h, w)
+                          const float *hint, // (3, h, w) or NULL
+                          int w, int h, int size, nn_error *err);
+void nn_scene_free(nn_scene *s);
+void nn_scene_size(const nn_scene *s, int *gw, int *gh);
+/* fused = logits + weight × the scene's log-probabilities at each pixel of
+ * the T×T tile at (x0, y0) of the working image (bilinear). */
+void nn_scene_add_to_tile(const nn_scene *s, float weight, int x0, int y0, int T,
+                          const float *logits, // (Q, T, T)
+                          float *fused);       // (Q, T, T)
+
 #define NN_DEFAULT_RESOLUTION 256
 #define NN_MIN_RESOLUTION 32
 #define NN_MAX_RESOLUTION 2048
 
+/* The scene pass (scene.c): by default the working image is also seen
+ * whole at NN_DEFAULT_SCENE_SIZE pixels on its long side, and each tile
+ * pixel's distribution is multiplied by the scene's raised to
+ * NN_DEFAULT_SCENE_WEIGHT. */
+#define NN_DEFAULT_SCENE_SIZE 48
+#define NN_DEFAULT_SCENE_WEIGHT 1.0f
+#define NN_MIN_SCENE_SIZE 16
+#define NN_MAX_SCENE_SIZE 256
+#define NN_MAX_SCENE_WEIGHT 8.0f
+
 typedef struct {
-    float vividness;  /* 0 (faithful, T = 1) .. 1 (vivid) */
-    float saturation; /* chroma multiplier, 0 .. 2 */
-    int resolution;   /* long side of the working image, 32 .. 2048 */
+    float vividness;    /* 0 (faithful, T = 1) .. 1 (vivid) */
+    float saturation;   /* chroma multiplier, 0 .. 2 */
+    int resolution;     /* long side of the working image, 32 .. 2048 */
+    int scene_size;     /* long side of the scene pass, 16 .. 256 */
+    float scene_weight; /* 0 (no scene pass) .. 8 */
 } nn_engine_params;
 
 nn_engine_params nn_engine_default_params(void);

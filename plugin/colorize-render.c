@@ -67,7 +67,8 @@ static gboolean engine_error(const nn_error *err, GError **error) {
 
 nn_engine *colorize_render_begin(const ColorizeSettings *s, gint w, gint h, const PointHint *points, gint n_points,
                                  gdouble ox, gdouble oy, gdouble scale, GError **error) {
-    nn_engine_params params = {(float)s->vividness, (float)s->saturation, s->resolution};
+    nn_engine_params params = nn_engine_default_params();
+    params.vividness = (float)s->vividness, params.saturation = (float)s->saturation, params.resolution = s->resolution;
     nn_error err = {0};
     nn_engine *e = NULL;
     if (nn_engine_begin(&e, w, h, &params, &err) != NN_OK) {

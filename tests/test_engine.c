@@ -11,7 +11,7 @@
 #include "nn.h"
 #include "testlib.h"
 
-static nn_colorizer *make_colorizer(void) {
+static nn_colorizer *make_colorizer(int with_rebalance) {
     nn_unet_config cfg = nn_unet_default_config(40);
     cfg.base_width = 8;
     nn_unet *net = NULL;
@@ -28,7 +28,9 @@ static nn_colorizer *make_colorizer(void) {
     nn_unet_to_weights(net, &w);
     uint32_t bins[40];
     for (int q = 0; q < 40; q++) bins[q] = (uint32_t)(5 * 23 + 3 + (q / 8) * 46 + (q % 8) * 2);
-    nn_ab_metadata_set(&w, nn_ab_grid_default(), bins, NULL, 40, 0.5f);
+    float rebalance[40];
+    for (int q = 0; q < 40; q++) rebalance[q] = 0.5f + 0.05f * q;
+    nn_ab_metadata_set(&w, nn_ab_grid_default(), bins, with_rebalance ? rebalance : NULL, 40, 0.5f);
     nn_colorizer *c = NULL;
     if (nn_colorizer_from_weights(&c, &w, "random.weights", 64, 32, &err) != NN_OK)
         fprintf(stderr, "colorizer: %s\n", err.msg);
@@ -333,9 +335,103 @@ static void test_points(nn_colorizer *c) {
     free(L), free(ab0), free(ab1);
 }
 
+/* The scene pass against a naive oracle: area-shrunk L, the network on
+ * the whole scene as one tile, log-softmax minus log rebalance, bilinear
+ * at each tile pixel, added with the weight. Then the engine: a working
+ * image no larger than the scene is unchanged by the weight, a larger one
+ * is changed, and bad scene parameters are refused by name. */
+static void test_scene(nn_colorizer *c) {
+    const int w = 96, h = 64, size = 32, T = 32, tp = T * T, Q = c->num_bins;
+    float *L = make_L(w, h);
+    nn_scene *s = NULL;
+    nn_error err = {0};
+    CHECK(nn_scene_create(&s, c, L, NULL, w, h, size, &err) == NN_OK, "scene: %s", err.msg);
+    if (!s) return;
+    int gw, gh;
+    nn_scene_size(s, &gw, &gh);
+    CHECK(gw == 32 && gh == 21, "scene size %dx%d, expected 32x21", gw, gh);
+    /* the oracle's scene */
+    float gL[32 * 21], in[4 * 1024];
+    for (int gy = 0; gy < gh; gy++)
+        for (int gx = 0; gx < gw; gx++) {
+            int x0 = gx * w / gw, x1 = (gx + 1) * w / gw, y0 = gy * h / gh, y1 = (gy + 1) * h / gh;
+            double sum = 0;
+            for (int y = y0; y < y1; y++)
+                for (int x = x0; x < x1; x++) sum += L[y * w + x];
+            gL[gy * gw + gx] = (float)(sum / ((x1 - x0) * (y1 - y0)));
+        }
+    for (int ty = 0; ty < T; ty++)
+        for (int tx = 0; tx < T; tx++) {
+            int sx = tx < gw ? tx : gw - 1, sy = ty < gh ? ty : gh - 1;
+            in[ty * T + tx] = gL[sy * gw + sx] / 50.0f - 1.0f;
+            in[tp + ty * T + tx] = in[2 * tp + ty * T + tx] = in[3 * tp + ty * T + tx] = 0.0f;
+        }
+    const float *logits;
+    CHECK(nn_colorizer_logits(c, in, 1, &logits, &err) == NN_OK, "logits: %s", err.msg);
+    double *logp = malloc(sizeof(double) * Q * gw * gh);
+    for (int g = 0; g < gw * gh; g++) {
+        int d = (g / gw) * T + g % gw;
+        double mx = -1e30, sum = 0;
+        for (int q = 0; q < Q; q++) mx = fmax(mx, logits[q * tp + d]);
+        for (int q = 0; q < Q; q++) sum += exp(logits[q * tp + d] - mx);
+        for (int q = 0; q < Q; q++) logp[q * gw * gh + g] = logits[q * tp + d] - mx - log(sum) - log(c->rebalance[q]);
+    }
+    /* a tile of the working image, fused, against the oracle's bilinear */
+    float *tile_logits = malloc(sizeof(float) * Q * tp), *fused = malloc(sizeof(float) * Q * tp);
+    fill_uniform(tile_logits, (size_t)Q * tp, -3, 3, 9);
+    const int x0 = 64, y0 = 32; /* the last tile: its right and bottom edges clamp */
+    const float weight = 1.5f;
+    nn_scene_add_to_tile(s, weight, x0, y0, T, tile_logits, fused);
+    double worst = 0;
+    for (int ty = 0; ty < T; ty++)
+        for (int tx = 0; tx < T; tx++) {
+            int x = x0 + tx < w ? x0 + tx : w - 1, y = y0 + ty < h ? y0 + ty : h - 1;
+            double fx = fmin(fmax((x + 0.5) * gw / w - 0.5, 0), gw - 1), fy = fmin(fmax((y + 0.5) * gh / h - 0.5, 0), gh - 1);
+            int xa = (int)fx, ya = (int)fy, xb = xa + 1 < gw ? xa + 1 : xa, yb = ya + 1 < gh ? ya + 1 : ya;
+            double ax = fx - xa, ay = fy - ya;
+            for (int q = 0; q < Q; q++) {
+                const double *pl = logp + q * gw * gh;
+                double v = (1 - ay) * ((1 - ax) * pl[ya * gw + xa] + ax * pl[ya * gw + xb]) +
+                           ay * ((1 - ax) * pl[yb * gw + xa] + ax * pl[yb * gw + xb]);
+                double want = tile_logits[q * tp + ty * T + tx] + weight * v;
+                worst = fmax(worst, fabs(want - fused[q * tp + ty * T + tx]));
+            }
+        }
+    printf("scene pass: %dx%d, fused tile against the oracle: max error %.2e\n", gw, gh, worst);
+    CHECK(worst < 1e-3, "the fused tile is %g from the oracle", worst);
+    free(logp), free(tile_logits), free(fused);
+    nn_scene_free(s);
+
+    /* the engine */
+    const int W = 300, H = 200;
+    float *big = make_L(W, H), *ab0 = malloc(sizeof(float) * 2 * W * H), *ab1 = malloc(sizeof(float) * 2 * W * H);
+    nn_engine_params p = nn_engine_default_params();
+    p.resolution = 64, p.scene_size = 64, p.scene_weight = 0.0f;
+    nn_engine_colorize(c, big, W, H, NULL, NULL, &p, ab0, NULL, NULL, NULL, &err);
+    p.scene_weight = 2.0f;
+    nn_engine_colorize(c, big, W, H, NULL, NULL, &p, ab1, NULL, NULL, NULL, &err);
+    CHECK(memcmp(ab0, ab1, sizeof(float) * 2 * W * H) == 0, "a working image no larger than the scene changed with the weight");
+    p.resolution = 256, p.scene_size = 32, p.scene_weight = 0.0f;
+    nn_engine_colorize(c, big, W, H, NULL, NULL, &p, ab0, NULL, NULL, NULL, &err);
+    p.scene_weight = 2.0f;
+    CHECK(nn_engine_colorize(c, big, W, H, NULL, NULL, &p, ab1, NULL, NULL, NULL, &err) == NN_OK, "fused: %s", err.msg);
+    double moved = 0;
+    for (int i = 0; i < 2 * W * H; i++) moved = fmax(moved, fabs(ab1[i] - ab0[i]));
+    printf("scene weight 2 moves ab by up to %.2f\n", moved);
+    CHECK(moved > 0.5, "the scene pass changed nothing (%g)", moved);
+    nn_engine_params bad = p;
+    bad.scene_weight = -1.0f;
+    CHECK(nn_engine_colorize(c, big, W, H, NULL, NULL, &bad, ab1, NULL, NULL, NULL, &err) == NN_ERR_INVALID &&
+              strstr(err.msg, "scene weight"), "scene weight -1: %s", err.msg);
+    bad = p, bad.scene_size = 8;
+    CHECK(nn_engine_colorize(c, big, W, H, NULL, NULL, &bad, ab1, NULL, NULL, NULL, &err) == NN_ERR_INVALID &&
+              strstr(err.msg, "scene size"), "scene size 8: %s", err.msg);
+    free(L), free(big), free(ab0), free(ab1);
+}
+
 int main(void) {
     nn_set_threads(2);
-    nn_colorizer *c = make_colorizer();
+    nn_colorizer *c = make_colorizer(0);
     CHECK(c != NULL, "no colorizer");
     if (!c) return test_finish("test_engine");
     test_seams(c);
@@ -346,6 +442,10 @@ int main(void) {
     test_region(c);
     test_stroke(c);
     test_points(c);
+    nn_colorizer_free(c);
+    c = make_colorizer(1);
+    CHECK(c != NULL, "no colorizer with rebalancing");
+    if (c) test_scene(c);
     nn_colorizer_free(c);
     return test_finish("test_engine");
 }

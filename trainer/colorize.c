@@ -87,13 +87,16 @@ void lab_planes_to_pixels(guchar *px, int stride, int nc, const float *L, const 
 int command_colorize(int argc, char **argv) {
     char *model = NULL, *hints_path = NULL;
     double vividness = NN_DEFAULT_VIVIDNESS, saturation = 1.0;
-    int resolution = NN_DEFAULT_RESOLUTION, threads = 0;
+    int resolution = NN_DEFAULT_RESOLUTION, threads = 0, scene_size = NN_DEFAULT_SCENE_SIZE;
+    double scene_weight = NN_DEFAULT_SCENE_WEIGHT;
     double max_mpx = DEFAULT_MAX_MEGAPIXELS;
     GOptionEntry entries[] = {
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Weights file (default: the installed model, " DEFAULT_MODEL_PATH ")", "FILE.weights"},
         {"vividness", 0, 0, G_OPTION_ARG_DOUBLE, &vividness, "0 (faithful) to 1 (vivid), default 0.5", "X"},
         {"saturation", 0, 0, G_OPTION_ARG_DOUBLE, &saturation, "Chroma multiplier, 0 to 2 (default 1)", "X"},
         {"resolution", 0, 0, G_OPTION_ARG_INT, &resolution, "Working resolution: long side in pixels, 32 to 2048 (default 256)", "N"},
+        {"scene-size", 0, 0, G_OPTION_ARG_INT, &scene_size, "Long side of the scene pass, 16 to 256 (default 48)", "N"},
+        {"scene-weight", 0, 0, G_OPTION_ARG_DOUBLE, &scene_weight, "Weight of the scene pass, 0 (off) to 8 (default 1)", "X"},
         {"hints", 0, 0, G_OPTION_ARG_FILENAME, &hints_path, "Hint image of the same size: its opaque pixels give their colour", "HINTS.png"},
         {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
         {"max-megapixels", 0, 0, G_OPTION_ARG_DOUBLE, &max_mpx,
@@ -120,6 +123,8 @@ int command_colorize(int argc, char **argv) {
         !option_double_ok("colorize", "--saturation", saturation, 0, 2) ||
         !option_int_ok("colorize", "--resolution", resolution, NN_MIN_RESOLUTION, NN_MAX_RESOLUTION) ||
         !option_double_ok("colorize", "--max-megapixels", max_mpx, 1, 100000) ||
+        !option_int_ok("colorize", "--scene-size", scene_size, NN_MIN_SCENE_SIZE, NN_MAX_SCENE_SIZE) ||
+        !option_double_ok("colorize", "--scene-weight", scene_weight, 0, NN_MAX_SCENE_WEIGHT) ||
         !option_int_ok("colorize", "--threads", threads, 0, 1024)) {
         rc = 2;
         goto out;
@@ -182,7 +187,9 @@ int command_colorize(int argc, char **argv) {
         pixbuf_to_hints(hints, hint_ab, hint_mask);
     }
     int tty = isatty(STDERR_FILENO);
-    nn_engine_params params = {(float)vividness, (float)saturation, resolution};
+    nn_engine_params params = nn_engine_default_params();
+    params.vividness = (float)vividness, params.saturation = (float)saturation, params.resolution = resolution;
+    params.scene_size = scene_size, params.scene_weight = (float)scene_weight;
     if (nn_engine_colorize(c, L, w, h, hint_ab, hint_mask, &params, ab, show_progress, &tty, NULL, &err) != NN_OK) {
         g_printerr("%scolorize-train colorize: %s: %s\n", tty ? "\n" : "", in_path, err.msg);
         goto out;

@@ -116,7 +116,7 @@ static int photos_command(const char *dir, const char *model, int nv, const doub
     const char *cmd = "eval";
     if (cifar_options) {
         g_printerr("colorize-train eval: --photos takes --model, --vividness (one value), --saturation, "
-                   "--resolution, --max-side, --limit, --threads, --json and --report only\n");
+                   "--resolution, --scene-size, --scene-weight, --max-side, --limit, --threads, --json and --report only\n");
         return 2;
     }
     if (nv > 1 || nv < 0) {
@@ -128,6 +128,8 @@ static int photos_command(const char *dir, const char *model, int nv, const doub
     GError *error = NULL;
     if (!option_int_ok(cmd, "--resolution", params->resolution, NN_MIN_RESOLUTION, NN_MAX_RESOLUTION) ||
         !option_double_ok(cmd, "--saturation", saturation, 0, 2) || !option_int_ok(cmd, "--max-side", max_side, 16, 16384) ||
+        !option_int_ok(cmd, "--scene-size", params->scene_size, NN_MIN_SCENE_SIZE, NN_MAX_SCENE_SIZE) ||
+        !option_double_ok(cmd, "--scene-weight", params->scene_weight, 0, NN_MAX_SCENE_WEIGHT) ||
         !option_int_ok(cmd, "--limit", limit, 0, 1 << 30) || !option_int_ok(cmd, "--threads", threads, 0, 1024))
         return 2;
     if (!output_file_ok(json, "the JSON file", &error) || !output_dir_ok(report, "report folder", &error)) {
@@ -144,7 +146,7 @@ int command_eval(int argc, char **argv) {
     char *photos = NULL;
     int limit = 0, threads = 0, batch = 200, max_side = 1024;
     nn_engine_params params = nn_engine_default_params();
-    double saturation = params.saturation;
+    double saturation = params.saturation, scene_weight = params.scene_weight;
     gint64 seed = 1234;
     gboolean update_model = FALSE, no_prior = FALSE;
     GOptionEntry entries[] = {
@@ -163,6 +165,8 @@ int command_eval(int argc, char **argv) {
         {"photos", 0, 0, G_OPTION_ARG_FILENAME, &photos, "Instead of CIFAR-10: the real-photo benchmark on a folder of colour photos (PNG, JPEG), made gray, colorized as the plug-in does and compared with the originals", "DIR"},
         {"resolution", 0, 0, G_OPTION_ARG_INT, &params.resolution, "With --photos: the working resolution (default 256)", "N"},
         {"saturation", 0, 0, G_OPTION_ARG_DOUBLE, &saturation, "With --photos: the chroma multiplier (default 1)", "X"},
+        {"scene-size", 0, 0, G_OPTION_ARG_INT, &params.scene_size, "With --photos: the scene pass's long side (default 48)", "N"},
+        {"scene-weight", 0, 0, G_OPTION_ARG_DOUBLE, &scene_weight, "With --photos: the scene pass's weight, 0 (off) to 8 (default 1)", "X"},
         {"max-side", 0, 0, G_OPTION_ARG_INT, &max_side, "With --photos: photos larger than this on their long side are scaled down first (default 1024)", "N"},
         {"no-prior", 0, 0, G_OPTION_ARG_NONE, &no_prior, "Decode without dividing out the rebalancing weights (for comparison)", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
@@ -188,6 +192,7 @@ int command_eval(int argc, char **argv) {
     for (int i = 0; i < nv; i++)
         if (!(viv[i] >= 0 && viv[i] <= 1)) nv = -1;
     if (photos) {
+        params.scene_weight = (float)scene_weight;
         rc = photos_command(photos, model, nv, viv, saturation, &params, max_side, limit, threads, json, report,
                             data || hints_s || split || update_model || no_prior || argc > 1);
         goto out;

@@ -1,0 +1,178 @@
+/* scene.c — the scene pass of the engine: the whole working image shrunk to
+ * the scale the network was trained on (CIFAR-10 shows whole objects in 32
+ * pixels), run through the network once, its colour distributions kept per
+ * pixel with the rebalancing divided out. The tiled pass at working
+ * resolution then multiplies each pixel's distribution by the scene's,
+ * raised to a weight, before decoding: the scene decides which colours are
+ * plausible, the tiles place them along the detail. */
+#include "nn.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct nn_scene {
+    int w, h;       /* the working image the scene was made from */
+    int gw, gh, Q;  /* the scene's size and bins */
+    float *logp;    /* (Q, gh, gw) log-probabilities minus log rebalance */
+};
+
+int nn_tile_origins(int n, int tile, int *out) {
+    if (n <= tile) {
+        out[0] = 0;
+        return 1;
+    }
+    int k = 0;
+    for (int p = 0; p + tile < n; p += tile / 2) out[k++] = p;
+    out[k++] = n - tile;
+    return k;
+}
+
+void nn_encode_tile(const float *L, const float *hint, int w, int h, int x0, int y0, int T, float *x) {
+    const int tp = T * T;
+    const size_t n = (size_t)w * h;
+    for (int ty = 0; ty < T; ty++) {
+        int sy = y0 + ty < h ? y0 + ty : h - 1;
+        for (int tx = 0; tx < T; tx++) {
+            int sx = x0 + tx < w ? x0 + tx : w - 1, inside = y0 + ty < h && x0 + tx < w;
+            size_t s = (size_t)sy * w + sx, d = (size_t)ty * T + tx;
+            int hinted = inside && hint && hint[2 * n + s] > 0.0f;
+            x[d] = L[s] * (1.0f / 50.0f) - 1.0f;
+            x[tp + d] = hinted ? hint[s] / NN_AB_SCALE : 0.0f;
+            x[2 * tp + d] = hinted ? hint[n + s] / NN_AB_SCALE : 0.0f;
+            x[3 * tp + d] = hinted ? 1.0f : 0.0f;
+        }
+    }
+}
+
+/* Area-averages L (and the hints: ab averaged over hinted pixels, mask 1
+ * where any) from w×h down to gw×gh. */
+static void shrink_planes(const float *L, const float *hint, int w, int h, float *gL, float *ghint, int gw, int gh) {
+    const size_t n = (size_t)w * h, gn = (size_t)gw * gh;
+    for (int gy = 0; gy < gh; gy++)
+        for (int gx = 0; gx < gw; gx++) {
+            int x0 = (int)((long)gx * w / gw), x1 = (int)((long)(gx + 1) * w / gw);
+            int y0 = (int)((long)gy * h / gh), y1 = (int)((long)(gy + 1) * h / gh);
+            double sl = 0.0, sa = 0.0, sb = 0.0, sm = 0.0;
+            for (int y = y0; y < y1; y++)
+                for (int x = x0; x < x1; x++) {
+                    size_t k = (size_t)y * w + x;
+                    sl += L[k];
+                    if (hint && hint[2 * n + k] > 0.0f) sa += hint[k], sb += hint[n + k], sm += 1.0;
+                }
+            size_t g = (size_t)gy * gw + gx;
+            gL[g] = (float)(sl / ((double)(x1 - x0) * (y1 - y0)));
+            ghint[g] = sm > 0 ? (float)(sa / sm) : 0.0f;
+            ghint[gn + g] = sm > 0 ? (float)(sb / sm) : 0.0f;
+            ghint[2 * gn + g] = sm > 0 ? 1.0f : 0.0f;
+        }
+}
+
+/* Adds one scene tile's log-probabilities (rebalancing divided out) into
+ * the sums, weighted by the tile window. */
+static void accumulate_tile(nn_scene *s, const float *logits, const float *log_reb, int x0, int y0, int T,
+                            const float *window, float *wsum) {
+    const int tp = T * T, Q = s->Q, gw = s->gw, gh = s->gh;
+    const size_t gn = (size_t)gw * gh;
+    for (int ty = 0; ty < T && y0 + ty < gh; ty++)
+        for (int tx = 0; tx < T && x0 + tx < gw; tx++) {
+            const int d = ty * T + tx;
+            float mx = -INFINITY;
+            for (int q = 0; q < Q; q++) mx = logits[(size_t)q * tp + d] > mx ? logits[(size_t)q * tp + d] : mx;
+            double sum = 0.0;
+            for (int q = 0; q < Q; q++) sum += exp((double)(logits[(size_t)q * tp + d] - mx));
+            const float lse = mx + (float)log(sum);
+            const float wgt = (gw <= T ? 1.0f : window[tx]) * (gh <= T ? 1.0f : window[ty]);
+            const size_t g = (size_t)(y0 + ty) * gw + x0 + tx;
+            for (int q = 0; q < Q; q++) s->logp[(size_t)q * gn + g] += wgt * (logits[(size_t)q * tp + d] - lse - log_reb[q]);
+            wsum[g] += wgt;
+        }
+}
+
+nn_status nn_scene_create(nn_scene **out, nn_colorizer *c, const float *L, const float *hint, int w, int h, int size,
+                          nn_error *err) {
+    *out = NULL;
+    const int T = c->tile, tp = T * T, Q = c->num_bins;
+    nn_scene *s = calloc(1, sizeof *s);
+    if (!s) return nn_set_error(err, NN_ERR_NOMEM, "out of memory for the scene pass");
+    s->w = w, s->h = h, s->Q = Q;
+    nn_engine_working_size(w, h, size, &s->gw, &s->gh);
+    const size_t gn = (size_t)s->gw * s->gh;
+    int ox[64], oy[64], nx = 0, ny = 0;
+    float *gL = malloc(sizeof(float) * 4 * gn), *ghint = gL ? gL + gn : NULL;
+    float *wsum = calloc(gn, sizeof(float)), *log_reb = malloc(sizeof(float) * (size_t)Q);
+    float *in = malloc(sizeof(float) * NN_INPUT_CHANNELS * tp);
+    s->logp = calloc((size_t)Q * gn, sizeof(float));
+    nn_status st = NN_OK;
+    if (T < 2 || T > 64 || s->gw / (T / 2) + 2 > 64 || s->gh / (T / 2) + 2 > 64) {
+        st = nn_set_error(err, NN_ERR_INVALID, "scene size %d is too large for %d-pixel tiles", size, T);
+        goto done;
+    }
+    if (!gL || !wsum || !log_reb || !in || !s->logp) {
+        st = nn_set_error(err, NN_ERR_NOMEM, "out of memory for the scene pass");
+        goto done;
+    }
+    shrink_planes(L, hint, w, h, gL, ghint, s->gw, s->gh);
+    for (int q = 0; q < Q; q++) log_reb[q] = c->rebalance && c->rebalance[q] > 1e-30f ? logf(c->rebalance[q]) : 0.0f;
+    float window[64];
+    for (int t = 0; t < T && t < 64; t++) {
+        float v = sinf((float)M_PI * ((float)t + 0.5f) / (float)T);
+        window[t] = v * v;
+    }
+    nx = nn_tile_origins(s->gw, T, ox), ny = nn_tile_origins(s->gh, T, oy);
+    for (int k = 0; k < nx * ny && !st; k++) {
+        const float *logits;
+        nn_encode_tile(gL, hint ? ghint : NULL, s->gw, s->gh, ox[k % nx], oy[k / nx], T, in);
+        st = nn_colorizer_logits(c, in, 1, &logits, err);
+        if (!st) accumulate_tile(s, logits, log_reb, ox[k % nx], oy[k / nx], T, window, wsum);
+    }
+    for (int q = 0; q < Q && !st; q++)
+        for (size_t g = 0; g < gn; g++) s->logp[(size_t)q * gn + g] /= wsum[g];
+done:
+    free(gL), free(wsum), free(log_reb), free(in);
+    if (st) nn_scene_free(s);
+    else *out = s;
+    return st;
+}
+
+void nn_scene_free(nn_scene *s) {
+    if (!s) return;
+    free(s->logp);
+    free(s);
+}
+
+void nn_scene_size(const nn_scene *s, int *gw, int *gh) { *gw = s->gw, *gh = s->gh; }
+
+/* Bilinear taps from working-image coordinates onto the scene's axis. */
+static void scene_taps(int *i0, int *i1, float *f, int origin, int T, int n_work, int n_scene) {
+    for (int t = 0; t < T; t++) {
+        int p = origin + t < n_work ? origin + t : n_work - 1;
+        float g = ((float)p + 0.5f) * (float)n_scene / (float)n_work - 0.5f;
+        g = g < 0.0f ? 0.0f : (g > n_scene - 1 ? (float)(n_scene - 1) : g);
+        i0[t] = (int)g;
+        i1[t] = i0[t] + 1 < n_scene ? i0[t] + 1 : i0[t];
+        f[t] = g - (float)i0[t];
+    }
+}
+
+void nn_scene_add_to_tile(const nn_scene *s, float weight, int x0, int y0, int T, const float *logits, float *fused) {
+    int xa[64], xb[64], ya[64], yb[64];
+    float fx[64], fy[64];
+    const int tp = T * T;
+    const size_t gn = (size_t)s->gw * s->gh;
+    scene_taps(xa, xb, fx, x0, T, s->w, s->gw);
+    scene_taps(ya, yb, fy, y0, T, s->h, s->gh);
+    for (int q = 0; q < s->Q; q++) {
+        const float *plane = s->logp + (size_t)q * gn, *lq = logits + (size_t)q * tp;
+        float *out = fused + (size_t)q * tp;
+        for (int ty = 0; ty < T; ty++) {
+            const float *ra = plane + (size_t)ya[ty] * s->gw, *rb = plane + (size_t)yb[ty] * s->gw;
+            const float wy = fy[ty];
+            for (int tx = 0; tx < T; tx++) {
+                float top = ra[xa[tx]] + fx[tx] * (ra[xb[tx]] - ra[xa[tx]]);
+                float bottom = rb[xa[tx]] + fx[tx] * (rb[xb[tx]] - rb[xa[tx]]);
+                out[ty * T + tx] = lq[ty * T + tx] + weight * (top + wy * (bottom - top));
+            }
+        }
+    }
+}
