@@ -373,7 +373,8 @@ static void fuse_tiles(void *ctx, int t0, int t1) {
 }
 
 /* The network over nb encoded tiles, each pixel's distribution multiplied
- * by the scene's, decoded at the engine's vividness into tile_ab. */
+ * by the scene's, decoded at the engine's vividness into tile_ab; the
+ * fusion runs FUSE_BATCH tiles at a time through `fused`. */
 static nn_status predict_fused(const nn_engine *e, nn_colorizer *c, const float *in, int nb, const int *x0,
                                const int *y0, float *fused, float *tile_ab, nn_error *err) {
     const int T = c->tile, tp = T * T, Q = c->num_bins;
@@ -458,7 +459,7 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
             encode_tile(e, ox[k % nx], oy[k / nx], T, in + (size_t)b * NN_INPUT_CHANNELS * tp);
             batch_x0[b] = ox[k % nx], batch_y0[b] = oy[k / nx];
         }
-        st = e->scene ? predict_fused(e, c, in, nb, batch_x0, batch_y0, fused, tile_ab, err)
+        st = fused ? predict_fused(e, c, in, nb, batch_x0, batch_y0, fused, tile_ab, err)
                       : nn_colorizer_predict(c, in, nb, e->params.vividness, tile_ab, err);
         if (st) goto done;
         for (int b = 0; b < nb; b++) {

@@ -630,7 +630,8 @@ void nn_encode_tile(const float *L,    // (h, w) in Lab units
  * long side (area average; hints averaged over hinted pixels) and run
  * through the network, its per-pixel log-probabilities kept with the
  * rebalancing weights divided out (so that the fused distribution is
- * corrected once, when decoded). */
+ * corrected once, when decoded) and the training set's colour prior
+ * divided out (so that the prior counts once in the product). */
 typedef struct nn_scene nn_scene;
 nn_status nn_scene_create(nn_scene **s, nn_colorizer *c,
                           const float *L,    // (h, w)

@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The smallest bin prior used when dividing it out (a bin seen once in
+ * CIFAR-10's 46 M pixels has about 2e-8). */
+#define SCENE_MIN_PRIOR 1e-6
+
 struct nn_scene {
     int w, h;       /* the working image the scene was made from */
     int gw, gh, Q;  /* the scene's size and bins */
@@ -70,7 +74,7 @@ static void shrink_planes(const float *L, const float *hint, int w, int h, float
 
 /* Adds one scene tile's log-probabilities (rebalancing divided out) into
  * the sums, weighted by the tile window. */
-static void accumulate_tile(nn_scene *s, const float *logits, const float *log_reb, int x0, int y0, int T,
+static void accumulate_tile(nn_scene *s, const float *logits, const float *log_divisor, int x0, int y0, int T,
                             const float *window, float *wsum) {
     const int tp = T * T, Q = s->Q, gw = s->gw, gh = s->gh;
     const size_t gn = (size_t)gw * gh;
@@ -84,9 +88,30 @@ static void accumulate_tile(nn_scene *s, const float *logits, const float *log_r
             const float lse = mx + (float)log(sum);
             const float wgt = (gw <= T ? 1.0f : window[tx]) * (gh <= T ? 1.0f : window[ty]);
             const size_t g = (size_t)(y0 + ty) * gw + x0 + tx;
-            for (int q = 0; q < Q; q++) s->logp[(size_t)q * gn + g] += wgt * (logits[(size_t)q * tp + d] - lse - log_reb[q]);
+            for (int q = 0; q < Q; q++) s->logp[(size_t)q * gn + g] += wgt * (logits[(size_t)q * tp + d] - lse - log_divisor[q]);
             wsum[g] += wgt;
         }
+}
+
+/* Adds the log of the training set's bin prior to log_divisor (Q). The
+ * rebalancing weights were w_q ∝ 1 / ((1 - λ) p_q + λ / Q) (loss.c), so
+ * p_q = (1 / (k w_q) - λ / Q) / (1 - λ) with k = Σ 1 / w_q. Dividing the
+ * prior out of the scene's distribution makes the fusion a product of
+ * experts, p(c | tile, scene) ∝ p(c | tile) p(c | scene) / p(c): without
+ * it the prior counts twice and pulls every colour towards the common,
+ * desaturated bins. */
+static void add_log_prior(const nn_colorizer *c, float *log_divisor) {
+    const int Q = c->num_bins;
+    float lambda = 0.5f;
+    if (!c->rebalance) return; /* no prior known: uniform */
+    nn_weights_get_f32(&c->meta, "ab.rebalance_lambda", &lambda, NULL);
+    if (!(lambda >= 0.0f && lambda < 1.0f)) return;
+    double k = 0.0;
+    for (int q = 0; q < Q; q++) k += 1.0 / c->rebalance[q];
+    for (int q = 0; q < Q; q++) {
+        double p = (1.0 / (c->rebalance[q] * k) - lambda / Q) / (1.0 - lambda);
+        log_divisor[q] += (float)log(p > SCENE_MIN_PRIOR ? p : SCENE_MIN_PRIOR);
+    }
 }
 
 nn_status nn_scene_create(nn_scene **out, nn_colorizer *c, const float *L, const float *hint, int w, int h, int size,
@@ -100,7 +125,7 @@ nn_status nn_scene_create(nn_scene **out, nn_colorizer *c, const float *L, const
     const size_t gn = (size_t)s->gw * s->gh;
     int ox[64], oy[64], nx = 0, ny = 0;
     float *gL = malloc(sizeof(float) * 4 * gn), *ghint = gL ? gL + gn : NULL;
-    float *wsum = calloc(gn, sizeof(float)), *log_reb = malloc(sizeof(float) * (size_t)Q);
+    float *wsum = calloc(gn, sizeof(float)), *log_divisor = malloc(sizeof(float) * (size_t)Q);
     float *in = malloc(sizeof(float) * NN_INPUT_CHANNELS * tp);
     s->logp = calloc((size_t)Q * gn, sizeof(float));
     nn_status st = NN_OK;
@@ -108,12 +133,13 @@ nn_status nn_scene_create(nn_scene **out, nn_colorizer *c, const float *L, const
         st = nn_set_error(err, NN_ERR_INVALID, "scene size %d is too large for %d-pixel tiles", size, T);
         goto done;
     }
-    if (!gL || !wsum || !log_reb || !in || !s->logp) {
+    if (!gL || !wsum || !log_divisor || !in || !s->logp) {
         st = nn_set_error(err, NN_ERR_NOMEM, "out of memory for the scene pass");
         goto done;
     }
     shrink_planes(L, hint, w, h, gL, ghint, s->gw, s->gh);
-    for (int q = 0; q < Q; q++) log_reb[q] = c->rebalance && c->rebalance[q] > 1e-30f ? logf(c->rebalance[q]) : 0.0f;
+    for (int q = 0; q < Q; q++) log_divisor[q] = c->rebalance && c->rebalance[q] > 1e-30f ? logf(c->rebalance[q]) : 0.0f;
+    add_log_prior(c, log_divisor);
     float window[64];
     for (int t = 0; t < T && t < 64; t++) {
         float v = sinf((float)M_PI * ((float)t + 0.5f) / (float)T);
@@ -124,12 +150,12 @@ nn_status nn_scene_create(nn_scene **out, nn_colorizer *c, const float *L, const
         const float *logits;
         nn_encode_tile(gL, hint ? ghint : NULL, s->gw, s->gh, ox[k % nx], oy[k / nx], T, in);
         st = nn_colorizer_logits(c, in, 1, &logits, err);
-        if (!st) accumulate_tile(s, logits, log_reb, ox[k % nx], oy[k / nx], T, window, wsum);
+        if (!st) accumulate_tile(s, logits, log_divisor, ox[k % nx], oy[k / nx], T, window, wsum);
     }
     for (int q = 0; q < Q && !st; q++)
         for (size_t g = 0; g < gn; g++) s->logp[(size_t)q * gn + g] /= wsum[g];
 done:
-    free(gL), free(wsum), free(log_reb), free(in);
+    free(gL), free(wsum), free(log_divisor), free(in);
     if (st) nn_scene_free(s);
     else *out = s;
     return st;

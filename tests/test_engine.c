@@ -336,7 +336,8 @@ static void test_points(nn_colorizer *c) {
 }
 
 /* The scene pass against a naive oracle: area-shrunk L, the network on
- * the whole scene as one tile, log-softmax minus log rebalance, bilinear
+ * the whole scene as one tile, log-softmax minus log rebalance and log
+ * prior, bilinear
  * at each tile pixel, added with the weight. Then the engine: a working
  * image no larger than the scene is unchanged by the weight, a larger one
  * is changed, and bad scene parameters are refused by name. */
@@ -368,13 +369,16 @@ static void test_scene(nn_colorizer *c) {
         }
     const float *logits;
     CHECK(nn_colorizer_logits(c, in, 1, &logits, &err) == NN_OK, "logits: %s", err.msg);
-    double *logp = malloc(sizeof(double) * Q * gw * gh);
+    double *logp = malloc(sizeof(double) * Q * gw * gh), log_prior[64], inv_sum = 0;
+    /* the prior the rebalancing weights came from: w_q ∝ 1 / (p_q / 2 + 1 / (2Q)) at λ = 0.5 */
+    for (int q = 0; q < Q; q++) inv_sum += 1.0 / c->rebalance[q];
+    for (int q = 0; q < Q; q++) log_prior[q] = log(fmax(2.0 * (1.0 / c->rebalance[q] / inv_sum - 0.5 / Q), 1e-6));
     for (int g = 0; g < gw * gh; g++) {
         int d = (g / gw) * T + g % gw;
         double mx = -1e30, sum = 0;
         for (int q = 0; q < Q; q++) mx = fmax(mx, logits[q * tp + d]);
         for (int q = 0; q < Q; q++) sum += exp(logits[q * tp + d] - mx);
-        for (int q = 0; q < Q; q++) logp[q * gw * gh + g] = logits[q * tp + d] - mx - log(sum) - log(c->rebalance[q]);
+        for (int q = 0; q < Q; q++) logp[q * gw * gh + g] = logits[q * tp + d] - mx - log(sum) - log(c->rebalance[q]) - log_prior[q];
     }
     /* a tile of the working image, fused, against the oracle's bilinear */
     float *tile_logits = malloc(sizeof(float) * Q * tp), *fused = malloc(sizeof(float) * Q * tp);

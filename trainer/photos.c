@@ -185,11 +185,13 @@ static GString *photos_json(const char *model, const photo_eval *pe, const photo
     GString *j = g_string_new("{");
     char *m = g_strescape(model, NULL);
     g_string_append_printf(j, "\"model\": \"%s\", \"vividness\": %.3f, \"saturation\": %.3f, \"resolution\": %d, "
+                           "\"scene_size\": %d, \"scene_weight\": %.3f, "
                            "\"max_side\": %d, \"photos\": %d, \"unreadable\": %d, \"colourless\": %d,\n"
                            "\"psnr\": %.4f, \"psnr_gray\": %.4f, \"gain\": %.4f, \"ssim\": %.5f, \"ssim_gray\": %.5f, "
                            "\"beats_gray\": %.4f, \"wrong_hue\": %.5f, \"colorfulness\": %.3f, "
                            "\"colorfulness_truth\": %.3f, \"colorfulness_ratio\": %.4f, \"mean_dL\": %.4f,\n\"per_photo\": [",
-                           m, pe->params.vividness, pe->params.saturation, pe->params.resolution, pe->max_side, n,
+                           m, pe->params.vividness, pe->params.saturation, pe->params.resolution,
+                           pe->params.scene_size, pe->params.scene_weight, pe->max_side, n,
                            unreadable, colourless, s.psnr, s.psnr_gray, s.gain, s.ssim, s.ssim_gray, s.beats_gray,
                            s.wrong_hue, s.colorfulness, s.colorfulness_truth, s.colorfulness_ratio, s.mean_dL);
     for (int i = 0; i < n; i++) {
