@@ -211,7 +211,8 @@ nn_status nn_colorizer_logits(nn_colorizer *c, const float *in, int n, const flo
     return nn_unet_forward(c->net, in, n, NN_MODE_EVAL, logits, err);
 }
 
-nn_status nn_colorizer_distribution(nn_colorizer *c, const float *in, int pixel, float *prob, nn_error *err) {
+nn_status nn_colorizer_distribution(nn_colorizer *c, const float *in, int pixel, const float *extra, float *prob,
+                                    nn_error *err) {
     const int hw = c->tile * c->tile, Q = c->num_bins;
     if (pixel < 0 || pixel >= hw) return nn_set_error(err, NN_ERR_INVALID, "pixel %d is outside the tile", pixel);
     const float *logits;
@@ -220,7 +221,7 @@ nn_status nn_colorizer_distribution(nn_colorizer *c, const float *in, int pixel,
     double max = -1e30, sum = 0.0;
     for (int q = 0; q < Q; q++) {
         float w = c->rebalance && c->rebalance[q] > 1e-30f ? c->rebalance[q] : 1.0f;
-        prob[q] = logits[(size_t)q * hw + pixel] - logf(w);
+        prob[q] = logits[(size_t)q * hw + pixel] - logf(w) + (extra ? extra[q] : 0.0f);
         if (prob[q] > max) max = prob[q];
     }
     for (int q = 0; q < Q; q++) sum += prob[q] = expf((float)(prob[q] - max));

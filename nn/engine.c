@@ -557,6 +557,27 @@ nn_status nn_engine_ab_region(const nn_engine *e, double x0, double y0, double s
     return NN_OK;
 }
 
+/* The scene's share of the logits at working pixel (px, py), from a scene
+ * pass that does not see the hint patch there (as the tile does not). */
+static nn_status scene_without_point(const nn_engine *e, nn_colorizer *c, int px, int py, float *out, nn_error *err) {
+    const int ww = e->ww, wh = e->wh, r = NN_POINT_HINT_SIDE / 2;
+    const size_t wn = (size_t)ww * wh;
+    float *hint = e->any_hint ? malloc(sizeof(float) * 3 * wn) : NULL;
+    if (e->any_hint && !hint) return nn_set_error(err, NN_ERR_NOMEM, "out of memory");
+    if (hint) {
+        memcpy(hint, e->hint, sizeof(float) * 3 * wn);
+        for (int y = py - r; y <= py + r; y++)
+            for (int x = px - r; x <= px + r; x++)
+                if (x >= 0 && y >= 0 && x < ww && y < wh) hint[2 * wn + (size_t)y * ww + x] = 0.0f;
+    }
+    nn_scene *s = NULL;
+    nn_status st = nn_scene_create(&s, c, e->Lw, hint, ww, wh, e->params.scene_size, err);
+    if (!st) nn_scene_at(s, e->params.scene_weight, px, py, out);
+    nn_scene_free(s);
+    free(hint);
+    return st;
+}
+
 nn_status nn_engine_suggest(const nn_engine *e, nn_colorizer *c, double x, double y, int k, float *ab,
                             float *prob, int *found, nn_error *err) {
     *found = 0;
@@ -568,7 +589,8 @@ nn_status nn_engine_suggest(const nn_engine *e, nn_colorizer *c, double x, doubl
     int x0 = px - T / 2, y0 = py - T / 2;
     x0 = x0 > e->ww - T ? e->ww - T : x0, y0 = y0 > e->wh - T ? e->wh - T : y0;
     x0 = x0 < 0 ? 0 : x0, y0 = y0 < 0 ? 0 : y0;
-    float *in = malloc(sizeof(float) * NN_INPUT_CHANNELS * tp), *p = malloc(sizeof(float) * (size_t)Q);
+    float *in = malloc(sizeof(float) * NN_INPUT_CHANNELS * tp), *p = malloc(sizeof(float) * 2 * (size_t)Q);
+    float *scene = p ? p + Q : NULL; /* the scene's share of the logits */
     nn_status st = NN_OK;
     if (!in || !p) {
         st = nn_set_error(err, NN_ERR_NOMEM, "out of memory");
@@ -580,7 +602,11 @@ nn_status nn_engine_suggest(const nn_engine *e, nn_colorizer *c, double x, doubl
         for (int tx = px - x0 - NN_POINT_HINT_SIDE / 2; tx <= px - x0 + NN_POINT_HINT_SIDE / 2; tx++)
             if (tx >= 0 && ty >= 0 && tx < T && ty < T)
                 for (int ch = 1; ch < NN_INPUT_CHANNELS; ch++) in[ch * tp + ty * T + tx] = 0.0f;
-    st = nn_colorizer_distribution(c, in, (py - y0) * T + (px - x0), p, err);
+    if (e->scene) {
+        st = scene_without_point(e, c, px, py, scene, err);
+        if (st) goto done;
+    }
+    st = nn_colorizer_distribution(c, in, (py - y0) * T + (px - x0), e->scene ? scene : NULL, p, err);
     if (st) goto done;
     /* the most likely bins, each at least NN_SUGGESTION_SEPARATION from those already chosen */
     for (int n = 0; n < k; n++) {

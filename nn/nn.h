@@ -602,9 +602,10 @@ nn_status nn_colorizer_logits(nn_colorizer *c, const float *in, // (n, 4, tile, 
                               int n, const float **logits,       // (n, Q, tile, tile)
                               nn_error *err);
 /* The faithful colour distribution (prior-corrected softmax, vividness 0)
- * at pixel `pixel` of one encoded tile: prob (Q). */
+ * at pixel `pixel` of one encoded tile, with `extra` (Q, or NULL) added to
+ * its logits: prob (Q). */
 nn_status nn_colorizer_distribution(nn_colorizer *c, const float *in, // (1, 4, tile, tile)
-                                    int pixel, float *prob, nn_error *err);
+                                    int pixel, const float *extra, float *prob, nn_error *err);
 /* Reads and validates the ab-grid metadata of w (ab.grid_*, ab.bins with
  * num_bins entries, optional ab.rebalance_weights); allocates *bins and
  * *rebalance (NULL when absent), which the caller frees. */
@@ -639,6 +640,8 @@ nn_status nn_scene_create(nn_scene **s, nn_colorizer *c,
                           int w, int h, int size, nn_error *err);
 void nn_scene_free(nn_scene *s);
 void nn_scene_size(const nn_scene *s, int *gw, int *gh);
+/* out (Q) = weight × the scene's log-probabilities at working pixel (x, y). */
+void nn_scene_at(const nn_scene *s, float weight, int x, int y, float *out);
 /* fused = logits + weight × the scene's log-probabilities at each pixel of
  * the T×T tile at (x0, y0) of the working image (bilinear). */
 void nn_scene_add_to_tile(const nn_scene *s, float weight, int x0, int y0, int T,
@@ -653,7 +656,7 @@ void nn_scene_add_to_tile(const nn_scene *s, float weight, int x0, int y0, int T
  * whole at NN_DEFAULT_SCENE_SIZE pixels on its long side, and each tile
  * pixel's distribution is multiplied by the scene's raised to
  * NN_DEFAULT_SCENE_WEIGHT. */
-#define NN_DEFAULT_SCENE_SIZE 48
+#define NN_DEFAULT_SCENE_SIZE 32
 #define NN_DEFAULT_SCENE_WEIGHT 1.0f
 #define NN_MIN_SCENE_SIZE 16
 #define NN_MAX_SCENE_SIZE 256

@@ -202,3 +202,16 @@ void nn_scene_add_to_tile(const nn_scene *s, float weight, int x0, int y0, int T
         }
     }
 }
+
+void nn_scene_at(const nn_scene *s, float weight, int x, int y, float *out) {
+    int xa, xb, ya, yb;
+    float fx, fy;
+    const size_t gn = (size_t)s->gw * s->gh;
+    scene_taps(&xa, &xb, &fx, x, 1, s->w, s->gw);
+    scene_taps(&ya, &yb, &fy, y, 1, s->h, s->gh);
+    for (int q = 0; q < s->Q; q++) {
+        const float *plane = s->logp + (size_t)q * gn, *ra = plane + (size_t)ya * s->gw, *rb = plane + (size_t)yb * s->gw;
+        float top = ra[xa] + fx * (ra[xb] - ra[xa]), bottom = rb[xa] + fx * (rb[xb] - rb[xa]);
+        out[q] = weight * (top + fy * (bottom - top));
+    }
+}

@@ -331,6 +331,14 @@ static void test_points(nn_colorizer *c) {
                   "suggestions %d and %d are too close", i, j);
     }
     printf("suggestions at (64, 48): %d, most likely ab (%.0f, %.0f) p=%.2f\n", found, sug[0], sug[1], prob[0]);
+    /* the point's own hint is left out of the tile and of the scene pass:
+     * with it as the only hint, the suggestions are those of no hints */
+    float sug0[2 * 5], prob0[5];
+    int found0 = 0;
+    CHECK(nn_engine_suggest(e0, c, 64, 48, 5, sug0, prob0, &found0, &err) == NN_OK, "%s", err.msg);
+    CHECK(found0 == found && memcmp(sug0, sug, sizeof(float) * 2 * found) == 0 &&
+              memcmp(prob0, prob, sizeof(float) * found) == 0,
+          "the point's own hint reached its suggestions");
     nn_engine_free(e0), nn_engine_free(e1);
     free(L), free(ab0), free(ab1);
 }

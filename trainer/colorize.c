@@ -95,7 +95,7 @@ int command_colorize(int argc, char **argv) {
         {"vividness", 0, 0, G_OPTION_ARG_DOUBLE, &vividness, "0 (faithful) to 1 (vivid), default 0.5", "X"},
         {"saturation", 0, 0, G_OPTION_ARG_DOUBLE, &saturation, "Chroma multiplier, 0 to 2 (default 1)", "X"},
         {"resolution", 0, 0, G_OPTION_ARG_INT, &resolution, "Working resolution: long side in pixels, 32 to 2048 (default 256)", "N"},
-        {"scene-size", 0, 0, G_OPTION_ARG_INT, &scene_size, "Long side of the scene pass, 16 to 256 (default 48)", "N"},
+        {"scene-size", 0, 0, G_OPTION_ARG_INT, &scene_size, "Long side of the scene pass, 16 to 256 (default 32)", "N"},
         {"scene-weight", 0, 0, G_OPTION_ARG_DOUBLE, &scene_weight, "Weight of the scene pass, 0 (off) to 8 (default 1)", "X"},
         {"hints", 0, 0, G_OPTION_ARG_FILENAME, &hints_path, "Hint image of the same size: its opaque pixels give their colour", "HINTS.png"},
         {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},

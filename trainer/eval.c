@@ -165,7 +165,7 @@ int command_eval(int argc, char **argv) {
         {"photos", 0, 0, G_OPTION_ARG_FILENAME, &photos, "Instead of CIFAR-10: the real-photo benchmark on a folder of colour photos (PNG, JPEG), made gray, colorized as the plug-in does and compared with the originals", "DIR"},
         {"resolution", 0, 0, G_OPTION_ARG_INT, &params.resolution, "With --photos: the working resolution (default 256)", "N"},
         {"saturation", 0, 0, G_OPTION_ARG_DOUBLE, &saturation, "With --photos: the chroma multiplier (default 1)", "X"},
-        {"scene-size", 0, 0, G_OPTION_ARG_INT, &params.scene_size, "With --photos: the scene pass's long side (default 48)", "N"},
+        {"scene-size", 0, 0, G_OPTION_ARG_INT, &params.scene_size, "With --photos: the scene pass's long side (default 32)", "N"},
         {"scene-weight", 0, 0, G_OPTION_ARG_DOUBLE, &scene_weight, "With --photos: the scene pass's weight, 0 (off) to 8 (default 1)", "X"},
         {"max-side", 0, 0, G_OPTION_ARG_INT, &max_side, "With --photos: photos larger than this on their long side are scaled down first (default 1024)", "N"},
         {"no-prior", 0, 0, G_OPTION_ARG_NONE, &no_prior, "Decode without dividing out the rebalancing weights (for comparison)", NULL},
