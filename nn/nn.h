@@ -702,6 +702,17 @@ typedef struct {
     float a, b;
 } nn_point_hint;
 
+/* A point hint as text gives it (points.c): image pixels and an sRGB colour. */
+typedef struct {
+    double x, y;
+    uint8_t rgb[3];
+} nn_point_text;
+#define NN_MAX_POINT_HINTS 256
+/* Parses "x,y,#rrggbb;…" (blank items ignored, any locale) into out (at
+ * most max). NN_ERR_INVALID with err->msg set to the bad item itself (for
+ * the caller's message), or to "more than N point hints". */
+nn_status nn_points_parse(const char *text, nn_point_text *out, int max, int *n, nn_error *err);
+
 /* Checks the parameters and sizes; NN_ERR_INVALID names the bad one. */
 nn_status nn_engine_begin(nn_engine **e, int width, int height, const nn_engine_params *params,
                           nn_error *err);

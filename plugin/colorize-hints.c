@@ -11,44 +11,23 @@
 
 #include "colorize.h"
 
-static gboolean parse_colour(const gchar *s, guchar rgb[3]) {
-    if (s[0] != '#' || strlen(s) != 7) return FALSE;
-    for (gint i = 1; i < 7; i++)
-        if (!g_ascii_isxdigit(s[i])) return FALSE;
-    for (gint c = 0; c < 3; c++) rgb[c] = (guchar)(g_ascii_xdigit_value(s[1 + 2 * c]) * 16 + g_ascii_xdigit_value(s[2 + 2 * c]));
-    return TRUE;
-}
-
-static gboolean parse_number(const gchar *s, gdouble *v) {
-    gchar *end = NULL;
-    *v = g_ascii_strtod(s, &end);
-    return end && end != s && *end == 0 && *v >= 0.0 && *v < 1e6;
-}
-
 GArray *colorize_points_parse(const gchar *text, GError **error) {
-    GArray *points = g_array_new(FALSE, FALSE, sizeof(PointHint));
-    gchar **items = g_strsplit(text ? text : "", ";", -1);
-    for (gint i = 0; items[i]; i++) {
-        gchar *item = g_strstrip(items[i]);
-        if (!*item) continue;
-        gchar **f = g_strsplit(item, ",", -1);
-        PointHint p;
-        gboolean ok = g_strv_length(f) == 3 && parse_number(g_strstrip(f[0]), &p.x) &&
-                      parse_number(g_strstrip(f[1]), &p.y) && parse_colour(g_strstrip(f[2]), p.rgb);
-        g_strfreev(f);
-        if (!ok || points->len >= MAX_POINTS) {
-            if (!ok)
-                g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT,
-                            _("Point hint '%s' is not \"x,y,#rrggbb\" (image pixels, a colour in hex)"), item);
-            else
-                g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT, _("More than %d point hints"), MAX_POINTS);
-            g_strfreev(items);
-            g_array_free(points, TRUE);
-            return NULL;
-        }
+    nn_point_text parsed[MAX_POINTS];
+    gint n = 0;
+    nn_error err = {0};
+    if (nn_points_parse(text, parsed, MAX_POINTS, &n, &err) != NN_OK) {
+        if (g_str_has_prefix(err.msg, "more than"))
+            g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT, _("More than %d point hints"), MAX_POINTS);
+        else
+            g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT,
+                        _("Point hint '%s' is not \"x,y,#rrggbb\" (image pixels, a colour in hex)"), err.msg);
+        return NULL;
+    }
+    GArray *points = g_array_sized_new(FALSE, FALSE, sizeof(PointHint), (guint)n);
+    for (gint i = 0; i < n; i++) {
+        PointHint p = {parsed[i].x, parsed[i].y, {parsed[i].rgb[0], parsed[i].rgb[1], parsed[i].rgb[2]}};
         g_array_append_val(points, p);
     }
-    g_strfreev(items);
     return points;
 }
 

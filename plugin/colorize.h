@@ -22,7 +22,7 @@
 #define STRIP_ROWS 128  /* rows read, composed and written at a time */
 #define HELP_FILE "colorize-neural.html"
 #define POINTS_PARASITE "colorize-neural-points"
-#define MAX_POINTS 256
+#define MAX_POINTS NN_MAX_POINT_HINTS
 #define SUGGESTIONS 5
 
 typedef enum {

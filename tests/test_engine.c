@@ -441,6 +441,30 @@ static void test_scene(nn_colorizer *c) {
     free(L), free(big), free(ab0), free(ab1);
 }
 
+/* Point hints as text: good lists, each kind of bad item named, the limit. */
+static void test_points_text(void) {
+    nn_point_text p[NN_MAX_POINT_HINTS];
+    int n = -1;
+    nn_error err = {0};
+    CHECK(nn_points_parse(" 10,20,#ff0000; 3.5 , 4 ,#00Fa0b;;", p, NN_MAX_POINT_HINTS, &n, &err) == NN_OK && n == 2 &&
+              p[0].x == 10 && p[0].y == 20 && p[0].rgb[0] == 255 && p[0].rgb[1] == 0 && p[1].x == 3.5 && p[1].y == 4 &&
+              p[1].rgb[1] == 0xfa && p[1].rgb[2] == 0x0b,
+          "a good list: %d points (%s)", n, err.msg);
+    CHECK(nn_points_parse("", p, NN_MAX_POINT_HINTS, &n, &err) == NN_OK && n == 0, "an empty list");
+    const char *bad[] = {"1,2", "1,2,#ggg000", "-1,2,#000000", "1,2,#000000,5", "1e3,2,#000000", "1,,#000000",
+                         "1.2.3,4,#000000", "1,2,000000", "1,2,#0000000"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "5,5,#102030; %s ;6,6,#405060", bad[i]);
+        CHECK(nn_points_parse(text, p, NN_MAX_POINT_HINTS, &n, &err) == NN_ERR_INVALID && strcmp(err.msg, bad[i]) == 0,
+              "'%s' accepted or misnamed (%s)", bad[i], err.msg);
+    }
+    char many[300 * 16] = "";
+    for (int i = 0; i <= NN_MAX_POINT_HINTS; i++) strcat(many, "1,1,#000000;");
+    CHECK(nn_points_parse(many, p, NN_MAX_POINT_HINTS, &n, &err) == NN_ERR_INVALID && strstr(err.msg, "more than"),
+          "too many points: %s", err.msg);
+}
+
 int main(void) {
     nn_set_threads(2);
     nn_colorizer *c = make_colorizer(0);
@@ -454,6 +478,7 @@ int main(void) {
     test_region(c);
     test_stroke(c);
     test_points(c);
+    test_points_text();
     nn_colorizer_free(c);
     c = make_colorizer(1);
     CHECK(c != NULL, "no colorizer with rebalancing");
