@@ -625,6 +625,67 @@ static void test_photo_benchmark(void) {
     g_free(p1), g_free(p2), g_free(p3), g_free(p4);
 }
 
+/* The a* of pixel (x, y) of a PNG, or NAN. */
+static double png_a_at(const char *path, int x, int y) {
+    GdkPixbuf *pb = gdk_pixbuf_new_from_file(path, NULL);
+    if (!pb) return NAN;
+    const guchar *p = gdk_pixbuf_read_pixels(pb) + y * gdk_pixbuf_get_rowstride(pb) + x * gdk_pixbuf_get_n_channels(pb);
+    float lab[3];
+    nn_srgb8_to_lab(lab, p, 1);
+    g_object_unref(pb);
+    return lab[1];
+}
+
+/* colorize --out-dir: files and folders in one run, names kept, outputs
+ * that exist skipped unless --overwrite, a broken file reported at the end
+ * without stopping the others, and point hints for every file. */
+static void test_colorize_batch(void) {
+    char *model = work_path("a.weights"), *dir = work_path("batch-in"), *out = work_path("batch-out");
+    g_mkdir_with_parents(dir, 0755);
+    char *a = g_build_filename(dir, "a.png", NULL), *b = g_build_filename(dir, "b.jpg", NULL);
+    char *broken = g_build_filename(dir, "broken.png", NULL), *other = work_path("a.jpg");
+    char *note = g_build_filename(dir, "notes.txt", NULL);
+    write_photo(a, 64, 48, FALSE), write_photo(other, 40, 30, FALSE);
+    GdkPixbuf *pb = gdk_pixbuf_new_from_file(a, NULL);
+    CHECK(pb && gdk_pixbuf_save(pb, b, "jpeg", NULL, NULL), "cannot write %s", b);
+    if (pb) g_object_unref(pb);
+    CHECK(g_file_set_contents(broken, "not a png", -1, NULL) && g_file_set_contents(note, "x", -1, NULL), "setup");
+    int rc = run_command(command_colorize, "--model", model, "--threads", "2", "--out-dir", out, dir, NULL);
+    char *oa = g_build_filename(out, "a.png", NULL), *ob = g_build_filename(out, "b.png", NULL);
+    char *obroken = g_build_filename(out, "broken.png", NULL), *onote = g_build_filename(out, "notes.png", NULL);
+    CHECK(rc == 1, "a batch with a broken file exited %d, not 1", rc);
+    CHECK(g_file_test(oa, G_FILE_TEST_IS_REGULAR) && g_file_test(ob, G_FILE_TEST_IS_REGULAR), "a.png or b.png not written");
+    CHECK(!g_file_test(obroken, G_FILE_TEST_EXISTS) && !g_file_test(onote, G_FILE_TEST_EXISTS),
+          "an output for the broken file or the text file");
+    /* existing outputs are skipped, then replaced with --overwrite */
+    CHECK(g_file_set_contents(oa, "mine", -1, NULL), "cannot mark %s", oa);
+    rc = run_command(command_colorize, "--model", model, "--out-dir", out, a, NULL);
+    gchar *text = NULL;
+    g_file_get_contents(oa, &text, NULL, NULL);
+    CHECK(rc == 0 && text && strcmp(text, "mine") == 0, "an existing output was replaced without --overwrite (rc %d)", rc);
+    g_free(text), text = NULL;
+    rc = run_command(command_colorize, "--model", model, "--out-dir", out, "--overwrite", a, NULL);
+    GdkPixbuf *res = gdk_pixbuf_new_from_file(oa, NULL);
+    CHECK(rc == 0 && res && gdk_pixbuf_get_width(res) == 64, "--overwrite did not replace the output (rc %d)", rc);
+    if (res) g_object_unref(res);
+    /* two inputs writing one output: the second fails, named */
+    rc = run_command(command_colorize, "--model", model, "--out-dir", out, "--overwrite", a, other, NULL);
+    CHECK(rc == 1, "two inputs for one output: exit %d, not 1", rc);
+    /* point hints apply to every file */
+    char *plain = work_path("plain.png"), *hinted = work_path("hinted.png");
+    rc = run_command(command_colorize, "--model", model, a, plain, NULL);
+    int rc2 = run_command(command_colorize, "--model", model, "--hints", "10,10,#e02020; 50,40,#2040e0", a, hinted, NULL);
+    double a0 = png_a_at(plain, 10, 10), a1 = png_a_at(hinted, 10, 10);
+    printf("point hint #e02020 at (10, 10): a* %.1f, without it %.1f\n", a1, a0);
+    CHECK(rc == 0 && rc2 == 0 && a1 > a0 + 15, "the point hint did not colour its place (a* %g vs %g)", a1, a0);
+    CHECK(run_command(command_colorize, "--model", model, "--hints", "10,10,red", a, hinted, NULL) == 1,
+          "a bad point hint accepted");
+    CHECK(run_command(command_colorize, "--model", model, "--out-dir", out, work_path("nothing-here"), NULL) == 1,
+          "a missing input was not a failure");
+    g_free(model), g_free(dir), g_free(out), g_free(a), g_free(b), g_free(broken), g_free(other), g_free(note);
+    g_free(oa), g_free(ob), g_free(obroken), g_free(onote), g_free(plain), g_free(hinted);
+}
+
 /* Bad options and unwritable outputs fail at once (exit 2), naming the
  * option and its range or the path, before any data is read. */
 static void test_bad_options(void) {
@@ -847,6 +908,7 @@ int main(int argc, char **argv) {
     test_eval();
     test_photo_benchmark();
     test_colorize();
+    test_colorize_batch();
     char *cmd = g_strdup_printf("rm -rf '%s' '%s'", g_dir, g_work);
     CHECK(system(cmd) == 0, "cleanup");
     g_free(cmd);

@@ -84,12 +84,233 @@ void lab_planes_to_pixels(guchar *px, int stride, int nc, const float *L, const 
     g_free(rgb);
 }
 
+/* What every file of a run shares: the model, the settings, the hints. */
+typedef struct {
+    nn_colorizer *colorizer;
+    nn_engine_params params;
+    double max_mpx;
+    GdkPixbuf *hint_image;      /* or NULL */
+    const char *hint_path;
+    nn_point_text *points;      /* (n_points) */
+    int n_points;
+    int progress;               /* show the engine's progress on the terminal */
+} colorize_setup;
+
+/* The hint image at the photo's size (nearest neighbour, so strokes keep
+ * their colours), as ab and mask planes. */
+static gboolean hint_planes(const colorize_setup *cs, int w, int h, float **ab, float **mask, GError **error) {
+    GdkPixbuf *pb = cs->hint_image;
+    gboolean scaled = gdk_pixbuf_get_width(pb) != w || gdk_pixbuf_get_height(pb) != h;
+    if (scaled) pb = gdk_pixbuf_scale_simple(cs->hint_image, w, h, GDK_INTERP_NEAREST);
+    *ab = g_try_malloc(sizeof(float) * 2 * (size_t)w * h);
+    *mask = g_try_malloc(sizeof(float) * (size_t)w * h);
+    gboolean ok = pb && *ab && *mask;
+    if (ok) pixbuf_to_hints(pb, *ab, *mask);
+    else g_set_error(error, TRAINER_ERROR, 1, "%s: out of memory for the hints at %d×%d", cs->hint_path, w, h);
+    if (scaled && pb) g_object_unref(pb);
+    return ok;
+}
+
+/* Colorizes L (w×h) through the engine with the run's hints into ab. */
+static gboolean run_engine(const colorize_setup *cs, const char *in_path, const float *L, int w, int h, float *ab,
+                           GError **error) {
+    const size_t n = (size_t)w * h;
+    float *hint_ab = NULL, *hint_mask = NULL;
+    nn_engine *e = NULL;
+    nn_error err = {0};
+    gboolean ok = !cs->hint_image || hint_planes(cs, w, h, &hint_ab, &hint_mask, error);
+    if (ok && nn_engine_begin(&e, w, h, &cs->params, &err) != NN_OK) ok = FALSE;
+    for (int i = 0; ok && i < cs->n_points; i++) {
+        const nn_point_text *p = &cs->points[i];
+        float rgb[3] = {p->rgb[0] / 255.0f, p->rgb[1] / 255.0f, p->rgb[2] / 255.0f}, lab[3];
+        nn_srgb_to_lab(lab, rgb, 1);
+        if (p->x < w && p->y < h && nn_engine_add_point_hint(e, p->x, p->y, lab[1], lab[2], &err) != NN_OK) ok = FALSE;
+    }
+    int tty = cs->progress;
+    if (ok && nn_engine_add_rows(e, 0, h, L, hint_ab, hint_ab ? hint_ab + n : NULL, hint_mask, &err) != NN_OK) ok = FALSE;
+    if (ok && nn_engine_predict(e, cs->colorizer, show_progress, &tty, NULL, &err) != NN_OK) ok = FALSE;
+    if (tty) g_printerr("\n");
+    if (ok) nn_engine_ab_rows(e, 0, h, L, ab, ab + n);
+    if (!ok && err.status) g_set_error(error, TRAINER_ERROR, 1, "%s: %s", in_path, err.msg);
+    nn_engine_free(e);
+    g_free(hint_ab), g_free(hint_mask);
+    return ok;
+}
+
+/* Encodes the result in memory, then writes it atomically: a failure never
+ * leaves half a file. */
+static gboolean write_png(GdkPixbuf *out, const char *out_path, GError **error) {
+    gchar *png = NULL;
+    gsize png_len = 0;
+    nn_error err = {0};
+    if (!gdk_pixbuf_save_to_buffer(out, &png, &png_len, "png", error, NULL)) {
+        g_prefix_error(error, "%s: ", out_path);
+        return FALSE;
+    }
+    nn_status st = nn_write_file_atomic(out_path, png, png_len, &err);
+    g_free(png);
+    if (st != NN_OK) g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+    return st == NN_OK;
+}
+
+/* One file: read, colorize keeping L and alpha, write out_path (PNG). */
+static gboolean colorize_file(const colorize_setup *cs, const char *in_path, const char *out_path, GError **error) {
+    if (!image_size_acceptable(in_path, cs->max_mpx, error)) return FALSE;
+    GdkPixbuf *src = gdk_pixbuf_new_from_file(in_path, error), *out = NULL;
+    if (!src) {
+        g_prefix_error(error, "%s: ", in_path);
+        return FALSE;
+    }
+    gboolean ok = FALSE;
+    float *L = NULL, *ab = NULL, *alpha = NULL;
+    const int w = gdk_pixbuf_get_width(src), h = gdk_pixbuf_get_height(src);
+    const size_t n = (size_t)w * h;
+    if (gdk_pixbuf_get_bits_per_sample(src) != 8 || gdk_pixbuf_get_n_channels(src) < 3) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: unsupported pixel format", in_path);
+        goto out;
+    }
+    L = g_try_malloc(sizeof(float) * n), ab = g_try_malloc(sizeof(float) * 2 * n), alpha = g_try_malloc(sizeof(float) * n);
+    if (!L || !ab || !alpha) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: out of memory for %d×%d pixels", in_path, w, h);
+        goto out;
+    }
+    pixbuf_to_lightness(src, L, alpha);
+    if (!run_engine(cs, in_path, L, w, h, ab, error)) goto out;
+    gboolean has_alpha = gdk_pixbuf_get_has_alpha(src);
+    out = gdk_pixbuf_new(GDK_COLORSPACE_RGB, has_alpha, 8, w, h);
+    if (!out) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: out of memory for the %d×%d result", out_path, w, h);
+        goto out;
+    }
+    lab_planes_to_pixels(gdk_pixbuf_get_pixels(out), gdk_pixbuf_get_rowstride(out), has_alpha ? 4 : 3, L, ab, alpha, w, h);
+    ok = write_png(out, out_path, error);
+out:
+    g_object_unref(src);
+    if (out) g_object_unref(out);
+    g_free(L), g_free(ab), g_free(alpha);
+    return ok;
+}
+
+/* --hints: an existing file is a hint image (RGBA); anything else must be
+ * point hints "x,y,#rrggbb;…". */
+static gboolean load_hints(colorize_setup *cs, const char *hints, GError **error) {
+    if (!hints) return TRUE;
+    if (g_file_test(hints, G_FILE_TEST_EXISTS)) {
+        if (!image_size_acceptable(hints, cs->max_mpx, error)) return FALSE;
+        cs->hint_image = gdk_pixbuf_new_from_file(hints, error);
+        if (!cs->hint_image) {
+            g_prefix_error(error, "%s: ", hints);
+            return FALSE;
+        }
+        if (gdk_pixbuf_get_bits_per_sample(cs->hint_image) != 8 || gdk_pixbuf_get_n_channels(cs->hint_image) != 4) {
+            g_set_error(error, TRAINER_ERROR, 1, "%s: the hint image must be an RGBA image (its opaque pixels are the hints)", hints);
+            return FALSE;
+        }
+        cs->hint_path = hints;
+        return TRUE;
+    }
+    nn_error err = {0};
+    cs->points = g_new(nn_point_text, NN_MAX_POINT_HINTS);
+    if (nn_points_parse(hints, cs->points, NN_MAX_POINT_HINTS, &cs->n_points, &err) != NN_OK || cs->n_points == 0) {
+        g_set_error(error, TRAINER_ERROR, 1, "--hints %s: neither a hint image nor point hints \"x,y,#rrggbb;…\"%s%s%s",
+                    hints, err.status ? " (bad: '" : "", err.status ? err.msg : "", err.status ? "')" : "");
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Images by extension, as gdk-pixbuf reads them. */
+static gboolean is_image_name(const char *name) {
+    static const char *const ext[] = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif"};
+    char *lower = g_ascii_strdown(name, -1);
+    gboolean yes = FALSE;
+    for (size_t i = 0; i < G_N_ELEMENTS(ext) && !yes; i++) yes = g_str_has_suffix(lower, ext[i]);
+    g_free(lower);
+    return yes;
+}
+
+static int compare_paths(gconstpointer a, gconstpointer b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The files named and the images in the folders named (not recursive),
+ * each folder's sorted by name; NULL with an error naming a missing one. */
+static GPtrArray *collect_inputs(char **args, int n, GError **error) {
+    GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
+    for (int i = 0; i < n; i++) {
+        if (!g_file_test(args[i], G_FILE_TEST_IS_DIR)) {
+            g_ptr_array_add(files, g_strdup(args[i])); /* a missing file fails in its turn, named */
+            continue;
+        }
+        GDir *d = g_dir_open(args[i], 0, error);
+        if (!d) {
+            g_ptr_array_free(files, TRUE);
+            return NULL;
+        }
+        GPtrArray *found = g_ptr_array_new();
+        const char *name;
+        while ((name = g_dir_read_name(d)))
+            if (is_image_name(name)) g_ptr_array_add(found, g_build_filename(args[i], name, NULL));
+        g_dir_close(d);
+        g_ptr_array_sort(found, compare_paths);
+        for (guint k = 0; k < found->len; k++) g_ptr_array_add(files, found->pdata[k]);
+        g_ptr_array_free(found, FALSE);
+    }
+    return files;
+}
+
+/* h:mm:ss */
+static void format_duration(char *buf, size_t size, double seconds) {
+    long s = seconds > 0 && seconds < 1e9 ? (long)(seconds + 0.5) : 0;
+    g_snprintf(buf, size, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+}
+
+/* The batch: each input to OUT_DIR/<name>.png, existing outputs skipped
+ * unless overwrite, a failing file reported and the others carried on. */
+static int colorize_batch(colorize_setup *cs, GPtrArray *inputs, const char *out_dir, gboolean overwrite) {
+    const gboolean tty = isatty(STDERR_FILENO);
+    GHashTable *outputs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    GPtrArray *failures = g_ptr_array_new_with_free_func(g_free);
+    int done = 0, skipped = 0;
+    const gint64 start = g_get_monotonic_time();
+    cs->progress = 0;
+    for (guint i = 0; i < inputs->len; i++) {
+        const char *in = inputs->pdata[i];
+        char *base = g_path_get_basename(in), *dot = strrchr(base, '.');
+        if (dot && dot != base) *dot = '\0';
+        char *file = g_strconcat(base, ".png", NULL), *out = g_build_filename(out_dir, file, NULL);
+        GError *error = NULL;
+        if (g_hash_table_contains(outputs, out)) {
+            g_set_error(&error, TRAINER_ERROR, 1, "%s: another input of this run already writes %s", in, out);
+        } else if (!overwrite && g_file_test(out, G_FILE_TEST_EXISTS)) {
+            skipped++;
+        } else if (colorize_file(cs, in, out, &error)) {
+            done++;
+        }
+        g_hash_table_add(outputs, g_strdup(out));
+        if (error) g_ptr_array_add(failures, g_strdup(error->message)), g_clear_error(&error);
+        double elapsed = (g_get_monotonic_time() - start) / 1e6, rate = (i + 1) / (elapsed > 1e-6 ? elapsed : 1e-6);
+        char eta[32];
+        format_duration(eta, sizeof eta, (inputs->len - i - 1) / rate);
+        g_printerr(tty ? "\r[%u/%u] %.2f images/s  ETA %s  %-40.40s" : "[%u/%u] %.2f images/s  ETA %s  %s\n", i + 1,
+                   inputs->len, rate, eta, in);
+        g_free(base), g_free(file), g_free(out);
+    }
+    if (tty) g_printerr("\n");
+    g_print("colorized %d, skipped %d (outputs exist; --overwrite replaces them), failed %u\n", done, skipped,
+            failures->len);
+    for (guint i = 0; i < failures->len; i++) g_printerr("colorize-train colorize: failed: %s\n", (char *)failures->pdata[i]);
+    int rc = failures->len ? 1 : 0;
+    g_hash_table_destroy(outputs);
+    g_ptr_array_free(failures, TRUE);
+    return rc;
+}
+
 int command_colorize(int argc, char **argv) {
-    char *model = NULL, *hints_path = NULL;
+    char *model = NULL, *hints = NULL, *out_dir = NULL;
+    gboolean overwrite = FALSE;
     double vividness = NN_DEFAULT_VIVIDNESS, saturation = 1.0;
     int resolution = NN_DEFAULT_RESOLUTION, threads = 0, scene_size = NN_DEFAULT_SCENE_SIZE;
     double scene_weight = NN_DEFAULT_SCENE_WEIGHT;
-    double max_mpx = DEFAULT_MAX_MEGAPIXELS;
+    colorize_setup cs = {.max_mpx = DEFAULT_MAX_MEGAPIXELS};
     GOptionEntry entries[] = {
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Weights file (default: the installed model, " DEFAULT_MODEL_PATH ")", "FILE.weights"},
         {"vividness", 0, 0, G_OPTION_ARG_DOUBLE, &vividness, "0 (faithful) to 1 (vivid), default 0.5", "X"},
@@ -97,132 +318,77 @@ int command_colorize(int argc, char **argv) {
         {"resolution", 0, 0, G_OPTION_ARG_INT, &resolution, "Working resolution: long side in pixels, 32 to 2048 (default 256)", "N"},
         {"scene-size", 0, 0, G_OPTION_ARG_INT, &scene_size, "Long side of the scene pass, 16 to 256 (default 32)", "N"},
         {"scene-weight", 0, 0, G_OPTION_ARG_DOUBLE, &scene_weight, "Weight of the scene pass, 0 (off) to 8 (default 1)", "X"},
-        {"hints", 0, 0, G_OPTION_ARG_FILENAME, &hints_path, "Hint image of the same size: its opaque pixels give their colour", "HINTS.png"},
+        {"hints", 0, 0, G_OPTION_ARG_FILENAME, &hints,
+         "A hint image (RGBA; its opaque pixels give their colour; scaled to each input's size) or point hints "
+         "\"x,y,#rrggbb;…\" in image pixels, applied to every input", "HINTS"},
+        {"out-dir", 0, 0, G_OPTION_ARG_FILENAME, &out_dir, "Colorize every input (files, folders of images) into DIR as NAME.png", "DIR"},
+        {"overwrite", 0, 0, G_OPTION_ARG_NONE, &overwrite, "With --out-dir: replace outputs that exist (default: skip them)", NULL},
         {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
-        {"max-megapixels", 0, 0, G_OPTION_ARG_DOUBLE, &max_mpx,
+        {"max-megapixels", 0, 0, G_OPTION_ARG_DOUBLE, &cs.max_mpx,
          "Refuse images larger than this, read from the file's header before decoding (default 300)", "N"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
-    GOptionContext *ctx = g_option_context_new("IN.png OUT.png - colorize an image");
+    GOptionContext *ctx = g_option_context_new("IN.png OUT.png | --out-dir DIR IN... - colorize images");
     g_option_context_add_main_entries(ctx, entries, NULL);
     GError *error = NULL;
-    int rc = 1;
-    GdkPixbuf *src = NULL, *hints = NULL, *out = NULL;
-    nn_colorizer *c = NULL;
-    float *L = NULL, *ab = NULL, *alpha = NULL, *hint_ab = NULL, *hint_mask = NULL;
+    GPtrArray *inputs = NULL;
+    int rc = 2;
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         g_printerr("colorize-train colorize: %s\n", error->message);
-        rc = 2;
         goto out;
     }
-    if (argc != 3) {
-        g_printerr("colorize-train colorize: give exactly IN and OUT (see --help)\n");
-        rc = 2;
+    if (out_dir ? argc < 2 : argc != 3) {
+        g_printerr("colorize-train colorize: give IN and OUT, or --out-dir DIR and one or more inputs (see --help)\n");
         goto out;
     }
-    if (!option_double_ok("colorize", "--vividness", vividness, 0, 1) ||
-        !option_double_ok("colorize", "--saturation", saturation, 0, 2) ||
-        !option_int_ok("colorize", "--resolution", resolution, NN_MIN_RESOLUTION, NN_MAX_RESOLUTION) ||
-        !option_double_ok("colorize", "--max-megapixels", max_mpx, 1, 100000) ||
-        !option_int_ok("colorize", "--scene-size", scene_size, NN_MIN_SCENE_SIZE, NN_MAX_SCENE_SIZE) ||
-        !option_double_ok("colorize", "--scene-weight", scene_weight, 0, NN_MAX_SCENE_WEIGHT) ||
-        !option_int_ok("colorize", "--threads", threads, 0, 1024)) {
-        rc = 2;
+    const char *cmd = "colorize";
+    if (!option_double_ok(cmd, "--vividness", vividness, 0, 1) || !option_double_ok(cmd, "--saturation", saturation, 0, 2) ||
+        !option_int_ok(cmd, "--resolution", resolution, NN_MIN_RESOLUTION, NN_MAX_RESOLUTION) ||
+        !option_double_ok(cmd, "--max-megapixels", cs.max_mpx, 1, 100000) ||
+        !option_int_ok(cmd, "--scene-size", scene_size, NN_MIN_SCENE_SIZE, NN_MAX_SCENE_SIZE) ||
+        !option_double_ok(cmd, "--scene-weight", scene_weight, 0, NN_MAX_SCENE_WEIGHT) ||
+        !option_int_ok(cmd, "--threads", threads, 0, 1024))
         goto out;
-    }
-    const char *in_path = argv[1], *out_path = argv[2];
-    const char *ext = strrchr(out_path, '.');
+    const char *ext = out_dir ? ".png" : strrchr(argv[2], '.');
     if (!ext || g_ascii_strcasecmp(ext, ".png") != 0) {
-        g_printerr("colorize-train colorize: %s: the output must be a .png file\n", out_path);
-        rc = 2;
+        g_printerr("colorize-train colorize: %s: the output must be a .png file\n", argv[2]);
         goto out;
     }
+    if (out_dir && (g_mkdir_with_parents(out_dir, 0755) != 0 || !output_dir_ok(out_dir, "output folder", &error))) {
+        g_printerr("colorize-train colorize: %s: %s\n", out_dir, error ? error->message : g_strerror(errno));
+        goto out;
+    }
+    rc = 1;
     nn_set_threads(threads);
-    if (!image_size_acceptable(in_path, max_mpx, &error) ||
-        (hints_path && !image_size_acceptable(hints_path, max_mpx, &error))) {
+    cs.params = nn_engine_default_params();
+    cs.params.vividness = (float)vividness, cs.params.saturation = (float)saturation, cs.params.resolution = resolution;
+    cs.params.scene_size = scene_size, cs.params.scene_weight = (float)scene_weight;
+    nn_error err = {0};
+    if (!load_hints(&cs, hints, &error) ||
+        !(out_dir ? (inputs = collect_inputs(argv + 1, argc - 1, &error)) != NULL : TRUE)) {
         g_printerr("colorize-train colorize: %s\n", error->message);
         goto out;
     }
-    src = gdk_pixbuf_new_from_file(in_path, &error);
-    if (!src) {
-        g_printerr("colorize-train colorize: %s: %s\n", in_path, error->message);
+    if (out_dir && inputs->len == 0) {
+        g_printerr("colorize-train colorize: no image among the inputs\n");
         goto out;
     }
-    if (gdk_pixbuf_get_bits_per_sample(src) != 8 || gdk_pixbuf_get_n_channels(src) < 3) {
-        g_printerr("colorize-train colorize: %s: unsupported pixel format\n", in_path);
-        goto out;
-    }
-    int w = gdk_pixbuf_get_width(src), h = gdk_pixbuf_get_height(src);
-    size_t n = (size_t)w * h;
-    if (hints_path) {
-        hints = gdk_pixbuf_new_from_file(hints_path, &error);
-        if (!hints) {
-            g_printerr("colorize-train colorize: %s: %s\n", hints_path, error->message);
-            goto out;
-        }
-        if (gdk_pixbuf_get_width(hints) != w || gdk_pixbuf_get_height(hints) != h ||
-            gdk_pixbuf_get_bits_per_sample(hints) != 8 || gdk_pixbuf_get_n_channels(hints) != 4) {
-            g_printerr("colorize-train colorize: %s: the hint image must be an RGBA image of %d×%d pixels\n",
-                       hints_path, w, h);
-            goto out;
-        }
-    }
-    /* the installed model, or the source tree's when run from a checkout */
-    const char *model_path = model ? model : default_model_path();
-    nn_error err = {0};
-    if (nn_colorizer_load(&c, model_path, 128, NN_TILE_SIDE, &err) != NN_OK) {
+    if (nn_colorizer_load(&cs.colorizer, model ? model : default_model_path(), 128, NN_TILE_SIDE, &err) != NN_OK) {
         g_printerr("colorize-train colorize: %s\n", err.msg);
         goto out;
     }
-    L = g_try_malloc(sizeof(float) * n);
-    ab = g_try_malloc(sizeof(float) * 2 * n);
-    alpha = g_try_malloc(sizeof(float) * n);
-    if (!L || !ab || !alpha) {
-        g_printerr("colorize-train colorize: %s: out of memory for %d×%d pixels\n", in_path, w, h);
-        goto out;
+    if (out_dir) {
+        rc = colorize_batch(&cs, inputs, out_dir, overwrite);
+    } else {
+        cs.progress = isatty(STDERR_FILENO);
+        if (colorize_file(&cs, argv[1], argv[2], &error)) rc = 0;
+        else g_printerr("colorize-train colorize: %s\n", error->message);
     }
-    pixbuf_to_lightness(src, L, alpha);
-    if (hints) {
-        hint_ab = g_malloc(sizeof(float) * 2 * n);
-        hint_mask = g_malloc(sizeof(float) * n);
-        pixbuf_to_hints(hints, hint_ab, hint_mask);
-    }
-    int tty = isatty(STDERR_FILENO);
-    nn_engine_params params = nn_engine_default_params();
-    params.vividness = (float)vividness, params.saturation = (float)saturation, params.resolution = resolution;
-    params.scene_size = scene_size, params.scene_weight = (float)scene_weight;
-    if (nn_engine_colorize(c, L, w, h, hint_ab, hint_mask, &params, ab, show_progress, &tty, NULL, &err) != NN_OK) {
-        g_printerr("%scolorize-train colorize: %s: %s\n", tty ? "\n" : "", in_path, err.msg);
-        goto out;
-    }
-    if (tty) g_printerr("\n");
-    gboolean has_alpha = gdk_pixbuf_get_has_alpha(src);
-    out = gdk_pixbuf_new(GDK_COLORSPACE_RGB, has_alpha, 8, w, h);
-    if (!out) {
-        g_printerr("colorize-train colorize: %s: out of memory for the %d×%d result\n", out_path, w, h);
-        goto out;
-    }
-    lab_planes_to_pixels(gdk_pixbuf_get_pixels(out), gdk_pixbuf_get_rowstride(out), has_alpha ? 4 : 3, L, ab, alpha, w, h);
-    /* encoded in memory, then written atomically: a failure never leaves half a file */
-    gchar *png = NULL;
-    gsize png_len = 0;
-    if (!gdk_pixbuf_save_to_buffer(out, &png, &png_len, "png", &error, NULL)) {
-        g_printerr("colorize-train colorize: %s: %s\n", out_path, error->message);
-        goto out;
-    }
-    nn_status wst = nn_write_file_atomic(out_path, png, png_len, &err);
-    g_free(png);
-    if (wst != NN_OK) {
-        g_printerr("colorize-train colorize: %s\n", err.msg);
-        goto out;
-    }
-    rc = 0;
 out:
-    if (src) g_object_unref(src);
-    if (hints) g_object_unref(hints);
-    if (out) g_object_unref(out);
-    nn_colorizer_free(c);
-    g_free(L), g_free(ab), g_free(alpha), g_free(hint_ab), g_free(hint_mask);
-    g_free(model), g_free(hints_path);
+    if (inputs) g_ptr_array_free(inputs, TRUE);
+    if (cs.hint_image) g_object_unref(cs.hint_image);
+    g_free(cs.points);
+    nn_colorizer_free(cs.colorizer);
+    g_free(model), g_free(hints), g_free(out_dir);
     g_clear_error(&error);
     g_option_context_free(ctx);
     return rc;
