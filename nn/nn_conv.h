@@ -1,0 +1,94 @@
+/* nn_conv.h — 2-D convolution: im2col + GEMM over many images at once
+ * with one shared workspace, Winograd F(2×2, 3×3) for 3×3 convolutions,
+ * and the naive oracle. Part of the nn library; include nn.h for all of it. */
+#ifndef NN_CONV_H
+#define NN_CONV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn_core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+    int c_in, c_out, k, stride, pad, dilation;
+} nn_conv2d_dims;
+
+/* Output spatial size of a convolution over h (or w). */
+static inline int nn_conv2d_out_size(int h, nn_conv2d_dims d) {
+    return (h + 2 * d.pad - d.dilation * (d.k - 1) - 1) / d.stride + 1;
+}
+
+/* A scratch buffer shared by all layers of a model, sized for its largest
+ * layer. A convolution processes as many images per GEMM as fit. */
+typedef struct {
+    float *data;
+    size_t floats;
+} nn_workspace;
+
+/* Floats of workspace a convolution needs to process `images` images per
+ * GEMM (forward or backward, whichever is larger). */
+size_t nn_conv2d_workspace_floats(nn_conv2d_dims d, int h, int w, int images);
+
+/* Convolution, im2col + cblas_sgemm over many images at once; 1×1 stride-1
+ * unpadded convolutions skip im2col. Weight is (c_out, c_in, k, k); bias
+ * may be NULL. Returns NN_ERR_INVALID when the workspace cannot hold even one
+ * image. */
+nn_status nn_conv2d_forward(float *out,          // (N, c_out, Ho, Wo)
+                            const float *in,     // (N, c_in, H, W)
+                            const float *weight, // (c_out, c_in, k, k)
+                            const float *bias,   // (c_out) or NULL
+                            nn_shape in_shape, nn_conv2d_dims d, nn_workspace ws);
+nn_status nn_conv2d_backward(float *din,          // (N, c_in, H, W) or NULL
+                             float *dweight,      // (c_out, c_in, k, k)
+                             float *dbias,        // (c_out) or NULL
+                             const float *dout,   // (N, c_out, Ho, Wo)
+                             const float *in,     // (N, c_in, H, W)
+                             const float *weight, // (c_out, c_in, k, k)
+                             nn_shape in_shape, nn_conv2d_dims d, nn_workspace ws);
+/* Winograd F(2×2, 3×3) for 3×3 stride-1 pad-1 convolutions
+ * (nn_conv2d_winograd_applies), in inference and in training (the forward
+ * pass, the input gradient through the transposed U, and the weight
+ * gradient below): U, the transformed weights, is computed
+ * once (nn_conv2d_winograd_weights); the forward pass then does 16 GEMMs
+ * over all tiles of as many images as the workspace holds. Same result as
+ * nn_conv2d_forward to float rounding. */
+int nn_conv2d_winograd_applies(nn_conv2d_dims d);
+size_t nn_conv2d_winograd_weight_floats(nn_conv2d_dims d);
+void nn_conv2d_winograd_weights(float *U,            // (16, c_out, c_in)
+                                const float *weight, // (c_out, c_in, 3, 3)
+                                nn_conv2d_dims d);
+/* U for the input gradient: dx = nn_conv2d_forward_winograd(dout, Uᵀ) with
+ * dims {c_out, c_in, 3, 1, 1, 1} (kernels flipped, channels swapped). */
+void nn_conv2d_winograd_weights_transposed(float *U,            // (16, c_in, c_out)
+                                           const float *weight, // (c_out, c_in, 3, 3)
+                                           nn_conv2d_dims d);
+size_t nn_conv2d_winograd_workspace_floats(nn_conv2d_dims d, int h, int w, int images);
+nn_status nn_conv2d_forward_winograd(float *out,        // (N, c_out, H, W)
+                                     const float *in,   // (N, c_in, H, W)
+                                     const float *U,    // (16, c_out, c_in)
+                                     const float *bias, // (c_out) or NULL
+                                     nn_shape in_shape, nn_conv2d_dims d, nn_workspace ws);
+/* The weight gradient of a 3×3 stride-1 pad-1 convolution by Winograd:
+ * dU = Σ over tiles of (A dY Aᵀ)(Bᵀ d B)ᵀ, then dweight += Gᵀ dU G. dU is
+ * scratch of nn_conv2d_winograd_weight_floats(d) floats. No bias gradient. */
+nn_status nn_conv2d_backward_weights_winograd(float *dweight,     // (c_out, c_in, 3, 3), added into
+                                              float *dU,          // (16, c_out, c_in) scratch
+                                              const float *dout,  // (N, c_out, H, W)
+                                              const float *in,    // (N, c_in, H, W)
+                                              nn_shape in_shape, nn_conv2d_dims d, nn_workspace ws);
+/* Naive direct convolution: the test oracle for the BLAS path. */
+void nn_conv2d_forward_naive(float *out, const float *in, const float *weight,
+                             const float *bias, nn_shape in_shape, nn_conv2d_dims d);
+void nn_conv2d_backward_naive(float *din, float *dweight, float *dbias,
+                              const float *dout, const float *in,
+                              const float *weight, nn_shape in_shape,
+                              nn_conv2d_dims d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,178 @@
+/* nn_engine.h — the full-image engine: working scale, tiles, the scene pass,
+ * hints, upsampling, point hints as text. Part of the nn library; include
+ * nn.h for all of it. */
+#ifndef NN_ENGINE_H
+#define NN_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn_colorizer.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Tile origins along an axis of n pixels: every half tile, the last flush
+ * with the end (one at 0 when n <= tile); returns the count. */
+int nn_tile_origins(int n, int tile, int *out);
+/* The network input for the T×T tile at (x0, y0) of a w×h image (edges
+ * repeated where the image is smaller than a tile). */
+void nn_encode_tile(const float *L,    // (h, w) in Lab units
+                    const float *hint, // (3, h, w) a, b, mask; or NULL
+                    int w, int h, int x0, int y0, int T,
+                    float *x);         // (4, T, T)
+
+/* The scene pass: the w×h working image shrunk to `size` pixels on its
+ * long side (area average; hints averaged over hinted pixels) and run
+ * through the network, its per-pixel log-probabilities kept with the
+ * rebalancing weights divided out (so that the fused distribution is
+ * corrected once, when decoded) and the training set's colour prior
+ * divided out (so that the prior counts once in the product). */
+typedef struct nn_scene nn_scene;
+nn_status nn_scene_create(nn_scene **s, nn_colorizer *c,
+                          const float *L,    // (h, w)
+                          const float *hint, // (3, h, w) or NULL
+                          int w, int h, int size, nn_error *err);
+void nn_scene_free(nn_scene *s);
+void nn_scene_size(const nn_scene *s, int *gw, int *gh);
+/* out (Q) = weight × the scene's log-probabilities at working pixel (x, y). */
+void nn_scene_at(const nn_scene *s, float weight, int x, int y, float *out);
+/* fused = logits + weight × the scene's log-probabilities at each pixel of
+ * the T×T tile at (x0, y0) of the working image (bilinear). */
+void nn_scene_add_to_tile(const nn_scene *s, float weight, int x0, int y0, int T,
+                          const float *logits, // (Q, T, T)
+                          float *fused);       // (Q, T, T)
+
+#define NN_DEFAULT_RESOLUTION 256
+#define NN_MIN_RESOLUTION 32
+#define NN_MAX_RESOLUTION 2048
+
+/* The scene pass (scene.c): by default the working image is also seen
+ * whole at NN_DEFAULT_SCENE_SIZE pixels on its long side, and each tile
+ * pixel's distribution is multiplied by the scene's raised to
+ * NN_DEFAULT_SCENE_WEIGHT. */
+#define NN_DEFAULT_SCENE_SIZE 32
+#define NN_DEFAULT_SCENE_WEIGHT 1.0f
+#define NN_MIN_SCENE_SIZE 16
+#define NN_MAX_SCENE_SIZE 256
+#define NN_MAX_SCENE_WEIGHT 8.0f
+
+typedef struct {
+    float vividness;    /* 0 (faithful, T = 1) .. 1 (vivid) */
+    float saturation;   /* chroma multiplier, 0 .. 2 */
+    int resolution;     /* long side of the working image, 32 .. 2048 */
+    int scene_size;     /* long side of the scene pass, 16 .. 256 */
+    float scene_weight; /* 0 (no scene pass) .. 8 */
+} nn_engine_params;
+
+nn_engine_params nn_engine_default_params(void);
+/* The working size for an image: its long side scaled down to resolution
+ * (images already smaller keep their size). */
+void nn_engine_working_size(int width, int height, int resolution, int *ww, int *wh);
+
+/* Progress in [0, 1]. */
+typedef void (*nn_progress_fn)(double fraction, void *user);
+
+/* The streaming engine, for images larger than one wants in memory as
+ * float planes: begin, feed every row of full-resolution L once, top to
+ * bottom (with optional hints), predict (the network at working scale),
+ * then ask for full-resolution ab rows in any order, from the same L.
+ * It holds only working-scale planes (a few MB at resolution 2048). */
+typedef struct nn_engine nn_engine;
+
+/* A pixel of a hint image gives a hint when its alpha (or mask) exceeds this. */
+#define NN_HINT_THRESHOLD 0.5f
+/* Strokes are thinned to one hint per NN_HINT_SPACING² working pixels, the
+ * density of the sparse hints the network was trained on. */
+#define NN_HINT_SPACING 6
+/* A point hint covers NN_POINT_HINT_SIDE² working pixels (the training's
+ * largest hint patch). */
+#define NN_POINT_HINT_SIDE 3
+/* Suggested colours differ by at least this much in ab. */
+#define NN_SUGGESTION_SEPARATION 25.0f
+
+/* A hint at one point: full-resolution pixel coordinates and its ab. */
+typedef struct {
+    double x, y;
+    float a, b;
+} nn_point_hint;
+
+/* A point hint as text gives it (points.c): image pixels and an sRGB colour. */
+typedef struct {
+    double x, y;
+    uint8_t rgb[3];
+} nn_point_text;
+#define NN_MAX_POINT_HINTS 256
+/* Parses "x,y,#rrggbb;…" (blank items ignored, any locale) into out (at
+ * most max). NN_ERR_INVALID with err->msg set to the bad item itself (for
+ * the caller's message), or to "more than N point hints". */
+nn_status nn_points_parse(const char *text, nn_point_text *out, int max, int *n, nn_error *err);
+
+/* Checks the parameters and sizes; NN_ERR_INVALID names the bad one. */
+nn_status nn_engine_begin(nn_engine **e, int width, int height, const nn_engine_params *params,
+                          nn_error *err);
+void nn_engine_get_working_size(const nn_engine *e, int *ww, int *wh);
+/* Rows y0 .. y0+rows-1 of L; hints (all three or none): every pixel with
+ * mask > 0.5 gives its ab to the working pixel it falls in (averaged, then
+ * fitted into the gamut at that pixel's lightness, keeping the hue). */
+nn_status nn_engine_add_rows(nn_engine *e, int y0, int rows,
+                             const float *L,         // (rows, W) in Lab units
+                             const float *hint_a,    // (rows, W) or NULL
+                             const float *hint_b,    // (rows, W) or NULL
+                             const float *hint_mask, // (rows, W) or NULL
+                             nn_error *err);
+/* Covers the working image with tiles overlapping by half a tile, runs them
+ * through the network in large batches, blends them with a Hann window and
+ * fits the guided filter. Progress goes from 0 to 1 over the tiles; *cancel
+ * is checked between batches (NN_ERR_CANCELLED). */
+nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progress, void *user,
+                            const volatile int *cancel, nn_error *err);
+/* Full-resolution ab (saturation applied) for rows y0 .. y0+rows-1, guided
+ * by the same rows of L. Read-only: threads may ask for disjoint rows. */
+void nn_engine_ab_rows(const nn_engine *e, int y0, int rows,
+                       const float *L, // (rows, W)
+                       float *a,       // (rows, W) output
+                       float *b);      // (rows, W) output
+/* ab for a region sampled on its own grid: output pixel (i, r) is centred
+ * at full-resolution coordinates (x0 + (i + 0.5)·step_x, y0 + (r + 0.5)·step_y),
+ * guided by L at those pixels; this is what a zoomed preview shows. */
+nn_status nn_engine_ab_region(const nn_engine *e, double x0, double y0, double step_x, double step_y, int w, int rows,
+                              const float *L, // (rows, w)
+                              float *a,       // (rows, w) output
+                              float *b,       // (rows, w) output
+                              nn_error *err);
+/* Adds a point hint (before predict): colour (a, b) at full-resolution
+ * position (x, y). It wins over strokes where they overlap. */
+nn_status nn_engine_add_point_hint(nn_engine *e, double x, double y, float a, float b, nn_error *err);
+/* After predict: up to k colours the network finds most likely at (x, y)
+ * (its faithful distribution there, given the other hints but not one at
+ * that point), most likely first, at least NN_SUGGESTION_SEPARATION apart;
+ * ab (k, 2), prob (k); *found says how many. Uses the model: not while
+ * another thread predicts with it. */
+nn_status nn_engine_suggest(const nn_engine *e, nn_colorizer *c, double x, double y, int k, float *ab,
+                            float *prob, int *found, nn_error *err);
+/* L at working scale under full-resolution position (x, y) (after predict). */
+float nn_engine_lightness_at(const nn_engine *e, double x, double y);
+/* Changes the saturation that ab comes out with (no new prediction needed). */
+void nn_engine_set_saturation(nn_engine *e, float saturation);
+void nn_engine_free(nn_engine *e);
+
+/* The whole engine on full planes: downscales L to the working resolution,
+ * predicts there and brings ab back to full resolution with a guided filter
+ * whose guide is the full-resolution L; then applies saturation. The caller
+ * recombines ab with its own L, so detail and brightness stay the source's. */
+nn_status nn_engine_colorize(nn_colorizer *c,
+                             const float *L,         // (H, W) in Lab units
+                             int width, int height,
+                             const float *hint_ab,   // (2, H, W) or NULL
+                             const float *hint_mask, // (H, W) or NULL
+                             const nn_engine_params *params,
+                             float *ab,              // (2, H, W) output
+                             nn_progress_fn progress, void *user, const volatile int *cancel,
+                             nn_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
