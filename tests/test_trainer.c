@@ -255,13 +255,21 @@ static void test_resume(void) {
     }
     FILE *f = fdopen(out_fd, "r");
     char line[512];
-    int signalled = 0;
-    while (fgets(line, sizeof line, f))
+    int signalled = 0, hms_eta = 0, resume_cmd = 0;
+    while (fgets(line, sizeof line, f)) {
+        const char *eta = strstr(line, "ETA ");
+        int h, m, sec;
+        hms_eta |= eta && sscanf(eta, "ETA %d:%2d:%2d", &h, &m, &sec) == 3;
+        resume_cmd |= strstr(line, "colorize-train train --data ") && strstr(line, "--resume ") &&
+                      strstr(line, ckpt_c) && strstr(line, "--threads 2");
         if (!signalled && strstr(line, "step 6/")) {
             kill(pid, SIGINT);
             signalled = 1;
         }
+    }
     fclose(f);
+    CHECK(hms_eta, "the progress lines give no ETA as h:mm:ss");
+    CHECK(resume_cmd, "no complete resume command was printed after SIGINT");
     int status = 0;
     waitpid(pid, &status, 0);
     g_spawn_close_pid(pid);

@@ -257,12 +257,6 @@ static GPtrArray *collect_inputs(char **args, int n, GError **error) {
     return files;
 }
 
-/* h:mm:ss */
-static void format_duration(char *buf, size_t size, double seconds) {
-    long s = seconds > 0 && seconds < 1e9 ? (long)(seconds + 0.5) : 0;
-    g_snprintf(buf, size, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
-}
-
 /* The batch: each input to OUT_DIR/<name>.png, existing outputs skipped
  * unless overwrite, a failing file reported and the others carried on. */
 static int colorize_batch(colorize_setup *cs, GPtrArray *inputs, const char *out_dir, gboolean overwrite) {
@@ -289,7 +283,7 @@ static int colorize_batch(colorize_setup *cs, GPtrArray *inputs, const char *out
         if (error) g_ptr_array_add(failures, g_strdup(error->message)), g_clear_error(&error);
         double elapsed = (g_get_monotonic_time() - start) / 1e6, rate = (i + 1) / (elapsed > 1e-6 ? elapsed : 1e-6);
         char eta[32];
-        format_duration(eta, sizeof eta, (inputs->len - i - 1) / rate);
+        format_hms(eta, sizeof eta, (inputs->len - i - 1) / rate);
         g_printerr(tty ? "\r[%u/%u] %.2f images/s  ETA %s  %-40.40s" : "[%u/%u] %.2f images/s  ETA %s  %s\n", i + 1,
                    inputs->len, rate, eta, in);
         g_free(base), g_free(file), g_free(out);

@@ -54,3 +54,8 @@ gboolean output_dir_ok(const char *dir, const char *what, GError **error) {
     g_free(probe);
     return ok;
 }
+
+void format_hms(char *buf, size_t size, double seconds) {
+    long s = seconds > 0 && seconds < 1e9 ? (long)(seconds + 0.5) : 0;
+    g_snprintf(buf, size, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+}

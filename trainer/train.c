@@ -417,19 +417,33 @@ static void write_logs(const train_run *r) {
 
 static void show_progress(const train_run *r, int spe, double ips, double loss, double eta, gboolean tty,
                           gboolean force) {
+    char hms[32];
+    format_hms(hms, sizeof hms, eta);
+    const double lr = learning_rate(r, r->global_step, (long)spe * r->epochs);
     if (tty) {
         int width = 24, done = (int)((double)r->step / spe * width);
         char bar[32];
         for (int i = 0; i < width; i++) bar[i] = i < done ? '#' : '-';
         bar[width] = 0;
-        g_printerr("\repoch %d/%d [%s] %3d%%  %.0f img/s  loss %.4f  ETA %d:%02d:%02d ", r->epoch + 1,
-                   r->epochs, bar, 100 * r->step / spe, ips, loss, (int)(eta / 3600), ((int)eta / 60) % 60,
-                   (int)eta % 60);
+        g_printerr("\repoch %d/%d [%s] %3d%%  %.0f img/s  loss %.4f  lr %.2e  ETA %s ", r->epoch + 1, r->epochs, bar,
+                   100 * r->step / spe, ips, loss, lr, hms);
     } else if (force || r->step % r->log_every == 0) {
-        g_print("epoch %d/%d step %d/%d  %.1f img/s  loss %.4f  lr %.3g  ETA %.0f s\n", r->epoch + 1,
-                r->epochs, r->step, spe, ips, loss, learning_rate(r, r->global_step, (long)spe * r->epochs),
-                eta);
+        g_print("epoch %d/%d step %d/%d  %.1f img/s  loss %.4f  lr %.3g  ETA %s\n", r->epoch + 1, r->epochs, r->step,
+                spe, ips, loss, lr, hms);
     }
+}
+
+/* The whole command that continues this run (g_free it). */
+static char *resume_command(const train_run *r) {
+    char *data = g_shell_quote(r->data), *out = g_shell_quote(r->out), *ckpt = g_shell_quote(r->checkpoint);
+    char *logs = r->log_dir ? g_shell_quote(r->log_dir) : NULL, *usual = g_strconcat(r->out, ".ckpt", NULL);
+    gboolean own_checkpoint = strcmp(usual, r->checkpoint) != 0; /* then it must be named again */
+    char *cmd = g_strdup_printf("colorize-train train --data %s --out %s --resume %s%s%s --threads %d%s%s", data, out,
+                                ckpt, own_checkpoint ? " --checkpoint " : "", own_checkpoint ? ckpt : "", r->threads,
+                                logs ? " --log-dir " : "", logs ? logs : "");
+    g_free(usual);
+    g_free(data), g_free(out), g_free(ckpt), g_free(logs);
+    return cmd;
 }
 
 /* ---------------------------------------------------------------- train */
@@ -610,10 +624,12 @@ static gboolean train(train_run *r, GError **error) {
         if (r->step < spe) { /* stopped by a signal or --max-steps: checkpoint and leave */
             if (tty) g_printerr("\n");
             ok = save_checkpoint(r, net, &bins, m, v, n_train, seconds, error);
-            if (ok)
-                g_print("%s at epoch %d step %d; checkpoint written to %s (resume with --resume %s)\n",
-                        g_stop_signal ? "interrupted" : "stopped", r->epoch + 1, r->step, r->checkpoint,
-                        r->checkpoint);
+            if (ok) {
+                char *cmd = resume_command(r);
+                g_print("%s at epoch %d step %d; checkpoint written to %s; resume with:\n  %s\n",
+                        g_stop_signal ? "interrupted" : "stopped", r->epoch + 1, r->step, r->checkpoint, cmd);
+                g_free(cmd);
+            }
             break;
         }
         if (tty) g_printerr("\n");
@@ -661,7 +677,10 @@ static gboolean train(train_run *r, GError **error) {
         r->epoch++, r->step = 0, r->epoch_loss_sum = 0.0;
         ok = save_checkpoint(r, net, &bins, m, v, n_train, seconds, error);
         if (g_stop_signal) {
-            g_print("interrupted after epoch %d; checkpoint written to %s\n", r->epoch, r->checkpoint);
+            char *cmd = resume_command(r);
+            g_print("interrupted after epoch %d; checkpoint written to %s; resume with:\n  %s\n", r->epoch,
+                    r->checkpoint, cmd);
+            g_free(cmd);
             break;
         }
     }

@@ -182,6 +182,8 @@ gboolean option_int_ok(const char *command, const char *option, long value, long
 gboolean option_double_ok(const char *command, const char *option, double value, double lo, double hi);
 gboolean output_file_ok(const char *path, const char *what, GError **error);
 gboolean output_dir_ok(const char *dir, const char *what, GError **error);
+/* A duration as h:mm:ss (0:00:00 for anything negative or absurd). */
+void format_hms(char *buf, size_t size, double seconds);
 
 /* Reads and checks a checkpoint as --resume does, then lets it go (for
  * tests and the fuzzer): FALSE with an error naming the file and field. */
