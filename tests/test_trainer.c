@@ -540,12 +540,21 @@ static void test_eval(void) {
     double p10 = h10 ? g_ascii_strtod(strstr(h10, "\"psnr\": ") + 8, NULL) : 0;
     printf("eval: faithful PSNR %.2f dB with 0 hints, %.2f dB with 10 hints\n", p0, p10);
     CHECK(p0 > 5 && p10 > 5 && p10 != p0, "hints changed nothing: %g vs %g", p10, p0);
-    const char *files[] = {"report.md", "examples.png", "examples-5-hints.png"};
-    for (int i = 0; i < 3; i++) {
+    const char *files[] = {"report.md", "examples.png", "examples-5-hints.png", "examples-10-hints.png"};
+    for (int i = 0; i < 4; i++) {
         char *p = g_build_filename(report, files[i], NULL);
         CHECK(g_file_test(p, G_FILE_TEST_IS_REGULAR), "%s was not written", p);
         g_free(p);
     }
+    char *unasked = g_build_filename(report, "examples-1-hints.png", NULL);
+    char *plain = g_build_filename(report, "examples.png", NULL), *hinted = g_build_filename(report, "examples-5-hints.png", NULL);
+    GdkPixbuf *g0 = gdk_pixbuf_new_from_file(plain, NULL), *g5 = gdk_pixbuf_new_from_file(hinted, NULL);
+    CHECK(!g_file_test(unasked, G_FILE_TEST_EXISTS), "a grid for a hint count not asked for");
+    CHECK(g0 && g5 && gdk_pixbuf_get_height(g5) > gdk_pixbuf_get_height(g0),
+          "the 5-hint grid has no row showing where the hints are");
+    if (g0) g_object_unref(g0);
+    if (g5) g_object_unref(g5);
+    g_free(unasked), g_free(plain), g_free(hinted);
     CHECK(run_command(command_eval, "--data", g_dir, "--model", model, "--hints", "x", NULL) == 2, "bad --hints accepted");
     CHECK(run_command(command_eval, "--data", g_dir, "--model", model, "--vividness", "2", NULL) == 2,
           "vividness 2 accepted");

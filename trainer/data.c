@@ -298,3 +298,24 @@ void lab_planes_to_rgb8(uint8_t *rgb, const float *L, const float *ab, int n) {
         nn_lab_to_srgb8(rgb + (size_t)i * CIFAR_PIXELS * 3, lab, CIFAR_PIXELS);
     }
 }
+
+void hints_to_rgb8(uint8_t *rgb, const float *L, const float *in, int n) {
+    float ab[2 * CIFAR_PIXELS];
+    for (int i = 0; i < n; i++) {
+        const float *x = in + (size_t)i * NN_INPUT_CHANNELS * CIFAR_PIXELS, *mask = x + 3 * CIFAR_PIXELS;
+        float l[CIFAR_PIXELS];
+        for (int p = 0; p < CIFAR_PIXELS; p++) {
+            const int px = p % CIFAR_SIDE, py = p / CIFAR_SIDE;
+            int ring = 0; /* a gray pixel beside a hint: drawn dark, so that any hint stands out */
+            for (int dy = -1; dy <= 1 && mask[p] <= 0.0f; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    int qx = px + dx, qy = py + dy;
+                    if (qx >= 0 && qy >= 0 && qx < CIFAR_SIDE && qy < CIFAR_SIDE && mask[qy * CIFAR_SIDE + qx] > 0.0f) ring = 1;
+                }
+            l[p] = ring ? 5.0f : L[(size_t)i * CIFAR_PIXELS + p];
+            ab[p] = mask[p] > 0.0f ? x[CIFAR_PIXELS + p] * NN_AB_SCALE : 0.0f;
+            ab[CIFAR_PIXELS + p] = mask[p] > 0.0f ? x[2 * CIFAR_PIXELS + p] * NN_AB_SCALE : 0.0f;
+        }
+        lab_planes_to_rgb8(rgb + (size_t)i * CIFAR_PIXELS * 3, l, ab, 1);
+    }
+}

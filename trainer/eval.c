@@ -78,10 +78,10 @@ typedef struct {
 } eval_ctx;
 
 static gboolean write_examples(const char *path, const eval_ctx *e, int hints, float vividness, GError **error) {
-    const int n = REPORT_EXAMPLES, Q = e->bins->num_bins;
+    const int n = REPORT_EXAMPLES, Q = e->bins->num_bins, rows = hints ? 4 : 3;
     float in[NN_INPUT_CHANNELS * CIFAR_PIXELS], L[CIFAR_PIXELS], ab[2 * CIFAR_PIXELS], zero[2 * CIFAR_PIXELS] = {0};
-    uint8_t *rgb = g_new(uint8_t, (size_t)2 * n * CIFAR_PIXELS * 3);
-    const uint8_t *tiles[3 * REPORT_EXAMPLES];
+    uint8_t *rgb = g_new(uint8_t, (size_t)3 * n * CIFAR_PIXELS * 3);
+    const uint8_t *tiles[4 * REPORT_EXAMPLES];
     for (int i = 0; i < n; i++) {
         int idx = i * (e->test->n / n);
         nn_rng rng;
@@ -95,17 +95,55 @@ static gboolean write_examples(const char *path, const eval_ctx *e, int hints, f
             g_free(rgb);
             return FALSE;
         }
-        uint8_t *gray = rgb + (size_t)i * CIFAR_PIXELS * 3, *col = rgb + (size_t)(n + i) * CIFAR_PIXELS * 3;
+        uint8_t *gray = rgb + (size_t)i * CIFAR_PIXELS * 3, *given = rgb + (size_t)(n + i) * CIFAR_PIXELS * 3;
+        uint8_t *col = rgb + (size_t)(2 * n + i) * CIFAR_PIXELS * 3;
         lab_planes_to_rgb8(gray, L, zero, 1);
+        hints_to_rgb8(given, L, in, 1);
         lab_planes_to_rgb8(col, L, ab, 1);
-        tiles[i] = gray, tiles[n + i] = col;
-        tiles[2 * n + i] = e->test->rgb + (size_t)idx * CIFAR_PIXELS * 3;
+        int r = 0;
+        tiles[r++ * n + i] = gray;
+        if (hints) tiles[r++ * n + i] = given;
+        tiles[r++ * n + i] = col;
+        tiles[r * n + i] = e->test->rgb + (size_t)idx * CIFAR_PIXELS * 3;
     }
-    char label[64];
+    char label[64], given_label[64];
     snprintf(label, sizeof label, hints ? "colorized, %d hints" : "colorized", hints);
-    const char *labels[3] = {"gray", label, "ground truth"};
-    gboolean ok = plot_tile_grid(path, tiles, 3, n, labels, 3, error);
+    snprintf(given_label, sizeof given_label, "the %d hints", hints);
+    const char *labels[4] = {"gray", hints ? given_label : label, hints ? label : "ground truth", "ground truth"};
+    gboolean ok = plot_tile_grid(path, tiles, rows, n, labels, 3, error);
     g_free(rgb);
+    return ok;
+}
+
+/* The Markdown report: the tables, then a grid of examples for no hints
+ * (the default setting) and for each other hint count asked for. */
+static gboolean write_report(const char *report, const eval_ctx *e, const char *model, int n, const char *table,
+                             const char *classes, const double *hints, int nh, GError **error) {
+    if (g_mkdir_with_parents(report, 0755) != 0) return FALSE;
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(s, "# Evaluation of `%s`\n\nCIFAR-10 test set, %d images. Hints are simulated from the "
+                           "ground truth (seed %" G_GUINT64_FORMAT "): square patches of side 1-3 px at random "
+                           "places, carrying the patch's mean ab.\n\n%s\n## Per class (default setting)\n\n%s\n"
+                           "## Examples\n\n![no hints](examples.png)\n",
+                           model, n, e->seed, table, classes);
+    char *path = g_build_filename(report, "examples.png", NULL);
+    gboolean ok = write_examples(path, e, 0, NN_DEFAULT_VIVIDNESS, error);
+    g_free(path);
+    for (int h = 0; ok && h < nh; h++) {
+        int count = (int)hints[h], seen = count == 0;
+        for (int k = 0; k < h; k++) seen |= (int)hints[k] == count;
+        if (seen) continue;
+        char name[64];
+        g_snprintf(name, sizeof name, "examples-%d-hints.png", count);
+        path = g_build_filename(report, name, NULL);
+        ok = write_examples(path, e, count, NN_DEFAULT_VIVIDNESS, error);
+        g_string_append_printf(s, "\n![%d hints](%s)\n", count, name);
+        g_free(path);
+    }
+    char *md = g_build_filename(report, "report.md", NULL);
+    ok = ok && g_file_set_contents(md, s->str, (gssize)s->len, error);
+    g_free(md);
+    g_string_free(s, TRUE);
     return ok;
 }
 
@@ -350,20 +388,7 @@ int command_eval(int argc, char **argv) {
     }
     if (report) {
         eval_ctx ectx = {net, &test, &bins, (uint64_t)seed, no_prior ? NULL : bins.rebalance};
-        char *p0 = g_build_filename(report, "examples.png", NULL), *p5 = g_build_filename(report, "examples-5-hints.png", NULL);
-        char *md = g_build_filename(report, "report.md", NULL);
-        GString *s = g_string_new(NULL);
-        g_string_append_printf(s, "# Evaluation of `%s`\n\nCIFAR-10 test set, %d images. Hints are simulated from the "
-                               "ground truth (seed %" G_GINT64_FORMAT "): square patches of side 1-3 px at random "
-                               "places, carrying the patch's mean ab.\n\n%s\n## Per class (default setting)\n\n%s\n"
-                               "## Examples\n\n![no hints](examples.png)\n\n![5 hints](examples-5-hints.png)\n",
-                               model, n, seed, table->str, classes->str);
-        gboolean ok = g_mkdir_with_parents(report, 0755) == 0 && write_examples(p0, &ectx, 0, NN_DEFAULT_VIVIDNESS, &error) &&
-                      write_examples(p5, &ectx, 5, NN_DEFAULT_VIVIDNESS, &error) &&
-                      g_file_set_contents(md, s->str, (gssize)s->len, &error);
-        g_string_free(s, TRUE);
-        g_free(p0), g_free(p5), g_free(md);
-        if (!ok) {
+        if (!write_report(report, &ectx, model, n, table->str, classes->str, hints, nh, &error)) {
             g_printerr("colorize-train eval: %s: %s\n", report, error ? error->message : g_strerror(errno));
             goto out_tables;
         }

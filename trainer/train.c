@@ -343,8 +343,8 @@ static gboolean write_samples(nn_unet *net, const lab_set *val, const ab_bins *b
     int index[SAMPLE_COLUMNS];
     float in[SAMPLE_COLUMNS * NN_INPUT_CHANNELS * CIFAR_PIXELS], L[SAMPLE_COLUMNS * CIFAR_PIXELS];
     float ab[SAMPLE_COLUMNS * 2 * CIFAR_PIXELS], zero[SAMPLE_COLUMNS * 2 * CIFAR_PIXELS] = {0};
-    uint8_t rgb[3][SAMPLE_COLUMNS * CIFAR_PIXELS * 3];
-    const uint8_t *tiles[4 * SAMPLE_COLUMNS] = {0};
+    uint8_t rgb[4][SAMPLE_COLUMNS * CIFAR_PIXELS * 3]; /* gray, no hints, the 5 hints, 5 hints */
+    const uint8_t *tiles[5 * SAMPLE_COLUMNS] = {0};
     for (int i = 0; i < n; i++) index[i] = i * (val->n / n);
     for (int row = 0; row < 3; row++) {
         nn_rng rng;
@@ -360,17 +360,19 @@ static gboolean write_samples(nn_unet *net, const lab_set *val, const ab_bins *b
                             err.status ? err.msg : "out of memory while decoding");
                 return FALSE;
             }
-            lab_planes_to_rgb8(rgb[row], L, ab, n);
+            if (row == 2) hints_to_rgb8(rgb[2], L, in, n);
+            lab_planes_to_rgb8(rgb[row == 2 ? 3 : 1], L, ab, n);
         }
-        for (int i = 0; i < n; i++) tiles[row * SAMPLE_COLUMNS + i] = rgb[row] + (size_t)i * CIFAR_PIXELS * 3;
     }
-    for (int i = 0; i < n; i++) tiles[3 * SAMPLE_COLUMNS + i] = val->rgb + (size_t)index[i] * CIFAR_PIXELS * 3;
-    const char *labels[4] = {"gray", "no hints", "5 hints", "ground truth"};
+    for (int row = 0; row < 4; row++)
+        for (int i = 0; i < n; i++) tiles[row * SAMPLE_COLUMNS + i] = rgb[row] + (size_t)i * CIFAR_PIXELS * 3;
+    for (int i = 0; i < n; i++) tiles[4 * SAMPLE_COLUMNS + i] = val->rgb + (size_t)index[i] * CIFAR_PIXELS * 3;
+    const char *labels[5] = {"gray", "no hints", "the 5 hints", "5 hints", "ground truth"};
     char name[64];
     snprintf(name, sizeof name, "samples-epoch%03d.png", epoch + 1);
     char *path = g_build_filename(dir, name, NULL);
     GError *write_error = NULL; /* a log that cannot be written is a warning, not the end of training */
-    if (!plot_tile_grid(path, tiles, 4, SAMPLE_COLUMNS, labels, 3, &write_error)) {
+    if (!plot_tile_grid(path, tiles, 5, SAMPLE_COLUMNS, labels, 3, &write_error)) {
         g_printerr("colorize-train: warning: %s\n", write_error->message);
         g_error_free(write_error);
     }

@@ -109,6 +109,13 @@ void make_batch(const lab_set *s, const ab_bins *bins, const int *index, int nb,
 /* A 64-bit seed derived from a base seed and up to two counters. */
 uint64_t derive_seed(uint64_t seed, uint64_t a, uint64_t b);
 
+/* The gray images with their hints marked, for sample grids: each hinted
+ * pixel in its hint colour, the gray pixels around a hint drawn dark. */
+void hints_to_rgb8(uint8_t *rgb,      // (n, 32, 32, 3)
+                   const float *L,    // (n, 1024)
+                   const float *in,   // (n, 4, 32, 32) the encoded network input
+                   int n);
+
 /* Recombines L with predicted ab into 8-bit sRGB. */
 void lab_planes_to_rgb8(uint8_t *rgb, // (n, 32, 32, 3)
                         const float *L, const float *ab, int n);
