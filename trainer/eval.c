@@ -199,7 +199,7 @@ int command_eval(int argc, char **argv) {
         {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
         {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "Images per forward pass (default 200)", "N"},
         {"update-model", 0, 0, G_OPTION_ARG_NONE, &update_model, "Store the default and faithful figures in the model's metadata", NULL},
-        {"split", 0, 0, G_OPTION_ARG_STRING, &split, "test (default) or validation: the last 5000 training images, for choosing settings without the test set", "NAME"},
+        {"split", 0, 0, G_OPTION_ARG_STRING, &split, "test (default) or validation: the last " G_STRINGIFY(CIFAR_VALIDATION_IMAGES) " training images, for choosing settings without the test set", "NAME"},
         {"photos", 0, 0, G_OPTION_ARG_FILENAME, &photos, "Instead of CIFAR-10: the real-photo benchmark on a folder of colour photos (PNG, JPEG), made gray, colorized as the plug-in does and compared with the originals", "DIR"},
         {"resolution", 0, 0, G_OPTION_ARG_INT, &params.resolution, "With --photos: the working resolution (default 256)", "N"},
         {"saturation", 0, 0, G_OPTION_ARG_DOUBLE, &saturation, "With --photos: the chroma multiplier (default 1)", "X"},
@@ -272,7 +272,7 @@ int command_eval(int argc, char **argv) {
         g_printerr("colorize-train eval: %s\n", error->message);
         goto out;
     }
-    const int first = validation ? cifar.n - 5000 : 0, avail = cifar.n - first;
+    const int first = validation ? cifar.n - CIFAR_VALIDATION_IMAGES : 0, avail = cifar.n - first;
     int n = limit > 0 && limit < avail ? limit : avail;
     if (!lab_set_init(&test, &cifar, first, n, &error)) {
         g_printerr("colorize-train eval: %s\n", error->message);

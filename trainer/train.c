@@ -698,7 +698,7 @@ out:
 }
 
 int command_train(int argc, char **argv) {
-    train_run r = {.epochs = 0, .batch = 64, .threads = 0, .width = 32, .log_every = 50, .val = 5000,
+    train_run r = {.epochs = 0, .batch = 64, .threads = 0, .width = 32, .log_every = 50, .val = CIFAR_VALIDATION_IMAGES,
                    .lr = 1e-3, .lambda = 0.5, .seed = 1, .zoom_share = TRAIN_ZOOM_SHARE,
                    .max_zoom = TRAIN_MAX_ZOOM, .stroke_share = TRAIN_STROKE_SHARE};
     int epochs = -1; /* -1: not given */
@@ -720,7 +720,7 @@ int command_train(int argc, char **argv) {
         {"checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &r.checkpoint, "Checkpoint file (default FILE.ckpt)", "CKPT"},
         {"log-dir", 0, 0, G_OPTION_ARG_FILENAME, &r.log_dir, "Write metrics.csv, curves and sample grids here", "DIR"},
         {"log-every", 0, 0, G_OPTION_ARG_INT, &r.log_every, "Steps between progress lines off a terminal (default 50)", "N"},
-        {"val", 0, 0, G_OPTION_ARG_INT, &r.val, "Training images held out for validation (default 5000)", "N"},
+        {"val", 0, 0, G_OPTION_ARG_INT, &r.val, "Training images held out for validation (default " G_STRINGIFY(CIFAR_VALIDATION_IMAGES) ")", "N"},
         {"limit", 0, 0, G_OPTION_ARG_INT, &r.limit, "Train on only the first N images (for quick trials)", "N"},
         {"max-steps", 0, 0, G_OPTION_ARG_INT64, &r.max_steps, "Stop after N steps of this run, with a checkpoint", "N"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};

@@ -15,6 +15,9 @@
 #define CIFAR_RECORD 3073
 #define CIFAR_RECORDS_PER_FILE 10000
 #define CIFAR_CLASSES 10
+/* The last CIFAR_VALIDATION_IMAGES training images are held out for
+ * validation (train --val, eval --split validation). */
+#define CIFAR_VALIDATION_IMAGES 5000
 
 GQuark trainer_error_quark(void);
 #define TRAINER_ERROR trainer_error_quark()
