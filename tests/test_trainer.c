@@ -209,6 +209,17 @@ static void test_training(void) {
         CHECK(l[2] < 0.9f * l[0], "the training loss did not fall: %g -> %g", l[0], l[2]);
         CHECK(v[2] < v[0], "the validation loss did not fall: %g -> %g", v[0], v[2]);
     } else CHECK(0, "history has the wrong length");
+    /* per step: 160 images in batches of 16 is 10 steps an epoch */
+    const nn_meta *steps = history(&w, "history.step_loss"), *at = history(&w, "history.step_epoch");
+    const nn_meta *rate = history(&w, "history.step_lr");
+    CHECK(steps && at && rate && steps->count == 30 && at->count == 30 && rate->count == 30,
+          "per-step history: %d entries, expected 30", steps ? (int)steps->count : -1);
+    if (at && at->count == 30) {
+        const float *x = at->array, *lr = rate->array;
+        CHECK(fabsf(x[0] - 0.1f) < 1e-6f && fabsf(x[9] - 1.0f) < 1e-6f && fabsf(x[29] - 3.0f) < 1e-6f,
+              "step positions %g %g %g are not in epochs", x[0], x[9], x[29]);
+        CHECK(lr[29] < lr[10], "the per-step learning rate does not follow the schedule");
+    }
     nn_weights_free(&w);
     const char *files[] = {"metrics.csv", "loss.png", "validation-psnr.png", "samples-epoch001.png", "samples-epoch003.png"};
     for (int i = 0; i < 5; i++) {

@@ -30,9 +30,22 @@ typedef struct {
     long global_step;
     double best_val, epoch_loss_sum;
     int best_epoch;
-    GArray *h_epoch, *h_train, *h_val, *h_psnr, *h_lr, *h_seconds;
+    GArray *h_epoch, *h_train, *h_val, *h_psnr, *h_lr, *h_seconds; /* per epoch */
+    GArray *s_epoch, *s_loss, *s_lr; /* per step: position in epochs (1.5: half-way through epoch 2), loss, rate */
     double seconds; /* training time before this invocation */
 } train_run;
+
+/* The history arrays (of doubles) of a run, made and freed together. */
+static void history_new(train_run *r) {
+    GArray **a[] = {&r->h_epoch, &r->h_train, &r->h_val, &r->h_psnr, &r->h_lr, &r->h_seconds,
+                    &r->s_epoch, &r->s_loss, &r->s_lr};
+    for (size_t i = 0; i < G_N_ELEMENTS(a); i++) *a[i] = g_array_new(FALSE, FALSE, sizeof(double));
+}
+
+static void history_free(train_run *r) {
+    GArray *a[] = {r->h_epoch, r->h_train, r->h_val, r->h_psnr, r->h_lr, r->h_seconds, r->s_epoch, r->s_loss, r->s_lr};
+    for (size_t i = 0; i < G_N_ELEMENTS(a); i++) g_array_free(a[i], TRUE);
+}
 
 static volatile sig_atomic_t g_stop_signal;
 
@@ -135,6 +148,9 @@ static gboolean save_checkpoint(train_run *r, nn_unet *net, const ab_bins *bins,
     if (!st) st = put_history(&w, "history.val_psnr", r->h_psnr);
     if (!st) st = put_history(&w, "history.lr", r->h_lr);
     if (!st) st = put_history(&w, "history.seconds", r->h_seconds);
+    if (!st) st = put_history(&w, "history.step_epoch", r->s_epoch);
+    if (!st) st = put_history(&w, "history.step_loss", r->s_loss);
+    if (!st) st = put_history(&w, "history.step_lr", r->s_lr);
     nn_error err = {0};
     if (st) nn_set_error(&err, st, "%s: out of memory", r->checkpoint);
     else st = nn_weights_save(&w, r->checkpoint, &err);
@@ -176,6 +192,11 @@ static gboolean check_checkpoint(const train_run *r, int epochs_planned, const f
             bad = "history.*", g_snprintf(detail, sizeof detail, "arrays of different lengths (%u and %u)", h[0]->len, h[i]->len);
     if (!bad && h[0]->len > (guint)r->epoch + 1)
         bad = "history.epoch", g_snprintf(detail, sizeof detail, "%u entries for %d epochs", h[0]->len, r->epoch);
+    if (!bad && (r->s_loss->len != r->s_epoch->len || r->s_lr->len != r->s_epoch->len))
+        bad = "history.step_*", g_snprintf(detail, sizeof detail, "arrays of different lengths (%u, %u and %u)",
+                                           r->s_epoch->len, r->s_loss->len, r->s_lr->len);
+    if (!bad && r->s_epoch->len > (guint)r->global_step)
+        bad = "history.step_epoch", g_snprintf(detail, sizeof detail, "%u entries for %ld steps", r->s_epoch->len, r->global_step);
     for (size_t i = 0; !bad && i < np; i++)
         if (!(v[i] >= 0.0f)) bad = "optimizer.adam_v", g_snprintf(detail, sizeof detail, "a negative second moment at %zu", i);
     if (bad) g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint field '%s' is %s", r->resume, bad, detail);
@@ -245,6 +266,9 @@ static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, floa
     get_history(&w, "history.val_psnr", r->h_psnr);
     get_history(&w, "history.lr", r->h_lr);
     get_history(&w, "history.seconds", r->h_seconds);
+    get_history(&w, "history.step_epoch", r->s_epoch); /* absent in older checkpoints: curves start here */
+    get_history(&w, "history.step_loss", r->s_loss);
+    get_history(&w, "history.step_lr", r->s_lr);
     if (!check_checkpoint(r, epochs_planned, NULL, 0, error)) goto done; /* before the model is made */
     if (!ab_bins_from_weights(bins, &w, r->resume, error)) goto done;
     have_bins = TRUE;
@@ -396,19 +420,22 @@ static void write_logs(const train_run *r) {
     }
     g_string_free(s, TRUE);
     g_free(csv);
-    int n = (int)r->h_epoch->len;
-    const double *x = (const double *)r->h_epoch->data;
-    plot_series loss[2] = {{"training loss", x, (const double *)r->h_train->data, n},
-                           {"validation loss", x, (const double *)r->h_val->data, n}};
+    int n = (int)r->h_epoch->len, ns = (int)r->s_epoch->len;
+    const double *x = (const double *)r->h_epoch->data, *sx = (const double *)r->s_epoch->data;
+    plot_series loss[2] = {{"training loss, per step", sx, (const double *)r->s_loss->data, ns, PLOT_THIN},
+                           {"validation loss, per epoch", x, (const double *)r->h_val->data, n, PLOT_DOTS}};
+    plot_series lr = {"learning rate, per step", sx, (const double *)r->s_lr->data, ns, PLOT_LINE};
+    plot_panel panels[2] = {{"loss", loss, 2}, {"learning rate", &lr, 1}};
     char *path = g_build_filename(r->log_dir, "loss.png", NULL);
-    if (!plot_lines(path, "Rebalanced cross-entropy", "epoch", "loss", loss, 2, &error)) {
+    if (!plot_panels(path, "Rebalanced cross-entropy and learning rate", "epoch", panels, 2, TRUE, &error)) {
         g_printerr("colorize-train: warning: %s\n", error->message);
         g_clear_error(&error);
     }
     g_free(path);
-    plot_series psnr = {"validation PSNR, no hints, vividness 0", x, (const double *)r->h_psnr->data, n};
+    plot_series psnr = {"validation PSNR, no hints, vividness 0", x, (const double *)r->h_psnr->data, n, PLOT_DOTS};
+    plot_panel psnr_panel = {"dB", &psnr, 1};
     path = g_build_filename(r->log_dir, "validation-psnr.png", NULL);
-    if (!plot_lines(path, "Validation PSNR (dB)", "epoch", "dB", &psnr, 1, &error)) {
+    if (!plot_panels(path, "Validation PSNR (dB)", "epoch", &psnr_panel, 1, TRUE, &error)) {
         g_printerr("colorize-train: warning: %s\n", error->message);
         g_clear_error(&error);
     }
@@ -479,8 +506,7 @@ static const char *intact_checkpoint(const train_run *r) {
 
 gboolean checkpoint_probe(const char *path, GError **error) {
     train_run r = {.resume = (char *)path, .threads = 1, .batch = 1};
-    GArray **h[] = {&r.h_epoch, &r.h_train, &r.h_val, &r.h_psnr, &r.h_lr, &r.h_seconds};
-    for (size_t i = 0; i < G_N_ELEMENTS(h); i++) *h[i] = g_array_new(FALSE, FALSE, sizeof(double));
+    history_new(&r);
     ab_bins bins;
     nn_unet *net = NULL;
     float *m = NULL, *v = NULL;
@@ -490,7 +516,7 @@ gboolean checkpoint_probe(const char *path, GError **error) {
         nn_unet_free(net);
         g_free(m), g_free(v);
     }
-    for (size_t i = 0; i < G_N_ELEMENTS(h); i++) g_array_free(*h[i], TRUE);
+    history_free(&r);
     return ok;
 }
 
@@ -612,6 +638,10 @@ static gboolean train(train_run *r, GError **error) {
             nn_unet_params_changed(net);
             r->epoch_loss_sum += loss;
             r->step++, r->global_step++, steps_this_run++;
+            double position = r->epoch + (double)r->step / spe, step_loss = loss, step_lr = ac.lr;
+            g_array_append_val(r->s_epoch, position);
+            g_array_append_val(r->s_loss, step_loss);
+            g_array_append_val(r->s_lr, step_lr);
             window_images += r->batch;
             double t = now_seconds();
             if (t - window_start > 2.0) {
@@ -764,20 +794,14 @@ int command_train(int argc, char **argv) {
     }
     nn_set_threads(r.threads);
     r.threads = nn_get_threads();
-    r.h_epoch = g_array_new(FALSE, FALSE, sizeof(double));
-    r.h_train = g_array_new(FALSE, FALSE, sizeof(double));
-    r.h_val = g_array_new(FALSE, FALSE, sizeof(double));
-    r.h_psnr = g_array_new(FALSE, FALSE, sizeof(double));
-    r.h_lr = g_array_new(FALSE, FALSE, sizeof(double));
-    r.h_seconds = g_array_new(FALSE, FALSE, sizeof(double));
+    history_new(&r);
     if (!train(&r, &error)) {
         g_printerr("colorize-train train: %s\n", error ? error->message : "failed");
         rc = 1;
     } else if (g_stop_signal) {
         rc = 130;
     }
-    g_array_free(r.h_epoch, TRUE), g_array_free(r.h_train, TRUE), g_array_free(r.h_val, TRUE);
-    g_array_free(r.h_psnr, TRUE), g_array_free(r.h_lr, TRUE), g_array_free(r.h_seconds, TRUE);
+    history_free(&r);
 out:
     g_free(r.data), g_free(r.out), g_free(r.checkpoint), g_free(r.resume), g_free(r.log_dir);
     g_clear_error(&error);

@@ -168,15 +168,28 @@ double image_mean_abs_dL(const uint8_t *a, const uint8_t *b, size_t n);
 
 /* ------------------------------------------------------------------ plots */
 
-/* Draws series of (x, y) points as a line chart into a PNG. */
+/* A series of (x, y) points, drawn as a line, a thin line or dots. */
+typedef enum { PLOT_LINE, PLOT_THIN, PLOT_DOTS } plot_style;
 typedef struct {
     const char *label;
     const double *x, *y;
     int n;
+    plot_style style;
 } plot_series;
 
-gboolean plot_lines(const char *path, const char *title, const char *xlabel, const char *ylabel,
-                    const plot_series *series, int nseries, GError **error);
+/* One panel of a chart: its y label and series. */
+typedef struct {
+    const char *ylabel;
+    const plot_series *series;
+    int nseries;
+} plot_panel;
+
+/* Draws panels stacked over one shared x axis into a PNG, each with a
+ * legend sized to its labels; with whole_x the x ticks are whole numbers
+ * (epochs). */
+gboolean plot_panels(const char *path, const char *title, const char *xlabel, const plot_panel *panels, int npanels,
+                     gboolean whole_x, GError **error);
+
 /* Writes a grid of 32×32 RGB tiles (rows × cols, row-major), each scaled
  * by `scale`, with a label at the left of each row. */
 gboolean plot_tile_grid(const char *path, const uint8_t *const *tiles, int rows, int cols,
