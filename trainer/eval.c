@@ -3,10 +3,12 @@
  * the gray baseline and for every hint count × vividness setting, and
  * writes a JSON file, a Markdown report with example grids, and optionally
  * the figures into the model's own metadata. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "trainer.h"
 
@@ -179,6 +181,200 @@ static int photos_command(const char *dir, const char *model, int nv, const doub
     return eval_photos(dir, model ? model : default_model_path(), params, max_side, limit, json, report);
 }
 
+/* A CIFAR-10 evaluation: the model, the images, the settings and their
+ * figures. */
+typedef struct {
+    nn_weights w;  /* the model file, kept for --update-model */
+    nn_unet *net;
+    cifar_set cifar;
+    lab_set test;
+    ab_bins bins;
+    int n, batch;
+    uint64_t seed;
+    gboolean no_prior, validation;
+    eval_run baseline, *runs;
+    int nruns;
+} cifar_eval;
+
+static void cifar_eval_free(cifar_eval *ev) {
+    g_free(ev->runs);
+    nn_unet_free(ev->net);
+    nn_weights_free(&ev->w);
+    ab_bins_free(&ev->bins);
+    lab_set_free(&ev->test);
+    cifar_free(&ev->cifar);
+}
+
+/* The model (checked against its architecture before its memory is
+ * reserved), its bins, and the test images or the validation split. */
+static gboolean load_eval(cifar_eval *ev, const char *model, const char *data, int limit, GError **error) {
+    nn_error err = {0};
+    nn_unet_config cfg;
+    if (nn_weights_load(&ev->w, model, &err) != NN_OK || nn_unet_config_from_weights(&ev->w, &cfg, model, &err) != NN_OK ||
+        nn_unet_check_weights(&cfg, &ev->w, model, &err) != NN_OK ||
+        nn_unet_create(&ev->net, &cfg, ev->batch, CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK ||
+        nn_unet_load_weights(ev->net, &ev->w, model, &err) != NN_OK) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+        return FALSE;
+    }
+    if (!ab_bins_from_weights(&ev->bins, &ev->w, model, error) ||
+        !(ev->validation ? cifar_load_train(&ev->cifar, data, error) : cifar_load_test(&ev->cifar, data, error)))
+        return FALSE;
+    const int first = ev->validation ? ev->cifar.n - CIFAR_VALIDATION_IMAGES : 0, avail = ev->cifar.n - first;
+    ev->n = limit > 0 && limit < avail ? limit : avail;
+    return lab_set_init(&ev->test, &ev->cifar, first, ev->n, error);
+}
+
+/* The settings: the default (0 hints, default vividness) first, then every
+ * listed vividness at every listed hint count. */
+static void plan_runs(cifar_eval *ev, const double *hints, int nh, const double *viv, int nv) {
+    ev->runs = g_new0(eval_run, 1 + MAX_SETTINGS * (nv ? nv : 1));
+    ev->runs[0].hints = 0, ev->runs[0].vividness = NN_DEFAULT_VIVIDNESS;
+    ev->nruns = 1;
+    for (int h = 0; h < nh; h++)
+        for (int k = 0; k < (nv ? nv : 1); k++) {
+            float v = nv ? (float)viv[k] : NN_DEFAULT_VIVIDNESS;
+            if (hints[h] == 0 && fabsf(v - NN_DEFAULT_VIVIDNESS) < 1e-6f) continue;
+            ev->runs[ev->nruns].hints = (int)hints[h], ev->runs[ev->nruns].vividness = v;
+            ev->nruns++;
+        }
+}
+
+/* The gray baseline: L with a = b = 0. */
+static void measure_baseline(cifar_eval *ev) {
+    float *zero = g_new0(float, (size_t)ev->batch * 2 * CIFAR_PIXELS);
+    uint8_t *rgb = g_new(uint8_t, (size_t)ev->batch * CIFAR_PIXELS * 3);
+    for (int i0 = 0; i0 < ev->n; i0 += ev->batch) {
+        int nb = ev->n - i0 < ev->batch ? ev->n - i0 : ev->batch;
+        lab_planes_to_rgb8(rgb, ev->test.L + (size_t)i0 * CIFAR_PIXELS, zero, nb);
+        for (int i = 0; i < nb; i++)
+            metrics_add(&ev->baseline.per_class[ev->test.labels[i0 + i]], rgb + (size_t)i * CIFAR_PIXELS * 3,
+                        ev->test.rgb + (size_t)(i0 + i) * CIFAR_PIXELS * 3, CIFAR_SIDE, CIFAR_SIDE);
+    }
+    for (int c = 0; c < CIFAR_CLASSES; c++) metrics_merge(&ev->baseline.all, &ev->baseline.per_class[c]);
+    g_free(zero), g_free(rgb);
+}
+
+/* One forward pass over the images per hint count, decoded at each of its
+ * vividness settings; progress on a terminal. */
+static gboolean measure_runs(cifar_eval *ev, GError **error) {
+    const int Q = ev->bins.num_bins, tty = isatty(STDOUT_FILENO);
+    float *in = g_new(float, (size_t)ev->batch * NN_INPUT_CHANNELS * CIFAR_PIXELS);
+    float *L = g_new(float, (size_t)ev->batch * CIFAR_PIXELS), *ab = g_new(float, (size_t)ev->batch * 2 * CIFAR_PIXELS);
+    uint8_t *rgb = g_new(uint8_t, (size_t)ev->batch * CIFAR_PIXELS * 3);
+    gboolean ok = TRUE;
+    for (int r0 = 0; ok && r0 < ev->nruns; r0++) {
+        int h = ev->runs[r0].hints, done_before = 0;
+        for (int k = 0; k < r0; k++) done_before |= ev->runs[k].hints == h;
+        if (done_before) continue;
+        g_print("evaluating %d images with %d hint(s)...%s", ev->n, h, tty ? "" : "\n");
+        for (int i0 = 0; ok && i0 < ev->n; i0 += ev->batch) {
+            int nb = ev->n - i0 < ev->batch ? ev->n - i0 : ev->batch;
+            for (int i = 0; i < nb; i++) { /* hints depend only on the seed, the count and the image */
+                int idx = i0 + i;
+                nn_rng rng;
+                nn_rng_seed(&rng, derive_seed(ev->seed, (uint64_t)h, (uint64_t)idx));
+                make_batch(&ev->test, &ev->bins, &idx, 1, &rng, (batch_options){.hints = h},
+                           in + (size_t)i * NN_INPUT_CHANNELS * CIFAR_PIXELS, NULL, L + (size_t)i * CIFAR_PIXELS, NULL);
+            }
+            const float *logits;
+            nn_error err = {0};
+            if (nn_unet_forward(ev->net, in, nb, NN_MODE_EVAL, &logits, &err) != NN_OK) {
+                g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+                ok = FALSE;
+                break;
+            }
+            for (int r = r0; r < ev->nruns; r++) {
+                if (ev->runs[r].hints != h) continue;
+                nn_decode_vivid(ab, logits, ev->bins.bin_ab, ev->no_prior ? NULL : ev->bins.rebalance, nb, Q,
+                                CIFAR_PIXELS, ev->runs[r].vividness);
+                lab_planes_to_rgb8(rgb, L, ab, nb);
+                for (int i = 0; i < nb; i++)
+                    metrics_add(&ev->runs[r].per_class[ev->test.labels[i0 + i]], rgb + (size_t)i * CIFAR_PIXELS * 3,
+                                ev->test.rgb + (size_t)(i0 + i) * CIFAR_PIXELS * 3, CIFAR_SIDE, CIFAR_SIDE);
+            }
+            if (tty) g_print("\revaluating %d images with %d hint(s)... %3d%%", ev->n, h, 100 * (i0 + nb) / ev->n);
+        }
+        if (tty) g_print("\n");
+    }
+    for (int r = 0; r < ev->nruns; r++)
+        for (int c = 0; c < CIFAR_CLASSES; c++) metrics_merge(&ev->runs[r].all, &ev->runs[r].per_class[c]);
+    g_free(in), g_free(L), g_free(ab), g_free(rgb);
+    return ok;
+}
+
+/* The results table and the per-class table (default setting). */
+static void results_tables(const cifar_eval *ev, GString **table_out, GString **classes_out) {
+    GString *table = g_string_new(TABLE_HEAD);
+    table_row(table, "gray baseline (a = b = 0)", metrics_finish(&ev->baseline.all));
+    for (int r = 0; r < ev->nruns; r++) {
+        char label[96];
+        snprintf(label, sizeof label, "model, %d hint%s, vividness %.2f%s", ev->runs[r].hints,
+                 ev->runs[r].hints == 1 ? "" : "s", ev->runs[r].vividness, r == 0 ? " (default)" : "");
+        table_row(table, label, metrics_finish(&ev->runs[r].all));
+    }
+    metrics_result def = metrics_finish(&ev->runs[0].all);
+    g_string_append_printf(table, "\nGround-truth colourfulness: %.1f. %s images: %d.%s\n", def.colorfulness_gt,
+                           ev->validation ? "Validation" : "Test", ev->n,
+                           ev->no_prior ? " Decoded without prior correction." : "");
+    GString *classes = g_string_new("| class | gray PSNR | model PSNR | gray SSIM | model SSIM | model colourfulness | truth colourfulness |\n"
+                                    "|---|---|---|---|---|---|---|\n");
+    for (int c = 0; c < CIFAR_CLASSES; c++) {
+        metrics_result b = metrics_finish(&ev->baseline.per_class[c]), m = metrics_finish(&ev->runs[0].per_class[c]);
+        g_string_append_printf(classes, "| %s | %.2f | %.2f | %.4f | %.4f | %.1f | %.1f |\n", CIFAR_CLASS_NAMES[c],
+                               b.psnr, m.psnr, b.ssim, m.ssim, m.colorfulness, m.colorfulness_gt);
+    }
+    *table_out = table, *classes_out = classes;
+}
+
+/* Every figure as JSON: the default setting at the top level. */
+static gboolean write_eval_json(const char *path, const cifar_eval *ev, const char *model, GError **error) {
+    GString *s = g_string_new("{");
+    g_string_append_printf(s, "\"model\": \"%s\", \"split\": \"%s\", \"images\": %d, \"hint_seed\": %" G_GUINT64_FORMAT
+                           ", \"default_vividness\": %.3f, \"prior_correction\": %s, ", model,
+                           ev->validation ? "validation" : "test", ev->n, ev->seed, NN_DEFAULT_VIVIDNESS,
+                           ev->no_prior ? "false" : "true");
+    json_metrics(s, metrics_finish(&ev->runs[0].all));
+    g_string_append(s, ",\n\"baseline\": ");
+    json_run(s, &ev->baseline, TRUE);
+    g_string_append(s, ",\n\"runs\": [");
+    for (int r = 0; r < ev->nruns; r++) {
+        g_string_append(s, r ? ",\n" : "\n");
+        json_run(s, &ev->runs[r], FALSE);
+    }
+    g_string_append(s, "\n]}\n");
+    gboolean ok = g_file_set_contents(path, s->str, (gssize)s->len, error);
+    g_string_free(s, TRUE);
+    return ok;
+}
+
+/* --update-model: the default and the faithful figures into the model. */
+static gboolean store_figures(cifar_eval *ev, const char *model, GError **error) {
+    metrics_result def = metrics_finish(&ev->runs[0].all);
+    nn_weights *w = &ev->w;
+    nn_error err = {0};
+    nn_status st = nn_weights_set_f64(w, "eval.psnr", def.psnr);
+    if (!st) st = nn_weights_set_f64(w, "eval.ssim", def.ssim);
+    if (!st) st = nn_weights_set_f64(w, "eval.auc", def.auc);
+    if (!st) st = nn_weights_set_f64(w, "eval.acc2", def.acc2);
+    if (!st) st = nn_weights_set_f64(w, "eval.acc5", def.acc5);
+    if (!st) st = nn_weights_set_f64(w, "eval.colorfulness", def.colorfulness);
+    if (!st) st = nn_weights_set_f32(w, "eval.vividness", NN_DEFAULT_VIVIDNESS);
+    if (!st) st = nn_weights_set_u32(w, "eval.images", (uint32_t)ev->n);
+    for (int r = 1; r < ev->nruns && !st; r++) {
+        if (ev->runs[r].vividness != 0.0f) continue;
+        char key[64];
+        metrics_result f = metrics_finish(&ev->runs[r].all);
+        snprintf(key, sizeof key, "eval.faithful.hints%d.psnr", ev->runs[r].hints);
+        st = nn_weights_set_f64(w, key, f.psnr);
+        snprintf(key, sizeof key, "eval.faithful.hints%d.ssim", ev->runs[r].hints);
+        if (!st) st = nn_weights_set_f64(w, key, f.ssim);
+    }
+    if (!st) st = nn_weights_save(w, model, &err);
+    if (st) g_set_error(error, TRAINER_ERROR, 1, "%s", err.status ? err.msg : "out of memory");
+    return st == NN_OK;
+}
+
 int command_eval(int argc, char **argv) {
     char *data = NULL, *model = NULL, *hints_s = NULL, *viv_s = NULL, *json = NULL, *report = NULL, *split = NULL;
     char *photos = NULL;
@@ -208,20 +404,15 @@ int command_eval(int argc, char **argv) {
         {"max-side", 0, 0, G_OPTION_ARG_INT, &max_side, "With --photos: photos larger than this on their long side are scaled down first (default 1024)", "N"},
         {"no-prior", 0, 0, G_OPTION_ARG_NONE, &no_prior, "Decode without dividing out the rebalancing weights (for comparison)", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
-    GOptionContext *ctx = g_option_context_new("- evaluate a model on the CIFAR-10 test set");
+    GOptionContext *ctx = g_option_context_new("- evaluate a model on the CIFAR-10 test set, or on photos");
     g_option_context_add_main_entries(ctx, entries, NULL);
     GError *error = NULL;
-    int rc = 1;
-    cifar_set cifar = {0};
-    lab_set test = {0};
-    ab_bins bins = {0};
-    nn_unet *net = NULL;
-    nn_weights w;
-    nn_weights_init(&w);
-    eval_run *runs = NULL;
+    int rc = 2;
+    cifar_eval ev = {0};
+    nn_weights_init(&ev.w);
+    GString *table = NULL, *classes = NULL;
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         g_printerr("colorize-train eval: %s\n", error->message);
-        rc = 2;
         goto out;
     }
     double hints[MAX_SETTINGS], viv[MAX_SETTINGS];
@@ -235,202 +426,48 @@ int command_eval(int argc, char **argv) {
                             data || hints_s || split || update_model || no_prior || argc > 1);
         goto out;
     }
-    gboolean validation = split && strcmp(split, "validation") == 0;
+    ev.validation = split && strcmp(split, "validation") == 0;
     const char *bad = !data || !model ? "--data DIR and --model FILE are required"
                       : argc > 1      ? "unexpected arguments (see --help)"
                       : nh < 1        ? "--hints takes a comma-separated list of hint counts, 0..1024"
                       : nv < 0        ? "--vividness takes a comma-separated list of values in 0..1"
-                      : split && !validation && strcmp(split, "test") != 0 ? "--split is test or validation"
-                      : update_model && (validation || no_prior)
+                      : split && !ev.validation && strcmp(split, "test") != 0 ? "--split is test or validation"
+                      : update_model && (ev.validation || no_prior)
                           ? "--update-model stores test figures: not with --split validation or --no-prior"
                           : NULL;
     if (bad) g_printerr("colorize-train eval: %s\n", bad);
     if (bad || !option_int_ok("eval", "--limit", limit, 0, 1 << 30) || !option_int_ok("eval", "--batch", batch, 1, 4096) ||
-        !option_int_ok("eval", "--threads", threads, 0, 1024)) {
-        rc = 2;
+        !option_int_ok("eval", "--threads", threads, 0, 1024))
         goto out;
-    }
     /* every output is checked before the evaluation starts */
     if (!output_file_ok(json, "the JSON file", &error) || !output_dir_ok(report, "report folder", &error) ||
         (update_model && !output_file_ok(model, "the model to update", &error))) {
         g_printerr("colorize-train eval: %s\n", error->message);
-        rc = 2;
         goto out;
     }
+    rc = 1;
     nn_set_threads(threads);
-    nn_error err = {0};
-    nn_unet_config cfg;
-    if (nn_weights_load(&w, model, &err) != NN_OK || nn_unet_config_from_weights(&w, &cfg, model, &err) != NN_OK ||
-        nn_unet_check_weights(&cfg, &w, model, &err) != NN_OK ||
-        nn_unet_create(&net, &cfg, batch, CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK ||
-        nn_unet_load_weights(net, &w, model, &err) != NN_OK) {
-        g_printerr("colorize-train eval: %s\n", err.msg);
-        goto out;
-    }
-    if (!ab_bins_from_weights(&bins, &w, model, &error) ||
-        !(validation ? cifar_load_train(&cifar, data, &error) : cifar_load_test(&cifar, data, &error))) {
-        g_printerr("colorize-train eval: %s\n", error->message);
-        goto out;
-    }
-    const int first = validation ? cifar.n - CIFAR_VALIDATION_IMAGES : 0, avail = cifar.n - first;
-    int n = limit > 0 && limit < avail ? limit : avail;
-    if (!lab_set_init(&test, &cifar, first, n, &error)) {
-        g_printerr("colorize-train eval: %s\n", error->message);
-        goto out;
-    }
-    /* The settings: the default (0 hints, default vividness) first, then every
-     * listed vividness at every listed hint count. */
-    int nruns = 1;
-    runs = g_new0(eval_run, 1 + MAX_SETTINGS * (nv ? nv : 1));
-    runs[0].hints = 0, runs[0].vividness = NN_DEFAULT_VIVIDNESS;
-    for (int h = 0; h < nh; h++)
-        for (int k = 0; k < (nv ? nv : 1); k++) {
-            float v = nv ? (float)viv[k] : NN_DEFAULT_VIVIDNESS;
-            if (hints[h] == 0 && fabsf(v - NN_DEFAULT_VIVIDNESS) < 1e-6f) continue;
-            runs[nruns].hints = (int)hints[h], runs[nruns].vividness = v;
-            nruns++;
-        }
-    for (int i = 0; i < nruns; i++) {
-        metrics_init(&runs[i].all);
-        for (int c = 0; c < CIFAR_CLASSES; c++) metrics_init(&runs[i].per_class[c]);
-    }
-    eval_run baseline = {0};
-    const int Q = bins.num_bins;
-    float *in = g_new(float, (size_t)batch * NN_INPUT_CHANNELS * CIFAR_PIXELS);
-    float *L = g_new(float, (size_t)batch * CIFAR_PIXELS), *ab = g_new(float, (size_t)batch * 2 * CIFAR_PIXELS);
-    float *zero = g_new0(float, (size_t)batch * 2 * CIFAR_PIXELS);
-    uint8_t *rgb = g_new(uint8_t, (size_t)batch * CIFAR_PIXELS * 3);
-    /* the gray baseline */
-    for (int i0 = 0; i0 < n; i0 += batch) {
-        int nb = n - i0 < batch ? n - i0 : batch;
-        lab_planes_to_rgb8(rgb, test.L + (size_t)i0 * CIFAR_PIXELS, zero, nb);
-        for (int i = 0; i < nb; i++) {
-            const uint8_t *gt = test.rgb + (size_t)(i0 + i) * CIFAR_PIXELS * 3;
-            metrics_add(&baseline.per_class[test.labels[i0 + i]], rgb + (size_t)i * CIFAR_PIXELS * 3, gt, CIFAR_SIDE, CIFAR_SIDE);
-        }
-    }
-    for (int c = 0; c < CIFAR_CLASSES; c++) metrics_merge(&baseline.all, &baseline.per_class[c]);
-    /* one forward pass per hint count, decoded at each of its vividness settings */
-    for (int r0 = 0; r0 < nruns; r0++) {
-        int h = runs[r0].hints, done_before = 0;
-        for (int k = 0; k < r0; k++) done_before |= runs[k].hints == h;
-        if (done_before) continue;
-        g_print("evaluating %d images with %d hint(s)...\n", n, h);
-        for (int i0 = 0; i0 < n; i0 += batch) {
-            int nb = n - i0 < batch ? n - i0 : batch;
-            for (int i = 0; i < nb; i++) { /* hints depend only on the seed, the count and the image */
-                int idx = i0 + i;
-                nn_rng rng;
-                nn_rng_seed(&rng, derive_seed((uint64_t)seed, (uint64_t)h, (uint64_t)idx));
-                make_batch(&test, &bins, &idx, 1, &rng, (batch_options){.hints = h},
-                           in + (size_t)i * NN_INPUT_CHANNELS * CIFAR_PIXELS, NULL, L + (size_t)i * CIFAR_PIXELS, NULL);
-            }
-            const float *logits;
-            if (nn_unet_forward(net, in, nb, NN_MODE_EVAL, &logits, &err) != NN_OK) {
-                g_printerr("colorize-train eval: %s\n", err.msg);
-                goto out_buffers;
-            }
-            for (int r = r0; r < nruns; r++) {
-                if (runs[r].hints != h) continue;
-                nn_decode_vivid(ab, logits, bins.bin_ab, no_prior ? NULL : bins.rebalance, nb, Q, CIFAR_PIXELS,
-                                runs[r].vividness);
-                lab_planes_to_rgb8(rgb, L, ab, nb);
-                for (int i = 0; i < nb; i++)
-                    metrics_add(&runs[r].per_class[test.labels[i0 + i]], rgb + (size_t)i * CIFAR_PIXELS * 3,
-                                test.rgb + (size_t)(i0 + i) * CIFAR_PIXELS * 3, CIFAR_SIDE, CIFAR_SIDE);
-            }
-        }
-    }
-    for (int r = 0; r < nruns; r++)
-        for (int c = 0; c < CIFAR_CLASSES; c++) metrics_merge(&runs[r].all, &runs[r].per_class[c]);
-
-    /* the table */
-    GString *table = g_string_new(TABLE_HEAD);
-    table_row(table, "gray baseline (a = b = 0)", metrics_finish(&baseline.all));
-    for (int r = 0; r < nruns; r++) {
-        char label[96];
-        snprintf(label, sizeof label, "model, %d hint%s, vividness %.2f%s", runs[r].hints, runs[r].hints == 1 ? "" : "s",
-                 runs[r].vividness, r == 0 ? " (default)" : "");
-        table_row(table, label, metrics_finish(&runs[r].all));
-    }
-    metrics_result def = metrics_finish(&runs[0].all);
-    g_string_append_printf(table, "\nGround-truth colourfulness: %.1f. %s images: %d.%s\n", def.colorfulness_gt,
-                           validation ? "Validation" : "Test", n, no_prior ? " Decoded without prior correction." : "");
-    GString *classes = g_string_new("| class | gray PSNR | model PSNR | gray SSIM | model SSIM | model colourfulness | truth colourfulness |\n"
-                                    "|---|---|---|---|---|---|---|\n");
-    for (int c = 0; c < CIFAR_CLASSES; c++) {
-        metrics_result b = metrics_finish(&baseline.per_class[c]), m = metrics_finish(&runs[0].per_class[c]);
-        g_string_append_printf(classes, "| %s | %.2f | %.2f | %.4f | %.4f | %.1f | %.1f |\n", CIFAR_CLASS_NAMES[c],
-                               b.psnr, m.psnr, b.ssim, m.ssim, m.colorfulness, m.colorfulness_gt);
-    }
+    ev.batch = batch, ev.seed = (uint64_t)seed, ev.no_prior = no_prior;
+    if (!load_eval(&ev, model, data, limit, &error)) goto failed;
+    plan_runs(&ev, hints, nh, viv, nv);
+    measure_baseline(&ev);
+    if (!measure_runs(&ev, &error)) goto failed;
+    results_tables(&ev, &table, &classes);
     g_print("\n%s\nPer class (default setting):\n\n%s", table->str, classes->str);
-
-    if (json) {
-        GString *s = g_string_new("{");
-        g_string_append_printf(s, "\"model\": \"%s\", \"split\": \"%s\", \"images\": %d, \"hint_seed\": %" G_GINT64_FORMAT
-                               ", \"default_vividness\": %.3f, \"prior_correction\": %s, ", model,
-                               validation ? "validation" : "test", n, seed, NN_DEFAULT_VIVIDNESS, no_prior ? "false" : "true");
-        json_metrics(s, def);
-        g_string_append(s, ",\n\"baseline\": ");
-        json_run(s, &baseline, TRUE);
-        g_string_append(s, ",\n\"runs\": [");
-        for (int r = 0; r < nruns; r++) {
-            g_string_append(s, r ? ",\n" : "\n");
-            json_run(s, &runs[r], FALSE);
-        }
-        g_string_append(s, "\n]}\n");
-        if (!g_file_set_contents(json, s->str, (gssize)s->len, &error)) {
-            g_printerr("colorize-train eval: %s\n", error->message);
-            g_string_free(s, TRUE);
-            goto out_tables;
-        }
-        g_string_free(s, TRUE);
-    }
-    if (report) {
-        eval_ctx ectx = {net, &test, &bins, (uint64_t)seed, no_prior ? NULL : bins.rebalance};
-        if (!write_report(report, &ectx, model, n, table->str, classes->str, hints, nh, &error)) {
-            g_printerr("colorize-train eval: %s: %s\n", report, error ? error->message : g_strerror(errno));
-            goto out_tables;
-        }
-    }
-    if (update_model) {
-        nn_status st = nn_weights_set_f64(&w, "eval.psnr", def.psnr);
-        if (!st) st = nn_weights_set_f64(&w, "eval.ssim", def.ssim);
-        if (!st) st = nn_weights_set_f64(&w, "eval.auc", def.auc);
-        if (!st) st = nn_weights_set_f64(&w, "eval.acc2", def.acc2);
-        if (!st) st = nn_weights_set_f64(&w, "eval.acc5", def.acc5);
-        if (!st) st = nn_weights_set_f64(&w, "eval.colorfulness", def.colorfulness);
-        if (!st) st = nn_weights_set_f32(&w, "eval.vividness", NN_DEFAULT_VIVIDNESS);
-        if (!st) st = nn_weights_set_u32(&w, "eval.images", (uint32_t)n);
-        for (int r = 1; r < nruns && !st; r++) {
-            if (runs[r].vividness != 0.0f) continue;
-            char key[64];
-            metrics_result f = metrics_finish(&runs[r].all);
-            snprintf(key, sizeof key, "eval.faithful.hints%d.psnr", runs[r].hints);
-            st = nn_weights_set_f64(&w, key, f.psnr);
-            snprintf(key, sizeof key, "eval.faithful.hints%d.ssim", runs[r].hints);
-            if (!st) st = nn_weights_set_f64(&w, key, f.ssim);
-        }
-        if (!st) st = nn_weights_save(&w, model, &err);
-        if (st) {
-            g_printerr("colorize-train eval: %s\n", err.msg);
-            goto out_tables;
-        }
-        g_print("stored the figures in %s\n", model);
-    }
+    eval_ctx ectx = {ev.net, &ev.test, &ev.bins, ev.seed, no_prior ? NULL : ev.bins.rebalance};
+    if ((json && !write_eval_json(json, &ev, model, &error)) ||
+        (report && !write_report(report, &ectx, model, ev.n, table->str, classes->str, hints, nh, &error)) ||
+        (update_model && !store_figures(&ev, model, &error)))
+        goto failed;
+    if (update_model) g_print("stored the figures in %s\n", model);
     rc = 0;
-out_tables:
-    g_string_free(table, TRUE);
-    g_string_free(classes, TRUE);
-out_buffers:
-    g_free(in), g_free(L), g_free(ab), g_free(zero), g_free(rgb);
+    goto out;
+failed:
+    g_printerr("colorize-train eval: %s\n", error ? error->message : g_strerror(errno));
 out:
-    g_free(runs);
-    nn_unet_free(net);
-    nn_weights_free(&w);
-    ab_bins_free(&bins);
-    lab_set_free(&test);
-    cifar_free(&cifar);
+    if (table) g_string_free(table, TRUE);
+    if (classes) g_string_free(classes, TRUE);
+    cifar_eval_free(&ev);
     g_free(photos);
     g_free(data), g_free(model), g_free(hints_s), g_free(viv_s), g_free(json), g_free(report), g_free(split);
     g_clear_error(&error);
