@@ -520,75 +520,200 @@ gboolean checkpoint_probe(const char *path, GError **error) {
     return ok;
 }
 
-static gboolean train(train_run *r, GError **error) {
-    /* everything this takes starts empty, so that every exit frees it all */
-    ab_bins bins = {0};
-    nn_unet *net = NULL;
-    float *m = NULL, *v = NULL, *in = NULL, *probs = NULL, *dlogits = NULL;
-    int32_t *targets = NULL;
-    int *order = NULL;
-    cifar_set cifar = {0};
-    lab_set tr = {0}, val = {0};
+/* What a training run holds besides its options and progress (train_run). */
+typedef struct {
+    ab_bins bins;
+    nn_unet *net;
+    float *m, *v;          // (np) Adam's moments
+    float *in;             // (batch, 4, 32, 32)
+    float *probs, *dlogits; // (batch, Q, 32, 32)
+    int32_t *targets;      // (batch, 1024)
+    int *order;            // (n_train) this epoch's order
+    cifar_set cifar;
+    lab_set tr, val;
+    size_t np;
+    int n_train, spe, Q;
+    long total;            // steps in the whole run
+    nn_adam_config adam;
+} train_state;
+
+static void train_state_free(train_state *ts) {
+    g_free(ts->in), g_free(ts->probs), g_free(ts->dlogits), g_free(ts->targets), g_free(ts->order);
+    g_free(ts->m), g_free(ts->v);
+    nn_unet_free(ts->net);
+    ab_bins_free(&ts->bins);
+    lab_set_free(&ts->tr), lab_set_free(&ts->val);
+    cifar_free(&ts->cifar);
+}
+
+/* A new model, its bins from the training images and zero moments. */
+static gboolean fresh_model(train_run *r, train_state *ts, GError **error) {
     nn_error err = {0};
-    size_t np = 0;
-    gboolean ok = FALSE;
-    /* a checkpoint brings its own hyperparameters, split and bins */
-    if (r->resume && !load_checkpoint(r, &bins, &net, &m, &v, error)) goto out;
-    if (r->checkpoint) remove_stale_temporaries(r->checkpoint);
-    if (!cifar_load_train(&cifar, r->data, error)) goto out;
-    if (r->val < 1 || r->val >= cifar.n) {
-        g_set_error(error, TRAINER_ERROR, 1, "--val %d: must be between 1 and %d", r->val, cifar.n - 1);
-        goto out;
+    if (!ab_bins_from_data(&ts->bins, &ts->tr, (float)r->lambda, error)) return FALSE;
+    nn_unet_config cfg = nn_unet_default_config(ts->bins.num_bins);
+    cfg.base_width = r->width;
+    if (nn_unet_create(&ts->net, &cfg, r->batch, CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+        return FALSE;
     }
-    int n_train = cifar.n - r->val;
-    if (r->limit > 0 && r->limit < n_train) n_train = r->limit;
-    if (!lab_set_init(&tr, &cifar, 0, n_train, error) || !lab_set_init(&val, &cifar, cifar.n - r->val, r->val, error))
-        goto out;
-    if (r->batch < 1 || r->batch > n_train) {
-        g_set_error(error, TRAINER_ERROR, 1, "--batch %d: must be between 1 and the %d training images",
-                    r->batch, n_train);
-        goto out;
+    nn_unet_init(ts->net, (uint64_t)r->seed);
+    nn_unet_params(ts->net, &ts->np);
+    ts->m = g_new0(float, ts->np);
+    ts->v = g_new0(float, ts->np);
+    r->best_val = INFINITY;
+    return TRUE;
+}
+
+/* The data and the model (a checkpoint brings its own hyperparameters,
+ * split and bins), checked against each other, and the step buffers. */
+static gboolean prepare_run(train_run *r, train_state *ts, GError **error) {
+    if (r->resume && !load_checkpoint(r, &ts->bins, &ts->net, &ts->m, &ts->v, error)) return FALSE;
+    if (r->checkpoint) remove_stale_temporaries(r->checkpoint);
+    if (!cifar_load_train(&ts->cifar, r->data, error)) return FALSE;
+    if (r->val < 1 || r->val >= ts->cifar.n) {
+        g_set_error(error, TRAINER_ERROR, 1, "--val %d: must be between 1 and %d", r->val, ts->cifar.n - 1);
+        return FALSE;
+    }
+    ts->n_train = ts->cifar.n - r->val;
+    if (r->limit > 0 && r->limit < ts->n_train) ts->n_train = r->limit;
+    if (!lab_set_init(&ts->tr, &ts->cifar, 0, ts->n_train, error) ||
+        !lab_set_init(&ts->val, &ts->cifar, ts->cifar.n - r->val, r->val, error))
+        return FALSE;
+    if (r->batch < 1 || r->batch > ts->n_train) {
+        g_set_error(error, TRAINER_ERROR, 1, "--batch %d: must be between 1 and the %d training images", r->batch,
+                    ts->n_train);
+        return FALSE;
     }
     if (r->resume) {
-        nn_unet_params(net, &np);
+        nn_unet_params(ts->net, &ts->np);
         g_print("resuming %s at epoch %d, step %d\n", r->resume, r->epoch + 1, r->step);
-    } else {
-        if (!ab_bins_from_data(&bins, &tr, (float)r->lambda, error)) goto out;
-        nn_unet_config cfg = nn_unet_default_config(bins.num_bins);
-        cfg.base_width = r->width;
-        if (nn_unet_create(&net, &cfg, r->batch, CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK) {
-            g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
-            goto out;
-        }
-        nn_unet_init(net, (uint64_t)r->seed);
-        nn_unet_params(net, &np);
-        m = g_new0(float, np);
-        v = g_new0(float, np);
-        r->best_val = INFINITY;
+    } else if (!fresh_model(r, ts, error)) {
+        return FALSE;
     }
-    const int spe = steps_per_epoch(r, n_train), Q = bins.num_bins;
-    if (r->resume && (r->step > spe || r->epoch > r->epochs)) {
+    ts->spe = steps_per_epoch(r, ts->n_train), ts->Q = ts->bins.num_bins;
+    if (r->resume && (r->step > ts->spe || r->epoch > r->epochs)) {
         g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint field '%s' is %d, beyond the run's %d", r->resume,
-                    r->step > spe ? "checkpoint.step" : "checkpoint.epoch", r->step > spe ? r->step : r->epoch,
-                    r->step > spe ? spe : r->epochs);
-        goto out;
+                    r->step > ts->spe ? "checkpoint.step" : "checkpoint.epoch", r->step > ts->spe ? r->step : r->epoch,
+                    r->step > ts->spe ? ts->spe : r->epochs);
+        return FALSE;
     }
-    const long total = (long)spe * r->epochs;
+    ts->total = (long)ts->spe * r->epochs;
     g_print("training on %d images (%d validation), %d colour bins, %zu parameters, %d steps of %d per epoch, "
-            "%d threads\n", n_train, r->val, Q, np, spe, r->batch, r->threads);
+            "%d threads\n", ts->n_train, r->val, ts->Q, ts->np, ts->spe, r->batch, r->threads);
     if (r->log_dir && g_mkdir_with_parents(r->log_dir, 0755) != 0) {
         g_set_error(error, TRAINER_ERROR, 1, "%s: cannot create the log folder: %s", r->log_dir, g_strerror(errno));
-        goto out;
+        return FALSE;
     }
-    in = g_new(float, (size_t)r->batch * NN_INPUT_CHANNELS * CIFAR_PIXELS);
-    probs = g_new(float, (size_t)r->batch * Q * CIFAR_PIXELS);
-    dlogits = g_new(float, (size_t)r->batch * Q * CIFAR_PIXELS);
-    targets = g_new(int32_t, (size_t)r->batch * CIFAR_PIXELS);
-    order = g_new(int, n_train);
-    float *params = nn_unet_params(net, NULL), *grads = nn_unet_grads(net, NULL);
-    nn_adam_config ac = nn_adam_default((float)r->lr);
-    if (r->weight_decay > 0) ac.weight_decay = (float)r->weight_decay, ac.decoupled = 1;
+    ts->in = g_new(float, (size_t)r->batch * NN_INPUT_CHANNELS * CIFAR_PIXELS);
+    ts->probs = g_new(float, (size_t)r->batch * ts->Q * CIFAR_PIXELS);
+    ts->dlogits = g_new(float, (size_t)r->batch * ts->Q * CIFAR_PIXELS);
+    ts->targets = g_new(int32_t, (size_t)r->batch * CIFAR_PIXELS);
+    ts->order = g_new(int, ts->n_train);
+    ts->adam = nn_adam_default((float)r->lr);
+    if (r->weight_decay > 0) ts->adam.weight_decay = (float)r->weight_decay, ts->adam.decoupled = 1;
+    return TRUE;
+}
 
+/* One step: an augmented batch, forward, loss, backward, Adam; the step's
+ * loss and rate go into the history. */
+static gboolean train_step(train_run *r, train_state *ts, GError **error) {
+    nn_error err = {0};
+    nn_rng rng;
+    nn_rng_seed(&rng, derive_seed((uint64_t)r->seed, 2 + (uint64_t)r->epoch, (uint64_t)r->step));
+    batch_options augmented = {.augment = 1, .hints = -1, .zoom_share = (float)r->zoom_share,
+                               .max_zoom = (float)r->max_zoom, .stroke_share = (float)r->stroke_share};
+    make_batch(&ts->tr, &ts->bins, ts->order + (size_t)r->step * r->batch, r->batch, &rng, augmented, ts->in,
+               ts->targets, NULL, NULL);
+    const float *logits;
+    if (nn_unet_forward(ts->net, ts->in, r->batch, NN_MODE_TRAIN, &logits, &err) != NN_OK) {
+        g_set_error(error, TRAINER_ERROR, 1, "the forward pass failed at epoch %d step %d: %s; %s", r->epoch + 1,
+                    r->step, err.msg, intact_checkpoint(r));
+        return FALSE;
+    }
+    const int Q = ts->Q;
+    float loss = nn_softmax_xent_forward(ts->probs, logits, ts->targets, ts->bins.rebalance, r->batch, Q, CIFAR_PIXELS);
+    if (!isfinite(loss)) {
+        g_set_error(error, TRAINER_ERROR, 1, "the loss became %g at epoch %d step %d; %s; try a lower --lr", loss,
+                    r->epoch + 1, r->step, intact_checkpoint(r));
+        return FALSE;
+    }
+    memset(ts->dlogits, 0, sizeof(float) * (size_t)r->batch * Q * CIFAR_PIXELS);
+    nn_softmax_xent_backward(ts->dlogits, ts->probs, ts->targets, ts->bins.rebalance, r->batch, Q, CIFAR_PIXELS, 1.0f);
+    nn_unet_zero_grads(ts->net);
+    if (nn_unet_backward(ts->net, ts->dlogits, NULL, &err) != NN_OK) {
+        g_set_error(error, TRAINER_ERROR, 1, "the backward pass failed at epoch %d step %d: %s; %s", r->epoch + 1,
+                    r->step, err.msg, intact_checkpoint(r));
+        return FALSE;
+    }
+    ts->adam.lr = learning_rate(r, r->global_step, ts->total);
+    nn_adam_step(nn_unet_params(ts->net, NULL), nn_unet_grads(ts->net, NULL), ts->m, ts->v, ts->np, ts->adam,
+                 r->global_step + 1);
+    nn_unet_params_changed(ts->net);
+    r->epoch_loss_sum += loss;
+    r->step++, r->global_step++;
+    double position = r->epoch + (double)r->step / ts->spe, step_loss = loss, step_lr = ts->adam.lr;
+    g_array_append_val(r->s_epoch, position);
+    g_array_append_val(r->s_loss, step_loss);
+    g_array_append_val(r->s_lr, step_lr);
+    return TRUE;
+}
+
+/* Writes the model when it is the best so far by validation loss. */
+static gboolean save_best(train_run *r, train_state *ts, const val_result *vr, double seconds, GError **error) {
+    nn_error err = {0};
+    r->best_val = vr->loss;
+    r->best_epoch = r->epoch + 1;
+    nn_weights w;
+    nn_weights_init(&w);
+    nn_status st = model_weights(&w, ts->net, &ts->bins, r, ts->n_train);
+    if (!st) st = nn_weights_set_u32(&w, "train.epochs", (uint32_t)r->best_epoch);
+    if (!st) st = nn_weights_set_f32(&w, "train.validation_loss", (float)vr->loss);
+    if (!st) st = nn_weights_set_f32(&w, "train.validation_psnr", (float)vr->psnr);
+    if (!st) st = nn_weights_set_f64(&w, "train.seconds", seconds);
+    if (!st) st = nn_weights_save(&w, r->out, &err);
+    nn_weights_free(&w);
+    if (st) g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+    return st == NN_OK;
+}
+
+/* The end of an epoch: validation, the history, the best model, the logs
+ * and the checkpoint. */
+static gboolean end_epoch(train_run *r, train_state *ts, double seconds, GError **error) {
+    val_result vr;
+    if (!validate(ts->net, &ts->val, &ts->bins, r->batch, (uint64_t)r->seed, &vr, error)) return FALSE;
+    double train_loss = r->epoch_loss_sum / ts->spe, e1 = r->epoch + 1;
+    double lr_now = learning_rate(r, r->global_step - 1, ts->total);
+    g_array_append_val(r->h_epoch, e1);
+    g_array_append_val(r->h_train, train_loss);
+    g_array_append_val(r->h_val, vr.loss);
+    g_array_append_val(r->h_psnr, vr.psnr);
+    g_array_append_val(r->h_lr, lr_now);
+    g_array_append_val(r->h_seconds, seconds);
+    gboolean best = vr.loss < r->best_val;
+    g_print("epoch %d/%d: train loss %.4f, validation loss %.4f, validation PSNR %.2f dB (no hints)%s\n", r->epoch + 1,
+            r->epochs, train_loss, vr.loss, vr.psnr, best ? " (best so far)" : "");
+    if (best && !save_best(r, ts, &vr, seconds, error)) return FALSE;
+    if (r->log_dir) {
+        if (!write_samples(ts->net, &ts->val, &ts->bins, r->log_dir, r->epoch, (uint64_t)r->seed, error)) return FALSE;
+        write_logs(r);
+    }
+    r->epoch++, r->step = 0, r->epoch_loss_sum = 0.0;
+    return save_checkpoint(r, ts->net, &ts->bins, ts->m, ts->v, ts->n_train, seconds, error);
+}
+
+/* Stopped by a signal or --max-steps: the checkpoint, and how to go on. */
+static gboolean stop_run(train_run *r, train_state *ts, double seconds, GError **error) {
+    if (!save_checkpoint(r, ts->net, &ts->bins, ts->m, ts->v, ts->n_train, seconds, error)) return FALSE;
+    char *cmd = resume_command(r);
+    g_print("%s at epoch %d step %d; checkpoint written to %s; resume with:\n  %s\n",
+            g_stop_signal ? "interrupted" : "stopped", r->epoch + 1, r->step, r->checkpoint, cmd);
+    g_free(cmd);
+    return TRUE;
+}
+
+static gboolean train(train_run *r, GError **error) {
+    train_state ts = {0}; /* everything starts empty, so that every exit frees it all */
+    gboolean ok = prepare_run(r, &ts, error);
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
@@ -596,119 +721,27 @@ static gboolean train(train_run *r, GError **error) {
     const gboolean tty = isatty(STDERR_FILENO);
     const double start = now_seconds();
     long steps_this_run = 0;
-    ok = TRUE;
-    double window_start = now_seconds();
+    double window_start = now_seconds(), ips = 0.0;
     int window_images = 0;
-    double ips = 0.0;
     while (ok && r->epoch < r->epochs) {
-        epoch_order(order, n_train, (uint64_t)r->seed, r->epoch);
-        while (r->step < spe) {
-            if (g_stop_signal || (r->max_steps > 0 && steps_this_run >= r->max_steps)) break;
-            nn_rng rng;
-            nn_rng_seed(&rng, derive_seed((uint64_t)r->seed, 2 + (uint64_t)r->epoch, (uint64_t)r->step));
-            batch_options augmented = {.augment = 1, .hints = -1, .zoom_share = (float)r->zoom_share,
-                                       .max_zoom = (float)r->max_zoom, .stroke_share = (float)r->stroke_share};
-            make_batch(&tr, &bins, order + (size_t)r->step * r->batch, r->batch, &rng, augmented, in, targets,
-                       NULL, NULL);
-            const float *logits;
-            if (nn_unet_forward(net, in, r->batch, NN_MODE_TRAIN, &logits, &err) != NN_OK) {
-                g_set_error(error, TRAINER_ERROR, 1, "the forward pass failed at epoch %d step %d: %s; %s",
-                            r->epoch + 1, r->step, err.msg, intact_checkpoint(r));
-                ok = FALSE;
-                break;
-            }
-            float loss = nn_softmax_xent_forward(probs, logits, targets, bins.rebalance, r->batch, Q, CIFAR_PIXELS);
-            if (!isfinite(loss)) {
-                g_set_error(error, TRAINER_ERROR, 1, "the loss became %g at epoch %d step %d; %s; try a lower --lr", loss,
-                            r->epoch + 1, r->step, intact_checkpoint(r));
-                ok = FALSE;
-                break;
-            }
-            memset(dlogits, 0, sizeof(float) * (size_t)r->batch * Q * CIFAR_PIXELS);
-            nn_softmax_xent_backward(dlogits, probs, targets, bins.rebalance, r->batch, Q, CIFAR_PIXELS, 1.0f);
-            nn_unet_zero_grads(net);
-            if (nn_unet_backward(net, dlogits, NULL, &err) != NN_OK) {
-                g_set_error(error, TRAINER_ERROR, 1, "the backward pass failed at epoch %d step %d: %s; %s",
-                            r->epoch + 1, r->step, err.msg, intact_checkpoint(r));
-                ok = FALSE;
-                break;
-            }
-            ac.lr = learning_rate(r, r->global_step, total);
-            nn_adam_step(params, grads, m, v, np, ac, r->global_step + 1);
-            nn_unet_params_changed(net);
-            r->epoch_loss_sum += loss;
-            r->step++, r->global_step++, steps_this_run++;
-            double position = r->epoch + (double)r->step / spe, step_loss = loss, step_lr = ac.lr;
-            g_array_append_val(r->s_epoch, position);
-            g_array_append_val(r->s_loss, step_loss);
-            g_array_append_val(r->s_lr, step_lr);
-            window_images += r->batch;
+        epoch_order(ts.order, ts.n_train, (uint64_t)r->seed, r->epoch);
+        while (ok && r->step < ts.spe && !g_stop_signal && !(r->max_steps > 0 && steps_this_run >= r->max_steps)) {
+            ok = train_step(r, &ts, error);
+            steps_this_run++, window_images += r->batch;
             double t = now_seconds();
-            if (t - window_start > 2.0) {
-                ips = window_images / (t - window_start);
-                window_start = t, window_images = 0;
-            }
-            double eta = ips > 0 ? (double)(total - r->global_step) * r->batch / ips : 0.0;
-            show_progress(r, spe, ips, r->epoch_loss_sum / r->step, eta, tty, FALSE);
+            if (t - window_start > 2.0) ips = window_images / (t - window_start), window_start = t, window_images = 0;
+            double eta = ips > 0 ? (double)(ts.total - r->global_step) * r->batch / ips : 0.0;
+            if (ok) show_progress(r, ts.spe, ips, r->epoch_loss_sum / r->step, eta, tty, FALSE);
         }
         if (!ok) break;
-        double seconds = r->seconds + (now_seconds() - start);
-        if (r->step < spe) { /* stopped by a signal or --max-steps: checkpoint and leave */
-            if (tty) g_printerr("\n");
-            ok = save_checkpoint(r, net, &bins, m, v, n_train, seconds, error);
-            if (ok) {
-                char *cmd = resume_command(r);
-                g_print("%s at epoch %d step %d; checkpoint written to %s; resume with:\n  %s\n",
-                        g_stop_signal ? "interrupted" : "stopped", r->epoch + 1, r->step, r->checkpoint, cmd);
-                g_free(cmd);
-            }
-            break;
-        }
         if (tty) g_printerr("\n");
-        val_result vr;
-        if (!validate(net, &val, &bins, r->batch, (uint64_t)r->seed, &vr, error)) {
-            ok = FALSE;
+        double seconds = r->seconds + (now_seconds() - start);
+        if (r->step < ts.spe) {
+            ok = stop_run(r, &ts, seconds, error);
             break;
         }
-        double train_loss = r->epoch_loss_sum / spe, e1 = r->epoch + 1;
-        double lr_now = learning_rate(r, r->global_step - 1, total);
-        g_array_append_val(r->h_epoch, e1);
-        g_array_append_val(r->h_train, train_loss);
-        g_array_append_val(r->h_val, vr.loss);
-        g_array_append_val(r->h_psnr, vr.psnr);
-        g_array_append_val(r->h_lr, lr_now);
-        g_array_append_val(r->h_seconds, seconds);
-        gboolean best = vr.loss < r->best_val;
-        g_print("epoch %d/%d: train loss %.4f, validation loss %.4f, validation PSNR %.2f dB (no hints)%s\n",
-                r->epoch + 1, r->epochs, train_loss, vr.loss, vr.psnr, best ? " (best so far)" : "");
-        if (best) {
-            r->best_val = vr.loss;
-            r->best_epoch = r->epoch + 1;
-            nn_weights w;
-            nn_weights_init(&w);
-            nn_status st = model_weights(&w, net, &bins, r, n_train);
-            if (!st) st = nn_weights_set_u32(&w, "train.epochs", (uint32_t)r->best_epoch);
-            if (!st) st = nn_weights_set_f32(&w, "train.validation_loss", (float)vr.loss);
-            if (!st) st = nn_weights_set_f32(&w, "train.validation_psnr", (float)vr.psnr);
-            if (!st) st = nn_weights_set_f64(&w, "train.seconds", seconds);
-            if (!st) st = nn_weights_save(&w, r->out, &err);
-            nn_weights_free(&w);
-            if (st) {
-                g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
-                ok = FALSE;
-                break;
-            }
-        }
-        if (r->log_dir) {
-            if (!write_samples(net, &val, &bins, r->log_dir, r->epoch, (uint64_t)r->seed, error)) {
-                ok = FALSE;
-                break;
-            }
-            write_logs(r);
-        }
-        r->epoch++, r->step = 0, r->epoch_loss_sum = 0.0;
-        ok = save_checkpoint(r, net, &bins, m, v, n_train, seconds, error);
-        if (g_stop_signal) {
+        ok = end_epoch(r, &ts, seconds, error);
+        if (ok && g_stop_signal) {
             char *cmd = resume_command(r);
             g_print("interrupted after epoch %d; checkpoint written to %s; resume with:\n  %s\n", r->epoch,
                     r->checkpoint, cmd);
@@ -718,12 +751,7 @@ static gboolean train(train_run *r, GError **error) {
     }
     if (ok && r->epoch >= r->epochs)
         g_print("done: best validation loss %.4f at epoch %d, model in %s\n", r->best_val, r->best_epoch, r->out);
-out:
-    g_free(in), g_free(probs), g_free(dlogits), g_free(targets), g_free(order), g_free(m), g_free(v);
-    nn_unet_free(net);
-    ab_bins_free(&bins);
-    lab_set_free(&tr), lab_set_free(&val);
-    cifar_free(&cifar);
+    train_state_free(&ts);
     return ok;
 }
 
