@@ -219,8 +219,7 @@ static gboolean load_hints(colorize_setup *cs, const char *hints, GError **error
     return TRUE;
 }
 
-/* Images by extension, as gdk-pixbuf reads them. */
-static gboolean is_image_name(const char *name) {
+gboolean is_image_name(const char *name) {
     static const char *const ext[] = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif"};
     char *lower = g_ascii_strdown(name, -1);
     gboolean yes = FALSE;

@@ -20,6 +20,9 @@
 typedef struct {
     /* options */
     char *data, *out, *checkpoint, *resume, *log_dir;
+    char *images, *val_images, *init; /* training on photos; fine-tuning from a model */
+    double val_fraction;               /* with --images and no --val-images: photos held out */
+    int crops, rebin;                  /* with --images: crops per epoch; --init with the bins recomputed */
     int epochs, batch, threads, width, log_every, val, limit;
     long max_steps;
     double lr, weight_decay, lambda;
@@ -106,7 +109,13 @@ static nn_status model_weights(nn_weights *w, nn_unet *net, const ab_bins *bins,
     char date[32];
     time_t t = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-    if (!st) st = nn_weights_set_str(w, "train.dataset", "CIFAR-10 binary (data_batch_1..5)");
+    if (!st) st = nn_weights_set_str(w, "train.dataset", r->images ? "photos" : "CIFAR-10 binary (data_batch_1..5)");
+    if (!st && r->images) st = nn_weights_set_str(w, "train.images", r->images);
+    if (!st && r->images) st = nn_weights_set_str(w, "train.val_images", r->val_images ? r->val_images : "");
+    if (!st && r->images) st = nn_weights_set_f64(w, "train.val_fraction", r->val_fraction);
+    if (!st && r->images) st = nn_weights_set_u32(w, "train.crops", (uint32_t)r->crops);
+    if (!st && r->init) st = nn_weights_set_str(w, "train.init", r->init);
+    if (!st && r->init) st = nn_weights_set_u32(w, "train.rebin", (uint32_t)r->rebin);
     if (!st) st = nn_weights_set_u32(w, "train.images", (uint32_t)n_train);
     if (!st) st = nn_weights_set_u32(w, "train.validation_images", (uint32_t)r->val);
     if (!st) st = nn_weights_set_u64(w, "train.seed", (uint64_t)r->seed);
@@ -253,6 +262,25 @@ static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, floa
     r->zoom_share = meta_f64(&w, "train.zoom_share", 0.0);
     r->max_zoom = meta_f64(&w, "train.max_zoom", 1.0);
     r->stroke_share = meta_f64(&w, "train.stroke_share", 0.0);
+    /* a run on photos continues on the same photos, split and crops */
+    const char *images = NULL, *val_images = NULL, *init = NULL;
+    uint32_t crops = 0, rebin = 0;
+    nn_weights_get_str(&w, "train.images", &images, NULL);
+    nn_weights_get_str(&w, "train.val_images", &val_images, NULL);
+    nn_weights_get_str(&w, "train.init", &init, NULL);
+    nn_weights_get_u32(&w, "train.crops", &crops, NULL);
+    nn_weights_get_u32(&w, "train.rebin", &rebin, NULL);
+    g_free(r->images), g_free(r->val_images), g_free(r->init);
+    r->images = images && *images ? g_strdup(images) : NULL;
+    r->val_images = val_images && *val_images ? g_strdup(val_images) : NULL;
+    r->init = init && *init ? g_strdup(init) : NULL;
+    r->crops = (int)crops, r->rebin = (int)rebin;
+    r->val_fraction = meta_f64(&w, "train.val_fraction", 0.0);
+    if (r->images && (crops < 1 || crops > (1u << 24) || !(r->val_fraction >= 0.0 && r->val_fraction < 1.0))) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint fields 'train.crops' (%u) or 'train.val_fraction' (%g) "
+                    "are out of range", r->resume, crops, r->val_fraction);
+        goto done;
+    }
     if (r->epochs <= 0) r->epochs = epochs_planned;
     if (threads != r->threads)
         g_printerr("colorize-train: note: the checkpoint ran with %d threads, this run uses %d; "
@@ -464,10 +492,11 @@ static void show_progress(const train_run *r, int spe, double ips, double loss, 
 
 /* The whole command that continues this run (g_free it). */
 static char *resume_command(const train_run *r) {
-    char *data = g_shell_quote(r->data), *out = g_shell_quote(r->out), *ckpt = g_shell_quote(r->checkpoint);
+    char *data = g_shell_quote(r->images ? r->images : r->data), *out = g_shell_quote(r->out), *ckpt = g_shell_quote(r->checkpoint);
     char *logs = r->log_dir ? g_shell_quote(r->log_dir) : NULL, *usual = g_strconcat(r->out, ".ckpt", NULL);
     gboolean own_checkpoint = strcmp(usual, r->checkpoint) != 0; /* then it must be named again */
-    char *cmd = g_strdup_printf("colorize-train train --data %s --out %s --resume %s%s%s --threads %d%s%s", data, out,
+    char *cmd = g_strdup_printf("colorize-train train --%s %s --out %s --resume %s%s%s --threads %d%s%s",
+                                r->images ? "images" : "data", data, out,
                                 ckpt, own_checkpoint ? " --checkpoint " : "", own_checkpoint ? ckpt : "", r->threads,
                                 logs ? " --log-dir " : "", logs ? logs : "");
     g_free(usual);
@@ -529,8 +558,11 @@ typedef struct {
     float *probs, *dlogits; // (batch, Q, 32, 32)
     int32_t *targets;      // (batch, 1024)
     int *order;            // (n_train) this epoch's order
-    cifar_set cifar;
+    cifar_set cifar;       /* the CIFAR-10 images, or the crops of photos (the epoch's, then validation's) */
     lab_set tr, val;
+    photo_set photos, val_photos; /* with --images; val_photos only with --val-images */
+    int *train_photos, *held_photos; /* indices into photos (held_photos: the validation share) */
+    int n_train_photos, n_held_photos;
     size_t np;
     int n_train, spe, Q;
     long total;            // steps in the whole run
@@ -544,19 +576,83 @@ static void train_state_free(train_state *ts) {
     ab_bins_free(&ts->bins);
     lab_set_free(&ts->tr), lab_set_free(&ts->val);
     cifar_free(&ts->cifar);
+    photo_set_free(&ts->photos), photo_set_free(&ts->val_photos);
+    g_free(ts->train_photos), g_free(ts->held_photos);
 }
 
-/* A new model, its bins from the training images and zero moments. */
-static gboolean fresh_model(train_run *r, train_state *ts, GError **error) {
+/* The weights of init for a network of cfg whose bins were recomputed:
+ * every tensor of the same name and shape from init, the others (the
+ * classifier over the bins) as the network's own initialization made them. */
+static gboolean merge_init(nn_unet *net, const nn_weights *init, const char *name, GError **error) {
+    nn_weights own, merged;
+    nn_weights_init(&own), nn_weights_init(&merged);
     nn_error err = {0};
-    if (!ab_bins_from_data(&ts->bins, &ts->tr, (float)r->lambda, error)) return FALSE;
-    nn_unet_config cfg = nn_unet_default_config(ts->bins.num_bins);
-    cfg.base_width = r->width;
-    if (nn_unet_create(&ts->net, &cfg, r->batch, CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK) {
+    gboolean ok = nn_unet_to_weights(net, &own) == NN_OK;
+    int kept = 0, fresh = 0;
+    for (size_t i = 0; ok && i < own.n_tensors; i++) {
+        const nn_tensor_entry *a = &own.tensors[i], *b = nn_weights_find_tensor(init, a->name);
+        gboolean same = b && b->ndims == a->ndims && memcmp(b->dims, a->dims, sizeof(uint64_t) * a->ndims) == 0;
+        ok = nn_weights_add_tensor(&merged, a->name, a->ndims, a->dims, same ? b->data : a->data) == NN_OK;
+        kept += same, fresh += !same;
+    }
+    if (ok) ok = nn_unet_load_weights(net, &merged, name, &err) == NN_OK;
+    if (!ok) g_set_error(error, TRAINER_ERROR, 1, "%s: %s", name, err.msg[0] ? err.msg : "out of memory");
+    else g_print("--init %s: %d tensors kept, %d (the classifier over the new bins) started afresh\n", name, kept, fresh);
+    nn_weights_free(&own), nn_weights_free(&merged);
+    return ok;
+}
+
+/* --init: the model's architecture and weights, and its bins unless
+ * --rebin (then the bins come from the new data). */
+static gboolean init_from_model(train_run *r, train_state *ts, GError **error) {
+    nn_weights w;
+    nn_error err = {0};
+    nn_unet_config cfg;
+    if (nn_weights_load(&w, r->init, &err) != NN_OK) {
         g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
         return FALSE;
     }
-    nn_unet_init(ts->net, (uint64_t)r->seed);
+    gboolean ok = nn_unet_config_from_weights(&w, &cfg, r->init, &err) == NN_OK &&
+                  nn_unet_check_weights(&cfg, &w, r->init, &err) == NN_OK;
+    if (!ok) g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+    if (ok) ok = r->rebin ? ab_bins_from_data(&ts->bins, &ts->tr, (float)r->lambda, error)
+                          : ab_bins_from_weights(&ts->bins, &w, r->init, error);
+    int same_bins = ok && ts->bins.num_bins == cfg.num_bins;
+    cfg.num_bins = ok ? ts->bins.num_bins : cfg.num_bins;
+    if (ok && nn_unet_create(&ts->net, &cfg, r->batch, CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+        ok = FALSE;
+    }
+    if (ok) {
+        nn_unet_init(ts->net, (uint64_t)r->seed);
+        if (!r->rebin || same_bins) {
+            ok = nn_unet_load_weights(ts->net, &w, r->init, &err) == NN_OK;
+            if (!ok) g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+        } else {
+            ok = merge_init(ts->net, &w, r->init, error);
+        }
+    }
+    r->width = cfg.base_width;
+    nn_weights_free(&w);
+    return ok;
+}
+
+/* A new model (or --init's), its bins from the training images (or the
+ * model's) and zero moments. */
+static gboolean fresh_model(train_run *r, train_state *ts, GError **error) {
+    nn_error err = {0};
+    if (r->init) {
+        if (!init_from_model(r, ts, error)) return FALSE;
+    } else {
+        if (!ab_bins_from_data(&ts->bins, &ts->tr, (float)r->lambda, error)) return FALSE;
+        nn_unet_config cfg = nn_unet_default_config(ts->bins.num_bins);
+        cfg.base_width = r->width;
+        if (nn_unet_create(&ts->net, &cfg, r->batch, CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK) {
+            g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+            return FALSE;
+        }
+        nn_unet_init(ts->net, (uint64_t)r->seed);
+    }
     nn_unet_params(ts->net, &ts->np);
     ts->m = g_new0(float, ts->np);
     ts->v = g_new0(float, ts->np);
@@ -564,11 +660,12 @@ static gboolean fresh_model(train_run *r, train_state *ts, GError **error) {
     return TRUE;
 }
 
-/* The data and the model (a checkpoint brings its own hyperparameters,
- * split and bins), checked against each other, and the step buffers. */
-static gboolean prepare_run(train_run *r, train_state *ts, GError **error) {
-    if (r->resume && !load_checkpoint(r, &ts->bins, &ts->net, &ts->m, &ts->v, error)) return FALSE;
-    if (r->checkpoint) remove_stale_temporaries(r->checkpoint);
+/* CIFAR-10's training batches: the last r->val images for validation. */
+static gboolean load_cifar_data(train_run *r, train_state *ts, GError **error) {
+    if (!r->data) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: a CIFAR-10 run: give --data DIR to resume it", r->resume);
+        return FALSE;
+    }
     if (!cifar_load_train(&ts->cifar, r->data, error)) return FALSE;
     if (r->val < 1 || r->val >= ts->cifar.n) {
         g_set_error(error, TRAINER_ERROR, 1, "--val %d: must be between 1 and %d", r->val, ts->cifar.n - 1);
@@ -576,9 +673,73 @@ static gboolean prepare_run(train_run *r, train_state *ts, GError **error) {
     }
     ts->n_train = ts->cifar.n - r->val;
     if (r->limit > 0 && r->limit < ts->n_train) ts->n_train = r->limit;
-    if (!lab_set_init(&ts->tr, &ts->cifar, 0, ts->n_train, error) ||
-        !lab_set_init(&ts->val, &ts->cifar, ts->cifar.n - r->val, r->val, error))
+    return lab_set_init(&ts->tr, &ts->cifar, 0, ts->n_train, error) &&
+           lab_set_init(&ts->val, &ts->cifar, ts->cifar.n - r->val, r->val, error);
+}
+
+/* The epoch's training crops (the same for the same seed and epoch). */
+static gboolean refresh_crops(train_run *r, train_state *ts, int epoch, GError **error) {
+    photo_set_crops(&ts->photos, ts->train_photos, ts->n_train_photos, r->crops,
+                    derive_seed((uint64_t)r->seed, 0xE0, (uint64_t)epoch), ts->cifar.rgb);
+    lab_set_free(&ts->tr);
+    return lab_set_init(&ts->tr, &ts->cifar, 0, r->crops, error);
+}
+
+/* The photos, split into training and validation photos (--val-images,
+ * or a held-out share chosen by the seed), the fixed validation crops and
+ * the first epoch's training crops. */
+static gboolean load_photo_data(train_run *r, train_state *ts, GError **error) {
+    char *cache = g_strconcat(r->checkpoint, ".images", NULL), *val_cache = g_strconcat(r->checkpoint, ".val-images", NULL);
+    gboolean ok = photo_set_load(&ts->photos, r->images, cache, IMAGES_MAX_SIDE, error) &&
+                  (!r->val_images || photo_set_load(&ts->val_photos, r->val_images, val_cache, IMAGES_MAX_SIDE, error));
+    g_free(cache), g_free(val_cache);
+    if (!ok) return FALSE;
+    const int n = ts->photos.n;
+    int *order = g_new(int, n);
+    for (int i = 0; i < n; i++) order[i] = i;
+    nn_rng rng;
+    nn_rng_seed(&rng, derive_seed((uint64_t)r->seed, 0xD0, 0));
+    for (int i = n - 1; i > 0; i--) { /* Fisher-Yates */
+        int j = (int)nn_rng_below(&rng, (uint32_t)(i + 1)), t = order[i];
+        order[i] = order[j], order[j] = t;
+    }
+    ts->n_held_photos = r->val_images ? 0 : (int)lround(r->val_fraction * n);
+    if (!r->val_images && ts->n_held_photos < 1) ts->n_held_photos = 1;
+    ts->n_train_photos = n - ts->n_held_photos;
+    if (ts->n_train_photos < 1) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: %d usable photo(s): at least 2 are needed to hold some out for "
+                    "validation (or give --val-images)", r->images, n);
+        g_free(order);
         return FALSE;
+    }
+    ts->train_photos = order, ts->held_photos = g_memdup2(order + ts->n_train_photos, sizeof(int) * (ts->n_held_photos + 1));
+    /* the crops live where CIFAR-10's images would: the epoch's, then the validation's */
+    ts->cifar.n = r->crops + r->val;
+    ts->cifar.labels = g_new0(uint8_t, ts->cifar.n);
+    ts->cifar.rgb = g_new(uint8_t, (size_t)ts->cifar.n * CIFAR_PIXELS * 3);
+    uint8_t *val_rgb = ts->cifar.rgb + (size_t)r->crops * CIFAR_PIXELS * 3;
+    uint64_t val_seed = derive_seed((uint64_t)r->seed, 0xF0, 0);
+    if (r->val_images) {
+        int *all = g_new(int, ts->val_photos.n);
+        for (int i = 0; i < ts->val_photos.n; i++) all[i] = i;
+        photo_set_crops(&ts->val_photos, all, ts->val_photos.n, r->val, val_seed, val_rgb);
+        g_free(all);
+    } else {
+        photo_set_crops(&ts->photos, ts->held_photos, ts->n_held_photos, r->val, val_seed, val_rgb);
+    }
+    g_print("training on %d photos (%d crops an epoch), validating on %d crops of %d %s photos\n", ts->n_train_photos,
+            r->crops, r->val, r->val_images ? ts->val_photos.n : ts->n_held_photos,
+            r->val_images ? "--val-images" : "held-out");
+    ts->n_train = r->crops;
+    return refresh_crops(r, ts, r->epoch, error) && lab_set_init(&ts->val, &ts->cifar, r->crops, r->val, error);
+}
+
+/* The data and the model (a checkpoint brings its own hyperparameters,
+ * split and bins), checked against each other, and the step buffers. */
+static gboolean prepare_run(train_run *r, train_state *ts, GError **error) {
+    if (r->resume && !load_checkpoint(r, &ts->bins, &ts->net, &ts->m, &ts->v, error)) return FALSE;
+    if (r->checkpoint) remove_stale_temporaries(r->checkpoint);
+    if (!(r->images ? load_photo_data(r, ts, error) : load_cifar_data(r, ts, error))) return FALSE;
     if (r->batch < 1 || r->batch > ts->n_train) {
         g_set_error(error, TRAINER_ERROR, 1, "--batch %d: must be between 1 and the %d training images", r->batch,
                     ts->n_train);
@@ -723,7 +884,10 @@ static gboolean train(train_run *r, GError **error) {
     long steps_this_run = 0;
     double window_start = now_seconds(), ips = 0.0;
     int window_images = 0;
+    int crops_epoch = r->epoch; /* prepare_run made this epoch's crops */
     while (ok && r->epoch < r->epochs) {
+        if (r->images && crops_epoch != r->epoch && !(ok = refresh_crops(r, &ts, r->epoch, error))) break;
+        crops_epoch = r->epoch;
         epoch_order(ts.order, ts.n_train, (uint64_t)r->seed, r->epoch);
         while (ok && r->step < ts.spe && !g_stop_signal && !(r->max_steps > 0 && steps_this_run >= r->max_steps)) {
             ok = train_step(r, &ts, error);
@@ -756,12 +920,19 @@ static gboolean train(train_run *r, GError **error) {
 }
 
 int command_train(int argc, char **argv) {
-    train_run r = {.epochs = 0, .batch = 64, .threads = 0, .width = 32, .log_every = 50, .val = CIFAR_VALIDATION_IMAGES,
+    train_run r = {.epochs = 0, .batch = 64, .threads = 0, .width = 32, .log_every = 50, .val = -1,
                    .lr = 1e-3, .lambda = 0.5, .seed = 1, .zoom_share = TRAIN_ZOOM_SHARE,
-                   .max_zoom = TRAIN_MAX_ZOOM, .stroke_share = TRAIN_STROKE_SHARE};
+                   .max_zoom = TRAIN_MAX_ZOOM, .stroke_share = TRAIN_STROKE_SHARE,
+                   .val_fraction = IMAGES_VAL_FRACTION, .crops = IMAGES_CROPS_PER_EPOCH};
     int epochs = -1; /* -1: not given */
     GOptionEntry entries[] = {
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &r.data, "CIFAR-10 binary folder (data_batch_1..5.bin)", "DIR"},
+        {"images", 0, 0, G_OPTION_ARG_FILENAME, &r.images, "Instead of CIFAR-10: folders of colour photos, searched recursively (comma-separated)", "DIR[,DIR...]"},
+        {"val-images", 0, 0, G_OPTION_ARG_FILENAME, &r.val_images, "With --images: validate on these photos (default: hold some out)", "DIR[,DIR...]"},
+        {"val-fraction", 0, 0, G_OPTION_ARG_DOUBLE, &r.val_fraction, "With --images: the share of photos held out for validation (default 0.1)", "X"},
+        {"crops", 0, 0, G_OPTION_ARG_INT, &r.crops, "With --images: training crops per epoch (default " G_STRINGIFY(IMAGES_CROPS_PER_EPOCH) ")", "N"},
+        {"init", 0, 0, G_OPTION_ARG_FILENAME, &r.init, "Start from this model (fine-tuning): its architecture, weights and colour bins", "MODEL.weights"},
+        {"rebin", 0, 0, G_OPTION_ARG_NONE, &r.rebin, "With --init: recompute the colour bins and their weights from the new data", NULL},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &r.out, "Write the best model (by validation loss) here", "FILE"},
         {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs to train (default 8)", "N"},
         {"batch", 0, 0, G_OPTION_ARG_INT, &r.batch, "Images per step (default 64)", "N"},
@@ -778,11 +949,11 @@ int command_train(int argc, char **argv) {
         {"checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &r.checkpoint, "Checkpoint file (default FILE.ckpt)", "CKPT"},
         {"log-dir", 0, 0, G_OPTION_ARG_FILENAME, &r.log_dir, "Write metrics.csv, curves and sample grids here", "DIR"},
         {"log-every", 0, 0, G_OPTION_ARG_INT, &r.log_every, "Steps between progress lines off a terminal (default 50)", "N"},
-        {"val", 0, 0, G_OPTION_ARG_INT, &r.val, "Training images held out for validation (default " G_STRINGIFY(CIFAR_VALIDATION_IMAGES) ")", "N"},
+        {"val", 0, 0, G_OPTION_ARG_INT, &r.val, "Training images held out for validation (default " G_STRINGIFY(CIFAR_VALIDATION_IMAGES) "), or with --images validation crops (default " G_STRINGIFY(IMAGES_VAL_CROPS) ")", "N"},
         {"limit", 0, 0, G_OPTION_ARG_INT, &r.limit, "Train on only the first N images (for quick trials)", "N"},
         {"max-steps", 0, 0, G_OPTION_ARG_INT64, &r.max_steps, "Stop after N steps of this run, with a checkpoint", "N"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
-    GOptionContext *ctx = g_option_context_new("- train the colorizer on CIFAR-10");
+    GOptionContext *ctx = g_option_context_new("- train the colorizer on CIFAR-10 or on photos");
     g_option_context_add_main_entries(ctx, entries, NULL);
     GError *error = NULL;
     int rc = 0;
@@ -792,12 +963,20 @@ int command_train(int argc, char **argv) {
         goto out;
     }
     r.epochs = epochs > 0 ? epochs : (r.resume ? 0 : 8);
-    if (!r.data || !r.out || argc > 1) {
-        g_printerr("colorize-train train: --data DIR and --out FILE are required%s\n",
-                   argc > 1 ? " (and no other arguments)" : "");
+    const char *bad = argc > 1 ? "unexpected arguments (see --help)"
+                      : !r.out ? "--out FILE is required"
+                      : r.data && r.images ? "--data and --images exclude each other"
+                      : !r.data && !r.images && !r.resume ? "--data DIR (CIFAR-10) or --images DIR (photos) is required"
+                      : (r.val_images || r.crops != IMAGES_CROPS_PER_EPOCH) && !r.images ? "--val-images and --crops go with --images"
+                      : r.rebin && !r.init ? "--rebin goes with --init"
+                      : r.init && r.resume ? "--init starts a run; a resumed run has its model"
+                      : NULL;
+    if (bad) {
+        g_printerr("colorize-train train: %s\n", bad);
         rc = 2;
         goto out;
     }
+    if (r.val < 0) r.val = r.images ? IMAGES_VAL_CROPS : CIFAR_VALIDATION_IMAGES;
     const char *cmd = "train";
     if ((epochs != -1 && !option_int_ok(cmd, "--epochs", epochs, 1, 100000)) ||
         !option_int_ok(cmd, "--batch", r.batch, 1, 4096) || !option_double_ok(cmd, "--lr", r.lr, 1e-9, 0.999) ||
@@ -808,7 +987,8 @@ int command_train(int argc, char **argv) {
         !option_double_ok(cmd, "--stroke-share", r.stroke_share, 0, 1) ||
         !option_double_ok(cmd, "--weight-decay", r.weight_decay, 0, 1) ||
         !option_int_ok(cmd, "--limit", r.limit, 0, 1 << 30) || !option_int_ok(cmd, "--max-steps", r.max_steps, 0, 1L << 40) ||
-        !option_int_ok(cmd, "--threads", r.threads, 0, 1024)) {
+        !option_int_ok(cmd, "--threads", r.threads, 0, 1024) || !option_int_ok(cmd, "--crops", r.crops, 64, 1 << 24) ||
+        !option_double_ok(cmd, "--val-fraction", r.val_fraction, 0.01, 0.9) || !option_int_ok(cmd, "--val", r.val, 1, 1 << 24)) {
         rc = 2;
         goto out;
     }
@@ -832,6 +1012,7 @@ int command_train(int argc, char **argv) {
     history_free(&r);
 out:
     g_free(r.data), g_free(r.out), g_free(r.checkpoint), g_free(r.resume), g_free(r.log_dir);
+    g_free(r.images), g_free(r.val_images), g_free(r.init);
     g_clear_error(&error);
     g_option_context_free(ctx);
     return rc;

@@ -228,6 +228,33 @@ void pixbuf_to_lightness(GdkPixbuf *pb, float *L, float *alpha);
 void lab_planes_to_pixels(guchar *px, int stride, int nc, const float *L, const float *ab, const float *alpha,
                           int w, int h);
 
+/* colorize.c: an image file by its name's extension (what gdk-pixbuf reads). */
+gboolean is_image_name(const char *name);
+
+/* images.c: training on the user's own photos. */
+#define IMAGES_MAX_SIDE 256 /* the cached photos' long side: the plug-in's default working resolution */
+#define IMAGES_CROPS_PER_EPOCH 10000
+#define IMAGES_VAL_CROPS 1000
+#define IMAGES_VAL_FRACTION 0.1
+typedef struct {
+    int n;              /* usable photos */
+    int *w, *h;         /* (n) their sizes in the cache */
+    size_t *offset;     /* (n) where each starts in pixels */
+    uint8_t *pixels;    /* RGB of every photo, packed */
+    int unreadable, gray; /* skipped */
+} photo_set;
+/* The photos of comma-separated folders (recursively), decoded once into
+ * the cache file (when given) and read from it while they are unchanged;
+ * unreadable and gray photos are skipped and counted; none usable is an
+ * error naming the folders. */
+gboolean photo_set_load(photo_set *ps, const char *dirs, const char *cache, int max_side, GError **error);
+void photo_set_free(photo_set *ps);
+/* count crops, each from one of photos (nphotos indices) at a random
+ * place and scale (32 px to the short side), area-averaged to 32×32 RGB;
+ * the same seed gives the same crops. */
+void photo_set_crops(const photo_set *ps, const int *photos, int nphotos, int count, uint64_t seed,
+                     uint8_t *rgb); // (count, 32, 32, 3)
+
 /* photos.c: eval --photos DIR, the real-photo benchmark; the exit code. */
 int eval_photos(const char *dir, const char *model, const nn_engine_params *params, int max_side, int limit,
                 const char *json, const char *report);
