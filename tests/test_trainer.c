@@ -714,6 +714,75 @@ static void test_colorize_batch(void) {
     g_free(oa), g_free(ob), g_free(obroken), g_free(onote), g_free(plain), g_free(hinted);
 }
 
+/* train --images: a folder of small photos (in a subfolder too) with a
+ * broken file and a gray photo skipped and counted, the cache written and
+ * then read, --init fine-tuning with and without --rebin, resume, and the
+ * errors: no usable photo, --data with --images, --rebin alone. */
+static void test_train_images(void) {
+    char *dir = work_path("own-photos"), *sub = g_build_filename(dir, "more", NULL), *gray_dir = work_path("gray-photos");
+    g_mkdir_with_parents(sub, 0755), g_mkdir_with_parents(gray_dir, 0755);
+    for (int i = 0; i < 6; i++) {
+        char name[32];
+        g_snprintf(name, sizeof name, "p%d.png", i);
+        char *path = g_build_filename(i < 4 ? dir : sub, name, NULL);
+        write_photo(path, 90 + 10 * i, 70, TRUE);
+        g_free(path);
+    }
+    char *broken = g_build_filename(dir, "broken.jpg", NULL), *gray = g_build_filename(dir, "gray.png", NULL);
+    char *gray2 = g_build_filename(gray_dir, "g.png", NULL);
+    CHECK(g_file_set_contents(broken, "not a jpeg", -1, NULL), "setup");
+    write_photo(gray, 60, 60, FALSE), write_photo(gray2, 60, 60, FALSE);
+    char *out = work_path("own.weights"), *ckpt = work_path("own.weights.ckpt"), *cache = work_path("own.weights.ckpt.images");
+    char *argv[] = {(char *)g_exe, "train", "--images", dir, "--out", out, "--crops", "128", "--val", "64", "--batch", "32",
+                    "--width", "8", "--epochs", "2", "--threads", "2", "--max-steps", "5", NULL};
+    gchar *err = NULL, *text = NULL;
+    int rc = run_exe(argv, &err);
+    CHECK(rc == 0, "train --images failed with %d: %s", rc, err);
+    CHECK(err && strstr(err, "skipping") && strstr(err, "broken.jpg"), "the broken photo was not named: %s", err);
+    CHECK(g_file_test(cache, G_FILE_TEST_IS_REGULAR), "no photo cache beside the checkpoint");
+    g_free(err), err = NULL;
+    /* resume: the cache is read, not decoded again, and training finishes */
+    char *resume[] = {(char *)g_exe, "train", "--images", dir, "--out", out, "--resume", ckpt, "--threads", "2", NULL};
+    gchar *stdout_text = NULL;
+    gint status = 0;
+    g_spawn_sync(NULL, resume, NULL, 0, NULL, NULL, &stdout_text, &err, &status, NULL);
+    CHECK(g_spawn_check_wait_status(status, NULL) && stdout_text && strstr(stdout_text, "6 photos from the cache (1 unreadable, 1 gray"),
+          "the resumed run did not read the cache: %s%s", stdout_text ? stdout_text : "", err ? err : "");
+    CHECK(stdout_text && strstr(stdout_text, "done:"), "the resumed photo run did not finish: %s", stdout_text);
+    g_free(stdout_text), g_free(err), err = NULL;
+    nn_weights w;
+    nn_error e = {0};
+    const char *ds = NULL;
+    CHECK(nn_weights_load(&w, out, &e) == NN_OK && nn_weights_get_str(&w, "train.dataset", &ds, NULL) == NN_OK &&
+              strcmp(ds, "photos") == 0, "the photo model's provenance is missing: %s", e.msg);
+    nn_weights_free(&w);
+    /* --init: fine-tuning the CIFAR-10 model keeps its bins; --rebin makes new ones */
+    char *model = work_path("a.weights"), *tuned = work_path("tuned.weights"), *rebinned = work_path("rebinned.weights");
+    int rc1 = run_command(command_train, "--images", dir, "--init", model, "--out", tuned, "--crops", "64", "--val", "32",
+                          "--batch", "32", "--epochs", "1", "--threads", "2", NULL);
+    int rc2 = run_command(command_train, "--images", dir, "--init", model, "--rebin", "--out", rebinned, "--crops", "64",
+                          "--val", "32", "--batch", "32", "--epochs", "1", "--threads", "2", NULL);
+    CHECK(rc1 == 0 && rc2 == 0, "fine-tuning failed: %d %d", rc1, rc2);
+    uint32_t q0 = 0, q1 = 0, q2 = 0;
+    nn_weights a, b, c;
+    if (nn_weights_load(&a, model, &e) == NN_OK && nn_weights_load(&b, tuned, &e) == NN_OK &&
+        nn_weights_load(&c, rebinned, &e) == NN_OK) {
+        nn_weights_get_u32(&a, "arch.num_bins", &q0, NULL), nn_weights_get_u32(&b, "arch.num_bins", &q1, NULL);
+        nn_weights_get_u32(&c, "arch.num_bins", &q2, NULL);
+        printf("bins: CIFAR model %u, fine-tuned %u, fine-tuned with --rebin %u\n", q0, q1, q2);
+        CHECK(q1 == q0, "--init changed the bins (%u, not %u)", q1, q0);
+        CHECK(q2 != q0, "--rebin kept the model's bins (%u)", q2);
+        nn_weights_free(&a), nn_weights_free(&b), nn_weights_free(&c);
+    } else CHECK(0, "cannot read the models: %s", e.msg);
+    /* errors */
+    char *none = work_path("none.weights");
+    CHECK(run_command(command_train, "--images", gray_dir, "--out", none, NULL) == 1, "a folder of gray photos accepted");
+    CHECK(run_command(command_train, "--images", dir, "--data", g_dir, "--out", none, NULL) == 2, "--images with --data");
+    CHECK(run_command(command_train, "--images", dir, "--rebin", "--out", none, NULL) == 2, "--rebin without --init");
+    g_free(dir), g_free(sub), g_free(gray_dir), g_free(broken), g_free(gray), g_free(gray2), g_free(out), g_free(ckpt);
+    g_free(cache), g_free(model), g_free(tuned), g_free(rebinned), g_free(none), g_free(text);
+}
+
 /* Bad options and unwritable outputs fail at once (exit 2), naming the
  * option and its range or the path, before any data is read. */
 static void test_bad_options(void) {
@@ -935,6 +1004,7 @@ int main(int argc, char **argv) {
     test_bad_options();
     test_eval();
     test_photo_benchmark();
+    test_train_images();
     test_colorize();
     test_colorize_batch();
     char *cmd = g_strdup_printf("rm -rf '%s' '%s'", g_dir, g_work);

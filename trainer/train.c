@@ -110,8 +110,8 @@ static nn_status model_weights(nn_weights *w, nn_unet *net, const ab_bins *bins,
     time_t t = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
     if (!st) st = nn_weights_set_str(w, "train.dataset", r->images ? "photos" : "CIFAR-10 binary (data_batch_1..5)");
-    if (!st && r->images) st = nn_weights_set_str(w, "train.images", r->images);
-    if (!st && r->images) st = nn_weights_set_str(w, "train.val_images", r->val_images ? r->val_images : "");
+    if (!st && r->images) st = nn_weights_set_str(w, "train.photo_folders", r->images);
+    if (!st && r->images) st = nn_weights_set_str(w, "train.val_photo_folders", r->val_images ? r->val_images : "");
     if (!st && r->images) st = nn_weights_set_f64(w, "train.val_fraction", r->val_fraction);
     if (!st && r->images) st = nn_weights_set_u32(w, "train.crops", (uint32_t)r->crops);
     if (!st && r->init) st = nn_weights_set_str(w, "train.init", r->init);
@@ -265,8 +265,8 @@ static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, floa
     /* a run on photos continues on the same photos, split and crops */
     const char *images = NULL, *val_images = NULL, *init = NULL;
     uint32_t crops = 0, rebin = 0;
-    nn_weights_get_str(&w, "train.images", &images, NULL);
-    nn_weights_get_str(&w, "train.val_images", &val_images, NULL);
+    nn_weights_get_str(&w, "train.photo_folders", &images, NULL);
+    nn_weights_get_str(&w, "train.val_photo_folders", &val_images, NULL);
     nn_weights_get_str(&w, "train.init", &init, NULL);
     nn_weights_get_u32(&w, "train.crops", &crops, NULL);
     nn_weights_get_u32(&w, "train.rebin", &rebin, NULL);
