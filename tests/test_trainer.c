@@ -644,6 +644,22 @@ static void test_photo_benchmark(void) {
     GdkPixbuf *pb = gdk_pixbuf_new_from_file(strip, NULL);
     CHECK(pb && gdk_pixbuf_get_width(pb) > 3 * gdk_pixbuf_get_height(pb), "the strip is not gray | output | original");
     if (pb) g_object_unref(pb);
+    /* --update-model keeps the averages in the model */
+    char *copy = work_path("photo-figures.weights");
+    gchar *bytes = NULL;
+    gsize len = 0;
+    CHECK(g_file_get_contents(model, &bytes, &len, NULL) && g_file_set_contents(copy, bytes, (gssize)len, NULL), "copy");
+    g_free(bytes);
+    rc = run_command(command_eval, "--photos", dir, "--model", copy, "--resolution", "64", "--update-model", NULL);
+    nn_weights w;
+    nn_error e = {0};
+    double stored = NAN;
+    if (nn_weights_load(&w, copy, &e) == NN_OK) {
+        nn_weights_get_f64(&w, "eval.photos.gain", &stored, NULL);
+        nn_weights_free(&w);
+    }
+    CHECK(rc == 0 && fabs(stored - gain) < 1e-3, "eval --photos --update-model stored gain %g, measured %g", stored, gain);
+    g_free(copy);
     CHECK(run_command(command_eval, "--photos", empty, "--model", model, NULL) == 1, "an empty folder was not an error");
     CHECK(run_command(command_eval, "--photos", dir, "--model", model, "--hints", "5", NULL) == 2,
           "--photos accepted --hints");

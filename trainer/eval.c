@@ -152,11 +152,12 @@ static gboolean write_report(const char *report, const eval_ctx *e, const char *
 /* eval --photos: checks the options that apply, then runs the benchmark. */
 static int photos_command(const char *dir, const char *model, int nv, const double *viv, double saturation,
                           nn_engine_params *params, int max_side, int limit, int threads, const char *json,
-                          const char *report, gboolean cifar_options) {
+                          const char *report, gboolean update_model, gboolean cifar_options) {
     const char *cmd = "eval";
     if (cifar_options) {
         g_printerr("colorize-train eval: --photos takes --model, --vividness (one value), --saturation, "
-                   "--resolution, --scene-size, --scene-weight, --max-side, --limit, --threads, --json and --report only\n");
+                   "--resolution, --scene-size, --scene-weight, --max-side, --limit, --threads, --json, --report and "
+                   "--update-model only\n");
         return 2;
     }
     if (nv > 1 || nv < 0) {
@@ -172,13 +173,18 @@ static int photos_command(const char *dir, const char *model, int nv, const doub
         !option_double_ok(cmd, "--scene-weight", params->scene_weight, 0, NN_MAX_SCENE_WEIGHT) ||
         !option_int_ok(cmd, "--limit", limit, 0, 1 << 30) || !option_int_ok(cmd, "--threads", threads, 0, 1024))
         return 2;
-    if (!output_file_ok(json, "the JSON file", &error) || !output_dir_ok(report, "report folder", &error)) {
+    if (update_model && !model) {
+        g_printerr("colorize-train eval: --update-model needs --model FILE\n");
+        return 2;
+    }
+    if (!output_file_ok(json, "the JSON file", &error) || !output_dir_ok(report, "report folder", &error) ||
+        (update_model && !output_file_ok(model, "the model to update", &error))) {
         g_printerr("colorize-train eval: %s\n", error->message);
         g_error_free(error);
         return 2;
     }
     nn_set_threads(threads);
-    return eval_photos(dir, model ? model : default_model_path(), params, max_side, limit, json, report);
+    return eval_photos(dir, model ? model : default_model_path(), params, max_side, limit, json, report, update_model);
 }
 
 /* A CIFAR-10 evaluation: the model, the images, the settings and their
@@ -394,7 +400,7 @@ int command_eval(int argc, char **argv) {
         {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the simulated hints (default 1234)", "N"},
         {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
         {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "Images per forward pass (default 200)", "N"},
-        {"update-model", 0, 0, G_OPTION_ARG_NONE, &update_model, "Store the default and faithful figures in the model's metadata", NULL},
+        {"update-model", 0, 0, G_OPTION_ARG_NONE, &update_model, "Store the default and faithful figures (with --photos: the photo figures) in the model's metadata", NULL},
         {"split", 0, 0, G_OPTION_ARG_STRING, &split, "test (default) or validation: the last " G_STRINGIFY(CIFAR_VALIDATION_IMAGES) " training images, for choosing settings without the test set", "NAME"},
         {"photos", 0, 0, G_OPTION_ARG_FILENAME, &photos, "Instead of CIFAR-10: the real-photo benchmark on a folder of colour photos (PNG, JPEG), made gray, colorized as the plug-in does and compared with the originals", "DIR"},
         {"resolution", 0, 0, G_OPTION_ARG_INT, &params.resolution, "With --photos: the working resolution (default 256)", "N"},
@@ -423,7 +429,7 @@ int command_eval(int argc, char **argv) {
     if (photos) {
         params.scene_weight = (float)scene_weight;
         rc = photos_command(photos, model, nv, viv, saturation, &params, max_side, limit, threads, json, report,
-                            data || hints_s || split || update_model || no_prior || argc > 1);
+                            update_model, data || hints_s || split || no_prior || argc > 1);
         goto out;
     }
     ev.validation = split && strcmp(split, "validation") == 0;

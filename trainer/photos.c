@@ -35,17 +35,14 @@ static int compare_names(gconstpointer a, gconstpointer b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The photos of dir (PNG or JPEG by name), sorted; NULL with an error. */
+/* The photos of dir (by name, as gdk-pixbuf reads them), sorted; NULL with an error. */
 static GPtrArray *list_photos(const char *dir, GError **error) {
     GDir *d = g_dir_open(dir, 0, error);
     if (!d) return NULL;
     GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
     const char *name;
     while ((name = g_dir_read_name(d))) {
-        char *lower = g_ascii_strdown(name, -1);
-        if (g_str_has_suffix(lower, ".png") || g_str_has_suffix(lower, ".jpg") || g_str_has_suffix(lower, ".jpeg"))
-            g_ptr_array_add(files, g_strdup(name));
-        g_free(lower);
+        if (is_image_name(name)) g_ptr_array_add(files, g_strdup(name));
     }
     g_dir_close(d);
     g_ptr_array_sort(files, compare_names);
@@ -242,8 +239,35 @@ static gboolean write_photo_outputs(const char *json, const char *report, GStrin
     return ok;
 }
 
+/* --update-model: the averages into the model's metadata (eval.photos.*). */
+static gboolean store_photo_figures(const char *model, const photo_eval *pe, photo_summary s, GError **error) {
+    nn_weights w;
+    nn_error err = {0};
+    nn_status st = nn_weights_load(&w, model, &err);
+    if (st) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+        return FALSE;
+    }
+    st = nn_weights_set_u32(&w, "eval.photos.count", (uint32_t)s.photos);
+    if (!st) st = nn_weights_set_f64(&w, "eval.photos.gain", s.gain);
+    if (!st) st = nn_weights_set_f64(&w, "eval.photos.psnr", s.psnr);
+    if (!st) st = nn_weights_set_f64(&w, "eval.photos.ssim", s.ssim);
+    if (!st) st = nn_weights_set_f64(&w, "eval.photos.beats_gray", s.beats_gray);
+    if (!st) st = nn_weights_set_f64(&w, "eval.photos.wrong_hue", s.wrong_hue);
+    if (!st) st = nn_weights_set_f64(&w, "eval.photos.colorfulness_ratio", s.colorfulness_ratio);
+    if (!st) st = nn_weights_set_f64(&w, "eval.photos.mean_dL", s.mean_dL);
+    if (!st) st = nn_weights_set_u32(&w, "eval.photos.resolution", (uint32_t)pe->params.resolution);
+    if (!st) st = nn_weights_set_f32(&w, "eval.photos.vividness", pe->params.vividness);
+    if (!st) st = nn_weights_set_u32(&w, "eval.photos.scene_size", (uint32_t)pe->params.scene_size);
+    if (!st) st = nn_weights_set_f32(&w, "eval.photos.scene_weight", pe->params.scene_weight);
+    if (!st) st = nn_weights_save(&w, model, &err);
+    if (st) g_set_error(error, TRAINER_ERROR, 1, "%s", err.status ? err.msg : "out of memory");
+    nn_weights_free(&w);
+    return st == NN_OK;
+}
+
 int eval_photos(const char *dir, const char *model, const nn_engine_params *params, int max_side, int limit,
-                const char *json, const char *report) {
+                const char *json, const char *report, gboolean update_model) {
     GError *error = NULL;
     nn_error err = {0};
     photo_eval pe = {.params = *params, .max_side = max_side, .report = report};
@@ -255,7 +279,7 @@ int eval_photos(const char *dir, const char *model, const nn_engine_params *para
         goto out;
     }
     if (files->len == 0) {
-        g_printerr("colorize-train eval: --photos %s: no PNG or JPEG photo in the folder\n", dir);
+        g_printerr("colorize-train eval: --photos %s: no photo (PNG, JPEG, TIFF, …) in the folder\n", dir);
         goto out;
     }
     if (report && g_mkdir_with_parents(report, 0755) != 0) {
@@ -301,8 +325,12 @@ int eval_photos(const char *dir, const char *model, const nn_engine_params *para
         g_print("Skipped: %d unreadable, %d without colour.\n", unreadable, colourless);
     g_print("photos %d  gain %+.2f dB  beats gray %.0f%%  wrong hue %.1f%%  colourfulness %.2fx  SSIM %.4f  mean |dL| %.2f\n",
             n, s.gain, 100 * s.beats_gray, 100 * s.wrong_hue, s.colorfulness_ratio, s.ssim, s.mean_dL);
-    if (write_photo_outputs(json, report, j, table, model, dir, results, n, &error)) rc = 0;
-    else g_printerr("colorize-train eval: %s\n", error->message);
+    if (write_photo_outputs(json, report, j, table, model, dir, results, n, &error) &&
+        (!update_model || store_photo_figures(model, &pe, s, &error)))
+        rc = 0;
+    else
+        g_printerr("colorize-train eval: %s\n", error->message);
+    if (rc == 0 && update_model) g_print("stored the photo figures in %s\n", model);
     g_string_free(table, TRUE);
     g_string_free(j, TRUE);
 out:

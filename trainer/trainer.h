@@ -257,7 +257,7 @@ void photo_set_crops(const photo_set *ps, const int *photos, int nphotos, int co
 
 /* photos.c: eval --photos DIR, the real-photo benchmark; the exit code. */
 int eval_photos(const char *dir, const char *model, const nn_engine_params *params, int max_side, int limit,
-                const char *json, const char *report);
+                const char *json, const char *report, gboolean update_model);
 
 int command_train(int argc, char **argv);
 int command_eval(int argc, char **argv);
