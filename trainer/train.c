@@ -219,6 +219,72 @@ static double meta_f64(const nn_weights *w, const char *key, double fallback) {
     return nn_weights_get_f32(w, key, &f, NULL) == NN_OK ? f : fallback; /* older checkpoints wrote f32 */
 }
 
+/* A run on photos continues on the same photos, split and crops. */
+static gboolean read_photo_fields(const nn_weights *w, train_run *r, GError **error) {
+    const char *images = NULL, *val_images = NULL, *init = NULL;
+    uint32_t crops = 0, rebin = 0;
+    nn_weights_get_str(w, "train.photo_folders", &images, NULL);
+    nn_weights_get_str(w, "train.val_photo_folders", &val_images, NULL);
+    nn_weights_get_str(w, "train.init", &init, NULL);
+    nn_weights_get_u32(w, "train.crops", &crops, NULL);
+    nn_weights_get_u32(w, "train.rebin", &rebin, NULL);
+    g_free(r->images), g_free(r->val_images), g_free(r->init);
+    r->images = images && *images ? g_strdup(images) : NULL;
+    r->val_images = val_images && *val_images ? g_strdup(val_images) : NULL;
+    r->init = init && *init ? g_strdup(init) : NULL;
+    r->crops = (int)crops, r->rebin = (int)rebin;
+    r->val_fraction = meta_f64(w, "train.val_fraction", 0.0);
+    if (r->images && (crops < 1 || crops > (1u << 24) || !(r->val_fraction >= 0.0 && r->val_fraction < 1.0))) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint fields 'train.crops' (%u) or 'train.val_fraction' (%g) "
+                    "are out of range", r->resume, crops, r->val_fraction);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void read_history(const nn_weights *w, train_run *r) {
+    get_history(w, "history.epoch", r->h_epoch);
+    get_history(w, "history.train_loss", r->h_train);
+    get_history(w, "history.val_loss", r->h_val);
+    get_history(w, "history.val_psnr", r->h_psnr);
+    get_history(w, "history.lr", r->h_lr);
+    get_history(w, "history.seconds", r->h_seconds);
+    get_history(w, "history.step_epoch", r->s_epoch); /* absent in older checkpoints: curves start here */
+    get_history(w, "history.step_loss", r->s_loss);
+    get_history(w, "history.step_lr", r->s_lr);
+}
+
+/* The optimizer's moments are taken out of w; what remains is the model,
+ * checked against the architecture before its memory is reserved, and
+ * the moments must match it. */
+static gboolean read_model(nn_weights *w, const train_run *r, nn_unet **net, float **m, float **v, size_t *np,
+                           GError **error) {
+    nn_error err = {0};
+    const nn_tensor_entry *tm = nn_weights_find_tensor(w, "optimizer.adam_m");
+    const nn_tensor_entry *tv = nn_weights_find_tensor(w, "optimizer.adam_v");
+    const uint64_t nm = tm && tm->ndims == 1 ? tm->dims[0] : 0, nv = tv && tv->ndims == 1 ? tv->dims[0] : 0;
+    *m = nm ? g_memdup2(tm->data, nm * sizeof(float)) : NULL;
+    *v = nv ? g_memdup2(tv->data, nv * sizeof(float)) : NULL;
+    nn_weights_remove_tensor(w, "optimizer.adam_m", NULL);
+    nn_weights_remove_tensor(w, "optimizer.adam_v", NULL);
+    nn_unet_config cfg;
+    nn_status st = nn_unet_config_from_weights(w, &cfg, r->resume, &err);
+    if (st == NN_OK) st = nn_unet_check_weights(&cfg, w, r->resume, &err);
+    if (st == NN_OK) st = nn_unet_create(net, &cfg, r->batch, CIFAR_SIDE, CIFAR_SIDE, &err);
+    if (st == NN_OK) st = nn_unet_load_weights(*net, w, r->resume, &err);
+    if (st != NN_OK) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+        return FALSE;
+    }
+    nn_unet_params(*net, np);
+    if (nm != *np || nv != *np) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: the optimizer state is missing or does not match the model",
+                    r->resume);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* Reads a checkpoint into r (hyperparameters and progress), bins, the
  * model and the Adam moments (allocated here). */
 static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, float **m, float **v,
@@ -262,25 +328,7 @@ static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, floa
     r->zoom_share = meta_f64(&w, "train.zoom_share", 0.0);
     r->max_zoom = meta_f64(&w, "train.max_zoom", 1.0);
     r->stroke_share = meta_f64(&w, "train.stroke_share", 0.0);
-    /* a run on photos continues on the same photos, split and crops */
-    const char *images = NULL, *val_images = NULL, *init = NULL;
-    uint32_t crops = 0, rebin = 0;
-    nn_weights_get_str(&w, "train.photo_folders", &images, NULL);
-    nn_weights_get_str(&w, "train.val_photo_folders", &val_images, NULL);
-    nn_weights_get_str(&w, "train.init", &init, NULL);
-    nn_weights_get_u32(&w, "train.crops", &crops, NULL);
-    nn_weights_get_u32(&w, "train.rebin", &rebin, NULL);
-    g_free(r->images), g_free(r->val_images), g_free(r->init);
-    r->images = images && *images ? g_strdup(images) : NULL;
-    r->val_images = val_images && *val_images ? g_strdup(val_images) : NULL;
-    r->init = init && *init ? g_strdup(init) : NULL;
-    r->crops = (int)crops, r->rebin = (int)rebin;
-    r->val_fraction = meta_f64(&w, "train.val_fraction", 0.0);
-    if (r->images && (crops < 1 || crops > (1u << 24) || !(r->val_fraction >= 0.0 && r->val_fraction < 1.0))) {
-        g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint fields 'train.crops' (%u) or 'train.val_fraction' (%g) "
-                    "are out of range", r->resume, crops, r->val_fraction);
-        goto done;
-    }
+    if (!read_photo_fields(&w, r, error)) goto done;
     if (r->epochs <= 0) r->epochs = epochs_planned;
     if (threads != r->threads)
         g_printerr("colorize-train: note: the checkpoint ran with %d threads, this run uses %d; "
@@ -288,43 +336,12 @@ static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, floa
     r->best_val = meta_f64(&w, "checkpoint.best_val", INFINITY);
     r->epoch_loss_sum = meta_f64(&w, "checkpoint.epoch_loss_sum", 0.0);
     r->seconds = meta_f64(&w, "checkpoint.seconds", 0.0);
-    get_history(&w, "history.epoch", r->h_epoch);
-    get_history(&w, "history.train_loss", r->h_train);
-    get_history(&w, "history.val_loss", r->h_val);
-    get_history(&w, "history.val_psnr", r->h_psnr);
-    get_history(&w, "history.lr", r->h_lr);
-    get_history(&w, "history.seconds", r->h_seconds);
-    get_history(&w, "history.step_epoch", r->s_epoch); /* absent in older checkpoints: curves start here */
-    get_history(&w, "history.step_loss", r->s_loss);
-    get_history(&w, "history.step_lr", r->s_lr);
+    read_history(&w, r);
     if (!check_checkpoint(r, epochs_planned, NULL, 0, error)) goto done; /* before the model is made */
     if (!ab_bins_from_weights(bins, &w, r->resume, error)) goto done;
     have_bins = TRUE;
-    /* the optimizer's moments are taken out; what remains is the model,
-     * checked against the architecture before its memory is reserved */
-    const nn_tensor_entry *tm = nn_weights_find_tensor(&w, "optimizer.adam_m");
-    const nn_tensor_entry *tv = nn_weights_find_tensor(&w, "optimizer.adam_v");
-    const uint64_t nm = tm && tm->ndims == 1 ? tm->dims[0] : 0, nv = tv && tv->ndims == 1 ? tv->dims[0] : 0;
-    *m = nm ? g_memdup2(tm->data, nm * sizeof(float)) : NULL;
-    *v = nv ? g_memdup2(tv->data, nv * sizeof(float)) : NULL;
-    nn_weights_remove_tensor(&w, "optimizer.adam_m", NULL);
-    nn_weights_remove_tensor(&w, "optimizer.adam_v", NULL);
-    nn_unet_config cfg;
-    nn_status st = nn_unet_config_from_weights(&w, &cfg, r->resume, &err);
-    if (st == NN_OK) st = nn_unet_check_weights(&cfg, &w, r->resume, &err);
-    if (st == NN_OK) st = nn_unet_create(net, &cfg, r->batch, CIFAR_SIDE, CIFAR_SIDE, &err);
-    if (st == NN_OK) st = nn_unet_load_weights(*net, &w, r->resume, &err);
-    if (st != NN_OK) {
-        g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
-        goto done;
-    }
     size_t np = 0;
-    nn_unet_params(*net, &np);
-    if (nm != np || nv != np) {
-        g_set_error(error, TRAINER_ERROR, 1, "%s: the optimizer state is missing or does not match the model",
-                    r->resume);
-        goto done;
-    }
+    if (!read_model(&w, r, net, m, v, &np, error)) goto done;
     if (!check_checkpoint(r, epochs_planned, *v, np, error)) goto done;
     ok = TRUE;
 done:
@@ -362,6 +379,7 @@ static gboolean validate(nn_unet *net, const lab_set *val, const ab_bins *bins, 
     metrics_init(&acc);
     nn_error err = {0};
     gboolean ok = TRUE;
+    const gboolean tty = isatty(STDERR_FILENO);
     for (int i0 = 0; ok && i0 < val->n; i0 += batch) {
         int nb = val->n - i0 < batch ? val->n - i0 : batch;
         for (int i = 0; i < nb; i++) index[i] = i0 + i;
@@ -379,7 +397,9 @@ static gboolean validate(nn_unet *net, const lab_set *val, const ab_bins *bins, 
         for (int i = 0; i < nb; i++)
             metrics_add(&acc, rgb + (size_t)i * CIFAR_PIXELS * 3, val->rgb + (size_t)(i0 + i) * CIFAR_PIXELS * 3,
                         CIFAR_SIDE, CIFAR_SIDE);
+        if (tty) g_printerr("\rvalidating: %3d%%", (int)(100.0 * (i0 + nb) / val->n));
     }
+    if (tty) g_printerr("\r                \r");
     ok = err.status == NN_OK;
     metrics_result mr = metrics_finish(&acc);
     g_free(in), g_free(probs), g_free(ab), g_free(L), g_free(targets), g_free(rgb), g_free(index);
