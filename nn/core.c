@@ -208,3 +208,56 @@ void nn_init_he_normal(float *w, size_t n, int fan_in, nn_rng *rng) {
     float std = sqrtf(2.0f / (float)(fan_in > 0 ? fan_in : 1));
     for (size_t i = 0; i < n; i++) w[i] = std * nn_rng_normal(rng);
 }
+
+/* ------------------------------------------------------------ CPU features */
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+
+/* The register state the OS saves (XCR0): without it an instruction set
+ * the CPU has cannot be used. */
+static uint64_t os_saved_state(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE)) return 0;
+    uint32_t lo, hi;
+    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static void x86_features(nn_cpu_info *info) {
+    unsigned a, b, c, d;
+    const uint64_t xcr0 = os_saved_state();
+    const int ymm = (xcr0 & 0x6) == 0x6, zmm = ymm && (xcr0 & 0xe0) == 0xe0, tiles = (xcr0 & 0x60000) == 0x60000;
+    if (__get_cpuid(1, &a, &b, &c, &d)) info->fma = ymm && (c & bit_FMA) != 0;
+    if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
+        info->avx2 = ymm && (b & bit_AVX2) != 0;
+        info->avx512f = zmm && (b & bit_AVX512F) != 0;
+        info->amx_bf16 = tiles && (d & (1u << 22)) != 0 && (d & (1u << 24)) != 0; /* AMX-BF16 and AMX-TILE */
+    }
+    if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) info->avx512_bf16 = zmm && (a & (1u << 5)) != 0;
+}
+#endif
+
+void nn_cpu_get_info(nn_cpu_info *info) {
+    memset(info, 0, sizeof *info);
+#if defined(__x86_64__) || defined(__i386__)
+    x86_features(info);
+#endif
+    const char *core = openblas_get_corename();
+    snprintf(info->blas_core, sizeof info->blas_core, "%s", core ? core : "unknown");
+}
+
+const char *nn_cpu_describe(char *buf, size_t cap) {
+    nn_cpu_info i;
+    nn_cpu_get_info(&i);
+    const char *names[] = {"AVX2", "FMA", "AVX-512", "AVX512-BF16", "AMX-BF16"};
+    const int have[] = {i.avx2, i.fma, i.avx512f, i.avx512_bf16, i.amx_bf16};
+    char features[96] = "";
+    for (int k = 0; k < 5; k++)
+        if (have[k]) snprintf(features + strlen(features), sizeof features - strlen(features), "%s%s", *features ? " " : "", names[k]);
+    const int fell_back = i.avx512f && !strstr(i.blas_core, "SkylakeX") && !strstr(i.blas_core, "Cooperlake") &&
+                          !strstr(i.blas_core, "SapphireRapids");
+    snprintf(buf, cap, "CPU: %s; GEMM: OpenBLAS, %s kernel%s", *features ? features : "no AVX", i.blas_core,
+             fell_back ? " (below this CPU's AVX-512: OPENBLAS_CORETYPE=SkylakeX is about twice as fast)" : "");
+    return buf;
+}

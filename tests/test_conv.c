@@ -3,6 +3,7 @@
  * against the naive oracle on many shapes. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "nn.h"
 #include "testlib.h"
@@ -71,8 +72,42 @@ static void compare_winograd(int c_in, int c_out, int N, int H, int W, int chunk
     free(x), free(w), free(b), free(y), free(ref), free(U), free(ws.data), free(dy), free(dx), free(dx_ref), free(dw);
 }
 
+/* The features nn_cpu_get_info reports are the ones Linux lists for the
+ * CPU (it lists only what the kernel lets programs use). */
+static void test_cpu_info(void) {
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) {
+        printf("cpu info: no /proc/cpuinfo, skipped\n");
+        return;
+    }
+    char line[8192], flags[8200] = "";
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "flags", 5) == 0) {
+            const char *list = strchr(line, ':') ? strchr(line, ':') + 1 : line;
+            flags[0] = ' ';
+            memcpy(flags + 1, list, strlen(list));
+            flags[1 + strlen(list)] = ' ', flags[2 + strlen(list)] = '\0';
+            break;
+        }
+    fclose(f);
+    for (char *p = flags; *p; p++)
+        if (*p == '\n' || *p == '\t') *p = ' ';
+    nn_cpu_info info;
+    nn_cpu_get_info(&info);
+    const struct { const char *flag; int have; } want[] = {
+        {" avx2 ", info.avx2}, {" fma ", info.fma}, {" avx512f ", info.avx512f},
+        {" avx512_bf16 ", info.avx512_bf16}, {" amx_bf16 ", info.amx_bf16}};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        CHECK((strstr(flags, want[i].flag) != NULL) == (want[i].have != 0), "cpu feature%s: reported %d, /proc/cpuinfo %s",
+              want[i].flag, want[i].have, strstr(flags, want[i].flag) ? "has it" : "does not");
+    char text[256];
+    printf("%s\n", nn_cpu_describe(text, sizeof text));
+    CHECK(strlen(info.blas_core) > 0 && strstr(text, info.blas_core), "the GEMM kernel is not named");
+}
+
 int main(void) {
     nn_set_threads(2);
+    test_cpu_info();
     CHECK(nn_conv2d_winograd_applies((nn_conv2d_dims){4, 8, 3, 1, 1, 1}) &&
               !nn_conv2d_winograd_applies((nn_conv2d_dims){4, 8, 3, 2, 1, 1}) &&
               !nn_conv2d_winograd_applies((nn_conv2d_dims){4, 8, 3, 1, 2, 2}) &&

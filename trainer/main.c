@@ -10,9 +10,9 @@ static void usage(FILE *f) {
     fprintf(f,
             "Usage: colorize-train COMMAND [OPTION…]\n\n"
             "Commands:\n"
-            "  train      train the colorizer on CIFAR-10 (binary version)\n"
-            "  eval       evaluate a model on the CIFAR-10 test set\n"
-            "  colorize   colorize an image file, as the GIMP plug-in does\n\n"
+            "  train      train the colorizer on CIFAR-10 (binary version) or on your photos\n"
+            "  eval       evaluate a model on the CIFAR-10 test set, or on colour photos\n"
+            "  colorize   colorize image files, as the GIMP plug-in does\n\n"
             "Run 'colorize-train COMMAND --help' for a command's options.\n"
             "Options:\n"
             "  -h, --help     show this help\n"
@@ -30,7 +30,8 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (strcmp(cmd, "--version") == 0) {
-        printf("colorize-train %s\n", PROJECT_VERSION);
+        char cpu[256];
+        printf("colorize-train %s\n%s\n", PROJECT_VERSION, nn_cpu_describe(cpu, sizeof cpu));
         return 0;
     }
     setlocale(LC_ALL, "");
