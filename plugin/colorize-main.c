@@ -104,7 +104,11 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
     /* GEGL's tile cache in this process: our reads and writes stream in strips */
     g_object_set(gegl_config(), "tile-cache-size", (guint64)32 << 20, NULL);
     nn_set_threads(0);
-    if (g_getenv("COLORIZE_VERBOSE")) colorize_note_startup_memory();
+    if (g_getenv("COLORIZE_VERBOSE")) {
+        char cpu[256];
+        colorize_note_startup_memory();
+        g_printerr("colorize-neural kernels: %s\n", nn_cpu_describe(cpu, sizeof cpu));
+    }
     *nreturn_vals = 1;
     *return_vals = values;
     values[0].type = GIMP_PDB_STATUS;
