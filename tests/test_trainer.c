@@ -724,8 +724,10 @@ static void test_colorize_batch(void) {
     CHECK(rc == 0 && rc2 == 0 && a1 > a0 + 15, "the point hint did not colour its place (a* %g vs %g)", a1, a0);
     CHECK(run_command(command_colorize, "--model", model, "--hints", "10,10,red", a, hinted, NULL) == 1,
           "a bad point hint accepted");
-    CHECK(run_command(command_colorize, "--model", model, "--out-dir", out, work_path("nothing-here"), NULL) == 1,
+    char *nothing = work_path("nothing-here");
+    CHECK(run_command(command_colorize, "--model", model, "--out-dir", out, nothing, NULL) == 1,
           "a missing input was not a failure");
+    g_free(nothing);
     g_free(model), g_free(dir), g_free(out), g_free(a), g_free(b), g_free(broken), g_free(other), g_free(note);
     g_free(oa), g_free(ob), g_free(obroken), g_free(onote), g_free(plain), g_free(hinted);
 }

@@ -251,7 +251,7 @@ static GPtrArray *collect_inputs(char **args, int n, GError **error) {
         g_dir_close(d);
         g_ptr_array_sort(found, compare_paths);
         for (guint k = 0; k < found->len; k++) g_ptr_array_add(files, found->pdata[k]);
-        g_ptr_array_free(found, FALSE);
+        g_free(g_ptr_array_free(found, FALSE)); /* the paths now belong to files */
     }
     return files;
 }

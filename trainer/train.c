@@ -732,7 +732,9 @@ static gboolean load_photo_data(train_run *r, train_state *ts, GError **error) {
         g_free(order);
         return FALSE;
     }
-    ts->train_photos = order, ts->held_photos = g_memdup2(order + ts->n_train_photos, sizeof(int) * (ts->n_held_photos + 1));
+    ts->train_photos = order;
+    ts->held_photos = g_new0(int, ts->n_held_photos + 1); /* +1: none held out with --val-images */
+    memcpy(ts->held_photos, order + ts->n_train_photos, sizeof(int) * ts->n_held_photos);
     /* the crops live where CIFAR-10's images would: the epoch's, then the validation's */
     ts->cifar.n = r->crops + r->val;
     ts->cifar.labels = g_new0(uint8_t, ts->cifar.n);
