@@ -529,20 +529,23 @@ static void test_colorize(void) {
 static void test_eval(void) {
     char *model = work_path("a.weights"), *json = work_path("eval.json"), *report = work_path("report");
     int rc = run_command(command_eval, "--data", g_dir, "--model", model, "--limit", "60", "--batch", "25",
-                         "--hints", "0,5,10", "--vividness", "0", "--json", json, "--report", report,
+                         "--hints", "0,5,10", "--vividness", "0,1", "--json", json, "--report", report,
                          "--threads", "2", NULL);
     CHECK(rc == 0, "eval failed with %d", rc);
     gchar *text = NULL;
     g_file_get_contents(json, &text, NULL, NULL);
+    char default_run[64];
+    g_snprintf(default_run, sizeof default_run, "\"hints\": 0, \"vividness\": %.3f", NN_DEFAULT_VIVIDNESS);
     const char *want[] = {"\"psnr\": ", "\"ssim\": ", "\"auc\": ", "\"acc2\": ", "\"acc5\": ",
-                          "\"colorfulness\": ", "\"colorfulness_gt\": ", "\"runs\": [",
-                          "\"hints\": 0, \"vividness\": 0.500", "\"hints\": 0, \"vividness\": 0.000",
+                          "\"colorfulness\": ", "\"colorfulness_gt\": ", "\"runs\": [", default_run,
+                          "\"hints\": 0, \"vividness\": 0.000", "\"hints\": 0, \"vividness\": 1.000",
                           "\"hints\": 5, \"vividness\": 0.000", "\"hints\": 10, \"vividness\": 0.000",
-                          "\"baseline\": {", "\"per_class\": {\"airplane\""};
+                          "\"hints\": 10, \"vividness\": 1.000", "\"baseline\": {", "\"per_class\": {\"airplane\""};
     for (size_t i = 0; text && i < G_N_ELEMENTS(want); i++) CHECK(strstr(text, want[i]), "eval JSON lacks %s", want[i]);
-    int runs = 0;
+    /* the default setting first, then each vividness at each hint count, the default not twice */
+    int runs = 0, expected = 1 + 3 * 2 - (NN_DEFAULT_VIVIDNESS == 0.0f || NN_DEFAULT_VIVIDNESS == 1.0f);
     for (const char *p = text; p && (p = strstr(p, "\"hints\": ")); p++) runs++;
-    CHECK(runs == 4, "eval JSON has %d runs, expected 4", runs);
+    CHECK(runs == expected, "eval JSON has %d runs, expected %d", runs, expected);
     /* hints reach the network (whether they help is the trained model's
      * business, measured by eval on CIFAR-10) */
     const char *h0 = text ? strstr(text, "\"hints\": 0, \"vividness\": 0.000") : NULL;
