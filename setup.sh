@@ -9,7 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 BUILD_PACKAGES=(build-essential pkg-config meson ninja-build gettext libopenblas-dev
-                libgimp2.0-dev libgtk2.0-dev gimp xvfb xauth x11-apps x11-utils xdotool)
+                libgimp2.0-dev libgtk2.0-dev gimp xvfb xauth x11-apps x11-utils xdotool
+                libopenmpi-dev openmpi-bin)
 
 install_missing() {
     local missing=()

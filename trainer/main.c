@@ -31,12 +31,18 @@ int main(int argc, char **argv) {
     }
     if (strcmp(cmd, "--version") == 0) {
         char cpu[256];
-        printf("colorize-train %s\n%s\n", PROJECT_VERSION, nn_cpu_describe(cpu, sizeof cpu));
+        const char *mpi = dist_library();
+        printf("colorize-train %s\n%s\nMPI: %s\n", PROJECT_VERSION, nn_cpu_describe(cpu, sizeof cpu),
+               mpi ? mpi : "not built in (train runs on one machine)");
         return 0;
     }
     setlocale(LC_ALL, "");
     g_set_prgname("colorize-train");
     if (strcmp(cmd, "train") == 0) return command_train(argc - 1, argv + 1);
+    if (dist_launch_size() > 1) { /* each rank would do the whole work again */
+        fprintf(stderr, "colorize-train %s: only train runs over MPI; run %s without mpirun\n", cmd, cmd);
+        return 2;
+    }
     if (strcmp(cmd, "eval") == 0) return command_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "colorize") == 0) return command_colorize(argc - 1, argv + 1);
     fprintf(stderr, "colorize-train: unknown command '%s'\n\n", cmd);

@@ -24,6 +24,7 @@ typedef struct {
     double val_fraction;               /* with --images and no --val-images: photos held out */
     int crops, rebin;                  /* with --images: crops per epoch; --init with the bins recomputed */
     int epochs, batch, threads, width, log_every, val, limit;
+    int accumulate; /* micro-batches per step and rank (0: not given; a checkpoint's, or 1) */
     long max_steps;
     double lr, weight_decay, lambda;
     double zoom_share, max_zoom, stroke_share; /* augmentation */
@@ -36,6 +37,7 @@ typedef struct {
     GArray *h_epoch, *h_train, *h_val, *h_psnr, *h_lr, *h_seconds; /* per epoch */
     GArray *s_epoch, *s_loss, *s_lr; /* per step: position in epochs (1.5: half-way through epoch 2), loss, rate */
     double seconds; /* training time before this invocation */
+    gboolean stop;  /* every rank agreed to stop after this step (a signal reached one of them) */
 } train_run;
 
 /* The history arrays (of doubles) of a run, made and freed together. */
@@ -61,6 +63,23 @@ static double now_seconds(void) {
 }
 
 static int steps_per_epoch(const train_run *r, int n_train) { return n_train / r->batch; }
+
+/* The images one forward pass takes: a step's batch is split over the
+ * ranks, and on each rank into --accumulate micro-batches. Batch norm
+ * normalizes over each micro-batch. */
+static int micro_batch(const train_run *r) { return r->batch / (dist_size() * r->accumulate); }
+
+static gboolean batch_split_ok(const train_run *r, const char *source, GError **error) {
+    if (r->batch % (dist_size() * r->accumulate) == 0) return TRUE;
+    g_set_error(error, TRAINER_ERROR, 1, "%s %d does not split into %d rank(s) × %d micro-batch(es) "
+                "(--accumulate): choose a number of ranks and --accumulate whose product divides it", source,
+                r->batch, dist_size(), r->accumulate);
+    return FALSE;
+}
+
+/* A signal reached this process, or (with several ranks) any rank as of
+ * the last step. */
+static gboolean stop_requested(const train_run *r) { return dist_size() > 1 ? r->stop : g_stop_signal != 0; }
 
 static float learning_rate(const train_run *r, long step, long total) {
     long warmup = total / 20 < 500 ? total / 20 : 500;
@@ -124,6 +143,8 @@ static nn_status model_weights(nn_weights *w, nn_unet *net, const ab_bins *bins,
     if (!st) st = nn_weights_set_f64(w, "train.weight_decay", r->weight_decay);
     if (!st) st = nn_weights_set_u32(w, "train.epochs_planned", (uint32_t)r->epochs);
     if (!st) st = nn_weights_set_u32(w, "train.threads", (uint32_t)r->threads);
+    if (!st) st = nn_weights_set_u32(w, "train.ranks", (uint32_t)dist_size());
+    if (!st) st = nn_weights_set_u32(w, "train.accumulate", (uint32_t)r->accumulate);
     if (!st) st = nn_weights_set_f64(w, "train.zoom_share", r->zoom_share);
     if (!st) st = nn_weights_set_f64(w, "train.max_zoom", r->max_zoom);
     if (!st) st = nn_weights_set_f64(w, "train.stroke_share", r->stroke_share);
@@ -254,6 +275,30 @@ static void read_history(const nn_weights *w, train_run *r) {
     get_history(w, "history.step_lr", r->s_lr);
 }
 
+/* How the checkpoint's run split its batches (absent: one rank, no
+ * accumulation); this run keeps its --accumulate unless told otherwise.
+ * A different split or thread count is allowed, with a note. */
+static gboolean read_split(const nn_weights *w, train_run *r, int threads, GError **error) {
+    uint32_t ranks = 1, accumulate = 1;
+    nn_error err = {0};
+    if (nn_weights_get(w, "train.ranks")) nn_weights_get_u32(w, "train.ranks", &ranks, &err);
+    if (nn_weights_get(w, "train.accumulate")) nn_weights_get_u32(w, "train.accumulate", &accumulate, &err);
+    if (err.status || ranks < 1 || accumulate < 1 || accumulate > 65536) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint fields 'train.ranks' and 'train.accumulate' must be "
+                    "counts of at least 1", r->resume);
+        return FALSE;
+    }
+    if (r->accumulate == 0) r->accumulate = (int)accumulate;
+    if (dist_rank() == 0 && threads != r->threads)
+        g_printerr("colorize-train: note: the checkpoint ran with %d threads, this run uses %d; "
+                   "results will not be bit-identical to an uninterrupted run\n", threads, r->threads);
+    if (dist_rank() == 0 && (ranks * accumulate != (uint32_t)(dist_size() * r->accumulate)))
+        g_printerr("colorize-train: note: the checkpoint normalized batches in %u groups (%u rank(s) × %u "
+                   "micro-batch(es)), this run in %d; batch norm sees other groups from here on\n",
+                   ranks * accumulate, ranks, accumulate, dist_size() * r->accumulate);
+    return batch_split_ok(r, "the checkpoint's batch", error);
+}
+
 /* The optimizer's moments are taken out of w; what remains is the model,
  * checked against the architecture before its memory is reserved, and
  * the moments must match it. */
@@ -270,7 +315,7 @@ static gboolean read_model(nn_weights *w, const train_run *r, nn_unet **net, flo
     nn_unet_config cfg;
     nn_status st = nn_unet_config_from_weights(w, &cfg, r->resume, &err);
     if (st == NN_OK) st = nn_unet_check_weights(&cfg, w, r->resume, &err);
-    if (st == NN_OK) st = nn_unet_create(net, &cfg, r->batch, CIFAR_SIDE, CIFAR_SIDE, &err);
+    if (st == NN_OK) st = nn_unet_create(net, &cfg, micro_batch(r), CIFAR_SIDE, CIFAR_SIDE, &err);
     if (st == NN_OK) st = nn_unet_load_weights(*net, w, r->resume, &err);
     if (st != NN_OK) {
         g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
@@ -330,9 +375,7 @@ static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, floa
     r->stroke_share = meta_f64(&w, "train.stroke_share", 0.0);
     if (!read_photo_fields(&w, r, error)) goto done;
     if (r->epochs <= 0) r->epochs = epochs_planned;
-    if (threads != r->threads)
-        g_printerr("colorize-train: note: the checkpoint ran with %d threads, this run uses %d; "
-                   "results will not be bit-identical to an uninterrupted run\n", threads, r->threads);
+    if (!read_split(&w, r, threads, error)) goto done;
     r->best_val = meta_f64(&w, "checkpoint.best_val", INFINITY);
     r->epoch_loss_sum = meta_f64(&w, "checkpoint.epoch_loss_sum", 0.0);
     r->seconds = meta_f64(&w, "checkpoint.seconds", 0.0);
@@ -410,7 +453,7 @@ static gboolean validate(nn_unet *net, const lab_set *val, const ab_bins *bins, 
 
 /* One grid per epoch: gray, prediction without hints, with 5 hints, truth. */
 static gboolean write_samples(nn_unet *net, const lab_set *val, const ab_bins *bins, const char *dir, int epoch,
-                              uint64_t seed, GError **error) {
+                              uint64_t seed, int capacity, GError **error) {
     const int n = val->n < SAMPLE_COLUMNS ? val->n : SAMPLE_COLUMNS, Q = bins->num_bins;
     int index[SAMPLE_COLUMNS];
     float in[SAMPLE_COLUMNS * NN_INPUT_CHANNELS * CIFAR_PIXELS], L[SAMPLE_COLUMNS * CIFAR_PIXELS];
@@ -424,13 +467,18 @@ static gboolean write_samples(nn_unet *net, const lab_set *val, const ab_bins *b
         make_batch(val, bins, index, n, &rng, (batch_options){.hints = row == 2 ? 5 : 0}, in, NULL, L, NULL);
         if (row == 0) lab_planes_to_rgb8(rgb[0], L, zero, n);
         else {
-            const float *logits;
-            nn_error err = {0};
-            if (nn_unet_forward(net, in, n, NN_MODE_EVAL, &logits, &err) != NN_OK ||
-                nn_decode_vivid(ab, logits, bins->bin_ab, bins->rebalance, n, Q, CIFAR_PIXELS, NN_DEFAULT_VIVIDNESS)) {
-                g_set_error(error, TRAINER_ERROR, 1, "sample grid of epoch %d: %s", epoch + 1,
-                            err.status ? err.msg : "out of memory while decoding");
-                return FALSE;
+            for (int i0 = 0; i0 < n; i0 += capacity) { /* as many as the model takes at once */
+                const int nb = n - i0 < capacity ? n - i0 : capacity;
+                const float *logits;
+                nn_error err = {0};
+                if (nn_unet_forward(net, in + (size_t)i0 * NN_INPUT_CHANNELS * CIFAR_PIXELS, nb, NN_MODE_EVAL, &logits,
+                                    &err) != NN_OK ||
+                    nn_decode_vivid(ab + (size_t)i0 * 2 * CIFAR_PIXELS, logits, bins->bin_ab, bins->rebalance, nb, Q,
+                                    CIFAR_PIXELS, NN_DEFAULT_VIVIDNESS)) {
+                    g_set_error(error, TRAINER_ERROR, 1, "sample grid of epoch %d: %s", epoch + 1,
+                                err.status ? err.msg : "out of memory while decoding");
+                    return FALSE;
+                }
             }
             if (row == 2) hints_to_rgb8(rgb[2], L, in, n);
             lab_planes_to_rgb8(rgb[row == 2 ? 3 : 1], L, ab, n);
@@ -639,7 +687,7 @@ static gboolean init_from_model(train_run *r, train_state *ts, GError **error) {
                           : ab_bins_from_weights(&ts->bins, &w, r->init, error);
     int same_bins = ok && ts->bins.num_bins == cfg.num_bins;
     cfg.num_bins = ok ? ts->bins.num_bins : cfg.num_bins;
-    if (ok && nn_unet_create(&ts->net, &cfg, r->batch, CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK) {
+    if (ok && nn_unet_create(&ts->net, &cfg, micro_batch(r), CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK) {
         g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
         ok = FALSE;
     }
@@ -667,7 +715,7 @@ static gboolean fresh_model(train_run *r, train_state *ts, GError **error) {
         if (!ab_bins_from_data(&ts->bins, &ts->tr, (float)r->lambda, error)) return FALSE;
         nn_unet_config cfg = nn_unet_default_config(ts->bins.num_bins);
         cfg.base_width = r->width;
-        if (nn_unet_create(&ts->net, &cfg, r->batch, CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK) {
+        if (nn_unet_create(&ts->net, &cfg, micro_batch(r), CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK) {
             g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
             return FALSE;
         }
@@ -756,12 +804,24 @@ static gboolean load_photo_data(train_run *r, train_state *ts, GError **error) {
     return refresh_crops(r, ts, r->epoch, error) && lab_set_init(&ts->val, &ts->cifar, r->crops, r->val, error);
 }
 
+/* The photos, read by rank 0 first (which writes the cache beside the
+ * checkpoint when it is stale), then by the other ranks from that cache. */
+static gboolean load_photos_in_turn(train_run *r, train_state *ts, GError **error) {
+    gboolean ok = dist_rank() == 0 ? load_photo_data(r, ts, error) : TRUE;
+    if (!dist_root_ok(ok)) {
+        if (ok) g_set_error(error, TRAINER_ERROR, TRAINER_FOLLOWED_ROOT, "rank 0 could not read the photos");
+        return FALSE;
+    }
+    return dist_rank() == 0 || load_photo_data(r, ts, error);
+}
+
 /* The data and the model (a checkpoint brings its own hyperparameters,
  * split and bins), checked against each other, and the step buffers. */
 static gboolean prepare_run(train_run *r, train_state *ts, GError **error) {
     if (r->resume && !load_checkpoint(r, &ts->bins, &ts->net, &ts->m, &ts->v, error)) return FALSE;
-    if (r->checkpoint) remove_stale_temporaries(r->checkpoint);
-    if (!(r->images ? load_photo_data(r, ts, error) : load_cifar_data(r, ts, error))) return FALSE;
+    if (!r->resume && !batch_split_ok(r, "--batch", error)) return FALSE;
+    if (r->checkpoint && dist_rank() == 0) remove_stale_temporaries(r->checkpoint);
+    if (!(r->images ? load_photos_in_turn(r, ts, error) : load_cifar_data(r, ts, error))) return FALSE;
     if (r->batch < 1 || r->batch > ts->n_train) {
         g_set_error(error, TRAINER_ERROR, 1, "--batch %d: must be between 1 and the %d training images", r->batch,
                     ts->n_train);
@@ -783,49 +843,88 @@ static gboolean prepare_run(train_run *r, train_state *ts, GError **error) {
     ts->total = (long)ts->spe * r->epochs;
     g_print("training on %d images (%d validation), %d colour bins, %zu parameters, %d steps of %d per epoch, "
             "%d threads\n", ts->n_train, r->val, ts->Q, ts->np, ts->spe, r->batch, r->threads);
+    if (dist_size() > 1 || r->accumulate > 1)
+        g_print("each step: %d rank(s) × %d micro-batch(es) of %d images, batch norm over each micro-batch%s\n",
+                dist_size(), r->accumulate, micro_batch(r), dist_size() > 1 ? " (per rank, as DDP without SyncBN)" : "");
     if (r->log_dir && g_mkdir_with_parents(r->log_dir, 0755) != 0) {
         g_set_error(error, TRAINER_ERROR, 1, "%s: cannot create the log folder: %s", r->log_dir, g_strerror(errno));
         return FALSE;
     }
+    /* every rank makes the whole batch (the same augmentation for any split) and runs its part */
     ts->in = g_new(float, (size_t)r->batch * NN_INPUT_CHANNELS * CIFAR_PIXELS);
-    ts->probs = g_new(float, (size_t)r->batch * ts->Q * CIFAR_PIXELS);
-    ts->dlogits = g_new(float, (size_t)r->batch * ts->Q * CIFAR_PIXELS);
     ts->targets = g_new(int32_t, (size_t)r->batch * CIFAR_PIXELS);
+    ts->probs = g_new(float, (size_t)micro_batch(r) * ts->Q * CIFAR_PIXELS);
+    ts->dlogits = g_new(float, (size_t)micro_batch(r) * ts->Q * CIFAR_PIXELS);
     ts->order = g_new(int, ts->n_train);
     ts->adam = nn_adam_default((float)r->lr);
     if (r->weight_decay > 0) ts->adam.weight_decay = (float)r->weight_decay, ts->adam.decoupled = 1;
     return TRUE;
 }
 
-/* One step: an augmented batch, forward, loss, backward, Adam; the step's
- * loss and rate go into the history. */
-static gboolean train_step(train_run *r, train_state *ts, GError **error) {
+/* A failure of this rank alone (the others wait in a collective call):
+ * said here, then the whole job ends. */
+static void fail_alone(const GError *error) {
+    if (dist_size() < 2) return;
+    fprintf(stderr, "colorize-train train (rank %d of %d): %s\n", dist_rank(), dist_size(), error->message);
+    fflush(stderr);
+    dist_abort(1);
+}
+
+/* This rank's micro-batches of the step: forward, loss and backward, the
+ * gradients added up scaled so that their sum over all ranks and
+ * micro-batches is the gradient of the whole batch's mean loss. Returns
+ * this rank's share of that mean loss. */
+static gboolean rank_gradients(train_run *r, train_state *ts, double *loss_share, GError **error) {
     nn_error err = {0};
+    const int Q = ts->Q, micro = micro_batch(r), parts = dist_size() * r->accumulate;
+    nn_unet_zero_grads(ts->net);
+    *loss_share = 0.0;
+    for (int k = 0; k < r->accumulate; k++) {
+        const size_t first = (size_t)(dist_rank() * r->accumulate + k) * micro;
+        const float *logits;
+        if (nn_unet_forward(ts->net, ts->in + first * NN_INPUT_CHANNELS * CIFAR_PIXELS, micro, NN_MODE_TRAIN, &logits,
+                            &err) != NN_OK) {
+            g_set_error(error, TRAINER_ERROR, 1, "the forward pass failed at epoch %d step %d: %s; %s", r->epoch + 1,
+                        r->step, err.msg, intact_checkpoint(r));
+            return FALSE;
+        }
+        const int32_t *targets = ts->targets + first * CIFAR_PIXELS;
+        float loss = nn_softmax_xent_forward(ts->probs, logits, targets, ts->bins.rebalance, micro, Q, CIFAR_PIXELS);
+        memset(ts->dlogits, 0, sizeof(float) * (size_t)micro * Q * CIFAR_PIXELS);
+        nn_softmax_xent_backward(ts->dlogits, ts->probs, targets, ts->bins.rebalance, micro, Q, CIFAR_PIXELS,
+                                 1.0f / (float)parts);
+        if (nn_unet_backward(ts->net, ts->dlogits, NULL, &err) != NN_OK) {
+            g_set_error(error, TRAINER_ERROR, 1, "the backward pass failed at epoch %d step %d: %s; %s", r->epoch + 1,
+                        r->step, err.msg, intact_checkpoint(r));
+            return FALSE;
+        }
+        *loss_share += (double)loss / parts;
+    }
+    return TRUE;
+}
+
+/* One step: an augmented batch, this rank's gradients, their sum over the
+ * ranks (one MPI_Allreduce on the gradient block), Adam; the step's loss
+ * and rate go into the history. */
+static gboolean train_step(train_run *r, train_state *ts, GError **error) {
     nn_rng rng;
     nn_rng_seed(&rng, derive_seed((uint64_t)r->seed, 2 + (uint64_t)r->epoch, (uint64_t)r->step));
     batch_options augmented = {.augment = 1, .hints = -1, .zoom_share = (float)r->zoom_share,
                                .max_zoom = (float)r->max_zoom, .stroke_share = (float)r->stroke_share};
     make_batch(&ts->tr, &ts->bins, ts->order + (size_t)r->step * r->batch, r->batch, &rng, augmented, ts->in,
                ts->targets, NULL, NULL);
-    const float *logits;
-    if (nn_unet_forward(ts->net, ts->in, r->batch, NN_MODE_TRAIN, &logits, &err) != NN_OK) {
-        g_set_error(error, TRAINER_ERROR, 1, "the forward pass failed at epoch %d step %d: %s; %s", r->epoch + 1,
-                    r->step, err.msg, intact_checkpoint(r));
+    double shared[2] = {0.0, g_stop_signal ? 1.0 : 0.0}; /* the batch's mean loss, ranks asked to stop */
+    if (!rank_gradients(r, ts, &shared[0], error)) {
+        fail_alone(*error);
         return FALSE;
     }
-    const int Q = ts->Q;
-    float loss = nn_softmax_xent_forward(ts->probs, logits, ts->targets, ts->bins.rebalance, r->batch, Q, CIFAR_PIXELS);
+    dist_sum_floats(nn_unet_grads(ts->net, NULL), ts->np);
+    dist_sum_doubles(shared, 2);
+    r->stop = shared[1] > 0;
+    const double loss = shared[0];
     if (!isfinite(loss)) {
         g_set_error(error, TRAINER_ERROR, 1, "the loss became %g at epoch %d step %d; %s; try a lower --lr", loss,
                     r->epoch + 1, r->step, intact_checkpoint(r));
-        return FALSE;
-    }
-    memset(ts->dlogits, 0, sizeof(float) * (size_t)r->batch * Q * CIFAR_PIXELS);
-    nn_softmax_xent_backward(ts->dlogits, ts->probs, ts->targets, ts->bins.rebalance, r->batch, Q, CIFAR_PIXELS, 1.0f);
-    nn_unet_zero_grads(ts->net);
-    if (nn_unet_backward(ts->net, ts->dlogits, NULL, &err) != NN_OK) {
-        g_set_error(error, TRAINER_ERROR, 1, "the backward pass failed at epoch %d step %d: %s; %s", r->epoch + 1,
-                    r->step, err.msg, intact_checkpoint(r));
         return FALSE;
     }
     ts->adam.lr = learning_rate(r, r->global_step, ts->total);
@@ -834,9 +933,9 @@ static gboolean train_step(train_run *r, train_state *ts, GError **error) {
     nn_unet_params_changed(ts->net);
     r->epoch_loss_sum += loss;
     r->step++, r->global_step++;
-    double position = r->epoch + (double)r->step / ts->spe, step_loss = loss, step_lr = ts->adam.lr;
+    double position = r->epoch + (double)r->step / ts->spe, step_lr = ts->adam.lr;
     g_array_append_val(r->s_epoch, position);
-    g_array_append_val(r->s_loss, step_loss);
+    g_array_append_val(r->s_loss, loss);
     g_array_append_val(r->s_lr, step_lr);
     return TRUE;
 }
@@ -859,11 +958,36 @@ static gboolean save_best(train_run *r, train_state *ts, const val_result *vr, d
     return st == NN_OK;
 }
 
-/* The end of an epoch: validation, the history, the best model, the logs
- * and the checkpoint. */
-static gboolean end_epoch(train_run *r, train_state *ts, double seconds, GError **error) {
+/* Before rank 0 validates or saves: the batch-norm running statistics,
+ * which each rank gathered from its own images, averaged over the ranks;
+ * and rank 0's parameters and moments on every rank (they are equal
+ * already, as every rank applies the same summed gradients; this keeps
+ * any rounding difference of the reduction from adding up). */
+static void sync_ranks(train_state *ts) {
+    if (dist_size() < 2) return;
+    size_t nb;
+    float *buffers = nn_unet_buffers(ts->net, &nb);
+    dist_sum_floats(buffers, nb);
+    for (size_t i = 0; i < nb; i++) buffers[i] /= (float)dist_size();
+    dist_broadcast_floats(nn_unet_params(ts->net, NULL), ts->np);
+    dist_broadcast_floats(ts->m, ts->np);
+    dist_broadcast_floats(ts->v, ts->np);
+    nn_unet_params_changed(ts->net);
+}
+
+/* After rank 0 alone wrote something: whether it succeeded, on every rank
+ * (the others end with TRAINER_FOLLOWED_ROOT when it did not). */
+static gboolean root_succeeded(gboolean ok, GError **error) {
+    if (dist_root_ok(ok)) return TRUE;
+    if (dist_rank() > 0) g_set_error(error, TRAINER_ERROR, TRAINER_FOLLOWED_ROOT, "rank 0 failed");
+    return FALSE;
+}
+
+/* The end of an epoch on rank 0: validation, the history, the best model,
+ * the logs and the checkpoint. */
+static gboolean record_epoch(train_run *r, train_state *ts, double seconds, GError **error) {
     val_result vr;
-    if (!validate(ts->net, &ts->val, &ts->bins, r->batch, (uint64_t)r->seed, &vr, error)) return FALSE;
+    if (!validate(ts->net, &ts->val, &ts->bins, micro_batch(r), (uint64_t)r->seed, &vr, error)) return FALSE;
     double train_loss = r->epoch_loss_sum / ts->spe, e1 = r->epoch + 1;
     double lr_now = learning_rate(r, r->global_step - 1, ts->total);
     g_array_append_val(r->h_epoch, e1);
@@ -877,26 +1001,74 @@ static gboolean end_epoch(train_run *r, train_state *ts, double seconds, GError 
             r->epochs, train_loss, vr.loss, vr.psnr, best ? " (best so far)" : "");
     if (best && !save_best(r, ts, &vr, seconds, error)) return FALSE;
     if (r->log_dir) {
-        if (!write_samples(ts->net, &ts->val, &ts->bins, r->log_dir, r->epoch, (uint64_t)r->seed, error)) return FALSE;
+        if (!write_samples(ts->net, &ts->val, &ts->bins, r->log_dir, r->epoch, (uint64_t)r->seed, micro_batch(r),
+                           error))
+            return FALSE;
         write_logs(r);
     }
     r->epoch++, r->step = 0, r->epoch_loss_sum = 0.0;
     return save_checkpoint(r, ts->net, &ts->bins, ts->m, ts->v, ts->n_train, seconds, error);
 }
 
+/* The end of an epoch: the ranks synchronized, then rank 0 records it. */
+static gboolean end_epoch(train_run *r, train_state *ts, double seconds, GError **error) {
+    sync_ranks(ts);
+    if (dist_rank() > 0) {
+        r->epoch++, r->step = 0, r->epoch_loss_sum = 0.0;
+        return root_succeeded(TRUE, error);
+    }
+    return root_succeeded(record_epoch(r, ts, seconds, error), error);
+}
+
+/* The command that resumes this run, with its mpirun when it has ranks (g_free it). */
+static char *full_resume_command(const train_run *r) {
+    char *cmd = resume_command(r);
+    if (dist_size() < 2) return cmd;
+    char *full = g_strdup_printf("mpirun -np %d %s", dist_size(), cmd);
+    g_free(cmd);
+    return full;
+}
+
 /* Stopped by a signal or --max-steps: the checkpoint, and how to go on. */
 static gboolean stop_run(train_run *r, train_state *ts, double seconds, GError **error) {
-    if (!save_checkpoint(r, ts->net, &ts->bins, ts->m, ts->v, ts->n_train, seconds, error)) return FALSE;
-    char *cmd = resume_command(r);
+    sync_ranks(ts);
+    gboolean ok = dist_rank() > 0 || save_checkpoint(r, ts->net, &ts->bins, ts->m, ts->v, ts->n_train, seconds, error);
+    if (!root_succeeded(ok, error)) return FALSE;
+    char *cmd = full_resume_command(r);
     g_print("%s at epoch %d step %d; checkpoint written to %s; resume with:\n  %s\n",
-            g_stop_signal ? "interrupted" : "stopped", r->epoch + 1, r->step, r->checkpoint, cmd);
+            stop_requested(r) ? "interrupted" : "stopped", r->epoch + 1, r->step, r->checkpoint, cmd);
     g_free(cmd);
     return TRUE;
+}
+
+/* Progress over a sliding window of about two seconds, on rank 0. */
+typedef struct {
+    double window_start, ips;
+    long window_images;
+} progress_meter;
+
+static void step_progress(const train_run *r, const train_state *ts, progress_meter *pm, gboolean tty) {
+    pm->window_images += r->batch;
+    double t = now_seconds();
+    if (t - pm->window_start > 2.0)
+        pm->ips = pm->window_images / (t - pm->window_start), pm->window_start = t, pm->window_images = 0;
+    double eta = pm->ips > 0 ? (double)(ts->total - r->global_step) * r->batch / pm->ips : 0.0;
+    if (dist_rank() == 0) show_progress(r, ts->spe, pm->ips, r->epoch_loss_sum / r->step, eta, tty, FALSE);
 }
 
 static gboolean train(train_run *r, GError **error) {
     train_state ts = {0}; /* everything starts empty, so that every exit frees it all */
     gboolean ok = prepare_run(r, &ts, error);
+    double failed = ok ? 0.0 : 1.0; /* ranks that could not start */
+    dist_sum_doubles(&failed, 1);
+    if (failed > 0) {
+        if (ok || (failed == dist_size() && dist_rank() > 0)) { /* all failed alike: rank 0 says why */
+            g_clear_error(error);
+            g_set_error(error, TRAINER_ERROR, TRAINER_FOLLOWED_ROOT, "another rank could not start");
+        }
+        train_state_free(&ts);
+        return FALSE;
+    }
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
@@ -904,31 +1076,28 @@ static gboolean train(train_run *r, GError **error) {
     const gboolean tty = isatty(STDERR_FILENO);
     const double start = now_seconds();
     long steps_this_run = 0;
-    double window_start = now_seconds(), ips = 0.0;
-    int window_images = 0;
+    progress_meter pm = {.window_start = now_seconds()};
     int crops_epoch = r->epoch; /* prepare_run made this epoch's crops */
     while (ok && r->epoch < r->epochs) {
         if (r->images && crops_epoch != r->epoch && !(ok = refresh_crops(r, &ts, r->epoch, error))) break;
         crops_epoch = r->epoch;
         epoch_order(ts.order, ts.n_train, (uint64_t)r->seed, r->epoch);
-        while (ok && r->step < ts.spe && !g_stop_signal && !(r->max_steps > 0 && steps_this_run >= r->max_steps)) {
+        while (ok && r->step < ts.spe && !stop_requested(r) && !(r->max_steps > 0 && steps_this_run >= r->max_steps)) {
             ok = train_step(r, &ts, error);
-            steps_this_run++, window_images += r->batch;
-            double t = now_seconds();
-            if (t - window_start > 2.0) ips = window_images / (t - window_start), window_start = t, window_images = 0;
-            double eta = ips > 0 ? (double)(ts.total - r->global_step) * r->batch / ips : 0.0;
-            if (ok) show_progress(r, ts.spe, ips, r->epoch_loss_sum / r->step, eta, tty, FALSE);
+            steps_this_run++;
+            if (ok) step_progress(r, &ts, &pm, tty);
         }
         if (!ok) break;
-        if (tty) g_printerr("\n");
+        if (tty && dist_rank() == 0) g_printerr("\n");
         double seconds = r->seconds + (now_seconds() - start);
         if (r->step < ts.spe) {
             ok = stop_run(r, &ts, seconds, error);
             break;
         }
         ok = end_epoch(r, &ts, seconds, error);
-        if (ok && g_stop_signal) {
-            char *cmd = resume_command(r);
+        if (ok && !dist_all_ok(!g_stop_signal)) { /* a signal reached a rank during the epoch's end */
+            r->stop = TRUE;
+            char *cmd = full_resume_command(r);
             g_print("interrupted after epoch %d; checkpoint written to %s; resume with:\n  %s\n", r->epoch,
                     r->checkpoint, cmd);
             g_free(cmd);
@@ -940,6 +1109,8 @@ static gboolean train(train_run *r, GError **error) {
     train_state_free(&ts);
     return ok;
 }
+
+static void discard_print(const char *text) { (void)text; }
 
 int command_train(int argc, char **argv) {
     train_run r = {.epochs = 0, .batch = 64, .threads = 0, .width = 32, .log_every = 50, .val = -1,
@@ -957,11 +1128,12 @@ int command_train(int argc, char **argv) {
         {"rebin", 0, 0, G_OPTION_ARG_NONE, &r.rebin, "With --init: recompute the colour bins and their weights from the new data", NULL},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &r.out, "Write the best model (by validation loss) here", "FILE"},
         {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs to train (default 8)", "N"},
-        {"batch", 0, 0, G_OPTION_ARG_INT, &r.batch, "Images per step (default 64)", "N"},
+        {"batch", 0, 0, G_OPTION_ARG_INT, &r.batch, "Images per step, over all MPI ranks (default 64)", "N"},
+        {"accumulate", 0, 0, G_OPTION_ARG_INT, &r.accumulate, "Run each step (each rank's part of it) as N micro-batches, gradients added up: less memory; batch norm over each (default 1, or the checkpoint's)", "N"},
         {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &r.lr, "Peak Adam learning rate, cosine schedule (default 1e-3)", "X"},
         {"weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &r.weight_decay, "AdamW weight decay (default 0: Adam)", "X"},
         {"seed", 0, 0, G_OPTION_ARG_INT64, &r.seed, "Random seed (default 1)", "N"},
-        {"threads", 0, 0, G_OPTION_ARG_INT, &r.threads, "Threads (default: all cores)", "N"},
+        {"threads", 0, 0, G_OPTION_ARG_INT, &r.threads, "Threads (default: all cores, shared among the MPI ranks on a machine)", "N"},
         {"width", 0, 0, G_OPTION_ARG_INT, &r.width, "Base width of the U-Net (default 32)", "N"},
         {"lambda", 0, 0, G_OPTION_ARG_DOUBLE, &r.lambda, "Rebalancing: uniform mixing weight (default 0.5)", "X"},
         {"zoom-share", 0, 0, G_OPTION_ARG_DOUBLE, &r.zoom_share, "Share of samples shown as a zoomed crop (default 0.35)", "X"},
@@ -979,8 +1151,18 @@ int command_train(int argc, char **argv) {
     g_option_context_add_main_entries(ctx, entries, NULL);
     GError *error = NULL;
     int rc = 0;
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+    if (!dist_init(&argc, &argv, &error)) {
         g_printerr("colorize-train train: %s\n", error->message);
+        g_clear_error(&error);
+        g_option_context_free(ctx);
+        return 1;
+    }
+    if (dist_rank() > 0) { /* rank 0 speaks for the job; the others only of their own failures */
+        g_set_print_handler(discard_print);
+        g_set_printerr_handler(discard_print);
+    }
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        if (dist_rank() == 0) g_printerr("colorize-train train: %s\n", error->message);
         rc = 2;
         goto out;
     }
@@ -994,14 +1176,14 @@ int command_train(int argc, char **argv) {
                       : r.init && r.resume ? "--init starts a run; a resumed run has its model"
                       : NULL;
     if (bad) {
-        g_printerr("colorize-train train: %s\n", bad);
+        if (dist_rank() == 0) g_printerr("colorize-train train: %s\n", bad);
         rc = 2;
         goto out;
     }
     if (r.val < 0) r.val = r.images ? IMAGES_VAL_CROPS : CIFAR_VALIDATION_IMAGES;
     const char *cmd = "train";
     if ((epochs != -1 && !option_int_ok(cmd, "--epochs", epochs, 1, 100000)) ||
-        !option_int_ok(cmd, "--batch", r.batch, 1, 4096) || !option_double_ok(cmd, "--lr", r.lr, 1e-9, 0.999) ||
+        !option_int_ok(cmd, "--batch", r.batch, 1, 4096) || !option_int_ok(cmd, "--accumulate", r.accumulate, 0, 4096) || !option_double_ok(cmd, "--lr", r.lr, 1e-9, 0.999) ||
         !option_int_ok(cmd, "--width", r.width, 1, 256) || !option_int_ok(cmd, "--log-every", r.log_every, 1, 1 << 30) ||
         !option_double_ok(cmd, "--lambda", r.lambda, 0, 1) ||
         !option_double_ok(cmd, "--zoom-share", r.zoom_share, 0, 1) ||
@@ -1016,19 +1198,27 @@ int command_train(int argc, char **argv) {
     }
     if (!r.checkpoint) r.checkpoint = g_strconcat(r.out, ".ckpt", NULL); /* freed below, as options are */
     /* every output is checked before any work, so none fails after hours of training */
-    if (!output_file_ok(r.out, "the model", &error) || !output_file_ok(r.checkpoint, "the checkpoint", &error) ||
-        !output_dir_ok(r.log_dir, "log folder", &error)) {
+    if (dist_rank() == 0 && (!output_file_ok(r.out, "the model", &error) ||
+                             !output_file_ok(r.checkpoint, "the checkpoint", &error) ||
+                             !output_dir_ok(r.log_dir, "log folder", &error)))
         g_printerr("colorize-train train: %s\n", error->message);
+    if (!dist_root_ok(error == NULL)) {
         rc = 2;
         goto out;
     }
+    if (!r.resume && r.accumulate == 0) r.accumulate = 1;
+    /* ranks on one machine share its cores */
+    if (r.threads == 0 && dist_local_size() > 1) r.threads = MAX(1, (int)g_get_num_processors() / dist_local_size());
     nn_set_threads(r.threads);
     r.threads = nn_get_threads();
     history_new(&r);
     if (!train(&r, &error)) {
-        g_printerr("colorize-train train: %s\n", error ? error->message : "failed");
+        if (dist_rank() > 0 && !g_error_matches(error, TRAINER_ERROR, TRAINER_FOLLOWED_ROOT))
+            fprintf(stderr, "colorize-train train (rank %d of %d): %s\n", dist_rank(), dist_size(), error->message);
+        else if (dist_rank() == 0 && !g_error_matches(error, TRAINER_ERROR, TRAINER_FOLLOWED_ROOT))
+            g_printerr("colorize-train train: %s\n", error ? error->message : "failed");
         rc = 1;
-    } else if (g_stop_signal) {
+    } else if (r.stop || g_stop_signal) {
         rc = 130;
     }
     history_free(&r);
@@ -1037,5 +1227,6 @@ out:
     g_free(r.images), g_free(r.val_images), g_free(r.init);
     g_clear_error(&error);
     g_option_context_free(ctx);
+    dist_finalize();
     return rc;
 }

@@ -21,6 +21,8 @@
 
 GQuark trainer_error_quark(void);
 #define TRAINER_ERROR trainer_error_quark()
+/* The error code of a rank that stops because rank 0 failed (rank 0 says why). */
+#define TRAINER_FOLLOWED_ROOT 2
 
 /* ------------------------------------------------------------ CIFAR-10 */
 
@@ -194,6 +196,28 @@ gboolean plot_panels(const char *path, const char *title, const char *xlabel, co
  * by `scale`, with a label at the left of each row. */
 gboolean plot_tile_grid(const char *path, const uint8_t *const *tiles, int rows, int cols,
                         const char *const *row_labels, int scale, GError **error);
+
+/* ----------------------------------------------------------------- MPI */
+
+/* Data-parallel training (dist.c). Started by mpirun, a run has
+ * dist_size() ranks; otherwise, or built without MPI, one. */
+gboolean dist_init(int *argc, char ***argv, GError **error);
+int dist_launch_size(void); /* ranks mpirun started, from the environment (1 without it) */
+void dist_finalize(void);
+void dist_abort(int code); /* ends every rank of the job (a rank failed alone) */
+int dist_rank(void);
+int dist_size(void);
+int dist_local_size(void); /* ranks on this machine */
+/* In place, on every rank: the sum over ranks (one MPI_Allreduce). */
+void dist_sum_floats(float *x, size_t n);
+void dist_sum_doubles(double *x, int n);
+/* In place: rank 0's values on every rank. */
+void dist_broadcast_floats(float *x, size_t n);
+/* Collective: TRUE when ok on every rank / on rank 0. */
+gboolean dist_all_ok(gboolean ok);
+gboolean dist_root_ok(gboolean ok);
+/* The MPI library's name and version, or NULL when built without MPI. */
+const char *dist_library(void);
 
 /* ------------------------------------------------------------- commands */
 
