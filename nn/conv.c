@@ -383,9 +383,9 @@ static void winograd_input(void *ctx, int c0, int c1) {
 static void winograd_gemms(void *ctx, int k0, int k1) {
     const winograd_job *j = ctx;
     for (int k = k0; k < k1; k++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, j->c_out, (int)j->T, j->c_in, 1.0f,
-                    j->U + (size_t)k * j->c_out * j->c_in, j->c_in, j->V + (size_t)k * j->c_in * j->T, (int)j->T,
-                    0.0f, j->M + (size_t)k * j->c_out * j->T, (int)j->T);
+        nn_sgemm_serial(0, 0, j->c_out, (int)j->T, j->c_in, 1.0f, j->U + (size_t)k * j->c_out * j->c_in, j->c_in,
+                        j->V + (size_t)k * j->c_in * j->T, (int)j->T, 0.0f, j->M + (size_t)k * j->c_out * j->T,
+                        (int)j->T);
 }
 
 /* Y = Aᵀ M A (+ bias) into the outputs of channels [c0, c1), a row of
@@ -511,9 +511,9 @@ static void winograd_weight_gemms(void *ctx, int k0, int k1) {
     const winograd_dw_job *g = ctx;
     const winograd_job *j = g->j;
     for (int k = k0; k < k1; k++)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->c_out, j->c_in, (int)j->T, 1.0f,
-                    j->M + (size_t)k * j->c_out * j->T, (int)j->T, j->V + (size_t)k * j->c_in * j->T, (int)j->T,
-                    g->beta, g->dU + (size_t)k * j->c_out * j->c_in, j->c_in);
+        nn_sgemm_serial(0, 1, j->c_out, j->c_in, (int)j->T, 1.0f, j->M + (size_t)k * j->c_out * j->T, (int)j->T,
+                        j->V + (size_t)k * j->c_in * j->T, (int)j->T, g->beta, g->dU + (size_t)k * j->c_out * j->c_in,
+                        j->c_in);
 }
 
 nn_status nn_conv2d_backward_weights_winograd(float *dweight, float *dU, const float *dout, const float *in,

@@ -1,6 +1,7 @@
 /* core.c — errors, the thread count and parallel loops, the seeded PRNG and
  * He initialization. */
 #include "nn.h"
+#include "nn_internal.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -147,9 +148,8 @@ static void gemm_parts(void *ctx, int p0, int p1) {
         int c0 = (int)((long)g->N * p / g->parts), c1 = (int)((long)g->N * (p + 1) / g->parts);
         if (c1 <= c0) continue;
         const float *b = g->trans_b ? g->B + (size_t)c0 * g->ldb : g->B + c0;
-        cblas_sgemm(CblasRowMajor, g->trans_a ? CblasTrans : CblasNoTrans,
-                    g->trans_b ? CblasTrans : CblasNoTrans, g->M, c1 - c0, g->K, g->alpha, g->A,
-                    g->lda, b, g->ldb, g->beta, g->C + c0, g->ldc);
+        nn_sgemm_serial(g->trans_a, g->trans_b, g->M, c1 - c0, g->K, g->alpha, g->A, g->lda, b, g->ldb, g->beta,
+                        g->C + c0, g->ldc);
     }
 }
 
@@ -238,13 +238,18 @@ static void x86_features(nn_cpu_info *info) {
 }
 #endif
 
-void nn_cpu_get_info(nn_cpu_info *info) {
+void nn_cpu_features(nn_cpu_info *info) {
     memset(info, 0, sizeof *info);
 #if defined(__x86_64__) || defined(__i386__)
     x86_features(info);
 #endif
+}
+
+void nn_cpu_get_info(nn_cpu_info *info) {
+    nn_cpu_features(info);
     const char *core = openblas_get_corename();
     snprintf(info->blas_core, sizeof info->blas_core, "%s", core ? core : "unknown");
+    snprintf(info->gemm_kernel, sizeof info->gemm_kernel, "%s", nn_gemm_kernel_name(nn_gemm_get_kernel()));
 }
 
 const char *nn_cpu_describe(char *buf, size_t cap) {
@@ -255,9 +260,7 @@ const char *nn_cpu_describe(char *buf, size_t cap) {
     char features[96] = "";
     for (int k = 0; k < 5; k++)
         if (have[k]) snprintf(features + strlen(features), sizeof features - strlen(features), "%s%s", *features ? " " : "", names[k]);
-    const int fell_back = i.avx512f && !strstr(i.blas_core, "SkylakeX") && !strstr(i.blas_core, "Cooperlake") &&
-                          !strstr(i.blas_core, "SapphireRapids");
-    snprintf(buf, cap, "CPU: %s; GEMM: OpenBLAS, %s kernel%s", *features ? features : "no AVX", i.blas_core,
-             fell_back ? " (below this CPU's AVX-512: OPENBLAS_CORETYPE=SkylakeX is about twice as fast)" : "");
+    snprintf(buf, cap, "CPU: %s; GEMM: %s%s (OpenBLAS's own choice: its %s kernel)", *features ? features : "no AVX",
+             i.gemm_kernel, nn_gemm_get_kernel() == NN_GEMM_OPENBLAS ? "" : " kernel", i.blas_core);
     return buf;
 }

@@ -11,6 +11,7 @@
 #define NN_H
 
 #include "nn_core.h"
+#include "nn_gemm.h"
 #include "nn_conv.h"
 #include "nn_layers.h"
 #include "nn_optim.h"

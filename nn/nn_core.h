@@ -61,21 +61,17 @@ void nn_blas_buffers_mapped(void);
 typedef void (*nn_range_fn)(void *ctx, int begin, int end);
 void nn_parallel_for(int n, nn_range_fn fn, void *ctx);
 
-/* What the CPU offers (and the OS lets programs use), and the kernel
- * OpenBLAS chose for it. */
+/* What the CPU offers (and the OS lets programs use), the library's GEMM
+ * kernel in use (nn_gemm.h) and the kernel OpenBLAS chose for itself. */
 typedef struct {
     int avx2, fma, avx512f, avx512_bf16, amx_bf16;
+    char gemm_kernel[32];
     char blas_core[64];
 } nn_cpu_info;
 void nn_cpu_get_info(nn_cpu_info *info);
 /* One line for --version and verbose output: the features and the GEMM
- * kernel, with a warning when OpenBLAS fell back below what the CPU has. */
+ * kernels. */
 const char *nn_cpu_describe(char *buf, size_t cap);
-
-/* Row-major C = alpha · op(A) · op(B) + beta · C, split by columns of C
- * across the library's threads (each part is one single-threaded sgemm). */
-void nn_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
-              int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
 typedef struct {
     uint64_t s[4];

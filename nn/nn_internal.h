@@ -1,10 +1,15 @@
 /* nn_internal.h — helpers shared by the library's own files, not part of
- * its API: the vectorizable softmax exponential and the AVX2 clone
- * attribute for the pixel loops. */
+ * its API: the CPU's features, the vectorizable softmax exponential and
+ * the AVX2 clone attribute for the pixel loops. */
 #ifndef NN_INTERNAL_H
 #define NN_INTERNAL_H
 
 #include <stdint.h>
+
+#include "nn_core.h"
+
+/* The CPU's features alone (nn_cpu_get_info adds the kernels in use). */
+void nn_cpu_features(nn_cpu_info *info);
 
 /* Pixels per block of the per-pixel softmax loops. */
 #define NN_PIXEL_BLOCK 256

@@ -102,7 +102,8 @@ static void test_cpu_info(void) {
               want[i].flag, want[i].have, strstr(flags, want[i].flag) ? "has it" : "does not");
     char text[256];
     printf("%s\n", nn_cpu_describe(text, sizeof text));
-    CHECK(strlen(info.blas_core) > 0 && strstr(text, info.blas_core), "the GEMM kernel is not named");
+    CHECK(strlen(info.blas_core) > 0 && strstr(text, info.blas_core) && strstr(text, info.gemm_kernel),
+          "the GEMM kernels are not named");
 }
 
 int main(void) {

@@ -1,0 +1,338 @@
+/* gemm.c — the library's own single-precision GEMM, so that its speed does
+ * not depend on OpenBLAS recognizing the CPU: operands packed into
+ * cache-sized blocks and a register-blocked micro-kernel chosen at run time
+ * from CPUID (AVX-512, AVX2 + FMA, or portable C). OpenBLAS stays the
+ * reference in the tests and a choice (NN_GEMM=openblas). */
+#include "nn.h"
+#include "nn_internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define NN_X86 1
+#endif
+
+/* Blocking: a KC-deep slice of B in NC columns stays in the last-level
+ * cache, an MC×KC block of A in L2, one micro-panel of B in L1. */
+#define GEMM_KC 256
+#define GEMM_MC 128
+#define GEMM_NC 2048
+#define GEMM_MAX_MR 8
+#define GEMM_MAX_NR 32
+
+/* c (m×n valid of an mr×nr tile, row stride ldc) = alpha · Σₖ a[k][i] b[k][j]
+ * + beta · c, from packed panels a (kc, mr) and b (kc, nr). beta = 0 never
+ * reads c. */
+typedef void (*micro_kernel)(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta,
+                             int m, int n);
+
+typedef struct {
+    const char *name;
+    int mr, nr;
+    micro_kernel micro;
+} kernel_desc;
+
+/* Stores an mr×nr tile held in memory (the kernels' edge case). */
+static void store_tile(const float *tile, int nr, float *c, size_t ldc, float alpha, float beta, int m, int n) {
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            float v = alpha * tile[i * nr + j];
+            c[i * ldc + j] = beta == 0.0f ? v : v + beta * c[i * ldc + j];
+        }
+}
+
+/* ------------------------------------------------------------- portable C */
+
+#define PORTABLE_MR 6
+#define PORTABLE_NR 8
+
+/* Four floats as one value (GCC and clang vector extensions): SSE on any
+ * x86-64, NEON or scalar code elsewhere. */
+typedef float v4f __attribute__((vector_size(16)));
+
+static void micro_portable(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta,
+                           int m, int n) {
+    v4f acc[PORTABLE_MR][2] = {{{0}}};
+    for (int k = 0; k < kc; k++, a += PORTABLE_MR, b += PORTABLE_NR) {
+        v4f b0, b1;
+        memcpy(&b0, b, sizeof b0), memcpy(&b1, b + 4, sizeof b1);
+#pragma GCC unroll 6
+        for (int i = 0; i < PORTABLE_MR; i++) {
+            const v4f ai = {a[i], a[i], a[i], a[i]};
+            acc[i][0] += ai * b0;
+            acc[i][1] += ai * b1;
+        }
+    }
+    float tile[PORTABLE_MR * PORTABLE_NR];
+    for (int i = 0; i < PORTABLE_MR; i++) memcpy(tile + i * PORTABLE_NR, acc[i], sizeof acc[i]);
+    store_tile(tile, PORTABLE_NR, c, ldc, alpha, beta, m, n);
+}
+
+#if NN_X86
+/* --------------------------------------------------------------- AVX2+FMA */
+
+#define AVX2_MR 6
+#define AVX2_NR 16
+
+__attribute__((target("avx2,fma"))) static void micro_avx2(int kc, const float *a, const float *b, float *c,
+                                                            size_t ldc, float alpha, float beta, int m, int n) {
+    __m256 acc[AVX2_MR][2];
+#pragma GCC unroll 6
+    for (int i = 0; i < AVX2_MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
+    for (int k = 0; k < kc; k++, a += AVX2_MR, b += AVX2_NR) {
+        const __m256 b0 = _mm256_load_ps(b), b1 = _mm256_load_ps(b + 8);
+#pragma GCC unroll 6
+        for (int i = 0; i < AVX2_MR; i++) {
+            const __m256 ai = _mm256_broadcast_ss(a + i);
+            acc[i][0] = _mm256_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm256_fmadd_ps(ai, b1, acc[i][1]);
+        }
+    }
+    /* rows unrolled, so that every accumulator index is a constant and they all stay in registers */
+    const __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    if (n == AVX2_NR) {
+#pragma GCC unroll 6
+        for (int i = 0; i < AVX2_MR; i++) {
+            if (i >= m) break;
+            float *ci = c + i * ldc;
+            __m256 r0 = _mm256_mul_ps(va, acc[i][0]), r1 = _mm256_mul_ps(va, acc[i][1]);
+            if (beta != 0.0f) {
+                r0 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(ci), r0);
+                r1 = _mm256_fmadd_ps(vb, _mm256_loadu_ps(ci + 8), r1);
+            }
+            _mm256_storeu_ps(ci, r0);
+            _mm256_storeu_ps(ci + 8, r1);
+        }
+        return;
+    }
+    float tile[AVX2_MR * AVX2_NR];
+#pragma GCC unroll 6
+    for (int i = 0; i < AVX2_MR; i++) _mm256_storeu_ps(tile + i * AVX2_NR, acc[i][0]), _mm256_storeu_ps(tile + i * AVX2_NR + 8, acc[i][1]);
+    store_tile(tile, AVX2_NR, c, ldc, alpha, beta, m, n);
+}
+
+/* ---------------------------------------------------------------- AVX-512 */
+
+#define AVX512_MR 8
+#define AVX512_NR 32
+
+__attribute__((target("avx512f"))) static void micro_avx512(int kc, const float *a, const float *b, float *c,
+                                                             size_t ldc, float alpha, float beta, int m, int n) {
+    __m512 acc[AVX512_MR][2];
+#pragma GCC unroll 8
+    for (int i = 0; i < AVX512_MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int k = 0; k < kc; k++, a += AVX512_MR, b += AVX512_NR) {
+        const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 8
+        for (int i = 0; i < AVX512_MR; i++) {
+            const __m512 ai = _mm512_set1_ps(a[i]);
+            acc[i][0] = _mm512_fmadd_ps(ai, b0, acc[i][0]);
+            acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
+        }
+    }
+    /* columns beyond n are masked off: every row of the tile is stored with vectors */
+    const __mmask16 m0 = (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1);
+    const __mmask16 m1 = (__mmask16)(n >= 32 ? 0xffff : n <= 16 ? 0 : (1u << (n - 16)) - 1);
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 8
+    for (int i = 0; i < AVX512_MR; i++) { /* unrolled: the accumulators stay in registers */
+        if (i >= m) break;
+        float *ci = c + i * ldc;
+        __m512 r0 = _mm512_mul_ps(va, acc[i][0]), r1 = _mm512_mul_ps(va, acc[i][1]);
+        if (beta != 0.0f) {
+            r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, ci), r0);
+            r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, ci + 16), r1);
+        }
+        _mm512_mask_storeu_ps(ci, m0, r0);
+        _mm512_mask_storeu_ps(ci + 16, m1, r1);
+    }
+}
+#endif
+
+static const kernel_desc g_kernels[NN_GEMM_KERNELS] = {
+    [NN_GEMM_PORTABLE] = {"portable C 6x8", PORTABLE_MR, PORTABLE_NR, micro_portable},
+#if NN_X86
+    [NN_GEMM_AVX2] = {"AVX2+FMA 6x16", AVX2_MR, AVX2_NR, micro_avx2},
+    [NN_GEMM_AVX512] = {"AVX-512 8x32", AVX512_MR, AVX512_NR, micro_avx512},
+#endif
+    [NN_GEMM_OPENBLAS] = {"OpenBLAS", 0, 0, NULL},
+};
+
+/* ------------------------------------------------------------- selection */
+
+static nn_gemm_kernel g_kernel = NN_GEMM_AUTO;
+static pthread_once_t g_kernel_once = PTHREAD_ONCE_INIT;
+
+int nn_gemm_kernel_available(nn_gemm_kernel k) {
+    nn_cpu_info i;
+    nn_cpu_features(&i);
+    switch (k) {
+    case NN_GEMM_PORTABLE:
+    case NN_GEMM_OPENBLAS: return 1;
+#if NN_X86
+    case NN_GEMM_AVX2: return i.avx2 && i.fma;
+    case NN_GEMM_AVX512: return i.avx512f;
+#endif
+    default: return 0;
+    }
+}
+
+nn_gemm_kernel nn_gemm_best_kernel(void) {
+    if (nn_gemm_kernel_available(NN_GEMM_AVX512)) return NN_GEMM_AVX512;
+    if (nn_gemm_kernel_available(NN_GEMM_AVX2)) return NN_GEMM_AVX2;
+    return NN_GEMM_PORTABLE;
+}
+
+const char *nn_gemm_kernel_name(nn_gemm_kernel k) {
+    return k > NN_GEMM_AUTO && k < NN_GEMM_KERNELS && g_kernels[k].name ? g_kernels[k].name : "unknown";
+}
+
+/* NN_GEMM=portable|avx2|avx512|openblas picks a kernel (for comparisons);
+ * otherwise the best the CPU runs. */
+static void choose_kernel(void) {
+    static const char *names[NN_GEMM_KERNELS] = {[NN_GEMM_PORTABLE] = "portable", [NN_GEMM_AVX2] = "avx2",
+                                                 [NN_GEMM_AVX512] = "avx512", [NN_GEMM_OPENBLAS] = "openblas"};
+    const char *want = getenv("NN_GEMM");
+    nn_gemm_kernel k = nn_gemm_best_kernel();
+    for (int i = NN_GEMM_AUTO + 1; want && i < NN_GEMM_KERNELS; i++)
+        if (strcmp(want, names[i]) == 0 && nn_gemm_kernel_available((nn_gemm_kernel)i)) k = (nn_gemm_kernel)i;
+    if (g_kernel == NN_GEMM_AUTO) g_kernel = k;
+}
+
+nn_gemm_kernel nn_gemm_get_kernel(void) {
+    pthread_once(&g_kernel_once, choose_kernel);
+    return g_kernel;
+}
+
+nn_status nn_gemm_set_kernel(nn_gemm_kernel k) {
+    pthread_once(&g_kernel_once, choose_kernel);
+    if (k == NN_GEMM_AUTO) k = nn_gemm_best_kernel();
+    if (k <= NN_GEMM_AUTO || k >= NN_GEMM_KERNELS || !nn_gemm_kernel_available(k)) return NN_ERR_INVALID;
+    g_kernel = k;
+    return NN_OK;
+}
+
+/* --------------------------------------------------------------- packing */
+
+/* op(A)[i0 .. i0+mc) × [k0 .. k0+kc) into panels of mr rows: (panel, k, mr),
+ * rows past mc zero. Reads run along memory: along k for a plain A, along
+ * i for a transposed one. */
+static void pack_a(float *dst, const float *A, int lda, int trans, int i0, int mc, int k0, int kc, int mr) {
+    for (int p = 0; p < mc; p += mr, dst += (size_t)kc * mr) {
+        const int rows = mc - p < mr ? mc - p : mr;
+        if (trans) {
+            for (int k = 0; k < kc; k++) {
+                const float *src = A + (size_t)(k0 + k) * lda + i0 + p;
+                for (int r = 0; r < rows; r++) dst[k * mr + r] = src[r];
+            }
+        } else {
+            for (int r = 0; r < rows; r++) {
+                const float *src = A + (size_t)(i0 + p + r) * lda + k0;
+                for (int k = 0; k < kc; k++) dst[k * mr + r] = src[k];
+            }
+        }
+        for (int r = rows; r < mr; r++)
+            for (int k = 0; k < kc; k++) dst[k * mr + r] = 0.0f;
+    }
+}
+
+/* op(B)[k0 .. k0+kc) × [j0 .. j0+nc) into panels of nr columns: (panel, k, nr),
+ * columns past nc zero. Reads run along memory, as in pack_a. */
+static void pack_b(float *dst, const float *B, int ldb, int trans, int k0, int kc, int j0, int nc, int nr) {
+    for (int q = 0; q < nc; q += nr, dst += (size_t)kc * nr) {
+        const int cols = nc - q < nr ? nc - q : nr;
+        if (trans) {
+            for (int c = 0; c < cols; c++) {
+                const float *src = B + (size_t)(j0 + q + c) * ldb + k0;
+                for (int k = 0; k < kc; k++) dst[k * nr + c] = src[k];
+            }
+        } else {
+            for (int k = 0; k < kc; k++) memcpy(dst + k * nr, B + (size_t)(k0 + k) * ldb + j0 + q, sizeof(float) * (size_t)cols);
+        }
+        for (int c = cols; c < nr; c++)
+            for (int k = 0; k < kc; k++) dst[k * nr + c] = 0.0f;
+    }
+}
+
+/* Each thread keeps its packing buffers (freed when it ends). */
+typedef struct {
+    float *a, *b;
+} pack_buffers;
+
+static pthread_key_t g_pack_key;
+static pthread_once_t g_pack_once = PTHREAD_ONCE_INIT;
+
+static void free_pack_buffers(void *p) {
+    pack_buffers *pb = p;
+    free(pb->a), free(pb->b), free(pb);
+}
+
+static void make_pack_key(void) { pthread_key_create(&g_pack_key, free_pack_buffers); }
+
+static pack_buffers *thread_pack_buffers(void) {
+    pthread_once(&g_pack_once, make_pack_key);
+    pack_buffers *pb = pthread_getspecific(g_pack_key);
+    if (pb) return pb;
+    pb = calloc(1, sizeof *pb);
+    if (!pb) return NULL;
+    pb->a = aligned_alloc(64, sizeof(float) * (GEMM_MC + GEMM_MAX_MR) * GEMM_KC);
+    pb->b = aligned_alloc(64, sizeof(float) * (GEMM_NC + GEMM_MAX_NR) * GEMM_KC);
+    if (!pb->a || !pb->b || pthread_setspecific(g_pack_key, pb) != 0) {
+        free_pack_buffers(pb);
+        return NULL;
+    }
+    return pb;
+}
+
+/* The packed GEMM on this thread with kernel kd; FALSE when the buffers
+ * cannot be had (the caller then uses OpenBLAS). */
+static int packed_sgemm(const kernel_desc *kd, int trans_a, int trans_b, int M, int N, int K, float alpha,
+                        const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    pack_buffers *pb = thread_pack_buffers();
+    if (!pb) return 0;
+    const int mr = kd->mr, nr = kd->nr;
+    for (int j0 = 0; j0 < N; j0 += GEMM_NC) {
+        const int nc = N - j0 < GEMM_NC ? N - j0 : GEMM_NC;
+        for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
+            const int kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
+            const float beta_k = k0 == 0 ? beta : 1.0f;
+            pack_b(pb->b, B, ldb, trans_b, k0, kc, j0, nc, nr);
+            for (int i0 = 0; i0 < M; i0 += GEMM_MC) {
+                const int mc = M - i0 < GEMM_MC ? M - i0 : GEMM_MC;
+                pack_a(pb->a, A, lda, trans_a, i0, mc, k0, kc, mr);
+                for (int jr = 0; jr < nc; jr += nr)
+                    for (int ir = 0; ir < mc; ir += mr)
+                        kd->micro(kc, pb->a + (size_t)ir * kc, pb->b + (size_t)jr * kc,
+                                  C + (size_t)(i0 + ir) * ldc + j0 + jr, (size_t)ldc, alpha, beta_k,
+                                  mc - ir < mr ? mc - ir : mr, nc - jr < nr ? nc - jr : nr);
+            }
+        }
+    }
+    return 1;
+}
+
+static void blas_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                       const float *B, int ldb, float beta, float *C, int ldc) {
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, M, N, K,
+                alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void nn_sgemm_serial(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *B, int ldb, float beta, float *C, int ldc) {
+    if (M <= 0 || N <= 0) return;
+    const nn_gemm_kernel k = nn_gemm_get_kernel();
+    if (K <= 0) { /* C = beta · C, as BLAS does */
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
+        return;
+    }
+    if (k != NN_GEMM_OPENBLAS &&
+        packed_sgemm(&g_kernels[k], trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+        return;
+    blas_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}

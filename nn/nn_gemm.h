@@ -1,0 +1,49 @@
+/* nn_gemm.h — single-precision matrix products: the library's own packed
+ * kernels, chosen at run time from the CPU's features, and the threaded
+ * product the layers use. Part of the nn library; include nn.h for all of
+ * it. */
+#ifndef NN_GEMM_H
+#define NN_GEMM_H
+
+#include "nn_core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The micro-kernels. AUTO: the best the CPU runs (AVX-512, else AVX2+FMA,
+ * else portable C); OpenBLAS is the reference and a choice. The
+ * environment variable NN_GEMM (portable, avx2, avx512, openblas) picks one
+ * at start, when the CPU runs it. */
+typedef enum {
+    NN_GEMM_AUTO = 0,
+    NN_GEMM_PORTABLE,
+    NN_GEMM_AVX2,
+    NN_GEMM_AVX512,
+    NN_GEMM_OPENBLAS,
+    NN_GEMM_KERNELS
+} nn_gemm_kernel;
+
+nn_gemm_kernel nn_gemm_get_kernel(void);
+/* NN_ERR_INVALID when this CPU cannot run k. Not thread-safe against
+ * products running at the same time: for tests and benchmarks. */
+nn_status nn_gemm_set_kernel(nn_gemm_kernel k);
+int nn_gemm_kernel_available(nn_gemm_kernel k);
+nn_gemm_kernel nn_gemm_best_kernel(void);
+/* "AVX-512 8x32", "OpenBLAS", … */
+const char *nn_gemm_kernel_name(nn_gemm_kernel k);
+
+/* Row-major C = alpha · op(A) · op(B) + beta · C (op transposes when
+ * trans_*), on the calling thread with the chosen kernel. beta = 0 never
+ * reads C. */
+void nn_sgemm_serial(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *B, int ldb, float beta, float *C, int ldc);
+/* The same, split by columns of C across the library's threads. The split
+ * depends only on the sizes and the thread count (deterministic). */
+void nn_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+              int lda, const float *B, int ldb, float beta, float *C, int ldc);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

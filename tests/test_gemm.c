@@ -1,0 +1,134 @@
+/* test_gemm.c — the library's own GEMM kernels against a naive double
+ * oracle (every kernel this CPU runs, OpenBLAS too): all transposes, edge
+ * sizes around the micro-tiles and cache blocks, alpha and beta, leading
+ * dimensions beyond the sizes, beta = 0 never reading C; the threaded
+ * product bit-identical to one thread; and the chosen kernel matching the
+ * CPU's features. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn.h"
+#include "testlib.h"
+
+typedef struct {
+    int M, N, K;
+} gemm_size;
+
+/* Around the tiles (4×16, 6×16, 8×32), the K block (256), the M block (128)
+ * and the N block (2048); and the network's own shapes. */
+static const gemm_size g_sizes[] = {{1, 1, 1},     {3, 5, 2},      {7, 33, 5},     {8, 32, 256},  {9, 31, 257},
+                                    {13, 47, 300}, {130, 70, 17},  {6, 2100, 9},   {32, 1024, 288}, {247, 96, 32},
+                                    {64, 200, 576}, {17, 15, 513}};
+
+/* op(X)[r][c] of a row-major X with leading dimension ld. */
+static double at(const float *X, int ld, int trans, int r, int c) {
+    return trans ? X[(size_t)c * ld + r] : X[(size_t)r * ld + c];
+}
+
+/* Checks C against the oracle: |C - ref| within 2e-6 of Σ|a b| (+|beta c|). */
+static int check_product(const char *kernel, gemm_size s, int ta, int tb, float alpha, float beta, const float *A,
+                         int lda, const float *B, int ldb, const float *C0, const float *C, int ldc) {
+    double worst = 0.0;
+    for (int i = 0; i < s.M; i++)
+        for (int j = 0; j < s.N; j++) {
+            double sum = 0.0, mag = 0.0;
+            for (int k = 0; k < s.K; k++) {
+                double p = at(A, lda, ta, i, k) * at(B, ldb, tb, k, j);
+                sum += p, mag += fabs(p);
+            }
+            double ref = alpha * sum + (beta != 0.0f ? beta * C0[(size_t)i * ldc + j] : 0.0);
+            double scale = fabs(alpha) * mag + fabs(beta * C0[(size_t)i * ldc + j]) + 1e-30;
+            double err = fabs(C[(size_t)i * ldc + j] - ref) / scale;
+            if (!(err <= worst)) worst = err; /* NaN too */
+        }
+    int ok = worst <= 2e-6;
+    if (!ok)
+        fprintf(stderr, "%s: %dx%dx%d trans %d%d alpha %g beta %g: relative error %g\n", kernel, s.M, s.N, s.K, ta, tb,
+                alpha, beta, worst);
+    return ok;
+}
+
+static void test_kernel(nn_gemm_kernel k) {
+    CHECK(nn_gemm_set_kernel(k) == NN_OK, "kernel %s refused", nn_gemm_kernel_name(k));
+    int cases = 0, failed = 0;
+    const float alphas[] = {1.0f, -0.75f}, betas[] = {0.0f, 1.0f, 0.5f};
+    for (size_t si = 0; si < sizeof g_sizes / sizeof *g_sizes; si++) {
+        const gemm_size s = g_sizes[si];
+        for (int t = 0; t < 4; t++) {
+            const int ta = t & 1, tb = t >> 1;
+            /* leading dimensions 3 beyond the stored widths */
+            const int lda = (ta ? s.M : s.K) + 3, ldb = (tb ? s.K : s.N) + 3, ldc = s.N + 3;
+            const size_t na = (size_t)(ta ? s.K : s.M) * lda, nb = (size_t)(tb ? s.N : s.K) * ldb, nc = (size_t)s.M * ldc;
+            float *A = malloc(sizeof(float) * na), *B = malloc(sizeof(float) * nb);
+            float *C0 = malloc(sizeof(float) * nc), *C = malloc(sizeof(float) * nc);
+            fill_uniform(A, na, -1, 1, 11 + si), fill_uniform(B, nb, -1, 1, 23 + si), fill_uniform(C0, nc, -1, 1, 5);
+            for (int ai = 0; ai < 2; ai++)
+                for (int bi = 0; bi < 3; bi++) {
+                    if (betas[bi] == 0.0f)
+                        for (size_t i = 0; i < nc; i++) C[i] = NAN; /* must never be read */
+                    else memcpy(C, C0, sizeof(float) * nc);
+                    nn_sgemm_serial(ta, tb, s.M, s.N, s.K, alphas[ai], A, lda, B, ldb, betas[bi], C, ldc);
+                    cases++;
+                    failed += !check_product(nn_gemm_kernel_name(k), s, ta, tb, alphas[ai], betas[bi], A, lda, B, ldb,
+                                             C0, C, ldc);
+                }
+            free(A), free(B), free(C0), free(C);
+        }
+    }
+    printf("%-16s %d products against the double oracle: %d wrong\n", nn_gemm_kernel_name(k), cases, failed);
+    CHECK(failed == 0, "kernel %s: %d of %d products wrong", nn_gemm_kernel_name(k), failed, cases);
+}
+
+/* The product split over threads equals the one-thread product bit for bit. */
+static void test_threads(void) {
+    const int M = 64, N = 3000, K = 300;
+    float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
+    float *C1 = malloc(sizeof(float) * M * N), *C2 = malloc(sizeof(float) * M * N);
+    fill_uniform(A, (size_t)M * K, -1, 1, 1), fill_uniform(B, (size_t)K * N, -1, 1, 2);
+    nn_sgemm_serial(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C1, N);
+    nn_set_threads(2);
+    nn_sgemm(0, 0, M, N, K, 1.0f, A, K, B, N, 0.0f, C2, N);
+    int same = memcmp(C1, C2, sizeof(float) * M * N) == 0;
+    printf("%s: 2 threads %s 1 thread\n", nn_gemm_kernel_name(nn_gemm_get_kernel()), same ? "bit-identical to" : "DIFFER from");
+    CHECK(same, "the threaded product differs from the serial one");
+    free(A), free(B), free(C1), free(C2);
+}
+
+/* The kernel chosen by default is the best the CPU's features allow. */
+static void test_choice(void) {
+    nn_cpu_info info;
+    nn_cpu_get_info(&info);
+    nn_gemm_kernel want = info.avx512f ? NN_GEMM_AVX512 : info.avx2 && info.fma ? NN_GEMM_AVX2 : NN_GEMM_PORTABLE;
+    const char *forced = getenv("NN_GEMM");
+    printf("CPU: avx512f %d, avx2 %d, fma %d -> %s (best: %s)%s\n", info.avx512f, info.avx2, info.fma,
+           nn_gemm_kernel_name(nn_gemm_get_kernel()), nn_gemm_kernel_name(nn_gemm_best_kernel()),
+           forced ? " NN_GEMM is set" : "");
+    CHECK(nn_gemm_best_kernel() == want, "best kernel %s, the features call for %s",
+          nn_gemm_kernel_name(nn_gemm_best_kernel()), nn_gemm_kernel_name(want));
+    if (!forced) CHECK(nn_gemm_get_kernel() == want, "the kernel in use is %s", nn_gemm_kernel_name(nn_gemm_get_kernel()));
+    CHECK(strcmp(info.gemm_kernel, nn_gemm_kernel_name(nn_gemm_get_kernel())) == 0, "nn_cpu_get_info names %s",
+          info.gemm_kernel);
+    char text[256];
+    nn_cpu_describe(text, sizeof text);
+    CHECK(strstr(text, info.gemm_kernel) && strstr(text, info.blas_core), "the description '%s' misses a kernel", text);
+    CHECK(nn_gemm_set_kernel(NN_GEMM_KERNELS) == NN_ERR_INVALID && nn_gemm_set_kernel((nn_gemm_kernel)-1) == NN_ERR_INVALID,
+          "an unknown kernel was accepted");
+    for (int k = NN_GEMM_PORTABLE; k < NN_GEMM_KERNELS; k++)
+        if (!nn_gemm_kernel_available((nn_gemm_kernel)k)) {
+            printf("%s: not on this CPU, refused\n", nn_gemm_kernel_name((nn_gemm_kernel)k));
+            CHECK(nn_gemm_set_kernel((nn_gemm_kernel)k) == NN_ERR_INVALID, "an unavailable kernel was accepted");
+        }
+}
+
+int main(void) {
+    nn_set_threads(1);
+    test_choice();
+    const nn_gemm_kernel chosen = nn_gemm_get_kernel();
+    for (int k = NN_GEMM_PORTABLE; k < NN_GEMM_KERNELS; k++)
+        if (nn_gemm_kernel_available((nn_gemm_kernel)k)) test_kernel((nn_gemm_kernel)k);
+    nn_gemm_set_kernel(chosen);
+    test_threads();
+    return test_finish("test_gemm");
+}
