@@ -97,39 +97,137 @@ nn_status nn_blas_address_space_check(nn_error *err) {
                         n, NN_BLAS_BUFFER_BYTES >> 20, g_threads);
 }
 
+/* ------------------------------------------------------------ thread pool */
+
+/* nn_parallel_for runs on workers that start once and then wait for work
+ * (creating threads on every call cost more than small layers). Thread 0's
+ * range runs on the caller. The ranges depend only on n and the thread
+ * count, so results are the same as with threads made per call. One caller
+ * uses the pool at a time; a second caller meanwhile (another thread of the
+ * application) gets threads of its own, and a call made from inside a
+ * range runs on its thread. */
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t wake, done;
+    int workers;               /* started: indices 1..workers */
+    unsigned long generation;  /* bumped for every call */
+    unsigned long born[NN_MAX_THREADS]; /* the generation when each worker started */
+    int active, remaining;     /* workers 1..active take part in this call; still running */
+    nn_range_fn fn;
+    void *ctx;
+    int n, t;
+} thread_pool;
+
+static thread_pool g_pool = {.mu = PTHREAD_MUTEX_INITIALIZER, .wake = PTHREAD_COND_INITIALIZER,
+                             .done = PTHREAD_COND_INITIALIZER};
+static pthread_mutex_t g_pool_owner = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t g_pool_once = PTHREAD_ONCE_INIT;
+static _Thread_local int t_in_range; /* this thread is running a range */
+
+static void run_range(nn_range_fn fn, void *ctx, int n, int t, int i) {
+    const int begin = (int)((long)n * i / t), end = (int)((long)n * (i + 1) / t);
+    t_in_range = 1;
+    if (end > begin) fn(ctx, begin, end);
+    t_in_range = 0;
+}
+
+static void *pool_worker(void *arg) {
+    const int index = (int)(intptr_t)arg;
+    pthread_mutex_lock(&g_pool.mu);
+    unsigned long seen = g_pool.born[index];
+    for (;;) {
+        while (g_pool.generation == seen) pthread_cond_wait(&g_pool.wake, &g_pool.mu);
+        seen = g_pool.generation;
+        if (index > g_pool.active) continue;
+        nn_range_fn fn = g_pool.fn;
+        void *ctx = g_pool.ctx;
+        const int n = g_pool.n, t = g_pool.t;
+        pthread_mutex_unlock(&g_pool.mu);
+        run_range(fn, ctx, n, t, index);
+        pthread_mutex_lock(&g_pool.mu);
+        if (--g_pool.remaining == 0) pthread_cond_signal(&g_pool.done);
+    }
+    return NULL;
+}
+
+/* A forked child has only the thread that forked: it starts a pool anew. */
+static void pool_after_fork(void) {
+    pthread_mutex_init(&g_pool.mu, NULL);
+    pthread_cond_init(&g_pool.wake, NULL);
+    pthread_cond_init(&g_pool.done, NULL);
+    pthread_mutex_init(&g_pool_owner, NULL);
+    g_pool.workers = 0, g_pool.active = 0, g_pool.remaining = 0;
+}
+
+static void pool_register_fork(void) { pthread_atfork(NULL, NULL, pool_after_fork); }
+
+/* Workers 1..want-1 exist, as far as threads can be made; returns how many do. */
+static int pool_grow(int want) {
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    while (g_pool.workers < want - 1) {
+        const int index = g_pool.workers + 1;
+        pthread_t tid;
+        g_pool.born[index] = g_pool.generation;
+        if (pthread_create(&tid, &attr, pool_worker, (void *)(intptr_t)index) != 0) break;
+        g_pool.workers = index;
+    }
+    pthread_attr_destroy(&attr);
+    return g_pool.workers;
+}
+
 typedef struct {
     nn_range_fn fn;
     void *ctx;
-    int begin, end;
+    int n, t, i;
 } range_job;
 
 static void *run_range_job(void *arg) {
     range_job *job = arg;
-    job->fn(job->ctx, job->begin, job->end);
+    run_range(job->fn, job->ctx, job->n, job->t, job->i);
     return NULL;
 }
 
-void nn_parallel_for(int n, nn_range_fn fn, void *ctx) {
-    int t = g_threads < n ? g_threads : n;
-    if (t <= 1) {
-        if (n > 0) fn(ctx, 0, n);
-        return;
-    }
-    range_job jobs[256];
-    pthread_t tids[256];
-    int started[256] = {0};
-    for (int i = 0; i < t; i++) {
-        jobs[i] = (range_job){fn, ctx, (int)((long)n * i / t), (int)((long)n * (i + 1) / t)};
-    }
-    /* Thread 0's range runs on the caller; if a thread cannot be created its
-     * range also runs here, so the result never depends on thread creation. */
-    for (int i = 1; i < t; i++)
-        started[i] = pthread_create(&tids[i], NULL, run_range_job, &jobs[i]) == 0;
+/* Threads made for this call only (the pool is busy with another caller). */
+static void parallel_for_own_threads(int n, int t, nn_range_fn fn, void *ctx) {
+    range_job jobs[NN_MAX_THREADS];
+    pthread_t tids[NN_MAX_THREADS];
+    int started[NN_MAX_THREADS] = {0};
+    for (int i = 0; i < t; i++) jobs[i] = (range_job){fn, ctx, n, t, i};
+    /* a range whose thread cannot be made runs here */
+    for (int i = 1; i < t; i++) started[i] = pthread_create(&tids[i], NULL, run_range_job, &jobs[i]) == 0;
     run_range_job(&jobs[0]);
     for (int i = 1; i < t; i++) {
         if (started[i]) pthread_join(tids[i], NULL);
         else run_range_job(&jobs[i]);
     }
+}
+
+void nn_parallel_for(int n, nn_range_fn fn, void *ctx) {
+    const int t = g_threads < n ? g_threads : n;
+    if (t <= 1 || t_in_range) {
+        if (n > 0) fn(ctx, 0, n);
+        return;
+    }
+    if (pthread_mutex_trylock(&g_pool_owner) != 0) {
+        parallel_for_own_threads(n, t, fn, ctx);
+        return;
+    }
+    pthread_once(&g_pool_once, pool_register_fork);
+    pthread_mutex_lock(&g_pool.mu);
+    const int workers = pool_grow(t);
+    g_pool.fn = fn, g_pool.ctx = ctx, g_pool.n = n, g_pool.t = t;
+    g_pool.active = g_pool.remaining = workers < t - 1 ? workers : t - 1;
+    g_pool.generation++;
+    pthread_cond_broadcast(&g_pool.wake);
+    pthread_mutex_unlock(&g_pool.mu);
+    run_range(fn, ctx, n, t, 0);
+    for (int i = workers + 1; i < t; i++) run_range(fn, ctx, n, t, i); /* no thread could be made for these */
+    pthread_mutex_lock(&g_pool.mu);
+    while (g_pool.remaining > 0) pthread_cond_wait(&g_pool.done, &g_pool.mu);
+    pthread_mutex_unlock(&g_pool.mu);
+    pthread_mutex_unlock(&g_pool_owner);
 }
 
 /* ------------------------------------------------------------ threaded GEMM */

@@ -35,6 +35,7 @@ typedef struct {
     const char *name;
     int mr, nr;
     micro_kernel micro;
+    void (*transpose8)(const float *src, size_t lds, float *dst, size_t ldd); /* for packing */
 } kernel_desc;
 
 /* Stores an mr×nr tile held in memory (the kernels' edge case). */
@@ -154,11 +155,85 @@ __attribute__((target("avx512f"))) static void micro_avx512(int kc, const float 
 }
 #endif
 
-static const kernel_desc g_kernels[NN_GEMM_KERNELS] = {
-    [NN_GEMM_PORTABLE] = {"portable C 6x8", PORTABLE_MR, PORTABLE_NR, micro_portable},
+/* --------------------------------------------------------------- packing */
+
+/* dst[k][c] = src[c][k] for an 8×8 block (row strides lds, ldd). */
+static void transpose8_scalar(const float *src, size_t lds, float *dst, size_t ldd) {
+    for (int c = 0; c < 8; c++)
+        for (int k = 0; k < 8; k++) dst[k * ldd + c] = src[c * lds + k];
+}
+
 #if NN_X86
-    [NN_GEMM_AVX2] = {"AVX2+FMA 6x16", AVX2_MR, AVX2_NR, micro_avx2},
-    [NN_GEMM_AVX512] = {"AVX-512 8x32", AVX512_MR, AVX512_NR, micro_avx512},
+/* The same in AVX registers: unpack pairs, then quads, then halves. */
+__attribute__((target("avx2"))) static void transpose8_avx2(const float *src, size_t lds, float *dst, size_t ldd) {
+    __m256 r[8], t[8];
+    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + i * lds);
+    for (int i = 0; i < 8; i += 2) t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]), t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    for (int i = 0; i < 8; i += 4) {
+        r[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44), r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xee);
+        r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44), r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
+    }
+    for (int i = 0; i < 4; i++) {
+        _mm256_storeu_ps(dst + i * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+        _mm256_storeu_ps(dst + (i + 4) * ldd, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+    }
+}
+#endif
+
+typedef void (*transpose8_fn)(const float *src, size_t lds, float *dst, size_t ldd);
+
+/* dst[k][c] = src[c][k] for c < cols, k < kc (dst row stride ldd), in 8×8
+ * blocks where they fit. */
+static void transpose_into(transpose8_fn t8, const float *src, size_t lds, int cols, int kc, float *dst, size_t ldd) {
+    const int c8 = cols & ~7, k8 = kc & ~7;
+    for (int c = 0; c < c8; c += 8)
+        for (int k = 0; k < k8; k += 8) t8(src + (size_t)c * lds + k, lds, dst + (size_t)k * ldd + c, ldd);
+    for (int c = 0; c < cols; c++)
+        for (int k = c < c8 ? k8 : 0; k < kc; k++) dst[(size_t)k * ldd + c] = src[(size_t)c * lds + k];
+}
+
+/* op(A)[i0 .. i0+mc) × [k0 .. k0+kc) into panels of mr rows: (panel, k, mr),
+ * rows past mc zero. A plain A is transposed on the way (rows run along k). */
+static void pack_a(transpose8_fn t8, float *dst, const float *A, int lda, int trans, int i0, int mc, int k0, int kc,
+                   int mr) {
+    for (int p = 0; p < mc; p += mr, dst += (size_t)kc * mr) {
+        const int rows = mc - p < mr ? mc - p : mr;
+        if (trans) {
+            for (int k = 0; k < kc; k++) {
+                const float *src = A + (size_t)(k0 + k) * lda + i0 + p;
+                for (int r = 0; r < rows; r++) dst[k * mr + r] = src[r];
+            }
+        } else {
+            transpose_into(t8, A + (size_t)(i0 + p) * lda + k0, (size_t)lda, rows, kc, dst, (size_t)mr);
+        }
+        for (int r = rows; r < mr; r++)
+            for (int k = 0; k < kc; k++) dst[k * mr + r] = 0.0f;
+    }
+}
+
+/* op(B)[k0 .. k0+kc) × [j0 .. j0+nc) into panels of nr columns: (panel, k, nr),
+ * columns past nc zero. A transposed B is transposed back on the way. */
+static void pack_b(transpose8_fn t8, float *dst, const float *B, int ldb, int trans, int k0, int kc, int j0, int nc,
+                   int nr) {
+    for (int q = 0; q < nc; q += nr, dst += (size_t)kc * nr) {
+        const int cols = nc - q < nr ? nc - q : nr;
+        if (trans) {
+            transpose_into(t8, B + (size_t)(j0 + q) * ldb + k0, (size_t)ldb, cols, kc, dst, (size_t)nr);
+        } else {
+            for (int k = 0; k < kc; k++) memcpy(dst + k * nr, B + (size_t)(k0 + k) * ldb + j0 + q, sizeof(float) * (size_t)cols);
+        }
+        for (int c = cols; c < nr; c++)
+            for (int k = 0; k < kc; k++) dst[k * nr + c] = 0.0f;
+    }
+}
+
+/* ------------------------------------------------------------- the kernels */
+
+static const kernel_desc g_kernels[NN_GEMM_KERNELS] = {
+    [NN_GEMM_PORTABLE] = {"portable C 6x8", PORTABLE_MR, PORTABLE_NR, micro_portable, transpose8_scalar},
+#if NN_X86
+    [NN_GEMM_AVX2] = {"AVX2+FMA 6x16", AVX2_MR, AVX2_NR, micro_avx2, transpose8_avx2},
+    [NN_GEMM_AVX512] = {"AVX-512 8x32", AVX512_MR, AVX512_NR, micro_avx512, transpose8_avx2},
 #endif
     [NN_GEMM_OPENBLAS] = {"OpenBLAS", 0, 0, NULL},
 };
@@ -217,47 +292,7 @@ nn_status nn_gemm_set_kernel(nn_gemm_kernel k) {
     return NN_OK;
 }
 
-/* --------------------------------------------------------------- packing */
-
-/* op(A)[i0 .. i0+mc) × [k0 .. k0+kc) into panels of mr rows: (panel, k, mr),
- * rows past mc zero. Reads run along memory: along k for a plain A, along
- * i for a transposed one. */
-static void pack_a(float *dst, const float *A, int lda, int trans, int i0, int mc, int k0, int kc, int mr) {
-    for (int p = 0; p < mc; p += mr, dst += (size_t)kc * mr) {
-        const int rows = mc - p < mr ? mc - p : mr;
-        if (trans) {
-            for (int k = 0; k < kc; k++) {
-                const float *src = A + (size_t)(k0 + k) * lda + i0 + p;
-                for (int r = 0; r < rows; r++) dst[k * mr + r] = src[r];
-            }
-        } else {
-            for (int r = 0; r < rows; r++) {
-                const float *src = A + (size_t)(i0 + p + r) * lda + k0;
-                for (int k = 0; k < kc; k++) dst[k * mr + r] = src[k];
-            }
-        }
-        for (int r = rows; r < mr; r++)
-            for (int k = 0; k < kc; k++) dst[k * mr + r] = 0.0f;
-    }
-}
-
-/* op(B)[k0 .. k0+kc) × [j0 .. j0+nc) into panels of nr columns: (panel, k, nr),
- * columns past nc zero. Reads run along memory, as in pack_a. */
-static void pack_b(float *dst, const float *B, int ldb, int trans, int k0, int kc, int j0, int nc, int nr) {
-    for (int q = 0; q < nc; q += nr, dst += (size_t)kc * nr) {
-        const int cols = nc - q < nr ? nc - q : nr;
-        if (trans) {
-            for (int c = 0; c < cols; c++) {
-                const float *src = B + (size_t)(j0 + q + c) * ldb + k0;
-                for (int k = 0; k < kc; k++) dst[k * nr + c] = src[k];
-            }
-        } else {
-            for (int k = 0; k < kc; k++) memcpy(dst + k * nr, B + (size_t)(k0 + k) * ldb + j0 + q, sizeof(float) * (size_t)cols);
-        }
-        for (int c = cols; c < nr; c++)
-            for (int k = 0; k < kc; k++) dst[k * nr + c] = 0.0f;
-    }
-}
+/* ------------------------------------------------------- packing buffers */
 
 /* Each thread keeps its packing buffers (freed when it ends). */
 typedef struct {
@@ -290,21 +325,22 @@ static pack_buffers *thread_pack_buffers(void) {
 }
 
 /* The packed GEMM on this thread with kernel kd; FALSE when the buffers
- * cannot be had (the caller then uses OpenBLAS). */
+ * cannot be had. */
 static int packed_sgemm(const kernel_desc *kd, int trans_a, int trans_b, int M, int N, int K, float alpha,
                         const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     pack_buffers *pb = thread_pack_buffers();
     if (!pb) return 0;
     const int mr = kd->mr, nr = kd->nr;
+    const transpose8_fn t8 = kd->transpose8;
     for (int j0 = 0; j0 < N; j0 += GEMM_NC) {
         const int nc = N - j0 < GEMM_NC ? N - j0 : GEMM_NC;
         for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
             const int kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
             const float beta_k = k0 == 0 ? beta : 1.0f;
-            pack_b(pb->b, B, ldb, trans_b, k0, kc, j0, nc, nr);
+            pack_b(t8, pb->b, B, ldb, trans_b, k0, kc, j0, nc, nr);
             for (int i0 = 0; i0 < M; i0 += GEMM_MC) {
                 const int mc = M - i0 < GEMM_MC ? M - i0 : GEMM_MC;
-                pack_a(pb->a, A, lda, trans_a, i0, mc, k0, kc, mr);
+                pack_a(t8, pb->a, A, lda, trans_a, i0, mc, k0, kc, mr);
                 for (int jr = 0; jr < nc; jr += nr)
                     for (int ir = 0; ir < mc; ir += mr)
                         kd->micro(kc, pb->a + (size_t)ir * kc, pb->b + (size_t)jr * kc,
@@ -314,6 +350,20 @@ static int packed_sgemm(const kernel_desc *kd, int trans_a, int trans_b, int M, 
         }
     }
     return 1;
+}
+
+/* Without packing buffers (no memory for them): slow, but it never fails. */
+static void plain_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                        const float *B, int ldb, float beta, float *C, int ldc) {
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            float sum = 0.0f;
+            for (int k = 0; k < K; k++)
+                sum += (trans_a ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k]) *
+                       (trans_b ? B[(size_t)j * ldb + k] : B[(size_t)k * ldb + j]);
+            float *c = C + (size_t)i * ldc + j;
+            *c = beta == 0.0f ? alpha * sum : alpha * sum + beta * *c;
+        }
 }
 
 static void blas_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
@@ -331,8 +381,7 @@ void nn_sgemm_serial(int trans_a, int trans_b, int M, int N, int K, float alpha,
             for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
         return;
     }
-    if (k != NN_GEMM_OPENBLAS &&
-        packed_sgemm(&g_kernels[k], trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
-        return;
-    blas_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (k == NN_GEMM_OPENBLAS) blas_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    else if (!packed_sgemm(&g_kernels[k], trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+        plain_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

@@ -2,12 +2,16 @@
  * oracle (every kernel this CPU runs, OpenBLAS too): all transposes, edge
  * sizes around the micro-tiles and cache blocks, alpha and beta, leading
  * dimensions beyond the sizes, beta = 0 never reading C; the threaded
- * product bit-identical to one thread; and the chosen kernel matching the
- * CPU's features. */
+ * product bit-identical to one thread; the chosen kernel matching the
+ * CPU's features; and the persistent thread pool under nn_parallel_for
+ * (every index once, nested calls, two callers at once, after fork). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "nn.h"
 #include "testlib.h"
@@ -122,6 +126,65 @@ static void test_choice(void) {
         }
 }
 
+/* ---------------------------------------------------------- thread pool */
+
+typedef struct {
+    int *hits; /* (n) */
+    int nested;
+} pool_job;
+
+static void count_nested(void *ctx, int b, int e) {
+    int *hits = ctx;
+    for (int i = b; i < e; i++) __atomic_add_fetch(&hits[i], 1, __ATOMIC_RELAXED);
+}
+
+static void count_hits(void *ctx, int b, int e) {
+    pool_job *j = ctx;
+    for (int i = b; i < e; i++) __atomic_add_fetch(&j->hits[i], 1, __ATOMIC_RELAXED);
+    if (j->nested) nn_parallel_for(e - b, count_nested, j->hits + b); /* from inside a range */
+}
+
+/* Every index of n visited exactly `times` times by one call. */
+static int visit_all(int n, int nested, int times) {
+    int *hits = calloc((size_t)n, sizeof(int));
+    pool_job j = {hits, nested};
+    nn_parallel_for(n, count_hits, &j);
+    int ok = 1;
+    for (int i = 0; i < n; i++) ok &= hits[i] == times;
+    free(hits);
+    return ok;
+}
+
+static void *caller_thread(void *arg) {
+    int *ok = arg;
+    for (int r = 0; r < 200; r++) *ok &= visit_all(1000 + r, 0, 1);
+    return NULL;
+}
+
+static void test_pool(void) {
+    nn_set_threads(3); /* more threads than this machine may have cores: the pool must still finish */
+    int ok = 1;
+    for (int r = 0; r < 500; r++) ok &= visit_all(1 + r % 97, 0, 1);
+    CHECK(ok, "nn_parallel_for missed or repeated an index");
+    CHECK(visit_all(5000, 1, 2), "a call from inside a range went wrong");
+    int ok_a = 1, ok_b = 1;
+    pthread_t a, b;
+    pthread_create(&a, NULL, caller_thread, &ok_a);
+    pthread_create(&b, NULL, caller_thread, &ok_b);
+    pthread_join(a, NULL), pthread_join(b, NULL);
+    CHECK(ok_a && ok_b, "two callers at once went wrong");
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(20); /* a pool that waits for its parent's workers would hang */
+        _exit(visit_all(10000, 0, 1) ? 0 : 1);
+    }
+    int status = -1;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "after fork the pool failed (status %d)", status);
+    printf("thread pool: every index once in 500 calls, nested calls, two callers at once, after fork: %s\n",
+           ok && ok_a && ok_b && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "yes" : "NO");
+}
+
 int main(void) {
     nn_set_threads(1);
     test_choice();
@@ -130,5 +193,6 @@ int main(void) {
         if (nn_gemm_kernel_available((nn_gemm_kernel)k)) test_kernel((nn_gemm_kernel)k);
     nn_gemm_set_kernel(chosen);
     test_threads();
+    test_pool();
     return test_finish("test_gemm");
 }
