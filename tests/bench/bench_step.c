@@ -46,7 +46,18 @@ int main(int argc, char **argv) {
         if (r >= 0) train[r] = t1 - t0, infer[r] = t2 - t1;
     }
     double tm = bench_median(train, reps), im = bench_median(infer, reps);
+    /* the nominal work of one inference: 2 · c_out · c_in · k² per output pixel of every convolution */
+    double flops = 0.0;
+    for (int u = 0; u < nn_unet_num_units(m); u++) {
+        const nn_unit *unit = nn_unet_unit(m, u);
+        const nn_conv2d_dims d = unit->conv;
+        flops += 2.0 * d.c_out * d.c_in * d.k * d.k * nn_conv2d_out_size(unit->in_h, d) * nn_conv2d_out_size(unit->in_w, d);
+    }
+    char cpu[256];
+    printf("%s\n", nn_cpu_describe(cpu, sizeof cpu));
     printf("params %zu, batch %d, threads %d\n", np, batch, threads);
+    printf("inference work %.3f GFLOP (nominal convolution FLOPs) = %.1f GFLOP/s\n", flops * batch * 1e-9,
+           flops * batch / im * 1e-9);
     printf("train step median %.1f ms = %.1f img/s\n", tm * 1e3, batch / tm);
     printf("inference median %.1f ms = %.1f tiles/s\n", im * 1e3, batch / im);
     return 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """bench_torch.py — the PyTorch twin of the default U-Net colorizer: times a
-training step (forward, cross-entropy, backward, Adam) and an inference
-forward on 32×32 tiles with the same shapes as bench_step.c; prints medians.
+training step (forward, cross-entropy, backward, Adam), an inference
+forward on 32×32 tiles with the same shapes as bench_step.c, and that
+inference under bf16 autocast; prints medians.
 Usage: bench_torch.py [batch] [threads] [repeats]"""
 import sys
 import time
@@ -22,7 +23,7 @@ net = UNet(4, 32, 4, Q, "bilinear", nn.ReLU())
 opt = torch.optim.Adam(net.parameters(), lr=1e-3)
 x = torch.rand(batch, 4, 32, 32) * 2 - 1
 t = torch.randint(0, Q, (batch, 32, 32))
-train, infer = [], []
+train, infer, infer_bf16 = [], [], []
 for r in range(-1, reps):  # r = -1: warm-up, not timed
     net.train()
     t0 = time.perf_counter()
@@ -35,11 +36,17 @@ for r in range(-1, reps):  # r = -1: warm-up, not timed
     with torch.no_grad():
         net(x)
     t2 = time.perf_counter()
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        net(x)
+    t3 = time.perf_counter()
     if r >= 0:
         train.append(t1 - t0)
         infer.append(t2 - t1)
+        infer_bf16.append(t3 - t2)
 train.sort()
 infer.sort()
+infer_bf16.sort()
 print(f"torch {torch.__version__}, batch {batch}, threads {threads}")
 print(f"train step median {train[reps // 2] * 1e3:.1f} ms = {batch / train[reps // 2]:.1f} img/s")
 print(f"inference median {infer[reps // 2] * 1e3:.1f} ms = {batch / infer[reps // 2]:.1f} tiles/s")
+print(f"bf16 autocast inference median {infer_bf16[reps // 2] * 1e3:.1f} ms = {batch / infer_bf16[reps // 2]:.1f} tiles/s")
