@@ -234,6 +234,7 @@ void nn_parallel_for(int n, nn_range_fn fn, void *ctx) {
 
 typedef struct {
     int trans_a, trans_b, M, N, K, lda, ldb, ldc, parts;
+    nn_precision precision;
     const float *A, *B;
     float *C;
     float alpha, beta;
@@ -246,17 +247,22 @@ static void gemm_parts(void *ctx, int p0, int p1) {
         int c0 = (int)((long)g->N * p / g->parts), c1 = (int)((long)g->N * (p + 1) / g->parts);
         if (c1 <= c0) continue;
         const float *b = g->trans_b ? g->B + (size_t)c0 * g->ldb : g->B + c0;
-        nn_sgemm_serial(g->trans_a, g->trans_b, g->M, c1 - c0, g->K, g->alpha, g->A, g->lda, b, g->ldb, g->beta,
-                        g->C + c0, g->ldc);
+        nn_sgemm_serial_ex(g->precision, g->trans_a, g->trans_b, g->M, c1 - c0, g->K, g->alpha, g->A, g->lda, b,
+                           g->ldb, g->beta, g->C + c0, g->ldc);
     }
 }
 
-void nn_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
-              const float *B, int ldb, float beta, float *C, int ldc) {
+void nn_sgemm_ex(nn_precision precision, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+                 int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     int parts = g_threads;
     if ((long)M * N * K < 200000 || N < 64 * parts) parts = 1; /* too small to split */
-    gemm_job g = {trans_a, trans_b, M, N, K, lda, ldb, ldc, parts, A, B, C, alpha, beta};
+    gemm_job g = {trans_a, trans_b, M, N, K, lda, ldb, ldc, parts, precision, A, B, C, alpha, beta};
     nn_parallel_for(parts, gemm_parts, &g);
+}
+
+void nn_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+              int ldb, float beta, float *C, int ldc) {
+    nn_sgemm_ex(NN_PRECISION_FP32, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 /* -------------------------------------------------------------------- rng */

@@ -26,9 +26,10 @@
 #define GEMM_MAX_NR 32
 
 /* c (m×n valid of an mr×nr tile, row stride ldc) = alpha · Σₖ a[k][i] b[k][j]
- * + beta · c, from packed panels a (kc, mr) and b (kc, nr). beta = 0 never
- * reads c. */
-typedef void (*micro_kernel)(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta,
+ * + beta · c, from packed panels a (kc, mr) and b (kc, nr) of floats, or for
+ * a bf16 kernel ((kc + 1) / 2, mr, 2) and ((kc + 1) / 2, nr, 2) of bf16 pairs
+ * along k. beta = 0 never reads c. */
+typedef void (*micro_kernel)(int kc, const void *a, const void *b, float *c, size_t ldc, float alpha, float beta,
                              int m, int n);
 
 typedef struct {
@@ -36,6 +37,7 @@ typedef struct {
     int mr, nr;
     micro_kernel micro;
     void (*transpose8)(const float *src, size_t lds, float *dst, size_t ldd); /* for packing */
+    int bf16; /* the panels are converted to bf16 pairs */
 } kernel_desc;
 
 /* Stores an mr×nr tile held in memory (the kernels' edge case). */
@@ -56,8 +58,9 @@ static void store_tile(const float *tile, int nr, float *c, size_t ldc, float al
  * x86-64, NEON or scalar code elsewhere. */
 typedef float v4f __attribute__((vector_size(16)));
 
-static void micro_portable(int kc, const float *a, const float *b, float *c, size_t ldc, float alpha, float beta,
+static void micro_portable(int kc, const void *pa, const void *pb, float *c, size_t ldc, float alpha, float beta,
                            int m, int n) {
+    const float *a = pa, *b = pb;
     v4f acc[PORTABLE_MR][2] = {{{0}}};
     for (int k = 0; k < kc; k++, a += PORTABLE_MR, b += PORTABLE_NR) {
         v4f b0, b1;
@@ -80,8 +83,9 @@ static void micro_portable(int kc, const float *a, const float *b, float *c, siz
 #define AVX2_MR 6
 #define AVX2_NR 16
 
-__attribute__((target("avx2,fma"))) static void micro_avx2(int kc, const float *a, const float *b, float *c,
+__attribute__((target("avx2,fma"))) static void micro_avx2(int kc, const void *pa, const void *pb, float *c,
                                                             size_t ldc, float alpha, float beta, int m, int n) {
+    const float *a = pa, *b = pb;
     __m256 acc[AVX2_MR][2];
 #pragma GCC unroll 6
     for (int i = 0; i < AVX2_MR; i++) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
@@ -122,8 +126,32 @@ __attribute__((target("avx2,fma"))) static void micro_avx2(int kc, const float *
 #define AVX512_MR 8
 #define AVX512_NR 32
 
-__attribute__((target("avx512f"))) static void micro_avx512(int kc, const float *a, const float *b, float *c,
+/* alpha · acc + beta · c into the m×n valid part of an 8×32 tile; columns
+ * beyond n are masked off, so every row is stored with vectors. Rows are
+ * unrolled: the accumulators stay in registers. */
+__attribute__((target("avx512f"), always_inline)) static inline void store_avx512(__m512 acc[AVX512_MR][2], float *c,
+                                                                               size_t ldc, float alpha, float beta,
+                                                                               int m, int n) {
+    const __mmask16 m0 = (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1);
+    const __mmask16 m1 = (__mmask16)(n >= 32 ? 0xffff : n <= 16 ? 0 : (1u << (n - 16)) - 1);
+    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+#pragma GCC unroll 8
+    for (int i = 0; i < AVX512_MR; i++) {
+        if (i >= m) break;
+        float *ci = c + i * ldc;
+        __m512 r0 = _mm512_mul_ps(va, acc[i][0]), r1 = _mm512_mul_ps(va, acc[i][1]);
+        if (beta != 0.0f) {
+            r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, ci), r0);
+            r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, ci + 16), r1);
+        }
+        _mm512_mask_storeu_ps(ci, m0, r0);
+        _mm512_mask_storeu_ps(ci + 16, m1, r1);
+    }
+}
+
+__attribute__((target("avx512f"))) static void micro_avx512(int kc, const void *pa, const void *pb, float *c,
                                                              size_t ldc, float alpha, float beta, int m, int n) {
+    const float *a = pa, *b = pb;
     __m512 acc[AVX512_MR][2];
 #pragma GCC unroll 8
     for (int i = 0; i < AVX512_MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
@@ -136,22 +164,31 @@ __attribute__((target("avx512f"))) static void micro_avx512(int kc, const float 
             acc[i][1] = _mm512_fmadd_ps(ai, b1, acc[i][1]);
         }
     }
-    /* columns beyond n are masked off: every row of the tile is stored with vectors */
-    const __mmask16 m0 = (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1);
-    const __mmask16 m1 = (__mmask16)(n >= 32 ? 0xffff : n <= 16 ? 0 : (1u << (n - 16)) - 1);
-    const __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    store_avx512(acc, c, ldc, alpha, beta, m, n);
+}
+
+/* ----------------------------------------------------------- AVX512-BF16 */
+
+/* bf16 inputs, fp32 products and sums: each VDPBF16PS adds a pair of
+ * products along k into each of 16 fp32 lanes. */
+__attribute__((target("avx512f,avx512bf16"))) static void micro_avx512_bf16(int kc, const void *pa, const void *pb,
+                                                                             float *c, size_t ldc, float alpha,
+                                                                             float beta, int m, int n) {
+    const int32_t *a = pa; /* a pair of bf16 per row */
+    const __m512i *b = pb; /* 2 vectors of 16 columns × a pair per k pair */
+    __m512 acc[AVX512_MR][2];
 #pragma GCC unroll 8
-    for (int i = 0; i < AVX512_MR; i++) { /* unrolled: the accumulators stay in registers */
-        if (i >= m) break;
-        float *ci = c + i * ldc;
-        __m512 r0 = _mm512_mul_ps(va, acc[i][0]), r1 = _mm512_mul_ps(va, acc[i][1]);
-        if (beta != 0.0f) {
-            r0 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m0, ci), r0);
-            r1 = _mm512_fmadd_ps(vb, _mm512_maskz_loadu_ps(m1, ci + 16), r1);
+    for (int i = 0; i < AVX512_MR; i++) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+    for (int p = 0; p < (kc + 1) / 2; p++, a += AVX512_MR, b += 2) {
+        const __m512bh b0 = (__m512bh)_mm512_load_si512(b), b1 = (__m512bh)_mm512_load_si512(b + 1);
+#pragma GCC unroll 8
+        for (int i = 0; i < AVX512_MR; i++) {
+            const __m512bh ai = (__m512bh)_mm512_set1_epi32(a[i]);
+            acc[i][0] = _mm512_dpbf16_ps(acc[i][0], ai, b0);
+            acc[i][1] = _mm512_dpbf16_ps(acc[i][1], ai, b1);
         }
-        _mm512_mask_storeu_ps(ci, m0, r0);
-        _mm512_mask_storeu_ps(ci + 16, m1, r1);
     }
+    store_avx512(acc, c, ldc, alpha, beta, m, n);
 }
 #endif
 
@@ -230,13 +267,17 @@ static void pack_b(transpose8_fn t8, float *dst, const float *B, int ldb, int tr
 /* ------------------------------------------------------------- the kernels */
 
 static const kernel_desc g_kernels[NN_GEMM_KERNELS] = {
-    [NN_GEMM_PORTABLE] = {"portable C 6x8", PORTABLE_MR, PORTABLE_NR, micro_portable, transpose8_scalar},
+    [NN_GEMM_PORTABLE] = {"portable C 6x8", PORTABLE_MR, PORTABLE_NR, micro_portable, transpose8_scalar, 0},
 #if NN_X86
-    [NN_GEMM_AVX2] = {"AVX2+FMA 6x16", AVX2_MR, AVX2_NR, micro_avx2, transpose8_avx2},
-    [NN_GEMM_AVX512] = {"AVX-512 8x32", AVX512_MR, AVX512_NR, micro_avx512, transpose8_avx2},
+    [NN_GEMM_AVX2] = {"AVX2+FMA 6x16", AVX2_MR, AVX2_NR, micro_avx2, transpose8_avx2, 0},
+    [NN_GEMM_AVX512] = {"AVX-512 8x32", AVX512_MR, AVX512_NR, micro_avx512, transpose8_avx2, 0},
 #endif
-    [NN_GEMM_OPENBLAS] = {"OpenBLAS", 0, 0, NULL},
+    [NN_GEMM_OPENBLAS] = {"OpenBLAS", 0, 0, NULL, NULL, 0},
 };
+
+#if NN_X86
+static const kernel_desc g_bf16_kernel = {"AVX512-BF16 8x32", AVX512_MR, AVX512_NR, micro_avx512_bf16, transpose8_avx2, 1};
+#endif
 
 /* ------------------------------------------------------------- selection */
 
@@ -255,6 +296,26 @@ int nn_gemm_kernel_available(nn_gemm_kernel k) {
 #endif
     default: return 0;
     }
+}
+
+int nn_gemm_bf16_available(void) {
+    nn_cpu_info i;
+    nn_cpu_features(&i);
+    return i.avx512_bf16;
+}
+
+const char *nn_gemm_bf16_kernel_name(void) {
+#if NN_X86
+    if (nn_gemm_bf16_available()) return g_bf16_kernel.name;
+#endif
+    return "none (no AVX512-BF16)";
+}
+
+/* NN_PRECISION=fp32 keeps inference in fp32 where bf16 would run. */
+nn_precision nn_default_precision(void) {
+    const char *want = getenv("NN_PRECISION");
+    if (want && strcmp(want, "fp32") == 0) return NN_PRECISION_FP32;
+    return nn_gemm_bf16_available() ? NN_PRECISION_BF16 : NN_PRECISION_FP32;
 }
 
 nn_gemm_kernel nn_gemm_best_kernel(void) {
@@ -297,6 +358,7 @@ nn_status nn_gemm_set_kernel(nn_gemm_kernel k) {
 /* Each thread keeps its packing buffers (freed when it ends). */
 typedef struct {
     float *a, *b;
+    uint16_t *a16, *b16; /* the bf16 pairs, made on first use */
 } pack_buffers;
 
 static pthread_key_t g_pack_key;
@@ -304,7 +366,7 @@ static pthread_once_t g_pack_once = PTHREAD_ONCE_INIT;
 
 static void free_pack_buffers(void *p) {
     pack_buffers *pb = p;
-    free(pb->a), free(pb->b), free(pb);
+    free(pb->a), free(pb->b), free(pb->a16), free(pb->b16), free(pb);
 }
 
 static void make_pack_key(void) { pthread_key_create(&g_pack_key, free_pack_buffers); }
@@ -324,12 +386,63 @@ static pack_buffers *thread_pack_buffers(void) {
     return pb;
 }
 
+/* fp32 to bf16, rounding to nearest even (NaN stays NaN). */
+static uint16_t bf16_from_float(float f) {
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+#if NN_X86
+/* One k pair of a 32-wide and of an 8-wide panel in vectors: both rows
+ * rounded to bf16 (VCVTNE2PS2BF16), then their elements interleaved. */
+__attribute__((target("avx512f,avx512bf16,avx512bw,avx512vl"))) static void bf16_pair32(const float *r0, const float *r1,
+                                                                                       uint16_t *dst) {
+    const __m512i order = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6,
+                                           21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    for (int h = 0; h < 2; h++) {
+        __m512i both = (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(r1 + 16 * h), _mm512_loadu_ps(r0 + 16 * h));
+        _mm512_storeu_si512(dst + 32 * h, _mm512_permutexvar_epi16(order, both));
+    }
+}
+
+__attribute__((target("avx512f,avx512bf16,avx512bw,avx512vl"))) static void bf16_pair8(const float *r0, uint16_t *dst) {
+    const __m256i order = _mm256_set_epi16(15, 7, 14, 6, 13, 5, 12, 4, 11, 3, 10, 2, 9, 1, 8, 0);
+    __m256i both = (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(r0)); /* rows 2p and 2p + 1 follow each other */
+    _mm256_storeu_si256((__m256i *)dst, _mm256_permutexvar_epi16(order, both));
+}
+#endif
+
+/* Packed fp32 panels (kc, w) into bf16 pair panels ((kc + 1) / 2, w, 2),
+ * a missing last k zero. */
+static void bf16_pairs(const float *src, int kc, int w, int panels, uint16_t *dst) {
+    const int pairs = (kc + 1) / 2;
+    for (int q = 0; q < panels; q++, src += (size_t)kc * w, dst += (size_t)pairs * w * 2)
+        for (int p = 0; p < pairs; p++) {
+#if NN_X86
+            if (2 * p + 1 < kc && (w == 32 || w == 8)) { /* the bf16 kernel's panels, on a CPU that has it */
+                if (w == 32) bf16_pair32(src + 2 * p * w, src + (2 * p + 1) * w, dst + p * w * 2);
+                else bf16_pair8(src + 2 * p * w, dst + p * w * 2);
+                continue;
+            }
+#endif
+            for (int c = 0; c < w; c++) {
+                dst[(p * w + c) * 2] = bf16_from_float(src[2 * p * w + c]);
+                dst[(p * w + c) * 2 + 1] = 2 * p + 1 < kc ? bf16_from_float(src[(2 * p + 1) * w + c]) : 0;
+            }
+        }
+}
+
 /* The packed GEMM on this thread with kernel kd; FALSE when the buffers
  * cannot be had. */
 static int packed_sgemm(const kernel_desc *kd, int trans_a, int trans_b, int M, int N, int K, float alpha,
                         const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     pack_buffers *pb = thread_pack_buffers();
     if (!pb) return 0;
+    if (kd->bf16 && !pb->a16) pb->a16 = aligned_alloc(64, sizeof(uint16_t) * (GEMM_MC + GEMM_MAX_MR) * (GEMM_KC + 1));
+    if (kd->bf16 && !pb->b16) pb->b16 = aligned_alloc(64, sizeof(uint16_t) * (GEMM_NC + GEMM_MAX_NR) * (GEMM_KC + 1));
+    if (kd->bf16 && (!pb->a16 || !pb->b16)) return 0;
     const int mr = kd->mr, nr = kd->nr;
     const transpose8_fn t8 = kd->transpose8;
     for (int j0 = 0; j0 < N; j0 += GEMM_NC) {
@@ -337,13 +450,19 @@ static int packed_sgemm(const kernel_desc *kd, int trans_a, int trans_b, int M, 
         for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
             const int kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
             const float beta_k = k0 == 0 ? beta : 1.0f;
+            /* bytes per row or column of a packed panel: kc floats, or kc rounded up to pairs of bf16 */
+            const size_t line = kd->bf16 ? (size_t)(kc + 1) / 2 * 2 * sizeof(uint16_t) : (size_t)kc * sizeof(float);
             pack_b(t8, pb->b, B, ldb, trans_b, k0, kc, j0, nc, nr);
+            if (kd->bf16) bf16_pairs(pb->b, kc, nr, (nc + nr - 1) / nr, pb->b16);
+            const char *bp = kd->bf16 ? (const char *)pb->b16 : (const char *)pb->b;
             for (int i0 = 0; i0 < M; i0 += GEMM_MC) {
                 const int mc = M - i0 < GEMM_MC ? M - i0 : GEMM_MC;
                 pack_a(t8, pb->a, A, lda, trans_a, i0, mc, k0, kc, mr);
+                if (kd->bf16) bf16_pairs(pb->a, kc, mr, (mc + mr - 1) / mr, pb->a16);
+                const char *ap = kd->bf16 ? (const char *)pb->a16 : (const char *)pb->a;
                 for (int jr = 0; jr < nc; jr += nr)
                     for (int ir = 0; ir < mc; ir += mr)
-                        kd->micro(kc, pb->a + (size_t)ir * kc, pb->b + (size_t)jr * kc,
+                        kd->micro(kc, ap + (size_t)ir * line, bp + (size_t)jr * line,
                                   C + (size_t)(i0 + ir) * ldc + j0 + jr, (size_t)ldc, alpha, beta_k,
                                   mc - ir < mr ? mc - ir : mr, nc - jr < nr ? nc - jr : nr);
             }
@@ -372,8 +491,8 @@ static void blas_sgemm(int trans_a, int trans_b, int M, int N, int K, float alph
                 alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-void nn_sgemm_serial(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
-                     const float *B, int ldb, float beta, float *C, int ldc) {
+void nn_sgemm_serial_ex(nn_precision precision, int trans_a, int trans_b, int M, int N, int K, float alpha,
+                        const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     if (M <= 0 || N <= 0) return;
     const nn_gemm_kernel k = nn_gemm_get_kernel();
     if (K <= 0) { /* C = beta · C, as BLAS does */
@@ -381,7 +500,17 @@ void nn_sgemm_serial(int trans_a, int trans_b, int M, int N, int K, float alpha,
             for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
         return;
     }
+#if NN_X86
+    if (precision == NN_PRECISION_BF16 && nn_gemm_bf16_available() &&
+        packed_sgemm(&g_bf16_kernel, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+        return;
+#endif
     if (k == NN_GEMM_OPENBLAS) blas_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     else if (!packed_sgemm(&g_kernels[k], trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
         plain_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void nn_sgemm_serial(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
+                     const float *B, int ldb, float beta, float *C, int ldc) {
+    nn_sgemm_serial_ex(NN_PRECISION_FP32, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }

@@ -33,15 +33,28 @@ nn_gemm_kernel nn_gemm_best_kernel(void);
 /* "AVX-512 8x32", "OpenBLAS", … */
 const char *nn_gemm_kernel_name(nn_gemm_kernel k);
 
+/* The precision of a product's inputs. BF16: A and B rounded to bf16 (to
+ * nearest even) as they are packed, products and sums in fp32, C fp32; on
+ * CPUs with AVX512-BF16, elsewhere the product runs in FP32. */
+typedef enum { NN_PRECISION_FP32 = 0, NN_PRECISION_BF16 = 1 } nn_precision;
+int nn_gemm_bf16_available(void);
+const char *nn_gemm_bf16_kernel_name(void);
+/* BF16 where the CPU runs it, unless the environment says NN_PRECISION=fp32. */
+nn_precision nn_default_precision(void);
+
 /* Row-major C = alpha · op(A) · op(B) + beta · C (op transposes when
  * trans_*), on the calling thread with the chosen kernel. beta = 0 never
  * reads C. */
 void nn_sgemm_serial(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                      const float *B, int ldb, float beta, float *C, int ldc);
+void nn_sgemm_serial_ex(nn_precision precision, int trans_a, int trans_b, int M, int N, int K, float alpha,
+                        const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 /* The same, split by columns of C across the library's threads. The split
  * depends only on the sizes and the thread count (deterministic). */
 void nn_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
               int lda, const float *B, int ldb, float beta, float *C, int ldc);
+void nn_sgemm_ex(nn_precision precision, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+                 int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
 #ifdef __cplusplus
 }

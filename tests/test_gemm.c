@@ -126,6 +126,60 @@ static void test_choice(void) {
         }
 }
 
+/* ------------------------------------------------------------------- bf16 */
+
+/* x rounded to bf16's 8 significant bits, ties to even (nearbyint in the
+ * default rounding mode): computed apart from the library's bit trick. */
+static double bf16_round(float x) {
+    int e;
+    double m = frexp(x, &e);
+    return ldexp(nearbyint(m * 256.0), e - 8);
+}
+
+/* The bf16 product against the double oracle on bf16-rounded inputs (as
+ * tight as fp32: products of bf16 are exact in fp32) and against the fp32
+ * oracle (within 2⁻⁷ of Σ|a b|: each input is off by at most 2⁻⁹). */
+static void test_bf16(void) {
+    if (!nn_gemm_bf16_available()) {
+        printf("bf16: skipped, this CPU has no AVX512-BF16 (%s)\n", nn_gemm_bf16_kernel_name());
+        return;
+    }
+    int cases = 0, exact_bad = 0, fp32_bad = 0;
+    double worst_vs_fp32 = 0.0;
+    for (size_t si = 0; si < sizeof g_sizes / sizeof *g_sizes; si++) {
+        const gemm_size s = g_sizes[si];
+        for (int t = 0; t < 4; t++) {
+            const int ta = t & 1, tb = t >> 1, lda = (ta ? s.M : s.K) + 1, ldb = (tb ? s.K : s.N) + 1, ldc = s.N + 1;
+            const size_t na = (size_t)(ta ? s.K : s.M) * lda, nb = (size_t)(tb ? s.N : s.K) * ldb, nc = (size_t)s.M * ldc;
+            float *A = malloc(sizeof(float) * na), *B = malloc(sizeof(float) * nb), *C = malloc(sizeof(float) * nc);
+            float *Ar = malloc(sizeof(float) * na), *Br = malloc(sizeof(float) * nb), *C0 = calloc(nc, sizeof(float));
+            fill_uniform(A, na, -1, 1, 101 + si), fill_uniform(B, nb, -1, 1, 203 + si);
+            for (size_t i = 0; i < na; i++) Ar[i] = (float)bf16_round(A[i]);
+            for (size_t i = 0; i < nb; i++) Br[i] = (float)bf16_round(B[i]);
+            for (size_t i = 0; i < nc; i++) C[i] = NAN;
+            nn_sgemm_serial_ex(NN_PRECISION_BF16, ta, tb, s.M, s.N, s.K, 1.0f, A, lda, B, ldb, 0.0f, C, ldc);
+            cases++;
+            exact_bad += !check_product("bf16 (rounded inputs)", s, ta, tb, 1.0f, 0.0f, Ar, lda, Br, ldb, C0, C, ldc);
+            for (int i = 0; i < s.M; i++)
+                for (int j = 0; j < s.N; j++) {
+                    double sum = 0.0, mag = 0.0;
+                    for (int k = 0; k < s.K; k++) {
+                        double p = at(A, lda, ta, i, k) * at(B, ldb, tb, k, j);
+                        sum += p, mag += fabs(p);
+                    }
+                    double err = fabs(C[(size_t)i * ldc + j] - sum) / (mag + 1e-30);
+                    if (!(err <= worst_vs_fp32)) worst_vs_fp32 = err;
+                }
+            free(A), free(B), free(C), free(Ar), free(Br), free(C0);
+        }
+    }
+    fp32_bad = !(worst_vs_fp32 <= 1.0 / 128);
+    printf("bf16 (%s): %d products; against bf16-rounded inputs %d wrong; against fp32 worst %.2e of sum|ab| "
+           "(bound 2^-7)\n", nn_gemm_bf16_kernel_name(), cases, exact_bad, worst_vs_fp32);
+    CHECK(exact_bad == 0, "%d bf16 products differ from the oracle on rounded inputs", exact_bad);
+    CHECK(!fp32_bad && worst_vs_fp32 > 0, "bf16 against fp32: %g", worst_vs_fp32);
+}
+
 /* ---------------------------------------------------------- thread pool */
 
 typedef struct {
@@ -193,6 +247,7 @@ int main(void) {
         if (nn_gemm_kernel_available((nn_gemm_kernel)k)) test_kernel((nn_gemm_kernel)k);
     nn_gemm_set_kernel(chosen);
     test_threads();
+    test_bf16();
     test_pool();
     return test_finish("test_gemm");
 }

@@ -1,7 +1,8 @@
 /* bench_gemm.c — GFLOP/s of every GEMM kernel this CPU runs (the library's
- * own and OpenBLAS), side by side and alternating, on a square product and
- * on the network's shapes; the medians, and the best as the machine's
- * measured fp32 peak for this thread count.
+ * own and OpenBLAS, and the bf16 kernel where the CPU has one), side by
+ * side and alternating, on a square product and on the network's shapes;
+ * the medians, and the best fp32 figure as the machine's measured fp32 peak
+ * for this thread count.
  * Usage: bench_gemm [threads] [rounds] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,13 +35,16 @@ int main(int argc, char **argv) {
         float *A = malloc(sizeof(float) * na), *B = malloc(sizeof(float) * nb), *C = malloc(sizeof(float) * nc);
         for (size_t i = 0; i < na; i++) A[i] = (float)((i * 7 % 13) - 6) / 8.0f;
         for (size_t i = 0; i < nb; i++) B[i] = (float)((i * 5 % 11) - 5) / 8.0f;
-        double t[NN_GEMM_KERNELS][64];
+        double t[NN_GEMM_KERNELS + 1][64]; /* the last: bf16 */
         for (int r = 0; r < rounds && r < 64; r++)
-            for (int k = NN_GEMM_PORTABLE; k < NN_GEMM_KERNELS; k++) {
-                if (nn_gemm_set_kernel((nn_gemm_kernel)k) != NN_OK) continue;
+            for (int k = NN_GEMM_PORTABLE; k <= NN_GEMM_KERNELS; k++) {
+                const int bf16 = k == NN_GEMM_KERNELS;
+                if (bf16 ? !nn_gemm_bf16_available() || nn_gemm_set_kernel(NN_GEMM_AUTO) != NN_OK
+                         : nn_gemm_set_kernel((nn_gemm_kernel)k) != NN_OK)
+                    continue;
                 double t0 = bench_now();
-                nn_sgemm(sh.ta, sh.tb, sh.M, sh.N, sh.K, 1.0f, A, sh.ta ? sh.M : sh.K, B, sh.tb ? sh.K : sh.N, 0.0f, C,
-                         sh.N);
+                nn_sgemm_ex(bf16 ? NN_PRECISION_BF16 : NN_PRECISION_FP32, sh.ta, sh.tb, sh.M, sh.N, sh.K, 1.0f, A,
+                            sh.ta ? sh.M : sh.K, B, sh.tb ? sh.K : sh.N, 0.0f, C, sh.N);
                 t[k][r] = bench_now() - t0;
             }
         printf("%s (M %d, N %d, K %d), %d thread(s):\n", sh.what, sh.M, sh.N, sh.K, threads);
@@ -49,6 +53,11 @@ int main(int argc, char **argv) {
             double med = bench_median(t[k], rounds), gflops = 2.0 * sh.M * sh.N * sh.K / med * 1e-9;
             printf("  %-16s %8.2f ms  %7.1f GFLOP/s\n", nn_gemm_kernel_name((nn_gemm_kernel)k), med * 1e3, gflops);
             if (gflops > peak) peak = gflops, peak_kernel = nn_gemm_kernel_name((nn_gemm_kernel)k);
+        }
+        if (nn_gemm_bf16_available()) {
+            double med = bench_median(t[NN_GEMM_KERNELS], rounds);
+            printf("  %-16s %8.2f ms  %7.1f GFLOP/s (bf16 inputs)\n", nn_gemm_bf16_kernel_name(), med * 1e3,
+                   2.0 * sh.M * sh.N * sh.K / med * 1e-9);
         }
         free(A), free(B), free(C);
     }
