@@ -168,6 +168,7 @@ nn_status nn_colorizer_from_weights(nn_colorizer **out, const nn_weights *w, con
     if (st) goto fail;
     st = nn_unet_load_weights(c->net, w, name, err);
     if (st) goto fail;
+    nn_unet_set_precision(c->net, nn_default_precision()); /* bf16 where the CPU runs it */
     if (copy_metadata(&c->meta, w) != NN_OK) {
         st = nn_set_error(err, NN_ERR_NOMEM, "%s: out of memory", name);
         goto fail;

@@ -150,8 +150,8 @@ nn_status nn_conv2d_forward(float *out, const float *in, const float *weight,
     if (is_pointwise(d)) {
         for (int n = 0; n < s.N; n++) {
             float *o = out + (size_t)n * d.c_out * p;
-            nn_sgemm(0, 0, d.c_out, (int)p, d.c_in, 1.0f, weight, d.c_in, in + n * img, (int)p,
-                     0.0f, o, (int)p);
+            nn_sgemm_ex(ws.precision, 0, 0, d.c_out, (int)p, d.c_in, 1.0f, weight, d.c_in, in + n * img, (int)p,
+                        0.0f, o, (int)p);
             if (bias)
                 for (int co = 0; co < d.c_out; co++)
                     for (size_t i = 0; i < p; i++) o[co * p + i] += bias[co];
@@ -166,8 +166,8 @@ nn_status nn_conv2d_forward(float *out, const float *in, const float *weight,
         float *tmp = ws.data + (size_t)k * nb * p; // (c_out, nb*p)
         col_job cj = {d, s.H, s.W, ho, wo, nb, in + n0 * img, col, NULL};
         nn_parallel_for(k, im2col_rows, &cj);
-        nn_sgemm(0, 0, d.c_out, nb * (int)p, k, 1.0f, weight, k, col, nb * (int)p, 0.0f, tmp,
-                 nb * (int)p);
+        nn_sgemm_ex(ws.precision, 0, 0, d.c_out, nb * (int)p, k, 1.0f, weight, k, col, nb * (int)p, 0.0f, tmp,
+                    nb * (int)p);
         scatter_job sj = {out + (size_t)n0 * d.c_out * p, tmp, bias, NULL, NULL, d.c_out, nb, p};
         nn_parallel_for(d.c_out, scatter_rows, &sj);
     }
@@ -326,6 +326,7 @@ typedef struct {
     const float *bias;
     int c_in, c_out, h, w, nb, th, tw;
     size_t T;
+    nn_precision precision; /* of the forward pass's products */
     atomic_int failed; /* a range could not get its row buffers */
 } winograd_job;
 
@@ -383,9 +384,9 @@ static void winograd_input(void *ctx, int c0, int c1) {
 static void winograd_gemms(void *ctx, int k0, int k1) {
     const winograd_job *j = ctx;
     for (int k = k0; k < k1; k++)
-        nn_sgemm_serial(0, 0, j->c_out, (int)j->T, j->c_in, 1.0f, j->U + (size_t)k * j->c_out * j->c_in, j->c_in,
-                        j->V + (size_t)k * j->c_in * j->T, (int)j->T, 0.0f, j->M + (size_t)k * j->c_out * j->T,
-                        (int)j->T);
+        nn_sgemm_serial_ex(j->precision, 0, 0, j->c_out, (int)j->T, j->c_in, 1.0f,
+                           j->U + (size_t)k * j->c_out * j->c_in, j->c_in, j->V + (size_t)k * j->c_in * j->T,
+                           (int)j->T, 0.0f, j->M + (size_t)k * j->c_out * j->T, (int)j->T);
 }
 
 /* Y = Aᵀ M A (+ bias) into the outputs of channels [c0, c1), a row of
@@ -449,7 +450,7 @@ nn_status nn_conv2d_forward_winograd(float *out, const float *in, const float *U
         int nb = s.N - n0 < nb_max ? s.N - n0 : nb_max;
         winograd_job j = {.in = in + (size_t)n0 * d.c_in * hw, .U = U, .out = out + (size_t)n0 * d.c_out * hw,
                           .bias = bias, .c_in = d.c_in, .c_out = d.c_out, .h = s.H, .w = s.W, .nb = nb,
-                          .th = (s.H + 1) / 2, .tw = (s.W + 1) / 2};
+                          .th = (s.H + 1) / 2, .tw = (s.W + 1) / 2, .precision = ws.precision};
         j.T = (size_t)nb * winograd_tiles(s.H, s.W);
         j.V = ws.data, j.M = ws.data + 16 * (size_t)d.c_in * j.T;
         nn_parallel_for(d.c_in, winograd_input, &j);

@@ -364,7 +364,9 @@ const char *nn_cpu_describe(char *buf, size_t cap) {
     char features[96] = "";
     for (int k = 0; k < 5; k++)
         if (have[k]) snprintf(features + strlen(features), sizeof features - strlen(features), "%s%s", *features ? " " : "", names[k]);
-    snprintf(buf, cap, "CPU: %s; GEMM: %s%s (OpenBLAS's own choice: its %s kernel)", *features ? features : "no AVX",
-             i.gemm_kernel, nn_gemm_get_kernel() == NN_GEMM_OPENBLAS ? "" : " kernel", i.blas_core);
+    const int bf16 = nn_default_precision() == NN_PRECISION_BF16;
+    snprintf(buf, cap, "CPU: %s; GEMM: %s%s (OpenBLAS's own choice: its %s kernel); inference: %s%s%s",
+             *features ? features : "no AVX", i.gemm_kernel, nn_gemm_get_kernel() == NN_GEMM_OPENBLAS ? "" : " kernel",
+             i.blas_core, bf16 ? "bf16, " : "fp32", bf16 ? nn_gemm_bf16_kernel_name() : "", bf16 ? " kernel" : "");
     return buf;
 }

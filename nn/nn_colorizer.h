@@ -61,7 +61,8 @@ typedef struct {
 } nn_colorizer;
 
 /* Loads a weights file for inference on batches of up to max_batch tiles of
- * tile×tile pixels. */
+ * tile×tile pixels. Its products run at nn_default_precision() (bf16 where
+ * the CPU has AVX512-BF16); nn_unet_set_precision(c->net, …) changes that. */
 nn_status nn_colorizer_load(nn_colorizer **out, const char *path, int max_batch, int tile,
                             nn_error *err);
 /* The same from parsed weights (name is used in messages). */

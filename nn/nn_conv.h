@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "nn_core.h"
+#include "nn_gemm.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,10 +24,13 @@ static inline int nn_conv2d_out_size(int h, nn_conv2d_dims d) {
 }
 
 /* A scratch buffer shared by all layers of a model, sized for its largest
- * layer. A convolution processes as many images per GEMM as fit. */
+ * layer. A convolution processes as many images per GEMM as fit. The
+ * forward passes' products run at `precision` (nn_gemm.h; the backward
+ * passes always in fp32). */
 typedef struct {
     float *data;
     size_t floats;
+    nn_precision precision;
 } nn_workspace;
 
 /* Floats of workspace a convolution needs to process `images` images per

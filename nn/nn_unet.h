@@ -106,6 +106,10 @@ nn_status nn_unet_backward(nn_unet *m, const float *dlogits, // (n, Q, h, w)
                            float *din, // (n, in_channels, h, w) or NULL
                            nn_error *err);
 void nn_unet_params_changed(nn_unet *m);
+/* The precision of NN_MODE_EVAL's products (nn_gemm.h): FP32 unless set;
+ * NN_MODE_TRAIN always runs in fp32. */
+void nn_unet_set_precision(nn_unet *m, nn_precision precision);
+nn_precision nn_unet_get_precision(const nn_unet *m);
 /* The output of one unit (after its activation; the head's logits) from the
  * last forward pass, with its shape: for inspection and for tests. */
 const float *nn_unet_unit_output(const nn_unet *m, int unit, nn_shape *shape);

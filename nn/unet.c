@@ -37,6 +37,7 @@ struct nn_unet {
     float **up, **cat, **dup, **dcat;
     float *scratch_a, *scratch_b; // (max unit output) gradient scratch
     nn_workspace ws;
+    nn_precision precision; /* of NN_MODE_EVAL's products (fp32 unless set) */
     const float *last_in;
     int last_n;     /* images of the last training forward (0: none) */
     int last_n_any; /* images of the last forward of either mode */
@@ -459,6 +460,7 @@ nn_status nn_unet_forward(nn_unet *m, const float *in, int n, nn_forward_mode mo
     nn_status st = nn_blas_address_space_check(err);
     if (st != NN_OK) return st;
     if (mode == NN_MODE_EVAL && !m->folded_valid) fold_all(m);
+    m->ws.precision = mode == NN_MODE_EVAL ? m->precision : NN_PRECISION_FP32; /* training stays fp32 */
     const int D = m->cfg.depth;
     for (int l = 0; l < D && st == NN_OK; l++) {
         st = unit_forward(m, unit_enc(m, l, 0), unit_input(m, unit_enc(m, l, 0), in), n, mode);
@@ -694,3 +696,6 @@ nn_status nn_unet_load_weights(nn_unet *m, const nn_weights *w, const char *file
     m->folded_valid = 0;
     return NN_OK;
 }
+
+void nn_unet_set_precision(nn_unet *m, nn_precision precision) { m->precision = precision; }
+nn_precision nn_unet_get_precision(const nn_unet *m) { return m->precision; }

@@ -123,7 +123,7 @@ int main(void) {
     {
         nn_conv2d_dims d = {4, 8, 3, 1, 1, 1};
         float x[4 * 16] = {0}, U[16 * 8 * 4] = {0}, y[8 * 16], tiny[4];
-        CHECK(nn_conv2d_forward_winograd(y, x, U, NULL, (nn_shape){1, 4, 4, 4}, d, (nn_workspace){tiny, 4}) ==
+        CHECK(nn_conv2d_forward_winograd(y, x, U, NULL, (nn_shape){1, 4, 4, 4}, d, (nn_workspace){tiny, 4, NN_PRECISION_FP32}) ==
                   NN_ERR_INVALID,
               "undersized Winograd workspace accepted");
     }
@@ -141,9 +141,9 @@ int main(void) {
     /* a workspace too small for one image is an error, not an overflow */
     nn_conv2d_dims d = {4, 8, 3, 1, 1, 1};
     float x[4 * 16] = {0}, w[8 * 4 * 9] = {0}, y[8 * 16], tiny[4];
-    CHECK(nn_conv2d_forward(y, x, w, NULL, (nn_shape){1, 4, 4, 4}, d, (nn_workspace){tiny, 4}) == NN_ERR_INVALID,
+    CHECK(nn_conv2d_forward(y, x, w, NULL, (nn_shape){1, 4, 4, 4}, d, (nn_workspace){tiny, 4, NN_PRECISION_FP32}) == NN_ERR_INVALID,
           "undersized workspace accepted");
-    CHECK(nn_conv2d_forward(y, x, w, NULL, (nn_shape){1, 3, 4, 4}, d, (nn_workspace){tiny, 4}) == NN_ERR_INVALID,
+    CHECK(nn_conv2d_forward(y, x, w, NULL, (nn_shape){1, 3, 4, 4}, d, (nn_workspace){tiny, 4, NN_PRECISION_FP32}) == NN_ERR_INVALID,
           "channel mismatch accepted");
     return test_finish("test_conv");
 }

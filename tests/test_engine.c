@@ -2,7 +2,9 @@
  * `colorize-train colorize`, with a randomly initialized colorizer: no
  * visible seams at tile borders, odd and large sizes, hint placement,
  * cancellation through the flag, parameter checks, and the streaming
- * interface (rows in strips, ab rows in any order) against the whole call. */
+ * interface (rows in strips, ab rows in any order) against the whole call,
+ * all in fp32; then the shipped model (the argument) in bf16 against fp32
+ * where the CPU has AVX512-BF16. Usage: test_engine MODEL.weights */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -465,8 +467,47 @@ static void test_points_text(void) {
           "too many points: %s", err.msg);
 }
 
-int main(void) {
+/* The shipped model's result at bf16 against fp32 on a 512×384 image
+ * with hints: every pixel within 1 unit of ab. */
+static void test_bf16(const char *model) {
+    if (!nn_gemm_bf16_available()) {
+        printf("bf16 engine: skipped, this CPU has no AVX512-BF16\n");
+        return;
+    }
+    nn_colorizer *c = NULL;
+    nn_error err = {0};
+    if (nn_colorizer_load(&c, model, 16, 32, &err) != NN_OK) {
+        CHECK(0, "%s", err.msg);
+        return;
+    }
+    const int w = 512, h = 384;
+    float *L = make_L(w, h), *hab = calloc((size_t)w * h * 2, sizeof(float)), *mask = calloc((size_t)w * h, sizeof(float));
+    float *ab32 = malloc(sizeof(float) * w * h * 2), *ab16 = malloc(sizeof(float) * w * h * 2);
+    for (int i = 0; i < 3; i++) { /* three points of colour */
+        size_t at = (size_t)(100 + 120 * i) * w + 80 + 150 * i;
+        hab[at] = i == 1 ? -40.0f : 50.0f, hab[(size_t)w * h + at] = i == 2 ? -50.0f : 40.0f, mask[at] = 1.0f;
+    }
+    nn_engine_params p = nn_engine_default_params();
+    nn_unet_set_precision(c->net, NN_PRECISION_FP32);
+    CHECK(nn_engine_colorize(c, L, w, h, hab, mask, &p, ab32, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    nn_unet_set_precision(c->net, NN_PRECISION_BF16);
+    CHECK(nn_engine_colorize(c, L, w, h, hab, mask, &p, ab16, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    double sum = 0.0, worst = 0.0;
+    for (size_t i = 0; i < (size_t)w * h; i++) {
+        double d = hypot(ab32[i] - ab16[i], ab32[(size_t)w * h + i] - ab16[(size_t)w * h + i]);
+        sum += d, worst = fmax(worst, d);
+    }
+    const double mean = sum / ((double)w * h);
+    printf("bf16 engine (%s), shipped model, %dx%d with 3 hints: mean |dab| %.3f, max %.2f (fp32 vs bf16)\n",
+           nn_gemm_bf16_kernel_name(), w, h, mean, worst);
+    CHECK(worst <= 1.0 && mean > 0.0, "bf16 differs from fp32 by up to %g ab units (mean %g)", worst, mean);
+    free(L), free(hab), free(mask), free(ab32), free(ab16);
+    nn_colorizer_free(c);
+}
+
+int main(int argc, char **argv) {
     nn_set_threads(2);
+    setenv("NN_PRECISION", "fp32", 1); /* the checks against oracles below are exact in fp32 */
     nn_colorizer *c = make_colorizer(0);
     CHECK(c != NULL, "no colorizer");
     if (!c) return test_finish("test_engine");
@@ -484,5 +525,7 @@ int main(void) {
     CHECK(c != NULL, "no colorizer with rebalancing");
     if (c) test_scene(c);
     nn_colorizer_free(c);
+    if (argc > 1) test_bf16(argv[1]);
+    else CHECK(0, "usage: test_engine MODEL.weights");
     return test_finish("test_engine");
 }

@@ -38,7 +38,7 @@ static void test_conv(int i) {
     const golden_tensor *yt = gt(name);
     if (!yt) return;
     size_t ws_floats = nn_conv2d_workspace_floats(d, s.H, s.W, s.N);
-    nn_workspace ws = {zeros(ws_floats), ws_floats};
+    nn_workspace ws = {zeros(ws_floats), ws_floats, NN_PRECISION_FP32};
     float *out = zeros(yt->numel), *dx = zeros(x->numel);
     size_t nw = (size_t)d.c_out * d.c_in * d.k * d.k;
     float *dw = zeros(nw), *db = zeros(5);

@@ -178,12 +178,13 @@ static void test_architecture_first(void) {
     free(cells);
     nn_colorizer *c = NULL;
     nn_error err = {0};
-    struct rlimit old, lim;
+    struct rlimit old;
 #if defined(__SANITIZE_ADDRESS__)
     const int limited = 0;
 #else
     const int limited = getrlimit(RLIMIT_AS, &old) == 0;
     if (limited) {
+        struct rlimit lim;
         size_t pages = 0;
         FILE *f = fopen("/proc/self/statm", "r");
         if (f && fscanf(f, "%zu", &pages) != 1) pages = 0;

@@ -298,7 +298,7 @@ static int colorize_batch(colorize_setup *cs, GPtrArray *inputs, const char *out
 }
 
 int command_colorize(int argc, char **argv) {
-    char *model = NULL, *hints = NULL, *out_dir = NULL;
+    char *model = NULL, *hints = NULL, *out_dir = NULL, *precision = NULL;
     gboolean overwrite = FALSE;
     double vividness = NN_DEFAULT_VIVIDNESS, saturation = 1.0;
     int resolution = NN_DEFAULT_RESOLUTION, threads = 0, scene_size = NN_DEFAULT_SCENE_SIZE;
@@ -317,6 +317,7 @@ int command_colorize(int argc, char **argv) {
         {"out-dir", 0, 0, G_OPTION_ARG_FILENAME, &out_dir, "Colorize every input (files, folders of images) into DIR as NAME.png", "DIR"},
         {"overwrite", 0, 0, G_OPTION_ARG_NONE, &overwrite, "With --out-dir: replace outputs that exist (default: skip them)", NULL},
         {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
+        {"precision", 0, 0, G_OPTION_ARG_STRING, &precision, PRECISION_HELP, "NAME"},
         {"max-megapixels", 0, 0, G_OPTION_ARG_DOUBLE, &cs.max_mpx,
          "Refuse images larger than this, read from the file's header before decoding (default 300)", "N"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
@@ -339,7 +340,7 @@ int command_colorize(int argc, char **argv) {
         !option_double_ok(cmd, "--max-megapixels", cs.max_mpx, 1, 100000) ||
         !option_int_ok(cmd, "--scene-size", scene_size, NN_MIN_SCENE_SIZE, NN_MAX_SCENE_SIZE) ||
         !option_double_ok(cmd, "--scene-weight", scene_weight, 0, NN_MAX_SCENE_WEIGHT) ||
-        !option_int_ok(cmd, "--threads", threads, 0, 1024))
+        !option_int_ok(cmd, "--threads", threads, 0, 1024) || !option_precision_ok(cmd, precision))
         goto out;
     const char *ext = out_dir ? ".png" : strrchr(argv[2], '.');
     if (!ext || g_ascii_strcasecmp(ext, ".png") != 0) {
@@ -381,7 +382,7 @@ out:
     if (cs.hint_image) g_object_unref(cs.hint_image);
     g_free(cs.points);
     nn_colorizer_free(cs.colorizer);
-    g_free(model), g_free(hints), g_free(out_dir);
+    g_free(model), g_free(hints), g_free(out_dir), g_free(precision);
     g_clear_error(&error);
     g_option_context_free(ctx);
     return rc;

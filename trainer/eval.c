@@ -223,6 +223,7 @@ static gboolean load_eval(cifar_eval *ev, const char *model, const char *data, i
         g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
         return FALSE;
     }
+    nn_unet_set_precision(ev->net, nn_default_precision()); /* as the plug-in runs */
     if (!ab_bins_from_weights(&ev->bins, &ev->w, model, error) ||
         !(ev->validation ? cifar_load_train(&ev->cifar, data, error) : cifar_load_test(&ev->cifar, data, error)))
         return FALSE;
@@ -383,7 +384,7 @@ static gboolean store_figures(cifar_eval *ev, const char *model, GError **error)
 
 int command_eval(int argc, char **argv) {
     char *data = NULL, *model = NULL, *hints_s = NULL, *viv_s = NULL, *json = NULL, *report = NULL, *split = NULL;
-    char *photos = NULL;
+    char *photos = NULL, *precision = NULL;
     int limit = 0, threads = 0, batch = 200, max_side = 1024;
     nn_engine_params params = nn_engine_default_params();
     double saturation = params.saturation, scene_weight = params.scene_weight;
@@ -399,6 +400,7 @@ int command_eval(int argc, char **argv) {
         {"limit", 0, 0, G_OPTION_ARG_INT, &limit, "Evaluate only the first N test images", "N"},
         {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the simulated hints (default 1234)", "N"},
         {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
+        {"precision", 0, 0, G_OPTION_ARG_STRING, &precision, PRECISION_HELP, "NAME"},
         {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "Images per forward pass (default 200)", "N"},
         {"update-model", 0, 0, G_OPTION_ARG_NONE, &update_model, "Store the default and faithful figures (with --photos: the photo figures) in the model's metadata", NULL},
         {"split", 0, 0, G_OPTION_ARG_STRING, &split, "test (default) or validation: the last " G_STRINGIFY(CIFAR_VALIDATION_IMAGES) " training images, for choosing settings without the test set", "NAME"},
@@ -421,6 +423,7 @@ int command_eval(int argc, char **argv) {
         g_printerr("colorize-train eval: %s\n", error->message);
         goto out;
     }
+    if (!option_precision_ok("eval", precision)) goto out;
     double hints[MAX_SETTINGS], viv[MAX_SETTINGS];
     int nh = parse_list(hints_s ? hints_s : "0", hints, MAX_SETTINGS, TRUE);
     int nv = viv_s ? parse_list(viv_s, viv, MAX_SETTINGS, FALSE) : 0;
@@ -476,6 +479,7 @@ out:
     cifar_eval_free(&ev);
     g_free(photos);
     g_free(data), g_free(model), g_free(hints_s), g_free(viv_s), g_free(json), g_free(report), g_free(split);
+    g_free(precision);
     g_clear_error(&error);
     g_option_context_free(ctx);
     return rc;

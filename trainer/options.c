@@ -22,6 +22,22 @@ gboolean option_double_ok(const char *command, const char *option, double value,
     return FALSE;
 }
 
+gboolean option_precision_ok(const char *command, const char *value) {
+    if (!value || strcmp(value, "auto") == 0) {
+        g_unsetenv("NN_PRECISION");
+        return TRUE;
+    }
+    if (strcmp(value, "fp32") == 0 || (strcmp(value, "bf16") == 0 && nn_gemm_bf16_available())) {
+        g_setenv("NN_PRECISION", value, TRUE); /* read by nn_default_precision() */
+        return TRUE;
+    }
+    if (strcmp(value, "bf16") == 0)
+        g_printerr("colorize-train %s: --precision bf16: this CPU has no AVX512-BF16 (%s)\n", command,
+                   nn_gemm_bf16_kernel_name());
+    else g_printerr("colorize-train %s: --precision is auto, fp32 or bf16, not '%s'\n", command, value);
+    return FALSE;
+}
+
 /* A file can be created beside path (a unique name, removed at once). */
 static gboolean can_create_beside(const char *path, const char *what, GError **error) {
     char *tmp = g_strconcat(path, ".check-XXXXXX", NULL);

@@ -227,6 +227,10 @@ const char *dist_library(void);
  * read-only, or a folder where a file is wanted) sets error naming it. */
 gboolean option_int_ok(const char *command, const char *option, long value, long lo, long hi);
 gboolean option_double_ok(const char *command, const char *option, double value, double lo, double hi);
+/* --precision auto (bf16 where the CPU has AVX512-BF16), fp32 or bf16: the
+ * precision of inference's products; training is always fp32. */
+#define PRECISION_HELP "Inference precision: auto (bf16 where the CPU has AVX512-BF16, else fp32), fp32 or bf16"
+gboolean option_precision_ok(const char *command, const char *value);
 gboolean output_file_ok(const char *path, const char *what, GError **error);
 gboolean output_dir_ok(const char *dir, const char *what, GError **error);
 /* A duration as h:mm:ss (0:00:00 for anything negative or absurd). */

@@ -1,5 +1,6 @@
 /* bench_step.c — times the default U-Net's training step (forward, loss,
- * backward, Adam) and its inference forward on 32×32 tiles; prints medians.
+ * backward, Adam) and its inference forward on 32×32 tiles, in fp32 and,
+ * where the CPU has AVX512-BF16, with bf16 products; prints medians.
  * Usage: bench_step [batch] [threads] [repeats] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,8 @@ int main(int argc, char **argv) {
     int32_t *t = malloc(sizeof(int32_t) * batch * 1024);
     for (size_t i = 0; i < nin; i++) x[i] = (float)((i * 2654435761u) % 1000) / 500.0f - 1.0f;
     for (int i = 0; i < batch * 1024; i++) t[i] = (i * 7) % Q;
-    double train[64], infer[64];
+    double train[64], infer[64], infer_bf16[64];
+    const int bf16 = nn_gemm_bf16_available();
     nn_adam_config ac = nn_adam_default(1e-3f);
     for (int r = -1; r < reps; r++) { /* r = -1: warm-up, not timed */
         const float *logits;
@@ -41,9 +43,15 @@ int main(int argc, char **argv) {
         nn_adam_step(params, nn_unet_grads(m, NULL), mom, vel, np, ac, r + 2);
         nn_unet_params_changed(m);
         double t1 = bench_now();
+        nn_unet_set_precision(m, NN_PRECISION_FP32);
         nn_unet_forward(m, x, batch, NN_MODE_EVAL, &logits, &err);
         double t2 = bench_now();
-        if (r >= 0) train[r] = t1 - t0, infer[r] = t2 - t1;
+        if (bf16) {
+            nn_unet_set_precision(m, NN_PRECISION_BF16);
+            nn_unet_forward(m, x, batch, NN_MODE_EVAL, &logits, &err);
+        }
+        double t3 = bench_now();
+        if (r >= 0) train[r] = t1 - t0, infer[r] = t2 - t1, infer_bf16[r] = t3 - t2;
     }
     double tm = bench_median(train, reps), im = bench_median(infer, reps);
     /* the nominal work of one inference: 2 · c_out · c_in · k² per output pixel of every convolution */
@@ -60,5 +68,9 @@ int main(int argc, char **argv) {
            flops * batch / im * 1e-9);
     printf("train step median %.1f ms = %.1f img/s\n", tm * 1e3, batch / tm);
     printf("inference median %.1f ms = %.1f tiles/s\n", im * 1e3, batch / im);
+    if (bf16) {
+        double bm = bench_median(infer_bf16, reps);
+        printf("bf16 inference median %.1f ms = %.1f tiles/s (%s)\n", bm * 1e3, batch / bm, nn_gemm_bf16_kernel_name());
+    }
     return 0;
 }
