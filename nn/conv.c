@@ -103,7 +103,13 @@ typedef struct {
     const float *dout;  // for gather
     int c_out, nb;
     size_t p;
+    nn_epilogue ep;     // for scatter
 } scatter_job;
+
+void nn_epilogue_apply(float *x, size_t n, nn_epilogue e) {
+    if (e.kind == NN_EPILOGUE_RELU) nn_relu_forward(x, x, n);
+    else if (e.kind == NN_EPILOGUE_LEAKY_RELU) nn_leaky_relu_forward(x, x, n, e.slope);
+}
 
 static void scatter_rows(void *ctx, int c0, int c1) {
     const scatter_job *j = ctx;
@@ -113,6 +119,7 @@ static void scatter_rows(void *ctx, int c0, int c1) {
             const float *src = j->tmp + (size_t)co * j->nb * j->p + (size_t)n * j->p;
             float *dst = j->out + ((size_t)n * j->c_out + co) * j->p;
             for (size_t i = 0; i < j->p; i++) dst[i] = src[i] + b;
+            nn_epilogue_apply(dst, j->p, j->ep); /* while the row is in cache */
         }
     }
 }
@@ -143,6 +150,11 @@ static int chunk_images(nn_shape s, nn_conv2d_dims d, nn_workspace ws) {
 nn_status nn_conv2d_forward(float *out, const float *in, const float *weight,
                             const float *bias, nn_shape s, nn_conv2d_dims d,
                             nn_workspace ws) {
+    return nn_conv2d_forward_ep(out, in, weight, bias, s, d, ws, (nn_epilogue){NN_EPILOGUE_NONE, 0.0f});
+}
+
+nn_status nn_conv2d_forward_ep(float *out, const float *in, const float *weight, const float *bias, nn_shape s,
+                               nn_conv2d_dims d, nn_workspace ws, nn_epilogue ep) {
     if (check_dims(s, d) != NN_OK) return NN_ERR_INVALID;
     const int ho = nn_conv2d_out_size(s.H, d), wo = nn_conv2d_out_size(s.W, d);
     const size_t p = (size_t)ho * wo, img = (size_t)d.c_in * s.H * s.W;
@@ -152,9 +164,11 @@ nn_status nn_conv2d_forward(float *out, const float *in, const float *weight,
             float *o = out + (size_t)n * d.c_out * p;
             nn_sgemm_ex(ws.precision, 0, 0, d.c_out, (int)p, d.c_in, 1.0f, weight, d.c_in, in + n * img, (int)p,
                         0.0f, o, (int)p);
-            if (bias)
-                for (int co = 0; co < d.c_out; co++)
+            for (int co = 0; co < d.c_out; co++) {
+                if (bias)
                     for (size_t i = 0; i < p; i++) o[co * p + i] += bias[co];
+                nn_epilogue_apply(o + co * p, p, ep);
+            }
         }
         return NN_OK;
     }
@@ -168,7 +182,7 @@ nn_status nn_conv2d_forward(float *out, const float *in, const float *weight,
         nn_parallel_for(k, im2col_rows, &cj);
         nn_sgemm_ex(ws.precision, 0, 0, d.c_out, nb * (int)p, k, 1.0f, weight, k, col, nb * (int)p, 0.0f, tmp,
                     nb * (int)p);
-        scatter_job sj = {out + (size_t)n0 * d.c_out * p, tmp, bias, NULL, NULL, d.c_out, nb, p};
+        scatter_job sj = {out + (size_t)n0 * d.c_out * p, tmp, bias, NULL, NULL, d.c_out, nb, p, ep};
         nn_parallel_for(d.c_out, scatter_rows, &sj);
     }
     return NN_OK;
@@ -207,7 +221,7 @@ nn_status nn_conv2d_backward(float *din, float *dweight, float *dbias,
         int nb = s.N - n0 < nb_max ? s.N - n0 : nb_max;
         float *col = ws.data;                      // (k, nb*p), then dcol
         float *dy = ws.data + (size_t)k * nb * p;  // (c_out, nb*p)
-        scatter_job gj = {NULL, NULL, NULL, dy, dout + (size_t)n0 * d.c_out * p, d.c_out, nb, p};
+        scatter_job gj = {NULL, NULL, NULL, dy, dout + (size_t)n0 * d.c_out * p, d.c_out, nb, p, {NN_EPILOGUE_NONE, 0.0f}};
         nn_parallel_for(d.c_out, gather_rows, &gj);
         col_job cj = {d, s.H, s.W, ho, wo, nb, in + n0 * img, col,
                       din ? din + n0 * img : NULL};
@@ -327,6 +341,7 @@ typedef struct {
     int c_in, c_out, h, w, nb, th, tw;
     size_t T;
     nn_precision precision; /* of the forward pass's products */
+    nn_epilogue ep;         /* applied to the outputs */
     atomic_int failed; /* a range could not get its row buffers */
 } winograd_job;
 
@@ -425,6 +440,8 @@ static void winograd_output(void *ctx, int c0, int c1) {
                         y0[tx] = a0[tx] + a1[tx] + a2[tx] + b;
                         y1[tx] = a1[tx] - a2[tx] - a3[tx] + b;
                     }
+                    nn_epilogue_apply(y0, (size_t)tw, j->ep);
+                    nn_epilogue_apply(y1, (size_t)tw, j->ep);
                 }
                 for (int r = 0; r < 2 && 2 * ty + r < j->h; r++) {
                     float *out = dst + (size_t)(2 * ty + r) * j->w;
@@ -441,6 +458,11 @@ static void winograd_output(void *ctx, int c0, int c1) {
 
 nn_status nn_conv2d_forward_winograd(float *out, const float *in, const float *U, const float *bias, nn_shape s,
                                      nn_conv2d_dims d, nn_workspace ws) {
+    return nn_conv2d_forward_winograd_ep(out, in, U, bias, s, d, ws, (nn_epilogue){NN_EPILOGUE_NONE, 0.0f});
+}
+
+nn_status nn_conv2d_forward_winograd_ep(float *out, const float *in, const float *U, const float *bias, nn_shape s,
+                                        nn_conv2d_dims d, nn_workspace ws, nn_epilogue ep) {
     if (check_dims(s, d) != NN_OK || !nn_conv2d_winograd_applies(d)) return NN_ERR_INVALID;
     const size_t per = nn_conv2d_winograd_workspace_floats(d, s.H, s.W, 1), hw = (size_t)s.H * s.W;
     size_t fit = ws.floats / per;
@@ -450,7 +472,7 @@ nn_status nn_conv2d_forward_winograd(float *out, const float *in, const float *U
         int nb = s.N - n0 < nb_max ? s.N - n0 : nb_max;
         winograd_job j = {.in = in + (size_t)n0 * d.c_in * hw, .U = U, .out = out + (size_t)n0 * d.c_out * hw,
                           .bias = bias, .c_in = d.c_in, .c_out = d.c_out, .h = s.H, .w = s.W, .nb = nb,
-                          .th = (s.H + 1) / 2, .tw = (s.W + 1) / 2, .precision = ws.precision};
+                          .th = (s.H + 1) / 2, .tw = (s.W + 1) / 2, .precision = ws.precision, .ep = ep};
         j.T = (size_t)nb * winograd_tiles(s.H, s.W);
         j.V = ws.data, j.M = ws.data + 16 * (size_t)d.c_in * j.T;
         nn_parallel_for(d.c_in, winograd_input, &j);

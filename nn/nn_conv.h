@@ -37,7 +37,19 @@ typedef struct {
  * GEMM (forward or backward, whichever is larger). */
 size_t nn_conv2d_workspace_floats(nn_conv2d_dims d, int h, int w, int images);
 
-/* Convolution, im2col + cblas_sgemm over many images at once; 1×1 stride-1
+/* What a forward convolution does to its outputs as it writes them (with
+ * the bias): nothing, ReLU, or leaky ReLU of the slope. In inference, with
+ * batch norm folded into the weights, this is the whole unit. */
+typedef enum { NN_EPILOGUE_NONE = 0, NN_EPILOGUE_RELU, NN_EPILOGUE_LEAKY_RELU } nn_epilogue_kind;
+typedef struct {
+    nn_epilogue_kind kind;
+    float slope;
+} nn_epilogue;
+
+/* x = epilogue(x) in place, as nn_relu_forward / nn_leaky_relu_forward do. */
+void nn_epilogue_apply(float *x, size_t n, nn_epilogue e);
+
+/* Convolution, im2col + GEMM over many images at once; 1×1 stride-1
  * unpadded convolutions skip im2col. Weight is (c_out, c_in, k, k); bias
  * may be NULL. Returns NN_ERR_INVALID when the workspace cannot hold even one
  * image. */
@@ -46,6 +58,9 @@ nn_status nn_conv2d_forward(float *out,          // (N, c_out, Ho, Wo)
                             const float *weight, // (c_out, c_in, k, k)
                             const float *bias,   // (c_out) or NULL
                             nn_shape in_shape, nn_conv2d_dims d, nn_workspace ws);
+/* The same with the epilogue applied to every output. */
+nn_status nn_conv2d_forward_ep(float *out, const float *in, const float *weight, const float *bias,
+                               nn_shape in_shape, nn_conv2d_dims d, nn_workspace ws, nn_epilogue ep);
 nn_status nn_conv2d_backward(float *din,          // (N, c_in, H, W) or NULL
                              float *dweight,      // (c_out, c_in, k, k)
                              float *dbias,        // (c_out) or NULL
@@ -76,6 +91,8 @@ nn_status nn_conv2d_forward_winograd(float *out,        // (N, c_out, H, W)
                                      const float *U,    // (16, c_out, c_in)
                                      const float *bias, // (c_out) or NULL
                                      nn_shape in_shape, nn_conv2d_dims d, nn_workspace ws);
+nn_status nn_conv2d_forward_winograd_ep(float *out, const float *in, const float *U, const float *bias,
+                                        nn_shape in_shape, nn_conv2d_dims d, nn_workspace ws, nn_epilogue ep);
 /* The weight gradient of a 3×3 stride-1 pad-1 convolution by Winograd:
  * dU = Σ over tiles of (A dY Aᵀ)(Bᵀ d B)ᵀ, then dweight += Gᵀ dU G. dU is
  * scratch of nn_conv2d_winograd_weight_floats(d) floats. No bias gradient. */

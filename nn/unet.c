@@ -350,10 +350,12 @@ static nn_shape unit_out_shape(const nn_unit *t, int n) {
                       nn_conv2d_out_size(t->in_w, t->conv)};
 }
 
-static void activate(const nn_unet *m, float *x, size_t n) {
-    if (m->cfg.activation == NN_ACT_RELU) nn_relu_forward(x, x, n);
-    else nn_leaky_relu_forward(x, x, n, m->cfg.leaky_slope);
+static nn_epilogue activation_epilogue(const nn_unet *m) {
+    return (nn_epilogue){m->cfg.activation == NN_ACT_RELU ? NN_EPILOGUE_RELU : NN_EPILOGUE_LEAKY_RELU,
+                         m->cfg.leaky_slope};
 }
+
+static void activate(const nn_unet *m, float *x, size_t n) { nn_epilogue_apply(x, n, activation_epilogue(m)); }
 
 /* conv -> BN -> activation (the head: conv only, into conv_out). */
 static nn_status unit_forward(nn_unet *m, int u, const float *in, int n, nn_forward_mode mode) {
@@ -364,10 +366,10 @@ static nn_status unit_forward(nn_unet *m, int u, const float *in, int n, nn_forw
         const float *w = m->folded + m->folded_offset[u];
         float *dst = head ? m->conv_out[u] : m->out[u];
         const float *b = w + t->param_count[NN_UNIT_CONV_WEIGHT];
-        nn_status st = m->winograd[u] ? nn_conv2d_forward_winograd(dst, in, b + t->conv.c_out, b, is, t->conv, m->ws)
-                                      : nn_conv2d_forward(dst, in, w, b, is, t->conv, m->ws);
-        if (st == NN_OK && !head) activate(m, dst, nn_shape_numel(os));
-        return st;
+        /* batch norm is in the weights; the activation is applied as the outputs are written */
+        const nn_epilogue ep = head ? (nn_epilogue){NN_EPILOGUE_NONE, 0.0f} : activation_epilogue(m);
+        return m->winograd[u] ? nn_conv2d_forward_winograd_ep(dst, in, b + t->conv.c_out, b, is, t->conv, m->ws, ep)
+                              : nn_conv2d_forward_ep(dst, in, w, b, is, t->conv, m->ws, ep);
     }
     const float *weight = nn_unet_param(m, u, NN_UNIT_CONV_WEIGHT), *bias = nn_unet_param(m, u, NN_UNIT_CONV_BIAS);
     nn_status st;
