@@ -342,11 +342,20 @@ static void x86_features(nn_cpu_info *info) {
 }
 #endif
 
-void nn_cpu_features(nn_cpu_info *info) {
-    memset(info, 0, sizeof *info);
+/* CPUID is slow (a VM traps it): read once. */
+static nn_cpu_info g_features;
+static pthread_once_t g_features_once = PTHREAD_ONCE_INIT;
+
+static void read_features(void) {
+    memset(&g_features, 0, sizeof g_features);
 #if defined(__x86_64__) || defined(__i386__)
-    x86_features(info);
+    x86_features(&g_features);
 #endif
+}
+
+void nn_cpu_features(nn_cpu_info *info) {
+    pthread_once(&g_features_once, read_features);
+    *info = g_features;
 }
 
 void nn_cpu_get_info(nn_cpu_info *info) {

@@ -257,7 +257,11 @@ static void pack_b(transpose8_fn t8, float *dst, const float *B, int ldb, int tr
         if (trans) {
             transpose_into(t8, B + (size_t)(j0 + q) * ldb + k0, (size_t)ldb, cols, kc, dst, (size_t)nr);
         } else {
-            for (int k = 0; k < kc; k++) memcpy(dst + k * nr, B + (size_t)(k0 + k) * ldb + j0 + q, sizeof(float) * (size_t)cols);
+            for (int k = 0; k < kc; k++) {
+                const float *src = B + (size_t)(k0 + k) * ldb + j0 + q;
+                float *d = dst + k * nr;
+                for (int c = 0; c < cols; c++) d[c] = src[c]; /* a short row: inline, not a memcpy call */
+            }
         }
         for (int c = cols; c < nr; c++)
             for (int k = 0; k < kc; k++) dst[k * nr + c] = 0.0f;
@@ -434,6 +438,30 @@ static void bf16_pairs(const float *src, int kc, int w, int panels, uint16_t *ds
         }
 }
 
+/* A plain B[k0 .. k0+kc) × [j0 .. j0+nc) straight into bf16 pair panels
+ * ((kc + 1) / 2, nr, 2), as pack_b then bf16_pairs would give it. */
+static void pack_b_bf16(uint16_t *dst, const float *B, int ldb, int k0, int kc, int j0, int nc, int nr) {
+    const int pairs = (kc + 1) / 2;
+    for (int q = 0; q < nc; q += nr, dst += (size_t)pairs * nr * 2) {
+        const int cols = nc - q < nr ? nc - q : nr;
+        for (int p = 0; p < pairs; p++) {
+            const float *r0 = B + (size_t)(k0 + 2 * p) * ldb + j0 + q, *r1 = r0 + ldb;
+            const int has_r1 = 2 * p + 1 < kc;
+            uint16_t *d = dst + (size_t)p * nr * 2;
+#if NN_X86
+            if (cols == 32 && nr == 32 && has_r1) {
+                bf16_pair32(r0, r1, d);
+                continue;
+            }
+#endif
+            for (int c = 0; c < nr; c++) {
+                d[2 * c] = c < cols ? bf16_from_float(r0[c]) : 0;
+                d[2 * c + 1] = c < cols && has_r1 ? bf16_from_float(r1[c]) : 0;
+            }
+        }
+    }
+}
+
 /* The packed GEMM on this thread with kernel kd; FALSE when the buffers
  * cannot be had. */
 static int packed_sgemm(const kernel_desc *kd, int trans_a, int trans_b, int M, int N, int K, float alpha,
@@ -452,8 +480,12 @@ static int packed_sgemm(const kernel_desc *kd, int trans_a, int trans_b, int M, 
             const float beta_k = k0 == 0 ? beta : 1.0f;
             /* bytes per row or column of a packed panel: kc floats, or kc rounded up to pairs of bf16 */
             const size_t line = kd->bf16 ? (size_t)(kc + 1) / 2 * 2 * sizeof(uint16_t) : (size_t)kc * sizeof(float);
-            pack_b(t8, pb->b, B, ldb, trans_b, k0, kc, j0, nc, nr);
-            if (kd->bf16) bf16_pairs(pb->b, kc, nr, (nc + nr - 1) / nr, pb->b16);
+            if (kd->bf16 && !trans_b) {
+                pack_b_bf16(pb->b16, B, ldb, k0, kc, j0, nc, nr);
+            } else {
+                pack_b(t8, pb->b, B, ldb, trans_b, k0, kc, j0, nc, nr);
+                if (kd->bf16) bf16_pairs(pb->b, kc, nr, (nc + nr - 1) / nr, pb->b16);
+            }
             const char *bp = kd->bf16 ? (const char *)pb->b16 : (const char *)pb->b;
             for (int i0 = 0; i0 < M; i0 += GEMM_MC) {
                 const int mc = M - i0 < GEMM_MC ? M - i0 : GEMM_MC;
