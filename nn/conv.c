@@ -106,11 +106,6 @@ typedef struct {
     nn_epilogue ep;     // for scatter
 } scatter_job;
 
-void nn_epilogue_apply(float *x, size_t n, nn_epilogue e) {
-    if (e.kind == NN_EPILOGUE_RELU) nn_relu_forward(x, x, n);
-    else if (e.kind == NN_EPILOGUE_LEAKY_RELU) nn_leaky_relu_forward(x, x, n, e.slope);
-}
-
 static void scatter_rows(void *ctx, int c0, int c1) {
     const scatter_job *j = ctx;
     for (int co = c0; co < c1; co++) {

@@ -1,6 +1,7 @@
 /* layers.c — batch normalization (training, inference and folding), ReLU and
  * leaky ReLU, 2× nearest and bilinear upsampling, channel concatenation. */
 #include "nn.h"
+#include "nn_internal.h"
 
 #include <math.h>
 #include <stdatomic.h>
@@ -15,27 +16,49 @@ typedef struct {
     const float *in, *dout, *gamma, *beta, *cmean, *crstd;
     nn_shape s;
     float momentum, eps;
+    nn_epilogue ep;
 } bn_job;
+
+void nn_epilogue_apply(float *x, size_t n, nn_epilogue e) {
+    if (e.kind == NN_EPILOGUE_RELU) nn_relu_forward(x, x, n);
+    else if (e.kind == NN_EPILOGUE_LEAKY_RELU) nn_leaky_relu_forward(x, x, n, e.slope);
+}
+
+#define BN_LANES 8
+
+/* Σ x, then Σ (x - mu)², of one channel over the batch, each in BN_LANES
+ * double lanes (independent sums that vectorize, in a fixed order) added
+ * up at the end. */
+NN_VECTOR_CLONES static double channel_sum(const float *in, int N, size_t plane_stride, size_t hw, double mu,
+                                           int squares) {
+    double lane[BN_LANES] = {0};
+    for (int n = 0; n < N; n++) {
+        const float *x = in + (size_t)n * plane_stride;
+        size_t i = 0;
+        for (; i + BN_LANES <= hw; i += BN_LANES)
+            for (int k = 0; k < BN_LANES; k++) {
+                const double t = (double)x[i + k] - mu;
+                lane[k] += squares ? t * t : t;
+            }
+        for (; i < hw; i++) {
+            const double t = (double)x[i] - mu;
+            lane[i % BN_LANES] += squares ? t * t : t;
+        }
+    }
+    double total = 0.0;
+    for (int k = 0; k < BN_LANES; k++) total += lane[k];
+    return total;
+}
 
 static void bn_train_channels(void *ctx, int c0, int c1) {
     const bn_job *j = ctx;
-    const size_t hw = (size_t)j->s.H * j->s.W, m = (size_t)j->s.N * hw;
+    const size_t hw = (size_t)j->s.H * j->s.W, m = (size_t)j->s.N * hw, plane_stride = (size_t)j->s.C * hw;
     for (int c = c0; c < c1; c++) {
-        double sum = 0.0, sq = 0.0;
-        for (int n = 0; n < j->s.N; n++) {
-            const float *x = j->in + ((size_t)n * j->s.C + c) * hw;
-            for (size_t i = 0; i < hw; i++) sum += x[i];
-        }
-        double mu = sum / (double)m;
-        for (int n = 0; n < j->s.N; n++) {
-            const float *x = j->in + ((size_t)n * j->s.C + c) * hw;
-            for (size_t i = 0; i < hw; i++) {
-                double t = x[i] - mu;
-                sq += t * t;
-            }
-        }
-        double var = sq / (double)m;
-        float rstd = (float)(1.0 / sqrt(var + j->eps));
+        const float *in = j->in + (size_t)c * hw;
+        const double mu = channel_sum(in, j->s.N, plane_stride, hw, 0.0, 0) / (double)m;
+        const double sq = channel_sum(in, j->s.N, plane_stride, hw, mu, 1);
+        const double var = sq / (double)m;
+        const float rstd = (float)(1.0 / sqrt(var + j->eps));
         j->mean[c] = (float)mu;
         j->rstd[c] = rstd;
         if (j->running_mean) {
@@ -43,10 +66,11 @@ static void bn_train_channels(void *ctx, int c0, int c1) {
             j->running_mean[c] = (1.0f - j->momentum) * j->running_mean[c] + j->momentum * (float)mu;
             j->running_var[c] = (1.0f - j->momentum) * j->running_var[c] + j->momentum * (float)unbiased;
         }
-        float scale = j->gamma[c] * rstd, shift = j->beta[c] - (float)mu * scale;
+        const float scale = j->gamma[c] * rstd, shift = j->beta[c] - (float)mu * scale;
         for (int n = 0; n < j->s.N; n++) {
-            size_t off = ((size_t)n * j->s.C + c) * hw;
+            const size_t off = (size_t)n * plane_stride + (size_t)c * hw;
             for (size_t i = 0; i < hw; i++) j->out[off + i] = j->in[off + i] * scale + shift;
+            nn_epilogue_apply(j->out + off, hw, j->ep); /* while the plane is in cache */
         }
     }
 }
@@ -55,9 +79,16 @@ void nn_batchnorm_forward_train(float *out, float *mean, float *rstd,
                                 float *running_mean, float *running_var,
                                 const float *in, const float *gamma, const float *beta,
                                 nn_shape s, float momentum, float eps) {
+    nn_batchnorm_forward_train_ep(out, mean, rstd, running_mean, running_var, in, gamma, beta, s, momentum, eps,
+                                  (nn_epilogue){NN_EPILOGUE_NONE, 0.0f});
+}
+
+void nn_batchnorm_forward_train_ep(float *out, float *mean, float *rstd, float *running_mean, float *running_var,
+                                   const float *in, const float *gamma, const float *beta, nn_shape s,
+                                   float momentum, float eps, nn_epilogue ep) {
     bn_job j = {.out = out, .mean = mean, .rstd = rstd, .running_mean = running_mean,
                 .running_var = running_var, .in = in, .gamma = gamma, .beta = beta,
-                .s = s, .momentum = momentum, .eps = eps};
+                .s = s, .momentum = momentum, .eps = eps, .ep = ep};
     nn_parallel_for(s.C, bn_train_channels, &j);
 }
 

@@ -9,6 +9,7 @@
 
 #include "nn_core.h"
 #include "nn_gemm.h"
+#include "nn_layers.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,18 +37,6 @@ typedef struct {
 /* Floats of workspace a convolution needs to process `images` images per
  * GEMM (forward or backward, whichever is larger). */
 size_t nn_conv2d_workspace_floats(nn_conv2d_dims d, int h, int w, int images);
-
-/* What a forward convolution does to its outputs as it writes them (with
- * the bias): nothing, ReLU, or leaky ReLU of the slope. In inference, with
- * batch norm folded into the weights, this is the whole unit. */
-typedef enum { NN_EPILOGUE_NONE = 0, NN_EPILOGUE_RELU, NN_EPILOGUE_LEAKY_RELU } nn_epilogue_kind;
-typedef struct {
-    nn_epilogue_kind kind;
-    float slope;
-} nn_epilogue;
-
-/* x = epilogue(x) in place, as nn_relu_forward / nn_leaky_relu_forward do. */
-void nn_epilogue_apply(float *x, size_t n, nn_epilogue e);
 
 /* Convolution, im2col + GEMM over many images at once; 1×1 stride-1
  * unpadded convolutions skip im2col. Weight is (c_out, c_in, k, k); bias

@@ -13,6 +13,19 @@
 extern "C" {
 #endif
 
+/* What a layer does to its outputs as it writes them: nothing, ReLU, or
+ * leaky ReLU of the slope (a forward convolution after its bias: in
+ * inference, with batch norm folded into the weights, the whole unit; batch
+ * norm in training after its affine step). */
+typedef enum { NN_EPILOGUE_NONE = 0, NN_EPILOGUE_RELU, NN_EPILOGUE_LEAKY_RELU } nn_epilogue_kind;
+typedef struct {
+    nn_epilogue_kind kind;
+    float slope;
+} nn_epilogue;
+
+/* x = epilogue(x) in place, as nn_relu_forward / nn_leaky_relu_forward do. */
+void nn_epilogue_apply(float *x, size_t n, nn_epilogue e);
+
 /* Batch normalization, training mode: normalizes with the batch statistics
  * (biased variance), saves mean and 1/sqrt(var + eps) per channel for the
  * backward pass and updates the running statistics as PyTorch does
@@ -26,6 +39,10 @@ void nn_batchnorm_forward_train(float *out,          // (N, C, H, W)
                                 const float *gamma,  // (C)
                                 const float *beta,   // (C)
                                 nn_shape shape, float momentum, float eps);
+/* The same with the epilogue applied to every output (the unit's activation). */
+void nn_batchnorm_forward_train_ep(float *out, float *mean, float *rstd, float *running_mean, float *running_var,
+                                   const float *in, const float *gamma, const float *beta, nn_shape shape,
+                                   float momentum, float eps, nn_epilogue ep);
 void nn_batchnorm_forward_eval(float *out, const float *in, const float *gamma,
                                const float *beta, const float *running_mean,
                                const float *running_var, nn_shape shape, float eps);

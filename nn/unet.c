@@ -355,7 +355,6 @@ static nn_epilogue activation_epilogue(const nn_unet *m) {
                          m->cfg.leaky_slope};
 }
 
-static void activate(const nn_unet *m, float *x, size_t n) { nn_epilogue_apply(x, n, activation_epilogue(m)); }
 
 /* conv -> BN -> activation (the head: conv only, into conv_out). */
 static nn_status unit_forward(nn_unet *m, int u, const float *in, int n, nn_forward_mode mode) {
@@ -380,13 +379,11 @@ static nn_status unit_forward(nn_unet *m, int u, const float *in, int n, nn_forw
         st = nn_conv2d_forward(m->conv_out[u], in, weight, bias, is, t->conv, m->ws);
     }
     if (st != NN_OK || head) return st;
-    nn_batchnorm_forward_train(m->out[u], m->bn_mean[u], m->bn_rstd[u],
-                               nn_unet_buffer(m, u, NN_UNIT_BN_RUNNING_MEAN),
-                               nn_unet_buffer(m, u, NN_UNIT_BN_RUNNING_VAR), m->conv_out[u],
-                               nn_unet_param(m, u, NN_UNIT_BN_GAMMA),
-                               nn_unet_param(m, u, NN_UNIT_BN_BETA), os, m->cfg.bn_momentum,
-                               m->cfg.bn_eps);
-    activate(m, m->out[u], nn_shape_numel(os));
+    nn_batchnorm_forward_train_ep(m->out[u], m->bn_mean[u], m->bn_rstd[u],
+                                  nn_unet_buffer(m, u, NN_UNIT_BN_RUNNING_MEAN),
+                                  nn_unet_buffer(m, u, NN_UNIT_BN_RUNNING_VAR), m->conv_out[u],
+                                  nn_unet_param(m, u, NN_UNIT_BN_GAMMA), nn_unet_param(m, u, NN_UNIT_BN_BETA), os,
+                                  m->cfg.bn_momentum, m->cfg.bn_eps, activation_epilogue(m));
     return NN_OK;
 }
 
