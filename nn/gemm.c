@@ -365,6 +365,9 @@ typedef struct {
     uint16_t *a16, *b16; /* the bf16 pairs, made on first use */
 } pack_buffers;
 
+/* aligned_alloc takes sizes that are multiples of the alignment. */
+static void *alloc64(size_t bytes) { return aligned_alloc(64, (bytes + 63) / 64 * 64); }
+
 static pthread_key_t g_pack_key;
 static pthread_once_t g_pack_once = PTHREAD_ONCE_INIT;
 
@@ -381,8 +384,8 @@ static pack_buffers *thread_pack_buffers(void) {
     if (pb) return pb;
     pb = calloc(1, sizeof *pb);
     if (!pb) return NULL;
-    pb->a = aligned_alloc(64, sizeof(float) * (GEMM_MC + GEMM_MAX_MR) * GEMM_KC);
-    pb->b = aligned_alloc(64, sizeof(float) * (GEMM_NC + GEMM_MAX_NR) * GEMM_KC);
+    pb->a = alloc64(sizeof(float) * (GEMM_MC + GEMM_MAX_MR) * GEMM_KC);
+    pb->b = alloc64(sizeof(float) * (GEMM_NC + GEMM_MAX_NR) * GEMM_KC);
     if (!pb->a || !pb->b || pthread_setspecific(g_pack_key, pb) != 0) {
         free_pack_buffers(pb);
         return NULL;
@@ -468,8 +471,8 @@ static int packed_sgemm(const kernel_desc *kd, int trans_a, int trans_b, int M, 
                         const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     pack_buffers *pb = thread_pack_buffers();
     if (!pb) return 0;
-    if (kd->bf16 && !pb->a16) pb->a16 = aligned_alloc(64, sizeof(uint16_t) * (GEMM_MC + GEMM_MAX_MR) * (GEMM_KC + 1));
-    if (kd->bf16 && !pb->b16) pb->b16 = aligned_alloc(64, sizeof(uint16_t) * (GEMM_NC + GEMM_MAX_NR) * (GEMM_KC + 1));
+    if (kd->bf16 && !pb->a16) pb->a16 = alloc64(sizeof(uint16_t) * (GEMM_MC + GEMM_MAX_MR) * (GEMM_KC + 1));
+    if (kd->bf16 && !pb->b16) pb->b16 = alloc64(sizeof(uint16_t) * (GEMM_NC + GEMM_MAX_NR) * (GEMM_KC + 1));
     if (kd->bf16 && (!pb->a16 || !pb->b16)) return 0;
     const int mr = kd->mr, nr = kd->nr;
     const transpose8_fn t8 = kd->transpose8;

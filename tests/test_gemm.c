@@ -31,17 +31,25 @@ static double at(const float *X, int ld, int trans, int r, int c) {
     return trans ? X[(size_t)c * ld + r] : X[(size_t)r * ld + c];
 }
 
+/* The oracle: Σₖ op(A)[i][k] op(B)[k][j] in double, and Σ|products| in *mag. */
+static double oracle(const float *A, int lda, int ta, const float *B, int ldb, int tb, int i, int j, int K,
+                     double *mag) {
+    double sum = 0.0;
+    *mag = 0.0;
+    for (int k = 0; k < K; k++) {
+        double p = at(A, lda, ta, i, k) * at(B, ldb, tb, k, j);
+        sum += p, *mag += fabs(p);
+    }
+    return sum;
+}
+
 /* Checks C against the oracle: |C - ref| within 2e-6 of Σ|a b| (+|beta c|). */
 static int check_product(const char *kernel, gemm_size s, int ta, int tb, float alpha, float beta, const float *A,
                          int lda, const float *B, int ldb, const float *C0, const float *C, int ldc) {
     double worst = 0.0;
     for (int i = 0; i < s.M; i++)
         for (int j = 0; j < s.N; j++) {
-            double sum = 0.0, mag = 0.0;
-            for (int k = 0; k < s.K; k++) {
-                double p = at(A, lda, ta, i, k) * at(B, ldb, tb, k, j);
-                sum += p, mag += fabs(p);
-            }
+            double mag, sum = oracle(A, lda, ta, B, ldb, tb, i, j, s.K, &mag);
             double ref = alpha * sum + (beta != 0.0f ? beta * C0[(size_t)i * ldc + j] : 0.0);
             double scale = fabs(alpha) * mag + fabs(beta * C0[(size_t)i * ldc + j]) + 1e-30;
             double err = fabs(C[(size_t)i * ldc + j] - ref) / scale;
@@ -162,11 +170,7 @@ static void test_bf16(void) {
             exact_bad += !check_product("bf16 (rounded inputs)", s, ta, tb, 1.0f, 0.0f, Ar, lda, Br, ldb, C0, C, ldc);
             for (int i = 0; i < s.M; i++)
                 for (int j = 0; j < s.N; j++) {
-                    double sum = 0.0, mag = 0.0;
-                    for (int k = 0; k < s.K; k++) {
-                        double p = at(A, lda, ta, i, k) * at(B, ldb, tb, k, j);
-                        sum += p, mag += fabs(p);
-                    }
+                    double mag, sum = oracle(A, lda, ta, B, ldb, tb, i, j, s.K, &mag);
                     double err = fabs(C[(size_t)i * ldc + j] - sum) / (mag + 1e-30);
                     if (!(err <= worst_vs_fp32)) worst_vs_fp32 = err;
                 }
