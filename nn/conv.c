@@ -1,15 +1,15 @@
-/* conv.c — 2-D convolution: batched im2col + cblas_sgemm (one GEMM over as
- * many images as the shared workspace holds, split across the library's
- * threads), a 1×1 fast path without im2col, Winograd F(2×2, 3×3) for the 3×3
- * convolutions of inference, and a naive direct convolution kept as the
- * test oracle of both. */
+/* conv.c — 2-D convolution: batched im2col + GEMM (nn_gemm.h; one product
+ * over as many images as the shared workspace holds, split across the
+ * library's threads), a 1×1 fast path without im2col, Winograd F(2×2, 3×3)
+ * for the 3×3 stride-1 convolutions, activation epilogues applied as the
+ * outputs are written, and a naive direct convolution kept as the test
+ * oracle of both. */
 #include "nn.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h>
 
 
 static int is_pointwise(nn_conv2d_dims d) {
