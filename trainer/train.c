@@ -38,6 +38,7 @@ typedef struct {
     GArray *s_epoch, *s_loss, *s_lr; /* per step: position in epochs (1.5: half-way through epoch 2), loss, rate */
     double seconds; /* training time before this invocation */
     gboolean stop;  /* every rank agreed to stop after this step (a signal reached one of them) */
+    gboolean probe; /* checkpoint_probe: the model is made for one image, whatever the batch */
 } train_run;
 
 /* The history arrays (of doubles) of a run, made and freed together. */
@@ -315,7 +316,7 @@ static gboolean read_model(nn_weights *w, const train_run *r, nn_unet **net, flo
     nn_unet_config cfg;
     nn_status st = nn_unet_config_from_weights(w, &cfg, r->resume, &err);
     if (st == NN_OK) st = nn_unet_check_weights(&cfg, w, r->resume, &err);
-    if (st == NN_OK) st = nn_unet_create(net, &cfg, micro_batch(r), CIFAR_SIDE, CIFAR_SIDE, &err);
+    if (st == NN_OK) st = nn_unet_create(net, &cfg, r->probe ? 1 : micro_batch(r), CIFAR_SIDE, CIFAR_SIDE, &err);
     if (st == NN_OK) st = nn_unet_load_weights(*net, w, r->resume, &err);
     if (st != NN_OK) {
         g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
@@ -602,7 +603,7 @@ static const char *intact_checkpoint(const train_run *r) {
 }
 
 gboolean checkpoint_probe(const char *path, GError **error) {
-    train_run r = {.resume = (char *)path, .threads = 1, .batch = 1};
+    train_run r = {.resume = (char *)path, .threads = 1, .batch = 1, .probe = TRUE};
     history_new(&r);
     ab_bins bins;
     nn_unet *net = NULL;
