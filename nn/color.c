@@ -1,6 +1,7 @@
 /* color.c — sRGB <-> CIE L*a*b* (D65, 2° observer) with the same constants as
  * skimage.color.rgb2lab / lab2rgb, for float, 8-bit and linear-light RGB. */
 #include "nn.h"
+#include "nn_internal.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -51,13 +52,17 @@ static void rgb_from_xyz(double m[3][3]) {
 }
 
 /* Lab -> linear RGB (unclipped), with skimage's clipping of negative Z. */
-static inline void lab_to_linear_px(double out[3], const float *lab, double m[3][3]) {
-    double fy = (lab[0] + 16.0) / 116.0;
-    double fx = lab[1] / 500.0 + fy;
-    double fz = fy - lab[2] / 200.0;
+static inline void lab_to_linear3(double out[3], float L, float a, float b, double m[3][3]) {
+    double fy = (L + 16.0) / 116.0;
+    double fx = a / 500.0 + fy;
+    double fz = fy - b / 200.0;
     if (fz < 0.0) fz = 0.0;
     double x = lab_finv(fx) * WHITE[0], y = lab_finv(fy) * WHITE[1], z = lab_finv(fz) * WHITE[2];
     for (int i = 0; i < 3; i++) out[i] = m[i][0] * x + m[i][1] * y + m[i][2] * z;
+}
+
+static inline void lab_to_linear_px(double out[3], const float *lab, double m[3][3]) {
+    lab_to_linear3(out, lab[0], lab[1], lab[2], m);
 }
 
 static inline double clip01(double v) { return v < 0.0 ? 0.0 : (v > 1.0 ? 1.0 : v); }
@@ -191,13 +196,82 @@ void nn_lab_to_srgb_fitted(float *rgb, const float *lab, size_t n, size_t stride
     }
 }
 
+/* Pixels per block of nn_lab_planes_to_srgb's passes. */
+#define LAB_BLOCK 256
+/* Bisection steps of the gamut fit: the chroma scale to 2⁻¹⁴. */
+#define GAMUT_STEPS 14
+
+/* Linear RGB of a block of Lab pixels (L clamped to [0, 100]) in three
+ * planes, and how many are out of gamut (their indices in out): the same
+ * operations as lab_to_linear_px, in a loop that vectorizes. */
+NN_VECTOR_CLONES static int block_to_linear(double *lr, double *lg, double *lb, int *out, const float *L,
+                                            const float *a, const float *b, int n, double m[3][3]) {
+    for (int i = 0; i < n; i++) {
+        double lin[3];
+        lab_to_linear3(lin, L[i] < 0.0f ? 0.0f : L[i] > 100.0f ? 100.0f : L[i], a[i], b[i], m);
+        lr[i] = lin[0], lg[i] = lin[1], lb[i] = lin[2];
+    }
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        const double lin[3] = {lr[i], lg[i], lb[i]};
+        if (!linear_in_gamut(lin)) out[bad++] = i;
+    }
+    return bad;
+}
+
+/* nn_lab_fit_gamut's bisection for n pixels at once (L already clamped),
+ * step for step the same, so the results are too: the chroma scale that
+ * keeps each pixel in gamut, applied to a and b. */
+NN_VECTOR_CLONES static void fit_block(const float *L, float *a, float *b, int n, double m[3][3]) {
+    float lo[LAB_BLOCK], hi[LAB_BLOCK];
+    for (int i = 0; i < n; i++) lo[i] = 0.0f, hi[i] = 1.0f;
+    for (int it = 0; it < GAMUT_STEPS; it++)
+        for (int i = 0; i < n; i++) {
+            const float mid = 0.5f * (lo[i] + hi[i]);
+            double lin[3];
+            lab_to_linear3(lin, L[i], a[i] * mid, b[i] * mid, m);
+            const int inside = linear_in_gamut(lin);
+            lo[i] = inside ? mid : lo[i];
+            hi[i] = inside ? hi[i] : mid;
+        }
+    for (int i = 0; i < n; i++) a[i] *= lo[i], b[i] *= lo[i];
+}
+
+/* sRGB of a block's linear planes through the table (NaN-free: negatives
+ * are 0). */
+NN_VECTOR_CLONES static void block_to_srgb(float *rgb, size_t stride, const double *lr, const double *lg,
+                                           const double *lb, int n) {
+    for (int i = 0; i < n; i++) {
+        const float r = (float)lr[i], g = (float)lg[i], bl = (float)lb[i];
+        rgb[i * stride] = lut_lookup(lut_to_srgb, sqrtf(r > 0.0f ? r : 0.0f));
+        rgb[i * stride + 1] = lut_lookup(lut_to_srgb, sqrtf(g > 0.0f ? g : 0.0f));
+        rgb[i * stride + 2] = lut_lookup(lut_to_srgb, sqrtf(bl > 0.0f ? bl : 0.0f));
+    }
+}
+
+/* As fitted_px on every pixel, in blocks: the linear values of all pixels
+ * in vector loops, the gamut fit on the few outside, then the table. */
 void nn_lab_planes_to_srgb(float *rgb, const float *L, const float *a, const float *b, size_t n, size_t stride) {
     pthread_once(&lut_once, build_luts);
     double m[3][3];
     rgb_from_xyz(m);
-    for (size_t i = 0; i < n; i++) {
-        float p[3] = {L[i], a[i], b[i]};
-        fitted_px(rgb + i * stride, p, m);
+    double lr[LAB_BLOCK], lg[LAB_BLOCK], lb[LAB_BLOCK];
+    int outside[LAB_BLOCK];
+    for (size_t i0 = 0; i0 < n; i0 += LAB_BLOCK) {
+        const int nb = n - i0 < LAB_BLOCK ? (int)(n - i0) : LAB_BLOCK;
+        const int bad = block_to_linear(lr, lg, lb, outside, L + i0, a + i0, b + i0, nb, m);
+        float fl[LAB_BLOCK], fa[LAB_BLOCK], fb[LAB_BLOCK]; /* the pixels outside, gathered */
+        for (int k = 0; k < bad; k++) {
+            const size_t i = i0 + (size_t)outside[k];
+            fl[k] = L[i] < 0.0f ? 0.0f : L[i] > 100.0f ? 100.0f : L[i], fa[k] = a[i], fb[k] = b[i];
+        }
+        fit_block(fl, fa, fb, bad, m);
+        for (int k = 0; k < bad; k++) {
+            double lin[3];
+            lab_to_linear3(lin, fl[k], fa[k], fb[k], m);
+            lr[outside[k]] = lin[0], lg[outside[k]] = lin[1], lb[outside[k]] = lin[2];
+        }
+        block_to_srgb(rgb + i0 * stride, stride, lr, lg, lb, nb);
     }
 }
 
@@ -229,7 +303,7 @@ void nn_lab_fit_gamut(float *lab, size_t n) {
         if (in_gamut(p, m)) continue;
         const float a = p[1], b = p[2];
         float lo = 0.0f, hi = 1.0f; /* chroma scale: lo is in gamut (greys are) */
-        for (int it = 0; it < 14; it++) {
+        for (int it = 0; it < GAMUT_STEPS; it++) {
             float mid = 0.5f * (lo + hi);
             p[1] = a * mid, p[2] = b * mid;
             if (in_gamut(p, m)) lo = mid;
