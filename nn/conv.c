@@ -5,6 +5,7 @@
  * outputs are written, and a naive direct convolution kept as the test
  * oracle of both. */
 #include "nn.h"
+#include "nn_internal.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -335,120 +336,177 @@ typedef struct {
     const float *bias;
     int c_in, c_out, h, w, nb, th, tw;
     size_t T;
+    int rows_per_block;     /* of tiles, in the blocked forward pass */
     nn_precision precision; /* of the forward pass's products */
     nn_epilogue ep;         /* applied to the outputs */
-    atomic_int failed; /* a range could not get its row buffers */
+    atomic_int failed; /* a range could not get its buffers */
 } winograd_job;
 
-/* V = Bᵀ d B for every tile of channels [c0, c1), a row of tiles at a
- * time: the four input rows (zero outside the image) are combined
- * vertically into even and odd columns, then each of the 16 outputs is a
- * contiguous vector operation along the row of tiles. */
+/* One row of tiles of V = Bᵀ d B from its four padded input rows
+ * r[0..3] (pw = 2 tw + 2 floats, x = -1 .. 2 tw): the rows are combined
+ * vertically, t_i (contiguous), then each of the 16 outputs (o, position
+ * planes `plane` apart) is a vector operation along the row of tiles. */
+NN_VECTOR_CLONES static void winograd_input_tile_row(const float *restrict r0, const float *restrict r1,
+                                                    const float *restrict r2, const float *restrict r3, int tw,
+                                                    float *restrict t, float *restrict o, size_t plane) {
+    const int pw = 2 * tw + 2;
+    float *restrict t0 = t, *restrict t1 = t + pw, *restrict t2 = t1 + pw, *restrict t3 = t2 + pw;
+    for (int x = 0; x < pw; x++) {
+        t0[x] = r0[x] - r2[x];
+        t1[x] = r1[x] + r2[x];
+        t2[x] = r2[x] - r1[x];
+        t3[x] = r1[x] - r3[x];
+    }
+    for (int i = 0; i < 4; i++) {
+        const float *restrict ti = t + (size_t)i * pw;
+        float *restrict o0 = o + (size_t)(4 * i) * plane, *restrict o1 = o0 + plane, *restrict o2 = o1 + plane,
+                        *restrict o3 = o2 + plane;
+        for (int tx = 0; tx < tw; tx++) {
+            const float e0 = ti[2 * tx], d0 = ti[2 * tx + 1], e1 = ti[2 * tx + 2], d1 = ti[2 * tx + 3];
+            o0[tx] = e0 - e1;
+            o1[tx] = d0 + e1;
+            o2[tx] = e1 - d0;
+            o3[tx] = d0 - d1;
+        }
+    }
+}
+
+/* V for channel c of the tile rows [g0, g1) (row g: image g / th, tile
+ * row g % th) into v, the channel's tiles, a row after the other (position
+ * planes `plane` apart); the input rows are copied with their zero padding.
+ * buf: winograd_input_buf_floats(tw). */
+static void winograd_input_rows(const winograd_job *j, int c, int g0, int g1, float *v, size_t plane, float *buf) {
+    const size_t hw = (size_t)j->h * j->w;
+    const int W = j->w, tw = j->tw, pw = 2 * tw + 2; /* a padded row covers x = -1 .. 2·tw */
+    float *row[4];
+    for (int i = 0; i < 4; i++) row[i] = buf + (size_t)i * pw;
+    for (int g = g0; g < g1; g++) {
+        const int n = g / j->th, ty = g % j->th;
+        const float *src = j->in + ((size_t)n * j->c_in + c) * hw;
+        for (int i = 0; i < 4; i++) {
+            int y = 2 * ty - 1 + i;
+            row[i][0] = 0.0f;
+            if (y >= 0 && y < j->h) {
+                memcpy(row[i] + 1, src + (size_t)y * W, sizeof(float) * (size_t)W);
+                for (int x = W + 1; x < pw; x++) row[i][x] = 0.0f;
+            } else {
+                memset(row[i], 0, sizeof(float) * (size_t)pw);
+            }
+        }
+        winograd_input_tile_row(row[0], row[1], row[2], row[3], tw, buf + 4 * (size_t)pw, v + (size_t)(g - g0) * tw,
+                                plane);
+    }
+}
+
+static size_t winograd_input_buf_floats(int tw) { return 8 * (size_t)(2 * tw + 2); }
+
+/* V for every tile of channels [c0, c1) (the weight gradient's pass). */
 static void winograd_input(void *ctx, int c0, int c1) {
     const winograd_job *j = ctx;
-    const size_t T = j->T, plane = (size_t)j->c_in * T, hw = (size_t)j->h * j->w;
-    const int W = j->w, tw = j->tw, pw = 2 * tw + 2; /* a padded row covers x = -1 .. 2·tw */
-    float *buf = malloc(sizeof(float) * (4 * (size_t)pw + 8 * ((size_t)tw + 1)));
+    float *buf = malloc(sizeof(float) * winograd_input_buf_floats(j->tw));
     if (!buf) {
         atomic_store(&((winograd_job *)ctx)->failed, 1);
         return;
     }
-    float *row[4], *ev[4], *od[4];
-    for (int i = 0; i < 4; i++) row[i] = buf + (size_t)i * pw;
-    for (int i = 0; i < 4; i++) ev[i] = buf + 4 * (size_t)pw + (size_t)(2 * i) * (tw + 1), od[i] = ev[i] + tw + 1;
     for (int c = c0; c < c1; c++)
-        for (int n = 0; n < j->nb; n++) {
-            const float *src = j->in + ((size_t)n * j->c_in + c) * hw;
-            float *v = j->V + (size_t)c * T + (size_t)n * j->th * j->tw;
-            for (int ty = 0; ty < j->th; ty++) {
-                for (int i = 0; i < 4; i++) {
-                    int y = 2 * ty - 1 + i;
-                    memset(row[i], 0, sizeof(float) * (size_t)pw);
-                    if (y >= 0 && y < j->h) memcpy(row[i] + 1, src + (size_t)y * W, sizeof(float) * (size_t)W);
-                }
-                const float *r0 = row[0], *r1 = row[1], *r2 = row[2], *r3 = row[3];
-                for (int k = 0; k <= tw; k++) {
-                    int x = 2 * k;
-                    ev[0][k] = r0[x] - r2[x], od[0][k] = r0[x + 1] - r2[x + 1];
-                    ev[1][k] = r1[x] + r2[x], od[1][k] = r1[x + 1] + r2[x + 1];
-                    ev[2][k] = r2[x] - r1[x], od[2][k] = r2[x + 1] - r1[x + 1];
-                    ev[3][k] = r1[x] - r3[x], od[3][k] = r1[x + 1] - r3[x + 1];
-                }
-                float *o = v + (size_t)ty * tw;
-                for (int i = 0; i < 4; i++) {
-                    const float *e = ev[i], *d = od[i];
-                    float *o0 = o + (size_t)(4 * i) * plane, *o1 = o0 + plane, *o2 = o1 + plane, *o3 = o2 + plane;
-                    for (int tx = 0; tx < tw; tx++) {
-                        o0[tx] = e[tx] - e[tx + 1];
-                        o1[tx] = d[tx] + e[tx + 1];
-                        o2[tx] = e[tx + 1] - d[tx];
-                        o3[tx] = d[tx] - d[tx + 1];
-                    }
-                }
-            }
-        }
+        winograd_input_rows(j, c, 0, j->nb * j->th, j->V + (size_t)c * j->T, (size_t)j->c_in * j->T, buf);
     free(buf);
 }
 
-/* M_k = U_k V_k, one single-threaded GEMM per position k. */
-static void winograd_gemms(void *ctx, int k0, int k1) {
-    const winograd_job *j = ctx;
-    for (int k = k0; k < k1; k++)
-        nn_sgemm_serial_ex(j->precision, 0, 0, j->c_out, (int)j->T, j->c_in, 1.0f,
-                           j->U + (size_t)k * j->c_out * j->c_in, j->c_in, j->V + (size_t)k * j->c_in * j->T,
-                           (int)j->T, 0.0f, j->M + (size_t)k * j->c_out * j->T, (int)j->T);
+/* One row of tiles of Y = Aᵀ M A + bias, the epilogue applied, from m
+ * (position planes `plane` apart) into the output rows y0 and y1 (y1 NULL
+ * past the image's last row) of width w; s: 8 tw floats. */
+NN_VECTOR_CLONES static void winograd_output_tile_row(const float *restrict m, size_t plane, int tw, int w, float b,
+                                                     nn_epilogue ep, float *restrict s, float *restrict y0,
+                                                     float *restrict y1) {
+    float *restrict a[4], *restrict d[4];
+    for (int i = 0; i < 4; i++) a[i] = s + (size_t)(2 * i) * tw, d[i] = a[i] + tw;
+    for (int i = 0; i < 4; i++) {
+        const float *restrict m0 = m + (size_t)(4 * i) * plane, *restrict m1 = m0 + plane, *restrict m2 = m1 + plane,
+                              *restrict m3 = m2 + plane;
+        float *restrict ai = a[i], *restrict di = d[i];
+        for (int tx = 0; tx < tw; tx++) {
+            ai[tx] = m0[tx] + m1[tx] + m2[tx];
+            di[tx] = m1[tx] - m2[tx] - m3[tx];
+        }
+    }
+    const int relu = ep.kind == NN_EPILOGUE_RELU, leaky = ep.kind == NN_EPILOGUE_LEAKY_RELU;
+    const float slope = ep.slope;
+    const int full = w / 2; /* tiles with both columns in the image */
+    for (int r = 0; r < 2; r++) {
+        float *restrict out = r ? y1 : y0;
+        if (!out) break;
+        const float *restrict p0 = r ? a[1] : a[0], *restrict p1 = r ? a[2] : a[1], *restrict p2 = r ? a[3] : a[2];
+        const float *restrict q0 = r ? d[1] : d[0], *restrict q1 = r ? d[2] : d[1], *restrict q2 = r ? d[3] : d[2];
+        /* row 0: a0 + a1 + a2 + b; row 1: a1 - a2 - a3 + b, for a = the even and the odd column sums */
+        for (int tx = 0; tx < tw; tx++) {
+            float ve = r ? p0[tx] - p1[tx] - p2[tx] + b : p0[tx] + p1[tx] + p2[tx] + b;
+            float vo = r ? q0[tx] - q1[tx] - q2[tx] + b : q0[tx] + q1[tx] + q2[tx] + b;
+            if (relu) ve = ve > 0.0f ? ve : 0.0f, vo = vo > 0.0f ? vo : 0.0f;
+            else if (leaky) ve = ve > 0.0f ? ve : slope * ve, vo = vo > 0.0f ? vo : slope * vo;
+            out[2 * tx] = ve;
+            if (tx < full) out[2 * tx + 1] = vo;
+        }
+    }
 }
 
-/* Y = Aᵀ M A (+ bias) into the outputs of channels [c0, c1), a row of
- * tiles at a time, as vector operations along the row. */
-static void winograd_output(void *ctx, int c0, int c1) {
+/* Y for channel c of the tile rows [g0, g1) from m, the channel's tiles
+ * (position planes `plane` apart); buf: 8 tw floats. */
+static void winograd_output_rows(const winograd_job *j, int c, int g0, int g1, const float *m, size_t plane,
+                                 float *buf) {
+    const size_t hw = (size_t)j->h * j->w;
+    const float b = j->bias ? j->bias[c] : 0.0f;
+    for (int g = g0; g < g1; g++) {
+        const int n = g / j->th, ty = g % j->th;
+        float *dst = j->out + ((size_t)n * j->c_out + c) * hw + (size_t)(2 * ty) * j->w;
+        winograd_output_tile_row(m + (size_t)(g - g0) * j->tw, plane, j->tw, j->w, b, j->ep, buf, dst,
+                                 2 * ty + 1 < j->h ? dst + j->w : NULL);
+    }
+}
+
+/* Blocks [b0, b1) of rows_per_block tile rows each, one after the other
+ * while they stay in cache: the input transform of every channel, the 16
+ * products M_k = U_k V_k over the block's tiles, the output transform. */
+static void winograd_blocks(void *ctx, int b0, int b1) {
     const winograd_job *j = ctx;
-    const size_t T = j->T, plane = (size_t)j->c_out * T, hw = (size_t)j->h * j->w;
-    const int tw = j->tw;
-    float *buf = malloc(sizeof(float) * 12 * (size_t)tw);
-    if (!buf) {
+    const int rows = j->nb * j->th;
+    const size_t tb_max = (size_t)j->rows_per_block * j->tw;
+    const size_t v_floats = 16 * (size_t)j->c_in * tb_max, m_floats = 16 * (size_t)j->c_out * tb_max;
+    const size_t buf_floats = winograd_input_buf_floats(j->tw); /* also the output transform's 8 tw */
+    float *V = malloc(sizeof(float) * (v_floats + m_floats + buf_floats));
+    if (!V) {
         atomic_store(&((winograd_job *)ctx)->failed, 1);
         return;
     }
-    float *s[4][2], *y[2][2];
-    for (int i = 0; i < 4; i++) s[i][0] = buf + (size_t)(2 * i) * tw, s[i][1] = s[i][0] + tw;
-    for (int r = 0; r < 2; r++) y[r][0] = buf + (size_t)(8 + 2 * r) * tw, y[r][1] = y[r][0] + tw;
-    for (int c = c0; c < c1; c++) {
-        const float b = j->bias ? j->bias[c] : 0.0f;
-        for (int n = 0; n < j->nb; n++) {
-            float *dst = j->out + ((size_t)n * j->c_out + c) * hw;
-            const float *m = j->M + (size_t)c * T + (size_t)n * j->th * j->tw;
-            for (int ty = 0; ty < j->th; ty++) {
-                const float *p = m + (size_t)ty * tw;
-                for (int i = 0; i < 4; i++) {
-                    const float *m0 = p + (size_t)(4 * i) * plane, *m1 = m0 + plane, *m2 = m1 + plane, *m3 = m2 + plane;
-                    float *a = s[i][0], *d = s[i][1];
-                    for (int tx = 0; tx < tw; tx++) {
-                        a[tx] = m0[tx] + m1[tx] + m2[tx];
-                        d[tx] = m1[tx] - m2[tx] - m3[tx];
-                    }
-                }
-                for (int k = 0; k < 2; k++) {
-                    float *y0 = y[0][k], *y1 = y[1][k];
-                    const float *a0 = s[0][k], *a1 = s[1][k], *a2 = s[2][k], *a3 = s[3][k];
-                    for (int tx = 0; tx < tw; tx++) {
-                        y0[tx] = a0[tx] + a1[tx] + a2[tx] + b;
-                        y1[tx] = a1[tx] - a2[tx] - a3[tx] + b;
-                    }
-                    nn_epilogue_apply(y0, (size_t)tw, j->ep);
-                    nn_epilogue_apply(y1, (size_t)tw, j->ep);
-                }
-                for (int r = 0; r < 2 && 2 * ty + r < j->h; r++) {
-                    float *out = dst + (size_t)(2 * ty + r) * j->w;
-                    for (int tx = 0; tx < tw; tx++) {
-                        out[2 * tx] = y[r][0][tx];
-                        if (2 * tx + 1 < j->w) out[2 * tx + 1] = y[r][1][tx];
-                    }
-                }
-            }
-        }
+    float *M = V + v_floats, *buf = M + m_floats;
+    for (int blk = b0; blk < b1; blk++) {
+        const int g0 = blk * j->rows_per_block, g1 = g0 + j->rows_per_block < rows ? g0 + j->rows_per_block : rows;
+        const size_t tb = (size_t)(g1 - g0) * j->tw;
+        for (int c = 0; c < j->c_in; c++)
+            winograd_input_rows(j, c, g0, g1, V + (size_t)c * tb, (size_t)j->c_in * tb, buf);
+        for (int k = 0; k < 16; k++)
+            nn_sgemm_serial_ex(j->precision, 0, 0, j->c_out, (int)tb, j->c_in, 1.0f,
+                               j->U + (size_t)k * j->c_out * j->c_in, j->c_in, V + (size_t)k * j->c_in * tb, (int)tb,
+                               0.0f, M + (size_t)k * j->c_out * tb, (int)tb);
+        for (int c = 0; c < j->c_out; c++)
+            winograd_output_rows(j, c, g0, g1, M + (size_t)c * tb, (size_t)j->c_out * tb, buf);
     }
-    free(buf);
+    free(V);
+}
+
+/* Tile rows per block: the block's V and M within WINOGRAD_BLOCK_BYTES,
+ * at least WINOGRAD_BLOCK_MIN_TILES tiles (the products' width), and
+ * blocks enough to keep every thread busy. */
+#define WINOGRAD_BLOCK_BYTES ((size_t)1 << 20)
+#define WINOGRAD_BLOCK_MIN_TILES 64
+static int winograd_rows_per_block(const winograd_job *j) {
+    const int rows = j->nb * j->th;
+    size_t tiles = WINOGRAD_BLOCK_BYTES / (16 * sizeof(float) * ((size_t)j->c_in + j->c_out));
+    if (tiles < WINOGRAD_BLOCK_MIN_TILES) tiles = WINOGRAD_BLOCK_MIN_TILES;
+    int per = (int)((tiles + (size_t)j->tw - 1) / j->tw);
+    const int threads = nn_get_threads(), balanced = (rows + 2 * threads - 1) / (2 * threads);
+    if (per > balanced) per = balanced;
+    return per < 1 ? 1 : per;
 }
 
 nn_status nn_conv2d_forward_winograd(float *out, const float *in, const float *U, const float *bias, nn_shape s,
@@ -458,25 +516,16 @@ nn_status nn_conv2d_forward_winograd(float *out, const float *in, const float *U
 
 nn_status nn_conv2d_forward_winograd_ep(float *out, const float *in, const float *U, const float *bias, nn_shape s,
                                         nn_conv2d_dims d, nn_workspace ws, nn_epilogue ep) {
+    (void)ws; /* the blocks' buffers are the threads' own */
     if (check_dims(s, d) != NN_OK || !nn_conv2d_winograd_applies(d)) return NN_ERR_INVALID;
-    const size_t per = nn_conv2d_winograd_workspace_floats(d, s.H, s.W, 1), hw = (size_t)s.H * s.W;
-    size_t fit = ws.floats / per;
-    if (fit < 1 && s.N > 0) return NN_ERR_INVALID;
-    const int nb_max = fit > (size_t)s.N ? s.N : (int)fit;
-    for (int n0 = 0; n0 < s.N; n0 += nb_max) {
-        int nb = s.N - n0 < nb_max ? s.N - n0 : nb_max;
-        winograd_job j = {.in = in + (size_t)n0 * d.c_in * hw, .U = U, .out = out + (size_t)n0 * d.c_out * hw,
-                          .bias = bias, .c_in = d.c_in, .c_out = d.c_out, .h = s.H, .w = s.W, .nb = nb,
-                          .th = (s.H + 1) / 2, .tw = (s.W + 1) / 2, .precision = ws.precision, .ep = ep};
-        j.T = (size_t)nb * winograd_tiles(s.H, s.W);
-        j.V = ws.data, j.M = ws.data + 16 * (size_t)d.c_in * j.T;
-        nn_parallel_for(d.c_in, winograd_input, &j);
-        if (atomic_load(&j.failed)) return NN_ERR_NOMEM;
-        nn_parallel_for(16, winograd_gemms, &j);
-        nn_parallel_for(d.c_out, winograd_output, &j);
-        if (atomic_load(&j.failed)) return NN_ERR_NOMEM;
-    }
-    return NN_OK;
+    if (s.N < 1) return NN_OK;
+    winograd_job j = {.in = in, .U = U, .out = out, .bias = bias, .c_in = d.c_in, .c_out = d.c_out, .h = s.H,
+                      .w = s.W, .nb = s.N, .th = (s.H + 1) / 2, .tw = (s.W + 1) / 2, .precision = ws.precision,
+                      .ep = ep};
+    j.rows_per_block = winograd_rows_per_block(&j);
+    const int rows = j.nb * j.th;
+    nn_parallel_for((rows + j.rows_per_block - 1) / j.rows_per_block, winograd_blocks, &j);
+    return atomic_load(&j.failed) ? NN_ERR_NOMEM : NN_OK;
 }
 
 /* dM = A dY Aᵀ for every 2×2 block of dout in channels [c0, c1), a row of

@@ -61,9 +61,11 @@ nn_status nn_conv2d_backward(float *din,          // (N, c_in, H, W) or NULL
  * (nn_conv2d_winograd_applies), in inference and in training (the forward
  * pass, the input gradient through the transposed U, and the weight
  * gradient below): U, the transformed weights, is computed
- * once (nn_conv2d_winograd_weights); the forward pass then does 16 GEMMs
- * over all tiles of as many images as the workspace holds. Same result as
- * nn_conv2d_forward to float rounding. */
+ * once (nn_conv2d_winograd_weights); the forward pass then runs the tiles
+ * in blocks that stay in cache (input transform, 16 GEMMs, output
+ * transform), on buffers of its own: it does not use the workspace. The
+ * weight gradient uses nn_conv2d_winograd_workspace_floats of workspace per
+ * image. Same result as nn_conv2d_forward to float rounding. */
 int nn_conv2d_winograd_applies(nn_conv2d_dims d);
 size_t nn_conv2d_winograd_weight_floats(nn_conv2d_dims d);
 void nn_conv2d_winograd_weights(float *U,            // (16, c_out, c_in)

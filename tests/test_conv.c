@@ -56,6 +56,17 @@ static void compare_winograd(int c_in, int c_out, int N, int H, int W, int chunk
     char name[96];
     snprintf(name, sizeof name, "winograd %dx%dx%dx%d->%d chunk %d", N, c_in, H, W, c_out, chunk_images);
     check_close(name, y, ref, ny, 1e-5);
+    /* the tiles run in blocks whose size follows the thread count: every
+     * output is the same sum whatever the blocks */
+    float *y_other = malloc(ny * 4);
+    const int threads = nn_get_threads();
+    for (int t = 1; t <= 3; t += 2) {
+        nn_set_threads(t);
+        CHECK(nn_conv2d_forward_winograd(y_other, x, U, b, s, d, ws) == NN_OK, "winograd forward");
+        CHECK(memcmp(y_other, y, ny * 4) == 0, "winograd forward on %d threads differs from %d threads", t, threads);
+    }
+    nn_set_threads(threads);
+    free(y_other);
     /* the input gradient through the transposed weights */
     float *dy = malloc(ny * 4), *dx = malloc(nx * 4), *dx_ref = calloc(nx, 4), *dw = calloc(nw, 4);
     fill_uniform(dy, ny, -1, 1, 14);
@@ -160,11 +171,12 @@ int main(void) {
     compare_winograd(32, 16, 3, 32, 32, 2);
     compare_winograd(96, 32, 2, 16, 16, 2);
     compare_winograd(3, 2, 1, 1, 1, 1); /* 1×1 image */
+    compare_winograd(32, 32, 64, 32, 32, 1); /* the network's first level: many blocks */
     {
         nn_conv2d_dims d = {4, 8, 3, 1, 1, 1};
-        float x[4 * 16] = {0}, U[16 * 8 * 4] = {0}, y[8 * 16], tiny[4];
-        CHECK(nn_conv2d_forward_winograd(y, x, U, NULL, (nn_shape){1, 4, 4, 4}, d, (nn_workspace){tiny, 4, NN_PRECISION_FP32}) ==
-                  NN_ERR_INVALID,
+        float x[4 * 16] = {0}, dy[8 * 16] = {0}, dw[8 * 4 * 9] = {0}, dU[16 * 8 * 4], tiny[4];
+        CHECK(nn_conv2d_backward_weights_winograd(dw, dU, dy, x, (nn_shape){1, 4, 4, 4}, d,
+                                                  (nn_workspace){tiny, 4, NN_PRECISION_FP32}) == NN_ERR_INVALID,
               "undersized Winograd workspace accepted");
     }
     compare((nn_conv2d_dims){4, 8, 3, 1, 1, 1}, 5, 8, 8, 5);
