@@ -337,6 +337,7 @@ typedef struct {
     int c_in, c_out, h, w, nb, th, tw;
     size_t T;
     int rows_per_block;     /* of tiles, in the blocked forward pass */
+    nn_gemm_packed_a *packed_u[16]; /* U_k packed once for the blocks' products */
     nn_precision precision; /* of the forward pass's products */
     nn_epilogue ep;         /* applied to the outputs */
     atomic_int failed; /* a range could not get its buffers */
@@ -485,13 +486,19 @@ static void winograd_blocks(void *ctx, int b0, int b1) {
         for (int c = 0; c < j->c_in; c++)
             winograd_input_rows(j, c, g0, g1, V + (size_t)c * tb, (size_t)j->c_in * tb, buf);
         for (int k = 0; k < 16; k++)
-            nn_sgemm_serial_ex(j->precision, 0, 0, j->c_out, (int)tb, j->c_in, 1.0f,
-                               j->U + (size_t)k * j->c_out * j->c_in, j->c_in, V + (size_t)k * j->c_in * tb, (int)tb,
-                               0.0f, M + (size_t)k * j->c_out * tb, (int)tb);
+            nn_sgemm_serial_packed_a(j->packed_u[k], (int)tb, 1.0f, V + (size_t)k * j->c_in * tb, (int)tb, 0.0f,
+                                     M + (size_t)k * j->c_out * tb, (int)tb);
         for (int c = 0; c < j->c_out; c++)
             winograd_output_rows(j, c, g0, g1, M + (size_t)c * tb, (size_t)j->c_out * tb, buf);
     }
     free(V);
+}
+
+static void winograd_pack_u(void *ctx, int k0, int k1) {
+    winograd_job *j = ctx;
+    for (int k = k0; k < k1; k++)
+        j->packed_u[k] = nn_gemm_pack_a(j->precision, 0, j->c_out, j->c_in, j->U + (size_t)k * j->c_out * j->c_in,
+                                        j->c_in);
 }
 
 /* Tile rows per block: the block's V and M within WINOGRAD_BLOCK_BYTES,
@@ -524,8 +531,12 @@ nn_status nn_conv2d_forward_winograd_ep(float *out, const float *in, const float
                       .ep = ep};
     j.rows_per_block = winograd_rows_per_block(&j);
     const int rows = j.nb * j.th;
-    nn_parallel_for((rows + j.rows_per_block - 1) / j.rows_per_block, winograd_blocks, &j);
-    return atomic_load(&j.failed) ? NN_ERR_NOMEM : NN_OK;
+    nn_parallel_for(16, winograd_pack_u, &j);
+    int packed = 1;
+    for (int k = 0; k < 16; k++) packed &= j.packed_u[k] != NULL;
+    if (packed) nn_parallel_for((rows + j.rows_per_block - 1) / j.rows_per_block, winograd_blocks, &j);
+    for (int k = 0; k < 16; k++) nn_gemm_packed_a_free(j.packed_u[k]);
+    return !packed || atomic_load(&j.failed) ? NN_ERR_NOMEM : NN_OK;
 }
 
 /* dM = A dY Aᵀ for every 2×2 block of dout in channels [c0, c1), a row of

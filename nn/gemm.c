@@ -468,7 +468,8 @@ static void pack_b_bf16(uint16_t *dst, const float *B, int ldb, int k0, int kc, 
 /* The packed GEMM on this thread with kernel kd; FALSE when the buffers
  * cannot be had. */
 static int packed_sgemm(const kernel_desc *kd, int trans_a, int trans_b, int M, int N, int K, float alpha,
-                        const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+                        const float *A, int lda, const char *a_packed, const float *B, int ldb, float beta, float *C,
+                        int ldc) {
     pack_buffers *pb = thread_pack_buffers();
     if (!pb) return 0;
     if (kd->bf16 && !pb->a16) pb->a16 = alloc64(sizeof(uint16_t) * (GEMM_MC + GEMM_MAX_MR) * (GEMM_KC + 1));
@@ -478,6 +479,7 @@ static int packed_sgemm(const kernel_desc *kd, int trans_a, int trans_b, int M, 
     const transpose8_fn t8 = kd->transpose8;
     for (int j0 = 0; j0 < N; j0 += GEMM_NC) {
         const int nc = N - j0 < GEMM_NC ? N - j0 : GEMM_NC;
+        const char *a_next = a_packed; /* the blocks of a packed A, in the order of the loops below */
         for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
             const int kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
             const float beta_k = k0 == 0 ? beta : 1.0f;
@@ -492,9 +494,15 @@ static int packed_sgemm(const kernel_desc *kd, int trans_a, int trans_b, int M, 
             const char *bp = kd->bf16 ? (const char *)pb->b16 : (const char *)pb->b;
             for (int i0 = 0; i0 < M; i0 += GEMM_MC) {
                 const int mc = M - i0 < GEMM_MC ? M - i0 : GEMM_MC;
-                pack_a(t8, pb->a, A, lda, trans_a, i0, mc, k0, kc, mr);
-                if (kd->bf16) bf16_pairs(pb->a, kc, mr, (mc + mr - 1) / mr, pb->a16);
-                const char *ap = kd->bf16 ? (const char *)pb->a16 : (const char *)pb->a;
+                const char *ap;
+                if (a_next) {
+                    ap = a_next;
+                    a_next += (size_t)(mc + mr - 1) / mr * mr * line;
+                } else {
+                    pack_a(t8, pb->a, A, lda, trans_a, i0, mc, k0, kc, mr);
+                    if (kd->bf16) bf16_pairs(pb->a, kc, mr, (mc + mr - 1) / mr, pb->a16);
+                    ap = kd->bf16 ? (const char *)pb->a16 : (const char *)pb->a;
+                }
                 for (int jr = 0; jr < nc; jr += nr)
                     for (int ir = 0; ir < mc; ir += mr)
                         kd->micro(kc, ap + (size_t)ir * line, bp + (size_t)jr * line,
@@ -537,15 +545,84 @@ void nn_sgemm_serial_ex(nn_precision precision, int trans_a, int trans_b, int M,
     }
 #if NN_X86
     if (precision == NN_PRECISION_BF16 && nn_gemm_bf16_available() &&
-        packed_sgemm(&g_bf16_kernel, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+        packed_sgemm(&g_bf16_kernel, trans_a, trans_b, M, N, K, alpha, A, lda, NULL, B, ldb, beta, C, ldc))
         return;
 #endif
     if (k == NN_GEMM_OPENBLAS) blas_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    else if (!packed_sgemm(&g_kernels[k], trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc))
+    else if (!packed_sgemm(&g_kernels[k], trans_a, trans_b, M, N, K, alpha, A, lda, NULL, B, ldb, beta, C, ldc))
         plain_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 void nn_sgemm_serial(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda,
                      const float *B, int ldb, float beta, float *C, int ldc) {
     nn_sgemm_serial_ex(NN_PRECISION_FP32, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* ------------------------------------------------------------ packed A */
+
+struct nn_gemm_packed_a {
+    const kernel_desc *kd; /* the kernel it was packed for */
+    nn_precision precision;
+    int trans_a, M, K, lda;
+    const float *A;
+    char *data; /* the blocks of A as packed_sgemm walks them: KC slices, then MC blocks */
+};
+
+/* The packed kernel a product at this precision runs now, or NULL
+ * (OpenBLAS). */
+static const kernel_desc *current_kernel(nn_precision precision) {
+#if NN_X86
+    if (precision == NN_PRECISION_BF16 && nn_gemm_bf16_available()) return &g_bf16_kernel;
+#endif
+    const nn_gemm_kernel k = nn_gemm_get_kernel();
+    return k == NN_GEMM_OPENBLAS ? NULL : &g_kernels[k];
+}
+
+nn_gemm_packed_a *nn_gemm_pack_a(nn_precision precision, int trans_a, int M, int K, const float *A, int lda) {
+    nn_gemm_packed_a *pa = calloc(1, sizeof *pa);
+    if (!pa) return NULL;
+    *pa = (nn_gemm_packed_a){current_kernel(precision), precision, trans_a, M, K, lda, A, NULL};
+    const kernel_desc *kd = pa->kd;
+    pack_buffers *pb = thread_pack_buffers();
+    if (!kd || M <= 0 || K <= 0 || !pb) return pa; /* products fall back to A itself */
+    const int mr = kd->mr;
+    size_t bytes = 0;
+    for (int pass = 0; pass < 2; pass++) { /* the size, then the panels */
+        char *dst = pa->data;
+        for (int k0 = 0; k0 < K; k0 += GEMM_KC) {
+            const int kc = K - k0 < GEMM_KC ? K - k0 : GEMM_KC;
+            const size_t line = kd->bf16 ? (size_t)(kc + 1) / 2 * 2 * sizeof(uint16_t) : (size_t)kc * sizeof(float);
+            for (int i0 = 0; i0 < M; i0 += GEMM_MC) {
+                const int mc = M - i0 < GEMM_MC ? M - i0 : GEMM_MC, panels = (mc + mr - 1) / mr;
+                if (pass == 0) {
+                    bytes += (size_t)panels * mr * line;
+                    continue;
+                }
+                if (kd->bf16) {
+                    pack_a(kd->transpose8, pb->a, A, lda, trans_a, i0, mc, k0, kc, mr);
+                    bf16_pairs(pb->a, kc, mr, panels, (uint16_t *)dst);
+                } else {
+                    pack_a(kd->transpose8, (float *)dst, A, lda, trans_a, i0, mc, k0, kc, mr);
+                }
+                dst += (size_t)panels * mr * line;
+            }
+        }
+        if (pass == 0 && !(pa->data = alloc64(bytes))) return pa;
+    }
+    return pa;
+}
+
+void nn_sgemm_serial_packed_a(const nn_gemm_packed_a *pa, int N, float alpha, const float *B, int ldb, float beta,
+                              float *C, int ldc) {
+    if (pa->M <= 0 || N <= 0) return;
+    if (pa->data && pa->K > 0 && pa->kd == current_kernel(pa->precision) &&
+        packed_sgemm(pa->kd, pa->trans_a, 0, pa->M, N, pa->K, alpha, pa->A, pa->lda, pa->data, B, ldb, beta, C, ldc))
+        return;
+    nn_sgemm_serial_ex(pa->precision, pa->trans_a, 0, pa->M, N, pa->K, alpha, pa->A, pa->lda, B, ldb, beta, C, ldc);
+}
+
+void nn_gemm_packed_a_free(nn_gemm_packed_a *pa) {
+    if (!pa) return;
+    free(pa->data);
+    free(pa);
 }

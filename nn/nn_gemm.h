@@ -56,6 +56,18 @@ void nn_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const 
 void nn_sgemm_ex(nn_precision precision, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
                  int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
+/* A packed once for many products with the same left operand (a layer's
+ * weights times many blocks of B): op(A) is M×K, B plain (K×N). A must
+ * stay valid while the packed form is used: when the kernel or the CPU's
+ * precision changed meanwhile, or packing found no memory, the product runs
+ * from A itself. NULL only when even the handle cannot be allocated. */
+typedef struct nn_gemm_packed_a nn_gemm_packed_a;
+nn_gemm_packed_a *nn_gemm_pack_a(nn_precision precision, int trans_a, int M, int K, const float *A, int lda);
+/* C = alpha · op(A) · B + beta · C on the calling thread. */
+void nn_sgemm_serial_packed_a(const nn_gemm_packed_a *pa, int N, float alpha, const float *B, int ldb, float beta,
+                              float *C, int ldc);
+void nn_gemm_packed_a_free(nn_gemm_packed_a *pa);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,6 +6,7 @@
  * raised to a weight, before decoding: the scene decides which colours are
  * plausible, the tiles place them along the detail. */
 #include "nn.h"
+#include "nn_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -181,26 +182,40 @@ static void scene_taps(int *i0, int *i1, float *f, int origin, int T, int n_work
     }
 }
 
+/* fused = logits + weight · (one bin of the scene, bilinear at the tile's
+ * pixels): rows [r0, r0 + nr) of the scene are first interpolated along x
+ * at the tile's columns (hrow, nr × T), then each tile row is a vector
+ * operation between its two scene rows (the same sums, in the same order,
+ * as interpolating each pixel on its own). */
+NN_VECTOR_CLONES static void scene_bin_to_tile(const float *restrict plane, int gw, int r0, int nr, const int *xa,
+                                               const int *xb, const float *fx, const int *ya, const int *yb,
+                                               const float *fy, int T, float weight, const float *restrict lq,
+                                               float *restrict hrow, float *restrict out) {
+    for (int r = 0; r < nr; r++) {
+        const float *restrict ra = plane + (size_t)(r0 + r) * gw;
+        float *restrict h = hrow + (size_t)r * T;
+        for (int tx = 0; tx < T; tx++) h[tx] = ra[xa[tx]] + fx[tx] * (ra[xb[tx]] - ra[xa[tx]]);
+    }
+    for (int ty = 0; ty < T; ty++) {
+        const float *restrict top = hrow + (size_t)(ya[ty] - r0) * T, *restrict bottom = hrow + (size_t)(yb[ty] - r0) * T;
+        const float *restrict l = lq + (size_t)ty * T;
+        float *restrict o = out + (size_t)ty * T;
+        const float wy = fy[ty];
+        for (int tx = 0; tx < T; tx++) o[tx] = l[tx] + weight * (top[tx] + wy * (bottom[tx] - top[tx]));
+    }
+}
+
 void nn_scene_add_to_tile(const nn_scene *s, float weight, int x0, int y0, int T, const float *logits, float *fused) {
     int xa[64], xb[64], ya[64], yb[64];
-    float fx[64], fy[64];
+    float fx[64], fy[64], hrow[65 * 64];
     const int tp = T * T;
     const size_t gn = (size_t)s->gw * s->gh;
     scene_taps(xa, xb, fx, x0, T, s->w, s->gw);
     scene_taps(ya, yb, fy, y0, T, s->h, s->gh);
-    for (int q = 0; q < s->Q; q++) {
-        const float *plane = s->logp + (size_t)q * gn, *lq = logits + (size_t)q * tp;
-        float *out = fused + (size_t)q * tp;
-        for (int ty = 0; ty < T; ty++) {
-            const float *ra = plane + (size_t)ya[ty] * s->gw, *rb = plane + (size_t)yb[ty] * s->gw;
-            const float wy = fy[ty];
-            for (int tx = 0; tx < T; tx++) {
-                float top = ra[xa[tx]] + fx[tx] * (ra[xb[tx]] - ra[xa[tx]]);
-                float bottom = rb[xa[tx]] + fx[tx] * (rb[xb[tx]] - rb[xa[tx]]);
-                out[ty * T + tx] = lq[ty * T + tx] + weight * (top + wy * (bottom - top));
-            }
-        }
-    }
+    const int r0 = ya[0], nr = yb[T - 1] - ya[0] + 1; /* the taps grow with the row: at most T + 1 rows */
+    for (int q = 0; q < s->Q; q++)
+        scene_bin_to_tile(s->logp + (size_t)q * gn, s->gw, r0, nr, xa, xb, fx, ya, yb, fy, T, weight,
+                          logits + (size_t)q * tp, hrow, fused + (size_t)q * tp);
 }
 
 void nn_scene_at(const nn_scene *s, float weight, int x, int y, float *out) {

@@ -2,7 +2,8 @@
  * oracle (every kernel this CPU runs, OpenBLAS too): all transposes, edge
  * sizes around the micro-tiles and cache blocks, alpha and beta, leading
  * dimensions beyond the sizes, beta = 0 never reading C; the threaded
- * product bit-identical to one thread; the chosen kernel matching the
+ * product bit-identical to one thread; a packed A bit-identical to packing
+ * in the product; the chosen kernel matching the
  * CPU's features; and the persistent thread pool under nn_parallel_for
  * (every index once, nested calls, two callers at once, after fork). */
 #include <math.h>
@@ -106,6 +107,49 @@ static void test_threads(void) {
     printf("%s: 2 threads %s 1 thread\n", nn_gemm_kernel_name(nn_gemm_get_kernel()), same ? "bit-identical to" : "DIFFER from");
     CHECK(same, "the threaded product differs from the serial one");
     free(A), free(B), free(C1), free(C2);
+}
+
+/* A packed once gives the same bits as packing it in every product, for
+ * every kernel and both precisions, transposed or not, across the K and M
+ * blocks; and a kernel changed after packing falls back to A itself. */
+static void test_packed_a(void) {
+    static const gemm_size sizes[] = {{7, 33, 5}, {130, 70, 300}, {32, 300, 288}, {247, 64, 32}, {17, 15, 513}};
+    const nn_gemm_kernel chosen = nn_gemm_get_kernel();
+    int cases = 0, failed = 0;
+    for (int k = NN_GEMM_PORTABLE; k < NN_GEMM_KERNELS; k++) {
+        if (!nn_gemm_kernel_available((nn_gemm_kernel)k)) continue;
+        nn_gemm_set_kernel((nn_gemm_kernel)k);
+        for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++)
+            for (int t = 0; t < 4; t++) {
+                const gemm_size s = sizes[si];
+                const int ta = t & 1, precision = t >> 1, lda = (ta ? s.M : s.K) + 3, ldc = s.N + 1;
+                const size_t na = (size_t)(ta ? s.K : s.M) * lda, nc = (size_t)s.M * ldc;
+                float *A = malloc(sizeof(float) * na), *B = malloc(sizeof(float) * s.K * s.N);
+                float *C = malloc(sizeof(float) * nc), *Cp = malloc(sizeof(float) * nc);
+                fill_uniform(A, na, -1, 1, 31 + si), fill_uniform(B, (size_t)s.K * s.N, -1, 1, 37 + si);
+                fill_uniform(C, nc, -1, 1, 41), memcpy(Cp, C, sizeof(float) * nc);
+                nn_sgemm_serial_ex((nn_precision)precision, ta, 0, s.M, s.N, s.K, 0.5f, A, lda, B, s.N, 0.25f, C, ldc);
+                nn_gemm_packed_a *pa = nn_gemm_pack_a((nn_precision)precision, ta, s.M, s.K, A, lda);
+                nn_sgemm_serial_packed_a(pa, s.N, 0.5f, B, s.N, 0.25f, Cp, ldc);
+                cases++;
+                failed += memcmp(C, Cp, sizeof(float) * nc) != 0;
+                if (k == NN_GEMM_PORTABLE && si == 1) { /* packed for the portable kernel, run with another */
+                    nn_gemm_set_kernel(nn_gemm_best_kernel());
+                    memcpy(Cp, C, sizeof(float) * nc);
+                    nn_sgemm_serial_ex((nn_precision)precision, ta, 0, s.M, s.N, s.K, 1.0f, A, lda, B, s.N, 0.0f, C,
+                                       ldc);
+                    nn_sgemm_serial_packed_a(pa, s.N, 1.0f, B, s.N, 0.0f, Cp, ldc);
+                    cases++;
+                    failed += memcmp(C, Cp, sizeof(float) * nc) != 0;
+                    nn_gemm_set_kernel((nn_gemm_kernel)k);
+                }
+                nn_gemm_packed_a_free(pa);
+                free(A), free(B), free(C), free(Cp);
+            }
+    }
+    nn_gemm_set_kernel(chosen);
+    printf("packed A: %d products against packing in the product: %d differ\n", cases, failed);
+    CHECK(failed == 0, "%d of %d products with a packed A differ", failed, cases);
 }
 
 /* The kernel chosen by default is the best the CPU's features allow. */
@@ -251,6 +295,7 @@ int main(void) {
         if (nn_gemm_kernel_available((nn_gemm_kernel)k)) test_kernel((nn_gemm_kernel)k);
     nn_gemm_set_kernel(chosen);
     test_threads();
+    test_packed_a();
     test_bf16();
     test_pool();
     return test_finish("test_gemm");
