@@ -179,8 +179,13 @@ static gint32 write_result(FinalRun *r, const GArray *store_points) {
     gimp_drawable_offsets(r->drawable, &offx, &offy);
     if (!gimp_selection_is_empty(r->image)) sel = gimp_drawable_get_buffer(gimp_image_get_selection(r->image));
     if (sel || gimp_drawable_has_alpha(r->drawable)) src = gimp_drawable_get_buffer(r->drawable);
+    const Babl *layer_format = gimp_drawable_get_format(layer);
+    const ColorizeRowFormat format = layer_format == babl_format("R'G'B' u8")    ? COLORIZE_ROWS_RGB_U8
+                                     : layer_format == babl_format("R'G'B'A u8") ? COLORIZE_ROWS_RGBA_U8
+                                                                                 : COLORIZE_ROWS_RGBA_FLOAT;
+    const Babl *out_format = format == COLORIZE_ROWS_RGBA_FLOAT ? babl_format("R'G'B'A float") : layer_format;
     gfloat *in = src ? g_malloc(sizeof(gfloat) * 4 * (gsize)w * STRIP_ROWS) : NULL;
-    gfloat *out = g_malloc(sizeof(gfloat) * 4 * (gsize)w * STRIP_ROWS);
+    gpointer out = g_malloc(sizeof(gfloat) * 4 * (gsize)w * STRIP_ROWS); /* large enough for every format */
     gfloat *mask = sel ? g_malloc(sizeof(gfloat) * (gsize)w * STRIP_ROWS) : NULL;
     for (gint y0 = 0; y0 < h; y0 += STRIP_ROWS) {
         const gint rows = MIN(STRIP_ROWS, h - y0);
@@ -190,8 +195,8 @@ static gint32 write_result(FinalRun *r, const GArray *store_points) {
             GeglRectangle srect = {offx, offy + y0, w, rows};
             gegl_buffer_get(sel, &srect, 1.0, babl_format("Y float"), mask, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
         }
-        colorize_render_rows(r->engine, w, y0, rows, r->L + (gsize)y0 * w, in, mask, out);
-        gegl_buffer_set(dst, &rect, 0, babl_format("R'G'B'A float"), out, GEGL_AUTO_ROWSTRIDE);
+        colorize_render_rows(r->engine, w, y0, rows, r->L + (gsize)y0 * w, in, mask, out, format);
+        gegl_buffer_set(dst, &rect, 0, out_format, out, GEGL_AUTO_ROWSTRIDE);
         show_progress(r, PROGRESS_READ + PROGRESS_NETWORK + (1.0 - PROGRESS_READ - PROGRESS_NETWORK) * (y0 + rows) / h);
     }
     gegl_buffer_flush(dst);

@@ -132,8 +132,9 @@ gboolean colorize_render_predict(nn_engine *e, nn_colorizer *model, nn_progress_
 typedef struct {
     const nn_engine *engine;
     const gfloat *L, *src, *mask;
-    gfloat *out;
-    gint width, y0;
+    gpointer out;
+    gint width, y0, out_channels;
+    gboolean out_u8;
 } ComposeJob;
 
 /* The source's alpha, and where a selection mask is given, a blend with
@@ -148,23 +149,34 @@ static void keep_alpha_and_selection(gfloat *o, const gfloat *s, const gfloat *m
     }
 }
 
+/* R'G'B'A float to R'G'B'(A) u8, rounded to nearest. */
+static void row_to_u8(guchar *o, const gfloat *rgba, gint w, gint channels) {
+    for (gint x = 0; x < w; x++)
+        for (gint c = 0; c < channels; c++) {
+            const gfloat v = rgba[4 * x + c];
+            o[channels * x + c] = (guchar)((v <= 0.0f ? 0.0f : v >= 1.0f ? 1.0f : v) * 255.0f + 0.5f);
+        }
+}
+
 static void compose_row_range(void *ctx, int r0, int r1) {
     const ComposeJob *j = ctx;
     const gint w = j->width;
-    gfloat *a = g_malloc(sizeof(gfloat) * 2 * w), *b = a + w;
+    gfloat *a = g_malloc(sizeof(gfloat) * (j->out_u8 ? 6 : 2) * w), *b = a + w, *row = b + w;
     for (int r = r0; r < r1; r++) {
-        gfloat *o = j->out + (gsize)r * w * 4;
+        gfloat *o = j->out_u8 ? row : (gfloat *)j->out + (gsize)r * w * 4;
         const gfloat *L = j->L + (gsize)r * w, *s = j->src ? j->src + (gsize)r * w * 4 : NULL;
         nn_engine_ab_rows(j->engine, j->y0 + r, 1, L, a, b);
         nn_lab_planes_to_srgb(o, L, a, b, (size_t)w, 4);
         keep_alpha_and_selection(o, s, j->mask && s ? j->mask + (gsize)r * w : NULL, w);
+        if (j->out_u8) row_to_u8((guchar *)j->out + (gsize)r * w * j->out_channels, o, w, j->out_channels);
     }
     g_free(a);
 }
 
 void colorize_render_rows(const nn_engine *e, gint w, gint y0, gint rows, const gfloat *L, const gfloat *src_rgba,
-                          const gfloat *mask, gfloat *out_rgba) {
-    ComposeJob j = {e, L, src_rgba, mask, out_rgba, w, y0};
+                          const gfloat *mask, gpointer out, ColorizeRowFormat format) {
+    ComposeJob j = {e, L, src_rgba, mask, out, w, y0, format == COLORIZE_ROWS_RGB_U8 ? 3 : 4,
+                    format != COLORIZE_ROWS_RGBA_FLOAT};
     nn_parallel_for(rows, compose_row_range, &j);
 }
 

@@ -78,10 +78,14 @@ gboolean colorize_render_feed(nn_engine *e, gint w, gint y0, gint rows, const gf
 /* The network (plain memory: safe in a worker thread). */
 gboolean colorize_render_predict(nn_engine *e, nn_colorizer *model, nn_progress_fn progress, gpointer user,
                                  const volatile gint *cancel, GError **error);
+/* The pixel formats colorize_render_rows writes: babl's "R'G'B'A float",
+ * and the 8-bit layers' own "R'G'B' u8" and "R'G'B'A u8" (converted on the
+ * library's threads, so GEGL need not convert on the main thread). */
+typedef enum { COLORIZE_ROWS_RGBA_FLOAT, COLORIZE_ROWS_RGB_U8, COLORIZE_ROWS_RGBA_U8 } ColorizeRowFormat;
 /* Result rows y0..: L with the engine's ab, gamut-fitted; alpha from
  * src_rgba (NULL: opaque); where mask is given, blended with src_rgba. */
 void colorize_render_rows(const nn_engine *e, gint w, gint y0, gint rows, const gfloat *L, const gfloat *src_rgba,
-                          const gfloat *mask, gfloat *out_rgba);
+                          const gfloat *mask, gpointer out, ColorizeRowFormat format);
 /* The same for a region sampled on its own grid (a zoomed preview):
  * 8-bit RGB(A) or gray(A) source pixels of bpp bytes in, 8-bit RGBA out. */
 gboolean colorize_render_region(const nn_engine *e, gdouble x0, gdouble y0, gdouble step_x, gdouble step_y, gint w,
