@@ -132,7 +132,7 @@ static void test_epilogues(void) {
             size_t nx = nn_shape_numel(s), ny = (size_t)3 * d.c_out * ho * wo, nw = (size_t)d.c_out * d.c_in * d.k * d.k;
             size_t nws = c == 2 ? nn_conv2d_winograd_workspace_floats(d, 10, 9, 3) : nn_conv2d_workspace_floats(d, 10, 9, 3);
             float *x = malloc(nx * 4), *w = malloc(nw * 4), *b = malloc(d.c_out * 4), *ws = malloc(nws * 4);
-            float *y0 = malloc(ny * 4), *y1 = malloc(ny * 4), *U = malloc(16 * (size_t)d.c_out * d.c_in * 4);
+            float *y0 = malloc(ny * 4), *y1 = malloc(ny * 4), *U = malloc(nn_conv2d_winograd_weight_floats(d) * 4);
             fill_uniform(x, nx, -1, 1, 7), fill_uniform(w, nw, -1, 1, 8), fill_uniform(b, d.c_out, -1, 1, 9);
             const nn_workspace wsp = {ws, nws, NN_PRECISION_FP32};
             const nn_epilogue ep = {(nn_epilogue_kind)kind, 0.1f};
