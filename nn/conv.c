@@ -149,23 +149,65 @@ nn_status nn_conv2d_forward(float *out, const float *in, const float *weight,
     return nn_conv2d_forward_ep(out, in, weight, bias, s, d, ws, (nn_epilogue){NN_EPILOGUE_NONE, 0.0f});
 }
 
+typedef struct {
+    const nn_gemm_packed_a *weight; /* (c_out, c_in), packed */
+    const float *in;                // (N, c_in, p)
+    float *out;                     // (N, c_out, p)
+    const float *bias;
+    int c_in, c_out;
+    size_t p;
+    int parts; /* column ranges per image */
+    nn_epilogue ep;
+} pointwise_job;
+
+/* A 1×1 convolution over column range q % parts of image q / parts: the
+ * product, then bias and activation while the rows are in cache. */
+static void pointwise_parts(void *ctx, int q0, int q1) {
+    const pointwise_job *j = ctx;
+    for (int q = q0; q < q1; q++) {
+        const int n = q / j->parts, part = q % j->parts;
+        const size_t c0 = j->p * part / j->parts, c1 = j->p * (part + 1) / j->parts;
+        float *o = j->out + (size_t)n * j->c_out * j->p + c0;
+        nn_sgemm_serial_packed_a(j->weight, (int)(c1 - c0), 1.0f, j->in + (size_t)n * j->c_in * j->p + c0, (int)j->p,
+                                 0.0f, o, (int)j->p);
+        for (int co = 0; co < j->c_out; co++) {
+            float *row = o + (size_t)co * j->p;
+            if (j->bias)
+                for (size_t i = 0; i < c1 - c0; i++) row[i] += j->bias[co];
+            nn_epilogue_apply(row, c1 - c0, j->ep);
+        }
+    }
+}
+
+nn_gemm_packed_a *nn_conv2d_pack_weights(const float *weight, nn_conv2d_dims d, nn_precision precision) {
+    return nn_gemm_pack_a(precision, 0, d.c_out, d.c_in * d.k * d.k, weight, d.c_in * d.k * d.k);
+}
+
 nn_status nn_conv2d_forward_ep(float *out, const float *in, const float *weight, const float *bias, nn_shape s,
                                nn_conv2d_dims d, nn_workspace ws, nn_epilogue ep) {
     if (check_dims(s, d) != NN_OK) return NN_ERR_INVALID;
+    nn_gemm_packed_a *pa = nn_conv2d_pack_weights(weight, d, ws.precision);
+    if (!pa) return NN_ERR_NOMEM;
+    nn_status st = nn_conv2d_forward_packed_ep(out, in, pa, bias, s, d, ws, ep);
+    nn_gemm_packed_a_free(pa);
+    return st;
+}
+
+nn_status nn_conv2d_forward_packed_ep(float *out, const float *in, const nn_gemm_packed_a *weight, const float *bias,
+                                      nn_shape s, nn_conv2d_dims d, nn_workspace ws, nn_epilogue ep) {
+    if (check_dims(s, d) != NN_OK || nn_gemm_packed_a_rows(weight) != d.c_out ||
+        nn_gemm_packed_a_depth(weight) != d.c_in * d.k * d.k)
+        return NN_ERR_INVALID;
     const int ho = nn_conv2d_out_size(s.H, d), wo = nn_conv2d_out_size(s.W, d);
     const size_t p = (size_t)ho * wo, img = (size_t)d.c_in * s.H * s.W;
     const int k = d.c_in * d.k * d.k;
     if (is_pointwise(d)) {
-        for (int n = 0; n < s.N; n++) {
-            float *o = out + (size_t)n * d.c_out * p;
-            nn_sgemm_ex(ws.precision, 0, 0, d.c_out, (int)p, d.c_in, 1.0f, weight, d.c_in, in + n * img, (int)p,
-                        0.0f, o, (int)p);
-            for (int co = 0; co < d.c_out; co++) {
-                if (bias)
-                    for (size_t i = 0; i < p; i++) o[co * p + i] += bias[co];
-                nn_epilogue_apply(o + co * p, p, ep);
-            }
-        }
+        /* images split into column ranges until every thread has work */
+        const int threads = nn_get_threads();
+        int parts = s.N >= threads ? 1 : (threads + s.N - 1) / s.N;
+        if ((size_t)parts * 64 > p) parts = p >= 64 ? (int)(p / 64) : 1;
+        pointwise_job pj = {weight, in, out, bias, d.c_in, d.c_out, p, parts, ep};
+        nn_parallel_for(s.N * parts, pointwise_parts, &pj);
         return NN_OK;
     }
     int nb_max = chunk_images(s, d, ws);
@@ -176,8 +218,7 @@ nn_status nn_conv2d_forward_ep(float *out, const float *in, const float *weight,
         float *tmp = ws.data + (size_t)k * nb * p; // (c_out, nb*p)
         col_job cj = {d, s.H, s.W, ho, wo, nb, in + n0 * img, col, NULL};
         nn_parallel_for(k, im2col_rows, &cj);
-        nn_sgemm_ex(ws.precision, 0, 0, d.c_out, nb * (int)p, k, 1.0f, weight, k, col, nb * (int)p, 0.0f, tmp,
-                    nb * (int)p);
+        nn_sgemm_packed_a(weight, nb * (int)p, 1.0f, col, nb * (int)p, 0.0f, tmp, nb * (int)p);
         scatter_job sj = {out + (size_t)n0 * d.c_out * p, tmp, bias, NULL, NULL, d.c_out, nb, p, ep};
         nn_parallel_for(d.c_out, scatter_rows, &sj);
     }
@@ -523,20 +564,43 @@ nn_status nn_conv2d_forward_winograd(float *out, const float *in, const float *U
 
 nn_status nn_conv2d_forward_winograd_ep(float *out, const float *in, const float *U, const float *bias, nn_shape s,
                                         nn_conv2d_dims d, nn_workspace ws, nn_epilogue ep) {
-    (void)ws; /* the blocks' buffers are the threads' own */
     if (check_dims(s, d) != NN_OK || !nn_conv2d_winograd_applies(d)) return NN_ERR_INVALID;
     if (s.N < 1) return NN_OK;
-    winograd_job j = {.in = in, .U = U, .out = out, .bias = bias, .c_in = d.c_in, .c_out = d.c_out, .h = s.H,
-                      .w = s.W, .nb = s.N, .th = (s.H + 1) / 2, .tw = (s.W + 1) / 2, .precision = ws.precision,
-                      .ep = ep};
+    nn_gemm_packed_a *packed[16];
+    nn_status st = nn_conv2d_winograd_pack(packed, U, d, ws.precision);
+    if (st == NN_OK) st = nn_conv2d_forward_winograd_packed_ep(out, in, (const nn_gemm_packed_a *const *)packed, bias,
+                                                               s, d, ep);
+    nn_conv2d_winograd_packed_free(packed);
+    return st;
+}
+
+nn_status nn_conv2d_winograd_pack(nn_gemm_packed_a *packed[16], const float *U, nn_conv2d_dims d,
+                                  nn_precision precision) {
+    winograd_job j = {.U = U, .c_in = d.c_in, .c_out = d.c_out, .precision = precision};
+    nn_parallel_for(16, winograd_pack_u, &j);
+    int ok = 1;
+    for (int k = 0; k < 16; k++) packed[k] = j.packed_u[k], ok &= packed[k] != NULL;
+    return ok ? NN_OK : NN_ERR_NOMEM;
+}
+
+void nn_conv2d_winograd_packed_free(nn_gemm_packed_a *packed[16]) {
+    for (int k = 0; k < 16; k++) nn_gemm_packed_a_free(packed[k]), packed[k] = NULL;
+}
+
+nn_status nn_conv2d_forward_winograd_packed_ep(float *out, const float *in, const nn_gemm_packed_a *const packed[16],
+                                               const float *bias, nn_shape s, nn_conv2d_dims d, nn_epilogue ep) {
+    if (check_dims(s, d) != NN_OK || !nn_conv2d_winograd_applies(d)) return NN_ERR_INVALID;
+    for (int k = 0; k < 16; k++)
+        if (!packed[k] || nn_gemm_packed_a_rows(packed[k]) != d.c_out || nn_gemm_packed_a_depth(packed[k]) != d.c_in)
+            return NN_ERR_INVALID;
+    if (s.N < 1) return NN_OK;
+    winograd_job j = {.in = in, .out = out, .bias = bias, .c_in = d.c_in, .c_out = d.c_out, .h = s.H, .w = s.W,
+                      .nb = s.N, .th = (s.H + 1) / 2, .tw = (s.W + 1) / 2, .ep = ep};
+    for (int k = 0; k < 16; k++) j.packed_u[k] = (nn_gemm_packed_a *)packed[k];
     j.rows_per_block = winograd_rows_per_block(&j);
     const int rows = j.nb * j.th;
-    nn_parallel_for(16, winograd_pack_u, &j);
-    int packed = 1;
-    for (int k = 0; k < 16; k++) packed &= j.packed_u[k] != NULL;
-    if (packed) nn_parallel_for((rows + j.rows_per_block - 1) / j.rows_per_block, winograd_blocks, &j);
-    for (int k = 0; k < 16; k++) nn_gemm_packed_a_free(j.packed_u[k]);
-    return !packed || atomic_load(&j.failed) ? NN_ERR_NOMEM : NN_OK;
+    nn_parallel_for((rows + j.rows_per_block - 1) / j.rows_per_block, winograd_blocks, &j);
+    return atomic_load(&j.failed) ? NN_ERR_NOMEM : NN_OK;
 }
 
 /* dM = A dY Aᵀ for every 2×2 block of dout in channels [c0, c1), a row of

@@ -236,6 +236,7 @@ typedef struct {
     int trans_a, trans_b, M, N, K, lda, ldb, ldc, parts;
     nn_precision precision;
     const float *A, *B;
+    const nn_gemm_packed_a *packed; /* A packed once for every part, or NULL */
     float *C;
     float alpha, beta;
 } gemm_job;
@@ -247,17 +248,38 @@ static void gemm_parts(void *ctx, int p0, int p1) {
         int c0 = (int)((long)g->N * p / g->parts), c1 = (int)((long)g->N * (p + 1) / g->parts);
         if (c1 <= c0) continue;
         const float *b = g->trans_b ? g->B + (size_t)c0 * g->ldb : g->B + c0;
-        nn_sgemm_serial_ex(g->precision, g->trans_a, g->trans_b, g->M, c1 - c0, g->K, g->alpha, g->A, g->lda, b,
-                           g->ldb, g->beta, g->C + c0, g->ldc);
+        if (g->packed)
+            nn_sgemm_serial_packed_a(g->packed, c1 - c0, g->alpha, b, g->ldb, g->beta, g->C + c0, g->ldc);
+        else
+            nn_sgemm_serial_ex(g->precision, g->trans_a, g->trans_b, g->M, c1 - c0, g->K, g->alpha, g->A, g->lda, b,
+                               g->ldb, g->beta, g->C + c0, g->ldc);
     }
+}
+
+static int gemm_split(int M, int N, int K) {
+    if ((long)M * N * K < 200000 || N < 64 * g_threads) return 1; /* too small to split */
+    return g_threads;
+}
+
+void nn_sgemm_packed_a(const nn_gemm_packed_a *pa, int N, float alpha, const float *B, int ldb, float beta, float *C,
+                       int ldc) {
+    const int M = nn_gemm_packed_a_rows(pa), K = nn_gemm_packed_a_depth(pa);
+    gemm_job g = {.M = M, .N = N, .K = K, .ldb = ldb, .ldc = ldc, .parts = gemm_split(M, N, K), .B = B,
+                  .packed = pa, .C = C, .alpha = alpha, .beta = beta};
+    nn_parallel_for(g.parts, gemm_parts, &g);
 }
 
 void nn_sgemm_ex(nn_precision precision, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
                  int lda, const float *B, int ldb, float beta, float *C, int ldc) {
-    int parts = g_threads;
-    if ((long)M * N * K < 200000 || N < 64 * parts) parts = 1; /* too small to split */
-    gemm_job g = {trans_a, trans_b, M, N, K, lda, ldb, ldc, parts, precision, A, B, C, alpha, beta};
-    nn_parallel_for(parts, gemm_parts, &g);
+    /* A packed once, not by every part and every block of columns */
+    nn_gemm_packed_a *pa = !trans_b && M > 0 && K > 0 ? nn_gemm_pack_a(precision, trans_a, M, K, A, lda) : NULL;
+    if (pa) {
+        nn_sgemm_packed_a(pa, N, alpha, B, ldb, beta, C, ldc);
+        nn_gemm_packed_a_free(pa);
+        return;
+    }
+    gemm_job g = {trans_a, trans_b, M, N, K, lda, ldb, ldc, gemm_split(M, N, K), precision, A, B, NULL, C, alpha, beta};
+    nn_parallel_for(g.parts, gemm_parts, &g);
 }
 
 void nn_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda, const float *B,

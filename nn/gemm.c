@@ -566,6 +566,7 @@ struct nn_gemm_packed_a {
     int trans_a, M, K, lda;
     const float *A;
     char *data; /* the blocks of A as packed_sgemm walks them: KC slices, then MC blocks */
+    size_t bytes;
 };
 
 /* The packed kernel a product at this precision runs now, or NULL
@@ -581,7 +582,7 @@ static const kernel_desc *current_kernel(nn_precision precision) {
 nn_gemm_packed_a *nn_gemm_pack_a(nn_precision precision, int trans_a, int M, int K, const float *A, int lda) {
     nn_gemm_packed_a *pa = calloc(1, sizeof *pa);
     if (!pa) return NULL;
-    *pa = (nn_gemm_packed_a){current_kernel(precision), precision, trans_a, M, K, lda, A, NULL};
+    *pa = (nn_gemm_packed_a){current_kernel(precision), precision, trans_a, M, K, lda, A, NULL, sizeof *pa};
     const kernel_desc *kd = pa->kd;
     pack_buffers *pb = thread_pack_buffers();
     if (!kd || M <= 0 || K <= 0 || !pb) return pa; /* products fall back to A itself */
@@ -608,6 +609,7 @@ nn_gemm_packed_a *nn_gemm_pack_a(nn_precision precision, int trans_a, int M, int
             }
         }
         if (pass == 0 && !(pa->data = alloc64(bytes))) return pa;
+        if (pass == 0) pa->bytes += bytes;
     }
     return pa;
 }
@@ -620,6 +622,10 @@ void nn_sgemm_serial_packed_a(const nn_gemm_packed_a *pa, int N, float alpha, co
         return;
     nn_sgemm_serial_ex(pa->precision, pa->trans_a, 0, pa->M, N, pa->K, alpha, pa->A, pa->lda, B, ldb, beta, C, ldc);
 }
+
+int nn_gemm_packed_a_rows(const nn_gemm_packed_a *pa) { return pa->M; }
+int nn_gemm_packed_a_depth(const nn_gemm_packed_a *pa) { return pa->K; }
+size_t nn_gemm_packed_a_bytes(const nn_gemm_packed_a *pa) { return pa ? pa->bytes : 0; }
 
 void nn_gemm_packed_a_free(nn_gemm_packed_a *pa) {
     if (!pa) return;

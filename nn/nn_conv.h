@@ -50,6 +50,14 @@ nn_status nn_conv2d_forward(float *out,          // (N, c_out, Ho, Wo)
 /* The same with the epilogue applied to every output. */
 nn_status nn_conv2d_forward_ep(float *out, const float *in, const float *weight, const float *bias,
                                nn_shape in_shape, nn_conv2d_dims d, nn_workspace ws, nn_epilogue ep);
+/* The weights packed once for the GEMM kernel at a precision, for many
+ * forward passes (inference): nn_conv2d_forward_packed_ep is
+ * nn_conv2d_forward_ep without packing them in every call. The weights
+ * must outlive the packed form. NULL: out of memory. */
+nn_gemm_packed_a *nn_conv2d_pack_weights(const float *weight, // (c_out, c_in, k, k)
+                                         nn_conv2d_dims d, nn_precision precision);
+nn_status nn_conv2d_forward_packed_ep(float *out, const float *in, const nn_gemm_packed_a *weight, const float *bias,
+                                      nn_shape in_shape, nn_conv2d_dims d, nn_workspace ws, nn_epilogue ep);
 nn_status nn_conv2d_backward(float *din,          // (N, c_in, H, W) or NULL
                              float *dweight,      // (c_out, c_in, k, k)
                              float *dbias,        // (c_out) or NULL
@@ -84,6 +92,14 @@ nn_status nn_conv2d_forward_winograd(float *out,        // (N, c_out, H, W)
                                      nn_shape in_shape, nn_conv2d_dims d, nn_workspace ws);
 nn_status nn_conv2d_forward_winograd_ep(float *out, const float *in, const float *U, const float *bias,
                                         nn_shape in_shape, nn_conv2d_dims d, nn_workspace ws, nn_epilogue ep);
+/* U's 16 positions packed once for the GEMM kernel at a precision (U
+ * must outlive them), and the forward pass from them. */
+nn_status nn_conv2d_winograd_pack(nn_gemm_packed_a *packed[16], const float *U, nn_conv2d_dims d,
+                                  nn_precision precision);
+void nn_conv2d_winograd_packed_free(nn_gemm_packed_a *packed[16]);
+nn_status nn_conv2d_forward_winograd_packed_ep(float *out, const float *in, const nn_gemm_packed_a *const packed[16],
+                                               const float *bias, nn_shape in_shape, nn_conv2d_dims d,
+                                               nn_epilogue ep);
 /* The weight gradient of a 3×3 stride-1 pad-1 convolution by Winograd:
  * dU = Σ over tiles of (A dY Aᵀ)(Bᵀ d B)ᵀ, then dweight += Gᵀ dU G. dU is
  * scratch of nn_conv2d_winograd_weight_floats(d) floats. No bias gradient. */

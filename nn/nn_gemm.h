@@ -66,6 +66,12 @@ nn_gemm_packed_a *nn_gemm_pack_a(nn_precision precision, int trans_a, int M, int
 /* C = alpha · op(A) · B + beta · C on the calling thread. */
 void nn_sgemm_serial_packed_a(const nn_gemm_packed_a *pa, int N, float alpha, const float *B, int ldb, float beta,
                               float *C, int ldc);
+/* The same, split by columns of C across the library's threads. */
+void nn_sgemm_packed_a(const nn_gemm_packed_a *pa, int N, float alpha, const float *B, int ldb, float beta, float *C,
+                       int ldc);
+int nn_gemm_packed_a_rows(const nn_gemm_packed_a *pa);  /* M */
+int nn_gemm_packed_a_depth(const nn_gemm_packed_a *pa); /* K */
+size_t nn_gemm_packed_a_bytes(const nn_gemm_packed_a *pa); /* memory held (0 for NULL) */
 void nn_gemm_packed_a_free(nn_gemm_packed_a *pa);
 
 #ifdef __cplusplus

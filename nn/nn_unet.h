@@ -113,7 +113,8 @@ nn_precision nn_unet_get_precision(const nn_unet *m);
 /* The output of one unit (after its activation; the head's logits) from the
  * last forward pass, with its shape: for inspection and for tests. */
 const float *nn_unet_unit_output(const nn_unet *m, int unit, nn_shape *shape);
-/* Peak bytes allocated by the model (parameters, activations, workspace). */
+/* Peak bytes allocated by the model (parameters, activations, workspace,
+ * and the weights packed for inference once it has run in NN_MODE_EVAL). */
 size_t nn_unet_bytes(const nn_unet *m);
 
 /* Model <-> weights file. Tensors are named "<unit>.conv.weight",

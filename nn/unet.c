@@ -29,6 +29,8 @@ struct nn_unet {
     float *wino_u;   // transformed weights of the unit being trained
     float *wino_din; // its input gradient before it is added into din
     int folded_valid;
+    nn_gemm_packed_a **packed; // per unit 16 slots: its weights (or U_k) packed for inference, or NULL
+    size_t packed_bytes, peak_bytes; /* the packed weights, and the most with them */
     /* Activations, carved from one block: per unit the conv output, the
      * unit's output and its gradient, plus BN mean/rstd; per decoder level
      * the upsampled tensor, the concatenation and their gradients. */
@@ -162,7 +164,8 @@ nn_status nn_unet_create(nn_unet **out, const nn_unet_config *cfg, int max_batch
     m->buffers = xcalloc(m, m->n_buffers, sizeof(float));
     m->folded_offset = xcalloc(m, m->n_units, sizeof(size_t));
     m->winograd = xcalloc(m, m->n_units, sizeof(int));
-    if (!m->params || !m->grads || !m->buffers || !m->folded_offset || !m->winograd) goto nomem;
+    m->packed = xcalloc(m, (size_t)m->n_units * 16, sizeof *m->packed);
+    if (!m->params || !m->grads || !m->buffers || !m->folded_offset || !m->winograd || !m->packed) goto nomem;
     size_t folded = 0, acts = 0, max_out = 0, ws = 0, max_u = 0, max_in = 0;
     const int L = cfg->depth;
     for (int u = 0; u < m->n_units; u++) {
@@ -236,6 +239,10 @@ nomem:
     return nn_set_error(err, NN_ERR_NOMEM, "out of memory creating the model");
 }
 
+static void free_packed(nn_unet *m) {
+    for (size_t i = 0; m->packed && i < (size_t)m->n_units * 16; i++) nn_gemm_packed_a_free(m->packed[i]), m->packed[i] = NULL;
+}
+
 void nn_unet_free(nn_unet *m) {
     if (!m) return;
     free(m->units);
@@ -244,6 +251,8 @@ void nn_unet_free(nn_unet *m) {
     free(m->buffers);
     free(m->folded);
     free(m->folded_offset);
+    free_packed(m);
+    free(m->packed);
     free(m->winograd);
     free(m->wino_u);
     free(m->wino_din);
@@ -257,7 +266,9 @@ void nn_unet_free(nn_unet *m) {
 const nn_unet_config *nn_unet_get_config(const nn_unet *m) { return &m->cfg; }
 int nn_unet_num_units(const nn_unet *m) { return m->n_units; }
 const nn_unit *nn_unet_unit(const nn_unet *m, int i) { return &m->units[i]; }
-size_t nn_unet_bytes(const nn_unet *m) { return m->bytes + sizeof *m; }
+size_t nn_unet_bytes(const nn_unet *m) {
+    return (m->peak_bytes > m->bytes ? m->peak_bytes : m->bytes) + sizeof *m;
+}
 
 float *nn_unet_params(nn_unet *m, size_t *count) {
     if (count) *count = m->n_params;
@@ -320,7 +331,10 @@ void nn_unet_init(nn_unet *m, uint64_t seed) {
 
 void nn_unet_zero_grads(nn_unet *m) { memset(m->grads, 0, m->n_params * sizeof(float)); }
 
+/* The folded weights, then packed for the products at the model's
+ * precision (where memory is short a unit runs unpacked). */
 static void fold_all(nn_unet *m) {
+    free_packed(m);
     for (int u = 0; u < m->n_units; u++) {
         const nn_unit *t = &m->units[u];
         size_t per_out = (size_t)t->conv.c_in * t->conv.k * t->conv.k;
@@ -336,8 +350,18 @@ static void fold_all(nn_unet *m) {
                               nn_unet_buffer(m, u, NN_UNIT_BN_RUNNING_MEAN),
                               nn_unet_buffer(m, u, NN_UNIT_BN_RUNNING_VAR), t->conv.c_out,
                               per_out, m->cfg.bn_eps);
-        if (m->winograd[u]) nn_conv2d_winograd_weights(b + t->conv.c_out, w, t->conv);
+        nn_gemm_packed_a **packed = m->packed + (size_t)u * 16;
+        if (m->winograd[u]) {
+            nn_conv2d_winograd_weights(b + t->conv.c_out, w, t->conv);
+            if (nn_conv2d_winograd_pack(packed, b + t->conv.c_out, t->conv, m->precision) != NN_OK)
+                nn_conv2d_winograd_packed_free(packed);
+        } else {
+            packed[0] = nn_conv2d_pack_weights(w, t->conv, m->precision);
+        }
     }
+    m->packed_bytes = 0;
+    for (size_t i = 0; i < (size_t)m->n_units * 16; i++) m->packed_bytes += nn_gemm_packed_a_bytes(m->packed[i]);
+    if (m->bytes + m->packed_bytes > m->peak_bytes) m->peak_bytes = m->bytes + m->packed_bytes;
     m->folded_valid = 1;
 }
 
@@ -367,8 +391,12 @@ static nn_status unit_forward(nn_unet *m, int u, const float *in, int n, nn_forw
         const float *b = w + t->param_count[NN_UNIT_CONV_WEIGHT];
         /* batch norm is in the weights; the activation is applied as the outputs are written */
         const nn_epilogue ep = head ? (nn_epilogue){NN_EPILOGUE_NONE, 0.0f} : activation_epilogue(m);
-        return m->winograd[u] ? nn_conv2d_forward_winograd_ep(dst, in, b + t->conv.c_out, b, is, t->conv, m->ws, ep)
-                              : nn_conv2d_forward_ep(dst, in, w, b, is, t->conv, m->ws, ep);
+        const nn_gemm_packed_a *const *packed = (const nn_gemm_packed_a *const *)m->packed + (size_t)u * 16;
+        if (m->winograd[u])
+            return packed[0] ? nn_conv2d_forward_winograd_packed_ep(dst, in, packed, b, is, t->conv, ep)
+                             : nn_conv2d_forward_winograd_ep(dst, in, b + t->conv.c_out, b, is, t->conv, m->ws, ep);
+        return packed[0] ? nn_conv2d_forward_packed_ep(dst, in, packed[0], b, is, t->conv, m->ws, ep)
+                         : nn_conv2d_forward_ep(dst, in, w, b, is, t->conv, m->ws, ep);
     }
     const float *weight = nn_unet_param(m, u, NN_UNIT_CONV_WEIGHT), *bias = nn_unet_param(m, u, NN_UNIT_CONV_BIAS);
     nn_status st;
@@ -696,5 +724,8 @@ nn_status nn_unet_load_weights(nn_unet *m, const nn_weights *w, const char *file
     return NN_OK;
 }
 
-void nn_unet_set_precision(nn_unet *m, nn_precision precision) { m->precision = precision; }
+void nn_unet_set_precision(nn_unet *m, nn_precision precision) {
+    if (precision != m->precision) m->folded_valid = 0; /* the weights are packed for the precision */
+    m->precision = precision;
+}
 nn_precision nn_unet_get_precision(const nn_unet *m) { return m->precision; }

@@ -15,7 +15,6 @@
 #define PREVIEW_FAST_RESOLUTION 128 /* the immediate pass; the full one follows when the controls rest */
 #define PREVIEW_FAST_DELAY_MS 60
 #define PREVIEW_REFINE_DELAY_MS 400
-#define PREVIEW_POLL_MS 20
 #define PREVIEW_MIN_SIZE 400
 #define MARKER_RADIUS 5
 
@@ -35,6 +34,7 @@ struct PreviewJob {
     gboolean ok;
     volatile gint cancel, finished;
     GThread *thread;
+    GSource *wake; /* made ready by the worker when it finishes */
     gint64 started; /* µs, for COLORIZE_VERBOSE */
 };
 
@@ -149,6 +149,7 @@ static gpointer preview_worker(gpointer data) {
     }
     j->ok = ok;
     g_atomic_int_set(&j->finished, 1);
+    g_source_set_ready_time(j->wake, 0); /* thread-safe: the main loop takes the pass at once */
     return NULL;
 }
 
@@ -157,12 +158,23 @@ static void free_job(PreviewJob *j) {
     nn_engine_free(j->engine);
     g_free(j->src), g_free(j->hint), g_free(j->points);
     g_clear_error(&j->error);
+    if (j->wake) g_source_unref(j->wake);
     g_free(j);
 }
 
 static void start_pass(ColorizeDialog *d, gboolean refine);
 
-/* Main thread: takes a finished pass, then starts the request that waited. */
+/* A source that runs its callback when made ready (g_source_set_ready_time
+ * from the worker), then waits again. */
+static gboolean wake_dispatch(GSource *source, GSourceFunc callback, gpointer data) {
+    g_source_set_ready_time(source, -1);
+    return callback(data);
+}
+
+static GSourceFuncs wake_funcs = {NULL, NULL, wake_dispatch, NULL, NULL, NULL};
+
+/* Main thread, woken by the worker: takes a finished pass, then starts the
+ * request that waited. */
 static gboolean poll_pass(gpointer data) {
     ColorizeDialog *d = data;
     PreviewJob *j = d->job;
@@ -262,8 +274,14 @@ static void start_pass(ColorizeDialog *d, gboolean refine) {
     j->points = g_memdup2(d->points->data, sizeof(PointHint) * d->points->len);
     j->suggest_for = d->selected;
     d->job = j;
+    if (!d->poll) {
+        GSource *wake = g_source_new(&wake_funcs, sizeof(GSource));
+        g_source_set_callback(wake, poll_pass, d, NULL);
+        d->poll = g_source_attach(wake, NULL);
+        g_source_unref(wake); /* the context holds it */
+    }
+    j->wake = g_source_ref(g_main_context_find_source_by_id(NULL, d->poll));
     j->thread = g_thread_new("colorize-preview", preview_worker, j);
-    if (!d->poll) d->poll = g_timeout_add(PREVIEW_POLL_MS, poll_pass, d);
 }
 
 static gboolean fast_pass(gpointer data) {
