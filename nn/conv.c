@@ -362,22 +362,14 @@ void nn_conv2d_winograd_weights_transposed(float *U, const float *weight, nn_con
             winograd_kernel(U + (size_t)ci * d.c_out + co, plane, weight + ((size_t)co * d.c_in + ci) * 9, 1);
 }
 
-static size_t winograd_tiles(int h, int w) { return (size_t)((h + 1) / 2) * ((w + 1) / 2); }
-
-size_t nn_conv2d_winograd_workspace_floats(nn_conv2d_dims d, int h, int w, int images) {
-    return (size_t)images * winograd_tiles(h, w) * 16 * ((size_t)d.c_in + d.c_out);
-}
 
 typedef struct {
     const float *in;  // (nb, c_in, h, w)
-    float *V;         // (16, c_in, T)
     const float *U;   // (16, c_out, c_in)
-    float *M;         // (16, c_out, T)
     float *out;       // (nb, c_out, h, w)
     const float *bias;
-    int c_in, c_out, h, w, nb, th, tw;
-    size_t T;
-    int rows_per_block;     /* of tiles, in the blocked forward pass */
+    int c_in, c_out, h, w, nb, th, tw; /* th × tw tiles per image */
+    int rows_per_block;     /* tile rows per block */
     nn_gemm_packed_a *packed_u[16]; /* U_k packed once for the blocks' products */
     nn_precision precision; /* of the forward pass's products */
     nn_epilogue ep;         /* applied to the outputs */
@@ -441,19 +433,6 @@ static void winograd_input_rows(const winograd_job *j, int c, int g0, int g1, fl
 }
 
 static size_t winograd_input_buf_floats(int tw) { return 8 * (size_t)(2 * tw + 2); }
-
-/* V for every tile of channels [c0, c1) (the weight gradient's pass). */
-static void winograd_input(void *ctx, int c0, int c1) {
-    const winograd_job *j = ctx;
-    float *buf = malloc(sizeof(float) * winograd_input_buf_floats(j->tw));
-    if (!buf) {
-        atomic_store(&((winograd_job *)ctx)->failed, 1);
-        return;
-    }
-    for (int c = c0; c < c1; c++)
-        winograd_input_rows(j, c, 0, j->nb * j->th, j->V + (size_t)c * j->T, (size_t)j->c_in * j->T, buf);
-    free(buf);
-}
 
 /* One row of tiles of Y = Aᵀ M A + bias, the epilogue applied, from m
  * (position planes `plane` apart) into the output rows y0 and y1 (y1 NULL
@@ -603,83 +582,103 @@ nn_status nn_conv2d_forward_winograd_packed_ep(float *out, const float *in, cons
     return atomic_load(&j.failed) ? NN_ERR_NOMEM : NN_OK;
 }
 
-/* dM = A dY Aᵀ for every 2×2 block of dout in channels [c0, c1), a row of
- * blocks at a time (dout beyond the image counts as 0). */
-static void winograd_grad_output(void *ctx, int c0, int c1) {
-    const winograd_job *j = ctx;
-    const size_t T = j->T, plane = (size_t)j->c_out * T, hw = (size_t)j->h * j->w;
+/* dM = A dY Aᵀ for channel c of the tile rows [g0, g1) of dout (j->in)
+ * into m, the channel's tiles (position planes `plane` apart), a row of
+ * 2×2 blocks at a time (dout beyond the image counts as 0). buf: 4 tw. */
+static void winograd_grad_output_rows(const winograd_job *j, int c, int g0, int g1, float *m, size_t plane,
+                                      float *buf) {
+    const size_t hw = (size_t)j->h * j->w;
     const int tw = j->tw;
-    float *buf = malloc(sizeof(float) * 4 * (size_t)tw);
-    if (!buf) {
-        atomic_store(&((winograd_job *)ctx)->failed, 1);
-        return;
-    }
     float *e[2] = {buf, buf + tw}, *o[2] = {buf + 2 * (size_t)tw, buf + 3 * (size_t)tw};
-    for (int c = c0; c < c1; c++)
-        for (int n = 0; n < j->nb; n++) {
-            const float *src = j->in + ((size_t)n * j->c_out + c) * hw; /* dout */
-            float *m = j->M + (size_t)c * T + (size_t)n * j->th * j->tw;
-            for (int ty = 0; ty < j->th; ty++) {
-                for (int r = 0; r < 2; r++) {
-                    int y = 2 * ty + r;
-                    for (int tx = 0; tx < tw; tx++) {
-                        int x = 2 * tx;
-                        e[r][tx] = y < j->h ? src[(size_t)y * j->w + x] : 0.0f;
-                        o[r][tx] = y < j->h && x + 1 < j->w ? src[(size_t)y * j->w + x + 1] : 0.0f;
-                    }
-                }
-                float *out = m + (size_t)ty * tw;
-                for (int i = 0; i < 4; i++) {
-                    float *m0 = out + (size_t)(4 * i) * plane, *m1 = m0 + plane, *m2 = m1 + plane, *m3 = m2 + plane;
-                    for (int tx = 0; tx < tw; tx++) {
-                        float xr = i == 0 ? e[0][tx] : i == 1 ? e[0][tx] + e[1][tx] : i == 2 ? e[0][tx] - e[1][tx] : -e[1][tx];
-                        float yr = i == 0 ? o[0][tx] : i == 1 ? o[0][tx] + o[1][tx] : i == 2 ? o[0][tx] - o[1][tx] : -o[1][tx];
-                        m0[tx] = xr, m1[tx] = xr + yr, m2[tx] = xr - yr, m3[tx] = -yr;
-                    }
-                }
+    for (int g = g0; g < g1; g++) {
+        const int n = g / j->th, ty = g % j->th;
+        const float *src = j->in + ((size_t)n * j->c_out + c) * hw; /* dout */
+        for (int r = 0; r < 2; r++) {
+            int y = 2 * ty + r;
+            for (int tx = 0; tx < tw; tx++) {
+                int x = 2 * tx;
+                e[r][tx] = y < j->h ? src[(size_t)y * j->w + x] : 0.0f;
+                o[r][tx] = y < j->h && x + 1 < j->w ? src[(size_t)y * j->w + x + 1] : 0.0f;
             }
         }
-    free(buf);
+        float *out = m + (size_t)(g - g0) * tw;
+        for (int i = 0; i < 4; i++) {
+            float *m0 = out + (size_t)(4 * i) * plane, *m1 = m0 + plane, *m2 = m1 + plane, *m3 = m2 + plane;
+            for (int tx = 0; tx < tw; tx++) {
+                float xr = i == 0 ? e[0][tx] : i == 1 ? e[0][tx] + e[1][tx] : i == 2 ? e[0][tx] - e[1][tx] : -e[1][tx];
+                float yr = i == 0 ? o[0][tx] : i == 1 ? o[0][tx] + o[1][tx] : i == 2 ? o[0][tx] - o[1][tx] : -o[1][tx];
+                m0[tx] = xr, m1[tx] = xr + yr, m2[tx] = xr - yr, m3[tx] = -yr;
+            }
+        }
+    }
 }
 
 typedef struct {
-    const winograd_job *j;
-    float *dU; /* (16, c_out, c_in) */
-    float beta;
+    winograd_job j;   /* in: the layer's input x; dout below */
+    const float *dout; // (N, c_out, H, W)
+    float *partial;    // (parts, 16, c_out, c_in): each part's sum over its blocks
+    int parts, blocks;
 } winograd_dw_job;
 
-/* dU_k (+)= dM_k V_kᵀ, one single-threaded GEMM per position k. */
-static void winograd_weight_gemms(void *ctx, int k0, int k1) {
-    const winograd_dw_job *g = ctx;
-    const winograd_job *j = g->j;
-    for (int k = k0; k < k1; k++)
-        nn_sgemm_serial(0, 1, j->c_out, j->c_in, (int)j->T, 1.0f, j->M + (size_t)k * j->c_out * j->T, (int)j->T,
-                        j->V + (size_t)k * j->c_in * j->T, (int)j->T, g->beta, g->dU + (size_t)k * j->c_out * j->c_in,
-                        j->c_in);
+/* Part p: the blocks [p·blocks/parts, (p+1)·blocks/parts) of tile rows one
+ * after the other while they stay in cache: V of x, dM of dout, and
+ * dU_k += dM_k V_kᵀ for the 16 positions into the part's own sum. */
+static void winograd_weight_parts(void *ctx, int p0, int p1) {
+    winograd_dw_job *g = ctx;
+    const winograd_job *j = &g->j;
+    const int rows = j->nb * j->th, tw = j->tw;
+    const size_t tb_max = (size_t)j->rows_per_block * tw, unit = (size_t)j->c_out * j->c_in;
+    const size_t v_floats = 16 * (size_t)j->c_in * tb_max, m_floats = 16 * (size_t)j->c_out * tb_max;
+    float *V = malloc(sizeof(float) * (v_floats + m_floats + winograd_input_buf_floats(tw)));
+    if (!V) {
+        atomic_store(&g->j.failed, 1);
+        return;
+    }
+    float *M = V + v_floats, *buf = M + m_floats;
+    winograd_job dj = *j;
+    dj.in = g->dout;
+    for (int p = p0; p < p1; p++) {
+        float *dU = g->partial + (size_t)p * 16 * unit;
+        const int b0 = (int)((long)g->blocks * p / g->parts), b1 = (int)((long)g->blocks * (p + 1) / g->parts);
+        memset(dU, 0, sizeof(float) * 16 * unit);
+        for (int blk = b0; blk < b1; blk++) {
+            const int r0 = blk * j->rows_per_block, r1 = r0 + j->rows_per_block < rows ? r0 + j->rows_per_block : rows;
+            const size_t tb = (size_t)(r1 - r0) * tw;
+            for (int c = 0; c < j->c_in; c++)
+                winograd_input_rows(j, c, r0, r1, V + (size_t)c * tb, (size_t)j->c_in * tb, buf);
+            for (int c = 0; c < j->c_out; c++)
+                winograd_grad_output_rows(&dj, c, r0, r1, M + (size_t)c * tb, (size_t)j->c_out * tb, buf);
+            for (int k = 0; k < 16; k++)
+                nn_sgemm_serial(0, 1, j->c_out, j->c_in, (int)tb, 1.0f, M + (size_t)k * j->c_out * tb, (int)tb,
+                                V + (size_t)k * j->c_in * tb, (int)tb, 1.0f, dU + (size_t)k * unit, j->c_in);
+        }
+    }
+    free(V);
 }
 
 nn_status nn_conv2d_backward_weights_winograd(float *dweight, float *dU, const float *dout, const float *in,
-                                              nn_shape s, nn_conv2d_dims d, nn_workspace ws) {
+                                              nn_shape s, nn_conv2d_dims d) {
     if (check_dims(s, d) != NN_OK || !nn_conv2d_winograd_applies(d)) return NN_ERR_INVALID;
-    const size_t per = nn_conv2d_winograd_workspace_floats(d, s.H, s.W, 1), hw = (size_t)s.H * s.W;
-    size_t fit = ws.floats / per;
-    if (fit < 1 && s.N > 0) return NN_ERR_INVALID;
     if (s.N < 1) return NN_OK;
-    const int nb_max = fit > (size_t)s.N ? s.N : (int)fit;
-    for (int n0 = 0; n0 < s.N; n0 += nb_max) {
-        int nb = s.N - n0 < nb_max ? s.N - n0 : nb_max;
-        winograd_job j = {.c_in = d.c_in, .c_out = d.c_out, .h = s.H, .w = s.W, .nb = nb, .th = (s.H + 1) / 2,
-                          .tw = (s.W + 1) / 2};
-        j.T = (size_t)nb * winograd_tiles(s.H, s.W);
-        j.V = ws.data, j.M = ws.data + 16 * (size_t)d.c_in * j.T;
-        j.in = in + (size_t)n0 * d.c_in * hw;
-        nn_parallel_for(d.c_in, winograd_input, &j);
-        j.in = dout + (size_t)n0 * d.c_out * hw;
-        nn_parallel_for(d.c_out, winograd_grad_output, &j);
-        if (atomic_load(&j.failed)) return NN_ERR_NOMEM;
-        winograd_dw_job g = {&j, dU, n0 == 0 ? 0.0f : 1.0f};
-        nn_parallel_for(16, winograd_weight_gemms, &g);
+    winograd_dw_job g = {.j = {.in = in, .c_in = d.c_in, .c_out = d.c_out, .h = s.H, .w = s.W, .nb = s.N,
+                               .th = (s.H + 1) / 2, .tw = (s.W + 1) / 2},
+                         .dout = dout};
+    g.j.rows_per_block = winograd_rows_per_block(&g.j);
+    const int rows = g.j.nb * g.j.th;
+    g.blocks = (rows + g.j.rows_per_block - 1) / g.j.rows_per_block;
+    g.parts = nn_get_threads() < g.blocks ? nn_get_threads() : g.blocks; /* the sums follow the thread count */
+    const size_t unit = (size_t)d.c_out * d.c_in;
+    g.partial = malloc(sizeof(float) * 16 * unit * (size_t)g.parts);
+    if (!g.partial) return NN_ERR_NOMEM;
+    nn_parallel_for(g.parts, winograd_weight_parts, &g);
+    if (atomic_load(&g.j.failed)) {
+        free(g.partial);
+        return NN_ERR_NOMEM;
     }
+    memcpy(dU, g.partial, sizeof(float) * 16 * unit);
+    for (int p = 1; p < g.parts; p++) /* in a fixed order */
+        for (size_t i = 0; i < 16 * unit; i++) dU[i] += g.partial[(size_t)p * 16 * unit + i];
+    free(g.partial);
     /* dg = Gᵀ dU G for each kernel, added into dweight */
     static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
     const size_t plane = (size_t)d.c_out * d.c_in;
@@ -688,10 +687,10 @@ nn_status nn_conv2d_backward_weights_winograd(float *dweight, float *dU, const f
         for (int k = 0; k < 16; k++) u[k / 4][k % 4] = dU[(size_t)k * plane + p];
         for (int a = 0; a < 3; a++)
             for (int c = 0; c < 4; c++) t[a][c] = G[0][a] * u[0][c] + G[1][a] * u[1][c] + G[2][a] * u[2][c] + G[3][a] * u[3][c];
-        float *g = dweight + p * 9;
+        float *dg = dweight + p * 9;
         for (int a = 0; a < 3; a++)
             for (int b = 0; b < 3; b++)
-                g[3 * a + b] += (float)(t[a][0] * G[0][b] + t[a][1] * G[1][b] + t[a][2] * G[2][b] + t[a][3] * G[3][b]);
+                dg[3 * a + b] += (float)(t[a][0] * G[0][b] + t[a][1] * G[1][b] + t[a][2] * G[2][b] + t[a][3] * G[3][b]);
     }
     return NN_OK;
 }

@@ -71,9 +71,8 @@ nn_status nn_conv2d_backward(float *din,          // (N, c_in, H, W) or NULL
  * gradient below): U, the transformed weights, is computed
  * once (nn_conv2d_winograd_weights); the forward pass then runs the tiles
  * in blocks that stay in cache (input transform, 16 GEMMs, output
- * transform), on buffers of its own: it does not use the workspace. The
- * weight gradient uses nn_conv2d_winograd_workspace_floats of workspace per
- * image. Same result as nn_conv2d_forward to float rounding. */
+ * transform), on buffers of its own: it does not use the workspace (only
+ * its precision). Same result as nn_conv2d_forward to float rounding. */
 int nn_conv2d_winograd_applies(nn_conv2d_dims d);
 size_t nn_conv2d_winograd_weight_floats(nn_conv2d_dims d);
 void nn_conv2d_winograd_weights(float *U,            // (16, c_out, c_in)
@@ -84,7 +83,6 @@ void nn_conv2d_winograd_weights(float *U,            // (16, c_out, c_in)
 void nn_conv2d_winograd_weights_transposed(float *U,            // (16, c_in, c_out)
                                            const float *weight, // (c_out, c_in, 3, 3)
                                            nn_conv2d_dims d);
-size_t nn_conv2d_winograd_workspace_floats(nn_conv2d_dims d, int h, int w, int images);
 nn_status nn_conv2d_forward_winograd(float *out,        // (N, c_out, H, W)
                                      const float *in,   // (N, c_in, H, W)
                                      const float *U,    // (16, c_out, c_in)
@@ -101,13 +99,16 @@ nn_status nn_conv2d_forward_winograd_packed_ep(float *out, const float *in, cons
                                                const float *bias, nn_shape in_shape, nn_conv2d_dims d,
                                                nn_epilogue ep);
 /* The weight gradient of a 3×3 stride-1 pad-1 convolution by Winograd:
- * dU = Σ over tiles of (A dY Aᵀ)(Bᵀ d B)ᵀ, then dweight += Gᵀ dU G. dU is
- * scratch of nn_conv2d_winograd_weight_floats(d) floats. No bias gradient. */
+ * dU = Σ over tiles of (A dY Aᵀ)(Bᵀ d B)ᵀ, then dweight += Gᵀ dU G. The
+ * tiles run in cache-sized blocks, each thread summing its own blocks; the
+ * threads' sums are added in a fixed order (the same result for the same
+ * thread count). dU is scratch of nn_conv2d_winograd_weight_floats(d)
+ * floats. No bias gradient. */
 nn_status nn_conv2d_backward_weights_winograd(float *dweight,     // (c_out, c_in, 3, 3), added into
                                               float *dU,          // (16, c_out, c_in) scratch
                                               const float *dout,  // (N, c_out, H, W)
                                               const float *in,    // (N, c_in, H, W)
-                                              nn_shape in_shape, nn_conv2d_dims d, nn_workspace ws);
+                                              nn_shape in_shape, nn_conv2d_dims d);
 /* Naive direct convolution: the test oracle for the BLAS path. */
 void nn_conv2d_forward_naive(float *out, const float *in, const float *weight,
                              const float *bias, nn_shape in_shape, nn_conv2d_dims d);

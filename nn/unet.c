@@ -179,10 +179,6 @@ nn_status nn_unet_create(nn_unet **out, const nn_unet_config *cfg, int max_batch
             if (nn_conv2d_winograd_weight_floats(t->conv) > max_u) max_u = nn_conv2d_winograd_weight_floats(t->conv);
             size_t in_floats = (size_t)max_batch * t->conv.c_in * t->in_h * t->in_w;
             if (in_floats > max_in) max_in = in_floats;
-            size_t wneed = nn_conv2d_winograd_workspace_floats(t->conv, t->in_h, t->in_w, max_batch);
-            size_t wone = nn_conv2d_winograd_workspace_floats(t->conv, t->in_h, t->in_w, 1);
-            if (wneed > WORKSPACE_CAP_FLOATS) wneed = wone > WORKSPACE_CAP_FLOATS ? wone : WORKSPACE_CAP_FLOATS;
-            if (wneed > ws) ws = wneed;
         }
         size_t o = unit_out_floats(t) * max_batch;
         acts += 3 * o + 2 * (size_t)t->conv.c_out;
@@ -446,7 +442,7 @@ static nn_status unit_backward(nn_unet *m, int u, const float *in, float *din,
     nn_status st = dbias ? nn_conv2d_backward(NULL, nn_unet_grad(m, u, NN_UNIT_CONV_WEIGHT), dbias, dconv, in, weight,
                                               is, t->conv, m->ws)
                          : nn_conv2d_backward_weights_winograd(nn_unet_grad(m, u, NN_UNIT_CONV_WEIGHT), m->wino_u,
-                                                               dconv, in, is, t->conv, m->ws);
+                                                               dconv, in, is, t->conv);
     if (st != NN_OK || !din) return st;
     const nn_conv2d_dims td = {t->conv.c_out, t->conv.c_in, 3, 1, 1, 1};
     nn_conv2d_winograd_weights_transposed(m->wino_u, weight, t->conv);
