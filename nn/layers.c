@@ -14,6 +14,7 @@ typedef struct {
     float *out, *mean, *rstd, *running_mean, *running_var;
     float *din, *dgamma, *dbeta;
     const float *in, *dout, *gamma, *beta, *cmean, *crstd;
+    const float *act_out; /* backward: the activation's output, whose gradient dout is (NULL: none) */
     nn_shape s;
     float momentum, eps;
     nn_epilogue ep;
@@ -106,40 +107,80 @@ void nn_batchnorm_forward_eval(float *out, const float *in, const float *gamma,
     }
 }
 
+/* The gradient at the batch norm's output: dout through the activation
+ * (whose output is y), or dout itself without one. */
+static inline float through_activation(float dout, float y, nn_epilogue ep) {
+    if (ep.kind == NN_EPILOGUE_RELU) return y > 0.0f ? dout : 0.0f;
+    if (ep.kind == NN_EPILOGUE_LEAKY_RELU) return y > 0.0f ? dout : ep.slope * dout;
+    return dout;
+}
+
+/* Σ dy and Σ dy·x̂ of one channel over the batch (dy: dout through the
+ * activation), in BN_LANES double lanes added up at the end. */
+NN_VECTOR_CLONES static void bn_backward_sums(const float *dout, const float *y, const float *in, int N,
+                                              size_t plane_stride, size_t hw, float mu, float rstd, nn_epilogue ep,
+                                              double *sum_dy, double *sum_dy_xhat) {
+    double ld[BN_LANES] = {0}, lx[BN_LANES] = {0};
+    for (int n = 0; n < N; n++) {
+        const size_t off = (size_t)n * plane_stride;
+        const float *d = dout + off, *x = in + off, *a = y ? y + off : d;
+        for (size_t i = 0; i < hw; i++) {
+            const float dy = y ? through_activation(d[i], a[i], ep) : d[i];
+            ld[i % BN_LANES] += dy;
+            lx[i % BN_LANES] += dy * ((x[i] - mu) * rstd);
+        }
+    }
+    double td = 0.0, tx = 0.0;
+    for (int k = 0; k < BN_LANES; k++) td += ld[k], tx += lx[k];
+    *sum_dy = td, *sum_dy_xhat = tx;
+}
+
+/* din += γ·rstd·(dy - mean(dy) - x̂·mean(dy·x̂)) for one channel. */
+NN_VECTOR_CLONES static void bn_backward_din(float *din, const float *dout, const float *y, const float *in, int N,
+                                             size_t plane_stride, size_t hw, float mu, float rstd, float g,
+                                             float mean_dy, float mean_dy_xhat, nn_epilogue ep) {
+    for (int n = 0; n < N; n++) {
+        const size_t off = (size_t)n * plane_stride;
+        const float *d = dout + off, *x = in + off, *a = y ? y + off : d;
+        float *o = din + off;
+        for (size_t i = 0; i < hw; i++) {
+            const float dy = y ? through_activation(d[i], a[i], ep) : d[i];
+            const float xhat = (x[i] - mu) * rstd;
+            o[i] += g * rstd * (dy - mean_dy - xhat * mean_dy_xhat);
+        }
+    }
+}
+
 static void bn_backward_channels(void *ctx, int c0, int c1) {
     const bn_job *j = ctx;
-    const size_t hw = (size_t)j->s.H * j->s.W, m = (size_t)j->s.N * hw;
+    const size_t hw = (size_t)j->s.H * j->s.W, m = (size_t)j->s.N * hw, plane_stride = (size_t)j->s.C * hw;
     for (int c = c0; c < c1; c++) {
-        const float mu = j->cmean[c], rstd = j->crstd[c], g = j->gamma[c];
-        double sum_dy = 0.0, sum_dy_xhat = 0.0;
-        for (int n = 0; n < j->s.N; n++) {
-            size_t off = ((size_t)n * j->s.C + c) * hw;
-            for (size_t i = 0; i < hw; i++) {
-                float dy = j->dout[off + i];
-                sum_dy += dy;
-                sum_dy_xhat += dy * (j->in[off + i] - mu) * rstd;
-            }
-        }
+        const size_t off = (size_t)c * hw;
+        const float *y = j->act_out ? j->act_out + off : NULL;
+        double sum_dy, sum_dy_xhat;
+        bn_backward_sums(j->dout + off, y, j->in + off, j->s.N, plane_stride, hw, j->cmean[c], j->crstd[c], j->ep,
+                         &sum_dy, &sum_dy_xhat);
         j->dgamma[c] += (float)sum_dy_xhat;
         j->dbeta[c] += (float)sum_dy;
-        if (!j->din) continue;
-        const float mean_dy = (float)(sum_dy / (double)m);
-        const float mean_dy_xhat = (float)(sum_dy_xhat / (double)m);
-        for (int n = 0; n < j->s.N; n++) {
-            size_t off = ((size_t)n * j->s.C + c) * hw;
-            for (size_t i = 0; i < hw; i++) {
-                float xhat = (j->in[off + i] - mu) * rstd;
-                j->din[off + i] += g * rstd * (j->dout[off + i] - mean_dy - xhat * mean_dy_xhat);
-            }
-        }
+        if (j->din)
+            bn_backward_din(j->din + off, j->dout + off, y, j->in + off, j->s.N, plane_stride, hw, j->cmean[c],
+                            j->crstd[c], j->gamma[c], (float)(sum_dy / (double)m), (float)(sum_dy_xhat / (double)m),
+                            j->ep);
     }
 }
 
 void nn_batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
                            const float *in, const float *mean, const float *rstd,
                            const float *gamma, nn_shape s) {
-    bn_job j = {.din = din, .dgamma = dgamma, .dbeta = dbeta, .dout = dout, .in = in,
-                .cmean = mean, .crstd = rstd, .gamma = gamma, .s = s};
+    nn_batchnorm_backward_ep(din, dgamma, dbeta, dout, NULL, in, mean, rstd, gamma, s,
+                             (nn_epilogue){NN_EPILOGUE_NONE, 0.0f});
+}
+
+void nn_batchnorm_backward_ep(float *din, float *dgamma, float *dbeta, const float *dout, const float *act_out,
+                              const float *in, const float *mean, const float *rstd, const float *gamma, nn_shape s,
+                              nn_epilogue ep) {
+    bn_job j = {.din = din, .dgamma = dgamma, .dbeta = dbeta, .dout = dout, .in = in, .act_out = act_out,
+                .cmean = mean, .crstd = rstd, .gamma = gamma, .s = s, .ep = ep};
     nn_parallel_for(s.C, bn_backward_channels, &j);
 }
 

@@ -55,6 +55,11 @@ void nn_batchnorm_backward(float *din,         // (N, C, H, W)
                            const float *rstd,  // (C)
                            const float *gamma, // (C)
                            nn_shape shape);
+/* The same behind the activation ep: dout is the gradient of the
+ * activation's output act_out (N, C, H, W), taken through it on the way. */
+void nn_batchnorm_backward_ep(float *din, float *dgamma, float *dbeta, const float *dout, const float *act_out,
+                              const float *in, const float *mean, const float *rstd, const float *gamma,
+                              nn_shape shape, nn_epilogue ep);
 /* Folds an inference-mode batch norm into the preceding convolution:
  * weight (c_out, per_out) and bias (c_out) are rewritten in place. */
 void nn_batchnorm_fold(float *weight, float *bias, const float *gamma,

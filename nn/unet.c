@@ -37,7 +37,7 @@ struct nn_unet {
     float *act_block;
     float **conv_out, **out, **dout, **bn_mean, **bn_rstd;
     float **up, **cat, **dup, **dcat;
-    float *scratch_a, *scratch_b; // (max unit output) gradient scratch
+    float *scratch; // (max unit output) the batch norm's input gradient
     nn_workspace ws;
     nn_precision precision; /* of NN_MODE_EVAL's products (fp32 unless set) */
     const float *last_in;
@@ -195,7 +195,7 @@ nn_status nn_unet_create(nn_unet **out, const nn_unet_config *cfg, int max_batch
     m->folded = xcalloc(m, folded, sizeof(float));
     m->wino_u = xcalloc(m, max_u, sizeof(float));
     m->wino_din = xcalloc(m, max_in, sizeof(float)); /* touched only by training */
-    m->act_block = xcalloc(m, acts + 2 * max_out, sizeof(float));
+    m->act_block = xcalloc(m, acts + max_out, sizeof(float));
     m->ws.data = xcalloc(m, ws, sizeof(float));
     m->ws.floats = ws;
     m->conv_out = xcalloc(m, 5 * (size_t)m->n_units, sizeof(float *));
@@ -226,8 +226,7 @@ nn_status nn_unet_create(nn_unet **out, const nn_unet_config *cfg, int max_batch
         m->cat[l] = p, p += cc;
         m->dcat[l] = p, p += cc;
     }
-    m->scratch_a = p, p += max_out;
-    m->scratch_b = p;
+    m->scratch = p;
     *out = m;
     return NN_OK;
 nomem:
@@ -420,15 +419,12 @@ static nn_status unit_backward(nn_unet *m, int u, const float *in, float *din,
     const size_t count = nn_shape_numel(os);
     const float *dconv = dlogits;
     if (u != unit_head(m)) {
-        float *dbn_out = m->scratch_a, *dbn_in = m->scratch_b;
-        memset(dbn_out, 0, count * sizeof(float));
+        float *dbn_in = m->scratch;
         memset(dbn_in, 0, count * sizeof(float));
-        if (m->cfg.activation == NN_ACT_RELU) nn_relu_backward(dbn_out, m->dout[u], m->out[u], count);
-        else nn_leaky_relu_backward(dbn_out, m->dout[u], m->out[u], count, m->cfg.leaky_slope);
-        nn_batchnorm_backward(dbn_in, nn_unet_grad(m, u, NN_UNIT_BN_GAMMA),
-                              nn_unet_grad(m, u, NN_UNIT_BN_BETA), dbn_out, m->conv_out[u],
-                              m->bn_mean[u], m->bn_rstd[u], nn_unet_param(m, u, NN_UNIT_BN_GAMMA),
-                              os);
+        /* through the activation and the batch norm in one pass */
+        nn_batchnorm_backward_ep(dbn_in, nn_unet_grad(m, u, NN_UNIT_BN_GAMMA), nn_unet_grad(m, u, NN_UNIT_BN_BETA),
+                                 m->dout[u], m->out[u], m->conv_out[u], m->bn_mean[u], m->bn_rstd[u],
+                                 nn_unet_param(m, u, NN_UNIT_BN_GAMMA), os, activation_epilogue(m));
         dconv = dbn_in;
     }
     const float *weight = nn_unet_param(m, u, NN_UNIT_CONV_WEIGHT);

@@ -131,6 +131,33 @@ static void test_cpu_info(void) {
 
 /* forward_ep with ReLU / leaky ReLU: bit-identical to forward, then the
  * activation, on the im2col, 1×1 and Winograd paths. */
+/* The batch norm's backward pass behind an activation, fused, equals the
+ * activation's backward pass into a buffer and then the batch norm's, bit
+ * for bit. */
+static void test_bn_backward_through_activation(void) {
+    const nn_shape s = {3, 5, 7, 9};
+    const size_t n = nn_shape_numel(s);
+    float *x = malloc(n * 4), *y = malloc(n * 4), *dy = malloc(n * 4), *mid = malloc(n * 4);
+    float *dx0 = calloc(n, 4), *dx1 = calloc(n, 4), mean[5], rstd[5], rm[5] = {0}, rv[5] = {1, 1, 1, 1, 1};
+    float g[5], beta[5], dg0[5] = {0}, db0[5] = {0}, dg1[5] = {0}, db1[5] = {0};
+    fill_uniform(x, n, -2, 2, 21), fill_uniform(dy, n, -1, 1, 22), fill_uniform(g, 5, 0.5, 1.5, 23);
+    fill_uniform(beta, 5, -0.5, 0.5, 24);
+    int same = 1;
+    for (int kind = NN_EPILOGUE_RELU; kind <= NN_EPILOGUE_LEAKY_RELU; kind++) {
+        const nn_epilogue ep = {(nn_epilogue_kind)kind, 0.1f};
+        nn_batchnorm_forward_train_ep(y, mean, rstd, rm, rv, x, g, beta, s, 0.1f, 1e-5f, ep);
+        memset(mid, 0, n * 4), memset(dx0, 0, n * 4), memset(dx1, 0, n * 4);
+        if (kind == NN_EPILOGUE_RELU) nn_relu_backward(mid, dy, y, n);
+        else nn_leaky_relu_backward(mid, dy, y, n, ep.slope);
+        nn_batchnorm_backward(dx0, dg0, db0, mid, x, mean, rstd, g, s);
+        nn_batchnorm_backward_ep(dx1, dg1, db1, dy, y, x, mean, rstd, g, s, ep);
+        same &= memcmp(dx0, dx1, n * 4) == 0 && memcmp(dg0, dg1, sizeof dg0) == 0 && memcmp(db0, db1, sizeof db0) == 0;
+    }
+    printf("batch norm backward through ReLU and leaky ReLU, fused: %s\n", same ? "bit-identical" : "DIFFERENT");
+    CHECK(same, "the fused batch norm backward differs from the activation's then the batch norm's");
+    free(x), free(y), free(dy), free(mid), free(dx0), free(dx1);
+}
+
 static void test_epilogues(void) {
     const nn_conv2d_dims dims[3] = {{6, 5, 3, 2, 1, 1}, {7, 9, 1, 1, 0, 1}, {8, 6, 3, 1, 1, 1}};
     const char *names[3] = {"im2col", "1x1", "Winograd"};
@@ -170,6 +197,7 @@ static void test_epilogues(void) {
 int main(void) {
     nn_set_threads(2);
     test_epilogues();
+    test_bn_backward_through_activation();
     test_cpu_info();
     CHECK(nn_conv2d_winograd_applies((nn_conv2d_dims){4, 8, 3, 1, 1, 1}) &&
               !nn_conv2d_winograd_applies((nn_conv2d_dims){4, 8, 3, 2, 1, 1}) &&
