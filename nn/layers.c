@@ -107,25 +107,31 @@ void nn_batchnorm_forward_eval(float *out, const float *in, const float *gamma,
     }
 }
 
-/* The gradient at the batch norm's output: dout through the activation
- * (whose output is y), or dout itself without one. */
-static inline float through_activation(float dout, float y, nn_epilogue ep) {
-    if (ep.kind == NN_EPILOGUE_RELU) return y > 0.0f ? dout : 0.0f;
-    if (ep.kind == NN_EPILOGUE_LEAKY_RELU) return y > 0.0f ? dout : ep.slope * dout;
-    return dout;
+/* The factor of dout through the activation where its output is not
+ * positive: 0 for ReLU, the slope for leaky ReLU, 1 without one. */
+static float activation_negative_factor(nn_epilogue ep) {
+    return ep.kind == NN_EPILOGUE_RELU ? 0.0f : ep.kind == NN_EPILOGUE_LEAKY_RELU ? ep.slope : 1.0f;
 }
 
-/* Σ dy and Σ dy·x̂ of one channel over the batch (dy: dout through the
- * activation), in BN_LANES double lanes added up at the end. */
+/* Σ dy and Σ dy·x̂ of one channel over the batch (dy = dout through the
+ * activation, whose output is y: dout · (y > 0 ? 1 : neg)), in BN_LANES
+ * double lanes added up at the end. */
 NN_VECTOR_CLONES static void bn_backward_sums(const float *dout, const float *y, const float *in, int N,
-                                              size_t plane_stride, size_t hw, float mu, float rstd, nn_epilogue ep,
+                                              size_t plane_stride, size_t hw, float mu, float rstd, float neg,
                                               double *sum_dy, double *sum_dy_xhat) {
     double ld[BN_LANES] = {0}, lx[BN_LANES] = {0};
     for (int n = 0; n < N; n++) {
         const size_t off = (size_t)n * plane_stride;
-        const float *d = dout + off, *x = in + off, *a = y ? y + off : d;
-        for (size_t i = 0; i < hw; i++) {
-            const float dy = y ? through_activation(d[i], a[i], ep) : d[i];
+        const float *d = dout + off, *x = in + off, *a = y + off;
+        size_t i = 0;
+        for (; i + BN_LANES <= hw; i += BN_LANES)
+            for (int k = 0; k < BN_LANES; k++) {
+                const float dy = d[i + k] * (a[i + k] > 0.0f ? 1.0f : neg);
+                ld[k] += dy;
+                lx[k] += dy * ((x[i + k] - mu) * rstd);
+            }
+        for (; i < hw; i++) {
+            const float dy = d[i] * (a[i] > 0.0f ? 1.0f : neg);
             ld[i % BN_LANES] += dy;
             lx[i % BN_LANES] += dy * ((x[i] - mu) * rstd);
         }
@@ -138,13 +144,13 @@ NN_VECTOR_CLONES static void bn_backward_sums(const float *dout, const float *y,
 /* din += γ·rstd·(dy - mean(dy) - x̂·mean(dy·x̂)) for one channel. */
 NN_VECTOR_CLONES static void bn_backward_din(float *din, const float *dout, const float *y, const float *in, int N,
                                              size_t plane_stride, size_t hw, float mu, float rstd, float g,
-                                             float mean_dy, float mean_dy_xhat, nn_epilogue ep) {
+                                             float mean_dy, float mean_dy_xhat, float neg) {
     for (int n = 0; n < N; n++) {
         const size_t off = (size_t)n * plane_stride;
-        const float *d = dout + off, *x = in + off, *a = y ? y + off : d;
+        const float *d = dout + off, *x = in + off, *a = y + off;
         float *o = din + off;
         for (size_t i = 0; i < hw; i++) {
-            const float dy = y ? through_activation(d[i], a[i], ep) : d[i];
+            const float dy = d[i] * (a[i] > 0.0f ? 1.0f : neg);
             const float xhat = (x[i] - mu) * rstd;
             o[i] += g * rstd * (dy - mean_dy - xhat * mean_dy_xhat);
         }
@@ -156,16 +162,18 @@ static void bn_backward_channels(void *ctx, int c0, int c1) {
     const size_t hw = (size_t)j->s.H * j->s.W, m = (size_t)j->s.N * hw, plane_stride = (size_t)j->s.C * hw;
     for (int c = c0; c < c1; c++) {
         const size_t off = (size_t)c * hw;
-        const float *y = j->act_out ? j->act_out + off : NULL;
+        /* without an activation any array serves as y: the factor is 1 either way */
+        const float *y = j->act_out ? j->act_out + off : j->dout + off;
+        const float neg = j->act_out ? activation_negative_factor(j->ep) : 1.0f;
         double sum_dy, sum_dy_xhat;
-        bn_backward_sums(j->dout + off, y, j->in + off, j->s.N, plane_stride, hw, j->cmean[c], j->crstd[c], j->ep,
+        bn_backward_sums(j->dout + off, y, j->in + off, j->s.N, plane_stride, hw, j->cmean[c], j->crstd[c], neg,
                          &sum_dy, &sum_dy_xhat);
         j->dgamma[c] += (float)sum_dy_xhat;
         j->dbeta[c] += (float)sum_dy;
         if (j->din)
             bn_backward_din(j->din + off, j->dout + off, y, j->in + off, j->s.N, plane_stride, hw, j->cmean[c],
                             j->crstd[c], j->gamma[c], (float)(sum_dy / (double)m), (float)(sum_dy_xhat / (double)m),
-                            j->ep);
+                            neg);
     }
 }
 
