@@ -376,21 +376,24 @@ typedef struct {
     atomic_int failed; /* a range could not get its buffers */
 } winograd_job;
 
-/* One row of tiles of V = Bᵀ d B from its four padded input rows
- * r[0..3] (pw = 2 tw + 2 floats, x = -1 .. 2 tw): the rows are combined
- * vertically, t_i (contiguous), then each of the 16 outputs (o, position
- * planes `plane` apart) is a vector operation along the row of tiles. */
+/* One row of tiles of V = Bᵀ d B from its four input rows r[0..3] (w
+ * floats each; a row of zeros outside the image): the rows are combined
+ * vertically into t_i over x = -1 .. 2 tw (zero beyond the image's
+ * columns), then each of the 16 outputs (o, position planes `plane` apart)
+ * is a vector operation along the row of tiles. t: 4 (2 tw + 2) floats. */
 NN_VECTOR_CLONES static void winograd_input_tile_row(const float *restrict r0, const float *restrict r1,
-                                                    const float *restrict r2, const float *restrict r3, int tw,
+                                                    const float *restrict r2, const float *restrict r3, int w, int tw,
                                                     float *restrict t, float *restrict o, size_t plane) {
-    const int pw = 2 * tw + 2;
+    const int pw = 2 * tw + 2; /* x = -1 .. 2·tw */
     float *restrict t0 = t, *restrict t1 = t + pw, *restrict t2 = t1 + pw, *restrict t3 = t2 + pw;
-    for (int x = 0; x < pw; x++) {
-        t0[x] = r0[x] - r2[x];
-        t1[x] = r1[x] + r2[x];
-        t2[x] = r2[x] - r1[x];
-        t3[x] = r1[x] - r3[x];
+    for (int x = 0; x < w; x++) {
+        t0[x + 1] = r0[x] - r2[x];
+        t1[x + 1] = r1[x] + r2[x];
+        t2[x + 1] = r2[x] - r1[x];
+        t3[x + 1] = r1[x] - r3[x];
     }
+    for (int x = 0; x < pw; x += x == 0 ? w + 1 : 1) /* the zero padding: x = -1 and x >= w */
+        t0[x] = t1[x] = t2[x] = t3[x] = 0.0f;
     for (int i = 0; i < 4; i++) {
         const float *restrict ti = t + (size_t)i * pw;
         float *restrict o0 = o + (size_t)(4 * i) * plane, *restrict o1 = o0 + plane, *restrict o2 = o1 + plane,
@@ -407,32 +410,26 @@ NN_VECTOR_CLONES static void winograd_input_tile_row(const float *restrict r0, c
 
 /* V for channel c of the tile rows [g0, g1) (row g: image g / th, tile
  * row g % th) into v, the channel's tiles, a row after the other (position
- * planes `plane` apart); the input rows are copied with their zero padding.
- * buf: winograd_input_buf_floats(tw). */
+ * planes `plane` apart). buf: winograd_input_buf_floats(w, tw). */
 static void winograd_input_rows(const winograd_job *j, int c, int g0, int g1, float *v, size_t plane, float *buf) {
     const size_t hw = (size_t)j->h * j->w;
-    const int W = j->w, tw = j->tw, pw = 2 * tw + 2; /* a padded row covers x = -1 .. 2·tw */
-    float *row[4];
-    for (int i = 0; i < 4; i++) row[i] = buf + (size_t)i * pw;
+    const int tw = j->tw;
+    float *zeros = buf + 4 * (size_t)(2 * tw + 2);
+    memset(zeros, 0, sizeof(float) * (size_t)j->w);
     for (int g = g0; g < g1; g++) {
         const int n = g / j->th, ty = g % j->th;
-        const float *src = j->in + ((size_t)n * j->c_in + c) * hw;
+        const float *src = j->in + ((size_t)n * j->c_in + c) * hw, *row[4];
         for (int i = 0; i < 4; i++) {
-            int y = 2 * ty - 1 + i;
-            row[i][0] = 0.0f;
-            if (y >= 0 && y < j->h) {
-                memcpy(row[i] + 1, src + (size_t)y * W, sizeof(float) * (size_t)W);
-                for (int x = W + 1; x < pw; x++) row[i][x] = 0.0f;
-            } else {
-                memset(row[i], 0, sizeof(float) * (size_t)pw);
-            }
+            const int y = 2 * ty - 1 + i;
+            row[i] = y >= 0 && y < j->h ? src + (size_t)y * j->w : zeros;
         }
-        winograd_input_tile_row(row[0], row[1], row[2], row[3], tw, buf + 4 * (size_t)pw, v + (size_t)(g - g0) * tw,
-                                plane);
+        winograd_input_tile_row(row[0], row[1], row[2], row[3], j->w, tw, buf, v + (size_t)(g - g0) * tw, plane);
     }
 }
 
-static size_t winograd_input_buf_floats(int tw) { return 8 * (size_t)(2 * tw + 2); }
+/* The input transform's rows and a row of zeros; also the output
+ * transform's 8 tw. */
+static size_t winograd_input_buf_floats(int w, int tw) { return 4 * (size_t)(2 * tw + 2) + (size_t)w + 8 * (size_t)tw; }
 
 /* One row of tiles of Y = Aᵀ M A + bias, the epilogue applied, from m
  * (position planes `plane` apart) into the output rows y0 and y1 (y1 NULL
@@ -493,7 +490,7 @@ static void winograd_blocks(void *ctx, int b0, int b1) {
     const int rows = j->nb * j->th;
     const size_t tb_max = (size_t)j->rows_per_block * j->tw;
     const size_t v_floats = 16 * (size_t)j->c_in * tb_max, m_floats = 16 * (size_t)j->c_out * tb_max;
-    const size_t buf_floats = winograd_input_buf_floats(j->tw); /* also the output transform's 8 tw */
+    const size_t buf_floats = winograd_input_buf_floats(j->w, j->tw); /* also the output transform's 8 tw */
     float *V = malloc(sizeof(float) * (v_floats + m_floats + buf_floats));
     if (!V) {
         atomic_store(&((winograd_job *)ctx)->failed, 1);
@@ -629,7 +626,7 @@ static void winograd_weight_parts(void *ctx, int p0, int p1) {
     const int rows = j->nb * j->th, tw = j->tw;
     const size_t tb_max = (size_t)j->rows_per_block * tw, unit = (size_t)j->c_out * j->c_in;
     const size_t v_floats = 16 * (size_t)j->c_in * tb_max, m_floats = 16 * (size_t)j->c_out * tb_max;
-    float *V = malloc(sizeof(float) * (v_floats + m_floats + winograd_input_buf_floats(tw)));
+    float *V = malloc(sizeof(float) * (v_floats + m_floats + winograd_input_buf_floats(j->w, tw)));
     if (!V) {
         atomic_store(&g->j.failed, 1);
         return;

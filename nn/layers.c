@@ -341,21 +341,38 @@ void nn_upsample2x_bilinear_backward(float *din, const float *dout, nn_shape s) 
 
 /* ---------------------------------------------------------------- concat */
 
-void nn_concat_forward(float *out, const float *a, const float *b, int N, int ca, int cb,
-                       int hw) {
-    for (int n = 0; n < N; n++) {
-        memcpy(out + (size_t)n * (ca + cb) * hw, a + (size_t)n * ca * hw, sizeof(float) * ca * hw);
-        memcpy(out + ((size_t)n * (ca + cb) + ca) * hw, b + (size_t)n * cb * hw,
-               sizeof(float) * cb * hw);
+typedef struct {
+    float *out, *da, *db;
+    const float *a, *b, *dout;
+    int ca, cb, hw;
+} concat_job;
+
+static void concat_forward_images(void *ctx, int n0, int n1) {
+    const concat_job *j = ctx;
+    const size_t sa = (size_t)j->ca * j->hw, sb = (size_t)j->cb * j->hw;
+    for (int n = n0; n < n1; n++) {
+        memcpy(j->out + (size_t)n * (sa + sb), j->a + (size_t)n * sa, sizeof(float) * sa);
+        memcpy(j->out + (size_t)n * (sa + sb) + sa, j->b + (size_t)n * sb, sizeof(float) * sb);
     }
 }
 
-void nn_concat_backward(float *da, float *db, const float *dout, int N, int ca, int cb,
-                        int hw) {
-    for (int n = 0; n < N; n++) {
-        const float *g = dout + (size_t)n * (ca + cb) * hw;
-        float *pa = da + (size_t)n * ca * hw, *pb = db + (size_t)n * cb * hw;
-        for (size_t i = 0; i < (size_t)ca * hw; i++) pa[i] += g[i];
-        for (size_t i = 0; i < (size_t)cb * hw; i++) pb[i] += g[(size_t)ca * hw + i];
+static void concat_backward_images(void *ctx, int n0, int n1) {
+    const concat_job *j = ctx;
+    const size_t sa = (size_t)j->ca * j->hw, sb = (size_t)j->cb * j->hw;
+    for (int n = n0; n < n1; n++) {
+        const float *g = j->dout + (size_t)n * (sa + sb);
+        float *pa = j->da + (size_t)n * sa, *pb = j->db + (size_t)n * sb;
+        for (size_t i = 0; i < sa; i++) pa[i] += g[i];
+        for (size_t i = 0; i < sb; i++) pb[i] += g[sa + i];
     }
+}
+
+void nn_concat_forward(float *out, const float *a, const float *b, int N, int ca, int cb, int hw) {
+    concat_job j = {.out = out, .a = a, .b = b, .ca = ca, .cb = cb, .hw = hw};
+    nn_parallel_for(N, concat_forward_images, &j);
+}
+
+void nn_concat_backward(float *da, float *db, const float *dout, int N, int ca, int cb, int hw) {
+    concat_job j = {.da = da, .db = db, .dout = dout, .ca = ca, .cb = cb, .hw = hw};
+    nn_parallel_for(N, concat_backward_images, &j);
 }
