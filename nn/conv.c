@@ -350,23 +350,36 @@ static void winograd_kernel(float *U, size_t stride, const float *g, int flip) {
             U[(size_t)(4 * i + j) * stride] = (float)(Gg[i][0] * G[j][0] + Gg[i][1] * G[j][1] + Gg[i][2] * G[j][2]);
 }
 
-void nn_conv2d_winograd_weights(float *U, const float *weight, nn_conv2d_dims d) {
+typedef struct {
+    float *U;
+    const float *weight;
+    nn_conv2d_dims d;
+    int transposed;
+} winograd_weights_job;
+
+static void winograd_weights_rows(void *ctx, int co0, int co1) {
+    const winograd_weights_job *j = ctx;
+    const nn_conv2d_dims d = j->d;
     const size_t plane = (size_t)d.c_out * d.c_in;
-    for (int co = 0; co < d.c_out; co++)
-        for (int ci = 0; ci < d.c_in; ci++)
-            winograd_kernel(U + (size_t)co * d.c_in + ci, plane, weight + ((size_t)co * d.c_in + ci) * 9, 0);
+    for (int co = co0; co < co1; co++)
+        for (int ci = 0; ci < d.c_in; ci++) {
+            float *u = j->transposed ? j->U + (size_t)ci * d.c_out + co : j->U + (size_t)co * d.c_in + ci;
+            winograd_kernel(u, plane, j->weight + ((size_t)co * d.c_in + ci) * 9, j->transposed);
+        }
+}
+
+void nn_conv2d_winograd_weights(float *U, const float *weight, nn_conv2d_dims d) {
+    winograd_weights_job j = {U, weight, d, 0};
+    nn_parallel_for(d.c_out, winograd_weights_rows, &j);
 }
 
 void nn_conv2d_winograd_weights_transposed(float *U, const float *weight, nn_conv2d_dims d) {
     /* the input gradient of a 3×3 stride-1 pad-1 convolution is the same
      * kind of convolution of dout, with each kernel flipped by 180° and
      * c_in, c_out swapped */
-    const size_t plane = (size_t)d.c_out * d.c_in;
-    for (int co = 0; co < d.c_out; co++)
-        for (int ci = 0; ci < d.c_in; ci++)
-            winograd_kernel(U + (size_t)ci * d.c_out + co, plane, weight + ((size_t)co * d.c_in + ci) * 9, 1);
+    winograd_weights_job j = {U, weight, d, 1};
+    nn_parallel_for(d.c_out, winograd_weights_rows, &j);
 }
-
 
 typedef struct {
     const float *in;  // (nb, c_in, h, w)
