@@ -2,8 +2,9 @@
  * reading the drawable (and the hint layer) through GEGL in strips, and
  * writing the new layer in one undo group. libgimp is not thread-safe and
  * a GimpTileBackend buffer fetches its tiles over the plug-in's wire, so
- * all of this runs on the main thread; only the network, on plain memory,
- * runs in a worker thread while the main thread keeps the dialog alive.
+ * all of this runs on the main thread; only the network and the result's
+ * composition, on plain memory, run in worker threads while the main thread
+ * keeps the dialog alive or hands the strips to GIMP.
  * The image is changed only after the network has succeeded, so Cancel or
  * an error leaves it as it was. */
 #include <stdio.h>
@@ -164,8 +165,51 @@ static void insert_result(FinalRun *r, gint32 layer) {
     gimp_image_insert_layer(r->image, layer, parent, position);
 }
 
+/* One strip of the result: its source alpha and selection (read by the
+ * main thread), and its pixels, composed on plain memory by a worker while
+ * the main thread hands the previous strip to GIMP. */
+typedef struct {
+    const nn_engine *engine;
+    const gfloat *L;       /* the whole image's */
+    gfloat *in, *mask;     /* (rows, w) R'G'B'A float and Y float, or NULL */
+    gpointer out;          /* (rows, w) in `format` */
+    ColorizeRowFormat format;
+    gint w, y0, rows;
+    GThread *thread;
+} ResultStrip;
+
+static gpointer compose_strip(gpointer data) {
+    ResultStrip *st = data;
+    colorize_render_rows(st->engine, st->w, st->y0, st->rows, st->L + (gsize)st->y0 * st->w, st->in, st->mask,
+                         st->out, st->format);
+    return NULL;
+}
+
+/* Main thread: the strip's inputs from GIMP, then its composition started
+ * in a worker. */
+static void start_strip(ResultStrip *st, gint y0, gint h, GeglBuffer *src, GeglBuffer *sel, gint offx, gint offy) {
+    st->y0 = y0, st->rows = MIN(STRIP_ROWS, h - y0);
+    GeglRectangle rect = {0, y0, st->w, st->rows}, srect = {offx, offy + y0, st->w, st->rows};
+    if (src) gegl_buffer_get(src, &rect, 1.0, babl_format("R'G'B'A float"), st->in, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+    if (sel) gegl_buffer_get(sel, &srect, 1.0, babl_format("Y float"), st->mask, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
+    st->thread = g_thread_new("colorize-compose", compose_strip, st);
+}
+
+/* Where the new layer's pixels come from: its own 8-bit format, composed on
+ * the library's threads, or R'G'B'A float for GEGL to convert. */
+static ColorizeRowFormat result_format(gint32 layer, const Babl **format) {
+    const Babl *f = gimp_drawable_get_format(layer);
+    const ColorizeRowFormat rows = f == babl_format("R'G'B' u8")    ? COLORIZE_ROWS_RGB_U8
+                                   : f == babl_format("R'G'B'A u8") ? COLORIZE_ROWS_RGBA_U8
+                                                                    : COLORIZE_ROWS_RGBA_FLOAT;
+    *format = rows == COLORIZE_ROWS_RGBA_FLOAT ? babl_format("R'G'B'A float") : f;
+    return rows;
+}
+
 /* Pass 2 (main thread): the only part that changes the image, in one undo
- * group; reads the source again only for its alpha or the selection. */
+ * group; reads the source again only for its alpha or the selection. The
+ * strips alternate between two buffers: strip k + 1 is composed while
+ * strip k goes to GIMP. */
 static gint32 write_result(FinalRun *r, const GArray *store_points) {
     const gint w = r->w, h = r->h;
     gimp_image_undo_group_start(r->image);
@@ -179,31 +223,31 @@ static gint32 write_result(FinalRun *r, const GArray *store_points) {
     gimp_drawable_offsets(r->drawable, &offx, &offy);
     if (!gimp_selection_is_empty(r->image)) sel = gimp_drawable_get_buffer(gimp_image_get_selection(r->image));
     if (sel || gimp_drawable_has_alpha(r->drawable)) src = gimp_drawable_get_buffer(r->drawable);
-    const Babl *layer_format = gimp_drawable_get_format(layer);
-    const ColorizeRowFormat format = layer_format == babl_format("R'G'B' u8")    ? COLORIZE_ROWS_RGB_U8
-                                     : layer_format == babl_format("R'G'B'A u8") ? COLORIZE_ROWS_RGBA_U8
-                                                                                 : COLORIZE_ROWS_RGBA_FLOAT;
-    const Babl *out_format = format == COLORIZE_ROWS_RGBA_FLOAT ? babl_format("R'G'B'A float") : layer_format;
-    gfloat *in = src ? g_malloc(sizeof(gfloat) * 4 * (gsize)w * STRIP_ROWS) : NULL;
-    gpointer out = g_malloc(sizeof(gfloat) * 4 * (gsize)w * STRIP_ROWS); /* large enough for every format */
-    gfloat *mask = sel ? g_malloc(sizeof(gfloat) * (gsize)w * STRIP_ROWS) : NULL;
-    for (gint y0 = 0; y0 < h; y0 += STRIP_ROWS) {
-        const gint rows = MIN(STRIP_ROWS, h - y0);
-        GeglRectangle rect = {0, y0, w, rows};
-        if (src) gegl_buffer_get(src, &rect, 1.0, babl_format("R'G'B'A float"), in, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
-        if (sel) {
-            GeglRectangle srect = {offx, offy + y0, w, rows};
-            gegl_buffer_get(sel, &srect, 1.0, babl_format("Y float"), mask, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
-        }
-        colorize_render_rows(r->engine, w, y0, rows, r->L + (gsize)y0 * w, in, mask, out, format);
-        gegl_buffer_set(dst, &rect, 0, out_format, out, GEGL_AUTO_ROWSTRIDE);
-        show_progress(r, PROGRESS_READ + PROGRESS_NETWORK + (1.0 - PROGRESS_READ - PROGRESS_NETWORK) * (y0 + rows) / h);
+    const Babl *out_format;
+    const ColorizeRowFormat format = result_format(layer, &out_format);
+    ResultStrip strips[2];
+    for (gint i = 0; i < 2; i++) {
+        strips[i] = (ResultStrip){.engine = r->engine, .L = r->L, .format = format, .w = w};
+        strips[i].in = src ? g_malloc(sizeof(gfloat) * 4 * (gsize)w * STRIP_ROWS) : NULL;
+        strips[i].out = g_malloc(sizeof(gfloat) * 4 * (gsize)w * STRIP_ROWS); /* large enough for every format */
+        strips[i].mask = sel ? g_malloc(sizeof(gfloat) * (gsize)w * STRIP_ROWS) : NULL;
+    }
+    start_strip(&strips[0], 0, h, src, sel, offx, offy);
+    for (gint k = 0; k * STRIP_ROWS < h; k++) {
+        ResultStrip *st = &strips[k % 2];
+        g_thread_join(st->thread);
+        if ((k + 1) * STRIP_ROWS < h) start_strip(&strips[(k + 1) % 2], (k + 1) * STRIP_ROWS, h, src, sel, offx, offy);
+        GeglRectangle rect = {0, st->y0, w, st->rows};
+        gegl_buffer_set(dst, &rect, 0, out_format, st->out, GEGL_AUTO_ROWSTRIDE);
+        gegl_buffer_flush(dst); /* its tiles to GIMP while the next strip is composed */
+        show_progress(r, PROGRESS_READ + PROGRESS_NETWORK +
+                             (1.0 - PROGRESS_READ - PROGRESS_NETWORK) * (st->y0 + st->rows) / h);
     }
     gegl_buffer_flush(dst);
     g_object_unref(dst);
     if (src) g_object_unref(src);
     if (sel) g_object_unref(sel);
-    g_free(in), g_free(out), g_free(mask);
+    for (gint i = 0; i < 2; i++) g_free(strips[i].in), g_free(strips[i].out), g_free(strips[i].mask);
     gimp_drawable_update(layer, 0, 0, w, h);
     gimp_image_undo_group_end(r->image);
     return layer;
