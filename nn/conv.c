@@ -500,29 +500,67 @@ static void winograd_output_rows(const winograd_job *j, int c, int g0, int g1, c
     }
 }
 
+/* V of the tile rows [g0, g1) written straight into the fp32 panels the
+ * products read (nn_gemm.h's packed B: nr tiles wide, a position's panels
+ * `pos_bytes` apart; tw divides nr, so a row of tiles never straddles two
+ * panels). */
+static void winograd_input_packed(const winograd_job *j, int g0, int g1, char *V, size_t pos_bytes, int nr,
+                                  float *buf) {
+    const int tw = j->tw, tb = (g1 - g0) * tw;
+    const size_t panel = (size_t)j->c_in * nr; /* floats */
+    for (int c = 0; c < j->c_in; c++)
+        for (int g = g0, n; g < g1; g += n) { /* the rows of tiles that share a panel */
+            const int col = (g - g0) * tw;
+            n = (nr - col % nr) / tw < g1 - g ? (nr - col % nr) / tw : g1 - g;
+            winograd_input_rows(j, c, g, g + n, (float *)V + (size_t)(col / nr) * panel + (size_t)c * nr + col % nr,
+                                pos_bytes / sizeof(float), buf);
+        }
+    if (tb % nr) /* the last panel's columns past the tiles */
+        for (int k = 0; k < 16; k++) {
+            float *last = (float *)(V + (size_t)k * pos_bytes) + (size_t)(tb / nr) * panel;
+            for (int c = 0; c < j->c_in; c++) memset(last + (size_t)c * nr + tb % nr, 0, sizeof(float) * (nr - tb % nr));
+        }
+}
+
 /* Blocks [b0, b1) of rows_per_block tile rows each, one after the other
- * while they stay in cache: the input transform of every channel, the 16
+ * while they stay in cache: the input transform of every channel (straight
+ * into the products' packed panels where the kernel takes them), the 16
  * products M_k = U_k V_k over the block's tiles, the output transform. */
 static void winograd_blocks(void *ctx, int b0, int b1) {
     const winograd_job *j = ctx;
-    const int rows = j->nb * j->th;
-    const size_t tb_max = (size_t)j->rows_per_block * j->tw;
-    const size_t v_floats = 16 * (size_t)j->c_in * tb_max, m_floats = 16 * (size_t)j->c_out * tb_max;
-    const size_t buf_floats = winograd_input_buf_floats(j->w, j->tw); /* also the output transform's 8 tw */
-    float *V = malloc(sizeof(float) * (v_floats + m_floats + buf_floats));
+    const int rows = j->nb * j->th, tw = j->tw;
+    const size_t tb_max = (size_t)j->rows_per_block * tw;
+    /* fp32 products take V in their panels; for bf16 the product's own
+     * packing rounds 32 columns at a time, faster than pairs of rows of tw */
+    int nr = 0, bf16 = 0;
+    const int packed = nn_gemm_packed_b_panel(j->packed_u[0], (int)tb_max, &nr, &bf16) && !bf16 && nr % tw == 0;
+    /* a position's V: plain (c_in, tb) floats, or packed panels (whole panels, for the largest block) */
+    const size_t pos_bytes = packed ? (nn_gemm_packed_b_bytes(j->packed_u[0], (int)tb_max) + 63) / 64 * 64
+                                    : sizeof(float) * j->c_in * tb_max;
+    const size_t m_floats = 16 * (size_t)j->c_out * tb_max, buf_floats = winograd_input_buf_floats(j->w, tw);
+    char *V = aligned_alloc(64, (16 * pos_bytes + sizeof(float) * (m_floats + buf_floats) + 63) / 64 * 64);
     if (!V) {
         atomic_store(&((winograd_job *)ctx)->failed, 1);
         return;
     }
-    float *M = V + v_floats, *buf = M + m_floats;
+    float *M = (float *)(V + 16 * pos_bytes), *buf = M + m_floats;
     for (int blk = b0; blk < b1; blk++) {
         const int g0 = blk * j->rows_per_block, g1 = g0 + j->rows_per_block < rows ? g0 + j->rows_per_block : rows;
-        const size_t tb = (size_t)(g1 - g0) * j->tw;
-        for (int c = 0; c < j->c_in; c++)
-            winograd_input_rows(j, c, g0, g1, V + (size_t)c * tb, (size_t)j->c_in * tb, buf);
-        for (int k = 0; k < 16; k++)
-            nn_sgemm_serial_packed_a(j->packed_u[k], (int)tb, 1.0f, V + (size_t)k * j->c_in * tb, (int)tb, 0.0f,
-                                     M + (size_t)k * j->c_out * tb, (int)tb);
+        const size_t tb = (size_t)(g1 - g0) * tw;
+        if (packed) {
+            const size_t pos = (nn_gemm_packed_b_bytes(j->packed_u[0], (int)tb) + 63) / 64 * 64;
+            winograd_input_packed(j, g0, g1, V, pos, nr, buf);
+            for (int k = 0; k < 16; k++)
+                nn_sgemm_serial_packed_ab(j->packed_u[k], V + (size_t)k * pos, (int)tb, 1.0f, 0.0f,
+                                          M + (size_t)k * j->c_out * tb, (int)tb);
+        } else {
+            float *Vf = (float *)V;
+            for (int c = 0; c < j->c_in; c++)
+                winograd_input_rows(j, c, g0, g1, Vf + (size_t)c * tb, (size_t)j->c_in * tb, buf);
+            for (int k = 0; k < 16; k++)
+                nn_sgemm_serial_packed_a(j->packed_u[k], (int)tb, 1.0f, Vf + (size_t)k * j->c_in * tb, (int)tb, 0.0f,
+                                         M + (size_t)k * j->c_out * tb, (int)tb);
+        }
         for (int c = 0; c < j->c_out; c++)
             winograd_output_rows(j, c, g0, g1, M + (size_t)c * tb, (size_t)j->c_out * tb, buf);
     }

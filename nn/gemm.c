@@ -468,13 +468,13 @@ static void pack_b_bf16(uint16_t *dst, const float *B, int ldb, int k0, int kc, 
 /* The packed GEMM on this thread with kernel kd; FALSE when the buffers
  * cannot be had. */
 static int packed_sgemm(const kernel_desc *kd, int trans_a, int trans_b, int M, int N, int K, float alpha,
-                        const float *A, int lda, const char *a_packed, const float *B, int ldb, float beta, float *C,
-                        int ldc) {
-    pack_buffers *pb = thread_pack_buffers();
-    if (!pb) return 0;
-    if (kd->bf16 && !pb->a16) pb->a16 = alloc64(sizeof(uint16_t) * (GEMM_MC + GEMM_MAX_MR) * (GEMM_KC + 1));
-    if (kd->bf16 && !pb->b16) pb->b16 = alloc64(sizeof(uint16_t) * (GEMM_NC + GEMM_MAX_NR) * (GEMM_KC + 1));
-    if (kd->bf16 && (!pb->a16 || !pb->b16)) return 0;
+                        const float *A, int lda, const char *a_packed, const float *B, int ldb, const char *b_packed,
+                        float beta, float *C, int ldc) {
+    pack_buffers *pb = a_packed && b_packed ? NULL : thread_pack_buffers(); /* both packed: no buffers needed */
+    if (!pb && !(a_packed && b_packed)) return 0;
+    if (pb && kd->bf16 && !pb->a16) pb->a16 = alloc64(sizeof(uint16_t) * (GEMM_MC + GEMM_MAX_MR) * (GEMM_KC + 1));
+    if (pb && kd->bf16 && !pb->b16) pb->b16 = alloc64(sizeof(uint16_t) * (GEMM_NC + GEMM_MAX_NR) * (GEMM_KC + 1));
+    if (pb && kd->bf16 && (!pb->a16 || !pb->b16)) return 0;
     const int mr = kd->mr, nr = kd->nr;
     const transpose8_fn t8 = kd->transpose8;
     for (int j0 = 0; j0 < N; j0 += GEMM_NC) {
@@ -485,13 +485,14 @@ static int packed_sgemm(const kernel_desc *kd, int trans_a, int trans_b, int M, 
             const float beta_k = k0 == 0 ? beta : 1.0f;
             /* bytes per row or column of a packed panel: kc floats, or kc rounded up to pairs of bf16 */
             const size_t line = kd->bf16 ? (size_t)(kc + 1) / 2 * 2 * sizeof(uint16_t) : (size_t)kc * sizeof(float);
-            if (kd->bf16 && !trans_b) {
+            if (b_packed) { /* the caller's panels: one block (K <= GEMM_KC, N <= GEMM_NC) */
+            } else if (kd->bf16 && !trans_b) {
                 pack_b_bf16(pb->b16, B, ldb, k0, kc, j0, nc, nr);
             } else {
                 pack_b(t8, pb->b, B, ldb, trans_b, k0, kc, j0, nc, nr);
                 if (kd->bf16) bf16_pairs(pb->b, kc, nr, (nc + nr - 1) / nr, pb->b16);
             }
-            const char *bp = kd->bf16 ? (const char *)pb->b16 : (const char *)pb->b;
+            const char *bp = b_packed ? b_packed : kd->bf16 ? (const char *)pb->b16 : (const char *)pb->b;
             for (int i0 = 0; i0 < M; i0 += GEMM_MC) {
                 const int mc = M - i0 < GEMM_MC ? M - i0 : GEMM_MC;
                 const char *ap;
@@ -545,11 +546,11 @@ void nn_sgemm_serial_ex(nn_precision precision, int trans_a, int trans_b, int M,
     }
 #if NN_X86
     if (precision == NN_PRECISION_BF16 && nn_gemm_bf16_available() &&
-        packed_sgemm(&g_bf16_kernel, trans_a, trans_b, M, N, K, alpha, A, lda, NULL, B, ldb, beta, C, ldc))
+        packed_sgemm(&g_bf16_kernel, trans_a, trans_b, M, N, K, alpha, A, lda, NULL, B, ldb, NULL, beta, C, ldc))
         return;
 #endif
     if (k == NN_GEMM_OPENBLAS) blas_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    else if (!packed_sgemm(&g_kernels[k], trans_a, trans_b, M, N, K, alpha, A, lda, NULL, B, ldb, beta, C, ldc))
+    else if (!packed_sgemm(&g_kernels[k], trans_a, trans_b, M, N, K, alpha, A, lda, NULL, B, ldb, NULL, beta, C, ldc))
         plain_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
@@ -618,9 +619,67 @@ void nn_sgemm_serial_packed_a(const nn_gemm_packed_a *pa, int N, float alpha, co
                               float *C, int ldc) {
     if (pa->M <= 0 || N <= 0) return;
     if (pa->data && pa->K > 0 && pa->kd == current_kernel(pa->precision) &&
-        packed_sgemm(pa->kd, pa->trans_a, 0, pa->M, N, pa->K, alpha, pa->A, pa->lda, pa->data, B, ldb, beta, C, ldc))
+        packed_sgemm(pa->kd, pa->trans_a, 0, pa->M, N, pa->K, alpha, pa->A, pa->lda, pa->data, B, ldb, NULL, beta, C,
+                     ldc))
         return;
     nn_sgemm_serial_ex(pa->precision, pa->trans_a, 0, pa->M, N, pa->K, alpha, pa->A, pa->lda, B, ldb, beta, C, ldc);
+}
+
+/* ------------------------------------------------------------ packed B */
+
+int nn_gemm_packed_b_panel(const nn_gemm_packed_a *pa, int N, int *nr, int *bf16) {
+    if (!pa->data || pa->K <= 0 || pa->K > GEMM_KC || N <= 0 || N > GEMM_NC || pa->kd != current_kernel(pa->precision))
+        return 0;
+    *nr = pa->kd->nr, *bf16 = pa->kd->bf16;
+    return 1;
+}
+
+size_t nn_gemm_packed_b_bytes(const nn_gemm_packed_a *pa, int N) {
+    int nr, bf16;
+    if (!nn_gemm_packed_b_panel(pa, N, &nr, &bf16)) return 0;
+    const size_t panels = (size_t)(N + nr - 1) / nr;
+    return panels * nr * (bf16 ? (size_t)(pa->K + 1) / 2 * 2 * sizeof(uint16_t) : (size_t)pa->K * sizeof(float));
+}
+
+#if NN_X86
+/* Up to 16 columns of two rows (r1 NULL: zeros) into pairs, in vectors:
+ * masked loads and stores for a partial chunk. */
+__attribute__((target("avx512f,avx512bf16,avx512bw,avx512vl"))) static void bf16_pair_chunks(uint16_t *dst,
+                                                                                              const float *r0,
+                                                                                              const float *r1, int n) {
+    const __m512i order = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6,
+                                           21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    for (int c = 0; c < n; c += 16) {
+        const int cnt = n - c < 16 ? n - c : 16;
+        const __mmask16 m = (__mmask16)(cnt == 16 ? 0xffff : (1u << cnt) - 1);
+        const __m512 a = _mm512_maskz_loadu_ps(m, r0 + c), b = r1 ? _mm512_maskz_loadu_ps(m, r1 + c) : _mm512_setzero_ps();
+        const __m512i both = _mm512_permutexvar_epi16(order, (__m512i)_mm512_cvtne2ps_pbh(b, a));
+        _mm512_mask_storeu_epi16(dst + 2 * c, (__mmask32)(cnt == 16 ? 0xffffffffu : (1u << (2 * cnt)) - 1), both);
+    }
+}
+#endif
+
+void nn_gemm_bf16_pair_row(uint16_t *dst, const float *r0, const float *r1, int n) {
+#if NN_X86
+    if (nn_gemm_bf16_available()) {
+        bf16_pair_chunks(dst, r0, r1, n);
+        return;
+    }
+#endif
+    for (int c = 0; c < n; c++) {
+        dst[2 * c] = bf16_from_float(r0[c]);
+        dst[2 * c + 1] = r1 ? bf16_from_float(r1[c]) : 0;
+    }
+}
+
+nn_status nn_sgemm_serial_packed_ab(const nn_gemm_packed_a *pa, const void *packed_b, int N, float alpha, float beta,
+                                    float *C, int ldc) {
+    int nr, bf16;
+    if (pa->M <= 0 || N <= 0) return NN_OK;
+    if (!nn_gemm_packed_b_panel(pa, N, &nr, &bf16)) return NN_ERR_INVALID;
+    packed_sgemm(pa->kd, pa->trans_a, 0, pa->M, N, pa->K, alpha, pa->A, pa->lda, pa->data, NULL, 0, packed_b, beta, C,
+                 ldc); /* both packed: it needs no buffers, so it runs */
+    return NN_OK;
 }
 
 int nn_gemm_packed_a_rows(const nn_gemm_packed_a *pa) { return pa->M; }

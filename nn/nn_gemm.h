@@ -74,6 +74,23 @@ int nn_gemm_packed_a_depth(const nn_gemm_packed_a *pa); /* K */
 size_t nn_gemm_packed_a_bytes(const nn_gemm_packed_a *pa); /* memory held (0 for NULL) */
 void nn_gemm_packed_a_free(nn_gemm_packed_a *pa);
 
+/* B packed by its producer straight into the panels the product with pa
+ * reads (as Winograd's input transform does), saving a pass over B. It
+ * starts 64-byte aligned; the panels are nr columns wide, one after the other; a panel holds K rows of
+ * nr floats, or for a bf16 kernel (K + 1) / 2 rows of nr pairs of bf16
+ * (rows 2p and 2p + 1 interleaved, nn_gemm_bf16_pair_row; a missing last
+ * row zero); columns past N are zero. nn_gemm_packed_b_panel says whether
+ * pa's kernel takes such a B of N columns (not OpenBLAS, K and N within one
+ * cache block) and its nr. */
+int nn_gemm_packed_b_panel(const nn_gemm_packed_a *pa, int N, int *nr, int *bf16);
+size_t nn_gemm_packed_b_bytes(const nn_gemm_packed_a *pa, int N); /* 0 when not taken */
+/* dst[2c], dst[2c + 1] = r0[c], r1[c] rounded to bf16 (r1 NULL: 0), c < n. */
+void nn_gemm_bf16_pair_row(uint16_t *dst, const float *r0, const float *r1, int n);
+/* C = alpha · op(A) · B + beta · C from a packed B; NN_ERR_INVALID when
+ * nn_gemm_packed_b_panel says no. */
+nn_status nn_sgemm_serial_packed_ab(const nn_gemm_packed_a *pa, const void *packed_b, int N, float alpha, float beta,
+                                    float *C, int ldc);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,8 +2,8 @@
  * oracle (every kernel this CPU runs, OpenBLAS too): all transposes, edge
  * sizes around the micro-tiles and cache blocks, alpha and beta, leading
  * dimensions beyond the sizes, beta = 0 never reading C; the threaded
- * product bit-identical to one thread; a packed A bit-identical to packing
- * in the product; the chosen kernel matching the
+ * product bit-identical to one thread; a packed A, and a B packed by its
+ * producer, bit-identical to packing in the product; the chosen kernel matching the
  * CPU's features; and the persistent thread pool under nn_parallel_for
  * (every index once, nested calls, two callers at once, after fork). */
 #include <math.h>
@@ -152,6 +152,66 @@ static void test_packed_a(void) {
     CHECK(failed == 0, "%d of %d products with a packed A differ", failed, cases);
 }
 
+/* B packed by the caller in the documented panels gives the same bits as
+ * B packed by the product, for every kernel that takes it, in fp32 and
+ * bf16; a kernel that cannot take it (OpenBLAS) says so. */
+static void test_packed_b(void) {
+    const nn_gemm_kernel chosen = nn_gemm_get_kernel();
+    const int M = 40, N = 70, K = 37; /* a partial last panel, an odd K (a half-empty bf16 pair) */
+    float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
+    float *C = malloc(sizeof(float) * M * N), *Cp = malloc(sizeof(float) * M * N);
+    fill_uniform(A, (size_t)M * K, -1, 1, 51), fill_uniform(B, (size_t)K * N, -1, 1, 52);
+    int cases = 0, failed = 0, refused = 0;
+    for (int k = NN_GEMM_PORTABLE; k < NN_GEMM_KERNELS; k++) {
+        if (!nn_gemm_kernel_available((nn_gemm_kernel)k)) continue;
+        nn_gemm_set_kernel((nn_gemm_kernel)k);
+        for (int precision = 0; precision < 2; precision++) {
+            nn_gemm_packed_a *pa = nn_gemm_pack_a((nn_precision)precision, 0, M, K, A, K);
+            int nr, bf16;
+            if (!nn_gemm_packed_b_panel(pa, N, &nr, &bf16)) {
+                refused += k == NN_GEMM_OPENBLAS;
+                CHECK(nn_sgemm_serial_packed_ab(pa, B, N, 1.0f, 0.0f, Cp, N) == NN_ERR_INVALID,
+                      "a packed B accepted where the kernel takes none");
+                nn_gemm_packed_a_free(pa);
+                continue;
+            }
+            const int panels = (N + nr - 1) / nr, rows = bf16 ? (K + 1) / 2 : K;
+            const size_t panel = (size_t)rows * nr * (bf16 ? 2 : 1);
+            CHECK(nn_gemm_packed_b_bytes(pa, N) == panels * panel * (bf16 ? 2 : 4), "packed B size");
+            const size_t bytes = (panels * panel * sizeof(float) + 63) / 64 * 64; /* 64-byte aligned, as the kernels load */
+            float *pf = aligned_alloc(64, bytes);
+            uint16_t *p16 = aligned_alloc(64, bytes);
+            memset(pf, 0, bytes), memset(p16, 0, bytes); /* zero: the columns past N */
+            float r0[64], r1[64];
+            for (int q = 0; q < panels; q++)
+                for (int r = 0; r < rows; r++) {
+                    const int cols = N - q * nr < nr ? N - q * nr : nr;
+                    if (!bf16) {
+                        memcpy(pf + q * panel + (size_t)r * nr, B + (size_t)r * N + q * nr, sizeof(float) * cols);
+                        continue;
+                    }
+                    for (int c = 0; c < cols; c++)
+                        r0[c] = B[(size_t)(2 * r) * N + q * nr + c], r1[c] = 2 * r + 1 < K ? B[(size_t)(2 * r + 1) * N + q * nr + c] : 0;
+                    nn_gemm_bf16_pair_row(p16 + q * panel + (size_t)r * nr * 2, r0, 2 * r + 1 < K ? r1 : NULL, cols);
+                }
+            nn_sgemm_serial_packed_a(pa, N, 1.0f, B, N, 0.0f, C, N);
+            CHECK(nn_sgemm_serial_packed_ab(pa, bf16 ? (const void *)p16 : (const void *)pf, N, 1.0f, 0.0f, Cp, N) ==
+                      NN_OK,
+                  "packed B refused");
+            cases++;
+            failed += memcmp(C, Cp, sizeof(float) * M * N) != 0;
+            free(pf), free(p16);
+            nn_gemm_packed_a_free(pa);
+        }
+    }
+    nn_gemm_set_kernel(chosen);
+    printf("packed B: %d products against B packed by the product: %d differ; OpenBLAS refuses it: %s\n", cases,
+           failed, refused ? "yes" : "no");
+    CHECK(cases > 0 && failed == 0, "%d of %d products with a packed B differ", failed, cases);
+    CHECK(refused >= 1, "OpenBLAS took a packed B"); /* in fp32; bf16 products run on the bf16 kernel */
+    free(A), free(B), free(C), free(Cp);
+}
+
 /* The kernel chosen by default is the best the CPU's features allow. */
 static void test_choice(void) {
     nn_cpu_info info;
@@ -296,6 +356,7 @@ int main(void) {
     nn_gemm_set_kernel(chosen);
     test_threads();
     test_packed_a();
+    test_packed_b();
     test_bf16();
     test_pool();
     return test_finish("test_gemm");
