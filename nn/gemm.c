@@ -302,10 +302,18 @@ int nn_gemm_kernel_available(nn_gemm_kernel k) {
     }
 }
 
-int nn_gemm_bf16_available(void) {
+static int g_bf16;
+static pthread_once_t g_bf16_once = PTHREAD_ONCE_INIT;
+
+static void read_bf16(void) {
     nn_cpu_info i;
     nn_cpu_features(&i);
-    return i.avx512_bf16;
+    g_bf16 = i.avx512_bf16;
+}
+
+int nn_gemm_bf16_available(void) { /* asked by every product: read once */
+    pthread_once(&g_bf16_once, read_bf16);
+    return g_bf16;
 }
 
 const char *nn_gemm_bf16_kernel_name(void) {
