@@ -113,6 +113,8 @@ static float activation_negative_factor(nn_epilogue ep) {
     return ep.kind == NN_EPILOGUE_RELU ? 0.0f : ep.kind == NN_EPILOGUE_LEAKY_RELU ? ep.slope : 1.0f;
 }
 
+#define BN_CHUNK 512 /* dy is formed a chunk at a time, then summed */
+
 /* Σ dy and Σ dy·x̂ of one channel over the batch (dy = dout through the
  * activation, whose output is y: dout · (y > 0 ? 1 : neg)), in BN_LANES
  * double lanes added up at the end. */
@@ -120,20 +122,20 @@ NN_VECTOR_CLONES static void bn_backward_sums(const float *dout, const float *y,
                                               size_t plane_stride, size_t hw, float mu, float rstd, float neg,
                                               double *sum_dy, double *sum_dy_xhat) {
     double ld[BN_LANES] = {0}, lx[BN_LANES] = {0};
+    float dy[BN_CHUNK], xh[BN_CHUNK];
     for (int n = 0; n < N; n++) {
         const size_t off = (size_t)n * plane_stride;
-        const float *d = dout + off, *x = in + off, *a = y + off;
-        size_t i = 0;
-        for (; i + BN_LANES <= hw; i += BN_LANES)
-            for (int k = 0; k < BN_LANES; k++) {
-                const float dy = d[i + k] * (a[i + k] > 0.0f ? 1.0f : neg);
-                ld[k] += dy;
-                lx[k] += dy * ((x[i + k] - mu) * rstd);
+        for (size_t i0 = 0; i0 < hw; i0 += BN_CHUNK) {
+            const size_t len = hw - i0 < BN_CHUNK ? hw - i0 : BN_CHUNK;
+            const float *d = dout + off + i0, *x = in + off + i0, *a = y + off + i0;
+            for (size_t i = 0; i < len; i++) {
+                dy[i] = d[i] * (a[i] > 0.0f ? 1.0f : neg);
+                xh[i] = dy[i] * ((x[i] - mu) * rstd);
             }
-        for (; i < hw; i++) {
-            const float dy = d[i] * (a[i] > 0.0f ? 1.0f : neg);
-            ld[i % BN_LANES] += dy;
-            lx[i % BN_LANES] += dy * ((x[i] - mu) * rstd);
+            size_t i = 0;
+            for (; i + BN_LANES <= len; i += BN_LANES)
+                for (int k = 0; k < BN_LANES; k++) ld[k] += dy[i + k], lx[k] += xh[i + k];
+            for (; i < len; i++) ld[(i0 + i) % BN_LANES] += dy[i], lx[(i0 + i) % BN_LANES] += xh[i];
         }
     }
     double td = 0.0, tx = 0.0;
