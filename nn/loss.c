@@ -9,7 +9,7 @@
 
 /* Softmax over Q for a block of pixels of one image; logits are strided by
  * hw. Writes probs at the same layout and returns log-sum-exp per pixel. */
-static void softmax_block(float *probs, const float *logits, int Q, int hw, int p0, int np,
+NN_VECTOR_CLONES static void softmax_block(float *probs, const float *logits, int Q, int hw, int p0, int np,
                           float inv_t, float *lse) {
     float mx[NN_PIXEL_BLOCK], sum[NN_PIXEL_BLOCK];
     for (int i = 0; i < np; i++) {
