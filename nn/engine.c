@@ -535,6 +535,28 @@ void nn_engine_ab_rows(const nn_engine *e, int y0, int rows, const float *L, flo
     }
 }
 
+typedef struct {
+    const nn_engine *e;
+    const int *xa, *xb;
+    const float *fx;
+    double y0, step_y;
+    int w;
+    const float *L;
+    float *a, *b;
+} region_job;
+
+static void region_rows(void *ctx, int r0, int r1) {
+    const region_job *j = ctx;
+    const nn_engine *e = j->e;
+    for (int r = r0; r < r1; r++) {
+        int ya, yb;
+        float fy;
+        taps_at(&ya, &yb, &fy, 1, e->wh, e->H, j->y0 + r * j->step_y, j->step_y);
+        const size_t o = (size_t)r * j->w;
+        ab_row(e, (size_t)ya * e->ww, (size_t)yb * e->ww, fy, j->xa, j->xb, j->fx, j->w, j->L + o, j->a + o, j->b + o);
+    }
+}
+
 nn_status nn_engine_ab_region(const nn_engine *e, double x0, double y0, double step_x, double step_y, int w,
                               int rows, const float *L, float *a, float *b, nn_error *err) {
     if (!e->predicted) return nn_set_error(err, NN_ERR_INVALID, "ab asked for before predict");
@@ -546,13 +568,8 @@ nn_status nn_engine_ab_region(const nn_engine *e, double x0, double y0, double s
         return nn_set_error(err, NN_ERR_NOMEM, "out of memory for a %d-pixel row", w);
     }
     taps_at(xa, xa + w, fx, w, e->ww, e->W, x0, step_x);
-    for (int r = 0; r < rows; r++) {
-        int ya, yb;
-        float fy;
-        taps_at(&ya, &yb, &fy, 1, e->wh, e->H, y0 + r * step_y, step_y);
-        const size_t o = (size_t)r * w;
-        ab_row(e, (size_t)ya * e->ww, (size_t)yb * e->ww, fy, xa, xa + w, fx, w, L + o, a + o, b + o);
-    }
+    region_job j = {e, xa, xa + w, fx, y0, step_y, w, L, a, b};
+    nn_parallel_for(rows, region_rows, &j); /* rows apart: the same result on any threads */
     free(xa), free(fx);
     return NN_OK;
 }

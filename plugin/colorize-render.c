@@ -180,6 +180,39 @@ void colorize_render_rows(const nn_engine *e, gint w, gint y0, gint rows, const 
     nn_parallel_for(rows, compose_row_range, &j);
 }
 
+typedef struct {
+    const guchar *src;
+    gint bpp, w;
+    gfloat *px, *L, *a, *b;
+    guchar *out_rgba;
+} RegionJob;
+
+/* Rows [r0, r1) of the sampled source to float and L. */
+static void region_lightness(void *ctx, int r0, int r1) {
+    const RegionJob *j = ctx;
+    const gboolean gray = j->bpp <= 2, alpha = j->bpp == 2 || j->bpp == 4;
+    for (gsize i = (gsize)r0 * j->w; i < (gsize)r1 * j->w; i++)
+        for (gint c = 0; c < 4; c++)
+            j->px[4 * i + c] = c < 3 ? j->src[i * j->bpp + (gray ? 0 : c)] / 255.0f
+                               : alpha ? j->src[i * j->bpp + j->bpp - 1] / 255.0f
+                                       : 1.0f;
+    nn_pixels_to_lightness(j->L + (gsize)r0 * j->w, j->px + 4 * (gsize)r0 * j->w, (gsize)(r1 - r0) * j->w, 4);
+}
+
+/* Rows [r0, r1) of (L, a, b) to 8-bit RGBA with the source's alpha. */
+static void region_to_rgba(void *ctx, int r0, int r1) {
+    const RegionJob *j = ctx;
+    const gsize i0 = (gsize)r0 * j->w, n = (gsize)(r1 - r0) * j->w;
+    gfloat *rgb = g_malloc(sizeof(gfloat) * 3 * n);
+    nn_lab_planes_to_srgb(rgb, j->L + i0, j->a + i0, j->b + i0, n, 3);
+    for (gsize i = 0; i < n; i++) {
+        guchar *o = j->out_rgba + 4 * (i0 + i);
+        for (gint c = 0; c < 3; c++) o[c] = (guchar)(CLAMP(rgb[3 * i + c], 0.0f, 1.0f) * 255.0f + 0.5f);
+        o[3] = (guchar)(j->px[4 * (i0 + i) + 3] * 255.0f + 0.5f);
+    }
+    g_free(rgb);
+}
+
 gboolean colorize_render_region(const nn_engine *e, gdouble x0, gdouble y0, gdouble step_x, gdouble step_y, gint w,
                                 gint h, const guchar *src, gint bpp, guchar *out_rgba, GError **error) {
     const gsize n = (gsize)w * h;
@@ -187,23 +220,11 @@ gboolean colorize_render_region(const nn_engine *e, gdouble x0, gdouble y0, gdou
     gboolean ok = px && L;
     if (!ok) g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_MEMORY, _("Not enough memory for a %d×%d image"), w, h);
     if (ok) {
-        gfloat *a = L + n, *b = a + n;
-        const gboolean gray = bpp <= 2, alpha = bpp == 2 || bpp == 4;
-        for (gsize i = 0; i < n; i++)
-            for (gint c = 0; c < 4; c++)
-                px[4 * i + c] = c < 3 ? src[i * bpp + (gray ? 0 : c)] / 255.0f : alpha ? src[i * bpp + bpp - 1] / 255.0f : 1.0f;
-        nn_pixels_to_lightness(L, px, n, 4);
+        RegionJob j = {src, bpp, w, px, L, L + n, L + 2 * n, out_rgba};
+        nn_parallel_for(h, region_lightness, &j);
         nn_error err = {0};
-        if (nn_engine_ab_region(e, x0, y0, step_x, step_y, w, h, L, a, b, &err) != NN_OK) ok = engine_error(&err, error);
-        if (ok) {
-            gfloat *rgb = g_malloc(sizeof(gfloat) * 3 * n);
-            nn_lab_planes_to_srgb(rgb, L, a, b, n, 3);
-            for (gsize i = 0; i < n; i++) {
-                for (gint c = 0; c < 3; c++) out_rgba[4 * i + c] = (guchar)(CLAMP(rgb[3 * i + c], 0.0f, 1.0f) * 255.0f + 0.5f);
-                out_rgba[4 * i + 3] = (guchar)(px[4 * i + 3] * 255.0f + 0.5f);
-            }
-            g_free(rgb);
-        }
+        if (nn_engine_ab_region(e, x0, y0, step_x, step_y, w, h, L, j.a, j.b, &err) != NN_OK) ok = engine_error(&err, error);
+        if (ok) nn_parallel_for(h, region_to_rgba, &j);
     }
     g_free(px), g_free(L);
     return ok;
