@@ -179,6 +179,45 @@ static void pointwise_parts(void *ctx, int q0, int q1) {
     }
 }
 
+/* Chunks of images whose column matrix and product fit in a core's cache,
+ * for the im2col convolutions with small weights. */
+#define IM2COL_BLOCK_FLOATS ((size_t)1 << 18)
+
+typedef struct {
+    nn_conv2d_dims d;
+    int h, w, ho, wo, N, per_chunk;
+    const float *in;  // (N, c_in, h, w)
+    float *out;       // (N, c_out, ho, wo)
+    const nn_gemm_packed_a *weight;
+    const float *bias;
+    nn_epilogue ep;
+    atomic_int failed;
+} im2col_block_job;
+
+/* Chunks [c0, c1) on this thread: im2col, the product, the scatter with
+ * bias and activation, each chunk while it is in cache. */
+static void im2col_chunks(void *ctx, int c0, int c1) {
+    im2col_block_job *j = ctx;
+    const nn_conv2d_dims d = j->d;
+    const size_t p = (size_t)j->ho * j->wo, img = (size_t)d.c_in * j->h * j->w;
+    const int k = d.c_in * d.k * d.k;
+    float *col = malloc(sizeof(float) * ((size_t)k + d.c_out) * j->per_chunk * p);
+    if (!col) {
+        atomic_store(&j->failed, 1);
+        return;
+    }
+    for (int c = c0; c < c1; c++) {
+        const int n0 = c * j->per_chunk, nb = j->N - n0 < j->per_chunk ? j->N - n0 : j->per_chunk;
+        float *tmp = col + (size_t)k * nb * p; // (c_out, nb*p)
+        col_job cj = {d, j->h, j->w, j->ho, j->wo, nb, j->in + n0 * img, col, NULL};
+        im2col_rows(&cj, 0, k);
+        nn_sgemm_serial_packed_a(j->weight, nb * (int)p, 1.0f, col, nb * (int)p, 0.0f, tmp, nb * (int)p);
+        scatter_job sj = {j->out + (size_t)n0 * d.c_out * p, tmp, j->bias, NULL, NULL, d.c_out, nb, p, j->ep};
+        scatter_rows(&sj, 0, d.c_out);
+    }
+    free(col);
+}
+
 nn_gemm_packed_a *nn_conv2d_pack_weights(const float *weight, nn_conv2d_dims d, nn_precision precision) {
     return nn_gemm_pack_a(precision, 0, d.c_out, d.c_in * d.k * d.k, weight, d.c_in * d.k * d.k);
 }
@@ -209,6 +248,16 @@ nn_status nn_conv2d_forward_packed_ep(float *out, const float *in, const nn_gemm
         pointwise_job pj = {weight, in, out, bias, d.c_in, d.c_out, p, parts, ep};
         nn_parallel_for(s.N * parts, pointwise_parts, &pj);
         return NN_OK;
+    }
+    /* small weights and many images: each thread runs whole chunks in its cache */
+    im2col_block_job bj = {.d = d, .h = s.H, .w = s.W, .ho = ho, .wo = wo, .N = s.N, .in = in, .out = out,
+                           .weight = weight, .bias = bias, .ep = ep};
+    bj.per_chunk = (int)(IM2COL_BLOCK_FLOATS / (((size_t)k + d.c_out) * p));
+    if (bj.per_chunk < 1) bj.per_chunk = 1;
+    const int chunks = (s.N + bj.per_chunk - 1) / bj.per_chunk;
+    if ((size_t)d.c_out * k <= IM2COL_BLOCK_FLOATS / 2 && chunks >= 2 * nn_get_threads()) {
+        nn_parallel_for(chunks, im2col_chunks, &bj);
+        return atomic_load(&bj.failed) ? NN_ERR_NOMEM : NN_OK;
     }
     int nb_max = chunk_images(s, d, ws);
     if (nb_max < 1 && s.N > 0) return NN_ERR_INVALID;

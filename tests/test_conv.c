@@ -221,6 +221,7 @@ int main(void) {
     compare((nn_conv2d_dims){7, 9, 1, 2, 0, 1}, 3, 5, 6, 3);  /* strided 1×1: im2col */
     compare((nn_conv2d_dims){32, 16, 3, 1, 1, 1}, 4, 16, 16, 3);
     compare((nn_conv2d_dims){3, 2, 3, 1, 1, 1}, 1, 1, 1, 1);  /* 1×1 image */
+    compare((nn_conv2d_dims){32, 64, 3, 2, 1, 1}, 40, 32, 32, 40); /* the strided level: chunks in cache per thread */
     /* a workspace too small for one image is an error, not an overflow */
     nn_conv2d_dims d = {4, 8, 3, 1, 1, 1};
     float x[4 * 16] = {0}, w[8 * 4 * 9] = {0}, y[8 * 16], tiny[4];
