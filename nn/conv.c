@@ -437,7 +437,7 @@ typedef struct {
     const float *bias;
     int c_in, c_out, h, w, nb, th, tw; /* th × tw tiles per image */
     int rows_per_block;     /* tile rows per block */
-    nn_gemm_packed_a *packed_u[16]; /* U_k packed once for the blocks' products */
+    nn_gemm_packed_a *packed_u[NN_WINOGRAD_POSITIONS]; /* U_k packed once for the blocks' products */
     nn_precision precision; /* of the forward pass's products */
     nn_epilogue ep;         /* applied to the outputs */
     atomic_int failed; /* a range could not get its buffers */
@@ -565,7 +565,7 @@ static void winograd_input_packed(const winograd_job *j, int g0, int g1, char *V
                                 pos_bytes / sizeof(float), buf);
         }
     if (tb % nr) /* the last panel's columns past the tiles */
-        for (int k = 0; k < 16; k++) {
+        for (int k = 0; k < NN_WINOGRAD_POSITIONS; k++) {
             float *last = (float *)(V + (size_t)k * pos_bytes) + (size_t)(tb / nr) * panel;
             for (int c = 0; c < j->c_in; c++) memset(last + (size_t)c * nr + tb % nr, 0, sizeof(float) * (nr - tb % nr));
         }
@@ -599,14 +599,14 @@ static void winograd_blocks(void *ctx, int b0, int b1) {
         if (packed) {
             const size_t pos = (nn_gemm_packed_b_bytes(j->packed_u[0], (int)tb) + 63) / 64 * 64;
             winograd_input_packed(j, g0, g1, V, pos, nr, buf);
-            for (int k = 0; k < 16; k++)
+            for (int k = 0; k < NN_WINOGRAD_POSITIONS; k++)
                 nn_sgemm_serial_packed_ab(j->packed_u[k], V + (size_t)k * pos, (int)tb, 1.0f, 0.0f,
                                           M + (size_t)k * j->c_out * tb, (int)tb);
         } else {
             float *Vf = (float *)V;
             for (int c = 0; c < j->c_in; c++)
                 winograd_input_rows(j, c, g0, g1, Vf + (size_t)c * tb, (size_t)j->c_in * tb, buf);
-            for (int k = 0; k < 16; k++)
+            for (int k = 0; k < NN_WINOGRAD_POSITIONS; k++)
                 nn_sgemm_serial_packed_a(j->packed_u[k], (int)tb, 1.0f, Vf + (size_t)k * j->c_in * tb, (int)tb, 0.0f,
                                          M + (size_t)k * j->c_out * tb, (int)tb);
         }
@@ -647,7 +647,7 @@ nn_status nn_conv2d_forward_winograd_ep(float *out, const float *in, const float
                                         nn_conv2d_dims d, nn_workspace ws, nn_epilogue ep) {
     if (check_dims(s, d) != NN_OK || !nn_conv2d_winograd_applies(d)) return NN_ERR_INVALID;
     if (s.N < 1) return NN_OK;
-    nn_gemm_packed_a *packed[16];
+    nn_gemm_packed_a *packed[NN_WINOGRAD_POSITIONS];
     nn_status st = nn_conv2d_winograd_pack(packed, U, d, ws.precision);
     if (st == NN_OK) st = nn_conv2d_forward_winograd_packed_ep(out, in, (const nn_gemm_packed_a *const *)packed, bias,
                                                                s, d, ep);
@@ -655,29 +655,29 @@ nn_status nn_conv2d_forward_winograd_ep(float *out, const float *in, const float
     return st;
 }
 
-nn_status nn_conv2d_winograd_pack(nn_gemm_packed_a *packed[16], const float *U, nn_conv2d_dims d,
+nn_status nn_conv2d_winograd_pack(nn_gemm_packed_a *packed[NN_WINOGRAD_POSITIONS], const float *U, nn_conv2d_dims d,
                                   nn_precision precision) {
     winograd_job j = {.U = U, .c_in = d.c_in, .c_out = d.c_out, .precision = precision};
-    nn_parallel_for(16, winograd_pack_u, &j);
+    nn_parallel_for(NN_WINOGRAD_POSITIONS, winograd_pack_u, &j);
     int ok = 1;
-    for (int k = 0; k < 16; k++) packed[k] = j.packed_u[k], ok &= packed[k] != NULL;
+    for (int k = 0; k < NN_WINOGRAD_POSITIONS; k++) packed[k] = j.packed_u[k], ok &= packed[k] != NULL;
     return ok ? NN_OK : NN_ERR_NOMEM;
 }
 
-void nn_conv2d_winograd_packed_free(nn_gemm_packed_a *packed[16]) {
-    for (int k = 0; k < 16; k++) nn_gemm_packed_a_free(packed[k]), packed[k] = NULL;
+void nn_conv2d_winograd_packed_free(nn_gemm_packed_a *packed[NN_WINOGRAD_POSITIONS]) {
+    for (int k = 0; k < NN_WINOGRAD_POSITIONS; k++) nn_gemm_packed_a_free(packed[k]), packed[k] = NULL;
 }
 
-nn_status nn_conv2d_forward_winograd_packed_ep(float *out, const float *in, const nn_gemm_packed_a *const packed[16],
+nn_status nn_conv2d_forward_winograd_packed_ep(float *out, const float *in, const nn_gemm_packed_a *const packed[NN_WINOGRAD_POSITIONS],
                                                const float *bias, nn_shape s, nn_conv2d_dims d, nn_epilogue ep) {
     if (check_dims(s, d) != NN_OK || !nn_conv2d_winograd_applies(d)) return NN_ERR_INVALID;
-    for (int k = 0; k < 16; k++)
+    for (int k = 0; k < NN_WINOGRAD_POSITIONS; k++)
         if (!packed[k] || nn_gemm_packed_a_rows(packed[k]) != d.c_out || nn_gemm_packed_a_depth(packed[k]) != d.c_in)
             return NN_ERR_INVALID;
     if (s.N < 1) return NN_OK;
     winograd_job j = {.in = in, .out = out, .bias = bias, .c_in = d.c_in, .c_out = d.c_out, .h = s.H, .w = s.W,
                       .nb = s.N, .th = (s.H + 1) / 2, .tw = (s.W + 1) / 2, .ep = ep};
-    for (int k = 0; k < 16; k++) j.packed_u[k] = (nn_gemm_packed_a *)packed[k];
+    for (int k = 0; k < NN_WINOGRAD_POSITIONS; k++) j.packed_u[k] = (nn_gemm_packed_a *)packed[k];
     j.rows_per_block = winograd_rows_per_block(&j);
     const int rows = j.nb * j.th;
     nn_parallel_for((rows + j.rows_per_block - 1) / j.rows_per_block, winograd_blocks, &j);
@@ -740,9 +740,9 @@ static void winograd_weight_parts(void *ctx, int p0, int p1) {
     winograd_job dj = *j;
     dj.in = g->dout;
     for (int p = p0; p < p1; p++) {
-        float *dU = g->partial + (size_t)p * 16 * unit;
+        float *dU = g->partial + (size_t)p * NN_WINOGRAD_POSITIONS * unit;
         const int b0 = (int)((long)g->blocks * p / g->parts), b1 = (int)((long)g->blocks * (p + 1) / g->parts);
-        memset(dU, 0, sizeof(float) * 16 * unit);
+        memset(dU, 0, sizeof(float) * NN_WINOGRAD_POSITIONS * unit);
         for (int blk = b0; blk < b1; blk++) {
             const int r0 = blk * j->rows_per_block, r1 = r0 + j->rows_per_block < rows ? r0 + j->rows_per_block : rows;
             const size_t tb = (size_t)(r1 - r0) * tw;
@@ -750,7 +750,7 @@ static void winograd_weight_parts(void *ctx, int p0, int p1) {
                 winograd_input_rows(j, c, r0, r1, V + (size_t)c * tb, (size_t)j->c_in * tb, buf);
             for (int c = 0; c < j->c_out; c++)
                 winograd_grad_output_rows(&dj, c, r0, r1, M + (size_t)c * tb, (size_t)j->c_out * tb, buf);
-            for (int k = 0; k < 16; k++)
+            for (int k = 0; k < NN_WINOGRAD_POSITIONS; k++)
                 nn_sgemm_serial(0, 1, j->c_out, j->c_in, (int)tb, 1.0f, M + (size_t)k * j->c_out * tb, (int)tb,
                                 V + (size_t)k * j->c_in * tb, (int)tb, 1.0f, dU + (size_t)k * unit, j->c_in);
         }
@@ -770,23 +770,23 @@ nn_status nn_conv2d_backward_weights_winograd(float *dweight, float *dU, const f
     g.blocks = (rows + g.j.rows_per_block - 1) / g.j.rows_per_block;
     g.parts = nn_get_threads() < g.blocks ? nn_get_threads() : g.blocks; /* the sums follow the thread count */
     const size_t unit = (size_t)d.c_out * d.c_in;
-    g.partial = malloc(sizeof(float) * 16 * unit * (size_t)g.parts);
+    g.partial = malloc(sizeof(float) * NN_WINOGRAD_POSITIONS * unit * (size_t)g.parts);
     if (!g.partial) return NN_ERR_NOMEM;
     nn_parallel_for(g.parts, winograd_weight_parts, &g);
     if (atomic_load(&g.j.failed)) {
         free(g.partial);
         return NN_ERR_NOMEM;
     }
-    memcpy(dU, g.partial, sizeof(float) * 16 * unit);
+    memcpy(dU, g.partial, sizeof(float) * NN_WINOGRAD_POSITIONS * unit);
     for (int p = 1; p < g.parts; p++) /* in a fixed order */
-        for (size_t i = 0; i < 16 * unit; i++) dU[i] += g.partial[(size_t)p * 16 * unit + i];
+        for (size_t i = 0; i < NN_WINOGRAD_POSITIONS * unit; i++) dU[i] += g.partial[(size_t)p * NN_WINOGRAD_POSITIONS * unit + i];
     free(g.partial);
     /* dg = Gᵀ dU G for each kernel, added into dweight */
     static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
     const size_t plane = (size_t)d.c_out * d.c_in;
     for (size_t p = 0; p < plane; p++) {
         double u[4][4], t[3][4];
-        for (int k = 0; k < 16; k++) u[k / 4][k % 4] = dU[(size_t)k * plane + p];
+        for (int k = 0; k < NN_WINOGRAD_POSITIONS; k++) u[k / 4][k % 4] = dU[(size_t)k * plane + p];
         for (int a = 0; a < 3; a++)
             for (int c = 0; c < 4; c++) t[a][c] = G[0][a] * u[0][c] + G[1][a] * u[1][c] + G[2][a] * u[2][c] + G[3][a] * u[3][c];
         float *dg = dweight + p * 9;

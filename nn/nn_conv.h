@@ -73,6 +73,9 @@ nn_status nn_conv2d_backward(float *din,          // (N, c_in, H, W) or NULL
  * in blocks that stay in cache (input transform, 16 GEMMs, output
  * transform), on buffers of its own: it does not use the workspace (only
  * its precision). Same result as nn_conv2d_forward to float rounding. */
+/* F(2×2, 3×3) works on 4×4 tiles: 16 positions of the transformed domain,
+ * each its own product. */
+#define NN_WINOGRAD_POSITIONS 16
 int nn_conv2d_winograd_applies(nn_conv2d_dims d);
 size_t nn_conv2d_winograd_weight_floats(nn_conv2d_dims d);
 void nn_conv2d_winograd_weights(float *U,            // (16, c_out, c_in)
@@ -92,10 +95,10 @@ nn_status nn_conv2d_forward_winograd_ep(float *out, const float *in, const float
                                         nn_shape in_shape, nn_conv2d_dims d, nn_workspace ws, nn_epilogue ep);
 /* U's 16 positions packed once for the GEMM kernel at a precision (U
  * must outlive them), and the forward pass from them. */
-nn_status nn_conv2d_winograd_pack(nn_gemm_packed_a *packed[16], const float *U, nn_conv2d_dims d,
+nn_status nn_conv2d_winograd_pack(nn_gemm_packed_a *packed[NN_WINOGRAD_POSITIONS], const float *U, nn_conv2d_dims d,
                                   nn_precision precision);
-void nn_conv2d_winograd_packed_free(nn_gemm_packed_a *packed[16]);
-nn_status nn_conv2d_forward_winograd_packed_ep(float *out, const float *in, const nn_gemm_packed_a *const packed[16],
+void nn_conv2d_winograd_packed_free(nn_gemm_packed_a *packed[NN_WINOGRAD_POSITIONS]);
+nn_status nn_conv2d_forward_winograd_packed_ep(float *out, const float *in, const nn_gemm_packed_a *const packed[NN_WINOGRAD_POSITIONS],
                                                const float *bias, nn_shape in_shape, nn_conv2d_dims d,
                                                nn_epilogue ep);
 /* The weight gradient of a 3×3 stride-1 pad-1 convolution by Winograd:

@@ -29,7 +29,7 @@ struct nn_unet {
     float *wino_u;   // transformed weights of the unit being trained
     float *wino_din; // its input gradient before it is added into din
     int folded_valid;
-    nn_gemm_packed_a **packed; // per unit 16 slots: its weights (or U_k) packed for inference, or NULL
+    nn_gemm_packed_a **packed; // per unit NN_WINOGRAD_POSITIONS slots: its weights (or U_k) packed for inference, or NULL
     size_t packed_bytes, peak_bytes; /* the packed weights, and the most with them */
     /* Activations, carved from one block: per unit the conv output, the
      * unit's output and its gradient, plus BN mean/rstd; per decoder level
@@ -164,7 +164,7 @@ nn_status nn_unet_create(nn_unet **out, const nn_unet_config *cfg, int max_batch
     m->buffers = xcalloc(m, m->n_buffers, sizeof(float));
     m->folded_offset = xcalloc(m, m->n_units, sizeof(size_t));
     m->winograd = xcalloc(m, m->n_units, sizeof(int));
-    m->packed = xcalloc(m, (size_t)m->n_units * 16, sizeof *m->packed);
+    m->packed = xcalloc(m, (size_t)m->n_units * NN_WINOGRAD_POSITIONS, sizeof *m->packed);
     if (!m->params || !m->grads || !m->buffers || !m->folded_offset || !m->winograd || !m->packed) goto nomem;
     size_t folded = 0, acts = 0, max_out = 0, ws = 0, max_u = 0, max_in = 0;
     const int L = cfg->depth;
@@ -235,7 +235,7 @@ nomem:
 }
 
 static void free_packed(nn_unet *m) {
-    for (size_t i = 0; m->packed && i < (size_t)m->n_units * 16; i++) nn_gemm_packed_a_free(m->packed[i]), m->packed[i] = NULL;
+    for (size_t i = 0; m->packed && i < (size_t)m->n_units * NN_WINOGRAD_POSITIONS; i++) nn_gemm_packed_a_free(m->packed[i]), m->packed[i] = NULL;
 }
 
 void nn_unet_free(nn_unet *m) {
@@ -345,7 +345,7 @@ static void fold_all(nn_unet *m) {
                               nn_unet_buffer(m, u, NN_UNIT_BN_RUNNING_MEAN),
                               nn_unet_buffer(m, u, NN_UNIT_BN_RUNNING_VAR), t->conv.c_out,
                               per_out, m->cfg.bn_eps);
-        nn_gemm_packed_a **packed = m->packed + (size_t)u * 16;
+        nn_gemm_packed_a **packed = m->packed + (size_t)u * NN_WINOGRAD_POSITIONS;
         if (m->winograd[u]) {
             nn_conv2d_winograd_weights(b + t->conv.c_out, w, t->conv);
             if (nn_conv2d_winograd_pack(packed, b + t->conv.c_out, t->conv, m->precision) != NN_OK)
@@ -355,7 +355,7 @@ static void fold_all(nn_unet *m) {
         }
     }
     m->packed_bytes = 0;
-    for (size_t i = 0; i < (size_t)m->n_units * 16; i++) m->packed_bytes += nn_gemm_packed_a_bytes(m->packed[i]);
+    for (size_t i = 0; i < (size_t)m->n_units * NN_WINOGRAD_POSITIONS; i++) m->packed_bytes += nn_gemm_packed_a_bytes(m->packed[i]);
     if (m->bytes + m->packed_bytes > m->peak_bytes) m->peak_bytes = m->bytes + m->packed_bytes;
     m->folded_valid = 1;
 }
@@ -386,7 +386,7 @@ static nn_status unit_forward(nn_unet *m, int u, const float *in, int n, nn_forw
         const float *b = w + t->param_count[NN_UNIT_CONV_WEIGHT];
         /* batch norm is in the weights; the activation is applied as the outputs are written */
         const nn_epilogue ep = head ? (nn_epilogue){NN_EPILOGUE_NONE, 0.0f} : activation_epilogue(m);
-        const nn_gemm_packed_a *const *packed = (const nn_gemm_packed_a *const *)m->packed + (size_t)u * 16;
+        const nn_gemm_packed_a *const *packed = (const nn_gemm_packed_a *const *)m->packed + (size_t)u * NN_WINOGRAD_POSITIONS;
         if (m->winograd[u])
             return packed[0] ? nn_conv2d_forward_winograd_packed_ep(dst, in, packed, b, is, t->conv, ep)
                              : nn_conv2d_forward_winograd_ep(dst, in, b + t->conv.c_out, b, is, t->conv, m->ws, ep);
