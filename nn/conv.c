@@ -443,6 +443,10 @@ typedef struct {
     atomic_int failed; /* a range could not get its buffers */
 } winograd_job;
 
+/* Tile rows whose row pointers are gathered at a time (a multiple of the
+ * AVX-512 transforms' group, 32 / w rows). */
+#define WINOGRAD_ROWS_AT_ONCE 16
+
 /* One row of tiles of V = Bᵀ d B from its four input rows r[0..3] (w
  * floats each; a row of zeros outside the image): the rows are combined
  * vertically into t_i over x = -1 .. 2 tw (zero beyond the image's
@@ -478,25 +482,83 @@ NN_VECTOR_CLONES static void winograd_input_tile_row(const float *restrict r0, c
 /* V for channel c of the tile rows [g0, g1) (row g: image g / th, tile
  * row g % th) into v, the channel's tiles, a row after the other (position
  * planes `plane` apart). buf: winograd_input_buf_floats(w, tw). */
+/* Asks the cache for the input rows that channel c's tile rows [g0, g1)
+ * read: each channel's rows start on a new page, where the hardware's
+ * prefetcher starts cold. */
+static void winograd_prefetch_rows(const winograd_job *j, int c, int g0, int g1) {
+    const size_t hw = (size_t)j->h * j->w;
+    for (int g = g0; g < g1;) {
+        const int n = g / j->th, ty0 = g % j->th, rows = g1 - g < j->th - ty0 ? g1 - g : j->th - ty0;
+        const int y0 = 2 * ty0 > 0 ? 2 * ty0 - 1 : 0, y1 = 2 * (ty0 + rows) + 1 < j->h ? 2 * (ty0 + rows) + 1 : j->h;
+        const char *p = (const char *)(j->in + ((size_t)n * j->c_in + c) * hw + (size_t)y0 * j->w);
+        const size_t bytes = sizeof(float) * (size_t)(y1 - y0) * j->w;
+        for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o, 0, 3);
+        g += rows;
+    }
+}
+
 static void winograd_input_rows(const winograd_job *j, int c, int g0, int g1, float *v, size_t plane, float *buf) {
     const size_t hw = (size_t)j->h * j->w;
     const int tw = j->tw;
+    if (c + 1 < j->c_in) winograd_prefetch_rows(j, c + 1, g0, g1);
     float *zeros = buf + 4 * (size_t)(2 * tw + 2);
     memset(zeros, 0, sizeof(float) * (size_t)j->w);
-    for (int g = g0; g < g1; g++) {
-        const int n = g / j->th, ty = g % j->th;
-        const float *src = j->in + ((size_t)n * j->c_in + c) * hw, *row[4];
-        for (int i = 0; i < 4; i++) {
-            const int y = 2 * ty - 1 + i;
-            row[i] = y >= 0 && y < j->h ? src + (size_t)y * j->w : zeros;
+    const int avx512 = nn_winograd_avx512_serves(j->w);
+    const float *rows[WINOGRAD_ROWS_AT_ONCE][4]; /* each tile row's four input rows */
+    for (int g = g0; g < g1; g += WINOGRAD_ROWS_AT_ONCE) {
+        const int n_rows = g1 - g < WINOGRAD_ROWS_AT_ONCE ? g1 - g : WINOGRAD_ROWS_AT_ONCE;
+        for (int r = 0; r < n_rows; r++) {
+            const int n = (g + r) / j->th, ty = (g + r) % j->th;
+            const float *src = j->in + ((size_t)n * j->c_in + c) * hw;
+            for (int i = 0; i < 4; i++) {
+                const int y = 2 * ty - 1 + i;
+                rows[r][i] = y >= 0 && y < j->h ? src + (size_t)y * j->w : zeros;
+            }
         }
-        winograd_input_tile_row(row[0], row[1], row[2], row[3], j->w, tw, buf, v + (size_t)(g - g0) * tw, plane);
+        float *vg = v + (size_t)(g - g0) * tw;
+        if (avx512) {
+            nn_winograd_input_avx512((const float *const(*)[4])rows, n_rows, j->w, vg, plane);
+            continue;
+        }
+        for (int r = 0; r < n_rows; r++)
+            winograd_input_tile_row(rows[r][0], rows[r][1], rows[r][2], rows[r][3], j->w, tw, buf, vg + (size_t)r * tw,
+                                    plane);
     }
 }
 
 /* The input transform's rows and a row of zeros; also the output
  * transform's 8 tw. */
 static size_t winograd_input_buf_floats(int w, int tw) { return 4 * (size_t)(2 * tw + 2) + (size_t)w + 8 * (size_t)tw; }
+
+/* out[2 tx] = act(e[tx]) and out[2 tx + 1] = act(o[tx]) for the row's
+ * tiles, the odd column of the last tile left out where w is odd; one loop
+ * per activation so that each vectorizes. */
+static inline void winograd_store_columns(float *restrict out, const float *restrict e, const float *restrict o,
+                                          int tw, int w, nn_epilogue ep) {
+    const int full = w / 2; /* tiles with both columns in the image */
+    const float slope = ep.slope;
+    if (ep.kind == NN_EPILOGUE_RELU)
+        for (int tx = 0; tx < full; tx++) {
+            out[2 * tx] = e[tx] > 0.0f ? e[tx] : 0.0f;
+            out[2 * tx + 1] = o[tx] > 0.0f ? o[tx] : 0.0f;
+        }
+    else if (ep.kind == NN_EPILOGUE_LEAKY_RELU)
+        for (int tx = 0; tx < full; tx++) {
+            out[2 * tx] = e[tx] > 0.0f ? e[tx] : slope * e[tx];
+            out[2 * tx + 1] = o[tx] > 0.0f ? o[tx] : slope * o[tx];
+        }
+    else
+        for (int tx = 0; tx < full; tx++) {
+            out[2 * tx] = e[tx];
+            out[2 * tx + 1] = o[tx];
+        }
+    if (full < tw) {
+        const float v = e[full];
+        out[2 * full] = ep.kind == NN_EPILOGUE_RELU         ? (v > 0.0f ? v : 0.0f)
+                        : ep.kind == NN_EPILOGUE_LEAKY_RELU ? (v > 0.0f ? v : slope * v)
+                                                            : v;
+    }
+}
 
 /* One row of tiles of Y = Aᵀ M A + bias, the epilogue applied, from m
  * (position planes `plane` apart) into the output rows y0 and y1 (y1 NULL
@@ -515,24 +577,21 @@ NN_VECTOR_CLONES static void winograd_output_tile_row(const float *restrict m, s
             di[tx] = m1[tx] - m2[tx] - m3[tx];
         }
     }
-    const int relu = ep.kind == NN_EPILOGUE_RELU, leaky = ep.kind == NN_EPILOGUE_LEAKY_RELU;
-    const float slope = ep.slope;
-    const int full = w / 2; /* tiles with both columns in the image */
-    for (int r = 0; r < 2; r++) {
-        float *restrict out = r ? y1 : y0;
-        if (!out) break;
-        const float *restrict p0 = r ? a[1] : a[0], *restrict p1 = r ? a[2] : a[1], *restrict p2 = r ? a[3] : a[2];
-        const float *restrict q0 = r ? d[1] : d[0], *restrict q1 = r ? d[2] : d[1], *restrict q2 = r ? d[3] : d[2];
-        /* row 0: a0 + a1 + a2 + b; row 1: a1 - a2 - a3 + b, for a = the even and the odd column sums */
+    /* the even and the odd columns of row 1 (a1 - a2 - a3 + b, into a3 and
+     * d3) before row 0's (a0 + a1 + a2 + b, into a0 and d0) overwrite
+     * nothing row 1 needs */
+    if (y1) {
         for (int tx = 0; tx < tw; tx++) {
-            float ve = r ? p0[tx] - p1[tx] - p2[tx] + b : p0[tx] + p1[tx] + p2[tx] + b;
-            float vo = r ? q0[tx] - q1[tx] - q2[tx] + b : q0[tx] + q1[tx] + q2[tx] + b;
-            if (relu) ve = ve > 0.0f ? ve : 0.0f, vo = vo > 0.0f ? vo : 0.0f;
-            else if (leaky) ve = ve > 0.0f ? ve : slope * ve, vo = vo > 0.0f ? vo : slope * vo;
-            out[2 * tx] = ve;
-            if (tx < full) out[2 * tx + 1] = vo;
+            a[3][tx] = a[1][tx] - a[2][tx] - a[3][tx] + b;
+            d[3][tx] = d[1][tx] - d[2][tx] - d[3][tx] + b;
         }
+        winograd_store_columns(y1, a[3], d[3], tw, w, ep);
     }
+    for (int tx = 0; tx < tw; tx++) {
+        a[0][tx] = a[0][tx] + a[1][tx] + a[2][tx] + b;
+        d[0][tx] = d[0][tx] + d[1][tx] + d[2][tx] + b;
+    }
+    winograd_store_columns(y0, a[0], d[0], tw, w, ep);
 }
 
 /* Y for channel c of the tile rows [g0, g1) from m, the channel's tiles
@@ -541,11 +600,23 @@ static void winograd_output_rows(const winograd_job *j, int c, int g0, int g1, c
                                  float *buf) {
     const size_t hw = (size_t)j->h * j->w;
     const float b = j->bias ? j->bias[c] : 0.0f;
-    for (int g = g0; g < g1; g++) {
-        const int n = g / j->th, ty = g % j->th;
-        float *dst = j->out + ((size_t)n * j->c_out + c) * hw + (size_t)(2 * ty) * j->w;
-        winograd_output_tile_row(m + (size_t)(g - g0) * j->tw, plane, j->tw, j->w, b, j->ep, buf, dst,
-                                 2 * ty + 1 < j->h ? dst + j->w : NULL);
+    const int avx512 = nn_winograd_avx512_serves(j->w);
+    float *rows[WINOGRAD_ROWS_AT_ONCE][2]; /* each tile row's two output rows (the second NULL past the image) */
+    for (int g = g0; g < g1; g += WINOGRAD_ROWS_AT_ONCE) {
+        const int n_rows = g1 - g < WINOGRAD_ROWS_AT_ONCE ? g1 - g : WINOGRAD_ROWS_AT_ONCE;
+        for (int r = 0; r < n_rows; r++) {
+            const int n = (g + r) / j->th, ty = (g + r) % j->th;
+            rows[r][0] = j->out + ((size_t)n * j->c_out + c) * hw + (size_t)(2 * ty) * j->w;
+            rows[r][1] = 2 * ty + 1 < j->h ? rows[r][0] + j->w : NULL;
+        }
+        const float *mg = m + (size_t)(g - g0) * j->tw;
+        if (avx512) {
+            nn_winograd_output_avx512(mg, plane, n_rows, j->w, b, j->ep, (float *const(*)[2])rows);
+            continue;
+        }
+        for (int r = 0; r < n_rows; r++)
+            winograd_output_tile_row(mg + (size_t)r * j->tw, plane, j->tw, j->w, b, j->ep, buf, rows[r][0],
+                                     rows[r][1]);
     }
 }
 

@@ -7,9 +7,26 @@
 #include <stdint.h>
 
 #include "nn_core.h"
+#include "nn_layers.h"
 
 /* The CPU's features alone (nn_cpu_get_info adds the kernels in use). */
 void nn_cpu_features(nn_cpu_info *info);
+
+/* The Winograd F(2×2, 3×3) transforms in AVX-512 (winograd_x86.c), for
+ * rows of w = 4, 8, 16 or 32 floats where the CPU has it: the input
+ * transform of n consecutive rows of tiles (rows[r]: the four input rows
+ * of tile row r, a row of zeros outside the image) into o, the tiles one
+ * after the other, position planes `plane` apart; the output transform of
+ * n rows of tiles from m (laid out the same) plus bias, the epilogue
+ * applied, into each tile row's two output rows dst[r] (dst[r][1] NULL
+ * past the image). The same bits as conv.c's loops. */
+int nn_winograd_avx512_serves(int w);
+/* Whether the AVX-512 transforms may run (default yes): for the tests
+ * that compare them with the portable loops; not thread-safe. */
+void nn_winograd_allow_avx512(int allowed);
+void nn_winograd_input_avx512(const float *const (*rows)[4], int n, int w, float *o, size_t plane);
+void nn_winograd_output_avx512(const float *m, size_t plane, int n, int w, float bias, nn_epilogue ep,
+                               float *const (*dst)[2]);
 
 /* Pixels per block of the per-pixel softmax loops. */
 #define NN_PIXEL_BLOCK 256

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "nn.h"
+#include "nn_internal.h" /* nn_winograd_allow_avx512 */
 #include "testlib.h"
 
 static void compare(nn_conv2d_dims d, int N, int H, int W, int chunk_images) {
@@ -93,6 +94,57 @@ static void compare_winograd(int c_in, int c_out, int N, int H, int W) {
     nn_set_threads(threads);
     free(dw2), free(dw3), free(dU);
     free(x), free(w), free(b), free(y), free(ref), free(U), free(dy), free(dx), free(dx_ref), free(dw);
+}
+
+/* The AVX-512 Winograd transforms give the portable loops' bits: the
+ * forward pass (with each epilogue, every row width they serve, odd
+ * heights, groups of tile rows cut short) and the weight gradient, which
+ * runs the input transform too. */
+static void test_winograd_avx512(void) {
+    if (!nn_winograd_avx512_serves(32)) {
+        printf("Winograd AVX-512 transforms: this CPU has no AVX-512, skipped\n");
+        return;
+    }
+    const int shapes[][4] = {{3, 5, 32, 32}, {2, 4, 16, 16}, {5, 3, 8, 8}, {3, 6, 4, 4}, {1, 2, 7, 8},
+                             {2, 3, 5, 16}, {1, 4, 3, 4}, {2, 2, 9, 32}};
+    const nn_epilogue eps[3] = {{NN_EPILOGUE_NONE, 0.0f}, {NN_EPILOGUE_RELU, 0.0f}, {NN_EPILOGUE_LEAKY_RELU, 0.2f}};
+    int same = 1;
+    for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+        const int N = shapes[k][0], c = shapes[k][1], H = shapes[k][2], W = shapes[k][3];
+        const nn_conv2d_dims d = {c, c + 1, 3, 1, 1, 1};
+        const nn_shape s = {N, c, H, W};
+        const size_t nx = nn_shape_numel(s), ny = (size_t)N * d.c_out * H * W, nw = (size_t)d.c_out * c * 9;
+        float *x = malloc(nx * 4), *w = malloc(nw * 4), *b = malloc(d.c_out * 4), *U = malloc(nn_conv2d_winograd_weight_floats(d) * 4);
+        float *y[2] = {malloc(ny * 4), malloc(ny * 4)}, *dy = malloc(ny * 4), *dw[2] = {calloc(nw, 4), calloc(nw, 4)};
+        fill_uniform(x, nx, -1, 1, 21), fill_uniform(w, nw, -1, 1, 22), fill_uniform(b, d.c_out, -1, 1, 23);
+        fill_uniform(dy, ny, -1, 1, 24);
+        nn_conv2d_winograd_weights(U, w, d);
+        const nn_workspace ws = {NULL, 0, NN_PRECISION_FP32};
+        for (int e = 0; e < 3; e++) {
+            for (int fast = 0; fast < 2; fast++) {
+                nn_winograd_allow_avx512(fast);
+                CHECK(nn_conv2d_forward_winograd_ep(y[fast], x, U, b, s, d, ws, eps[e]) == NN_OK, "winograd forward");
+            }
+            if (memcmp(y[0], y[1], ny * 4) != 0) {
+                same = 0;
+                CHECK(0, "AVX-512 Winograd forward %dx%dx%dx%d, epilogue %d: not the portable loops' bits", N, c, H, W, e);
+            }
+        }
+        for (int fast = 0; fast < 2; fast++) {
+            nn_winograd_allow_avx512(fast);
+            float *dU = malloc(nn_conv2d_winograd_weight_floats(d) * 4);
+            CHECK(nn_conv2d_backward_weights_winograd(dw[fast], dU, dy, x, s, d) == NN_OK, "winograd dw");
+            free(dU);
+        }
+        if (memcmp(dw[0], dw[1], nw * 4) != 0) {
+            same = 0;
+            CHECK(0, "AVX-512 Winograd weight gradient %dx%dx%dx%d: not the portable loops' bits", N, c, H, W);
+        }
+        free(x), free(w), free(b), free(U), free(y[0]), free(y[1]), free(dy), free(dw[0]), free(dw[1]);
+    }
+    nn_winograd_allow_avx512(1);
+    printf("Winograd AVX-512 transforms = the portable loops, bit for bit (8 shapes, 3 epilogues): %s\n",
+           same ? "ok" : "FAILED");
 }
 
 /* The features nn_cpu_get_info reports are the ones Linux lists for the
@@ -199,6 +251,7 @@ int main(void) {
     test_epilogues();
     test_bn_backward_through_activation();
     test_cpu_info();
+    test_winograd_avx512();
     CHECK(nn_conv2d_winograd_applies((nn_conv2d_dims){4, 8, 3, 1, 1, 1}) &&
               !nn_conv2d_winograd_applies((nn_conv2d_dims){4, 8, 3, 2, 1, 1}) &&
               !nn_conv2d_winograd_applies((nn_conv2d_dims){4, 8, 3, 1, 2, 2}) &&
@@ -209,6 +262,8 @@ int main(void) {
     compare_winograd(32, 16, 3, 32, 32);
     compare_winograd(96, 32, 2, 16, 16);
     compare_winograd(3, 2, 1, 1, 1); /* 1×1 image */
+    compare_winograd(5, 6, 3, 4, 4);   /* the narrowest rows the AVX-512 transforms take: 8 tile rows a group */
+    compare_winograd(4, 3, 2, 7, 16);  /* an odd height: the last tile's second row is not written */
     compare_winograd(32, 32, 64, 32, 32); /* the network's first level: many blocks */
     compare((nn_conv2d_dims){4, 8, 3, 1, 1, 1}, 5, 8, 8, 5);
     compare((nn_conv2d_dims){4, 8, 3, 1, 1, 1}, 5, 8, 8, 2); /* chunks of 2, 2, 1 */
