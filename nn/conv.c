@@ -158,25 +158,49 @@ typedef struct {
     size_t p;
     int parts; /* column ranges per image */
     nn_epilogue ep;
+    atomic_int failed; /* a range could not get its scratch */
 } pointwise_job;
 
+/* Columns of a 1×1 convolution's product at a time: the rows of that many
+ * columns stay in a core's cache until bias and activation are applied. */
+#define POINTWISE_COLUMNS 128
+
+/* out = act(scratch + bias) for c_out rows of n columns (scratch rows n
+ * apart, out rows p apart). */
+static void pointwise_finish(float *out, size_t p, const float *scratch, int n, int c_out, const float *bias,
+                             nn_epilogue ep) {
+    for (int co = 0; co < c_out; co++) {
+        float *row = out + (size_t)co * p;
+        const float *src = scratch + (size_t)co * n, b = bias ? bias[co] : 0.0f;
+        if (bias)
+            for (int i = 0; i < n; i++) row[i] = src[i] + b;
+        else
+            memcpy(row, src, sizeof(float) * (size_t)n);
+        nn_epilogue_apply(row, (size_t)n, ep);
+    }
+}
+
 /* A 1×1 convolution over column range q % parts of image q / parts: the
- * product, then bias and activation while the rows are in cache. */
+ * product POINTWISE_COLUMNS columns at a time into a scratch that stays in
+ * cache, then bias and activation on the way out. */
 static void pointwise_parts(void *ctx, int q0, int q1) {
-    const pointwise_job *j = ctx;
+    pointwise_job *j = ctx;
+    float *scratch = malloc(sizeof(float) * (size_t)j->c_out * POINTWISE_COLUMNS);
+    if (!scratch) {
+        atomic_store(&j->failed, 1);
+        return;
+    }
     for (int q = q0; q < q1; q++) {
         const int n = q / j->parts, part = q % j->parts;
         const size_t c0 = j->p * part / j->parts, c1 = j->p * (part + 1) / j->parts;
-        float *o = j->out + (size_t)n * j->c_out * j->p + c0;
-        nn_sgemm_serial_packed_a(j->weight, (int)(c1 - c0), 1.0f, j->in + (size_t)n * j->c_in * j->p + c0, (int)j->p,
-                                 0.0f, o, (int)j->p);
-        for (int co = 0; co < j->c_out; co++) {
-            float *row = o + (size_t)co * j->p;
-            if (j->bias)
-                for (size_t i = 0; i < c1 - c0; i++) row[i] += j->bias[co];
-            nn_epilogue_apply(row, c1 - c0, j->ep);
+        for (size_t col = c0; col < c1; col += POINTWISE_COLUMNS) {
+            const int cols = c1 - col < POINTWISE_COLUMNS ? (int)(c1 - col) : POINTWISE_COLUMNS;
+            nn_sgemm_serial_packed_a(j->weight, cols, 1.0f, j->in + (size_t)n * j->c_in * j->p + col, (int)j->p, 0.0f,
+                                     scratch, cols);
+            pointwise_finish(j->out + (size_t)n * j->c_out * j->p + col, j->p, scratch, cols, j->c_out, j->bias, j->ep);
         }
     }
+    free(scratch);
 }
 
 /* Chunks of images whose column matrix and product fit in a core's cache,
@@ -245,9 +269,9 @@ nn_status nn_conv2d_forward_packed_ep(float *out, const float *in, const nn_gemm
         const int threads = nn_get_threads();
         int parts = s.N >= threads ? 1 : (threads + s.N - 1) / s.N;
         if ((size_t)parts * 64 > p) parts = p >= 64 ? (int)(p / 64) : 1;
-        pointwise_job pj = {weight, in, out, bias, d.c_in, d.c_out, p, parts, ep};
+        pointwise_job pj = {weight, in, out, bias, d.c_in, d.c_out, p, parts, ep, 0};
         nn_parallel_for(s.N * parts, pointwise_parts, &pj);
-        return NN_OK;
+        return atomic_load(&pj.failed) ? NN_ERR_NOMEM : NN_OK;
     }
     /* small weights and many images: each thread runs whole chunks in its cache */
     im2col_block_job bj = {.d = d, .h = s.H, .w = s.W, .ho = ho, .wo = wo, .N = s.N, .in = in, .out = out,
