@@ -33,6 +33,23 @@ typedef struct {
     float *dimg;     // (nb, c_in, h, w) for col2im
 } col_job;
 
+/* row[x] = srow[ix + stride·x] for x < wo, zero where that leaves the
+ * row's w pixels; strides 1 and 2 get loops of their own, which vectorize. */
+static void im2col_row(float *restrict row, const float *restrict srow, int ix, int stride, int w, int wo) {
+    int lo = ix < 0 ? (-ix + stride - 1) / stride : 0;       /* the first x inside */
+    int hi = ix < w ? (w - ix + stride - 1) / stride : 0; /* the first x past the right edge */
+    if (hi > wo) hi = wo;
+    if (lo > hi) lo = hi;
+    for (int x = 0; x < lo; x++) row[x] = 0.0f;
+    if (stride == 1)
+        for (int x = lo; x < hi; x++) row[x] = srow[ix + x];
+    else if (stride == 2)
+        for (int x = lo; x < hi; x++) row[x] = srow[ix + 2 * x];
+    else
+        for (int x = lo; x < hi; x++) row[x] = srow[ix + stride * x];
+    for (int x = hi; x < wo; x++) row[x] = 0.0f;
+}
+
 /* Row r of the column matrix is (c, ki, kj); its columns run over the
  * chunk's images and output pixels. */
 static void im2col_rows(void *ctx, int r0, int r1) {
@@ -51,18 +68,7 @@ static void im2col_rows(void *ctx, int r0, int r1) {
                     memset(row, 0, sizeof(float) * j->wo);
                     continue;
                 }
-                const float *srow = src + (size_t)iy * j->w;
-                int ix = -d.pad + kj * d.dilation;
-                if (d.stride == 1) { /* a shifted copy with zeros where it leaves the image */
-                    int lo = ix < 0 ? -ix : 0, hi = j->w - ix < j->wo ? j->w - ix : j->wo;
-                    if (hi < lo) hi = lo;
-                    for (int x = 0; x < lo; x++) row[x] = 0.0f;
-                    for (int x = lo; x < hi; x++) row[x] = srow[ix + x];
-                    for (int x = hi; x < j->wo; x++) row[x] = 0.0f;
-                    continue;
-                }
-                for (int x = 0; x < j->wo; x++, ix += d.stride)
-                    row[x] = (ix >= 0 && ix < j->w) ? srow[ix] : 0.0f;
+                im2col_row(row, src + (size_t)iy * j->w, -d.pad + kj * d.dilation, d.stride, j->w, j->wo);
             }
         }
     }
