@@ -461,7 +461,9 @@ void nn_conv2d_winograd_weights_transposed(float *U, const float *weight, nn_con
 }
 
 typedef struct {
-    const float *in;  // (nb, c_in, h, w)
+    const float *in;  // (nb, c_split, h, w): the input's first c_split channels
+    const float *in2; // (nb, c_in - c_split, h, w): the rest, or NULL where c_split = c_in
+    int c_split;
     const float *U;   // (16, c_out, c_in)
     float *out;       // (nb, c_out, h, w)
     const float *bias;
@@ -512,15 +514,22 @@ NN_VECTOR_CLONES static void winograd_input_tile_row(const float *restrict r0, c
 /* V for channel c of the tile rows [g0, g1) (row g: image g / th, tile
  * row g % th) into v, the channel's tiles, a row after the other (position
  * planes `plane` apart). buf: winograd_input_buf_floats(w, tw). */
+/* Channel c of image n of the input (c_in planes, the first c_split from
+ * in and the rest from in2). */
+static const float *winograd_input_plane(const winograd_job *j, int n, int c) {
+    const size_t hw = (size_t)j->h * j->w;
+    if (c < j->c_split) return j->in + ((size_t)n * j->c_split + c) * hw;
+    return j->in2 + ((size_t)n * (j->c_in - j->c_split) + (c - j->c_split)) * hw;
+}
+
 /* Asks the cache for the input rows that channel c's tile rows [g0, g1)
  * read: each channel's rows start on a new page, where the hardware's
  * prefetcher starts cold. */
 static void winograd_prefetch_rows(const winograd_job *j, int c, int g0, int g1) {
-    const size_t hw = (size_t)j->h * j->w;
     for (int g = g0; g < g1;) {
         const int n = g / j->th, ty0 = g % j->th, rows = g1 - g < j->th - ty0 ? g1 - g : j->th - ty0;
         const int y0 = 2 * ty0 > 0 ? 2 * ty0 - 1 : 0, y1 = 2 * (ty0 + rows) + 1 < j->h ? 2 * (ty0 + rows) + 1 : j->h;
-        const char *p = (const char *)(j->in + ((size_t)n * j->c_in + c) * hw + (size_t)y0 * j->w);
+        const char *p = (const char *)(winograd_input_plane(j, n, c) + (size_t)y0 * j->w);
         const size_t bytes = sizeof(float) * (size_t)(y1 - y0) * j->w;
         for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o, 0, 3);
         g += rows;
@@ -528,7 +537,6 @@ static void winograd_prefetch_rows(const winograd_job *j, int c, int g0, int g1)
 }
 
 static void winograd_input_rows(const winograd_job *j, int c, int g0, int g1, float *v, size_t plane, float *buf) {
-    const size_t hw = (size_t)j->h * j->w;
     const int tw = j->tw;
     if (c + 1 < j->c_in) winograd_prefetch_rows(j, c + 1, g0, g1);
     float *zeros = buf + 4 * (size_t)(2 * tw + 2);
@@ -539,7 +547,7 @@ static void winograd_input_rows(const winograd_job *j, int c, int g0, int g1, fl
         const int n_rows = g1 - g < WINOGRAD_ROWS_AT_ONCE ? g1 - g : WINOGRAD_ROWS_AT_ONCE;
         for (int r = 0; r < n_rows; r++) {
             const int n = (g + r) / j->th, ty = (g + r) % j->th;
-            const float *src = j->in + ((size_t)n * j->c_in + c) * hw;
+            const float *src = winograd_input_plane(j, n, c);
             for (int i = 0; i < 4; i++) {
                 const int y = 2 * ty - 1 + i;
                 rows[r][i] = y >= 0 && y < j->h ? src + (size_t)y * j->w : zeros;
@@ -771,13 +779,22 @@ void nn_conv2d_winograd_packed_free(nn_gemm_packed_a *packed[NN_WINOGRAD_POSITIO
 
 nn_status nn_conv2d_forward_winograd_packed_ep(float *out, const float *in, const nn_gemm_packed_a *const packed[NN_WINOGRAD_POSITIONS],
                                                const float *bias, nn_shape s, nn_conv2d_dims d, nn_epilogue ep) {
-    if (check_dims(s, d) != NN_OK || !nn_conv2d_winograd_applies(d)) return NN_ERR_INVALID;
+    return nn_conv2d_forward_winograd_packed_cat_ep(out, in, s.C, NULL, packed, bias, s, d, ep);
+}
+
+nn_status nn_conv2d_forward_winograd_packed_cat_ep(float *out, const float *in, int c_first, const float *in_rest,
+                                                   const nn_gemm_packed_a *const packed[NN_WINOGRAD_POSITIONS],
+                                                   const float *bias, nn_shape s, nn_conv2d_dims d, nn_epilogue ep) {
+    if (check_dims(s, d) != NN_OK || !nn_conv2d_winograd_applies(d) || c_first < 0 || c_first > s.C ||
+        (c_first < s.C && !in_rest))
+        return NN_ERR_INVALID;
     for (int k = 0; k < NN_WINOGRAD_POSITIONS; k++)
         if (!packed[k] || nn_gemm_packed_a_rows(packed[k]) != d.c_out || nn_gemm_packed_a_depth(packed[k]) != d.c_in)
             return NN_ERR_INVALID;
     if (s.N < 1) return NN_OK;
-    winograd_job j = {.in = in, .out = out, .bias = bias, .c_in = d.c_in, .c_out = d.c_out, .h = s.H, .w = s.W,
-                      .nb = s.N, .th = (s.H + 1) / 2, .tw = (s.W + 1) / 2, .ep = ep};
+    winograd_job j = {.in = in, .in2 = in_rest, .c_split = c_first, .out = out, .bias = bias, .c_in = d.c_in,
+                      .c_out = d.c_out, .h = s.H, .w = s.W, .nb = s.N, .th = (s.H + 1) / 2, .tw = (s.W + 1) / 2,
+                      .ep = ep};
     for (int k = 0; k < NN_WINOGRAD_POSITIONS; k++) j.packed_u[k] = (nn_gemm_packed_a *)packed[k];
     j.rows_per_block = winograd_rows_per_block(&j);
     const int rows = j.nb * j.th;
@@ -863,7 +880,7 @@ nn_status nn_conv2d_backward_weights_winograd(float *dweight, float *dU, const f
                                               nn_shape s, nn_conv2d_dims d) {
     if (check_dims(s, d) != NN_OK || !nn_conv2d_winograd_applies(d)) return NN_ERR_INVALID;
     if (s.N < 1) return NN_OK;
-    winograd_dw_job g = {.j = {.in = in, .c_in = d.c_in, .c_out = d.c_out, .h = s.H, .w = s.W, .nb = s.N,
+    winograd_dw_job g = {.j = {.in = in, .c_split = d.c_in, .c_in = d.c_in, .c_out = d.c_out, .h = s.H, .w = s.W, .nb = s.N,
                                .th = (s.H + 1) / 2, .tw = (s.W + 1) / 2},
                          .dout = dout};
     g.j.rows_per_block = winograd_rows_per_block(&g.j);

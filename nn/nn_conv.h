@@ -101,6 +101,13 @@ void nn_conv2d_winograd_packed_free(nn_gemm_packed_a *packed[NN_WINOGRAD_POSITIO
 nn_status nn_conv2d_forward_winograd_packed_ep(float *out, const float *in, const nn_gemm_packed_a *const packed[NN_WINOGRAD_POSITIONS],
                                                const float *bias, nn_shape in_shape, nn_conv2d_dims d,
                                                nn_epilogue ep);
+/* The same over an input given as two tensors, concatenated along the
+ * channels without a copy: its first c_first channels from in (N,
+ * c_first, H, W), the other in_shape.C - c_first from in_rest. */
+nn_status nn_conv2d_forward_winograd_packed_cat_ep(float *out, const float *in, int c_first, const float *in_rest,
+                                                   const nn_gemm_packed_a *const packed[NN_WINOGRAD_POSITIONS],
+                                                   const float *bias, nn_shape in_shape, nn_conv2d_dims d,
+                                                   nn_epilogue ep);
 /* The weight gradient of a 3×3 stride-1 pad-1 convolution by Winograd:
  * dU = Σ over tiles of (A dY Aᵀ)(Bᵀ d B)ᵀ, then dweight += Gᵀ dU G. The
  * tiles run in cache-sized blocks, each thread summing its own blocks; the

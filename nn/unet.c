@@ -412,6 +412,24 @@ static nn_status unit_forward(nn_unet *m, int u, const float *in, int n, nn_forw
     return NN_OK;
 }
 
+/* Whether unit u's inference can read its input as two tensors (the
+ * upsampled level below and the skip connection) instead of their
+ * concatenation: through Winograd from the packed weights. */
+static int eval_reads_two_inputs(const nn_unet *m, int u) {
+    return m->winograd[u] && m->packed[(size_t)u * NN_WINOGRAD_POSITIONS] != NULL;
+}
+
+/* A decoder unit's inference over [up, skip] concatenated along the
+ * channels, without the copy (up: c_up channels). */
+static nn_status unit_forward_eval_cat(nn_unet *m, int u, const float *up, int c_up, const float *skip, int n) {
+    const nn_unit *t = &m->units[u];
+    const float *w = m->folded + m->folded_offset[u];
+    const float *b = w + t->param_count[NN_UNIT_CONV_WEIGHT];
+    const nn_gemm_packed_a *const *packed = (const nn_gemm_packed_a *const *)m->packed + (size_t)u * NN_WINOGRAD_POSITIONS;
+    return nn_conv2d_forward_winograd_packed_cat_ep(m->out[u], up, c_up, skip, packed, b, unit_in_shape(t, n), t->conv,
+                                                    activation_epilogue(m));
+}
+
 /* Given the gradient of the unit's output (dout[u], or dlogits for the
  * head), adds into the parameter gradients and into din. */
 static nn_status unit_backward(nn_unet *m, int u, const float *in, float *din,
@@ -490,10 +508,14 @@ nn_status nn_unet_forward(nn_unet *m, const float *in, int n, nn_forward_mode mo
     for (int l = D - 2; l >= 0 && st == NN_OK; l--) {
         st = upsample_forward(m, l, n);
         if (st != NN_OK) break;
-        int hw = (m->h >> l) * (m->w >> l);
-        nn_concat_forward(m->cat[l], m->up[l], m->out[unit_enc(m, l, 1)], n, width(m, l + 1),
-                          width(m, l), hw);
-        st = unit_forward(m, unit_dec(m, l, 0), m->cat[l], n, mode);
+        const int u = unit_dec(m, l, 0);
+        if (mode == NN_MODE_EVAL && eval_reads_two_inputs(m, u)) {
+            st = unit_forward_eval_cat(m, u, m->up[l], width(m, l + 1), m->out[unit_enc(m, l, 1)], n);
+        } else {
+            int hw = (m->h >> l) * (m->w >> l);
+            nn_concat_forward(m->cat[l], m->up[l], m->out[unit_enc(m, l, 1)], n, width(m, l + 1), width(m, l), hw);
+            st = unit_forward(m, u, m->cat[l], n, mode);
+        }
         if (st == NN_OK) st = unit_forward(m, unit_dec(m, l, 1), m->out[unit_dec(m, l, 0)], n, mode);
     }
     if (st == NN_OK) st = unit_forward(m, unit_head(m), m->out[unit_head(m) - 1], n, mode);

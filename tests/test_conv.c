@@ -147,6 +147,38 @@ static void test_winograd_avx512(void) {
            same ? "ok" : "FAILED");
 }
 
+/* The Winograd forward over two tensors concatenated along the channels
+ * gives the bits of the forward over their copy, and refuses a split
+ * outside the channels or a missing second tensor. */
+static void test_winograd_concatenated(void) {
+    const int N = 3, c_a = 5, c_b = 7, H = 8, W = 16, C = c_a + c_b;
+    const nn_conv2d_dims d = {C, 6, 3, 1, 1, 1};
+    const nn_shape s = {N, C, H, W};
+    const size_t hw = (size_t)H * W, ny = (size_t)N * d.c_out * hw, nw = (size_t)d.c_out * C * 9;
+    float *a = malloc(N * c_a * hw * 4), *b = malloc(N * c_b * hw * 4), *cat = malloc(N * C * hw * 4);
+    float *w = malloc(nw * 4), *bias = malloc(d.c_out * 4), *U = malloc(nn_conv2d_winograd_weight_floats(d) * 4);
+    float *y = malloc(ny * 4), *y_cat = malloc(ny * 4);
+    fill_uniform(a, N * c_a * hw, -1, 1, 31), fill_uniform(b, N * c_b * hw, -1, 1, 32);
+    fill_uniform(w, nw, -1, 1, 33), fill_uniform(bias, d.c_out, -1, 1, 34);
+    nn_concat_forward(cat, a, b, N, c_a, c_b, (int)hw);
+    nn_conv2d_winograd_weights(U, w, d);
+    nn_gemm_packed_a *packed[NN_WINOGRAD_POSITIONS];
+    CHECK(nn_conv2d_winograd_pack(packed, U, d, NN_PRECISION_FP32) == NN_OK, "winograd pack");
+    const nn_gemm_packed_a *const *pk = (const nn_gemm_packed_a *const *)packed;
+    const nn_epilogue ep = {NN_EPILOGUE_RELU, 0.0f};
+    CHECK(nn_conv2d_forward_winograd_packed_ep(y_cat, cat, pk, bias, s, d, ep) == NN_OK, "winograd forward");
+    CHECK(nn_conv2d_forward_winograd_packed_cat_ep(y, a, c_a, b, pk, bias, s, d, ep) == NN_OK, "winograd two inputs");
+    const int same = memcmp(y, y_cat, ny * 4) == 0;
+    CHECK(same, "Winograd over two inputs differs from over their concatenation");
+    CHECK(nn_conv2d_forward_winograd_packed_cat_ep(y, a, C + 1, b, pk, bias, s, d, ep) == NN_ERR_INVALID,
+          "a split past the channels accepted");
+    CHECK(nn_conv2d_forward_winograd_packed_cat_ep(y, a, c_a, NULL, pk, bias, s, d, ep) == NN_ERR_INVALID,
+          "a missing second input accepted");
+    printf("Winograd over two inputs = over their concatenation, bit for bit: %s\n", same ? "ok" : "FAILED");
+    nn_conv2d_winograd_packed_free(packed);
+    free(a), free(b), free(cat), free(w), free(bias), free(U), free(y), free(y_cat);
+}
+
 /* The features nn_cpu_get_info reports are the ones Linux lists for the
  * CPU (it lists only what the kernel lets programs use). */
 static void test_cpu_info(void) {
@@ -252,6 +284,7 @@ int main(void) {
     test_bn_backward_through_activation();
     test_cpu_info();
     test_winograd_avx512();
+    test_winograd_concatenated();
     CHECK(nn_conv2d_winograd_applies((nn_conv2d_dims){4, 8, 3, 1, 1, 1}) &&
               !nn_conv2d_winograd_applies((nn_conv2d_dims){4, 8, 3, 2, 1, 1}) &&
               !nn_conv2d_winograd_applies((nn_conv2d_dims){4, 8, 3, 1, 2, 2}) &&
