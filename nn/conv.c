@@ -407,9 +407,9 @@ void nn_conv2d_backward_naive(float *din, float *dweight, float *dbias,
  * The tiles run in blocks of tile rows small enough that a block's V and M
  * stay in the core's cache from the input transform through the products
  * to the output transform. 2.25× fewer multiplications than im2col, and
- * the transformed input is 4 floats per pixel where im2col writes 9. (F(4×4,
- * 3×3) was tried: slower here, its longer transforms costing more than its
- * products saved, and in bf16 beyond 1 ab unit of fp32.) */
+ * the transformed input is 4 floats per pixel where im2col writes 9.
+ * F(4×4, 3×3) below serves fp32 inference where AVX-512 runs its
+ * transforms. */
 
 int nn_conv2d_winograd_applies(nn_conv2d_dims d) {
     return d.k == 3 && d.stride == 1 && d.pad == 1 && d.dilation == 1;
@@ -469,7 +469,9 @@ typedef struct {
     const float *bias;
     int c_in, c_out, h, w, nb, th, tw; /* th × tw tiles per image */
     int rows_per_block;     /* tile rows per block */
-    nn_gemm_packed_a *packed_u[NN_WINOGRAD_POSITIONS]; /* U_k packed once for the blocks' products */
+    int tile;      /* outputs a tile side: 2 for F(2×2, 3×3), 4 for F(4×4, 3×3) */
+    int positions; /* of the transformed domain: 16 or 36 */
+    nn_gemm_packed_a *packed_u[NN_WINOGRAD4_POSITIONS]; /* U_k packed once for the blocks' products */
     nn_precision precision; /* of the forward pass's products */
     nn_epilogue ep;         /* applied to the outputs */
     atomic_int failed; /* a range could not get its buffers */
@@ -528,11 +530,32 @@ static const float *winograd_input_plane(const winograd_job *j, int n, int c) {
 static void winograd_prefetch_rows(const winograd_job *j, int c, int g0, int g1) {
     for (int g = g0; g < g1;) {
         const int n = g / j->th, ty0 = g % j->th, rows = g1 - g < j->th - ty0 ? g1 - g : j->th - ty0;
-        const int y0 = 2 * ty0 > 0 ? 2 * ty0 - 1 : 0, y1 = 2 * (ty0 + rows) + 1 < j->h ? 2 * (ty0 + rows) + 1 : j->h;
+        const int m = j->tile, y0 = m * ty0 > 0 ? m * ty0 - 1 : 0;
+        const int y1 = m * (ty0 + rows) + 1 < j->h ? m * (ty0 + rows) + 1 : j->h;
         const char *p = (const char *)(winograd_input_plane(j, n, c) + (size_t)y0 * j->w);
         const size_t bytes = sizeof(float) * (size_t)(y1 - y0) * j->w;
         for (size_t o = 0; o < bytes; o += 64) __builtin_prefetch(p + o, 0, 3);
         g += rows;
+    }
+}
+
+/* F(4×4, 3×3)'s V for channel c of the tile rows [g0, g1), as below. */
+static void winograd4_input_rows(const winograd_job *j, int c, int g0, int g1, float *v, size_t plane,
+                                 const float *zeros) {
+    _Alignas(64) float scratch[NN_WINOGRAD4_POSITIONS * 16];
+    const float *rows[WINOGRAD_ROWS_AT_ONCE][6]; /* each tile row's six input rows */
+    for (int g = g0; g < g1; g += WINOGRAD_ROWS_AT_ONCE) {
+        const int n_rows = g1 - g < WINOGRAD_ROWS_AT_ONCE ? g1 - g : WINOGRAD_ROWS_AT_ONCE;
+        for (int r = 0; r < n_rows; r++) {
+            const int n = (g + r) / j->th, ty = (g + r) % j->th;
+            const float *src = winograd_input_plane(j, n, c);
+            for (int i = 0; i < 6; i++) {
+                const int y = 4 * ty - 1 + i;
+                rows[r][i] = y >= 0 && y < j->h ? src + (size_t)y * j->w : zeros;
+            }
+        }
+        nn_winograd4_input_avx512((const float *const(*)[6])rows, n_rows, j->w, v + (size_t)(g - g0) * j->tw, plane,
+                                  scratch);
     }
 }
 
@@ -541,6 +564,10 @@ static void winograd_input_rows(const winograd_job *j, int c, int g0, int g1, fl
     if (c + 1 < j->c_in) winograd_prefetch_rows(j, c + 1, g0, g1);
     float *zeros = buf + 4 * (size_t)(2 * tw + 2);
     memset(zeros, 0, sizeof(float) * (size_t)j->w);
+    if (j->tile == 4) {
+        winograd4_input_rows(j, c, g0, g1, v, plane, zeros);
+        return;
+    }
     const int avx512 = nn_winograd_avx512_serves(j->w);
     const float *rows[WINOGRAD_ROWS_AT_ONCE][4]; /* each tile row's four input rows */
     for (int g = g0; g < g1; g += WINOGRAD_ROWS_AT_ONCE) {
@@ -632,12 +659,34 @@ NN_VECTOR_CLONES static void winograd_output_tile_row(const float *restrict m, s
     winograd_store_columns(y0, a[0], d[0], tw, w, ep);
 }
 
+/* F(4×4, 3×3)'s Y for channel c of the tile rows [g0, g1), as below. */
+static void winograd4_output_rows(const winograd_job *j, int c, int g0, int g1, const float *m, size_t plane,
+                                  float b) {
+    const size_t hw = (size_t)j->h * j->w;
+    float *rows[WINOGRAD_ROWS_AT_ONCE][4]; /* each tile row's four output rows (NULL past the image) */
+    for (int g = g0; g < g1; g += WINOGRAD_ROWS_AT_ONCE) {
+        const int n_rows = g1 - g < WINOGRAD_ROWS_AT_ONCE ? g1 - g : WINOGRAD_ROWS_AT_ONCE;
+        for (int r = 0; r < n_rows; r++) {
+            const int n = (g + r) / j->th, ty = (g + r) % j->th;
+            float *plane_out = j->out + ((size_t)n * j->c_out + c) * hw;
+            for (int i = 0; i < 4; i++)
+                rows[r][i] = 4 * ty + i < j->h ? plane_out + (size_t)(4 * ty + i) * j->w : NULL;
+        }
+        nn_winograd4_output_avx512(m + (size_t)(g - g0) * j->tw, plane, n_rows, j->w, b, j->ep,
+                                   (float *const(*)[4])rows);
+    }
+}
+
 /* Y for channel c of the tile rows [g0, g1) from m, the channel's tiles
  * (position planes `plane` apart); buf: 8 tw floats. */
 static void winograd_output_rows(const winograd_job *j, int c, int g0, int g1, const float *m, size_t plane,
                                  float *buf) {
     const size_t hw = (size_t)j->h * j->w;
     const float b = j->bias ? j->bias[c] : 0.0f;
+    if (j->tile == 4) {
+        winograd4_output_rows(j, c, g0, g1, m, plane, b);
+        return;
+    }
     const int avx512 = nn_winograd_avx512_serves(j->w);
     float *rows[WINOGRAD_ROWS_AT_ONCE][2]; /* each tile row's two output rows (the second NULL past the image) */
     for (int g = g0; g < g1; g += WINOGRAD_ROWS_AT_ONCE) {
@@ -674,7 +723,7 @@ static void winograd_input_packed(const winograd_job *j, int g0, int g1, char *V
                                 pos_bytes / sizeof(float), buf);
         }
     if (tb % nr) /* the last panel's columns past the tiles */
-        for (int k = 0; k < NN_WINOGRAD_POSITIONS; k++) {
+        for (int k = 0; k < j->positions; k++) {
             float *last = (float *)(V + (size_t)k * pos_bytes) + (size_t)(tb / nr) * panel;
             for (int c = 0; c < j->c_in; c++) memset(last + (size_t)c * nr + tb % nr, 0, sizeof(float) * (nr - tb % nr));
         }
@@ -695,27 +744,28 @@ static void winograd_blocks(void *ctx, int b0, int b1) {
     /* a position's V: plain (c_in, tb) floats, or packed panels (whole panels, for the largest block) */
     const size_t pos_bytes = packed ? (nn_gemm_packed_b_bytes(j->packed_u[0], (int)tb_max) + 63) / 64 * 64
                                     : sizeof(float) * j->c_in * tb_max;
-    const size_t m_floats = 16 * (size_t)j->c_out * tb_max, buf_floats = winograd_input_buf_floats(j->w, tw);
-    char *V = aligned_alloc(64, (16 * pos_bytes + sizeof(float) * (m_floats + buf_floats) + 63) / 64 * 64);
+    const int P = j->positions;
+    const size_t m_floats = (size_t)P * j->c_out * tb_max, buf_floats = winograd_input_buf_floats(j->w, tw);
+    char *V = aligned_alloc(64, ((size_t)P * pos_bytes + sizeof(float) * (m_floats + buf_floats) + 63) / 64 * 64);
     if (!V) {
         atomic_store(&((winograd_job *)ctx)->failed, 1);
         return;
     }
-    float *M = (float *)(V + 16 * pos_bytes), *buf = M + m_floats;
+    float *M = (float *)(V + (size_t)P * pos_bytes), *buf = M + m_floats;
     for (int blk = b0; blk < b1; blk++) {
         const int g0 = blk * j->rows_per_block, g1 = g0 + j->rows_per_block < rows ? g0 + j->rows_per_block : rows;
         const size_t tb = (size_t)(g1 - g0) * tw;
         if (packed) {
             const size_t pos = (nn_gemm_packed_b_bytes(j->packed_u[0], (int)tb) + 63) / 64 * 64;
             winograd_input_packed(j, g0, g1, V, pos, nr, buf);
-            for (int k = 0; k < NN_WINOGRAD_POSITIONS; k++)
+            for (int k = 0; k < P; k++)
                 nn_sgemm_serial_packed_ab(j->packed_u[k], V + (size_t)k * pos, (int)tb, 1.0f, 0.0f,
                                           M + (size_t)k * j->c_out * tb, (int)tb);
         } else {
             float *Vf = (float *)V;
             for (int c = 0; c < j->c_in; c++)
                 winograd_input_rows(j, c, g0, g1, Vf + (size_t)c * tb, (size_t)j->c_in * tb, buf);
-            for (int k = 0; k < NN_WINOGRAD_POSITIONS; k++)
+            for (int k = 0; k < P; k++)
                 nn_sgemm_serial_packed_a(j->packed_u[k], (int)tb, 1.0f, Vf + (size_t)k * j->c_in * tb, (int)tb, 0.0f,
                                          M + (size_t)k * j->c_out * tb, (int)tb);
         }
@@ -739,7 +789,7 @@ static void winograd_pack_u(void *ctx, int k0, int k1) {
 #define WINOGRAD_BLOCK_MIN_TILES 64
 static int winograd_rows_per_block(const winograd_job *j) {
     const int rows = j->nb * j->th;
-    size_t tiles = WINOGRAD_BLOCK_BYTES / (16 * sizeof(float) * ((size_t)j->c_in + j->c_out));
+    size_t tiles = WINOGRAD_BLOCK_BYTES / (j->positions * sizeof(float) * ((size_t)j->c_in + j->c_out));
     if (tiles < WINOGRAD_BLOCK_MIN_TILES) tiles = WINOGRAD_BLOCK_MIN_TILES;
     int per = (int)((tiles + (size_t)j->tw - 1) / j->tw);
     const int threads = nn_get_threads(), balanced = (rows + 2 * threads - 1) / (2 * threads);
@@ -764,17 +814,46 @@ nn_status nn_conv2d_forward_winograd_ep(float *out, const float *in, const float
     return st;
 }
 
+/* U's `positions` planes packed for the products, in parallel. */
+static nn_status winograd_pack_positions(nn_gemm_packed_a **packed, int positions, const float *U, nn_conv2d_dims d,
+                                         nn_precision precision) {
+    winograd_job j = {.U = U, .c_in = d.c_in, .c_out = d.c_out, .precision = precision};
+    nn_parallel_for(positions, winograd_pack_u, &j);
+    int ok = 1;
+    for (int k = 0; k < positions; k++) packed[k] = j.packed_u[k], ok &= packed[k] != NULL;
+    return ok ? NN_OK : NN_ERR_NOMEM;
+}
+
 nn_status nn_conv2d_winograd_pack(nn_gemm_packed_a *packed[NN_WINOGRAD_POSITIONS], const float *U, nn_conv2d_dims d,
                                   nn_precision precision) {
-    winograd_job j = {.U = U, .c_in = d.c_in, .c_out = d.c_out, .precision = precision};
-    nn_parallel_for(NN_WINOGRAD_POSITIONS, winograd_pack_u, &j);
-    int ok = 1;
-    for (int k = 0; k < NN_WINOGRAD_POSITIONS; k++) packed[k] = j.packed_u[k], ok &= packed[k] != NULL;
-    return ok ? NN_OK : NN_ERR_NOMEM;
+    return winograd_pack_positions(packed, NN_WINOGRAD_POSITIONS, U, d, precision);
 }
 
 void nn_conv2d_winograd_packed_free(nn_gemm_packed_a *packed[NN_WINOGRAD_POSITIONS]) {
     for (int k = 0; k < NN_WINOGRAD_POSITIONS; k++) nn_gemm_packed_a_free(packed[k]), packed[k] = NULL;
+}
+
+/* The forward pass over tiles of `tile` outputs a side from U's packed
+ * positions; the input's first c_first channels from in, the rest from
+ * in_rest. */
+static nn_status winograd_forward(float *out, const float *in, int c_first, const float *in_rest,
+                                  const nn_gemm_packed_a *const *packed, int tile, int positions, const float *bias,
+                                  nn_shape s, nn_conv2d_dims d, nn_epilogue ep) {
+    if (check_dims(s, d) != NN_OK || !nn_conv2d_winograd_applies(d) || c_first < 0 || c_first > s.C ||
+        (c_first < s.C && !in_rest))
+        return NN_ERR_INVALID;
+    for (int k = 0; k < positions; k++)
+        if (!packed[k] || nn_gemm_packed_a_rows(packed[k]) != d.c_out || nn_gemm_packed_a_depth(packed[k]) != d.c_in)
+            return NN_ERR_INVALID;
+    if (s.N < 1) return NN_OK;
+    winograd_job j = {.in = in, .in2 = in_rest, .c_split = c_first, .out = out, .bias = bias, .c_in = d.c_in,
+                      .c_out = d.c_out, .h = s.H, .w = s.W, .nb = s.N, .th = (s.H + tile - 1) / tile,
+                      .tw = (s.W + tile - 1) / tile, .tile = tile, .positions = positions, .ep = ep};
+    for (int k = 0; k < positions; k++) j.packed_u[k] = (nn_gemm_packed_a *)packed[k];
+    j.rows_per_block = winograd_rows_per_block(&j);
+    const int rows = j.nb * j.th;
+    nn_parallel_for((rows + j.rows_per_block - 1) / j.rows_per_block, winograd_blocks, &j);
+    return atomic_load(&j.failed) ? NN_ERR_NOMEM : NN_OK;
 }
 
 nn_status nn_conv2d_forward_winograd_packed_ep(float *out, const float *in, const nn_gemm_packed_a *const packed[NN_WINOGRAD_POSITIONS],
@@ -785,21 +864,70 @@ nn_status nn_conv2d_forward_winograd_packed_ep(float *out, const float *in, cons
 nn_status nn_conv2d_forward_winograd_packed_cat_ep(float *out, const float *in, int c_first, const float *in_rest,
                                                    const nn_gemm_packed_a *const packed[NN_WINOGRAD_POSITIONS],
                                                    const float *bias, nn_shape s, nn_conv2d_dims d, nn_epilogue ep) {
-    if (check_dims(s, d) != NN_OK || !nn_conv2d_winograd_applies(d) || c_first < 0 || c_first > s.C ||
-        (c_first < s.C && !in_rest))
-        return NN_ERR_INVALID;
-    for (int k = 0; k < NN_WINOGRAD_POSITIONS; k++)
-        if (!packed[k] || nn_gemm_packed_a_rows(packed[k]) != d.c_out || nn_gemm_packed_a_depth(packed[k]) != d.c_in)
-            return NN_ERR_INVALID;
-    if (s.N < 1) return NN_OK;
-    winograd_job j = {.in = in, .in2 = in_rest, .c_split = c_first, .out = out, .bias = bias, .c_in = d.c_in,
-                      .c_out = d.c_out, .h = s.H, .w = s.W, .nb = s.N, .th = (s.H + 1) / 2, .tw = (s.W + 1) / 2,
-                      .ep = ep};
-    for (int k = 0; k < NN_WINOGRAD_POSITIONS; k++) j.packed_u[k] = (nn_gemm_packed_a *)packed[k];
-    j.rows_per_block = winograd_rows_per_block(&j);
-    const int rows = j.nb * j.th;
-    nn_parallel_for((rows + j.rows_per_block - 1) / j.rows_per_block, winograd_blocks, &j);
-    return atomic_load(&j.failed) ? NN_ERR_NOMEM : NN_OK;
+    return winograd_forward(out, in, c_first, in_rest, packed, 2, NN_WINOGRAD_POSITIONS, bias, s, d, ep);
+}
+
+/* ------------------------------------------------ Winograd F(4×4, 3×3) */
+/* Tiles of 4×4 outputs from 6×6 inputs (Lavin and Gray's points 0, ±1,
+ * ±2): 36 products for 16 outputs against F(2×2, 3×3)'s 64, for fp32
+ * inference where the AVX-512 transforms run (winograd_x86.c). Its error
+ * is larger (test_conv: 1.5e-6 to 7e-6 of the largest output, against
+ * 1.5e-7 for F(2×2, 3×3)), fine in fp32; with bf16 inputs it moved the
+ * plug-in's ab by more than 1 unit, so bf16 keeps F(2×2, 3×3). */
+
+int nn_conv2d_winograd4_applies(nn_conv2d_dims d, int w) {
+    return nn_conv2d_winograd_applies(d) && nn_winograd_avx512_serves(w);
+}
+
+size_t nn_conv2d_winograd4_weight_floats(nn_conv2d_dims d) {
+    return (size_t)NN_WINOGRAD4_POSITIONS * d.c_out * d.c_in;
+}
+
+typedef struct {
+    float *U;
+    const float *weight;
+    nn_conv2d_dims d;
+} winograd4_weights_job;
+
+/* U = G g Gᵀ (6×6) for output channels [co0, co1), in double. */
+static void winograd4_weights_rows(void *ctx, int co0, int co1) {
+    static const double G[6][3] = {{1.0 / 4, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                   {-1.0 / 6, 1.0 / 6, -1.0 / 6}, {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                   {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+    const winograd4_weights_job *j = ctx;
+    const size_t plane = (size_t)j->d.c_out * j->d.c_in;
+    for (int co = co0; co < co1; co++)
+        for (int ci = 0; ci < j->d.c_in; ci++) {
+            const float *g = j->weight + ((size_t)co * j->d.c_in + ci) * 9;
+            double Gg[6][3];
+            for (int i = 0; i < 6; i++)
+                for (int c = 0; c < 3; c++) Gg[i][c] = G[i][0] * g[c] + G[i][1] * g[3 + c] + G[i][2] * g[6 + c];
+            for (int i = 0; i < 6; i++)
+                for (int k = 0; k < 6; k++)
+                    j->U[(size_t)(6 * i + k) * plane + (size_t)co * j->d.c_in + ci] =
+                        (float)(Gg[i][0] * G[k][0] + Gg[i][1] * G[k][1] + Gg[i][2] * G[k][2]);
+        }
+}
+
+void nn_conv2d_winograd4_weights(float *U, const float *weight, nn_conv2d_dims d) {
+    winograd4_weights_job j = {U, weight, d};
+    nn_parallel_for(d.c_out, winograd4_weights_rows, &j);
+}
+
+nn_status nn_conv2d_winograd4_pack(nn_gemm_packed_a *packed[NN_WINOGRAD4_POSITIONS], const float *U,
+                                   nn_conv2d_dims d) {
+    return winograd_pack_positions(packed, NN_WINOGRAD4_POSITIONS, U, d, NN_PRECISION_FP32);
+}
+
+void nn_conv2d_winograd4_packed_free(nn_gemm_packed_a *packed[NN_WINOGRAD4_POSITIONS]) {
+    for (int k = 0; k < NN_WINOGRAD4_POSITIONS; k++) nn_gemm_packed_a_free(packed[k]), packed[k] = NULL;
+}
+
+nn_status nn_conv2d_forward_winograd4_packed_cat_ep(float *out, const float *in, int c_first, const float *in_rest,
+                                                    const nn_gemm_packed_a *const packed[NN_WINOGRAD4_POSITIONS],
+                                                    const float *bias, nn_shape s, nn_conv2d_dims d, nn_epilogue ep) {
+    if (!nn_conv2d_winograd4_applies(d, s.W)) return NN_ERR_INVALID;
+    return winograd_forward(out, in, c_first, in_rest, packed, 4, NN_WINOGRAD4_POSITIONS, bias, s, d, ep);
 }
 
 /* dM = A dY Aᵀ for channel c of the tile rows [g0, g1) of dout (j->in)
@@ -881,7 +1009,8 @@ nn_status nn_conv2d_backward_weights_winograd(float *dweight, float *dU, const f
     if (check_dims(s, d) != NN_OK || !nn_conv2d_winograd_applies(d)) return NN_ERR_INVALID;
     if (s.N < 1) return NN_OK;
     winograd_dw_job g = {.j = {.in = in, .c_split = d.c_in, .c_in = d.c_in, .c_out = d.c_out, .h = s.H, .w = s.W, .nb = s.N,
-                               .th = (s.H + 1) / 2, .tw = (s.W + 1) / 2},
+                               .th = (s.H + 1) / 2, .tw = (s.W + 1) / 2, .tile = 2,
+                               .positions = NN_WINOGRAD_POSITIONS},
                          .dout = dout};
     g.j.rows_per_block = winograd_rows_per_block(&g.j);
     const int rows = g.j.nb * g.j.th;

@@ -108,6 +108,23 @@ nn_status nn_conv2d_forward_winograd_packed_cat_ep(float *out, const float *in, 
                                                    const nn_gemm_packed_a *const packed[NN_WINOGRAD_POSITIONS],
                                                    const float *bias, nn_shape in_shape, nn_conv2d_dims d,
                                                    nn_epilogue ep);
+/* Winograd F(4×4, 3×3): 36 positions, 36 products for 16 outputs (F(2×2,
+ * 3×3): 64), for fp32 inference only, and only where the CPU runs its
+ * AVX-512 transforms on rows of w = 4, 8, 16 or 32 pixels (applies says
+ * so). U: nn_conv2d_winograd4_weight_floats(d) floats. */
+#define NN_WINOGRAD4_POSITIONS 36
+int nn_conv2d_winograd4_applies(nn_conv2d_dims d, int w);
+size_t nn_conv2d_winograd4_weight_floats(nn_conv2d_dims d);
+void nn_conv2d_winograd4_weights(float *U,            // (36, c_out, c_in)
+                                 const float *weight, // (c_out, c_in, 3, 3)
+                                 nn_conv2d_dims d);
+nn_status nn_conv2d_winograd4_pack(nn_gemm_packed_a *packed[NN_WINOGRAD4_POSITIONS], const float *U,
+                                   nn_conv2d_dims d);
+void nn_conv2d_winograd4_packed_free(nn_gemm_packed_a *packed[NN_WINOGRAD4_POSITIONS]);
+nn_status nn_conv2d_forward_winograd4_packed_cat_ep(float *out, const float *in, int c_first, const float *in_rest,
+                                                    const nn_gemm_packed_a *const packed[NN_WINOGRAD4_POSITIONS],
+                                                    const float *bias, nn_shape in_shape, nn_conv2d_dims d,
+                                                    nn_epilogue ep);
 /* The weight gradient of a 3×3 stride-1 pad-1 convolution by Winograd:
  * dU = Σ over tiles of (A dY Aᵀ)(Bᵀ d B)ᵀ, then dweight += Gᵀ dU G. The
  * tiles run in cache-sized blocks, each thread summing its own blocks; the

@@ -21,6 +21,14 @@ void nn_cpu_features(nn_cpu_info *info);
  * applied, into each tile row's two output rows dst[r] (dst[r][1] NULL
  * past the image). The same bits as conv.c's loops. */
 int nn_winograd_avx512_serves(int w);
+/* F(4×4, 3×3) in AVX-512 for rows of w = 4, 8, 16 or 32 floats, laid out
+ * as above with 36 position planes: rows[r] are the six input rows of
+ * tile row r, dst[r] its four output rows (NULL past the image); scratch:
+ * 36 × 16 floats, 64-byte aligned. There is no portable F(4×4, 3×3): it
+ * runs where these do. */
+void nn_winograd4_input_avx512(const float *const (*rows)[6], int n, int w, float *o, size_t plane, float *scratch);
+void nn_winograd4_output_avx512(const float *m, size_t plane, int n, int w, float bias, nn_epilogue ep,
+                                float *const (*dst)[4]);
 /* Whether the AVX-512 transforms may run (default yes): for the tests
  * that compare them with the portable loops; not thread-safe. */
 void nn_winograd_allow_avx512(int allowed);

@@ -17,6 +17,13 @@
  * AVX-512 transforms the 4×4 level (256 -> 256 channels, batch 64) takes
  * 2 ms by Winograd against 7 ms by im2col. */
 #define WINOGRAD_MIN_SIZE 4
+/* Where the CPU runs the AVX-512 transforms, fp32 inference on images at
+ * least this large runs through F(4×4, 3×3) (measured, 64 images: 96 -> 32
+ * channels at 32×32 11.5 -> 7.7 ms, 384 -> 128 at 8×8 8.6 -> 5.8 ms; at
+ * 4×4, one tile an image, 2.7 -> 3.4 ms, so not there). */
+#define WINOGRAD4_MIN_SIZE 8
+/* Packed weights a unit may hold: F(4×4, 3×3)'s positions, the most. */
+#define PACKED_SLOTS NN_WINOGRAD4_POSITIONS
 
 struct nn_unet {
     nn_unet_config cfg;
@@ -28,10 +35,11 @@ struct nn_unet {
     float *folded; // BN-folded (weight, bias[, Winograd U]) per unit, for NN_MODE_EVAL
     size_t *folded_offset;
     int *winograd;   // per unit: its 3×3 convolution runs as Winograd F(2×2, 3×3)
+    int *winograd4;  // per unit: its inference runs as F(4×4, 3×3) from the packed weights (set at fold time)
     float *wino_u;   // transformed weights of the unit being trained
     float *wino_din; // its input gradient before it is added into din
     int folded_valid;
-    nn_gemm_packed_a **packed; // per unit NN_WINOGRAD_POSITIONS slots: its weights (or U_k) packed for inference, or NULL
+    nn_gemm_packed_a **packed; // per unit PACKED_SLOTS slots: its weights (or U_k) packed for inference, or NULL
     size_t packed_bytes, peak_bytes; /* the packed weights, and the most with them */
     /* Activations, carved from one block: per unit the conv output, the
      * unit's output and its gradient, plus BN mean/rstd; per decoder level
@@ -166,8 +174,9 @@ nn_status nn_unet_create(nn_unet **out, const nn_unet_config *cfg, int max_batch
     m->buffers = xcalloc(m, m->n_buffers, sizeof(float));
     m->folded_offset = xcalloc(m, m->n_units, sizeof(size_t));
     m->winograd = xcalloc(m, m->n_units, sizeof(int));
-    m->packed = xcalloc(m, (size_t)m->n_units * NN_WINOGRAD_POSITIONS, sizeof *m->packed);
-    if (!m->params || !m->grads || !m->buffers || !m->folded_offset || !m->winograd || !m->packed) goto nomem;
+    m->winograd4 = xcalloc(m, m->n_units, sizeof(int));
+    m->packed = xcalloc(m, (size_t)m->n_units * PACKED_SLOTS, sizeof *m->packed);
+    if (!m->params || !m->grads || !m->buffers || !m->folded_offset || !m->winograd || !m->winograd4 || !m->packed) goto nomem;
     size_t folded = 0, acts = 0, max_out = 0, ws = 0, max_u = 0, max_in = 0;
     const int L = cfg->depth;
     for (int u = 0; u < m->n_units; u++) {
@@ -237,7 +246,7 @@ nomem:
 }
 
 static void free_packed(nn_unet *m) {
-    for (size_t i = 0; m->packed && i < (size_t)m->n_units * NN_WINOGRAD_POSITIONS; i++) nn_gemm_packed_a_free(m->packed[i]), m->packed[i] = NULL;
+    for (size_t i = 0; m->packed && i < (size_t)m->n_units * PACKED_SLOTS; i++) nn_gemm_packed_a_free(m->packed[i]), m->packed[i] = NULL;
 }
 
 void nn_unet_free(nn_unet *m) {
@@ -251,6 +260,7 @@ void nn_unet_free(nn_unet *m) {
     free_packed(m);
     free(m->packed);
     free(m->winograd);
+    free(m->winograd4);
     free(m->wino_u);
     free(m->wino_din);
     free(m->act_block);
@@ -328,6 +338,21 @@ void nn_unet_init(nn_unet *m, uint64_t seed) {
 
 void nn_unet_zero_grads(nn_unet *m) { memset(m->grads, 0, m->n_params * sizeof(float)); }
 
+/* For fp32 inference where F(4×4, 3×3) applies: its transformed weights
+ * packed (the transform itself freed); 0 where it does not apply or
+ * memory is short. */
+static int pack_winograd4(nn_gemm_packed_a **packed, const float *w, const nn_unit *t, nn_precision precision) {
+    if (precision != NN_PRECISION_FP32 || t->in_w < WINOGRAD4_MIN_SIZE || t->in_h < WINOGRAD4_MIN_SIZE || !nn_conv2d_winograd4_applies(t->conv, t->in_w))
+        return 0;
+    float *U4 = malloc(sizeof(float) * nn_conv2d_winograd4_weight_floats(t->conv));
+    if (!U4) return 0;
+    nn_conv2d_winograd4_weights(U4, w, t->conv);
+    const int ok = nn_conv2d_winograd4_pack(packed, U4, t->conv) == NN_OK;
+    if (!ok) nn_conv2d_winograd4_packed_free(packed);
+    free(U4);
+    return ok;
+}
+
 /* The folded weights, then packed for the products at the model's
  * precision (where memory is short a unit runs unpacked). */
 static void fold_all(nn_unet *m) {
@@ -347,17 +372,19 @@ static void fold_all(nn_unet *m) {
                               nn_unet_buffer(m, u, NN_UNIT_BN_RUNNING_MEAN),
                               nn_unet_buffer(m, u, NN_UNIT_BN_RUNNING_VAR), t->conv.c_out,
                               per_out, m->cfg.bn_eps);
-        nn_gemm_packed_a **packed = m->packed + (size_t)u * NN_WINOGRAD_POSITIONS;
+        nn_gemm_packed_a **packed = m->packed + (size_t)u * PACKED_SLOTS;
+        m->winograd4[u] = 0;
         if (m->winograd[u]) {
             nn_conv2d_winograd_weights(b + t->conv.c_out, w, t->conv);
-            if (nn_conv2d_winograd_pack(packed, b + t->conv.c_out, t->conv, m->precision) != NN_OK)
+            m->winograd4[u] = pack_winograd4(packed, w, t, m->precision);
+            if (!m->winograd4[u] && nn_conv2d_winograd_pack(packed, b + t->conv.c_out, t->conv, m->precision) != NN_OK)
                 nn_conv2d_winograd_packed_free(packed);
         } else {
             packed[0] = nn_conv2d_pack_weights(w, t->conv, m->precision);
         }
     }
     m->packed_bytes = 0;
-    for (size_t i = 0; i < (size_t)m->n_units * NN_WINOGRAD_POSITIONS; i++) m->packed_bytes += nn_gemm_packed_a_bytes(m->packed[i]);
+    for (size_t i = 0; i < (size_t)m->n_units * PACKED_SLOTS; i++) m->packed_bytes += nn_gemm_packed_a_bytes(m->packed[i]);
     if (m->bytes + m->packed_bytes > m->peak_bytes) m->peak_bytes = m->bytes + m->packed_bytes;
     m->folded_valid = 1;
 }
@@ -388,7 +415,8 @@ static nn_status unit_forward(nn_unet *m, int u, const float *in, int n, nn_forw
         const float *b = w + t->param_count[NN_UNIT_CONV_WEIGHT];
         /* batch norm is in the weights; the activation is applied as the outputs are written */
         const nn_epilogue ep = head ? (nn_epilogue){NN_EPILOGUE_NONE, 0.0f} : activation_epilogue(m);
-        const nn_gemm_packed_a *const *packed = (const nn_gemm_packed_a *const *)m->packed + (size_t)u * NN_WINOGRAD_POSITIONS;
+        const nn_gemm_packed_a *const *packed = (const nn_gemm_packed_a *const *)m->packed + (size_t)u * PACKED_SLOTS;
+        if (m->winograd4[u]) return nn_conv2d_forward_winograd4_packed_cat_ep(dst, in, is.C, NULL, packed, b, is, t->conv, ep);
         if (m->winograd[u])
             return packed[0] ? nn_conv2d_forward_winograd_packed_ep(dst, in, packed, b, is, t->conv, ep)
                              : nn_conv2d_forward_winograd_ep(dst, in, b + t->conv.c_out, b, is, t->conv, m->ws, ep);
@@ -416,7 +444,7 @@ static nn_status unit_forward(nn_unet *m, int u, const float *in, int n, nn_forw
  * upsampled level below and the skip connection) instead of their
  * concatenation: through Winograd from the packed weights. */
 static int eval_reads_two_inputs(const nn_unet *m, int u) {
-    return m->winograd[u] && m->packed[(size_t)u * NN_WINOGRAD_POSITIONS] != NULL;
+    return m->winograd[u] && m->packed[(size_t)u * PACKED_SLOTS] != NULL;
 }
 
 /* A decoder unit's inference over [up, skip] concatenated along the
@@ -425,7 +453,10 @@ static nn_status unit_forward_eval_cat(nn_unet *m, int u, const float *up, int c
     const nn_unit *t = &m->units[u];
     const float *w = m->folded + m->folded_offset[u];
     const float *b = w + t->param_count[NN_UNIT_CONV_WEIGHT];
-    const nn_gemm_packed_a *const *packed = (const nn_gemm_packed_a *const *)m->packed + (size_t)u * NN_WINOGRAD_POSITIONS;
+    const nn_gemm_packed_a *const *packed = (const nn_gemm_packed_a *const *)m->packed + (size_t)u * PACKED_SLOTS;
+    if (m->winograd4[u])
+        return nn_conv2d_forward_winograd4_packed_cat_ep(m->out[u], up, c_up, skip, packed, b, unit_in_shape(t, n),
+                                                         t->conv, activation_epilogue(m));
     return nn_conv2d_forward_winograd_packed_cat_ep(m->out[u], up, c_up, skip, packed, b, unit_in_shape(t, n), t->conv,
                                                     activation_epilogue(m));
 }

@@ -171,6 +171,139 @@ AVX512_TARGET void nn_winograd_output_avx512(const float *m, size_t plane, int n
     }
 }
 
+/* ------------------------------------------------------ F(4×4, 3×3) */
+
+/* The four stride-4 phases of 64 floats a[0..3]: p[q] lane j = float 4j + q. */
+AVX512_TARGET static inline void phases4(const __m512 a[4], __m512 p[4]) {
+    for (int q = 0; q < 4; q++) {
+        const __m512i idx = _mm512_setr_epi32(q, 4 + q, 8 + q, 12 + q, 16 + q, 20 + q, 24 + q, 28 + q, q, 4 + q,
+                                              8 + q, 12 + q, 16 + q, 20 + q, 24 + q, 28 + q);
+        const __m512 lo = _mm512_permutex2var_ps(a[0], idx, a[1]), hi = _mm512_permutex2var_ps(a[2], idx, a[3]);
+        p[q] = _mm512_mask_blend_ps((__mmask16)0xff00, lo, hi);
+    }
+}
+
+/* Bᵀ x for the 6 values x[0..5] of F(4×4, 3×3), into r[0..5]. */
+AVX512_TARGET static inline void winograd4_bt(const __m512 x[6], __m512 r[6]) {
+    const __m512 four = _mm512_set1_ps(4.0f), five = _mm512_set1_ps(5.0f), two = _mm512_set1_ps(2.0f);
+    const __m512 s12 = _mm512_add_ps(x[1], x[2]), d12 = _mm512_sub_ps(x[1], x[2]);
+    const __m512 s34 = _mm512_add_ps(x[3], x[4]), d43 = _mm512_sub_ps(x[4], x[3]);
+    const __m512 d42 = _mm512_sub_ps(x[4], x[2]), d31 = _mm512_sub_ps(x[3], x[1]);
+    r[0] = _mm512_add_ps(_mm512_fnmadd_ps(five, x[2], _mm512_mul_ps(four, x[0])), x[4]); /* 4x0 - 5x2 + x4 */
+    r[1] = _mm512_fnmadd_ps(four, s12, s34);                                             /* x3 + x4 - 4(x1 + x2) */
+    r[2] = _mm512_fmadd_ps(four, d12, d43);                                              /* x4 - x3 + 4(x1 - x2) */
+    r[3] = _mm512_fmadd_ps(two, d31, d42);                                               /* x4 - x2 + 2(x3 - x1) */
+    r[4] = _mm512_fnmadd_ps(two, d31, d42);                                              /* x4 - x2 - 2(x3 - x1) */
+    r[5] = _mm512_add_ps(_mm512_fnmadd_ps(five, x[3], _mm512_mul_ps(four, x[1])), x[5]); /* 4x1 - 5x3 + x5 */
+}
+
+/* Aᵀ m for the 6 values m[0..5] of F(4×4, 3×3), into y[0..3]. */
+AVX512_TARGET static inline void winograd4_at(const __m512 m[6], __m512 y[4]) {
+    const __m512 s12 = _mm512_add_ps(m[1], m[2]), d12 = _mm512_sub_ps(m[1], m[2]);
+    const __m512 s34 = _mm512_add_ps(m[3], m[4]), d34 = _mm512_sub_ps(m[3], m[4]);
+    y[0] = _mm512_add_ps(_mm512_add_ps(m[0], s12), s34);
+    y[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.0f), d34, d12);
+    y[2] = _mm512_fmadd_ps(_mm512_set1_ps(4.0f), s34, s12);
+    y[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.0f), d34, d12), m[5]);
+}
+
+/* 64 floats from the rows p[0 .. 64 / w) of w floats each, end to end. */
+AVX512_TARGET static inline void load_rows64(const float *const *p, int w, __m512 a[4]) {
+    if (w == 32) {
+        a[0] = _mm512_loadu_ps(p[0]), a[1] = _mm512_loadu_ps(p[0] + 16);
+        a[2] = _mm512_loadu_ps(p[1]), a[3] = _mm512_loadu_ps(p[1] + 16);
+        return;
+    }
+    const int per = 16 / w; /* rows a vector */
+    for (int i = 0; i < 4; i++) a[i] = load_rows16(p + i * per, w);
+}
+
+/* The rows p[0 .. 64 / w) of w floats each from 64 floats a[0..3] (a NULL
+ * row is not written). */
+AVX512_TARGET static inline void store_rows64(float *const *p, int w, const __m512 a[4]) {
+    if (w == 32) {
+        for (int r = 0; r < 2; r++)
+            if (p[r]) _mm512_storeu_ps(p[r], a[2 * r]), _mm512_storeu_ps(p[r] + 16, a[2 * r + 1]);
+        return;
+    }
+    const int per = 16 / w;
+    for (int i = 0; i < 4; i++) store_rows16(p + i * per, w, a[i]);
+}
+
+AVX512_TARGET void nn_winograd4_input_avx512(const float *const (*rows)[6], int n, int w, float *o, size_t plane,
+                                             float *scratch) {
+    const int tw = w / 4, per = 64 / w; /* tiles a row, tile rows a group */
+    const __m512i zero = _mm512_setzero_si512();
+    const __mmask16 first = first_tiles(tw), last = (__mmask16)(first << (tw - 1));
+    static const float zeros[32];
+    __m512 *h = (__m512 *)scratch; /* B applied along the rows, [input row k][column combination i] */
+    for (int g = 0; g < n; g += per) {
+        const int rows_here = n - g < per ? n - g : per;
+        const __mmask16 keep = rows_here == per ? (__mmask16)0xffff : (__mmask16)((1u << (rows_here * tw)) - 1);
+        for (int k = 0; k < 6; k++) {
+            const float *p[16];
+            for (int i = 0; i < per; i++) p[i] = i < rows_here ? rows[g + i][k] : zeros;
+            __m512 a[4], ph[4], x[6];
+            load_rows64(p, w, a);
+            phases4(a, ph); /* columns 4tx .. 4tx + 3 */
+            x[0] = _mm512_castsi512_ps( /* column 4tx - 1, zero left of the image */
+                _mm512_maskz_alignr_epi32((__mmask16)~first, _mm512_castps_si512(ph[3]), zero, 15));
+            x[1] = ph[0], x[2] = ph[1], x[3] = ph[2], x[4] = ph[3];
+            x[5] = _mm512_castsi512_ps( /* column 4tx + 4, zero right of the image */
+                _mm512_maskz_alignr_epi32((__mmask16)~last, zero, _mm512_castps_si512(ph[0]), 1));
+            winograd4_bt(x, h + 6 * k);
+        }
+        float *og = o + (size_t)g * tw;
+        for (int i = 0; i < 6; i++) { /* then down the columns */
+            __m512 x[6], r[6];
+            for (int k = 0; k < 6; k++) x[k] = h[6 * k + i];
+            winograd4_bt(x, r);
+            for (int k = 0; k < 6; k++) _mm512_mask_storeu_ps(og + (size_t)(6 * k + i) * plane, keep, r[k]);
+        }
+    }
+}
+
+AVX512_TARGET void nn_winograd4_output_avx512(const float *m, size_t plane, int n, int w, float bias, nn_epilogue ep,
+                                              float *const (*dst)[4]) {
+    const int tw = w / 4, per = 64 / w;
+    const __m512i pairs_lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i pairs_hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    const __m512i quads_lo = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
+    const __m512i quads_hi = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
+    const __m512 b = _mm512_set1_ps(bias);
+    for (int g = 0; g < n; g += per) {
+        const int rows_here = n - g < per ? n - g : per;
+        const __mmask16 keep = rows_here == per ? (__mmask16)0xffff : (__mmask16)((1u << (rows_here * tw)) - 1);
+        const float *mg = m + (size_t)g * tw;
+        __m512 t[6][4]; /* A applied along each row of M */
+        for (int i = 0; i < 6; i++) {
+            __m512 x[6];
+            for (int k = 0; k < 6; k++) x[k] = _mm512_maskz_loadu_ps(keep, mg + (size_t)(6 * i + k) * plane);
+            winograd4_at(x, t[i]);
+        }
+        for (int c = 0; c < 4; c++) { /* down the columns: y[r] is output row r, column c of each tile */
+            __m512 x[6], y[4];
+            for (int i = 0; i < 6; i++) x[i] = t[i][c];
+            winograd4_at(x, y);
+            for (int r = 0; r < 4; r++) t[r][c] = activate(_mm512_add_ps(y[r], b), ep);
+        }
+        for (int r = 0; r < 4; r++) { /* output row 4ty + r of each tile row: columns 4tx .. 4tx + 3 side by side */
+            const __m512 p01_lo = _mm512_permutex2var_ps(t[r][0], pairs_lo, t[r][1]),
+                         p01_hi = _mm512_permutex2var_ps(t[r][0], pairs_hi, t[r][1]),
+                         p23_lo = _mm512_permutex2var_ps(t[r][2], pairs_lo, t[r][3]),
+                         p23_hi = _mm512_permutex2var_ps(t[r][2], pairs_hi, t[r][3]);
+            __m512 out[4];
+            out[0] = _mm512_castpd_ps(_mm512_permutex2var_pd(_mm512_castps_pd(p01_lo), quads_lo, _mm512_castps_pd(p23_lo)));
+            out[1] = _mm512_castpd_ps(_mm512_permutex2var_pd(_mm512_castps_pd(p01_lo), quads_hi, _mm512_castps_pd(p23_lo)));
+            out[2] = _mm512_castpd_ps(_mm512_permutex2var_pd(_mm512_castps_pd(p01_hi), quads_lo, _mm512_castps_pd(p23_hi)));
+            out[3] = _mm512_castpd_ps(_mm512_permutex2var_pd(_mm512_castps_pd(p01_hi), quads_hi, _mm512_castps_pd(p23_hi)));
+            float *p[16];
+            for (int i = 0; i < per; i++) p[i] = i < rows_here ? dst[g + i][r] : NULL;
+            store_rows64(p, w, out);
+        }
+    }
+}
+
 #else
 
 void nn_winograd_allow_avx512(int allowed) { (void)allowed; }
@@ -186,6 +319,15 @@ void nn_winograd_input_avx512(const float *const (*rows)[4], int n, int w, float
 
 void nn_winograd_output_avx512(const float *m, size_t plane, int n, int w, float bias, nn_epilogue ep,
                                float *const (*dst)[2]) {
+    (void)m, (void)plane, (void)n, (void)w, (void)bias, (void)ep, (void)dst;
+}
+
+void nn_winograd4_input_avx512(const float *const (*rows)[6], int n, int w, float *o, size_t plane, float *scratch) {
+    (void)rows, (void)n, (void)w, (void)o, (void)plane, (void)scratch;
+}
+
+void nn_winograd4_output_avx512(const float *m, size_t plane, int n, int w, float bias, nn_epilogue ep,
+                                float *const (*dst)[4]) {
     (void)m, (void)plane, (void)n, (void)w, (void)bias, (void)ep, (void)dst;
 }
 

@@ -179,6 +179,85 @@ static void test_winograd_concatenated(void) {
     free(a), free(b), free(cat), free(w), free(bias), free(U), free(y), free(y_cat);
 }
 
+/* Winograd F(4×4, 3×3) against the naive oracle (every row width it
+ * takes, heights that leave partial tiles, an input split in two tensors,
+ * each epilogue), the same bits on 1, 2 and 3 threads, and refused where
+ * it does not apply. */
+static void compare_winograd4(int c_in, int c_out, int N, int H, int W, int c_first) {
+    const nn_conv2d_dims d = {c_in, c_out, 3, 1, 1, 1};
+    const nn_shape s = {N, c_in, H, W};
+    const size_t hw = (size_t)H * W, nx = nn_shape_numel(s), ny = (size_t)N * c_out * hw, nw = (size_t)c_out * c_in * 9;
+    float *x = malloc(nx * 4), *w = malloc(nw * 4), *b = malloc(c_out * 4), *y = malloc(ny * 4), *ref = calloc(ny, 4);
+    float *y_other = malloc(ny * 4), *U = malloc(nn_conv2d_winograd4_weight_floats(d) * 4);
+    fill_uniform(x, nx, -1, 1, 41), fill_uniform(w, nw, -1, 1, 42), fill_uniform(b, c_out, -1, 1, 43);
+    /* x as two tensors: its first c_first channels of each image, then the rest */
+    float *first = malloc((size_t)N * c_first * hw * 4 + 4), *rest = malloc((size_t)N * (c_in - c_first) * hw * 4 + 4);
+    for (int n = 0; n < N; n++) {
+        memcpy(first + (size_t)n * c_first * hw, x + (size_t)n * c_in * hw, (size_t)c_first * hw * 4);
+        memcpy(rest + (size_t)n * (c_in - c_first) * hw, x + ((size_t)n * c_in + c_first) * hw,
+               (size_t)(c_in - c_first) * hw * 4);
+    }
+    nn_conv2d_winograd4_weights(U, w, d);
+    nn_gemm_packed_a *packed[NN_WINOGRAD4_POSITIONS];
+    CHECK(nn_conv2d_winograd4_pack(packed, U, d) == NN_OK, "winograd4 pack");
+    const nn_gemm_packed_a *const *pk = (const nn_gemm_packed_a *const *)packed;
+    nn_conv2d_forward_naive(ref, x, w, b, s, d);
+    const nn_epilogue eps[3] = {{NN_EPILOGUE_NONE, 0.0f}, {NN_EPILOGUE_RELU, 0.0f}, {NN_EPILOGUE_LEAKY_RELU, 0.1f}};
+    const int threads = nn_get_threads();
+    for (int e = 0; e < 3; e++) {
+        float *want = malloc(ny * 4);
+        memcpy(want, ref, ny * 4);
+        nn_epilogue_apply(want, ny, eps[e]);
+        CHECK(nn_conv2d_forward_winograd4_packed_cat_ep(y, first, c_first, rest, pk, b, s, d, eps[e]) == NN_OK,
+              "winograd4 forward");
+        char name[96];
+        snprintf(name, sizeof name, "winograd4 %dx%dx%dx%d->%d ep %d", N, c_in, H, W, c_out, e);
+        check_close(name, y, want, ny, 2e-5);
+        for (int t = 1; t <= 3; t += 2) {
+            nn_set_threads(t);
+            CHECK(nn_conv2d_forward_winograd4_packed_cat_ep(y_other, x, c_in, NULL, pk, b, s, d, eps[e]) == NN_OK,
+                  "winograd4 forward");
+            CHECK(memcmp(y_other, y, ny * 4) == 0, "winograd4 on %d threads (one input) differs from %d threads (two)",
+                  t, threads);
+        }
+        nn_set_threads(threads);
+        free(want);
+    }
+    nn_conv2d_winograd4_packed_free(packed);
+    free(x), free(w), free(b), free(y), free(ref), free(y_other), free(U), free(first), free(rest);
+}
+
+static void test_winograd4(void) {
+    if (!nn_conv2d_winograd4_applies((nn_conv2d_dims){4, 8, 3, 1, 1, 1}, 32)) {
+        printf("Winograd F(4x4, 3x3): this CPU has no AVX-512, skipped\n");
+        CHECK(!nn_conv2d_winograd4_applies((nn_conv2d_dims){4, 8, 3, 1, 1, 1}, 16), "F(4x4, 3x3) applies without AVX-512");
+        return;
+    }
+    CHECK(!nn_conv2d_winograd4_applies((nn_conv2d_dims){4, 8, 3, 1, 1, 1}, 12) &&
+              !nn_conv2d_winograd4_applies((nn_conv2d_dims){4, 8, 3, 1, 1, 1}, 64) &&
+              !nn_conv2d_winograd4_applies((nn_conv2d_dims){4, 8, 3, 2, 1, 1}, 32) &&
+              nn_conv2d_winograd4_applies((nn_conv2d_dims){4, 8, 3, 1, 1, 1}, 4),
+          "F(4x4, 3x3) applies to 3x3 stride-1 convolutions over rows of 4, 8, 16 or 32 pixels only");
+    compare_winograd4(5, 6, 3, 32, 32, 2);
+    compare_winograd4(7, 4, 2, 16, 16, 7);
+    compare_winograd4(3, 5, 5, 8, 8, 1);
+    compare_winograd4(6, 3, 9, 4, 4, 3);   /* one tile an image: groups of 16 tile rows, one cut short */
+    compare_winograd4(4, 4, 2, 13, 16, 2); /* a height that leaves a partial tile */
+    compare_winograd4(2, 3, 1, 6, 32, 1);
+    compare_winograd4(96, 32, 4, 32, 32, 64); /* a decoder level: the upsampled input and the skip connection */
+    /* refused where it does not apply: a row of 12 pixels */
+    const nn_conv2d_dims d = {2, 2, 3, 1, 1, 1};
+    float U[NN_WINOGRAD4_POSITIONS * 4] = {0}, w[36] = {0}, x[2 * 12 * 12] = {0}, y[2 * 12 * 12];
+    nn_conv2d_winograd4_weights(U, w, d);
+    nn_gemm_packed_a *packed[NN_WINOGRAD4_POSITIONS];
+    CHECK(nn_conv2d_winograd4_pack(packed, U, d) == NN_OK, "winograd4 pack");
+    CHECK(nn_conv2d_forward_winograd4_packed_cat_ep(y, x, 2, NULL, (const nn_gemm_packed_a *const *)packed, NULL,
+                                                    (nn_shape){1, 2, 12, 12}, d,
+                                                    (nn_epilogue){NN_EPILOGUE_NONE, 0.0f}) == NN_ERR_INVALID,
+          "F(4x4, 3x3) over rows of 12 pixels accepted");
+    nn_conv2d_winograd4_packed_free(packed);
+}
+
 /* The features nn_cpu_get_info reports are the ones Linux lists for the
  * CPU (it lists only what the kernel lets programs use). */
 static void test_cpu_info(void) {
@@ -285,6 +364,7 @@ int main(void) {
     test_cpu_info();
     test_winograd_avx512();
     test_winograd_concatenated();
+    test_winograd4();
     CHECK(nn_conv2d_winograd_applies((nn_conv2d_dims){4, 8, 3, 1, 1, 1}) &&
               !nn_conv2d_winograd_applies((nn_conv2d_dims){4, 8, 3, 2, 1, 1}) &&
               !nn_conv2d_winograd_applies((nn_conv2d_dims){4, 8, 3, 1, 2, 2}) &&
