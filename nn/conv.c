@@ -417,16 +417,38 @@ int nn_conv2d_winograd_applies(nn_conv2d_dims d) {
 
 size_t nn_conv2d_winograd_weight_floats(nn_conv2d_dims d) { return (size_t)16 * d.c_out * d.c_in; }
 
-/* u = G g Gᵀ for one 3×3 kernel (flipped by 180° with `flip`), in double. */
-static void winograd_kernel(float *U, size_t stride, const float *g, int flip) {
-    static const double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-    double k[9], Gg[4][3];
-    for (int i = 0; i < 9; i++) k[i] = g[flip ? 8 - i : i];
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 3; j++) Gg[i][j] = G[i][0] * k[j] + G[i][1] * k[3 + j] + G[i][2] * k[6 + j];
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 4; j++)
-            U[(size_t)(4 * i + j) * stride] = (float)(Gg[i][0] * G[j][0] + Gg[i][1] * G[j][1] + Gg[i][2] * G[j][2]);
+/* G of F(2×2, 3×3) and of F(4×4, 3×3) (points 0, ±1, ±2). */
+static const double WINOGRAD_G2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+static const double WINOGRAD_G4[6][3] = {{1.0 / 4, 0, 0},
+                                         {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                         {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                         {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                         {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                         {0, 0, 1}};
+
+/* u = G g Gᵀ (t×t, G t×3) in double for the c_in kernels of one output
+ * channel, g: (c_in, 3, 3), each flipped by 180° with `flip`; position
+ * t·i + k of kernel ci goes to U[(t·i + k)·plane + ci·stride]. The taps
+ * are first laid out tap by tap so that every step is a loop over the
+ * kernels. scratch: (9 + 3t)·c_in doubles. */
+NN_VECTOR_CLONES static void winograd_kernels(float *U, size_t plane, size_t stride, const float *g, int c_in,
+                                              int flip, const double (*G)[3], int t, double *scratch) {
+    double *k = scratch, *Gg = scratch + 9 * (size_t)c_in; /* k[tap][ci], Gg[i][c][ci] */
+    for (int tap = 0; tap < 9; tap++)
+        for (int ci = 0; ci < c_in; ci++) k[(size_t)tap * c_in + ci] = g[(size_t)ci * 9 + (flip ? 8 - tap : tap)];
+    for (int i = 0; i < t; i++)
+        for (int c = 0; c < 3; c++) {
+            double *gg = Gg + (size_t)(3 * i + c) * c_in;
+            const double *k0 = k + (size_t)c * c_in, *k1 = k + (size_t)(3 + c) * c_in, *k2 = k + (size_t)(6 + c) * c_in;
+            for (int ci = 0; ci < c_in; ci++) gg[ci] = G[i][0] * k0[ci] + G[i][1] * k1[ci] + G[i][2] * k2[ci];
+        }
+    for (int i = 0; i < t; i++)
+        for (int j = 0; j < t; j++) {
+            const double *g0 = Gg + (size_t)(3 * i) * c_in, *g1 = g0 + c_in, *g2 = g1 + c_in;
+            float *u = U + (size_t)(t * i + j) * plane;
+            for (int ci = 0; ci < c_in; ci++)
+                u[(size_t)ci * stride] = (float)(g0[ci] * G[j][0] + g1[ci] * G[j][1] + g2[ci] * G[j][2]);
+        }
 }
 
 typedef struct {
@@ -434,21 +456,34 @@ typedef struct {
     const float *weight;
     nn_conv2d_dims d;
     int transposed;
+    const double (*G)[3];
+    int t; /* G's rows: 4 or 6 */
 } winograd_weights_job;
 
 static void winograd_weights_rows(void *ctx, int co0, int co1) {
     const winograd_weights_job *j = ctx;
     const nn_conv2d_dims d = j->d;
     const size_t plane = (size_t)d.c_out * d.c_in;
-    for (int co = co0; co < co1; co++)
-        for (int ci = 0; ci < d.c_in; ci++) {
-            float *u = j->transposed ? j->U + (size_t)ci * d.c_out + co : j->U + (size_t)co * d.c_in + ci;
-            winograd_kernel(u, plane, j->weight + ((size_t)co * d.c_in + ci) * 9, j->transposed);
+    double *scratch = malloc(sizeof(double) * (9 + 3 * (size_t)j->t) * d.c_in);
+    for (int co = co0; co < co1; co++) {
+        const float *g = j->weight + (size_t)co * d.c_in * 9;
+        float *u = j->transposed ? j->U + co : j->U + (size_t)co * d.c_in;
+        const size_t stride = j->transposed ? (size_t)d.c_out : 1;
+        if (scratch) {
+            winograd_kernels(u, plane, stride, g, d.c_in, j->transposed, j->G, j->t, scratch);
+            continue;
         }
+        for (int ci = 0; ci < d.c_in; ci++) { /* no memory for the scratch: a kernel at a time */
+            double one[9 + 3 * 6];
+            winograd_kernels(u + (size_t)ci * stride, plane, stride, g + (size_t)ci * 9, 1, j->transposed, j->G, j->t,
+                             one);
+        }
+    }
+    free(scratch);
 }
 
 void nn_conv2d_winograd_weights(float *U, const float *weight, nn_conv2d_dims d) {
-    winograd_weights_job j = {U, weight, d, 0};
+    winograd_weights_job j = {U, weight, d, 0, WINOGRAD_G2, 4};
     nn_parallel_for(d.c_out, winograd_weights_rows, &j);
 }
 
@@ -456,7 +491,7 @@ void nn_conv2d_winograd_weights_transposed(float *U, const float *weight, nn_con
     /* the input gradient of a 3×3 stride-1 pad-1 convolution is the same
      * kind of convolution of dout, with each kernel flipped by 180° and
      * c_in, c_out swapped */
-    winograd_weights_job j = {U, weight, d, 1};
+    winograd_weights_job j = {U, weight, d, 1, WINOGRAD_G2, 4};
     nn_parallel_for(d.c_out, winograd_weights_rows, &j);
 }
 
@@ -883,35 +918,9 @@ size_t nn_conv2d_winograd4_weight_floats(nn_conv2d_dims d) {
     return (size_t)NN_WINOGRAD4_POSITIONS * d.c_out * d.c_in;
 }
 
-typedef struct {
-    float *U;
-    const float *weight;
-    nn_conv2d_dims d;
-} winograd4_weights_job;
-
-/* U = G g Gᵀ (6×6) for output channels [co0, co1), in double. */
-static void winograd4_weights_rows(void *ctx, int co0, int co1) {
-    static const double G[6][3] = {{1.0 / 4, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                   {-1.0 / 6, 1.0 / 6, -1.0 / 6}, {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                   {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
-    const winograd4_weights_job *j = ctx;
-    const size_t plane = (size_t)j->d.c_out * j->d.c_in;
-    for (int co = co0; co < co1; co++)
-        for (int ci = 0; ci < j->d.c_in; ci++) {
-            const float *g = j->weight + ((size_t)co * j->d.c_in + ci) * 9;
-            double Gg[6][3];
-            for (int i = 0; i < 6; i++)
-                for (int c = 0; c < 3; c++) Gg[i][c] = G[i][0] * g[c] + G[i][1] * g[3 + c] + G[i][2] * g[6 + c];
-            for (int i = 0; i < 6; i++)
-                for (int k = 0; k < 6; k++)
-                    j->U[(size_t)(6 * i + k) * plane + (size_t)co * j->d.c_in + ci] =
-                        (float)(Gg[i][0] * G[k][0] + Gg[i][1] * G[k][1] + Gg[i][2] * G[k][2]);
-        }
-}
-
 void nn_conv2d_winograd4_weights(float *U, const float *weight, nn_conv2d_dims d) {
-    winograd4_weights_job j = {U, weight, d};
-    nn_parallel_for(d.c_out, winograd4_weights_rows, &j);
+    winograd_weights_job j = {U, weight, d, 0, WINOGRAD_G4, 6};
+    nn_parallel_for(d.c_out, winograd_weights_rows, &j);
 }
 
 nn_status nn_conv2d_winograd4_pack(nn_gemm_packed_a *packed[NN_WINOGRAD4_POSITIONS], const float *U,

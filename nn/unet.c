@@ -374,11 +374,13 @@ static void fold_all(nn_unet *m) {
                               per_out, m->cfg.bn_eps);
         nn_gemm_packed_a **packed = m->packed + (size_t)u * PACKED_SLOTS;
         m->winograd4[u] = 0;
-        if (m->winograd[u]) {
-            nn_conv2d_winograd_weights(b + t->conv.c_out, w, t->conv);
+        if (m->winograd[u]) { /* F(4×4, 3×3) where it applies, else F(2×2, 3×3)'s U (kept unpacked if memory is short) */
             m->winograd4[u] = pack_winograd4(packed, w, t, m->precision);
-            if (!m->winograd4[u] && nn_conv2d_winograd_pack(packed, b + t->conv.c_out, t->conv, m->precision) != NN_OK)
-                nn_conv2d_winograd_packed_free(packed);
+            if (!m->winograd4[u]) {
+                nn_conv2d_winograd_weights(b + t->conv.c_out, w, t->conv);
+                if (nn_conv2d_winograd_pack(packed, b + t->conv.c_out, t->conv, m->precision) != NN_OK)
+                    nn_conv2d_winograd_packed_free(packed);
+            }
         } else {
             packed[0] = nn_conv2d_pack_weights(w, t->conv, m->precision);
         }
