@@ -272,6 +272,11 @@ typedef struct {
     atomic_int failed; /* a range could not get its row buffer */
 } upsample_job;
 
+/* dst += f · src over n floats. */
+NN_VECTOR_CLONES static void add_scaled_row(float *restrict dst, const float *restrict src, float f, int n) {
+    for (int i = 0; i < n; i++) dst[i] += f * src[i];
+}
+
 /* r[ox] = (1 - fx) s[x0] + fx s[x1] for the 2W outputs of an input row s.
  * Inside the row the taps of a 2× upsampling are x0 = i - 1, x1 = i for
  * ox = 2i and x0 = i, x1 = i + 1 for ox = 2i + 1: those outputs are read
@@ -316,28 +321,41 @@ static void bilinear_forward_planes(void *ctx, int p0, int p1) {
     free(x0), free(fx), free(rows);
 }
 
+/* The adjoint of the forward's two passes: each gradient row of the
+ * output added into the two rows it came from (a vector operation along
+ * the row), then each of those rows' columns into the input columns. */
 static void bilinear_backward_planes(void *ctx, int p0, int p1) {
     const upsample_job *j = ctx;
     const int H = j->s.H, W = j->s.W;
+    int *x0 = malloc(sizeof(int) * 2 * (size_t)W * 2), *x1 = x0 ? x0 + 2 * W : NULL;
+    float *fx = malloc(sizeof(float) * 2 * (size_t)W), *rows = malloc(sizeof(float) * 2 * (size_t)W * H);
+    if (!x0 || !fx || !rows) {
+        atomic_store(&((upsample_job *)ctx)->failed, 1);
+        free(x0), free(fx), free(rows);
+        return;
+    }
+    for (int ox = 0; ox < 2 * W; ox++) bilinear_taps(ox, W, &x0[ox], &x1[ox], &fx[ox]);
     for (int pl = p0; pl < p1; pl++) {
         float *dsrc = j->out + (size_t)pl * H * W;
         const float *g = j->in + (size_t)pl * 4 * H * W;
+        memset(rows, 0, sizeof(float) * 2 * (size_t)W * H);
         for (int oy = 0; oy < 2 * H; oy++) {
             int y0, y1;
             float fy;
             bilinear_taps(oy, H, &y0, &y1, &fy);
+            add_scaled_row(rows + (size_t)y0 * 2 * W, g + (size_t)oy * 2 * W, 1.0f - fy, 2 * W);
+            add_scaled_row(rows + (size_t)y1 * 2 * W, g + (size_t)oy * 2 * W, fy, 2 * W);
+        }
+        for (int y = 0; y < H; y++) {
+            const float *r = rows + (size_t)y * 2 * W;
+            float *d = dsrc + (size_t)y * W;
             for (int ox = 0; ox < 2 * W; ox++) {
-                int x0, x1;
-                float fx;
-                bilinear_taps(ox, W, &x0, &x1, &fx);
-                float v = g[(size_t)oy * 2 * W + ox];
-                dsrc[y0 * W + x0] += (1.0f - fy) * (1.0f - fx) * v;
-                dsrc[y0 * W + x1] += (1.0f - fy) * fx * v;
-                dsrc[y1 * W + x0] += fy * (1.0f - fx) * v;
-                dsrc[y1 * W + x1] += fy * fx * v;
+                d[x0[ox]] += (1.0f - fx[ox]) * r[ox];
+                d[x1[ox]] += fx[ox] * r[ox];
             }
         }
     }
+    free(x0), free(fx), free(rows);
 }
 
 nn_status nn_upsample2x_bilinear_forward(float *out, const float *in, nn_shape s) {
@@ -346,9 +364,10 @@ nn_status nn_upsample2x_bilinear_forward(float *out, const float *in, nn_shape s
     return atomic_load(&j.failed) ? NN_ERR_NOMEM : NN_OK;
 }
 
-void nn_upsample2x_bilinear_backward(float *din, const float *dout, nn_shape s) {
+nn_status nn_upsample2x_bilinear_backward(float *din, const float *dout, nn_shape s) {
     upsample_job j = {din, dout, s, 0};
     nn_parallel_for(s.N * s.C, bilinear_backward_planes, &j);
+    return atomic_load(&j.failed) ? NN_ERR_NOMEM : NN_OK;
 }
 
 /* ---------------------------------------------------------------- concat */

@@ -81,7 +81,7 @@ void nn_upsample2x_nearest_forward(float *out,      // (N, C, 2H, 2W)
                                    nn_shape in_shape);
 void nn_upsample2x_nearest_backward(float *din, const float *dout, nn_shape in_shape);
 nn_status nn_upsample2x_bilinear_forward(float *out, const float *in, nn_shape in_shape); /* NN_ERR_NOMEM: no row buffer */
-void nn_upsample2x_bilinear_backward(float *din, const float *dout, nn_shape in_shape);
+nn_status nn_upsample2x_bilinear_backward(float *din, const float *dout, nn_shape in_shape); /* NN_ERR_NOMEM: no row buffer */
 
 /* Channel concatenation (U-Net skips): out = [a, b] along C. */
 void nn_concat_forward(float *out,     // (N, ca + cb, H, W)

@@ -581,7 +581,7 @@ nn_status nn_unet_backward(nn_unet *m, const float *dlogits, float *din, nn_erro
         nn_concat_backward(m->dup[l], m->dout[unit_enc(m, l, 1)], m->dcat[l], n, width(m, l + 1),
                            width(m, l), hw);
         nn_shape s = {n, width(m, l + 1), m->h >> (l + 1), m->w >> (l + 1)};
-        if (m->cfg.upsample == NN_UPSAMPLE_BILINEAR) nn_upsample2x_bilinear_backward(m->dout[below(m, l)], m->dup[l], s);
+        if (m->cfg.upsample == NN_UPSAMPLE_BILINEAR) st = nn_upsample2x_bilinear_backward(m->dout[below(m, l)], m->dup[l], s);
         else nn_upsample2x_nearest_backward(m->dout[below(m, l)], m->dup[l], s);
     }
     for (int l = D - 1; l >= 0 && st == NN_OK; l--) {
