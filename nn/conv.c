@@ -946,6 +946,20 @@ static void winograd_grad_output_rows(const winograd_job *j, int c, int g0, int 
                                       float *buf) {
     const size_t hw = (size_t)j->h * j->w;
     const int tw = j->tw;
+    if (nn_winograd_avx512_serves(j->w)) {
+        const float *rows[WINOGRAD_ROWS_AT_ONCE][2];
+        for (int g = g0; g < g1; g += WINOGRAD_ROWS_AT_ONCE) {
+            const int n_rows = g1 - g < WINOGRAD_ROWS_AT_ONCE ? g1 - g : WINOGRAD_ROWS_AT_ONCE;
+            for (int r = 0; r < n_rows; r++) {
+                const int n = (g + r) / j->th, ty = (g + r) % j->th;
+                const float *src = j->in + ((size_t)n * j->c_out + c) * hw; /* dout */
+                for (int i = 0; i < 2; i++) rows[r][i] = 2 * ty + i < j->h ? src + (size_t)(2 * ty + i) * j->w : NULL;
+            }
+            nn_winograd_grad_output_avx512((const float *const(*)[2])rows, n_rows, j->w, m + (size_t)(g - g0) * tw,
+                                           plane);
+        }
+        return;
+    }
     float *e[2] = {buf, buf + tw}, *o[2] = {buf + 2 * (size_t)tw, buf + 3 * (size_t)tw};
     for (int g = g0; g < g1; g++) {
         const int n = g / j->th, ty = g % j->th;

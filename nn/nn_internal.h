@@ -21,6 +21,9 @@ void nn_cpu_features(nn_cpu_info *info);
  * applied, into each tile row's two output rows dst[r] (dst[r][1] NULL
  * past the image). The same bits as conv.c's loops. */
 int nn_winograd_avx512_serves(int w);
+/* The weight gradient's dM = A dY Aᵀ of n rows of tiles, laid out as
+ * above: rows[r] are dY's two rows of tile row r (NULL past the image). */
+void nn_winograd_grad_output_avx512(const float *const (*rows)[2], int n, int w, float *m, size_t plane);
 /* F(4×4, 3×3) in AVX-512 for rows of w = 4, 8, 16 or 32 floats, laid out
  * as above with 36 position planes: rows[r] are the six input rows of
  * tile row r, dst[r] its four output rows (NULL past the image); scratch:

@@ -171,6 +171,40 @@ AVX512_TARGET void nn_winograd_output_avx512(const float *m, size_t plane, int n
     }
 }
 
+AVX512_TARGET void nn_winograd_grad_output_avx512(const float *const (*rows)[2], int n, int w, float *m,
+                                                  size_t plane) {
+    const int tw = w / 2, per = 32 / w;
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    const __m512 zero = _mm512_setzero_ps();
+    static const float zeros[32];
+    for (int g = 0; g < n; g += per) {
+        const int rows_here = n - g < per ? n - g : per;
+        const __mmask16 keep = rows_here == per ? (__mmask16)0xffff : (__mmask16)((1u << (rows_here * tw)) - 1);
+        __m512 e[2], o[2]; /* each tile's even and odd column of dY's two rows */
+        for (int r = 0; r < 2; r++) {
+            const float *p[8];
+            for (int i = 0; i < per; i++) p[i] = i < rows_here && rows[g + i][r] ? rows[g + i][r] : zeros;
+            const __m512 lo = w == 32 ? _mm512_loadu_ps(p[0]) : load_rows16(p, w);
+            const __m512 hi = w == 32 ? _mm512_loadu_ps(p[0] + 16) : load_rows16(p + per / 2, w);
+            e[r] = _mm512_permutex2var_ps(lo, even, hi);
+            o[r] = _mm512_permutex2var_ps(lo, odd, hi);
+        }
+        float *mg = m + (size_t)g * tw;
+        for (int i = 0; i < 4; i++) { /* dM = A dY Aᵀ: row combination i, then the columns */
+            const __m512 xr = i == 0 ? e[0] : i == 1 ? _mm512_add_ps(e[0], e[1]) : i == 2 ? _mm512_sub_ps(e[0], e[1])
+                                                                                          : _mm512_sub_ps(zero, e[1]);
+            const __m512 yr = i == 0 ? o[0] : i == 1 ? _mm512_add_ps(o[0], o[1]) : i == 2 ? _mm512_sub_ps(o[0], o[1])
+                                                                                          : _mm512_sub_ps(zero, o[1]);
+            float *mi = mg + (size_t)(4 * i) * plane;
+            _mm512_mask_storeu_ps(mi, keep, xr);
+            _mm512_mask_storeu_ps(mi + plane, keep, _mm512_add_ps(xr, yr));
+            _mm512_mask_storeu_ps(mi + 2 * plane, keep, _mm512_sub_ps(xr, yr));
+            _mm512_mask_storeu_ps(mi + 3 * plane, keep, _mm512_sub_ps(zero, yr));
+        }
+    }
+}
+
 /* ------------------------------------------------------ F(4×4, 3×3) */
 
 /* The four stride-4 phases of 64 floats a[0..3]: p[q] lane j = float 4j + q. */
@@ -320,6 +354,10 @@ void nn_winograd_input_avx512(const float *const (*rows)[4], int n, int w, float
 void nn_winograd_output_avx512(const float *m, size_t plane, int n, int w, float bias, nn_epilogue ep,
                                float *const (*dst)[2]) {
     (void)m, (void)plane, (void)n, (void)w, (void)bias, (void)ep, (void)dst;
+}
+
+void nn_winograd_grad_output_avx512(const float *const (*rows)[2], int n, int w, float *m, size_t plane) {
+    (void)rows, (void)n, (void)w, (void)m, (void)plane;
 }
 
 void nn_winograd4_input_avx512(const float *const (*rows)[6], int n, int w, float *o, size_t plane, float *scratch) {
