@@ -923,6 +923,24 @@ void nn_conv2d_winograd4_weights(float *U, const float *weight, nn_conv2d_dims d
     nn_parallel_for(d.c_out, winograd_weights_rows, &j);
 }
 
+void nn_conv2d_winograd4_weights_transposed(float *U, const float *weight, nn_conv2d_dims d) {
+    winograd_weights_job j = {U, weight, d, 1, WINOGRAD_G4, 6};
+    nn_parallel_for(d.c_out, winograd_weights_rows, &j);
+}
+
+nn_status nn_conv2d_forward_winograd4(float *out, const float *in, const float *U, const float *bias, nn_shape s,
+                                      nn_conv2d_dims d) {
+    if (check_dims(s, d) != NN_OK || !nn_conv2d_winograd4_applies(d, s.W)) return NN_ERR_INVALID;
+    if (s.N < 1) return NN_OK;
+    nn_gemm_packed_a *packed[NN_WINOGRAD4_POSITIONS];
+    nn_status st = nn_conv2d_winograd4_pack(packed, U, d);
+    if (st == NN_OK)
+        st = nn_conv2d_forward_winograd4_packed_cat_ep(out, in, s.C, NULL, (const nn_gemm_packed_a *const *)packed,
+                                                       bias, s, d, (nn_epilogue){NN_EPILOGUE_NONE, 0.0f});
+    nn_conv2d_winograd4_packed_free(packed);
+    return st;
+}
+
 nn_status nn_conv2d_winograd4_pack(nn_gemm_packed_a *packed[NN_WINOGRAD4_POSITIONS], const float *U,
                                    nn_conv2d_dims d) {
     return winograd_pack_positions(packed, NN_WINOGRAD4_POSITIONS, U, d, NN_PRECISION_FP32);

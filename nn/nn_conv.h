@@ -118,6 +118,15 @@ size_t nn_conv2d_winograd4_weight_floats(nn_conv2d_dims d);
 void nn_conv2d_winograd4_weights(float *U,            // (36, c_out, c_in)
                                  const float *weight, // (c_out, c_in, 3, 3)
                                  nn_conv2d_dims d);
+/* U for the input gradient: each kernel flipped by 180°, c_in and c_out
+ * swapped (as nn_conv2d_winograd_weights_transposed). */
+void nn_conv2d_winograd4_weights_transposed(float *U,            // (36, c_in, c_out)
+                                            const float *weight, // (c_out, c_in, 3, 3)
+                                            nn_conv2d_dims d);
+/* The forward pass from U, packed for the call (training: U changes with
+ * every step). */
+nn_status nn_conv2d_forward_winograd4(float *out, const float *in, const float *U, const float *bias,
+                                      nn_shape in_shape, nn_conv2d_dims d);
 nn_status nn_conv2d_winograd4_pack(nn_gemm_packed_a *packed[NN_WINOGRAD4_POSITIONS], const float *U,
                                    nn_conv2d_dims d);
 void nn_conv2d_winograd4_packed_free(nn_gemm_packed_a *packed[NN_WINOGRAD4_POSITIONS]);

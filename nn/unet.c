@@ -187,7 +187,7 @@ nn_status nn_unet_create(nn_unet **out, const nn_unet_config *cfg, int max_batch
                          t->in_w >= WINOGRAD_MIN_SIZE;
         if (m->winograd[u]) {
             folded += nn_conv2d_winograd_weight_floats(t->conv);
-            if (nn_conv2d_winograd_weight_floats(t->conv) > max_u) max_u = nn_conv2d_winograd_weight_floats(t->conv);
+            if (nn_conv2d_winograd4_weight_floats(t->conv) > max_u) max_u = nn_conv2d_winograd4_weight_floats(t->conv);
             size_t in_floats = (size_t)max_batch * t->conv.c_in * t->in_h * t->in_w;
             if (in_floats > max_in) max_in = in_floats;
         }
@@ -338,12 +338,19 @@ void nn_unet_init(nn_unet *m, uint64_t seed) {
 
 void nn_unet_zero_grads(nn_unet *m) { memset(m->grads, 0, m->n_params * sizeof(float)); }
 
+/* Whether a Winograd unit's fp32 convolutions run through F(4×4, 3×3):
+ * inference, and in training the forward pass and the input gradient (the
+ * weight gradient stays F(2×2, 3×3)). */
+static int takes_winograd4(const nn_unit *t) {
+    return t->in_w >= WINOGRAD4_MIN_SIZE && t->in_h >= WINOGRAD4_MIN_SIZE &&
+           nn_conv2d_winograd4_applies(t->conv, t->in_w);
+}
+
 /* For fp32 inference where F(4×4, 3×3) applies: its transformed weights
  * packed (the transform itself freed); 0 where it does not apply or
  * memory is short. */
 static int pack_winograd4(nn_gemm_packed_a **packed, const float *w, const nn_unit *t, nn_precision precision) {
-    if (precision != NN_PRECISION_FP32 || t->in_w < WINOGRAD4_MIN_SIZE || t->in_h < WINOGRAD4_MIN_SIZE || !nn_conv2d_winograd4_applies(t->conv, t->in_w))
-        return 0;
+    if (precision != NN_PRECISION_FP32 || !takes_winograd4(t)) return 0;
     float *U4 = malloc(sizeof(float) * nn_conv2d_winograd4_weight_floats(t->conv));
     if (!U4) return 0;
     nn_conv2d_winograd4_weights(U4, w, t->conv);
@@ -428,8 +435,13 @@ static nn_status unit_forward(nn_unet *m, int u, const float *in, int n, nn_forw
     const float *weight = nn_unet_param(m, u, NN_UNIT_CONV_WEIGHT), *bias = nn_unet_param(m, u, NN_UNIT_CONV_BIAS);
     nn_status st;
     if (m->winograd[u]) {
-        nn_conv2d_winograd_weights(m->wino_u, weight, t->conv);
-        st = nn_conv2d_forward_winograd(m->conv_out[u], in, m->wino_u, bias, is, t->conv, m->ws);
+        if (takes_winograd4(t)) {
+            nn_conv2d_winograd4_weights(m->wino_u, weight, t->conv);
+            st = nn_conv2d_forward_winograd4(m->conv_out[u], in, m->wino_u, bias, is, t->conv);
+        } else {
+            nn_conv2d_winograd_weights(m->wino_u, weight, t->conv);
+            st = nn_conv2d_forward_winograd(m->conv_out[u], in, m->wino_u, bias, is, t->conv, m->ws);
+        }
     } else {
         st = nn_conv2d_forward(m->conv_out[u], in, weight, bias, is, t->conv, m->ws);
     }
@@ -494,8 +506,13 @@ static nn_status unit_backward(nn_unet *m, int u, const float *in, float *din,
                                                                dconv, in, is, t->conv);
     if (st != NN_OK || !din) return st;
     const nn_conv2d_dims td = {t->conv.c_out, t->conv.c_in, 3, 1, 1, 1};
-    nn_conv2d_winograd_weights_transposed(m->wino_u, weight, t->conv);
-    st = nn_conv2d_forward_winograd(m->wino_din, dconv, m->wino_u, NULL, os, td, m->ws);
+    if (takes_winograd4(t)) {
+        nn_conv2d_winograd4_weights_transposed(m->wino_u, weight, t->conv);
+        st = nn_conv2d_forward_winograd4(m->wino_din, dconv, m->wino_u, NULL, os, td);
+    } else {
+        nn_conv2d_winograd_weights_transposed(m->wino_u, weight, t->conv);
+        st = nn_conv2d_forward_winograd(m->wino_din, dconv, m->wino_u, NULL, os, td, m->ws);
+    }
     if (st != NN_OK) return st;
     const size_t nin = nn_shape_numel(is);
     for (size_t i = 0; i < nin; i++) din[i] += m->wino_din[i];
