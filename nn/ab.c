@@ -31,6 +31,26 @@ NN_VECTOR_CLONES static void running_max(float *restrict mx, const float *restri
     }
 }
 
+void nn_decode_annealed_mean_pixels(float *a, float *b, const float *logits, size_t stride, int np,
+                                    const float *bin_ab, const float *bias, int Q, float inv_t) {
+    float mx[NN_PIXEL_BLOCK], sum[NN_PIXEL_BLOCK], sa[NN_PIXEL_BLOCK], sb[NN_PIXEL_BLOCK];
+    for (int p0 = 0; p0 < np; p0 += NN_PIXEL_BLOCK) {
+        const int n = np - p0 < NN_PIXEL_BLOCK ? np - p0 : NN_PIXEL_BLOCK;
+        for (int i = 0; i < n; i++) {
+            mx[i] = -INFINITY;
+            sum[i] = sa[i] = sb[i] = 0.0f;
+        }
+        for (int q = 0; q < Q; q++) running_max(mx, logits + (size_t)q * stride + p0, bias ? bias[q] : 0.0f, inv_t, n);
+        for (int q = 0; q < Q; q++)
+            accumulate_bin(sum, sa, sb, logits + (size_t)q * stride + p0, mx, bias ? bias[q] : 0.0f, inv_t,
+                           bin_ab[2 * q], bin_ab[2 * q + 1], n);
+        for (int i = 0; i < n; i++) {
+            a[p0 + i] = sa[i] / sum[i];
+            b[p0 + i] = sb[i] / sum[i];
+        }
+    }
+}
+
 typedef struct {
     float *ab;
     const float *logits, *bin_ab, *bias;
@@ -40,38 +60,17 @@ typedef struct {
 
 static void decode_mean_images(void *ctx, int n0, int n1) {
     const decode_job *j = ctx;
-    float mx[NN_PIXEL_BLOCK], sum[NN_PIXEL_BLOCK], sa[NN_PIXEL_BLOCK], sb[NN_PIXEL_BLOCK];
     for (int n = n0; n < n1; n++) {
-        const float *l = j->logits + (size_t)n * j->Q * j->hw;
         float *ab = j->ab + (size_t)n * 2 * j->hw;
-        for (int p0 = 0; p0 < j->hw; p0 += NN_PIXEL_BLOCK) {
-            int np = j->hw - p0 < NN_PIXEL_BLOCK ? j->hw - p0 : NN_PIXEL_BLOCK;
-            for (int i = 0; i < np; i++) {
-                mx[i] = -INFINITY;
-                sum[i] = sa[i] = sb[i] = 0.0f;
-            }
-            for (int q = 0; q < j->Q; q++) {
-                const float *lq = l + (size_t)q * j->hw + p0;
-                const float bq = j->bias ? j->bias[q] : 0.0f;
-                running_max(mx, lq, bq, j->inv_t, np);
-            }
-            for (int q = 0; q < j->Q; q++) {
-                const float *lq = l + (size_t)q * j->hw + p0;
-                const float ca = j->bin_ab[2 * q], cb = j->bin_ab[2 * q + 1], bq = j->bias ? j->bias[q] : 0.0f;
-                accumulate_bin(sum, sa, sb, lq, mx, bq, j->inv_t, ca, cb, np);
-            }
-            for (int i = 0; i < np; i++) {
-                ab[p0 + i] = sa[i] / sum[i];
-                ab[j->hw + p0 + i] = sb[i] / sum[i];
-            }
-        }
+        nn_decode_annealed_mean_pixels(ab, ab + j->hw, j->logits + (size_t)n * j->Q * j->hw, (size_t)j->hw, j->hw,
+                                       j->bin_ab, j->bias, j->Q, j->inv_t);
     }
 }
 
 void nn_decode_annealed_mean(float *ab, const float *logits, const float *bin_ab, const float *bias,
                              int N, int Q, int hw, float T) {
-    if (!(T > 1e-3f)) T = 1e-3f;
-    decode_job j = {.ab = ab, .logits = logits, .bin_ab = bin_ab, .bias = bias, .Q = Q, .hw = hw, .inv_t = 1.0f / T};
+    decode_job j = {.ab = ab, .logits = logits, .bin_ab = bin_ab, .bias = bias, .Q = Q, .hw = hw,
+                    .inv_t = nn_decode_inverse_temperature(T)};
     nn_parallel_for(N, decode_mean_images, &j);
 }
 

@@ -2,6 +2,7 @@
  * U-Net plus its ab bins from the weights file, the network input encoding,
  * the vividness-to-temperature mapping and batched prediction of ab. */
 #include "nn.h"
+#include "nn_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -32,8 +33,7 @@ float nn_vividness_to_temperature(float v) {
     return powf(NN_VIVID_TEMPERATURE, v);
 }
 
-nn_status nn_decode_vivid(float *ab, const float *logits, const float *bin_ab, const float *rebalance, int N,
-                          int Q, int hw, float vividness) {
+nn_status nn_vivid_decoding(const float *rebalance, int Q, float vividness, float **bias_out, float *temperature) {
     if (!(vividness >= 0.0f)) vividness = 0.0f;
     if (vividness > 1.0f) vividness = 1.0f;
     float *bias = NULL;
@@ -42,7 +42,16 @@ nn_status nn_decode_vivid(float *ab, const float *logits, const float *bin_ab, c
         if (!bias) return NN_ERR_NOMEM;
         for (int q = 0; q < Q; q++) bias[q] = -(1.0f - vividness) * logf(rebalance[q] > 1e-30f ? rebalance[q] : 1e-30f);
     }
-    nn_decode_annealed_mean(ab, logits, bin_ab, bias, N, Q, hw, nn_vividness_to_temperature(vividness));
+    *bias_out = bias;
+    *temperature = nn_vividness_to_temperature(vividness);
+    return NN_OK;
+}
+
+nn_status nn_decode_vivid(float *ab, const float *logits, const float *bin_ab, const float *rebalance, int N,
+                          int Q, int hw, float vividness) {
+    float *bias, T;
+    if (nn_vivid_decoding(rebalance, Q, vividness, &bias, &T) != NN_OK) return NN_ERR_NOMEM;
+    nn_decode_annealed_mean(ab, logits, bin_ab, bias, N, Q, hw, T);
     free(bias);
     return NN_OK;
 }

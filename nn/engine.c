@@ -8,15 +8,16 @@
  * ab is produced row by row from the same L. Plain buffers, a progress
  * callback and a cancel flag. */
 #include "nn.h"
+#include "nn_internal.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define GUIDE_RADIUS 2     /* working pixels */
 #define GUIDE_EPS 2e-3f    /* on L / 100 */
 #define TILE_BATCH_MAX 256 /* tiles per network call */
-#define FUSE_BATCH 16      /* tiles fused with the scene and decoded at once */
 
 struct nn_engine {
     int W, H, ww, wh;
@@ -358,37 +359,54 @@ static void cell_range(float *lo, float *hi, const float *p, int ww, int wh) {
 typedef struct {
     const nn_scene *scene;
     float weight;
-    const float *logits; /* (n, Q, T, T) */
-    float *fused;        /* (n, Q, T, T) */
-    const int *x0, *y0;  /* (n) tile origins */
+    const float *logits;  /* (n, Q, T, T) */
+    float *tile_ab;       /* (n, 2, T, T) */
+    const int *x0, *y0;   /* (n) tile origins */
+    const float *bin_ab, *bias;
+    float inv_t;
     int T, Q;
+    atomic_int failed; /* a range could not get its block buffer */
 } fuse_job;
 
-static void fuse_tiles(void *ctx, int t0, int t1) {
-    const fuse_job *j = ctx;
-    const size_t per_tile = (size_t)j->Q * j->T * j->T;
-    for (int t = t0; t < t1; t++)
-        nn_scene_add_to_tile(j->scene, j->weight, j->x0[t], j->y0[t], j->T, j->logits + t * per_tile,
-                             j->fused + t * per_tile);
+/* Tiles [t0, t1): a few rows at a time (NN_PIXEL_BLOCK pixels), the
+ * logits plus the scene's weighted log-probabilities into a block that
+ * stays in cache, decoded from there into the tile's ab. */
+static void fuse_decode_tiles(void *ctx, int t0, int t1) {
+    fuse_job *j = ctx;
+    const int T = j->T, tp = T * T, rows = NN_PIXEL_BLOCK / T > 0 ? NN_PIXEL_BLOCK / T : 1;
+    float *block = malloc(sizeof(float) * (size_t)j->Q * rows * T);
+    if (!block) {
+        atomic_store(&j->failed, 1);
+        return;
+    }
+    for (int t = t0; t < t1; t++) {
+        const float *logits = j->logits + (size_t)t * j->Q * tp;
+        float *a = j->tile_ab + (size_t)t * 2 * tp, *b = a + tp;
+        for (int r0 = 0; r0 < T; r0 += rows) {
+            const int r1 = r0 + rows < T ? r0 + rows : T, np = (r1 - r0) * T;
+            nn_scene_add_to_tile_rows(j->scene, j->weight, j->x0[t], j->y0[t], T, r0, r1, logits, block);
+            nn_decode_annealed_mean_pixels(a + (size_t)r0 * T, b + (size_t)r0 * T, block, (size_t)np, np, j->bin_ab,
+                                           j->bias, j->Q, j->inv_t);
+        }
+    }
+    free(block);
 }
 
 /* The network over nb encoded tiles, each pixel's distribution multiplied
- * by the scene's, decoded at the engine's vividness into tile_ab; the
- * fusion runs FUSE_BATCH tiles at a time through `fused`. */
+ * by the scene's, decoded at the engine's vividness into tile_ab. */
 static nn_status predict_fused(const nn_engine *e, nn_colorizer *c, const float *in, int nb, const int *x0,
-                               const int *y0, float *fused, float *tile_ab, nn_error *err) {
-    const int T = c->tile, tp = T * T, Q = c->num_bins;
+                               const int *y0, float *tile_ab, nn_error *err) {
     const float *logits;
     nn_status st = nn_colorizer_logits(c, in, nb, &logits, err);
-    for (int b0 = 0; !st && b0 < nb; b0 += FUSE_BATCH) {
-        int n = nb - b0 < FUSE_BATCH ? nb - b0 : FUSE_BATCH;
-        fuse_job j = {e->scene, e->params.scene_weight, logits + (size_t)b0 * Q * tp, fused, x0 + b0, y0 + b0, T, Q};
-        nn_parallel_for(n, fuse_tiles, &j);
-        if (nn_decode_vivid(tile_ab + (size_t)b0 * 2 * tp, fused, c->bin_ab, c->rebalance, n, Q, tp,
-                            e->params.vividness) != NN_OK)
-            st = nn_set_error(err, NN_ERR_NOMEM, "out of memory while decoding");
-    }
-    return st;
+    if (st) return st;
+    float *bias, T;
+    if (nn_vivid_decoding(c->rebalance, c->num_bins, e->params.vividness, &bias, &T) != NN_OK)
+        return nn_set_error(err, NN_ERR_NOMEM, "out of memory while decoding");
+    fuse_job j = {e->scene, e->params.scene_weight, logits, tile_ab, x0, y0, c->bin_ab, bias,
+                  nn_decode_inverse_temperature(T), c->tile, c->num_bins, 0};
+    nn_parallel_for(nb, fuse_decode_tiles, &j);
+    free(bias);
+    return atomic_load(&j.failed) ? nn_set_error(err, NN_ERR_NOMEM, "out of memory while decoding") : NN_OK;
 }
 
 nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progress, void *user,
@@ -404,7 +422,7 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
     double *dtmp = malloc(sizeof(double) * wn);
     const int batch_max = c->max_batch < TILE_BATCH_MAX ? c->max_batch : TILE_BATCH_MAX;
     float *in = malloc(sizeof(float) * (size_t)batch_max * NN_INPUT_CHANNELS * tp);
-    float *tile_ab = malloc(sizeof(float) * (size_t)batch_max * 2 * tp), *fused = NULL;
+    float *tile_ab = malloc(sizeof(float) * (size_t)batch_max * 2 * tp);
     int *batch_x0 = malloc(sizeof(int) * 2 * (size_t)batch_max), *batch_y0 = batch_x0 ? batch_x0 + batch_max : NULL;
     free(e->coef), free(e->tx0), free(e->fx); /* a retry after a cancelled predict */
     e->coef = malloc(sizeof(float) * 8 * wn);
@@ -433,11 +451,6 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
     if (e->params.scene_weight > 0.0f && long_side > e->params.scene_size) {
         st = nn_scene_create(&e->scene, c, Lw, e->any_hint ? e->hint : NULL, ww, wh, e->params.scene_size, err);
         if (st) goto done;
-        fused = malloc(sizeof(float) * (size_t)FUSE_BATCH * c->num_bins * tp);
-        if (!fused) {
-            st = nn_set_error(err, NN_ERR_NOMEM, "out of memory for the scene fusion");
-            goto done;
-        }
     }
 
     /* tiles */
@@ -459,7 +472,7 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
             encode_tile(e, ox[k % nx], oy[k / nx], T, in + (size_t)b * NN_INPUT_CHANNELS * tp);
             batch_x0[b] = ox[k % nx], batch_y0[b] = oy[k / nx];
         }
-        st = fused ? predict_fused(e, c, in, nb, batch_x0, batch_y0, fused, tile_ab, err)
+        st = e->scene ? predict_fused(e, c, in, nb, batch_x0, batch_y0, tile_ab, err)
                       : nn_colorizer_predict(c, in, nb, e->params.vividness, tile_ab, err);
         if (st) goto done;
         for (int b = 0; b < nb; b++) {
@@ -500,7 +513,7 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
     taps_at(e->ty0, e->ty1, e->fy, H, wh, H, 0.0, 1.0);
     e->predicted = 1;
 done:
-    free(ox), free(oy), free(work), free(dtmp), free(in), free(tile_ab), free(fused), free(batch_x0);
+    free(ox), free(oy), free(work), free(dtmp), free(in), free(tile_ab), free(batch_x0);
     return st;
 }
 

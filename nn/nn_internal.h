@@ -42,6 +42,19 @@ void nn_winograd_output_avx512(const float *m, size_t plane, int n, int w, float
 /* Pixels per block of the per-pixel softmax loops. */
 #define NN_PIXEL_BLOCK 256
 
+/* The annealed mean (ab.c) of np pixels on this thread: logits (Q rows
+ * `stride` apart) plus bias[q] (or none), over the temperature 1 / inv_t,
+ * into a[0 .. np) and b[0 .. np). */
+void nn_decode_annealed_mean_pixels(float *a, float *b, const float *logits, size_t stride, int np,
+                                    const float *bin_ab, const float *bias, int Q, float inv_t);
+/* 1 / T for the annealed mean, T kept at 1e-3 or more. */
+static inline float nn_decode_inverse_temperature(float T) { return 1.0f / (T > 1e-3f ? T : 1e-3f); }
+
+/* The per-bin bias of decoding at a vividness (the rebalancing weights
+ * partly divided out; NULL where there is none to add, *bias_out too) and
+ * its temperature; NN_ERR_NOMEM where the bias cannot be had. */
+nn_status nn_vivid_decoding(const float *rebalance, int Q, float vividness, float **bias_out, float *temperature);
+
 /* AVX2 clones chosen at run time, never inlined (clang never inlines a
  * multiversioned function and refuses the explicit attribute). */
 #if defined(__clang__)
