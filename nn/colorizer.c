@@ -221,6 +221,18 @@ nn_status nn_colorizer_logits(nn_colorizer *c, const float *in, int n, const flo
     return nn_unet_forward(c->net, in, n, NN_MODE_EVAL, logits, err);
 }
 
+nn_status nn_colorizer_features(nn_colorizer *c, const float *in, int n, const float **features, nn_error *err) {
+    if (n < 1 || n > c->max_batch)
+        return nn_set_error(err, NN_ERR_INVALID, "%d tiles is outside 1..%d", n, c->max_batch);
+    return nn_unet_forward_features(c->net, in, n, features, err);
+}
+
+void nn_colorizer_head_columns(const nn_colorizer *c, const float *features, int tile, int p0, int np,
+                               float *logits) {
+    const size_t per_tile = (size_t)nn_unet_get_config(c->net)->base_width * c->tile * c->tile;
+    nn_unet_head_columns(c->net, features + (size_t)tile * per_tile, p0, np, logits);
+}
+
 nn_status nn_colorizer_distribution(nn_colorizer *c, const float *in, int pixel, const float *extra, float *prob,
                                     nn_error *err) {
     const int hw = c->tile * c->tile, Q = c->num_bins;

@@ -359,7 +359,8 @@ static void cell_range(float *lo, float *hi, const float *p, int ww, int wh) {
 typedef struct {
     const nn_scene *scene;
     float weight;
-    const float *logits;  /* (n, Q, T, T) */
+    const nn_colorizer *c;
+    const float *features; /* (n, C, T, T): the network's output before its head */
     float *tile_ab;       /* (n, 2, T, T) */
     const int *x0, *y0;   /* (n) tile origins */
     const float *bin_ab, *bias;
@@ -369,8 +370,8 @@ typedef struct {
 } fuse_job;
 
 /* Tiles [t0, t1): a few rows at a time (NN_PIXEL_BLOCK pixels), the
- * logits plus the scene's weighted log-probabilities into a block that
- * stays in cache, decoded from there into the tile's ab. */
+ * head's logits plus the scene's weighted log-probabilities into a block
+ * that stays in cache, decoded from there into the tile's ab. */
 static void fuse_decode_tiles(void *ctx, int t0, int t1) {
     fuse_job *j = ctx;
     const int T = j->T, tp = T * T, rows = NN_PIXEL_BLOCK / T > 0 ? NN_PIXEL_BLOCK / T : 1;
@@ -380,11 +381,11 @@ static void fuse_decode_tiles(void *ctx, int t0, int t1) {
         return;
     }
     for (int t = t0; t < t1; t++) {
-        const float *logits = j->logits + (size_t)t * j->Q * tp;
         float *a = j->tile_ab + (size_t)t * 2 * tp, *b = a + tp;
         for (int r0 = 0; r0 < T; r0 += rows) {
             const int r1 = r0 + rows < T ? r0 + rows : T, np = (r1 - r0) * T;
-            nn_scene_add_to_tile_rows(j->scene, j->weight, j->x0[t], j->y0[t], T, r0, r1, logits, block);
+            nn_colorizer_head_columns(j->c, j->features, t, r0 * T, np, block);
+            nn_scene_add_to_tile_rows(j->scene, j->weight, j->x0[t], j->y0[t], T, r0, r1, block, block);
             nn_decode_annealed_mean_pixels(a + (size_t)r0 * T, b + (size_t)r0 * T, block, (size_t)np, np, j->bin_ab,
                                            j->bias, j->Q, j->inv_t);
         }
@@ -396,13 +397,13 @@ static void fuse_decode_tiles(void *ctx, int t0, int t1) {
  * by the scene's, decoded at the engine's vividness into tile_ab. */
 static nn_status predict_fused(const nn_engine *e, nn_colorizer *c, const float *in, int nb, const int *x0,
                                const int *y0, float *tile_ab, nn_error *err) {
-    const float *logits;
-    nn_status st = nn_colorizer_logits(c, in, nb, &logits, err);
+    const float *features;
+    nn_status st = nn_colorizer_features(c, in, nb, &features, err);
     if (st) return st;
     float *bias, T;
     if (nn_vivid_decoding(c->rebalance, c->num_bins, e->params.vividness, &bias, &T) != NN_OK)
         return nn_set_error(err, NN_ERR_NOMEM, "out of memory while decoding");
-    fuse_job j = {e->scene, e->params.scene_weight, logits, tile_ab, x0, y0, c->bin_ab, bias,
+    fuse_job j = {e->scene, e->params.scene_weight, c, features, tile_ab, x0, y0, c->bin_ab, bias,
                   nn_decode_inverse_temperature(T), c->tile, c->num_bins, 0};
     nn_parallel_for(nb, fuse_decode_tiles, &j);
     free(bias);

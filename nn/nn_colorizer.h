@@ -80,6 +80,14 @@ nn_status nn_colorizer_predict(nn_colorizer *c, const float *in, // (n, 4, tile,
 nn_status nn_colorizer_logits(nn_colorizer *c, const float *in, // (n, 4, tile, tile)
                               int n, const float **logits,       // (n, Q, tile, tile)
                               nn_error *err);
+/* The same in two steps (nn_unet_forward_features, nn_unet_head_columns):
+ * the network but its head over 1..max_batch tiles, then the logits of a
+ * few pixels of one tile at a time. */
+nn_status nn_colorizer_features(nn_colorizer *c, const float *in, // (n, 4, tile, tile)
+                                int n, const float **features,     // (n, C, tile, tile)
+                                nn_error *err);
+void nn_colorizer_head_columns(const nn_colorizer *c, const float *features, // as nn_colorizer_features gave
+                               int tile, int p0, int np, float *logits);     // (Q, np) of that tile
 /* The faithful colour distribution (prior-corrected softmax, vividness 0)
  * at pixel `pixel` of one encoded tile, with `extra` (Q, or NULL) added to
  * its logits: prob (Q). */

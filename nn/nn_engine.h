@@ -43,9 +43,9 @@ void nn_scene_at(const nn_scene *s, float weight, int x, int y, float *out);
 void nn_scene_add_to_tile(const nn_scene *s, float weight, int x0, int y0, int T,
                           const float *logits, // (Q, T, T)
                           float *fused);       // (Q, T, T)
-/* The same for the tile's rows [t0, t1) only. */
+/* The same for the tile's rows [t0, t1) only (fused may be logits). */
 void nn_scene_add_to_tile_rows(const nn_scene *s, float weight, int x0, int y0, int T, int t0, int t1,
-                               const float *logits, // (Q, T, T)
+                               const float *logits, // (Q, t1 - t0, T)
                                float *fused);       // (Q, t1 - t0, T)
 
 #define NN_DEFAULT_RESOLUTION 256

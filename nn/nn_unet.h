@@ -100,6 +100,16 @@ typedef enum {
 nn_status nn_unet_forward(nn_unet *m, const float *in, // (n, in_channels, h, w)
                           int n, nn_forward_mode mode, const float **logits,
                           nn_error *err);
+/* Inference in two steps, for a caller that wants the head's logits a few
+ * pixels at a time while they are in cache: every unit but the head
+ * (*features: (n, base_width, h, w), the model's own buffer, valid until
+ * the next call), then the head's logits for columns [p0, p0 + np) of one
+ * image's features, the same values nn_unet_forward gives. The second is
+ * safe to call from several threads at once. */
+nn_status nn_unet_forward_features(nn_unet *m, const float *in, // (n, in_channels, h, w)
+                                   int n, const float **features, nn_error *err);
+void nn_unet_head_columns(const nn_unet *m, const float *features, // (base_width, h, w) of one image
+                          int p0, int np, float *logits);         // (num_bins, np)
 /* Backward pass after a NN_MODE_TRAIN forward of the same n: adds into the
  * parameter gradients and, when din is not NULL, into din. */
 nn_status nn_unet_backward(nn_unet *m, const float *dlogits, // (n, Q, h, w)

@@ -187,13 +187,13 @@ static void scene_taps(int *i0, int *i1, float *f, int origin, int T, int n_work
  * at the tile's columns (hrow, nr × T), then each tile row is a vector
  * operation between its two scene rows (the same sums, in the same order,
  * as interpolating each pixel on its own). */
-/* Rows [t0, t1) of one bin's plane of a tile: out = lq + weight × the
+/* Rows [t0, t1) of one bin's plane of a tile: out = lq (those rows) + weight × the
  * scene's plane at those pixels (bilinear), grid rows r0 .. r0 + nr - 1
  * interpolated along x first. */
 NN_VECTOR_CLONES static void scene_bin_to_tile(const float *restrict plane, int gw, int r0, int nr, const int *xa,
                                                const int *xb, const float *fx, const int *ya, const int *yb,
                                                const float *fy, int T, int t0, int t1, float weight,
-                                               const float *restrict lq, float *restrict hrow, float *restrict out) {
+                                               const float *lq, float *restrict hrow, float *out) {
     for (int r = 0; r < nr; r++) {
         const float *restrict ra = plane + (size_t)(r0 + r) * gw;
         float *restrict h = hrow + (size_t)r * T;
@@ -201,8 +201,8 @@ NN_VECTOR_CLONES static void scene_bin_to_tile(const float *restrict plane, int 
     }
     for (int ty = t0; ty < t1; ty++) {
         const float *restrict top = hrow + (size_t)(ya[ty] - r0) * T, *restrict bottom = hrow + (size_t)(yb[ty] - r0) * T;
-        const float *restrict l = lq + (size_t)ty * T;
-        float *restrict o = out + (size_t)(ty - t0) * T;
+        const float *l = lq + (size_t)(ty - t0) * T; /* o may be l: each element read before it is written */
+        float *o = out + (size_t)(ty - t0) * T;
         const float wy = fy[ty];
         for (int tx = 0; tx < T; tx++) o[tx] = l[tx] + weight * (top[tx] + wy * (bottom[tx] - top[tx]));
     }
@@ -212,14 +212,14 @@ void nn_scene_add_to_tile_rows(const nn_scene *s, float weight, int x0, int y0, 
                                const float *logits, float *fused) {
     int xa[64], xb[64], ya[64], yb[64];
     float fx[64], fy[64], hrow[65 * 64];
-    const int tp = T * T, np = (t1 - t0) * T;
+    const int np = (t1 - t0) * T;
     const size_t gn = (size_t)s->gw * s->gh;
     scene_taps(xa, xb, fx, x0, T, s->w, s->gw);
     scene_taps(ya, yb, fy, y0, T, s->h, s->gh);
     const int r0 = ya[t0], nr = yb[t1 - 1] - ya[t0] + 1; /* the taps grow with the row: at most T + 1 rows */
     for (int q = 0; q < s->Q; q++)
         scene_bin_to_tile(s->logp + (size_t)q * gn, s->gw, r0, nr, xa, xb, fx, ya, yb, fy, T, t0, t1, weight,
-                          logits + (size_t)q * tp, hrow, fused + (size_t)q * np);
+                          logits + (size_t)q * np, hrow, fused + (size_t)q * np);
 }
 
 void nn_scene_add_to_tile(const nn_scene *s, float weight, int x0, int y0, int T, const float *logits, float *fused) {

@@ -541,16 +541,12 @@ static nn_status upsample_forward(nn_unet *m, int l, int n) {
     return NN_OK;
 }
 
-nn_status nn_unet_forward(nn_unet *m, const float *in, int n, nn_forward_mode mode,
-                          const float **logits, nn_error *err) {
-    if (n < 1 || n > m->max_batch)
-        return nn_set_error(err, NN_ERR_INVALID, "batch of %d images; the model holds 1..%d", n,
-                            m->max_batch);
-    nn_status st = nn_blas_address_space_check(err);
-    if (st != NN_OK) return st;
+/* Every unit but the head, into m->out[unit_head(m) - 1]. */
+static nn_status forward_trunk(nn_unet *m, const float *in, int n, nn_forward_mode mode) {
     if (mode == NN_MODE_EVAL && !m->folded_valid) fold_all(m);
     m->ws.precision = mode == NN_MODE_EVAL ? m->precision : NN_PRECISION_FP32; /* training stays fp32 */
     const int D = m->cfg.depth;
+    nn_status st = NN_OK;
     for (int l = 0; l < D && st == NN_OK; l++) {
         st = unit_forward(m, unit_enc(m, l, 0), unit_input(m, unit_enc(m, l, 0), in), n, mode);
         if (st == NN_OK) st = unit_forward(m, unit_enc(m, l, 1), m->out[unit_enc(m, l, 0)], n, mode);
@@ -568,6 +564,20 @@ nn_status nn_unet_forward(nn_unet *m, const float *in, int n, nn_forward_mode mo
         }
         if (st == NN_OK) st = unit_forward(m, unit_dec(m, l, 1), m->out[unit_dec(m, l, 0)], n, mode);
     }
+    return st;
+}
+
+static nn_status check_forward(const nn_unet *m, int n, nn_error *err) {
+    if (n < 1 || n > m->max_batch)
+        return nn_set_error(err, NN_ERR_INVALID, "batch of %d images; the model holds 1..%d", n, m->max_batch);
+    return nn_blas_address_space_check(err);
+}
+
+nn_status nn_unet_forward(nn_unet *m, const float *in, int n, nn_forward_mode mode,
+                          const float **logits, nn_error *err) {
+    nn_status st = check_forward(m, n, err);
+    if (st != NN_OK) return st;
+    st = forward_trunk(m, in, n, mode);
     if (st == NN_OK) st = unit_forward(m, unit_head(m), m->out[unit_head(m) - 1], n, mode);
     if (st != NN_OK) return nn_set_error(err, st, "forward pass failed: %s", nn_status_name(st));
     m->last_in = in;
@@ -576,6 +586,35 @@ nn_status nn_unet_forward(nn_unet *m, const float *in, int n, nn_forward_mode mo
     *logits = m->conv_out[unit_head(m)];
     nn_blas_buffers_mapped();
     return NN_OK;
+}
+
+nn_status nn_unet_forward_features(nn_unet *m, const float *in, int n, const float **features, nn_error *err) {
+    nn_status st = check_forward(m, n, err);
+    if (st != NN_OK) return st;
+    st = forward_trunk(m, in, n, NN_MODE_EVAL);
+    if (st != NN_OK) return nn_set_error(err, st, "forward pass failed: %s", nn_status_name(st));
+    m->last_in = in;
+    m->last_n = 0;
+    m->last_n_any = n;
+    *features = m->out[unit_head(m) - 1];
+    nn_blas_buffers_mapped();
+    return NN_OK;
+}
+
+void nn_unet_head_columns(const nn_unet *m, const float *features, int p0, int np, float *logits) {
+    const int u = unit_head(m), hw = m->h * m->w;
+    const nn_unit *t = &m->units[u];
+    const float *w = m->folded + m->folded_offset[u], *b = w + t->param_count[NN_UNIT_CONV_WEIGHT];
+    const nn_gemm_packed_a *packed = m->packed[(size_t)u * PACKED_SLOTS];
+    if (packed)
+        nn_sgemm_serial_packed_a(packed, np, 1.0f, features + p0, hw, 0.0f, logits, np);
+    else
+        nn_sgemm_serial(0, 0, t->conv.c_out, np, t->conv.c_in, 1.0f, w, t->conv.c_in, features + p0, hw, 0.0f, logits,
+                        np);
+    for (int q = 0; q < t->conv.c_out; q++) {
+        float *row = logits + (size_t)q * np;
+        for (int i = 0; i < np; i++) row[i] += b[q];
+    }
 }
 
 nn_status nn_unet_backward(nn_unet *m, const float *dlogits, float *din, nn_error *err) {

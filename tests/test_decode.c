@@ -125,6 +125,21 @@ static void test_init_and_batching(void) {
     }
     CHECK(nn_unet_forward(a, x, 9, NN_MODE_EVAL, &logits, &err) == NN_OK, "%s", err.msg);
     check_close("batched vs single-image inference", logits, one, 9 * per_out, 1e-5);
+    /* in two steps, the head a few columns at a time: the same bits */
+    const float *features;
+    CHECK(nn_unet_forward_features(a, x, 9, &features, &err) == NN_OK, "%s", err.msg);
+    float *cols = malloc(sizeof(float) * 12 * 256), *two = malloc(sizeof(float) * 9 * per_out);
+    for (int i = 0; i < 9; i++)
+        for (int p0 = 0; p0 < 256; p0 += 100) { /* columns 0-99, 100-199, 200-255 */
+            const int cn = 256 - p0 < 100 ? 256 - p0 : 100;
+            nn_unet_head_columns(a, features + (size_t)i * cfg.base_width * 256, p0, cn, cols);
+            for (int q = 0; q < 12; q++) memcpy(two + i * per_out + q * 256 + p0, cols + q * cn, cn * 4);
+        }
+    CHECK(nn_unet_forward(a, x, 9, NN_MODE_EVAL, &logits, &err) == NN_OK, "%s", err.msg);
+    CHECK(memcmp(two, logits, 9 * per_out * 4) == 0, "the head by columns differs from the whole forward pass");
+    printf("inference in two steps (features, then the head by columns) = the whole pass, bit for bit\n");
+    CHECK(nn_unet_forward_features(a, x, 10, &features, &err) == NN_ERR_INVALID, "oversized batch accepted (features)");
+    free(cols), free(two);
     CHECK(nn_unet_forward(a, x, 10, NN_MODE_EVAL, &logits, &err) == NN_ERR_INVALID, "oversized batch accepted");
     CHECK(nn_unet_backward(a, one, NULL, &err) == NN_ERR_INVALID, "backward after an eval pass accepted");
     nn_unet *bad = NULL;
