@@ -1,9 +1,12 @@
-/* winograd_x86.c — the Winograd F(2×2, 3×3) input and output transforms
- * in AVX-512 for the row widths the U-Net's tiles give (4, 8, 16 and 32
- * pixels): sixteen tiles a vector, from one row of tiles (w = 32) or from
- * 32 / w consecutive rows of tiles. The same arithmetic in the same order
- * as conv.c's portable loops, so the results are the same bits; conv.c
- * calls these where nn_winograd_avx512_serves says so. */
+/* winograd_x86.c — Winograd transforms in AVX-512 for the row widths the
+ * U-Net's tiles give (4, 8, 16 and 32 pixels), sixteen tiles a vector
+ * (from one row of tiles or from several consecutive ones):
+ *  - F(2×2, 3×3): the input and output transforms and the weight
+ *    gradient's dY transform, the same arithmetic in the same order as
+ *    conv.c's portable loops, so the results are the same bits;
+ *  - F(4×4, 3×3): the input and output transforms (there is no portable
+ *    F(4×4, 3×3); conv.c uses it only where these run).
+ * conv.c calls them where nn_winograd_avx512_serves says so. */
 #include "nn.h"
 #include "nn_internal.h"
 
