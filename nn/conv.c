@@ -482,17 +482,22 @@ static void winograd_weights_rows(void *ctx, int co0, int co1) {
     free(scratch);
 }
 
-void nn_conv2d_winograd_weights(float *U, const float *weight, nn_conv2d_dims d) {
-    winograd_weights_job j = {U, weight, d, 0, WINOGRAD_G2, 4};
+/* U for every kernel, over the output channels in parallel. */
+static void winograd_weights(float *U, const float *weight, nn_conv2d_dims d, int transposed, const double (*G)[3],
+                             int t) {
+    winograd_weights_job j = {U, weight, d, transposed, G, t};
     nn_parallel_for(d.c_out, winograd_weights_rows, &j);
+}
+
+void nn_conv2d_winograd_weights(float *U, const float *weight, nn_conv2d_dims d) {
+    winograd_weights(U, weight, d, 0, WINOGRAD_G2, 4);
 }
 
 void nn_conv2d_winograd_weights_transposed(float *U, const float *weight, nn_conv2d_dims d) {
     /* the input gradient of a 3×3 stride-1 pad-1 convolution is the same
      * kind of convolution of dout, with each kernel flipped by 180° and
      * c_in, c_out swapped */
-    winograd_weights_job j = {U, weight, d, 1, WINOGRAD_G2, 4};
-    nn_parallel_for(d.c_out, winograd_weights_rows, &j);
+    winograd_weights(U, weight, d, 1, WINOGRAD_G2, 4);
 }
 
 typedef struct {
@@ -574,6 +579,21 @@ static void winograd_prefetch_rows(const winograd_job *j, int c, int g0, int g1)
     }
 }
 
+/* rows[r·k + i]: input row tile·ty - 1 + i of channel c for tile row
+ * g + r (ty its row in its image), zeros outside the image; k = tile + 2. */
+static void winograd_input_row_pointers(const winograd_job *j, int c, int g, int n_rows, const float *zeros,
+                                        const float **rows) {
+    const int k = j->tile + 2;
+    for (int r = 0; r < n_rows; r++) {
+        const int n = (g + r) / j->th, ty = (g + r) % j->th;
+        const float *src = winograd_input_plane(j, n, c);
+        for (int i = 0; i < k; i++) {
+            const int y = j->tile * ty - 1 + i;
+            rows[r * k + i] = y >= 0 && y < j->h ? src + (size_t)y * j->w : zeros;
+        }
+    }
+}
+
 /* F(4×4, 3×3)'s V for channel c of the tile rows [g0, g1), as below. */
 static void winograd4_input_rows(const winograd_job *j, int c, int g0, int g1, float *v, size_t plane,
                                  const float *zeros) {
@@ -581,14 +601,7 @@ static void winograd4_input_rows(const winograd_job *j, int c, int g0, int g1, f
     const float *rows[WINOGRAD_ROWS_AT_ONCE][6]; /* each tile row's six input rows */
     for (int g = g0; g < g1; g += WINOGRAD_ROWS_AT_ONCE) {
         const int n_rows = g1 - g < WINOGRAD_ROWS_AT_ONCE ? g1 - g : WINOGRAD_ROWS_AT_ONCE;
-        for (int r = 0; r < n_rows; r++) {
-            const int n = (g + r) / j->th, ty = (g + r) % j->th;
-            const float *src = winograd_input_plane(j, n, c);
-            for (int i = 0; i < 6; i++) {
-                const int y = 4 * ty - 1 + i;
-                rows[r][i] = y >= 0 && y < j->h ? src + (size_t)y * j->w : zeros;
-            }
-        }
+        winograd_input_row_pointers(j, c, g, n_rows, zeros, &rows[0][0]);
         nn_winograd4_input_avx512((const float *const(*)[6])rows, n_rows, j->w, v + (size_t)(g - g0) * j->tw, plane,
                                   scratch);
     }
@@ -607,14 +620,7 @@ static void winograd_input_rows(const winograd_job *j, int c, int g0, int g1, fl
     const float *rows[WINOGRAD_ROWS_AT_ONCE][4]; /* each tile row's four input rows */
     for (int g = g0; g < g1; g += WINOGRAD_ROWS_AT_ONCE) {
         const int n_rows = g1 - g < WINOGRAD_ROWS_AT_ONCE ? g1 - g : WINOGRAD_ROWS_AT_ONCE;
-        for (int r = 0; r < n_rows; r++) {
-            const int n = (g + r) / j->th, ty = (g + r) % j->th;
-            const float *src = winograd_input_plane(j, n, c);
-            for (int i = 0; i < 4; i++) {
-                const int y = 2 * ty - 1 + i;
-                rows[r][i] = y >= 0 && y < j->h ? src + (size_t)y * j->w : zeros;
-            }
-        }
+        winograd_input_row_pointers(j, c, g, n_rows, zeros, &rows[0][0]);
         float *vg = v + (size_t)(g - g0) * tw;
         if (avx512) {
             nn_winograd_input_avx512((const float *const(*)[4])rows, n_rows, j->w, vg, plane);
@@ -919,13 +925,11 @@ size_t nn_conv2d_winograd4_weight_floats(nn_conv2d_dims d) {
 }
 
 void nn_conv2d_winograd4_weights(float *U, const float *weight, nn_conv2d_dims d) {
-    winograd_weights_job j = {U, weight, d, 0, WINOGRAD_G4, 6};
-    nn_parallel_for(d.c_out, winograd_weights_rows, &j);
+    winograd_weights(U, weight, d, 0, WINOGRAD_G4, 6);
 }
 
 void nn_conv2d_winograd4_weights_transposed(float *U, const float *weight, nn_conv2d_dims d) {
-    winograd_weights_job j = {U, weight, d, 1, WINOGRAD_G4, 6};
-    nn_parallel_for(d.c_out, winograd_weights_rows, &j);
+    winograd_weights(U, weight, d, 1, WINOGRAD_G4, 6);
 }
 
 nn_status nn_conv2d_forward_winograd4(float *out, const float *in, const float *U, const float *bias, nn_shape s,

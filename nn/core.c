@@ -375,9 +375,11 @@ static void read_features(void) {
 #endif
 }
 
-void nn_cpu_features(nn_cpu_info *info) {
+void nn_cpu_features(nn_cpu_info *info) { *info = *nn_cpu_features_once(); }
+
+const nn_cpu_info *nn_cpu_features_once(void) {
     pthread_once(&g_features_once, read_features);
-    *info = g_features;
+    return &g_features;
 }
 
 void nn_cpu_get_info(nn_cpu_info *info) {

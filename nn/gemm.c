@@ -302,19 +302,7 @@ int nn_gemm_kernel_available(nn_gemm_kernel k) {
     }
 }
 
-static int g_bf16;
-static pthread_once_t g_bf16_once = PTHREAD_ONCE_INIT;
-
-static void read_bf16(void) {
-    nn_cpu_info i;
-    nn_cpu_features(&i);
-    g_bf16 = i.avx512_bf16;
-}
-
-int nn_gemm_bf16_available(void) { /* asked by every product: read once */
-    pthread_once(&g_bf16_once, read_bf16);
-    return g_bf16;
-}
+int nn_gemm_bf16_available(void) { return nn_cpu_features_once()->avx512_bf16; }
 
 const char *nn_gemm_bf16_kernel_name(void) {
 #if NN_X86

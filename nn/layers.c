@@ -294,50 +294,64 @@ NN_VECTOR_CLONES static void bilinear_row(float *restrict r, const float *restri
 /* Rows first (each input row interpolated along x once), then each output
  * row blends two of them: the same arithmetic as the per-pixel formula, as
  * vector operations along the rows. */
-static void bilinear_forward_planes(void *ctx, int p0, int p1) {
-    const upsample_job *j = ctx;
+/* The column taps of a 2× upsampling of rows of W pixels and a buffer of
+ * H rows of 2W; 0 (the job marked failed) where memory is short. */
+typedef struct {
+    int *x0, *x1;
+    float *fx, *rows;
+} bilinear_buffers;
+
+static int bilinear_buffers_get(upsample_job *j, bilinear_buffers *b) {
     const int H = j->s.H, W = j->s.W;
-    int *x0 = malloc(sizeof(int) * 2 * (size_t)W * 2), *x1 = x0 + 2 * W;
-    float *fx = malloc(sizeof(float) * 2 * (size_t)W), *rows = malloc(sizeof(float) * 2 * (size_t)W * H);
-    if (!x0 || !fx || !rows) {
-        atomic_store(&((upsample_job *)ctx)->failed, 1);
-        free(x0), free(fx), free(rows);
-        return;
+    b->x0 = malloc(sizeof(int) * 2 * (size_t)W * 2), b->x1 = b->x0 ? b->x0 + 2 * W : NULL;
+    b->fx = malloc(sizeof(float) * 2 * (size_t)W), b->rows = malloc(sizeof(float) * 2 * (size_t)W * H);
+    if (!b->x0 || !b->fx || !b->rows) {
+        atomic_store(&j->failed, 1);
+        free(b->x0), free(b->fx), free(b->rows);
+        return 0;
     }
-    for (int ox = 0; ox < 2 * W; ox++) bilinear_taps(ox, W, &x0[ox], &x1[ox], &fx[ox]);
+    for (int ox = 0; ox < 2 * W; ox++) bilinear_taps(ox, W, &b->x0[ox], &b->x1[ox], &b->fx[ox]);
+    return 1;
+}
+
+static void bilinear_buffers_free(bilinear_buffers *b) { free(b->x0), free(b->fx), free(b->rows); }
+
+static void bilinear_forward_planes(void *ctx, int p0, int p1) {
+    upsample_job *j = ctx;
+    const int H = j->s.H, W = j->s.W;
+    bilinear_buffers bb;
+    if (!bilinear_buffers_get(j, &bb)) return;
     for (int pl = p0; pl < p1; pl++) {
         const float *src = j->in + (size_t)pl * H * W;
         float *dst = j->out + (size_t)pl * 4 * H * W;
-        for (int y = 0; y < H; y++) bilinear_row(rows + (size_t)y * 2 * W, src + (size_t)y * W, W, x0, x1, fx);
+        for (int y = 0; y < H; y++)
+            bilinear_row(bb.rows + (size_t)y * 2 * W, src + (size_t)y * W, W, bb.x0, bb.x1, bb.fx);
         for (int oy = 0; oy < 2 * H; oy++) {
             int y0, y1;
             float fy;
             bilinear_taps(oy, H, &y0, &y1, &fy);
-            const float *top = rows + (size_t)y0 * 2 * W, *bot = rows + (size_t)y1 * 2 * W;
+            const float *top = bb.rows + (size_t)y0 * 2 * W, *bot = bb.rows + (size_t)y1 * 2 * W;
             float *d = dst + (size_t)oy * 2 * W;
             for (int ox = 0; ox < 2 * W; ox++) d[ox] = (1.0f - fy) * top[ox] + fy * bot[ox];
         }
     }
-    free(x0), free(fx), free(rows);
+    bilinear_buffers_free(&bb);
 }
 
 /* The adjoint of the forward's two passes: each gradient row of the
  * output added into the two rows it came from (a vector operation along
  * the row), then each of those rows' columns into the input columns. */
 static void bilinear_backward_planes(void *ctx, int p0, int p1) {
-    const upsample_job *j = ctx;
+    upsample_job *j = ctx;
     const int H = j->s.H, W = j->s.W;
-    int *x0 = malloc(sizeof(int) * 2 * (size_t)W * 2), *x1 = x0 ? x0 + 2 * W : NULL;
-    float *fx = malloc(sizeof(float) * 2 * (size_t)W), *rows = malloc(sizeof(float) * 2 * (size_t)W * H);
-    if (!x0 || !fx || !rows) {
-        atomic_store(&((upsample_job *)ctx)->failed, 1);
-        free(x0), free(fx), free(rows);
-        return;
-    }
-    for (int ox = 0; ox < 2 * W; ox++) bilinear_taps(ox, W, &x0[ox], &x1[ox], &fx[ox]);
+    bilinear_buffers bb;
+    if (!bilinear_buffers_get(j, &bb)) return;
+    const int *x0 = bb.x0, *x1 = bb.x1;
+    const float *fx = bb.fx;
     for (int pl = p0; pl < p1; pl++) {
         float *dsrc = j->out + (size_t)pl * H * W;
         const float *g = j->in + (size_t)pl * 4 * H * W;
+        float *rows = bb.rows;
         memset(rows, 0, sizeof(float) * 2 * (size_t)W * H);
         for (int oy = 0; oy < 2 * H; oy++) {
             int y0, y1;
@@ -355,7 +369,7 @@ static void bilinear_backward_planes(void *ctx, int p0, int p1) {
             }
         }
     }
-    free(x0), free(fx), free(rows);
+    bilinear_buffers_free(&bb);
 }
 
 nn_status nn_upsample2x_bilinear_forward(float *out, const float *in, nn_shape s) {

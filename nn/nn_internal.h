@@ -9,8 +9,10 @@
 #include "nn_core.h"
 #include "nn_layers.h"
 
-/* The CPU's features alone (nn_cpu_get_info adds the kernels in use). */
+/* The CPU's features alone (nn_cpu_get_info adds the kernels in use); the
+ * second, read once and kept, for the hot paths that ask on every call. */
 void nn_cpu_features(nn_cpu_info *info);
+const nn_cpu_info *nn_cpu_features_once(void);
 
 /* The Winograd F(2×2, 3×3) transforms in AVX-512 (winograd_x86.c), for
  * rows of w = 4, 8, 16 or 32 floats where the CPU has it: the input

@@ -14,24 +14,13 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-#include <pthread.h>
-
-static int g_avx512;
-static pthread_once_t g_avx512_once = PTHREAD_ONCE_INIT;
-
-static void read_avx512(void) {
-    nn_cpu_info i;
-    nn_cpu_features(&i);
-    g_avx512 = i.avx512f;
-}
 
 static int g_avx512_allowed = 1;
 
 void nn_winograd_allow_avx512(int allowed) { g_avx512_allowed = allowed; }
 
 int nn_winograd_avx512_serves(int w) {
-    pthread_once(&g_avx512_once, read_avx512);
-    return g_avx512 && g_avx512_allowed && (w == 4 || w == 8 || w == 16 || w == 32);
+    return nn_cpu_features_once()->avx512f && g_avx512_allowed && (w == 4 || w == 8 || w == 16 || w == 32);
 }
 
 #define AVX512_TARGET __attribute__((target("avx512f")))
