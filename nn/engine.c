@@ -41,12 +41,15 @@ struct nn_engine {
     float *fx, *fy;
     nn_scene *scene;       /* the scene pass of the last predict, or NULL */
     nn_point_hint *points; /* (n_points) point hints, full-resolution coordinates */
+    float *hold;           /* (wh, ww) how firmly the propagated hints hold each working pixel, or NULL */
+    float *carried;        /* (2, wh, ww) the colour they carry there */
     int n_points, cap_points;
 };
 
 nn_engine_params nn_engine_default_params(void) {
     return (nn_engine_params){.vividness = NN_DEFAULT_VIVIDNESS, .saturation = 1.0f, .resolution = NN_DEFAULT_RESOLUTION,
-                              .scene_size = NN_DEFAULT_SCENE_SIZE, .scene_weight = NN_DEFAULT_SCENE_WEIGHT};
+                              .scene_size = NN_DEFAULT_SCENE_SIZE, .scene_weight = NN_DEFAULT_SCENE_WEIGHT,
+                              .hint_reach = NN_DEFAULT_HINT_REACH};
 }
 
 void nn_engine_working_size(int width, int height, int resolution, int *ww, int *wh) {
@@ -126,6 +129,7 @@ void nn_engine_free(nn_engine *e) {
     if (!e) return;
     free(e->col_x0), free(e->row_bin), free(e->bin_rows), free(e->hint_x), free(e->acc), free(e->row_mean);
     free(e->Lw), free(e->hint), free(e->coef), free(e->tx0), free(e->fx), free(e->points), free(e->stroke);
+    free(e->hold), free(e->carried);
     nn_scene_free(e->scene);
     free(e);
 }
@@ -148,6 +152,9 @@ nn_status nn_engine_begin(nn_engine **out, int W, int H, const nn_engine_params 
         (params->scene_size < NN_MIN_SCENE_SIZE || params->scene_size > NN_MAX_SCENE_SIZE))
         return nn_set_error(err, NN_ERR_INVALID, "scene size %d is outside %d..%d", params->scene_size,
                             NN_MIN_SCENE_SIZE, NN_MAX_SCENE_SIZE);
+    if (!(params->hint_reach >= 0.0f && params->hint_reach <= NN_MAX_HINT_REACH))
+        return nn_set_error(err, NN_ERR_INVALID, "hint reach %g is outside 0..%g", params->hint_reach,
+                            NN_MAX_HINT_REACH);
     nn_engine *e = calloc(1, sizeof *e);
     if (!e) return nn_set_error(err, NN_ERR_NOMEM, "out of memory");
     e->W = W, e->H = H, e->params = *params;
@@ -271,11 +278,11 @@ static void sparsify_hints(float *ha, float *hb, float *hm, int ww, int wh) {
         }
 }
 
-/* Keeps the strokes as painted (before thinning): their colour, fitted
- * into the gamut at each working pixel's lightness, and the share of the
- * working pixel they cover. After prediction the painted colour replaces
- * the network's by that share: inside a stroke the colour is the
- * painter's, the network carries it beyond. hm holds hint pixel counts. */
+/* Keeps the strokes as painted (before thinning): their colour and the
+ * share of the working pixel they cover. After prediction they are the
+ * seeds of the hint propagation (or, without it, the painted colour,
+ * fitted into the gamut there, replaces the network's by that share).
+ * hm holds hint pixel counts. */
 static nn_status keep_strokes(nn_engine *e) {
     const int ww = e->ww, wh = e->wh;
     const size_t wn = (size_t)ww * wh;
@@ -287,9 +294,7 @@ static nn_status keep_strokes(nn_engine *e) {
         for (int x = 0; x < ww; x++) {
             const size_t k = (size_t)y * ww + x;
             const float area = (float)(e->col_x0[x + 1] - e->col_x0[x]) * (float)e->bin_rows[y];
-            float lab[3] = {e->Lw[k], ha[k], hb[k]};
-            if (hm[k] > 0.0f) nn_lab_fit_gamut(lab, 1);
-            sa[k] = lab[1], sb[k] = lab[2];
+            sa[k] = hm[k] > 0.0f ? ha[k] : 0.0f, sb[k] = hm[k] > 0.0f ? hb[k] : 0.0f;
             cover[k] = hm[k] > 0.0f ? (hm[k] < area ? hm[k] / area : 1.0f) : 0.0f;
         }
     return NN_OK;
@@ -321,9 +326,7 @@ static nn_status prepare_hints(nn_engine *e, nn_error *err) {
                 size_t k = (size_t)y * ww + x;
                 ha[k] = p->a, hb[k] = p->b, hm[k] = 1.0f;
                 /* and painted there, as a stroke is: the point's own place takes its colour */
-                float lab[3] = {e->Lw[k], p->a, p->b};
-                nn_lab_fit_gamut(lab, 1);
-                e->stroke[k] = lab[1], e->stroke[wn + k] = lab[2], e->stroke[2 * wn + k] = 1.0f;
+                e->stroke[k] = p->a, e->stroke[wn + k] = p->b, e->stroke[2 * wn + k] = 1.0f;
             }
     }
     for (size_t k = 0; k < wn; k++) {
@@ -410,6 +413,107 @@ static nn_status predict_fused(const nn_engine *e, nn_colorizer *c, const float 
     return atomic_load(&j.failed) ? nn_set_error(err, NN_ERR_NOMEM, "out of memory while decoding") : NN_OK;
 }
 
+/* Without propagation: the painted colour, fitted into the gamut at each
+ * working pixel's lightness, replaces the network's (sa, sb, in units of
+ * NN_AB_SCALE) by the share of the pixel the strokes cover. */
+static void paint_strokes(const nn_engine *e, float *sa, float *sb) {
+    const size_t wn = (size_t)e->ww * e->wh;
+    const float *pa = e->stroke, *pb = pa + wn, *cover = pb + wn;
+    for (size_t k = 0; k < wn; k++) {
+        if (!(cover[k] > 0.0f)) continue;
+        float lab[3] = {e->Lw[k], pa[k], pb[k]};
+        nn_lab_fit_gamut(lab, 1);
+        sa[k] += cover[k] * (lab[1] / NN_AB_SCALE - sa[k]);
+        sb[k] += cover[k] * (lab[2] / NN_AB_SCALE - sb[k]);
+    }
+}
+
+/* The seeds of the propagation: each point's patch (a point wins over a
+ * stroke where they overlap), then the strokes' connected pieces of one
+ * colour; *n their count. */
+static int *hint_seeds(const nn_engine *e, float **seed_ab, int *n) {
+    const int ww = e->ww, wh = e->wh, r = NN_POINT_HINT_SIDE / 2;
+    const size_t wn = (size_t)ww * wh;
+    int *seed = malloc(sizeof(int) * 2 * wn);
+    *seed_ab = malloc(sizeof(float) * 2 * (wn + (size_t)e->n_points));
+    if (!seed || !*seed_ab) {
+        free(seed), free(*seed_ab), *seed_ab = NULL;
+        return NULL;
+    }
+    for (size_t k = 0; k < wn; k++) seed[k] = -1;
+    for (int i = 0; i < e->n_points; i++) {
+        const nn_point_hint *p = &e->points[i];
+        const int px = (int)(p->x * ww / e->W), py = (int)(p->y * wh / e->H);
+        for (int y = py - r; y <= py + r; y++)
+            for (int x = px - r; x <= px + r; x++)
+                if (x >= 0 && y >= 0 && x < ww && y < wh) seed[(size_t)y * ww + x] = i;
+        (*seed_ab)[2 * i] = p->a, (*seed_ab)[2 * i + 1] = p->b;
+    }
+    *n = nn_stroke_seeds(e->stroke, e->stroke + 2 * wn, ww, wh, seed, *seed_ab, e->n_points, seed + wn);
+    return seed;
+}
+
+/* The hints carried along the image's edges, before the network runs:
+ * e->hold, how firmly they hold each working pixel, and e->carried, the
+ * colour they carry there. */
+static nn_status propagate_hints(nn_engine *e, nn_error *err) {
+    const int ww = e->ww, wh = e->wh;
+    const size_t wn = (size_t)ww * wh;
+    float *seed_ab = NULL;
+    int n_seeds = 0, *seed = hint_seeds(e, &seed_ab, &n_seeds);
+    free(e->hold), free(e->carried);
+    e->hold = malloc(sizeof(float) * wn), e->carried = malloc(sizeof(float) * 2 * wn);
+    nn_status st = NN_OK;
+    if (!seed || !e->hold || !e->carried) {
+        st = nn_set_error(err, NN_ERR_NOMEM, "out of memory for the hint propagation");
+    } else {
+        const nn_propagation_params pp = {e->params.hint_reach, NN_HINT_TEXTURE, NN_HINT_LENGTH, NN_HINT_BLEND,
+                                          NN_HINT_BLEND_LIGHTNESS};
+        st = nn_propagate_hints(e->Lw, ww, wh, seed, seed_ab, &pp, e->carried, e->hold, err);
+    }
+    if (st) free(e->hold), free(e->carried), e->hold = e->carried = NULL;
+    free(seed), free(seed_ab);
+    return st;
+}
+
+/* After the network: each working pixel takes the carried colour (fitted
+ * into the gamut at its lightness) by the hold, the network's (sa, sb, in
+ * units of NN_AB_SCALE) by the rest. */
+static void apply_hints(const nn_engine *e, float *sa, float *sb) {
+    const size_t wn = (size_t)e->ww * e->wh;
+    for (size_t k = 0; k < wn; k++) {
+        const float hold = e->hold[k];
+        if (!(hold > 0.0f)) continue;
+        float lab[3] = {e->Lw[k], e->carried[k], e->carried[wn + k]};
+        nn_lab_fit_gamut(lab, 1);
+        sa[k] += hold * (lab[1] / NN_AB_SCALE - sa[k]);
+        sb[k] += hold * (lab[2] / NN_AB_SCALE - sb[k]);
+    }
+}
+
+/* The scene pass. With propagated hints, the scene that sees them is
+ * mixed with the one that does not: wholly where the hints hold, at
+ * NN_SCENE_HINT_SHARE elsewhere, so that the scene does not carry a hint's
+ * colour over the whole image at full strength (and still lets hints tell
+ * it what the rest of the scene is likely to be). */
+static nn_status scene_pass(nn_engine *e, nn_colorizer *c, nn_error *err) {
+    nn_scene_free(e->scene), e->scene = NULL;
+    const int ww = e->ww, wh = e->wh, long_side = ww > wh ? ww : wh;
+    if (!(e->params.scene_weight > 0.0f) || long_side <= e->params.scene_size) return NN_OK;
+    nn_status st = nn_scene_create(&e->scene, c, e->Lw, e->any_hint ? e->hint : NULL, ww, wh, e->params.scene_size, err);
+    if (st || !e->hold) return st;
+    const size_t wn = (size_t)ww * wh;
+    nn_scene *plain = NULL;
+    float *share = malloc(sizeof(float) * wn);
+    if (!share) return nn_set_error(err, NN_ERR_NOMEM, "out of memory for the scene pass");
+    for (size_t k = 0; k < wn; k++) share[k] = NN_SCENE_HINT_SHARE + (1.0f - NN_SCENE_HINT_SHARE) * e->hold[k];
+    st = nn_scene_create(&plain, c, e->Lw, NULL, ww, wh, e->params.scene_size, err);
+    if (!st) st = nn_scene_mix(e->scene, plain, share, err);
+    nn_scene_free(plain);
+    free(share);
+    return st;
+}
+
 nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progress, void *user,
                             const volatile int *cancel, nn_error *err) {
     if (e->predicted || e->next_row != e->H)
@@ -447,12 +551,12 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
         e->hints_prepared = 1;
     }
     float *sa = work, *sb = sa + wn, *sw = sb + wn, *scratch = sw + wn;
-    nn_scene_free(e->scene), e->scene = NULL;
-    const int long_side = ww > wh ? ww : wh;
-    if (e->params.scene_weight > 0.0f && long_side > e->params.scene_size) {
-        st = nn_scene_create(&e->scene, c, Lw, e->any_hint ? e->hint : NULL, ww, wh, e->params.scene_size, err);
+    if (e->stroke && e->params.hint_reach > 0.0f) {
+        st = propagate_hints(e, err);
         if (st) goto done;
     }
+    st = scene_pass(e, c, err);
+    if (st) goto done;
 
     /* tiles */
     int nx = nn_tile_origins(ww, T, ox), ny = nn_tile_origins(wh, T, oy), ntiles = nx * ny, done_tiles = 0;
@@ -496,11 +600,8 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
         guide[k] = Lw[k] * 0.01f; /* the guide at working scale */
     }
     if (e->stroke) {
-        const float *pa = e->stroke, *pb = pa + wn, *cover = pb + wn;
-        for (size_t k = 0; k < wn; k++) {
-            sa[k] += cover[k] * (pa[k] / NN_AB_SCALE - sa[k]);
-            sb[k] += cover[k] * (pb[k] / NN_AB_SCALE - sb[k]);
-        }
+        if (e->hold) apply_hints(e, sa, sb);
+        else paint_strokes(e, sa, sb);
     }
     if (cancel && *cancel) {
         st = nn_set_error(err, NN_ERR_CANCELLED, "cancelled");

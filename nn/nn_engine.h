@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "nn_colorizer.h"
+#include "nn_propagate.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -35,6 +36,9 @@ nn_status nn_scene_create(nn_scene **s, nn_colorizer *c,
                           const float *hint, // (3, h, w) or NULL
                           int w, int h, int size, nn_error *err);
 void nn_scene_free(nn_scene *s);
+/* s = share × s + (1 - share) × other, in log-probabilities, with share
+ * (h, w) given on the working image of both (area-averaged onto the scene). */
+nn_status nn_scene_mix(nn_scene *s, const nn_scene *other, const float *share, nn_error *err);
 void nn_scene_size(const nn_scene *s, int *gw, int *gh);
 /* out (Q) = weight × the scene's log-probabilities at working pixel (x, y). */
 void nn_scene_at(const nn_scene *s, float weight, int x, int y, float *out);
@@ -62,12 +66,32 @@ void nn_scene_add_to_tile_rows(const nn_scene *s, float weight, int x0, int y0, 
 #define NN_MAX_SCENE_SIZE 256
 #define NN_MAX_SCENE_WEIGHT 8.0f
 
+/* Hint propagation (propagate.c): a point or stroke colours the pixels it
+ * reaches along the image without crossing more than about
+ * NN_DEFAULT_HINT_REACH of lightness change (changes between neighbours
+ * below NN_HINT_TEXTURE are texture and free; crossing the whole image
+ * costs NN_HINT_LENGTH); where two hints' regions meet, their colours
+ * are blended over NN_HINT_BLEND of the long side where lightness changes
+ * by less than NN_HINT_BLEND_LIGHTNESS. Chosen on measurements on real
+ * photos (README). */
+#define NN_DEFAULT_HINT_REACH 8.0f
+#define NN_MAX_HINT_REACH 100.0f
+#define NN_HINT_TEXTURE 1.0f
+#define NN_HINT_LENGTH 10.0f
+#define NN_HINT_BLEND 0.1f
+#define NN_HINT_BLEND_LIGHTNESS 5.0f
+/* Away from the propagated hints, the scene pass sees them at this share
+ * (its log-probabilities mixed with a scene pass without them). */
+#define NN_SCENE_HINT_SHARE 0.75f
+
 typedef struct {
     float vividness;    /* 0 (faithful, T = 1) .. 1 (vivid) */
     float saturation;   /* chroma multiplier, 0 .. 2 */
     int resolution;     /* long side of the working image, 32 .. 2048 */
     int scene_size;     /* long side of the scene pass, 16 .. 256 */
     float scene_weight; /* 0 (no scene pass) .. 8 */
+    float hint_reach;   /* L* units: the lightness change (edges crossed) at which a hint's hold halves;
+                           0: hints are not propagated, they colour only where they are */
 } nn_engine_params;
 
 nn_engine_params nn_engine_default_params(void);

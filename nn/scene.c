@@ -238,3 +238,25 @@ void nn_scene_at(const nn_scene *s, float weight, int x, int y, float *out) {
         out[q] = weight * (top + fy * (bottom - top));
     }
 }
+
+nn_status nn_scene_mix(nn_scene *s, const nn_scene *other, const float *share, nn_error *err) {
+    const size_t gn = (size_t)s->gw * s->gh;
+    float *g = malloc(sizeof(float) * gn);
+    if (!g) return nn_set_error(err, NN_ERR_NOMEM, "out of memory for the scene pass");
+    for (int gy = 0; gy < s->gh; gy++) /* the share, area-averaged onto the scene's grid */
+        for (int gx = 0; gx < s->gw; gx++) {
+            const int x0 = (int)((long)gx * s->w / s->gw), x1 = (int)((long)(gx + 1) * s->w / s->gw);
+            const int y0 = (int)((long)gy * s->h / s->gh), y1 = (int)((long)(gy + 1) * s->h / s->gh);
+            double sum = 0.0;
+            for (int y = y0; y < y1; y++)
+                for (int x = x0; x < x1; x++) sum += share[(size_t)y * s->w + x];
+            g[(size_t)gy * s->gw + gx] = (float)(sum / ((double)(x1 - x0) * (y1 - y0)));
+        }
+    for (int q = 0; q < s->Q; q++) {
+        float *p = s->logp + (size_t)q * gn;
+        const float *o = other->logp + (size_t)q * gn;
+        for (size_t k = 0; k < gn; k++) p[k] = o[k] + g[k] * (p[k] - o[k]);
+    }
+    free(g);
+    return NN_OK;
+}

@@ -100,6 +100,7 @@ static void test_hints(nn_colorizer *c) {
     float *L = make_L(w, h), *ab0 = malloc(sizeof(float) * 2 * w * h), *ab1 = malloc(sizeof(float) * 2 * w * h);
     float *hab = calloc(2 * (size_t)w * h, sizeof(float)), *mask = calloc((size_t)w * h, sizeof(float));
     nn_engine_params p = nn_engine_default_params();
+    p.hint_reach = 0.0f; /* the network's own locality (propagation: test_propagate) */
     nn_error err = {0};
     CHECK(nn_engine_colorize(c, L, w, h, hab, mask, &p, ab0, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
     for (int y = 0; y < h; y++) /* a hint with mask 0.4 is ignored */
@@ -154,6 +155,9 @@ static void test_cancel_and_params(nn_colorizer *c) {
     CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &bad, ab, NULL, NULL, NULL, &err) == NN_ERR_INVALID, "saturation 2.5");
     bad = p, bad.vividness = -0.1f;
     CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &bad, ab, NULL, NULL, NULL, &err) == NN_ERR_INVALID, "vividness -0.1");
+    bad = p, bad.hint_reach = NAN;
+    CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &bad, ab, NULL, NULL, NULL, &err) == NN_ERR_INVALID &&
+              strstr(err.msg, "hint reach"), "hint reach NaN: %s", err.msg);
     /* saturation scales chroma; 0 gives grey */
     float *ab2 = malloc(sizeof(float) * 2 * w * h);
     p.resolution = 256;
@@ -303,6 +307,7 @@ static void test_points(nn_colorizer *c) {
     const size_t n = (size_t)w * h;
     float *L = make_L(w, h), *ab0 = malloc(sizeof(float) * 2 * n), *ab1 = malloc(sizeof(float) * 2 * n);
     nn_engine_params p = nn_engine_default_params();
+    p.hint_reach = 0.0f; /* the network's own locality (propagation: test_propagate) */
     nn_error err = {0};
     nn_engine *e0 = NULL, *e1 = NULL;
     CHECK(nn_engine_begin(&e0, w, h, &p, &err) == NN_OK && nn_engine_begin(&e1, w, h, &p, &err) == NN_OK, "%s", err.msg);

@@ -302,8 +302,12 @@ int command_colorize(int argc, char **argv) {
     gboolean overwrite = FALSE;
     double vividness = NN_DEFAULT_VIVIDNESS, saturation = 1.0;
     int resolution = NN_DEFAULT_RESOLUTION, threads = 0, scene_size = NN_DEFAULT_SCENE_SIZE;
-    double scene_weight = NN_DEFAULT_SCENE_WEIGHT;
+    double scene_weight = NN_DEFAULT_SCENE_WEIGHT, hint_reach = NN_DEFAULT_HINT_REACH;
     colorize_setup cs = {.max_mpx = DEFAULT_MAX_MEGAPIXELS};
+    char reach_help[256];
+    g_snprintf(reach_help, sizeof reach_help, "How far a hint's colour travels along the image: the lightness change "
+               "(L* units) of the edges it may cross, 0 (only where painted) to %g (default %g)",
+               NN_MAX_HINT_REACH, NN_DEFAULT_HINT_REACH);
     GOptionEntry entries[] = {
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Weights file (default: the installed model, " DEFAULT_MODEL_PATH ")", "FILE.weights"},
         {"vividness", 0, 0, G_OPTION_ARG_DOUBLE, &vividness, "0 (faithful) to 1 (vivid), default 0", "X"},
@@ -311,6 +315,7 @@ int command_colorize(int argc, char **argv) {
         {"resolution", 0, 0, G_OPTION_ARG_INT, &resolution, "Working resolution: long side in pixels, 32 to 2048 (default 256)", "N"},
         {"scene-size", 0, 0, G_OPTION_ARG_INT, &scene_size, "Long side of the scene pass, 16 to 256 (default 32)", "N"},
         {"scene-weight", 0, 0, G_OPTION_ARG_DOUBLE, &scene_weight, "Weight of the scene pass, 0 (off) to 8 (default 1)", "X"},
+        {"hint-reach", 0, 0, G_OPTION_ARG_DOUBLE, &hint_reach, reach_help, "X"},
         {"hints", 0, 0, G_OPTION_ARG_FILENAME, &hints,
          "A hint image (RGBA; its opaque pixels give their colour; scaled to each input's size) or point hints "
          "\"x,y,#rrggbb;…\" in image pixels, applied to every input", "HINTS"},
@@ -340,6 +345,7 @@ int command_colorize(int argc, char **argv) {
         !option_double_ok(cmd, "--max-megapixels", cs.max_mpx, 1, 100000) ||
         !option_int_ok(cmd, "--scene-size", scene_size, NN_MIN_SCENE_SIZE, NN_MAX_SCENE_SIZE) ||
         !option_double_ok(cmd, "--scene-weight", scene_weight, 0, NN_MAX_SCENE_WEIGHT) ||
+        !option_double_ok(cmd, "--hint-reach", hint_reach, 0, NN_MAX_HINT_REACH) ||
         !option_int_ok(cmd, "--threads", threads, 0, 1024) || !option_precision_ok(cmd, precision))
         goto out;
     const char *ext = out_dir ? ".png" : strrchr(argv[2], '.');
@@ -356,6 +362,7 @@ int command_colorize(int argc, char **argv) {
     cs.params = nn_engine_default_params();
     cs.params.vividness = (float)vividness, cs.params.saturation = (float)saturation, cs.params.resolution = resolution;
     cs.params.scene_size = scene_size, cs.params.scene_weight = (float)scene_weight;
+    cs.params.hint_reach = (float)hint_reach;
     nn_error err = {0};
     if (!load_hints(&cs, hints, &error) ||
         !(out_dir ? (inputs = collect_inputs(argv + 1, argc - 1, &error)) != NULL : TRUE)) {

@@ -152,12 +152,18 @@ static gboolean write_report(const char *report, const eval_ctx *e, const char *
 /* eval --photos: checks the options that apply, then runs the benchmark. */
 static int photos_command(const char *dir, const char *model, int nv, const double *viv, double saturation,
                           nn_engine_params *params, int max_side, int limit, int threads, const char *json,
-                          const char *report, gboolean update_model, gboolean cifar_options) {
+                          const char *report, gboolean update_model, gboolean cifar_options, const double *hints,
+                          int nh, uint64_t seed) {
     const char *cmd = "eval";
     if (cifar_options) {
         g_printerr("colorize-train eval: --photos takes --model, --vividness (one value), --saturation, "
-                   "--resolution, --scene-size, --scene-weight, --max-side, --limit, --threads, --json, --report and "
-                   "--update-model only\n");
+                   "--resolution, --scene-size, --scene-weight, --hint-reach, --hints, --seed, --max-side, --limit, "
+                   "--threads, --json, --report and --update-model only\n");
+        return 2;
+    }
+    if (nh < 0 || (nh > 0 && (report || update_model))) {
+        g_printerr("colorize-train eval: %s\n", nh < 0 ? "--hints takes a comma-separated list of hint counts, 0..256"
+                                                        : "--photos with --hints takes no --report or --update-model");
         return 2;
     }
     if (nv > 1 || nv < 0) {
@@ -171,6 +177,7 @@ static int photos_command(const char *dir, const char *model, int nv, const doub
         !option_double_ok(cmd, "--saturation", saturation, 0, 2) || !option_int_ok(cmd, "--max-side", max_side, 16, 16384) ||
         !option_int_ok(cmd, "--scene-size", params->scene_size, NN_MIN_SCENE_SIZE, NN_MAX_SCENE_SIZE) ||
         !option_double_ok(cmd, "--scene-weight", params->scene_weight, 0, NN_MAX_SCENE_WEIGHT) ||
+        !option_double_ok(cmd, "--hint-reach", params->hint_reach, 0, NN_MAX_HINT_REACH) ||
         !option_int_ok(cmd, "--limit", limit, 0, 1 << 30) || !option_int_ok(cmd, "--threads", threads, 0, 1024))
         return 2;
     if (update_model && !model) {
@@ -184,6 +191,8 @@ static int photos_command(const char *dir, const char *model, int nv, const doub
         return 2;
     }
     nn_set_threads(threads);
+    if (nh > 0)
+        return eval_photo_hints(dir, model ? model : default_model_path(), params, max_side, limit, hints, nh, seed, json);
     return eval_photos(dir, model ? model : default_model_path(), params, max_side, limit, json, report, update_model);
 }
 
@@ -387,7 +396,7 @@ int command_eval(int argc, char **argv) {
     char *photos = NULL, *precision = NULL;
     int limit = 0, threads = 0, batch = 200, max_side = 1024;
     nn_engine_params params = nn_engine_default_params();
-    double saturation = params.saturation, scene_weight = params.scene_weight;
+    double saturation = params.saturation, scene_weight = params.scene_weight, hint_reach = params.hint_reach;
     gint64 seed = 1234;
     gboolean update_model = FALSE, no_prior = FALSE;
     GOptionEntry entries[] = {
@@ -409,6 +418,7 @@ int command_eval(int argc, char **argv) {
         {"saturation", 0, 0, G_OPTION_ARG_DOUBLE, &saturation, "With --photos: the chroma multiplier (default 1)", "X"},
         {"scene-size", 0, 0, G_OPTION_ARG_INT, &params.scene_size, "With --photos: the scene pass's long side (default 32)", "N"},
         {"scene-weight", 0, 0, G_OPTION_ARG_DOUBLE, &scene_weight, "With --photos: the scene pass's weight, 0 (off) to 8 (default 1)", "X"},
+        {"hint-reach", 0, 0, G_OPTION_ARG_DOUBLE, &hint_reach, "With --photos: how far a hint's colour travels, in L* units of edges crossed, 0 (only where painted) to 100 (default: colorize's default)", "X"},
         {"max-side", 0, 0, G_OPTION_ARG_INT, &max_side, "With --photos: photos larger than this on their long side are scaled down first (default 1024)", "N"},
         {"no-prior", 0, 0, G_OPTION_ARG_NONE, &no_prior, "Decode without dividing out the rebalancing weights (for comparison)", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
@@ -430,9 +440,12 @@ int command_eval(int argc, char **argv) {
     for (int i = 0; i < nv; i++)
         if (!(viv[i] >= 0 && viv[i] <= 1)) nv = -1;
     if (photos) {
-        params.scene_weight = (float)scene_weight;
+        params.scene_weight = (float)scene_weight, params.hint_reach = (float)hint_reach;
+        for (int i = 0; i < nh; i++)
+            if (hints[i] > NN_MAX_POINT_HINTS) nh = -1;
         rc = photos_command(photos, model, nv, viv, saturation, &params, max_side, limit, threads, json, report,
-                            update_model, data || hints_s || split || no_prior || argc > 1);
+                            update_model, data || split || no_prior || argc > 1, hints, hints_s ? nh : 0,
+                            (uint64_t)seed);
         goto out;
     }
     ev.validation = split && strcmp(split, "validation") == 0;

@@ -11,8 +11,6 @@
 
 #include "trainer.h"
 
-/* A photo whose mean chroma is below this has no colour to measure. */
-#define PHOTO_MIN_MEAN_CHROMA 2.0
 /* The height of each image in the report's strips. */
 #define STRIP_HEIGHT 192
 
@@ -35,8 +33,7 @@ static int compare_names(gconstpointer a, gconstpointer b) {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The photos of dir (by name, as gdk-pixbuf reads them), sorted; NULL with an error. */
-static GPtrArray *list_photos(const char *dir, GError **error) {
+GPtrArray *list_folder_photos(const char *dir, GError **error) {
     GDir *d = g_dir_open(dir, 0, error);
     if (!d) return NULL;
     GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
@@ -49,8 +46,7 @@ static GPtrArray *list_photos(const char *dir, GError **error) {
     return files;
 }
 
-/* The photo as 8-bit RGB, scaled down to max_side on its long side. */
-static GdkPixbuf *load_photo(const char *path, int max_side, GError **error) {
+GdkPixbuf *load_photo(const char *path, int max_side, GError **error) {
     if (!image_size_acceptable(path, DEFAULT_MAX_MEGAPIXELS, error)) return NULL;
     GdkPixbuf *pb = gdk_pixbuf_new_from_file(path, error);
     if (!pb) return NULL;
@@ -75,8 +71,7 @@ static GdkPixbuf *load_photo(const char *path, int max_side, GError **error) {
     return rgb;
 }
 
-/* Packs a pixbuf's rows into a w*h*3 buffer. */
-static uint8_t *packed_rgb(GdkPixbuf *pb) {
+uint8_t *packed_rgb(GdkPixbuf *pb) {
     int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb), stride = gdk_pixbuf_get_rowstride(pb);
     uint8_t *rgb = g_malloc((size_t)w * h * 3);
     for (int y = 0; y < h; y++) memcpy(rgb + (size_t)y * w * 3, gdk_pixbuf_read_pixels(pb) + (size_t)y * stride, (size_t)w * 3);
@@ -273,7 +268,7 @@ int eval_photos(const char *dir, const char *model, const nn_engine_params *para
     photo_eval pe = {.params = *params, .max_side = max_side, .report = report};
     int rc = 1, n = 0, unreadable = 0, colourless = 0;
     photo_result *results = NULL;
-    GPtrArray *files = list_photos(dir, &error);
+    GPtrArray *files = list_folder_photos(dir, &error);
     if (!files) {
         g_printerr("colorize-train eval: --photos %s: %s\n", dir, error->message);
         goto out;

@@ -284,6 +284,18 @@ void photo_set_crops(const photo_set *ps, const int *photos, int nphotos, int co
                      uint8_t *rgb); // (count, 32, 32, 3)
 
 /* photos.c: eval --photos DIR, the real-photo benchmark; the exit code. */
+/* A photo whose mean chroma is below this has no colour to measure. */
+#define PHOTO_MIN_MEAN_CHROMA 2.0
+/* The photos of dir (by name, as gdk-pixbuf reads them), sorted; NULL with an error. */
+GPtrArray *list_folder_photos(const char *dir, GError **error);
+/* The photo as 8-bit RGB, scaled down to max_side on its long side. */
+GdkPixbuf *load_photo(const char *path, int max_side, GError **error);
+/* Packs a pixbuf's rows into a w*h*3 buffer (g_free). */
+uint8_t *packed_rgb(GdkPixbuf *pb);
+/* photohints.c: eval --photos DIR --hints K[,K…], hints from the originals
+ * at random places (seed) and one click per region; the exit code. */
+int eval_photo_hints(const char *dir, const char *model, const nn_engine_params *params, int max_side, int limit,
+                     const double *counts, int ncounts, uint64_t seed, const char *json);
 int eval_photos(const char *dir, const char *model, const nn_engine_params *params, int max_side, int limit,
                 const char *json, const char *report, gboolean update_model);
 

@@ -1,0 +1,61 @@
+/* nn_propagate.h — edge-aware propagation of the user's colour hints at
+ * working scale: each hint (a point's patch, a connected stroke) is a seed;
+ * its hold on a pixel falls with the geodesic distance to it, measured in
+ * lightness changes crossed (above a noise floor) plus a small cost for
+ * length, so a hint fills its region and stops at the region's edges.
+ * Part of the nn library; include nn.h for all of it. */
+#ifndef NN_PROPAGATE_H
+#define NN_PROPAGATE_H
+
+#include "nn_core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* How far a hint travels (all in L* units, 0..100). */
+typedef struct {
+    float reach;   /* accumulated lightness change at which a hint's hold halves */
+    float texture; /* the change between neighbours that counts as texture, not an edge (not counted) */
+    float length;  /* what crossing the image's long side costs, on top of the edges crossed */
+    float smooth;   /* where two seeds' regions meet, their colours are blended over this share of the long
+                       side (0: not at all) ... */
+    float smooth_l; /* ... where lightness changes by less than about this */
+} nn_propagation_params;
+
+/* Seeds give their colours to a w×h plane: seed[k] is the seed id of pixel k
+ * (0 .. n_seeds-1) or -1; seed_ab (n_seeds, 2) their ab. For every pixel:
+ * hold in [0, 1], how firmly its geodesically nearest seed holds it
+ * (2^-(d/reach)^4: 1 on the seed and within its region, 1/2 at `reach`,
+ * 2^-16 at twice that), and hint_ab, that seed's colour, blended with its
+ * neighbours' where regions meet in a smooth area (0 where no seed holds).
+ * NN_ERR_NOMEM where the queue cannot be had. */
+nn_status nn_propagate_hints(const float *L,       // (h, w) L* at working scale
+                             int w, int h,
+                             const int *seed,      // (h, w) seed id or -1
+                             const float *seed_ab, // (n_seeds, 2)
+                             const nn_propagation_params *p,
+                             float *hint_ab,       // (2, h, w) output
+                             float *hold,          // (h, w) output
+                             nn_error *err);
+
+/* Painted pixels within this ab distance of where a stroke starts belong
+ * to one seed. */
+#define NN_STROKE_SEED_TOLERANCE 12.0f
+
+/* Makes seeds of the painted pixels not yet seeded (cover > 0, seed -1):
+ * each 4-connected group of colours within NN_STROKE_SEED_TOLERANCE of its
+ * first pixel is one seed, ids from n_seeds on, carrying its mean colour
+ * into seed_ab (room for one seed per pixel). Returns the seeds in all.
+ * stack: w·h ints of scratch. */
+int nn_stroke_seeds(const float *ab,    // (2, h, w) painted colours
+                    const float *cover, // (h, w) painted share, 0: none
+                    int w, int h,
+                    int *seed,          // (h, w) in and out
+                    float *seed_ab,     // (n_seeds + new, 2) out
+                    int n_seeds, int *stack);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,195 @@
+/* propagate.c — edge-aware propagation of colour hints: a multi-source
+ * Dijkstra over the 8-connected working image whose step cost is the
+ * lightness change crossed (less a texture allowance) plus a small cost for
+ * length. Every pixel takes its geodesically nearest seed's colour, held
+ * as firmly as that distance allows (2^-(d/reach)^4); where the regions of
+ * two seeds meet inside a smooth area the colours are blended by the
+ * domain transform's edge-aware recursive filter (Gastal and Oliveira
+ * 2011), weighted by the hold. A geodesic distance, unlike a diffusion
+ * (Levin et al. 2004), does not leak through a weak edge by summing over
+ * its length: one edge crossed is one cost paid. */
+#include "nn_propagate.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Past this many times the reach a seed's hold is below 2^-256 and
+ * nothing more is spread. */
+#define MAX_REACH_FACTOR 4.0f
+
+typedef struct {
+    float d;
+    int node, seed;
+} heap_item;
+
+typedef struct {
+    heap_item *items;
+    size_t n, cap;
+} heap;
+
+static int heap_push(heap *q, heap_item it) {
+    if (q->n == q->cap) {
+        size_t cap = q->cap ? 2 * q->cap : 1024;
+        heap_item *p = realloc(q->items, sizeof *p * cap);
+        if (!p) return -1;
+        q->items = p, q->cap = cap;
+    }
+    size_t i = q->n++;
+    while (i > 0) {
+        size_t parent = (i - 1) / 2;
+        if (q->items[parent].d <= it.d) break;
+        q->items[i] = q->items[parent];
+        i = parent;
+    }
+    q->items[i] = it;
+    return 0;
+}
+
+static heap_item heap_pop(heap *q) {
+    heap_item top = q->items[0], last = q->items[--q->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= q->n) break;
+        if (c + 1 < q->n && q->items[c + 1].d < q->items[c].d) c++;
+        if (last.d <= q->items[c].d) break;
+        q->items[i] = q->items[c];
+        i = c;
+    }
+    if (q->n) q->items[i] = last;
+    return top;
+}
+
+/* The cost of the step from pixel k to its neighbour k2, `len` apart. */
+static inline float step_cost(const float *L, size_t k, size_t k2, float len, float per_pixel, float texture) {
+    const float dl = fabsf(L[k] - L[k2]) - texture;
+    return len * per_pixel + (dl > 0.0f ? dl : 0.0f);
+}
+
+/* Settles each pixel's nearest seed (nearest[k], -1 if none within
+ * reach) and its distance, in order of distance. */
+static nn_status search(const float *L, int w, int h, const int *seed, const nn_propagation_params *p, int *nearest,
+                        float *dist, nn_error *err) {
+    static const int dx[8] = {1, -1, 0, 0, 1, 1, -1, -1}, dy[8] = {0, 0, 1, -1, 1, -1, 1, -1};
+    static const float len[8] = {1, 1, 1, 1, (float)M_SQRT2, (float)M_SQRT2, (float)M_SQRT2, (float)M_SQRT2};
+    const size_t n = (size_t)w * h;
+    const float per_pixel = p->length / (float)(w > h ? w : h), limit = MAX_REACH_FACTOR * p->reach;
+    heap q = {0};
+    nn_status st = NN_OK;
+    for (size_t k = 0; k < n; k++) nearest[k] = -1;
+    for (size_t k = 0; k < n && !st; k++)
+        if (seed[k] >= 0 && heap_push(&q, (heap_item){0.0f, (int)k, seed[k]})) st = NN_ERR_NOMEM;
+    while (!st && q.n) {
+        const heap_item it = heap_pop(&q);
+        if (nearest[it.node] >= 0) continue;
+        nearest[it.node] = it.seed, dist[it.node] = it.d;
+        const int x = it.node % w, y = it.node / w;
+        for (int i = 0; i < 8 && !st; i++) {
+            const int nx = x + dx[i], ny = y + dy[i];
+            if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+            const size_t k2 = (size_t)ny * w + nx;
+            if (nearest[k2] >= 0) continue;
+            const float d = it.d + step_cost(L, (size_t)it.node, k2, len[i], per_pixel, p->texture);
+            if (d <= limit && heap_push(&q, (heap_item){d, (int)k2, it.seed})) st = NN_ERR_NOMEM;
+        }
+    }
+    free(q.items);
+    return st ? nn_set_error(err, st, "out of memory for the hint propagation of a %d×%d image", w, h) : NN_OK;
+}
+
+/* One pass of the domain transform's recursive filter (Gastal and Oliveira
+ * 2011) along n samples `stride` apart, forwards then backwards: each
+ * sample is pulled towards its neighbour by a^(1 + ratio·|ΔL|), so the
+ * smoothing stops at lightness edges. */
+static void recursive_pass(float *v, int channels, size_t plane, const float *L, int n, size_t stride, float a,
+                           float ratio) {
+    for (int i = 1; i < n; i++) {
+        const size_t k = i * stride, p = k - stride;
+        const float f = powf(a, 1.0f + ratio * fabsf(L[k] - L[p]));
+        for (int c = 0; c < channels; c++) v[c * plane + k] += f * (v[c * plane + p] - v[c * plane + k]);
+    }
+    for (int i = n - 2; i >= 0; i--) {
+        const size_t k = i * stride, p = k + stride;
+        const float f = powf(a, 1.0f + ratio * fabsf(L[k] - L[p]));
+        for (int c = 0; c < channels; c++) v[c * plane + k] += f * (v[c * plane + p] - v[c * plane + k]);
+    }
+}
+
+/* Edge-aware smoothing of the planes v (channels × w·h) over sigma pixels,
+ * lightness changes of sigma_l counting as sigma pixels: three iterations
+ * of rows then columns, the spatial scale shrinking as the paper says. */
+static void smooth_along_edges(float *v, int channels, const float *L, int w, int h, float sigma, float sigma_l) {
+    const size_t plane = (size_t)w * h;
+    const int iterations = 3;
+    for (int it = 0; it < iterations; it++) {
+        const float s = sigma * sqrtf(3.0f) * powf(2.0f, (float)(iterations - it - 1)) /
+                        sqrtf(powf(4.0f, (float)iterations) - 1.0f);
+        const float a = expf(-sqrtf(2.0f) / s), ratio = sigma / sigma_l;
+        for (int y = 0; y < h; y++) recursive_pass(v + (size_t)y * w, channels, plane, L + (size_t)y * w, w, 1, a, ratio);
+        for (int x = 0; x < w; x++) recursive_pass(v + x, channels, plane, L + x, h, (size_t)w, a, ratio);
+    }
+}
+
+nn_status nn_propagate_hints(const float *L, int w, int h, const int *seed, const float *seed_ab,
+                             const nn_propagation_params *p, float *hint_ab, float *hold, nn_error *err) {
+    const size_t n = (size_t)w * h;
+    int *nearest = malloc(sizeof(int) * n);
+    float *v = malloc(sizeof(float) * 3 * n); /* hold × a, hold × b, hold; the distances first */
+    nn_status st = !nearest || !v ? nn_set_error(err, NN_ERR_NOMEM, "out of memory for the hint propagation of a "
+                                                 "%d×%d image", w, h)
+                                  : search(L, w, h, seed, p, nearest, v, err);
+    if (st) {
+        free(nearest), free(v);
+        return st;
+    }
+    const float reach = p->reach > 1e-3f ? p->reach : 1e-3f;
+    for (size_t k = 0; k < n; k++) {
+        const int s = nearest[k];
+        const float r = s >= 0 ? v[k] / reach : 0.0f;
+        hold[k] = s >= 0 ? exp2f(-(r * r) * (r * r)) : 0.0f;
+    }
+    for (size_t k = 0; k < n; k++) {
+        const int s = nearest[k];
+        v[k] = s >= 0 ? hold[k] * seed_ab[2 * s] : 0.0f, v[n + k] = s >= 0 ? hold[k] * seed_ab[2 * s + 1] : 0.0f;
+        v[2 * n + k] = hold[k];
+    }
+    /* the seeds' regions meet along lines: blend them where the image is smooth, weighted by the hold */
+    const float sigma = p->smooth * (float)(w > h ? w : h);
+    if (sigma > 0.5f) smooth_along_edges(v, 3, L, w, h, sigma, p->smooth_l > 1e-3f ? p->smooth_l : 1e-3f);
+    for (size_t k = 0; k < n; k++) {
+        const float wt = v[2 * n + k];
+        hint_ab[k] = wt > 1e-6f ? v[k] / wt : 0.0f, hint_ab[n + k] = wt > 1e-6f ? v[n + k] / wt : 0.0f;
+    }
+    free(nearest), free(v);
+    return NN_OK;
+}
+
+int nn_stroke_seeds(const float *ab, const float *cover, int w, int h, int *seed, float *seed_ab, int n_seeds,
+                    int *stack) {
+    const size_t n = (size_t)w * h;
+    const float tol2 = NN_STROKE_SEED_TOLERANCE * NN_STROKE_SEED_TOLERANCE;
+    for (size_t start = 0; start < n; start++) {
+        if (!(cover[start] > 0.0f) || seed[start] >= 0) continue;
+        const float a0 = ab[start], b0 = ab[n + start];
+        double sa = 0.0, sb = 0.0;
+        int top = 0, count = 0;
+        seed[start] = n_seeds, stack[top++] = (int)start;
+        while (top) {
+            const int k = stack[--top], x = k % w, y = k / w;
+            sa += ab[k], sb += ab[n + k], count++;
+            const int nb[4] = {x > 0 ? k - 1 : -1, x + 1 < w ? k + 1 : -1, y > 0 ? k - w : -1, y + 1 < h ? k + w : -1};
+            for (int i = 0; i < 4; i++) {
+                const int k2 = nb[i];
+                if (k2 < 0 || !(cover[k2] > 0.0f) || seed[k2] >= 0) continue;
+                const float da = ab[k2] - a0, db = ab[n + k2] - b0;
+                if (da * da + db * db > tol2) continue;
+                seed[k2] = n_seeds, stack[top++] = k2;
+            }
+        }
+        seed_ab[2 * n_seeds] = (float)(sa / count), seed_ab[2 * n_seeds + 1] = (float)(sb / count);
+        n_seeds++;
+    }
+    return n_seeds;
+}

@@ -1,0 +1,255 @@
+/* test_propagate.c — hints that reach their whole region and stop at its
+ * edges: the geodesic search against a naive oracle (Bellman-Ford
+ * relaxation until nothing changes), the hold and blend on a step image,
+ * then the engine with the shipped model (the argument) on a synthetic
+ * photo, a bright softly textured region A over a darker region B with a
+ * wavy edge between them: one point of a plausible or an implausible
+ * colour in A reaches at least 90 % of A and at most 5 % of B; a stroke
+ * does the same; two points in two regions keep their own colours; with
+ * no hint the propagation changes nothing. Usage: test_propagate MODEL */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn.h"
+#include "testlib.h"
+
+#define SYN_W 640
+#define SYN_H 480
+
+/* The edge between A (above) and B (below) at column x. */
+static int edge_row(int x) { return (int)(240.0 + 40.0 * sin(2.0 * M_PI * x / 160.0)); }
+
+/* A bright, softly textured region A over a darker, textured region B. */
+static float *synthetic_L(void) {
+    float *L = malloc(sizeof(float) * SYN_W * SYN_H);
+    for (int y = 0; y < SYN_H; y++)
+        for (int x = 0; x < SYN_W; x++) {
+            const float texture = 2.0f * sinf(x * 0.21f + y * 0.13f) * cosf(y * 0.17f - x * 0.05f) +
+                                  1.5f * sinf(x * 0.031f) * sinf(y * 0.027f);
+            L[(size_t)y * SYN_W + x] = (y < edge_row(x) ? 78.0f : 42.0f) + texture;
+        }
+    return L;
+}
+
+/* Whether a pixel (L, a, b) takes the colour (ha, hb): hue within 30° and
+ * at least half the chroma that hue can have at the pixel's lightness. */
+static int takes(float L, float a, float b, float ha, float hb) {
+    const double hue = atan2(hb, ha);
+    float most[3] = {L, (float)(150.0 * cos(hue)), (float)(150.0 * sin(hue))};
+    nn_lab_fit_gamut(most, 1);
+    if (hypotf(a, b) < 0.5f * hypotf(most[1], most[2])) return 0;
+    double d = fabs(atan2(b, a) - hue) * 180.0 / M_PI;
+    return (d > 180.0 ? 360.0 - d : d) <= 30.0;
+}
+
+/* Shares of A and of B (pixels more than 3 px from the edge) taking (ha,
+ * hb); with `before` (ab without the hint), only the pixels that did not
+ * take it before count: what the hint itself did. */
+static void shares(const float *L, const float *ab, const float *before, float ha, float hb, double *in_a,
+                   double *in_b) {
+    const size_t n = (size_t)SYN_W * SYN_H;
+    long na = 0, nb = 0, ta = 0, tb = 0;
+    for (int y = 0; y < SYN_H; y++)
+        for (int x = 0; x < SYN_W; x++) {
+            const int e = edge_row(x);
+            if (abs(y - e) <= 3) continue;
+            const size_t k = (size_t)y * SYN_W + x;
+            const int t = takes(L[k], ab[k], ab[n + k], ha, hb) &&
+                          !(before && takes(L[k], before[k], before[n + k], ha, hb));
+            if (y < e) na++, ta += t;
+            else nb++, tb += t;
+        }
+    *in_a = (double)ta / na, *in_b = (double)tb / nb;
+}
+
+static void srgb8_ab(const uint8_t rgb[3], float *a, float *b) {
+    float lab[3];
+    nn_srgb8_to_lab(lab, rgb, 1);
+    *a = lab[1], *b = lab[2];
+}
+
+/* The engine at its defaults with point hints. */
+static int colorize_points(nn_colorizer *c, const float *L, const nn_point_hint *pts, int n, float *ab,
+                           float hint_reach) {
+    nn_engine_params p = nn_engine_default_params();
+    p.hint_reach = hint_reach;
+    nn_engine *e = NULL;
+    nn_error err = {0};
+    nn_status st = nn_engine_begin(&e, SYN_W, SYN_H, &p, &err);
+    if (!st) st = nn_engine_add_rows(e, 0, SYN_H, L, NULL, NULL, NULL, &err);
+    for (int i = 0; i < n && !st; i++) st = nn_engine_add_point_hint(e, pts[i].x, pts[i].y, pts[i].a, pts[i].b, &err);
+    if (!st) st = nn_engine_predict(e, c, NULL, NULL, NULL, &err);
+    if (!st) nn_engine_ab_rows(e, 0, SYN_H, L, ab, ab + (size_t)SYN_W * SYN_H);
+    if (st) fprintf(stderr, "engine: %s\n", err.msg);
+    nn_engine_free(e);
+    return st == NN_OK;
+}
+
+static const struct {
+    const char *name;
+    uint8_t rgb[3];
+} colours[] = {{"sky blue", {90, 140, 210}}, {"green", {60, 160, 60}}, {"magenta", {200, 60, 190}}};
+
+/* One point in A: it reaches 90 % of A, and turns at most 5 % of B to its
+ * colour (the network alone colours this gray image sky blue nearly
+ * everywhere, B too: what counts is what the hint changes). */
+static void test_one_point(nn_colorizer *c, const float *L, float *ab) {
+    const size_t n = (size_t)SYN_W * SYN_H;
+    float *none = malloc(sizeof(float) * 2 * n);
+    CHECK(colorize_points(c, L, NULL, 0, none, NN_DEFAULT_HINT_REACH), "engine without hints");
+    for (size_t i = 0; i < sizeof colours / sizeof colours[0]; i++) {
+        nn_point_hint pt = {320, 100, 0, 0};
+        srgb8_ab(colours[i].rgb, &pt.a, &pt.b);
+        double in_a, in_b, by_hint_b, none_a, none_b, old_a, old_b;
+        shares(L, none, NULL, pt.a, pt.b, &none_a, &none_b);
+        CHECK(colorize_points(c, L, &pt, 1, ab, 0.0f), "engine without propagation");
+        shares(L, ab, NULL, pt.a, pt.b, &old_a, &old_b);
+        CHECK(colorize_points(c, L, &pt, 1, ab, NN_DEFAULT_HINT_REACH), "engine");
+        shares(L, ab, NULL, pt.a, pt.b, &in_a, &in_b);
+        shares(L, ab, none, pt.a, pt.b, &by_hint_b, &by_hint_b);
+        printf("one %s point in A: A %.1f %%, B %.1f %%, of which the hint turned %.1f %% (no hint: A %.1f %%, B "
+               "%.1f %%; without propagation: A %.1f %%, B %.1f %%)\n", colours[i].name, 100 * in_a, 100 * in_b,
+               100 * by_hint_b, 100 * none_a, 100 * none_b, 100 * old_a, 100 * old_b);
+        CHECK(in_a >= 0.90, "a %s point reaches %.1f %% of its region (want >= 90 %%)", colours[i].name, 100 * in_a);
+        CHECK(by_hint_b <= 0.05, "a %s point turns %.1f %% of the other region to its colour (want <= 5 %%)",
+              colours[i].name, 100 * by_hint_b);
+    }
+    free(none);
+}
+
+static void test_stroke(nn_colorizer *c, const float *L, float *ab) {
+    const size_t n = (size_t)SYN_W * SYN_H;
+    float *hint_ab = calloc(2 * n, sizeof(float)), *mask = calloc(n, sizeof(float));
+    float ha, hb;
+    srgb8_ab(colours[2].rgb, &ha, &hb);
+    for (int y = 96; y < 104; y++) /* a short horizontal stroke in A */
+        for (int x = 200; x < 330; x++) {
+            const size_t k = (size_t)y * SYN_W + x;
+            hint_ab[k] = ha, hint_ab[n + k] = hb, mask[k] = 1.0f;
+        }
+    nn_engine_params p = nn_engine_default_params();
+    nn_error err = {0};
+    CHECK(nn_engine_colorize(c, L, SYN_W, SYN_H, hint_ab, mask, &p, ab, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    double in_a, in_b;
+    shares(L, ab, NULL, ha, hb, &in_a, &in_b);
+    printf("a magenta stroke in A: A %.1f %%, B %.1f %%\n", 100 * in_a, 100 * in_b);
+    CHECK(in_a >= 0.90 && in_b <= 0.05, "a stroke reaches %.1f %% of A and %.1f %% of B", 100 * in_a, 100 * in_b);
+    free(hint_ab), free(mask);
+}
+
+static void test_two_points(nn_colorizer *c, const float *L, float *ab) {
+    nn_point_hint pts[2] = {{320, 100, 0, 0}, {320, 420, 0, 0}};
+    const uint8_t orange[3] = {220, 130, 40};
+    srgb8_ab(colours[0].rgb, &pts[0].a, &pts[0].b);
+    srgb8_ab(orange, &pts[1].a, &pts[1].b);
+    CHECK(colorize_points(c, L, pts, 2, ab, NN_DEFAULT_HINT_REACH), "engine");
+    double blue_a, blue_b, orange_a, orange_b;
+    shares(L, ab, NULL, pts[0].a, pts[0].b, &blue_a, &blue_b);
+    shares(L, ab, NULL, pts[1].a, pts[1].b, &orange_a, &orange_b);
+    printf("blue in A, orange in B: blue on A %.1f %% and B %.1f %%, orange on B %.1f %% and A %.1f %%\n",
+           100 * blue_a, 100 * blue_b, 100 * orange_b, 100 * orange_a);
+    CHECK(blue_a >= 0.90 && orange_b >= 0.90 && blue_b <= 0.05 && orange_a <= 0.05,
+          "two points keep their own regions (blue %.2f/%.2f, orange %.2f/%.2f)", blue_a, blue_b, orange_b, orange_a);
+}
+
+static void test_no_hints_unchanged(nn_colorizer *c, const float *L, float *ab) {
+    const size_t n = (size_t)SYN_W * SYN_H;
+    float *off = malloc(sizeof(float) * 2 * n);
+    CHECK(colorize_points(c, L, NULL, 0, ab, NN_DEFAULT_HINT_REACH) && colorize_points(c, L, NULL, 0, off, 0.0f),
+          "engine");
+    CHECK(memcmp(ab, off, sizeof(float) * 2 * n) == 0, "with no hint the propagation changed the result");
+    free(off);
+}
+
+/* The nearest seed's distance by relaxing every edge until nothing changes. */
+static void oracle_distance(const float *L, int w, int h, const int *seed, const nn_propagation_params *p, float *d) {
+    const float per_pixel = p->length / (float)(w > h ? w : h);
+    for (int k = 0; k < w * h; k++) d[k] = seed[k] >= 0 ? 0.0f : INFINITY;
+    for (int changed = 1; changed;) {
+        changed = 0;
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+                for (int dy = -1; dy <= 1; dy++)
+                    for (int dx = -1; dx <= 1; dx++) {
+                        const int nx = x + dx, ny = y + dy;
+                        if ((!dx && !dy) || nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+                        const int k = y * w + x, k2 = ny * w + nx;
+                        float step = fabsf(L[k] - L[k2]) - p->texture;
+                        step = (dx && dy ? (float)M_SQRT2 : 1.0f) * per_pixel + (step > 0 ? step : 0);
+                        if (d[k] + step < d[k2] - 1e-4f) d[k2] = d[k] + step, changed = 1;
+                    }
+    }
+}
+
+static void test_search_against_oracle(void) {
+    const int w = 37, h = 23, n = w * h;
+    float *L = malloc(sizeof(float) * n), *d = malloc(sizeof(float) * n), *ab = malloc(sizeof(float) * 2 * n),
+          *hold = malloc(sizeof(float) * n);
+    int *seed = malloc(sizeof(int) * n);
+    fill_uniform(L, (size_t)n, 20, 80, 3);
+    for (int k = 0; k < n; k++) seed[k] = -1;
+    seed[5 * w + 4] = 0, seed[17 * w + 30] = 1;
+    const float seed_ab[4] = {40, -20, -30, 50};
+    /* no smoothing: the hold is then a function of the nearest distance alone */
+    const nn_propagation_params p = {.reach = 60, .texture = 1, .length = 10, .smooth = 0};
+    nn_error err = {0};
+    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, &p, ab, hold, &err) == NN_OK, "%s", err.msg);
+    oracle_distance(L, w, h, seed, &p, d);
+    double worst = 0;
+    for (int k = 0; k < n; k++) {
+        const float r = d[k] / p.reach, want = exp2f(-r * r * r * r);
+        worst = fmax(worst, fabs(hold[k] - want));
+    }
+    printf("geodesic search against the oracle: largest hold difference %.2g\n", worst);
+    CHECK(worst < 1e-4, "the hold differs from the oracle's distance by %g", worst);
+    CHECK(hold[5 * w + 4] == 1.0f && fabsf(ab[5 * w + 4] - 40) < 1e-3f && fabsf(ab[n + 17 * w + 30] - 50) < 1e-3f,
+          "a seed holds its own pixel with its own colour");
+    free(L), free(d), free(ab), free(hold), free(seed);
+}
+
+/* A step: seeds on the left half stay there. */
+static void test_step_edge(void) {
+    const int w = 64, h = 32, n = w * h;
+    float *L = malloc(sizeof(float) * n), *ab = malloc(sizeof(float) * 2 * n), *hold = malloc(sizeof(float) * n);
+    int *seed = malloc(sizeof(int) * n);
+    for (int k = 0; k < n; k++) L[k] = k % w < 40 ? 70.0f : 40.0f, seed[k] = -1;
+    seed[16 * w + 5] = 0;
+    const float seed_ab[2] = {60, 10};
+    /* crossing this small image costs little: the edge alone decides */
+    const nn_propagation_params p = {.reach = NN_DEFAULT_HINT_REACH, .texture = NN_HINT_TEXTURE, .length = 1,
+                                     .smooth = NN_HINT_BLEND, .smooth_l = NN_HINT_BLEND_LIGHTNESS};
+    nn_error err = {0};
+    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, &p, ab, hold, &err) == NN_OK, "%s", err.msg);
+    float least_in = 1, most_out = 0;
+    for (int k = 0; k < n; k++)
+        if (k % w < 40) least_in = fminf(least_in, hold[k]);
+        else most_out = fmaxf(most_out, hold[k]);
+    printf("step edge: the hold is at least %.3f on the seed's side, at most %.4f beyond\n", least_in, most_out);
+    CHECK(least_in > 0.95f && most_out < 0.01f, "hold %.3f inside, %.4f beyond a step of 30", least_in, most_out);
+    CHECK(fabsf(ab[10 * w + 30] - 60) < 1e-3f, "a lone seed's colour fills its region");
+    free(L), free(ab), free(hold), free(seed);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_propagate MODEL.weights\n");
+        return 2;
+    }
+    test_search_against_oracle();
+    test_step_edge();
+    nn_colorizer *c = NULL;
+    nn_error err = {0};
+    CHECK(nn_colorizer_load(&c, argv[1], 64, NN_TILE_SIDE, &err) == NN_OK, "%s", err.msg);
+    if (c) {
+        float *L = synthetic_L(), *ab = malloc(sizeof(float) * 2 * SYN_W * SYN_H);
+        test_one_point(c, L, ab);
+        test_stroke(c, L, ab);
+        test_two_points(c, L, ab);
+        test_no_hints_unchanged(c, L, ab);
+        free(L), free(ab);
+        nn_colorizer_free(c);
+    }
+    return test_finish("test_propagate");
+}

@@ -1,0 +1,389 @@
+/* photohints.c — `colorize-train eval --photos DIR --hints K[,K…]`: the
+ * real-photo benchmark the way users click. For each photo and each K, K
+ * point hints at random positions (a fixed seed), each the mean sRGB of the
+ * original over 7×7 pixels (Zhang et al. 2017's protocol), then PSNR and
+ * the gain over gray. And "one click per region": the original segmented
+ * into regions of similar colour (k-means in Lab, connected pieces), one
+ * point at the most interior pixel of each large region; how much of each
+ * region takes its hint's colour, and how much of the other regions takes
+ * a hint colour that is not theirs (where neither their hint nor the
+ * original pixel has that hue). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "trainer.h"
+
+/* A hint is the mean of the original over this many pixels square. */
+#define HINT_WINDOW 7
+/* Colour classes of the segmentation, its iterations, and the box blur
+ * applied to the original's Lab first (radius, pixels). */
+#define REGION_CLASSES 6
+#define REGION_ITERATIONS 12
+#define REGION_BLUR 2
+/* A region gets a click when it holds at least this share of the photo. */
+#define REGION_MIN_SHARE 0.02
+/* "Takes a hint's colour": hue within this many degrees of the hint's and
+ * at least half the chroma the hint can have at the pixel's lightness. */
+#define TAKE_HUE_DEGREES 30.0
+#define TAKE_CHROMA_SHARE 0.5
+/* A hint below this chroma has no hue to take. */
+#define HINT_MIN_CHROMA 10.0f
+/* A pixel below this chroma shows no hue: in the original, any hint's
+ * colour there would be a leak; in the output, it shows no leak. */
+#define VISIBLE_CHROMA 5.0f
+
+typedef struct {
+    double x, y;
+    uint8_t rgb[3];
+    float a, b;
+} bench_hint;
+
+/* The mean sRGB of the original over HINT_WINDOW² pixels around (x, y), and its ab. */
+static bench_hint hint_from_truth(const uint8_t *rgb, int w, int h, int x, int y) {
+    const int r = HINT_WINDOW / 2;
+    double s[3] = {0, 0, 0};
+    int n = 0;
+    for (int yy = y - r; yy <= y + r; yy++)
+        for (int xx = x - r; xx <= x + r; xx++) {
+            if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+            for (int c = 0; c < 3; c++) s[c] += rgb[((size_t)yy * w + xx) * 3 + c];
+            n++;
+        }
+    bench_hint hint = {.x = x + 0.5, .y = y + 0.5};
+    for (int c = 0; c < 3; c++) hint.rgb[c] = (uint8_t)lround(s[c] / n);
+    float lab[3];
+    nn_srgb8_to_lab(lab, hint.rgb, 1);
+    hint.a = lab[1], hint.b = lab[2];
+    return hint;
+}
+
+/* The engine on the gray photo with these point hints; out: 8-bit RGB. */
+static gboolean colorize_points(nn_colorizer *c, const nn_engine_params *params, const float *L, int w, int h,
+                                const bench_hint *hints, int n, uint8_t *out, GError **error) {
+    nn_engine *e = NULL;
+    nn_error err = {0};
+    const size_t np = (size_t)w * h;
+    float *ab = g_malloc(sizeof(float) * 2 * np);
+    nn_status st = nn_engine_begin(&e, w, h, params, &err);
+    if (!st) st = nn_engine_add_rows(e, 0, h, L, NULL, NULL, NULL, &err);
+    for (int i = 0; i < n && !st; i++) st = nn_engine_add_point_hint(e, hints[i].x, hints[i].y, hints[i].a, hints[i].b, &err);
+    if (!st) st = nn_engine_predict(e, c, NULL, NULL, NULL, &err);
+    if (!st) {
+        nn_engine_ab_rows(e, 0, h, L, ab, ab + np);
+        lab_planes_to_pixels(out, w * 3, 3, L, ab, NULL, w, h);
+    } else
+        g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+    nn_engine_free(e);
+    g_free(ab);
+    return st == NN_OK;
+}
+
+/* Box blur of interleaved triples, radius r, clipped at the edges. */
+static void blur3(float *out, const float *in, int w, int h, int r) {
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            double s[3] = {0, 0, 0};
+            int n = 0;
+            for (int yy = y - r; yy <= y + r; yy++)
+                for (int xx = x - r; xx <= x + r; xx++) {
+                    if (xx < 0 || yy < 0 || xx >= w || yy >= h) continue;
+                    for (int c = 0; c < 3; c++) s[c] += in[((size_t)yy * w + xx) * 3 + c];
+                    n++;
+                }
+            for (int c = 0; c < 3; c++) out[((size_t)y * w + x) * 3 + c] = (float)(s[c] / n);
+        }
+}
+
+/* k-means of the Lab pixels into REGION_CLASSES classes (centres spread
+ * over the pixels in order of lightness, so the same photo gives the same
+ * classes). */
+static void kmeans_lab(const float *lab, size_t n, int *cls) {
+    float centre[REGION_CLASSES][3];
+    for (int k = 0; k < REGION_CLASSES; k++) {
+        size_t i = (size_t)((k + 0.5) * n / REGION_CLASSES);
+        for (int c = 0; c < 3; c++) centre[k][c] = lab[i * 3 + c];
+    }
+    for (int it = 0; it < REGION_ITERATIONS; it++) {
+        double sum[REGION_CLASSES][4] = {{0}};
+        for (size_t i = 0; i < n; i++) {
+            int best = 0;
+            float bd = INFINITY;
+            for (int k = 0; k < REGION_CLASSES; k++) {
+                float d = 0;
+                for (int c = 0; c < 3; c++) d += (lab[i * 3 + c] - centre[k][c]) * (lab[i * 3 + c] - centre[k][c]);
+                if (d < bd) bd = d, best = k;
+            }
+            cls[i] = best;
+            for (int c = 0; c < 3; c++) sum[best][c] += lab[i * 3 + c];
+            sum[best][3] += 1;
+        }
+        for (int k = 0; k < REGION_CLASSES; k++)
+            if (sum[k][3] > 0)
+                for (int c = 0; c < 3; c++) centre[k][c] = (float)(sum[k][c] / sum[k][3]);
+    }
+}
+
+/* Connected pieces (4-neighbours) of one class each: region ids in reg,
+ * their areas in *area (g_free); returns the count. */
+static int label_regions(const int *cls, int w, int h, int *reg, int **area) {
+    const size_t n = (size_t)w * h;
+    int *stack = g_malloc(sizeof(int) * n), count = 0;
+    GArray *areas = g_array_new(FALSE, FALSE, sizeof(int));
+    for (size_t i = 0; i < n; i++) reg[i] = -1;
+    for (size_t s = 0; s < n; s++) {
+        if (reg[s] >= 0) continue;
+        int top = 0, a = 0;
+        reg[s] = count, stack[top++] = (int)s;
+        while (top) {
+            const int k = stack[--top], x = k % w, y = k / w;
+            a++;
+            const int nb[4] = {x > 0 ? k - 1 : -1, x + 1 < w ? k + 1 : -1, y > 0 ? k - w : -1, y + 1 < h ? k + w : -1};
+            for (int i = 0; i < 4; i++)
+                if (nb[i] >= 0 && reg[nb[i]] < 0 && cls[nb[i]] == cls[k]) reg[nb[i]] = count, stack[top++] = nb[i];
+        }
+        g_array_append_val(areas, a);
+        count++;
+    }
+    g_free(stack);
+    *area = (int *)g_array_free(areas, FALSE);
+    return count;
+}
+
+/* For each region, its most interior pixel (largest city-block distance to
+ * another region or the border), where a user would click. */
+static void interior_points(const int *reg, int w, int h, int nreg, int *best) {
+    const size_t n = (size_t)w * h;
+    int *d = g_malloc(sizeof(int) * n);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            size_t k = (size_t)y * w + x;
+            int edge = x == 0 || y == 0 || x == w - 1 || y == h - 1 || reg[k - 1] != reg[k] || reg[k + 1] != reg[k] ||
+                       reg[k - w] != reg[k] || reg[k + w] != reg[k];
+            d[k] = edge ? 0 : 1 << 28;
+        }
+    for (int y = 1; y < h; y++)
+        for (int x = 1; x < w; x++) {
+            size_t k = (size_t)y * w + x;
+            d[k] = MIN(d[k], MIN(d[k - 1], d[k - w]) + 1);
+        }
+    for (int y = h - 2; y >= 0; y--)
+        for (int x = w - 2; x >= 0; x--) {
+            size_t k = (size_t)y * w + x;
+            d[k] = MIN(d[k], MIN(d[k + 1], d[k + w]) + 1);
+        }
+    int *bd = g_malloc(sizeof(int) * nreg);
+    for (int r = 0; r < nreg; r++) bd[r] = -1, best[r] = 0;
+    for (size_t k = 0; k < n; k++)
+        if (d[k] > bd[reg[k]]) bd[reg[k]] = d[k], best[reg[k]] = (int)k;
+    g_free(bd), g_free(d);
+}
+
+/* Whether the output pixel (Lab) takes the hint's colour. */
+static gboolean takes_hint(const float *lab, const bench_hint *hint) {
+    const float hc = hypotf(hint->a, hint->b);
+    if (hc < HINT_MIN_CHROMA) return FALSE;
+    float fit[3] = {lab[0], hint->a, hint->b};
+    nn_lab_fit_gamut(fit, 1);
+    const float want = TAKE_CHROMA_SHARE * hypotf(fit[1], fit[2]), c = hypotf(lab[1], lab[2]);
+    if (c < want || c < 1e-3f) return FALSE;
+    double dh = fabs(atan2(lab[2], lab[1]) - atan2(hint->b, hint->a)) * 180.0 / M_PI;
+    if (dh > 180.0) dh = 360.0 - dh;
+    return dh <= TAKE_HUE_DEGREES;
+}
+
+/* Whether the original pixel (Lab) is itself of the hint's hue: a hint's
+ * colour there is no leak, whatever region the pixel is in. */
+static gboolean truth_has_hue(const float *lab, const bench_hint *hint) {
+    if (hypotf(lab[1], lab[2]) < VISIBLE_CHROMA) return FALSE;
+    double dh = fabs(atan2(lab[2], lab[1]) - atan2(hint->b, hint->a)) * 180.0 / M_PI;
+    if (dh > 180.0) dh = 360.0 - dh;
+    return dh <= TAKE_HUE_DEGREES;
+}
+
+/* Two hints whose colours a pixel could not tell apart (both hueless, or
+ * hues within TAKE_HUE_DEGREES). */
+static gboolean same_hue(const bench_hint *p, const bench_hint *q) {
+    const int pc = hypotf(p->a, p->b) >= HINT_MIN_CHROMA, qc = hypotf(q->a, q->b) >= HINT_MIN_CHROMA;
+    if (!pc || !qc) return pc == qc;
+    double dh = fabs(atan2(p->b, p->a) - atan2(q->b, q->a)) * 180.0 / M_PI;
+    if (dh > 180.0) dh = 360.0 - dh;
+    return dh <= TAKE_HUE_DEGREES;
+}
+
+/* One click per region figures of one photo. */
+typedef struct {
+    int clicks;   /* large regions clicked */
+    double reach; /* mean share of a chromatic hint's region taking its colour */
+    long leaked, exposed; /* pixels of other regions (and of another hue) that took a hint's colour, of those exposed */
+    int reach_n;
+} region_figures;
+
+static gboolean measure_regions(nn_colorizer *c, const nn_engine_params *params, const float *L, const uint8_t *truth,
+                                int w, int h, region_figures *f, GString *hints_json, GError **error) {
+    const size_t n = (size_t)w * h;
+    float *lab = g_malloc(sizeof(float) * 3 * n), *blur = g_malloc(sizeof(float) * 3 * n);
+    int *cls = g_malloc(sizeof(int) * n), *reg = g_malloc(sizeof(int) * n), *area = NULL;
+    nn_srgb8_to_lab(lab, truth, n);
+    blur3(blur, lab, w, h, REGION_BLUR);
+    kmeans_lab(blur, n, cls);
+    const int nreg = label_regions(cls, w, h, reg, &area);
+    int *inner = g_malloc(sizeof(int) * nreg), *click = g_malloc(sizeof(int) * nreg);
+    interior_points(reg, w, h, nreg, inner);
+    bench_hint *hints = g_new(bench_hint, nreg);
+    int nh = 0;
+    for (int r = 0; r < nreg; r++) {
+        click[r] = -1;
+        if (area[r] < REGION_MIN_SHARE * n || nh == NN_MAX_POINT_HINTS) continue;
+        click[r] = nh;
+        hints[nh++] = hint_from_truth(truth, w, h, inner[r] % w, inner[r] / w);
+    }
+    *f = (region_figures){.clicks = nh};
+    uint8_t *out = g_malloc(n * 3);
+    gboolean ok = colorize_points(c, params, L, w, h, hints, nh, out, error);
+    if (ok) {
+        memcpy(blur, lab, sizeof(float) * 3 * n); /* the original's Lab, kept */
+        nn_srgb8_to_lab(lab, out, n);
+        long *in_region = g_new0(long, nh), *taken = g_new0(long, nh), *other = g_new0(long, nh), *leaked = g_new0(long, nh);
+        for (size_t k = 0; k < n; k++) {
+            const int own = click[reg[k]];
+            if (own < 0) continue;
+            in_region[own]++;
+            for (int j = 0; j < nh; j++) {
+                const gboolean t = takes_hint(lab + 3 * k, &hints[j]);
+                if (j == own) taken[j] += t;
+                else if (!same_hue(&hints[j], &hints[own]) && !truth_has_hue(blur + 3 * k, &hints[j]))
+                    other[j]++, leaked[j] += t && hypotf(lab[3 * k + 1], lab[3 * k + 2]) >= VISIBLE_CHROMA;
+            }
+        }
+        for (int j = 0; j < nh; j++) {
+            if (hypotf(hints[j].a, hints[j].b) >= HINT_MIN_CHROMA) f->reach += (double)taken[j] / in_region[j], f->reach_n++;
+            if (hypotf(hints[j].a, hints[j].b) >= HINT_MIN_CHROMA) f->leaked += leaked[j], f->exposed += other[j];
+        }
+        g_free(in_region), g_free(taken), g_free(other), g_free(leaked);
+    }
+    for (int j = 0; j < nh && hints_json; j++)
+        g_string_append_printf(hints_json, "%s[%.1f, %.1f, \"#%02x%02x%02x\"]", j ? ", " : "", hints[j].x, hints[j].y,
+                               hints[j].rgb[0], hints[j].rgb[1], hints[j].rgb[2]);
+    g_free(lab), g_free(blur), g_free(cls), g_free(reg), g_free(area), g_free(inner), g_free(click), g_free(hints);
+    g_free(out);
+    return ok;
+}
+
+/* The benchmark over the photos of dir; the exit code. */
+int eval_photo_hints(const char *dir, const char *model, const nn_engine_params *params, int max_side, int limit,
+                     const double *counts, int ncounts, uint64_t seed, const char *json) {
+    GError *error = NULL;
+    nn_error err = {0};
+    nn_colorizer *c = NULL;
+    int rc = 1, done = 0;
+    GPtrArray *files = list_folder_photos(dir, &error);
+    double gain[64] = {0}, psnr[64] = {0}, reach = 0;
+    long leaked = 0, exposed = 0;
+    int reach_n = 0, clicks = 0;
+    GString *js = g_string_new("{\"per_photo\": [");
+    if (!files || files->len == 0) {
+        g_printerr("colorize-train eval: --photos %s: %s\n", dir, files ? "no photo in the folder" : error->message);
+        goto out;
+    }
+    if (nn_colorizer_load(&c, model, 128, NN_TILE_SIDE, &err) != NN_OK) {
+        g_printerr("colorize-train eval: %s\n", err.msg);
+        goto out;
+    }
+    const int total = limit > 0 && (guint)limit < files->len ? limit : (int)files->len;
+    for (int i = 0; i < total; i++) {
+        const char *name = g_ptr_array_index(files, i);
+        char *path = g_build_filename(dir, name, NULL);
+        GdkPixbuf *pb = load_photo(path, max_side, &error);
+        g_free(path);
+        if (!pb) {
+            g_printerr("colorize-train eval: skipping %s\n", error->message);
+            g_clear_error(&error);
+            continue;
+        }
+        const int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb);
+        const size_t n = (size_t)w * h;
+        uint8_t *truth = packed_rgb(pb), *gray = g_malloc(n * 3), *out = g_malloc(n * 3);
+        float *L = g_malloc(sizeof(float) * n), *zero = g_malloc0(sizeof(float) * 2 * n);
+        pixbuf_to_lightness(pb, L, NULL);
+        g_object_unref(pb);
+        if (image_mean_chroma(truth, n) < PHOTO_MIN_MEAN_CHROMA) {
+            g_printerr("colorize-train eval: skipping %s: it has no colour to compare with\n", name);
+            g_free(truth), g_free(gray), g_free(out), g_free(L), g_free(zero);
+            continue;
+        }
+        lab_planes_to_pixels(gray, w * 3, 3, L, zero, NULL, w, h);
+        const double gray_psnr = image_psnr(gray, truth, w, h);
+        char *ename = g_strescape(name, NULL);
+        g_string_append_printf(js, "%s\n{\"photo\": \"%s\", \"width\": %d, \"height\": %d, \"psnr_gray\": %.4f, \"counts\": [",
+                               done ? "," : "", ename, w, h, gray_psnr);
+        g_free(ename);
+        g_print("[%d/%d] %-22s", i + 1, total, name);
+        gboolean ok = TRUE;
+        for (int j = 0; j < ncounts && ok; j++) {
+            const int K = (int)counts[j];
+            nn_rng rng;
+            nn_rng_seed(&rng, derive_seed(seed, (uint64_t)i, (uint64_t)K));
+            bench_hint *hints = g_new(bench_hint, K > 0 ? K : 1);
+            for (int k = 0; k < K; k++) {
+                int x = (int)nn_rng_below(&rng, (uint32_t)w), y = (int)nn_rng_below(&rng, (uint32_t)h);
+                hints[k] = hint_from_truth(truth, w, h, x, y);
+            }
+            ok = colorize_points(c, params, L, w, h, hints, K, out, &error);
+            if (ok) {
+                const double p = image_psnr(out, truth, w, h);
+                psnr[j] += p, gain[j] += p - gray_psnr;
+                g_print("  %d: %+5.2f", K, p - gray_psnr);
+                g_string_append_printf(js, "%s{\"hints\": %d, \"psnr\": %.4f, \"points\": [", j ? ", " : "", K, p);
+                for (int k = 0; k < K; k++)
+                    g_string_append_printf(js, "%s[%.1f, %.1f, \"#%02x%02x%02x\"]", k ? ", " : "", hints[k].x,
+                                           hints[k].y, hints[k].rgb[0], hints[k].rgb[1], hints[k].rgb[2]);
+                g_string_append(js, "]}");
+            }
+            g_free(hints);
+        }
+        region_figures f = {0};
+        g_string_append(js, "], \"region_points\": [");
+        if (ok) ok = measure_regions(c, params, L, truth, w, h, &f, js, &error);
+        g_string_append_printf(js, "], \"region_reach\": %.4f, \"region_leak\": %.4f}",
+                               f.reach_n ? f.reach / f.reach_n : -1.0, f.exposed ? (double)f.leaked / f.exposed : -1.0);
+        g_free(truth), g_free(gray), g_free(out), g_free(L), g_free(zero);
+        if (!ok) {
+            g_printerr("\ncolorize-train eval: %s: %s\n", name, error->message);
+            goto out;
+        }
+        g_print("  regions %d: reach %.0f%% leak %.1f%%\n", f.clicks, f.reach_n ? 100 * f.reach / f.reach_n : 0.0,
+                f.exposed ? 100.0 * f.leaked / f.exposed : 0.0);
+        reach += f.reach, reach_n += f.reach_n, leaked += f.leaked, exposed += f.exposed, clicks += f.clicks;
+        done++;
+    }
+    if (!done) {
+        g_printerr("colorize-train eval: --photos %s: no usable colour photo\n", dir);
+        goto out;
+    }
+    g_print("\n| hints | PSNR (dB) | gain over gray |\n|---|---|---|\n");
+    g_string_append(js, "\n], \"summary\": [");
+    for (int j = 0; j < ncounts; j++) {
+        g_print("| %d | %.2f | %+.2f |\n", (int)counts[j], psnr[j] / done, gain[j] / done);
+        g_string_append_printf(js, "%s{\"hints\": %d, \"psnr\": %.4f, \"gain\": %.4f}", j ? ", " : "", (int)counts[j],
+                               psnr[j] / done, gain[j] / done);
+    }
+    g_print("\none click per region: %d clicks on %d photos; a region takes its hint's colour on %.1f%% of its pixels "
+            "(mean over %d chromatic hints); a hint's colour leaks onto %.2f%% of the other regions' pixels that are not "
+            "of its hue\n", clicks, done, reach_n ? 100 * reach / reach_n : 0.0, reach_n,
+            exposed ? 100.0 * leaked / exposed : 0.0);
+    g_string_append_printf(js, "], \"photos\": %d, \"hint_reach\": %.3f, \"region_reach\": %.4f, \"region_leak\": %.4f}\n",
+                           done, params->hint_reach, reach_n ? reach / reach_n : -1.0,
+                           exposed ? (double)leaked / exposed : -1.0);
+    if (json && !g_file_set_contents(json, js->str, (gssize)js->len, &error)) {
+        g_printerr("colorize-train eval: %s\n", error->message);
+        goto out;
+    }
+    rc = 0;
+out:
+    g_string_free(js, TRUE);
+    if (files) g_ptr_array_free(files, TRUE);
+    nn_colorizer_free(c);
+    g_clear_error(&error);
+    return rc;
+}
