@@ -623,8 +623,29 @@ static void test_photo_benchmark(void) {
     CHECK(rc == 0 && fabs(stored - gain) < 1e-3, "eval --photos --update-model stored gain %g, measured %g", stored, gain);
     g_free(copy);
     CHECK(run_command(command_eval, "--photos", empty, "--model", model, NULL) == 1, "an empty folder was not an error");
-    CHECK(run_command(command_eval, "--photos", dir, "--model", model, "--hints", "5", NULL) == 2,
-          "--photos accepted --hints");
+    /* --hints: points from the originals help, the same seed gives the same points */
+    char *hjson = work_path("photo-hints.json"), *hjson2 = work_path("photo-hints2.json");
+    rc = run_command(command_eval, "--photos", dir, "--model", model, "--resolution", "64", "--hints", "0,8", "--json",
+                     hjson, NULL);
+    CHECK(rc == 0, "eval --photos --hints failed with %d", rc);
+    CHECK(run_command(command_eval, "--photos", dir, "--model", model, "--resolution", "64", "--hints", "0,8", "--json",
+                      hjson2, NULL) == 0, "eval --photos --hints failed the second time");
+    gchar *ht = NULL, *ht2 = NULL;
+    g_file_get_contents(hjson, &ht, NULL, NULL), g_file_get_contents(hjson2, &ht2, NULL, NULL);
+    const char *summary = ht ? strstr(ht, "\"summary\"") : NULL, *eight = summary ? strstr(summary, "\"hints\": 8") : NULL;
+    const double gain0 = summary ? json_number(summary, "gain") : NAN, gain8 = eight ? json_number(eight, "gain") : NAN;
+    printf("eval --photos --hints 0,8: gain %+.2f dB without hints, %+.2f dB with 8\n", gain0, gain8);
+    CHECK(gain8 > gain0 + 0.5, "8 hints from the originals gained %g dB against %g without", gain8, gain0);
+    CHECK(ht && ht2 && strcmp(ht, ht2) == 0, "the same seed gave other hints or figures");
+    const double reach = ht ? json_number(strstr(ht, "\"photos\":"), "region_reach") : NAN;
+    CHECK(reach >= 0 && reach <= 1, "one click per region: reach %g", reach);
+    g_free(ht), g_free(ht2), g_free(hjson), g_free(hjson2);
+    CHECK(run_command(command_eval, "--photos", dir, "--model", model, "--hints", "5", "--report", report, NULL) == 2,
+          "--photos --hints accepted --report");
+    CHECK(run_command(command_eval, "--photos", dir, "--model", model, "--hints", "300", NULL) == 2,
+          "--photos accepted 300 hints");
+    CHECK(run_command(command_eval, "--photos", dir, "--model", model, "--hint-reach", "-1", NULL) == 2,
+          "--photos accepted --hint-reach -1");
     CHECK(run_command(command_eval, "--photos", dir, "--model", model, "--vividness", "0,1", NULL) == 2,
           "--photos accepted two vividness values");
     g_free(text), g_free(model), g_free(dir), g_free(json), g_free(report), g_free(empty), g_free(strip);
