@@ -194,6 +194,14 @@ float nn_engine_lightness_at(const nn_engine *e, double x, double y) {
     return e->predicted ? e->Lw[(size_t)py * e->ww + px] : 50.0f;
 }
 
+float nn_engine_hint_hold_at(const nn_engine *e, double x, double y) {
+    if (!e->predicted || !e->hold) return 0.0f;
+    int px = (int)(x * e->ww / e->W), py = (int)(y * e->wh / e->H);
+    px = px < 0 ? 0 : px >= e->ww ? e->ww - 1 : px;
+    py = py < 0 ? 0 : py >= e->wh ? e->wh - 1 : py;
+    return e->hold[(size_t)py * e->ww + px];
+}
+
 void nn_engine_set_saturation(nn_engine *e, float saturation) {
     e->params.saturation = saturation < 0.0f ? 0.0f : saturation > 2.0f ? 2.0f : saturation;
 }
@@ -491,26 +499,20 @@ static void apply_hints(const nn_engine *e, float *sa, float *sb) {
     }
 }
 
-/* The scene pass. With propagated hints, the scene that sees them is
- * mixed with the one that does not: wholly where the hints hold, at
- * NN_SCENE_HINT_SHARE elsewhere, so that the scene does not carry a hint's
- * colour over the whole image at full strength (and still lets hints tell
- * it what the rest of the scene is likely to be). */
+/* The scene pass. With propagated hints, the scene that sees them counts
+ * where they hold, the scene that does not see them elsewhere: the scene
+ * (the whole image at 32 px) would otherwise carry a plausible hint's
+ * colour over the whole image, across every edge. */
 static nn_status scene_pass(nn_engine *e, nn_colorizer *c, nn_error *err) {
     nn_scene_free(e->scene), e->scene = NULL;
     const int ww = e->ww, wh = e->wh, long_side = ww > wh ? ww : wh;
     if (!(e->params.scene_weight > 0.0f) || long_side <= e->params.scene_size) return NN_OK;
     nn_status st = nn_scene_create(&e->scene, c, e->Lw, e->any_hint ? e->hint : NULL, ww, wh, e->params.scene_size, err);
     if (st || !e->hold) return st;
-    const size_t wn = (size_t)ww * wh;
     nn_scene *plain = NULL;
-    float *share = malloc(sizeof(float) * wn);
-    if (!share) return nn_set_error(err, NN_ERR_NOMEM, "out of memory for the scene pass");
-    for (size_t k = 0; k < wn; k++) share[k] = NN_SCENE_HINT_SHARE + (1.0f - NN_SCENE_HINT_SHARE) * e->hold[k];
     st = nn_scene_create(&plain, c, e->Lw, NULL, ww, wh, e->params.scene_size, err);
-    if (!st) st = nn_scene_mix(e->scene, plain, share, err);
+    if (!st) st = nn_scene_mix(e->scene, plain, e->hold, err);
     nn_scene_free(plain);
-    free(share);
     return st;
 }
 

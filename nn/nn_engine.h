@@ -74,15 +74,12 @@ void nn_scene_add_to_tile_rows(const nn_scene *s, float weight, int x0, int y0, 
  * are blended over NN_HINT_BLEND of the long side where lightness changes
  * by less than NN_HINT_BLEND_LIGHTNESS. Chosen on measurements on real
  * photos (README). */
-#define NN_DEFAULT_HINT_REACH 8.0f
+#define NN_DEFAULT_HINT_REACH 15.0f
 #define NN_MAX_HINT_REACH 100.0f
 #define NN_HINT_TEXTURE 1.0f
 #define NN_HINT_LENGTH 10.0f
 #define NN_HINT_BLEND 0.1f
 #define NN_HINT_BLEND_LIGHTNESS 5.0f
-/* Away from the propagated hints, the scene pass sees them at this share
- * (its log-probabilities mixed with a scene pass without them). */
-#define NN_SCENE_HINT_SHARE 0.75f
 
 typedef struct {
     float vividness;    /* 0 (faithful, T = 1) .. 1 (vivid) */
@@ -182,6 +179,10 @@ nn_status nn_engine_suggest(const nn_engine *e, nn_colorizer *c, double x, doubl
                             float *prob, int *found, nn_error *err);
 /* L at working scale under full-resolution position (x, y) (after predict). */
 float nn_engine_lightness_at(const nn_engine *e, double x, double y);
+/* How firmly the propagated hints hold the working pixel under
+ * full-resolution position (x, y), 0..1 (after predict; 0 without hints or
+ * propagation): where it is 1/2 or more, the hints' colour wins. */
+float nn_engine_hint_hold_at(const nn_engine *e, double x, double y);
 /* Changes the saturation that ab comes out with (no new prediction needed). */
 void nn_engine_set_saturation(nn_engine *e, float saturation);
 void nn_engine_free(nn_engine *e);

@@ -303,7 +303,7 @@ static GtkWidget *point_row(ColorizeDialog *d) {
     GtkWidget *row = gtk_hbox_new(FALSE, 6);
     d->show_hints = gtk_check_button_new_with_mnemonic(_("Show hin_ts"));
     gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(d->show_hints), TRUE);
-    gimp_help_set_help_data(d->show_hints, _("Draw the point hints over the preview"), NULL);
+    gimp_help_set_help_data(d->show_hints, _("Draw the point hints over the preview, and a dashed outline around what the hints colour"), NULL);
     g_signal_connect(d->show_hints, "toggled", G_CALLBACK(on_show_hints), d);
     gtk_box_pack_start(GTK_BOX(row), d->show_hints, FALSE, FALSE, 0);
     GimpRGB c;

@@ -113,6 +113,26 @@ static void draw_markers(ColorizeDialog *d, const CropMap *map, guchar *rgba, gi
     }
 }
 
+/* The outline of what the hints colour: a dashed black and white line
+ * where the propagated hints' hold crosses 1/2 (the engine's pixels under
+ * each preview pixel, at `to_engine` of the drawable's scale). */
+static void draw_hint_regions(ColorizeDialog *d, const CropMap *map, gdouble to_engine, guchar *rgba, gint w, gint h) {
+    static const guchar black[3] = {0, 0, 0}, white[3] = {255, 255, 255};
+    guint8 *held = g_malloc((gsize)w * h);
+    for (gint y = 0; y < h; y++)
+        for (gint x = 0; x < w; x++)
+            held[(gsize)y * w + x] = nn_engine_hint_hold_at(d->engine, (map->x0 + (x + 0.5) * map->sx) * to_engine,
+                                                            (map->y0 + (y + 0.5) * map->sy) * to_engine) >= 0.5f;
+    for (gint y = 0; y < h; y++)
+        for (gint x = 0; x < w; x++) {
+            const guint8 here = held[(gsize)y * w + x];
+            const gboolean edge = (x + 1 < w && held[(gsize)y * w + x + 1] != here) ||
+                                  (y + 1 < h && held[(gsize)(y + 1) * w + x] != here);
+            if (edge) put_pixel(rgba, w, h, x, y, ((x + y) / 4) % 2 ? white : black);
+        }
+    g_free(held);
+}
+
 void colorize_preview_redraw(ColorizeDialog *d) {
     if (!d->engine) return;
     gint w, h, bpp;
@@ -125,7 +145,10 @@ void colorize_preview_redraw(ColorizeDialog *d) {
     nn_engine_set_saturation(d->engine, (float)d->s->saturation);
     if (colorize_render_region(d->engine, map.x0 * to_engine, map.y0 * to_engine, map.sx * to_engine,
                                map.sy * to_engine, w, h, src, bpp, rgba, NULL)) {
-        if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->show_hints))) draw_markers(d, &map, rgba, w, h);
+        if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->show_hints))) {
+            draw_hint_regions(d, &map, to_engine, rgba, w, h);
+            draw_markers(d, &map, rgba, w, h);
+        }
         gimp_preview_area_draw(GIMP_PREVIEW_AREA(gimp_preview_get_area(GIMP_PREVIEW(d->preview))), 0, 0, w, h,
                                GIMP_RGBA_IMAGE, rgba, w * 4);
     }

@@ -9,7 +9,9 @@
  * (the crash this guards against was a race on the plug-in's wire), nor a
  * sanitizer report. Then Help opens the installed help page in the user's
  * browser (a stand-in registered for text/html), and Cancel leaves the
- * image as it was.
+ * image as it was. A point placed by a click is kept with the image and
+ * used by Repeat; on a flat region one click colours the whole region and
+ * stops at its edge.
  * Usage: test_dialog PLUGIN MODEL PHOTO HELP.html (re-runs itself under xvfb-run). */
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -203,6 +205,62 @@ static void point_hint_by_click(int port, int image, int source) {
     g_free(e), g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
+/* One click on a flat region colours that whole region in the result and
+ * nothing beyond its edge: a gray image, bright in its upper left (where
+ * the click lands in the preview), dark in an L around it. */
+#define FLAT_W 600
+#define FLAT_H 400
+#define FLAT_EDGE_X 400 /* the bright region: x < FLAT_EDGE_X and y < FLAT_EDGE_Y */
+#define FLAT_EDGE_Y 260
+static void click_colours_region(int port) {
+    char *e = g_strdup_printf("(let* ((image (car (gimp-image-new %d %d RGB)))"
+                              "       (layer (car (gimp-layer-new image %d %d RGB-IMAGE \"Flat\" 100 LAYER-MODE-NORMAL))))"
+                              "  (gimp-image-insert-layer image layer 0 0)"
+                              "  (gimp-context-set-foreground '(60 60 60)) (gimp-drawable-edit-fill layer FILL-FOREGROUND)"
+                              "  (gimp-image-select-rectangle image CHANNEL-OP-REPLACE 0 0 %d %d)"
+                              "  (gimp-context-set-foreground '(205 205 205)) (gimp-drawable-edit-fill layer FILL-FOREGROUND)"
+                              "  (gimp-selection-none image) (gimp-display-new image) (gimp-displays-flush)"
+                              "  (list image layer))",
+                              FLAT_W, FLAT_H, FLAT_W, FLAT_H, FLAT_EDGE_X, FLAT_EDGE_Y);
+    char *ids = gui_eval(port, e);
+    g_free(e);
+    int image = 0, source = 0, layer = -1;
+    CHECK(sscanf(ids, "(%d %d)", &image, &source) == 2, "no flat image in %s", ids);
+    g_free(ids);
+    if (image <= 0) return;
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
+    if (dialog) {
+        g_usleep(1500000);
+        CHECK(gui_click(dialog, 120, 100, 1), "could not click the preview");
+        g_usleep(1500000);
+        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+    }
+    CHECK(wait_call(&c, t), "the plug-in did not return within 120 s of OK");
+    CHECK(c.ok && c.answer && sscanf(c.answer, "%d", &layer) == 1 && layer > 0, "OK gave no layer: %s",
+          c.answer ? c.answer : "(none)");
+    e = g_strdup_printf("(caddr (car (gimp-image-get-parasite %d \"colorize-neural-points\")))", image);
+    char *points = gui_eval(port, e);
+    double x = -1, y = -1;
+    const char *q = strchr(points, '"');
+    CHECK(q && sscanf(q + 1, "%lf,%lf", &x, &y) == 2 && x < FLAT_EDGE_X && y < FLAT_EDGE_Y,
+          "the click did not place a point in the bright region: %s", points);
+    if (layer > 0 && x >= 0) {
+        /* the bright region's far corners, away from the click, and the dark region beyond its edge */
+        const int bright[4][2] = {{8, 8}, {FLAT_EDGE_X - 8, 8}, {8, FLAT_EDGE_Y - 8}, {FLAT_EDGE_X - 8, FLAT_EDGE_Y - 8}};
+        const int dark[3][2] = {{FLAT_W - 20, 20}, {20, FLAT_H - 20}, {FLAT_W - 20, FLAT_H - 20}};
+        int least = 1000, most = -1000;
+        for (int i = 0; i < 4; i++) least = MIN(least, redness(port, layer, bright[i][0], bright[i][1]));
+        for (int i = 0; i < 3; i++) most = MAX(most, redness(port, layer, dark[i][0], dark[i][1]));
+        printf("one click at (%.0f, %.0f) on a flat region: red - green at its far corners at least %d, beyond its "
+               "edge at most %d\n", x, y, least, most);
+        CHECK(least > 25, "the click did not colour its whole region (red - green %d at a corner)", least);
+        CHECK(most < least - 20, "the click's colour crossed the region's edge (red - green %d beyond it)", most);
+    }
+    g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
+}
+
 /* The saved settings name the first image's hint layer: on another image
  * the dialog must fall back to "None", so a plain OK works there. */
 static void other_image(int port, const char *photo) {
@@ -300,6 +358,7 @@ static int inside(const char *profile, const char *dir, const char *photo, int p
     if (image > 0) other_image(port, photo);
     if (image > 0) help_and_cancel(port, image, source, opened);
     if (image > 0) point_hint_by_click(port, image, source);
+    click_colours_region(port);
     CHECK(!log_has_wire_errors(g.log), "GIMP reported wire or tile errors (see above)");
     gui_gimp_stop(&g);
     g_free(ids), g_free(opened);
