@@ -78,13 +78,16 @@ static nn_status search(const float *L, int w, int h, const int *seed, const nn_
     const float per_pixel = p->length / (float)(w > h ? w : h), limit = MAX_REACH_FACTOR * p->reach;
     heap q = {0};
     nn_status st = NN_OK;
-    for (size_t k = 0; k < n; k++) nearest[k] = -1;
+    for (size_t k = 0; k < n; k++) nearest[k] = -1, dist[k] = INFINITY; /* dist: the best known until settled */
     for (size_t k = 0; k < n && !st; k++)
-        if (seed[k] >= 0 && heap_push(&q, (heap_item){0.0f, (int)k, seed[k]})) st = NN_ERR_NOMEM;
+        if (seed[k] >= 0) {
+            dist[k] = 0.0f;
+            if (heap_push(&q, (heap_item){0.0f, (int)k, seed[k]})) st = NN_ERR_NOMEM;
+        }
     while (!st && q.n) {
         const heap_item it = heap_pop(&q);
         if (nearest[it.node] >= 0) continue;
-        nearest[it.node] = it.seed, dist[it.node] = it.d;
+        nearest[it.node] = it.seed;
         const int x = it.node % w, y = it.node / w;
         for (int i = 0; i < 8 && !st; i++) {
             const int nx = x + dx[i], ny = y + dy[i];
@@ -92,7 +95,9 @@ static nn_status search(const float *L, int w, int h, const int *seed, const nn_
             const size_t k2 = (size_t)ny * w + nx;
             if (nearest[k2] >= 0) continue;
             const float d = it.d + step_cost(L, (size_t)it.node, k2, len[i], per_pixel, p->texture);
-            if (d <= limit && heap_push(&q, (heap_item){d, (int)k2, it.seed})) st = NN_ERR_NOMEM;
+            if (d > limit || !(d < dist[k2])) continue; /* only improvements are queued */
+            dist[k2] = d;
+            if (heap_push(&q, (heap_item){d, (int)k2, it.seed})) st = NN_ERR_NOMEM;
         }
     }
     free(q.items);

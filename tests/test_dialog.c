@@ -258,7 +258,7 @@ static void click_colours_region(int port) {
         CHECK(least > 25, "the click did not colour its whole region (red - green %d at a corner)", least);
         CHECK(most < least - 20, "the click's colour crossed the region's edge (red - green %d beyond it)", most);
     }
-    g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
+    g_free(e), g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
 /* The saved settings name the first image's hint layer: on another image
