@@ -707,6 +707,26 @@ static void test_colorize_batch(void) {
     CHECK(rc == 0 && rc2 == 0 && a1 > a0 + 15, "the point hint did not colour its place (a* %g vs %g)", a1, a0);
     CHECK(run_command(command_colorize, "--model", model, "--hints", "10,10,red", a, hinted, NULL) == 1,
           "a bad point hint accepted");
+    /* no input is ever overwritten, and one output only with --overwrite */
+    gchar *before = NULL, *after = NULL, *kept = NULL;
+    gsize nbefore = 0, nafter = 0;
+    g_file_get_contents(a, &before, &nbefore, NULL);
+    char *alias = work_path("alias.png");
+    CHECK(symlink(a, alias) == 0, "cannot link %s", alias);
+    CHECK(run_command(command_colorize, "--model", model, "--overwrite", a, a, NULL) == 1, "colorize IN IN accepted");
+    CHECK(run_command(command_colorize, "--model", model, "--overwrite", a, alias, NULL) == 1,
+          "colorize IN LINK-TO-IN accepted");
+    rc = run_command(command_colorize, "--model", model, "--out-dir", dir, "--overwrite", a, NULL);
+    g_file_get_contents(a, &after, &nafter, NULL);
+    CHECK(rc == 1 && before && after && nbefore == nafter && memcmp(before, after, nbefore) == 0,
+          "an input was overwritten (rc %d)", rc);
+    CHECK(g_file_set_contents(plain, "mine", -1, NULL), "cannot mark %s", plain);
+    rc = run_command(command_colorize, "--model", model, a, plain, NULL);
+    g_file_get_contents(plain, &kept, NULL, NULL);
+    CHECK(rc == 1 && kept && strcmp(kept, "mine") == 0, "an existing output was replaced without --overwrite (rc %d)", rc);
+    CHECK(run_command(command_colorize, "--model", model, "--overwrite", a, plain, NULL) == 0,
+          "--overwrite did not replace one output");
+    g_free(before), g_free(after), g_free(kept), g_free(alias);
     char *nothing = work_path("nothing-here");
     CHECK(run_command(command_colorize, "--model", model, "--out-dir", out, nothing, NULL) == 1,
           "a missing input was not a failure");

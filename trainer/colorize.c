@@ -5,6 +5,7 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 #include <errno.h>
 #include <glib/gstdio.h>
@@ -258,11 +259,30 @@ static GPtrArray *collect_inputs(char **args, int n, GError **error) {
 
 /* The batch: each input to OUT_DIR/<name>.png, existing outputs skipped
  * unless overwrite, a failing file reported and the others carried on. */
+/* "device:inode" of a file that exists, or NULL (g_free). */
+static char *file_identity(const char *path) {
+    GStatBuf st;
+    return g_stat(path, &st) == 0 ? g_strdup_printf("%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino) : NULL;
+}
+
+/* Whether writing out would replace an input: the same file, by any name or link. */
+static gboolean is_an_input(GHashTable *input_ids, const char *out) {
+    char *id = file_identity(out);
+    gboolean yes = id && g_hash_table_contains(input_ids, id);
+    g_free(id);
+    return yes;
+}
+
 static int colorize_batch(colorize_setup *cs, GPtrArray *inputs, const char *out_dir, gboolean overwrite) {
     const gboolean tty = isatty(STDERR_FILENO);
     GHashTable *outputs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     GPtrArray *failures = g_ptr_array_new_with_free_func(g_free);
     int done = 0, skipped = 0;
+    GHashTable *input_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (guint i = 0; i < inputs->len; i++) {
+        char *id = file_identity(inputs->pdata[i]);
+        if (id) g_hash_table_add(input_ids, id);
+    }
     const gint64 start = g_get_monotonic_time();
     cs->progress = 0;
     for (guint i = 0; i < inputs->len; i++) {
@@ -273,6 +293,9 @@ static int colorize_batch(colorize_setup *cs, GPtrArray *inputs, const char *out
         GError *error = NULL;
         if (g_hash_table_contains(outputs, out)) {
             g_set_error(&error, TRAINER_ERROR, 1, "%s: another input of this run already writes %s", in, out);
+        } else if (is_an_input(input_ids, out)) {
+            g_set_error(&error, TRAINER_ERROR, 1, "%s: its output %s is one of the inputs: refused, even with --overwrite",
+                        in, out);
         } else if (!overwrite && g_file_test(out, G_FILE_TEST_EXISTS)) {
             skipped++;
         } else if (colorize_file(cs, in, out, &error)) {
@@ -292,7 +315,7 @@ static int colorize_batch(colorize_setup *cs, GPtrArray *inputs, const char *out
             failures->len);
     for (guint i = 0; i < failures->len; i++) g_printerr("colorize-train colorize: failed: %s\n", (char *)failures->pdata[i]);
     int rc = failures->len ? 1 : 0;
-    g_hash_table_destroy(outputs);
+    g_hash_table_destroy(outputs), g_hash_table_destroy(input_ids);
     g_ptr_array_free(failures, TRUE);
     return rc;
 }
@@ -320,7 +343,7 @@ int command_colorize(int argc, char **argv) {
          "A hint image (RGBA; its opaque pixels give their colour; scaled to each input's size) or point hints "
          "\"x,y,#rrggbb;…\" in image pixels, applied to every input", "HINTS"},
         {"out-dir", 0, 0, G_OPTION_ARG_FILENAME, &out_dir, "Colorize every input (files, folders of images) into DIR as NAME.png", "DIR"},
-        {"overwrite", 0, 0, G_OPTION_ARG_NONE, &overwrite, "With --out-dir: replace outputs that exist (default: skip them)", NULL},
+        {"overwrite", 0, 0, G_OPTION_ARG_NONE, &overwrite, "Replace outputs that exist (default: refuse one output, skip them with --out-dir); never an input", NULL},
         {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
         {"precision", 0, 0, G_OPTION_ARG_STRING, &precision, PRECISION_HELP, "NAME"},
         {"max-megapixels", 0, 0, G_OPTION_ARG_DOUBLE, &cs.max_mpx,
@@ -372,6 +395,16 @@ int command_colorize(int argc, char **argv) {
     if (out_dir && inputs->len == 0) {
         g_printerr("colorize-train colorize: no image among the inputs\n");
         goto out;
+    }
+    if (!out_dir && g_file_test(argv[2], G_FILE_TEST_EXISTS)) {
+        char *in_id = file_identity(argv[1]), *out_id = file_identity(argv[2]);
+        const gboolean same = in_id && out_id && strcmp(in_id, out_id) == 0;
+        g_free(in_id), g_free(out_id);
+        if (same || !overwrite) {
+            g_printerr(same ? "colorize-train colorize: %s is the input itself: refused, even with --overwrite\n"
+                            : "colorize-train colorize: %s exists; --overwrite replaces it\n", argv[2]);
+            goto out;
+        }
     }
     if (nn_colorizer_load(&cs.colorizer, model ? model : default_model_path(), 128, NN_TILE_SIDE, &err) != NN_OK) {
         g_printerr("colorize-train colorize: %s\n", err.msg);
