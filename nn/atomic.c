@@ -13,7 +13,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-nn_status nn_write_file_atomic(const char *path, const void *data, size_t n, nn_error *err) {
+/* Writes n bytes in full, retrying short writes; 0 or the errno. */
+static int write_all(int fd, const char *data, size_t n) {
+    for (size_t done = 0; done < n;) {
+        ssize_t k = write(fd, data + done, n - done);
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) return errno;
+        done += (size_t)k;
+    }
+    return 0;
+}
+
+nn_status nn_write_file_atomic_parts(const char *path, const nn_file_part *parts, size_t nparts, nn_error *err) {
     const size_t len = strlen(path);
     char *tmp = malloc(len + sizeof NN_ATOMIC_TMP_SUFFIX);
     if (!tmp) return nn_set_error(err, NN_ERR_NOMEM, "%s: out of memory", path);
@@ -26,12 +37,7 @@ nn_status nn_write_file_atomic(const char *path, const void *data, size_t n, nn_
         return NN_ERR_IO;
     }
     int e = fchmod(fd, 0644) != 0 ? errno : 0; /* mkstemp makes 0600; umask() would race with other threads */
-    for (size_t done = 0; !e && done < n;) {
-        ssize_t k = write(fd, (const char *)data + done, n - done);
-        if (k < 0 && errno == EINTR) continue;
-        if (k < 0) e = errno;
-        else done += (size_t)k;
-    }
+    for (size_t i = 0; !e && i < nparts; i++) e = write_all(fd, parts[i].data, parts[i].n);
     if (!e && fsync(fd) != 0) e = errno;
     if (close(fd) != 0 && !e) e = errno;
     if (!e && rename(tmp, path) != 0) e = errno;
@@ -41,4 +47,9 @@ nn_status nn_write_file_atomic(const char *path, const void *data, size_t n, nn_
     }
     free(tmp);
     return e ? NN_ERR_IO : NN_OK;
+}
+
+nn_status nn_write_file_atomic(const char *path, const void *data, size_t n, nn_error *err) {
+    const nn_file_part whole = {data, n};
+    return nn_write_file_atomic_parts(path, &whole, 1, err);
 }

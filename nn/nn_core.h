@@ -95,6 +95,14 @@ void nn_init_he_normal(float *w, size_t n, int fan_in, nn_rng *rng);
  * fsync, rename. On failure the temporary file is removed, the target is
  * untouched, and NN_ERR_IO names the path and the cause. */
 nn_status nn_write_file_atomic(const char *path, const void *data, size_t n, nn_error *err);
+/* One piece of a file written from several buffers. */
+typedef struct {
+    const void *data;
+    size_t n;
+} nn_file_part;
+/* nn_write_file_atomic for a file made of nparts pieces, in order (no copy
+ * of the whole: a photo cache of many gigabytes is written as it lies). */
+nn_status nn_write_file_atomic_parts(const char *path, const nn_file_part *parts, size_t nparts, nn_error *err);
 
 #ifdef __cplusplus
 }

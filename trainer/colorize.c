@@ -57,6 +57,7 @@ static void pixbuf_to_hints(GdkPixbuf *pb, float *ab, float *mask) {
 
 gboolean image_size_acceptable(const char *path, double max_mpx, GError **error) {
     int w = 0, h = 0;
+    if (!is_regular_file(path, error)) return FALSE;
     if (!gdk_pixbuf_get_file_info(path, &w, &h)) return TRUE; /* unreadable: the decoder names the problem */
     double mpx = (double)w * h / 1e6;
     if (w > 0 && h > 0 && mpx <= max_mpx) return TRUE;
@@ -95,6 +96,7 @@ typedef struct {
     nn_point_text *points;      /* (n_points) */
     int n_points;
     int progress;               /* show the engine's progress on the terminal */
+    int not_regular;            /* inputs in folders that are not regular files: named, failed */
 } colorize_setup;
 
 /* The hint image at the photo's size (nearest neighbour, so strokes keep
@@ -229,42 +231,35 @@ gboolean is_image_name(const char *name) {
     return yes;
 }
 
-static int compare_paths(gconstpointer a, gconstpointer b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 /* The files named and the images in the folders named (not recursive),
- * each folder's sorted by name; NULL with an error naming a missing one. */
-static GPtrArray *collect_inputs(char **args, int n, GError **error) {
+ * each folder's sorted by name; NULL with an error naming a missing one.
+ * Image names in the folders that are not regular files are counted in
+ * *not_regular. */
+static GPtrArray *collect_inputs(char **args, int n, int *not_regular, GError **error) {
     GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
     for (int i = 0; i < n; i++) {
         if (!g_file_test(args[i], G_FILE_TEST_IS_DIR)) {
             g_ptr_array_add(files, g_strdup(args[i])); /* a missing file fails in its turn, named */
             continue;
         }
-        GDir *d = g_dir_open(args[i], 0, error);
-        if (!d) {
+        char *folder[] = {args[i], NULL};
+        photo_listing pl;
+        if (!photo_listing_scan(&pl, folder, FALSE, error)) {
             g_ptr_array_free(files, TRUE);
             return NULL;
         }
-        GPtrArray *found = g_ptr_array_new();
-        const char *name;
-        while ((name = g_dir_read_name(d)))
-            if (is_image_name(name)) g_ptr_array_add(found, g_build_filename(args[i], name, NULL));
-        g_dir_close(d);
-        g_ptr_array_sort(found, compare_paths);
-        for (guint k = 0; k < found->len; k++) g_ptr_array_add(files, found->pdata[k]);
-        g_free(g_ptr_array_free(found, FALSE)); /* the paths now belong to files */
+        for (guint k = 0; k < pl.photos->len; k++) {
+            found_photo *p = &g_array_index(pl.photos, found_photo, k);
+            g_ptr_array_add(files, p->path), p->path = NULL; /* the path now belongs to files */
+        }
+        *not_regular += pl.not_regular;
+        photo_listing_clear(&pl);
     }
     return files;
 }
 
 /* The batch: each input to OUT_DIR/<name>.png, existing outputs skipped
  * unless overwrite, a failing file reported and the others carried on. */
-/* "device:inode" of a file that exists, or NULL (g_free). */
-static char *file_identity(const char *path) {
-    GStatBuf st;
-    return g_stat(path, &st) == 0 ? g_strdup_printf("%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino) : NULL;
-}
-
 /* Whether writing out would replace an input: the same file, by any name or link. */
 static gboolean is_an_input(GHashTable *input_ids, const char *out) {
     char *id = file_identity(out);
@@ -312,9 +307,9 @@ static int colorize_batch(colorize_setup *cs, GPtrArray *inputs, const char *out
     }
     if (tty) g_printerr("\n");
     g_print("colorized %d, skipped %d (outputs exist; --overwrite replaces them), failed %u\n", done, skipped,
-            failures->len);
+            failures->len + cs->not_regular);
     for (guint i = 0; i < failures->len; i++) g_printerr("colorize-train colorize: failed: %s\n", (char *)failures->pdata[i]);
-    int rc = failures->len ? 1 : 0;
+    int rc = failures->len || cs->not_regular ? 1 : 0;
     g_hash_table_destroy(outputs), g_hash_table_destroy(input_ids);
     g_ptr_array_free(failures, TRUE);
     return rc;
@@ -388,7 +383,7 @@ int command_colorize(int argc, char **argv) {
     cs.params.hint_reach = (float)hint_reach;
     nn_error err = {0};
     if (!load_hints(&cs, hints, &error) ||
-        !(out_dir ? (inputs = collect_inputs(argv + 1, argc - 1, &error)) != NULL : TRUE)) {
+        !(out_dir ? (inputs = collect_inputs(argv + 1, argc - 1, &cs.not_regular, &error)) != NULL : TRUE)) {
         g_printerr("colorize-train colorize: %s\n", error->message);
         goto out;
     }

@@ -6,7 +6,6 @@
  * samples are crops at random places and scales, from 32 pixels of the
  * cached photo (detail, as the tiled pass sees it) to its whole short side
  * (the scene, as the scene pass sees it), area-averaged to 32×32. */
-#include <errno.h>
 #include <glib/gstdio.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,98 +15,62 @@
 
 #include "trainer.h"
 
-#define CACHE_MAGIC "CTIMGS01"
 /* A photo whose mean chroma is below this is gray: no colour to learn. */
 #define IMAGES_MIN_MEAN_CHROMA 2.0
-/* Photos in one cache, and the longest path it records. */
+/* Photos in one cache: the listing refuses more. */
 #define IMAGES_MAX_COUNT 1000000
-#define IMAGES_MAX_PATH 4096
 
-enum { PHOTO_OK = 0, PHOTO_UNREADABLE = 1, PHOTO_GRAY = 2 };
+enum { PHOTO_OK = 0, PHOTO_UNREADABLE = 1, PHOTO_GRAY = 2, PHOTO_STATUSES };
 
-/* One file as listed: path, size and time, to know when the cache holds it. */
+/* One listed photo and what became of it: its size in the pixel store and
+ * where its pixels start (OK photos only). */
 typedef struct {
-    char *path;
-    gint64 size, mtime;
+    const found_photo *file;
     int w, h, status;
+    size_t offset;
 } photo_entry;
 
-static int compare_entries(gconstpointer a, gconstpointer b) {
-    return strcmp(((const photo_entry *)a)->path, ((const photo_entry *)b)->path);
+/* The packed RGB of every usable photo, grown as photos are decoded; sized
+ * in 64 bits, so tens of thousands of photos fit where memory does. */
+typedef struct {
+    uint8_t *data;
+    size_t len, cap;
+} pixel_store;
+
+static gboolean store_reserve(pixel_store *s, size_t more, GError **error) {
+    if (more <= s->cap - s->len) return TRUE;
+    size_t cap = s->cap > SIZE_MAX / 2 ? SIZE_MAX : s->cap * 2;
+    if (more > SIZE_MAX - s->len) cap = 0;
+    else if (cap < s->len + more) cap = s->len + more;
+    uint8_t *data = cap ? g_try_realloc(s->data, cap) : NULL;
+    if (!data) {
+        g_set_error(error, TRAINER_ERROR, 1, "the photos' pixels need more than %.2f GB, which cannot be allocated: "
+                    "use fewer photos", (double)s->len / 1e9 + (double)more / 1e9);
+        return FALSE;
+    }
+    s->data = data, s->cap = cap;
+    return TRUE;
 }
 
-/* The image files under dir, recursively, into entries. */
-static gboolean list_dir(const char *dir, GArray *entries, GError **error) {
-    GDir *d = g_dir_open(dir, 0, error);
-    if (!d) return FALSE;
-    const char *name;
-    gboolean ok = TRUE;
-    while (ok && (name = g_dir_read_name(d))) {
-        char *path = g_build_filename(dir, name, NULL);
-        GStatBuf st;
-        if (g_stat(path, &st) != 0) {
-            g_free(path);
-            continue;
-        }
-        if (S_ISDIR(st.st_mode)) {
-            ok = list_dir(path, entries, error);
-            g_free(path);
-        } else if (is_image_name(name) && strlen(path) < IMAGES_MAX_PATH) {
-            photo_entry e = {path, (gint64)st.st_size, (gint64)st.st_mtime, 0, 0, PHOTO_OK};
-            g_array_append_val(entries, e);
-        } else {
-            g_free(path);
-        }
-    }
-    g_dir_close(d);
-    return ok;
-}
-
-/* The photos of a comma-separated list of folders, sorted by path. */
-static GArray *list_photos(const char *dirs, GError **error) {
-    GArray *entries = g_array_new(FALSE, FALSE, sizeof(photo_entry));
-    char **parts = g_strsplit(dirs, ",", -1);
-    gboolean ok = TRUE;
-    for (char **p = parts; ok && *p; p++) {
-        if (!**p) continue;
-        if (!g_file_test(*p, G_FILE_TEST_IS_DIR)) {
-            g_set_error(error, TRAINER_ERROR, 1, "%s: not a folder of photos", *p);
-            ok = FALSE;
-        } else {
-            ok = list_dir(*p, entries, error);
-        }
-    }
-    g_strfreev(parts);
-    if (ok && entries->len > IMAGES_MAX_COUNT) {
-        g_set_error(error, TRAINER_ERROR, 1, "%s: %u photos, more than %d", dirs, entries->len, IMAGES_MAX_COUNT);
-        ok = FALSE;
-    }
-    if (!ok) {
-        for (guint i = 0; i < entries->len; i++) g_free(g_array_index(entries, photo_entry, i).path);
-        g_array_free(entries, TRUE);
-        return NULL;
-    }
-    g_array_sort(entries, compare_entries);
-    return entries;
-}
-
-/* Decodes one photo at most max_side on its long side as packed RGB; NULL
- * (with the reason in *why) when it cannot be read. */
+/* Decodes one photo at most max_side on its long side (never scaled up) as
+ * packed RGB; NULL (with the reason in *why) when it cannot be read. */
 static uint8_t *decode_photo(const char *path, int max_side, int *w, int *h, char **why) {
     GError *error = NULL;
-    if (!image_size_acceptable(path, DEFAULT_MAX_MEGAPIXELS, &error)) {
-        *why = g_strdup(error->message);
-        g_error_free(error);
-        return NULL;
+    int fw = 0, fh = 0;
+    GdkPixbuf *pb = NULL;
+    if (image_size_acceptable(path, DEFAULT_MAX_MEGAPIXELS, &error)) {
+        gdk_pixbuf_get_file_info(path, &fw, &fh);
+        pb = fw > max_side || fh > max_side ? gdk_pixbuf_new_from_file_at_scale(path, max_side, max_side, TRUE, &error)
+                                            : gdk_pixbuf_new_from_file(path, &error);
     }
-    GdkPixbuf *pb = gdk_pixbuf_new_from_file_at_scale(path, max_side, max_side, TRUE, &error);
     if (!pb) {
         *why = g_strdup(error->message);
         g_error_free(error);
         return NULL;
     }
-    if (gdk_pixbuf_get_bits_per_sample(pb) != 8 || gdk_pixbuf_get_n_channels(pb) < 3) {
-        *why = g_strdup("unsupported pixel format");
+    if (gdk_pixbuf_get_bits_per_sample(pb) != 8 || gdk_pixbuf_get_n_channels(pb) < 3 ||
+        gdk_pixbuf_get_width(pb) > max_side || gdk_pixbuf_get_height(pb) > max_side) {
+        *why = g_strdup("unsupported pixel format or size");
         g_object_unref(pb);
         return NULL;
     }
@@ -122,125 +85,227 @@ static uint8_t *decode_photo(const char *path, int max_side, int *w, int *h, cha
     return rgb;
 }
 
+/* Decodes e's photo into the store, setting every field of e: usable,
+ * gray, or unreadable (named on stderr). FALSE only when memory runs out. */
+static gboolean decode_entry(photo_entry *e, int max_side, pixel_store *store, gboolean tty, GError **error) {
+    char *why = NULL;
+    uint8_t *rgb = decode_photo(e->file->path, max_side, &e->w, &e->h, &why);
+    gboolean ok = TRUE;
+    e->status = PHOTO_OK, e->offset = 0;
+    if (!rgb) {
+        g_printerr("%scolorize-train: skipping %s: %s\n", tty ? "\n" : "", e->file->path, why);
+        g_free(why);
+        e->status = PHOTO_UNREADABLE;
+    } else if (image_mean_chroma(rgb, (size_t)e->w * e->h) < IMAGES_MIN_MEAN_CHROMA) {
+        e->status = PHOTO_GRAY;
+    } else if ((ok = store_reserve(store, (size_t)e->w * e->h * 3, error))) {
+        e->offset = store->len;
+        memcpy(store->data + store->len, rgb, (size_t)e->w * e->h * 3);
+        store->len += (size_t)e->w * e->h * 3;
+    }
+    if (e->status != PHOTO_OK) e->w = e->h = 0;
+    g_free(rgb);
+    return ok;
+}
+
 /* ------------------------------------------------------------------ cache */
 
 static gboolean read_exact(FILE *f, void *p, size_t n) { return fread(p, 1, n, f) == n; }
 
+/* Whether a cache entry can describe a photo of this cache: a known status,
+ * and a usable photo's sides between 1 and max_side. */
+static gboolean entry_valid(uint32_t status, uint32_t w, uint32_t h, int max_side) {
+    if (status >= PHOTO_STATUSES) return FALSE;
+    if (status != PHOTO_OK) return w == 0 && h == 0;
+    return w >= 1 && h >= 1 && w <= (uint32_t)max_side && h <= (uint32_t)max_side;
+}
+
+/* One entry of the cache, checked against the listed file; its size and
+ * status into got (entries untouched until the whole cache is good). */
+static gboolean read_cache_entry(FILE *f, const photo_entry *e, int max_side, photo_entry *got) {
+    uint32_t len = 0, w = 0, h = 0, status = 0;
+    int64_t size = 0, mtime = 0;
+    char path[PHOTO_PATH_MAX];
+    const size_t want = strlen(e->file->path);
+    gboolean ok = read_exact(f, &len, 4) && len == want && read_exact(f, path, len) &&
+                  memcmp(path, e->file->path, len) == 0 && read_exact(f, &size, 8) && read_exact(f, &mtime, 8) &&
+                  size == e->file->size && mtime == e->file->mtime_ns && read_exact(f, &w, 4) &&
+                  read_exact(f, &h, 4) && read_exact(f, &status, 4) && entry_valid(status, w, h, max_side);
+    *got = (photo_entry){e->file, (int)w, (int)h, (int)status, 0};
+    return ok;
+}
+
 /* Reads the cache when it lists exactly these files, sizes and times at
- * this max_side; FALSE (the caller decodes afresh) otherwise. */
-static gboolean read_cache(const char *cache, GArray *entries, int max_side, GByteArray *pixels) {
+ * this max_side and every size adds up to the bytes it holds; FALSE (the
+ * caller decodes afresh, and nothing of the cache is kept) otherwise. */
+static gboolean read_cache(const char *cache, GArray *entries, int max_side, pixel_store *store) {
+    GStatBuf st;
+    if (g_stat(cache, &st) != 0 || !S_ISREG(st.st_mode)) return FALSE;
     FILE *f = fopen(cache, "rb");
     if (!f) return FALSE;
     char magic[8];
     uint32_t side = 0, count = 0;
-    gboolean ok = read_exact(f, magic, 8) && memcmp(magic, CACHE_MAGIC, 8) == 0 && read_exact(f, &side, 4) &&
+    gboolean ok = read_exact(f, magic, 8) && memcmp(magic, PHOTO_CACHE_MAGIC, 8) == 0 && read_exact(f, &side, 4) &&
                   read_exact(f, &count, 4) && side == (uint32_t)max_side && count == entries->len;
+    photo_entry *got = g_new0(photo_entry, entries->len + 1);
     uint64_t total = 0;
     for (guint i = 0; ok && i < entries->len; i++) {
-        photo_entry *e = &g_array_index(entries, photo_entry, i);
-        uint32_t len = 0, w = 0, h = 0, status = 0;
-        int64_t size = 0, mtime = 0;
-        char path[IMAGES_MAX_PATH];
-        ok = read_exact(f, &len, 4) && len == strlen(e->path) && read_exact(f, path, len) &&
-             memcmp(path, e->path, len) == 0 && read_exact(f, &size, 8) && read_exact(f, &mtime, 8) &&
-             size == e->size && mtime == e->mtime && read_exact(f, &w, 4) && read_exact(f, &h, 4) &&
-             read_exact(f, &status, 4) && status <= PHOTO_GRAY && w <= (uint32_t)max_side && h <= (uint32_t)max_side;
-        e->w = (int)w, e->h = (int)h, e->status = (int)status;
-        if (ok && status == PHOTO_OK) total += (uint64_t)w * h * 3;
+        ok = read_cache_entry(f, &g_array_index(entries, photo_entry, i), max_side, &got[i]);
+        got[i].offset = (size_t)total;
+        if (ok && got[i].status == PHOTO_OK) total += (uint64_t)got[i].w * (uint64_t)got[i].h * 3;
     }
-    if (ok) {
-        g_byte_array_set_size(pixels, (guint)total);
-        ok = read_exact(f, pixels->data, (size_t)total) && fgetc(f) == EOF;
-    }
+    const long at = ok ? ftell(f) : -1;
+    ok = ok && at >= 0 && total == (uint64_t)st.st_size - (uint64_t)at && total <= SIZE_MAX;
+    uint8_t *pixels = ok ? g_try_malloc(total ? (size_t)total : 1) : NULL;
+    ok = ok && pixels && read_exact(f, pixels, (size_t)total);
     fclose(f);
+    if (ok) {
+        memcpy(entries->data, got, sizeof(photo_entry) * entries->len);
+        g_free(store->data);
+        *store = (pixel_store){pixels, (size_t)total, (size_t)total};
+    } else {
+        g_free(pixels);
+    }
+    g_free(got);
     return ok;
 }
 
-/* Writes the cache atomically; a failure is only a warning (the photos are
- * decoded again next time). */
-static void write_cache(const char *cache, const GArray *entries, int max_side, const GByteArray *pixels) {
+/* Writes the cache atomically, straight from the store; a failure is only
+ * a warning (the photos are decoded again next time). */
+static void write_cache(const char *cache, const GArray *entries, int max_side, const pixel_store *store) {
     GByteArray *b = g_byte_array_new();
+    nn_file_part *parts = g_new(nn_file_part, entries->len + 1);
+    size_t nparts = 1;
     uint32_t side = (uint32_t)max_side, count = entries->len;
-    g_byte_array_append(b, (const guint8 *)CACHE_MAGIC, 8);
+    g_byte_array_append(b, (const guint8 *)PHOTO_CACHE_MAGIC, 8);
     g_byte_array_append(b, (const guint8 *)&side, 4);
     g_byte_array_append(b, (const guint8 *)&count, 4);
     for (guint i = 0; i < entries->len; i++) {
         const photo_entry *e = &g_array_index(entries, photo_entry, i);
-        uint32_t len = (uint32_t)strlen(e->path), w = (uint32_t)e->w, h = (uint32_t)e->h, status = (uint32_t)e->status;
-        int64_t size = e->size, mtime = e->mtime;
+        uint32_t len = (uint32_t)strlen(e->file->path), w = (uint32_t)e->w, h = (uint32_t)e->h;
+        uint32_t status = (uint32_t)e->status;
+        int64_t size = e->file->size, mtime = e->file->mtime_ns;
         g_byte_array_append(b, (const guint8 *)&len, 4);
-        g_byte_array_append(b, (const guint8 *)e->path, len);
+        g_byte_array_append(b, (const guint8 *)e->file->path, len);
         g_byte_array_append(b, (const guint8 *)&size, 8);
         g_byte_array_append(b, (const guint8 *)&mtime, 8);
         g_byte_array_append(b, (const guint8 *)&w, 4);
         g_byte_array_append(b, (const guint8 *)&h, 4);
         g_byte_array_append(b, (const guint8 *)&status, 4);
+        if (e->status == PHOTO_OK) parts[nparts++] = (nn_file_part){store->data + e->offset, (size_t)e->w * e->h * 3};
     }
-    g_byte_array_append(b, pixels->data, pixels->len);
+    parts[0] = (nn_file_part){b->data, b->len};
     nn_error err = {0};
-    if (nn_write_file_atomic(cache, b->data, b->len, &err) != NN_OK)
+    if (nn_write_file_atomic_parts(cache, parts, nparts, &err) != NN_OK)
         g_printerr("colorize-train: warning: the photo cache was not written: %s\n", err.msg);
+    g_free(parts);
     g_byte_array_unref(b);
 }
 
-/* Decodes every photo (progress on the terminal, a line per 100 off it),
- * marking the unreadable and the gray ones. */
-static void decode_all(GArray *entries, int max_side, GByteArray *pixels) {
+/* Decodes every photo (progress on the terminal, a line per 100 off it). */
+static gboolean decode_all(GArray *entries, int max_side, pixel_store *store, GError **error) {
     const gboolean tty = isatty(STDERR_FILENO);
-    g_byte_array_set_size(pixels, 0);
-    for (guint i = 0; i < entries->len; i++) {
-        photo_entry *e = &g_array_index(entries, photo_entry, i);
-        char *why = NULL;
-        uint8_t *rgb = decode_photo(e->path, max_side, &e->w, &e->h, &why);
-        if (!rgb) {
-            g_printerr("%scolorize-train: skipping %s: %s\n", tty ? "\n" : "", e->path, why);
-            g_free(why);
-            e->status = PHOTO_UNREADABLE, e->w = e->h = 0;
-        } else if (image_mean_chroma(rgb, (size_t)e->w * e->h) < IMAGES_MIN_MEAN_CHROMA) {
-            e->status = PHOTO_GRAY, e->w = e->h = 0;
-        } else {
-            g_byte_array_append(pixels, rgb, (guint)((size_t)e->w * e->h * 3));
-        }
-        g_free(rgb);
+    store->len = 0;
+    gboolean ok = TRUE;
+    for (guint i = 0; ok && i < entries->len; i++) {
+        ok = decode_entry(&g_array_index(entries, photo_entry, i), max_side, store, tty, error);
         if (tty) g_printerr("\rdecoding photos: %u/%u", i + 1, entries->len);
         else if ((i + 1) % 100 == 0 || i + 1 == entries->len) g_print("decoding photos: %u/%u\n", i + 1, entries->len);
     }
     if (tty) g_printerr("\n");
+    return ok;
 }
 
-gboolean photo_set_load(photo_set *ps, const char *dirs, const char *cache, int max_side, GError **error) {
-    memset(ps, 0, sizeof *ps);
-    GArray *entries = list_photos(dirs, error);
-    if (!entries) return FALSE;
-    GByteArray *pixels = g_byte_array_new();
-    gboolean cached = cache && read_cache(cache, entries, max_side, pixels);
-    if (!cached) {
-        decode_all(entries, max_side, pixels);
-        if (cache) write_cache(cache, entries, max_side, pixels);
+/* Photos the cache calls unreadable are tried again (a failure may have
+ * been passing: permissions, a file being copied), each named if it still
+ * fails; the number that now decode (their pixels join the store). */
+static int retry_unreadable(GArray *entries, int max_side, pixel_store *store, GError **error) {
+    int now_read = 0;
+    for (guint i = 0; i < entries->len; i++) {
+        photo_entry *e = &g_array_index(entries, photo_entry, i);
+        if (e->status != PHOTO_UNREADABLE) continue;
+        if (!decode_entry(e, max_side, store, FALSE, error)) return -1;
+        now_read += e->status != PHOTO_UNREADABLE;
     }
+    return now_read;
+}
+
+/* The listing of comma-separated folders, empty names left out. */
+static gboolean list_photos(const char *dirs, photo_listing *pl, GError **error) {
+    char **parts = g_strsplit(dirs, ",", -1), **kept = g_new0(char *, g_strv_length(parts) + 1);
+    for (char **p = parts, **k = kept; *p; p++)
+        if (**p) *k++ = *p;
+    gboolean ok = photo_listing_scan(pl, kept, TRUE, error);
+    g_free(kept);
+    g_strfreev(parts);
+    if (ok && pl->photos->len > IMAGES_MAX_COUNT) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: %u photos, more than the limit of %d", dirs, pl->photos->len,
+                    IMAGES_MAX_COUNT);
+        photo_listing_clear(pl);
+        ok = FALSE;
+    }
+    return ok;
+}
+
+/* The entries' pixels, from the cache when it still holds them. */
+static gboolean load_pixels(GArray *entries, const char *cache, int max_side, pixel_store *store, gboolean *cached,
+                            GError **error) {
+    *cached = cache && read_cache(cache, entries, max_side, store);
+    if (*cached) {
+        const int now_read = retry_unreadable(entries, max_side, store, error);
+        if (now_read > 0) write_cache(cache, entries, max_side, store);
+        return now_read >= 0;
+    }
+    if (!decode_all(entries, max_side, store, error)) return FALSE;
+    if (cache) write_cache(cache, entries, max_side, store);
+    return TRUE;
+}
+
+/* The usable photos of entries into ps, which takes the store's pixels. */
+static void fill_photo_set(photo_set *ps, const GArray *entries, pixel_store *store) {
     for (guint i = 0; i < entries->len; i++) {
         const photo_entry *e = &g_array_index(entries, photo_entry, i);
         ps->unreadable += e->status == PHOTO_UNREADABLE, ps->gray += e->status == PHOTO_GRAY;
         ps->n += e->status == PHOTO_OK;
     }
     ps->w = g_new(int, ps->n + 1), ps->h = g_new(int, ps->n + 1), ps->offset = g_new(size_t, ps->n + 1);
-    size_t at = 0;
     for (guint i = 0, k = 0; i < entries->len; i++) {
-        photo_entry *e = &g_array_index(entries, photo_entry, i);
-        if (e->status == PHOTO_OK) ps->w[k] = e->w, ps->h[k] = e->h, ps->offset[k] = at, at += (size_t)e->w * e->h * 3, k++;
-        g_free(e->path);
+        const photo_entry *e = &g_array_index(entries, photo_entry, i);
+        if (e->status == PHOTO_OK) ps->w[k] = e->w, ps->h[k] = e->h, ps->offset[k] = e->offset, k++;
     }
-    g_print("%s: %d photos%s (%d unreadable, %d gray, skipped)\n", dirs, ps->n, cached ? " from the cache" : "",
-            ps->unreadable, ps->gray);
+    ps->pixels = store->data, store->data = NULL;
+}
+
+gboolean photo_set_load(photo_set *ps, const char *dirs, const char *cache, int max_side, GError **error) {
+    memset(ps, 0, sizeof *ps);
+    photo_listing pl;
+    if (!list_photos(dirs, &pl, error)) return FALSE;
+    GArray *entries = g_array_sized_new(FALSE, TRUE, sizeof(photo_entry), pl.photos->len);
+    for (guint i = 0; i < pl.photos->len; i++) {
+        photo_entry e = {&g_array_index(pl.photos, found_photo, i), 0, 0, PHOTO_UNREADABLE, 0};
+        g_array_append_val(entries, e);
+    }
+    pixel_store store = {0};
+    gboolean cached = FALSE, ok = load_pixels(entries, cache, max_side, &store, &cached, error);
+    if (ok) {
+        fill_photo_set(ps, entries, &store);
+        ps->unreadable += pl.not_regular, ps->from_cache = cached;
+        g_print("%s: %d photos%s (%d unreadable, %d gray, skipped", dirs, ps->n, cached ? " from the cache" : "",
+                ps->unreadable, ps->gray);
+        if (pl.unreadable_folders) g_print("; %d unreadable folders skipped", pl.unreadable_folders);
+        if (pl.repeats) g_print("; %d files or folders reached again by links or names, counted once", pl.repeats);
+        g_print(")\n");
+    }
+    g_free(store.data);
     g_array_free(entries, TRUE);
-    ps->pixels = g_byte_array_free(pixels, FALSE);
-    if (ps->n == 0) {
+    photo_listing_clear(&pl);
+    if (ok && ps->n == 0) {
         g_set_error(error, TRAINER_ERROR, 1, "%s: no usable colour photo (%d unreadable, %d gray)", dirs, ps->unreadable,
                     ps->gray);
-        photo_set_free(ps);
-        return FALSE;
+        ok = FALSE;
     }
-    return TRUE;
+    if (!ok) photo_set_free(ps);
+    return ok;
 }
 
 void photo_set_free(photo_set *ps) {

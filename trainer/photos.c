@@ -29,20 +29,14 @@ typedef struct {
     double colorfulness, colorfulness_truth, colorfulness_ratio, mean_dL;
 } photo_summary;
 
-static int compare_names(gconstpointer a, gconstpointer b) {
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 GPtrArray *list_folder_photos(const char *dir, GError **error) {
-    GDir *d = g_dir_open(dir, 0, error);
-    if (!d) return NULL;
+    char *folder[] = {(char *)dir, NULL};
+    photo_listing pl;
+    if (!photo_listing_scan(&pl, folder, FALSE, error)) return NULL;
     GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
-    const char *name;
-    while ((name = g_dir_read_name(d))) {
-        if (is_image_name(name)) g_ptr_array_add(files, g_strdup(name));
-    }
-    g_dir_close(d);
-    g_ptr_array_sort(files, compare_names);
+    for (guint i = 0; i < pl.photos->len; i++)
+        g_ptr_array_add(files, g_path_get_basename(g_array_index(pl.photos, found_photo, i).path));
+    photo_listing_clear(&pl);
     return files;
 }
 

@@ -259,7 +259,34 @@ void lab_planes_to_pixels(guchar *px, int stride, int nc, const float *L, const 
 /* colorize.c: an image file by its name's extension (what gdk-pixbuf reads). */
 gboolean is_image_name(const char *name);
 
+/* folders.c: the photos in the folders a user names. */
+#define PHOTO_PATH_MAX 4096 /* longer paths are left out */
+typedef struct {
+    char *path;
+    gint64 size, mtime_ns; /* to know when a cache still holds the file */
+} found_photo;
+typedef struct {
+    GArray *photos;         /* found_photo, sorted by path */
+    int not_regular;        /* image names that are FIFOs, devices, …: named, never opened */
+    int unreadable_folders; /* subfolders that could not be opened: named, skipped */
+    int repeats;            /* files and folders reached again (links, a folder named twice) */
+} photo_listing;
+/* The image files of the NULL-terminated folders (and their subfolders when
+ * recursive), each once; a folder named that cannot be read is an error. */
+gboolean photo_listing_scan(photo_listing *pl, char **folders, gboolean recursive, GError **error);
+void photo_listing_clear(photo_listing *pl);
+/* "device:inode" of a file that exists, or NULL (g_free). */
+char *file_identity(const char *path);
+/* FALSE with an error naming path when it exists but is not a regular
+ * file: a FIFO would block the reader, a device would feed it forever. */
+gboolean is_regular_file(const char *path, GError **error);
+
 /* images.c: training on the user's own photos. */
+/* The photo cache's first 8 bytes; 02: mtimes in nanoseconds, small photos
+ * no longer scaled up. Then the side (u32), the count (u32), per photo its
+ * path (u32 length, bytes), size and mtime in ns (i64 each), w, h, status
+ * (u32 each: 0 usable, 1 unreadable, 2 gray), then every usable photo's RGB. */
+#define PHOTO_CACHE_MAGIC "CTIMGS02"
 #define IMAGES_MAX_SIDE 256 /* the cached photos' long side: the plug-in's default working resolution */
 #define IMAGES_CROPS_PER_EPOCH 10000
 #define IMAGES_VAL_CROPS 1000
@@ -270,6 +297,7 @@ typedef struct {
     size_t *offset;     /* (n) where each starts in pixels */
     uint8_t *pixels;    /* RGB of every photo, packed */
     int unreadable, gray; /* skipped */
+    gboolean from_cache;  /* the pixels came from the cache file */
 } photo_set;
 /* The photos of comma-separated folders (recursively), decoded once into
  * the cache file (when given) and read from it while they are unchanged;

@@ -1,0 +1,333 @@
+/* test_hostile.c — hostile photo folders and caches, each written by the
+ * test at run time: a cache whose sizes add up past 4 GiB, cache entries
+ * with a zero side, an unknown status or a stale status, photos that were
+ * unreadable once, mtimes that differ in nanoseconds only, small photos
+ * (never scaled up), FIFOs and devices named .png, symbolic-link loops,
+ * hard links and a folder named twice, an unreadable subfolder. Every load
+ * runs under a watchdog, so a hang fails instead of blocking the suite.
+ * Usage: test_hostile MODEL.weights */
+#include <fcntl.h>
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testlib.h"
+#include "trainer.h"
+
+/* Seconds any one load may take before the test counts it as a hang. */
+#define WATCHDOG_SECONDS 60
+
+static char *g_work;
+static const char *g_model;
+
+static char *work_path(const char *name) { return g_build_filename(g_work, name, NULL); }
+
+static char *make_folder(const char *name) {
+    char *dir = work_path(name);
+    g_mkdir_with_parents(dir, 0755);
+    return dir;
+}
+
+/* A colour photo: a hue ramp of (r, g, b); saved as PNG or BMP by the name. */
+static void write_photo(const char *path, int w, int h, int r, int g, int b) {
+    GdkPixbuf *pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, w, h);
+    guchar *px = gdk_pixbuf_get_pixels(pb);
+    const int stride = gdk_pixbuf_get_rowstride(pb);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            guchar *p = px + y * stride + 3 * x;
+            p[0] = (guchar)(r * (w + x) / (2 * w)), p[1] = (guchar)(g * (h + y) / (2 * h)), p[2] = (guchar)b;
+        }
+    const char *type = g_str_has_suffix(path, ".bmp") ? "bmp" : "png";
+    CHECK(gdk_pixbuf_save(pb, path, type, NULL, NULL), "cannot write %s", path);
+    g_object_unref(pb);
+}
+
+static void in_folder(char *out, size_t cap, const char *dir, const char *name) {
+    g_snprintf(out, cap, "%s/%s", dir, name);
+}
+
+static void set_mtime_ns(const char *path, time_t sec, long nsec) {
+    struct timespec t[2] = {{sec, nsec}, {sec, nsec}};
+    CHECK(utimensat(AT_FDCWD, path, t, 0) == 0, "cannot set the time of %s", path);
+}
+
+static void on_watchdog(int sig) {
+    (void)sig;
+    static const char msg[] = "FAIL: a load hung (watchdog)\n";
+    if (write(2, msg, sizeof msg - 1) < 0) _exit(3);
+    _exit(3);
+}
+
+/* photo_set_load under the watchdog; prints the error when it fails. */
+static gboolean load(photo_set *ps, const char *dirs, const char *cache, int max_side) {
+    GError *error = NULL;
+    alarm(WATCHDOG_SECONDS);
+    gboolean ok = photo_set_load(ps, dirs, cache, max_side, &error);
+    alarm(0);
+    if (!ok) printf("load %s: %s\n", dirs, error->message);
+    g_clear_error(&error);
+    return ok;
+}
+
+/* Offset of entry 0's w field in a cache whose first path is path. */
+static long first_entry_w_offset(const char *path) { return 8 + 4 + 4 + 4 + (long)strlen(path) + 8 + 8; }
+
+/* Overwrites n bytes of file at offset. */
+static void patch_file(const char *file, long offset, const void *bytes, size_t n) {
+    FILE *f = fopen(file, "r+b");
+    CHECK(f && fseek(f, offset, SEEK_SET) == 0 && fwrite(bytes, 1, n, f) == n, "cannot patch %s", file);
+    if (f) fclose(f);
+}
+
+/* Sizes that add up past 4 GiB, where a 32-bit total wraps to 171 KiB. */
+static void test_cache_size_overflow(void) {
+    char *dir = make_folder("overflow"), *cache = work_path("overflow.cache"), photo[4096];
+    in_folder(photo, sizeof photo, dir, "p.png");
+    write_photo(photo, 40, 30, 220, 120, 40);
+    GStatBuf st;
+    CHECK(g_stat(photo, &st) == 0, "setup");
+    const uint32_t side = 40000, count = 1, len = (uint32_t)strlen(photo), w = 37838, h = 37838, status = 0;
+    const int64_t size = st.st_size, mtime = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    FILE *f = fopen(cache, "wb");
+    CHECK(f != NULL, "cannot write %s", cache);
+    if (f) {
+        fwrite(PHOTO_CACHE_MAGIC, 1, 8, f), fwrite(&side, 4, 1, f), fwrite(&count, 4, 1, f);
+        fwrite(&len, 4, 1, f), fwrite(photo, 1, len, f), fwrite(&size, 8, 1, f), fwrite(&mtime, 8, 1, f);
+        fwrite(&w, 4, 1, f), fwrite(&h, 4, 1, f), fwrite(&status, 4, 1, f);
+        char *mib = g_malloc0(1 << 20);
+        fwrite(mib, 1, 1 << 20, f);
+        g_free(mib);
+        fclose(f);
+    }
+    photo_set ps;
+    gboolean ok = load(&ps, dir, cache, (int)side);
+    CHECK(ok && !ps.from_cache && ps.n == 1 && ps.w[0] == 40 && ps.h[0] == 30,
+          "a cache of 37838×37838 pixels in 1 MiB was not refused and the photo decoded afresh");
+    if (ok) photo_set_free(&ps);
+    g_free(dir), g_free(cache);
+}
+
+/* A usable folder of two photos and its cache. */
+static void two_photos(const char *name, char **dir, char **cache, char *first, size_t cap) {
+    *dir = make_folder(name);
+    char *c = g_strconcat(name, ".cache", NULL);
+    *cache = work_path(c);
+    g_free(c);
+    char second[4096];
+    in_folder(first, cap, *dir, "a.png"), in_folder(second, sizeof second, *dir, "b.png");
+    write_photo(first, 50, 40, 230, 90, 30), write_photo(second, 60, 45, 40, 200, 180);
+}
+
+/* Entries the cache's own writer never makes: refused, decoded afresh, and
+ * crops of every photo then read inside their pixels. */
+static void test_cache_bad_entries(void) {
+    char *dir, *cache, first[4096];
+    two_photos("entries", &dir, &cache, first, sizeof first);
+    photo_set ps;
+    CHECK(load(&ps, dir, cache, IMAGES_MAX_SIDE) && !ps.from_cache && ps.n == 2, "the first load");
+    photo_set_free(&ps);
+    CHECK(load(&ps, dir, cache, IMAGES_MAX_SIDE) && ps.from_cache && ps.n == 2, "the cache was not read back");
+    photo_set_free(&ps);
+    const struct {
+        const char *what;
+        uint32_t whs[3];
+    } bad[] = {
+        {"w = 0, usable", {0, 40, 0}},
+        {"h = 0, usable", {50, 0, 0}},
+        {"w past the side", {257, 40, 0}},
+        {"an unknown status", {50, 40, 7}},
+        {"unreadable, with pixels", {50, 40, 1}},
+    };
+    gchar *good = NULL;
+    gsize n = 0;
+    CHECK(g_file_get_contents(cache, &good, &n, NULL), "cannot read %s", cache);
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        CHECK(g_file_set_contents(cache, good, (gssize)n, NULL), "setup");
+        patch_file(cache, first_entry_w_offset(first), bad[i].whs, sizeof bad[i].whs);
+        gboolean ok = load(&ps, dir, cache, IMAGES_MAX_SIDE);
+        CHECK(ok && !ps.from_cache && ps.n == 2 && ps.w[0] == 50 && ps.h[0] == 40,
+              "a cache entry with %s was used", bad[i].what);
+        if (!ok) continue;
+        const int photos[] = {0, 1};
+        uint8_t *rgb = g_malloc((size_t)64 * CIFAR_PIXELS * 3);
+        photo_set_crops(&ps, photos, 2, 64, 5, rgb);
+        g_free(rgb);
+        photo_set_free(&ps);
+    }
+    g_free(good), g_free(dir), g_free(cache);
+}
+
+/* The same size, the same second, another nanosecond: a changed photo. */
+static void test_cache_nanoseconds(void) {
+    char *dir = make_folder("nanoseconds"), *cache = work_path("nanoseconds.cache"), photo[4096];
+    in_folder(photo, sizeof photo, dir, "a.bmp");
+    write_photo(photo, 40, 30, 250, 20, 20);
+    set_mtime_ns(photo, 1700000000, 100);
+    photo_set ps;
+    CHECK(load(&ps, dir, cache, IMAGES_MAX_SIDE), "the first load");
+    photo_set_free(&ps);
+    write_photo(photo, 40, 30, 20, 20, 250);
+    set_mtime_ns(photo, 1700000000, 200);
+    gboolean ok = load(&ps, dir, cache, IMAGES_MAX_SIDE);
+    CHECK(ok && !ps.from_cache && ps.pixels[2] > 200 && ps.pixels[0] < 50,
+          "a photo changed within one second was read from the cache");
+    if (ok) photo_set_free(&ps);
+    g_free(dir), g_free(cache);
+}
+
+/* A photo unreadable in one run and readable in the next, with the same
+ * size and time: retried, named, and its pixels where they belong. */
+static void test_cache_retries_unreadable(void) {
+    char *dir = make_folder("retry"), *cache = work_path("retry.cache"), *fresh = work_path("retry-fresh.bmp");
+    char a[4096], b[4096], c[4096];
+    in_folder(a, sizeof a, dir, "a.bmp"), in_folder(b, sizeof b, dir, "b.bmp"), in_folder(c, sizeof c, dir, "c.bmp");
+    write_photo(a, 40, 30, 250, 60, 20), write_photo(c, 30, 40, 20, 60, 250), write_photo(fresh, 36, 36, 30, 240, 60);
+    gchar *good = NULL;
+    gsize n = 0;
+    CHECK(g_file_get_contents(fresh, &good, &n, NULL), "setup");
+    char *garbage = g_malloc0(n);
+    CHECK(g_file_set_contents(b, garbage, (gssize)n, NULL), "setup");
+    set_mtime_ns(b, 1700000000, 5);
+    photo_set ps, direct;
+    CHECK(load(&ps, dir, cache, IMAGES_MAX_SIDE) && ps.n == 2 && ps.unreadable == 1, "b.bmp was not unreadable");
+    photo_set_free(&ps);
+    CHECK(g_file_set_contents(b, good, (gssize)n, NULL), "setup");
+    set_mtime_ns(b, 1700000000, 5);
+    gboolean ok = load(&ps, dir, cache, IMAGES_MAX_SIDE), ok2 = load(&direct, dir, NULL, IMAGES_MAX_SIDE);
+    CHECK(ok && ok2 && ps.from_cache && ps.n == 3 && ps.unreadable == 0, "b.bmp, readable now, was not retried");
+    for (int p = 0; ok && ok2 && p < 3 && ps.n == 3; p++)
+        CHECK(ps.w[p] == direct.w[p] && ps.h[p] == direct.h[p] &&
+                  memcmp(ps.pixels + ps.offset[p], direct.pixels + direct.offset[p], (size_t)ps.w[p] * ps.h[p] * 3) == 0,
+              "photo %d's pixels differ from a fresh decode after the retry", p);
+    if (ok) photo_set_free(&ps);
+    if (ok2) photo_set_free(&direct);
+    CHECK(load(&ps, dir, cache, IMAGES_MAX_SIDE) && ps.from_cache && ps.n == 3, "the retried photo was not cached");
+    photo_set_free(&ps);
+    g_free(good), g_free(garbage), g_free(dir), g_free(cache), g_free(fresh);
+}
+
+/* Photos smaller than the cache's side keep their size. */
+static void test_no_upscaling(void) {
+    char *dir = make_folder("small"), small[4096], big[4096];
+    in_folder(small, sizeof small, dir, "a-small.png"), in_folder(big, sizeof big, dir, "b-big.png");
+    write_photo(small, 100, 70, 200, 100, 50), write_photo(big, 600, 300, 50, 100, 200);
+    photo_set ps;
+    gboolean ok = load(&ps, dir, NULL, IMAGES_MAX_SIDE);
+    CHECK(ok && ps.n == 2 && ps.w[0] == 100 && ps.h[0] == 70 && ps.w[1] == 256 && ps.h[1] == 128,
+          "sizes %d×%d and %d×%d, not 100×70 and 256×128", ok ? ps.w[0] : 0, ok ? ps.h[0] : 0, ok && ps.n > 1 ? ps.w[1] : 0,
+          ok && ps.n > 1 ? ps.h[1] : 0);
+    if (ok) photo_set_free(&ps);
+    g_free(dir);
+}
+
+/* A FIFO and a link to a device named as images: named and counted, never
+ * opened, by train --images, eval --photos and colorize. */
+static void test_special_files(void) {
+    char *dir = make_folder("special"), *out = work_path("special-out"), photo[4096], fifo[4096], dev[4096];
+    in_folder(photo, sizeof photo, dir, "a.png"), in_folder(fifo, sizeof fifo, dir, "zz.png");
+    in_folder(dev, sizeof dev, dir, "x.tif");
+    write_photo(photo, 40, 30, 220, 120, 40);
+    CHECK(mkfifo(fifo, 0644) == 0 && symlink("/dev/zero", dev) == 0, "setup");
+    photo_set ps;
+    gboolean ok = load(&ps, dir, NULL, IMAGES_MAX_SIDE);
+    CHECK(ok && ps.n == 1 && ps.unreadable == 2, "train --images: the FIFO and the device were not counted unreadable");
+    if (ok) photo_set_free(&ps);
+    GError *error = NULL;
+    alarm(WATCHDOG_SECONDS);
+    GPtrArray *listed = list_folder_photos(dir, &error);
+    CHECK(listed && listed->len == 1, "eval --photos lists %u files, not 1", listed ? listed->len : 0);
+    if (listed) g_ptr_array_free(listed, TRUE);
+    char *args[] = {"colorize-train", "--model", (char *)g_model, "--out-dir", out, dir, NULL};
+    int rc = command_colorize(G_N_ELEMENTS(args) - 1, args);
+    char *done = g_build_filename(out, "a.png", NULL);
+    CHECK(rc == 1 && g_file_test(done, G_FILE_TEST_IS_REGULAR), "colorize --out-dir: exit %d, a.png written: %d", rc,
+          g_file_test(done, G_FILE_TEST_IS_REGULAR));
+    char *target = work_path("special.png");
+    char *single[] = {"colorize-train", "--model", (char *)g_model, fifo, target, NULL};
+    CHECK(command_colorize(G_N_ELEMENTS(single) - 1, single) == 1, "colorize FIFO OUT accepted");
+    char *hinted[] = {"colorize-train", "--model", (char *)g_model, "--hints", fifo, photo, target, NULL};
+    CHECK(command_colorize(G_N_ELEMENTS(hinted) - 1, hinted) == 1, "colorize --hints FIFO accepted");
+    char *device[] = {"colorize-train", "--model", (char *)g_model, dev, target, NULL};
+    CHECK(command_colorize(G_N_ELEMENTS(device) - 1, device) == 1, "colorize /dev/zero accepted");
+    alarm(0);
+    g_free(dir), g_free(out), g_free(done), g_free(target);
+}
+
+/* Links and repeated names: every photo counts once, and the walk ends. */
+static void test_links(void) {
+    char *dir = make_folder("links"), *sub = make_folder("links/sub"), path[4096];
+    for (int i = 0; i < 4; i++) {
+        char name[16];
+        g_snprintf(name, sizeof name, "p%d.png", i);
+        in_folder(path, sizeof path, i < 2 ? dir : sub, name);
+        write_photo(path, 40 + i, 30, 200, 60 + 30 * i, 40);
+    }
+    char one[4096], two[4096], hard[4096];
+    in_folder(one, sizeof one, dir, "loop-a"), in_folder(two, sizeof two, dir, "loop-b");
+    in_folder(hard, sizeof hard, sub, "hard-link.png");
+    CHECK(symlink(".", one) == 0, "setup");
+    photo_set ps;
+    CHECK(load(&ps, dir, NULL, IMAGES_MAX_SIDE) && ps.n == 4, "one link loop: %d photos, not 4", ps.n);
+    photo_set_free(&ps);
+    CHECK(symlink(".", two) == 0 && link(path, hard) == 0, "setup");
+    CHECK(load(&ps, dir, NULL, IMAGES_MAX_SIDE) && ps.n == 4, "two link loops and a hard link: %d photos, not 4", ps.n);
+    photo_set_free(&ps);
+    char *twice = g_strconcat(dir, ",", dir, ",", sub, NULL);
+    CHECK(load(&ps, twice, NULL, IMAGES_MAX_SIDE) && ps.n == 4, "--images D,D,D/sub: %d photos, not 4", ps.n);
+    photo_set_free(&ps);
+    g_free(twice), g_free(dir), g_free(sub);
+}
+
+/* A subfolder that cannot be opened (here: no file descriptor left, which
+ * fails even for root) is named, counted and skipped. */
+static void test_unreadable_subfolder(void) {
+    char *dir = make_folder("unreadable"), *sub = make_folder("unreadable/locked"), path[4096];
+    in_folder(path, sizeof path, dir, "a.png"), write_photo(path, 40, 30, 200, 100, 40);
+    in_folder(path, sizeof path, sub, "b.png"), write_photo(path, 40, 30, 40, 100, 200);
+    struct rlimit old;
+    getrlimit(RLIMIT_NOFILE, &old);
+    const int lowest_free = open("/dev/null", O_RDONLY);
+    CHECK(lowest_free >= 0, "cannot open /dev/null");
+    close(lowest_free);
+    struct rlimit tight = {(rlim_t)lowest_free + 1, old.rlim_max};
+    char *folders[] = {dir, NULL};
+    photo_listing pl;
+    GError *error = NULL;
+    setrlimit(RLIMIT_NOFILE, &tight);
+    gboolean ok = photo_listing_scan(&pl, folders, TRUE, &error);
+    setrlimit(RLIMIT_NOFILE, &old);
+    CHECK(ok && pl.photos->len == 1 && pl.unreadable_folders == 1, "an unreadable subfolder: %s",
+          ok ? "not counted" : error->message);
+    if (ok) photo_listing_clear(&pl);
+    g_clear_error(&error);
+    g_free(dir), g_free(sub);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_hostile MODEL.weights\n");
+        return 1;
+    }
+    g_model = argv[1];
+    signal(SIGALRM, on_watchdog);
+    g_work = g_dir_make_tmp("colorize-hostile-XXXXXX", NULL);
+    test_cache_size_overflow();
+    test_cache_bad_entries();
+    test_cache_nanoseconds();
+    test_cache_retries_unreadable();
+    test_no_upscaling();
+    test_special_files();
+    test_links();
+    test_unreadable_subfolder();
+    char *cmd = g_strdup_printf("rm -rf '%s'", g_work);
+    CHECK(system(cmd) == 0, "cleanup");
+    g_free(cmd), g_free(g_work);
+    return test_finish("test_hostile");
+}
