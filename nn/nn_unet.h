@@ -34,6 +34,10 @@ typedef struct {
     float bn_eps, bn_momentum;
 } nn_unet_config;
 
+/* The name of the unit that maps features to the bins' logits (its
+ * tensors are "head.conv.weight" and "head.conv.bias"). */
+#define NN_UNET_CLASSIFIER "head"
+
 /* The default: 4 input channels (L, hint a, hint b, hint mask), widths 32,
  * 64, 128, 256, bilinear upsampling, ReLU. */
 nn_unet_config nn_unet_default_config(int num_bins);

@@ -40,6 +40,8 @@ typedef struct {
 } nn_meta;
 
 #define NN_MAX_DIMS 4
+/* The longest metadata string or array the loader reads (a writer must stay within it). */
+#define NN_META_MAX_ARRAY (1u << 24)
 
 typedef struct {
     char *name;

@@ -133,7 +133,7 @@ static void build_units(nn_unet *m) {
         snprintf(name, sizeof name, "dec%d.1", l);
         add_unit(m, &u, name, width(m, l), width(m, l), 3, 1, 1, H >> l, W >> l);
     }
-    add_unit(m, &u, "head", m->cfg.base_width, m->cfg.num_bins, 1, 1, 0, H, W);
+    add_unit(m, &u, NN_UNET_CLASSIFIER, m->cfg.base_width, m->cfg.num_bins, 1, 1, 0, H, W);
 }
 
 static size_t unit_out_floats(const nn_unit *t) {

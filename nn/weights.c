@@ -512,7 +512,7 @@ static nn_status validate(reader *r, uint64_t n_meta, uint64_t n_tensors, uint64
         case NN_META_U64: case NN_META_F64: bytes = 8; break;
         case NN_META_STR: case NN_META_U32_ARRAY: case NN_META_F32_ARRAY:
             if (!get_u64(r, &m->count, "metadata length")) return NN_ERR_FORMAT;
-            if (m->count > (1u << 24))
+            if (m->count > NN_META_MAX_ARRAY)
                 return nn_set_error(r->err, NN_ERR_FORMAT,
                                     "%s: metadata '%.*s' has absurd length %llu", r->name,
                                     (int)m->key_len, (const char *)r->p + m->key_at,

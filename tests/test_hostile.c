@@ -3,18 +3,23 @@
  * with a zero side, an unknown status or a stale status, photos that were
  * unreadable once, mtimes that differ in nanoseconds only, small photos
  * (never scaled up), FIFOs and devices named .png, symbolic-link loops,
- * hard links and a folder named twice, an unreadable subfolder. Every load
- * runs under a watchdog, so a hang fails instead of blocking the suite.
- * Usage: test_hostile MODEL.weights */
+ * hard links and a folder named twice, an unreadable subfolder; models and
+ * checkpoints of another input width, bins shifted at the same count, a
+ * per-step history at its cap, validation counts and crops past memory.
+ * Every load runs under a watchdog, so a hang fails instead of blocking
+ * the suite. Usage: test_hostile MODEL.weights colorize-train */
 #include <fcntl.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
+#include <math.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -24,7 +29,7 @@
 #define WATCHDOG_SECONDS 60
 
 static char *g_work;
-static const char *g_model;
+static const char *g_model, *g_exe;
 
 static char *work_path(const char *name) { return g_build_filename(g_work, name, NULL); }
 
@@ -310,12 +315,236 @@ static void test_unreadable_subfolder(void) {
     g_free(dir), g_free(sub);
 }
 
+
+/* ------------------------------------------------ models and checkpoints */
+
+/* Runs the real colorize-train ARGS… (NULL-ended); its exit status, -1 when
+ * it did not exit; its standard error in *err (g_free it). */
+static int run_exe(gchar **err, const char *first, ...) {
+    GPtrArray *argv = g_ptr_array_new();
+    g_ptr_array_add(argv, (char *)g_exe);
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a; a = va_arg(ap, const char *)) g_ptr_array_add(argv, (char *)a);
+    va_end(ap);
+    g_ptr_array_add(argv, NULL);
+    gint status = 0;
+    gchar *out = NULL;
+    gboolean ran = g_spawn_sync(NULL, (char **)argv->pdata, NULL, 0, NULL, NULL, &out, err, &status, NULL);
+    g_ptr_array_free(argv, TRUE);
+    g_free(out);
+    return ran && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+#define SHORT_RUN "--crops", "64", "--val", "32", "--batch", "32", "--width", "8", "--threads", "2", "--seed", "4"
+
+/* Replaces w's model with a fresh one of in_channels inputs (and, for a
+ * checkpoint, zero Adam moments that match it), the rest of w kept. */
+static void replace_model(nn_weights *w, int in_channels, gboolean moments) {
+    nn_unet_config cfg;
+    nn_error e = {0};
+    nn_unet *net = NULL;
+    CHECK(nn_unet_config_from_weights(w, &cfg, "model", &e) == NN_OK, "%s", e.msg);
+    cfg.in_channels = in_channels;
+    while (w->n_tensors) nn_weights_remove_tensor(w, w->tensors[0].name, NULL);
+    CHECK(nn_unet_create(&net, &cfg, 1, 32, 32, &e) == NN_OK, "%s", e.msg);
+    nn_unet_init(net, 1);
+    CHECK(nn_unet_to_weights(net, w) == NN_OK, "cannot store the model");
+    size_t np = 0;
+    nn_unet_params(net, &np);
+    float *zero = g_new0(float, np);
+    const uint64_t dims[1] = {np};
+    if (moments)
+        CHECK(nn_weights_add_tensor(w, "optimizer.adam_m", 1, dims, zero) == NN_OK &&
+                  nn_weights_add_tensor(w, "optimizer.adam_v", 1, dims, zero) == NN_OK, "cannot store the moments");
+    g_free(zero);
+    nn_unet_free(net);
+}
+
+/* A copy of file with edit applied, saved as name; its path (g_free). */
+static char *edited_copy(const char *file, const char *name, void (*edit)(nn_weights *, const void *), const void *arg) {
+    nn_weights w;
+    nn_error e = {0};
+    char *out = work_path(name);
+    CHECK(nn_weights_load(&w, file, &e) == NN_OK, "%s", e.msg);
+    edit(&w, arg);
+    CHECK(nn_weights_save(&w, out, &e) == NN_OK, "%s", e.msg);
+    nn_weights_free(&w);
+    return out;
+}
+
+static void edit_model_inputs(nn_weights *w, const void *channels) { replace_model(w, *(const int *)channels, FALSE); }
+static void edit_checkpoint_inputs(nn_weights *w, const void *channels) {
+    replace_model(w, *(const int *)channels, TRUE);
+}
+static void edit_shift_bins(nn_weights *w, const void *unused) {
+    (void)unused;
+    const uint32_t *bins = NULL;
+    uint64_t n = 0;
+    uint32_t size = 0;
+    CHECK(nn_weights_get_u32_array(w, "ab.bins", &bins, &n, NULL) == NN_OK &&
+              nn_weights_get_u32(w, "ab.grid_size", &size, NULL) == NN_OK, "no bins");
+    uint32_t *shifted = g_new(uint32_t, n + 1);
+    const int up = bins[n - 1] + 1 < size * size;
+    for (uint64_t i = 0; i < n; i++) shifted[i] = up ? bins[i] + 1 : bins[i] - 1;
+    CHECK(up || bins[0] > 0, "the bins cannot be shifted");
+    nn_weights_set_u32_array(w, "ab.bins", shifted, n);
+    g_free(shifted);
+    /* a classifier no initialization makes: 0.5 everywhere */
+    const nn_tensor_entry *head = nn_weights_find_tensor(w, "head.conv.weight");
+    CHECK(head != NULL, "no classifier");
+    if (!head) return;
+    const uint64_t dims[4] = {head->dims[0], head->dims[1], head->dims[2], head->dims[3]};
+    const size_t count = dims[0] * dims[1] * dims[2] * dims[3];
+    float *half = g_new(float, count);
+    for (size_t i = 0; i < count; i++) half[i] = 0.5f;
+    nn_weights_remove_tensor(w, "head.conv.weight", NULL);
+    CHECK(nn_weights_add_tensor(w, "head.conv.weight", 4, dims, half) == NN_OK, "cannot store the classifier");
+    g_free(half);
+}
+static void edit_validation_images(nn_weights *w, const void *count) {
+    nn_weights_set_u32(w, "train.validation_images", *(const uint32_t *)count);
+}
+static void edit_full_history(nn_weights *w, const void *unused) {
+    (void)unused;
+    float *h = g_new(float, HISTORY_MAX_STEPS);
+    for (int i = 0; i < HISTORY_MAX_STEPS; i++) h[i] = (float)i / HISTORY_MAX_STEPS;
+    const char *keys[] = {"history.step_epoch", "history.step_loss", "history.step_lr"};
+    for (size_t k = 0; k < G_N_ELEMENTS(keys); k++) nn_weights_set_f32_array(w, keys[k], h, HISTORY_MAX_STEPS);
+    nn_weights_set_u64(w, "checkpoint.global_step", (uint64_t)HISTORY_MAX_STEPS + 10);
+    g_free(h);
+}
+
+/* A folder of photos to train on, and a short run's model and checkpoint. */
+static char *g_train_photos, *g_base, *g_base_ckpt;
+
+static void make_base_run(void) {
+    g_train_photos = make_folder("train-photos");
+    for (int i = 0; i < 6; i++) {
+        char name[16], path[4096];
+        g_snprintf(name, sizeof name, "p%d.png", i);
+        in_folder(path, sizeof path, g_train_photos, name);
+        write_photo(path, 60 + 10 * i, 50, 240 - 30 * i, 60 + 30 * i, 40 + 25 * i);
+    }
+    g_base = work_path("base.weights"), g_base_ckpt = work_path("base.weights.ckpt");
+    gchar *err = NULL;
+    int rc = run_exe(&err, "train", "--images", g_train_photos, "--out", g_base, "--epochs", "1", SHORT_RUN, NULL);
+    CHECK(rc == 0, "the base run failed (%d): %s", rc, err);
+    g_free(err);
+}
+
+/* Expects a refusal naming what, with no model written. */
+static void expect_refusal(int rc, gchar *err, const char *out, const char *what, const char *label) {
+    CHECK(rc == 1 && err && strstr(err, what), "%s: exit %d, not 1 with '%s': %s", label, rc, what, err ? err : "");
+    CHECK(!out || !g_file_test(out, G_FILE_TEST_EXISTS), "%s: a model was written", label);
+    g_free(err);
+}
+
+/* Models and checkpoints of 64 or 1 input channels: train --init, train
+ * --resume and eval refuse them, naming the file and the field. */
+static void test_input_channels(void) {
+    const int widths[] = {64, 1};
+    char *out = work_path("channels-out.weights");
+    for (size_t i = 0; i < G_N_ELEMENTS(widths); i++) {
+        char name[64];
+        g_snprintf(name, sizeof name, "inputs-%d.weights", widths[i]);
+        char *model = edited_copy(g_base, name, edit_model_inputs, &widths[i]);
+        g_snprintf(name, sizeof name, "inputs-%d.ckpt", widths[i]);
+        char *ckpt = edited_copy(g_base_ckpt, name, edit_checkpoint_inputs, &widths[i]);
+        gchar *err = NULL;
+        int rc = run_exe(&err, "train", "--images", g_train_photos, "--init", model, "--out", out, "--epochs", "1",
+                         SHORT_RUN, NULL);
+        expect_refusal(rc, err, out, "arch.in_channels", "train --init");
+        rc = run_exe(&err, "train", "--images", g_train_photos, "--resume", ckpt, "--out", out, "--epochs", "2", NULL);
+        expect_refusal(rc, err, out, "arch.in_channels", "train --resume");
+        rc = run_exe(&err, "eval", "--model", model, "--data", g_work, NULL);
+        expect_refusal(rc, err, NULL, "arch.in_channels", "eval --data");
+        g_free(model), g_free(ckpt);
+    }
+    g_free(out);
+}
+
+/* --init X --rebin where X has as many bins as the data but other cells:
+ * its classifier is started afresh, not kept (lr 1e-9: what is kept stays). */
+static void test_rebin_shifted_bins(void) {
+    char *shifted = edited_copy(g_base, "shifted.weights", edit_shift_bins, NULL), *out = work_path("rebinned.weights");
+    gchar *err = NULL;
+    int rc = run_exe(&err, "train", "--images", g_train_photos, "--init", shifted, "--rebin", "--out", out, "--epochs",
+                     "1", "--lr", "1e-9", SHORT_RUN, NULL);
+    CHECK(rc == 0, "--init --rebin failed (%d): %s", rc, err);
+    g_free(err);
+    nn_weights a, b;
+    nn_error e = {0};
+    if (nn_weights_load(&a, shifted, &e) == NN_OK && nn_weights_load(&b, out, &e) == NN_OK) {
+        const nn_tensor_entry *hb = nn_weights_find_tensor(&b, "head.conv.weight");
+        const nn_tensor_entry *ea = nn_weights_find_tensor(&a, "enc0.0.conv.weight");
+        const nn_tensor_entry *eb = nn_weights_find_tensor(&b, "enc0.0.conv.weight");
+        double head = 0, body = 0;
+        for (uint64_t i = 0; hb && i < hb->dims[0] * hb->dims[1]; i++) head = fmax(head, fabs(hb->data[i] - 0.5));
+        for (uint64_t i = 0; ea && eb && i < ea->dims[0] * ea->dims[1] * 9; i++)
+            body = fmax(body, fabs((double)ea->data[i] - eb->data[i]));
+        printf("--rebin over shifted bins: the classifier is %.3g from the file's 0.5, the first conv moved %.3g\n",
+               head, body);
+        CHECK(hb && head > 0.1, "the classifier over shifted bins was kept");
+        CHECK(ea && eb && body < 1e-4, "the rest of the model was not kept");
+        nn_weights_free(&a), nn_weights_free(&b);
+    } else CHECK(0, "%s", e.msg);
+    g_free(shifted), g_free(out);
+}
+
+/* A checkpoint whose per-step history is at its cap: the resumed run
+ * thins it, and the checkpoint it writes loads again. */
+static void test_history_cap(void) {
+    char *ckpt = edited_copy(g_base_ckpt, "full-history.ckpt", edit_full_history, NULL);
+    char *out = work_path("full-history.weights");
+    gchar *err = NULL;
+    int rc = run_exe(&err, "train", "--images", g_train_photos, "--resume", ckpt, "--out", out, "--epochs", "2",
+                     "--checkpoint", ckpt, NULL);
+    CHECK(rc == 0, "resuming a full history failed (%d): %s", rc, err);
+    g_free(err);
+    nn_weights w;
+    nn_error e = {0};
+    const float *h = NULL;
+    uint64_t n = 0;
+    CHECK(nn_weights_load(&w, ckpt, &e) == NN_OK, "the checkpoint written does not load: %s", e.msg);
+    if (!e.status) {
+        CHECK(nn_weights_get_f32_array(&w, "history.step_epoch", &h, &n, NULL) == NN_OK && n < HISTORY_MAX_STEPS &&
+                  n > HISTORY_MAX_STEPS / 4, "the step history holds %llu entries", (unsigned long long)n);
+        for (uint64_t i = 1; h && i < n; i++)
+            if (!(h[i] >= h[i - 1])) {
+                CHECK(0, "the thinned history goes back at %llu", (unsigned long long)i);
+                break;
+            }
+        nn_weights_free(&w);
+    }
+    g_free(ckpt), g_free(out);
+}
+
+/* Counts that would not fit: refused before any allocation, naming them. */
+static void test_counts_past_memory(void) {
+    const uint32_t counts[] = {1073741824u, 2147483647u};
+    char *out = work_path("counts.weights");
+    for (size_t i = 0; i < G_N_ELEMENTS(counts); i++) {
+        char *ckpt = edited_copy(g_base_ckpt, "counts.ckpt", edit_validation_images, &counts[i]);
+        gchar *err = NULL;
+        int rc = run_exe(&err, "train", "--images", g_train_photos, "--resume", ckpt, "--out", out, "--epochs", "2",
+                         NULL);
+        expect_refusal(rc, err, out, "train.validation_images", "a checkpoint's validation count");
+        g_free(ckpt);
+    }
+    gchar *err = NULL;
+    int rc = run_exe(&err, "train", "--images", g_train_photos, "--out", out, "--crops", "16777216", "--val", "16777216",
+                     "--width", "8", NULL);
+    expect_refusal(rc, err, out, "GB of memory", "--crops 16777216 --val 16777216");
+    g_free(out);
+}
+
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        fprintf(stderr, "usage: test_hostile MODEL.weights\n");
+    if (argc < 3) {
+        fprintf(stderr, "usage: test_hostile MODEL.weights colorize-train\n");
         return 1;
     }
-    g_model = argv[1];
+    g_model = argv[1], g_exe = argv[2];
     signal(SIGALRM, on_watchdog);
     g_work = g_dir_make_tmp("colorize-hostile-XXXXXX", NULL);
     test_cache_size_overflow();
@@ -326,6 +555,12 @@ int main(int argc, char **argv) {
     test_special_files();
     test_links();
     test_unreadable_subfolder();
+    make_base_run();
+    test_input_channels();
+    test_rebin_shifted_bins();
+    test_history_cap();
+    test_counts_past_memory();
+    g_free(g_train_photos), g_free(g_base), g_free(g_base_ckpt);
     char *cmd = g_strdup_printf("rm -rf '%s'", g_work);
     CHECK(system(cmd) == 0, "cleanup");
     g_free(cmd), g_free(g_work);

@@ -136,6 +136,26 @@ gboolean ab_bins_from_weights(ab_bins *b, const nn_weights *w, const char *name,
     return TRUE;
 }
 
+gboolean ab_bins_same(const ab_bins *a, const ab_bins *b) {
+    return a->num_bins == b->num_bins && a->grid.step == b->grid.step && a->grid.min == b->grid.min &&
+           a->grid.size == b->grid.size &&
+           memcmp(a->bins, b->bins, sizeof(uint32_t) * (size_t)a->num_bins) == 0;
+}
+
+gboolean model_config_load(const nn_weights *w, const char *path, nn_unet_config *cfg, GError **error) {
+    nn_error err = {0};
+    if (nn_unet_config_from_weights(w, cfg, path, &err) != NN_OK || nn_unet_check_weights(cfg, w, path, &err) != NN_OK) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+        return FALSE;
+    }
+    if (cfg->in_channels != NN_INPUT_CHANNELS) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: arch.in_channels is %d; colorize-train uses models of %d input "
+                    "channels (L, hint a, hint b, hint mask)", path, cfg->in_channels, NN_INPUT_CHANNELS);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 /* The stroke simulation's shape: a brush 2-4 px wide dragged 0-12 px (0: a
  * blob), keeping only the pixels whose colour is within STROKE_COLOUR_RANGE
  * ab units of the colour where it starts, as a user paints inside one

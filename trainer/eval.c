@@ -225,9 +225,12 @@ static void cifar_eval_free(cifar_eval *ev) {
 static gboolean load_eval(cifar_eval *ev, const char *model, const char *data, int limit, GError **error) {
     nn_error err = {0};
     nn_unet_config cfg;
-    if (nn_weights_load(&ev->w, model, &err) != NN_OK || nn_unet_config_from_weights(&ev->w, &cfg, model, &err) != NN_OK ||
-        nn_unet_check_weights(&cfg, &ev->w, model, &err) != NN_OK ||
-        nn_unet_create(&ev->net, &cfg, ev->batch, CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK ||
+    if (nn_weights_load(&ev->w, model, &err) != NN_OK) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+        return FALSE;
+    }
+    if (!model_config_load(&ev->w, model, &cfg, error)) return FALSE;
+    if (nn_unet_create(&ev->net, &cfg, ev->batch, CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK ||
         nn_unet_load_weights(ev->net, &ev->w, model, &err) != NN_OK) {
         g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
         return FALSE;

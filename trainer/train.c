@@ -16,6 +16,9 @@
 #include "trainer.h"
 
 #define SAMPLE_COLUMNS 8
+G_STATIC_ASSERT(HISTORY_MAX_STEPS <= NN_META_MAX_ARRAY);
+/* What one training or validation crop takes in memory: RGB, label, Lab planes. */
+#define CROP_BYTES (CIFAR_PIXELS * 3 + 1 + sizeof(float) * 3 * CIFAR_PIXELS)
 
 typedef struct {
     /* options */
@@ -51,6 +54,20 @@ static void history_new(train_run *r) {
 static void history_free(train_run *r) {
     GArray *a[] = {r->h_epoch, r->h_train, r->h_val, r->h_psnr, r->h_lr, r->h_seconds, r->s_epoch, r->s_loss, r->s_lr};
     for (size_t i = 0; i < G_N_ELEMENTS(a); i++) g_array_free(a[i], TRUE);
+}
+
+/* Halves the per-step history while it holds HISTORY_MAX_STEPS entries or
+ * more: every second step's position and rate, the mean loss of each pair
+ * (an odd last step kept), so that every checkpoint written loads again. */
+static void thin_step_history(train_run *r) {
+    while (r->s_epoch->len >= HISTORY_MAX_STEPS) {
+        double *e = (double *)r->s_epoch->data, *l = (double *)r->s_loss->data, *lr = (double *)r->s_lr->data;
+        const guint len = r->s_epoch->len;
+        guint n = 0;
+        for (guint i = 0; i + 1 < len; i += 2, n++) e[n] = e[i + 1], l[n] = 0.5 * (l[i] + l[i + 1]), lr[n] = lr[i + 1];
+        if (len % 2) e[n] = e[len - 1], l[n] = l[len - 1], lr[n] = lr[len - 1], n++;
+        g_array_set_size(r->s_epoch, n), g_array_set_size(r->s_loss, n), g_array_set_size(r->s_lr, n);
+    }
 }
 
 static volatile sig_atomic_t g_stop_signal;
@@ -212,7 +229,8 @@ static gboolean check_checkpoint(const train_run *r, int epochs_planned, const f
     GArray *h[] = {r->h_epoch, r->h_train, r->h_val, r->h_psnr, r->h_lr, r->h_seconds};
     if (r->batch < 1 || r->batch > 65536) bad = "train.batch", g_snprintf(detail, sizeof detail, "%d, outside 1..65536", r->batch);
     else if (r->width < 1 || r->width > 512) bad = "checkpoint.width", g_snprintf(detail, sizeof detail, "%d, outside 1..512", r->width);
-    else if (r->val < 1) bad = "train.validation_images", g_snprintf(detail, sizeof detail, "%d, below 1", r->val);
+    else if (r->val < 1 || r->val > TRAIN_MAX_CROPS)
+        bad = "train.validation_images", g_snprintf(detail, sizeof detail, "%d, outside 1..%d", r->val, TRAIN_MAX_CROPS);
     else if (epochs_planned < 1) bad = "train.epochs_planned", g_snprintf(detail, sizeof detail, "%d, below 1", epochs_planned);
     else if (r->best_epoch > r->epoch)
         bad = "checkpoint.best_epoch", g_snprintf(detail, sizeof detail, "%d, after the checkpoint's epoch %d", r->best_epoch, r->epoch);
@@ -256,7 +274,7 @@ static gboolean read_photo_fields(const nn_weights *w, train_run *r, GError **er
     r->init = init && *init ? g_strdup(init) : NULL;
     r->crops = (int)crops, r->rebin = (int)rebin;
     r->val_fraction = meta_f64(w, "train.val_fraction", 0.0);
-    if (r->images && (crops < 1 || crops > (1u << 24) || !(r->val_fraction >= 0.0 && r->val_fraction < 1.0))) {
+    if (r->images && (crops < 1 || crops > TRAIN_MAX_CROPS || !(r->val_fraction >= 0.0 && r->val_fraction < 1.0))) {
         g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint fields 'train.crops' (%u) or 'train.val_fraction' (%g) "
                     "are out of range", r->resume, crops, r->val_fraction);
         return FALSE;
@@ -314,9 +332,8 @@ static gboolean read_model(nn_weights *w, const train_run *r, nn_unet **net, flo
     nn_weights_remove_tensor(w, "optimizer.adam_m", NULL);
     nn_weights_remove_tensor(w, "optimizer.adam_v", NULL);
     nn_unet_config cfg;
-    nn_status st = nn_unet_config_from_weights(w, &cfg, r->resume, &err);
-    if (st == NN_OK) st = nn_unet_check_weights(&cfg, w, r->resume, &err);
-    if (st == NN_OK) st = nn_unet_create(net, &cfg, r->probe ? 1 : micro_batch(r), CIFAR_SIDE, CIFAR_SIDE, &err);
+    if (!model_config_load(w, r->resume, &cfg, error)) return FALSE;
+    nn_status st = nn_unet_create(net, &cfg, r->probe ? 1 : micro_batch(r), CIFAR_SIDE, CIFAR_SIDE, &err);
     if (st == NN_OK) st = nn_unet_load_weights(*net, w, r->resume, &err);
     if (st != NN_OK) {
         g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
@@ -382,6 +399,7 @@ static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, floa
     r->seconds = meta_f64(&w, "checkpoint.seconds", 0.0);
     read_history(&w, r);
     if (!check_checkpoint(r, epochs_planned, NULL, 0, error)) goto done; /* before the model is made */
+    thin_step_history(r);
     if (!ab_bins_from_weights(bins, &w, r->resume, error)) goto done;
     have_bins = TRUE;
     size_t np = 0;
@@ -649,9 +667,11 @@ static void train_state_free(train_state *ts) {
     g_free(ts->train_photos), g_free(ts->held_photos);
 }
 
-/* The weights of init for a network of cfg whose bins were recomputed:
- * every tensor of the same name and shape from init, the others (the
- * classifier over the bins) as the network's own initialization made them. */
+/* The weights of init for a network of cfg whose bins were recomputed
+ * and differ from init's: every tensor of the same name and shape from
+ * init but the classifier's (its channels are other cells of the ab plane,
+ * even when their count is the same), which keeps the network's own
+ * initialization, as do tensors of another shape. */
 static gboolean merge_init(nn_unet *net, const nn_weights *init, const char *name, GError **error) {
     nn_weights own, merged;
     nn_weights_init(&own), nn_weights_init(&merged);
@@ -660,7 +680,8 @@ static gboolean merge_init(nn_unet *net, const nn_weights *init, const char *nam
     int kept = 0, fresh = 0;
     for (size_t i = 0; ok && i < own.n_tensors; i++) {
         const nn_tensor_entry *a = &own.tensors[i], *b = nn_weights_find_tensor(init, a->name);
-        gboolean same = b && b->ndims == a->ndims && memcmp(b->dims, a->dims, sizeof(uint64_t) * a->ndims) == 0;
+        gboolean same = b && b->ndims == a->ndims && memcmp(b->dims, a->dims, sizeof(uint64_t) * a->ndims) == 0 &&
+                        !g_str_has_prefix(a->name, NN_UNET_CLASSIFIER ".");
         ok = nn_weights_add_tensor(&merged, a->name, a->ndims, a->dims, same ? b->data : a->data) == NN_OK;
         kept += same, fresh += !same;
     }
@@ -681,12 +702,12 @@ static gboolean init_from_model(train_run *r, train_state *ts, GError **error) {
         g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
         return FALSE;
     }
-    gboolean ok = nn_unet_config_from_weights(&w, &cfg, r->init, &err) == NN_OK &&
-                  nn_unet_check_weights(&cfg, &w, r->init, &err) == NN_OK;
-    if (!ok) g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+    ab_bins model_bins = {0};
+    gboolean ok = model_config_load(&w, r->init, &cfg, error) && ab_bins_from_weights(&model_bins, &w, r->init, error);
     if (ok) ok = r->rebin ? ab_bins_from_data(&ts->bins, &ts->tr, (float)r->lambda, error)
                           : ab_bins_from_weights(&ts->bins, &w, r->init, error);
-    int same_bins = ok && ts->bins.num_bins == cfg.num_bins;
+    const gboolean same_bins = ok && ab_bins_same(&ts->bins, &model_bins);
+    ab_bins_free(&model_bins);
     cfg.num_bins = ok ? ts->bins.num_bins : cfg.num_bins;
     if (ok && nn_unet_create(&ts->net, &cfg, micro_batch(r), CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK) {
         g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
@@ -754,12 +775,34 @@ static gboolean refresh_crops(train_run *r, train_state *ts, int epoch, GError *
     return lab_set_init(&ts->tr, &ts->cifar, 0, r->crops, error);
 }
 
+/* Whether the epoch's and the validation crops fit in the machine's
+ * memory: checked from the options before any photo is read. */
+static gboolean crops_fit(const train_run *r, GError **error) {
+    const double need = ((double)r->crops + r->val) * CROP_BYTES;
+    const double have = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    if (need <= have) return TRUE;
+    g_set_error(error, TRAINER_ERROR, 1, "%s%d crops and %d validation crops need %.1f GB of memory, more than this "
+                "machine's %.1f GB: lower --crops or --val", r->resume ? "the checkpoint's " : "", r->crops, r->val,
+                need / 1e9, have / 1e9);
+    return FALSE;
+}
+
+/* Room for the epoch's and the validation crops, where CIFAR-10's images would be. */
+static gboolean reserve_crops(const train_run *r, train_state *ts, GError **error) {
+    ts->cifar.n = r->crops + r->val;
+    ts->cifar.labels = g_try_malloc0((size_t)ts->cifar.n);
+    ts->cifar.rgb = ts->cifar.labels ? g_try_malloc((size_t)ts->cifar.n * CIFAR_PIXELS * 3) : NULL;
+    if (ts->cifar.rgb) return TRUE;
+    g_set_error(error, TRAINER_ERROR, 1, "%d crops and %d validation crops: out of memory", r->crops, r->val);
+    return FALSE;
+}
+
 /* The photos, split into training and validation photos (--val-images,
  * or a held-out share chosen by the seed), the fixed validation crops and
  * the first epoch's training crops. */
 static gboolean load_photo_data(train_run *r, train_state *ts, GError **error) {
     char *cache = g_strconcat(r->checkpoint, ".images", NULL), *val_cache = g_strconcat(r->checkpoint, ".val-images", NULL);
-    gboolean ok = photo_set_load(&ts->photos, r->images, cache, IMAGES_MAX_SIDE, error) &&
+    gboolean ok = crops_fit(r, error) && photo_set_load(&ts->photos, r->images, cache, IMAGES_MAX_SIDE, error) &&
                   (!r->val_images || photo_set_load(&ts->val_photos, r->val_images, val_cache, IMAGES_MAX_SIDE, error));
     g_free(cache), g_free(val_cache);
     if (!ok) return FALSE;
@@ -785,9 +828,7 @@ static gboolean load_photo_data(train_run *r, train_state *ts, GError **error) {
     ts->held_photos = g_new0(int, ts->n_held_photos + 1); /* +1: none held out with --val-images */
     memcpy(ts->held_photos, order + ts->n_train_photos, sizeof(int) * ts->n_held_photos);
     /* the crops live where CIFAR-10's images would: the epoch's, then the validation's */
-    ts->cifar.n = r->crops + r->val;
-    ts->cifar.labels = g_new0(uint8_t, ts->cifar.n);
-    ts->cifar.rgb = g_new(uint8_t, (size_t)ts->cifar.n * CIFAR_PIXELS * 3);
+    if (!reserve_crops(r, ts, error)) return FALSE;
     uint8_t *val_rgb = ts->cifar.rgb + (size_t)r->crops * CIFAR_PIXELS * 3;
     uint64_t val_seed = derive_seed((uint64_t)r->seed, 0xF0, 0);
     if (r->val_images) {
@@ -938,6 +979,7 @@ static gboolean train_step(train_run *r, train_state *ts, GError **error) {
     g_array_append_val(r->s_epoch, position);
     g_array_append_val(r->s_loss, loss);
     g_array_append_val(r->s_lr, step_lr);
+    thin_step_history(r);
     return TRUE;
 }
 
@@ -1192,8 +1234,8 @@ int command_train(int argc, char **argv) {
         !option_double_ok(cmd, "--stroke-share", r.stroke_share, 0, 1) ||
         !option_double_ok(cmd, "--weight-decay", r.weight_decay, 0, 1) ||
         !option_int_ok(cmd, "--limit", r.limit, 0, 1 << 30) || !option_int_ok(cmd, "--max-steps", r.max_steps, 0, 1L << 40) ||
-        !option_int_ok(cmd, "--threads", r.threads, 0, 1024) || !option_int_ok(cmd, "--crops", r.crops, 64, 1 << 24) ||
-        !option_double_ok(cmd, "--val-fraction", r.val_fraction, 0.01, 0.9) || !option_int_ok(cmd, "--val", r.val, 1, 1 << 24)) {
+        !option_int_ok(cmd, "--threads", r.threads, 0, 1024) || !option_int_ok(cmd, "--crops", r.crops, 64, TRAIN_MAX_CROPS) ||
+        !option_double_ok(cmd, "--val-fraction", r.val_fraction, 0.01, 0.9) || !option_int_ok(cmd, "--val", r.val, 1, TRAIN_MAX_CROPS)) {
         rc = 2;
         goto out;
     }

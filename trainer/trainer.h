@@ -73,6 +73,12 @@ gboolean ab_bins_from_data(ab_bins *b, const lab_set *s, float lambda, GError **
 /* Rebuilds the bins from a weights file's metadata. */
 gboolean ab_bins_from_weights(ab_bins *b, const nn_weights *w, const char *name, GError **error);
 void ab_bins_free(ab_bins *b);
+/* Whether two sets of bins are the same cells of the same grid. */
+gboolean ab_bins_same(const ab_bins *a, const ab_bins *b);
+/* The model's architecture from a weights file, checked against its
+ * tensors and against what this program feeds it (NN_INPUT_CHANNELS);
+ * the error names path and the field. */
+gboolean model_config_load(const nn_weights *w, const char *path, nn_unet_config *cfg, GError **error);
 
 /* Hint simulation (Zhang et al. 2017): count < 0 draws the training
  * distribution (no hints with probability 1/2, else a geometric number with
@@ -287,6 +293,8 @@ gboolean is_regular_file(const char *path, GError **error);
  * path (u32 length, bytes), size and mtime in ns (i64 each), w, h, status
  * (u32 each: 0 usable, 1 unreadable, 2 gray), then every usable photo's RGB. */
 #define PHOTO_CACHE_MAGIC "CTIMGS02"
+#define TRAIN_MAX_CROPS (1 << 24) /* --crops and --val at most */
+#define HISTORY_MAX_STEPS (1 << 20) /* the per-step history a checkpoint keeps: a longer one is thinned */
 #define IMAGES_MAX_SIDE 256 /* the cached photos' long side: the plug-in's default working resolution */
 #define IMAGES_CROPS_PER_EPOCH 10000
 #define IMAGES_VAL_CROPS 1000
