@@ -130,9 +130,17 @@ typedef struct {
 } nn_point_text;
 #define NN_MAX_POINT_HINTS 256
 /* Parses "x,y,#rrggbb;…" (blank items ignored, any locale) into out (at
- * most max). NN_ERR_INVALID with err->msg set to the bad item itself (for
- * the caller's message), or to "more than N point hints". */
+ * most max). NN_ERR_INVALID, with *n = 0, when any item is bad: err->msg
+ * names the first ("point hint 2 '-5,40,#ff0000': x is negative: outside
+ * the image", the item cut to 48 bytes at a character) or says "more than
+ * max point hints (N given)". */
 nn_status nn_points_parse(const char *text, nn_point_text *out, int max, int *n, nn_error *err);
+/* The same, keeping the good items (at most max) of a stored list with
+ * bad ones; returns how many items were left out (bad, or past max), the
+ * first described in first_bad. */
+int nn_points_parse_good(const char *text, nn_point_text *out, int max, int *n, nn_error *first_bad);
+/* NN_ERR_INVALID naming the first point at or past width × height. */
+nn_status nn_points_check_inside(const nn_point_text *points, int n, int width, int height, nn_error *err);
 
 /* Checks the parameters and sizes; NN_ERR_INVALID names the bad one. */
 nn_status nn_engine_begin(nn_engine **e, int width, int height, const nn_engine_params *params,

@@ -6,6 +6,7 @@
 #include "nn.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 /* A non-negative decimal below 1e6, [digits][.digits], whole string. */
@@ -47,35 +48,89 @@ static void trim(const char **s, const char **e) {
     while (*e > *s && isspace((unsigned char)(*e)[-1])) (*e)--;
 }
 
-/* One item "x,y,#rrggbb" in [s, e). */
-static int parse_item(const char *s, const char *e, nn_point_text *p) {
+/* Why an item is not a point hint, or NULL when it is one (into p). */
+static const char *parse_item(const char *s, const char *e, nn_point_text *p) {
     const char *field[3][2];
     int n = 0;
     for (const char *f = s;; n++) {
         const char *comma = memchr(f, ',', (size_t)(e - f));
-        if (n == 3) return 0;
+        if (n == 3) return "more than three fields: x,y,#rrggbb expected";
         field[n][0] = f, field[n][1] = comma ? comma : e;
         trim(&field[n][0], &field[n][1]);
         if (!comma) break;
         f = comma + 1;
     }
-    return n == 2 && parse_decimal(field[0][0], (size_t)(field[0][1] - field[0][0]), &p->x) &&
-           parse_decimal(field[1][0], (size_t)(field[1][1] - field[1][0]), &p->y) &&
-           parse_colour(field[2][0], (size_t)(field[2][1] - field[2][0]), p->rgb);
+    if (n != 2) return "fewer than three fields: x,y,#rrggbb expected";
+    double *v[2] = {&p->x, &p->y};
+    for (int i = 0; i < 2; i++) {
+        const size_t len = (size_t)(field[i][1] - field[i][0]);
+        if (len && field[i][0][0] == '-') return i ? "y is negative: outside the image" : "x is negative: outside the image";
+        if (!parse_decimal(field[i][0], len, v[i]))
+            return i ? "y is not a number of pixels below 1000000" : "x is not a number of pixels below 1000000";
+    }
+    if (!parse_colour(field[2][0], (size_t)(field[2][1] - field[2][0]), p->rgb))
+        return "the colour is not #rrggbb (six hex digits)";
+    return NULL;
 }
 
-nn_status nn_points_parse(const char *text, nn_point_text *out, int max, int *n, nn_error *err) {
-    *n = 0;
+/* At most NN_POINT_ITEM_SHOWN bytes of [s, e), cut before a UTF-8
+ * character that would not fit, "…" added when cut. */
+#define NN_POINT_ITEM_SHOWN 48
+static void describe_item(const char *s, const char *e, char *out, size_t cap) {
+    size_t len = (size_t)(e - s);
+    const int cut = len > NN_POINT_ITEM_SHOWN;
+    if (cut) {
+        len = NN_POINT_ITEM_SHOWN;
+        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80) len--; /* s[len] continues a character */
+    }
+    snprintf(out, cap, "%.*s%s", (int)len, s, cut ? "\u2026" : "");
+}
+
+/* The one loop of both parsers: every item checked; good ones kept (at
+ * most max); the first problem described in err; the bad items counted. */
+static void parse_points(const char *text, nn_point_text *out, int max, int *n, int *bad, nn_error *err) {
+    int item = 0, extra = 0;
+    *n = 0, *bad = 0;
     for (const char *s = text ? text : ""; *s;) {
         const char *semi = strchr(s, ';'), *e = semi ? semi : s + strlen(s), *is = s, *ie = e;
         trim(&is, &ie);
-        if (is < ie) {
-            if (*n >= max) return nn_set_error(err, NN_ERR_INVALID, "more than %d point hints", max);
-            if (!parse_item(is, ie, &out[*n]))
-                return nn_set_error(err, NN_ERR_INVALID, "%.*s", (int)(ie - is > 200 ? 200 : ie - is), is);
-            (*n)++;
-        }
         s = semi ? semi + 1 : e;
+        if (is == ie) continue;
+        item++;
+        nn_point_text p;
+        const char *why = parse_item(is, ie, &p);
+        if (why) {
+            char shown[NN_POINT_ITEM_SHOWN + 8];
+            describe_item(is, ie, shown, sizeof shown);
+            if (!*bad && !extra) nn_set_error(err, NN_ERR_INVALID, "point hint %d '%s': %s", item, shown, why);
+            (*bad)++;
+        } else if (*n < max) {
+            out[(*n)++] = p;
+        } else {
+            extra++;
+        }
     }
+    if (extra && !*bad) nn_set_error(err, NN_ERR_INVALID, "more than %d point hints (%d given)", max, item);
+    *bad += extra;
+}
+
+nn_status nn_points_parse(const char *text, nn_point_text *out, int max, int *n, nn_error *err) {
+    int bad = 0;
+    parse_points(text, out, max, n, &bad, err);
+    if (bad) *n = 0;
+    return bad ? NN_ERR_INVALID : NN_OK;
+}
+
+int nn_points_parse_good(const char *text, nn_point_text *out, int max, int *n, nn_error *first_bad) {
+    int bad = 0;
+    parse_points(text, out, max, n, &bad, first_bad);
+    return bad;
+}
+
+nn_status nn_points_check_inside(const nn_point_text *points, int n, int width, int height, nn_error *err) {
+    for (int i = 0; i < n; i++)
+        if (!(points[i].x < width && points[i].y < height))
+            return nn_set_error(err, NN_ERR_INVALID, "point hint %d (%g, %g) is outside the %d×%d image", i + 1,
+                                points[i].x, points[i].y, width, height);
     return NN_OK;
 }

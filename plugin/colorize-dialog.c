@@ -133,6 +133,15 @@ static gboolean pan_event(ColorizeDialog *d, GdkEvent *event) {
     return FALSE;
 }
 
+/* The image position under the preview pixel (px, py), kept inside the
+ * image (half a pixel from its far edges, so that the stored "%.1f" text
+ * stays inside too): a point dragged past the preview's edge stops there. */
+static void preview_to_image_inside(ColorizeDialog *d, const CropMap *map, gdouble px, gdouble py, PointHint *p) {
+    colorize_preview_to_image(map, px, py, &p->x, &p->y);
+    p->x = CLAMP(p->x, 0.0, gimp_image_width(d->image) - 0.5);
+    p->y = CLAMP(p->y, 0.0, gimp_image_height(d->image) - 0.5);
+}
+
 static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
     ColorizeDialog *d = data;
     (void)area;
@@ -153,7 +162,7 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
             PointHint p = {0, 0, {0, 0, 0}};
             const PointHint *last = selected_point(d);
             memcpy(p.rgb, last ? last->rgb : DEFAULT_POINT_RGB, 3); /* a new point starts with the last colour */
-            colorize_preview_to_image(&map, b->x, b->y, &p.x, &p.y);
+            preview_to_image_inside(d, &map, b->x, b->y, &p);
             g_array_append_val(d->points, p);
             d->selected = (gint)d->points->len - 1, d->dragging = TRUE;
             hints_changed(d);
@@ -163,7 +172,7 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
     if (event->type == GDK_MOTION_NOTIFY && d->dragging && selected_point(d)) {
         GdkEventMotion *m = (GdkEventMotion *)event;
         PointHint *p = selected_point(d);
-        colorize_preview_to_image(&map, m->x, m->y, &p->x, &p->y);
+        preview_to_image_inside(d, &map, m->x, m->y, p);
         colorize_preview_redraw(d);
         return TRUE;
     }

@@ -11,6 +11,15 @@
 
 #include "colorize.h"
 
+static GArray *points_array(const nn_point_text *parsed, gint n) {
+    GArray *points = g_array_sized_new(FALSE, FALSE, sizeof(PointHint), (guint)n);
+    for (gint i = 0; i < n; i++) {
+        PointHint p = {parsed[i].x, parsed[i].y, {parsed[i].rgb[0], parsed[i].rgb[1], parsed[i].rgb[2]}};
+        g_array_append_val(points, p);
+    }
+    return points;
+}
+
 GArray *colorize_points_parse(const gchar *text, GError **error) {
     nn_point_text parsed[MAX_POINTS];
     gint n = 0;
@@ -20,15 +29,21 @@ GArray *colorize_points_parse(const gchar *text, GError **error) {
             g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT, _("More than %d point hints"), MAX_POINTS);
         else
             g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT,
-                        _("Point hint '%s' is not \"x,y,#rrggbb\" (image pixels, a colour in hex)"), err.msg);
+                        _("Bad point hints (\"x,y,#rrggbb\": image pixels, a colour in hex): %s"), err.msg);
         return NULL;
     }
-    GArray *points = g_array_sized_new(FALSE, FALSE, sizeof(PointHint), (guint)n);
-    for (gint i = 0; i < n; i++) {
-        PointHint p = {parsed[i].x, parsed[i].y, {parsed[i].rgb[0], parsed[i].rgb[1], parsed[i].rgb[2]}};
-        g_array_append_val(points, p);
+    return points_array(parsed, n);
+}
+
+gboolean colorize_points_inside(const GArray *points, gint width, gint height, GError **error) {
+    for (guint i = 0; points && i < points->len; i++) {
+        const PointHint *p = &g_array_index(points, PointHint, i);
+        if (p->x < width && p->y < height) continue;
+        g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT,
+                    _("Point hint %u (%.1f, %.1f) is outside the %d×%d image"), i + 1, p->x, p->y, width, height);
+        return FALSE;
     }
-    return points;
+    return TRUE;
 }
 
 gchar *colorize_points_format(const GArray *points) {
@@ -43,16 +58,37 @@ gchar *colorize_points_format(const GArray *points) {
     return g_string_free(s, FALSE);
 }
 
+/* Drops the points at or past the image's edge (it was cropped or scaled
+ * since); how many. */
+static guint drop_points_outside(GArray *points, gint width, gint height) {
+    guint kept = 0;
+    for (guint i = 0; i < points->len; i++) {
+        const PointHint p = g_array_index(points, PointHint, i);
+        if (p.x < width && p.y < height) g_array_index(points, PointHint, kept++) = p;
+    }
+    const guint dropped = points->len - kept;
+    g_array_set_size(points, kept);
+    return dropped;
+}
+
 GArray *colorize_points_load(gint32 image) {
     GimpParasite *parasite = gimp_image_get_parasite(image, POINTS_PARASITE);
-    GArray *points = NULL;
+    nn_point_text parsed[MAX_POINTS];
+    nn_error first_bad = {0};
+    gint n = 0, bad = 0;
     if (parasite) {
         gchar *text = g_strndup(gimp_parasite_data(parasite), gimp_parasite_data_size(parasite));
-        points = colorize_points_parse(text, NULL); /* a damaged parasite counts as none */
+        bad = nn_points_parse_good(text, parsed, MAX_POINTS, &n, &first_bad);
         g_free(text);
         gimp_parasite_free(parasite);
     }
-    return points ? points : g_array_new(FALSE, FALSE, sizeof(PointHint));
+    GArray *points = points_array(parsed, n);
+    const guint outside = drop_points_outside(points, gimp_image_width(image), gimp_image_height(image));
+    if (bad || outside) /* said once, as the points are read for this run */
+        g_message(_("%u of the point hints stored with this image could not be used and were left out (%s); "
+                    "the other %u are kept."), (guint)bad + outside,
+                  bad ? first_bad.msg : _("outside the image"), points->len);
+    return points;
 }
 
 void colorize_points_save(gint32 image, const GArray *points) {

@@ -56,7 +56,7 @@ gboolean colorize_check_arguments(gint32 image, gint32 drawable, const ColorizeS
         msg = g_strdup_printf(_("More than %d point hints"), MAX_POINTS);
     if (bad || msg) g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT, "%s", bad ? bad : msg);
     g_free(msg);
-    return !bad && !msg;
+    return !bad && !msg && colorize_points_inside(points, gimp_image_width(image), gimp_image_height(image), error);
 }
 
 /* The run's state; everything here is touched by the main thread only,

@@ -458,18 +458,42 @@ static void test_points_text(void) {
               p[1].rgb[1] == 0xfa && p[1].rgb[2] == 0x0b,
           "a good list: %d points (%s)", n, err.msg);
     CHECK(nn_points_parse("", p, NN_MAX_POINT_HINTS, &n, &err) == NN_OK && n == 0, "an empty list");
-    const char *bad[] = {"1,2", "1,2,#ggg000", "-1,2,#000000", "1,2,#000000,5", "1e3,2,#000000", "1,,#000000",
-                         "1.2.3,4,#000000", "1,2,000000", "1,2,#0000000"};
+    const struct {
+        const char *item, *why;
+    } bad[] = {{"1,2", "fewer than three fields"}, {"1,2,#ggg000", "not #rrggbb"},
+               {"-1,2,#000000", "x is negative: outside the image"}, {"3,-0.5,#000000", "y is negative"},
+               {"1,2,#000000,5", "more than three fields"}, {"1e3,2,#000000", "x is not a number"},
+               {"1,,#000000", "y is not a number"}, {"1.2.3,4,#000000", "x is not a number"},
+               {"1,2,000000", "not #rrggbb"}, {"1,2,#0000000", "not #rrggbb"}, {"1,2,red", "not #rrggbb"}};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        char text[64];
-        snprintf(text, sizeof text, "5,5,#102030; %s ;6,6,#405060", bad[i]);
-        CHECK(nn_points_parse(text, p, NN_MAX_POINT_HINTS, &n, &err) == NN_ERR_INVALID && strcmp(err.msg, bad[i]) == 0,
-              "'%s' accepted or misnamed (%s)", bad[i], err.msg);
+        char text[64], want[96];
+        snprintf(text, sizeof text, "5,5,#102030; %s ;6,6,#405060", bad[i].item);
+        snprintf(want, sizeof want, "point hint 2 '%s': ", bad[i].item);
+        CHECK(nn_points_parse(text, p, NN_MAX_POINT_HINTS, &n, &err) == NN_ERR_INVALID && n == 0 &&
+                  strncmp(err.msg, want, strlen(want)) == 0 && strstr(err.msg, bad[i].why),
+              "'%s' accepted or misnamed (%s)", bad[i].item, err.msg);
     }
+    /* a long bad item is cut before a character that would not fit, not inside it */
+    char longer[256] = "1,2,#";
+    for (int i = 0; i < 40; i++) strcat(longer, "\xc3\xa9"); /* é */
+    CHECK(nn_points_parse(longer, p, NN_MAX_POINT_HINTS, &n, &err) == NN_ERR_INVALID && strlen(err.msg) < 160,
+          "a long item was echoed whole: %s", err.msg);
+    const char *quote = strchr(err.msg, '\''), *end = strstr(err.msg, "\xe2\x80\xa6'");
+    CHECK(quote && end && (end - quote - 1 - 5) % 2 == 0, "the item was cut inside a character: %s", err.msg);
     char many[300 * 16] = "";
     for (int i = 0; i <= NN_MAX_POINT_HINTS; i++) strcat(many, "1,1,#000000;");
-    CHECK(nn_points_parse(many, p, NN_MAX_POINT_HINTS, &n, &err) == NN_ERR_INVALID && strstr(err.msg, "more than"),
-          "too many points: %s", err.msg);
+    CHECK(nn_points_parse(many, p, NN_MAX_POINT_HINTS, &n, &err) == NN_ERR_INVALID &&
+              strcmp(err.msg, "more than 256 point hints (257 given)") == 0, "too many points: %s", err.msg);
+    /* a stored list keeps its good items: the bad ones and those past the limit are counted */
+    CHECK(nn_points_parse_good("5,5,#102030;-1,2,#000000;6,6,#405060", p, NN_MAX_POINT_HINTS, &n, &err) == 1 &&
+              n == 2 && p[1].x == 6 && strstr(err.msg, "point hint 2"), "the good items were not kept (%d, %s)", n, err.msg);
+    CHECK(nn_points_parse_good(many, p, NN_MAX_POINT_HINTS, &n, &err) == 1 && n == NN_MAX_POINT_HINTS,
+          "a list past the limit: %d kept", n);
+    /* points at or past the image's edge */
+    nn_point_text inside[2] = {{0, 0, {0, 0, 0}}, {9.9, 4.5, {0, 0, 0}}}, outside[2] = {{0, 0, {0}}, {10, 2, {0}}};
+    CHECK(nn_points_check_inside(inside, 2, 10, 5, &err) == NN_OK, "points inside refused: %s", err.msg);
+    CHECK(nn_points_check_inside(outside, 2, 10, 5, &err) == NN_ERR_INVALID && strstr(err.msg, "point hint 2 (10, 2)"),
+          "a point on the far edge accepted: %s", err.msg);
 }
 
 /* The shipped model's result at bf16 against fp32 on a 512×384 image

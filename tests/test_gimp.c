@@ -234,6 +234,25 @@ static void check_sanitizers(void) {
     printf("sanitizer reports involving the plug-in's code: %d\n", ours);
 }
 
+/* Stored points with a damaged item and one outside the image: the good
+ * one used, the others named once. */
+static void check_stored_points(void) {
+    const char *line = result("stored-points ");
+    printf("%s\n", line);
+    CHECK(strstr(line, "layers=2"), "Repeat with damaged stored points did not colorize: %s", line);
+    const char *said = g_output ? strstr(g_output, "2 of the point hints stored with this image could not be used") : NULL;
+    CHECK(said && strstr(said, "point hint 2 '-3,2,#000000'") && strstr(said, "the other 1 are kept"),
+          "the points left out were not named");
+    CHECK(!said || !strstr(said + 8, "of the point hints stored with this image"), "the message came more than once");
+    GdkPixbuf *out = load("stored-points-out.png");
+    if (!out) return;
+    float lab[3];
+    pixel_lab(out, 40, 90, lab, NULL);
+    printf("  the stored blue point: b %.1f\n", lab[2]);
+    CHECK(lab[2] < -15.0, "the good stored point was not used (b %.1f)", lab[2]);
+    g_object_unref(out);
+}
+
 static void check_bad(const char *name, const char *message) {
     char key[64];
     snprintf(key, sizeof key, "bad-%s ", name);
@@ -313,7 +332,10 @@ int main(int argc, char **argv) {
         check_bad("indexed", "Indexed images cannot be colorized");
         check_stroke();
         check_points();
-        check_bad("points-syntax", "Point hint '10,10,red' is not");
+        check_bad("points-syntax", "point hint 1 '10,10,red': the colour is not #rrggbb");
+        check_bad("points-negative", "point hint 1 '-5,40,#ff0000': x is negative: outside the image");
+        check_bad("points-outside", "Point hint 2 (500.0, 90.0) is outside the 160×120 image");
+        check_stored_points();
         check_bad("hint-channel", "The hint layer must be another layer");
         check_bad("hint-mask", "The hint layer must be another layer");
         check_bad("group", "A layer group cannot be colorized");

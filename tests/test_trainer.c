@@ -707,6 +707,20 @@ static void test_colorize_batch(void) {
     CHECK(rc == 0 && rc2 == 0 && a1 > a0 + 15, "the point hint did not colour its place (a* %g vs %g)", a1, a0);
     CHECK(run_command(command_colorize, "--model", model, "--hints", "10,10,red", a, hinted, NULL) == 1,
           "a bad point hint accepted");
+    /* each bad --hints named by what is wrong with it */
+    const char *wrong[][2] = {{"no-such-hints.png", "no such file"},
+                              {"-5,40,#ff0000", "x is negative: outside the image"},
+                              {"10,10,#ff00", "not #rrggbb"},
+                              {"500,10,#ff0000", "outside the 64×48 image"}};
+    for (size_t i = 0; i < G_N_ELEMENTS(wrong); i++) {
+        char *argv[] = {(char *)g_exe, "colorize", "--model", model, "--overwrite", "--hints", (char *)wrong[i][0], a,
+                        hinted, NULL};
+        gchar *err = NULL;
+        int code = run_exe(argv, &err);
+        CHECK(code == 1 && err && strstr(err, wrong[i][1]), "--hints %s: exit %d, not 1 with '%s': %s", wrong[i][0],
+              code, wrong[i][1], err ? err : "");
+        g_free(err);
+    }
     /* no input is ever overwritten, and one output only with --overwrite */
     gchar *before = NULL, *after = NULL, *kept = NULL;
     gsize nbefore = 0, nafter = 0;

@@ -122,12 +122,13 @@ static gboolean run_engine(const colorize_setup *cs, const char *in_path, const 
     nn_engine *e = NULL;
     nn_error err = {0};
     gboolean ok = !cs->hint_image || hint_planes(cs, w, h, &hint_ab, &hint_mask, error);
+    if (ok && nn_points_check_inside(cs->points, cs->n_points, w, h, &err) != NN_OK) ok = FALSE;
     if (ok && nn_engine_begin(&e, w, h, &cs->params, &err) != NN_OK) ok = FALSE;
     for (int i = 0; ok && i < cs->n_points; i++) {
         const nn_point_text *p = &cs->points[i];
         float rgb[3] = {p->rgb[0] / 255.0f, p->rgb[1] / 255.0f, p->rgb[2] / 255.0f}, lab[3];
         nn_srgb_to_lab(lab, rgb, 1);
-        if (p->x < w && p->y < h && nn_engine_add_point_hint(e, p->x, p->y, lab[1], lab[2], &err) != NN_OK) ok = FALSE;
+        if (nn_engine_add_point_hint(e, p->x, p->y, lab[1], lab[2], &err) != NN_OK) ok = FALSE;
     }
     int tty = cs->progress;
     if (ok && nn_engine_add_rows(e, 0, h, L, hint_ab, hint_ab ? hint_ab + n : NULL, hint_mask, &err) != NN_OK) ok = FALSE;
@@ -213,10 +214,14 @@ static gboolean load_hints(colorize_setup *cs, const char *hints, GError **error
         return TRUE;
     }
     nn_error err = {0};
+    if (!strchr(hints, ',')) { /* no point hint has no comma: a file name */
+        g_set_error(error, TRAINER_ERROR, 1, "--hints %s: no such file (point hints are written \"x,y,#rrggbb;…\")",
+                    hints);
+        return FALSE;
+    }
     cs->points = g_new(nn_point_text, NN_MAX_POINT_HINTS);
-    if (nn_points_parse(hints, cs->points, NN_MAX_POINT_HINTS, &cs->n_points, &err) != NN_OK || cs->n_points == 0) {
-        g_set_error(error, TRAINER_ERROR, 1, "--hints %s: neither a hint image nor point hints \"x,y,#rrggbb;…\"%s%s%s",
-                    hints, err.status ? " (bad: '" : "", err.status ? err.msg : "", err.status ? "')" : "");
+    if (nn_points_parse(hints, cs->points, NN_MAX_POINT_HINTS, &cs->n_points, &err) != NN_OK) {
+        g_set_error(error, TRAINER_ERROR, 1, "--hints: %s", err.msg);
         return FALSE;
     }
     return TRUE;

@@ -143,6 +143,20 @@
       (report "points done")
       (gimp-image-delete image))))
 
+; Point hints stored with the image, one damaged and one outside it (the
+; image was cropped since): Repeat uses the good one and says once what it
+; left out.
+(define (case-stored-points dir)
+  (let* ((image (load-image (string-append dir "/photo.png")))
+         (src (car (gimp-image-get-active-layer image))))
+    (gimp-image-convert-grayscale image)
+    (gimp-image-attach-parasite image
+      (list "colorize-neural-points" 1 "40,90,#2050e0;-3,2,#000000;999,5,#ffffff"))
+    (let ((layer (car (plug-in-nn-colorize RUN-WITH-LAST-VALS image src "" 0.5 1.0 256 -1))))
+      (export image layer (string-append dir "/stored-points-out.png"))
+      (report "stored-points layers=" (car (gimp-image-get-layers image)))
+      (gimp-image-delete image))))
+
 (define (run-colorize-tests dir)
   (case-precision dir "gray-u8" PRECISION-U8-GAMMA #t)
   (case-precision dir "rgb-u8" PRECISION-U8-GAMMA #f)
@@ -167,6 +181,11 @@
   (case-points dir)
   (case-bad-call dir "points-syntax" 1
     (lambda (image src) (plug-in-nn-colorize-points RUN-NONINTERACTIVE image src "" 0.5 1.0 256 -1 "10,10,red")))
+  (case-bad-call dir "points-negative" 1
+    (lambda (image src) (plug-in-nn-colorize-points RUN-NONINTERACTIVE image src "" 0.5 1.0 256 -1 "-5,40,#ff0000")))
+  (case-bad-call dir "points-outside" 1
+    (lambda (image src) (plug-in-nn-colorize-points RUN-NONINTERACTIVE image src "" 0.5 1.0 256 -1 "40,90,#2050e0;500,90,#ff0000")))
+  (case-stored-points dir)
   (case-bad-call dir "hint-channel" 1
     (lambda (image src)
       (let ((channel (car (gimp-channel-new image 160 120 "mask" 50 '(0 0 0)))))
