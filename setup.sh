@@ -99,7 +99,7 @@ fuzz)
     # what a header declares whatever size the caller asks for, and fails cleanly
     # when it cannot; our own code must handle such a failure too (g_new aborts,
     # which the fuzzer does report). The resident-memory limit stays at 2 GB.
-    for target in weights cifar png engine checkpoint; do
+    for target in weights cifar png engine checkpoint cache points; do
         mkdir -p "$work/$target"
         cp tests/fuzz/corpus/"$target"/* "$work/$target/"
         if UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \

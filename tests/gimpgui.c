@@ -191,6 +191,24 @@ gboolean gui_press(const char *window, const char *keys) {
     return focused && gui_run_quiet(key, NULL);
 }
 
+gboolean gui_drag(const char *window, int x0, int y0, int x1, int y1) {
+    char xs[2][16], ys[2][16];
+    snprintf(xs[0], sizeof xs[0], "%d", x0), snprintf(ys[0], sizeof ys[0], "%d", y0);
+    snprintf(xs[1], sizeof xs[1], "%d", x1), snprintf(ys[1], sizeof ys[1], "%d", y1);
+    char *start[] = {"xdotool", "mousemove", "--sync", "--window", (char *)window, xs[0], ys[0], "mousedown", "1", NULL};
+    gboolean ok = gui_run_quiet(start, NULL);
+    for (int i = 1; ok && i <= GUI_DRAG_STEPS; i++) { /* a hand's path: motion events all the way */
+        char x[16], y[16];
+        snprintf(x, sizeof x, "%d", x0 + (x1 - x0) * i / GUI_DRAG_STEPS);
+        snprintf(y, sizeof y, "%d", y0 + (y1 - y0) * i / GUI_DRAG_STEPS);
+        char *move[] = {"xdotool", "mousemove", "--window", (char *)window, x, y, NULL};
+        ok = gui_run_quiet(move, NULL);
+        g_usleep(30000);
+    }
+    char *end[] = {"xdotool", "mouseup", "1", NULL};
+    return gui_run_quiet(end, NULL) && ok;
+}
+
 gboolean gui_click(const char *window, int x, int y, int button) {
     char xs[16], ys[16], bs[8];
     snprintf(xs, sizeof xs, "%d", x), snprintf(ys, sizeof ys, "%d", y), snprintf(bs, sizeof bs, "%d", button);

@@ -11,7 +11,8 @@
  * browser (a stand-in registered for text/html), and Cancel leaves the
  * image as it was. A point placed by a click is kept with the image and
  * used by Repeat; on a flat region one click colours the whole region and
- * stops at its edge.
+ * stops at its edge; points dragged past the preview's edges stay inside
+ * the image, stored and used by Repeat.
  * Usage: test_dialog PLUGIN MODEL PHOTO HELP.html (re-runs itself under xvfb-run). */
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -261,6 +262,57 @@ static void click_colours_region(int port) {
     g_free(e), g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
+/* Points dragged past the preview's edges (above it, and beyond its right
+ * and bottom) stop at the image's edge: both are stored, readable, inside
+ * the image, and Repeat renders with them. */
+#define DRAG_W 300
+#define DRAG_H 200
+static void drag_past_edges(int port) {
+    char *e = g_strdup_printf("(let* ((image (car (gimp-image-new %d %d RGB)))"
+                              "       (layer (car (gimp-layer-new image %d %d RGB-IMAGE \"Drag\" 100 LAYER-MODE-NORMAL))))"
+                              "  (gimp-image-insert-layer image layer 0 0)"
+                              "  (gimp-context-set-foreground '(128 128 128)) (gimp-drawable-edit-fill layer FILL-FOREGROUND)"
+                              "  (gimp-display-new image) (gimp-displays-flush)"
+                              "  (list image layer))", DRAG_W, DRAG_H, DRAG_W, DRAG_H);
+    char *ids = gui_eval(port, e);
+    g_free(e);
+    int image = 0, source = 0;
+    CHECK(sscanf(ids, "(%d %d)", &image, &source) == 2, "no image in %s", ids);
+    g_free(ids);
+    if (image <= 0) return;
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
+    if (dialog) {
+        g_usleep(1500000);
+        CHECK(gui_drag(dialog, 120, 100, 60, -80), "could not drag above the preview");
+        g_usleep(500000);
+        CHECK(gui_drag(dialog, 150, 120, 3000, 3000), "could not drag past the preview's far corner");
+        g_usleep(1000000);
+        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+    }
+    CHECK(wait_call(&c, t), "the plug-in did not return within 120 s of OK");
+    e = g_strdup_printf("(caddr (car (gimp-image-get-parasite %d \"colorize-neural-points\")))", image);
+    char *points = gui_eval(port, e);
+    printf("points dragged past the preview's edges, stored: %s\n", points);
+    double p[2][2] = {{-1, -1}, {-1, -1}};
+    const char *q = strchr(points, '"');
+    int got = q ? sscanf(q + 1, "%lf,%lf,#%*6[0-9a-fA-F];%lf,%lf", &p[0][0], &p[0][1], &p[1][0], &p[1][1]) : 0;
+    CHECK(got == 4, "two points were not stored: %s", points);
+    for (int i = 0; i < 2 && got == 4; i++)
+        CHECK(p[i][0] >= 0 && p[i][0] < DRAG_W && p[i][1] >= 0 && p[i][1] < DRAG_H, "point %d (%g, %g) is outside the "
+              "%d×%d image", i + 1, p[i][0], p[i][1], DRAG_W, DRAG_H);
+    CHECK(got == 4 && p[0][1] == 0, "the point dragged above the preview is not on the top edge (y %g)", p[0][1]);
+    CHECK(got == 4 && p[1][0] > DRAG_W - 1 && p[1][1] > DRAG_H - 1,
+          "the point dragged past the far corner is not at the corner (%g, %g)", p[1][0], p[1][1]);
+    g_free(e);
+    e = g_strdup_printf("(car (plug-in-nn-colorize RUN-WITH-LAST-VALS %d %d \"\" 0.5 1.0 256 -1))", image, source);
+    gboolean ok = FALSE;
+    char *again = gui_script_fu(port, e, &ok);
+    CHECK(ok, "Repeat with the dragged points failed: %s", again ? again : "(no answer)");
+    g_free(again), g_free(e), g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
+}
+
 /* The saved settings name the first image's hint layer: on another image
  * the dialog must fall back to "None", so a plain OK works there. */
 static void other_image(int port, const char *photo) {
@@ -359,6 +411,7 @@ static int inside(const char *profile, const char *dir, const char *photo, int p
     if (image > 0) help_and_cancel(port, image, source, opened);
     if (image > 0) point_hint_by_click(port, image, source);
     click_colours_region(port);
+    drag_past_edges(port);
     CHECK(!log_has_wire_errors(g.log), "GIMP reported wire or tile errors (see above)");
     gui_gimp_stop(&g);
     g_free(ids), g_free(opened);

@@ -7,7 +7,8 @@
  * checkpoints of another input width, bins shifted at the same count, a
  * per-step history at its cap, validation counts and crops past memory.
  * Every load runs under a watchdog, so a hang fails instead of blocking
- * the suite. Usage: test_hostile MODEL.weights colorize-train */
+ * the suite; the fuzz target's seed caches still read. Usage: test_hostile
+ * MODEL.weights colorize-train FUZZ_CORPUS */
 #include <fcntl.h>
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
@@ -22,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fuzz/fuzz_cache.h"
 #include "testlib.h"
 #include "trainer.h"
 
@@ -316,6 +318,24 @@ static void test_unreadable_subfolder(void) {
 }
 
 
+/* The fuzz target's seed caches still match the format: the usable one
+ * gives its three photos, and a truncated copy is refused. */
+static void test_fuzz_seeds(const char *corpus) {
+    char *usable = g_build_filename(corpus, "cache", "usable.cache", NULL);
+    gchar *bytes = NULL;
+    gsize n = 0;
+    CHECK(g_file_get_contents(usable, &bytes, &n, NULL), "cannot read %s", usable);
+    found_photo listing[FUZZ_CACHE_PHOTOS];
+    memcpy(listing, FUZZ_CACHE_LISTING, sizeof listing);
+    for (int cut = 0; bytes && cut < 2; cut++) {
+        FILE *f = fmemopen(bytes, n - (size_t)cut, "rb");
+        const int got = f ? photo_cache_check(f, n - (size_t)cut, listing, FUZZ_CACHE_PHOTOS, FUZZ_CACHE_SIDE) : -2;
+        if (f) fclose(f);
+        CHECK(got == (cut ? -1 : 3), "the seed cache%s gives %d photos", cut ? ", one byte short," : "", got);
+    }
+    g_free(bytes), g_free(usable);
+}
+
 /* ------------------------------------------------ models and checkpoints */
 
 /* Runs the real colorize-train ARGS… (NULL-ended); its exit status, -1 when
@@ -540,8 +560,8 @@ static void test_counts_past_memory(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 3) {
-        fprintf(stderr, "usage: test_hostile MODEL.weights colorize-train\n");
+    if (argc < 4) {
+        fprintf(stderr, "usage: test_hostile MODEL.weights colorize-train FUZZ_CORPUS\n");
         return 1;
     }
     g_model = argv[1], g_exe = argv[2];
@@ -555,6 +575,7 @@ int main(int argc, char **argv) {
     test_special_files();
     test_links();
     test_unreadable_subfolder();
+    test_fuzz_seeds(argv[3]);
     make_base_run();
     test_input_channels();
     test_rebin_shifted_bins();

@@ -135,14 +135,10 @@ static gboolean read_cache_entry(FILE *f, const photo_entry *e, int max_side, ph
     return ok;
 }
 
-/* Reads the cache when it lists exactly these files, sizes and times at
- * this max_side and every size adds up to the bytes it holds; FALSE (the
- * caller decodes afresh, and nothing of the cache is kept) otherwise. */
-static gboolean read_cache(const char *cache, GArray *entries, int max_side, pixel_store *store) {
-    GStatBuf st;
-    if (g_stat(cache, &st) != 0 || !S_ISREG(st.st_mode)) return FALSE;
-    FILE *f = fopen(cache, "rb");
-    if (!f) return FALSE;
+/* Reads a cache of file_size bytes from f when it lists exactly these
+ * files, sizes and times at this max_side and every size adds up to the
+ * bytes it holds; FALSE (nothing of it kept) otherwise. */
+static gboolean read_cache_stream(FILE *f, uint64_t file_size, GArray *entries, int max_side, pixel_store *store) {
     char magic[8];
     uint32_t side = 0, count = 0;
     gboolean ok = read_exact(f, magic, 8) && memcmp(magic, PHOTO_CACHE_MAGIC, 8) == 0 && read_exact(f, &side, 4) &&
@@ -155,10 +151,9 @@ static gboolean read_cache(const char *cache, GArray *entries, int max_side, pix
         if (ok && got[i].status == PHOTO_OK) total += (uint64_t)got[i].w * (uint64_t)got[i].h * 3;
     }
     const long at = ok ? ftell(f) : -1;
-    ok = ok && at >= 0 && total == (uint64_t)st.st_size - (uint64_t)at && total <= SIZE_MAX;
+    ok = ok && at >= 0 && (uint64_t)at <= file_size && total == file_size - (uint64_t)at && total <= SIZE_MAX;
     uint8_t *pixels = ok ? g_try_malloc(total ? (size_t)total : 1) : NULL;
     ok = ok && pixels && read_exact(f, pixels, (size_t)total);
-    fclose(f);
     if (ok) {
         memcpy(entries->data, got, sizeof(photo_entry) * entries->len);
         g_free(store->data);
@@ -168,6 +163,41 @@ static gboolean read_cache(const char *cache, GArray *entries, int max_side, pix
     }
     g_free(got);
     return ok;
+}
+
+/* The cache file, when it is a regular file that read_cache_stream takes. */
+static gboolean read_cache(const char *cache, GArray *entries, int max_side, pixel_store *store) {
+    GStatBuf st;
+    if (g_stat(cache, &st) != 0 || !S_ISREG(st.st_mode)) return FALSE;
+    FILE *f = fopen(cache, "rb");
+    if (!f) return FALSE;
+    gboolean ok = read_cache_stream(f, (uint64_t)st.st_size, entries, max_side, store);
+    fclose(f);
+    return ok;
+}
+
+int photo_cache_check(FILE *f, uint64_t size, const found_photo *listing, int n, int max_side) {
+    GArray *entries = g_array_sized_new(FALSE, TRUE, sizeof(photo_entry), (guint)n);
+    for (int i = 0; i < n; i++) {
+        photo_entry e = {&listing[i], 0, 0, PHOTO_UNREADABLE, 0};
+        g_array_append_val(entries, e);
+    }
+    pixel_store store = {0};
+    int usable = -1;
+    if (read_cache_stream(f, size, entries, max_side, &store)) {
+        usable = 0;
+        for (int i = 0; i < n; i++) {
+            const photo_entry *e = &g_array_index(entries, photo_entry, i);
+            if (e->status != PHOTO_OK) continue;
+            usable++;
+            /* every usable photo's pixels lie inside the store: touch its last byte */
+            volatile uint8_t last = store.data[e->offset + (size_t)e->w * e->h * 3 - 1];
+            (void)last;
+        }
+    }
+    g_free(store.data);
+    g_array_free(entries, TRUE);
+    return usable;
 }
 
 /* Writes the cache atomically, straight from the store; a failure is only

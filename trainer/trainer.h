@@ -7,6 +7,7 @@
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "nn.h"
 
@@ -313,6 +314,10 @@ typedef struct {
  * error naming the folders. */
 gboolean photo_set_load(photo_set *ps, const char *dirs, const char *cache, int max_side, GError **error);
 void photo_set_free(photo_set *ps);
+/* The cache reader on its own, for the fuzz target: a cache of size bytes
+ * read from f against a listing of n files; the number of usable photos,
+ * or -1 when the cache is refused. */
+int photo_cache_check(FILE *f, uint64_t size, const found_photo *listing, int n, int max_side);
 /* count crops, each from one of photos (nphotos indices) at a random
  * place and scale (32 px to the short side), area-averaged to 32×32 RGB;
  * the same seed gives the same crops. */

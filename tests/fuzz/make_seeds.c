@@ -1,12 +1,14 @@
 /* make_seeds.c — writes the small seed corpora of the fuzz targets into
  * tests/fuzz/corpus/<target>/ (committed; run again only when the formats
  * change): a tiny valid weights file, a tiny checkpoint, a short CIFAR-like
- * batch, small PNGs and engine inputs. Usage: make_seeds CORPUS_DIR */
+ * batch, small PNGs, engine inputs, photo caches and point-hint lists. Usage: make_seeds CORPUS_DIR */
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "fuzz_cache.h"
 #include "nn.h"
 
 static void save_bytes(const char *dir, const char *target, const char *name, const void *p, size_t n) {
@@ -26,6 +28,42 @@ static void save_weights(const char *dir, const char *target, const char *name, 
     save_bytes(dir, target, name, bytes, n);
     g_unlink(tmp);
     g_free(bytes), g_free(tmp);
+}
+
+/* Photo caches for fuzz_cache.h's listing: all usable, and one of each status. */
+static void save_cache_seeds(const char *dir) {
+    const uint32_t sizes[2][FUZZ_CACHE_PHOTOS][3] = {{{16, 12, 0}, {5, 16, 0}, {1, 1, 0}}, {{16, 9, 0}, {0, 0, 1}, {0, 0, 2}}};
+    const char *names[2] = {"usable.cache", "statuses.cache"};
+    for (int k = 0; k < 2; k++) {
+        GByteArray *b = g_byte_array_new();
+        uint32_t side = FUZZ_CACHE_SIDE, count = FUZZ_CACHE_PHOTOS;
+        size_t pixels = 0;
+        g_byte_array_append(b, (const guint8 *)PHOTO_CACHE_MAGIC, 8);
+        g_byte_array_append(b, (const guint8 *)&side, 4), g_byte_array_append(b, (const guint8 *)&count, 4);
+        for (int i = 0; i < FUZZ_CACHE_PHOTOS; i++) {
+            const found_photo *p = &FUZZ_CACHE_LISTING[i];
+            uint32_t len = (uint32_t)strlen(p->path);
+            int64_t size = p->size, mtime = p->mtime_ns;
+            g_byte_array_append(b, (const guint8 *)&len, 4), g_byte_array_append(b, (const guint8 *)p->path, len);
+            g_byte_array_append(b, (const guint8 *)&size, 8), g_byte_array_append(b, (const guint8 *)&mtime, 8);
+            g_byte_array_append(b, (const guint8 *)sizes[k][i], 12);
+            if (sizes[k][i][2] == 0) pixels += (size_t)sizes[k][i][0] * sizes[k][i][1] * 3;
+        }
+        for (size_t i = 0; i < pixels; i++) g_byte_array_append(b, (const guint8 *)"\x80", 1);
+        save_bytes(dir, "cache", names[k], b->data, b->len);
+        g_byte_array_unref(b);
+    }
+}
+
+/* Point hints as text: good lists, bad items of each kind, a long one. */
+static void save_point_seeds(const char *dir) {
+    const char *seeds[] = {"10,20,#ff0000; 3.5 , 4 ,#00Fa0b;;", "5,5,#102030;-1,2,#000000;6,6,#405060",
+                           "1,2,red;1,,#000000;1e3,2,#000000;1,2,#000000,5", "1,2,#\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"};
+    for (size_t i = 0; i < G_N_ELEMENTS(seeds); i++) {
+        char name[16];
+        g_snprintf(name, sizeof name, "seed-%zu.txt", i);
+        save_bytes(dir, "points", name, seeds[i], strlen(seeds[i]));
+    }
 }
 
 int main(int argc, char **argv) {
@@ -87,5 +125,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof e2; i++) e2[i] = (guchar)(i * 11 + (i > 5 ? 90 : 0));
     save_bytes(dir, "engine", "small.bin", e1, sizeof e1);
     save_bytes(dir, "engine", "hints.bin", e2, sizeof e2);
+    save_cache_seeds(dir);
+    save_point_seeds(dir);
     return 0;
 }
