@@ -540,6 +540,91 @@ static void test_history_cap(void) {
     g_free(ckpt), g_free(out);
 }
 
+/* The keys held out of a folder's photos by the split (seed 7, 20 %). */
+static GHashTable *held_keys(const char *dir, int expect, int *n_train) {
+    photo_set ps;
+    GHashTable *keys = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
+    if (!load(&ps, dir, NULL, IMAGES_MAX_SIDE)) return keys;
+    CHECK(ps.n == expect, "%d photos, not %d", ps.n, expect);
+    int *train = g_new(int, ps.n), *held = g_new(int, ps.n), nh = 0;
+    photo_set_split(&ps, 7, 0.2, train, n_train, held, &nh);
+    for (int k = 0; k < nh; k++) g_hash_table_add(keys, g_memdup2(&ps.key[held[k]], sizeof(uint64_t)));
+    g_free(train), g_free(held);
+    photo_set_free(&ps);
+    return keys;
+}
+
+/* Photos added to a folder never move a photo from one side of the split
+ * to the other, and a folder moved elsewhere splits the same way. */
+static void test_split_stable(void) {
+    char *dir = make_folder("split"), *sub = make_folder("split/sub"), path[4096];
+    GHashTable *before = NULL, *after = NULL;
+    int train_before = 0, train_after = 0;
+    for (int i = 0; i < 40; i++) {
+        char name[32];
+        g_snprintf(name, sizeof name, "p%02d.png", i);
+        in_folder(path, sizeof path, i % 3 ? dir : sub, name);
+        write_photo(path, 40, 30, 200, 40 + 4 * i, 60);
+        if (i == 29) before = held_keys(dir, 30, &train_before);
+    }
+    after = held_keys(dir, 40, &train_after);
+    GHashTableIter it;
+    gpointer key;
+    int kept = 0;
+    g_hash_table_iter_init(&it, before);
+    while (g_hash_table_iter_next(&it, &key, NULL)) kept += g_hash_table_contains(after, key);
+    printf("split of 30 photos: %u held out; after 10 more: %u held out, %d of the first still held out\n",
+           g_hash_table_size(before), g_hash_table_size(after), kept);
+    CHECK(g_hash_table_size(before) >= 1 && kept == (int)g_hash_table_size(before), "a held-out photo moved to training");
+    CHECK(train_after - train_before == 10 - ((int)g_hash_table_size(after) - (int)g_hash_table_size(before)),
+          "a training photo moved to validation");
+    char *moved = work_path("split-moved");
+    CHECK(g_rename(dir, moved) == 0, "cannot move the folder");
+    int train_moved = 0;
+    GHashTable *elsewhere = held_keys(moved, 40, &train_moved);
+    CHECK(train_moved == train_after && g_hash_table_size(elsewhere) == g_hash_table_size(after),
+          "the moved folder splits differently");
+    g_hash_table_iter_init(&it, after);
+    while (g_hash_table_iter_next(&it, &key, NULL))
+        if (!g_hash_table_contains(elsewhere, key)) {
+            CHECK(0, "the moved folder holds out other photos");
+            break;
+        }
+    g_hash_table_destroy(before), g_hash_table_destroy(after), g_hash_table_destroy(elsewhere);
+    g_free(dir), g_free(sub), g_free(moved);
+}
+
+/* A resumed run keeps its photos and crops: other folders or counts on the
+ * command line are refused, naming both; a shared model names its folders
+ * without the user's paths, while the checkpoint keeps them whole. */
+static void test_resume_keeps_photos(void) {
+    char *other = make_folder("other-photos"), *out = work_path("resumed.weights"), path[4096];
+    in_folder(path, sizeof path, other, "x.png"), write_photo(path, 50, 40, 100, 200, 30);
+    in_folder(path, sizeof path, other, "y.png"), write_photo(path, 50, 40, 200, 100, 30);
+    gchar *err = NULL;
+    int rc = run_exe(&err, "train", "--images", other, "--resume", g_base_ckpt, "--out", out, "--epochs", "2", NULL);
+    expect_refusal(rc, err, out, "a resumed run keeps its photos", "--resume with other --images");
+    rc = run_exe(&err, "train", "--images", g_train_photos, "--resume", g_base_ckpt, "--out", out, "--crops", "128",
+                 "--epochs", "2", NULL);
+    expect_refusal(rc, err, out, "--crops 128: the checkpoint's run takes 64 crops", "--resume with other --crops");
+    nn_weights w;
+    nn_error e = {0};
+    const char *folders = NULL;
+    char *real = realpath(g_train_photos, NULL);
+    if (nn_weights_load(&w, g_base, &e) == NN_OK) {
+        CHECK(nn_weights_get_str(&w, "train.photo_folders", &folders, NULL) == NN_OK && strcmp(folders, "train-photos") == 0,
+              "the model names its photo folders as '%s', not 'train-photos'", folders ? folders : "");
+        nn_weights_free(&w);
+    } else CHECK(0, "%s", e.msg);
+    if (nn_weights_load(&w, g_base_ckpt, &e) == NN_OK) {
+        CHECK(nn_weights_get_str(&w, "checkpoint.photo_folders", &folders, NULL) == NN_OK && real &&
+                  strcmp(folders, real) == 0, "the checkpoint keeps '%s', not '%s'", folders ? folders : "", real);
+        nn_weights_free(&w);
+    } else CHECK(0, "%s", e.msg);
+    free(real);
+    g_free(other), g_free(out);
+}
+
 /* Counts that would not fit: refused before any allocation, naming them. */
 static void test_counts_past_memory(void) {
     const uint32_t counts[] = {1073741824u, 2147483647u};
@@ -581,6 +666,8 @@ int main(int argc, char **argv) {
     test_rebin_shifted_bins();
     test_history_cap();
     test_counts_past_memory();
+    test_split_stable();
+    test_resume_keeps_photos();
     g_free(g_train_photos), g_free(g_base), g_free(g_base_ckpt);
     char *cmd = g_strdup_printf("rm -rf '%s'", g_work);
     CHECK(system(cmd) == 0, "cleanup");

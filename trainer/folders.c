@@ -17,6 +17,7 @@
 typedef struct {
     photo_listing *out;
     gboolean recursive;
+    size_t top_len; /* the length of the folder named, where the photos' relative paths start */
     GHashTable *seen; /* "device:inode" of every folder and file taken */
 } folder_walk;
 
@@ -49,8 +50,10 @@ static void take_file(folder_walk *fw, char *path, const GStatBuf *st) {
     } else if (!first_visit(fw, st) || strlen(path) >= PHOTO_PATH_MAX) {
         g_free(path);
     } else {
+        size_t relative = fw->top_len;
+        while (path[relative] == G_DIR_SEPARATOR) relative++;
         found_photo p = {path, (gint64)st->st_size,
-                         (gint64)st->st_mtim.tv_sec * G_GINT64_CONSTANT(1000000000) + st->st_mtim.tv_nsec};
+                         (gint64)st->st_mtim.tv_sec * G_GINT64_CONSTANT(1000000000) + st->st_mtim.tv_nsec, relative};
         g_array_append_val(fw->out->photos, p);
     }
 }
@@ -99,7 +102,7 @@ static int compare_found(gconstpointer a, gconstpointer b) {
 gboolean photo_listing_scan(photo_listing *pl, char **folders, gboolean recursive, GError **error) {
     memset(pl, 0, sizeof *pl);
     pl->photos = g_array_new(FALSE, FALSE, sizeof(found_photo));
-    folder_walk fw = {pl, recursive, g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
+    folder_walk fw = {pl, recursive, 0, g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
     gboolean ok = TRUE;
     for (char **f = folders; ok && *f; f++) {
         GStatBuf st;
@@ -107,6 +110,7 @@ gboolean photo_listing_scan(photo_listing *pl, char **folders, gboolean recursiv
             g_set_error(error, TRAINER_ERROR, 1, "%s: not a folder of photos", *f);
             ok = FALSE;
         } else if (first_visit(&fw, &st)) {
+            fw.top_len = strlen(*f);
             ok = walk_folder(&fw, *f, TRUE, error);
         }
     }

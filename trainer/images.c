@@ -291,6 +291,14 @@ static gboolean load_pixels(GArray *entries, const char *cache, int max_side, pi
     return TRUE;
 }
 
+/* FNV-1a, 64 bits: a photo's key from its path inside its folder, the
+ * same wherever the folder is and whatever else it holds. */
+static uint64_t path_key(const char *path) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) h = (h ^ *p) * 0x100000001b3ull;
+    return h;
+}
+
 /* The usable photos of entries into ps, which takes the store's pixels. */
 static void fill_photo_set(photo_set *ps, const GArray *entries, pixel_store *store) {
     for (guint i = 0; i < entries->len; i++) {
@@ -299,9 +307,12 @@ static void fill_photo_set(photo_set *ps, const GArray *entries, pixel_store *st
         ps->n += e->status == PHOTO_OK;
     }
     ps->w = g_new(int, ps->n + 1), ps->h = g_new(int, ps->n + 1), ps->offset = g_new(size_t, ps->n + 1);
+    ps->key = g_new(uint64_t, ps->n + 1);
     for (guint i = 0, k = 0; i < entries->len; i++) {
         const photo_entry *e = &g_array_index(entries, photo_entry, i);
-        if (e->status == PHOTO_OK) ps->w[k] = e->w, ps->h[k] = e->h, ps->offset[k] = e->offset, k++;
+        if (e->status != PHOTO_OK) continue;
+        ps->w[k] = e->w, ps->h[k] = e->h, ps->offset[k] = e->offset;
+        ps->key[k++] = path_key(e->file->path + e->file->relative);
     }
     ps->pixels = store->data, store->data = NULL;
 }
@@ -339,8 +350,30 @@ gboolean photo_set_load(photo_set *ps, const char *dirs, const char *cache, int 
 }
 
 void photo_set_free(photo_set *ps) {
-    g_free(ps->w), g_free(ps->h), g_free(ps->offset), g_free(ps->pixels);
+    g_free(ps->w), g_free(ps->h), g_free(ps->offset), g_free(ps->key), g_free(ps->pixels);
     memset(ps, 0, sizeof *ps);
+}
+
+/* ------------------------------------------------------------------ split */
+
+void photo_set_split(const photo_set *ps, uint64_t seed, double fraction, int *train, int *n_train, int *held,
+                     int *n_held) {
+    const int n = ps->n;
+    double *u = g_new(double, n + 1);
+    int lowest = 0, highest = 0, below = 0;
+    for (int i = 0; i < n; i++) {
+        u[i] = (double)(derive_seed(seed, 0xD0, ps->key[i]) >> 11) * 0x1.0p-53;
+        lowest = u[i] < u[lowest] ? i : lowest, highest = u[i] > u[highest] ? i : highest;
+        below += u[i] < fraction;
+    }
+    *n_train = *n_held = 0;
+    for (int i = 0; i < n; i++) {
+        const gboolean hold = fraction > 0 && n >= 2 &&
+                              ((u[i] < fraction && !(below == n && i == highest)) || (below == 0 && i == lowest));
+        if (hold) held[(*n_held)++] = i;
+        else train[(*n_train)++] = i;
+    }
+    g_free(u);
 }
 
 /* ------------------------------------------------------------------ crops */

@@ -17,6 +17,9 @@
 
 #define SAMPLE_COLUMNS 8
 G_STATIC_ASSERT(HISTORY_MAX_STEPS <= NN_META_MAX_ARRAY);
+/* The rule that holds photos out for validation (a checkpoint's
+ * "checkpoint.split"): by each photo's path inside its folder. */
+#define PHOTO_SPLIT_RULE "path-hash"
 /* What one training or validation crop takes in memory: RGB, label, Lab planes. */
 #define CROP_BYTES (CIFAR_PIXELS * 3 + 1 + sizeof(float) * 3 * CIFAR_PIXELS)
 
@@ -42,6 +45,8 @@ typedef struct {
     double seconds; /* training time before this invocation */
     gboolean stop;  /* every rank agreed to stop after this step (a signal reached one of them) */
     gboolean probe; /* checkpoint_probe: the model is made for one image, whatever the batch */
+    int photos;           /* usable photos of the run (saved, to note a changed folder on resume) */
+    gboolean older_split; /* resumed from a checkpoint that held photos out by an older rule */
 } train_run;
 
 /* The history arrays (of doubles) of a run, made and freed together. */
@@ -69,6 +74,8 @@ static void thin_step_history(train_run *r) {
         g_array_set_size(r->s_epoch, n), g_array_set_size(r->s_loss, n), g_array_set_size(r->s_lr, n);
     }
 }
+
+static int compare_strings(gconstpointer a, gconstpointer b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static volatile sig_atomic_t g_stop_signal;
 
@@ -138,6 +145,40 @@ static void get_history(const nn_weights *w, const char *key, GArray *a) {
     }
 }
 
+/* The last component of each comma-separated path ("" for NULL): what a
+ * shared model tells of the folders and files it was made from, without
+ * the user's own paths (g_free). */
+static char *folder_names(const char *list) {
+    char **parts = g_strsplit(list ? list : "", ",", -1);
+    for (char **p = parts; *p; p++) {
+        char *base = g_path_get_basename(*p);
+        g_free(*p), *p = base;
+    }
+    char *joined = g_strjoinv(",", parts);
+    g_strfreev(parts);
+    return joined;
+}
+
+/* Each comma-separated folder as an absolute path with links resolved
+ * (as given when it cannot be resolved), sorted: a run's photo folders
+ * however they were written, and from wherever it is resumed (g_free). */
+static char *canonical_folders(const char *list) {
+    char **parts = g_strsplit(list ? list : "", ",", -1);
+    GPtrArray *kept = g_ptr_array_new_with_free_func(g_free);
+    for (char **p = parts; *p; p++) {
+        if (!**p) continue;
+        char *real = realpath(*p, NULL);
+        g_ptr_array_add(kept, real ? g_strdup(real) : g_strdup(*p));
+        free(real);
+    }
+    g_ptr_array_sort(kept, compare_strings);
+    g_ptr_array_add(kept, NULL);
+    char *joined = g_strjoinv(",", (char **)kept->pdata);
+    g_ptr_array_free(kept, TRUE);
+    g_strfreev(parts);
+    return joined;
+}
+
 /* The model, its ab bins and the provenance metadata. */
 static nn_status model_weights(nn_weights *w, nn_unet *net, const ab_bins *bins, const train_run *r,
                                int n_train) {
@@ -147,11 +188,13 @@ static nn_status model_weights(nn_weights *w, nn_unet *net, const ab_bins *bins,
     time_t t = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
     if (!st) st = nn_weights_set_str(w, "train.dataset", r->images ? "photos" : "CIFAR-10 binary (data_batch_1..5)");
-    if (!st && r->images) st = nn_weights_set_str(w, "train.photo_folders", r->images);
-    if (!st && r->images) st = nn_weights_set_str(w, "train.val_photo_folders", r->val_images ? r->val_images : "");
+    char *names = folder_names(r->images), *val_names = folder_names(r->val_images), *init = folder_names(r->init);
+    if (!st && r->images) st = nn_weights_set_str(w, "train.photo_folders", names);
+    if (!st && r->images) st = nn_weights_set_str(w, "train.val_photo_folders", val_names);
     if (!st && r->images) st = nn_weights_set_f64(w, "train.val_fraction", r->val_fraction);
     if (!st && r->images) st = nn_weights_set_u32(w, "train.crops", (uint32_t)r->crops);
-    if (!st && r->init) st = nn_weights_set_str(w, "train.init", r->init);
+    if (!st && r->init) st = nn_weights_set_str(w, "train.init", init);
+    g_free(names), g_free(val_names), g_free(init);
     if (!st && r->init) st = nn_weights_set_u32(w, "train.rebin", (uint32_t)r->rebin);
     if (!st) st = nn_weights_set_u32(w, "train.images", (uint32_t)n_train);
     if (!st) st = nn_weights_set_u32(w, "train.validation_images", (uint32_t)r->val);
@@ -171,6 +214,21 @@ static nn_status model_weights(nn_weights *w, nn_unet *net, const ab_bins *bins,
     return st;
 }
 
+/* What only a checkpoint keeps of a run on photos: its folders and --init
+ * as absolute paths (to resume it from anywhere), its photo count and
+ * the rule that held photos out. */
+static nn_status put_paths(nn_weights *w, const train_run *r) {
+    char *images = canonical_folders(r->images), *val = canonical_folders(r->val_images);
+    char *init = canonical_folders(r->init);
+    nn_status st = nn_weights_set_str(w, "checkpoint.photo_folders", images);
+    if (!st) st = nn_weights_set_str(w, "checkpoint.val_photo_folders", val);
+    if (!st) st = nn_weights_set_str(w, "checkpoint.init", init);
+    if (!st) st = nn_weights_set_u32(w, "checkpoint.photos", (uint32_t)r->photos);
+    if (!st) st = nn_weights_set_str(w, "checkpoint.split", PHOTO_SPLIT_RULE);
+    g_free(images), g_free(val), g_free(init);
+    return st;
+}
+
 static gboolean save_checkpoint(train_run *r, nn_unet *net, const ab_bins *bins, const float *m,
                                 const float *v, int n_train, double seconds, GError **error) {
     nn_weights w;
@@ -181,6 +239,7 @@ static gboolean save_checkpoint(train_run *r, nn_unet *net, const ab_bins *bins,
     if (!st) st = nn_weights_add_tensor(&w, "optimizer.adam_m", 1, (uint64_t[]){np}, m);
     if (!st) st = nn_weights_add_tensor(&w, "optimizer.adam_v", 1, (uint64_t[]){np}, v);
     if (!st) st = nn_weights_set_str(&w, "checkpoint.kind", "colorize-train checkpoint");
+    if (!st && r->images) st = put_paths(&w, r);
     if (!st) st = nn_weights_set_u32(&w, "checkpoint.epoch", (uint32_t)r->epoch);
     if (!st) st = nn_weights_set_u32(&w, "checkpoint.step", (uint32_t)r->step);
     if (!st) st = nn_weights_set_u64(&w, "checkpoint.global_step", (uint64_t)r->global_step);
@@ -259,26 +318,67 @@ static double meta_f64(const nn_weights *w, const char *key, double fallback) {
     return nn_weights_get_f32(w, key, &f, NULL) == NN_OK ? f : fallback; /* older checkpoints wrote f32 */
 }
 
+/* A checkpoint's string key, or the older key it replaced, or "". */
+static const char *meta_str(const nn_weights *w, const char *key, const char *older) {
+    const char *v = NULL;
+    if (nn_weights_get_str(w, key, &v, NULL) != NN_OK && older) nn_weights_get_str(w, older, &v, NULL);
+    return v ? v : "";
+}
+
+/* Whether two comma-separated folder lists name the same folders. */
+static gboolean same_folders(const char *a, const char *b) {
+    char *ca = canonical_folders(a), *cb = canonical_folders(b);
+    const gboolean same = strcmp(ca, cb) == 0;
+    g_free(ca), g_free(cb);
+    return same;
+}
+
+/* What the command line gives for a resumed run on photos must agree with
+ * the checkpoint: the run continues on its photos, crops and split. */
+static gboolean resume_agrees(const train_run *r, const char *images, const char *val_images, uint32_t crops,
+                              double fraction, GError **error) {
+    char *bad = NULL;
+    if (r->images && !same_folders(r->images, images))
+        bad = g_strdup_printf("--images %s: the checkpoint trains on %s", r->images, images);
+    else if (r->val_images && !same_folders(r->val_images, val_images))
+        bad = g_strdup_printf("--val-images %s: the checkpoint validates on %s", r->val_images,
+                              *val_images ? val_images : "photos held out of --images");
+    else if (r->crops >= 0 && (uint32_t)r->crops != crops)
+        bad = g_strdup_printf("--crops %d: the checkpoint's run takes %u crops an epoch", r->crops, crops);
+    else if (r->val_fraction >= 0 && r->val_fraction != fraction)
+        bad = g_strdup_printf("--val-fraction %g: the checkpoint's run holds out %g", r->val_fraction, fraction);
+    if (bad) g_set_error(error, TRAINER_ERROR, 1, "%s: %s; a resumed run keeps its photos (start a new run, with "
+                         "--init from its model, to train on others)", r->resume, bad);
+    g_free(bad);
+    return bad == NULL;
+}
+
 /* A run on photos continues on the same photos, split and crops. */
 static gboolean read_photo_fields(const nn_weights *w, train_run *r, GError **error) {
-    const char *images = NULL, *val_images = NULL, *init = NULL;
-    uint32_t crops = 0, rebin = 0;
-    nn_weights_get_str(w, "train.photo_folders", &images, NULL);
-    nn_weights_get_str(w, "train.val_photo_folders", &val_images, NULL);
-    nn_weights_get_str(w, "train.init", &init, NULL);
+    const char *images = meta_str(w, "checkpoint.photo_folders", "train.photo_folders");
+    const char *val_images = meta_str(w, "checkpoint.val_photo_folders", "train.val_photo_folders");
+    const char *init = meta_str(w, "checkpoint.init", "train.init");
+    uint32_t crops = 0, rebin = 0, photos = 0;
     nn_weights_get_u32(w, "train.crops", &crops, NULL);
     nn_weights_get_u32(w, "train.rebin", &rebin, NULL);
-    g_free(r->images), g_free(r->val_images), g_free(r->init);
-    r->images = images && *images ? g_strdup(images) : NULL;
-    r->val_images = val_images && *val_images ? g_strdup(val_images) : NULL;
-    r->init = init && *init ? g_strdup(init) : NULL;
-    r->crops = (int)crops, r->rebin = (int)rebin;
-    r->val_fraction = meta_f64(w, "train.val_fraction", 0.0);
-    if (r->images && (crops < 1 || crops > TRAIN_MAX_CROPS || !(r->val_fraction >= 0.0 && r->val_fraction < 1.0))) {
+    nn_weights_get_u32(w, "checkpoint.photos", &photos, NULL);
+    const double fraction = meta_f64(w, "train.val_fraction", 0.0);
+    if (*images && (crops < 1 || crops > TRAIN_MAX_CROPS || !(fraction >= 0.0 && fraction < 1.0))) {
         g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint fields 'train.crops' (%u) or 'train.val_fraction' (%g) "
-                    "are out of range", r->resume, crops, r->val_fraction);
+                    "are out of range", r->resume, crops, fraction);
         return FALSE;
     }
+    if (*images && !resume_agrees(r, images, val_images, crops, fraction, error)) return FALSE;
+    if (!*images && r->images) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: a CIFAR-10 run, not one on photos: --images does not apply", r->resume);
+        return FALSE;
+    }
+    g_free(r->images), g_free(r->val_images), g_free(r->init);
+    r->images = *images ? g_strdup(images) : NULL;
+    r->val_images = *val_images ? g_strdup(val_images) : NULL;
+    r->init = *init ? g_strdup(init) : NULL;
+    r->crops = (int)crops, r->rebin = (int)rebin, r->val_fraction = fraction, r->photos = (int)photos;
+    r->older_split = r->images && strcmp(meta_str(w, "checkpoint.split", NULL), PHOTO_SPLIT_RULE) != 0;
     return TRUE;
 }
 
@@ -797,6 +897,31 @@ static gboolean reserve_crops(const train_run *r, train_state *ts, GError **erro
     return FALSE;
 }
 
+/* The training and the held-out photos (all train with --val-images). */
+static gboolean split_photos(const train_run *r, train_state *ts, GError **error) {
+    const int n = ts->photos.n;
+    if (!r->val_images && n < 2) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: 1 usable photo: at least 2 are needed to hold one out for validation "
+                    "(or give --val-images)", r->images);
+        return FALSE;
+    }
+    ts->train_photos = g_new(int, n), ts->held_photos = g_new(int, n);
+    photo_set_split(&ts->photos, (uint64_t)r->seed, r->val_images ? 0.0 : r->val_fraction, ts->train_photos,
+                    &ts->n_train_photos, ts->held_photos, &ts->n_held_photos);
+    return TRUE;
+}
+
+/* A resumed run whose folder changed says so, and what became of the split. */
+static void note_changed_folder(train_run *r, int n) {
+    if (r->resume && r->photos && r->photos != n)
+        g_print("note: %d usable photos now, %d when the checkpoint was written: the photos held out stay held out, "
+                "new ones are split by the same rule\n", n, r->photos);
+    if (r->resume && r->older_split)
+        g_print("note: this checkpoint held photos out by an older rule; from now on they are held out by their "
+                "paths, so some of the validation photos may change\n");
+    r->photos = n;
+}
+
 /* The photos, split into training and validation photos (--val-images,
  * or a held-out share chosen by the seed), the fixed validation crops and
  * the first epoch's training crops. */
@@ -806,27 +931,8 @@ static gboolean load_photo_data(train_run *r, train_state *ts, GError **error) {
                   (!r->val_images || photo_set_load(&ts->val_photos, r->val_images, val_cache, IMAGES_MAX_SIDE, error));
     g_free(cache), g_free(val_cache);
     if (!ok) return FALSE;
-    const int n = ts->photos.n;
-    int *order = g_new(int, n);
-    for (int i = 0; i < n; i++) order[i] = i;
-    nn_rng rng;
-    nn_rng_seed(&rng, derive_seed((uint64_t)r->seed, 0xD0, 0));
-    for (int i = n - 1; i > 0; i--) { /* Fisher-Yates */
-        int j = (int)nn_rng_below(&rng, (uint32_t)(i + 1)), t = order[i];
-        order[i] = order[j], order[j] = t;
-    }
-    ts->n_held_photos = r->val_images ? 0 : (int)lround(r->val_fraction * n);
-    if (!r->val_images && ts->n_held_photos < 1) ts->n_held_photos = 1;
-    ts->n_train_photos = n - ts->n_held_photos;
-    if (ts->n_train_photos < 1) {
-        g_set_error(error, TRAINER_ERROR, 1, "%s: %d usable photo(s): at least 2 are needed to hold some out for "
-                    "validation (or give --val-images)", r->images, n);
-        g_free(order);
-        return FALSE;
-    }
-    ts->train_photos = order;
-    ts->held_photos = g_new0(int, ts->n_held_photos + 1); /* +1: none held out with --val-images */
-    memcpy(ts->held_photos, order + ts->n_train_photos, sizeof(int) * ts->n_held_photos);
+    if (!split_photos(r, ts, error)) return FALSE;
+    note_changed_folder(r, ts->photos.n);
     /* the crops live where CIFAR-10's images would: the epoch's, then the validation's */
     if (!reserve_crops(r, ts, error)) return FALSE;
     uint8_t *val_rgb = ts->cifar.rgb + (size_t)r->crops * CIFAR_PIXELS * 3;
@@ -1159,7 +1265,7 @@ int command_train(int argc, char **argv) {
     train_run r = {.epochs = 0, .batch = 64, .threads = 0, .width = 32, .log_every = 50, .val = -1,
                    .lr = 1e-3, .lambda = 0.5, .seed = 1, .zoom_share = TRAIN_ZOOM_SHARE,
                    .max_zoom = TRAIN_MAX_ZOOM, .stroke_share = TRAIN_STROKE_SHARE,
-                   .val_fraction = IMAGES_VAL_FRACTION, .crops = IMAGES_CROPS_PER_EPOCH};
+                   .val_fraction = -1, .crops = -1}; /* -1: not given (a new run's defaults, or the checkpoint's) */
     int epochs = -1; /* -1: not given */
     GOptionEntry entries[] = {
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &r.data, "CIFAR-10 binary folder (data_batch_1..5.bin)", "DIR"},
@@ -1214,7 +1320,8 @@ int command_train(int argc, char **argv) {
                       : !r.out ? "--out FILE is required"
                       : r.data && r.images ? "--data and --images exclude each other"
                       : !r.data && !r.images && !r.resume ? "--data DIR (CIFAR-10) or --images DIR (photos) is required"
-                      : (r.val_images || r.crops != IMAGES_CROPS_PER_EPOCH) && !r.images ? "--val-images and --crops go with --images"
+                      : (r.val_images || r.crops >= 0 || r.val_fraction >= 0) && !r.images && !r.resume
+                          ? "--val-images, --crops and --val-fraction go with --images"
                       : r.rebin && !r.init ? "--rebin goes with --init"
                       : r.init && r.resume ? "--init starts a run; a resumed run has its model"
                       : NULL;
@@ -1234,11 +1341,13 @@ int command_train(int argc, char **argv) {
         !option_double_ok(cmd, "--stroke-share", r.stroke_share, 0, 1) ||
         !option_double_ok(cmd, "--weight-decay", r.weight_decay, 0, 1) ||
         !option_int_ok(cmd, "--limit", r.limit, 0, 1 << 30) || !option_int_ok(cmd, "--max-steps", r.max_steps, 0, 1L << 40) ||
-        !option_int_ok(cmd, "--threads", r.threads, 0, 1024) || !option_int_ok(cmd, "--crops", r.crops, 64, TRAIN_MAX_CROPS) ||
-        !option_double_ok(cmd, "--val-fraction", r.val_fraction, 0.01, 0.9) || !option_int_ok(cmd, "--val", r.val, 1, TRAIN_MAX_CROPS)) {
+        !option_int_ok(cmd, "--threads", r.threads, 0, 1024) || (r.crops >= 0 && !option_int_ok(cmd, "--crops", r.crops, 64, TRAIN_MAX_CROPS)) ||
+        (r.val_fraction >= 0 && !option_double_ok(cmd, "--val-fraction", r.val_fraction, 0.01, 0.9)) || !option_int_ok(cmd, "--val", r.val, 1, TRAIN_MAX_CROPS)) {
         rc = 2;
         goto out;
     }
+    if (!r.resume && r.crops < 0) r.crops = IMAGES_CROPS_PER_EPOCH;
+    if (!r.resume && r.val_fraction < 0) r.val_fraction = IMAGES_VAL_FRACTION;
     if (!r.checkpoint) r.checkpoint = g_strconcat(r.out, ".ckpt", NULL); /* freed below, as options are */
     /* every output is checked before any work, so none fails after hours of training */
     if (dist_rank() == 0 && (!output_file_ok(r.out, "the model", &error) ||

@@ -271,6 +271,7 @@ gboolean is_image_name(const char *name);
 typedef struct {
     char *path;
     gint64 size, mtime_ns; /* to know when a cache still holds the file */
+    size_t relative;       /* path + relative: the path inside the folder named */
 } found_photo;
 typedef struct {
     GArray *photos;         /* found_photo, sorted by path */
@@ -305,6 +306,7 @@ typedef struct {
     int *w, *h;         /* (n) their sizes in the cache */
     size_t *offset;     /* (n) where each starts in pixels */
     uint8_t *pixels;    /* RGB of every photo, packed */
+    uint64_t *key;        /* (n) a hash of each photo's path inside its folder: its place in the split */
     int unreadable, gray; /* skipped */
     gboolean from_cache;  /* the pixels came from the cache file */
 } photo_set;
@@ -318,6 +320,14 @@ void photo_set_free(photo_set *ps);
  * read from f against a listing of n files; the number of usable photos,
  * or -1 when the cache is refused. */
 int photo_cache_check(FILE *f, uint64_t size, const found_photo *listing, int n, int max_side);
+/* The photos held out for validation and those that train (indices into
+ * ps, at most ps->n each): a photo is held out when its key (its path inside
+ * its folder), mixed with the seed, falls below fraction, so photos added
+ * to or removed from a folder never move another from one side to the
+ * other; with two photos or more, at least one on each side (none held
+ * out when fraction is 0). */
+void photo_set_split(const photo_set *ps, uint64_t seed, double fraction, int *train, int *n_train, int *held,
+                     int *n_held);
 /* count crops, each from one of photos (nphotos indices) at a random
  * place and scale (32 px to the short side), area-averaged to 32×32 RGB;
  * the same seed gives the same crops. */

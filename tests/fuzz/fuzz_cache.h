@@ -8,9 +8,9 @@
 
 #define FUZZ_CACHE_SIDE 16
 static const found_photo FUZZ_CACHE_LISTING[] = {
-    {"/photos/a.png", 1000, 1000000001},
-    {"/photos/more/b.jpg", 2000, 2000000002},
-    {"/photos/c.png", 3000, 3000000003},
+    {"/photos/a.png", 1000, 1000000001, 8},
+    {"/photos/more/b.jpg", 2000, 2000000002, 8},
+    {"/photos/c.png", 3000, 3000000003, 8},
 };
 #define FUZZ_CACHE_PHOTOS 3
 
