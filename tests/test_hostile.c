@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "fuzz/fuzz_cache.h"
+#include "testimages.h"
 #include "testlib.h"
 #include "trainer.h"
 
@@ -340,13 +341,10 @@ static void test_fuzz_seeds(const char *corpus) {
 
 /* Runs the real colorize-train ARGS… (NULL-ended); its exit status, -1 when
  * it did not exit; its standard error in *err (g_free it). */
-static int run_exe(gchar **err, const char *first, ...) {
+static int run_exe_v(gchar **err, const char *first, va_list ap) {
     GPtrArray *argv = g_ptr_array_new();
     g_ptr_array_add(argv, (char *)g_exe);
-    va_list ap;
-    va_start(ap, first);
     for (const char *a = first; a; a = va_arg(ap, const char *)) g_ptr_array_add(argv, (char *)a);
-    va_end(ap);
     g_ptr_array_add(argv, NULL);
     gint status = 0;
     gchar *out = NULL;
@@ -356,7 +354,15 @@ static int run_exe(gchar **err, const char *first, ...) {
     return ran && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-#define SHORT_RUN "--crops", "64", "--val", "32", "--batch", "32", "--width", "8", "--threads", "2", "--seed", "4"
+G_GNUC_NULL_TERMINATED static int run_exe(gchar **err, const char *first, ...) {
+    va_list ap;
+    va_start(ap, first);
+    int rc = run_exe_v(err, first, ap);
+    va_end(ap);
+    return rc;
+}
+
+#define SHORT_RUN "--crops", "64", "--val", "32", "--batch", "32", "--threads", "2", "--seed", "4"
 
 /* Replaces w's model with a fresh one of in_channels inputs (and, for a
  * checkpoint, zero Adam moments that match it), the rest of w kept. */
@@ -448,7 +454,8 @@ static void make_base_run(void) {
     }
     g_base = work_path("base.weights"), g_base_ckpt = work_path("base.weights.ckpt");
     gchar *err = NULL;
-    int rc = run_exe(&err, "train", "--images", g_train_photos, "--out", g_base, "--epochs", "1", SHORT_RUN, NULL);
+    int rc = run_exe(&err, "train", "--images", g_train_photos, "--out", g_base, "--epochs", "1", "--width", "8",
+                     SHORT_RUN, NULL);
     CHECK(rc == 0, "the base run failed (%d): %s", rc, err);
     g_free(err);
 }
@@ -625,6 +632,59 @@ static void test_resume_keeps_photos(void) {
     g_free(other), g_free(out);
 }
 
+static void edit_accumulate(nn_weights *w, const void *unused) {
+    (void)unused;
+    nn_weights_set_u32(w, "train.accumulate", 65537);
+}
+static void edit_global_step(nn_weights *w, const void *unused) {
+    (void)unused;
+    nn_weights_set_u64(w, "checkpoint.global_step", UINT64_MAX);
+}
+
+/* Runs colorize-train ARGS… (NULL-ended) and expects exit code `code` with
+ * `what` in its standard error, and not `never` when given. */
+G_GNUC_NULL_TERMINATED static void expect_message(int code, const char *what, const char *never, const char *first,
+                                                   ...) {
+    va_list ap;
+    va_start(ap, first);
+    gchar *err = NULL;
+    int rc = run_exe_v(&err, first, ap);
+    va_end(ap);
+    CHECK(rc == code && err && strstr(err, what) && !(never && strstr(err, never)),
+          "exit %d (not %d) or the message lacks '%s': %s", rc, code, what, err ? err : "");
+    g_free(err);
+}
+
+/* Messages that name the problem, found before the work. */
+static void test_messages(void) {
+    char *dir = make_folder("messages"), *bomb = NULL, *out = work_path("messages.weights");
+    char photo[4096];
+    in_folder(photo, sizeof photo, dir, "a.png"), write_photo(photo, 60, 40, 220, 90, 30);
+    in_folder(photo, sizeof photo, dir, "b.png"), write_photo(photo, 60, 40, 30, 90, 220);
+    bomb = g_build_filename(dir, "bomb.png", NULL);
+    CHECK(test_png_declaring(bomb, 30000, 30000), "cannot write %s", bomb);
+    /* a photo over the limit in train: no option of train raises it, so none is named */
+    expect_message(0, "above the limit of 300 megapixels", "--max-megapixels", "train", "--images", dir, "--out", out,
+                   "--epochs", "1", "--width", "8", SHORT_RUN, NULL);
+    char *accumulate = edited_copy(g_base_ckpt, "accumulate.ckpt", edit_accumulate, NULL);
+    char *step = edited_copy(g_base_ckpt, "step.ckpt", edit_global_step, NULL);
+    expect_message(1, "'train.accumulate' is 65537, outside 1..65536", NULL, "train", "--images", g_train_photos,
+                   "--resume", accumulate, "--out", out, NULL);
+    expect_message(1, "'checkpoint.global_step' is 18446744073709551615", NULL, "train", "--images", g_train_photos,
+                   "--resume", step, "--out", out, NULL);
+    expect_message(1, "is a checkpoint: --resume", NULL, "train", "--images", g_train_photos, "--init", g_base_ckpt,
+                   "--out", out, SHORT_RUN, NULL);
+    expect_message(2, "--width goes with a new model", NULL, "train", "--images", g_train_photos, "--init", g_base,
+                   "--width", "16", "--out", out, NULL);
+    expect_message(2, "--batch 128 is more than --crops 64", NULL, "train", "--images", g_train_photos, "--out", out,
+                   "--crops", "64", "--batch", "128", NULL);
+    expect_message(2, "--out-dir: the folder name is empty", NULL, "colorize", "--out-dir", "", photo, NULL);
+    /* an output that cannot be written is named before the model is even read */
+    expect_message(2, "/no/such/folder/out.png", "no-such.weights", "colorize", "--model", "no-such.weights", photo,
+                   "/no/such/folder/out.png", NULL);
+    g_free(accumulate), g_free(step), g_free(dir), g_free(bomb), g_free(out);
+}
+
 /* Counts that would not fit: refused before any allocation, naming them. */
 static void test_counts_past_memory(void) {
     const uint32_t counts[] = {1073741824u, 2147483647u};
@@ -668,6 +728,7 @@ int main(int argc, char **argv) {
     test_counts_past_memory();
     test_split_stable();
     test_resume_keeps_photos();
+    test_messages();
     g_free(g_train_photos), g_free(g_base), g_free(g_base_ckpt);
     char *cmd = g_strdup_printf("rm -rf '%s'", g_work);
     CHECK(system(cmd) == 0, "cleanup");

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "synth_cifar.h"
+#include "testimages.h"
 #include "testlib.h"
 #include "trainer.h"
 
@@ -334,23 +335,6 @@ static void test_colorize_output_safety(const char *model, const char *in) {
     g_free(u), g_free(t), g_free(out), g_free(user), g_free(target), g_free(link), g_free(locked), g_free(inside);
 }
 
-/* A 1×1 PNG whose header is made to declare w×h (the IHDR checksum fixed):
- * a decompression bomb in a few dozen bytes. */
-static void write_png_declaring(const char *path, guint32 w, guint32 h) {
-    GdkPixbuf *pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, 1, 1);
-    gdk_pixbuf_fill(pb, 0x808080ff);
-    gchar *png = NULL;
-    gsize n = 0;
-    CHECK(gdk_pixbuf_save_to_buffer(pb, &png, &n, "png", NULL, NULL) && n > 33, "cannot encode a PNG");
-    guchar *p = (guchar *)png;
-    for (int i = 0; i < 4; i++) p[16 + i] = (guchar)(w >> (24 - 8 * i)), p[20 + i] = (guchar)(h >> (24 - 8 * i));
-    guint32 crc = nn_crc32(0, p + 12, 17);
-    for (int i = 0; i < 4; i++) p[29 + i] = (guchar)(crc >> (24 - 8 * i));
-    CHECK(g_file_set_contents(path, png, (gssize)n, NULL), "cannot write %s", path);
-    g_free(png);
-    g_object_unref(pb);
-}
-
 #if !defined(__SANITIZE_ADDRESS__)
 /* Runs fn(ctx) in a child whose address space may grow by only extra_mb
  * (ulimit -v), with a 60 s alarm for hangs; returns its wait status and its
@@ -417,7 +401,7 @@ static void test_colorize_address_space(const char *model, const char *in) {
 /* Images above the pixel limit are refused from their header, at once. */
 static void test_colorize_limits(const char *model) {
     char *bomb = work_path("bomb.png"), *out = work_path("bomb-out.png");
-    write_png_declaring(bomb, 30000, 30000);
+    CHECK(test_png_declaring(bomb, 30000, 30000), "cannot write %s", bomb);
     char *argv[] = {(char *)g_exe, "colorize", "--model", (char *)model, bomb, out, NULL};
     gchar *err = NULL;
     gint64 t0 = g_get_monotonic_time();

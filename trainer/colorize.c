@@ -55,14 +55,15 @@ static void pixbuf_to_hints(GdkPixbuf *pb, float *ab, float *mask) {
     g_free(rgba);
 }
 
-gboolean image_size_acceptable(const char *path, double max_mpx, GError **error) {
+gboolean image_size_acceptable(const char *path, double max_mpx, const char *raise_with, GError **error) {
     int w = 0, h = 0;
     if (!is_regular_file(path, error)) return FALSE;
     if (!gdk_pixbuf_get_file_info(path, &w, &h)) return TRUE; /* unreadable: the decoder names the problem */
     double mpx = (double)w * h / 1e6;
     if (w > 0 && h > 0 && mpx <= max_mpx) return TRUE;
-    g_set_error(error, TRAINER_ERROR, 1, "%s: %d×%d pixels (%.0f megapixels) is above the limit of %g megapixels "
-                "(raise it with --max-megapixels)", path, w, h, mpx, max_mpx);
+    g_set_error(error, TRAINER_ERROR, 1, "%s: %d×%d pixels (%.0f megapixels) is above the limit of %g megapixels%s%s%s",
+                path, w, h, mpx, max_mpx, raise_with ? " (raise it with " : "", raise_with ? raise_with : "",
+                raise_with ? ")" : "");
     return FALSE;
 }
 
@@ -159,7 +160,7 @@ static gboolean write_png(GdkPixbuf *out, const char *out_path, GError **error) 
 
 /* One file: read, colorize keeping L and alpha, write out_path (PNG). */
 static gboolean colorize_file(const colorize_setup *cs, const char *in_path, const char *out_path, GError **error) {
-    if (!image_size_acceptable(in_path, cs->max_mpx, error)) return FALSE;
+    if (!image_size_acceptable(in_path, cs->max_mpx, "--max-megapixels", error)) return FALSE;
     GdkPixbuf *src = gdk_pixbuf_new_from_file(in_path, error), *out = NULL;
     if (!src) {
         g_prefix_error(error, "%s: ", in_path);
@@ -200,7 +201,7 @@ out:
 static gboolean load_hints(colorize_setup *cs, const char *hints, GError **error) {
     if (!hints) return TRUE;
     if (g_file_test(hints, G_FILE_TEST_EXISTS)) {
-        if (!image_size_acceptable(hints, cs->max_mpx, error)) return FALSE;
+        if (!image_size_acceptable(hints, cs->max_mpx, "--max-megapixels", error)) return FALSE;
         cs->hint_image = gdk_pixbuf_new_from_file(hints, error);
         if (!cs->hint_image) {
             g_prefix_error(error, "%s: ", hints);
@@ -376,8 +377,16 @@ int command_colorize(int argc, char **argv) {
         g_printerr("colorize-train colorize: %s: the output must be a .png file\n", argv[2]);
         goto out;
     }
-    if (out_dir && (g_mkdir_with_parents(out_dir, 0755) != 0 || !output_dir_ok(out_dir, "output folder", &error))) {
-        g_printerr("colorize-train colorize: %s: %s\n", out_dir, error ? error->message : g_strerror(errno));
+    if (out_dir && !*out_dir) {
+        g_printerr("colorize-train colorize: --out-dir: the folder name is empty\n");
+        goto out;
+    }
+    if (out_dir && !output_dir_ok(out_dir, "output folder", &error)) {
+        g_printerr("colorize-train colorize: %s\n", error->message);
+        goto out;
+    }
+    if (!out_dir && !output_file_ok(argv[2], "the output", &error)) { /* an unwritable output is found before the work */
+        g_printerr("colorize-train colorize: %s\n", error->message);
         goto out;
     }
     rc = 1;

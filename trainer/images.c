@@ -58,7 +58,7 @@ static uint8_t *decode_photo(const char *path, int max_side, int *w, int *h, cha
     GError *error = NULL;
     int fw = 0, fh = 0;
     GdkPixbuf *pb = NULL;
-    if (image_size_acceptable(path, DEFAULT_MAX_MEGAPIXELS, &error)) {
+    if (image_size_acceptable(path, DEFAULT_MAX_MEGAPIXELS, NULL, &error)) {
         gdk_pixbuf_get_file_info(path, &fw, &fh);
         pb = fw > max_side || fh > max_side ? gdk_pixbuf_new_from_file_at_scale(path, max_side, max_side, TRUE, &error)
                                             : gdk_pixbuf_new_from_file(path, &error);

@@ -41,7 +41,7 @@ GPtrArray *list_folder_photos(const char *dir, GError **error) {
 }
 
 GdkPixbuf *load_photo(const char *path, int max_side, GError **error) {
-    if (!image_size_acceptable(path, DEFAULT_MAX_MEGAPIXELS, error)) return NULL;
+    if (!image_size_acceptable(path, DEFAULT_MAX_MEGAPIXELS, NULL, error)) return NULL;
     GdkPixbuf *pb = gdk_pixbuf_new_from_file(path, error);
     if (!pb) return NULL;
     if (gdk_pixbuf_get_bits_per_sample(pb) != 8 || gdk_pixbuf_get_n_channels(pb) < 3) {

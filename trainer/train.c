@@ -17,6 +17,10 @@
 
 #define SAMPLE_COLUMNS 8
 G_STATIC_ASSERT(HISTORY_MAX_STEPS <= NN_META_MAX_ARRAY);
+/* A new model's base width (--width). */
+#define DEFAULT_WIDTH 32
+/* The most steps a run may take (--max-steps, a checkpoint's global step). */
+#define MAX_GLOBAL_STEP (UINT64_C(1) << 40)
 /* The rule that holds photos out for validation (a checkpoint's
  * "checkpoint.split"): by each photo's path inside its folder. */
 #define PHOTO_SPLIT_RULE "path-hash"
@@ -293,7 +297,7 @@ static gboolean check_checkpoint(const train_run *r, int epochs_planned, const f
     else if (epochs_planned < 1) bad = "train.epochs_planned", g_snprintf(detail, sizeof detail, "%d, below 1", epochs_planned);
     else if (r->best_epoch > r->epoch)
         bad = "checkpoint.best_epoch", g_snprintf(detail, sizeof detail, "%d, after the checkpoint's epoch %d", r->best_epoch, r->epoch);
-    else if (r->global_step < 0 || r->global_step > (1L << 40))
+    else if (r->global_step < 0 || r->global_step > (long)MAX_GLOBAL_STEP)
         bad = "checkpoint.global_step", g_snprintf(detail, sizeof detail, "%ld, out of range", r->global_step);
     for (size_t i = 1; !bad && i < G_N_ELEMENTS(h); i++)
         if (h[i]->len != h[0]->len)
@@ -402,12 +406,18 @@ static gboolean read_split(const nn_weights *w, train_run *r, int threads, GErro
     nn_error err = {0};
     if (nn_weights_get(w, "train.ranks")) nn_weights_get_u32(w, "train.ranks", &ranks, &err);
     if (nn_weights_get(w, "train.accumulate")) nn_weights_get_u32(w, "train.accumulate", &accumulate, &err);
-    if (err.status || ranks < 1 || accumulate < 1 || accumulate > 65536) {
-        g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint fields 'train.ranks' and 'train.accumulate' must be "
-                    "counts of at least 1", r->resume);
+    if (err.status) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+        return FALSE;
+    }
+    if (ranks < 1 || ranks > 65536 || accumulate < 1 || accumulate > 65536) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint field '%s' is %u, outside 1..65536", r->resume,
+                    ranks < 1 || ranks > 65536 ? "train.ranks" : "train.accumulate",
+                    ranks < 1 || ranks > 65536 ? ranks : accumulate);
         return FALSE;
     }
     if (r->accumulate == 0) r->accumulate = (int)accumulate;
+    if (!batch_split_ok(r, "the checkpoint's batch", error)) return FALSE; /* before any note */
     if (dist_rank() == 0 && threads != r->threads)
         g_printerr("colorize-train: note: the checkpoint ran with %d threads, this run uses %d; "
                    "results will not be bit-identical to an uninterrupted run\n", threads, r->threads);
@@ -415,7 +425,7 @@ static gboolean read_split(const nn_weights *w, train_run *r, int threads, GErro
         g_printerr("colorize-train: note: the checkpoint normalized batches in %u groups (%u rank(s) × %u "
                    "micro-batch(es)), this run in %d; batch norm sees other groups from here on\n",
                    ranks * accumulate, ranks, accumulate, dist_size() * r->accumulate);
-    return batch_split_ok(r, "the checkpoint's batch", error);
+    return TRUE;
 }
 
 /* The optimizer's moments are taken out of w; what remains is the model,
@@ -484,7 +494,12 @@ static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, floa
                     err.msg[0] ? ": " : "", err.msg);
         goto done;
     }
-    r->global_step = gs > (uint64_t)LONG_MAX ? -1 : (long)gs;
+    if (gs > MAX_GLOBAL_STEP) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint field 'checkpoint.global_step' is %" G_GUINT64_FORMAT
+                    ", beyond %" G_GUINT64_FORMAT, r->resume, (guint64)gs, (guint64)MAX_GLOBAL_STEP);
+        goto done;
+    }
+    r->global_step = (long)gs;
     r->seed = (gint64)sd;
     r->lr = lr, r->weight_decay = wd;
     /* checkpoints written before zoom and strokes trained without them */
@@ -800,6 +815,12 @@ static gboolean init_from_model(train_run *r, train_state *ts, GError **error) {
     nn_unet_config cfg;
     if (nn_weights_load(&w, r->init, &err) != NN_OK) {
         g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+        return FALSE;
+    }
+    if (nn_weights_get(&w, "checkpoint.kind")) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s is a checkpoint: --resume %s continues its run; --init takes a model "
+                    "(the --out file of a run)", r->init, r->init);
+        nn_weights_free(&w);
         return FALSE;
     }
     ab_bins model_bins = {0};
@@ -1262,7 +1283,7 @@ static gboolean train(train_run *r, GError **error) {
 static void discard_print(const char *text) { (void)text; }
 
 int command_train(int argc, char **argv) {
-    train_run r = {.epochs = 0, .batch = 64, .threads = 0, .width = 32, .log_every = 50, .val = -1,
+    train_run r = {.epochs = 0, .batch = 64, .threads = 0, .width = 0, .log_every = 50, .val = -1,
                    .lr = 1e-3, .lambda = 0.5, .seed = 1, .zoom_share = TRAIN_ZOOM_SHARE,
                    .max_zoom = TRAIN_MAX_ZOOM, .stroke_share = TRAIN_STROKE_SHARE,
                    .val_fraction = -1, .crops = -1}; /* -1: not given (a new run's defaults, or the checkpoint's) */
@@ -1283,7 +1304,7 @@ int command_train(int argc, char **argv) {
         {"weight-decay", 0, 0, G_OPTION_ARG_DOUBLE, &r.weight_decay, "AdamW weight decay (default 0: Adam)", "X"},
         {"seed", 0, 0, G_OPTION_ARG_INT64, &r.seed, "Random seed (default 1)", "N"},
         {"threads", 0, 0, G_OPTION_ARG_INT, &r.threads, "Threads (default: all cores, shared among the MPI ranks on a machine)", "N"},
-        {"width", 0, 0, G_OPTION_ARG_INT, &r.width, "Base width of the U-Net (default 32)", "N"},
+        {"width", 0, 0, G_OPTION_ARG_INT, &r.width, "Base width of a new U-Net (default " G_STRINGIFY(DEFAULT_WIDTH) ")", "N"},
         {"lambda", 0, 0, G_OPTION_ARG_DOUBLE, &r.lambda, "Rebalancing: uniform mixing weight (default 0.5)", "X"},
         {"zoom-share", 0, 0, G_OPTION_ARG_DOUBLE, &r.zoom_share, "Share of samples shown as a zoomed crop (default 0.35)", "X"},
         {"max-zoom", 0, 0, G_OPTION_ARG_DOUBLE, &r.max_zoom, "Largest zoom of those crops (default 4)", "X"},
@@ -1324,6 +1345,7 @@ int command_train(int argc, char **argv) {
                           ? "--val-images, --crops and --val-fraction go with --images"
                       : r.rebin && !r.init ? "--rebin goes with --init"
                       : r.init && r.resume ? "--init starts a run; a resumed run has its model"
+                      : r.width && (r.init || r.resume) ? "--width goes with a new model: --init and --resume keep their model's width"
                       : NULL;
     if (bad) {
         if (dist_rank() == 0) g_printerr("colorize-train train: %s\n", bad);
@@ -1334,19 +1356,26 @@ int command_train(int argc, char **argv) {
     const char *cmd = "train";
     if ((epochs != -1 && !option_int_ok(cmd, "--epochs", epochs, 1, 100000)) ||
         !option_int_ok(cmd, "--batch", r.batch, 1, 4096) || !option_int_ok(cmd, "--accumulate", r.accumulate, 0, 4096) || !option_double_ok(cmd, "--lr", r.lr, 1e-9, 0.999) ||
-        !option_int_ok(cmd, "--width", r.width, 1, 256) || !option_int_ok(cmd, "--log-every", r.log_every, 1, 1 << 30) ||
+        (r.width && !option_int_ok(cmd, "--width", r.width, 1, 256)) || !option_int_ok(cmd, "--log-every", r.log_every, 1, 1 << 30) ||
         !option_double_ok(cmd, "--lambda", r.lambda, 0, 1) ||
         !option_double_ok(cmd, "--zoom-share", r.zoom_share, 0, 1) ||
         !option_double_ok(cmd, "--max-zoom", r.max_zoom, 1, 8) ||
         !option_double_ok(cmd, "--stroke-share", r.stroke_share, 0, 1) ||
         !option_double_ok(cmd, "--weight-decay", r.weight_decay, 0, 1) ||
-        !option_int_ok(cmd, "--limit", r.limit, 0, 1 << 30) || !option_int_ok(cmd, "--max-steps", r.max_steps, 0, 1L << 40) ||
+        !option_int_ok(cmd, "--limit", r.limit, 0, 1 << 30) || !option_int_ok(cmd, "--max-steps", r.max_steps, 0, (long)MAX_GLOBAL_STEP) ||
         !option_int_ok(cmd, "--threads", r.threads, 0, 1024) || (r.crops >= 0 && !option_int_ok(cmd, "--crops", r.crops, 64, TRAIN_MAX_CROPS)) ||
         (r.val_fraction >= 0 && !option_double_ok(cmd, "--val-fraction", r.val_fraction, 0.01, 0.9)) || !option_int_ok(cmd, "--val", r.val, 1, TRAIN_MAX_CROPS)) {
         rc = 2;
         goto out;
     }
     if (!r.resume && r.crops < 0) r.crops = IMAGES_CROPS_PER_EPOCH;
+    if (!r.width) r.width = DEFAULT_WIDTH; /* --init and --resume replace it with their model's */
+    if (r.images && !r.resume && r.batch > r.crops) {
+        g_printerr("colorize-train train: --batch %d is more than --crops %d: an epoch would have no step\n", r.batch,
+                   r.crops);
+        rc = 2;
+        goto out;
+    }
     if (!r.resume && r.val_fraction < 0) r.val_fraction = IMAGES_VAL_FRACTION;
     if (!r.checkpoint) r.checkpoint = g_strconcat(r.out, ".ckpt", NULL); /* freed below, as options are */
     /* every output is checked before any work, so none fails after hours of training */

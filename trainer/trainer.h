@@ -252,8 +252,10 @@ gboolean checkpoint_probe(const char *path, GError **error);
  * says otherwise: a small compressed file can declare a huge image. */
 #define DEFAULT_MAX_MEGAPIXELS 300.0
 /* Reads only the header: refuses an image above the pixel limit before
- * anything is decoded (a decompression bomb), naming the file and sizes. */
-gboolean image_size_acceptable(const char *path, double max_mpx, GError **error);
+ * anything is decoded (a decompression bomb), naming the file, the sizes
+ * and the option that raises the limit (raise_with; NULL where none does),
+ * and refuses a path that is not a regular file. */
+gboolean image_size_acceptable(const char *path, double max_mpx, const char *raise_with, GError **error);
 /* The installed model, or the source tree's when run from a checkout. */
 const char *default_model_path(void);
 /* The source's L (and alpha, unless NULL) plane, through the library's conversion. */
