@@ -44,9 +44,11 @@ static int train(int ranks, const char *const *more, gchar **err) {
         for (int i = 0; i < 6; i++) g_ptr_array_add(argv, i == 2 ? g_strdup_printf("%d", ranks) : g_strdup(launch[i]));
     }
     const char *common[] = {g_exe, "train", "--data", g_data, "--batch", "16", "--limit", "160", "--val", "48",
-                            "--width", "8", "--threads", "1", "--seed", "3", "--lr", "3e-3", "--epochs", "2"};
+                            "--threads", "1", "--seed", "3", "--lr", "3e-3", "--epochs", "2"};
     for (size_t i = 0; i < G_N_ELEMENTS(common); i++) g_ptr_array_add(argv, g_strdup(common[i]));
-    for (int i = 0; more[i]; i++) g_ptr_array_add(argv, g_strdup(more[i]));
+    gboolean resumes = FALSE;
+    for (int i = 0; more[i]; i++) g_ptr_array_add(argv, g_strdup(more[i])), resumes |= strcmp(more[i], "--resume") == 0;
+    if (!resumes) g_ptr_array_add(argv, g_strdup("--width")), g_ptr_array_add(argv, g_strdup("8")); /* a new model's */
     g_ptr_array_add(argv, NULL);
     gint status = -1;
     gchar *out = NULL, *errtext = NULL;
@@ -165,7 +167,8 @@ static void test_two_ranks(void) {
 /* Two ranks stopped by --max-steps and resumed by two ranks: parameters
  * and moments bit-identical to the uninterrupted run (the running
  * statistics, averaged over the ranks at the stop, within rounding); and
- * the checkpoint resumed by one rank, with a note. */
+ * the checkpoint resumed by one rank, with a note, and refused by three
+ * (whose split of the batch it checks before any note). */
 static void test_resume(void) {
     char *ckpt = work_path("cut.ckpt"), *out = work_path("cut.weights"), *whole = work_path("two-a.ckpt");
     char *one = work_path("cut-one.ckpt");
@@ -189,6 +192,12 @@ static void test_resume(void) {
            err && strstr(err, "normalized batches in 2 groups") ? "with a note on batch-norm groups" : "NO NOTE");
     CHECK(rc3 == 0 && err && strstr(err, "normalized batches in 2 groups"), "resuming with one rank: %s",
           err ? err : "");
+    g_free(err), err = NULL;
+    /* three ranks cannot split its batch of 16: refused, with no note on batch-norm groups first */
+    int rc4 = train(3, (const char *[]){"--out", out, "--checkpoint", one, "--resume", one, NULL}, &err);
+    printf("the checkpoint resumed by three ranks: exit %d: %s", rc4, err ? err : "(nothing)\n");
+    CHECK(rc4 == 1 && err && strstr(err, "16 does not split into 3 rank(s)") && !strstr(err, "note:"),
+          "resuming with three ranks: %s", err ? err : "");
     g_free(err), g_free(ckpt), g_free(out), g_free(whole), g_free(one);
 }
 
