@@ -106,9 +106,22 @@ void colorize_points_save(gint32 image, const GArray *points) {
     g_free(text);
 }
 
+gboolean colorize_is_result(gint32 item) {
+    GimpParasite *p = gimp_item_get_parasite(item, RESULT_PARASITE);
+    gimp_parasite_free(p);
+    return p != NULL;
+}
+
+void colorize_mark_result(gint32 layer) {
+    GimpParasite *p = gimp_parasite_new(RESULT_PARASITE, GIMP_PARASITE_PERSISTENT | GIMP_PARASITE_UNDOABLE, 1, "");
+    gimp_item_attach_parasite(layer, p);
+    gimp_parasite_free(p);
+}
+
 gboolean colorize_hint_layer_ok(gint32 image, gint32 drawable, gint32 item) {
     return item != drawable && gimp_item_is_valid(item) && gimp_item_is_layer(item) &&
-           !gimp_item_is_layer_mask(item) && gimp_item_get_image(item) == image;
+           !gimp_item_is_layer_mask(item) && gimp_item_get_image(item) == image && !gimp_item_is_group(item) &&
+           !colorize_is_result(item);
 }
 
 gint32 colorize_hint_layer_for(gint32 image, gint32 drawable, gint32 saved) {

@@ -50,6 +50,10 @@ gboolean colorize_check_arguments(gint32 image, gint32 drawable, const ColorizeS
     else if (s->resolution < NN_MIN_RESOLUTION || s->resolution > NN_MAX_RESOLUTION)
         msg = g_strdup_printf(_("Working resolution %d is outside %d to %d"), s->resolution, NN_MIN_RESOLUTION,
                               NN_MAX_RESOLUTION);
+    else if (s->hint_layer != -1 && gimp_item_is_valid(s->hint_layer) && gimp_item_is_group(s->hint_layer))
+        bad = _("A layer group cannot be the hint layer: choose one of its layers");
+    else if (s->hint_layer != -1 && gimp_item_is_valid(s->hint_layer) && colorize_is_result(s->hint_layer))
+        bad = _("An earlier colorized result cannot be the hint layer: every one of its pixels would be a hint");
     else if (s->hint_layer != -1 && !colorize_hint_layer_ok(image, drawable, s->hint_layer))
         bad = _("The hint layer must be another layer of the same image (not a channel or a mask), or -1 for none");
     else if (points && points->len > MAX_POINTS)
@@ -217,6 +221,7 @@ static gint32 write_result(FinalRun *r, const GArray *store_points) {
     if (gimp_image_base_type(r->image) == GIMP_GRAY) gimp_image_convert_rgb(r->image);
     gint32 layer = gimp_layer_new_from_drawable(r->drawable, r->image);
     gimp_item_set_name(layer, _("Colorized"));
+    colorize_mark_result(layer);
     insert_result(r, layer);
     GeglBuffer *dst = gimp_drawable_get_buffer(layer), *src = NULL, *sel = NULL;
     gint offx, offy;

@@ -22,6 +22,7 @@
 #define STRIP_ROWS 128  /* rows read, composed and written at a time */
 #define HELP_FILE "colorize-neural.html"
 #define POINTS_PARASITE "colorize-neural-points"
+#define RESULT_PARASITE "colorize-neural-result"
 #define MAX_POINTS NN_MAX_POINT_HINTS
 #define SUGGESTIONS 5
 
@@ -106,8 +107,13 @@ gboolean colorize_points_inside(const GArray *points, gint width, gint height, G
 /* Stores them with the image (removes the parasite when empty). */
 void colorize_points_save(gint32 image, const GArray *points);
 /* TRUE when `item` may serve as the hint layer of `drawable`: another
- * layer (not a channel or mask) of the same image. */
+ * layer of the same image, not a channel, mask or layer group, nor an
+ * earlier result (whose every pixel would be a hint). */
 gboolean colorize_hint_layer_ok(gint32 image, gint32 drawable, gint32 item);
+/* Results carry the parasite RESULT_PARASITE (kept in an XCF), so that they
+ * are never offered as hint layers. */
+gboolean colorize_is_result(gint32 item);
+void colorize_mark_result(gint32 layer);
 /* The saved hint layer if it still fits this image and drawable, else -1. */
 gint32 colorize_hint_layer_for(gint32 image, gint32 drawable, gint32 saved);
 

@@ -336,6 +336,8 @@ int main(int argc, char **argv) {
         check_bad("points-negative", "point hint 1 '-5,40,#ff0000': x is negative: outside the image");
         check_bad("points-outside", "Point hint 2 (500.0, 90.0) is outside the 160×120 image");
         check_stored_points();
+        check_bad("hint-group", "A layer group cannot be the hint layer");
+        check_bad("hint-result", "An earlier colorized result cannot be the hint layer");
         check_bad("hint-channel", "The hint layer must be another layer");
         check_bad("hint-mask", "The hint layer must be another layer");
         check_bad("group", "A layer group cannot be colorized");

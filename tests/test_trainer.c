@@ -650,6 +650,42 @@ static double png_a_at(const char *path, int x, int y) {
 /* colorize --out-dir: files and folders in one run, names kept, outputs
  * that exist skipped unless --overwrite, a broken file reported at the end
  * without stopping the others, and point hints for every file. */
+/* Runs the real colorize-train; its standard output and error (g_free). */
+static void run_exe_both(char **argv, gchar **out, gchar **err) {
+    *out = *err = NULL;
+    g_spawn_sync(NULL, argv, NULL, 0, NULL, NULL, out, err, NULL, NULL);
+}
+
+/* What colorize says: each command's usage names it, a colour input is
+ * noted, a skipped file reports no rate. gray is a gray input of dir,
+ * whose output in out exists. */
+static void test_colorize_words(const char *model, const char *gray, const char *dir, const char *out) {
+    const char *commands[] = {"train", "eval", "colorize"};
+    for (size_t i = 0; i < G_N_ELEMENTS(commands); i++) {
+        char *argv[] = {(char *)g_exe, (char *)commands[i], "--help", NULL};
+        gchar *text = NULL, *err = NULL, *want = g_strdup_printf("colorize-train %s [OPTION", commands[i]);
+        run_exe_both(argv, &text, &err);
+        CHECK(text && strstr(text, want), "%s --help does not name the command: %s", commands[i], text ? text : "");
+        g_free(text), g_free(err), g_free(want);
+    }
+    char *colour = work_path("colour-in.png"), *colour_out = work_path("colour-out.png");
+    write_photo(colour, 40, 30, TRUE);
+    char *argv_colour[] = {(char *)g_exe, "colorize", "--model", (char *)model, "--overwrite", colour, colour_out, NULL};
+    char *argv_gray[] = {(char *)g_exe, "colorize", "--model", (char *)model, "--overwrite", (char *)gray, colour_out, NULL};
+    char *argv_skip[] = {(char *)g_exe, "colorize", "--model", (char *)model, "--out-dir", (char *)out, (char *)dir, NULL};
+    gchar *text = NULL, *err = NULL;
+    run_exe_both(argv_colour, &text, &err);
+    CHECK(err && strstr(err, "is a colour image: its colours are replaced"), "a colour input was not noted: %s", err);
+    g_free(text), g_free(err);
+    run_exe_both(argv_gray, &text, &err);
+    CHECK(err && !strstr(err, "colour image"), "a gray input was called colour: %s", err);
+    g_free(text), g_free(err);
+    run_exe_both(argv_skip, &text, &err);
+    CHECK(text && strstr(text, "colorized 0, skipped"), "the batch did not skip: %s", text ? text : "");
+    CHECK(err && !strstr(err, "images/s"), "skipped files report a rate: %s", err ? err : "");
+    g_free(text), g_free(err), g_free(colour), g_free(colour_out);
+}
+
 static void test_colorize_batch(void) {
     char *model = work_path("a.weights"), *dir = work_path("batch-in"), *out = work_path("batch-out");
     g_mkdir_with_parents(dir, 0755);
@@ -729,6 +765,7 @@ static void test_colorize_batch(void) {
     CHECK(run_command(command_colorize, "--model", model, "--out-dir", out, nothing, NULL) == 1,
           "a missing input was not a failure");
     g_free(nothing);
+    test_colorize_words(model, a, dir, out);
     g_free(model), g_free(dir), g_free(out), g_free(a), g_free(b), g_free(broken), g_free(other), g_free(note);
     g_free(oa), g_free(ob), g_free(obroken), g_free(onote), g_free(plain), g_free(hinted);
 }

@@ -158,6 +158,22 @@ static gboolean write_png(GdkPixbuf *out, const char *out_path, GError **error) 
     return st == NN_OK;
 }
 
+/* Whether an image holds colour (mean chroma, over up to 64 rows spread
+ * over it, above what a gray scan's noise gives): its colours would be lost. */
+static gboolean is_colour_image(GdkPixbuf *pb) {
+    const int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb), nc = gdk_pixbuf_get_n_channels(pb);
+    const int rows = h < 64 ? h : 64;
+    uint8_t *rgb = g_malloc((size_t)w * 3);
+    double sum = 0;
+    for (int r = 0; r < rows; r++) {
+        const guchar *row = gdk_pixbuf_read_pixels(pb) + (size_t)((int64_t)r * h / rows) * gdk_pixbuf_get_rowstride(pb);
+        for (int x = 0; x < w; x++) memcpy(rgb + (size_t)x * 3, row + (size_t)x * nc, 3);
+        sum += image_mean_chroma(rgb, (size_t)w);
+    }
+    g_free(rgb);
+    return sum / rows > PHOTO_MIN_MEAN_CHROMA;
+}
+
 /* One file: read, colorize keeping L and alpha, write out_path (PNG). */
 static gboolean colorize_file(const colorize_setup *cs, const char *in_path, const char *out_path, GError **error) {
     if (!image_size_acceptable(in_path, cs->max_mpx, "--max-megapixels", error)) return FALSE;
@@ -179,6 +195,9 @@ static gboolean colorize_file(const colorize_setup *cs, const char *in_path, con
         g_set_error(error, TRAINER_ERROR, 1, "%s: out of memory for %d×%d pixels", in_path, w, h);
         goto out;
     }
+    if (is_colour_image(src))
+        g_printerr("colorize-train colorize: note: %s is a colour image: its colours are replaced (only its lightness "
+                   "is kept)\n", in_path);
     pixbuf_to_lightness(src, L, alpha);
     if (!run_engine(cs, in_path, L, w, h, ab, error)) goto out;
     gboolean has_alpha = gdk_pixbuf_get_has_alpha(src);
@@ -304,11 +323,15 @@ static int colorize_batch(colorize_setup *cs, GPtrArray *inputs, const char *out
         }
         g_hash_table_add(outputs, g_strdup(out));
         if (error) g_ptr_array_add(failures, g_strdup(error->message)), g_clear_error(&error);
-        double elapsed = (g_get_monotonic_time() - start) / 1e6, rate = (i + 1) / (elapsed > 1e-6 ? elapsed : 1e-6);
+        /* the rate of the images colorized (skipped and failed ones take no time to speak of) */
+        double elapsed = (g_get_monotonic_time() - start) / 1e6, rate = done / (elapsed > 1e-6 ? elapsed : 1e-6);
         char eta[32];
-        format_hms(eta, sizeof eta, (inputs->len - i - 1) / rate);
-        g_printerr(tty ? "\r[%u/%u] %.2f images/s  ETA %s  %-40.40s" : "[%u/%u] %.2f images/s  ETA %s  %s\n", i + 1,
-                   inputs->len, rate, eta, in);
+        format_hms(eta, sizeof eta, done ? (inputs->len - i - 1) / rate : 0);
+        if (done)
+            g_printerr(tty ? "\r[%u/%u] %.2f images/s  ETA %s  %-40.40s" : "[%u/%u] %.2f images/s  ETA %s  %s\n", i + 1,
+                       inputs->len, rate, eta, in);
+        else
+            g_printerr(tty ? "\r[%u/%u] %-40.40s" : "[%u/%u] %s\n", i + 1, inputs->len, in);
         g_free(base), g_free(file), g_free(out);
     }
     if (tty) g_printerr("\n");

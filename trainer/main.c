@@ -37,7 +37,10 @@ int main(int argc, char **argv) {
         return 0;
     }
     setlocale(LC_ALL, "");
-    g_set_prgname("colorize-train");
+    /* each command's --help reads "Usage: colorize-train COMMAND [OPTION…] …" */
+    char prgname[64];
+    g_snprintf(prgname, sizeof prgname, "colorize-train %s", cmd);
+    g_set_prgname(prgname);
     if (strcmp(cmd, "train") == 0) return command_train(argc - 1, argv + 1);
     if (dist_launch_size() > 1) { /* each rank would do the whole work again */
         fprintf(stderr, "colorize-train %s: only train runs over MPI; run %s without mpirun\n", cmd, cmd);

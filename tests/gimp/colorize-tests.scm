@@ -186,6 +186,15 @@
   (case-bad-call dir "points-outside" 1
     (lambda (image src) (plug-in-nn-colorize-points RUN-NONINTERACTIVE image src "" 0.5 1.0 256 -1 "40,90,#2050e0;500,90,#ff0000")))
   (case-stored-points dir)
+  (case-bad-call dir "hint-group" 2
+    (lambda (image src)
+      (let ((group (car (gimp-layer-group-new image))))
+        (gimp-image-insert-layer image group 0 0)
+        (plug-in-nn-colorize RUN-NONINTERACTIVE image src "" 0 1.0 256 group))))
+  (case-bad-call dir "hint-result" 2
+    (lambda (image src)
+      (let ((result (car (plug-in-nn-colorize RUN-NONINTERACTIVE image src "" 0 1.0 256 -1))))
+        (plug-in-nn-colorize RUN-NONINTERACTIVE image src "" 0 1.0 256 result))))
   (case-bad-call dir "hint-channel" 1
     (lambda (image src)
       (let ((channel (car (gimp-channel-new image 160 120 "mask" 50 '(0 0 0)))))
