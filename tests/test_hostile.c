@@ -663,6 +663,14 @@ static void test_messages(void) {
     in_folder(photo, sizeof photo, dir, "b.png"), write_photo(photo, 60, 40, 30, 90, 220);
     bomb = g_build_filename(dir, "bomb.png", NULL);
     CHECK(test_png_declaring(bomb, 30000, 30000), "cannot write %s", bomb);
+    /* most photos held out still leaves one to train on (two usable photos, --val-fraction 0.9) */
+    gchar *said = NULL, *err = NULL;
+    char *argv[] = {(char *)g_exe, "train", "--images", dir, "--out", out, "--epochs", "1", "--width", "8",
+                    "--val-fraction", "0.9", SHORT_RUN, NULL};
+    g_spawn_sync(NULL, argv, NULL, 0, NULL, NULL, &said, &err, NULL, NULL);
+    CHECK(said && strstr(said, "training on 1 photos") && strstr(said, "of 1 held-out photos"),
+          "--val-fraction 0.9 over two photos: %s%s", said ? said : "", err ? err : "");
+    g_free(said), g_free(err);
     /* a photo over the limit in train: no option of train raises it, so none is named */
     expect_message(0, "above the limit of 300 megapixels", "--max-megapixels", "train", "--images", dir, "--out", out,
                    "--epochs", "1", "--width", "8", SHORT_RUN, NULL);
