@@ -158,7 +158,11 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
             d->selected = hit, d->dragging = TRUE;
             show_point_controls(d);
             colorize_preview_redraw(d);
-        } else if (b->button == 1 && d->points->len < MAX_POINTS) {
+        } else if (b->button == 1 && d->points->len >= MAX_POINTS) {
+            gchar *msg = g_strdup_printf(_("At most %d point hints: remove one to place another"), MAX_POINTS);
+            show_message(d, msg, FALSE);
+            g_free(msg);
+        } else if (b->button == 1) {
             PointHint p = {0, 0, {0, 0, 0}};
             const PointHint *last = selected_point(d);
             memcpy(p.rgb, last ? last->rgb : DEFAULT_POINT_RGB, 3); /* a new point starts with the last colour */
@@ -189,6 +193,15 @@ static void on_delete_point(GtkWidget *button, gpointer data) {
     (void)button;
     if (d->busy || !selected_point(d)) return;
     remove_point(d, d->selected);
+}
+
+static void on_remove_all(GtkWidget *button, gpointer data) {
+    ColorizeDialog *d = data;
+    (void)button;
+    if (d->busy || d->points->len == 0) return;
+    g_array_set_size(d->points, 0);
+    d->selected = -1, d->suggestions_for = -1;
+    hints_changed(d);
 }
 
 static void on_point_color(GimpColorButton *button, gpointer data) {
@@ -336,6 +349,10 @@ static GtkWidget *point_row(ColorizeDialog *d) {
     d->delete_button = gtk_button_new_with_mnemonic(_("_Delete point"));
     gimp_help_set_help_data(d->delete_button, _("Remove the selected point hint (or right-click it)"), NULL);
     g_signal_connect(d->delete_button, "clicked", G_CALLBACK(on_delete_point), d);
+    GtkWidget *all = gtk_button_new_with_mnemonic(_("Remove _all"));
+    gimp_help_set_help_data(all, _("Remove every point hint (Reset keeps them)"), NULL);
+    g_signal_connect(all, "clicked", G_CALLBACK(on_remove_all), d);
+    gtk_box_pack_end(GTK_BOX(row), all, FALSE, FALSE, 0);
     gtk_box_pack_end(GTK_BOX(row), d->delete_button, FALSE, FALSE, 0);
     return row;
 }
@@ -391,6 +408,10 @@ static GtkWidget *build_dialog(ColorizeDialog *d) {
                                         _("_Reset"), RESPONSE_RESET, _("_Cancel"), GTK_RESPONSE_CANCEL, _("_OK"),
                                         GTK_RESPONSE_OK, NULL);
     g_object_set_data(G_OBJECT(dialog), "colorize-dialog", d); /* for the help function */
+    GtkWidget *reset_button = gtk_dialog_get_widget_for_response(GTK_DIALOG(dialog), RESPONSE_RESET);
+    if (reset_button)
+        gimp_help_set_help_data(reset_button, _("Restore the default settings and model; the point hints stay "
+                                                "(Remove all removes them)"), NULL);
     gtk_dialog_set_alternative_button_order(GTK_DIALOG(dialog), GTK_RESPONSE_OK, RESPONSE_RESET, GTK_RESPONSE_CANCEL, -1);
     gimp_window_set_transient(GTK_WINDOW(dialog));
     d->dialog = dialog;
@@ -413,8 +434,7 @@ static GtkWidget *build_dialog(ColorizeDialog *d) {
     d->progress = gtk_progress_bar_new();
     gtk_box_pack_start(GTK_BOX(vbox), d->progress, FALSE, FALSE, 0);
     gtk_window_set_default_size(GTK_WINDOW(dialog), 480, -1);
-    gtk_widget_show_all(dialog);
-    gtk_widget_hide(d->progress);
+    gtk_widget_show_all(dialog); /* the progress bar stays: it pulses while a preview pass runs, fills during OK */
     update_gray_warning(d);
     show_point_controls(d);
     colorize_preview_schedule(d); /* the first pass, whatever the preview widget signals */
@@ -442,7 +462,6 @@ static gint32 apply(ColorizeDialog *d, GError **error) {
     gtk_widget_set_sensitive(d->point_row, FALSE); /* the preview stays as it is: clicks are ignored while busy */
     gtk_dialog_set_response_sensitive(GTK_DIALOG(d->dialog), GTK_RESPONSE_OK, FALSE);
     gtk_dialog_set_response_sensitive(GTK_DIALOG(d->dialog), RESPONSE_RESET, FALSE);
-    gtk_widget_show(d->progress);
     d->ui.bar = GTK_PROGRESS_BAR(d->progress);
     gulong handler = g_signal_connect(d->dialog, "response", G_CALLBACK(on_busy_response), d);
     gint32 layer = colorize_apply(d->image, d->drawable, d->s, d->points, TRUE, &d->ui, error);

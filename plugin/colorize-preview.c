@@ -15,6 +15,7 @@
 #define PREVIEW_FAST_RESOLUTION 128 /* the immediate pass; the full one follows when the controls rest */
 #define PREVIEW_FAST_DELAY_MS 60
 #define PREVIEW_REFINE_DELAY_MS 400
+#define PREVIEW_PULSE_MS 100 /* the working indicator's step */
 #define PREVIEW_MIN_SIZE 400
 #define MARKER_RADIUS 5
 
@@ -36,6 +37,7 @@ struct PreviewJob {
     GThread *thread;
     GSource *wake; /* made ready by the worker when it finishes */
     gint64 started; /* µs, for COLORIZE_VERBOSE */
+    gboolean refine; /* the full pass (else the quick one) */
 };
 
 /* ------------------------------------------------------ the preview widget */
@@ -133,6 +135,16 @@ static void draw_hint_regions(ColorizeDialog *d, const CropMap *map, gdouble to_
     g_free(held);
 }
 
+/* The source as it is, RGBA (the "before" of the Preview toggle). */
+static void source_to_rgba(const guchar *src, gint bpp, gint n, guchar *rgba) {
+    for (gint i = 0; i < n; i++) {
+        const guchar *p = src + (gsize)i * bpp;
+        guchar *q = rgba + (gsize)i * 4;
+        q[0] = p[0], q[1] = bpp >= 3 ? p[1] : p[0], q[2] = bpp >= 3 ? p[2] : p[0];
+        q[3] = bpp == 2 || bpp == 4 ? p[bpp - 1] : 255;
+    }
+}
+
 void colorize_preview_redraw(ColorizeDialog *d) {
     if (!d->engine) return;
     gint w, h, bpp;
@@ -143,10 +155,12 @@ void colorize_preview_redraw(ColorizeDialog *d) {
     const gdouble to_engine = (gdouble)d->engine_w / gimp_drawable_width(d->drawable);
     guchar *rgba = g_malloc((gsize)w * h * 4);
     nn_engine_set_saturation(d->engine, (float)d->s->saturation);
-    if (colorize_render_region(d->engine, map.x0 * to_engine, map.y0 * to_engine, map.sx * to_engine,
-                               map.sy * to_engine, w, h, src, bpp, rgba, NULL)) {
+    const gboolean after = gimp_preview_get_update(GIMP_PREVIEW(d->preview)); /* unchecked: the source, to compare */
+    if (!after) source_to_rgba(src, bpp, w * h, rgba);
+    if (!after || colorize_render_region(d->engine, map.x0 * to_engine, map.y0 * to_engine, map.sx * to_engine,
+                                         map.sy * to_engine, w, h, src, bpp, rgba, NULL)) {
         if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->show_hints))) {
-            draw_hint_regions(d, &map, to_engine, rgba, w, h);
+            if (after) draw_hint_regions(d, &map, to_engine, rgba, w, h);
             draw_markers(d, &map, rgba, w, h);
         }
         gimp_preview_area_draw(GIMP_PREVIEW_AREA(gimp_preview_get_area(GIMP_PREVIEW(d->preview))), 0, 0, w, h,
@@ -187,6 +201,23 @@ static void free_job(PreviewJob *j) {
 
 static void start_pass(ColorizeDialog *d, gboolean refine);
 
+static gboolean pulse(gpointer data) {
+    gtk_progress_bar_pulse(GTK_PROGRESS_BAR(((ColorizeDialog *)data)->progress));
+    return G_SOURCE_CONTINUE;
+}
+
+/* The "working" indicator: the progress bar pulses, with a word, while a pass runs. */
+static void show_working(ColorizeDialog *d, gboolean working) {
+    if (working && !d->pulse_timer) {
+        gtk_progress_bar_set_text(GTK_PROGRESS_BAR(d->progress), _("Computing the preview…"));
+        d->pulse_timer = g_timeout_add(PREVIEW_PULSE_MS, pulse, d);
+    } else if (!working && d->pulse_timer) {
+        g_source_remove(d->pulse_timer), d->pulse_timer = 0;
+        gtk_progress_bar_set_text(GTK_PROGRESS_BAR(d->progress), "");
+        gtk_progress_bar_set_fraction(GTK_PROGRESS_BAR(d->progress), 0.0);
+    }
+}
+
 /* A source that runs its callback when made ready (g_source_set_ready_time
  * from the worker), then waits again. */
 static gboolean wake_dispatch(GSource *source, GSourceFunc callback, gpointer data) {
@@ -215,8 +246,8 @@ static gboolean poll_pass(gpointer data) {
             if (!d->sticky_message) gtk_label_set_text(GTK_LABEL(d->message), "");
             colorize_preview_redraw(d);
             if (g_getenv("COLORIZE_VERBOSE"))
-                g_printerr("colorize-neural: preview pass at resolution %d shown after %.1f ms\n", j->s.resolution,
-                           (g_get_monotonic_time() - j->started) / 1e3);
+                g_printerr("colorize-neural: preview pass (%s) at resolution %d shown after %.1f ms\n",
+                           j->refine ? "full" : "quick", j->s.resolution, (g_get_monotonic_time() - j->started) / 1e3);
             colorize_dialog_suggestions_changed(d);
         } else if (j->error && !g_error_matches(j->error, COLORIZE_ERROR, COLORIZE_ERROR_CANCELLED)) {
             gtk_label_set_text(GTK_LABEL(d->message), j->error->message);
@@ -227,6 +258,7 @@ static gboolean poll_pass(gpointer data) {
         d->pending = FALSE;
         start_pass(d, d->pending_refine);
     }
+    show_working(d, d->job != NULL);
     return G_SOURCE_REMOVE;
 }
 
@@ -265,7 +297,9 @@ static void cache_scaled(ColorizeDialog *d, gint w, gint h, gdouble scale) {
 static void start_pass(ColorizeDialog *d, gboolean refine) {
     if (d->busy) return;
     if (d->job) {
-        g_atomic_int_set(&d->job->cancel, 1);
+        /* the full pass waits for a running quick one, which is shown first (it takes a fraction of a second,
+         * and a high working resolution can take many); anything newer replaces the running pass */
+        if (!(refine && !d->job->refine)) g_atomic_int_set(&d->job->cancel, 1);
         d->pending = TRUE, d->pending_refine = refine;
         return;
     }
@@ -278,7 +312,7 @@ static void start_pass(ColorizeDialog *d, gboolean refine) {
     }
     const gint W = gimp_drawable_width(d->drawable), H = gimp_drawable_height(d->drawable);
     PreviewJob *j = g_new0(PreviewJob, 1);
-    j->s = *d->s, j->model = model;
+    j->s = *d->s, j->model = model, j->refine = refine;
     nn_engine_working_size(W, H, d->s->resolution, &j->w, &j->h);
     j->scale = (gdouble)j->w / W;
     if (!refine) j->s.resolution = MIN(j->s.resolution, PREVIEW_FAST_RESOLUTION);
@@ -305,6 +339,7 @@ static void start_pass(ColorizeDialog *d, gboolean refine) {
     }
     j->wake = g_source_ref(g_main_context_find_source_by_id(NULL, d->poll));
     j->thread = g_thread_new("colorize-preview", preview_worker, j);
+    show_working(d, TRUE);
 }
 
 static gboolean fast_pass(gpointer data) {
@@ -339,6 +374,7 @@ void colorize_preview_stop(ColorizeDialog *d) {
         d->job = NULL;
     }
     d->pending = FALSE;
+    show_working(d, FALSE);
 }
 
 void colorize_preview_free(ColorizeDialog *d) {
@@ -373,6 +409,7 @@ GtkWidget *colorize_preview_new(ColorizeDialog *d) {
     g_signal_handlers_disconnect_matched(area, G_SIGNAL_MATCH_ID | G_SIGNAL_MATCH_DATA,
                                          g_signal_lookup("event", GTK_TYPE_WIDGET), 0, NULL, NULL, preview);
     g_signal_connect(preview, "invalidated", G_CALLBACK(on_invalidated), d);
+    g_signal_connect_swapped(preview, "notify::update", G_CALLBACK(colorize_preview_redraw), d);
     d->preview = preview;
     return preview;
 }

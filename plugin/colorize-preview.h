@@ -23,6 +23,7 @@ typedef struct {
     GtkObject *adjs[3];
     /* the preview */
     guint fast_timer, refine_timer, poll; /* poll: the source the worker wakes when its pass is done */
+    guint pulse_timer;                /* pulses the progress bar while a pass runs */
     PreviewJob *job;                  /* being computed in a worker */
     gboolean pending, pending_refine; /* a newer request waits for the cancelled job */
     nn_engine *engine;                /* the last finished one, fed the image at working size */

@@ -12,7 +12,8 @@
  * image as it was. A point placed by a click is kept with the image and
  * used by Repeat; on a flat region one click colours the whole region and
  * stops at its edge; points dragged past the preview's edges stay inside
- * the image, stored and used by Repeat.
+ * the image, stored and used by Repeat; Remove all leaves none stored; the
+ * quick preview pass is shown before the full one.
  * Usage: test_dialog PLUGIN MODEL PHOTO HELP.html (re-runs itself under xvfb-run). */
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -362,8 +363,44 @@ static void help_and_cancel(int port, int image, int source, const char *opened)
     g_free(text), g_free(e), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
+/* Remove all: two more points placed, then Alt+A and OK: the image keeps
+ * no points. */
+static void remove_all_points(int port, int image, int source) {
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
+    if (dialog) {
+        g_usleep(1500000);
+        CHECK(gui_click(dialog, 60, 60, 1) && gui_click(dialog, 200, 150, 1), "could not click the preview");
+        g_usleep(500000);
+        CHECK(gui_press(dialog, "alt+a"), "could not press Remove all");
+        g_usleep(500000);
+        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+    }
+    CHECK(wait_call(&c, t) && c.ok, "OK after Remove all failed: %s", c.answer ? c.answer : "(none)");
+    char *e = g_strdup_printf("(gimp-image-get-parasite-list %d)", image);
+    char *list = gui_eval(port, e);
+    printf("parasites after Remove all and OK: %s\n", list);
+    CHECK(!strstr(list, "colorize-neural-points"), "points are still stored after Remove all: %s", list);
+    g_free(e), g_free(list), g_free(c.expr), g_free(c.answer), g_free(dialog);
+}
+
+/* The quick pass is shown before the full one, which waits for it: the
+ * plug-in's log (COLORIZE_VERBOSE) names both. */
+static void quick_pass_shown(const char *log) {
+    gchar *text = NULL;
+    CHECK(g_file_get_contents(log, &text, NULL, NULL), "cannot read %s", log);
+    const char *quick = text ? strstr(text, "preview pass (quick) at resolution 128 shown") : NULL;
+    const char *full = quick ? strstr(quick, "preview pass (full) at resolution 256 shown") : NULL;
+    printf("the quick preview pass %s, then the full one %s\n", quick ? "shown" : "NEVER SHOWN",
+           full ? "shown" : "NOT SHOWN after it");
+    CHECK(quick && full, "the quick preview pass was not shown before the full one");
+    g_free(text);
+}
+
 static int inside(const char *profile, const char *dir, const char *photo, int port) {
     char *opened = fake_browser(dir);
+    g_setenv("COLORIZE_VERBOSE", "1", TRUE); /* the plug-in logs its preview passes into GIMP's output */
     GuiGimp g;
     if (!gui_gimp_start(&g, profile, dir, port)) return test_finish("test_dialog (inside Xvfb)");
     char *e = g_strdup_printf(
@@ -410,6 +447,8 @@ static int inside(const char *profile, const char *dir, const char *photo, int p
     if (image > 0) other_image(port, photo);
     if (image > 0) help_and_cancel(port, image, source, opened);
     if (image > 0) point_hint_by_click(port, image, source);
+    if (image > 0) remove_all_points(port, image, source);
+    quick_pass_shown(g.log);
     click_colours_region(port);
     drag_past_edges(port);
     CHECK(!log_has_wire_errors(g.log), "GIMP reported wire or tile errors (see above)");

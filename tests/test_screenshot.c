@@ -42,6 +42,28 @@ static GdkPixbuf *read_xwd(const char *path) {
     return pb;
 }
 
+/* The mean chroma of the dialog's top third (where the preview sits), and
+ * the luminance's standard deviation over the whole window in *sd. */
+static double preview_chroma(GdkPixbuf *pb, double *sd) {
+    const int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb), stride = gdk_pixbuf_get_rowstride(pb);
+    const guchar *px = gdk_pixbuf_read_pixels(pb);
+    double sum = 0, sq = 0, chroma = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const guchar *p = px + y * stride + 3 * x;
+            double v = (p[0] + p[1] + p[2]) / 3.0;
+            sum += v, sq += v * v;
+            if (y < h / 3) {
+                float lab[3];
+                nn_srgb8_to_lab(lab, p, 1);
+                chroma += hypot(lab[1], lab[2]);
+            }
+        }
+    const double n = (double)w * h;
+    *sd = sqrt(fmax(0, sq / n - (sum / n) * (sum / n)));
+    return chroma / (w * (h / 3));
+}
+
 int main(int argc, char **argv) {
     if (argc < 6) {
         fprintf(stderr, "usage: test_screenshot SCRIPT PLUGIN MODEL IMAGE OUT.png\n");
@@ -77,22 +99,8 @@ int main(int argc, char **argv) {
     GdkPixbuf *pb = read_xwd(xwd);
     CHECK(pb != NULL, "%s is missing or not a 32-bit TrueColor XWD", xwd);
     if (pb) {
-        int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb), stride = gdk_pixbuf_get_rowstride(pb);
-        const guchar *px = gdk_pixbuf_read_pixels(pb);
-        double sum = 0, sq = 0, chroma = 0;
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++) {
-                const guchar *p = px + y * stride + 3 * x;
-                double v = (p[0] + p[1] + p[2]) / 3.0;
-                sum += v, sq += v * v;
-                if (y < h / 3) { /* the preview sits at the top of the dialog */
-                    float lab[3];
-                    nn_srgb8_to_lab(lab, p, 1);
-                    chroma += hypot(lab[1], lab[2]);
-                }
-            }
-        double n = (double)w * h, sd = sqrt(fmax(0, sq / n - (sum / n) * (sum / n)));
-        chroma /= w * (h / 3);
+        double sd = 0, chroma = preview_chroma(pb, &sd);
+        const int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb);
         printf("dialog %dx%d: luminance std %.1f, mean chroma of the preview area %.1f -> %s\n", w, h, sd, chroma, argv[5]);
         CHECK(w >= 300 && h >= 300, "the dialog is only %dx%d", w, h);
         CHECK(sd > 20.0, "the screenshot is blank (std %.1f)", sd);
@@ -100,6 +108,17 @@ int main(int argc, char **argv) {
         CHECK(gdk_pixbuf_save(pb, argv[5], "png", NULL, NULL), "cannot write %s", argv[5]);
         g_object_unref(pb);
     }
+    /* Preview unchecked: the gray source, to compare */
+    char *before_xwd = g_strconcat(xwd, ".before", NULL);
+    GdkPixbuf *before = read_xwd(before_xwd);
+    CHECK(before != NULL, "%s is missing", before_xwd);
+    if (before) {
+        double sd = 0, chroma = preview_chroma(before, &sd);
+        printf("Preview unchecked: mean chroma of the preview area %.1f\n", chroma);
+        CHECK(chroma < 2.0, "with Preview unchecked the preview still shows colour (chroma %.1f)", chroma);
+        g_object_unref(before);
+    }
+    g_free(before_xwd);
     char *rm = g_strdup_printf("rm -rf '%s'", dir);
     CHECK(system(rm) == 0, "cleanup");
     g_free(rm), g_free(dir), g_free(plugdir), g_free(profile), g_free(xwd), g_free(image), g_free(script);
