@@ -385,17 +385,39 @@ static void remove_all_points(int port, int image, int source) {
     g_free(e), g_free(list), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
-/* The quick pass is shown before the full one, which waits for it: the
- * plug-in's log (COLORIZE_VERBOSE) names both. */
-static void quick_pass_shown(const char *log) {
+/* At a high working resolution the quick pass is shown at once, before
+ * the full one, which waits for it: the plug-in's log (COLORIZE_VERBOSE)
+ * names both, in that order. The resolution is typed into its field, as a
+ * user does; Cancel then leaves the saved settings as they were. */
+static void quick_pass_shown(int port, int image, int source, const char *log) {
+    gsize before = 0;
     gchar *text = NULL;
-    CHECK(g_file_get_contents(log, &text, NULL, NULL), "cannot read %s", log);
-    const char *quick = text ? strstr(text, "preview pass (quick) at resolution 128 shown") : NULL;
-    const char *full = quick ? strstr(quick, "preview pass (full) at resolution 256 shown") : NULL;
-    printf("the quick preview pass %s, then the full one %s\n", quick ? "shown" : "NEVER SHOWN",
-           full ? "shown" : "NOT SHOWN after it");
-    CHECK(quick && full, "the quick preview pass was not shown before the full one");
-    g_free(text);
+    g_file_get_contents(log, &text, &before, NULL);
+    g_free(text), text = NULL;
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
+    const char *quick = NULL, *full = NULL;
+    if (dialog) {
+        g_usleep(2000000);
+        CHECK(gui_press(dialog, "alt+w") && gui_press(dialog, "ctrl+a"), "could not reach the working resolution");
+        char *type[] = {"xdotool", "type", "--delay", "50", "2048", NULL};
+        CHECK(gui_run_quiet(type, NULL) && gui_press(dialog, "Tab"), "could not type the working resolution");
+        for (int i = 0; i < 1200 && !full; i++) { /* up to 2 minutes for the full pass */
+            g_usleep(100000);
+            g_free(text), text = NULL;
+            gsize n = 0;
+            if (!g_file_get_contents(log, &text, &n, NULL) || n < before) continue;
+            quick = strstr(text + before, "preview pass (quick) at resolution 128 shown");
+            full = strstr(text + before, "preview pass (full) at resolution 2048 shown");
+        }
+        CHECK(gui_press(dialog, "Escape"), "could not press Escape");
+    }
+    wait_call(&c, t);
+    printf("working resolution 2048: the quick preview pass %s, the full one %s\n", quick ? "shown" : "NEVER SHOWN",
+           full ? (quick && quick < full ? "shown after it" : "shown FIRST") : "not shown within 2 minutes");
+    CHECK(quick && full && quick < full, "the quick preview pass was not shown before the full one");
+    g_free(text), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
 static int inside(const char *profile, const char *dir, const char *photo, int port) {
@@ -448,7 +470,7 @@ static int inside(const char *profile, const char *dir, const char *photo, int p
     if (image > 0) help_and_cancel(port, image, source, opened);
     if (image > 0) point_hint_by_click(port, image, source);
     if (image > 0) remove_all_points(port, image, source);
-    quick_pass_shown(g.log);
+    if (image > 0) quick_pass_shown(port, image, source, g.log);
     click_colours_region(port);
     drag_past_edges(port);
     CHECK(!log_has_wire_errors(g.log), "GIMP reported wire or tile errors (see above)");
