@@ -71,17 +71,38 @@ static guint drop_points_outside(GArray *points, gint width, gint height) {
     return dropped;
 }
 
-GArray *colorize_points_load(gint32 image) {
+/* The plug-in's own copy of an image's points (kept by GIMP for the session,
+ * under a key naming the image): Ctrl+Z after OK undoes the parasite with
+ * the layer, and the user's clicks must not go with it (g_free). */
+static gchar *points_data_key(gint32 image) { return g_strdup_printf("%s-points-%d", PLUG_IN_PROC, image); }
+
+/* The stored points as text: the parasite's, else the plug-in's copy (after an
+ * undo), else NULL (g_free). */
+static gchar *stored_points_text(gint32 image) {
     GimpParasite *parasite = gimp_image_get_parasite(image, POINTS_PARASITE);
+    if (parasite) {
+        gchar *text = g_strndup(gimp_parasite_data(parasite), gimp_parasite_data_size(parasite));
+        gimp_parasite_free(parasite);
+        return text;
+    }
+    gchar *key = points_data_key(image), *text = NULL;
+    const gint size = gimp_get_data_size(key);
+    if (size > 0) {
+        guint8 *data = g_malloc0((gsize)size + 1);
+        gimp_get_data(key, data);
+        text = (gchar *)data;
+    }
+    g_free(key);
+    return text;
+}
+
+GArray *colorize_points_load(gint32 image) {
     nn_point_text parsed[MAX_POINTS];
     nn_error first_bad = {0};
     gint n = 0, bad = 0;
-    if (parasite) {
-        gchar *text = g_strndup(gimp_parasite_data(parasite), gimp_parasite_data_size(parasite));
-        bad = nn_points_parse_good(text, parsed, MAX_POINTS, &n, &first_bad);
-        g_free(text);
-        gimp_parasite_free(parasite);
-    }
+    gchar *text = stored_points_text(image);
+    if (text) bad = nn_points_parse_good(text, parsed, MAX_POINTS, &n, &first_bad);
+    g_free(text);
     GArray *points = points_array(parsed, n);
     const guint outside = drop_points_outside(points, gimp_image_width(image), gimp_image_height(image));
     if (bad || outside) /* said once, as the points are read for this run */
@@ -92,6 +113,9 @@ GArray *colorize_points_load(gint32 image) {
 }
 
 void colorize_points_save(gint32 image, const GArray *points) {
+    gchar *key = points_data_key(image), *copy = colorize_points_format(points);
+    gimp_set_data(key, copy, (guint32)strlen(copy) + 1); /* "" when the user removed them all */
+    g_free(key), g_free(copy);
     if (!points || points->len == 0) {
         GimpParasite *old = gimp_image_get_parasite(image, POINTS_PARASITE);
         if (old) gimp_image_detach_parasite(image, POINTS_PARASITE);

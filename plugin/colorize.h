@@ -98,13 +98,15 @@ gboolean colorize_render_region(const nn_engine *e, gdouble x0, gdouble y0, gdou
  * item; an empty string is no points. */
 GArray *colorize_points_parse(const gchar *text, GError **error);
 gchar *colorize_points_format(const GArray *points);
-/* The points stored with the image (an empty array when none); items that
- * are damaged, past the limit or outside the image are left out, and a
- * message says so once. */
+/* The points stored with the image (an empty array when none): its
+ * parasite, or after an undo took the parasite away, the plug-in's own
+ * copy for this image; items that are damaged, past the limit or outside
+ * the image are left out, and a message says so once. */
 GArray *colorize_points_load(gint32 image);
 /* FALSE with a calling error naming the first point at or past the edge. */
 gboolean colorize_points_inside(const GArray *points, gint width, gint height, GError **error);
-/* Stores them with the image (removes the parasite when empty). */
+/* Stores them with the image (removes the parasite when empty) and in the
+ * plug-in's own copy for this image, which an undo does not touch. */
 void colorize_points_save(gint32 image, const GArray *points);
 /* TRUE when `item` may serve as the hint layer of `drawable`: another
  * layer of the same image, not a channel, mask or layer group, nor an

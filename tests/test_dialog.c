@@ -385,6 +385,52 @@ static void remove_all_points(int port, int image, int source) {
     g_free(e), g_free(list), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
+/* Ctrl+Z after OK takes the layer and the stored points away, but not the
+ * user's clicks: the dialog opened again brings the point back, and OK
+ * stores it again. */
+static void points_survive_undo(int port) {
+    char *e = g_strdup_printf("(let* ((image (car (gimp-image-new 300 200 RGB)))"
+                              "       (layer (car (gimp-layer-new image 300 200 RGB-IMAGE \"Undo\" 100 LAYER-MODE-NORMAL))))"
+                              "  (gimp-image-insert-layer image layer 0 0)"
+                              "  (gimp-context-set-foreground '(150 150 150)) (gimp-drawable-edit-fill layer FILL-FOREGROUND)"
+                              "  (gimp-image-clean-all image)"
+                              "  (gimp-image-set-filename image \"undo-points.xcf\")"
+                              "  (gimp-display-new image) (gimp-displays-flush)"
+                              "  (list image layer))");
+    char *ids = gui_eval(port, e);
+    g_free(e);
+    int image = 0, source = 0;
+    CHECK(sscanf(ids, "(%d %d)", &image, &source) == 2, "no image in %s", ids);
+    g_free(ids);
+    if (image <= 0) return;
+    char *get = g_strdup_printf("(gimp-image-get-parasite-list %d)", image);
+    for (int round = 0; round < 2; round++) { /* a click and OK; then, after the undo, OK alone */
+        Call c;
+        GThread *t;
+        char *dialog = open_dialog(&c, &t, port, image, source);
+        if (dialog) {
+            g_usleep(1500000);
+            if (round == 0) CHECK(gui_click(dialog, 120, 100, 1), "could not click the preview");
+            g_usleep(1000000);
+            CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+        }
+        CHECK(wait_call(&c, t) && c.ok, "OK failed: %s", c.answer ? c.answer : "(none)");
+        char *list = gui_eval(port, get);
+        printf("%s: parasites %s\n", round == 0 ? "a click and OK" : "after the undo, OK alone", list);
+        CHECK(strstr(list, "colorize-neural-points"), "%s: no points stored", round == 0 ? "OK" : "OK after the undo");
+        g_free(list), g_free(c.expr), g_free(c.answer), g_free(dialog);
+        if (round == 1) break;
+        char *window = gui_find_window("undo-points", 5);
+        CHECK(window && gui_press(window, "ctrl+z"), "could not press Ctrl+Z in the image window");
+        g_usleep(1500000);
+        list = gui_eval(port, get);
+        printf("after Ctrl+Z: parasites %s\n", list);
+        CHECK(!strstr(list, "colorize-neural-points"), "Ctrl+Z did not undo the stored points: %s", list);
+        g_free(list), g_free(window);
+    }
+    g_free(get);
+}
+
 /* At a high working resolution the quick pass is shown at once, before
  * the full one, which waits for it: the plug-in's log (COLORIZE_VERBOSE)
  * names both, in that order. The resolution is typed into its field, as a
@@ -473,6 +519,7 @@ static int inside(const char *profile, const char *dir, const char *photo, int p
     if (image > 0) quick_pass_shown(port, image, source, g.log);
     click_colours_region(port);
     drag_past_edges(port);
+    points_survive_undo(port);
     CHECK(!log_has_wire_errors(g.log), "GIMP reported wire or tile errors (see above)");
     gui_gimp_stop(&g);
     g_free(ids), g_free(opened);
