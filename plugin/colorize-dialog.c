@@ -418,7 +418,7 @@ static GtkWidget *build_dialog(ColorizeDialog *d) {
     GtkWidget *vbox = gtk_vbox_new(FALSE, 8);
     gtk_container_set_border_width(GTK_CONTAINER(vbox), 12);
     gtk_box_pack_start(GTK_BOX(gtk_dialog_get_content_area(GTK_DIALOG(dialog))), vbox, TRUE, TRUE, 0);
-    gtk_box_pack_start(GTK_BOX(vbox), colorize_preview_new(d), FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(vbox), colorize_preview_new(d), TRUE, TRUE, 0); /* it grows with the dialog */
     GtkWidget *area = gimp_preview_get_area(GIMP_PREVIEW(d->preview));
     gtk_widget_add_events(area, GDK_BUTTON_PRESS_MASK | GDK_BUTTON_RELEASE_MASK | GDK_BUTTON1_MOTION_MASK |
                                     GDK_BUTTON2_MOTION_MASK | GDK_SCROLL_MASK);

@@ -393,6 +393,12 @@ static void on_invalidated(GimpPreview *preview, gpointer data) {
     if (!d->engine && !d->job) colorize_preview_schedule(d);
 }
 
+/* COLORIZE_VERBOSE: the preview area's size, as the dialog's size changes. */
+static void on_area_allocate(GtkWidget *area, GtkAllocation *a, gpointer data) {
+    (void)area, (void)data;
+    if (g_getenv("COLORIZE_VERBOSE")) g_printerr("colorize-neural: preview area %dx%d\n", a->width, a->height);
+}
+
 GtkWidget *colorize_preview_new(ColorizeDialog *d) {
     /* GimpPreview takes its size (the long side) from a style property */
     gchar *rc = g_strdup_printf("style \"colorize-preview-style\" { GimpPreview::size = %d }\n"
@@ -409,6 +415,7 @@ GtkWidget *colorize_preview_new(ColorizeDialog *d) {
     g_signal_handlers_disconnect_matched(area, G_SIGNAL_MATCH_ID | G_SIGNAL_MATCH_DATA,
                                          g_signal_lookup("event", GTK_TYPE_WIDGET), 0, NULL, NULL, preview);
     g_signal_connect(preview, "invalidated", G_CALLBACK(on_invalidated), d);
+    g_signal_connect(area, "size-allocate", G_CALLBACK(on_area_allocate), NULL);
     g_signal_connect_swapped(preview, "notify::update", G_CALLBACK(colorize_preview_redraw), d);
     d->preview = preview;
     return preview;

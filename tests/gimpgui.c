@@ -209,6 +209,13 @@ gboolean gui_drag(const char *window, int x0, int y0, int x1, int y1) {
     return gui_run_quiet(end, NULL) && ok;
 }
 
+gboolean gui_resize(const char *window, int w, int h) {
+    char ws[16], hs[16];
+    snprintf(ws, sizeof ws, "%d", w), snprintf(hs, sizeof hs, "%d", h);
+    char *size[] = {"xdotool", "windowsize", "--sync", (char *)window, ws, hs, NULL};
+    return gui_run_quiet(size, NULL);
+}
+
 gboolean gui_click(const char *window, int x, int y, int button) {
     char xs[16], ys[16], bs[8];
     snprintf(xs, sizeof xs, "%d", x), snprintf(ys, sizeof ys, "%d", y), snprintf(bs, sizeof bs, "%d", button);

@@ -55,6 +55,8 @@ char *gui_find_window(const char *name_regex, double seconds);
 gboolean gui_press(const char *window, const char *keys);
 /* Clicks mouse button `button` at (x, y) relative to the window. */
 gboolean gui_click(const char *window, int x, int y, int button);
+/* Resizes the window to w × h. */
+gboolean gui_resize(const char *window, int w, int h);
 /* Presses the left button at (x0, y0) relative to the window, moves in
  * GUI_DRAG_STEPS steps to (x1, y1) (which may lie outside it) and releases. */
 #define GUI_DRAG_STEPS 10

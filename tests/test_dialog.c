@@ -385,6 +385,45 @@ static void remove_all_points(int port, int image, int source) {
     g_free(e), g_free(list), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
+/* The last "preview area WxH" the plug-in logged (COLORIZE_VERBOSE) after
+ * byte `from` of GIMP's log; FALSE when none. */
+static gboolean logged_preview_size(const char *log, gsize from, int *w, int *h) {
+    gchar *text = NULL;
+    gsize n = 0;
+    *w = *h = 0;
+    if (!g_file_get_contents(log, &text, &n, NULL) || n < from) return FALSE;
+    for (const char *p = text + from; (p = strstr(p, "colorize-neural: preview area ")); p++)
+        sscanf(p, "colorize-neural: preview area %dx%d", w, h);
+    g_free(text);
+    return *w > 0;
+}
+
+/* The preview grows with the dialog, as GIMP's own filter previews do: the
+ * dialog resized to 1000×1150, its preview area must grow to at least
+ * twice its area (the sizes the plug-in logs as GTK allocates them). */
+static void preview_grows(int port, int image, int source, const char *log) {
+    gsize from = 0;
+    gchar *text = NULL;
+    g_file_get_contents(log, &text, &from, NULL);
+    g_free(text);
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
+    int w0 = 0, h0 = 0, w1 = 0, h1 = 0;
+    if (dialog) {
+        g_usleep(1500000);
+        CHECK(logged_preview_size(log, from, &w0, &h0), "the preview area's size was not logged");
+        CHECK(gui_resize(dialog, 1000, 1150), "could not resize the dialog");
+        g_usleep(2000000);
+        logged_preview_size(log, from, &w1, &h1);
+        CHECK(gui_press(dialog, "Escape"), "could not press Escape");
+    }
+    wait_call(&c, t);
+    printf("the dialog resized to 1000×1150: its preview area %d×%d, was %d×%d\n", w1, h1, w0, h0);
+    CHECK((long)w1 * h1 >= 2L * w0 * h0 && w0 > 0, "the preview did not grow with the dialog");
+    g_free(c.expr), g_free(c.answer), g_free(dialog);
+}
+
 /* Ctrl+Z after OK takes the layer and the stored points away, but not the
  * user's clicks: the dialog opened again brings the point back, and OK
  * stores it again. */
@@ -517,6 +556,7 @@ static int inside(const char *profile, const char *dir, const char *photo, int p
     if (image > 0) point_hint_by_click(port, image, source);
     if (image > 0) remove_all_points(port, image, source);
     if (image > 0) quick_pass_shown(port, image, source, g.log);
+    if (image > 0) preview_grows(port, image, source, g.log);
     click_colours_region(port);
     drag_past_edges(port);
     points_survive_undo(port);
