@@ -12,7 +12,7 @@
 
 #define RESPONSE_RESET 1
 #define PICK_RADIUS 8 /* preview pixels within which a click takes an existing point */
-static const guchar DEFAULT_POINT_RGB[3] = {200, 60, 40}; /* a new point's colour before any other */
+static const guchar DEFAULT_POINT_RGB[3] = {200, 60, 40}; /* the colour button's before a point is selected */
 
 /* ------------------------------------------------------------------ help */
 
@@ -163,10 +163,9 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
             show_message(d, msg, FALSE);
             g_free(msg);
         } else if (b->button == 1) {
-            PointHint p = {0, 0, {0, 0, 0}};
-            const PointHint *last = selected_point(d);
-            memcpy(p.rgb, last ? last->rgb : DEFAULT_POINT_RGB, 3); /* a new point starts with the last colour */
+            PointHint p = {0, 0, {0, 0, 0}, TRUE}; /* the next pass gives it the network's most likely colour */
             preview_to_image_inside(d, &map, b->x, b->y, &p);
+            colorize_preview_colour_at(d, p.x, p.y, p.rgb); /* meanwhile, the colour the preview shows there */
             g_array_append_val(d->points, p);
             d->selected = (gint)d->points->len - 1, d->dragging = TRUE;
             hints_changed(d);
@@ -211,6 +210,7 @@ static void on_point_color(GimpColorButton *button, gpointer data) {
     GimpRGB c;
     gimp_color_button_get_color(button, &c);
     gimp_rgb_get_uchar(&c, &p->rgb[0], &p->rgb[1], &p->rgb[2]);
+    p->guess = FALSE;
     colorize_preview_redraw(d);
     colorize_preview_schedule(d);
 }
@@ -221,6 +221,7 @@ static void on_swatch(GtkWidget *button, gpointer data) {
     guchar *rgb = g_object_get_data(G_OBJECT(button), "rgb");
     if (d->busy || !p || !rgb) return;
     memcpy(p->rgb, rgb, 3);
+    p->guess = FALSE;
     hints_changed(d);
 }
 
@@ -237,11 +238,9 @@ void colorize_dialog_suggestions_changed(ColorizeDialog *d) {
         gint ox, oy;
         gimp_drawable_offsets(d->drawable, &ox, &oy);
         const gdouble to_engine = (gdouble)d->engine_w / gimp_drawable_width(d->drawable);
-        float lab[3] = {nn_engine_lightness_at(d->engine, (p->x - ox) * to_engine, (p->y - oy) * to_engine),
-                        d->suggestions[2 * i], d->suggestions[2 * i + 1]};
         guchar *rgb = g_object_get_data(G_OBJECT(button), "rgb");
-        nn_lab_fit_gamut(lab, 1);
-        nn_lab_to_srgb8(rgb, lab, 1);
+        colorize_render_ab_to_rgb(d->engine, (p->x - ox) * to_engine, (p->y - oy) * to_engine, &d->suggestions[2 * i],
+                                  rgb);
         GimpRGB color;
         gimp_rgb_set_uchar(&color, rgb[0], rgb[1], rgb[2]);
         gimp_color_area_set_color(GIMP_COLOR_AREA(gtk_bin_get_child(GTK_BIN(button))), &color);
@@ -315,6 +314,21 @@ static gboolean hint_constraint(gint32 image, gint32 item, gpointer data) {
     return image == d->image && colorize_hint_layer_ok(d->image, d->drawable, item);
 }
 
+/* The combo's items by the layers' own names (libgimp's layer combo shows
+ * "image-ID/layer-ID"): every item offered is a layer of this image. */
+static void label_layers_by_name(GtkWidget *combo) {
+    GtkTreeModel *model = gtk_combo_box_get_model(GTK_COMBO_BOX(combo));
+    GtkTreeIter iter;
+    for (gboolean more = gtk_tree_model_get_iter_first(model, &iter); more; more = gtk_tree_model_iter_next(model, &iter)) {
+        gint id = -1;
+        gtk_tree_model_get(model, &iter, GIMP_INT_STORE_VALUE, &id, -1);
+        if (id == -1 || !gimp_item_is_valid(id)) continue;
+        gchar *name = gimp_item_get_name(id);
+        gtk_list_store_set(GTK_LIST_STORE(model), &iter, GIMP_INT_STORE_LABEL, name, -1);
+        g_free(name);
+    }
+}
+
 static GtkObject *add_scale(GtkWidget *table, gint row, const gchar *label, gdouble value, gdouble lo, gdouble hi,
                             gdouble step, gint digits, const gchar *tip) {
     return gimp_scale_entry_new(GTK_TABLE(table), 0, row, label, 200, 6, value, lo, hi, step, step * 10, digits, TRUE,
@@ -331,7 +345,14 @@ static GtkWidget *point_row(ColorizeDialog *d) {
     GimpRGB c;
     gimp_rgb_set_uchar(&c, DEFAULT_POINT_RGB[0], DEFAULT_POINT_RGB[1], DEFAULT_POINT_RGB[2]);
     d->color_button = gimp_color_button_new(_("Point hint colour"), 32, 20, &c, GIMP_COLOR_AREA_FLAT);
-    gimp_help_set_help_data(d->color_button, _("The colour of the selected point hint"), NULL);
+    gimp_color_button_set_update(GIMP_COLOR_BUTTON(d->color_button), TRUE); /* the preview follows the colour dialog */
+    gimp_help_set_help_data(d->color_button,
+                            _("The colour of the selected point hint. A new point starts with the network's most "
+                              "likely colour there"),
+                            NULL);
+    GtkWidget *label = gtk_label_new_with_mnemonic(_("Co_lour:"));
+    gtk_label_set_mnemonic_widget(GTK_LABEL(label), d->color_button);
+    gtk_box_pack_start(GTK_BOX(row), label, FALSE, FALSE, 0);
     g_signal_connect(d->color_button, "color-changed", G_CALLBACK(on_point_color), d);
     gtk_box_pack_start(GTK_BOX(row), d->color_button, FALSE, FALSE, 0);
     d->swatches = gtk_hbox_new(FALSE, 2);
@@ -374,6 +395,7 @@ static GtkWidget *controls_table(ColorizeDialog *d) {
     for (int i = 0; i < 3; i++) g_signal_connect(d->adjs[i], "value-changed", G_CALLBACK(on_value_changed), d);
 
     GtkWidget *combo = gimp_layer_combo_box_new(hint_constraint, d);
+    label_layers_by_name(combo);
     gimp_int_combo_box_prepend(GIMP_INT_COMBO_BOX(combo), GIMP_INT_STORE_VALUE, -1, GIMP_INT_STORE_LABEL, _("None"), -1);
     gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(combo), d->s->hint_layer);
     g_signal_connect(combo, "changed", G_CALLBACK(on_hint_changed), d);
@@ -459,12 +481,19 @@ static gint32 apply(ColorizeDialog *d, GError **error) {
     colorize_preview_stop(d);
     d->busy = TRUE; /* no preview may use the model while the render does */
     gtk_widget_set_sensitive(d->controls, FALSE);
-    gtk_widget_set_sensitive(d->point_row, FALSE); /* the preview stays as it is: clicks are ignored while busy */
+    /* the point controls rest while busy (clicks on the preview are ignored); "Show hints" stays as it is, so it
+     * does not look unchecked */
+    GList *children = gtk_container_get_children(GTK_CONTAINER(d->point_row));
+    for (GList *c = children; c; c = c->next)
+        if (c->data != d->show_hints) gtk_widget_set_sensitive(c->data, FALSE);
+    g_list_free(children);
     gtk_dialog_set_response_sensitive(GTK_DIALOG(d->dialog), GTK_RESPONSE_OK, FALSE);
     gtk_dialog_set_response_sensitive(GTK_DIALOG(d->dialog), RESPONSE_RESET, FALSE);
     d->ui.bar = GTK_PROGRESS_BAR(d->progress);
     gulong handler = g_signal_connect(d->dialog, "response", G_CALLBACK(on_busy_response), d);
-    gint32 layer = colorize_apply(d->image, d->drawable, d->s, d->points, TRUE, &d->ui, error);
+    gint32 layer = colorize_preview_guess_now(d, error)
+                       ? colorize_apply(d->image, d->drawable, d->s, d->points, TRUE, &d->ui, error)
+                       : -1;
     g_signal_handler_disconnect(d->dialog, handler);
     return layer;
 }

@@ -14,7 +14,7 @@
 static GArray *points_array(const nn_point_text *parsed, gint n) {
     GArray *points = g_array_sized_new(FALSE, FALSE, sizeof(PointHint), (guint)n);
     for (gint i = 0; i < n; i++) {
-        PointHint p = {parsed[i].x, parsed[i].y, {parsed[i].rgb[0], parsed[i].rgb[1], parsed[i].rgb[2]}};
+        PointHint p = {parsed[i].x, parsed[i].y, {parsed[i].rgb[0], parsed[i].rgb[1], parsed[i].rgb[2]}, FALSE};
         g_array_append_val(points, p);
     }
     return points;

@@ -171,9 +171,25 @@ void colorize_preview_redraw(ColorizeDialog *d) {
 
 /* ------------------------------------------------------------ the passes */
 
+void colorize_preview_colour_at(ColorizeDialog *d, gdouble x, gdouble y, guchar rgb[3]) {
+    rgb[0] = rgb[1] = rgb[2] = 128;
+    if (!d->engine) return;
+    gint ox, oy;
+    gimp_drawable_offsets(d->drawable, &ox, &oy);
+    const gdouble to_engine = (gdouble)d->engine_w / gimp_drawable_width(d->drawable);
+    const gdouble ex = (x - ox) * to_engine, ey = (y - oy) * to_engine;
+    if (ex < 0 || ey < 0 || ex >= d->engine_w || ey >= d->engine_h) return;
+    gfloat L = nn_engine_lightness_at(d->engine, ex, ey), ab[2];
+    nn_error err = {0};
+    if (nn_engine_ab_region(d->engine, ex - 0.5, ey - 0.5, 1.0, 1.0, 1, 1, &L, &ab[0], &ab[1], &err) == NN_OK)
+        colorize_render_ab_to_rgb(d->engine, ex, ey, ab, rgb);
+}
+
 static gpointer preview_worker(gpointer data) {
     PreviewJob *j = data;
-    j->engine = colorize_render_begin(&j->s, j->w, j->h, j->points, j->n_points, j->ox, j->oy, j->scale, &j->error);
+    if (colorize_render_guess_colours(&j->s, j->w, j->h, j->src, j->hint, j->points, j->n_points, j->ox, j->oy,
+                                      j->scale, j->model, &j->cancel, &j->error))
+        j->engine = colorize_render_begin(&j->s, j->w, j->h, j->points, j->n_points, j->ox, j->oy, j->scale, &j->error);
     gboolean ok = j->engine && colorize_render_feed(j->engine, j->w, 0, j->h, j->src, 4, j->hint, NULL, &j->error) &&
                   colorize_render_predict(j->engine, j->model, NULL, NULL, &j->cancel, &j->error);
     if (ok && j->suggest_for >= 0) {
@@ -227,6 +243,20 @@ static gboolean wake_dispatch(GSource *source, GSourceFunc callback, gpointer da
 
 static GSourceFuncs wake_funcs = {NULL, NULL, wake_dispatch, NULL, NULL, NULL};
 
+/* The colours a finished pass guessed, for points still waiting for one at
+ * the same place (a point dragged meanwhile is guessed again). */
+static void take_guesses(ColorizeDialog *d, const PreviewJob *j) {
+    for (gint i = 0; i < j->n_points && i < (gint)d->points->len; i++) {
+        PointHint *p = &g_array_index(d->points, PointHint, i);
+        if (!p->guess || p->x != j->points[i].x || p->y != j->points[i].y) continue;
+        memcpy(p->rgb, j->points[i].rgb, 3);
+        p->guess = FALSE;
+        if (g_getenv("COLORIZE_VERBOSE"))
+            g_printerr("colorize-neural: point %d at (%.1f, %.1f) takes the network's colour #%02x%02x%02x\n", i + 1,
+                       p->x, p->y, p->rgb[0], p->rgb[1], p->rgb[2]);
+    }
+}
+
 /* Main thread, woken by the worker: takes a finished pass, then starts the
  * request that waited. */
 static gboolean poll_pass(gpointer data) {
@@ -241,6 +271,7 @@ static gboolean poll_pass(gpointer data) {
             nn_engine_free(d->engine);
             d->engine = j->engine, d->engine_w = j->w, d->engine_h = j->h;
             j->engine = NULL;
+            take_guesses(d, j);
             memcpy(d->suggestions, j->suggestions, sizeof d->suggestions);
             d->n_suggestions = j->n_suggestions, d->suggestions_for = j->suggest_for;
             if (!d->sticky_message) gtk_label_set_text(GTK_LABEL(d->message), "");
@@ -254,10 +285,8 @@ static gboolean poll_pass(gpointer data) {
         }
         free_job(j);
     }
-    if (d->pending) {
-        d->pending = FALSE;
-        start_pass(d, d->pending_refine);
-    }
+    const ColorizePass next = colorize_passes_next(&d->waiting);
+    if (next != COLORIZE_PASS_NONE) start_pass(d, next == COLORIZE_PASS_FULL);
     show_working(d, d->job != NULL);
     return G_SOURCE_REMOVE;
 }
@@ -299,8 +328,9 @@ static void start_pass(ColorizeDialog *d, gboolean refine) {
     if (d->job) {
         /* the full pass waits for a running quick one, which is shown first (it takes a fraction of a second,
          * and a high working resolution can take many); anything newer replaces the running pass */
-        if (!(refine && !d->job->refine)) g_atomic_int_set(&d->job->cancel, 1);
-        d->pending = TRUE, d->pending_refine = refine;
+        if (colorize_passes_wait(&d->waiting, d->job->refine ? COLORIZE_PASS_FULL : COLORIZE_PASS_QUICK,
+                                 refine ? COLORIZE_PASS_FULL : COLORIZE_PASS_QUICK))
+            g_atomic_int_set(&d->job->cancel, 1);
         return;
     }
     GError *error = NULL;
@@ -363,6 +393,21 @@ void colorize_preview_schedule(ColorizeDialog *d) {
     d->refine_timer = g_timeout_add(PREVIEW_REFINE_DELAY_MS, refine_pass, d);
 }
 
+gboolean colorize_preview_guess_now(ColorizeDialog *d, GError **error) {
+    gboolean waiting = FALSE;
+    for (guint i = 0; i < d->points->len; i++) waiting |= g_array_index(d->points, PointHint, i).guess;
+    if (!waiting) return TRUE;
+    nn_colorizer *model = colorize_model_get(colorize_model_path(d->s), error);
+    if (!model) return FALSE;
+    const gint W = gimp_drawable_width(d->drawable), H = gimp_drawable_height(d->drawable);
+    gint w, h, ox, oy;
+    nn_engine_working_size(W, H, d->s->resolution, &w, &h);
+    cache_scaled(d, w, h, (gdouble)w / W);
+    gimp_drawable_offsets(d->drawable, &ox, &oy);
+    return colorize_render_guess_colours(d->s, w, h, d->scaled, d->scaled_hint, (PointHint *)d->points->data,
+                                         (gint)d->points->len, ox, oy, (gdouble)w / W, model, NULL, error);
+}
+
 void colorize_preview_stop(ColorizeDialog *d) {
     if (d->fast_timer) g_source_remove(d->fast_timer), d->fast_timer = 0;
     if (d->refine_timer) g_source_remove(d->refine_timer), d->refine_timer = 0;
@@ -373,7 +418,7 @@ void colorize_preview_stop(ColorizeDialog *d) {
         free_job(d->job);
         d->job = NULL;
     }
-    d->pending = FALSE;
+    colorize_passes_clear(&d->waiting);
     show_working(d, FALSE);
 }
 

@@ -5,6 +5,7 @@
 #ifndef COLORIZE_PREVIEW_H
 #define COLORIZE_PREVIEW_H
 
+#include "colorize-passes.h"
 #include "colorize.h"
 
 typedef struct PreviewJob PreviewJob;
@@ -25,7 +26,7 @@ typedef struct {
     guint fast_timer, refine_timer, poll; /* poll: the source the worker wakes when its pass is done */
     guint pulse_timer;                /* pulses the progress bar while a pass runs */
     PreviewJob *job;                  /* being computed in a worker */
-    gboolean pending, pending_refine; /* a newer request waits for the cancelled job */
+    ColorizePassesWaiting waiting;    /* newer requests wait for the running job */
     nn_engine *engine;                /* the last finished one, fed the image at working size */
     gint engine_w, engine_h;          /* that size */
     gfloat suggestions[2 * SUGGESTIONS]; /* ab of the colours suggested for the selected point */
@@ -45,6 +46,12 @@ GtkWidget *colorize_preview_new(ColorizeDialog *d);
 void colorize_preview_schedule(ColorizeDialog *d);
 /* Composes the visible crop again from the last pass (saturation, markers). */
 void colorize_preview_redraw(ColorizeDialog *d);
+/* The colour the preview shows at image pixel (x, y) (mid-gray before the
+ * first pass): a new point's colour until its guess is in. */
+void colorize_preview_colour_at(ColorizeDialog *d, gdouble x, gdouble y, guchar rgb[3]);
+/* Guesses, now, the colours of points that still wait for one (OK pressed
+ * before the pass that would have): after colorize_preview_stop. */
+gboolean colorize_preview_guess_now(ColorizeDialog *d, GError **error);
 /* Stops the preview work and waits for it (the final render needs the model). */
 void colorize_preview_stop(ColorizeDialog *d);
 void colorize_preview_free(ColorizeDialog *d);

@@ -129,6 +129,49 @@ gboolean colorize_render_predict(nn_engine *e, nn_colorizer *model, nn_progress_
     return TRUE;
 }
 
+void colorize_render_ab_to_rgb(const nn_engine *e, gdouble x, gdouble y, const gfloat ab[2], guchar rgb[3]) {
+    float lab[3] = {nn_engine_lightness_at(e, x, y), ab[0], ab[1]};
+    nn_lab_fit_gamut(lab, 1);
+    nn_lab_to_srgb8(rgb, lab, 1);
+}
+
+/* Guessed points inside the image take the first suggestion there. */
+static gboolean take_guesses(const nn_engine *e, nn_colorizer *model, gint w, gint h, PointHint *points,
+                             gint n_points, gdouble ox, gdouble oy, gdouble scale, GError **error) {
+    for (gint i = 0; i < n_points; i++) {
+        PointHint *p = &points[i];
+        const gdouble x = (p->x - ox) * scale, y = (p->y - oy) * scale;
+        if (!p->guess || x < 0 || y < 0 || x >= w || y >= h) continue;
+        gfloat ab[2], prob;
+        gint found = 0;
+        nn_error err = {0};
+        if (nn_engine_suggest(e, model, x, y, 1, ab, &prob, &found, &err) != NN_OK) return engine_error(&err, error);
+        if (found) colorize_render_ab_to_rgb(e, x, y, ab, p->rgb);
+    }
+    for (gint i = 0; i < n_points; i++) points[i].guess = FALSE;
+    return TRUE;
+}
+
+gboolean colorize_render_guess_colours(const ColorizeSettings *s, gint w, gint h, const gfloat *src,
+                                       const gfloat *hint_rgba, PointHint *points, gint n_points, gdouble ox,
+                                       gdouble oy, gdouble scale, nn_colorizer *model, const volatile gint *cancel,
+                                       GError **error) {
+    PointHint *chosen = g_new(PointHint, MAX(n_points, 1)); /* the points whose colour the user chose */
+    gint n_chosen = 0;
+    for (gint i = 0; i < n_points; i++)
+        if (!points[i].guess) chosen[n_chosen++] = points[i];
+    gboolean ok = TRUE;
+    if (n_chosen < n_points) {
+        nn_engine *e = colorize_render_begin(s, w, h, chosen, n_chosen, ox, oy, scale, error);
+        ok = e && colorize_render_feed(e, w, 0, h, src, 4, hint_rgba, NULL, error) &&
+             colorize_render_predict(e, model, NULL, NULL, cancel, error) &&
+             take_guesses(e, model, w, h, points, n_points, ox, oy, scale, error);
+        nn_engine_free(e);
+    }
+    g_free(chosen);
+    return ok;
+}
+
 typedef struct {
     const nn_engine *engine;
     const gfloat *L, *src, *mask;

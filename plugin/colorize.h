@@ -49,10 +49,14 @@ typedef struct {
 
 extern const ColorizeSettings COLORIZE_DEFAULTS;
 
-/* A point hint: a position in image pixels and an sRGB colour. */
+/* A point hint: a position in image pixels and an sRGB colour. A point
+ * just placed in the dialog takes the network's most likely colour at its
+ * place: until the next preview pass has chosen it, `guess` is set and rgb
+ * is only shown. */
 typedef struct {
     gdouble x, y;
     guchar rgb[3];
+    gboolean guess;
 } PointHint;
 
 /* ----------------------------------------------------- colorize-render.c */
@@ -79,6 +83,17 @@ gboolean colorize_render_feed(nn_engine *e, gint w, gint y0, gint rows, const gf
 /* The network (plain memory: safe in a worker thread). */
 gboolean colorize_render_predict(nn_engine *e, nn_colorizer *model, nn_progress_fn progress, gpointer user,
                                  const volatile gint *cancel, GError **error);
+/* The sRGB colour of ab at the engine's pixel (x, y), at its lightness
+ * there, fitted into the gamut: how a suggested colour looks in place. */
+void colorize_render_ab_to_rgb(const nn_engine *e, gdouble x, gdouble y, const gfloat ab[2], guchar rgb[3]);
+/* Points whose colour is still to be guessed take the network's most
+ * likely colour at their place (the first of its suggestions), predicted
+ * from the w×h pixels (R'G'B'A float) with the hint layer and the other
+ * points; their `guess` is then cleared. Plain memory: safe in a worker. */
+gboolean colorize_render_guess_colours(const ColorizeSettings *s, gint w, gint h, const gfloat *src,
+                                       const gfloat *hint_rgba, PointHint *points, gint n_points, gdouble ox,
+                                       gdouble oy, gdouble scale, nn_colorizer *model, const volatile gint *cancel,
+                                       GError **error);
 /* The pixel formats colorize_render_rows writes: babl's "R'G'B'A float",
  * and the 8-bit layers' own "R'G'B' u8" and "R'G'B'A u8" (converted on the
  * library's threads, so GEGL need not convert on the main thread). */

@@ -9,8 +9,9 @@
  * (the crash this guards against was a race on the plug-in's wire), nor a
  * sanitizer report. Then Help opens the installed help page in the user's
  * browser (a stand-in registered for text/html), and Cancel leaves the
- * image as it was. A point placed by a click is kept with the image and
- * used by Repeat; on a flat region one click colours the whole region and
+ * image as it was. A point placed by a click (and coloured in the colour
+ * dialog, which the preview follows live) is kept with the image and used
+ * by Repeat; a new point starts with the network's colour there; on a flat region one click colours the whole region and
  * stops at its edge; points dragged past the preview's edges stay inside
  * the image, stored and used by Repeat; Remove all leaves none stored; the
  * quick preview pass is shown before the full one.
@@ -24,6 +25,8 @@
 #include "testlib.h"
 
 #define RUNS 10
+#define POINT_RED "c83c28" /* the colour the tests give clicked points */
+#define POINT_BLUE "2040c0"
 #define PHOTO_W 2000 /* the sample, enlarged: the crash showed on photos of 512 to 2400 px */
 #define PHOTO_H 1250
 #define DISC_X 1000 /* the hint disc's centre and radius, image pixels */
@@ -160,10 +163,61 @@ static char *fake_browser(const char *dir) {
     return opened;
 }
 
-/* A point hint placed by clicking the preview (the default point colour is
- * a red): after OK the image keeps the point (its parasite) and the result
+/* The bytes of GIMP's log so far (where the plug-in's COLORIZE_VERBOSE
+ * lines go): later text is what happened since. */
+static gsize log_size(const char *log) {
+    gchar *text = NULL;
+    gsize n = 0;
+    g_file_get_contents(log, &text, &n, NULL);
+    g_free(text);
+    return n;
+}
+
+/* Waits up to `seconds` for `what` in the log after byte `from`; returns
+ * the text from there (g_free it) or NULL. */
+static char *log_wait_for(const char *log, gsize from, const char *what, double seconds) {
+    for (int i = 0; i <= seconds * 10; i++) {
+        gchar *text = NULL;
+        gsize n = 0;
+        if (g_file_get_contents(log, &text, &n, NULL) && n >= from && strstr(text + from, what)) {
+            char *rest = g_strdup(text + from);
+            g_free(text);
+            return rest;
+        }
+        g_free(text);
+        g_usleep(100000);
+    }
+    return NULL;
+}
+
+/* Gives the selected point a colour as a user does: Alt+L opens the colour
+ * dialog, Alt+N reaches its HTML notation, the hex is typed with Enter, and
+ * the colour dialog's OK closes it. Returns whether the preview showed a new
+ * pass while the colour dialog was still open (it follows the colour live). */
+static gboolean choose_point_colour(const char *dialog, const char *hex, const char *log) {
+    const gsize from = log_size(log);
+    CHECK(gui_press(dialog, "alt+l"), "could not press Alt+L (the point's colour)");
+    char *window = gui_find_window("^Point hint colour$", 10);
+    CHECK(window, "the point colour dialog did not open");
+    if (!window) return FALSE;
+    char *type[] = {"xdotool", "type", "--delay", "30", (char *)hex, NULL};
+    CHECK(gui_press(window, "alt+n") && gui_press(window, "ctrl+a") && gui_run_quiet(type, NULL) &&
+              gui_press(window, "Return"),
+          "could not type the colour %s", hex);
+    /* a pass started after the colour was typed, and shown, before the colour dialog's OK */
+    char *started = log_wait_for(log, from, "pixels ready", 10);
+    char *shown = started ? log_wait_for(log, from + (strstr(started, "pixels ready") - started), "shown after", 30) : NULL;
+    const gboolean live = shown != NULL;
+    CHECK(gui_press(window, "alt+o"), "could not press the colour dialog's OK");
+    g_usleep(300000);
+    g_free(started), g_free(shown), g_free(window);
+    return live;
+}
+
+/* A point hint placed by clicking the preview and made red in the colour
+ * dialog: after OK the image keeps the point (its parasite) and the result
  * is red there; Filters ▸ Repeat (RUN-WITH-LAST-VALS) uses it again. */
-static void point_hint_by_click(int port, int image, int source) {
+static void point_hint_by_click(int port, int image, int source, const char *log) {
     Call c;
     GThread *t;
     char *dialog = open_dialog(&c, &t, port, image, source);
@@ -171,6 +225,8 @@ static void point_hint_by_click(int port, int image, int source) {
         g_usleep(1500000);
         CHECK(gui_press(dialog, "alt+i") && gui_press(dialog, "Home"), "could not choose no hint layer");
         CHECK(gui_click(dialog, 120, 100, 1), "could not click the preview"); /* inside the preview area */
+        g_usleep(1000000);
+        choose_point_colour(dialog, POINT_RED, log);
         g_usleep(1500000);
         CHECK(gui_press(dialog, "alt+o"), "could not press OK");
     }
@@ -214,7 +270,7 @@ static void point_hint_by_click(int port, int image, int source) {
 #define FLAT_H 400
 #define FLAT_EDGE_X 400 /* the bright region: x < FLAT_EDGE_X and y < FLAT_EDGE_Y */
 #define FLAT_EDGE_Y 260
-static void click_colours_region(int port) {
+static void click_colours_region(int port, const char *log) {
     char *e = g_strdup_printf("(let* ((image (car (gimp-image-new %d %d RGB)))"
                               "       (layer (car (gimp-layer-new image %d %d RGB-IMAGE \"Flat\" 100 LAYER-MODE-NORMAL))))"
                               "  (gimp-image-insert-layer image layer 0 0)"
@@ -236,6 +292,8 @@ static void click_colours_region(int port) {
     if (dialog) {
         g_usleep(1500000);
         CHECK(gui_click(dialog, 120, 100, 1), "could not click the preview");
+        g_usleep(1000000);
+        choose_point_colour(dialog, POINT_RED, log);
         g_usleep(1500000);
         CHECK(gui_press(dialog, "alt+o"), "could not press OK");
     }
@@ -361,6 +419,46 @@ static void help_and_cancel(int port, int image, int source, const char *opened)
     int after = eval_int(port, e);
     CHECK(after == layers, "Cancel changed the image: %d layers, %d before", after, layers);
     g_free(text), g_free(e), g_free(c.expr), g_free(c.answer), g_free(dialog);
+}
+
+/* A new point starts with the network's most likely colour at its place,
+ * not with the previous point's: a first point is made blue in the colour
+ * dialog (the preview follows it while that dialog is open), a second one
+ * is placed elsewhere, and OK stores the blue and, for the second, the
+ * colour the plug-in logged as the network's guess there. */
+static void new_point_takes_network_colour(int port, int image, int source, const char *log) {
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
+    gsize from = 0;
+    if (dialog) {
+        g_usleep(1500000);
+        CHECK(gui_press(dialog, "alt+i") && gui_press(dialog, "Home"), "could not choose no hint layer");
+        CHECK(gui_click(dialog, 120, 100, 1), "could not click the preview");
+        g_usleep(1000000);
+        CHECK(choose_point_colour(dialog, POINT_BLUE, log), "the preview did not follow the colour dialog live");
+        from = log_size(log);
+        CHECK(gui_click(dialog, 260, 200, 1), "could not click the preview again");
+        g_usleep(2000000);
+        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+    }
+    CHECK(wait_call(&c, t) && c.ok, "OK failed: %s", c.answer ? c.answer : "(none)");
+    char *e = g_strdup_printf("(caddr (car (gimp-image-get-parasite %d \"colorize-neural-points\")))", image);
+    char *points = gui_eval(port, e);
+    char *guessed = log_wait_for(log, from, "takes the network's colour #", 1);
+    printf("a blue point, then a new one: stored %s; the plug-in's log: %.80s\n", points,
+           guessed ? strstr(guessed, "point 2") ? strstr(guessed, "point 2") : guessed : "(no guess logged)");
+    const char *q = strchr(points, '"');
+    char first[7] = "", second[7] = "";
+    CHECK(q && sscanf(q + 1, "%*f,%*f,#%6[0-9a-fA-F];%*f,%*f,#%6[0-9a-fA-F]", first, second) == 2,
+          "two points were not stored: %s", points);
+    CHECK(g_ascii_strcasecmp(first, POINT_BLUE) == 0, "the first point is not the blue chosen: #%s", first);
+    CHECK(second[0] && g_ascii_strcasecmp(second, POINT_BLUE) != 0, "the new point took the previous point's colour");
+    const char *line = guessed ? strstr(guessed, "point 2 at") : NULL;
+    const char *hash = line ? strchr(line, '#') : NULL;
+    CHECK(hash && g_ascii_strncasecmp(hash + 1, second, 6) == 0,
+          "the new point's stored colour #%s is not the network's guess logged for it", second);
+    g_free(guessed), g_free(points), g_free(e), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
 /* Remove all: two more points placed, then Alt+A and OK: the image keeps
@@ -553,11 +651,12 @@ static int inside(const char *profile, const char *dir, const char *photo, int p
     CHECK(made == RUNS, "only %d of %d OK presses gave a layer", made, RUNS);
     if (image > 0) other_image(port, photo);
     if (image > 0) help_and_cancel(port, image, source, opened);
-    if (image > 0) point_hint_by_click(port, image, source);
+    if (image > 0) point_hint_by_click(port, image, source, g.log);
     if (image > 0) remove_all_points(port, image, source);
+    if (image > 0) new_point_takes_network_colour(port, image, source, g.log);
     if (image > 0) quick_pass_shown(port, image, source, g.log);
     if (image > 0) preview_grows(port, image, source, g.log);
-    click_colours_region(port);
+    click_colours_region(port, g.log);
     drag_past_edges(port);
     points_survive_undo(port);
     CHECK(!log_has_wire_errors(g.log), "GIMP reported wire or tile errors (see above)");

@@ -1,0 +1,85 @@
+/* test_render.c — the plug-in's shared render (plugin/colorize-render.c),
+ * on plain memory without GIMP: a point just placed in the dialog takes
+ * the network's most likely colour at its place, that is the first of
+ * nn_engine_suggest's suggestions there, predicted with the user's other
+ * points as hints and without the point itself; points whose colour the
+ * user chose keep it. Argument: the model file. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../plugin/colorize.h"
+#include "testlib.h"
+
+#define W 96
+#define H 64
+
+/* A gray scene: a bright sky over a darker, textured ground. */
+static gfloat *scene(void) {
+    gfloat *px = g_new(gfloat, 4 * W * H);
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            gfloat v = y < H / 2 ? 0.8f - 0.004f * y : 0.3f + 0.1f * (float)((x * 7 + y * 3) % 5) / 5.0f;
+            for (int c = 0; c < 3; c++) px[4 * (y * W + x) + c] = v;
+            px[4 * (y * W + x) + 3] = 1.0f;
+        }
+    return px;
+}
+
+/* What the network suggests first at (x, y), with `others` as point hints:
+ * the oracle, written straight on the nn API. */
+static void first_suggestion(nn_colorizer *model, const ColorizeSettings *s, const gfloat *px, const PointHint *others,
+                             int n_others, double x, double y, guchar rgb[3]) {
+    GError *error = NULL;
+    nn_engine *e = colorize_render_begin(s, W, H, others, n_others, 0, 0, 1.0, &error);
+    gboolean ok = e && colorize_render_feed(e, W, 0, H, px, 4, NULL, NULL, &error) &&
+                  colorize_render_predict(e, model, NULL, NULL, NULL, &error);
+    CHECK(ok, "the oracle's engine failed: %s", error ? error->message : "?");
+    float ab[2], prob;
+    int found = 0;
+    nn_error err = {0};
+    CHECK(ok && nn_engine_suggest(e, model, x, y, 1, ab, &prob, &found, &err) == NN_OK && found == 1, "no suggestion: %s",
+          err.msg);
+    float lab[3] = {nn_engine_lightness_at(e, x, y), ab[0], ab[1]};
+    nn_lab_fit_gamut(lab, 1);
+    nn_lab_to_srgb8(rgb, lab, 1);
+    nn_engine_free(e);
+    g_clear_error(&error);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: test_render MODEL\n");
+        return 2;
+    }
+    GError *error = NULL;
+    nn_colorizer *model = colorize_model_get(argv[1], &error);
+    CHECK(model, "cannot load %s: %s", argv[1], error ? error->message : "?");
+    if (!model) return test_finish("test_render");
+    ColorizeSettings s = COLORIZE_DEFAULTS;
+    s.resolution = 128;
+    gfloat *px = scene();
+    /* a blue point the user chose on the sky, a new one on the ground, and a new one outside the image */
+    PointHint points[3] = {{20, 10, {40, 70, 200}, FALSE}, {60, 50, {40, 70, 200}, TRUE}, {W + 5, 10, {1, 2, 3}, TRUE}};
+    CHECK(colorize_render_guess_colours(&s, W, H, px, NULL, points, 3, 0, 0, 1.0, model, NULL, &error), "%s",
+          error ? error->message : "?");
+    guchar want[3];
+    first_suggestion(model, &s, px, points, 1, 60, 50, want);
+    printf("the new point on the ground: #%02x%02x%02x, the network's first suggestion there: #%02x%02x%02x\n",
+           points[1].rgb[0], points[1].rgb[1], points[1].rgb[2], want[0], want[1], want[2]);
+    CHECK(memcmp(points[1].rgb, want, 3) == 0, "the new point did not take the network's first suggestion");
+    CHECK(memcmp(points[1].rgb, points[0].rgb, 3) != 0, "the new point took the other point's colour");
+    CHECK(!points[0].guess && !points[1].guess && !points[2].guess, "a point still waits for its colour");
+    CHECK(points[0].rgb[0] == 40 && points[0].rgb[1] == 70 && points[0].rgb[2] == 200, "the chosen colour changed");
+    CHECK(points[2].rgb[0] == 1 && points[2].rgb[1] == 2 && points[2].rgb[2] == 3,
+          "a point outside the image was given a colour");
+    /* no point waits: nothing is computed, nothing changes */
+    PointHint again = points[1];
+    CHECK(colorize_render_guess_colours(&s, W, H, px, NULL, &again, 1, 0, 0, 1.0, model, NULL, &error) &&
+              memcmp(again.rgb, points[1].rgb, 3) == 0,
+          "a point with a chosen colour was guessed again");
+    g_free(px);
+    g_clear_error(&error);
+    colorize_model_forget();
+    return test_finish("test_render");
+}
