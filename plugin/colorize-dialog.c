@@ -491,9 +491,12 @@ static gint32 apply(ColorizeDialog *d, GError **error) {
     gtk_dialog_set_response_sensitive(GTK_DIALOG(d->dialog), RESPONSE_RESET, FALSE);
     d->ui.bar = GTK_PROGRESS_BAR(d->progress);
     gulong handler = g_signal_connect(d->dialog, "response", G_CALLBACK(on_busy_response), d);
-    gint32 layer = colorize_preview_guess_now(d, error)
-                       ? colorize_apply(d->image, d->drawable, d->s, d->points, TRUE, &d->ui, error)
-                       : -1;
+    gint32 layer = -1;
+    if (colorize_preview_guess_now(d, error)) {
+        nn_engine *ready = colorize_preview_ready_engine(d); /* the preview's full pass, when it is what OK would make */
+        layer = ready ? colorize_apply_ready(d->image, d->drawable, d->s, d->points, ready, &d->ui, error)
+                      : colorize_apply(d->image, d->drawable, d->s, d->points, TRUE, &d->ui, error);
+    }
     g_signal_handler_disconnect(d->dialog, handler);
     return layer;
 }

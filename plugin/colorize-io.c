@@ -70,6 +70,7 @@ typedef struct {
     const ColorizeSettings *s;
     nn_colorizer *model;
     nn_engine *engine;
+    gdouble to_engine; /* 0: the engine is fed here; else it is the preview's, at this scale of the drawable */
     gint w, h;
     gfloat *L; /* (h, w) the source's L, kept for writing */
     ColorizeUi *ui;
@@ -92,7 +93,7 @@ static gboolean cancelled(FinalRun *r, GError **error) {
 }
 
 /* Pass 1 (main thread): the source (and hint layer) strip by strip into
- * the engine; L is kept. */
+ * the engine; L is kept (and is all that is read for a ready engine). */
 static gboolean read_source(FinalRun *r, GError **error) {
     const gint w = r->w, h = r->h;
     const gboolean gray = gimp_drawable_is_gray(r->drawable);
@@ -100,7 +101,7 @@ static gboolean read_source(FinalRun *r, GError **error) {
     GeglBuffer *src = gimp_drawable_get_buffer(r->drawable), *hint = NULL;
     gint ox, oy, hx = 0, hy = 0;
     gimp_drawable_offsets(r->drawable, &ox, &oy);
-    if (r->s->hint_layer != -1) {
+    if (r->s->hint_layer != -1 && !r->to_engine) {
         hint = gimp_drawable_get_buffer(r->s->hint_layer);
         gimp_drawable_offsets(r->s->hint_layer, &hx, &hy);
     }
@@ -117,7 +118,8 @@ static gboolean read_source(FinalRun *r, GError **error) {
             GeglRectangle hrect = {ox - hx, oy - hy + y0, w, rows};
             gegl_buffer_get(hint, &hrect, 1.0, babl_format("R'G'B'A float"), hpx, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_NONE);
         }
-        ok = colorize_render_feed(r->engine, w, y0, rows, px, gray ? 1 : 4, hpx, r->L + (gsize)y0 * w, error) &&
+        ok = colorize_render_feed(r->to_engine ? NULL : r->engine, w, y0, rows, px, gray ? 1 : 4, hpx,
+                                  r->L + (gsize)y0 * w, error) &&
              !cancelled(r, error);
         show_progress(r, PROGRESS_READ * (y0 + rows) / h);
     }
@@ -174,18 +176,21 @@ static void insert_result(FinalRun *r, gint32 layer) {
  * the main thread hands the previous strip to GIMP. */
 typedef struct {
     const nn_engine *engine;
+    gdouble to_engine;     /* see FinalRun */
     const gfloat *L;       /* the whole image's */
     gfloat *in, *mask;     /* (rows, w) R'G'B'A float and Y float, or NULL */
     gpointer out;          /* (rows, w) in `format` */
     ColorizeRowFormat format;
     gint w, y0, rows;
     GThread *thread;
+    gboolean ok;
+    GError *error;
 } ResultStrip;
 
 static gpointer compose_strip(gpointer data) {
     ResultStrip *st = data;
-    colorize_render_rows(st->engine, st->w, st->y0, st->rows, st->L + (gsize)st->y0 * st->w, st->in, st->mask,
-                         st->out, st->format);
+    st->ok = colorize_render_rows(st->engine, st->to_engine, st->w, st->y0, st->rows, st->L + (gsize)st->y0 * st->w,
+                                  st->in, st->mask, st->out, st->format, &st->error);
     return NULL;
 }
 
@@ -214,7 +219,7 @@ static ColorizeRowFormat result_format(gint32 layer, const Babl **format) {
  * group; reads the source again only for its alpha or the selection. The
  * strips alternate between two buffers: strip k + 1 is composed while
  * strip k goes to GIMP. */
-static gint32 write_result(FinalRun *r, const GArray *store_points) {
+static gint32 write_result(FinalRun *r, const GArray *store_points, GError **error) {
     const gint w = r->w, h = r->h;
     gimp_image_undo_group_start(r->image);
     if (store_points) colorize_points_save(r->image, store_points);
@@ -232,15 +237,20 @@ static gint32 write_result(FinalRun *r, const GArray *store_points) {
     const ColorizeRowFormat format = result_format(layer, &out_format);
     ResultStrip strips[2];
     for (gint i = 0; i < 2; i++) {
-        strips[i] = (ResultStrip){.engine = r->engine, .L = r->L, .format = format, .w = w};
+        strips[i] = (ResultStrip){.engine = r->engine, .to_engine = r->to_engine, .L = r->L, .format = format, .w = w};
         strips[i].in = src ? g_malloc(sizeof(gfloat) * 4 * (gsize)w * STRIP_ROWS) : NULL;
         strips[i].out = g_malloc(sizeof(gfloat) * 4 * (gsize)w * STRIP_ROWS); /* large enough for every format */
         strips[i].mask = sel ? g_malloc(sizeof(gfloat) * (gsize)w * STRIP_ROWS) : NULL;
     }
+    GError *failure = NULL; /* a strip that could not be composed (memory): the layer is taken away again */
     start_strip(&strips[0], 0, h, src, sel, offx, offy);
     for (gint k = 0; k * STRIP_ROWS < h; k++) {
         ResultStrip *st = &strips[k % 2];
         g_thread_join(st->thread);
+        if (!st->ok) {
+            failure = st->error, st->error = NULL;
+            break;
+        }
         if ((k + 1) * STRIP_ROWS < h) start_strip(&strips[(k + 1) % 2], (k + 1) * STRIP_ROWS, h, src, sel, offx, offy);
         GeglRectangle rect = {0, st->y0, w, st->rows};
         gegl_buffer_set(dst, &rect, 0, out_format, st->out, GEGL_AUTO_ROWSTRIDE);
@@ -254,6 +264,11 @@ static gint32 write_result(FinalRun *r, const GArray *store_points) {
     if (sel) g_object_unref(sel);
     for (gint i = 0; i < 2; i++) g_free(strips[i].in), g_free(strips[i].out), g_free(strips[i].mask);
     gimp_drawable_update(layer, 0, 0, w, h);
+    if (failure) {
+        gimp_image_remove_layer(r->image, layer);
+        g_propagate_error(error, failure);
+        layer = -1;
+    }
     gimp_image_undo_group_end(r->image);
     return layer;
 }
@@ -284,6 +299,26 @@ void colorize_note_startup_memory(void) {
     if (f) fputs("5", f), fclose(f);
 }
 
+/* Reads, runs the network unless the engine is ready, and writes. */
+static gint32 run_final(FinalRun *r, const GArray *store_points, GError **error) {
+    gint64 t0 = g_get_monotonic_time();
+    gimp_progress_init(_("Colorizing"));
+    gint32 layer = -1;
+    if (read_source(r, error) && (r->to_engine || run_network(r, error))) {
+        gint64 t1 = g_get_monotonic_time();
+        layer = write_result(r, store_points, error);
+        if (g_getenv("COLORIZE_VERBOSE"))
+            g_printerr("colorize-neural: %dx%d at resolution %d%s: %.3f s (read and network %.3f s, write %.3f s), "
+                       "peak RSS %.1f MB (%.1f MB at the start of run; babl's start-up peak %.1f MB)\n",
+                       r->w, r->h, r->s->resolution, r->to_engine ? " from the preview's pass" : "",
+                       (g_get_monotonic_time() - t0) / 1e6, (t1 - t0) / 1e6, (g_get_monotonic_time() - t1) / 1e6,
+                       status_mb("VmHWM:"), start_rss_mb, startup_peak_mb);
+    }
+    g_free(r->L);
+    gimp_progress_end();
+    return layer;
+}
+
 gint32 colorize_apply(gint32 image, gint32 drawable, const ColorizeSettings *s, const GArray *points,
                       gboolean store_points, ColorizeUi *ui, GError **error) {
     if (!colorize_check_arguments(image, drawable, s, points, error)) return -1;
@@ -296,20 +331,19 @@ gint32 colorize_apply(gint32 image, gint32 drawable, const ColorizeSettings *s, 
     r.engine = colorize_render_begin(s, r.w, r.h, points ? (const PointHint *)points->data : NULL,
                                      points ? (gint)points->len : 0, ox, oy, 1.0, error);
     if (!r.engine) return -1;
-    gint64 t0 = g_get_monotonic_time();
-    gimp_progress_init(_("Colorizing"));
-    gint32 layer = -1;
-    if (read_source(&r, error) && run_network(&r, error)) {
-        gint64 t1 = g_get_monotonic_time();
-        layer = write_result(&r, store_points ? points : NULL);
-        if (g_getenv("COLORIZE_VERBOSE"))
-            g_printerr("colorize-neural: %dx%d at resolution %d: %.3f s (read and network %.3f s, write %.3f s), "
-                       "peak RSS %.1f MB (%.1f MB at the start of run; babl's start-up peak %.1f MB)\n",
-                       r.w, r.h, s->resolution, (g_get_monotonic_time() - t0) / 1e6, (t1 - t0) / 1e6,
-                       (g_get_monotonic_time() - t1) / 1e6, status_mb("VmHWM:"), start_rss_mb, startup_peak_mb);
-    }
+    gint32 layer = run_final(&r, store_points ? points : NULL, error);
     nn_engine_free(r.engine);
-    g_free(r.L);
-    gimp_progress_end();
     return layer;
+}
+
+gint32 colorize_apply_ready(gint32 image, gint32 drawable, const ColorizeSettings *s, const GArray *points,
+                            nn_engine *ready, ColorizeUi *ui, GError **error) {
+    if (!colorize_check_arguments(image, drawable, s, points, error)) return -1;
+    FinalRun r = {.image = image, .drawable = drawable, .s = s, .ui = ui, .engine = ready};
+    r.w = gimp_drawable_width(drawable), r.h = gimp_drawable_height(drawable);
+    gint ww, wh;
+    nn_engine_get_working_size(ready, &ww, &wh);
+    r.to_engine = (gdouble)ww / r.w;
+    nn_engine_set_saturation(ready, (float)s->saturation);
+    return run_final(&r, points, error);
 }

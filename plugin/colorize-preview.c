@@ -38,7 +38,32 @@ struct PreviewJob {
     GSource *wake; /* made ready by the worker when it finishes */
     gint64 started; /* µs, for COLORIZE_VERBOSE */
     gboolean refine; /* the full pass (else the quick one) */
+    gchar *made;     /* a full pass: pass_digest of what it was made from */
 };
+
+/* A digest of everything a pass's result depends on but saturation (which
+ * the composition applies): the settings, the model, the points with their
+ * colours, and the pixels of the drawable and the hint layer at working size. */
+static gchar *pass_digest(const ColorizeSettings *s, const PointHint *points, gint n_points, const gfloat *src,
+                          const gfloat *hint, gint w, gint h) {
+    GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
+    const gdouble vividness = s->vividness;
+    const gint numbers[3] = {s->resolution, s->hint_layer, n_points};
+    g_checksum_update(sum, (const guchar *)&vividness, sizeof vividness);
+    g_checksum_update(sum, (const guchar *)numbers, sizeof numbers);
+    g_checksum_update(sum, (const guchar *)s->model, (gssize)strlen(s->model) + 1); /* "": the installed one */
+    for (gint i = 0; i < n_points; i++) {
+        const gdouble xy[2] = {points[i].x, points[i].y};
+        g_checksum_update(sum, (const guchar *)xy, sizeof xy);
+        g_checksum_update(sum, points[i].rgb, 3);
+    }
+    const gsize bytes = sizeof(gfloat) * 4 * (gsize)w * h;
+    g_checksum_update(sum, (const guchar *)src, (gssize)bytes);
+    if (hint) g_checksum_update(sum, (const guchar *)hint, (gssize)bytes);
+    gchar *digest = g_strdup(g_checksum_get_string(sum));
+    g_checksum_free(sum);
+    return digest;
+}
 
 /* ------------------------------------------------------ the preview widget */
 
@@ -190,6 +215,8 @@ static gpointer preview_worker(gpointer data) {
     if (colorize_render_guess_colours(&j->s, j->w, j->h, j->src, j->hint, j->points, j->n_points, j->ox, j->oy,
                                       j->scale, j->model, &j->cancel, &j->error))
         j->engine = colorize_render_begin(&j->s, j->w, j->h, j->points, j->n_points, j->ox, j->oy, j->scale, &j->error);
+    if (j->refine)
+        j->made = pass_digest(&j->s, j->points, j->n_points, j->src, j->hint, j->w, j->h);
     gboolean ok = j->engine && colorize_render_feed(j->engine, j->w, 0, j->h, j->src, 4, j->hint, NULL, &j->error) &&
                   colorize_render_predict(j->engine, j->model, NULL, NULL, &j->cancel, &j->error);
     if (ok && j->suggest_for >= 0) {
@@ -209,7 +236,7 @@ static gpointer preview_worker(gpointer data) {
 static void free_job(PreviewJob *j) {
     if (!j) return;
     nn_engine_free(j->engine);
-    g_free(j->src), g_free(j->hint), g_free(j->points);
+    g_free(j->src), g_free(j->hint), g_free(j->points), g_free(j->made);
     g_clear_error(&j->error);
     if (j->wake) g_source_unref(j->wake);
     g_free(j);
@@ -271,6 +298,8 @@ static gboolean poll_pass(gpointer data) {
             nn_engine_free(d->engine);
             d->engine = j->engine, d->engine_w = j->w, d->engine_h = j->h;
             j->engine = NULL;
+            g_free(d->engine_made);
+            d->engine_made = j->made, j->made = NULL;
             take_guesses(d, j);
             memcpy(d->suggestions, j->suggestions, sizeof d->suggestions);
             d->n_suggestions = j->n_suggestions, d->suggestions_for = j->suggest_for;
@@ -393,6 +422,26 @@ void colorize_preview_schedule(ColorizeDialog *d) {
     d->refine_timer = g_timeout_add(PREVIEW_REFINE_DELAY_MS, refine_pass, d);
 }
 
+nn_engine *colorize_preview_ready_engine(ColorizeDialog *d) {
+    if (!d->engine || !d->engine_made) return NULL;
+    const gint W = gimp_drawable_width(d->drawable), H = gimp_drawable_height(d->drawable);
+    gint w, h;
+    nn_engine_working_size(W, H, d->s->resolution, &w, &h);
+    if (w != d->engine_w || h != d->engine_h) return NULL;
+    const gdouble scale = (gdouble)w / W;
+    /* the pixels as they are now: the drawable or the hint layer may have been painted on meanwhile */
+    gfloat *src = fetch_scaled(d->drawable, d->drawable, w, h, scale), *hint = NULL;
+    if (d->s->hint_layer != -1 && colorize_hint_layer_ok(d->image, d->drawable, d->s->hint_layer))
+        hint = fetch_scaled(d->s->hint_layer, d->drawable, w, h, scale);
+    gchar *now = pass_digest(d->s, (const PointHint *)d->points->data, (gint)d->points->len, src, hint, w, h);
+    const gboolean same = strcmp(now, d->engine_made) == 0;
+    if (g_getenv("COLORIZE_VERBOSE"))
+        g_printerr("colorize-neural: OK %s\n", same ? "uses the preview's full pass"
+                                                   : "runs the network again: the preview's last pass differs");
+    g_free(src), g_free(hint), g_free(now);
+    return same ? d->engine : NULL;
+}
+
 gboolean colorize_preview_guess_now(ColorizeDialog *d, GError **error) {
     gboolean waiting = FALSE;
     for (guint i = 0; i < d->points->len; i++) waiting |= g_array_index(d->points, PointHint, i).guess;
@@ -426,6 +475,7 @@ void colorize_preview_free(ColorizeDialog *d) {
     colorize_preview_stop(d);
     nn_engine_free(d->engine);
     d->engine = NULL;
+    g_free(d->engine_made), d->engine_made = NULL;
     g_free(d->scaled), g_free(d->scaled_hint);
     d->scaled = d->scaled_hint = NULL;
 }

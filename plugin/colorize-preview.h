@@ -29,6 +29,7 @@ typedef struct {
     ColorizePassesWaiting waiting;    /* newer requests wait for the running job */
     nn_engine *engine;                /* the last finished one, fed the image at working size */
     gint engine_w, engine_h;          /* that size */
+    gchar *engine_made;               /* what a full pass made it from (pass_digest), or NULL after a quick pass */
     gfloat suggestions[2 * SUGGESTIONS]; /* ab of the colours suggested for the selected point */
     gint n_suggestions, suggestions_for;
     gfloat *scaled;                   /* the drawable at working size (R'G'B'A float), fetched once per size */
@@ -52,6 +53,10 @@ void colorize_preview_colour_at(ColorizeDialog *d, gdouble x, gdouble y, guchar 
 /* Guesses, now, the colours of points that still wait for one (OK pressed
  * before the pass that would have): after colorize_preview_stop. */
 gboolean colorize_preview_guess_now(ColorizeDialog *d, GError **error);
+/* The last pass, when it was the full one and made from exactly what OK
+ * would use now (settings but saturation, model, points, and the pixels of
+ * the drawable and hint layer, fetched again): OK may reuse it. Else NULL. */
+nn_engine *colorize_preview_ready_engine(ColorizeDialog *d);
 /* Stops the preview work and waits for it (the final render needs the model). */
 void colorize_preview_stop(ColorizeDialog *d);
 void colorize_preview_free(ColorizeDialog *d);

@@ -113,8 +113,8 @@ gboolean colorize_render_feed(nn_engine *e, gint w, gint y0, gint rows, const gf
         nn_parallel_for(rows, lightness_rows, &lj);
         if (hints) nn_rgba_to_hints(hints, hints + n, hints + 2 * n, hint_rgba, n);
         nn_error err = {0};
-        if (nn_engine_add_rows(e, y0, rows, L, hints, hints ? hints + n : NULL, hints ? hints + 2 * n : NULL, &err) !=
-            NN_OK)
+        if (e && nn_engine_add_rows(e, y0, rows, L, hints, hints ? hints + n : NULL, hints ? hints + 2 * n : NULL,
+                                    &err) != NN_OK)
             ok = engine_error(&err, error);
     }
     if (!L_rows) g_free(L);
@@ -175,6 +175,7 @@ gboolean colorize_render_guess_colours(const ColorizeSettings *s, gint w, gint h
 typedef struct {
     const nn_engine *engine;
     const gfloat *L, *src, *mask;
+    const gfloat *a, *b; /* (rows, width) ab already sampled from an engine at working size, or NULL */
     gpointer out;
     gint width, y0, out_channels;
     gboolean out_u8;
@@ -204,23 +205,43 @@ static void row_to_u8(guchar *o, const gfloat *rgba, gint w, gint channels) {
 static void compose_row_range(void *ctx, int r0, int r1) {
     const ComposeJob *j = ctx;
     const gint w = j->width;
-    gfloat *a = g_malloc(sizeof(gfloat) * (j->out_u8 ? 6 : 2) * w), *b = a + w, *row = b + w;
+    gfloat *ab = g_malloc(sizeof(gfloat) * (j->out_u8 ? 6 : 2) * w), *row = ab + 2 * w;
     for (int r = r0; r < r1; r++) {
         gfloat *o = j->out_u8 ? row : (gfloat *)j->out + (gsize)r * w * 4;
         const gfloat *L = j->L + (gsize)r * w, *s = j->src ? j->src + (gsize)r * w * 4 : NULL;
-        nn_engine_ab_rows(j->engine, j->y0 + r, 1, L, a, b);
+        const gfloat *a = ab, *b = ab + w;
+        if (j->a) a = j->a + (gsize)r * w, b = j->b + (gsize)r * w;
+        else nn_engine_ab_rows(j->engine, j->y0 + r, 1, L, ab, ab + w);
         nn_lab_planes_to_srgb(o, L, a, b, (size_t)w, 4);
         keep_alpha_and_selection(o, s, j->mask && s ? j->mask + (gsize)r * w : NULL, w);
         if (j->out_u8) row_to_u8((guchar *)j->out + (gsize)r * w * j->out_channels, o, w, j->out_channels);
     }
-    g_free(a);
+    g_free(ab);
 }
 
-void colorize_render_rows(const nn_engine *e, gint w, gint y0, gint rows, const gfloat *L, const gfloat *src_rgba,
-                          const gfloat *mask, gpointer out, ColorizeRowFormat format) {
-    ComposeJob j = {e, L, src_rgba, mask, out, w, y0, format == COLORIZE_ROWS_RGB_U8 ? 3 : 4,
+gboolean colorize_render_rows(const nn_engine *e, gdouble to_engine, gint w, gint y0, gint rows, const gfloat *L,
+                              const gfloat *src_rgba, const gfloat *mask, gpointer out, ColorizeRowFormat format,
+                              GError **error) {
+    ComposeJob j = {e, L, src_rgba, mask, NULL, NULL, out, w, y0, format == COLORIZE_ROWS_RGB_U8 ? 3 : 4,
                     format != COLORIZE_ROWS_RGBA_FLOAT};
+    gfloat *ab = NULL;
+    if (to_engine > 0.0) { /* the engine's pixel centres under these rows' */
+        ab = g_try_malloc(sizeof(gfloat) * 2 * (gsize)w * rows);
+        nn_error err = {0};
+        if (!ab) {
+            g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_MEMORY, _("Not enough memory for a %d×%d image"), w, rows);
+            return FALSE;
+        }
+        if (nn_engine_ab_region(e, 0.0, y0 * to_engine, to_engine, to_engine, w, rows, L, ab, ab + (gsize)w * rows,
+                                &err) != NN_OK) {
+            g_free(ab);
+            return engine_error(&err, error);
+        }
+        j.a = ab, j.b = ab + (gsize)w * rows;
+    }
     nn_parallel_for(rows, compose_row_range, &j);
+    g_free(ab);
+    return TRUE;
 }
 
 typedef struct {

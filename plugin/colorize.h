@@ -77,7 +77,8 @@ const gchar *colorize_plugin_dir(void);
 nn_engine *colorize_render_begin(const ColorizeSettings *s, gint w, gint h, const PointHint *points, gint n_points,
                                  gdouble ox, gdouble oy, gdouble scale, GError **error);
 /* Feeds rows y0.. of pixels (channels floats each) and optional hint RGBA
- * rows; keeps their L in L_rows (rows × w) when non-NULL. */
+ * rows; keeps their L in L_rows (rows × w) when non-NULL. With e NULL,
+ * only L_rows is computed. */
 gboolean colorize_render_feed(nn_engine *e, gint w, gint y0, gint rows, const gfloat *px, gint channels,
                               const gfloat *hint_rgba, gfloat *L_rows, GError **error);
 /* The network (plain memory: safe in a worker thread). */
@@ -99,9 +100,13 @@ gboolean colorize_render_guess_colours(const ColorizeSettings *s, gint w, gint h
  * library's threads, so GEGL need not convert on the main thread). */
 typedef enum { COLORIZE_ROWS_RGBA_FLOAT, COLORIZE_ROWS_RGB_U8, COLORIZE_ROWS_RGBA_U8 } ColorizeRowFormat;
 /* Result rows y0..: L with the engine's ab, gamut-fitted; alpha from
- * src_rgba (NULL: opaque); where mask is given, blended with src_rgba. */
-void colorize_render_rows(const nn_engine *e, gint w, gint y0, gint rows, const gfloat *L, const gfloat *src_rgba,
-                          const gfloat *mask, gpointer out, ColorizeRowFormat format);
+ * src_rgba (NULL: opaque); where mask is given, blended with src_rgba.
+ * to_engine 0: the engine was fed these rows; else it was fed the image at
+ * working size, to_engine of these rows' scale (the preview's pass), and
+ * its ab is sampled under them, guided by L, as the preview shows it. */
+gboolean colorize_render_rows(const nn_engine *e, gdouble to_engine, gint w, gint y0, gint rows, const gfloat *L,
+                              const gfloat *src_rgba, const gfloat *mask, gpointer out, ColorizeRowFormat format,
+                              GError **error);
 /* The same for a region sampled on its own grid (a zoomed preview):
  * 8-bit RGB(A) or gray(A) source pixels of bpp bytes in, 8-bit RGBA out. */
 gboolean colorize_render_region(const nn_engine *e, gdouble x0, gdouble y0, gdouble step_x, gdouble step_y, gint w,
@@ -153,6 +158,13 @@ gboolean colorize_check_arguments(gint32 image, gint32 drawable, const ColorizeS
  * image when store_points). Returns the layer or -1. */
 gint32 colorize_apply(gint32 image, gint32 drawable, const ColorizeSettings *s, const GArray *points,
                       gboolean store_points, ColorizeUi *ui, GError **error);
+/* The same from the dialog's last full preview pass, when it was made
+ * with these very settings, points and pixels: `ready` was fed the
+ * drawable at working size and predicted; its ab is brought to full size
+ * under the drawable's L as the preview shows it, with no second network
+ * pass. Saturation is applied here. */
+gint32 colorize_apply_ready(gint32 image, gint32 drawable, const ColorizeSettings *s, const GArray *points,
+                            nn_engine *ready, ColorizeUi *ui, GError **error);
 
 /* COLORIZE_VERBOSE: remembers the memory at the start of run and restarts
  * the peak, so the colorization's own peak can be reported. */

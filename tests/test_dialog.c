@@ -27,6 +27,7 @@
 #define RUNS 10
 #define POINT_RED "c83c28" /* the colour the tests give clicked points */
 #define POINT_BLUE "2040c0"
+#define REUSE_MEAN_TOLERANCE 2.0 /* of 255: OK from the preview's pass against Repeat, which runs the network */
 #define PHOTO_W 2000 /* the sample, enlarged: the crash showed on photos of 512 to 2400 px */
 #define PHOTO_H 1250
 #define DISC_X 1000 /* the hint disc's centre and radius, image pixels */
@@ -461,6 +462,73 @@ static void new_point_takes_network_colour(int port, int image, int source, cons
     g_free(guessed), g_free(points), g_free(e), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
+/* Mean and largest difference over a 6×5 grid of pixels of two layers. */
+static void layer_difference(int port, int a, int b, int w, int h, double *mean, int *most) {
+    int n = 0, sum = 0;
+    *most = 0;
+    for (int gy = 0; gy < 5; gy++)
+        for (int gx = 0; gx < 6; gx++, n++) {
+            const int x = (2 * gx + 1) * w / 12, y = (2 * gy + 1) * h / 10;
+            int pa[3] = {0}, pb[3] = {0};
+            for (int k = 0; k < 2; k++) {
+                char *e = g_strdup_printf("(cadr (gimp-drawable-get-pixel %d %d %d))", k ? b : a, x, y);
+                char *r = gui_eval(port, e);
+                int *p = k ? pb : pa;
+                CHECK(sscanf(r, "#(%d %d %d", &p[0], &p[1], &p[2]) == 3, "no pixel in %s", r);
+                g_free(e), g_free(r);
+            }
+            for (int c = 0; c < 3; c++) sum += abs(pa[c] - pb[c]), *most = MAX(*most, abs(pa[c] - pb[c]));
+        }
+    *mean = sum / (3.0 * n);
+}
+
+/* OK right after the preview's full pass reuses it (no second network
+ * pass), and gives what Repeat, which runs the network on the same
+ * settings, gives, up to the working-size sampling; OK right after a
+ * change runs the network again. */
+static void ok_reuses_preview(int port, int image, int source, const char *log) {
+    for (int round = 0; round < 2; round++) { /* OK after the full pass; OK right after a change */
+        const gsize from = log_size(log);
+        Call c;
+        GThread *t;
+        char *dialog = open_dialog(&c, &t, port, image, source);
+        if (dialog) {
+            char *shown = log_wait_for(log, from, "preview pass (full) at resolution", 60);
+            CHECK(shown && strstr(strstr(shown, "preview pass (full) at resolution"), "shown after"),
+                  "the preview's full pass was not shown");
+            g_free(shown);
+            if (round == 1) {
+                CHECK(gui_press(dialog, "alt+v") && gui_press(dialog, "ctrl+a"), "could not reach the vividness");
+                char *type[] = {"xdotool", "type", "0.3", NULL};
+                CHECK(gui_run_quiet(type, NULL) && gui_press(dialog, "Tab"), "could not type the vividness");
+            }
+            CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+        }
+        int layer = -1;
+        CHECK(wait_call(&c, t) && c.ok && c.answer && sscanf(c.answer, "%d", &layer) == 1, "OK failed: %s",
+              c.answer ? c.answer : "(none)");
+        char *said = log_wait_for(log, from, "colorize-neural: OK ", 5);
+        const char *line = said ? strstr(said, "colorize-neural: OK ") : NULL;
+        printf("%s: the plug-in logged \"%.60s\"\n", round ? "OK right after a change" : "OK after the full pass",
+               line ? line : "(nothing)");
+        CHECK(line && strncmp(line + 20, round ? "runs the network again" : "uses the preview's full pass",
+                              round ? 22 : 28) == 0,
+              "%s", round ? "OK reused a pass made with other settings" : "OK did not reuse the preview's full pass");
+        if (round == 0 && layer > 0) { /* Repeat runs the network with the same (last) values */
+            char *e = g_strdup_printf("(car (plug-in-nn-colorize RUN-WITH-LAST-VALS %d %d \"\" 0 1.0 256 -1))", image,
+                                      source);
+            int again = eval_int(port, e);
+            double mean = 0;
+            int most = 0;
+            if (again > 0) layer_difference(port, layer, again, PHOTO_W, PHOTO_H, &mean, &most);
+            printf("OK from the preview's pass and Repeat: mean difference %.2f, largest %d (of 255)\n", mean, most);
+            CHECK(again > 0 && mean <= REUSE_MEAN_TOLERANCE, "OK from the preview's pass differs from Repeat");
+            g_free(e);
+        }
+        g_free(said), g_free(c.expr), g_free(c.answer), g_free(dialog);
+    }
+}
+
 /* Remove all: two more points placed, then Alt+A and OK: the image keeps
  * no points. */
 static void remove_all_points(int port, int image, int source) {
@@ -654,6 +722,7 @@ static int inside(const char *profile, const char *dir, const char *photo, int p
     if (image > 0) point_hint_by_click(port, image, source, g.log);
     if (image > 0) remove_all_points(port, image, source);
     if (image > 0) new_point_takes_network_colour(port, image, source, g.log);
+    if (image > 0) ok_reuses_preview(port, image, source, g.log);
     if (image > 0) quick_pass_shown(port, image, source, g.log);
     if (image > 0) preview_grows(port, image, source, g.log);
     click_colours_region(port, g.log);
