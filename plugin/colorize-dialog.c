@@ -21,6 +21,7 @@ static const guchar DEFAULT_POINT_RGB[3] = {200, 60, 40}; /* the colour button's
  * not. */
 static void show_message(ColorizeDialog *d, const gchar *text, gboolean sticky) {
     gtk_label_set_text(GTK_LABEL(d->message), text);
+    if (text && *text && g_getenv("COLORIZE_VERBOSE")) g_printerr("colorize-neural: the dialog says: %s\n", text);
     d->sticky_message = sticky && text && *text;
 }
 

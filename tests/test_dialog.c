@@ -14,7 +14,8 @@
  * by Repeat; a new point starts with the network's colour there; on a flat region one click colours the whole region and
  * stops at its edge; points dragged past the preview's edges stay inside
  * the image, stored and used by Repeat; Remove all leaves none stored; the
- * quick preview pass is shown before the full one.
+ * quick preview pass is shown before the full one; OK reuses the preview's
+ * full pass; a click past 256 points is refused with a message.
  * Usage: test_dialog PLUGIN MODEL PHOTO HELP.html (re-runs itself under xvfb-run). */
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -529,6 +530,44 @@ static void ok_reuses_preview(int port, int image, int source, const char *log) 
     }
 }
 
+/* Past 256 points a click places none and the dialog says why: an image
+ * with 256 stored points (lower right), one click in its upper left. */
+static void click_past_point_limit(int port, const char *log) {
+    GString *list = g_string_new("(string-append"); /* Script-Fu reads string literals of about 1 KB at most */
+    for (int i = 0; i < 256; i++)
+        g_string_append_printf(list, "%s%s%d,%d,#808080%s", i % 32 ? "" : " \"", i % 32 ? ";" : i ? ";" : "",
+                               310 + 18 * (i % 16), 205 + 12 * (i / 16), i % 32 == 31 ? "\"" : "");
+    g_string_append(list, ")");
+    char *e = g_strdup_printf("(let* ((image (car (gimp-image-new 600 400 RGB)))"
+                              "       (layer (car (gimp-layer-new image 600 400 RGB-IMAGE \"Many\" 100 LAYER-MODE-NORMAL))))"
+                              "  (gimp-image-insert-layer image layer 0 0)"
+                              "  (gimp-context-set-foreground '(128 128 128)) (gimp-drawable-edit-fill layer FILL-FOREGROUND)"
+                              "  (gimp-image-attach-parasite image (list \"colorize-neural-points\" 1 %s))"
+                              "  (gimp-display-new image) (gimp-displays-flush)"
+                              "  (list image layer))", list->str);
+    char *ids = gui_eval(port, e);
+    int image = 0, source = 0;
+    CHECK(sscanf(ids, "(%d %d)", &image, &source) == 2, "no image in %s", ids);
+    g_free(e), g_free(ids), g_string_free(list, TRUE);
+    if (image <= 0) return;
+    const gsize from = log_size(log);
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
+    char *said = NULL;
+    if (dialog) {
+        g_usleep(1500000);
+        CHECK(gui_click(dialog, 40, 40, 1), "could not click the preview");
+        said = log_wait_for(log, from, "the dialog says: At most 256", 5);
+        CHECK(gui_press(dialog, "Escape"), "could not press Escape");
+    }
+    wait_call(&c, t);
+    const char *line = said ? strstr(said, "the dialog says: At most 256") : NULL;
+    printf("a click past 256 points: %.80s\n", line ? line : "(nothing said)");
+    CHECK(line, "a click past 256 points was ignored without a word");
+    g_free(said), g_free(c.expr), g_free(c.answer), g_free(dialog);
+}
+
 /* Remove all: two more points placed, then Alt+A and OK: the image keeps
  * no points. */
 static void remove_all_points(int port, int image, int source) {
@@ -728,6 +767,7 @@ static int inside(const char *profile, const char *dir, const char *photo, int p
     click_colours_region(port, g.log);
     drag_past_edges(port);
     points_survive_undo(port);
+    click_past_point_limit(port, g.log);
     CHECK(!log_has_wire_errors(g.log), "GIMP reported wire or tile errors (see above)");
     gui_gimp_stop(&g);
     g_free(ids), g_free(opened);
