@@ -171,7 +171,6 @@ static void source_to_rgba(const guchar *src, gint bpp, gint n, guchar *rgba) {
 }
 
 void colorize_preview_redraw(ColorizeDialog *d) {
-    if (!d->engine) return;
     gint w, h, bpp;
     guchar *src = gimp_zoom_preview_get_source(GIMP_ZOOM_PREVIEW(d->preview), &w, &h, &bpp);
     if (!src) return;
@@ -179,8 +178,9 @@ void colorize_preview_redraw(ColorizeDialog *d) {
     colorize_preview_crop(d, &map);
     const gdouble to_engine = (gdouble)d->engine_w / gimp_drawable_width(d->drawable);
     guchar *rgba = g_malloc((gsize)w * h * 4);
-    nn_engine_set_saturation(d->engine, (float)d->s->saturation);
-    const gboolean after = gimp_preview_get_update(GIMP_PREVIEW(d->preview)); /* unchecked: the source, to compare */
+    if (d->engine) nn_engine_set_saturation(d->engine, (float)d->s->saturation);
+    /* unchecked, the source, to compare; before the first pass, the source with the markers at once */
+    const gboolean after = d->engine && gimp_preview_get_update(GIMP_PREVIEW(d->preview));
     if (!after) source_to_rgba(src, bpp, w * h, rgba);
     if (!after || colorize_render_region(d->engine, map.x0 * to_engine, map.y0 * to_engine, map.sx * to_engine,
                                          map.sy * to_engine, w, h, src, bpp, rgba, NULL)) {
@@ -251,6 +251,8 @@ static gboolean pulse(gpointer data) {
 
 /* The "working" indicator: the progress bar pulses, with a word, while a pass runs. */
 static void show_working(ColorizeDialog *d, gboolean working) {
+    if (working != (d->pulse_timer != 0) && g_getenv("COLORIZE_VERBOSE"))
+        g_printerr("colorize-neural: the working indicator %s\n", working ? "pulses" : "rests");
     if (working && !d->pulse_timer) {
         gtk_progress_bar_set_text(GTK_PROGRESS_BAR(d->progress), _("Computing the preview…"));
         d->pulse_timer = g_timeout_add(PREVIEW_PULSE_MS, pulse, d);

@@ -707,6 +707,16 @@ static void quick_pass_shown(int port, int image, int source, const char *log) {
     printf("working resolution 2048: the quick preview pass %s, the full one %s\n", quick ? "shown" : "NEVER SHOWN",
            full ? (quick && quick < full ? "shown after it" : "shown FIRST") : "not shown within 2 minutes");
     CHECK(quick && full && quick < full, "the quick preview pass was not shown before the full one");
+    /* the working indicator pulses while the full pass runs (from its start to its showing), and rests after */
+    const char *started = NULL, *last_on = NULL, *last_off = NULL; /* started: the 2048 pass's first line */
+    for (const char *p = text + before; full && (p = strstr(p, "preview pass (full) at ")) && p < full; p++)
+        if (p[23] >= '0' && p[23] <= '9') started = p; /* "at WxH: pixels ready", not "at resolution" */
+    for (const char *p = text + before; full && (p = strstr(p, "the working indicator ")); p++) {
+        if (p < full && !strncmp(p + 22, "pulses", 6)) last_on = p;
+        if (p < full && !strncmp(p + 22, "rests", 5)) last_off = p;
+    }
+    CHECK(started && last_on && last_on < started && (!last_off || last_off < last_on),
+          "the working indicator did not pulse while the full pass ran");
     g_free(text), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 

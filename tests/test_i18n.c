@@ -1,10 +1,12 @@
 /* test_i18n.c — the translations: every string the plug-in marks with _()
- * or N_() is in po/colorize-neural.pot, and each built .mo file (German,
- * French) translates every entry of the .pot.
+ * or N_() is in po/colorize-neural.pot, each built .mo file (German,
+ * French) translates every entry of the .pot, and in every language the
+ * dialog's mnemonics (Alt+letter) are distinct.
  * Usage: test_i18n colorize-neural.pot FILE.c… LANG.mo… */
 #include <glib.h>
 #include <stdio.h>
 #include <string.h>
+#include <wchar.h>
 
 #include "testlib.h"
 
@@ -77,6 +79,48 @@ static int check_source(const char *path, GHashTable *ids, const char *pot, int 
     return missing;
 }
 
+/* The mnemonic letter of a label ("_Vividness:" -> 'v'), or 0. */
+static gunichar mnemonic(const char *label) {
+    for (const char *p = label; (p = strchr(p, '_')); p += 2)
+        if (p[1] && p[1] != '_') return g_unichar_tolower(g_utf8_get_char(p + 1));
+    return 0;
+}
+
+/* The labels with a mnemonic marked in the dialog's source: they share one window, so within each
+ * language no two may share a letter (Alt+letter would reach only the first). */
+static GPtrArray *dialog_mnemonic_labels(char **files, int n) {
+    GPtrArray *labels = g_ptr_array_new_with_free_func(g_free);
+    for (int i = 0; i < n; i++) {
+        if (!g_str_has_suffix(files[i], "colorize-dialog.c")) continue;
+        gchar *src = NULL;
+        CHECK(g_file_get_contents(files[i], &src, NULL, NULL), "cannot read %s", files[i]);
+        for (const char *p = src; p && (p = strstr(p, "_(\"")); ) {
+            p += 2;
+            char *s = read_literals(&p);
+            if (mnemonic(s)) g_ptr_array_add(labels, s);
+            else g_free(s);
+        }
+        g_free(src);
+    }
+    return labels;
+}
+
+/* Checks that the translated labels (tr NULL: the English ones) have distinct mnemonics. */
+static void check_mnemonics(const char *language, GPtrArray *labels, GHashTable *tr) {
+    GHashTable *seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (guint i = 0; i < labels->len; i++) {
+        const char *label = tr && g_hash_table_lookup(tr, labels->pdata[i]) ? g_hash_table_lookup(tr, labels->pdata[i])
+                                                                            : labels->pdata[i];
+        gunichar m = mnemonic(label);
+        const char *other = g_hash_table_lookup(seen, GUINT_TO_POINTER(m));
+        CHECK(!other, "%s: the dialog's '%s' and '%s' share the mnemonic Alt+%lc", language, other ? other : "", label,
+              (wint_t)m);
+        if (!other) g_hash_table_insert(seen, GUINT_TO_POINTER(m), (gpointer)label);
+    }
+    printf("%s: %u mnemonics in the dialog, %u distinct\n", language, labels->len, g_hash_table_size(seen));
+    g_hash_table_destroy(seen);
+}
+
 int main(int argc, char **argv) {
     if (argc < 4) {
         fprintf(stderr, "usage: test_i18n POT FILE.c... LANG.mo...\n");
@@ -92,6 +136,9 @@ int main(int argc, char **argv) {
     printf("%d marked strings in the plug-in, %u entries in the .pot, %d missing\n", marked,
            g_hash_table_size(ids), missing);
     CHECK(marked >= 25, "only %d marked strings found: are the source files right?", marked);
+    GPtrArray *labels = dialog_mnemonic_labels(argv + 2, argc - 2);
+    CHECK(labels->len >= 10, "only %u labels with mnemonics in the dialog's source", labels->len);
+    check_mnemonics("English", labels, NULL);
     for (int i = 2; i < argc; i++) {
         if (!g_str_has_suffix(argv[i], ".mo")) continue;
         GHashTable *mo = mo_entries(argv[i]);
@@ -109,8 +156,10 @@ int main(int argc, char **argv) {
             }
         }
         printf("%s: %u translations, %d untranslated\n", argv[i], g_hash_table_size(mo) - 1, untranslated);
+        check_mnemonics(argv[i], labels, mo);
         g_hash_table_destroy(mo);
     }
+    g_ptr_array_free(labels, TRUE);
     g_hash_table_destroy(ids);
     g_free(pot);
     return test_finish("test_i18n");
