@@ -53,17 +53,22 @@ static PointHint *selected_point(ColorizeDialog *d) {
                                                                    : NULL;
 }
 
+/* The colour button shows the selected point's colour (also once a pass
+ * has guessed it). */
+static void show_selected_colour(ColorizeDialog *d) {
+    PointHint *p = selected_point(d);
+    if (!p) return;
+    GimpRGB c;
+    gimp_rgb_set_uchar(&c, p->rgb[0], p->rgb[1], p->rgb[2]);
+    g_object_set_data(G_OBJECT(d->color_button), "updating", GINT_TO_POINTER(1));
+    gimp_color_button_set_color(GIMP_COLOR_BUTTON(d->color_button), &c);
+    g_object_set_data(G_OBJECT(d->color_button), "updating", NULL);
+}
+
 static void show_point_controls(ColorizeDialog *d) {
     PointHint *p = selected_point(d);
     gtk_widget_set_sensitive(d->color_button, p != NULL);
     gtk_widget_set_sensitive(d->delete_button, p != NULL);
-    if (p) {
-        GimpRGB c;
-        gimp_rgb_set_uchar(&c, p->rgb[0], p->rgb[1], p->rgb[2]);
-        g_object_set_data(G_OBJECT(d->color_button), "updating", GINT_TO_POINTER(1));
-        gimp_color_button_set_color(GIMP_COLOR_BUTTON(d->color_button), &c);
-        g_object_set_data(G_OBJECT(d->color_button), "updating", NULL);
-    }
     colorize_dialog_suggestions_changed(d);
 }
 
@@ -152,7 +157,9 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
     if (event->type == GDK_BUTTON_PRESS || event->type == GDK_MOTION_NOTIFY) colorize_preview_crop(d, &map);
     if (event->type == GDK_BUTTON_PRESS) {
         GdkEventButton *b = (GdkEventButton *)event;
-        gint hit = point_near(d, &map, b->x, b->y);
+        gdouble bx = b->x, by = b->y;
+        colorize_preview_event_to_picture(d, &bx, &by);
+        gint hit = point_near(d, &map, bx, by);
         if (b->button == 3 && hit >= 0) { /* right-click removes */
             remove_point(d, hit);
         } else if (b->button == 1 && hit >= 0) {
@@ -165,7 +172,7 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
             g_free(msg);
         } else if (b->button == 1) {
             PointHint p = {0, 0, {0, 0, 0}, TRUE}; /* the next pass gives it the network's most likely colour */
-            preview_to_image_inside(d, &map, b->x, b->y, &p);
+            preview_to_image_inside(d, &map, bx, by, &p);
             colorize_preview_colour_at(d, p.x, p.y, p.rgb); /* meanwhile, the colour the preview shows there */
             g_array_append_val(d->points, p);
             d->selected = (gint)d->points->len - 1, d->dragging = TRUE;
@@ -176,7 +183,9 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
     if (event->type == GDK_MOTION_NOTIFY && d->dragging && selected_point(d)) {
         GdkEventMotion *m = (GdkEventMotion *)event;
         PointHint *p = selected_point(d);
-        preview_to_image_inside(d, &map, m->x, m->y, p);
+        gdouble mx = m->x, my = m->y;
+        colorize_preview_event_to_picture(d, &mx, &my);
+        preview_to_image_inside(d, &map, mx, my, p);
         colorize_preview_redraw(d);
         return TRUE;
     }
@@ -226,8 +235,10 @@ static void on_swatch(GtkWidget *button, gpointer data) {
     hints_changed(d);
 }
 
-/* The network's most likely colours at the selected point, as swatches. */
+/* The selected point's colour, and the network's most likely colours
+ * there as swatches. */
 void colorize_dialog_suggestions_changed(ColorizeDialog *d) {
+    show_selected_colour(d);
     GList *children = gtk_container_get_children(GTK_CONTAINER(d->swatches));
     const PointHint *p = selected_point(d);
     gint i = 0;
@@ -455,6 +466,7 @@ static GtkWidget *build_dialog(ColorizeDialog *d) {
     gtk_label_set_line_wrap(GTK_LABEL(d->message), TRUE);
     gtk_box_pack_start(GTK_BOX(vbox), d->message, FALSE, FALSE, 0);
     d->progress = gtk_progress_bar_new();
+    gtk_progress_bar_set_text(GTK_PROGRESS_BAR(d->progress), " "); /* as tall as with a text: no relayout */
     gtk_box_pack_start(GTK_BOX(vbox), d->progress, FALSE, FALSE, 0);
     gtk_window_set_default_size(GTK_WINDOW(dialog), 480, -1);
     gtk_widget_show_all(dialog); /* the progress bar stays: it pulses while a preview pass runs, fills during OK */
@@ -491,6 +503,7 @@ static gint32 apply(ColorizeDialog *d, GError **error) {
     gtk_dialog_set_response_sensitive(GTK_DIALOG(d->dialog), GTK_RESPONSE_OK, FALSE);
     gtk_dialog_set_response_sensitive(GTK_DIALOG(d->dialog), RESPONSE_RESET, FALSE);
     d->ui.bar = GTK_PROGRESS_BAR(d->progress);
+    gtk_progress_bar_set_text(d->ui.bar, _("Colorizing"));
     gulong handler = g_signal_connect(d->dialog, "response", G_CALLBACK(on_busy_response), d);
     gint32 layer = -1;
     if (colorize_preview_guess_now(d, error)) {

@@ -133,7 +133,8 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
         if (!colorize_check_drawable(image, drawable, &error)) break;
         load_settings(&settings, image, drawable);
         points = colorize_points_load(image);
-        layer = colorize_apply(image, drawable, &settings, points, FALSE, NULL, &error);
+        /* stored with the image again, as OK does: after an undo they came from the plug-in's own copy */
+        layer = colorize_apply(image, drawable, &settings, points, TRUE, NULL, &error);
         break;
     default:
         g_set_error(&error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT, "unknown run mode %d", mode);

@@ -17,6 +17,7 @@
 #define PREVIEW_REFINE_DELAY_MS 400
 #define PREVIEW_PULSE_MS 100 /* the working indicator's step */
 #define PREVIEW_MIN_SIZE 400
+#define PREVIEW_MAX_SIDE 1024 /* the picture's long side at most (GIMP's sub-thumbnails stay small) */
 #define MARKER_RADIUS 5
 
 struct PreviewJob {
@@ -258,7 +259,7 @@ static void show_working(ColorizeDialog *d, gboolean working) {
         d->pulse_timer = g_timeout_add(PREVIEW_PULSE_MS, pulse, d);
     } else if (!working && d->pulse_timer) {
         g_source_remove(d->pulse_timer), d->pulse_timer = 0;
-        gtk_progress_bar_set_text(GTK_PROGRESS_BAR(d->progress), "");
+        gtk_progress_bar_set_text(GTK_PROGRESS_BAR(d->progress), " "); /* a text keeps the bar's height: no relayout */
         gtk_progress_bar_set_fraction(GTK_PROGRESS_BAR(d->progress), 0.0);
     }
 }
@@ -490,10 +491,37 @@ static void on_invalidated(GimpPreview *preview, gpointer data) {
     if (!d->engine && !d->job) colorize_preview_schedule(d);
 }
 
-/* COLORIZE_VERBOSE: the preview area's size, as the dialog's size changes. */
+/* The picture grows and shrinks with the dialog, as GIMP's own filter
+ * previews do: GimpZoomPreview keeps it within its bounds (512 px on the
+ * long side), so the bounds follow the area, keeping the drawable's aspect,
+ * up to PREVIEW_MAX_SIDE and never past 1:1; the zoom preview then sizes
+ * the picture to them on the allocation this queues. */
 static void on_area_allocate(GtkWidget *area, GtkAllocation *a, gpointer data) {
-    (void)area, (void)data;
-    if (g_getenv("COLORIZE_VERBOSE")) g_printerr("colorize-neural: preview area %dx%d\n", a->width, a->height);
+    ColorizeDialog *d = data;
+    GimpPreview *p = GIMP_PREVIEW(d->preview);
+    gint ex, ey, ew, eh;
+    if (!gimp_drawable_mask_intersect(d->drawable, &ex, &ey, &ew, &eh))
+        ew = gimp_drawable_width(d->drawable), eh = gimp_drawable_height(d->drawable);
+    gdouble scale = MIN((gdouble)a->width / ew, (gdouble)a->height / eh);
+    scale = MIN(scale, MIN(1.0, (gdouble)PREVIEW_MAX_SIDE / MAX(ew, eh)));
+    const gint fw = MAX(1, (gint)(ew * scale)), fh = MAX(1, (gint)(eh * scale));
+    if (fw != p->xmax - p->xmin || fh != p->ymax - p->ymin) {
+        gimp_preview_set_bounds(p, 0, 0, fw, fh);
+        gtk_widget_queue_resize(area);
+    }
+    gint x = 0, y = 0; /* where the area lies in the dialog's window */
+    if (g_getenv("COLORIZE_VERBOSE") && gtk_widget_translate_coordinates(area, gtk_widget_get_toplevel(area), 0, 0, &x, &y))
+        g_printerr("colorize-neural: preview area %dx%d at (%d, %d), picture %dx%d\n", a->width, a->height, x, y,
+                   p->width, p->height);
+}
+
+void colorize_preview_event_to_picture(ColorizeDialog *d, gdouble *x, gdouble *y) {
+    GtkWidget *area = gimp_preview_get_area(GIMP_PREVIEW(d->preview));
+    GtkAllocation a;
+    gtk_widget_get_allocation(area, &a);
+    /* GimpPreviewArea centres a picture smaller than itself */
+    *x -= (a.width - GIMP_PREVIEW_AREA(area)->width) / 2;
+    *y -= (a.height - GIMP_PREVIEW_AREA(area)->height) / 2;
 }
 
 GtkWidget *colorize_preview_new(ColorizeDialog *d) {
@@ -512,7 +540,7 @@ GtkWidget *colorize_preview_new(ColorizeDialog *d) {
     g_signal_handlers_disconnect_matched(area, G_SIGNAL_MATCH_ID | G_SIGNAL_MATCH_DATA,
                                          g_signal_lookup("event", GTK_TYPE_WIDGET), 0, NULL, NULL, preview);
     g_signal_connect(preview, "invalidated", G_CALLBACK(on_invalidated), d);
-    g_signal_connect(area, "size-allocate", G_CALLBACK(on_area_allocate), NULL);
+    g_signal_connect(area, "size-allocate", G_CALLBACK(on_area_allocate), d);
     g_signal_connect_swapped(preview, "notify::update", G_CALLBACK(colorize_preview_redraw), d);
     d->preview = preview;
     return preview;

@@ -67,9 +67,12 @@ typedef struct {
     gint ox, oy;            /* the drawable's offsets in the image */
 } CropMap;
 void colorize_preview_crop(ColorizeDialog *d, CropMap *map);
+/* An event's position in the preview area to the picture's own pixels. */
+void colorize_preview_event_to_picture(ColorizeDialog *d, gdouble *x, gdouble *y);
 void colorize_preview_to_image(const CropMap *map, gdouble px, gdouble py, gdouble *x, gdouble *y);
 void colorize_preview_from_image(const CropMap *map, gdouble x, gdouble y, gdouble *px, gdouble *py);
-/* Called by the preview when new suggestions are in. */
+/* Called by the preview when a pass is in: new suggestions, and maybe the
+ * selected point's guessed colour. */
 void colorize_dialog_suggestions_changed(ColorizeDialog *d);
 
 #endif

@@ -18,6 +18,7 @@
  * full pass; a click past 256 points is refused with a message.
  * Usage: test_dialog PLUGIN MODEL PHOTO HELP.html (re-runs itself under xvfb-run). */
 #include <glib/gstdio.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -590,43 +591,60 @@ static void remove_all_points(int port, int image, int source) {
     g_free(e), g_free(list), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
-/* The last "preview area WxH" the plug-in logged (COLORIZE_VERBOSE) after
- * byte `from` of GIMP's log; FALSE when none. */
-static gboolean logged_preview_size(const char *log, gsize from, int *w, int *h) {
+/* The last preview layout the plug-in logged (COLORIZE_VERBOSE: "preview
+ * area WxH at (X, Y), picture PWxPH") after byte `from` of GIMP's log;
+ * FALSE when none. */
+typedef struct {
+    int w, h, x, y, pw, ph;
+} PreviewLayout;
+
+static gboolean logged_preview_layout(const char *log, gsize from, PreviewLayout *l) {
     gchar *text = NULL;
     gsize n = 0;
-    *w = *h = 0;
+    *l = (PreviewLayout){0};
     if (!g_file_get_contents(log, &text, &n, NULL) || n < from) return FALSE;
     for (const char *p = text + from; (p = strstr(p, "colorize-neural: preview area ")); p++)
-        sscanf(p, "colorize-neural: preview area %dx%d", w, h);
+        sscanf(p, "colorize-neural: preview area %dx%d at (%d, %d), picture %dx%d", &l->w, &l->h, &l->x, &l->y, &l->pw,
+               &l->ph);
     g_free(text);
-    return *w > 0;
+    return l->pw > 0;
 }
 
 /* The preview grows with the dialog, as GIMP's own filter previews do: the
- * dialog resized to 1000×1150, its preview area must grow to at least
- * twice its area (the sizes the plug-in logs as GTK allocates them). */
+ * dialog resized to 1000×1150, the picture itself (not only the area
+ * around it) must grow to at least twice its area, and a click at the
+ * area's centre must place a point at the image's centre. */
 static void preview_grows(int port, int image, int source, const char *log) {
-    gsize from = 0;
-    gchar *text = NULL;
-    g_file_get_contents(log, &text, &from, NULL);
-    g_free(text);
+    const gsize from = log_size(log);
     Call c;
     GThread *t;
     char *dialog = open_dialog(&c, &t, port, image, source);
-    int w0 = 0, h0 = 0, w1 = 0, h1 = 0;
+    PreviewLayout before = {0}, after = {0};
     if (dialog) {
         g_usleep(1500000);
-        CHECK(logged_preview_size(log, from, &w0, &h0), "the preview area's size was not logged");
+        CHECK(logged_preview_layout(log, from, &before), "the preview's layout was not logged");
         CHECK(gui_resize(dialog, 1000, 1150), "could not resize the dialog");
-        g_usleep(2000000);
-        logged_preview_size(log, from, &w1, &h1);
-        CHECK(gui_press(dialog, "Escape"), "could not press Escape");
+        g_usleep(2500000);
+        logged_preview_layout(log, from, &after);
+        CHECK(after.w > 0 && gui_click(dialog, after.x + after.w / 2, after.y + after.h / 2, 1),
+              "could not click the preview's centre");
+        g_usleep(1000000);
+        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
     }
-    wait_call(&c, t);
-    printf("the dialog resized to 1000×1150: its preview area %d×%d, was %d×%d\n", w1, h1, w0, h0);
-    CHECK((long)w1 * h1 >= 2L * w0 * h0 && w0 > 0, "the preview did not grow with the dialog");
-    g_free(c.expr), g_free(c.answer), g_free(dialog);
+    CHECK(wait_call(&c, t) && c.ok, "OK failed: %s", c.answer ? c.answer : "(none)");
+    printf("the dialog resized to 1000×1150: the preview's picture %d×%d in an area of %d×%d, was %d×%d in %d×%d\n",
+           after.pw, after.ph, after.w, after.h, before.pw, before.ph, before.w, before.h);
+    CHECK((long)after.pw * after.ph >= 2L * before.pw * before.ph && before.pw > 0,
+          "the preview's picture did not grow with the dialog");
+    char *e = g_strdup_printf("(caddr (car (gimp-image-get-parasite %d \"colorize-neural-points\")))", image);
+    char *points = gui_eval(port, e);
+    const char *last = strrchr(points, ';');
+    double x = -1, y = -1;
+    CHECK(sscanf(last ? last + 1 : points + 1, "%lf,%lf", &x, &y) == 2, "no point stored: %s", points);
+    printf("  a click at the preview's centre placed a point at (%.1f, %.1f) of the %d×%d image\n", x, y, PHOTO_W, PHOTO_H);
+    CHECK(fabs(x - PHOTO_W / 2.0) < 0.03 * PHOTO_W && fabs(y - PHOTO_H / 2.0) < 0.03 * PHOTO_H,
+          "a click at the enlarged preview's centre did not land at the image's centre");
+    g_free(e), g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
 /* Ctrl+Z after OK takes the layer and the stored points away, but not the
@@ -715,7 +733,8 @@ static void quick_pass_shown(int port, int image, int source, const char *log) {
         if (p < full && !strncmp(p + 22, "pulses", 6)) last_on = p;
         if (p < full && !strncmp(p + 22, "rests", 5)) last_off = p;
     }
-    CHECK(started && last_on && last_on < started && (!last_off || last_off < last_on),
+    /* pulsing when the full pass is shown, with no rest since it started */
+    CHECK(started && last_on && (!last_off || (last_off < started && last_off < last_on)),
           "the working indicator did not pulse while the full pass ran");
     g_free(text), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
