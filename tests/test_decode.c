@@ -97,10 +97,11 @@ static void test_init_and_batching(void) {
     CHECK(nn_unet_create(&a, &cfg, 9, 16, 16, &err) == NN_OK, "%s", err.msg);
     CHECK(nn_unet_create(&b, &cfg, 9, 16, 16, &err) == NN_OK, "%s", err.msg);
     if (!a || !b) return;
-    size_t np;
+    size_t np = 0;
     nn_unet_init(a, 77);
     nn_unet_init(b, 77);
-    CHECK(memcmp(nn_unet_params(a, &np), nn_unet_params(b, NULL), np * 4) == 0, "same seed, different weights");
+    const float *pa = nn_unet_params(a, &np); /* np set before it is used: argument order is unspecified */
+    CHECK(memcmp(pa, nn_unet_params(b, NULL), np * 4) == 0, "same seed, different weights");
     nn_unet_init(b, 78);
     CHECK(memcmp(nn_unet_params(a, NULL), nn_unet_params(b, NULL), np * 4) != 0, "different seeds, same weights");
     /* He std = sqrt(2 / fan_in) on the widest layer */
