@@ -331,14 +331,22 @@ static gboolean hint_constraint(gint32 image, gint32 item, gpointer data) {
 static void label_layers_by_name(GtkWidget *combo) {
     GtkTreeModel *model = gtk_combo_box_get_model(GTK_COMBO_BOX(combo));
     GtkTreeIter iter;
+    GString *shown = g_string_new(NULL); /* COLORIZE_VERBOSE: the labels, as the user reads them */
     for (gboolean more = gtk_tree_model_get_iter_first(model, &iter); more; more = gtk_tree_model_iter_next(model, &iter)) {
         gint id = -1;
         gtk_tree_model_get(model, &iter, GIMP_INT_STORE_VALUE, &id, -1);
-        if (id == -1 || !gimp_item_is_valid(id)) continue;
-        gchar *name = gimp_item_get_name(id);
-        gtk_list_store_set(GTK_LIST_STORE(model), &iter, GIMP_INT_STORE_LABEL, name, -1);
-        g_free(name);
+        if (id != -1 && gimp_item_is_valid(id)) {
+            gchar *name = gimp_item_get_name(id);
+            gtk_list_store_set(GTK_LIST_STORE(model), &iter, GIMP_INT_STORE_LABEL, name, -1);
+            g_free(name);
+        }
+        gchar *label = NULL;
+        gtk_tree_model_get(model, &iter, GIMP_INT_STORE_LABEL, &label, -1);
+        g_string_append_printf(shown, "%s%s", shown->len ? " | " : "", label ? label : "");
+        g_free(label);
     }
+    if (g_getenv("COLORIZE_VERBOSE")) g_printerr("colorize-neural: hint layer choices: %s\n", shown->str);
+    g_string_free(shown, TRUE);
 }
 
 static GtkObject *add_scale(GtkWidget *table, gint row, const gchar *label, gdouble value, gdouble lo, gdouble hi,
@@ -407,8 +415,8 @@ static GtkWidget *controls_table(ColorizeDialog *d) {
     for (int i = 0; i < 3; i++) g_signal_connect(d->adjs[i], "value-changed", G_CALLBACK(on_value_changed), d);
 
     GtkWidget *combo = gimp_layer_combo_box_new(hint_constraint, d);
-    label_layers_by_name(combo);
     gimp_int_combo_box_prepend(GIMP_INT_COMBO_BOX(combo), GIMP_INT_STORE_VALUE, -1, GIMP_INT_STORE_LABEL, _("None"), -1);
+    label_layers_by_name(combo);
     gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(combo), d->s->hint_layer);
     g_signal_connect(combo, "changed", G_CALLBACK(on_hint_changed), d);
     gimp_table_attach_aligned(GTK_TABLE(table), 0, 3, _("H_int layer:"), 0.0, 0.5, combo, 2, FALSE);
@@ -490,18 +498,30 @@ static void on_busy_response(GtkDialog *dialog, gint response, gpointer data) {
 }
 
 /* OK: the final render with the dialog's progress bar and Cancel live. */
-static gint32 apply(ColorizeDialog *d, GError **error) {
-    colorize_preview_stop(d);
+/* While OK renders: the controls, the point controls, OK and Reset rest
+ * (clicks on the preview are ignored); "Show hints" stays as it is, so it
+ * does not look unchecked, and Cancel stays live. */
+static void set_busy(ColorizeDialog *d) {
     d->busy = TRUE; /* no preview may use the model while the render does */
     gtk_widget_set_sensitive(d->controls, FALSE);
-    /* the point controls rest while busy (clicks on the preview are ignored); "Show hints" stays as it is, so it
-     * does not look unchecked */
     GList *children = gtk_container_get_children(GTK_CONTAINER(d->point_row));
     for (GList *c = children; c; c = c->next)
         if (c->data != d->show_hints) gtk_widget_set_sensitive(c->data, FALSE);
     g_list_free(children);
     gtk_dialog_set_response_sensitive(GTK_DIALOG(d->dialog), GTK_RESPONSE_OK, FALSE);
     gtk_dialog_set_response_sensitive(GTK_DIALOG(d->dialog), RESPONSE_RESET, FALSE);
+    if (g_getenv("COLORIZE_VERBOSE")) {
+        GtkWidget *cancel = gtk_dialog_get_widget_for_response(GTK_DIALOG(d->dialog), GTK_RESPONSE_CANCEL);
+        g_printerr("colorize-neural: during OK: Show hints sensitive %d, checked %d; Delete point sensitive %d; "
+                   "Cancel sensitive %d\n", gtk_widget_is_sensitive(d->show_hints),
+                   gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->show_hints)),
+                   gtk_widget_is_sensitive(d->delete_button), cancel && gtk_widget_is_sensitive(cancel));
+    }
+}
+
+static gint32 apply(ColorizeDialog *d, GError **error) {
+    colorize_preview_stop(d);
+    set_busy(d);
     d->ui.bar = GTK_PROGRESS_BAR(d->progress);
     gtk_progress_bar_set_text(d->ui.bar, _("Colorizing"));
     gulong handler = g_signal_connect(d->dialog, "response", G_CALLBACK(on_busy_response), d);

@@ -784,6 +784,15 @@ static int inside(const char *profile, const char *dir, const char *photo, int p
         g_free(e);
     }
     printf("%d of %d runs gave a new layer\n", made, RUNS);
+    /* what the user saw (the plug-in logs its widgets' state): the hint layer by its own name, and during OK
+     * "Show hints" still checked and live (it looked unchecked when greyed out), the point controls resting and
+     * Cancel live */
+    gchar *seen = NULL;
+    g_file_get_contents(g.log, &seen, NULL, NULL);
+    CHECK(seen && strstr(seen, "hint layer choices: None | Hints\n"), "the hint layer combo does not read \"None | Hints\"");
+    CHECK(seen && strstr(seen, "during OK: Show hints sensitive 1, checked 1; Delete point sensitive 0; Cancel sensitive 1"),
+          "during OK, Show hints was not left as it was, or Cancel was not live");
+    g_free(seen);
     CHECK(made == RUNS, "only %d of %d OK presses gave a layer", made, RUNS);
     if (image > 0) other_image(port, photo);
     if (image > 0) help_and_cancel(port, image, source, opened);
