@@ -69,6 +69,7 @@ static void show_point_controls(ColorizeDialog *d) {
     PointHint *p = selected_point(d);
     gtk_widget_set_sensitive(d->color_button, p != NULL);
     gtk_widget_set_sensitive(d->delete_button, p != NULL);
+    gtk_widget_set_sensitive(d->remove_all_button, d->points->len > 0);
     colorize_dialog_suggestions_changed(d);
 }
 
@@ -390,7 +391,7 @@ static GtkWidget *point_row(ColorizeDialog *d) {
     d->delete_button = gtk_button_new_with_mnemonic(_("_Delete point"));
     gimp_help_set_help_data(d->delete_button, _("Remove the selected point hint (or right-click it)"), NULL);
     g_signal_connect(d->delete_button, "clicked", G_CALLBACK(on_delete_point), d);
-    GtkWidget *all = gtk_button_new_with_mnemonic(_("Remove _all"));
+    GtkWidget *all = d->remove_all_button = gtk_button_new_with_mnemonic(_("Remove _all"));
     gimp_help_set_help_data(all, _("Remove every point hint (Reset keeps them)"), NULL);
     g_signal_connect(all, "clicked", G_CALLBACK(on_remove_all), d);
     gtk_box_pack_end(GTK_BOX(row), all, FALSE, FALSE, 0);
@@ -513,7 +514,8 @@ static void set_busy(ColorizeDialog *d) {
     if (g_getenv("COLORIZE_VERBOSE")) {
         GtkWidget *cancel = gtk_dialog_get_widget_for_response(GTK_DIALOG(d->dialog), GTK_RESPONSE_CANCEL);
         g_printerr("colorize-neural: during OK: Show hints sensitive %d, checked %d; Delete point sensitive %d; "
-                   "Cancel sensitive %d\n", gtk_widget_is_sensitive(d->show_hints),
+                   "Cancel sensitive %d\n",
+                   gtk_widget_is_sensitive(d->show_hints),
                    gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->show_hints)),
                    gtk_widget_is_sensitive(d->delete_button), cancel && gtk_widget_is_sensitive(cancel));
     }

@@ -17,7 +17,7 @@ typedef struct {
     gint selected;    /* the selected point, or -1 */
     gboolean dragging;
     GtkWidget *dialog, *preview, *progress, *controls, *message, *gray_warning;
-    GtkWidget *color_button, *delete_button, *swatches, *show_hints, *chooser, *point_row;
+    GtkWidget *color_button, *delete_button, *remove_all_button, *swatches, *show_hints, *chooser, *point_row;
     gboolean sticky_message; /* the message shown stays until the user acts (a bad model file) */
     gboolean panning;        /* the middle button drags the view */
     gdouble pan_x, pan_y;
