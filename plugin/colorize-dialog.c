@@ -70,6 +70,10 @@ static void show_point_controls(ColorizeDialog *d) {
     gtk_widget_set_sensitive(d->color_button, p != NULL);
     gtk_widget_set_sensitive(d->delete_button, p != NULL);
     gtk_widget_set_sensitive(d->remove_all_button, d->points->len > 0);
+    if (g_getenv("COLORIZE_VERBOSE"))
+        g_printerr("colorize-neural: point controls: %u points, Delete point sensitive %d, Remove all sensitive %d\n",
+                   d->points->len, gtk_widget_is_sensitive(d->delete_button),
+                   gtk_widget_is_sensitive(d->remove_all_button));
     colorize_dialog_suggestions_changed(d);
 }
 

@@ -570,8 +570,9 @@ static void click_past_point_limit(int port, const char *log) {
 }
 
 /* Remove all: two more points placed, then Alt+A and OK: the image keeps
- * no points. */
-static void remove_all_points(int port, int image, int source) {
+ * no points, and Remove all then rests (the plug-in logs the point
+ * controls' state). */
+static void remove_all_points(int port, int image, int source, const char *log) {
     Call c;
     GThread *t;
     char *dialog = open_dialog(&c, &t, port, image, source);
@@ -579,7 +580,12 @@ static void remove_all_points(int port, int image, int source) {
         g_usleep(1500000);
         CHECK(gui_click(dialog, 60, 60, 1) && gui_click(dialog, 200, 150, 1), "could not click the preview");
         g_usleep(500000);
+        const gsize from = log_size(log);
         CHECK(gui_press(dialog, "alt+a"), "could not press Remove all");
+        char *state = log_wait_for(log, from, "point controls: 0 points", 5);
+        CHECK(state && strstr(state, "point controls: 0 points, Delete point sensitive 0, Remove all sensitive 0"),
+              "after Remove all, the point controls do not rest");
+        g_free(state);
         g_usleep(500000);
         CHECK(gui_press(dialog, "alt+o"), "could not press OK");
     }
@@ -801,7 +807,7 @@ static int inside(const char *profile, const char *dir, const char *photo, int p
     if (image > 0) other_image(port, photo);
     if (image > 0) help_and_cancel(port, image, source, opened);
     if (image > 0) point_hint_by_click(port, image, source, g.log);
-    if (image > 0) remove_all_points(port, image, source);
+    if (image > 0) remove_all_points(port, image, source, g.log);
     if (image > 0) new_point_takes_network_colour(port, image, source, g.log);
     if (image > 0) ok_reuses_preview(port, image, source, g.log);
     if (image > 0) quick_pass_shown(port, image, source, g.log);
