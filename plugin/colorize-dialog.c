@@ -54,12 +54,17 @@ static PointHint *selected_point(ColorizeDialog *d) {
 }
 
 /* The colour button shows the selected point's colour (also once a pass
- * has guessed it). */
+ * has guessed it). It is set only when that colour differs, because
+ * setting it also resets the colour dialog, where the user may be typing. */
 static void show_selected_colour(ColorizeDialog *d) {
     PointHint *p = selected_point(d);
     if (!p) return;
-    GimpRGB c;
+    GimpRGB c, shown;
     gimp_rgb_set_uchar(&c, p->rgb[0], p->rgb[1], p->rgb[2]);
+    gimp_color_button_get_color(GIMP_COLOR_BUTTON(d->color_button), &shown);
+    guchar r, g, b;
+    gimp_rgb_get_uchar(&shown, &r, &g, &b);
+    if (r == p->rgb[0] && g == p->rgb[1] && b == p->rgb[2]) return;
     g_object_set_data(G_OBJECT(d->color_button), "updating", GINT_TO_POINTER(1));
     gimp_color_button_set_color(GIMP_COLOR_BUTTON(d->color_button), &c);
     g_object_set_data(G_OBJECT(d->color_button), "updating", NULL);
@@ -230,6 +235,19 @@ static void on_point_color(GimpColorButton *button, gpointer data) {
     colorize_preview_schedule(d);
 }
 
+/* Opening the colour dialog hands the selected point's colour to the user:
+ * a guess arriving later must not change the colour being edited. */
+static void on_point_color_opened(GtkWidget *button, gpointer data) {
+    ColorizeDialog *d = data;
+    PointHint *p = selected_point(d);
+    (void)button;
+    if (d->busy || !p) return;
+    if (g_getenv("COLORIZE_VERBOSE"))
+        g_printerr("colorize-neural: the colour dialog opened for point %d%s\n", d->selected + 1,
+                   p->guess ? ", before its guess: no guess will change its colour now" : "");
+    p->guess = FALSE;
+}
+
 static void on_swatch(GtkWidget *button, gpointer data) {
     ColorizeDialog *d = data;
     PointHint *p = selected_point(d);
@@ -379,6 +397,7 @@ static GtkWidget *point_row(ColorizeDialog *d) {
     gtk_label_set_mnemonic_widget(GTK_LABEL(label), d->color_button);
     gtk_box_pack_start(GTK_BOX(row), label, FALSE, FALSE, 0);
     g_signal_connect(d->color_button, "color-changed", G_CALLBACK(on_point_color), d);
+    g_signal_connect(d->color_button, "clicked", G_CALLBACK(on_point_color_opened), d);
     gtk_box_pack_start(GTK_BOX(row), d->color_button, FALSE, FALSE, 0);
     d->swatches = gtk_hbox_new(FALSE, 2);
     for (gint i = 0; i < SUGGESTIONS; i++) {

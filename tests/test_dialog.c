@@ -11,7 +11,9 @@
  * browser (a stand-in registered for text/html), and Cancel leaves the
  * image as it was. A point placed by a click (and coloured in the colour
  * dialog, which the preview follows live) is kept with the image and used
- * by Repeat; a new point starts with the network's colour there; on a flat region one click colours the whole region and
+ * by Repeat; a new point starts with the network's colour there, unless
+ * its colour dialog opened first (a later guess never changes a colour
+ * being edited); on a flat region one click colours the whole region and
  * stops at its edge; points dragged past the preview's edges stay inside
  * the image, stored and used by Repeat; Remove all leaves none stored; the
  * quick preview pass is shown before the full one; OK reuses the preview's
@@ -193,16 +195,21 @@ static char *log_wait_for(const char *log, gsize from, const char *what, double 
     return NULL;
 }
 
-/* Gives the selected point a colour as a user does: Alt+L opens the colour
- * dialog, Alt+N reaches its HTML notation, the hex is typed with Enter, and
- * the colour dialog's OK closes it. Returns whether the preview showed a new
- * pass while the colour dialog was still open (it follows the colour live). */
-static gboolean choose_point_colour(const char *dialog, const char *hex, const char *log) {
-    const gsize from = log_size(log);
+/* Alt+L opens the selected point's colour dialog; returns its window id
+ * (g_free it) or NULL. */
+static char *open_colour_dialog(const char *dialog) {
     CHECK(gui_press(dialog, "alt+l"), "could not press Alt+L (the point's colour)");
     char *window = gui_find_window("^Point hint colour$", 10);
     CHECK(window, "the point colour dialog did not open");
-    if (!window) return FALSE;
+    return window;
+}
+
+/* In the open colour dialog, Alt+N reaches its HTML notation, the hex is
+ * typed with Enter, and the colour dialog's OK closes it. Returns whether
+ * the preview showed a new pass while the colour dialog was still open (it
+ * follows the colour live). */
+static gboolean type_colour(const char *window, const char *hex, const char *log) {
+    const gsize from = log_size(log);
     char *type[] = {"xdotool", "type", "--delay", "30", (char *)hex, NULL};
     CHECK(gui_press(window, "alt+n") && gui_press(window, "ctrl+a") && gui_run_quiet(type, NULL) &&
               gui_press(window, "Return"),
@@ -213,7 +220,15 @@ static gboolean choose_point_colour(const char *dialog, const char *hex, const c
     const gboolean live = shown != NULL;
     CHECK(gui_press(window, "alt+o"), "could not press the colour dialog's OK");
     g_usleep(300000);
-    g_free(started), g_free(shown), g_free(window);
+    g_free(started), g_free(shown);
+    return live;
+}
+
+/* Gives the selected point a colour as a user does, in its colour dialog. */
+static gboolean choose_point_colour(const char *dialog, const char *hex, const char *log) {
+    char *window = open_colour_dialog(dialog);
+    const gboolean live = window && type_colour(window, hex, log);
+    g_free(window);
     return live;
 }
 
@@ -266,6 +281,31 @@ static void point_hint_by_click(int port, int image, int source, const char *log
     g_free(e), g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
+/* The colour dialog opened at once after a click, before the network's
+ * guess for the new point is in: a pass that ends while the dialog is open
+ * must not change the colour the user is editing (on a slow machine the
+ * guess used to reset the dialog while the user typed). Then red is typed. */
+static void colour_while_guess_pending(const char *dialog, gsize from, const char *log) {
+    char *window = open_colour_dialog(dialog);
+    if (!window) return;
+    char *opened = log_wait_for(log, from, "the colour dialog opened for point", 5);
+    CHECK(opened, "the plug-in did not log the colour dialog's opening");
+    const char *line = opened ? strstr(opened, "the colour dialog opened for point") : NULL;
+    const gboolean pending = line && !g_strstr_len(opened, line - opened, "takes the network's colour");
+    printf("the colour dialog opened at once after a click: %s\n",
+           !line ? "?" : pending ? "the point was still waiting for its guess" : "the guess was already in");
+    if (pending) {
+        const gsize open_at = from + (line - opened);
+        char *shown = log_wait_for(log, open_at, "shown after", 60);
+        CHECK(shown, "no preview pass ended while the colour dialog was open");
+        CHECK(!shown || !strstr(shown, "takes the network's colour"),
+              "a guess changed the colour of a point whose colour dialog was open");
+        g_free(shown);
+    }
+    type_colour(window, POINT_RED, log);
+    g_free(opened), g_free(window);
+}
+
 /* One click on a flat region colours that whole region in the result and
  * nothing beyond its edge: a gray image, bright in its upper left (where
  * the click lands in the preview), dark in an L around it. */
@@ -294,9 +334,9 @@ static void click_colours_region(int port, const char *log) {
     char *dialog = open_dialog(&c, &t, port, image, source);
     if (dialog) {
         g_usleep(1500000);
+        const gsize from = log_size(log);
         CHECK(gui_click(dialog, 120, 100, 1), "could not click the preview");
-        g_usleep(1000000);
-        choose_point_colour(dialog, POINT_RED, log);
+        colour_while_guess_pending(dialog, from, log);
         g_usleep(1500000);
         CHECK(gui_press(dialog, "alt+o"), "could not press OK");
     }
