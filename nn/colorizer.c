@@ -250,3 +250,20 @@ nn_status nn_colorizer_distribution(nn_colorizer *c, const float *in, int pixel,
     for (int q = 0; q < Q; q++) prob[q] = (float)(prob[q] / sum);
     return NN_OK;
 }
+
+/* The rebalancing weights were w_q ∝ 1 / ((1 - λ) p_q + λ / Q) (loss.c), so
+ * p_q = (1 / (k w_q) - λ / Q) / (1 - λ) with k = Σ 1 / w_q. */
+void nn_colorizer_log_prior(const nn_colorizer *c, float *log_prior) {
+    const int Q = c->num_bins;
+    float lambda = 0.5f;
+    for (int q = 0; q < Q; q++) log_prior[q] = 0.0f; /* uniform, up to a constant */
+    if (!c->rebalance) return; /* no prior known: uniform */
+    nn_weights_get_f32(&c->meta, "ab.rebalance_lambda", &lambda, NULL);
+    if (!(lambda >= 0.0f && lambda < 1.0f)) return;
+    double k = 0.0;
+    for (int q = 0; q < Q; q++) k += 1.0 / c->rebalance[q];
+    for (int q = 0; q < Q; q++) {
+        double p = (1.0 / (c->rebalance[q] * k) - lambda / Q) / (1.0 - lambda);
+        log_prior[q] = (float)log(p > NN_MIN_BIN_PRIOR ? p : NN_MIN_BIN_PRIOR);
+    }
+}

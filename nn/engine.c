@@ -49,7 +49,8 @@ struct nn_engine {
 nn_engine_params nn_engine_default_params(void) {
     return (nn_engine_params){.vividness = NN_DEFAULT_VIVIDNESS, .saturation = 1.0f, .resolution = NN_DEFAULT_RESOLUTION,
                               .scene_size = NN_DEFAULT_SCENE_SIZE, .scene_weight = NN_DEFAULT_SCENE_WEIGHT,
-                              .hint_reach = NN_DEFAULT_HINT_REACH};
+                              .hint_reach = NN_DEFAULT_HINT_REACH, .reference = NULL,
+                              .reference_weight = NN_DEFAULT_REFERENCE_WEIGHT};
 }
 
 void nn_engine_working_size(int width, int height, int resolution, int *ww, int *wh) {
@@ -155,6 +156,11 @@ nn_status nn_engine_begin(nn_engine **out, int W, int H, const nn_engine_params 
     if (!(params->hint_reach >= 0.0f && params->hint_reach <= NN_MAX_HINT_REACH))
         return nn_set_error(err, NN_ERR_INVALID, "hint reach %g is outside 0..%g", params->hint_reach,
                             NN_MAX_HINT_REACH);
+    if (params->reference && !(params->reference_weight > 0.0f && params->reference_weight <= NN_MAX_REFERENCE_WEIGHT))
+        return nn_set_error(err, NN_ERR_INVALID, "reference weight %g is outside (0, %g]", params->reference_weight,
+                            NN_MAX_REFERENCE_WEIGHT);
+    if (params->reference && !nn_reference_is_finished(params->reference))
+        return nn_set_error(err, NN_ERR_INVALID, "the colour reference is not finished (nn_reference_finish)");
     nn_engine *e = calloc(1, sizeof *e);
     if (!e) return nn_set_error(err, NN_ERR_NOMEM, "out of memory");
     e->W = W, e->H = H, e->params = *params;
@@ -377,16 +383,31 @@ typedef struct {
     const float *bin_ab, *bias;
     float inv_t;
     int T, Q;
+    const nn_reference *reference; /* or NULL */
+    float reference_weight;
+    const float *L;                /* (wh, ww) the working image's lightness */
+    int ww, wh;
     atomic_int failed; /* a range could not get its block buffer */
 } fuse_job;
 
+/* The working image's lightness under rows [r0, r1) of the T×T tile at
+ * (x0, y0), edges repeated as the tile's input repeats them. */
+static void tile_rows_lightness(const fuse_job *j, int x0, int y0, int r0, int r1, float *L) {
+    const int T = j->T;
+    for (int ty = r0; ty < r1; ty++) {
+        const int sy = y0 + ty < j->wh ? y0 + ty : j->wh - 1;
+        for (int tx = 0; tx < T; tx++) L[(ty - r0) * T + tx] = j->L[(size_t)sy * j->ww + (x0 + tx < j->ww ? x0 + tx : j->ww - 1)];
+    }
+}
+
 /* Tiles [t0, t1): a few rows at a time (NN_PIXEL_BLOCK pixels), the
- * head's logits plus the scene's weighted log-probabilities into a block
- * that stays in cache, decoded from there into the tile's ab. */
+ * head's logits plus the scene's and the reference's weighted
+ * log-probabilities into a block that stays in cache, decoded from there
+ * into the tile's ab. */
 static void fuse_decode_tiles(void *ctx, int t0, int t1) {
     fuse_job *j = ctx;
     const int T = j->T, tp = T * T, rows = NN_PIXEL_BLOCK / T > 0 ? NN_PIXEL_BLOCK / T : 1;
-    float *block = malloc(sizeof(float) * (size_t)j->Q * rows * T);
+    float *block = malloc(sizeof(float) * ((size_t)j->Q + 1) * rows * T), *L = block + (size_t)j->Q * rows * T;
     if (!block) {
         atomic_store(&j->failed, 1);
         return;
@@ -396,7 +417,11 @@ static void fuse_decode_tiles(void *ctx, int t0, int t1) {
         for (int r0 = 0; r0 < T; r0 += rows) {
             const int r1 = r0 + rows < T ? r0 + rows : T, np = (r1 - r0) * T;
             nn_colorizer_head_columns(j->c, j->features, t, r0 * T, np, block);
-            nn_scene_add_to_tile_rows(j->scene, j->weight, j->x0[t], j->y0[t], T, r0, r1, block, block);
+            if (j->scene) nn_scene_add_to_tile_rows(j->scene, j->weight, j->x0[t], j->y0[t], T, r0, r1, block, block);
+            if (j->reference) {
+                tile_rows_lightness(j, j->x0[t], j->y0[t], r0, r1, L);
+                nn_reference_add_logits(j->reference, j->reference_weight, L, np, block, (size_t)np);
+            }
             nn_decode_annealed_mean_pixels(a + (size_t)r0 * T, b + (size_t)r0 * T, block, (size_t)np, np, j->bin_ab,
                                            j->bias, j->Q, j->inv_t);
         }
@@ -405,7 +430,8 @@ static void fuse_decode_tiles(void *ctx, int t0, int t1) {
 }
 
 /* The network over nb encoded tiles, each pixel's distribution multiplied
- * by the scene's, decoded at the engine's vividness into tile_ab. */
+ * by the scene's and the reference's, decoded at the engine's vividness
+ * into tile_ab. */
 static nn_status predict_fused(const nn_engine *e, nn_colorizer *c, const float *in, int nb, const int *x0,
                                const int *y0, float *tile_ab, nn_error *err) {
     const float *features;
@@ -415,7 +441,8 @@ static nn_status predict_fused(const nn_engine *e, nn_colorizer *c, const float 
     if (nn_vivid_decoding(c->rebalance, c->num_bins, e->params.vividness, &bias, &T) != NN_OK)
         return nn_set_error(err, NN_ERR_NOMEM, "out of memory while decoding");
     fuse_job j = {e->scene, e->params.scene_weight, c, features, tile_ab, x0, y0, c->bin_ab, bias,
-                  nn_decode_inverse_temperature(T), c->tile, c->num_bins, 0};
+                  nn_decode_inverse_temperature(T), c->tile, c->num_bins, e->params.reference,
+                  e->params.reference_weight, e->Lw, e->ww, e->wh, 0};
     nn_parallel_for(nb, fuse_decode_tiles, &j);
     free(bias);
     return atomic_load(&j.failed) ? nn_set_error(err, NN_ERR_NOMEM, "out of memory while decoding") : NN_OK;
@@ -579,7 +606,7 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
             encode_tile(e, ox[k % nx], oy[k / nx], T, in + (size_t)b * NN_INPUT_CHANNELS * tp);
             batch_x0[b] = ox[k % nx], batch_y0[b] = oy[k / nx];
         }
-        st = e->scene ? predict_fused(e, c, in, nb, batch_x0, batch_y0, tile_ab, err)
+        st = e->scene || e->params.reference ? predict_fused(e, c, in, nb, batch_x0, batch_y0, tile_ab, err)
                       : nn_colorizer_predict(c, in, nb, e->params.vividness, tile_ab, err);
         if (st) goto done;
         for (int b = 0; b < nb; b++) {
@@ -739,8 +766,15 @@ nn_status nn_engine_suggest(const nn_engine *e, nn_colorizer *c, double x, doubl
     if (e->scene) {
         st = scene_without_point(e, c, px, py, scene, err);
         if (st) goto done;
+    } else {
+        memset(scene, 0, sizeof(float) * (size_t)Q);
     }
-    st = nn_colorizer_distribution(c, in, (py - y0) * T + (px - x0), e->scene ? scene : NULL, p, err);
+    if (e->params.reference) { /* the reference's share, at the point's lightness */
+        const float L = e->Lw[(size_t)py * e->ww + px];
+        nn_reference_add_logits(e->params.reference, e->params.reference_weight, &L, 1, scene, 1);
+    }
+    st = nn_colorizer_distribution(c, in, (py - y0) * T + (px - x0), e->scene || e->params.reference ? scene : NULL,
+                                   p, err);
     if (st) goto done;
     /* the most likely bins, each at least NN_SUGGESTION_SEPARATION from those already chosen */
     for (int n = 0; n < k; n++) {

@@ -93,6 +93,16 @@ void nn_colorizer_head_columns(const nn_colorizer *c, const float *features, // 
  * its logits: prob (Q). */
 nn_status nn_colorizer_distribution(nn_colorizer *c, const float *in, // (1, 4, tile, tile)
                                     int pixel, const float *extra, float *prob, nn_error *err);
+/* The smallest bin prior used when dividing it out (a bin seen once in
+ * CIFAR-10's 46 M pixels has about 2e-8). */
+#define NN_MIN_BIN_PRIOR 1e-6
+/* log_prior (Q): the log of the training set's bin prior, recovered from
+ * the rebalancing weights (uniform when the model has none). Dividing it
+ * out of a second opinion on the colours (the scene, a reference) makes
+ * the fusion a product of experts, p(c | tile, other) ∝ p(c | tile)
+ * p(c | other) / p(c): otherwise the prior counts twice and pulls every
+ * colour towards the common, desaturated bins. */
+void nn_colorizer_log_prior(const nn_colorizer *c, float *log_prior);
 /* Reads and validates the ab-grid metadata of w (ab.grid_*, ab.bins with
  * num_bins entries, optional ab.rebalance_weights); allocates *bins and
  * *rebalance (NULL when absent), which the caller frees. */

@@ -9,6 +9,7 @@
 
 #include "nn_colorizer.h"
 #include "nn_propagate.h"
+#include "nn_reference.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -89,6 +90,8 @@ typedef struct {
     float scene_weight; /* 0 (no scene pass) .. 8 */
     float hint_reach;   /* L* units: the lightness change (edges crossed) at which a hint's hold halves;
                            0: hints are not propagated, they colour only where they are */
+    const nn_reference *reference; /* a finished colour reference (the caller keeps it), or NULL */
+    float reference_weight;        /* its weight, (0, NN_MAX_REFERENCE_WEIGHT] */
 } nn_engine_params;
 
 nn_engine_params nn_engine_default_params(void);

@@ -12,10 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The smallest bin prior used when dividing it out (a bin seen once in
- * CIFAR-10's 46 M pixels has about 2e-8). */
-#define SCENE_MIN_PRIOR 1e-6
-
 struct nn_scene {
     int w, h;       /* the working image the scene was made from */
     int gw, gh, Q;  /* the scene's size and bins */
@@ -94,27 +90,6 @@ static void accumulate_tile(nn_scene *s, const float *logits, const float *log_d
         }
 }
 
-/* Adds the log of the training set's bin prior to log_divisor (Q). The
- * rebalancing weights were w_q ∝ 1 / ((1 - λ) p_q + λ / Q) (loss.c), so
- * p_q = (1 / (k w_q) - λ / Q) / (1 - λ) with k = Σ 1 / w_q. Dividing the
- * prior out of the scene's distribution makes the fusion a product of
- * experts, p(c | tile, scene) ∝ p(c | tile) p(c | scene) / p(c): without
- * it the prior counts twice and pulls every colour towards the common,
- * desaturated bins. */
-static void add_log_prior(const nn_colorizer *c, float *log_divisor) {
-    const int Q = c->num_bins;
-    float lambda = 0.5f;
-    if (!c->rebalance) return; /* no prior known: uniform */
-    nn_weights_get_f32(&c->meta, "ab.rebalance_lambda", &lambda, NULL);
-    if (!(lambda >= 0.0f && lambda < 1.0f)) return;
-    double k = 0.0;
-    for (int q = 0; q < Q; q++) k += 1.0 / c->rebalance[q];
-    for (int q = 0; q < Q; q++) {
-        double p = (1.0 / (c->rebalance[q] * k) - lambda / Q) / (1.0 - lambda);
-        log_divisor[q] += (float)log(p > SCENE_MIN_PRIOR ? p : SCENE_MIN_PRIOR);
-    }
-}
-
 nn_status nn_scene_create(nn_scene **out, nn_colorizer *c, const float *L, const float *hint, int w, int h, int size,
                           nn_error *err) {
     *out = NULL;
@@ -140,7 +115,16 @@ nn_status nn_scene_create(nn_scene **out, nn_colorizer *c, const float *L, const
     }
     shrink_planes(L, hint, w, h, gL, ghint, s->gw, s->gh);
     for (int q = 0; q < Q; q++) log_divisor[q] = c->rebalance && c->rebalance[q] > 1e-30f ? logf(c->rebalance[q]) : 0.0f;
-    add_log_prior(c, log_divisor);
+    {
+        float *log_prior = malloc(sizeof(float) * (size_t)Q);
+        if (!log_prior) {
+            st = nn_set_error(err, NN_ERR_NOMEM, "out of memory for the scene pass");
+            goto done;
+        }
+        nn_colorizer_log_prior(c, log_prior); /* divided out: the fusion is then a product of experts */
+        for (int q = 0; q < Q; q++) log_divisor[q] += log_prior[q];
+        free(log_prior);
+    }
     float window[64];
     for (int t = 0; t < T && t < 64; t++) {
         float v = sinf((float)M_PI * ((float)t + 0.5f) / (float)T);

@@ -4,7 +4,8 @@
  * cancellation through the flag, parameter checks, and the streaming
  * interface (rows in strips, ab rows in any order) against the whole call,
  * all in fp32; then the shipped model (the argument) in bf16 against fp32
- * where the CPU has AVX512-BF16. Usage: test_engine MODEL.weights */
+ * where the CPU has AVX512-BF16, and a colour reference's effect (warm,
+ * cool, dark colours to dark pixels) and refusals with it. Usage: test_engine MODEL.weights */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -534,6 +535,104 @@ static void test_bf16(const char *model) {
     nn_colorizer_free(c);
 }
 
+/* A reference made of pixels at every lightness from 5 to 95: colour
+ * (a, b) below L 50 and (a2, b2) from there, each fitted into the gamut. */
+static nn_reference *two_tone_reference(nn_colorizer *c, float a, float b, float a2, float b2) {
+    nn_reference *r = NULL;
+    nn_error err = {0};
+    CHECK(nn_reference_create(&r, c, &err) == NN_OK, "no reference: %s", err.msg);
+    if (!r) return NULL;
+    for (int L = 5; L <= 95; L++) {
+        float lab[3] = {(float)L, L < 50 ? a : a2, L < 50 ? b : b2};
+        nn_lab_fit_gamut(lab, 1);
+        for (int i = 0; i < 20; i++) nn_reference_add_pixels(r, lab, 1);
+    }
+    CHECK(nn_reference_finish(r, &err) == NN_OK, "a coloured reference refused: %s", err.msg);
+    return r;
+}
+
+/* Mean a and b of ab (2, h, w) over columns [x0, x1). */
+static void mean_ab_cols(const float *ab, int w, int h, int x0, int x1, double *a, double *b) {
+    double sa = 0.0, sb = 0.0;
+    for (int y = 0; y < h; y++)
+        for (int x = x0; x < x1; x++) sa += ab[(size_t)y * w + x], sb += ab[(size_t)w * h + (size_t)y * w + x];
+    *a = sa / ((double)h * (x1 - x0)), *b = sb / ((double)h * (x1 - x0));
+}
+
+/* A colour reference with the shipped model: a warm one makes the image
+ * warm and a cool one cool; a reference's dark colours go to the dark
+ * half and its light colours to the light half; no reference leaves the
+ * result as it was; gray, empty and unfinished references and weights
+ * out of range are refused. */
+static void test_reference(const char *model) {
+    nn_colorizer *c = NULL;
+    nn_error err = {0};
+    if (nn_colorizer_load(&c, model, 16, 32, &err) != NN_OK) {
+        CHECK(0, "%s", err.msg);
+        return;
+    }
+    const int w = 96, h = 64;
+    const size_t n = (size_t)w * h;
+    float *L = malloc(sizeof(float) * n), *plain = malloc(sizeof(float) * 2 * n), *ab = malloc(sizeof(float) * 2 * n);
+    for (int y = 0; y < h; y++) /* a dark left half, a light right half, mildly textured */
+        for (int x = 0; x < w; x++) L[(size_t)y * w + x] = (x < w / 2 ? 30.0f : 75.0f) + 3.0f * sinf(x * 0.4f + y * 0.3f);
+    nn_engine_params p = nn_engine_default_params();
+    CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &p, plain, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    p.reference_weight = 5.0f; /* a weight without a reference changes nothing */
+    CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    CHECK(memcmp(plain, ab, sizeof(float) * 2 * n) == 0, "no reference changed the result");
+    double wa, wb, ca, cb, pa, pb;
+    mean_ab_cols(plain, w, h, 0, w, &pa, &pb);
+    nn_reference *warm = two_tone_reference(c, 30, 50, 30, 50), *cool = two_tone_reference(c, -10, -40, -10, -40);
+    p.reference = warm, p.reference_weight = NN_DEFAULT_REFERENCE_WEIGHT;
+    CHECK(warm && nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    mean_ab_cols(ab, w, h, 0, w, &wa, &wb);
+    p.reference = cool;
+    CHECK(cool && nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    mean_ab_cols(ab, w, h, 0, w, &ca, &cb);
+    printf("reference: mean ab without (%.1f, %.1f), warm (%.1f, %.1f), cool (%.1f, %.1f)\n", pa, pb, wa, wb, ca, cb);
+    CHECK(wb > pb + 5 && wb > 10 && wa > 0, "a warm reference did not make the image warm: b %.1f (%.1f without)", wb, pb);
+    CHECK(cb < pb - 5 && cb < -5, "a cool reference did not make the image cool: b %.1f (%.1f without)", cb, pb);
+    nn_reference_free(warm), nn_reference_free(cool);
+    nn_reference *split = two_tone_reference(c, -10, -40, 30, 50); /* dark blue, light orange */
+    nn_reference *reversed = two_tone_reference(c, 30, 50, -10, -40); /* dark orange, light blue */
+    double da, db, la, lb, rda, rdb, rla, rlb;
+    p.reference = split;
+    CHECK(split && nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    mean_ab_cols(ab, w, h, 0, w / 2, &da, &db);
+    mean_ab_cols(ab, w, h, w / 2, w, &la, &lb);
+    p.reference = reversed;
+    CHECK(reversed && nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    mean_ab_cols(ab, w, h, 0, w / 2, &rda, &rdb);
+    mean_ab_cols(ab, w, h, w / 2, w, &rla, &rlb);
+    printf("reference dark blue, light orange: the dark half (%.1f, %.1f), the light half (%.1f, %.1f); reversed: "
+           "(%.1f, %.1f), (%.1f, %.1f)\n", da, db, la, lb, rda, rdb, rla, rlb);
+    CHECK(db < rdb - 10 && lb > rlb + 10, "the reference's dark and light colours did not go to the dark and light halves");
+    nn_reference_free(reversed);
+    /* refusals */
+    nn_reference *r = NULL;
+    CHECK(nn_reference_create(&r, c, &err) == NN_OK, "%s", err.msg);
+    p.reference = r;
+    CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) == NN_ERR_INVALID &&
+              strstr(err.msg, "not finished"), "an unfinished reference was not refused");
+    CHECK(nn_reference_finish(r, &err) == NN_ERR_INVALID && strstr(err.msg, "no colour"), "an empty reference was not refused");
+    float gray[3] = {60, 1, -1};
+    for (int i = 0; i < 1000; i++) nn_reference_add_pixels(r, gray, 1);
+    CHECK(nn_reference_finish(r, &err) == NN_ERR_INVALID && strstr(err.msg, "no colour"), "a gray reference was not refused: %s",
+          err.msg);
+    nn_reference_free(r);
+    p.reference = split;
+    p.reference_weight = 0.0f;
+    CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) == NN_ERR_INVALID,
+          "reference weight 0 was not refused");
+    p.reference_weight = NN_MAX_REFERENCE_WEIGHT * 2;
+    CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) == NN_ERR_INVALID,
+          "reference weight %g was not refused", p.reference_weight);
+    nn_reference_free(split);
+    free(L), free(plain), free(ab);
+    nn_colorizer_free(c);
+}
+
 int main(int argc, char **argv) {
     nn_set_threads(2);
     setenv("NN_PRECISION", "fp32", 1); /* the checks against oracles below are exact in fp32 */
@@ -554,7 +653,7 @@ int main(int argc, char **argv) {
     CHECK(c != NULL, "no colorizer with rebalancing");
     if (c) test_scene(c);
     nn_colorizer_free(c);
-    if (argc > 1) test_bf16(argv[1]);
+    if (argc > 1) test_bf16(argv[1]), test_reference(argv[1]);
     else CHECK(0, "usage: test_engine MODEL.weights");
     return test_finish("test_engine");
 }

@@ -414,6 +414,56 @@ static void test_colorize_limits(const char *model) {
     g_free(err), g_free(bomb), g_free(out);
 }
 
+/* Mean Lab b of a PNG's opaque pixels. */
+static double mean_b(const char *path) {
+    GdkPixbuf *pb = gdk_pixbuf_new_from_file(path, NULL);
+    if (!pb) return NAN;
+    const int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb), nc = gdk_pixbuf_get_n_channels(pb);
+    double sum = 0.0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            float lab[3];
+            nn_srgb8_to_lab(lab, gdk_pixbuf_read_pixels(pb) + y * gdk_pixbuf_get_rowstride(pb) + nc * x, 1);
+            sum += lab[2];
+        }
+    g_object_unref(pb);
+    return sum / ((double)w * h);
+}
+
+/* colorize --palette and --reference: a warm palette makes the result
+ * warmer than without; a gray reference, a missing one, a file that is not
+ * a palette, a palette with a bad line and a weight of 0 are refused and
+ * write no output; eval --reference needs --photos. */
+static void test_colorize_reference(const char *model, const char *in, const char *plain) {
+    char *warm = work_path("warm.gpl"), *bad = work_path("bad.gpl"), *gray = work_path("gray.png");
+    char *out = work_path("ref-out.png"), *missing = work_path("missing-ref.png");
+    CHECK(g_file_set_contents(warm, "GIMP Palette\nName: warm\nColumns: 3\n# a comment\n200 120 60 orange\n"
+                              "230 190 120\n120 60 30 brown\n", -1, NULL) &&
+              g_file_set_contents(bad, "GIMP Palette\n200 120 60\n12 x 40\n", -1, NULL),
+          "cannot write the palettes");
+    GdkPixbuf *pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, 20, 20);
+    gdk_pixbuf_fill(pb, 0x808080ff);
+    CHECK(gdk_pixbuf_save(pb, gray, "png", NULL, NULL), "cannot write the gray reference");
+    g_object_unref(pb);
+    int rc = run_command(command_colorize, "--model", model, "--threads", "2", "--palette", warm, in, out, NULL);
+    const double b_plain = mean_b(plain), b_warm = mean_b(out);
+    printf("colorize --palette warm.gpl: mean b %.1f (%.1f without)\n", b_warm, b_plain);
+    CHECK(rc == 0 && b_warm > b_plain + 3, "a warm palette did not make the result warmer (rc %d, b %.1f, %.1f without)",
+          rc, b_warm, b_plain);
+    g_remove(out);
+    const char *refusals[][2] = {{"--reference", gray}, {"--reference", missing}, {"--palette", gray}, {"--palette", bad}};
+    for (int i = 0; i < 4; i++) {
+        rc = run_command(command_colorize, "--model", model, refusals[i][0], refusals[i][1], in, out, NULL);
+        CHECK(rc == 1 && !g_file_test(out, G_FILE_TEST_EXISTS), "%s %s was not refused (rc %d)", refusals[i][0],
+              refusals[i][1], rc);
+    }
+    CHECK(run_command(command_colorize, "--model", model, "--palette", warm, "--reference-weight", "0", in, out, NULL) == 2,
+          "--reference-weight 0 was not refused");
+    CHECK(run_command(command_eval, "--data", g_dir, "--model", model, "--reference", "self", NULL) == 2,
+          "eval --reference without --photos was not refused");
+    g_free(warm), g_free(bad), g_free(gray), g_free(out), g_free(missing);
+}
+
 static void test_colorize(void) {
     char *model = work_path("a.weights"), *in = work_path("in.png"), *outp = work_path("out.png");
     const int w = 45, h = 30;
@@ -462,6 +512,7 @@ static void test_colorize(void) {
     CHECK(run_command(command_colorize, "--model", in, in, out2, NULL) == 1, "a PNG accepted as a model");
     g_object_unref(pb);
     test_colorize_output_safety(model, in);
+    test_colorize_reference(model, in, outp);
     test_colorize_limits(model);
     test_colorize_address_space(model, in);
     g_free(model), g_free(in), g_free(outp), g_free(missing), g_free(out2);

@@ -345,7 +345,9 @@ static int colorize_batch(colorize_setup *cs, GPtrArray *inputs, const char *out
 }
 
 int command_colorize(int argc, char **argv) {
-    char *model = NULL, *hints = NULL, *out_dir = NULL, *precision = NULL;
+    char *model = NULL, *hints = NULL, *out_dir = NULL, *precision = NULL, *reference = NULL, *palette = NULL;
+    double reference_weight = NN_DEFAULT_REFERENCE_WEIGHT;
+    nn_reference *ref = NULL;
     gboolean overwrite = FALSE;
     double vividness = NN_DEFAULT_VIVIDNESS, saturation = 1.0;
     int resolution = NN_DEFAULT_RESOLUTION, threads = 0, scene_size = NN_DEFAULT_SCENE_SIZE;
@@ -366,6 +368,11 @@ int command_colorize(int argc, char **argv) {
         {"hints", 0, 0, G_OPTION_ARG_FILENAME, &hints,
          "A hint image (RGBA; its opaque pixels give their colour; scaled to each input's size) or point hints "
          "\"x,y,#rrggbb;…\" in image pixels, applied to every input", "HINTS"},
+        {"reference", 0, 0, G_OPTION_ARG_FILENAME, &reference,
+         "Colour photos of a like scene whose colours, band of lightness by band, the result should take", "FILE[,FILE…]"},
+        {"palette", 0, 0, G_OPTION_ARG_FILENAME, &palette, "A GIMP palette whose colours the result should take", "FILE.gpl"},
+        {"reference-weight", 0, 0, G_OPTION_ARG_DOUBLE, &reference_weight,
+         "How strongly the reference or palette counts, above 0 to 8 (default 1)", "X"},
         {"out-dir", 0, 0, G_OPTION_ARG_FILENAME, &out_dir, "Colorize every input (files, folders of images) into DIR as NAME.png", "DIR"},
         {"overwrite", 0, 0, G_OPTION_ARG_NONE, &overwrite, "Replace outputs that exist (default: refuse one output, skip them with --out-dir); never an input", NULL},
         {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
@@ -393,6 +400,7 @@ int command_colorize(int argc, char **argv) {
         !option_int_ok(cmd, "--scene-size", scene_size, NN_MIN_SCENE_SIZE, NN_MAX_SCENE_SIZE) ||
         !option_double_ok(cmd, "--scene-weight", scene_weight, 0, NN_MAX_SCENE_WEIGHT) ||
         !option_double_ok(cmd, "--hint-reach", hint_reach, 0, NN_MAX_HINT_REACH) ||
+        !option_double_ok(cmd, "--reference-weight", reference_weight, 1e-3, NN_MAX_REFERENCE_WEIGHT) ||
         !option_int_ok(cmd, "--threads", threads, 0, 1024) || !option_precision_ok(cmd, precision))
         goto out;
     const char *ext = out_dir ? ".png" : strrchr(argv[2], '.');
@@ -442,6 +450,14 @@ int command_colorize(int argc, char **argv) {
         g_printerr("colorize-train colorize: %s\n", err.msg);
         goto out;
     }
+    if (reference || palette) {
+        ref = reference_load(cs.colorizer, reference, palette, cs.max_mpx, &error);
+        if (!ref) {
+            g_printerr("colorize-train colorize: %s\n", error->message);
+            goto out;
+        }
+        cs.params.reference = ref, cs.params.reference_weight = (float)reference_weight;
+    }
     if (out_dir) {
         rc = colorize_batch(&cs, inputs, out_dir, overwrite);
     } else {
@@ -453,8 +469,9 @@ out:
     if (inputs) g_ptr_array_free(inputs, TRUE);
     if (cs.hint_image) g_object_unref(cs.hint_image);
     g_free(cs.points);
+    nn_reference_free(ref);
     nn_colorizer_free(cs.colorizer);
-    g_free(model), g_free(hints), g_free(out_dir), g_free(precision);
+    g_free(model), g_free(hints), g_free(out_dir), g_free(precision), g_free(reference), g_free(palette);
     g_clear_error(&error);
     g_option_context_free(ctx);
     return rc;

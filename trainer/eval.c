@@ -153,11 +153,12 @@ static gboolean write_report(const char *report, const eval_ctx *e, const char *
 static int photos_command(const char *dir, const char *model, int nv, const double *viv, double saturation,
                           nn_engine_params *params, int max_side, int limit, int threads, const char *json,
                           const char *report, gboolean update_model, gboolean cifar_options, const double *hints,
-                          int nh, uint64_t seed) {
+                          int nh, uint64_t seed, const char *reference, double reference_weight) {
     const char *cmd = "eval";
     if (cifar_options) {
         g_printerr("colorize-train eval: --photos takes --model, --vividness (one value), --saturation, "
                    "--resolution, --scene-size, --scene-weight, --hint-reach, --hints, --seed, --max-side, --limit, "
+                   "--reference, --reference-weight, "
                    "--threads, --json, --report and --update-model only\n");
         return 2;
     }
@@ -178,8 +179,15 @@ static int photos_command(const char *dir, const char *model, int nv, const doub
         !option_int_ok(cmd, "--scene-size", params->scene_size, NN_MIN_SCENE_SIZE, NN_MAX_SCENE_SIZE) ||
         !option_double_ok(cmd, "--scene-weight", params->scene_weight, 0, NN_MAX_SCENE_WEIGHT) ||
         !option_double_ok(cmd, "--hint-reach", params->hint_reach, 0, NN_MAX_HINT_REACH) ||
-        !option_int_ok(cmd, "--limit", limit, 0, 1 << 30) || !option_int_ok(cmd, "--threads", threads, 0, 1024))
+        !option_int_ok(cmd, "--limit", limit, 0, 1 << 30) || !option_int_ok(cmd, "--threads", threads, 0, 1024) ||
+        !option_double_ok(cmd, "--reference-weight", reference_weight, 1e-3, NN_MAX_REFERENCE_WEIGHT))
         return 2;
+    if (reference && (nh > 0 || (strcmp(reference, "self") != 0 && strcmp(reference, "split") != 0 &&
+                                 !g_file_test(reference, G_FILE_TEST_IS_DIR)))) {
+        g_printerr("colorize-train eval: %s\n", nh > 0 ? "--reference takes no --hints"
+                                                       : "--reference is self, split or a folder of references");
+        return 2;
+    }
     if (update_model && !model) {
         g_printerr("colorize-train eval: --update-model needs --model FILE\n");
         return 2;
@@ -193,7 +201,8 @@ static int photos_command(const char *dir, const char *model, int nv, const doub
     nn_set_threads(threads);
     if (nh > 0)
         return eval_photo_hints(dir, model ? model : default_model_path(), params, max_side, limit, hints, nh, seed, json);
-    return eval_photos(dir, model ? model : default_model_path(), params, max_side, limit, json, report, update_model);
+    return eval_photos(dir, model ? model : default_model_path(), params, max_side, limit, json, report, update_model,
+                       reference, reference_weight);
 }
 
 /* A CIFAR-10 evaluation: the model, the images, the settings and their
@@ -396,7 +405,8 @@ static gboolean store_figures(cifar_eval *ev, const char *model, GError **error)
 
 int command_eval(int argc, char **argv) {
     char *data = NULL, *model = NULL, *hints_s = NULL, *viv_s = NULL, *json = NULL, *report = NULL, *split = NULL;
-    char *photos = NULL, *precision = NULL;
+    char *photos = NULL, *precision = NULL, *reference = NULL;
+    double reference_weight = NN_DEFAULT_REFERENCE_WEIGHT;
     int limit = 0, threads = 0, batch = 200, max_side = 1024;
     nn_engine_params params = nn_engine_default_params();
     double saturation = params.saturation, scene_weight = params.scene_weight, hint_reach = params.hint_reach;
@@ -423,6 +433,10 @@ int command_eval(int argc, char **argv) {
         {"scene-weight", 0, 0, G_OPTION_ARG_DOUBLE, &scene_weight, "With --photos: the scene pass's weight, 0 (off) to 8 (default 1)", "X"},
         {"hint-reach", 0, 0, G_OPTION_ARG_DOUBLE, &hint_reach, "With --photos: how far a hint's colour travels, in L* units of edges crossed, 0 (only where painted) to 100 (default: colorize's default)", "X"},
         {"max-side", 0, 0, G_OPTION_ARG_INT, &max_side, "With --photos: photos larger than this on their long side are scaled down first (default 1024)", "N"},
+        {"reference", 0, 0, G_OPTION_ARG_FILENAME, &reference, "With --photos: colour each photo with a colour reference: "
+         "self (the original), split (the left 60 % is colorized and measured, the right 40 % is the reference) or a "
+         "folder holding a reference under each photo's name", "self|split|DIR"},
+        {"reference-weight", 0, 0, G_OPTION_ARG_DOUBLE, &reference_weight, "With --reference: its weight, above 0 to 8 (default 1)", "X"},
         {"no-prior", 0, 0, G_OPTION_ARG_NONE, &no_prior, "Decode without dividing out the rebalancing weights (for comparison)", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     GOptionContext *ctx = g_option_context_new("- evaluate a model on the CIFAR-10 test set, or on photos");
@@ -447,13 +461,14 @@ int command_eval(int argc, char **argv) {
         for (int i = 0; i < nh; i++)
             if (hints[i] > NN_MAX_POINT_HINTS) nh = -1;
         rc = photos_command(photos, model, nv, viv, saturation, &params, max_side, limit, threads, json, report,
-                            update_model, data || split || no_prior || argc > 1, hints, hints_s ? nh : 0,
-                            (uint64_t)seed);
+                            update_model, data || split || no_prior || argc > 1 || (!photos && reference), hints,
+                            hints_s ? nh : 0, (uint64_t)seed, reference, reference_weight);
         goto out;
     }
     ev.validation = split && strcmp(split, "validation") == 0;
     const char *bad = !data || !model ? "--data DIR and --model FILE are required"
                       : argc > 1      ? "unexpected arguments (see --help)"
+                      : reference     ? "--reference needs --photos DIR"
                       : nh < 1        ? "--hints takes a comma-separated list of hint counts, 0..1024"
                       : nv < 0        ? "--vividness takes a comma-separated list of values in 0..1"
                       : split && !ev.validation && strcmp(split, "test") != 0 ? "--split is test or validation"
@@ -493,7 +508,7 @@ out:
     if (table) g_string_free(table, TRUE);
     if (classes) g_string_free(classes, TRUE);
     cifar_eval_free(&ev);
-    g_free(photos);
+    g_free(photos), g_free(reference);
     g_free(data), g_free(model), g_free(hints_s), g_free(viv_s), g_free(json), g_free(report), g_free(split);
     g_free(precision);
     g_clear_error(&error);

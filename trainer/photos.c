@@ -91,7 +91,45 @@ typedef struct {
     nn_engine_params params;
     int max_side;
     const char *report; /* NULL: no strips */
+    const char *reference; /* NULL, "self", "split" or a folder of references named as the photos */
+    float reference_weight;
 } photo_eval;
+
+/* The colour reference of one photo: the photo itself ("self"); its right
+ * REFERENCE_SPLIT share ("split"; *truth becomes the rest, the part that
+ * is colorized and measured); or the photo of the same name in a folder. */
+#define REFERENCE_SPLIT 0.4
+static nn_reference *photo_reference(const photo_eval *pe, const char *name, GdkPixbuf **truth, GError **error) {
+    if (strcmp(pe->reference, "self") == 0 || strcmp(pe->reference, "split") == 0) {
+        const int w = gdk_pixbuf_get_width(*truth), h = gdk_pixbuf_get_height(*truth);
+        const int left = strcmp(pe->reference, "split") == 0 ? MAX(1, (int)lrint(w * (1.0 - REFERENCE_SPLIT))) : 0;
+        if (left >= w) {
+            g_set_error(error, TRAINER_ERROR, 1, "%s: too narrow (%d pixels) to split", name, w);
+            return NULL;
+        }
+        GdkPixbuf *right = gdk_pixbuf_new_subpixbuf(*truth, left, 0, w - left, h);
+        uint8_t *rgb = packed_rgb(right);
+        nn_reference *r = reference_from_rgb(pe->colorizer, rgb, (size_t)(w - left) * h, name, error);
+        g_free(rgb), g_object_unref(right);
+        if (left > 0) {
+            GdkPixbuf *part = gdk_pixbuf_new_subpixbuf(*truth, 0, 0, left, h), *copy = gdk_pixbuf_copy(part);
+            g_object_unref(part), g_object_unref(*truth);
+            *truth = copy;
+        }
+        return r;
+    }
+    char *path = g_build_filename(pe->reference, name, NULL);
+    GdkPixbuf *pb = load_photo(path, pe->max_side, error);
+    nn_reference *r = NULL;
+    if (pb) {
+        uint8_t *rgb = packed_rgb(pb);
+        r = reference_from_rgb(pe->colorizer, rgb, (size_t)gdk_pixbuf_get_width(pb) * gdk_pixbuf_get_height(pb), path,
+                               error);
+        g_free(rgb), g_object_unref(pb);
+    }
+    g_free(path);
+    return r;
+}
 
 /* Colorizes one photo's gray version and measures it. FALSE with an error
  * for a photo that cannot be read; *skipped for one with no colour. */
@@ -101,6 +139,13 @@ static gboolean measure_photo(const photo_eval *pe, const char *dir, const char 
     GdkPixbuf *truth = load_photo(path, pe->max_side, error);
     g_free(path);
     if (!truth) return FALSE;
+    nn_engine_params params = pe->params;
+    nn_reference *ref = pe->reference ? photo_reference(pe, name, &truth, error) : NULL;
+    if (pe->reference && !ref) {
+        g_object_unref(truth);
+        return FALSE;
+    }
+    params.reference = ref, params.reference_weight = pe->reference_weight;
     const int w = gdk_pixbuf_get_width(truth), h = gdk_pixbuf_get_height(truth);
     const size_t n = (size_t)w * h;
     float *L = g_malloc(sizeof(float) * n), *ab = g_malloc(sizeof(float) * 2 * n), *zero = g_malloc0(sizeof(float) * 2 * n);
@@ -108,7 +153,8 @@ static gboolean measure_photo(const photo_eval *pe, const char *dir, const char 
     uint8_t *gray = g_malloc(n * 3), *out = g_malloc(n * 3), *rgb = packed_rgb(truth);
     lab_planes_to_pixels(gray, w * 3, 3, L, zero, NULL, w, h);
     nn_error err = {0};
-    gboolean ok = nn_engine_colorize(pe->colorizer, L, w, h, NULL, NULL, &pe->params, ab, NULL, NULL, NULL, &err) == NN_OK;
+    gboolean ok = nn_engine_colorize(pe->colorizer, L, w, h, NULL, NULL, &params, ab, NULL, NULL, NULL, &err) == NN_OK;
+    nn_reference_free(ref);
     if (!ok) g_set_error(error, TRAINER_ERROR, 1, "%s: %s", name, err.msg);
     if (ok) {
         lab_planes_to_pixels(out, w * 3, 3, L, ab, NULL, w, h);
@@ -256,10 +302,12 @@ static gboolean store_photo_figures(const char *model, const photo_eval *pe, pho
 }
 
 int eval_photos(const char *dir, const char *model, const nn_engine_params *params, int max_side, int limit,
-                const char *json, const char *report, gboolean update_model) {
+                const char *json, const char *report, gboolean update_model, const char *reference,
+                double reference_weight) {
     GError *error = NULL;
     nn_error err = {0};
-    photo_eval pe = {.params = *params, .max_side = max_side, .report = report};
+    photo_eval pe = {.params = *params, .max_side = max_side, .report = report, .reference = reference,
+                     .reference_weight = (float)reference_weight};
     int rc = 1, n = 0, unreadable = 0, colourless = 0;
     photo_result *results = NULL;
     GPtrArray *files = list_folder_photos(dir, &error);

@@ -342,6 +342,15 @@ void photo_set_crops(const photo_set *ps, const int *photos, int nphotos, int co
 /* The photos of dir (by name, as gdk-pixbuf reads them), sorted; NULL with an error. */
 GPtrArray *list_folder_photos(const char *dir, GError **error);
 /* The photo as 8-bit RGB, scaled down to max_side on its long side. */
+/* A colour reference (reference.c): the photos of a comma-separated list
+ * and/or a GIMP palette (either may be NULL), finished; NULL with an error
+ * naming the file and the problem (unreadable, too large, not a palette, a
+ * bad line, no colour). */
+nn_reference *reference_load(nn_colorizer *c, const char *photos, const char *palette, double max_mpx,
+                             GError **error);
+/* The same from n packed sRGB pixels; `what` names them in errors. */
+nn_reference *reference_from_rgb(nn_colorizer *c, const uint8_t *rgb, size_t n, const char *what, GError **error);
+void reference_add_rgb(nn_reference *r, const uint8_t *rgb, size_t n);
 GdkPixbuf *load_photo(const char *path, int max_side, GError **error);
 /* Packs a pixbuf's rows into a w*h*3 buffer (g_free). */
 uint8_t *packed_rgb(GdkPixbuf *pb);
@@ -349,8 +358,11 @@ uint8_t *packed_rgb(GdkPixbuf *pb);
  * at random places (seed) and one click per region; the exit code. */
 int eval_photo_hints(const char *dir, const char *model, const nn_engine_params *params, int max_side, int limit,
                      const double *counts, int ncounts, uint64_t seed, const char *json);
+/* With reference "self", "split" or a folder (NULL: none), each photo
+ * is colorized with that colour reference at reference_weight. */
 int eval_photos(const char *dir, const char *model, const nn_engine_params *params, int max_side, int limit,
-                const char *json, const char *report, gboolean update_model);
+                const char *json, const char *report, gboolean update_model, const char *reference,
+                double reference_weight);
 
 int command_train(int argc, char **argv);
 int command_eval(int argc, char **argv);

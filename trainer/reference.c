@@ -1,0 +1,133 @@
+/* reference.c — colour references for `colorize` and `eval --photos`:
+ * colour photos (read through gdk-pixbuf, shrunk to REFERENCE_SIDE) and
+ * GIMP palettes (.gpl) turned into the engine's nn_reference. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "trainer.h"
+
+/* A reference photo is counted at this long side: its colours per band of
+ * lightness, not its detail, are what count. */
+#define REFERENCE_SIDE 256
+/* Opaque enough to count (alpha out of 255). */
+#define REFERENCE_MIN_ALPHA 128
+
+static nn_reference *new_reference(nn_colorizer *c, GError **error) {
+    nn_reference *r = NULL;
+    nn_error err = {0};
+    if (nn_reference_create(&r, c, &err) != NN_OK) g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
+    return r;
+}
+
+void reference_add_rgb(nn_reference *r, const uint8_t *rgb, size_t n) {
+    float *lab = g_malloc(sizeof(float) * 3 * n);
+    nn_srgb8_to_lab(lab, rgb, n);
+    nn_reference_add_pixels(r, lab, n);
+    g_free(lab);
+}
+
+/* Counts the opaque pixels of one photo file. */
+static gboolean add_photo(nn_reference *r, const char *path, double max_mpx, GError **error) {
+    if (!image_size_acceptable(path, max_mpx, "--max-megapixels", error)) return FALSE;
+    GdkPixbuf *pb = gdk_pixbuf_new_from_file(path, error);
+    if (!pb) return FALSE;
+    const int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb), side = MAX(w, h);
+    if (gdk_pixbuf_get_bits_per_sample(pb) != 8 || gdk_pixbuf_get_n_channels(pb) < 3) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: unsupported pixel format", path);
+        g_object_unref(pb);
+        return FALSE;
+    }
+    if (side > REFERENCE_SIDE) {
+        GdkPixbuf *small = gdk_pixbuf_scale_simple(pb, MAX(1, w * REFERENCE_SIDE / side),
+                                                   MAX(1, h * REFERENCE_SIDE / side), GDK_INTERP_BILINEAR);
+        g_object_unref(pb);
+        if (!small) {
+            g_set_error(error, TRAINER_ERROR, 1, "%s: out of memory while shrinking it", path);
+            return FALSE;
+        }
+        pb = small;
+    }
+    const int sw = gdk_pixbuf_get_width(pb), sh = gdk_pixbuf_get_height(pb), nc = gdk_pixbuf_get_n_channels(pb);
+    uint8_t *rgb = g_malloc((size_t)sw * sh * 3);
+    size_t n = 0;
+    for (int y = 0; y < sh; y++) {
+        const guchar *row = gdk_pixbuf_read_pixels(pb) + (size_t)y * gdk_pixbuf_get_rowstride(pb);
+        for (int x = 0; x < sw; x++, row += nc)
+            if (nc < 4 || row[3] >= REFERENCE_MIN_ALPHA) memcpy(rgb + 3 * n++, row, 3);
+    }
+    reference_add_rgb(r, rgb, n);
+    g_free(rgb);
+    g_object_unref(pb);
+    return TRUE;
+}
+
+/* Counts the colours of a GIMP palette: "GIMP Palette" on the first line,
+ * then "Name:"/"Columns:" lines, # comments, and "R G B [name]" lines. */
+static gboolean add_palette(nn_reference *r, const char *path, GError **error) {
+    gchar *text = NULL;
+    if (!is_regular_file(path, error) || !g_file_get_contents(path, &text, NULL, error)) return FALSE;
+    gchar **lines = g_strsplit(text, "\n", -1);
+    int colours = 0;
+    gboolean ok = g_str_has_prefix(lines[0], "GIMP Palette");
+    if (!ok) g_set_error(error, TRAINER_ERROR, 1, "%s: not a GIMP palette (its first line is not \"GIMP Palette\")", path);
+    for (int i = 1; ok && lines[i]; i++) {
+        const char *s = g_strstrip(lines[i]);
+        if (!*s || *s == '#' || g_str_has_prefix(s, "Name:") || g_str_has_prefix(s, "Columns:")) continue;
+        int rgb[3], used = 0;
+        if (sscanf(s, "%d %d %d%n", &rgb[0], &rgb[1], &rgb[2], &used) != 3 || rgb[0] < 0 || rgb[0] > 255 ||
+            rgb[1] < 0 || rgb[1] > 255 || rgb[2] < 0 || rgb[2] > 255) {
+            g_set_error(error, TRAINER_ERROR, 1, "%s: line %d \"%.40s\" is not a colour (three numbers 0..255)", path,
+                        i + 1, s);
+            ok = FALSE;
+            break;
+        }
+        const uint8_t px[3] = {(uint8_t)rgb[0], (uint8_t)rgb[1], (uint8_t)rgb[2]};
+        float lab[3];
+        nn_srgb8_to_lab(lab, px, 1);
+        nn_reference_add_colour(r, lab, 1.0f);
+        colours++;
+    }
+    if (ok && colours == 0) g_set_error(error, TRAINER_ERROR, 1, "%s: the palette holds no colour", path), ok = FALSE;
+    g_strfreev(lines);
+    g_free(text);
+    return ok;
+}
+
+/* Finishes r; a reference with no colour is named by `what`. */
+static gboolean finish(nn_reference *r, const char *what, GError **error) {
+    nn_error err = {0};
+    if (nn_reference_finish(r, &err) == NN_OK) return TRUE;
+    g_set_error(error, TRAINER_ERROR, 1, "%s: %s", what, err.msg);
+    return FALSE;
+}
+
+nn_reference *reference_load(nn_colorizer *c, const char *photos, const char *palette, double max_mpx,
+                             GError **error) {
+    nn_reference *r = new_reference(c, error);
+    gchar **files = photos ? g_strsplit(photos, ",", -1) : NULL;
+    gboolean ok = r != NULL;
+    for (int i = 0; ok && files && files[i]; i++) {
+        if (!*files[i]) continue;
+        ok = add_photo(r, files[i], max_mpx, error);
+    }
+    if (ok && palette) ok = add_palette(r, palette, error);
+    if (ok) {
+        char *what = g_strdup_printf("%s%s%s", photos ? photos : "", photos && palette ? " and " : "",
+                                     palette ? palette : "");
+        ok = finish(r, what, error);
+        g_free(what);
+    }
+    g_strfreev(files);
+    if (!ok) nn_reference_free(r), r = NULL;
+    return r;
+}
+
+nn_reference *reference_from_rgb(nn_colorizer *c, const uint8_t *rgb, size_t n, const char *what, GError **error) {
+    nn_reference *r = new_reference(c, error);
+    if (!r) return NULL;
+    reference_add_rgb(r, rgb, n);
+    if (finish(r, what, error)) return r;
+    nn_reference_free(r);
+    return NULL;
+}
