@@ -43,6 +43,7 @@ struct nn_engine {
     nn_point_hint *points; /* (n_points) point hints, full-resolution coordinates */
     float *hold;           /* (wh, ww) how firmly the propagated hints hold each working pixel, or NULL */
     float *carried;        /* (2, wh, ww) the colour they carry there */
+    float *texture;        /* (wh, ww) the local texture of Lw (with a colour reference), or NULL */
     int n_points, cap_points;
 };
 
@@ -130,7 +131,7 @@ void nn_engine_free(nn_engine *e) {
     if (!e) return;
     free(e->col_x0), free(e->row_bin), free(e->bin_rows), free(e->hint_x), free(e->acc), free(e->row_mean);
     free(e->Lw), free(e->hint), free(e->coef), free(e->tx0), free(e->fx), free(e->points), free(e->stroke);
-    free(e->hold), free(e->carried);
+    free(e->hold), free(e->carried), free(e->texture);
     nn_scene_free(e->scene);
     free(e);
 }
@@ -385,18 +386,21 @@ typedef struct {
     int T, Q;
     const nn_reference *reference; /* or NULL */
     float reference_weight;
-    const float *L;                /* (wh, ww) the working image's lightness */
+    const float *L, *texture;      /* (wh, ww) the working image's lightness and its texture */
     int ww, wh;
     atomic_int failed; /* a range could not get its block buffer */
 } fuse_job;
 
-/* The working image's lightness under rows [r0, r1) of the T×T tile at
- * (x0, y0), edges repeated as the tile's input repeats them. */
-static void tile_rows_lightness(const fuse_job *j, int x0, int y0, int r0, int r1, float *L) {
+/* The working image's lightness and texture under rows [r0, r1) of the
+ * T×T tile at (x0, y0), edges repeated as the tile's input repeats them. */
+static void tile_rows_lightness(const fuse_job *j, int x0, int y0, int r0, int r1, float *L, float *texture) {
     const int T = j->T;
     for (int ty = r0; ty < r1; ty++) {
         const int sy = y0 + ty < j->wh ? y0 + ty : j->wh - 1;
-        for (int tx = 0; tx < T; tx++) L[(ty - r0) * T + tx] = j->L[(size_t)sy * j->ww + (x0 + tx < j->ww ? x0 + tx : j->ww - 1)];
+        for (int tx = 0; tx < T; tx++) {
+            const size_t k = (size_t)sy * j->ww + (x0 + tx < j->ww ? x0 + tx : j->ww - 1);
+            L[(ty - r0) * T + tx] = j->L[k], texture[(ty - r0) * T + tx] = j->texture[k];
+        }
     }
 }
 
@@ -407,7 +411,8 @@ static void tile_rows_lightness(const fuse_job *j, int x0, int y0, int r0, int r
 static void fuse_decode_tiles(void *ctx, int t0, int t1) {
     fuse_job *j = ctx;
     const int T = j->T, tp = T * T, rows = NN_PIXEL_BLOCK / T > 0 ? NN_PIXEL_BLOCK / T : 1;
-    float *block = malloc(sizeof(float) * ((size_t)j->Q + 1) * rows * T), *L = block + (size_t)j->Q * rows * T;
+    float *block = malloc(sizeof(float) * ((size_t)j->Q + 2) * rows * T), *L = block + (size_t)j->Q * rows * T;
+    float *texture = L + (size_t)rows * T;
     if (!block) {
         atomic_store(&j->failed, 1);
         return;
@@ -419,11 +424,12 @@ static void fuse_decode_tiles(void *ctx, int t0, int t1) {
             nn_colorizer_head_columns(j->c, j->features, t, r0 * T, np, block);
             if (j->scene) nn_scene_add_to_tile_rows(j->scene, j->weight, j->x0[t], j->y0[t], T, r0, r1, block, block);
             if (j->reference) {
-                tile_rows_lightness(j, j->x0[t], j->y0[t], r0, r1, L);
-                nn_reference_add_logits(j->reference, j->reference_weight, L, np, block, (size_t)np);
+                tile_rows_lightness(j, j->x0[t], j->y0[t], r0, r1, L, texture);
+                nn_reference_temper_logits(j->reference, j->reference_weight, j->bias, L, texture, np, block,
+                                           (size_t)np);
             }
             nn_decode_annealed_mean_pixels(a + (size_t)r0 * T, b + (size_t)r0 * T, block, (size_t)np, np, j->bin_ab,
-                                           j->bias, j->Q, j->inv_t);
+                                           j->reference ? NULL : j->bias, j->Q, j->inv_t);
         }
     }
     free(block);
@@ -442,7 +448,7 @@ static nn_status predict_fused(const nn_engine *e, nn_colorizer *c, const float 
         return nn_set_error(err, NN_ERR_NOMEM, "out of memory while decoding");
     fuse_job j = {e->scene, e->params.scene_weight, c, features, tile_ab, x0, y0, c->bin_ab, bias,
                   nn_decode_inverse_temperature(T), c->tile, c->num_bins, e->params.reference,
-                  e->params.reference_weight, e->Lw, e->ww, e->wh, 0};
+                  e->params.reference_weight, e->Lw, e->texture, e->ww, e->wh, 0};
     nn_parallel_for(nb, fuse_decode_tiles, &j);
     free(bias);
     return atomic_load(&j.failed) ? nn_set_error(err, NN_ERR_NOMEM, "out of memory while decoding") : NN_OK;
@@ -586,6 +592,15 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
     }
     st = scene_pass(e, c, err);
     if (st) goto done;
+    if (e->params.reference) { /* the local texture, which the reference's prior depends on */
+        free(e->texture);
+        e->texture = malloc(sizeof(float) * wn);
+        if (!e->texture) {
+            st = nn_set_error(err, NN_ERR_NOMEM, "out of memory for the colour reference at %d×%d", ww, wh);
+            goto done;
+        }
+        nn_reference_texture(Lw, ww, wh, e->texture);
+    }
 
     /* tiles */
     int nx = nn_tile_origins(ww, T, ox), ny = nn_tile_origins(wh, T, oy), ntiles = nx * ny, done_tiles = 0;
@@ -770,8 +785,8 @@ nn_status nn_engine_suggest(const nn_engine *e, nn_colorizer *c, double x, doubl
         memset(scene, 0, sizeof(float) * (size_t)Q);
     }
     if (e->params.reference) { /* the reference's share, at the point's lightness */
-        const float L = e->Lw[(size_t)py * e->ww + px];
-        nn_reference_add_logits(e->params.reference, e->params.reference_weight, &L, 1, scene, 1);
+        const size_t at = (size_t)py * e->ww + px;
+        nn_reference_add_logits(e->params.reference, &e->Lw[at], &e->texture[at], 1, scene, 1);
     }
     st = nn_colorizer_distribution(c, in, (py - y0) * T + (px - x0), e->scene || e->params.reference ? scene : NULL,
                                    p, err);

@@ -290,6 +290,7 @@ static void on_value_changed(GtkAdjustment *adj, gpointer data) {
     gdouble v = gtk_adjustment_get_value(adj);
     if (adj == GTK_ADJUSTMENT(d->adjs[0])) d->s->vividness = v;
     if (adj == GTK_ADJUSTMENT(d->adjs[2])) d->s->resolution = (gint)lround(v);
+    if (adj == GTK_ADJUSTMENT(d->adjs[3])) d->s->reference_weight = v;
     if (adj == GTK_ADJUSTMENT(d->adjs[1])) {
         d->s->saturation = v;
         colorize_preview_redraw(d); /* saturation needs no new pass */
@@ -308,6 +309,31 @@ static void on_hint_changed(GtkWidget *combo, gpointer data) {
     gimp_int_combo_box_get_active(GIMP_INT_COMBO_BOX(combo), &id);
     d->s->hint_layer = id;
     update_gray_warning(d);
+    colorize_preview_schedule(d);
+}
+
+/* A new reference: made at once (no pass may use the old one meanwhile);
+ * one that cannot serve is reported and None is chosen again. */
+static void on_reference_changed(GtkWidget *combo, gpointer data) {
+    ColorizeDialog *d = data;
+    gint id = -1;
+    gimp_int_combo_box_get_active(GIMP_INT_COMBO_BOX(combo), &id);
+    colorize_preview_stop(d);
+    d->s->reference = id;
+    GError *error = NULL;
+    if (colorize_reference_prepare(d->s, &error)) {
+        show_message(d, "", FALSE);
+    } else {
+        show_message(d, error->message, TRUE);
+        g_clear_error(&error);
+        d->s->reference = -1;
+        colorize_reference_prepare(d->s, NULL);
+        g_signal_handlers_block_by_func(combo, on_reference_changed, d);
+        gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(combo), -1);
+        g_signal_handlers_unblock_by_func(combo, on_reference_changed, d);
+    }
+    gimp_scale_entry_set_sensitive(d->adjs[3], d->s->reference != -1);
+    if (g_getenv("COLORIZE_VERBOSE")) g_printerr("colorize-neural: reference %d\n", d->s->reference);
     colorize_preview_schedule(d);
 }
 
@@ -344,14 +370,21 @@ static void on_model_changed(GtkFileChooser *chooser, gpointer data) {
     g_free(f);
 }
 
+/* A reference may be any layer of any open image but an earlier result
+ * (whose colours are the network's own). */
+static gboolean reference_constraint(gint32 image, gint32 item, gpointer data) {
+    (void)image, (void)data;
+    return gimp_item_is_layer(item) && !gimp_item_is_group(item) && !colorize_is_result(item);
+}
+
 static gboolean hint_constraint(gint32 image, gint32 item, gpointer data) {
     ColorizeDialog *d = data;
     return image == d->image && colorize_hint_layer_ok(d->image, d->drawable, item);
 }
 
 /* The combo's items by the layers' own names (libgimp's layer combo shows
- * "image-ID/layer-ID"): every item offered is a layer of this image. */
-static void label_layers_by_name(GtkWidget *combo) {
+ * "image-ID/layer-ID"), after their image's name when `with_image`. */
+static void label_layers_by_name(GtkWidget *combo, gboolean with_image) {
     GtkTreeModel *model = gtk_combo_box_get_model(GTK_COMBO_BOX(combo));
     GtkTreeIter iter;
     GString *shown = g_string_new(NULL); /* COLORIZE_VERBOSE: the labels, as the user reads them */
@@ -359,16 +392,18 @@ static void label_layers_by_name(GtkWidget *combo) {
         gint id = -1;
         gtk_tree_model_get(model, &iter, GIMP_INT_STORE_VALUE, &id, -1);
         if (id != -1 && gimp_item_is_valid(id)) {
-            gchar *name = gimp_item_get_name(id);
-            gtk_list_store_set(GTK_LIST_STORE(model), &iter, GIMP_INT_STORE_LABEL, name, -1);
-            g_free(name);
+            gchar *name = gimp_item_get_name(id), *image = with_image ? gimp_image_get_name(gimp_item_get_image(id)) : NULL;
+            gchar *label = image ? g_strdup_printf("%s / %s", image, name) : g_strdup(name);
+            gtk_list_store_set(GTK_LIST_STORE(model), &iter, GIMP_INT_STORE_LABEL, label, -1);
+            g_free(name), g_free(image), g_free(label);
         }
         gchar *label = NULL;
         gtk_tree_model_get(model, &iter, GIMP_INT_STORE_LABEL, &label, -1);
         g_string_append_printf(shown, "%s%s", shown->len ? " | " : "", label ? label : "");
         g_free(label);
     }
-    if (g_getenv("COLORIZE_VERBOSE")) g_printerr("colorize-neural: hint layer choices: %s\n", shown->str);
+    if (g_getenv("COLORIZE_VERBOSE"))
+        g_printerr("colorize-neural: %s choices: %s\n", with_image ? "reference" : "hint layer", shown->str);
     g_string_free(shown, TRUE);
 }
 
@@ -423,7 +458,7 @@ static GtkWidget *point_row(ColorizeDialog *d) {
 }
 
 static GtkWidget *controls_table(ColorizeDialog *d) {
-    GtkWidget *table = gtk_table_new(6, 3, FALSE);
+    GtkWidget *table = gtk_table_new(8, 3, FALSE);
     gtk_table_set_col_spacings(GTK_TABLE(table), 6);
     gtk_table_set_row_spacings(GTK_TABLE(table), 6);
     d->adjs[0] = add_scale(table, 0, _("_Vividness:"), d->s->vividness, 0.0, 1.0, 0.01, 2,
@@ -440,7 +475,7 @@ static GtkWidget *controls_table(ColorizeDialog *d) {
 
     GtkWidget *combo = gimp_layer_combo_box_new(hint_constraint, d);
     gimp_int_combo_box_prepend(GIMP_INT_COMBO_BOX(combo), GIMP_INT_STORE_VALUE, -1, GIMP_INT_STORE_LABEL, _("None"), -1);
-    label_layers_by_name(combo);
+    label_layers_by_name(combo, FALSE);
     gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(combo), d->s->hint_layer);
     g_signal_connect(combo, "changed", G_CALLBACK(on_hint_changed), d);
     gimp_table_attach_aligned(GTK_TABLE(table), 0, 3, _("H_int layer:"), 0.0, 0.5, combo, 2, FALSE);
@@ -463,8 +498,23 @@ static GtkWidget *controls_table(ColorizeDialog *d) {
     gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d->chooser), all);
     gtk_file_chooser_set_filename(GTK_FILE_CHOOSER(d->chooser), colorize_model_path(d->s));
     g_signal_connect(d->chooser, "file-set", G_CALLBACK(on_model_changed), d);
-    gimp_table_attach_aligned(GTK_TABLE(table), 0, 5, _("_Model file:"), 0.0, 0.5, d->chooser, 2, FALSE);
+    gimp_table_attach_aligned(GTK_TABLE(table), 0, 7, _("_Model file:"), 0.0, 0.5, d->chooser, 2, FALSE);
     gimp_help_set_help_data(d->chooser, _("The trained network; Reset returns to the installed model"), NULL);
+
+    GtkWidget *ref = d->reference_combo = gimp_layer_combo_box_new(reference_constraint, d);
+    gimp_int_combo_box_prepend(GIMP_INT_COMBO_BOX(ref), GIMP_INT_STORE_VALUE, -1, GIMP_INT_STORE_LABEL, _("None"), -1);
+    label_layers_by_name(ref, TRUE);
+    gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(ref), d->s->reference);
+    g_signal_connect(ref, "changed", G_CALLBACK(on_reference_changed), d);
+    gimp_table_attach_aligned(GTK_TABLE(table), 0, 5, _("R_eference:"), 0.0, 0.5, ref, 2, FALSE);
+    gimp_help_set_help_data(ref,
+                            _("A colour photo of a like scene, opened in GIMP: the result takes its colours, the "
+                              "reference's dark colours going to dark pixels and its light colours to light ones"),
+                            NULL);
+    d->adjs[3] = add_scale(table, 6, _("Reference wei_ght:"), d->s->reference_weight, 0.1, NN_MAX_REFERENCE_WEIGHT,
+                           0.1, 1, _("How strongly the reference counts against the network's own colours"));
+    g_signal_connect(d->adjs[3], "value-changed", G_CALLBACK(on_value_changed), d);
+    gimp_scale_entry_set_sensitive(d->adjs[3], d->s->reference != -1);
     return table;
 }
 
@@ -512,6 +562,8 @@ static void reset(ColorizeDialog *d) {
     gtk_adjustment_set_value(GTK_ADJUSTMENT(d->adjs[0]), COLORIZE_DEFAULTS.vividness);
     gtk_adjustment_set_value(GTK_ADJUSTMENT(d->adjs[1]), COLORIZE_DEFAULTS.saturation);
     gtk_adjustment_set_value(GTK_ADJUSTMENT(d->adjs[2]), COLORIZE_DEFAULTS.resolution);
+    gtk_adjustment_set_value(GTK_ADJUSTMENT(d->adjs[3]), COLORIZE_DEFAULTS.reference_weight);
+    gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(d->reference_combo), -1);
     if (d->s->model[0]) set_model(d, NULL); /* the installed model */
 }
 
@@ -564,7 +616,10 @@ gint32 colorize_dialog_run(gint32 image, gint32 drawable, ColorizeSettings *s, G
     ColorizeDialog d = {.image = image, .drawable = drawable, .s = s, .selected = -1, .suggestions_for = -1,
                        .scaled_hint_id = -1};
     d.points = colorize_points_load(image);
+    GError *unusable = NULL; /* the saved reference, when it can no longer serve: said in the dialog */
+    if (!colorize_reference_prepare(s, &unusable)) s->reference = -1, colorize_reference_prepare(s, NULL);
     GtkWidget *dialog = build_dialog(&d);
+    if (unusable) show_message(&d, unusable->message, TRUE), g_error_free(unusable);
     gint32 layer = -1;
     for (;;) {
         gint response = gimp_dialog_run(GIMP_DIALOG(dialog));

@@ -58,9 +58,62 @@ gboolean colorize_check_arguments(gint32 image, gint32 drawable, const ColorizeS
         bad = _("The hint layer must be another layer of the same image (not a channel or a mask), or -1 for none");
     else if (points && points->len > MAX_POINTS)
         msg = g_strdup_printf(_("More than %d point hints"), MAX_POINTS);
+    else if (s->reference != -1 && !(gimp_item_is_valid(s->reference) && gimp_item_is_drawable(s->reference)))
+        bad = _("The reference must be a layer of an open image, or -1 for none");
+    else if (s->reference != -1 && !(s->reference_weight > 0.0 && s->reference_weight <= NN_MAX_REFERENCE_WEIGHT))
+        msg = g_strdup_printf(_("Reference weight %g is outside 0 to %g"), s->reference_weight, NN_MAX_REFERENCE_WEIGHT);
     if (bad || msg) g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT, "%s", bad ? bad : msg);
     g_free(msg);
     return !bad && !msg && colorize_points_inside(points, gimp_image_width(image), gimp_image_height(image), error);
+}
+
+gint32 colorize_reference_for(gint32 saved) {
+    return saved != -1 && gimp_item_is_valid(saved) && gimp_item_is_drawable(saved) ? saved : -1;
+}
+
+/* The drawable's opaque pixels, at most REFERENCE_SIDE on the long side,
+ * counted into r. */
+static nn_status count_reference_pixels(gint32 drawable, nn_reference *r, nn_error *err) {
+    const gint w = gimp_drawable_width(drawable), h = gimp_drawable_height(drawable), side = MAX(w, h);
+    const gdouble scale = side > REFERENCE_SIDE ? (gdouble)REFERENCE_SIDE / side : 1.0;
+    const GeglRectangle rect = {0, 0, MAX(1, (gint)(w * scale)), MAX(1, (gint)(h * scale))};
+    guchar *px = g_malloc(4 * (gsize)rect.width * rect.height);
+    GeglBuffer *buffer = gimp_drawable_get_buffer(drawable);
+    gegl_buffer_get(buffer, &rect, scale, babl_format("R'G'B'A u8"), px, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_CLAMP);
+    g_object_unref(buffer);
+    nn_status st = nn_reference_add_image(r, px, 4, rect.width, rect.height, err);
+    g_free(px);
+    return st;
+}
+
+gboolean colorize_reference_prepare(const ColorizeSettings *s, GError **error) {
+    if (s->reference == -1) {
+        colorize_render_set_reference(NULL, NULL);
+        return TRUE;
+    }
+    gchar *made_from = g_strdup_printf("%d %s", s->reference, colorize_model_path(s));
+    if (g_strcmp0(made_from, colorize_render_reference_made_from()) == 0) {
+        g_free(made_from);
+        return TRUE;
+    }
+    nn_colorizer *model = colorize_model_get(colorize_model_path(s), error);
+    nn_reference *r = NULL;
+    nn_error err = {0};
+    gboolean ok = model && colorize_reference_for(s->reference) != -1 && nn_reference_create(&r, model, &err) == NN_OK;
+    if (ok && count_reference_pixels(s->reference, r, &err) != NN_OK) ok = FALSE;
+    if (ok && nn_reference_finish(r, &err) != NN_OK) ok = FALSE;
+    if (ok) {
+        colorize_render_set_reference(r, made_from);
+    } else if (model) {
+        gchar *name = colorize_reference_for(s->reference) != -1 ? gimp_item_get_name(s->reference) : g_strdup("?");
+        g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT, _("The reference “%s” cannot serve: %s"), name,
+                    err.status ? err.msg : _("it is no longer open"));
+        g_free(name);
+        nn_reference_free(r);
+        colorize_render_set_reference(NULL, NULL);
+    }
+    g_free(made_from);
+    return ok;
 }
 
 /* The run's state; everything here is touched by the main thread only,
@@ -324,7 +377,7 @@ gint32 colorize_apply(gint32 image, gint32 drawable, const ColorizeSettings *s, 
     if (!colorize_check_arguments(image, drawable, s, points, error)) return -1;
     FinalRun r = {.image = image, .drawable = drawable, .s = s, .ui = ui};
     r.model = colorize_model_get(colorize_model_path(s), error);
-    if (!r.model) return -1;
+    if (!r.model || !colorize_reference_prepare(s, error)) return -1;
     r.w = gimp_drawable_width(drawable), r.h = gimp_drawable_height(drawable);
     gint ox, oy;
     gimp_drawable_offsets(drawable, &ox, &oy);

@@ -1,8 +1,9 @@
 /* colorize-main.c — the GIMP 2.10 plug-in "Filters ▸ Enhance ▸ Colorize
- * (Neural)…": query (the two PDB procedures) and run (the run modes,
+ * (Neural)…": query (the three PDB procedures) and run (the run modes,
  * the settings kept for Filters ▸ Repeat). plug-in-nn-colorize keeps its
  * eight arguments for existing scripts; plug-in-nn-colorize-points adds
- * point hints as a string. */
+ * point hints as a string; plug-in-nn-colorize-reference adds a colour
+ * reference drawable and its weight after them. */
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -52,6 +53,14 @@ static void query(void) {
         COMMON_ARGS,
         {GIMP_PDB_STRING, "points",
          "Point hints \"x,y,#rrggbb;...\": positions in image pixels and sRGB colours; \"\" for none"}};
+    static const GimpParamDef reference_args[] = {
+        COMMON_ARGS,
+        {GIMP_PDB_STRING, "points",
+         "Point hints \"x,y,#rrggbb;...\": positions in image pixels and sRGB colours; \"\" for none"},
+        {GIMP_PDB_DRAWABLE, "reference",
+         "A colour photo's layer (any open image) whose colours, band of lightness by band, the result takes; -1 "
+         "for none"},
+        {GIMP_PDB_FLOAT, "reference-weight", "How strongly the reference counts, above 0 to 8 (2 is the default)"}};
     static const GimpParamDef return_vals[] = {{GIMP_PDB_LAYER, "layer", "The new \"Colorized\" layer"}};
     init_i18n();
     gimp_plugin_domain_register(GETTEXT_PACKAGE, NULL);
@@ -65,6 +74,14 @@ static void query(void) {
                            HELP_TEXT " Point hints need no layer: each gives its colour at its position.",
                            "colorize contributors", "colorize contributors", "2026", NULL, "RGB*, GRAY*", GIMP_PLUGIN,
                            G_N_ELEMENTS(point_args), G_N_ELEMENTS(return_vals), point_args, return_vals);
+    gimp_install_procedure(PLUG_IN_PROC_REFERENCE,
+                           "Colorize a black-and-white photo with a neural network, with point hints and a colour "
+                           "reference",
+                           HELP_TEXT " Point hints need no layer: each gives its colour at its position. A reference "
+                           "(a layer of a colour photo of a like scene) gives its colours to the pixels of like "
+                           "lightness.",
+                           "colorize contributors", "colorize contributors", "2026", NULL, "RGB*, GRAY*", GIMP_PLUGIN,
+                           G_N_ELEMENTS(reference_args), G_N_ELEMENTS(return_vals), reference_args, return_vals);
 }
 
 /* Settings saved by an earlier interactive run, checked against this image. */
@@ -73,13 +90,15 @@ static void load_settings(ColorizeSettings *s, gint32 image, gint32 drawable) {
     if (gimp_get_data_size(PLUG_IN_PROC) == sizeof *s) gimp_get_data(PLUG_IN_PROC, s);
     s->model[sizeof s->model - 1] = 0;
     s->hint_layer = colorize_hint_layer_for(image, drawable, s->hint_layer);
+    s->reference = colorize_reference_for(s->reference);
 }
 
 /* The batch arguments; FALSE with a calling error when they do not fit. */
 static gboolean batch_arguments(const gchar *name, gint nparams, const GimpParam *param, ColorizeSettings *s,
                                 GArray **points, GError **error) {
-    const gboolean with_points = strcmp(name, PLUG_IN_PROC_POINTS) == 0;
-    const gint want = with_points ? 9 : 8;
+    const gboolean with_reference = strcmp(name, PLUG_IN_PROC_REFERENCE) == 0;
+    const gboolean with_points = with_reference || strcmp(name, PLUG_IN_PROC_POINTS) == 0;
+    const gint want = with_reference ? 11 : with_points ? 9 : 8;
     if (nparams != want) {
         g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT, "%s takes %d arguments, not %d", name, want,
                     nparams);
@@ -91,6 +110,7 @@ static gboolean batch_arguments(const gchar *name, gint nparams, const GimpParam
     s->saturation = param[5].data.d_float;
     s->resolution = param[6].data.d_int32;
     s->hint_layer = param[7].data.d_drawable;
+    if (with_reference) s->reference = param[9].data.d_drawable, s->reference_weight = param[10].data.d_float;
     if (with_points) *points = colorize_points_parse(param[8].data.d_string, error);
     return !with_points || *points != NULL;
 }

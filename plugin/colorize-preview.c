@@ -49,8 +49,10 @@ static gchar *pass_digest(const ColorizeSettings *s, const PointHint *points, gi
                           const gfloat *hint, gint w, gint h) {
     GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
     const gdouble vividness = s->vividness;
-    const gint numbers[3] = {s->resolution, s->hint_layer, n_points};
+    const gint numbers[4] = {s->resolution, s->hint_layer, n_points, s->reference};
+    const gdouble reference_weight = s->reference != -1 ? s->reference_weight : 0.0;
     g_checksum_update(sum, (const guchar *)&vividness, sizeof vividness);
+    g_checksum_update(sum, (const guchar *)&reference_weight, sizeof reference_weight);
     g_checksum_update(sum, (const guchar *)numbers, sizeof numbers);
     g_checksum_update(sum, (const guchar *)s->model, (gssize)strlen(s->model) + 1); /* "": the installed one */
     for (gint i = 0; i < n_points; i++) {

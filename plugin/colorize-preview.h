@@ -21,7 +21,8 @@ typedef struct {
     gboolean sticky_message; /* the message shown stays until the user acts (a bad model file) */
     gboolean panning;        /* the middle button drags the view */
     gdouble pan_x, pan_y;
-    GtkObject *adjs[3];
+    GtkObject *adjs[4];      /* vividness, saturation, working resolution, reference weight */
+    GtkWidget *reference_combo;
     /* the preview */
     guint fast_timer, refine_timer, poll; /* poll: the source the worker wakes when its pass is done */
     guint pulse_timer;                /* pulses the progress bar while a pass runs */

@@ -10,7 +10,20 @@
 
 G_DEFINE_QUARK(colorize-error-quark, colorize_error)
 
-const ColorizeSettings COLORIZE_DEFAULTS = {"", NN_DEFAULT_VIVIDNESS, 1.0, NN_DEFAULT_RESOLUTION, -1};
+const ColorizeSettings COLORIZE_DEFAULTS = {"", NN_DEFAULT_VIVIDNESS, 1.0, NN_DEFAULT_RESOLUTION, -1, -1,
+                                            NN_DEFAULT_REFERENCE_WEIGHT};
+static nn_reference *current_reference; /* see colorize_render_set_reference */
+static gchar *current_reference_made_from;
+
+void colorize_render_set_reference(nn_reference *r, const gchar *made_from) {
+    nn_reference_free(current_reference);
+    g_free(current_reference_made_from);
+    current_reference = r, current_reference_made_from = r ? g_strdup(made_from) : NULL;
+}
+
+const gchar *colorize_render_reference_made_from(void) {
+    return current_reference_made_from;
+}
 
 static gchar *plugin_dir;
 static nn_colorizer *cached_model;
@@ -56,6 +69,7 @@ void colorize_model_forget(void) {
     nn_colorizer_free(cached_model);
     g_free(cached_path);
     cached_model = NULL, cached_path = NULL;
+    colorize_render_set_reference(NULL, NULL); /* made on that model's bins */
 }
 
 static gboolean engine_error(const nn_error *err, GError **error) {
@@ -69,6 +83,8 @@ nn_engine *colorize_render_begin(const ColorizeSettings *s, gint w, gint h, cons
                                  gdouble ox, gdouble oy, gdouble scale, GError **error) {
     nn_engine_params params = nn_engine_default_params();
     params.vividness = (float)s->vividness, params.saturation = (float)s->saturation, params.resolution = s->resolution;
+    if (s->reference != -1 && current_reference)
+        params.reference = current_reference, params.reference_weight = (float)s->reference_weight;
     nn_error err = {0};
     nn_engine *e = NULL;
     if (nn_engine_begin(&e, w, h, &params, &err) != NN_OK) {

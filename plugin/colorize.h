@@ -15,6 +15,7 @@
 
 #define PLUG_IN_PROC "plug-in-nn-colorize"
 #define PLUG_IN_PROC_POINTS "plug-in-nn-colorize-points"
+#define PLUG_IN_PROC_REFERENCE "plug-in-nn-colorize-reference"
 #define PLUG_IN_BINARY "colorize-neural"
 #define PLUG_IN_ROLE "gimp-colorize-neural"
 #define MODEL_FILE "colorize-cifar10.weights"
@@ -45,6 +46,8 @@ typedef struct {
     gdouble saturation;
     gint resolution;
     gint32 hint_layer; /* -1 = none */
+    gint32 reference;  /* a drawable of any image whose colours the result takes; -1 = none */
+    gdouble reference_weight;
 } ColorizeSettings;
 
 extern const ColorizeSettings COLORIZE_DEFAULTS;
@@ -71,6 +74,12 @@ const gchar *colorize_model_path(const ColorizeSettings *s);
 void colorize_set_plugin_dir(const gchar *dir);
 const gchar *colorize_plugin_dir(void);
 
+/* The colour reference every engine begun from now on uses when the
+ * settings name one (the plug-in's, made by colorize_reference_prepare);
+ * it takes r, NULL for none, and frees the one before. Only while no pass
+ * runs. `made_from` says what r was made from (drawable and model). */
+void colorize_render_set_reference(nn_reference *r, const gchar *made_from);
+const gchar *colorize_render_reference_made_from(void);
 /* An engine for a w×h image with the settings and the point hints
  * (in the image's pixels, offset by (ox, oy) and scaled by `scale` onto
  * the w×h grid). */
@@ -136,6 +145,14 @@ gboolean colorize_hint_layer_ok(gint32 image, gint32 drawable, gint32 item);
  * are never offered as hint layers. */
 gboolean colorize_is_result(gint32 item);
 void colorize_mark_result(gint32 layer);
+/* The saved reference if it is still a drawable, else -1. */
+gint32 colorize_reference_for(gint32 saved);
+/* Makes the colour reference of s->reference (a drawable, read at most
+ * REFERENCE_SIDE on its long side; transparent pixels left out) for the
+ * renders to come; none for -1. FALSE with an error naming the drawable
+ * when it cannot serve (gray, no longer there). Main thread only. */
+#define REFERENCE_SIDE 256
+gboolean colorize_reference_prepare(const ColorizeSettings *s, GError **error);
 /* The saved hint layer if it still fits this image and drawable, else -1. */
 gint32 colorize_hint_layer_for(gint32 image, gint32 drawable, gint32 saved);
 

@@ -17,7 +17,9 @@
  * stops at its edge; points dragged past the preview's edges stay inside
  * the image, stored and used by Repeat; Remove all leaves none stored; the
  * quick preview pass is shown before the full one; OK reuses the preview's
- * full pass; a click past 256 points is refused with a message.
+ * full pass; a click past 256 points is refused with a message; a colour
+ * reference picked in the Reference combo warms the result, and Repeat
+ * keeps it.
  * Usage: test_dialog PLUGIN MODEL PHOTO HELP.html (re-runs itself under xvfb-run). */
 #include <glib/gstdio.h>
 #include <math.h>
@@ -504,6 +506,88 @@ static void new_point_takes_network_colour(int port, int image, int source, cons
     g_free(guessed), g_free(points), g_free(e), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
+/* Warmth (red minus blue) averaged over a 5×4 grid of a layer's pixels. */
+static int warmth(int port, int layer, int w, int h) {
+    int sum = 0, n = 0;
+    for (int gy = 0; gy < 4; gy++)
+        for (int gx = 0; gx < 5; gx++, n++) {
+            char *e = g_strdup_printf("(cadr (gimp-drawable-get-pixel %d %d %d))", layer, (2 * gx + 1) * w / 10,
+                                      (2 * gy + 1) * h / 8);
+            char *r = gui_eval(port, e);
+            int red = 0, green = 0, blue = 0;
+            CHECK(sscanf(r, "#(%d %d %d", &red, &green, &blue) == 3, "no pixel in %s", r);
+            sum += red - blue;
+            g_free(e), g_free(r);
+        }
+    return sum / n;
+}
+
+/* A colour reference picked in the dialog as a user does: a second image,
+ * warm, is open; Alt+E reaches the Reference combo, whose choices the
+ * plug-in logs ("image / layer"); Home and the arrow keys pick the warm
+ * layer; a pass is shown with it, and OK gives a result warmer than the
+ * same settings without a reference. The warm image is closed afterwards,
+ * so the runs after this one have no reference. */
+static void reference_picked(int port, int image, int source, const char *log) {
+    int warm = eval_int(port, "(let* ((image (car (gimp-image-new 64 48 RGB)))"
+                              "       (layer (car (gimp-layer-new image 64 48 RGB-IMAGE \"Warm\" 100 LAYER-MODE-NORMAL))))"
+                              "  (gimp-image-insert-layer image layer 0 0)"
+                              "  (gimp-context-set-foreground '(220 120 40)) (gimp-drawable-edit-fill layer FILL-FOREGROUND)"
+                              "  (gimp-image-select-rectangle image CHANNEL-OP-REPLACE 0 0 64 16)"
+                              "  (gimp-drawable-brightness-contrast layer -0.4 0)"
+                              "  (gimp-image-select-rectangle image CHANNEL-OP-REPLACE 0 32 64 16)"
+                              "  (gimp-drawable-brightness-contrast layer 0.4 0)"
+                              "  (gimp-selection-none image) (list layer))");
+    const gsize from = log_size(log);
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
+    int index = -1;
+    if (dialog) {
+        char *choices = log_wait_for(log, from, "reference choices: ", 10);
+        const char *line = choices ? strstr(choices, "reference choices: ") : NULL;
+        if (line) {
+            char *end = strchr(line, '\n'), *text = g_strndup(line + 19, end ? (gsize)(end - line - 19) : strlen(line));
+            char **items = g_strsplit(text, " | ", -1);
+            for (int i = 0; items[i]; i++)
+                if (g_str_has_suffix(items[i], "/ Warm")) index = i;
+            printf("reference choices: %s (the warm layer is item %d)\n", text, index);
+            g_strfreev(items), g_free(text);
+        }
+        g_free(choices);
+        CHECK(index > 0, "the warm layer is not among the reference choices");
+        g_usleep(1500000);
+        const gsize picked_from = log_size(log);
+        CHECK(gui_press(dialog, "alt+e") && gui_press(dialog, "Home"), "could not reach the Reference combo");
+        for (int i = 0; i < index; i++) CHECK(gui_press(dialog, "Down"), "could not press Down");
+        char *want = g_strdup_printf("colorize-neural: reference %d\n", warm);
+        char *picked = log_wait_for(log, picked_from, want, 10);
+        CHECK(picked, "the dialog did not take the warm layer as its reference");
+        char *shown = picked ? log_wait_for(log, picked_from + (strstr(picked, want) - picked), "shown after", 60) : NULL;
+        CHECK(shown, "no preview pass was shown with the reference");
+        g_free(want), g_free(picked), g_free(shown);
+        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+    }
+    int layer = -1;
+    CHECK(wait_call(&c, t) && c.ok && c.answer && sscanf(c.answer, "%d", &layer) == 1 && layer > 0, "OK gave no layer");
+    if (layer > 0) {
+        /* Repeat keeps the reference; once its image is closed, Repeat runs without one */
+        char *e = g_strdup_printf("(car (plug-in-nn-colorize RUN-WITH-LAST-VALS %d %d \"\" 0.5 1.0 256 -1))", image,
+                                  source);
+        const int with = warmth(port, layer, PHOTO_W, PHOTO_H), repeated = warmth(port, eval_int(port, e), PHOTO_W, PHOTO_H);
+        char *close = g_strdup_printf("(gimp-image-delete (car (gimp-item-get-image %d)))", warm);
+        g_free(gui_eval(port, close));
+        const int without = warmth(port, eval_int(port, e), PHOTO_W, PHOTO_H);
+        printf("a warm reference picked in the dialog: red - blue %d after OK, %d by Repeat, %d once its image is "
+               "closed\n", with, repeated, without);
+        CHECK(with > without + 10, "the reference picked in the dialog did not warm the result (%d, %d without)", with,
+              without);
+        CHECK(abs(repeated - with) <= 3, "Repeat did not keep the reference (%d against %d)", repeated, with);
+        g_free(e), g_free(close);
+    }
+    g_free(c.expr), g_free(c.answer), g_free(dialog);
+}
+
 /* Mean and largest difference over a 6×5 grid of pixels of two layers. */
 static void layer_difference(int port, int a, int b, int w, int h, double *mean, int *most) {
     int n = 0, sum = 0;
@@ -849,6 +933,7 @@ static int inside(const char *profile, const char *dir, const char *photo, int p
     if (image > 0) point_hint_by_click(port, image, source, g.log);
     if (image > 0) remove_all_points(port, image, source, g.log);
     if (image > 0) new_point_takes_network_colour(port, image, source, g.log);
+    if (image > 0) reference_picked(port, image, source, g.log);
     if (image > 0) ok_reuses_preview(port, image, source, g.log);
     if (image > 0) quick_pass_shown(port, image, source, g.log);
     if (image > 0) preview_grows(port, image, source, g.log);

@@ -5,7 +5,8 @@
  * interface (rows in strips, ab rows in any order) against the whole call,
  * all in fp32; then the shipped model (the argument) in bf16 against fp32
  * where the CPU has AVX512-BF16, and a colour reference's effect (warm,
- * cool, dark colours to dark pixels) and refusals with it. Usage: test_engine MODEL.weights */
+ * cool, dark colours to dark pixels, smooth and textured colours to smooth
+ * and textured places) and refusals with it. Usage: test_engine MODEL.weights */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -545,7 +546,7 @@ static nn_reference *two_tone_reference(nn_colorizer *c, float a, float b, float
     for (int L = 5; L <= 95; L++) {
         float lab[3] = {(float)L, L < 50 ? a : a2, L < 50 ? b : b2};
         nn_lab_fit_gamut(lab, 1);
-        for (int i = 0; i < 20; i++) nn_reference_add_pixels(r, lab, 1);
+        for (int i = 0; i < 20; i++) nn_reference_add_pixels(r, lab, NULL, 1);
     }
     CHECK(nn_reference_finish(r, &err) == NN_OK, "a coloured reference refused: %s", err.msg);
     return r;
@@ -609,6 +610,29 @@ static void test_reference(const char *model) {
            "(%.1f, %.1f), (%.1f, %.1f)\n", da, db, la, lb, rda, rdb, rla, rlb);
     CHECK(db < rdb - 10 && lb > rlb + 10, "the reference's dark and light colours did not go to the dark and light halves");
     nn_reference_free(reversed);
+    /* texture: a reference whose smooth part is blue and whose textured part is orange, at one lightness */
+    const int rw = 64, rh = 32;
+    uint8_t *img = malloc((size_t)rw * rh * 3);
+    for (int y = 0; y < rh; y++)
+        for (int x = 0; x < rw; x++) {
+            const int textured = x >= rw / 2;
+            float lab[3] = {textured ? ((x + y) % 2 ? 62.0f : 38.0f) : 50.0f, textured ? 30.0f : -10.0f,
+                            textured ? 50.0f : -40.0f};
+            nn_lab_to_srgb8(img + 3 * ((size_t)y * rw + x), lab, 1);
+        }
+    nn_reference *textures = NULL;
+    CHECK(nn_reference_create(&textures, c, &err) == NN_OK && nn_reference_add_image(textures, img, 3, rw, rh, &err) == NN_OK &&
+              nn_reference_finish(textures, &err) == NN_OK, "%s", err.msg);
+    for (int y = 0; y < h; y++) /* the image likewise: smooth on the left, textured on the right */
+        for (int x = 0; x < w; x++) L[(size_t)y * w + x] = x < w / 2 ? 50.0f : (x + y) % 2 ? 62.0f : 38.0f;
+    p.reference = textures, p.reference_weight = NN_DEFAULT_REFERENCE_WEIGHT;
+    CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    mean_ab_cols(ab, w, h, 4, w / 2 - 4, &da, &db);
+    mean_ab_cols(ab, w, h, w / 2 + 4, w - 4, &la, &lb);
+    printf("reference smooth blue, textured orange: the smooth half (%.1f, %.1f), the textured half (%.1f, %.1f)\n", da,
+           db, la, lb);
+    CHECK(db < -5 && lb > 10, "the reference's smooth and textured colours did not go to the smooth and textured halves");
+    nn_reference_free(textures), free(img);
     /* refusals */
     nn_reference *r = NULL;
     CHECK(nn_reference_create(&r, c, &err) == NN_OK, "%s", err.msg);
@@ -617,7 +641,7 @@ static void test_reference(const char *model) {
               strstr(err.msg, "not finished"), "an unfinished reference was not refused");
     CHECK(nn_reference_finish(r, &err) == NN_ERR_INVALID && strstr(err.msg, "no colour"), "an empty reference was not refused");
     float gray[3] = {60, 1, -1};
-    for (int i = 0; i < 1000; i++) nn_reference_add_pixels(r, gray, 1);
+    for (int i = 0; i < 1000; i++) nn_reference_add_pixels(r, gray, NULL, 1);
     CHECK(nn_reference_finish(r, &err) == NN_ERR_INVALID && strstr(err.msg, "no colour"), "a gray reference was not refused: %s",
           err.msg);
     nn_reference_free(r);

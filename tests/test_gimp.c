@@ -7,8 +7,9 @@
  * precision, red hint strokes make their region red, and bad arguments give
  * a PDB error without a crash or a change to the image; a broad stroke
  * keeps its colour (the stroke acceptance case on a real photo), point
- * hints colour a grayscale image, and channels, masks and layer groups are
- * refused.
+ * hints colour a grayscale image, a warm colour reference makes the result
+ * warmer than a cool one (a gray reference and a weight of 0 refused), and
+ * channels, masks and layer groups are refused.
  * Usage: test_gimp PLUGIN MODEL SCRIPT.scm PHOTO */
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
@@ -218,6 +219,25 @@ static void check_points(void) {
     g_object_unref(out);
 }
 
+/* A colour reference: a warm one makes the result warmer than a cool one. */
+static void check_reference(void) {
+    result("reference done");
+    GdkPixbuf *warm = load("reference-warm-out.png"), *cool = load("reference-cool-out.png");
+    if (!warm || !cool) return;
+    double bw = 0, bc = 0;
+    int n = 0;
+    for (int y = 4; y < gdk_pixbuf_get_height(warm); y += 8)
+        for (int x = 4; x < gdk_pixbuf_get_width(warm); x += 8, n++) {
+            float w[3], c[3];
+            pixel_lab(warm, x, y, w, NULL);
+            pixel_lab(cool, x, y, c, NULL);
+            bw += w[2], bc += c[2];
+        }
+    printf("  reference: mean b %.1f with a warm one, %.1f with a cool one\n", bw / n, bc / n);
+    CHECK(bw / n > bc / n + 15.0, "a warm reference did not make the result warmer than a cool one");
+    g_object_unref(warm), g_object_unref(cool);
+}
+
 /* Under -Db_sanitize the plug-in reports to GIMP's stderr: any ASan or
  * UBSan error fails, and so does a leak whose stack holds a frame of ours
  * (GEGL, babl and json-glib keep a few allocations for the process life). */
@@ -335,6 +355,9 @@ int main(int argc, char **argv) {
         check_bad("points-syntax", "point hint 1 '10,10,red': the colour is not #rrggbb");
         check_bad("points-negative", "point hint 1 '-5,40,#ff0000': x is negative: outside the image");
         check_bad("points-outside", "Point hint 2 (500.0, 90.0) is outside the 160×120 image");
+        check_reference();
+        check_bad("reference-gray", "cannot serve: the colour reference has no colour to give");
+        check_bad("reference-weight-0", "Reference weight 0 is outside 0 to 8");
         check_stored_points();
         check_bad("hint-group", "A layer group cannot be the hint layer");
         check_bad("hint-result", "An earlier colorized result cannot be the hint layer");

@@ -372,7 +372,7 @@ int command_colorize(int argc, char **argv) {
          "Colour photos of a like scene whose colours, band of lightness by band, the result should take", "FILE[,FILE…]"},
         {"palette", 0, 0, G_OPTION_ARG_FILENAME, &palette, "A GIMP palette whose colours the result should take", "FILE.gpl"},
         {"reference-weight", 0, 0, G_OPTION_ARG_DOUBLE, &reference_weight,
-         "How strongly the reference or palette counts, above 0 to 8 (default 1)", "X"},
+         "How strongly the reference or palette counts, above 0 to 8 (default 2)", "X"},
         {"out-dir", 0, 0, G_OPTION_ARG_FILENAME, &out_dir, "Colorize every input (files, folders of images) into DIR as NAME.png", "DIR"},
         {"overwrite", 0, 0, G_OPTION_ARG_NONE, &overwrite, "Replace outputs that exist (default: refuse one output, skip them with --out-dir); never an input", NULL},
         {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},

@@ -436,7 +436,7 @@ int command_eval(int argc, char **argv) {
         {"reference", 0, 0, G_OPTION_ARG_FILENAME, &reference, "With --photos: colour each photo with a colour reference: "
          "self (the original), split (the left 60 % is colorized and measured, the right 40 % is the reference) or a "
          "folder holding a reference under each photo's name", "self|split|DIR"},
-        {"reference-weight", 0, 0, G_OPTION_ARG_DOUBLE, &reference_weight, "With --reference: its weight, above 0 to 8 (default 1)", "X"},
+        {"reference-weight", 0, 0, G_OPTION_ARG_DOUBLE, &reference_weight, "With --reference: its weight, above 0 to 8 (default 2)", "X"},
         {"no-prior", 0, 0, G_OPTION_ARG_NONE, &no_prior, "Decode without dividing out the rebalancing weights (for comparison)", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     GOptionContext *ctx = g_option_context_new("- evaluate a model on the CIFAR-10 test set, or on photos");

@@ -109,7 +109,7 @@ static nn_reference *photo_reference(const photo_eval *pe, const char *name, Gdk
         }
         GdkPixbuf *right = gdk_pixbuf_new_subpixbuf(*truth, left, 0, w - left, h);
         uint8_t *rgb = packed_rgb(right);
-        nn_reference *r = reference_from_rgb(pe->colorizer, rgb, (size_t)(w - left) * h, name, error);
+        nn_reference *r = reference_from_rgb(pe->colorizer, rgb, w - left, h, name, error);
         g_free(rgb), g_object_unref(right);
         if (left > 0) {
             GdkPixbuf *part = gdk_pixbuf_new_subpixbuf(*truth, 0, 0, left, h), *copy = gdk_pixbuf_copy(part);
@@ -123,8 +123,7 @@ static nn_reference *photo_reference(const photo_eval *pe, const char *name, Gdk
     nn_reference *r = NULL;
     if (pb) {
         uint8_t *rgb = packed_rgb(pb);
-        r = reference_from_rgb(pe->colorizer, rgb, (size_t)gdk_pixbuf_get_width(pb) * gdk_pixbuf_get_height(pb), path,
-                               error);
+        r = reference_from_rgb(pe->colorizer, rgb, gdk_pixbuf_get_width(pb), gdk_pixbuf_get_height(pb), path, error);
         g_free(rgb), g_object_unref(pb);
     }
     g_free(path);
@@ -215,7 +214,10 @@ static void json_photo(GString *s, const photo_result *r) {
 static GString *photos_json(const char *model, const photo_eval *pe, const photo_result *r, int n, photo_summary s,
                             int unreadable, int colourless) {
     GString *j = g_string_new("{");
-    char *m = g_strescape(model, NULL);
+    char *m = g_strescape(model, NULL), *ref = g_strescape(pe->reference ? pe->reference : "", NULL);
+    g_string_append_printf(j, "\"reference\": \"%s\", \"reference_weight\": %.3f, ", ref,
+                           pe->reference ? pe->reference_weight : 0.0);
+    g_free(ref);
     g_string_append_printf(j, "\"model\": \"%s\", \"vividness\": %.3f, \"saturation\": %.3f, \"resolution\": %d, "
                            "\"scene_size\": %d, \"scene_weight\": %.3f, "
                            "\"max_side\": %d, \"photos\": %d, \"unreadable\": %d, \"colourless\": %d,\n"

@@ -10,8 +10,6 @@
 /* A reference photo is counted at this long side: its colours per band of
  * lightness, not its detail, are what count. */
 #define REFERENCE_SIDE 256
-/* Opaque enough to count (alpha out of 255). */
-#define REFERENCE_MIN_ALPHA 128
 
 static nn_reference *new_reference(nn_colorizer *c, GError **error) {
     nn_reference *r = NULL;
@@ -20,11 +18,13 @@ static nn_reference *new_reference(nn_colorizer *c, GError **error) {
     return r;
 }
 
-void reference_add_rgb(nn_reference *r, const uint8_t *rgb, size_t n) {
-    float *lab = g_malloc(sizeof(float) * 3 * n);
-    nn_srgb8_to_lab(lab, rgb, n);
-    nn_reference_add_pixels(r, lab, n);
-    g_free(lab);
+/* Counts a packed 8-bit image; `what` names it in errors. */
+static gboolean add_image(nn_reference *r, const uint8_t *px, int channels, int w, int h, const char *what,
+                          GError **error) {
+    nn_error err = {0};
+    if (nn_reference_add_image(r, px, channels, w, h, &err) == NN_OK) return TRUE;
+    g_set_error(error, TRAINER_ERROR, 1, "%s: %s", what, err.msg);
+    return FALSE;
 }
 
 /* Counts the opaque pixels of one photo file. */
@@ -49,17 +49,14 @@ static gboolean add_photo(nn_reference *r, const char *path, double max_mpx, GEr
         pb = small;
     }
     const int sw = gdk_pixbuf_get_width(pb), sh = gdk_pixbuf_get_height(pb), nc = gdk_pixbuf_get_n_channels(pb);
-    uint8_t *rgb = g_malloc((size_t)sw * sh * 3);
-    size_t n = 0;
-    for (int y = 0; y < sh; y++) {
-        const guchar *row = gdk_pixbuf_read_pixels(pb) + (size_t)y * gdk_pixbuf_get_rowstride(pb);
-        for (int x = 0; x < sw; x++, row += nc)
-            if (nc < 4 || row[3] >= REFERENCE_MIN_ALPHA) memcpy(rgb + 3 * n++, row, 3);
-    }
-    reference_add_rgb(r, rgb, n);
-    g_free(rgb);
+    uint8_t *px = g_malloc((size_t)sw * sh * nc);
+    for (int y = 0; y < sh; y++)
+        memcpy(px + (size_t)y * sw * nc, gdk_pixbuf_read_pixels(pb) + (size_t)y * gdk_pixbuf_get_rowstride(pb),
+               (size_t)sw * nc);
+    gboolean ok = add_image(r, px, nc, sw, sh, path, error);
+    g_free(px);
     g_object_unref(pb);
-    return TRUE;
+    return ok;
 }
 
 /* Counts the colours of a GIMP palette: "GIMP Palette" on the first line,
@@ -123,11 +120,11 @@ nn_reference *reference_load(nn_colorizer *c, const char *photos, const char *pa
     return r;
 }
 
-nn_reference *reference_from_rgb(nn_colorizer *c, const uint8_t *rgb, size_t n, const char *what, GError **error) {
+nn_reference *reference_from_rgb(nn_colorizer *c, const uint8_t *rgb, int w, int h, const char *what,
+                                 GError **error) {
     nn_reference *r = new_reference(c, error);
     if (!r) return NULL;
-    reference_add_rgb(r, rgb, n);
-    if (finish(r, what, error)) return r;
+    if (add_image(r, rgb, 3, w, h, what, error) && finish(r, what, error)) return r;
     nn_reference_free(r);
     return NULL;
 }

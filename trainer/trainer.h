@@ -348,9 +348,9 @@ GPtrArray *list_folder_photos(const char *dir, GError **error);
  * bad line, no colour). */
 nn_reference *reference_load(nn_colorizer *c, const char *photos, const char *palette, double max_mpx,
                              GError **error);
-/* The same from n packed sRGB pixels; `what` names them in errors. */
-nn_reference *reference_from_rgb(nn_colorizer *c, const uint8_t *rgb, size_t n, const char *what, GError **error);
-void reference_add_rgb(nn_reference *r, const uint8_t *rgb, size_t n);
+/* The same from a w×h packed sRGB image; `what` names it in errors. */
+nn_reference *reference_from_rgb(nn_colorizer *c, const uint8_t *rgb, int w, int h, const char *what,
+                                 GError **error);
 GdkPixbuf *load_photo(const char *path, int max_side, GError **error);
 /* Packs a pixbuf's rows into a w*h*3 buffer (g_free). */
 uint8_t *packed_rgb(GdkPixbuf *pb);

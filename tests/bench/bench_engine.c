@@ -1,7 +1,8 @@
 /* bench_engine.c — times the render function's work for a preview update
  * (the engine on a 256×192 preview at working resolution 128 and 256, then the
  * Lab -> RGB composition) and the engine on a 4000×3000 photo at the
- * default working resolution; prints medians.
+ * default working resolution; each also with a colour reference (a
+ * synthetic 256×192 photo), side by side; prints medians.
  * Usage: bench_engine MODEL [repeats] [threads] */
 #include <math.h>
 #include <stdio.h>
@@ -10,32 +11,43 @@
 #include "benchutil.h"
 #include "nn.h"
 
-static double median_run(nn_colorizer *c, int w, int h, int resolution, int reps) {
+/* One engine run and the composition the plug-in does; its seconds. */
+static double one_run(nn_colorizer *c, const float *L, float *ab, float *lab, float *rgba, int w, int h,
+                      const nn_engine_params *p) {
+    nn_error err;
+    double t0 = bench_now();
+    if (nn_engine_colorize(c, L, w, h, NULL, NULL, p, ab, NULL, NULL, NULL, &err) != NN_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        exit(1);
+    }
+    for (int y = 0; y < h; y++) {
+        for (int x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            lab[3 * x] = L[i], lab[3 * x + 1] = ab[i], lab[3 * x + 2] = ab[(size_t)w * h + i];
+        }
+        nn_lab_to_srgb_fitted(rgba, lab, (size_t)w, 4);
+    }
+    return bench_now() - t0;
+}
+
+/* Medians of reps runs without (median[0]) and with (median[1]) the
+ * reference, alternating, after one warm-up of each. */
+static void median_pair(nn_colorizer *c, int w, int h, int resolution, const nn_reference *ref, int reps,
+                        double median[2]) {
     float *L = malloc(sizeof(float) * (size_t)w * h), *ab = malloc(sizeof(float) * 2 * (size_t)w * h);
     float *lab = malloc(sizeof(float) * 3 * (size_t)w), *rgba = malloc(sizeof(float) * 4 * (size_t)w);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) L[(size_t)y * w + x] = 50.0f + 40.0f * sinf(x * 0.01f) * cosf(y * 0.013f);
-    double t[64];
-    nn_engine_params p = nn_engine_default_params();
-    p.resolution = resolution;
-    nn_error err;
-    for (int r = -1; r < reps; r++) { /* r = -1: warm-up */
-        double t0 = bench_now();
-        if (nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) != NN_OK) {
-            fprintf(stderr, "%s\n", err.msg);
-            exit(1);
+    double t[2][64];
+    nn_engine_params p[2] = {nn_engine_default_params(), nn_engine_default_params()};
+    p[0].resolution = p[1].resolution = resolution, p[1].reference = ref;
+    for (int r = -1; r < reps; r++) /* r = -1: warm-up */
+        for (int k = 0; k < 2; k++) {
+            const double s = one_run(c, L, ab, lab, rgba, w, h, &p[k]);
+            if (r >= 0) t[k][r] = s;
         }
-        for (int y = 0; y < h; y++) { /* the composition the plug-in does */
-            for (int x = 0; x < w; x++) {
-                size_t i = (size_t)y * w + x;
-                lab[3 * x] = L[i], lab[3 * x + 1] = ab[i], lab[3 * x + 2] = ab[(size_t)w * h + i];
-            }
-            nn_lab_to_srgb_fitted(rgba, lab, (size_t)w, 4);
-        }
-        if (r >= 0) t[r] = bench_now() - t0;
-    }
     free(L), free(ab), free(lab), free(rgba);
-    return bench_median(t, reps);
+    median[0] = bench_median(t[0], reps), median[1] = bench_median(t[1], reps);
 }
 
 int main(int argc, char **argv) {
@@ -53,10 +65,34 @@ int main(int argc, char **argv) {
         return 1;
     }
     printf("threads %d\n", nn_get_threads());
-    printf("preview update (fast pass), 256x192 at working resolution 128: median %.1f ms (target 150 ms)\n",
-           1e3 * median_run(c, 256, 192, 128, reps));
-    printf("preview full pass, 256x192 at working resolution 256: median %.1f ms\n", 1e3 * median_run(c, 256, 192, 256, reps));
-    printf("engine + composition, 4000x3000 at resolution 256: median %.3f s\n", median_run(c, 4000, 3000, 256, reps < 5 ? reps : 5));
+    /* a synthetic colour reference: hue across, lightness down, some texture */
+    const int rw = 256, rh = 192;
+    uint8_t *img = malloc((size_t)rw * rh * 3);
+    for (int y = 0; y < rh; y++)
+        for (int x = 0; x < rw; x++) {
+            float lab[3] = {10.0f + 80.0f * y / rh + 4.0f * ((x * 7 + y * 3) % 5), 40.0f * cosf(x * 0.03f),
+                            40.0f * sinf(x * 0.03f)};
+            nn_lab_to_srgb8(img + 3 * ((size_t)y * rw + x), lab, 1);
+        }
+    nn_reference *ref = NULL;
+    if (nn_reference_create(&ref, c, &err) != NN_OK || nn_reference_add_image(ref, img, 3, rw, rh, &err) != NN_OK ||
+        nn_reference_finish(ref, &err) != NN_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    static const struct {
+        const char *what;
+        int w, h, resolution;
+    } cases[] = {{"preview update (fast pass), 256x192 at working resolution 128", 256, 192, 128},
+                 {"preview full pass, 256x192 at working resolution 256", 256, 192, 256},
+                 {"engine + composition, 4000x3000 at resolution 256", 4000, 3000, 256}};
+    for (int i = 0; i < 3; i++) {
+        double m[2];
+        median_pair(c, cases[i].w, cases[i].h, cases[i].resolution, ref, i == 2 && reps > 5 ? 5 : reps, m);
+        printf("%s: median %.1f ms; with a colour reference %.1f ms (%+.0f%%)\n", cases[i].what, 1e3 * m[0], 1e3 * m[1],
+               100.0 * (m[1] / m[0] - 1.0));
+    }
+    nn_reference_free(ref), free(img);
     nn_colorizer_free(c);
     return 0;
 }

@@ -157,6 +157,37 @@
       (report "stored-points layers=" (car (gimp-image-get-layers image)))
       (gimp-image-delete image))))
 
+;; A plain image of one colour, as a colour reference; returns its layer.
+(define (reference-image rgb)
+  (let* ((image (car (gimp-image-new 64 48 RGB)))
+         (layer (car (gimp-layer-new image 64 48 RGB-IMAGE "reference" 100 LAYER-MODE-NORMAL))))
+    (gimp-image-insert-layer image layer 0 0)
+    (gimp-context-set-foreground rgb)
+    (gimp-drawable-edit-fill layer FILL-FOREGROUND)
+    ; a darker and a lighter band of the same hue, so that every lightness has it
+    (gimp-image-select-rectangle image CHANNEL-OP-REPLACE 0 0 64 16)
+    (gimp-drawable-brightness-contrast layer -0.4 0)
+    (gimp-image-select-rectangle image CHANNEL-OP-REPLACE 0 32 64 16)
+    (gimp-drawable-brightness-contrast layer 0.4 0)
+    (gimp-selection-none image)
+    layer))
+
+; A colour reference through the third procedure: a warm one and a cool one.
+(define (case-reference dir)
+  (let* ((warm (reference-image '(220 120 40)))
+         (cool (reference-image '(40 110 220))))
+    (for-each
+      (lambda (ref name)
+        (let* ((image (load-image (string-append dir "/photo.png")))
+               (src (car (gimp-image-get-active-layer image)))
+               (layer (car (plug-in-nn-colorize-reference RUN-NONINTERACTIVE image src "" 0 1.0 256 -1 "" ref 1.0))))
+          (export image layer (string-append dir "/reference-" name "-out.png"))
+          (gimp-image-delete image)))
+      (list warm cool) (list "warm" "cool"))
+    (report "reference done")
+    (gimp-image-delete (car (gimp-item-get-image warm)))
+    (gimp-image-delete (car (gimp-item-get-image cool)))))
+
 (define (run-colorize-tests dir)
   (case-precision dir "gray-u8" PRECISION-U8-GAMMA #t)
   (case-precision dir "rgb-u8" PRECISION-U8-GAMMA #f)
@@ -186,6 +217,14 @@
   (case-bad-call dir "points-outside" 1
     (lambda (image src) (plug-in-nn-colorize-points RUN-NONINTERACTIVE image src "" 0.5 1.0 256 -1 "40,90,#2050e0;500,90,#ff0000")))
   (case-stored-points dir)
+  (case-reference dir)
+  (case-bad-call dir "reference-gray" 1
+    (lambda (image src)
+      (let ((gray (reference-image '(128 128 128))))
+        (plug-in-nn-colorize-reference RUN-NONINTERACTIVE image src "" 0 1.0 256 -1 "" gray 1.0))))
+  (case-bad-call dir "reference-weight-0" 1
+    (lambda (image src)
+      (plug-in-nn-colorize-reference RUN-NONINTERACTIVE image src "" 0 1.0 256 -1 "" src 0.0)))
   (case-bad-call dir "hint-group" 2
     (lambda (image src)
       (let ((group (car (gimp-layer-group-new image))))
