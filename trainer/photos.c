@@ -97,7 +97,8 @@ typedef struct {
 
 /* The colour reference of one photo: the photo itself ("self"); its right
  * REFERENCE_SPLIT share ("split"; *truth becomes the rest, the part that
- * is colorized and measured); or the photo of the same name in a folder. */
+ * is colorized and measured); or the photo of the same name in a folder;
+ * each shrunk as `colorize --reference` shrinks a file. */
 #define REFERENCE_SPLIT 0.4
 static nn_reference *photo_reference(const photo_eval *pe, const char *name, GdkPixbuf **truth, GError **error) {
     if (strcmp(pe->reference, "self") == 0 || strcmp(pe->reference, "split") == 0) {
@@ -108,9 +109,8 @@ static nn_reference *photo_reference(const photo_eval *pe, const char *name, Gdk
             return NULL;
         }
         GdkPixbuf *right = gdk_pixbuf_new_subpixbuf(*truth, left, 0, w - left, h);
-        uint8_t *rgb = packed_rgb(right);
-        nn_reference *r = reference_from_rgb(pe->colorizer, rgb, w - left, h, name, error);
-        g_free(rgb), g_object_unref(right);
+        nn_reference *r = reference_from_pixbuf(pe->colorizer, right, name, error);
+        g_object_unref(right);
         if (left > 0) {
             GdkPixbuf *part = gdk_pixbuf_new_subpixbuf(*truth, 0, 0, left, h), *copy = gdk_pixbuf_copy(part);
             g_object_unref(part), g_object_unref(*truth);
@@ -122,9 +122,8 @@ static nn_reference *photo_reference(const photo_eval *pe, const char *name, Gdk
     GdkPixbuf *pb = load_photo(path, pe->max_side, error);
     nn_reference *r = NULL;
     if (pb) {
-        uint8_t *rgb = packed_rgb(pb);
-        r = reference_from_rgb(pe->colorizer, rgb, gdk_pixbuf_get_width(pb), gdk_pixbuf_get_height(pb), path, error);
-        g_free(rgb), g_object_unref(pb);
+        r = reference_from_pixbuf(pe->colorizer, pb, path, error);
+        g_object_unref(pb);
     }
     g_free(path);
     return r;

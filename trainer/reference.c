@@ -27,34 +27,37 @@ static gboolean add_image(nn_reference *r, const uint8_t *px, int channels, int 
     return FALSE;
 }
 
+/* Counts the opaque pixels of an 8-bit RGB(A) pixbuf, shrunk to
+ * REFERENCE_SIDE on its long side as every reference is. */
+static gboolean add_pixbuf(nn_reference *r, GdkPixbuf *pb, const char *what, GError **error) {
+    const int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb), side = MAX(w, h);
+    GdkPixbuf *small = side > REFERENCE_SIDE ? gdk_pixbuf_scale_simple(pb, MAX(1, w * REFERENCE_SIDE / side),
+                                                                       MAX(1, h * REFERENCE_SIDE / side),
+                                                                       GDK_INTERP_BILINEAR)
+                                             : g_object_ref(pb);
+    if (!small) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: out of memory while shrinking it", what);
+        return FALSE;
+    }
+    const int sw = gdk_pixbuf_get_width(small), sh = gdk_pixbuf_get_height(small), nc = gdk_pixbuf_get_n_channels(small);
+    uint8_t *px = g_malloc((size_t)sw * sh * nc);
+    for (int y = 0; y < sh; y++)
+        memcpy(px + (size_t)y * sw * nc, gdk_pixbuf_read_pixels(small) + (size_t)y * gdk_pixbuf_get_rowstride(small),
+               (size_t)sw * nc);
+    gboolean ok = add_image(r, px, nc, sw, sh, what, error);
+    g_free(px);
+    g_object_unref(small);
+    return ok;
+}
+
 /* Counts the opaque pixels of one photo file. */
 static gboolean add_photo(nn_reference *r, const char *path, double max_mpx, GError **error) {
     if (!image_size_acceptable(path, max_mpx, "--max-megapixels", error)) return FALSE;
     GdkPixbuf *pb = gdk_pixbuf_new_from_file(path, error);
     if (!pb) return FALSE;
-    const int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb), side = MAX(w, h);
-    if (gdk_pixbuf_get_bits_per_sample(pb) != 8 || gdk_pixbuf_get_n_channels(pb) < 3) {
-        g_set_error(error, TRAINER_ERROR, 1, "%s: unsupported pixel format", path);
-        g_object_unref(pb);
-        return FALSE;
-    }
-    if (side > REFERENCE_SIDE) {
-        GdkPixbuf *small = gdk_pixbuf_scale_simple(pb, MAX(1, w * REFERENCE_SIDE / side),
-                                                   MAX(1, h * REFERENCE_SIDE / side), GDK_INTERP_BILINEAR);
-        g_object_unref(pb);
-        if (!small) {
-            g_set_error(error, TRAINER_ERROR, 1, "%s: out of memory while shrinking it", path);
-            return FALSE;
-        }
-        pb = small;
-    }
-    const int sw = gdk_pixbuf_get_width(pb), sh = gdk_pixbuf_get_height(pb), nc = gdk_pixbuf_get_n_channels(pb);
-    uint8_t *px = g_malloc((size_t)sw * sh * nc);
-    for (int y = 0; y < sh; y++)
-        memcpy(px + (size_t)y * sw * nc, gdk_pixbuf_read_pixels(pb) + (size_t)y * gdk_pixbuf_get_rowstride(pb),
-               (size_t)sw * nc);
-    gboolean ok = add_image(r, px, nc, sw, sh, path, error);
-    g_free(px);
+    gboolean ok = gdk_pixbuf_get_bits_per_sample(pb) == 8 && gdk_pixbuf_get_n_channels(pb) >= 3;
+    if (!ok) g_set_error(error, TRAINER_ERROR, 1, "%s: unsupported pixel format", path);
+    ok = ok && add_pixbuf(r, pb, path, error);
     g_object_unref(pb);
     return ok;
 }
@@ -120,11 +123,10 @@ nn_reference *reference_load(nn_colorizer *c, const char *photos, const char *pa
     return r;
 }
 
-nn_reference *reference_from_rgb(nn_colorizer *c, const uint8_t *rgb, int w, int h, const char *what,
-                                 GError **error) {
+nn_reference *reference_from_pixbuf(nn_colorizer *c, GdkPixbuf *pb, const char *what, GError **error) {
     nn_reference *r = new_reference(c, error);
     if (!r) return NULL;
-    if (add_image(r, rgb, 3, w, h, what, error) && finish(r, what, error)) return r;
+    if (add_pixbuf(r, pb, what, error) && finish(r, what, error)) return r;
     nn_reference_free(r);
     return NULL;
 }

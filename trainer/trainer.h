@@ -348,9 +348,9 @@ GPtrArray *list_folder_photos(const char *dir, GError **error);
  * bad line, no colour). */
 nn_reference *reference_load(nn_colorizer *c, const char *photos, const char *palette, double max_mpx,
                              GError **error);
-/* The same from a w×h packed sRGB image; `what` names it in errors. */
-nn_reference *reference_from_rgb(nn_colorizer *c, const uint8_t *rgb, int w, int h, const char *what,
-                                 GError **error);
+/* The same from an 8-bit RGB(A) pixbuf, shrunk as a reference file is;
+ * `what` names it in errors. */
+nn_reference *reference_from_pixbuf(nn_colorizer *c, GdkPixbuf *pb, const char *what, GError **error);
 GdkPixbuf *load_photo(const char *path, int max_side, GError **error);
 /* Packs a pixbuf's rows into a w*h*3 buffer (g_free). */
 uint8_t *packed_rgb(GdkPixbuf *pb);
