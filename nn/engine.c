@@ -555,6 +555,7 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
         return nn_set_error(err, NN_ERR_INVALID, "the engine has %d of %d rows", e->next_row, e->H);
     const int T = c->tile, tp = T * T, W = e->W, H = e->H, ww = e->ww, wh = e->wh;
     if (T < 2 || T > 64) return nn_set_error(err, NN_ERR_INVALID, "tile size %d is outside 2..64", T);
+    if (e->params.reference && nn_reference_check_model(e->params.reference, c, err) != NN_OK) return err->status;
     const size_t wn = (size_t)ww * wh;
     int *ox = malloc(sizeof(int) * (size_t)(ww / (T / 2) + 3)), *oy = malloc(sizeof(int) * (size_t)(wh / (T / 2) + 3));
     /* working planes: ab sums (2), weights, scratch (5), the guide */

@@ -61,6 +61,8 @@ void nn_reference_add_colour(nn_reference *r, const float lab[3], float weight);
  * message says so. Nothing more may be added afterwards. */
 nn_status nn_reference_finish(nn_reference *r, nn_error *err);
 int nn_reference_is_finished(const nn_reference *r);
+/* NN_OK when r was made on c's bins; else NN_ERR_INVALID saying so. */
+nn_status nn_reference_check_model(const nn_reference *r, const nn_colorizer *c, nn_error *err);
 /* The reference as the prior of the network's opinion, which is tempered
  * by the weight: for np pixels of lightness L and texture, out (Q, np), strided by
  * `stride` between bins, holds the network's logits (the tiles' and the
@@ -75,9 +77,6 @@ void nn_reference_temper_logits(const nn_reference *r, float weight, const float
 /* out (Q, np) += log p_ref - log p_train: the plain product (suggestions). */
 void nn_reference_add_logits(const nn_reference *r, const float *L, const float *texture, int np, float *out,
                              size_t stride);
-/* The reference's most likely ab in the band around lightness L (for
- * tests and reports). */
-void nn_reference_mean_ab(const nn_reference *r, float L, float *a, float *b);
 
 #ifdef __cplusplus
 }

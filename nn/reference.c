@@ -98,6 +98,12 @@ int nn_reference_is_finished(const nn_reference *r) {
     return r->finished;
 }
 
+nn_status nn_reference_check_model(const nn_reference *r, const nn_colorizer *c, nn_error *err) {
+    if (r->Q == c->num_bins && memcmp(r->bin_ab, c->bin_ab, sizeof(float) * 2 * (size_t)r->Q) == 0) return NN_OK;
+    return nn_set_error(err, NN_ERR_INVALID, "the colour reference was made on another model's colour bins (%d, this "
+                        "model has %d)", r->Q, c->num_bins);
+}
+
 void nn_reference_texture(const float *L, int w, int h, float *texture) {
     const int R = NN_REFERENCE_TEXTURE_RADIUS;
     for (int y = 0; y < h; y++)
@@ -151,9 +157,12 @@ void nn_reference_add_pixels(nn_reference *r, const float *lab, const float *tex
 }
 
 nn_status nn_reference_add_image(nn_reference *r, const uint8_t *px, int channels, int w, int h, nn_error *err) {
+    if ((channels != 3 && channels != 4) || w < 1 || h < 1)
+        return nn_set_error(err, NN_ERR_INVALID, "a %d×%d colour reference of %d channels: 1×1 or more, 3 or 4 channels",
+                            w, h, channels);
     const size_t n = (size_t)w * h;
     float *lab = malloc(sizeof(float) * 5 * n), *L = lab ? lab + 3 * n : NULL, *texture = L ? L + n : NULL;
-    uint8_t *rgb = calloc(n ? n : 1, 3);
+    uint8_t *rgb = malloc(3 * n);
     if (!lab || !rgb) {
         free(lab), free(rgb);
         return nn_set_error(err, NN_ERR_NOMEM, "out of memory for a %d×%d colour reference", w, h);
@@ -174,7 +183,7 @@ nn_status nn_reference_add_image(nn_reference *r, const uint8_t *px, int channel
 }
 
 void nn_reference_add_colour(nn_reference *r, const float lab[3], float weight) {
-    if (r->finished || !(weight > 0.0f) || !(lab[0] >= 0.0f && lab[0] <= 100.0f)) return;
+    if (r->finished || !(weight > 0.0f && isfinite(weight)) || !(lab[0] >= 0.0f && lab[0] <= 100.0f)) return;
     for (int band = 0; band < NN_REFERENCE_BANDS; band++) {
         const float centre = (band + 0.5f) * NN_REFERENCE_BAND, z = (centre - lab[0]) / PALETTE_LIGHTNESS_SPREAD;
         float at[3] = {centre, lab[1], lab[2]};
@@ -271,8 +280,7 @@ nn_status nn_reference_finish(nn_reference *r, nn_error *err) {
 
 /* The column of the table for lightness L (its nearest whole L*) and texture t. */
 static int fine_column(float L, float t) {
-    int row = L > 0.0f ? (int)(L + 0.5f) : 0; /* NaN too */
-    row = row < FINE_ROWS ? row : FINE_ROWS - 1;
+    const int row = !(L > 0.0f) ? 0 : L >= FINE_ROWS - 1 ? FINE_ROWS - 1 : (int)(L + 0.5f); /* NaN: 0 */
     return row * NN_REFERENCE_TEXTURES + texture_class(t);
 }
 
@@ -302,18 +310,4 @@ void nn_reference_add_logits(const nn_reference *r, const float *L, const float 
         for (int q = 0; q < r->Q; q++)
             out[(size_t)q * stride + i] += r->logit[(size_t)q * FINE_ROWS * NN_REFERENCE_TEXTURES + column] - r->log_prior[q];
     }
-}
-
-void nn_reference_mean_ab(const nn_reference *r, float L, float *a, float *b) {
-    int b0, b1;
-    float f;
-    bands_around(L, &b0, &b1, &f);
-    double sa = 0.0, sb = 0.0;
-    const int T = NN_REFERENCE_TEXTURES;
-    for (int t = 0; t < T; t++)
-        for (int q = 0; q < r->Q; q++) {
-            const float p = (1.0f - f) * r->prob[((size_t)b0 * T + t) * r->Q + q] + f * r->prob[((size_t)b1 * T + t) * r->Q + q];
-            sa += p * r->bin_ab[2 * q] / T, sb += p * r->bin_ab[2 * q + 1] / T;
-        }
-    *a = (float)sa, *b = (float)sb;
 }

@@ -312,27 +312,35 @@ static void on_hint_changed(GtkWidget *combo, gpointer data) {
     colorize_preview_schedule(d);
 }
 
-/* A new reference: made at once (no pass may use the old one meanwhile);
- * one that cannot serve is reported and None is chosen again. */
-static void on_reference_changed(GtkWidget *combo, gpointer data) {
-    ColorizeDialog *d = data;
-    gint id = -1;
-    gimp_int_combo_box_get_active(GIMP_INT_COMBO_BOX(combo), &id);
+static void on_reference_changed(GtkWidget *combo, gpointer data);
+
+/* Makes the chosen reference for the passes to come, after a new choice or
+ * a new model (whose bins it is built on): no pass may use the old one
+ * meanwhile, nor the last pass made with it. One that cannot serve is
+ * reported and None is chosen again. */
+static void take_reference(ColorizeDialog *d) {
     colorize_preview_stop(d);
-    d->s->reference = id;
+    colorize_preview_forget_engine(d);
     GError *error = NULL;
-    if (colorize_reference_prepare(d->s, &error)) {
-        show_message(d, "", FALSE);
-    } else {
+    if (!colorize_reference_prepare(d->s, &error)) {
         show_message(d, error->message, TRUE);
         g_clear_error(&error);
         d->s->reference = -1;
         colorize_reference_prepare(d->s, NULL);
-        g_signal_handlers_block_by_func(combo, on_reference_changed, d);
-        gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(combo), -1);
-        g_signal_handlers_unblock_by_func(combo, on_reference_changed, d);
+        g_signal_handlers_block_by_func(d->reference_combo, on_reference_changed, d);
+        gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(d->reference_combo), -1);
+        g_signal_handlers_unblock_by_func(d->reference_combo, on_reference_changed, d);
     }
     gimp_scale_entry_set_sensitive(d->adjs[3], d->s->reference != -1);
+}
+
+static void on_reference_changed(GtkWidget *combo, gpointer data) {
+    ColorizeDialog *d = data;
+    gint id = -1;
+    gimp_int_combo_box_get_active(GIMP_INT_COMBO_BOX(combo), &id);
+    d->s->reference = id;
+    show_message(d, "", FALSE);
+    take_reference(d);
     if (g_getenv("COLORIZE_VERBOSE")) g_printerr("colorize-neural: reference %d\n", d->s->reference);
     colorize_preview_schedule(d);
 }
@@ -361,6 +369,7 @@ static void set_model(ColorizeDialog *d, const gchar *file) {
     gchar *shown = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(d->chooser));
     if (g_strcmp0(shown, now) != 0) gtk_file_chooser_set_filename(GTK_FILE_CHOOSER(d->chooser), now);
     g_free(shown), g_free(def);
+    take_reference(d); /* made again on the new model's bins */
     colorize_preview_schedule(d);
 }
 

@@ -58,7 +58,8 @@ gboolean colorize_check_arguments(gint32 image, gint32 drawable, const ColorizeS
         bad = _("The hint layer must be another layer of the same image (not a channel or a mask), or -1 for none");
     else if (points && points->len > MAX_POINTS)
         msg = g_strdup_printf(_("More than %d point hints"), MAX_POINTS);
-    else if (s->reference != -1 && !(gimp_item_is_valid(s->reference) && gimp_item_is_drawable(s->reference)))
+    else if (s->reference != -1 && !(gimp_item_is_valid(s->reference) && gimp_item_is_layer(s->reference) &&
+                                     !gimp_item_is_group(s->reference)))
         bad = _("The reference must be a layer of an open image, or -1 for none");
     else if (s->reference != -1 && !(s->reference_weight > 0.0 && s->reference_weight <= NN_MAX_REFERENCE_WEIGHT))
         msg = g_strdup_printf(_("Reference weight %g is outside 0 to %g"), s->reference_weight, NN_MAX_REFERENCE_WEIGHT);
@@ -68,7 +69,8 @@ gboolean colorize_check_arguments(gint32 image, gint32 drawable, const ColorizeS
 }
 
 gint32 colorize_reference_for(gint32 saved) {
-    return saved != -1 && gimp_item_is_valid(saved) && gimp_item_is_drawable(saved) ? saved : -1;
+    return saved != -1 && gimp_item_is_valid(saved) && gimp_item_is_layer(saved) && !gimp_item_is_group(saved) ? saved
+                                                                                                              : -1;
 }
 
 /* The drawable's opaque pixels, at most REFERENCE_SIDE on the long side,

@@ -476,11 +476,16 @@ void colorize_preview_stop(ColorizeDialog *d) {
     show_working(d, FALSE);
 }
 
-void colorize_preview_free(ColorizeDialog *d) {
-    colorize_preview_stop(d);
+void colorize_preview_forget_engine(ColorizeDialog *d) {
     nn_engine_free(d->engine);
     d->engine = NULL;
-    g_free(d->engine_made), d->engine_made = NULL;
+    g_free(d->engine_made);
+    d->engine_made = NULL;
+}
+
+void colorize_preview_free(ColorizeDialog *d) {
+    colorize_preview_stop(d);
+    colorize_preview_forget_engine(d);
     g_free(d->scaled), g_free(d->scaled_hint);
     d->scaled = d->scaled_hint = NULL;
 }

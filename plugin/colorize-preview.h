@@ -60,6 +60,9 @@ gboolean colorize_preview_guess_now(ColorizeDialog *d, GError **error);
 nn_engine *colorize_preview_ready_engine(ColorizeDialog *d);
 /* Stops the preview work and waits for it (the final render needs the model). */
 void colorize_preview_stop(ColorizeDialog *d);
+/* Drops the last finished pass (after stop): it refers to a colour
+ * reference that is about to be replaced. */
+void colorize_preview_forget_engine(ColorizeDialog *d);
 void colorize_preview_free(ColorizeDialog *d);
 /* Where the preview's pixels lie in the image (a few calls into GIMP: get
  * it once per redraw or event), and the mapping both ways. */

@@ -83,8 +83,11 @@ nn_engine *colorize_render_begin(const ColorizeSettings *s, gint w, gint h, cons
                                  gdouble ox, gdouble oy, gdouble scale, GError **error) {
     nn_engine_params params = nn_engine_default_params();
     params.vividness = (float)s->vividness, params.saturation = (float)s->saturation, params.resolution = s->resolution;
-    if (s->reference != -1 && current_reference)
-        params.reference = current_reference, params.reference_weight = (float)s->reference_weight;
+    if (s->reference != -1 && !current_reference) { /* colorize_reference_prepare was not called: a bug */
+        g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ENGINE, "the colour reference %d was not prepared", s->reference);
+        return NULL;
+    }
+    if (s->reference != -1) params.reference = current_reference, params.reference_weight = (float)s->reference_weight;
     nn_error err = {0};
     nn_engine *e = NULL;
     if (nn_engine_begin(&e, w, h, &params, &err) != NN_OK) {

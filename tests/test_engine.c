@@ -644,7 +644,16 @@ static void test_reference(const char *model) {
     for (int i = 0; i < 1000; i++) nn_reference_add_pixels(r, gray, NULL, 1);
     CHECK(nn_reference_finish(r, &err) == NN_ERR_INVALID && strstr(err.msg, "no colour"), "a gray reference was not refused: %s",
           err.msg);
+    const uint8_t px[8] = {200, 100, 50, 255, 200, 100, 50, 255};
+    CHECK(nn_reference_add_image(r, px, 2, 2, 1, &err) == NN_ERR_INVALID && nn_reference_add_image(r, px, 4, 0, 1, &err) ==
+              NN_ERR_INVALID, "a reference image of 2 channels or no pixels was not refused");
     nn_reference_free(r);
+    nn_colorizer *other = make_colorizer(0); /* 40 bins: a reference made on it does not fit the shipped model */
+    nn_reference *foreign = other ? two_tone_reference(other, 30, 50, 30, 50) : NULL;
+    p.reference = foreign, p.reference_weight = NN_DEFAULT_REFERENCE_WEIGHT;
+    CHECK(foreign && nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) == NN_ERR_INVALID &&
+              strstr(err.msg, "another model"), "a reference made on another model's bins was not refused");
+    nn_reference_free(foreign), nn_colorizer_free(other);
     p.reference = split;
     p.reference_weight = 0.0f;
     CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) == NN_ERR_INVALID,

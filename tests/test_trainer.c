@@ -459,6 +459,8 @@ static void test_colorize_reference(const char *model, const char *in, const cha
     }
     CHECK(run_command(command_colorize, "--model", model, "--palette", warm, "--reference-weight", "0", in, out, NULL) == 2,
           "--reference-weight 0 was not refused");
+    CHECK(run_command(command_colorize, "--model", model, "--reference", ",", in, out, NULL) == 1 &&
+              !g_file_test(out, G_FILE_TEST_EXISTS), "--reference with no file was not refused");
     CHECK(run_command(command_eval, "--data", g_dir, "--model", model, "--reference", "self", NULL) == 2,
           "eval --reference without --photos was not refused");
     g_free(warm), g_free(bad), g_free(gray), g_free(out), g_free(missing);

@@ -461,7 +461,7 @@ int command_eval(int argc, char **argv) {
         for (int i = 0; i < nh; i++)
             if (hints[i] > NN_MAX_POINT_HINTS) nh = -1;
         rc = photos_command(photos, model, nv, viv, saturation, &params, max_side, limit, threads, json, report,
-                            update_model, data || split || no_prior || argc > 1 || (!photos && reference), hints,
+                            update_model, data || split || no_prior || argc > 1, hints,
                             hints_s ? nh : 0, (uint64_t)seed, reference, reference_weight);
         goto out;
     }

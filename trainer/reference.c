@@ -69,7 +69,7 @@ static gboolean add_palette(nn_reference *r, const char *path, GError **error) {
     if (!is_regular_file(path, error) || !g_file_get_contents(path, &text, NULL, error)) return FALSE;
     gchar **lines = g_strsplit(text, "\n", -1);
     int colours = 0;
-    gboolean ok = g_str_has_prefix(lines[0], "GIMP Palette");
+    gboolean ok = lines[0] && g_str_has_prefix(lines[0], "GIMP Palette");
     if (!ok) g_set_error(error, TRAINER_ERROR, 1, "%s: not a GIMP palette (its first line is not \"GIMP Palette\")", path);
     for (int i = 1; ok && lines[i]; i++) {
         const char *s = g_strstrip(lines[i]);
@@ -106,7 +106,12 @@ nn_reference *reference_load(nn_colorizer *c, const char *photos, const char *pa
                              GError **error) {
     nn_reference *r = new_reference(c, error);
     gchar **files = photos ? g_strsplit(photos, ",", -1) : NULL;
-    gboolean ok = r != NULL;
+    gboolean ok = r != NULL, any = palette != NULL;
+    for (int i = 0; files && files[i]; i++) any |= *files[i] != '\0';
+    if (ok && !any) {
+        g_set_error(error, TRAINER_ERROR, 1, "--reference: no file given");
+        ok = FALSE;
+    }
     for (int i = 0; ok && files && files[i]; i++) {
         if (!*files[i]) continue;
         ok = add_photo(r, files[i], max_mpx, error);
