@@ -156,10 +156,12 @@ void nn_reference_add_pixels(nn_reference *r, const float *lab, const float *tex
     }
 }
 
-nn_status nn_reference_add_image(nn_reference *r, const uint8_t *px, int channels, int w, int h, nn_error *err) {
-    if ((channels != 3 && channels != 4) || w < 1 || h < 1)
-        return nn_set_error(err, NN_ERR_INVALID, "a %d×%d colour reference of %d channels: 1×1 or more, 3 or 4 channels",
-                            w, h, channels);
+nn_status nn_reference_add_image(nn_reference *r, const uint8_t *px, int channels, int w, int h, size_t stride,
+                                 nn_error *err) {
+    if ((channels != 3 && channels != 4) || w < 1 || h < 1 || stride < (size_t)channels * (size_t)w)
+        return nn_set_error(err, NN_ERR_INVALID,
+                            "a %d×%d colour reference of %d channels, rows %zu bytes apart: 1×1 or more, 3 or 4 "
+                            "channels, rows no closer than their pixels", w, h, channels, stride);
     const size_t n = (size_t)w * h;
     float *lab = malloc(sizeof(float) * 5 * n), *L = lab ? lab + 3 * n : NULL, *texture = L ? L + n : NULL;
     uint8_t *rgb = malloc(3 * n);
@@ -167,13 +169,13 @@ nn_status nn_reference_add_image(nn_reference *r, const uint8_t *px, int channel
         free(lab), free(rgb);
         return nn_set_error(err, NN_ERR_NOMEM, "out of memory for a %d×%d colour reference", w, h);
     }
-    for (size_t i = 0; i < n; i++) memcpy(rgb + 3 * i, px + (size_t)channels * i, 3);
+    for (size_t i = 0; i < n; i++) memcpy(rgb + 3 * i, px + (i / w) * stride + (size_t)channels * (i % w), 3);
     nn_srgb8_to_lab(lab, rgb, n);
     for (size_t i = 0; i < n; i++) L[i] = lab[3 * i];
     nn_reference_texture(L, w, h, texture);
     size_t kept = 0; /* the opaque pixels, packed */
     for (size_t i = 0; i < n; i++) {
-        if (channels == 4 && px[4 * i + 3] < NN_REFERENCE_MIN_ALPHA) continue;
+        if (channels == 4 && px[(i / w) * stride + 4 * (i % w) + 3] < NN_REFERENCE_MIN_ALPHA) continue;
         memmove(lab + 3 * kept, lab + 3 * i, sizeof(float) * 3);
         texture[kept++] = texture[i];
     }

@@ -21,6 +21,7 @@ static const guchar DEFAULT_POINT_RGB[3] = {200, 60, 40}; /* the colour button's
  * not. */
 static void show_message(ColorizeDialog *d, const gchar *text, gboolean sticky) {
     gtk_label_set_text(GTK_LABEL(d->message), text);
+    gtk_widget_set_visible(d->message, text && *text); /* an empty line would leave a gap above the buttons */
     if (text && *text && g_getenv("COLORIZE_VERBOSE")) g_printerr("colorize-neural: the dialog says: %s\n", text);
     d->sticky_message = sticky && text && *text;
 }
@@ -149,13 +150,16 @@ static gboolean pan_event(ColorizeDialog *d, GdkEvent *event) {
     return FALSE;
 }
 
-/* The image position under the preview pixel (px, py), kept inside the
- * image (half a pixel from its far edges, so that the stored "%.1f" text
- * stays inside too): a point dragged past the preview's edge stops there. */
+/* The image position under the preview pixel (px, py), kept on the layer
+ * the preview shows (half a pixel from its far edges, so that the stored
+ * "%.1f" text stays on it too): a point dragged past the preview's edge
+ * stops there. */
 static void preview_to_image_inside(ColorizeDialog *d, const CropMap *map, gdouble px, gdouble py, PointHint *p) {
+    gint x, y, width, height;
+    colorize_layer_extent(d->drawable, &x, &y, &width, &height);
     colorize_preview_to_image(map, px, py, &p->x, &p->y);
-    p->x = CLAMP(p->x, 0.0, gimp_image_width(d->image) - 0.5);
-    p->y = CLAMP(p->y, 0.0, gimp_image_height(d->image) - 0.5);
+    p->x = CLAMP(p->x, x, x + width - 0.5);
+    p->y = CLAMP(p->y, y, y + height - 0.5);
 }
 
 static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
@@ -314,6 +318,37 @@ static void on_hint_changed(GtkWidget *combo, gpointer data) {
 
 static void on_reference_changed(GtkWidget *combo, gpointer data);
 
+/* The Reference combo's item for a chosen file (after None and the layers). */
+#define REFERENCE_FROM_FILE (-2)
+
+/* Sets the combo to `id` without acting on it. */
+static void set_reference_choice(ColorizeDialog *d, gint id) {
+    g_signal_handlers_block_by_func(d->reference_combo, on_reference_changed, d);
+    gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(d->reference_combo), id);
+    g_signal_handlers_unblock_by_func(d->reference_combo, on_reference_changed, d);
+}
+
+/* The combo's file item, labelled with the file's name: added the first
+ * time, renamed after. */
+static void show_reference_file_item(ColorizeDialog *d) {
+    gchar *base = g_filename_display_basename(d->s->reference_file);
+    gchar *label = g_strdup_printf(_("%s (file)"), base);
+    GtkTreeModel *model = gtk_combo_box_get_model(GTK_COMBO_BOX(d->reference_combo));
+    GtkTreeIter iter;
+    gboolean found = FALSE;
+    for (gboolean more = gtk_tree_model_get_iter_first(model, &iter); more && !found;
+         more = more && !found && gtk_tree_model_iter_next(model, &iter)) {
+        gint id = 0;
+        gtk_tree_model_get(model, &iter, GIMP_INT_STORE_VALUE, &id, -1);
+        found = id == REFERENCE_FROM_FILE;
+        if (found) gtk_list_store_set(GTK_LIST_STORE(model), &iter, GIMP_INT_STORE_LABEL, label, -1);
+    }
+    if (!found)
+        gimp_int_combo_box_append(GIMP_INT_COMBO_BOX(d->reference_combo), GIMP_INT_STORE_VALUE, REFERENCE_FROM_FILE,
+                                  GIMP_INT_STORE_LABEL, label, -1);
+    g_free(base), g_free(label);
+}
+
 /* Makes the chosen reference for the passes to come, after a new choice or
  * a new model (whose bins it is built on): no pass may use the old one
  * meanwhile, nor the last pass made with it. One that cannot serve is
@@ -325,23 +360,50 @@ static void take_reference(ColorizeDialog *d) {
     if (!colorize_reference_prepare(d->s, &error)) {
         show_message(d, error->message, TRUE);
         g_clear_error(&error);
-        d->s->reference = -1;
+        d->s->reference = -1, d->s->reference_file[0] = '\0';
         colorize_reference_prepare(d->s, NULL);
-        g_signal_handlers_block_by_func(d->reference_combo, on_reference_changed, d);
-        gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(d->reference_combo), -1);
-        g_signal_handlers_unblock_by_func(d->reference_combo, on_reference_changed, d);
+        set_reference_choice(d, -1);
+        gtk_file_chooser_unselect_all(GTK_FILE_CHOOSER(d->reference_chooser));
     }
-    gimp_scale_entry_set_sensitive(d->adjs[3], d->s->reference != -1);
+    gimp_scale_entry_set_sensitive(d->adjs[3], colorize_has_reference(d->s));
+}
+
+static void log_reference(const ColorizeDialog *d) {
+    if (g_getenv("COLORIZE_VERBOSE"))
+        g_printerr("colorize-neural: reference %d, file \"%s\"\n", d->s->reference, d->s->reference_file);
 }
 
 static void on_reference_changed(GtkWidget *combo, gpointer data) {
     ColorizeDialog *d = data;
     gint id = -1;
     gimp_int_combo_box_get_active(GIMP_INT_COMBO_BOX(combo), &id);
-    d->s->reference = id;
+    gchar *file = id == REFERENCE_FROM_FILE ? gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(d->reference_chooser)) : NULL;
+    d->s->reference = id == REFERENCE_FROM_FILE ? -1 : id;
+    g_strlcpy(d->s->reference_file, file ? file : "", sizeof d->s->reference_file);
+    g_free(file);
     show_message(d, "", FALSE);
     take_reference(d);
-    if (g_getenv("COLORIZE_VERBOSE")) g_printerr("colorize-neural: reference %d\n", d->s->reference);
+    log_reference(d);
+    colorize_preview_schedule(d);
+}
+
+static void on_reference_file_set(GtkFileChooserButton *chooser, gpointer data) {
+    ColorizeDialog *d = data;
+    gchar *file = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(chooser));
+    if (!file) return;
+    if (strlen(file) >= sizeof d->s->reference_file) {
+        show_message(d, _("The reference file's path is too long"), TRUE);
+        g_free(file);
+        return;
+    }
+    d->s->reference = -1;
+    g_strlcpy(d->s->reference_file, file, sizeof d->s->reference_file);
+    g_free(file);
+    show_reference_file_item(d);
+    set_reference_choice(d, REFERENCE_FROM_FILE);
+    show_message(d, "", FALSE);
+    take_reference(d);
+    log_reference(d);
     colorize_preview_schedule(d);
 }
 
@@ -391,20 +453,50 @@ static gboolean hint_constraint(gint32 image, gint32 item, gpointer data) {
     return image == d->image && colorize_hint_layer_ok(d->image, d->drawable, item);
 }
 
+/* An item's label: the layer's name, after its image's name when
+ * `with_image`; with `ids`, each name followed by its ID, as GIMP tells
+ * apart images of one name ("flower.png-2") (g_free). */
+static gchar *layer_label(gint32 id, gboolean with_image, gboolean ids) {
+    gchar *name = gimp_item_get_name(id), *label;
+    if (ids) {
+        gchar *named = g_strdup_printf("%s-%d", name, id);
+        g_free(name), name = named;
+    }
+    if (with_image) {
+        const gint32 image_id = gimp_item_get_image(id);
+        gchar *image = gimp_image_get_name(image_id);
+        label = ids ? g_strdup_printf("%s-%d / %s", image, image_id, name) : g_strdup_printf("%s / %s", image, name);
+        g_free(image);
+    } else {
+        label = g_strdup(name);
+    }
+    g_free(name);
+    return label;
+}
+
 /* The combo's items by the layers' own names (libgimp's layer combo shows
- * "image-ID/layer-ID"), after their image's name when `with_image`. */
+ * "image-ID/layer-ID"), after their image's name when `with_image`; labels
+ * that two items would share get the IDs, so that no two read the same. */
 static void label_layers_by_name(GtkWidget *combo, gboolean with_image) {
     GtkTreeModel *model = gtk_combo_box_get_model(GTK_COMBO_BOX(combo));
     GtkTreeIter iter;
+    GHashTable *count = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (gboolean more = gtk_tree_model_get_iter_first(model, &iter); more; more = gtk_tree_model_iter_next(model, &iter)) {
+        gint id = -1;
+        gtk_tree_model_get(model, &iter, GIMP_INT_STORE_VALUE, &id, -1);
+        if (id == -1 || !gimp_item_is_valid(id)) continue;
+        gchar *label = layer_label(id, with_image, FALSE);
+        g_hash_table_replace(count, label, GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(count, label)) + 1));
+    }
     GString *shown = g_string_new(NULL); /* COLORIZE_VERBOSE: the labels, as the user reads them */
     for (gboolean more = gtk_tree_model_get_iter_first(model, &iter); more; more = gtk_tree_model_iter_next(model, &iter)) {
         gint id = -1;
         gtk_tree_model_get(model, &iter, GIMP_INT_STORE_VALUE, &id, -1);
         if (id != -1 && gimp_item_is_valid(id)) {
-            gchar *name = gimp_item_get_name(id), *image = with_image ? gimp_image_get_name(gimp_item_get_image(id)) : NULL;
-            gchar *label = image ? g_strdup_printf("%s / %s", image, name) : g_strdup(name);
+            gchar *label = layer_label(id, with_image, FALSE);
+            if (GPOINTER_TO_INT(g_hash_table_lookup(count, label)) > 1) g_free(label), label = layer_label(id, with_image, TRUE);
             gtk_list_store_set(GTK_LIST_STORE(model), &iter, GIMP_INT_STORE_LABEL, label, -1);
-            g_free(name), g_free(image), g_free(label);
+            g_free(label);
         }
         gchar *label = NULL;
         gtk_tree_model_get(model, &iter, GIMP_INT_STORE_LABEL, &label, -1);
@@ -414,6 +506,7 @@ static void label_layers_by_name(GtkWidget *combo, gboolean with_image) {
     if (g_getenv("COLORIZE_VERBOSE"))
         g_printerr("colorize-neural: %s choices: %s\n", with_image ? "reference" : "hint layer", shown->str);
     g_string_free(shown, TRUE);
+    g_hash_table_destroy(count);
 }
 
 static GtkObject *add_scale(GtkWidget *table, gint row, const gchar *label, gdouble value, gdouble lo, gdouble hi,
@@ -466,8 +559,38 @@ static GtkWidget *point_row(ColorizeDialog *d) {
     return row;
 }
 
+/* A colour photo on disk as the reference, chosen in row `row`; the file
+ * in the settings shown as the combo's file item. */
+static void reference_file_row(ColorizeDialog *d, GtkWidget *table, gint row) {
+    d->reference_chooser = gtk_file_chooser_button_new(_("Select a colour reference photo"), GTK_FILE_CHOOSER_ACTION_OPEN);
+    GtkFileFilter *images = gtk_file_filter_new(), *all = gtk_file_filter_new();
+    gtk_file_filter_set_name(images, _("Images"));
+    gtk_file_filter_add_pixbuf_formats(images);
+    gtk_file_filter_set_name(all, _("All files"));
+    gtk_file_filter_add_pattern(all, "*");
+    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d->reference_chooser), images);
+    gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d->reference_chooser), all);
+    gchar *image_file = gimp_image_get_filename(d->image);
+    if (d->s->reference == -1 && d->s->reference_file[0]) {
+        gtk_file_chooser_set_filename(GTK_FILE_CHOOSER(d->reference_chooser), d->s->reference_file);
+        show_reference_file_item(d);
+        set_reference_choice(d, REFERENCE_FROM_FILE);
+    } else if (image_file) { /* a like photo is often kept beside the scan */
+        gchar *folder = g_path_get_dirname(image_file);
+        gtk_file_chooser_set_current_folder(GTK_FILE_CHOOSER(d->reference_chooser), folder);
+        g_free(folder);
+    }
+    g_free(image_file);
+    g_signal_connect(d->reference_chooser, "file-set", G_CALLBACK(on_reference_file_set), d);
+    gimp_table_attach_aligned(GTK_TABLE(table), 0, row, _("Reference _file:"), 0.0, 0.5, d->reference_chooser, 2, FALSE);
+    gimp_help_set_help_data(d->reference_chooser,
+                            _("Or a colour photo on disk, without opening it in GIMP; it then shows in the Reference "
+                              "list"),
+                            NULL);
+}
+
 static GtkWidget *controls_table(ColorizeDialog *d) {
-    GtkWidget *table = gtk_table_new(8, 3, FALSE);
+    GtkWidget *table = gtk_table_new(9, 3, FALSE);
     gtk_table_set_col_spacings(GTK_TABLE(table), 6);
     gtk_table_set_row_spacings(GTK_TABLE(table), 6);
     d->adjs[0] = add_scale(table, 0, _("_Vividness:"), d->s->vividness, 0.0, 1.0, 0.01, 2,
@@ -496,6 +619,7 @@ static GtkWidget *controls_table(ColorizeDialog *d) {
                                       "to place point hints instead."));
     gtk_label_set_line_wrap(GTK_LABEL(d->gray_warning), TRUE);
     gtk_table_attach(GTK_TABLE(table), d->gray_warning, 0, 3, 4, 5, GTK_FILL | GTK_EXPAND, 0, 0, 0);
+    gtk_table_set_row_spacing(GTK_TABLE(table), 3, 0); /* no double gap while the warning is hidden */
 
     d->chooser = gtk_file_chooser_button_new(_("Select a model"), GTK_FILE_CHOOSER_ACTION_OPEN);
     GtkFileFilter *weights = gtk_file_filter_new(), *all = gtk_file_filter_new();
@@ -507,7 +631,7 @@ static GtkWidget *controls_table(ColorizeDialog *d) {
     gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d->chooser), all);
     gtk_file_chooser_set_filename(GTK_FILE_CHOOSER(d->chooser), colorize_model_path(d->s));
     g_signal_connect(d->chooser, "file-set", G_CALLBACK(on_model_changed), d);
-    gimp_table_attach_aligned(GTK_TABLE(table), 0, 7, _("_Model file:"), 0.0, 0.5, d->chooser, 2, FALSE);
+    gimp_table_attach_aligned(GTK_TABLE(table), 0, 8, _("_Model file:"), 0.0, 0.5, d->chooser, 2, FALSE);
     gimp_help_set_help_data(d->chooser, _("The trained network; Reset returns to the installed model"), NULL);
 
     GtkWidget *ref = d->reference_combo = gimp_layer_combo_box_new(reference_constraint, d);
@@ -520,11 +644,22 @@ static GtkWidget *controls_table(ColorizeDialog *d) {
                             _("A colour photo of a like scene, opened in GIMP: the result takes its colours, the "
                               "reference's dark colours going to dark pixels and its light colours to light ones"),
                             NULL);
-    d->adjs[3] = add_scale(table, 6, _("Reference wei_ght:"), d->s->reference_weight, 0.1, NN_MAX_REFERENCE_WEIGHT,
+    reference_file_row(d, table, 6);
+    d->adjs[3] = add_scale(table, 7, _("Reference wei_ght:"), d->s->reference_weight, 0.1, NN_MAX_REFERENCE_WEIGHT,
                            0.1, 1, _("How strongly the reference counts against the network's own colours"));
     g_signal_connect(d->adjs[3], "value-changed", G_CALLBACK(on_value_changed), d);
-    gimp_scale_entry_set_sensitive(d->adjs[3], d->s->reference != -1);
+    gimp_scale_entry_set_sensitive(d->adjs[3], colorize_has_reference(d->s));
     return table;
+}
+
+/* Logs (COLORIZE_VERBOSE) the empty height between the last control and
+ * the buttons, which the dialog test keeps small. */
+static void log_gap(GtkWidget *buttons, GtkAllocation *a, gpointer data) {
+    ColorizeDialog *d = data;
+    GtkAllocation controls; /* both without a window of their own: in the dialog window's coordinates */
+    (void)buttons;
+    gtk_widget_get_allocation(d->controls, &controls);
+    g_printerr("colorize-neural: %d px from the last control to the buttons\n", a->y - (controls.y + controls.height));
 }
 
 static GtkWidget *build_dialog(ColorizeDialog *d) {
@@ -561,6 +696,9 @@ static GtkWidget *build_dialog(ColorizeDialog *d) {
     gtk_box_pack_start(GTK_BOX(vbox), d->progress, FALSE, FALSE, 0);
     gtk_window_set_default_size(GTK_WINDOW(dialog), 480, -1);
     gtk_widget_show_all(dialog); /* the progress bar stays: it pulses while a preview pass runs, fills during OK */
+    gtk_widget_hide(d->message); /* shown with a message */
+    if (g_getenv("COLORIZE_VERBOSE"))
+        g_signal_connect(gtk_dialog_get_action_area(GTK_DIALOG(dialog)), "size-allocate", G_CALLBACK(log_gap), d);
     update_gray_warning(d);
     show_point_controls(d);
     colorize_preview_schedule(d); /* the first pass, whatever the preview widget signals */
@@ -572,7 +710,8 @@ static void reset(ColorizeDialog *d) {
     gtk_adjustment_set_value(GTK_ADJUSTMENT(d->adjs[1]), COLORIZE_DEFAULTS.saturation);
     gtk_adjustment_set_value(GTK_ADJUSTMENT(d->adjs[2]), COLORIZE_DEFAULTS.resolution);
     gtk_adjustment_set_value(GTK_ADJUSTMENT(d->adjs[3]), COLORIZE_DEFAULTS.reference_weight);
-    gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(d->reference_combo), -1);
+    gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(d->reference_combo), -1); /* None: no layer, no file */
+    gtk_file_chooser_unselect_all(GTK_FILE_CHOOSER(d->reference_chooser));
     if (d->s->model[0]) set_model(d, NULL); /* the installed model */
 }
 
@@ -626,9 +765,12 @@ gint32 colorize_dialog_run(gint32 image, gint32 drawable, ColorizeSettings *s, G
                        .scaled_hint_id = -1};
     d.points = colorize_points_load(image);
     GError *unusable = NULL; /* the saved reference, when it can no longer serve: said in the dialog */
-    if (!colorize_reference_prepare(s, &unusable)) s->reference = -1, colorize_reference_prepare(s, NULL);
+    if (!colorize_reference_prepare(s, &unusable))
+        s->reference = -1, s->reference_file[0] = '\0', colorize_reference_prepare(s, NULL);
     GtkWidget *dialog = build_dialog(&d);
     if (unusable) show_message(&d, unusable->message, TRUE), g_error_free(unusable);
+    gchar *off_layer = colorize_points_off_layer_note(d.points, drawable);
+    if (off_layer) show_message(&d, off_layer, TRUE), g_free(off_layer);
     gint32 layer = -1;
     for (;;) {
         gint response = gimp_dialog_run(GIMP_DIALOG(dialog));

@@ -35,15 +35,48 @@ GArray *colorize_points_parse(const gchar *text, GError **error) {
     return points_array(parsed, n);
 }
 
-gboolean colorize_points_inside(const GArray *points, gint width, gint height, GError **error) {
+void colorize_layer_extent(gint32 drawable, gint *x, gint *y, gint *width, gint *height) {
+    gimp_drawable_offsets(drawable, x, y);
+    *width = gimp_drawable_width(drawable), *height = gimp_drawable_height(drawable);
+}
+
+static gboolean point_on_layer(const PointHint *p, gint x, gint y, gint width, gint height) {
+    return p->x >= x && p->y >= y && p->x < x + width && p->y < y + height;
+}
+
+gboolean colorize_points_inside(const GArray *points, gint32 image, gint32 drawable, GError **error) {
+    gint x, y, width, height;
+    colorize_layer_extent(drawable, &x, &y, &width, &height);
+    const gboolean whole = x == 0 && y == 0 && width == gimp_image_width(image) && height == gimp_image_height(image);
     for (guint i = 0; points && i < points->len; i++) {
         const PointHint *p = &g_array_index(points, PointHint, i);
-        if (p->x < width && p->y < height) continue;
-        g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT,
-                    _("Point hint %u (%.1f, %.1f) is outside the %d×%d image"), i + 1, p->x, p->y, width, height);
+        if (point_on_layer(p, x, y, width, height)) continue;
+        if (whole)
+            g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT,
+                        _("Point hint %u (%.1f, %.1f) is outside the %d×%d image"), i + 1, p->x, p->y, width, height);
+        else
+            g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT,
+                        _("Point hint %u (%.1f, %.1f) is outside the layer, which covers %d×%d pixels at (%d, %d) of "
+                          "the image"), i + 1, p->x, p->y, width, height, x, y);
         return FALSE;
     }
     return TRUE;
+}
+
+guint colorize_points_off_layer(const GArray *points, gint32 drawable) {
+    gint x, y, width, height;
+    colorize_layer_extent(drawable, &x, &y, &width, &height);
+    guint off = 0;
+    for (guint i = 0; points && i < points->len; i++)
+        off += !point_on_layer(&g_array_index(points, PointHint, i), x, y, width, height);
+    return off;
+}
+
+gchar *colorize_points_off_layer_note(const GArray *points, gint32 drawable) {
+    const guint off = colorize_points_off_layer(points, drawable);
+    if (!off) return NULL;
+    return g_strdup_printf(_("%u of the %u point hints stored with this image lie outside this layer and are not used "
+                             "here; they stay stored for the image's other layers."), off, points->len);
 }
 
 gchar *colorize_points_format(const GArray *points) {
@@ -76,15 +109,8 @@ static guint drop_points_outside(GArray *points, gint width, gint height) {
  * the layer, and the user's clicks must not go with it (g_free). */
 static gchar *points_data_key(gint32 image) { return g_strdup_printf("%s-points-%d", PLUG_IN_PROC, image); }
 
-/* The stored points as text: the parasite's, else the plug-in's copy (after an
- * undo), else NULL (g_free). */
-static gchar *stored_points_text(gint32 image) {
-    GimpParasite *parasite = gimp_image_get_parasite(image, POINTS_PARASITE);
-    if (parasite) {
-        gchar *text = g_strndup(gimp_parasite_data(parasite), gimp_parasite_data_size(parasite));
-        gimp_parasite_free(parasite);
-        return text;
-    }
+/* The plug-in's own copy of an image's points, else NULL (g_free). */
+static gchar *own_points_copy(gint32 image) {
     gchar *key = points_data_key(image), *text = NULL;
     const gint size = gimp_get_data_size(key);
     if (size > 0) {
@@ -93,6 +119,20 @@ static gchar *stored_points_text(gint32 image) {
         text = (gchar *)data;
     }
     g_free(key);
+    return text;
+}
+
+/* The stored points as text: the plug-in's own copy, which every OK and
+ * Repeat in this session wrote last (an undo takes the parasite back to an
+ * older list, or away), else the parasite (an XCF opened in a new session),
+ * else NULL (g_free). */
+static gchar *stored_points_text(gint32 image) {
+    gchar *own = own_points_copy(image);
+    if (own) return own;
+    GimpParasite *parasite = gimp_image_get_parasite(image, POINTS_PARASITE);
+    if (!parasite) return NULL;
+    gchar *text = g_strndup(gimp_parasite_data(parasite), gimp_parasite_data_size(parasite));
+    gimp_parasite_free(parasite);
     return text;
 }
 

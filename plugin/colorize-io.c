@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 
 #include "colorize.h"
 
@@ -61,11 +62,11 @@ gboolean colorize_check_arguments(gint32 image, gint32 drawable, const ColorizeS
     else if (s->reference != -1 && !(gimp_item_is_valid(s->reference) && gimp_item_is_layer(s->reference) &&
                                      !gimp_item_is_group(s->reference)))
         bad = _("The reference must be a layer of an open image, or -1 for none");
-    else if (s->reference != -1 && !(s->reference_weight > 0.0 && s->reference_weight <= NN_MAX_REFERENCE_WEIGHT))
+    else if (colorize_has_reference(s) && !(s->reference_weight > 0.0 && s->reference_weight <= NN_MAX_REFERENCE_WEIGHT))
         msg = g_strdup_printf(_("Reference weight %g is outside 0 to %g"), s->reference_weight, NN_MAX_REFERENCE_WEIGHT);
     if (bad || msg) g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT, "%s", bad ? bad : msg);
     g_free(msg);
-    return !bad && !msg && colorize_points_inside(points, gimp_image_width(image), gimp_image_height(image), error);
+    return !bad && !msg;
 }
 
 gint32 colorize_reference_for(gint32 saved) {
@@ -73,27 +74,70 @@ gint32 colorize_reference_for(gint32 saved) {
                                                                                                               : -1;
 }
 
-/* The drawable's opaque pixels, at most REFERENCE_SIDE on the long side,
+/* The drawable's opaque pixels, at most NN_REFERENCE_SIDE on the long side,
  * counted into r. */
 static nn_status count_reference_pixels(gint32 drawable, nn_reference *r, nn_error *err) {
     const gint w = gimp_drawable_width(drawable), h = gimp_drawable_height(drawable), side = MAX(w, h);
-    const gdouble scale = side > REFERENCE_SIDE ? (gdouble)REFERENCE_SIDE / side : 1.0;
+    const gdouble scale = side > NN_REFERENCE_SIDE ? (gdouble)NN_REFERENCE_SIDE / side : 1.0;
     const GeglRectangle rect = {0, 0, MAX(1, (gint)(w * scale)), MAX(1, (gint)(h * scale))};
     guchar *px = g_malloc(4 * (gsize)rect.width * rect.height);
     GeglBuffer *buffer = gimp_drawable_get_buffer(drawable);
     gegl_buffer_get(buffer, &rect, scale, babl_format("R'G'B'A u8"), px, GEGL_AUTO_ROWSTRIDE, GEGL_ABYSS_CLAMP);
     g_object_unref(buffer);
-    nn_status st = nn_reference_add_image(r, px, 4, rect.width, rect.height, err);
+    nn_status st = nn_reference_add_image(r, px, 4, rect.width, rect.height, 4 * (size_t)rect.width, err);
     g_free(px);
     return st;
 }
 
+/* The photo file's opaque pixels, shrunk to NN_REFERENCE_SIDE on its long
+ * side (as colorize-train colorize --reference shrinks it), counted into r;
+ * FALSE with *why when it cannot be read (g_free). */
+static gboolean count_file_pixels(const gchar *path, nn_reference *r, gchar **why) {
+    GError *e = NULL;
+    nn_error err = {0};
+    if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) { /* a FIFO or device would block or never end */
+        *why = g_strdup(_("it is not a file that can be read"));
+        return FALSE;
+    }
+    GdkPixbuf *pb = gdk_pixbuf_new_from_file(path, &e);
+    const gint w = pb ? gdk_pixbuf_get_width(pb) : 0, h = pb ? gdk_pixbuf_get_height(pb) : 0, side = MAX(w, h);
+    GdkPixbuf *small = pb && side > NN_REFERENCE_SIDE
+                           ? gdk_pixbuf_scale_simple(pb, MAX(1, w * NN_REFERENCE_SIDE / side),
+                                                     MAX(1, h * NN_REFERENCE_SIDE / side), GDK_INTERP_BILINEAR)
+                           : pb ? g_object_ref(pb) : NULL;
+    gboolean ok = small && nn_reference_add_image(r, gdk_pixbuf_read_pixels(small), gdk_pixbuf_get_n_channels(small),
+                                                  gdk_pixbuf_get_width(small), gdk_pixbuf_get_height(small),
+                                                  (size_t)gdk_pixbuf_get_rowstride(small), &err) == NN_OK;
+    if (!ok) *why = g_strdup(e ? e->message : err.status ? err.msg : _("out of memory"));
+    if (small) g_object_unref(small);
+    if (pb) g_object_unref(pb);
+    g_clear_error(&e);
+    return ok;
+}
+
+/* What a reference is made from, to know when it must be made again: the
+ * drawable, or the file with its size and time of change, and the model
+ * (g_free). */
+static gchar *reference_source(const ColorizeSettings *s) {
+    if (s->reference != -1) return g_strdup_printf("%d %s", s->reference, colorize_model_path(s));
+    GStatBuf st;
+    if (g_stat(s->reference_file, &st) != 0) st.st_size = 0, st.st_mtime = 0;
+    return g_strdup_printf("file %s %lld %lld %s", s->reference_file, (long long)st.st_size, (long long)st.st_mtime,
+                           colorize_model_path(s));
+}
+
+/* The reference's name for the user: the layer's, or the file's base name (g_free). */
+static gchar *reference_name(const ColorizeSettings *s) {
+    if (s->reference == -1) return g_filename_display_basename(s->reference_file);
+    return colorize_reference_for(s->reference) != -1 ? gimp_item_get_name(s->reference) : g_strdup("?");
+}
+
 gboolean colorize_reference_prepare(const ColorizeSettings *s, GError **error) {
-    if (s->reference == -1) {
+    if (!colorize_has_reference(s)) {
         colorize_render_set_reference(NULL, NULL);
         return TRUE;
     }
-    gchar *made_from = g_strdup_printf("%d %s", s->reference, colorize_model_path(s));
+    gchar *made_from = reference_source(s);
     if (g_strcmp0(made_from, colorize_render_reference_made_from()) == 0) {
         g_free(made_from);
         return TRUE;
@@ -101,20 +145,24 @@ gboolean colorize_reference_prepare(const ColorizeSettings *s, GError **error) {
     nn_colorizer *model = colorize_model_get(colorize_model_path(s), error);
     nn_reference *r = NULL;
     nn_error err = {0};
-    gboolean ok = model && colorize_reference_for(s->reference) != -1 && nn_reference_create(&r, model, &err) == NN_OK;
-    if (ok && count_reference_pixels(s->reference, r, &err) != NN_OK) ok = FALSE;
+    gchar *why = NULL;
+    gboolean ok = model && nn_reference_create(&r, model, &err) == NN_OK;
+    if (ok && s->reference != -1)
+        ok = colorize_reference_for(s->reference) != -1 && count_reference_pixels(s->reference, r, &err) == NN_OK;
+    else if (ok)
+        ok = count_file_pixels(s->reference_file, r, &why);
     if (ok && nn_reference_finish(r, &err) != NN_OK) ok = FALSE;
     if (ok) {
         colorize_render_set_reference(r, made_from);
     } else if (model) {
-        gchar *name = colorize_reference_for(s->reference) != -1 ? gimp_item_get_name(s->reference) : g_strdup("?");
+        gchar *name = reference_name(s);
         g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT, _("The reference “%s” cannot serve: %s"), name,
-                    err.status ? err.msg : _("it is no longer open"));
+                    why ? why : err.status ? err.msg : _("it is no longer open"));
         g_free(name);
         nn_reference_free(r);
         colorize_render_set_reference(NULL, NULL);
     }
-    g_free(made_from);
+    g_free(made_from), g_free(why);
     return ok;
 }
 

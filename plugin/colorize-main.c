@@ -88,7 +88,7 @@ static void query(void) {
 static void load_settings(ColorizeSettings *s, gint32 image, gint32 drawable) {
     *s = COLORIZE_DEFAULTS;
     if (gimp_get_data_size(PLUG_IN_PROC) == sizeof *s) gimp_get_data(PLUG_IN_PROC, s);
-    s->model[sizeof s->model - 1] = 0;
+    s->model[sizeof s->model - 1] = 0, s->reference_file[sizeof s->reference_file - 1] = 0;
     s->hint_layer = colorize_hint_layer_for(image, drawable, s->hint_layer);
     s->reference = colorize_reference_for(s->reference);
 }
@@ -146,13 +146,17 @@ static void run(const gchar *name, gint nparams, const GimpParam *param, gint *n
         if (layer != -1) gimp_set_data(PLUG_IN_PROC, &settings, sizeof settings);
         break;
     case GIMP_RUN_NONINTERACTIVE:
-        if (batch_arguments(name, nparams, param, &settings, &points, &error))
+        /* the caller's points must lie on this layer; stored ones (dialog, Repeat) may serve other layers */
+        if (batch_arguments(name, nparams, param, &settings, &points, &error) &&
+            colorize_check_drawable(image, drawable, &error) && colorize_points_inside(points, image, drawable, &error))
             layer = colorize_apply(image, drawable, &settings, points, FALSE, NULL, &error);
         break;
     case GIMP_RUN_WITH_LAST_VALS:
         if (!colorize_check_drawable(image, drawable, &error)) break;
         load_settings(&settings, image, drawable);
         points = colorize_points_load(image);
+        gchar *off_layer = colorize_points_off_layer_note(points, drawable);
+        if (off_layer) g_message("%s", off_layer), g_free(off_layer);
         /* stored with the image again, as OK does: after an undo they came from the plug-in's own copy */
         layer = colorize_apply(image, drawable, &settings, points, TRUE, NULL, &error);
         break;

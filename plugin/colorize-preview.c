@@ -43,18 +43,21 @@ struct PreviewJob {
 };
 
 /* A digest of everything a pass's result depends on but saturation (which
- * the composition applies): the settings, the model, the points with their
- * colours, and the pixels of the drawable and the hint layer at working size. */
+ * the composition applies): the settings, the model, what the reference was
+ * made from, the points with their colours, and the pixels of the drawable
+ * and the hint layer at working size. */
 static gchar *pass_digest(const ColorizeSettings *s, const PointHint *points, gint n_points, const gfloat *src,
                           const gfloat *hint, gint w, gint h) {
     GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
     const gdouble vividness = s->vividness;
     const gint numbers[4] = {s->resolution, s->hint_layer, n_points, s->reference};
-    const gdouble reference_weight = s->reference != -1 ? s->reference_weight : 0.0;
+    const gdouble reference_weight = colorize_has_reference(s) ? s->reference_weight : 0.0;
     g_checksum_update(sum, (const guchar *)&vividness, sizeof vividness);
     g_checksum_update(sum, (const guchar *)&reference_weight, sizeof reference_weight);
     g_checksum_update(sum, (const guchar *)numbers, sizeof numbers);
     g_checksum_update(sum, (const guchar *)s->model, (gssize)strlen(s->model) + 1); /* "": the installed one */
+    const gchar *reference = colorize_has_reference(s) ? colorize_render_reference_made_from() : NULL;
+    if (reference) g_checksum_update(sum, (const guchar *)reference, -1); /* a file's path, size and time */
     for (gint i = 0; i < n_points; i++) {
         const gdouble xy[2] = {points[i].x, points[i].y};
         g_checksum_update(sum, (const guchar *)xy, sizeof xy);
@@ -77,7 +80,8 @@ G_DEFINE_TYPE(ColorizePreview, colorize_preview, GIMP_TYPE_ZOOM_PREVIEW)
 
 static void colorize_preview_draw(GimpPreview *preview) {
     ColorizeDialog *d = g_object_get_data(G_OBJECT(preview), "colorize-dialog");
-    if (d && d->engine) colorize_preview_redraw(d); /* never a gray flash once there is colour */
+    /* never a gray flash once there is colour; before, the source with the points' markers */
+    if (d) colorize_preview_redraw(d);
     else GIMP_PREVIEW_CLASS(colorize_preview_parent_class)->draw(preview);
 }
 
@@ -185,6 +189,8 @@ void colorize_preview_redraw(ColorizeDialog *d) {
     /* unchecked, the source, to compare; before the first pass, the source with the markers at once */
     const gboolean after = d->engine && gimp_preview_get_update(GIMP_PREVIEW(d->preview));
     if (!after) source_to_rgba(src, bpp, w * h, rgba);
+    if (!d->engine && g_getenv("COLORIZE_VERBOSE"))
+        g_printerr("colorize-neural: the source drawn with %u point markers, before any pass\n", d->points->len);
     if (!after || colorize_render_region(d->engine, map.x0 * to_engine, map.y0 * to_engine, map.sx * to_engine,
                                          map.sy * to_engine, w, h, src, bpp, rgba, NULL)) {
         if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->show_hints))) {

@@ -11,7 +11,9 @@
 G_DEFINE_QUARK(colorize-error-quark, colorize_error)
 
 const ColorizeSettings COLORIZE_DEFAULTS = {"", NN_DEFAULT_VIVIDNESS, 1.0, NN_DEFAULT_RESOLUTION, -1, -1,
-                                            NN_DEFAULT_REFERENCE_WEIGHT};
+                                            NN_DEFAULT_REFERENCE_WEIGHT, ""};
+
+gboolean colorize_has_reference(const ColorizeSettings *s) { return s->reference != -1 || s->reference_file[0]; }
 static nn_reference *current_reference; /* see colorize_render_set_reference */
 static gchar *current_reference_made_from;
 
@@ -83,11 +85,12 @@ nn_engine *colorize_render_begin(const ColorizeSettings *s, gint w, gint h, cons
                                  gdouble ox, gdouble oy, gdouble scale, GError **error) {
     nn_engine_params params = nn_engine_default_params();
     params.vividness = (float)s->vividness, params.saturation = (float)s->saturation, params.resolution = s->resolution;
-    if (s->reference != -1 && !current_reference) { /* colorize_reference_prepare was not called: a bug */
-        g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ENGINE, "the colour reference %d was not prepared", s->reference);
+    if (colorize_has_reference(s) && !current_reference) { /* colorize_reference_prepare was not called: a bug */
+        g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ENGINE, "the colour reference %d (%s) was not prepared",
+                    s->reference, s->reference_file);
         return NULL;
     }
-    if (s->reference != -1) params.reference = current_reference, params.reference_weight = (float)s->reference_weight;
+    if (colorize_has_reference(s)) params.reference = current_reference, params.reference_weight = (float)s->reference_weight;
     nn_error err = {0};
     nn_engine *e = NULL;
     if (nn_engine_begin(&e, w, h, &params, &err) != NN_OK) {

@@ -48,7 +48,11 @@ typedef struct {
     gint32 hint_layer; /* -1 = none */
     gint32 reference;  /* a drawable of any image whose colours the result takes; -1 = none */
     gdouble reference_weight;
+    gchar reference_file[1024]; /* else a colour photo on disk; "" = none */
 } ColorizeSettings;
+
+/* TRUE when the settings name a colour reference: a drawable, else a file. */
+gboolean colorize_has_reference(const ColorizeSettings *s);
 
 extern const ColorizeSettings COLORIZE_DEFAULTS;
 
@@ -127,13 +131,21 @@ gboolean colorize_render_region(const nn_engine *e, gdouble x0, gdouble y0, gdou
  * item; an empty string is no points. */
 GArray *colorize_points_parse(const gchar *text, GError **error);
 gchar *colorize_points_format(const GArray *points);
-/* The points stored with the image (an empty array when none): its
- * parasite, or after an undo took the parasite away, the plug-in's own
- * copy for this image; items that are damaged, past the limit or outside
- * the image are left out, and a message says so once. */
+/* The points stored with the image (an empty array when none): the
+ * plug-in's own copy for this image, written by every OK and Repeat of this
+ * session (an undo does not touch it), else its parasite (an XCF opened in
+ * a new session); items that are damaged, past the limit or outside the
+ * image are left out, and a message says so once. */
 GArray *colorize_points_load(gint32 image);
-/* FALSE with a calling error naming the first point at or past the edge. */
-gboolean colorize_points_inside(const GArray *points, gint width, gint height, GError **error);
+/* The drawable's place in its image: offsets and size. */
+void colorize_layer_extent(gint32 drawable, gint *x, gint *y, gint *width, gint *height);
+/* FALSE with a calling error naming the first point off the drawable (the
+ * image's size when the drawable covers it all). */
+gboolean colorize_points_inside(const GArray *points, gint32 image, gint32 drawable, GError **error);
+/* How many points lie off the drawable (inside the image, on no pixel of
+ * this layer), and a note saying so for the user, NULL when none (g_free). */
+guint colorize_points_off_layer(const GArray *points, gint32 drawable);
+gchar *colorize_points_off_layer_note(const GArray *points, gint32 drawable);
 /* Stores them with the image (removes the parasite when empty) and in the
  * plug-in's own copy for this image, which an undo does not touch. */
 void colorize_points_save(gint32 image, const GArray *points);
@@ -147,11 +159,13 @@ gboolean colorize_is_result(gint32 item);
 void colorize_mark_result(gint32 layer);
 /* The saved reference if it is still a drawable, else -1. */
 gint32 colorize_reference_for(gint32 saved);
-/* Makes the colour reference of s->reference (a drawable, read at most
- * REFERENCE_SIDE on its long side; transparent pixels left out) for the
- * renders to come; none for -1. FALSE with an error naming the drawable
- * when it cannot serve (gray, no longer there). Main thread only. */
-#define REFERENCE_SIDE 256
+/* Makes the colour reference of s->reference (a drawable), else of
+ * s->reference_file (a photo file), read at most NN_REFERENCE_SIDE on its
+ * long side with transparent pixels left out, for the renders to come;
+ * none when there is neither. It is made again only when its source, the
+ * file's size or time of change, or the model changed. FALSE with an error
+ * naming the layer or file when it cannot serve (gray, no longer there,
+ * unreadable). Main thread only. */
 gboolean colorize_reference_prepare(const ColorizeSettings *s, GError **error);
 /* The saved hint layer if it still fits this image and drawable, else -1. */
 gint32 colorize_hint_layer_for(gint32 image, gint32 drawable, gint32 saved);

@@ -19,9 +19,11 @@
  * quick preview pass is shown before the full one; OK reuses the preview's
  * full pass; a click past 256 points is refused with a message; a colour
  * reference picked in the Reference combo warms the result, and Repeat
- * keeps it.
+ * keeps it; so does one taken from a file with the Reference file button.
  * Usage: test_dialog PLUGIN MODEL PHOTO HELP.html (re-runs itself under xvfb-run). */
+#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -366,18 +368,25 @@ static void click_colours_region(int port, const char *log) {
     g_free(e), g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
-/* Points dragged past the preview's edges (above it, and beyond its right
- * and bottom) stop at the image's edge: both are stored, readable, inside
- * the image, and Repeat renders with them. */
+/* Points dragged past the preview's edges (above it, beyond its right and
+ * bottom, and left of it) stop at the edge of the layer the preview shows:
+ * here a DRAG_W×DRAG_H layer at (DRAG_X, DRAG_Y) of a larger image, so a
+ * point can neither leave the image nor land on none of the layer's
+ * pixels. All three are stored, readable, on the layer, and Repeat
+ * renders with them. */
 #define DRAG_W 300
 #define DRAG_H 200
+#define DRAG_X 70
+#define DRAG_Y 40
 static void drag_past_edges(int port) {
     char *e = g_strdup_printf("(let* ((image (car (gimp-image-new %d %d RGB)))"
                               "       (layer (car (gimp-layer-new image %d %d RGB-IMAGE \"Drag\" 100 LAYER-MODE-NORMAL))))"
                               "  (gimp-image-insert-layer image layer 0 0)"
+                              "  (gimp-layer-set-offsets layer %d %d)"
                               "  (gimp-context-set-foreground '(128 128 128)) (gimp-drawable-edit-fill layer FILL-FOREGROUND)"
                               "  (gimp-display-new image) (gimp-displays-flush)"
-                              "  (list image layer))", DRAG_W, DRAG_H, DRAG_W, DRAG_H);
+                              "  (list image layer))", DRAG_W + 2 * DRAG_X, DRAG_H + 2 * DRAG_Y, DRAG_W, DRAG_H, DRAG_X,
+                              DRAG_Y);
     char *ids = gui_eval(port, e);
     g_free(e);
     int image = 0, source = 0;
@@ -392,6 +401,8 @@ static void drag_past_edges(int port) {
         CHECK(gui_drag(dialog, 120, 100, 60, -80), "could not drag above the preview");
         g_usleep(500000);
         CHECK(gui_drag(dialog, 150, 120, 3000, 3000), "could not drag past the preview's far corner");
+        g_usleep(500000);
+        CHECK(gui_drag(dialog, 200, 150, 2, 150), "could not drag left of the preview"); /* xdotool takes a negative x for an option */
         g_usleep(1000000);
         CHECK(gui_press(dialog, "alt+o"), "could not press OK");
     }
@@ -399,18 +410,22 @@ static void drag_past_edges(int port) {
     e = g_strdup_printf("(caddr (car (gimp-image-get-parasite %d \"colorize-neural-points\")))", image);
     char *points = gui_eval(port, e);
     printf("points dragged past the preview's edges, stored: %s\n", points);
-    double p[2][2] = {{-1, -1}, {-1, -1}};
+    double p[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
     const char *q = strchr(points, '"');
-    int got = q ? sscanf(q + 1, "%lf,%lf,#%*6[0-9a-fA-F];%lf,%lf", &p[0][0], &p[0][1], &p[1][0], &p[1][1]) : 0;
-    CHECK(got == 4, "two points were not stored: %s", points);
-    for (int i = 0; i < 2 && got == 4; i++)
-        CHECK(p[i][0] >= 0 && p[i][0] < DRAG_W && p[i][1] >= 0 && p[i][1] < DRAG_H, "point %d (%g, %g) is outside the "
-              "%d×%d image", i + 1, p[i][0], p[i][1], DRAG_W, DRAG_H);
-    CHECK(got == 4 && p[0][1] == 0, "the point dragged above the preview is not on the top edge (y %g)", p[0][1]);
-    CHECK(got == 4 && p[1][0] > DRAG_W - 1 && p[1][1] > DRAG_H - 1,
+    int got = q ? sscanf(q + 1, "%lf,%lf,#%*6[0-9a-fA-F];%lf,%lf,#%*6[0-9a-fA-F];%lf,%lf", &p[0][0], &p[0][1],
+                         &p[1][0], &p[1][1], &p[2][0], &p[2][1])
+                : 0;
+    CHECK(got == 6, "three points were not stored: %s", points);
+    for (int i = 0; i < 3 && got == 6; i++)
+        CHECK(p[i][0] >= DRAG_X && p[i][0] < DRAG_X + DRAG_W && p[i][1] >= DRAG_Y && p[i][1] < DRAG_Y + DRAG_H,
+              "point %d (%g, %g) is off the %d×%d layer at (%d, %d)", i + 1, p[i][0], p[i][1], DRAG_W, DRAG_H, DRAG_X,
+              DRAG_Y);
+    CHECK(got == 6 && p[0][1] == DRAG_Y, "the point dragged above the preview is not on the top edge (y %g)", p[0][1]);
+    CHECK(got == 6 && p[1][0] > DRAG_X + DRAG_W - 1 && p[1][1] > DRAG_Y + DRAG_H - 1,
           "the point dragged past the far corner is not at the corner (%g, %g)", p[1][0], p[1][1]);
+    CHECK(got == 6 && p[2][0] == DRAG_X, "the point dragged left of the preview is not on the left edge (x %g)", p[2][0]);
     g_free(e);
-    e = g_strdup_printf("(car (plug-in-nn-colorize RUN-WITH-LAST-VALS %d %d \"\" 0.5 1.0 256 -1))", image, source);
+    e = g_strdup_printf("(car (plug-in-nn-colorize RUN-WITH-LAST-VALS %d %d \"\" 0 1.0 256 -1))", image, source);
     gboolean ok = FALSE;
     char *again = gui_script_fu(port, e, &ok);
     CHECK(ok, "Repeat with the dragged points failed: %s", again ? again : "(no answer)");
@@ -528,7 +543,7 @@ static int warmth(int port, int layer, int w, int h) {
  * layer; a pass is shown with it, and OK gives a result warmer than the
  * same settings without a reference. The warm image is closed afterwards,
  * so the runs after this one have no reference. */
-static void reference_picked(int port, int image, int source, const char *log) {
+static int reference_picked(int port, int image, int source, const char *log) {
     int warm = eval_int(port, "(let* ((image (car (gimp-image-new 64 48 RGB)))"
                               "       (layer (car (gimp-layer-new image 64 48 RGB-IMAGE \"Warm\" 100 LAYER-MODE-NORMAL))))"
                               "  (gimp-image-insert-layer image layer 0 0)"
@@ -549,8 +564,10 @@ static void reference_picked(int port, int image, int source, const char *log) {
         if (line) {
             char *end = strchr(line, '\n'), *text = g_strndup(line + 19, end ? (gsize)(end - line - 19) : strlen(line));
             char **items = g_strsplit(text, " | ", -1);
-            for (int i = 0; items[i]; i++)
+            for (int i = 0; items[i]; i++) {
                 if (g_str_has_suffix(items[i], "/ Warm")) index = i;
+                for (int j = 0; j < i; j++) CHECK(strcmp(items[i], items[j]) != 0, "two references read \"%s\"", items[i]);
+            }
             printf("reference choices: %s (the warm layer is item %d)\n", text, index);
             g_strfreev(items), g_free(text);
         }
@@ -560,7 +577,7 @@ static void reference_picked(int port, int image, int source, const char *log) {
         const gsize picked_from = log_size(log);
         CHECK(gui_press(dialog, "alt+e") && gui_press(dialog, "Home"), "could not reach the Reference combo");
         for (int i = 0; i < index; i++) CHECK(gui_press(dialog, "Down"), "could not press Down");
-        char *want = g_strdup_printf("colorize-neural: reference %d\n", warm);
+        char *want = g_strdup_printf("colorize-neural: reference %d, file \"\"\n", warm);
         char *picked = log_wait_for(log, picked_from, want, 10);
         CHECK(picked, "the dialog did not take the warm layer as its reference");
         char *shown = picked ? log_wait_for(log, picked_from + (strstr(picked, want) - picked), "shown after", 60) : NULL;
@@ -584,8 +601,85 @@ static void reference_picked(int port, int image, int source, const char *log) {
               without);
         CHECK(abs(repeated - with) <= 3, "Repeat did not keep the reference (%d against %d)", repeated, with);
         g_free(e), g_free(close);
+        g_free(c.expr), g_free(c.answer), g_free(dialog);
+        return without;
     }
     g_free(c.expr), g_free(c.answer), g_free(dialog);
+    return INT_MIN;
+}
+
+/* Writes a warm photo (three bands of orange, dark to light) as PNG. */
+static gboolean write_warm_photo(const char *path) {
+    GdkPixbuf *pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, FALSE, 8, 63, 48); /* odd: its rows are padded */
+    const int stride = gdk_pixbuf_get_rowstride(pb);
+    guchar *px = gdk_pixbuf_get_pixels(pb);
+    for (int y = 0; y < 48; y++)
+        for (int x = 0; x < 63; x++) {
+            const double k = 0.5 + 0.4 * (y / 16); /* 0.5, 0.9, 1.3 */
+            guchar *p = px + y * stride + 3 * x;
+            p[0] = (guchar)MIN(255, 200 * k), p[1] = (guchar)MIN(255, 110 * k), p[2] = (guchar)MIN(255, 35 * k);
+        }
+    gboolean ok = gdk_pixbuf_save(pb, path, "png", NULL, NULL);
+    g_object_unref(pb);
+    return ok;
+}
+
+/* A colour reference taken from a file, as a user does: Alt+F reaches the
+ * Reference file button, Space opens its file dialog in the image's
+ * folder, Ctrl+L its location field, the file's name is typed and Return
+ * takes it; the plug-in logs the file, a pass is shown with it,
+ * and OK gives a result warmer than without a reference (`without`, from
+ * reference_picked); Repeat keeps it; once the file is gone, Repeat fails
+ * with an error naming it. */
+static void reference_file_picked(int port, int image, int source, const char *log, const char *dir, int without) {
+    char *path = g_build_filename(dir, "warm-reference.png", NULL), *scan = g_build_filename(dir, "flower.png", NULL);
+    CHECK(write_warm_photo(path), "cannot write %s", path);
+    /* the image as if opened from that folder: the file dialog opens there, and the name alone is typed */
+    char *named = g_strdup_printf("(gimp-image-set-filename %d \"%s\")", image, scan);
+    g_free(gui_eval(port, named));
+    g_free(named), g_free(scan);
+    const gsize from = log_size(log);
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
+    if (dialog) {
+        g_usleep(1500000);
+        CHECK(gui_press(dialog, "alt+f") && gui_press(dialog, "space"), "could not open the reference file dialog");
+        char *files = gui_find_window("^Select a colour reference photo$", 10);
+        CHECK(files, "the reference file dialog did not open");
+        char *type[] = {"xdotool", "type", "--delay", "50", "warm-reference.png", NULL};
+        g_usleep(1000000);
+        CHECK(files && gui_press(files, "ctrl+l") && gui_run_quiet(type, NULL), "could not type the reference's path");
+        g_usleep(500000);
+        CHECK(files && gui_press(files, "Return"), "could not press Return in the file dialog");
+        char *want = g_strdup_printf("colorize-neural: reference -1, file \"%s\"\n", path);
+        char *picked = log_wait_for(log, from, want, 15);
+        CHECK(picked, "the dialog did not take the file as its reference");
+        if (!picked && files) gui_press(files, "Escape"); /* the file dialog left open would block OK */
+        char *shown = picked ? log_wait_for(log, from + (strstr(picked, want) - picked), "shown after", 60) : NULL;
+        CHECK(shown, "no preview pass was shown with the reference file");
+        g_free(want), g_free(picked), g_free(shown), g_free(files);
+        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+    }
+    int layer = -1;
+    CHECK(wait_call(&c, t) && c.ok && c.answer && sscanf(c.answer, "%d", &layer) == 1 && layer > 0, "OK gave no layer");
+    if (layer > 0) {
+        char *e = g_strdup_printf("(car (plug-in-nn-colorize RUN-WITH-LAST-VALS %d %d \"\" 0 1.0 256 -1))", image, source);
+        const int with = warmth(port, layer, PHOTO_W, PHOTO_H), repeated = warmth(port, eval_int(port, e), PHOTO_W, PHOTO_H);
+        printf("a warm reference file picked in the dialog: red - blue %d after OK, %d by Repeat, %d without\n", with,
+               repeated, without);
+        CHECK(without != INT_MIN && with > without + 10, "the reference file did not warm the result (%d, %d without)",
+              with, without);
+        CHECK(abs(repeated - with) <= 3, "Repeat did not keep the reference file (%d against %d)", repeated, with);
+        g_remove(path);
+        gboolean ok = TRUE;
+        char *answer = gui_script_fu(port, e, &ok);
+        printf("Repeat after the file was removed: %s\n", answer ? answer : "(no answer)");
+        CHECK(!ok && answer && strstr(answer, "warm-reference.png") && strstr(answer, "cannot serve"),
+              "Repeat without the reference file did not fail naming it");
+        g_free(answer), g_free(e);
+    }
+    g_free(c.expr), g_free(c.answer), g_free(dialog), g_free(path);
 }
 
 /* Mean and largest difference over a 6×5 grid of pixels of two layers. */
@@ -777,9 +871,28 @@ static void preview_grows(int port, int image, int source, const char *log) {
     g_free(e), g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
-/* Ctrl+Z after OK takes the layer and the stored points away, but not the
- * user's clicks: the dialog opened again brings the point back, and OK
- * stores it again. */
+/* The number of points in the image's stored-points parasite (0 when none). */
+static int stored_point_count(int port, int image) {
+    char *e = g_strdup_printf("(gimp-image-get-parasite-list %d)", image);
+    char *list = gui_eval(port, e);
+    int n = 0;
+    if (strstr(list, "colorize-neural-points")) {
+        g_free(e);
+        e = g_strdup_printf("(caddr (car (gimp-image-get-parasite %d \"colorize-neural-points\")))", image);
+        char *points = gui_eval(port, e);
+        n = strchr(points, ',') ? 1 : 0;
+        for (const char *p = points; (p = strchr(p, ';')); p++) n++;
+        g_free(points);
+    }
+    g_free(e), g_free(list);
+    return n;
+}
+
+/* Ctrl+Z after OK takes the layer and the stored points back, but not the
+ * user's clicks: a click and OK, another click and OK, then Ctrl+Z (the
+ * stored list goes back to the first OK's one point); the dialog opened
+ * again brings back both clicks, and Reset (which restores the settings,
+ * not the points) then OK stores both. */
 static void points_survive_undo(int port) {
     char *e = g_strdup_printf("(let* ((image (car (gimp-image-new 300 200 RGB)))"
                               "       (layer (car (gimp-layer-new image 300 200 RGB-IMAGE \"Undo\" 100 LAYER-MODE-NORMAL))))"
@@ -795,32 +908,33 @@ static void points_survive_undo(int port) {
     CHECK(sscanf(ids, "(%d %d)", &image, &source) == 2, "no image in %s", ids);
     g_free(ids);
     if (image <= 0) return;
-    char *get = g_strdup_printf("(gimp-image-get-parasite-list %d)", image);
-    for (int round = 0; round < 2; round++) { /* a click and OK; then, after the undo, OK alone */
+    const int clicks[2][2] = {{120, 100}, {200, 140}};
+    for (int round = 0; round < 3; round++) { /* a click and OK, twice; then, after the undo, OK alone */
         Call c;
         GThread *t;
         char *dialog = open_dialog(&c, &t, port, image, source);
         if (dialog) {
             g_usleep(1500000);
-            if (round == 0) CHECK(gui_click(dialog, 120, 100, 1), "could not click the preview");
+            if (round < 2) CHECK(gui_click(dialog, clicks[round][0], clicks[round][1], 1), "could not click the preview");
+            if (round == 2) CHECK(gui_press(dialog, "alt+r"), "could not press Reset"); /* it keeps the points */
             g_usleep(1000000);
             CHECK(gui_press(dialog, "alt+o"), "could not press OK");
         }
         CHECK(wait_call(&c, t) && c.ok, "OK failed: %s", c.answer ? c.answer : "(none)");
-        char *list = gui_eval(port, get);
-        printf("%s: parasites %s\n", round == 0 ? "a click and OK" : "after the undo, OK alone", list);
-        CHECK(strstr(list, "colorize-neural-points"), "%s: no points stored", round == 0 ? "OK" : "OK after the undo");
-        g_free(list), g_free(c.expr), g_free(c.answer), g_free(dialog);
-        if (round == 1) break;
+        const int stored = stored_point_count(port, image);
+        printf("%s: %d points stored\n", round < 2 ? "a click and OK" : "after the undo, Reset and OK", stored);
+        CHECK(stored == (round == 0 ? 1 : 2), "%s: %d points stored, not %d",
+              round == 0 ? "the first OK" : round == 1 ? "the second OK" : "OK after the undo", stored, round ? 2 : 1);
+        g_free(c.expr), g_free(c.answer), g_free(dialog);
+        if (round != 1) continue;
         char *window = gui_find_window("undo-points", 5);
         CHECK(window && gui_press(window, "ctrl+z"), "could not press Ctrl+Z in the image window");
         g_usleep(1500000);
-        list = gui_eval(port, get);
-        printf("after Ctrl+Z: parasites %s\n", list);
-        CHECK(!strstr(list, "colorize-neural-points"), "Ctrl+Z did not undo the stored points: %s", list);
-        g_free(list), g_free(window);
+        const int undone = stored_point_count(port, image);
+        printf("after Ctrl+Z: %d points stored with the image\n", undone);
+        CHECK(undone == 1, "Ctrl+Z did not take the stored points back to the first OK's (%d stored)", undone);
+        g_free(window);
     }
-    g_free(get);
 }
 
 /* At a high working resolution the quick pass is shown at once, before
@@ -859,6 +973,11 @@ static void quick_pass_shown(int port, int image, int source, const char *log) {
            quick ? "shown" : "NEVER SHOWN",
            full ? (quick && quick < full ? "shown after it" : "shown FIRST") : "not shown within 3 minutes");
     CHECK(quick && full && quick < full, "the quick preview pass was not shown before the full one");
+    /* the stored points' markers are drawn on the source at once, before any pass */
+    const char *first = text ? strstr(text + before, "the source drawn with ") : NULL;
+    const int markers = first ? atoi(first + strlen("the source drawn with ")) : -1;
+    printf("before any pass: the source drawn with %d point markers\n", markers);
+    CHECK(first && markers >= 1 && (!quick || first < quick), "the stored points' markers were not drawn before any pass");
     /* the working indicator pulses while the full pass runs (from its start to its showing), and rests after */
     const char *started = NULL, *last_on = NULL, *last_off = NULL; /* started: the high pass's first line */
     for (const char *p = text + before; full && (p = strstr(p, "preview pass (full) at ")) && p < full; p++)
@@ -873,6 +992,8 @@ static void quick_pass_shown(int port, int image, int source, const char *log) {
     g_free(text), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
+/* The progress bar (about 25 px) and the spacing around it. */
+#define MAX_GAP_ABOVE_BUTTONS 50
 static int inside(const char *profile, const char *dir, const char *photo, int port) {
     char *opened = fake_browser(dir);
     g_setenv("COLORIZE_VERBOSE", "1", TRUE); /* the plug-in logs its preview passes into GIMP's output */
@@ -926,6 +1047,15 @@ static int inside(const char *profile, const char *dir, const char *photo, int p
     CHECK(seen && strstr(seen, "hint layer choices: None | Hints\n"), "the hint layer combo does not read \"None | Hints\"");
     CHECK(seen && strstr(seen, "during OK: Show hints sensitive 1, checked 1; Delete point sensitive 0; Cancel sensitive 1"),
           "during OK, Show hints was not left as it was, or Cancel was not live");
+    /* no empty band above the buttons: the last control, the progress bar, the buttons */
+    const char *gap_line = seen ? strstr(seen, "px from the last control to the buttons") : NULL;
+    int gap = -1;
+    while (gap_line && gap_line > seen && gap_line[-1] == ' ') gap_line--;
+    while (gap_line && gap_line > seen && g_ascii_isdigit(gap_line[-1])) gap_line--;
+    if (gap_line) gap = atoi(gap_line);
+    printf("%d px from the last control to the buttons\n", gap);
+    CHECK(gap >= 0 && gap <= MAX_GAP_ABOVE_BUTTONS, "%d px from the last control to the buttons (at most %d)", gap,
+          MAX_GAP_ABOVE_BUTTONS);
     g_free(seen);
     CHECK(made == RUNS, "only %d of %d OK presses gave a layer", made, RUNS);
     if (image > 0) other_image(port, photo);
@@ -933,10 +1063,11 @@ static int inside(const char *profile, const char *dir, const char *photo, int p
     if (image > 0) point_hint_by_click(port, image, source, g.log);
     if (image > 0) remove_all_points(port, image, source, g.log);
     if (image > 0) new_point_takes_network_colour(port, image, source, g.log);
-    if (image > 0) reference_picked(port, image, source, g.log);
+    const int without_reference = image > 0 ? reference_picked(port, image, source, g.log) : INT_MIN;
     if (image > 0) ok_reuses_preview(port, image, source, g.log);
     if (image > 0) quick_pass_shown(port, image, source, g.log);
     if (image > 0) preview_grows(port, image, source, g.log);
+    if (image > 0) reference_file_picked(port, image, source, g.log, dir, without_reference);
     click_colours_region(port, g.log);
     drag_past_edges(port);
     points_survive_undo(port);

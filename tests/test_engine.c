@@ -621,7 +621,7 @@ static void test_reference(const char *model) {
             nn_lab_to_srgb8(img + 3 * ((size_t)y * rw + x), lab, 1);
         }
     nn_reference *textures = NULL;
-    CHECK(nn_reference_create(&textures, c, &err) == NN_OK && nn_reference_add_image(textures, img, 3, rw, rh, &err) == NN_OK &&
+    CHECK(nn_reference_create(&textures, c, &err) == NN_OK && nn_reference_add_image(textures, img, 3, rw, rh, 3 * (size_t)rw, &err) == NN_OK &&
               nn_reference_finish(textures, &err) == NN_OK, "%s", err.msg);
     for (int y = 0; y < h; y++) /* the image likewise: smooth on the left, textured on the right */
         for (int x = 0; x < w; x++) L[(size_t)y * w + x] = x < w / 2 ? 50.0f : (x + y) % 2 ? 62.0f : 38.0f;
@@ -645,8 +645,10 @@ static void test_reference(const char *model) {
     CHECK(nn_reference_finish(r, &err) == NN_ERR_INVALID && strstr(err.msg, "no colour"), "a gray reference was not refused: %s",
           err.msg);
     const uint8_t px[8] = {200, 100, 50, 255, 200, 100, 50, 255};
-    CHECK(nn_reference_add_image(r, px, 2, 2, 1, &err) == NN_ERR_INVALID && nn_reference_add_image(r, px, 4, 0, 1, &err) ==
-              NN_ERR_INVALID, "a reference image of 2 channels or no pixels was not refused");
+    CHECK(nn_reference_add_image(r, px, 2, 2, 1, 4, &err) == NN_ERR_INVALID &&
+              nn_reference_add_image(r, px, 4, 0, 1, 8, &err) == NN_ERR_INVALID &&
+              nn_reference_add_image(r, px, 4, 2, 1, 7, &err) == NN_ERR_INVALID,
+          "a reference image of 2 channels, no pixels or rows closer than their pixels was not refused");
     nn_reference_free(r);
     nn_colorizer *other = make_colorizer(0); /* 40 bins: a reference made on it does not fit the shipped model */
     nn_reference *foreign = other ? two_tone_reference(other, 30, 50, 30, 50) : NULL;

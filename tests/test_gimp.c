@@ -273,6 +273,18 @@ static void check_stored_points(void) {
     g_object_unref(out);
 }
 
+/* Repeat with a stored point off the layer: it colorizes with the other
+ * and names what it left out, once. */
+static void check_stored_off_layer(void) {
+    const char *line = result("stored-off-layer ");
+    printf("%s\n", line);
+    CHECK(strstr(line, "layers=2"), "Repeat with a stored point off the layer did not colorize: %s", line);
+    const char *said = g_output ? strstr(g_output, "1 of the 2 point hints stored with this image lie outside this layer")
+                                : NULL;
+    CHECK(said, "the point off the layer was not named");
+    CHECK(!said || !strstr(said + 20, "point hints stored with this image lie outside"), "the message came more than once");
+}
+
 static void check_bad(const char *name, const char *message) {
     char key[64];
     snprintf(key, sizeof key, "bad-%s ", name);
@@ -358,7 +370,10 @@ int main(int argc, char **argv) {
         check_reference();
         check_bad("reference-gray", "cannot serve: the colour reference has no colour to give");
         check_bad("reference-weight-0", "Reference weight 0 is outside 0 to 8");
+        check_bad("points-off-layer", "Point hint 1 (10.0, 10.0) is outside the layer, which covers 80×60 pixels at "
+                                      "(40, 30) of the image");
         check_stored_points();
+        check_stored_off_layer();
         check_bad("hint-group", "A layer group cannot be the hint layer");
         check_bad("hint-result", "An earlier colorized result cannot be the hint layer");
         check_bad("hint-channel", "The hint layer must be another layer");

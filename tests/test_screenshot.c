@@ -64,6 +64,26 @@ static double preview_chroma(GdkPixbuf *pb, double *sd) {
     return chroma / (w * (h / 3));
 }
 
+/* The mean absolute difference of the two windows' gray levels over the
+ * top third (the preview), and that region's standard deviation in a. */
+static double preview_gray_difference(GdkPixbuf *a, GdkPixbuf *b, double *sd) {
+    const int w = MIN(gdk_pixbuf_get_width(a), gdk_pixbuf_get_width(b));
+    const int h = MIN(gdk_pixbuf_get_height(a), gdk_pixbuf_get_height(b)) / 3;
+    const int sa = gdk_pixbuf_get_rowstride(a), sb = gdk_pixbuf_get_rowstride(b);
+    const guchar *pa = gdk_pixbuf_read_pixels(a), *pb = gdk_pixbuf_read_pixels(b);
+    double diff = 0, sum = 0, sq = 0;
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const guchar *p = pa + y * sa + 3 * x, *q = pb + y * sb + 3 * x;
+            float la[3], lb[3];
+            nn_srgb8_to_lab(la, p, 1), nn_srgb8_to_lab(lb, q, 1);
+            diff += fabs(la[0] - lb[0]), sum += la[0], sq += la[0] * la[0];
+        }
+    const double n = (double)w * h;
+    *sd = sqrt(fmax(0, sq / n - (sum / n) * (sum / n)));
+    return diff / n;
+}
+
 int main(int argc, char **argv) {
     if (argc < 6) {
         fprintf(stderr, "usage: test_screenshot SCRIPT PLUGIN MODEL IMAGE OUT.png\n");
@@ -108,17 +128,27 @@ int main(int argc, char **argv) {
         CHECK(gdk_pixbuf_save(pb, argv[5], "png", NULL, NULL), "cannot write %s", argv[5]);
         g_object_unref(pb);
     }
-    /* Preview unchecked: the gray source, to compare */
-    char *before_xwd = g_strconcat(xwd, ".before", NULL);
-    GdkPixbuf *before = read_xwd(before_xwd);
-    CHECK(before != NULL, "%s is missing", before_xwd);
-    if (before) {
-        double sd = 0, chroma = preview_chroma(before, &sd);
-        printf("Preview unchecked: mean chroma of the preview area %.1f\n", chroma);
+    /* Preview unchecked: the gray source, to compare (the result's own
+     * lightness, not a blank); checked again: the result back */
+    char *before_xwd = g_strconcat(xwd, ".before", NULL), *after_xwd = g_strconcat(xwd, ".after", NULL);
+    GdkPixbuf *shown = read_xwd(xwd), *before = read_xwd(before_xwd), *after = read_xwd(after_xwd);
+    CHECK(before != NULL && after != NULL, "%s or %s is missing", before_xwd, after_xwd);
+    if (shown && before && after) {
+        double sd = 0, unused = 0, chroma = preview_chroma(before, &unused);
+        const double dL = preview_gray_difference(before, shown, &sd);
+        printf("Preview unchecked: mean chroma of the preview area %.1f, its L* std %.1f, mean |dL*| from the "
+               "result %.1f\n", chroma, sd, dL);
         CHECK(chroma < 2.0, "with Preview unchecked the preview still shows colour (chroma %.1f)", chroma);
-        g_object_unref(before);
+        CHECK(sd > 10.0 && dL < 5.0, "with Preview unchecked the preview is not the source (L* std %.1f, mean |dL*| "
+              "from the result %.1f)", sd, dL);
+        double again = preview_chroma(after, &unused);
+        printf("Preview checked again: mean chroma of the preview area %.1f\n", again);
+        CHECK(again > 5.0, "with Preview checked again the preview shows no colour (chroma %.1f)", again);
     }
-    g_free(before_xwd);
+    if (shown) g_object_unref(shown);
+    if (before) g_object_unref(before);
+    if (after) g_object_unref(after);
+    g_free(before_xwd), g_free(after_xwd);
     char *rm = g_strdup_printf("rm -rf '%s'", dir);
     CHECK(system(rm) == 0, "cleanup");
     g_free(rm), g_free(dir), g_free(plugdir), g_free(profile), g_free(xwd), g_free(image), g_free(script);

@@ -1,15 +1,11 @@
 /* reference.c — colour references for `colorize` and `eval --photos`:
- * colour photos (read through gdk-pixbuf, shrunk to REFERENCE_SIDE) and
+ * colour photos (read through gdk-pixbuf, shrunk to NN_REFERENCE_SIDE) and
  * GIMP palettes (.gpl) turned into the engine's nn_reference. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "trainer.h"
-
-/* A reference photo is counted at this long side: its colours per band of
- * lightness, not its detail, are what count. */
-#define REFERENCE_SIDE 256
 
 static nn_reference *new_reference(nn_colorizer *c, GError **error) {
     nn_reference *r = NULL;
@@ -18,34 +14,30 @@ static nn_reference *new_reference(nn_colorizer *c, GError **error) {
     return r;
 }
 
-/* Counts a packed 8-bit image; `what` names it in errors. */
-static gboolean add_image(nn_reference *r, const uint8_t *px, int channels, int w, int h, const char *what,
-                          GError **error) {
+/* Counts an 8-bit image, rows `stride` bytes apart; `what` names it in errors. */
+static gboolean add_image(nn_reference *r, const uint8_t *px, int channels, int w, int h, size_t stride,
+                          const char *what, GError **error) {
     nn_error err = {0};
-    if (nn_reference_add_image(r, px, channels, w, h, &err) == NN_OK) return TRUE;
+    if (nn_reference_add_image(r, px, channels, w, h, stride, &err) == NN_OK) return TRUE;
     g_set_error(error, TRAINER_ERROR, 1, "%s: %s", what, err.msg);
     return FALSE;
 }
 
 /* Counts the opaque pixels of an 8-bit RGB(A) pixbuf, shrunk to
- * REFERENCE_SIDE on its long side as every reference is. */
+ * NN_REFERENCE_SIDE on its long side as every reference is. */
 static gboolean add_pixbuf(nn_reference *r, GdkPixbuf *pb, const char *what, GError **error) {
     const int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb), side = MAX(w, h);
-    GdkPixbuf *small = side > REFERENCE_SIDE ? gdk_pixbuf_scale_simple(pb, MAX(1, w * REFERENCE_SIDE / side),
-                                                                       MAX(1, h * REFERENCE_SIDE / side),
+    GdkPixbuf *small = side > NN_REFERENCE_SIDE ? gdk_pixbuf_scale_simple(pb, MAX(1, w * NN_REFERENCE_SIDE / side),
+                                                                       MAX(1, h * NN_REFERENCE_SIDE / side),
                                                                        GDK_INTERP_BILINEAR)
                                              : g_object_ref(pb);
     if (!small) {
         g_set_error(error, TRAINER_ERROR, 1, "%s: out of memory while shrinking it", what);
         return FALSE;
     }
-    const int sw = gdk_pixbuf_get_width(small), sh = gdk_pixbuf_get_height(small), nc = gdk_pixbuf_get_n_channels(small);
-    uint8_t *px = g_malloc((size_t)sw * sh * nc);
-    for (int y = 0; y < sh; y++)
-        memcpy(px + (size_t)y * sw * nc, gdk_pixbuf_read_pixels(small) + (size_t)y * gdk_pixbuf_get_rowstride(small),
-               (size_t)sw * nc);
-    gboolean ok = add_image(r, px, nc, sw, sh, what, error);
-    g_free(px);
+    gboolean ok = add_image(r, gdk_pixbuf_read_pixels(small), gdk_pixbuf_get_n_channels(small),
+                            gdk_pixbuf_get_width(small), gdk_pixbuf_get_height(small),
+                            (size_t)gdk_pixbuf_get_rowstride(small), what, error);
     g_object_unref(small);
     return ok;
 }

@@ -75,7 +75,7 @@ int main(int argc, char **argv) {
             nn_lab_to_srgb8(img + 3 * ((size_t)y * rw + x), lab, 1);
         }
     nn_reference *ref = NULL;
-    if (nn_reference_create(&ref, c, &err) != NN_OK || nn_reference_add_image(ref, img, 3, rw, rh, &err) != NN_OK ||
+    if (nn_reference_create(&ref, c, &err) != NN_OK || nn_reference_add_image(ref, img, 3, rw, rh, 3 * (size_t)rw, &err) != NN_OK ||
         nn_reference_finish(ref, &err) != NN_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;

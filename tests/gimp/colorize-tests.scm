@@ -105,14 +105,22 @@
 ;; A call made by `call` on (image src) fails with a PDB error and leaves
 ;; the image as it was (its layer count is given, since some cases add one).
 (define (case-bad-call dir name layers-before call)
+  (case-bad-call-prepared dir name layers-before (lambda (image src) #t) call))
+
+; The same, on the photo changed by (prepare image src) first.
+(define (case-bad-call-prepared dir name layers-before prepare call)
   (let* ((image (load-image (string-append dir "/photo.png")))
          (src (car (gimp-image-get-active-layer image))))
+    (prepare image src)
     (let* ((before (pixel-grid src))
            (r (catch 'failed (call image src))))
       (report "bad-" name " error=" (yes-no (eq? r 'failed))
               " layers=" (- (car (gimp-image-get-layers image)) layers-before -1)
               " unchanged=" (yes-no (equal? before (pixel-grid src)))))
     (gimp-image-delete image)))
+
+; The photo's layer made 80x60 at (40, 30) of the 160x120 image.
+(define (shrink-layer image src) (gimp-layer-resize src 80 60 -40 -30))
 
 ; The stroke acceptance case: a saturated disc of radius 60 px painted on a
 ; hint layer over a 512x384 photo, at the default settings.
@@ -157,7 +165,18 @@
       (report "stored-points layers=" (car (gimp-image-get-layers image)))
       (gimp-image-delete image))))
 
-;; A plain image of one colour, as a colour reference; returns its layer.
+;; Points stored with the image, one of them off the (smaller) layer that
+; Repeat colorizes: it runs with the other, and says so once.
+(define (case-stored-points-off-layer dir)
+  (let* ((image (load-image (string-append dir "/photo.png")))
+         (src (car (gimp-image-get-active-layer image))))
+    (shrink-layer image src)
+    (gimp-image-attach-parasite image (list "colorize-neural-points" 1 "10,10,#2050e0;60,50,#ff0000"))
+    (let ((layer (car (plug-in-nn-colorize RUN-WITH-LAST-VALS image src "" 0 1.0 256 -1))))
+      (report "stored-off-layer layers=" (car (gimp-image-get-layers image)))
+      (gimp-image-delete image))))
+
+; A plain image of one colour, as a colour reference; returns its layer.
 (define (reference-image rgb)
   (let* ((image (car (gimp-image-new 64 48 RGB)))
          (layer (car (gimp-layer-new image 64 48 RGB-IMAGE "reference" 100 LAYER-MODE-NORMAL))))
@@ -216,7 +235,10 @@
     (lambda (image src) (plug-in-nn-colorize-points RUN-NONINTERACTIVE image src "" 0.5 1.0 256 -1 "-5,40,#ff0000")))
   (case-bad-call dir "points-outside" 1
     (lambda (image src) (plug-in-nn-colorize-points RUN-NONINTERACTIVE image src "" 0.5 1.0 256 -1 "40,90,#2050e0;500,90,#ff0000")))
+  (case-bad-call-prepared dir "points-off-layer" 1 shrink-layer
+    (lambda (image src) (plug-in-nn-colorize-points RUN-NONINTERACTIVE image src "" 0 1.0 256 -1 "10,10,#ff0000")))
   (case-stored-points dir)
+  (case-stored-points-off-layer dir)
   (case-reference dir)
   (case-bad-call dir "reference-gray" 1
     (lambda (image src)

@@ -2,7 +2,7 @@
 # screenshot.sh — opens the plug-in's dialog in a real GIMP on the current X
 # display (run it under xvfb-run), waits for the window and its preview,
 # and writes the window as XWD; then unchecks Preview (Alt+P) and writes it
-# again as OUT.xwd.before. Usage: screenshot.sh PROFILE IMAGE OUT.xwd
+# again as OUT.xwd.before, and checks it again and writes OUT.xwd.after. Usage: screenshot.sh PROFILE IMAGE OUT.xwd
 set -u
 profile=$1 image=$2 out=$3
 GIMP2_DIRECTORY=$profile gimp-2.10 -n -d -f -s -b "(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"$image\" \"$image\"))) (drawable (car (gimp-image-get-active-layer image)))) (plug-in-nn-colorize RUN-INTERACTIVE image drawable \"\" 0 1.0 256 -1))" >"$out.log" 2>&1 &
@@ -22,6 +22,10 @@ if [ -n "$id" ]; then
     xdotool windowactivate --sync "$id" key alt+p 2>/dev/null || xdotool windowfocus --sync "$id" key alt+p
     sleep 2
     xwd -id "$id" -silent >"$out.before" || status=1
+    # checked again: the result comes back
+    xdotool windowactivate --sync "$id" key alt+p 2>/dev/null || xdotool windowfocus --sync "$id" key alt+p
+    sleep 2
+    xwd -id "$id" -silent >"$out.after" || status=1
 fi
 kill "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
