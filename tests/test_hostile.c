@@ -340,24 +340,34 @@ static void test_fuzz_seeds(const char *corpus) {
 /* ------------------------------------------------ models and checkpoints */
 
 /* Runs the real colorize-train ARGS… (NULL-ended); its exit status, -1 when
- * it did not exit; its standard error in *err (g_free it). */
-static int run_exe_v(gchar **err, const char *first, va_list ap) {
+ * it did not exit; its standard output in *out when out is not NULL, its
+ * standard error in *err (g_free them). */
+static int run_exe_v(gchar **out, gchar **err, const char *first, va_list ap) {
     GPtrArray *argv = g_ptr_array_new();
     g_ptr_array_add(argv, (char *)g_exe);
     for (const char *a = first; a; a = va_arg(ap, const char *)) g_ptr_array_add(argv, (char *)a);
     g_ptr_array_add(argv, NULL);
     gint status = 0;
-    gchar *out = NULL;
-    gboolean ran = g_spawn_sync(NULL, (char **)argv->pdata, NULL, 0, NULL, NULL, &out, err, &status, NULL);
+    gchar *said = NULL;
+    gboolean ran = g_spawn_sync(NULL, (char **)argv->pdata, NULL, 0, NULL, NULL, &said, err, &status, NULL);
     g_ptr_array_free(argv, TRUE);
-    g_free(out);
+    if (out) *out = said;
+    else g_free(said);
     return ran && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 G_GNUC_NULL_TERMINATED static int run_exe(gchar **err, const char *first, ...) {
     va_list ap;
     va_start(ap, first);
-    int rc = run_exe_v(err, first, ap);
+    int rc = run_exe_v(NULL, err, first, ap);
+    va_end(ap);
+    return rc;
+}
+
+G_GNUC_NULL_TERMINATED static int run_exe_out(gchar **out, gchar **err, const char *first, ...) {
+    va_list ap;
+    va_start(ap, first);
+    int rc = run_exe_v(out, err, first, ap);
     va_end(ap);
     return rc;
 }
@@ -554,7 +564,7 @@ static GHashTable *held_keys(const char *dir, int expect, int *n_train) {
     if (!load(&ps, dir, NULL, IMAGES_MAX_SIDE)) return keys;
     CHECK(ps.n == expect, "%d photos, not %d", ps.n, expect);
     int *train = g_new(int, ps.n), *held = g_new(int, ps.n), nh = 0;
-    photo_set_split(&ps, 7, 0.2, train, n_train, held, &nh);
+    photo_set_split(&ps, 7, 0.2, NULL, train, n_train, held, &nh);
     for (int k = 0; k < nh; k++) g_hash_table_add(keys, g_memdup2(&ps.key[held[k]], sizeof(uint64_t)));
     g_free(train), g_free(held);
     photo_set_free(&ps);
@@ -632,6 +642,86 @@ static void test_resume_keeps_photos(void) {
     g_free(other), g_free(out);
 }
 
+/* Where a photo of this name falls in the split of SHORT_RUN's seed (4):
+ * held out by the rule when below --val-fraction. */
+static double split_place(const char *name) {
+    return (double)(derive_seed(4, 0xD0, photo_path_key(name)) >> 11) * 0x1.0p-53;
+}
+
+/* The keys a checkpoint's split forced to the side their place does not choose. */
+static GArray *forced_keys(const char *ckpt) {
+    GArray *keys = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    nn_weights w;
+    nn_error e = {0};
+    const uint32_t *halves = NULL;
+    uint64_t n = 0;
+    CHECK(nn_weights_load(&w, ckpt, &e) == NN_OK, "%s", e.msg);
+    if (e.status) return keys;
+    CHECK(nn_weights_get_u32_array(&w, "checkpoint.split_forced", &halves, &n, NULL) == NN_OK && n % 2 == 0,
+          "%s: no even 'checkpoint.split_forced'", ckpt);
+    for (uint64_t k = 0; halves && k + 1 < n; k += 2) {
+        const uint64_t key = (uint64_t)halves[k] | (uint64_t)halves[k + 1] << 32;
+        g_array_append_val(keys, key);
+    }
+    nn_weights_free(&w);
+    return keys;
+}
+
+/* A split of five photos where none falls below --val-fraction 0.5 (the
+ * lowest is held out anyway), and one where all do (the highest trains):
+ * a sixth photo on the other side, added before --resume, lets the rule
+ * place every photo, yet the forced photo stays where it was. */
+static void test_resume_keeps_forced_split(void) {
+    for (int all_below = 0; all_below < 2; all_below++) {
+        char *dir = make_folder(all_below ? "forced-train" : "forced-held"), path[4096], name[32], forced[32] = "";
+        char *out = work_path(all_below ? "forced-train.weights" : "forced-held.weights");
+        char *ckpt = g_strconcat(out, ".ckpt", NULL);
+        int written = 0, added = 0;
+        double extreme = all_below ? -1.0 : 2.0;
+        for (int i = 0; i < 10000 && (written < 5 || !added); i++) {
+            g_snprintf(name, sizeof name, "p%04d.png", i);
+            const gboolean below = split_place(name) < 0.5;
+            if (below != (all_below != 0)) { /* on the other side: the name added before --resume */
+                added = added ? added : i + 1;
+                continue;
+            }
+            if (written == 5) continue;
+            in_folder(path, sizeof path, dir, name), write_photo(path, 60, 50, 240 - 40 * written, 60 + 35 * written, 90);
+            written++;
+            if (all_below ? split_place(name) > extreme : split_place(name) < extreme)
+                extreme = split_place(name), g_strlcpy(forced, name, sizeof forced);
+        }
+        CHECK(written == 5 && added, "setup: no names for the split");
+        gchar *said = NULL, *err = NULL;
+        int rc = run_exe_out(&said, &err, "train", "--images", dir, "--out", out, "--epochs", "1", "--width", "8",
+                             "--val-fraction", "0.5", SHORT_RUN, NULL);
+        const char *first = all_below ? "training on 1 photos" : "training on 4 photos";
+        CHECK(rc == 0 && said && strstr(said, first), "the first run of five (%s): exit %d: %s%s",
+              all_below ? "all below" : "none below", rc, said ? said : "", err ? err : "");
+        g_free(said), g_free(err);
+        GArray *keys = forced_keys(ckpt);
+        const uint64_t want = photo_path_key(forced);
+        CHECK(keys->len == 1 && g_array_index(keys, uint64_t, 0) == want,
+              "the checkpoint records %u forced photos, not %s alone", keys->len, forced);
+        g_array_free(keys, TRUE);
+        g_snprintf(name, sizeof name, "p%04d.png", added - 1);
+        in_folder(path, sizeof path, dir, name), write_photo(path, 60, 50, 30, 220, 200);
+        rc = run_exe_out(&said, &err, "train", "--images", dir, "--resume", ckpt, "--out", out, "--epochs", "2", NULL);
+        const char *then = all_below ? "training on 2 photos" : "training on 4 photos";
+        const char *held = all_below ? "of 4 held-out photos" : "of 2 held-out photos";
+        printf("forced split (%s), %s forced; after %s was added: %s", all_below ? "all below" : "none below", forced,
+               name, said && strstr(said, "training on") ? strstr(said, "training on") : "(no split)\n");
+        CHECK(rc == 0 && said && strstr(said, then) && strstr(said, held),
+              "resumed with a sixth photo, %s moved across the split (exit %d, expected '%s' and '%s'): %s%s", forced, rc,
+              then, held, said ? said : "", err ? err : "");
+        g_free(said), g_free(err);
+        keys = forced_keys(ckpt);
+        CHECK(keys->len == 1 && g_array_index(keys, uint64_t, 0) == want, "the resumed checkpoint lost %s", forced);
+        g_array_free(keys, TRUE);
+        g_free(dir), g_free(out), g_free(ckpt);
+    }
+}
+
 static void edit_accumulate(nn_weights *w, const void *unused) {
     (void)unused;
     nn_weights_set_u32(w, "train.accumulate", 65537);
@@ -648,7 +738,7 @@ G_GNUC_NULL_TERMINATED static void expect_message(int code, const char *what, co
     va_list ap;
     va_start(ap, first);
     gchar *err = NULL;
-    int rc = run_exe_v(&err, first, ap);
+    int rc = run_exe_v(NULL, &err, first, ap);
     va_end(ap);
     CHECK(rc == code && err && strstr(err, what) && !(never && strstr(err, never)),
           "exit %d (not %d) or the message lacks '%s': %s", rc, code, what, err ? err : "");
@@ -736,6 +826,7 @@ int main(int argc, char **argv) {
     test_counts_past_memory();
     test_split_stable();
     test_resume_keeps_photos();
+    test_resume_keeps_forced_split();
     test_messages();
     g_free(g_train_photos), g_free(g_base), g_free(g_base_ckpt);
     char *cmd = g_strdup_printf("rm -rf '%s'", g_work);

@@ -327,9 +327,15 @@ int photo_cache_check(FILE *f, uint64_t size, const found_photo *listing, int n,
  * its folder), mixed with the seed, falls below fraction, so photos added
  * to or removed from a folder never move another from one side to the
  * other; with two photos or more, at least one on each side (none held
- * out when fraction is 0). */
-void photo_set_split(const photo_set *ps, uint64_t seed, double fraction, int *train, int *n_train, int *held,
-                     int *n_held);
+ * out when fraction is 0): the lowest is held out when none falls below,
+ * the highest trains when all do. forced (uint64_t keys, or NULL) names
+ * the photos an earlier split of the run (its checkpoint's) put on the
+ * side their key does not choose, kept there; it is replaced with this
+ * split's. */
+void photo_set_split(const photo_set *ps, uint64_t seed, double fraction, GArray *forced, int *train, int *n_train,
+                     int *held, int *n_held);
+/* A photo's key: FNV-1a of its path inside its folder. */
+uint64_t photo_path_key(const char *relative);
 /* count crops, each from one of photos (nphotos indices) at a random
  * place and scale (32 px to the short side), area-averaged to 32×32 RGB;
  * the same seed gives the same crops. */
