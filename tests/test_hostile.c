@@ -94,7 +94,9 @@ static void patch_file(const char *file, long offset, const void *bytes, size_t 
     if (f) fclose(f);
 }
 
-/* Sizes that add up past 4 GiB, where a 32-bit total wraps to 171 KiB. */
+/* Sizes that add up past 4 GiB, where a 32-bit total wraps to 171 KiB,
+ * with 1 MiB of pixels: more than that wrapped size (the first reader
+ * sized its buffer so and read the whole file into it). */
 static void test_cache_size_overflow(void) {
     char *dir = make_folder("overflow"), *cache = work_path("overflow.cache"), photo[4096];
     in_folder(photo, sizeof photo, dir, "p.png");
@@ -120,6 +122,48 @@ static void test_cache_size_overflow(void) {
           "a cache of 37838×37838 pixels in 1 MiB was not refused and the photo decoded afresh");
     if (ok) photo_set_free(&ps);
     g_free(dir), g_free(cache);
+}
+
+/* The photos of a full cache at the trainer's side whose pixels add up to
+ * just past 4 GiB: 21,846 of 256×256 RGB (196,608 bytes each). */
+#define WRAP_PHOTOS 21846
+#define WRAP_PHOTO_BYTES (IMAGES_MAX_SIDE * IMAGES_MAX_SIDE * 3)
+
+/* That cache with exactly the bytes a 32-bit total wraps to (128 KiB): a
+ * reader summing in 32 bits finds them all there and takes it, and its
+ * photos' pixels then lie gigabytes past what it read. It must be refused,
+ * without a crash, as a stale cache is. */
+static void test_cache_size_wraps_exactly(void) {
+    const uint64_t total = (uint64_t)WRAP_PHOTOS * WRAP_PHOTO_BYTES, wrapped = total & 0xFFFFFFFFu;
+    CHECK(total > UINT32_MAX && wrapped == 131072, "setup: %llu bytes wrap to %llu", (unsigned long long)total,
+          (unsigned long long)wrapped);
+    found_photo *listing = g_new0(found_photo, WRAP_PHOTOS);
+    GByteArray *b = g_byte_array_new();
+    const uint32_t side = IMAGES_MAX_SIDE, count = WRAP_PHOTOS, wh = IMAGES_MAX_SIDE, status = 0;
+    g_byte_array_append(b, (const guint8 *)PHOTO_CACHE_MAGIC, 8);
+    g_byte_array_append(b, (const guint8 *)&side, 4), g_byte_array_append(b, (const guint8 *)&count, 4);
+    for (int i = 0; i < WRAP_PHOTOS; i++) {
+        listing[i] = (found_photo){g_strdup_printf("/photos/p%05d.png", i), 1000 + i, 1700000000000000000 + i, 8};
+        const uint32_t len = (uint32_t)strlen(listing[i].path);
+        g_byte_array_append(b, (const guint8 *)&len, 4), g_byte_array_append(b, (const guint8 *)listing[i].path, len);
+        g_byte_array_append(b, (const guint8 *)&listing[i].size, 8);
+        g_byte_array_append(b, (const guint8 *)&listing[i].mtime_ns, 8);
+        g_byte_array_append(b, (const guint8 *)&wh, 4), g_byte_array_append(b, (const guint8 *)&wh, 4);
+        g_byte_array_append(b, (const guint8 *)&status, 4);
+    }
+    const guint head = b->len;
+    g_byte_array_set_size(b, head + (guint)wrapped);
+    memset(b->data + head, 128, (size_t)wrapped);
+    alarm(WATCHDOG_SECONDS);
+    FILE *f = fmemopen(b->data, b->len, "rb");
+    const int got = f ? photo_cache_check(f, b->len, listing, WRAP_PHOTOS, IMAGES_MAX_SIDE) : -2;
+    if (f) fclose(f);
+    alarm(0);
+    CHECK(got == -1, "a cache of %d photos of 256×256 (%llu bytes of pixels) in %u bytes gives %d photos, not -1 "
+          "(refused)", WRAP_PHOTOS, (unsigned long long)total, b->len, got);
+    for (int i = 0; i < WRAP_PHOTOS; i++) g_free(listing[i].path);
+    g_free(listing);
+    g_byte_array_unref(b);
 }
 
 /* A usable folder of two photos and its cache. */
@@ -811,6 +855,7 @@ int main(int argc, char **argv) {
     signal(SIGALRM, on_watchdog);
     g_work = g_dir_make_tmp("colorize-hostile-XXXXXX", NULL);
     test_cache_size_overflow();
+    test_cache_size_wraps_exactly();
     test_cache_bad_entries();
     test_cache_nanoseconds();
     test_cache_retries_unreadable();
