@@ -377,6 +377,35 @@ static int train_16_threads(void *ctx) {
 }
 #endif
 
+/* The Lab planes of 2^20 images (12.9 GB) where the address space grows by
+ * 256 MB only: a message naming the options, not an abort. (Not under
+ * AddressSanitizer, which needs terabytes of address space.) */
+#if !defined(__SANITIZE_ADDRESS__)
+static int lab_planes_past_memory(void *ctx) {
+    (void)ctx;
+    cifar_set c = {1 << 20, NULL, NULL}; /* never read: the planes are allocated first */
+    lab_set s;
+    GError *error = NULL;
+    const gboolean ok = lab_set_init(&s, &c, 0, c.n, &error);
+    if (ok) lab_set_free(&s);
+    else fprintf(stderr, "%s\n", error->message);
+    fflush(stderr); /* the child ends in _exit */
+    g_clear_error(&error);
+    return ok ? 0 : 1;
+}
+
+static void test_lab_planes_past_memory(void) {
+    gchar *msg = NULL;
+    const int status = run_under_address_limit(256, lab_planes_past_memory, NULL, &msg);
+    printf("Lab planes of 2^20 images under an address-space limit: %s %d: %s", WIFEXITED(status) ? "exit" : "signal",
+           WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), msg ? msg : "\n");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1 && msg && strstr(msg, "1048576") && strstr(msg, "--crops") &&
+              strstr(msg, "cannot be allocated"), "no clear failure for Lab planes past memory (status %d): %s", status,
+          msg ? msg : "");
+    g_free(msg);
+}
+#endif
+
 /* Under an address-space limit (ulimit -v) that leaves room for the model
  * but not for OpenBLAS's buffers of 16 threads, colorize fails at once with
  * a message, where Debian's OpenBLAS alone would retry its mapping forever.
@@ -517,6 +546,9 @@ static void test_colorize(void) {
     test_colorize_reference(model, in, outp);
     test_colorize_limits(model);
     test_colorize_address_space(model, in);
+#if !defined(__SANITIZE_ADDRESS__)
+    test_lab_planes_past_memory();
+#endif
     g_free(model), g_free(in), g_free(outp), g_free(missing), g_free(out2);
 }
 
