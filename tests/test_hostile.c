@@ -69,6 +69,14 @@ static void set_mtime_ns(const char *path, time_t sec, long nsec) {
     CHECK(utimensat(AT_FDCWD, path, t, 0) == 0, "cannot set the time of %s", path);
 }
 
+/* What g_printerr says while capturing (into out; NULL: back to stderr). */
+static GString *g_captured;
+static void capture_print(const char *text) { g_string_append(g_captured, text); }
+static void capture_stderr(GString *out) {
+    g_captured = out;
+    g_set_printerr_handler(out ? capture_print : NULL);
+}
+
 static void on_watchdog(int sig) {
     (void)sig;
     static const char msg[] = "FAIL: a load hung (watchdog)\n";
@@ -295,12 +303,23 @@ static void test_special_files(void) {
     CHECK(ok && ps.n == 1 && ps.unreadable == 2, "train --images: the FIFO and the device were not counted unreadable");
     if (ok) photo_set_free(&ps);
     GError *error = NULL;
+    int rc;
     alarm(WATCHDOG_SECONDS);
-    GPtrArray *listed = list_folder_photos(dir, &error);
-    CHECK(listed && listed->len == 1, "eval --photos lists %u files, not 1", listed ? listed->len : 0);
+    int left_out = 0;
+    GPtrArray *listed = list_folder_photos(dir, &left_out, &error);
+    CHECK(listed && listed->len == 1 && left_out == 2, "eval --photos lists %u files, not 1, and leaves out %d, not 2",
+          listed ? listed->len : 0, left_out);
     if (listed) g_ptr_array_free(listed, TRUE);
+    char *json = work_path("special.json");
+    char *eval[] = {"colorize-train", "--photos", dir, "--model", (char *)g_model, "--resolution", "64", "--json", json, NULL};
+    rc = command_eval(G_N_ELEMENTS(eval) - 1, eval);
+    gchar *text = NULL;
+    g_file_get_contents(json, &text, NULL, NULL);
+    CHECK(rc == 0 && text && strstr(text, "\"photos\": 1,") && strstr(text, "\"unreadable\": 2,"),
+          "eval --photos: exit %d, the FIFO and the device not counted unreadable: %.300s", rc, text ? text : "(no JSON)");
+    g_free(text), g_free(json);
     char *args[] = {"colorize-train", "--model", (char *)g_model, "--out-dir", out, dir, NULL};
-    int rc = command_colorize(G_N_ELEMENTS(args) - 1, args);
+    rc = command_colorize(G_N_ELEMENTS(args) - 1, args);
     char *done = g_build_filename(out, "a.png", NULL);
     CHECK(rc == 1 && g_file_test(done, G_FILE_TEST_IS_REGULAR), "colorize --out-dir: exit %d, a.png written: %d", rc,
           g_file_test(done, G_FILE_TEST_IS_REGULAR));
@@ -318,6 +337,36 @@ static void test_special_files(void) {
           seconds, SPECIAL_FILE_SECONDS);
     alarm(0);
     g_free(dir), g_free(out), g_free(done), g_free(target);
+}
+
+/* A photo whose path reaches PHOTO_PATH_MAX bytes (in folders of 250-byte
+ * names, made from inside them): named and counted unreadable, beside a
+ * photo that trains. */
+static void test_path_too_long(void) {
+    char *top = make_folder("long"), *cwd = g_get_current_dir(), name[256], path[4096];
+    in_folder(path, sizeof path, top, "a.png"), write_photo(path, 40, 30, 220, 120, 40);
+    GString *deep = g_string_new(top);
+    memset(name, 'd', 250), name[250] = '\0';
+    CHECK(chdir(top) == 0, "setup");
+    while (deep->len + 1 + 250 < PHOTO_PATH_MAX - 20) {
+        CHECK(mkdir(name, 0755) == 0 && chdir(name) == 0, "setup: cannot make %zu bytes of folders", deep->len);
+        g_string_append_c(deep, '/'), g_string_append(deep, name);
+    }
+    const size_t file_len = PHOTO_PATH_MAX - deep->len - 1; /* the whole path exactly PHOTO_PATH_MAX bytes */
+    memset(name, 'f', file_len - 4), memcpy(name + file_len - 4, ".png", 5);
+    write_photo(name, 40, 30, 40, 120, 220);
+    CHECK(chdir(cwd) == 0, "setup");
+    GString *said = g_string_new("");
+    capture_stderr(said);
+    photo_set ps;
+    gboolean ok = load(&ps, top, NULL, IMAGES_MAX_SIDE);
+    capture_stderr(NULL);
+    CHECK(ok && ps.n == 1 && ps.unreadable == 1 && strstr(said->str, name) && strstr(said->str, "4096"),
+          "a photo's path of %d bytes was not named and counted (%d photos, %d unreadable): %s", PHOTO_PATH_MAX,
+          ok ? ps.n : 0, ok ? ps.unreadable : 0, said->str);
+    if (ok) photo_set_free(&ps);
+    g_string_free(said, TRUE), g_string_free(deep, TRUE);
+    g_free(top), g_free(cwd);
 }
 
 /* Links and repeated names: every photo counts once, and the walk ends. */
@@ -870,6 +919,7 @@ int main(int argc, char **argv) {
     test_no_upscaling();
     test_special_files();
     test_links();
+    test_path_too_long();
     test_unreadable_subfolder();
     test_fuzz_seeds(argv[3]);
     make_base_run();

@@ -258,8 +258,8 @@ gboolean is_image_name(const char *name) {
 
 /* The files named and the images in the folders named (not recursive),
  * each folder's sorted by name; NULL with an error naming a missing one.
- * Image names in the folders that are not regular files are counted in
- * *not_regular. */
+ * Image names in the folders that are not regular files (or whose paths
+ * are too long) are counted in *not_regular. */
 static GPtrArray *collect_inputs(char **args, int n, int *not_regular, GError **error) {
     GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
     for (int i = 0; i < n; i++) {
@@ -277,7 +277,7 @@ static GPtrArray *collect_inputs(char **args, int n, int *not_regular, GError **
             found_photo *p = &g_array_index(pl.photos, found_photo, k);
             g_ptr_array_add(files, p->path), p->path = NULL; /* the path now belongs to files */
         }
-        *not_regular += pl.not_regular;
+        *not_regular += pl.not_regular + pl.too_long;
         photo_listing_clear(&pl);
     }
     return files;

@@ -330,7 +330,7 @@ gboolean photo_set_load(photo_set *ps, const char *dirs, const char *cache, int 
     gboolean cached = FALSE, ok = load_pixels(entries, cache, max_side, &store, &cached, error);
     if (ok) {
         fill_photo_set(ps, entries, &store);
-        ps->unreadable += pl.not_regular, ps->from_cache = cached;
+        ps->unreadable += pl.not_regular + pl.too_long, ps->from_cache = cached;
         g_print("%s: %d photos%s (%d unreadable, %d gray, skipped", dirs, ps->n, cached ? " from the cache" : "",
                 ps->unreadable, ps->gray);
         if (pl.unreadable_folders) g_print("; %d unreadable folders skipped", pl.unreadable_folders);

@@ -269,7 +269,7 @@ void lab_planes_to_pixels(guchar *px, int stride, int nc, const float *L, const 
 gboolean is_image_name(const char *name);
 
 /* folders.c: the photos in the folders a user names. */
-#define PHOTO_PATH_MAX 4096 /* longer paths are left out */
+#define PHOTO_PATH_MAX 4096 /* paths of this many bytes or more are named, counted and left out */
 typedef struct {
     char *path;
     gint64 size, mtime_ns; /* to know when a cache still holds the file */
@@ -278,6 +278,7 @@ typedef struct {
 typedef struct {
     GArray *photos;         /* found_photo, sorted by path */
     int not_regular;        /* image names that are FIFOs, devices, …: named, never opened */
+    int too_long;           /* image files whose paths reach PHOTO_PATH_MAX bytes: named, left out */
     int unreadable_folders; /* subfolders that could not be opened: named, skipped */
     int repeats;            /* files and folders reached again (links, a folder named twice) */
 } photo_listing;
@@ -345,8 +346,10 @@ void photo_set_crops(const photo_set *ps, const int *photos, int nphotos, int co
 /* photos.c: eval --photos DIR, the real-photo benchmark; the exit code. */
 /* A photo whose mean chroma is below this has no colour to measure. */
 #define PHOTO_MIN_MEAN_CHROMA 2.0
-/* The photos of dir (by name, as gdk-pixbuf reads them), sorted; NULL with an error. */
-GPtrArray *list_folder_photos(const char *dir, GError **error);
+/* The photos of dir (by name, as gdk-pixbuf reads them), sorted; NULL with
+ * an error. Image names left out (FIFOs, devices, paths too long: each
+ * named on stderr) are counted in *left_out when it is not NULL. */
+GPtrArray *list_folder_photos(const char *dir, int *left_out, GError **error);
 /* The photo as 8-bit RGB, scaled down to max_side on its long side. */
 /* A colour reference (reference.c): the photos of a comma-separated list
  * and/or a GIMP palette (either may be NULL), finished; NULL with an error
