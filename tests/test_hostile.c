@@ -725,6 +725,22 @@ static void test_resume_keeps_photos(void) {
     rc = run_exe(&err, "train", "--images", g_train_photos, "--resume", g_base_ckpt, "--out", out, "--crops", "128",
                  "--epochs", "2", NULL);
     expect_refusal(rc, err, out, "--crops 128: the checkpoint's run takes 64 crops", "--resume with other --crops");
+    rc = run_exe(&err, "train", "--images", g_train_photos, "--resume", g_base_ckpt, "--out", out, "--val", "48",
+                 "--epochs", "2", NULL);
+    expect_refusal(rc, err, out, "--val 48: the checkpoint's run validates on 32 crops", "--resume with other --val");
+    rc = run_exe(&err, "train", "--images", g_train_photos, "--resume", g_base_ckpt, "--out", out, "--val-images", other,
+                 "--epochs", "2", NULL);
+    expect_refusal(rc, err, out, "the checkpoint validates on photos held out of --images",
+                   "--resume with other --val-images");
+    rc = run_exe(&err, "train", "--images", g_train_photos, "--resume", g_base_ckpt, "--out", out, "--val-fraction",
+                 "0.3", "--epochs", "2", NULL);
+    expect_refusal(rc, err, out, "--val-fraction 0.3: the checkpoint's run holds out 0.1",
+                   "--resume with other --val-fraction");
+    /* the checkpoint's own values are taken */
+    rc = run_exe(&err, "train", "--images", g_train_photos, "--resume", g_base_ckpt, "--out", out, "--val", "32",
+                 "--val-fraction", "0.1", "--epochs", "1", NULL);
+    CHECK(rc == 0, "--resume with the checkpoint's --val and --val-fraction refused (%d): %s", rc, err);
+    g_free(err);
     nn_weights w;
     nn_error e = {0};
     const char *folders = NULL;

@@ -503,6 +503,7 @@ static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, floa
     gboolean ok = FALSE, have_bins = FALSE;
     const char *kind = NULL;
     int epochs_planned = 0, threads = 0, batch = 0;
+    const int given_val = r->val; /* -1: not given */
     if (nn_weights_get_str(&w, "checkpoint.kind", &kind, &err) != NN_OK) {
         g_set_error(error, TRAINER_ERROR, 1, "%s: not a colorize-train checkpoint (a model file?)", r->resume);
         goto done;
@@ -518,6 +519,12 @@ static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, floa
         !meta_u32(&w, "train.threads", &threads, r->resume, error))
         goto done;
     r->batch = batch;
+    if (given_val >= 0 && given_val != r->val) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: --val %d: the checkpoint's run validates on %d %s; a resumed run "
+                    "keeps its validation set", r->resume, given_val, r->val,
+                    nn_weights_get(&w, "checkpoint.photo_folders") ? "crops" : "images");
+        goto done;
+    }
     uint64_t gs = 0, sd = 0;
     double lr = meta_f64(&w, "train.lr", NAN), wd = meta_f64(&w, "train.weight_decay", NAN);
     if (nn_weights_get_u64(&w, "checkpoint.global_step", &gs, &err) != NN_OK ||
@@ -1384,7 +1391,7 @@ int command_train(int argc, char **argv) {
         rc = 2;
         goto out;
     }
-    if (r.val < 0) r.val = r.images ? IMAGES_VAL_CROPS : CIFAR_VALIDATION_IMAGES;
+    if (r.val < 0 && !r.resume) r.val = r.images ? IMAGES_VAL_CROPS : CIFAR_VALIDATION_IMAGES; /* or the checkpoint's */
     const char *cmd = "train";
     if ((epochs != -1 && !option_int_ok(cmd, "--epochs", epochs, 1, 100000)) ||
         !option_int_ok(cmd, "--batch", r.batch, 1, 4096) || !option_int_ok(cmd, "--accumulate", r.accumulate, 0, 4096) || !option_double_ok(cmd, "--lr", r.lr, 1e-9, 0.999) ||
@@ -1396,7 +1403,7 @@ int command_train(int argc, char **argv) {
         !option_double_ok(cmd, "--weight-decay", r.weight_decay, 0, 1) ||
         !option_int_ok(cmd, "--limit", r.limit, 0, 1 << 30) || !option_int_ok(cmd, "--max-steps", r.max_steps, 0, (long)MAX_GLOBAL_STEP) ||
         !option_int_ok(cmd, "--threads", r.threads, 0, 1024) || (r.crops >= 0 && !option_int_ok(cmd, "--crops", r.crops, 64, TRAIN_MAX_CROPS)) ||
-        (r.val_fraction >= 0 && !option_double_ok(cmd, "--val-fraction", r.val_fraction, 0.01, 0.9)) || !option_int_ok(cmd, "--val", r.val, 1, TRAIN_MAX_CROPS)) {
+        (r.val_fraction >= 0 && !option_double_ok(cmd, "--val-fraction", r.val_fraction, 0.01, 0.9)) || (r.val != -1 && !option_int_ok(cmd, "--val", r.val, 1, TRAIN_MAX_CROPS))) {
         rc = 2;
         goto out;
     }
