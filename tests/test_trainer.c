@@ -832,13 +832,27 @@ static void test_colorize_batch(void) {
     g_file_get_contents(a, &before, &nbefore, NULL);
     char *alias = work_path("alias.png");
     CHECK(symlink(a, alias) == 0, "cannot link %s", alias);
-    CHECK(run_command(command_colorize, "--model", model, "--overwrite", a, a, NULL) == 1, "colorize IN IN accepted");
-    CHECK(run_command(command_colorize, "--model", model, "--overwrite", a, alias, NULL) == 1,
-          "colorize IN LINK-TO-IN accepted");
-    rc = run_command(command_colorize, "--model", model, "--out-dir", dir, "--overwrite", a, NULL);
+    /* each refusal names the output and the input it would replace */
+    const char *onto[][2] = {{a, a}, {alias, a}};
+    for (size_t i = 0; i < G_N_ELEMENTS(onto); i++) {
+        char *argv[] = {(char *)g_exe, "colorize", "--model", (char *)model, "--overwrite", (char *)onto[i][1],
+                        (char *)onto[i][0], NULL};
+        gchar *err = NULL, *want = g_strdup_printf("the output %s is the input %s", onto[i][0], onto[i][1]);
+        rc = run_exe(argv, &err);
+        CHECK(rc == 1 && err && strstr(err, want), "colorize %s %s: exit %d, not 1 with '%s': %s", onto[i][1],
+              onto[i][0], rc, want, err ? err : "");
+        g_free(err), g_free(want);
+    }
+    char *batch[] = {(char *)g_exe, "colorize", "--model", (char *)model, "--out-dir", dir, "--overwrite", a, NULL};
+    gchar *said = NULL, *base = g_path_get_basename(a);
+    char *written = g_build_filename(dir, base, NULL), *collides = g_strdup_printf("its output %s is the input %s", written, a);
+    rc = run_exe(batch, &said);
     g_file_get_contents(a, &after, &nafter, NULL);
     CHECK(rc == 1 && before && after && nbefore == nafter && memcmp(before, after, nbefore) == 0,
           "an input was overwritten (rc %d)", rc);
+    CHECK(said && strstr(said, collides), "colorize --out-dir onto its input does not say '%s': %s", collides,
+          said ? said : "");
+    g_free(said), g_free(base), g_free(written), g_free(collides);
     CHECK(g_file_set_contents(plain, "mine", -1, NULL), "cannot mark %s", plain);
     rc = run_command(command_colorize, "--model", model, a, plain, NULL);
     g_file_get_contents(plain, &kept, NULL, NULL);
