@@ -261,6 +261,15 @@ static void test_cache_retries_unreadable(void) {
     photo_set ps, direct;
     CHECK(load(&ps, dir, cache, IMAGES_MAX_SIDE) && ps.n == 2 && ps.unreadable == 1, "b.bmp was not unreadable");
     photo_set_free(&ps);
+    /* still unreadable: the cache says so, it is tried again and named again */
+    GString *said = g_string_new("");
+    capture_stderr(said);
+    gboolean again = load(&ps, dir, cache, IMAGES_MAX_SIDE);
+    capture_stderr(NULL);
+    CHECK(again && ps.from_cache && ps.unreadable == 1 && strstr(said->str, b),
+          "b.bmp, unreadable in the cache and still, was not tried again and named: %s", said->str);
+    if (again) photo_set_free(&ps);
+    g_string_free(said, TRUE);
     CHECK(g_file_set_contents(b, good, (gssize)n, NULL), "setup");
     set_mtime_ns(b, 1700000000, 5);
     gboolean ok = load(&ps, dir, cache, IMAGES_MAX_SIDE), ok2 = load(&direct, dir, NULL, IMAGES_MAX_SIDE);
@@ -592,10 +601,13 @@ static void test_input_channels(void) {
         gchar *err = NULL;
         int rc = run_exe(&err, "train", "--images", g_train_photos, "--init", model, "--out", out, "--epochs", "1",
                          SHORT_RUN, NULL);
+        CHECK(err && strstr(err, model), "train --init: the message does not name %s: %s", model, err ? err : "");
         expect_refusal(rc, err, out, "arch.in_channels", "train --init");
         rc = run_exe(&err, "train", "--images", g_train_photos, "--resume", ckpt, "--out", out, "--epochs", "2", NULL);
+        CHECK(err && strstr(err, ckpt), "train --resume: the message does not name %s: %s", ckpt, err ? err : "");
         expect_refusal(rc, err, out, "arch.in_channels", "train --resume");
         rc = run_exe(&err, "eval", "--model", model, "--data", g_work, NULL);
+        CHECK(err && strstr(err, model), "eval: the message does not name %s: %s", model, err ? err : "");
         expect_refusal(rc, err, NULL, "arch.in_channels", "eval --data");
         g_free(model), g_free(ckpt);
     }
