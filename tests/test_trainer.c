@@ -486,6 +486,16 @@ static void test_colorize_reference(const char *model, const char *in, const cha
         CHECK(rc == 1 && !g_file_test(out, G_FILE_TEST_EXISTS), "%s %s was not refused (rc %d)", refusals[i][0],
               refusals[i][1], rc);
     }
+    /* a bad line shown cut to 40 bytes, before a character that would not fit whole (é at bytes 40-41) */
+    char *accent = work_path("accent.gpl");
+    CHECK(g_file_set_contents(accent, "GIMP Palette\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\xc3\xa9\xc3\xa9 1 2 3\n", -1, NULL),
+          "cannot write %s", accent);
+    char *argv[] = {(char *)g_exe, "colorize", "--model", (char *)model, "--palette", accent, (char *)in, out, NULL};
+    gchar *err = NULL;
+    rc = run_exe(argv, &err);
+    CHECK(rc == 1 && err && strstr(err, "line 2 \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...\"") &&
+              g_utf8_validate(err, -1, NULL), "a palette line cut inside a character: exit %d: %s", rc, err ? err : "");
+    g_free(err), g_free(accent);
     CHECK(run_command(command_colorize, "--model", model, "--palette", warm, "--reference-weight", "0", in, out, NULL) == 2,
           "--reference-weight 0 was not refused");
     CHECK(run_command(command_colorize, "--model", model, "--reference", ",", in, out, NULL) == 1 &&
