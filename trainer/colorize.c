@@ -430,7 +430,8 @@ int command_colorize(int argc, char **argv) {
     cs.params.scene_size = scene_size, cs.params.scene_weight = (float)scene_weight;
     cs.params.hint_reach = (float)hint_reach;
     nn_error err = {0};
-    if (!load_hints(&cs, hints, &error) ||
+    if ((!out_dir && !is_regular_file(argv[1], &error)) || /* a FIFO or device as the input: before the model is read */
+        !load_hints(&cs, hints, &error) ||
         !(out_dir ? (inputs = collect_inputs(argv + 1, argc - 1, &cs.not_regular, &error)) != NULL : TRUE)) {
         g_printerr("colorize-train colorize: %s\n", error->message);
         goto out;
