@@ -25,12 +25,15 @@ nn_status nn_set_error(nn_error *err, nn_status status, const char *fmt, ...) {
 }
 
 const char *nn_escape(const char *s, char *buf, size_t cap) {
+    const char *start = s;
     size_t o = 0;
     for (; *s && o + 8 < cap; s++) {
         unsigned char c = (unsigned char)*s;
         if (c < 0x20 || c == 0x7f) o += (size_t)snprintf(buf + o, cap - o, "\\x%02x", c);
         else buf[o++] = (char)c;
     }
+    /* cut inside a UTF-8 character: its bytes (copied as they are) are taken back */
+    while (*s && s > start && o > 0 && ((unsigned char)*s & 0xC0) == 0x80 && (unsigned char)s[-1] >= 0x80) s--, o--;
     if (*s && o + 4 <= cap) memcpy(buf + o, "...", 3), o += 3;
     buf[o < cap ? o : cap - 1] = 0;
     return buf;

@@ -39,7 +39,8 @@ nn_status nn_set_error(nn_error *err, nn_status status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const char *nn_status_name(nn_status status);
 /* Text from a file made safe to print in a message: control characters as
- * \xNN, cut with "..." to fit cap bytes. Returns buf. */
+ * \xNN, cut with "..." to fit cap bytes (before a UTF-8 character that
+ * would not fit whole). Returns buf. */
 const char *nn_escape(const char *s, char *buf, size_t cap);
 
 /* Sets the number of threads used by OpenBLAS and by the library's own

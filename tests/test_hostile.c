@@ -30,6 +30,10 @@
 
 /* Seconds any one load may take before the test counts it as a hang. */
 #define WATCHDOG_SECONDS 60
+/* Seconds a refusal of a device given as an image may take (it is refused
+ * before the model is read; reading /dev/zero until the decoder gave up
+ * took 13 s). */
+#define SPECIAL_FILE_SECONDS 5
 
 static char *g_work;
 static const char *g_model, *g_exe;
@@ -66,6 +70,14 @@ static void set_mtime_ns(const char *path, time_t sec, long nsec) {
     CHECK(utimensat(AT_FDCWD, path, t, 0) == 0, "cannot set the time of %s", path);
 }
 
+/* What g_printerr says while capturing (into out; NULL: back to stderr). */
+static GString *g_captured;
+static void capture_print(const char *text) { g_string_append(g_captured, text); }
+static void capture_stderr(GString *out) {
+    g_captured = out;
+    g_set_printerr_handler(out ? capture_print : NULL);
+}
+
 static void on_watchdog(int sig) {
     (void)sig;
     static const char msg[] = "FAIL: a load hung (watchdog)\n";
@@ -94,7 +106,9 @@ static void patch_file(const char *file, long offset, const void *bytes, size_t 
     if (f) fclose(f);
 }
 
-/* Sizes that add up past 4 GiB, where a 32-bit total wraps to 171 KiB. */
+/* Sizes that add up past 4 GiB, where a 32-bit total wraps to 171 KiB,
+ * with 1 MiB of pixels: more than that wrapped size (the first reader
+ * sized its buffer so and read the whole file into it). */
 static void test_cache_size_overflow(void) {
     char *dir = make_folder("overflow"), *cache = work_path("overflow.cache"), photo[4096];
     in_folder(photo, sizeof photo, dir, "p.png");
@@ -120,6 +134,48 @@ static void test_cache_size_overflow(void) {
           "a cache of 37838×37838 pixels in 1 MiB was not refused and the photo decoded afresh");
     if (ok) photo_set_free(&ps);
     g_free(dir), g_free(cache);
+}
+
+/* The photos of a full cache at the trainer's side whose pixels add up to
+ * just past 4 GiB: 21,846 of 256×256 RGB (196,608 bytes each). */
+#define WRAP_PHOTOS 21846
+#define WRAP_PHOTO_BYTES (IMAGES_MAX_SIDE * IMAGES_MAX_SIDE * 3)
+
+/* That cache with exactly the bytes a 32-bit total wraps to (128 KiB): a
+ * reader summing in 32 bits finds them all there and takes it, and its
+ * photos' pixels then lie gigabytes past what it read. It must be refused,
+ * without a crash, as a stale cache is. */
+static void test_cache_size_wraps_exactly(void) {
+    const uint64_t total = (uint64_t)WRAP_PHOTOS * WRAP_PHOTO_BYTES, wrapped = total & 0xFFFFFFFFu;
+    CHECK(total > UINT32_MAX && wrapped == 131072, "setup: %llu bytes wrap to %llu", (unsigned long long)total,
+          (unsigned long long)wrapped);
+    found_photo *listing = g_new0(found_photo, WRAP_PHOTOS);
+    GByteArray *b = g_byte_array_new();
+    const uint32_t side = IMAGES_MAX_SIDE, count = WRAP_PHOTOS, wh = IMAGES_MAX_SIDE, status = 0;
+    g_byte_array_append(b, (const guint8 *)PHOTO_CACHE_MAGIC, 8);
+    g_byte_array_append(b, (const guint8 *)&side, 4), g_byte_array_append(b, (const guint8 *)&count, 4);
+    for (int i = 0; i < WRAP_PHOTOS; i++) {
+        listing[i] = (found_photo){g_strdup_printf("/photos/p%05d.png", i), 1000 + i, 1700000000000000000 + i, 8};
+        const uint32_t len = (uint32_t)strlen(listing[i].path);
+        g_byte_array_append(b, (const guint8 *)&len, 4), g_byte_array_append(b, (const guint8 *)listing[i].path, len);
+        g_byte_array_append(b, (const guint8 *)&listing[i].size, 8);
+        g_byte_array_append(b, (const guint8 *)&listing[i].mtime_ns, 8);
+        g_byte_array_append(b, (const guint8 *)&wh, 4), g_byte_array_append(b, (const guint8 *)&wh, 4);
+        g_byte_array_append(b, (const guint8 *)&status, 4);
+    }
+    const guint head = b->len;
+    g_byte_array_set_size(b, head + (guint)wrapped);
+    memset(b->data + head, 128, (size_t)wrapped);
+    alarm(WATCHDOG_SECONDS);
+    FILE *f = fmemopen(b->data, b->len, "rb");
+    const int got = f ? photo_cache_check(f, b->len, listing, WRAP_PHOTOS, IMAGES_MAX_SIDE) : -2;
+    if (f) fclose(f);
+    alarm(0);
+    CHECK(got == -1, "a cache of %d photos of 256×256 (%llu bytes of pixels) in %u bytes gives %d photos, not -1 "
+          "(refused)", WRAP_PHOTOS, (unsigned long long)total, b->len, got);
+    for (int i = 0; i < WRAP_PHOTOS; i++) g_free(listing[i].path);
+    g_free(listing);
+    g_byte_array_unref(b);
 }
 
 /* A usable folder of two photos and its cache. */
@@ -206,6 +262,15 @@ static void test_cache_retries_unreadable(void) {
     photo_set ps, direct;
     CHECK(load(&ps, dir, cache, IMAGES_MAX_SIDE) && ps.n == 2 && ps.unreadable == 1, "b.bmp was not unreadable");
     photo_set_free(&ps);
+    /* still unreadable: the cache says so, it is tried again and named again */
+    GString *said = g_string_new("");
+    capture_stderr(said);
+    gboolean again = load(&ps, dir, cache, IMAGES_MAX_SIDE);
+    capture_stderr(NULL);
+    CHECK(again && ps.from_cache && ps.unreadable == 1 && strstr(said->str, b),
+          "b.bmp, unreadable in the cache and still, was not tried again and named: %s", said->str);
+    if (again) photo_set_free(&ps);
+    g_string_free(said, TRUE);
     CHECK(g_file_set_contents(b, good, (gssize)n, NULL), "setup");
     set_mtime_ns(b, 1700000000, 5);
     gboolean ok = load(&ps, dir, cache, IMAGES_MAX_SIDE), ok2 = load(&direct, dir, NULL, IMAGES_MAX_SIDE);
@@ -248,12 +313,23 @@ static void test_special_files(void) {
     CHECK(ok && ps.n == 1 && ps.unreadable == 2, "train --images: the FIFO and the device were not counted unreadable");
     if (ok) photo_set_free(&ps);
     GError *error = NULL;
+    int rc;
     alarm(WATCHDOG_SECONDS);
-    GPtrArray *listed = list_folder_photos(dir, &error);
-    CHECK(listed && listed->len == 1, "eval --photos lists %u files, not 1", listed ? listed->len : 0);
+    int left_out = 0;
+    GPtrArray *listed = list_folder_photos(dir, &left_out, &error);
+    CHECK(listed && listed->len == 1 && left_out == 2, "eval --photos lists %u files, not 1, and leaves out %d, not 2",
+          listed ? listed->len : 0, left_out);
     if (listed) g_ptr_array_free(listed, TRUE);
+    char *json = work_path("special.json");
+    char *eval[] = {"colorize-train", "--photos", dir, "--model", (char *)g_model, "--resolution", "64", "--json", json, NULL};
+    rc = command_eval(G_N_ELEMENTS(eval) - 1, eval);
+    gchar *text = NULL;
+    g_file_get_contents(json, &text, NULL, NULL);
+    CHECK(rc == 0 && text && strstr(text, "\"photos\": 1,") && strstr(text, "\"unreadable\": 2,"),
+          "eval --photos: exit %d, the FIFO and the device not counted unreadable: %.300s", rc, text ? text : "(no JSON)");
+    g_free(text), g_free(json);
     char *args[] = {"colorize-train", "--model", (char *)g_model, "--out-dir", out, dir, NULL};
-    int rc = command_colorize(G_N_ELEMENTS(args) - 1, args);
+    rc = command_colorize(G_N_ELEMENTS(args) - 1, args);
     char *done = g_build_filename(out, "a.png", NULL);
     CHECK(rc == 1 && g_file_test(done, G_FILE_TEST_IS_REGULAR), "colorize --out-dir: exit %d, a.png written: %d", rc,
           g_file_test(done, G_FILE_TEST_IS_REGULAR));
@@ -263,9 +339,44 @@ static void test_special_files(void) {
     char *hinted[] = {"colorize-train", "--model", (char *)g_model, "--hints", fifo, photo, target, NULL};
     CHECK(command_colorize(G_N_ELEMENTS(hinted) - 1, hinted) == 1, "colorize --hints FIFO accepted");
     char *device[] = {"colorize-train", "--model", (char *)g_model, dev, target, NULL};
-    CHECK(command_colorize(G_N_ELEMENTS(device) - 1, device) == 1, "colorize /dev/zero accepted");
+    const gint64 start = g_get_monotonic_time();
+    rc = command_colorize(G_N_ELEMENTS(device) - 1, device);
+    const double seconds = (g_get_monotonic_time() - start) / 1e6;
+    /* refused from the file's type at once, not after reading /dev/zero until the decoder gives up */
+    CHECK(rc == 1 && seconds < SPECIAL_FILE_SECONDS, "colorize /dev/zero: exit %d after %.1f s (expected exit 1 within %d s)", rc,
+          seconds, SPECIAL_FILE_SECONDS);
     alarm(0);
     g_free(dir), g_free(out), g_free(done), g_free(target);
+}
+
+/* A photo whose path reaches PHOTO_PATH_MAX bytes (in folders of 250-byte
+ * names, made from inside them): named and counted unreadable, beside a
+ * photo that trains. */
+static void test_path_too_long(void) {
+    char *top = make_folder("long"), *cwd = g_get_current_dir(), name[256], path[4096];
+    in_folder(path, sizeof path, top, "a.png"), write_photo(path, 40, 30, 220, 120, 40);
+    GString *deep = g_string_new(top);
+    memset(name, 'd', 250), name[250] = '\0';
+    CHECK(chdir(top) == 0, "setup");
+    while (deep->len + 1 + 250 < PHOTO_PATH_MAX - 20) {
+        CHECK(mkdir(name, 0755) == 0 && chdir(name) == 0, "setup: cannot make %zu bytes of folders", deep->len);
+        g_string_append_c(deep, '/'), g_string_append(deep, name);
+    }
+    const size_t file_len = PHOTO_PATH_MAX - deep->len - 1; /* the whole path exactly PHOTO_PATH_MAX bytes */
+    memset(name, 'f', file_len - 4), memcpy(name + file_len - 4, ".png", 5);
+    write_photo(name, 40, 30, 40, 120, 220);
+    CHECK(chdir(cwd) == 0, "setup");
+    GString *said = g_string_new("");
+    capture_stderr(said);
+    photo_set ps;
+    gboolean ok = load(&ps, top, NULL, IMAGES_MAX_SIDE);
+    capture_stderr(NULL);
+    CHECK(ok && ps.n == 1 && ps.unreadable == 1 && strstr(said->str, name) && strstr(said->str, "4096"),
+          "a photo's path of %d bytes was not named and counted (%d photos, %d unreadable): %s", PHOTO_PATH_MAX,
+          ok ? ps.n : 0, ok ? ps.unreadable : 0, said->str);
+    if (ok) photo_set_free(&ps);
+    g_string_free(said, TRUE), g_string_free(deep, TRUE);
+    g_free(top), g_free(cwd);
 }
 
 /* Links and repeated names: every photo counts once, and the walk ends. */
@@ -340,24 +451,34 @@ static void test_fuzz_seeds(const char *corpus) {
 /* ------------------------------------------------ models and checkpoints */
 
 /* Runs the real colorize-train ARGS… (NULL-ended); its exit status, -1 when
- * it did not exit; its standard error in *err (g_free it). */
-static int run_exe_v(gchar **err, const char *first, va_list ap) {
+ * it did not exit; its standard output in *out when out is not NULL, its
+ * standard error in *err (g_free them). */
+static int run_exe_v(gchar **out, gchar **err, const char *first, va_list ap) {
     GPtrArray *argv = g_ptr_array_new();
     g_ptr_array_add(argv, (char *)g_exe);
     for (const char *a = first; a; a = va_arg(ap, const char *)) g_ptr_array_add(argv, (char *)a);
     g_ptr_array_add(argv, NULL);
     gint status = 0;
-    gchar *out = NULL;
-    gboolean ran = g_spawn_sync(NULL, (char **)argv->pdata, NULL, 0, NULL, NULL, &out, err, &status, NULL);
+    gchar *said = NULL;
+    gboolean ran = g_spawn_sync(NULL, (char **)argv->pdata, NULL, 0, NULL, NULL, &said, err, &status, NULL);
     g_ptr_array_free(argv, TRUE);
-    g_free(out);
+    if (out) *out = said;
+    else g_free(said);
     return ran && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 G_GNUC_NULL_TERMINATED static int run_exe(gchar **err, const char *first, ...) {
     va_list ap;
     va_start(ap, first);
-    int rc = run_exe_v(err, first, ap);
+    int rc = run_exe_v(NULL, err, first, ap);
+    va_end(ap);
+    return rc;
+}
+
+G_GNUC_NULL_TERMINATED static int run_exe_out(gchar **out, gchar **err, const char *first, ...) {
+    va_list ap;
+    va_start(ap, first);
+    int rc = run_exe_v(out, err, first, ap);
     va_end(ap);
     return rc;
 }
@@ -481,10 +602,13 @@ static void test_input_channels(void) {
         gchar *err = NULL;
         int rc = run_exe(&err, "train", "--images", g_train_photos, "--init", model, "--out", out, "--epochs", "1",
                          SHORT_RUN, NULL);
+        CHECK(err && strstr(err, model), "train --init: the message does not name %s: %s", model, err ? err : "");
         expect_refusal(rc, err, out, "arch.in_channels", "train --init");
         rc = run_exe(&err, "train", "--images", g_train_photos, "--resume", ckpt, "--out", out, "--epochs", "2", NULL);
+        CHECK(err && strstr(err, ckpt), "train --resume: the message does not name %s: %s", ckpt, err ? err : "");
         expect_refusal(rc, err, out, "arch.in_channels", "train --resume");
         rc = run_exe(&err, "eval", "--model", model, "--data", g_work, NULL);
+        CHECK(err && strstr(err, model), "eval: the message does not name %s: %s", model, err ? err : "");
         expect_refusal(rc, err, NULL, "arch.in_channels", "eval --data");
         g_free(model), g_free(ckpt);
     }
@@ -554,7 +678,7 @@ static GHashTable *held_keys(const char *dir, int expect, int *n_train) {
     if (!load(&ps, dir, NULL, IMAGES_MAX_SIDE)) return keys;
     CHECK(ps.n == expect, "%d photos, not %d", ps.n, expect);
     int *train = g_new(int, ps.n), *held = g_new(int, ps.n), nh = 0;
-    photo_set_split(&ps, 7, 0.2, train, n_train, held, &nh);
+    photo_set_split(&ps, 7, 0.2, NULL, train, n_train, held, &nh);
     for (int k = 0; k < nh; k++) g_hash_table_add(keys, g_memdup2(&ps.key[held[k]], sizeof(uint64_t)));
     g_free(train), g_free(held);
     photo_set_free(&ps);
@@ -614,6 +738,22 @@ static void test_resume_keeps_photos(void) {
     rc = run_exe(&err, "train", "--images", g_train_photos, "--resume", g_base_ckpt, "--out", out, "--crops", "128",
                  "--epochs", "2", NULL);
     expect_refusal(rc, err, out, "--crops 128: the checkpoint's run takes 64 crops", "--resume with other --crops");
+    rc = run_exe(&err, "train", "--images", g_train_photos, "--resume", g_base_ckpt, "--out", out, "--val", "48",
+                 "--epochs", "2", NULL);
+    expect_refusal(rc, err, out, "--val 48: the checkpoint's run validates on 32 crops", "--resume with other --val");
+    rc = run_exe(&err, "train", "--images", g_train_photos, "--resume", g_base_ckpt, "--out", out, "--val-images", other,
+                 "--epochs", "2", NULL);
+    expect_refusal(rc, err, out, "the checkpoint validates on photos held out of --images",
+                   "--resume with other --val-images");
+    rc = run_exe(&err, "train", "--images", g_train_photos, "--resume", g_base_ckpt, "--out", out, "--val-fraction",
+                 "0.3", "--epochs", "2", NULL);
+    expect_refusal(rc, err, out, "--val-fraction 0.3: the checkpoint's run holds out 0.1",
+                   "--resume with other --val-fraction");
+    /* the checkpoint's own values are taken */
+    rc = run_exe(&err, "train", "--images", g_train_photos, "--resume", g_base_ckpt, "--out", out, "--val", "32",
+                 "--val-fraction", "0.1", "--epochs", "1", NULL);
+    CHECK(rc == 0, "--resume with the checkpoint's --val and --val-fraction refused (%d): %s", rc, err);
+    g_free(err);
     nn_weights w;
     nn_error e = {0};
     const char *folders = NULL;
@@ -632,6 +772,86 @@ static void test_resume_keeps_photos(void) {
     g_free(other), g_free(out);
 }
 
+/* Where a photo of this name falls in the split of SHORT_RUN's seed (4):
+ * held out by the rule when below --val-fraction. */
+static double split_place(const char *name) {
+    return (double)(derive_seed(4, 0xD0, photo_path_key(name)) >> 11) * 0x1.0p-53;
+}
+
+/* The keys a checkpoint's split forced to the side their place does not choose. */
+static GArray *forced_keys(const char *ckpt) {
+    GArray *keys = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+    nn_weights w;
+    nn_error e = {0};
+    const uint32_t *halves = NULL;
+    uint64_t n = 0;
+    CHECK(nn_weights_load(&w, ckpt, &e) == NN_OK, "%s", e.msg);
+    if (e.status) return keys;
+    CHECK(nn_weights_get_u32_array(&w, "checkpoint.split_forced", &halves, &n, NULL) == NN_OK && n % 2 == 0,
+          "%s: no even 'checkpoint.split_forced'", ckpt);
+    for (uint64_t k = 0; halves && k + 1 < n; k += 2) {
+        const uint64_t key = (uint64_t)halves[k] | (uint64_t)halves[k + 1] << 32;
+        g_array_append_val(keys, key);
+    }
+    nn_weights_free(&w);
+    return keys;
+}
+
+/* A split of five photos where none falls below --val-fraction 0.5 (the
+ * lowest is held out anyway), and one where all do (the highest trains):
+ * a sixth photo on the other side, added before --resume, lets the rule
+ * place every photo, yet the forced photo stays where it was. */
+static void test_resume_keeps_forced_split(void) {
+    for (int all_below = 0; all_below < 2; all_below++) {
+        char *dir = make_folder(all_below ? "forced-train" : "forced-held"), path[4096], name[32], forced[32] = "";
+        char *out = work_path(all_below ? "forced-train.weights" : "forced-held.weights");
+        char *ckpt = g_strconcat(out, ".ckpt", NULL);
+        int written = 0, added = 0;
+        double extreme = all_below ? -1.0 : 2.0;
+        for (int i = 0; i < 10000 && (written < 5 || !added); i++) {
+            g_snprintf(name, sizeof name, "p%04d.png", i);
+            const gboolean below = split_place(name) < 0.5;
+            if (below != (all_below != 0)) { /* on the other side: the name added before --resume */
+                added = added ? added : i + 1;
+                continue;
+            }
+            if (written == 5) continue;
+            in_folder(path, sizeof path, dir, name), write_photo(path, 60, 50, 240 - 40 * written, 60 + 35 * written, 90);
+            written++;
+            if (all_below ? split_place(name) > extreme : split_place(name) < extreme)
+                extreme = split_place(name), g_strlcpy(forced, name, sizeof forced);
+        }
+        CHECK(written == 5 && added, "setup: no names for the split");
+        gchar *said = NULL, *err = NULL;
+        int rc = run_exe_out(&said, &err, "train", "--images", dir, "--out", out, "--epochs", "1", "--width", "8",
+                             "--val-fraction", "0.5", SHORT_RUN, NULL);
+        const char *first = all_below ? "training on 1 photos" : "training on 4 photos";
+        CHECK(rc == 0 && said && strstr(said, first), "the first run of five (%s): exit %d: %s%s",
+              all_below ? "all below" : "none below", rc, said ? said : "", err ? err : "");
+        g_free(said), g_free(err);
+        GArray *keys = forced_keys(ckpt);
+        const uint64_t want = photo_path_key(forced);
+        CHECK(keys->len == 1 && g_array_index(keys, uint64_t, 0) == want,
+              "the checkpoint records %u forced photos, not %s alone", keys->len, forced);
+        g_array_free(keys, TRUE);
+        g_snprintf(name, sizeof name, "p%04d.png", added - 1);
+        in_folder(path, sizeof path, dir, name), write_photo(path, 60, 50, 30, 220, 200);
+        rc = run_exe_out(&said, &err, "train", "--images", dir, "--resume", ckpt, "--out", out, "--epochs", "2", NULL);
+        const char *then = all_below ? "training on 2 photos" : "training on 4 photos";
+        const char *held = all_below ? "of 4 held-out photos" : "of 2 held-out photos";
+        printf("forced split (%s), %s forced; after %s was added: %s", all_below ? "all below" : "none below", forced,
+               name, said && strstr(said, "training on") ? strstr(said, "training on") : "(no split)\n");
+        CHECK(rc == 0 && said && strstr(said, then) && strstr(said, held),
+              "resumed with a sixth photo, %s moved across the split (exit %d, expected '%s' and '%s'): %s%s", forced, rc,
+              then, held, said ? said : "", err ? err : "");
+        g_free(said), g_free(err);
+        keys = forced_keys(ckpt);
+        CHECK(keys->len == 1 && g_array_index(keys, uint64_t, 0) == want, "the resumed checkpoint lost %s", forced);
+        g_array_free(keys, TRUE);
+        g_free(dir), g_free(out), g_free(ckpt);
+    }
+}
+
 static void edit_accumulate(nn_weights *w, const void *unused) {
     (void)unused;
     nn_weights_set_u32(w, "train.accumulate", 65537);
@@ -648,7 +868,7 @@ G_GNUC_NULL_TERMINATED static void expect_message(int code, const char *what, co
     va_list ap;
     va_start(ap, first);
     gchar *err = NULL;
-    int rc = run_exe_v(&err, first, ap);
+    int rc = run_exe_v(NULL, &err, first, ap);
     va_end(ap);
     CHECK(rc == code && err && strstr(err, what) && !(never && strstr(err, never)),
           "exit %d (not %d) or the message lacks '%s': %s", rc, code, what, err ? err : "");
@@ -721,12 +941,14 @@ int main(int argc, char **argv) {
     signal(SIGALRM, on_watchdog);
     g_work = g_dir_make_tmp("colorize-hostile-XXXXXX", NULL);
     test_cache_size_overflow();
+    test_cache_size_wraps_exactly();
     test_cache_bad_entries();
     test_cache_nanoseconds();
     test_cache_retries_unreadable();
     test_no_upscaling();
     test_special_files();
     test_links();
+    test_path_too_long();
     test_unreadable_subfolder();
     test_fuzz_seeds(argv[3]);
     make_base_run();
@@ -736,6 +958,7 @@ int main(int argc, char **argv) {
     test_counts_past_memory();
     test_split_stable();
     test_resume_keeps_photos();
+    test_resume_keeps_forced_split();
     test_messages();
     g_free(g_train_photos), g_free(g_base), g_free(g_base_ckpt);
     char *cmd = g_strdup_printf("rm -rf '%s'", g_work);

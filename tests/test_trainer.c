@@ -377,6 +377,35 @@ static int train_16_threads(void *ctx) {
 }
 #endif
 
+/* The Lab planes of 2^20 images (12.9 GB) where the address space grows by
+ * 256 MB only: a message naming the options, not an abort. (Not under
+ * AddressSanitizer, which needs terabytes of address space.) */
+#if !defined(__SANITIZE_ADDRESS__)
+static int lab_planes_past_memory(void *ctx) {
+    (void)ctx;
+    cifar_set c = {1 << 20, NULL, NULL}; /* never read: the planes are allocated first */
+    lab_set s;
+    GError *error = NULL;
+    const gboolean ok = lab_set_init(&s, &c, 0, c.n, &error);
+    if (ok) lab_set_free(&s);
+    else fprintf(stderr, "%s\n", error->message);
+    fflush(stderr); /* the child ends in _exit */
+    g_clear_error(&error);
+    return ok ? 0 : 1;
+}
+
+static void test_lab_planes_past_memory(void) {
+    gchar *msg = NULL;
+    const int status = run_under_address_limit(256, lab_planes_past_memory, NULL, &msg);
+    printf("Lab planes of 2^20 images under an address-space limit: %s %d: %s", WIFEXITED(status) ? "exit" : "signal",
+           WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), msg ? msg : "\n");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 1 && msg && strstr(msg, "1048576") && strstr(msg, "--crops") &&
+              strstr(msg, "cannot be allocated"), "no clear failure for Lab planes past memory (status %d): %s", status,
+          msg ? msg : "");
+    g_free(msg);
+}
+#endif
+
 /* Under an address-space limit (ulimit -v) that leaves room for the model
  * but not for OpenBLAS's buffers of 16 threads, colorize fails at once with
  * a message, where Debian's OpenBLAS alone would retry its mapping forever.
@@ -457,6 +486,16 @@ static void test_colorize_reference(const char *model, const char *in, const cha
         CHECK(rc == 1 && !g_file_test(out, G_FILE_TEST_EXISTS), "%s %s was not refused (rc %d)", refusals[i][0],
               refusals[i][1], rc);
     }
+    /* a bad line shown cut to 40 bytes, before a character that would not fit whole (é at bytes 40-41) */
+    char *accent = work_path("accent.gpl");
+    CHECK(g_file_set_contents(accent, "GIMP Palette\nxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\xc3\xa9\xc3\xa9 1 2 3\n", -1, NULL),
+          "cannot write %s", accent);
+    char *argv[] = {(char *)g_exe, "colorize", "--model", (char *)model, "--palette", accent, (char *)in, out, NULL};
+    gchar *err = NULL;
+    rc = run_exe(argv, &err);
+    CHECK(rc == 1 && err && strstr(err, "line 2 \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...\"") &&
+              g_utf8_validate(err, -1, NULL), "a palette line cut inside a character: exit %d: %s", rc, err ? err : "");
+    g_free(err), g_free(accent);
     CHECK(run_command(command_colorize, "--model", model, "--palette", warm, "--reference-weight", "0", in, out, NULL) == 2,
           "--reference-weight 0 was not refused");
     CHECK(run_command(command_colorize, "--model", model, "--reference", ",", in, out, NULL) == 1 &&
@@ -517,6 +556,9 @@ static void test_colorize(void) {
     test_colorize_reference(model, in, outp);
     test_colorize_limits(model);
     test_colorize_address_space(model, in);
+#if !defined(__SANITIZE_ADDRESS__)
+    test_lab_planes_past_memory();
+#endif
     g_free(model), g_free(in), g_free(outp), g_free(missing), g_free(out2);
 }
 
@@ -800,13 +842,27 @@ static void test_colorize_batch(void) {
     g_file_get_contents(a, &before, &nbefore, NULL);
     char *alias = work_path("alias.png");
     CHECK(symlink(a, alias) == 0, "cannot link %s", alias);
-    CHECK(run_command(command_colorize, "--model", model, "--overwrite", a, a, NULL) == 1, "colorize IN IN accepted");
-    CHECK(run_command(command_colorize, "--model", model, "--overwrite", a, alias, NULL) == 1,
-          "colorize IN LINK-TO-IN accepted");
-    rc = run_command(command_colorize, "--model", model, "--out-dir", dir, "--overwrite", a, NULL);
+    /* each refusal names the output and the input it would replace */
+    const char *onto[][2] = {{a, a}, {alias, a}};
+    for (size_t i = 0; i < G_N_ELEMENTS(onto); i++) {
+        char *argv[] = {(char *)g_exe, "colorize", "--model", (char *)model, "--overwrite", (char *)onto[i][1],
+                        (char *)onto[i][0], NULL};
+        gchar *err = NULL, *want = g_strdup_printf("the output %s is the input %s", onto[i][0], onto[i][1]);
+        rc = run_exe(argv, &err);
+        CHECK(rc == 1 && err && strstr(err, want), "colorize %s %s: exit %d, not 1 with '%s': %s", onto[i][1],
+              onto[i][0], rc, want, err ? err : "");
+        g_free(err), g_free(want);
+    }
+    char *batch[] = {(char *)g_exe, "colorize", "--model", (char *)model, "--out-dir", dir, "--overwrite", a, NULL};
+    gchar *said = NULL, *base = g_path_get_basename(a);
+    char *written = g_build_filename(dir, base, NULL), *collides = g_strdup_printf("its output %s is the input %s", written, a);
+    rc = run_exe(batch, &said);
     g_file_get_contents(a, &after, &nafter, NULL);
     CHECK(rc == 1 && before && after && nbefore == nafter && memcmp(before, after, nbefore) == 0,
           "an input was overwritten (rc %d)", rc);
+    CHECK(said && strstr(said, collides), "colorize --out-dir onto its input does not say '%s': %s", collides,
+          said ? said : "");
+    g_free(said), g_free(base), g_free(written), g_free(collides);
     CHECK(g_file_set_contents(plain, "mine", -1, NULL), "cannot mark %s", plain);
     rc = run_command(command_colorize, "--model", model, a, plain, NULL);
     g_file_get_contents(plain, &kept, NULL, NULL);

@@ -258,8 +258,8 @@ gboolean is_image_name(const char *name) {
 
 /* The files named and the images in the folders named (not recursive),
  * each folder's sorted by name; NULL with an error naming a missing one.
- * Image names in the folders that are not regular files are counted in
- * *not_regular. */
+ * Image names in the folders that are not regular files (or whose paths
+ * are too long) are counted in *not_regular. */
 static GPtrArray *collect_inputs(char **args, int n, int *not_regular, GError **error) {
     GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
     for (int i = 0; i < n; i++) {
@@ -277,7 +277,7 @@ static GPtrArray *collect_inputs(char **args, int n, int *not_regular, GError **
             found_photo *p = &g_array_index(pl.photos, found_photo, k);
             g_ptr_array_add(files, p->path), p->path = NULL; /* the path now belongs to files */
         }
-        *not_regular += pl.not_regular;
+        *not_regular += pl.not_regular + pl.too_long;
         photo_listing_clear(&pl);
     }
     return files;
@@ -285,12 +285,13 @@ static GPtrArray *collect_inputs(char **args, int n, int *not_regular, GError **
 
 /* The batch: each input to OUT_DIR/<name>.png, existing outputs skipped
  * unless overwrite, a failing file reported and the others carried on. */
-/* Whether writing out would replace an input: the same file, by any name or link. */
-static gboolean is_an_input(GHashTable *input_ids, const char *out) {
+/* The input that writing out would replace (the same file, by any name or
+ * link), or NULL; input_ids maps each input's identity to its name. */
+static const char *input_at(GHashTable *input_ids, const char *out) {
     char *id = file_identity(out);
-    gboolean yes = id && g_hash_table_contains(input_ids, id);
+    const char *input = id ? g_hash_table_lookup(input_ids, id) : NULL;
     g_free(id);
-    return yes;
+    return input;
 }
 
 static int colorize_batch(colorize_setup *cs, GPtrArray *inputs, const char *out_dir, gboolean overwrite) {
@@ -301,7 +302,8 @@ static int colorize_batch(colorize_setup *cs, GPtrArray *inputs, const char *out
     GHashTable *input_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (guint i = 0; i < inputs->len; i++) {
         char *id = file_identity(inputs->pdata[i]);
-        if (id) g_hash_table_add(input_ids, id);
+        if (id && !g_hash_table_contains(input_ids, id)) g_hash_table_insert(input_ids, id, inputs->pdata[i]);
+        else g_free(id);
     }
     const gint64 start = g_get_monotonic_time();
     cs->progress = 0;
@@ -311,11 +313,12 @@ static int colorize_batch(colorize_setup *cs, GPtrArray *inputs, const char *out
         if (dot && dot != base) *dot = '\0';
         char *file = g_strconcat(base, ".png", NULL), *out = g_build_filename(out_dir, file, NULL);
         GError *error = NULL;
+        const char *replaced = NULL;
         if (g_hash_table_contains(outputs, out)) {
             g_set_error(&error, TRAINER_ERROR, 1, "%s: another input of this run already writes %s", in, out);
-        } else if (is_an_input(input_ids, out)) {
-            g_set_error(&error, TRAINER_ERROR, 1, "%s: its output %s is one of the inputs: refused, even with --overwrite",
-                        in, out);
+        } else if ((replaced = input_at(input_ids, out))) {
+            g_set_error(&error, TRAINER_ERROR, 1, "%s: its output %s is the input %s: refused, even with --overwrite",
+                        in, out, replaced);
         } else if (!overwrite && g_file_test(out, G_FILE_TEST_EXISTS)) {
             skipped++;
         } else if (colorize_file(cs, in, out, &error)) {
@@ -427,7 +430,8 @@ int command_colorize(int argc, char **argv) {
     cs.params.scene_size = scene_size, cs.params.scene_weight = (float)scene_weight;
     cs.params.hint_reach = (float)hint_reach;
     nn_error err = {0};
-    if (!load_hints(&cs, hints, &error) ||
+    if ((!out_dir && !is_regular_file(argv[1], &error)) || /* a FIFO or device as the input: before the model is read */
+        !load_hints(&cs, hints, &error) ||
         !(out_dir ? (inputs = collect_inputs(argv + 1, argc - 1, &cs.not_regular, &error)) != NULL : TRUE)) {
         g_printerr("colorize-train colorize: %s\n", error->message);
         goto out;
@@ -441,8 +445,11 @@ int command_colorize(int argc, char **argv) {
         const gboolean same = in_id && out_id && strcmp(in_id, out_id) == 0;
         g_free(in_id), g_free(out_id);
         if (same || !overwrite) {
-            g_printerr(same ? "colorize-train colorize: %s is the input itself: refused, even with --overwrite\n"
-                            : "colorize-train colorize: %s exists; --overwrite replaces it\n", argv[2]);
+            if (same)
+                g_printerr("colorize-train colorize: the output %s is the input %s (the same file): refused, even with "
+                           "--overwrite\n", argv[2], argv[1]);
+            else
+                g_printerr("colorize-train colorize: %s exists; --overwrite replaces it\n", argv[2]);
             goto out;
         }
     }

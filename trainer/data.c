@@ -25,11 +25,22 @@ gboolean lab_set_init(lab_set *s, const cifar_set *c, int first, int n, GError *
                     first + n - 1, c->n);
         return FALSE;
     }
+    /* the L and ab planes: 3 floats a pixel, in 64 bits (n < 2^31, so no product overflows) */
+    const uint64_t L_bytes = (uint64_t)sizeof(float) * (uint64_t)n * CIFAR_PIXELS, ab_bytes = 2 * L_bytes;
+    if (L_bytes + ab_bytes <= SIZE_MAX) {
+        s->L = g_try_malloc((size_t)L_bytes);
+        s->ab = s->L ? g_try_malloc((size_t)ab_bytes) : NULL;
+    }
+    if (!s->ab) {
+        g_free(s->L), s->L = NULL;
+        g_set_error(error, TRAINER_ERROR, 1, "the Lab planes of %d training or validation images need %.2f GB of "
+                    "memory, which cannot be allocated: lower --crops, --val or --limit", n,
+                    (double)(L_bytes + ab_bytes) / 1e9);
+        return FALSE;
+    }
     s->n = n;
     s->labels = c->labels + first;
     s->rgb = c->rgb + (size_t)first * CIFAR_PIXELS * 3;
-    s->L = g_malloc(sizeof(float) * (size_t)n * CIFAR_PIXELS);
-    s->ab = g_malloc(sizeof(float) * (size_t)n * 2 * CIFAR_PIXELS);
     float *lab = g_malloc(sizeof(float) * 3 * CIFAR_PIXELS);
     for (int i = 0; i < n; i++) {
         nn_srgb8_to_lab(lab, s->rgb + (size_t)i * CIFAR_PIXELS * 3, CIFAR_PIXELS);

@@ -2,7 +2,7 @@
  * behind train --images, eval --photos and colorize over a folder. Image
  * files are picked by name; only regular files are kept (a FIFO or a
  * device named .png is named and counted, never opened, so it cannot hang
- * or flood the run); every file and every folder counts once however many
+ * or flood the run; so is a path of PHOTO_PATH_MAX bytes or more); every file and every folder counts once however many
  * links or repeated folder names lead to it (so a symbolic-link loop ends
  * and a photo is never its own validation copy); an unreadable subfolder is
  * named, counted and skipped. The result is sorted by path. */
@@ -47,7 +47,7 @@ static void take_file(folder_walk *fw, char *path, const GStatBuf *st) {
         g_printerr("colorize-train: skipping %s: not a regular file\n", path);
         fw->out->not_regular++;
         g_free(path);
-    } else if (!first_visit(fw, st) || strlen(path) >= PHOTO_PATH_MAX) {
+    } else if (!first_visit(fw, st)) {
         g_free(path);
     } else {
         size_t relative = fw->top_len;
@@ -64,7 +64,14 @@ static gboolean walk_folder(folder_walk *fw, const char *dir, gboolean top, GErr
 static void walk_entry(folder_walk *fw, const char *dir, const char *name) {
     char *path = g_build_filename(dir, name, NULL);
     GStatBuf st;
-    if (g_stat(path, &st) != 0) { /* a dangling link: nothing to read */
+    if (strlen(path) >= PHOTO_PATH_MAX) { /* the system would refuse it too */
+        if (is_image_name(name)) {
+            g_printerr("colorize-train: skipping %s: a path of %zu bytes, at or past the limit of %d\n", path,
+                       strlen(path), PHOTO_PATH_MAX);
+            fw->out->too_long++;
+        }
+        g_free(path);
+    } else if (g_stat(path, &st) != 0) { /* a dangling link: nothing to read */
         g_free(path);
     } else if (S_ISDIR(st.st_mode)) {
         if (fw->recursive && first_visit(fw, &st)) walk_folder(fw, path, FALSE, NULL);

@@ -293,7 +293,7 @@ static gboolean load_pixels(GArray *entries, const char *cache, int max_side, pi
 
 /* FNV-1a, 64 bits: a photo's key from its path inside its folder, the
  * same wherever the folder is and whatever else it holds. */
-static uint64_t path_key(const char *path) {
+uint64_t photo_path_key(const char *path) {
     uint64_t h = 0xcbf29ce484222325ull;
     for (const unsigned char *p = (const unsigned char *)path; *p; p++) h = (h ^ *p) * 0x100000001b3ull;
     return h;
@@ -312,7 +312,7 @@ static void fill_photo_set(photo_set *ps, const GArray *entries, pixel_store *st
         const photo_entry *e = &g_array_index(entries, photo_entry, i);
         if (e->status != PHOTO_OK) continue;
         ps->w[k] = e->w, ps->h[k] = e->h, ps->offset[k] = e->offset;
-        ps->key[k++] = path_key(e->file->path + e->file->relative);
+        ps->key[k++] = photo_path_key(e->file->path + e->file->relative);
     }
     ps->pixels = store->data, store->data = NULL;
 }
@@ -330,7 +330,7 @@ gboolean photo_set_load(photo_set *ps, const char *dirs, const char *cache, int 
     gboolean cached = FALSE, ok = load_pixels(entries, cache, max_side, &store, &cached, error);
     if (ok) {
         fill_photo_set(ps, entries, &store);
-        ps->unreadable += pl.not_regular, ps->from_cache = cached;
+        ps->unreadable += pl.not_regular + pl.too_long, ps->from_cache = cached;
         g_print("%s: %d photos%s (%d unreadable, %d gray, skipped", dirs, ps->n, cached ? " from the cache" : "",
                 ps->unreadable, ps->gray);
         if (pl.unreadable_folders) g_print("; %d unreadable folders skipped", pl.unreadable_folders);
@@ -356,24 +356,31 @@ void photo_set_free(photo_set *ps) {
 
 /* ------------------------------------------------------------------ split */
 
-void photo_set_split(const photo_set *ps, uint64_t seed, double fraction, int *train, int *n_train, int *held,
-                     int *n_held) {
+void photo_set_split(const photo_set *ps, uint64_t seed, double fraction, GArray *forced, int *train, int *n_train,
+                     int *held, int *n_held) {
     const int n = ps->n;
     double *u = g_new(double, n + 1);
-    int lowest = 0, highest = 0, below = 0;
+    gboolean *hold = g_new(gboolean, n + 1);
+    GHashTable *flip = g_hash_table_new(g_int64_hash, g_int64_equal); /* keys into forced's data */
+    for (guint k = 0; forced && k < forced->len; k++) g_hash_table_add(flip, &g_array_index(forced, uint64_t, k));
+    int lowest = 0, highest = 0, n_hold = 0;
     for (int i = 0; i < n; i++) {
         u[i] = (double)(derive_seed(seed, 0xD0, ps->key[i]) >> 11) * 0x1.0p-53;
         lowest = u[i] < u[lowest] ? i : lowest, highest = u[i] > u[highest] ? i : highest;
-        below += u[i] < fraction;
+        hold[i] = fraction > 0 && n >= 2 && (u[i] < fraction) != g_hash_table_contains(flip, &ps->key[i]);
+        n_hold += hold[i];
     }
+    g_hash_table_destroy(flip);
+    if (fraction > 0 && n >= 2 && n_hold == 0) hold[lowest] = TRUE;
+    else if (fraction > 0 && n >= 2 && n_hold == n) hold[highest] = FALSE;
     *n_train = *n_held = 0;
+    if (forced) g_array_set_size(forced, 0);
     for (int i = 0; i < n; i++) {
-        const gboolean hold = fraction > 0 && n >= 2 &&
-                              ((u[i] < fraction && !(below == n && i == highest)) || (below == 0 && i == lowest));
-        if (hold) held[(*n_held)++] = i;
+        if (hold[i]) held[(*n_held)++] = i;
         else train[(*n_train)++] = i;
+        if (forced && fraction > 0 && n >= 2 && hold[i] != (u[i] < fraction)) g_array_append_val(forced, ps->key[i]);
     }
-    g_free(u);
+    g_free(u), g_free(hold);
 }
 
 /* ------------------------------------------------------------------ crops */

@@ -277,7 +277,7 @@ int eval_photo_hints(const char *dir, const char *model, const nn_engine_params 
     nn_error err = {0};
     nn_colorizer *c = NULL;
     int rc = 1, done = 0;
-    GPtrArray *files = list_folder_photos(dir, &error);
+    GPtrArray *files = list_folder_photos(dir, NULL, &error);
     double gain[64] = {0}, psnr[64] = {0}, reach = 0;
     long leaked = 0, exposed = 0;
     int reach_n = 0, clicks = 0;

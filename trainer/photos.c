@@ -29,10 +29,11 @@ typedef struct {
     double colorfulness, colorfulness_truth, colorfulness_ratio, mean_dL;
 } photo_summary;
 
-GPtrArray *list_folder_photos(const char *dir, GError **error) {
+GPtrArray *list_folder_photos(const char *dir, int *left_out, GError **error) {
     char *folder[] = {(char *)dir, NULL};
     photo_listing pl;
     if (!photo_listing_scan(&pl, folder, FALSE, error)) return NULL;
+    if (left_out) *left_out = pl.not_regular + pl.too_long;
     GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; i < pl.photos->len; i++)
         g_ptr_array_add(files, g_path_get_basename(g_array_index(pl.photos, found_photo, i).path));
@@ -311,7 +312,7 @@ int eval_photos(const char *dir, const char *model, const nn_engine_params *para
                      .reference_weight = (float)reference_weight};
     int rc = 1, n = 0, unreadable = 0, colourless = 0;
     photo_result *results = NULL;
-    GPtrArray *files = list_folder_photos(dir, &error);
+    GPtrArray *files = list_folder_photos(dir, &unreadable, &error); /* FIFOs, devices: unreadable */
     if (!files) {
         g_printerr("colorize-train eval: --photos %s: %s\n", dir, error->message);
         goto out;

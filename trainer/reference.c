@@ -69,8 +69,9 @@ static gboolean add_palette(nn_reference *r, const char *path, GError **error) {
         int rgb[3], used = 0;
         if (sscanf(s, "%d %d %d%n", &rgb[0], &rgb[1], &rgb[2], &used) != 3 || rgb[0] < 0 || rgb[0] > 255 ||
             rgb[1] < 0 || rgb[1] > 255 || rgb[2] < 0 || rgb[2] > 255) {
-            g_set_error(error, TRAINER_ERROR, 1, "%s: line %d \"%.40s\" is not a colour (three numbers 0..255)", path,
-                        i + 1, s);
+            char shown[48];
+            g_set_error(error, TRAINER_ERROR, 1, "%s: line %d \"%s\" is not a colour (three numbers 0..255)", path,
+                        i + 1, nn_escape(s, shown, sizeof shown));
             ok = FALSE;
             break;
         }

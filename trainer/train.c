@@ -50,19 +50,23 @@ typedef struct {
     gboolean stop;  /* every rank agreed to stop after this step (a signal reached one of them) */
     gboolean probe; /* checkpoint_probe: the model is made for one image, whatever the batch */
     int photos;           /* usable photos of the run (saved, to note a changed folder on resume) */
+    GArray *split_forced; /* keys (uint64_t) of the photos on the side their key does not choose (saved) */
     gboolean older_split; /* resumed from a checkpoint that held photos out by an older rule */
 } train_run;
 
-/* The history arrays (of doubles) of a run, made and freed together. */
+/* The history arrays (of doubles) of a run and the keys its split forced,
+ * made and freed together. */
 static void history_new(train_run *r) {
     GArray **a[] = {&r->h_epoch, &r->h_train, &r->h_val, &r->h_psnr, &r->h_lr, &r->h_seconds,
                     &r->s_epoch, &r->s_loss, &r->s_lr};
     for (size_t i = 0; i < G_N_ELEMENTS(a); i++) *a[i] = g_array_new(FALSE, FALSE, sizeof(double));
+    r->split_forced = g_array_new(FALSE, FALSE, sizeof(uint64_t));
 }
 
 static void history_free(train_run *r) {
     GArray *a[] = {r->h_epoch, r->h_train, r->h_val, r->h_psnr, r->h_lr, r->h_seconds, r->s_epoch, r->s_loss, r->s_lr};
     for (size_t i = 0; i < G_N_ELEMENTS(a); i++) g_array_free(a[i], TRUE);
+    g_array_free(r->split_forced, TRUE);
 }
 
 /* Halves the per-step history while it holds HISTORY_MAX_STEPS entries or
@@ -219,8 +223,9 @@ static nn_status model_weights(nn_weights *w, nn_unet *net, const ab_bins *bins,
 }
 
 /* What only a checkpoint keeps of a run on photos: its folders and --init
- * as absolute paths (to resume it from anywhere), its photo count and
- * the rule that held photos out. */
+ * as absolute paths (to resume it from anywhere), its photo count, the
+ * rule that held photos out and the photos the rule did not place (each
+ * key as two u32, low half first). */
 static nn_status put_paths(nn_weights *w, const train_run *r) {
     char *images = canonical_folders(r->images), *val = canonical_folders(r->val_images);
     char *init = canonical_folders(r->init);
@@ -229,6 +234,14 @@ static nn_status put_paths(nn_weights *w, const train_run *r) {
     if (!st) st = nn_weights_set_str(w, "checkpoint.init", init);
     if (!st) st = nn_weights_set_u32(w, "checkpoint.photos", (uint32_t)r->photos);
     if (!st) st = nn_weights_set_str(w, "checkpoint.split", PHOTO_SPLIT_RULE);
+    const guint nf = r->split_forced->len;
+    uint32_t *halves = g_new(uint32_t, 2 * (size_t)nf + 1);
+    for (guint k = 0; k < nf; k++) {
+        const uint64_t key = g_array_index(r->split_forced, uint64_t, k);
+        halves[2 * k] = (uint32_t)key, halves[2 * k + 1] = (uint32_t)(key >> 32);
+    }
+    if (!st) st = nn_weights_set_u32_array(w, "checkpoint.split_forced", halves, 2 * (uint64_t)nf);
+    g_free(halves);
     g_free(images), g_free(val), g_free(init);
     return st;
 }
@@ -357,6 +370,25 @@ static gboolean resume_agrees(const train_run *r, const char *images, const char
     return bad == NULL;
 }
 
+/* The photos the checkpoint's split put where their keys do not (absent
+ * in older checkpoints: none), kept there. */
+static gboolean read_split_forced(const nn_weights *w, train_run *r, GError **error) {
+    const uint32_t *halves = NULL;
+    uint64_t count = 0;
+    g_array_set_size(r->split_forced, 0);
+    if (r->older_split || !nn_weights_get(w, "checkpoint.split_forced")) return TRUE;
+    if (nn_weights_get_u32_array(w, "checkpoint.split_forced", &halves, &count, NULL) != NN_OK || count % 2) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint field 'checkpoint.split_forced' is not an even number "
+                    "of u32 (pairs of halves of photo keys)", r->resume);
+        return FALSE;
+    }
+    for (uint64_t k = 0; k < count; k += 2) {
+        const uint64_t key = (uint64_t)halves[k] | (uint64_t)halves[k + 1] << 32;
+        g_array_append_val(r->split_forced, key);
+    }
+    return TRUE;
+}
+
 /* A run on photos continues on the same photos, split and crops. */
 static gboolean read_photo_fields(const nn_weights *w, train_run *r, GError **error) {
     const char *images = meta_str(w, "checkpoint.photo_folders", "train.photo_folders");
@@ -383,7 +415,7 @@ static gboolean read_photo_fields(const nn_weights *w, train_run *r, GError **er
     r->init = *init ? g_strdup(init) : NULL;
     r->crops = (int)crops, r->rebin = (int)rebin, r->val_fraction = fraction, r->photos = (int)photos;
     r->older_split = r->images && strcmp(meta_str(w, "checkpoint.split", NULL), PHOTO_SPLIT_RULE) != 0;
-    return TRUE;
+    return read_split_forced(w, r, error);
 }
 
 static void read_history(const nn_weights *w, train_run *r) {
@@ -471,6 +503,7 @@ static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, floa
     gboolean ok = FALSE, have_bins = FALSE;
     const char *kind = NULL;
     int epochs_planned = 0, threads = 0, batch = 0;
+    const int given_val = r->val; /* -1: not given */
     if (nn_weights_get_str(&w, "checkpoint.kind", &kind, &err) != NN_OK) {
         g_set_error(error, TRAINER_ERROR, 1, "%s: not a colorize-train checkpoint (a model file?)", r->resume);
         goto done;
@@ -486,6 +519,12 @@ static gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, floa
         !meta_u32(&w, "train.threads", &threads, r->resume, error))
         goto done;
     r->batch = batch;
+    if (given_val >= 0 && given_val != r->val) {
+        g_set_error(error, TRAINER_ERROR, 1, "%s: --val %d: the checkpoint's run validates on %d %s; a resumed run "
+                    "keeps its validation set", r->resume, given_val, r->val,
+                    nn_weights_get(&w, "checkpoint.photo_folders") ? "crops" : "images");
+        goto done;
+    }
     uint64_t gs = 0, sd = 0;
     double lr = meta_f64(&w, "train.lr", NAN), wd = meta_f64(&w, "train.weight_decay", NAN);
     if (nn_weights_get_u64(&w, "checkpoint.global_step", &gs, &err) != NN_OK ||
@@ -919,7 +958,7 @@ static gboolean reserve_crops(const train_run *r, train_state *ts, GError **erro
 }
 
 /* The training and the held-out photos (all train with --val-images). */
-static gboolean split_photos(const train_run *r, train_state *ts, GError **error) {
+static gboolean split_photos(train_run *r, train_state *ts, GError **error) {
     const int n = ts->photos.n;
     if (!r->val_images && n < 2) {
         g_set_error(error, TRAINER_ERROR, 1, "%s: 1 usable photo: at least 2 are needed to hold one out for validation "
@@ -927,8 +966,8 @@ static gboolean split_photos(const train_run *r, train_state *ts, GError **error
         return FALSE;
     }
     ts->train_photos = g_new(int, n), ts->held_photos = g_new(int, n);
-    photo_set_split(&ts->photos, (uint64_t)r->seed, r->val_images ? 0.0 : r->val_fraction, ts->train_photos,
-                    &ts->n_train_photos, ts->held_photos, &ts->n_held_photos);
+    photo_set_split(&ts->photos, (uint64_t)r->seed, r->val_images ? 0.0 : r->val_fraction, r->split_forced,
+                    ts->train_photos, &ts->n_train_photos, ts->held_photos, &ts->n_held_photos);
     return TRUE;
 }
 
@@ -1352,7 +1391,7 @@ int command_train(int argc, char **argv) {
         rc = 2;
         goto out;
     }
-    if (r.val < 0) r.val = r.images ? IMAGES_VAL_CROPS : CIFAR_VALIDATION_IMAGES;
+    if (r.val < 0 && !r.resume) r.val = r.images ? IMAGES_VAL_CROPS : CIFAR_VALIDATION_IMAGES; /* or the checkpoint's */
     const char *cmd = "train";
     if ((epochs != -1 && !option_int_ok(cmd, "--epochs", epochs, 1, 100000)) ||
         !option_int_ok(cmd, "--batch", r.batch, 1, 4096) || !option_int_ok(cmd, "--accumulate", r.accumulate, 0, 4096) || !option_double_ok(cmd, "--lr", r.lr, 1e-9, 0.999) ||
@@ -1364,7 +1403,7 @@ int command_train(int argc, char **argv) {
         !option_double_ok(cmd, "--weight-decay", r.weight_decay, 0, 1) ||
         !option_int_ok(cmd, "--limit", r.limit, 0, 1 << 30) || !option_int_ok(cmd, "--max-steps", r.max_steps, 0, (long)MAX_GLOBAL_STEP) ||
         !option_int_ok(cmd, "--threads", r.threads, 0, 1024) || (r.crops >= 0 && !option_int_ok(cmd, "--crops", r.crops, 64, TRAIN_MAX_CROPS)) ||
-        (r.val_fraction >= 0 && !option_double_ok(cmd, "--val-fraction", r.val_fraction, 0.01, 0.9)) || !option_int_ok(cmd, "--val", r.val, 1, TRAIN_MAX_CROPS)) {
+        (r.val_fraction >= 0 && !option_double_ok(cmd, "--val-fraction", r.val_fraction, 0.01, 0.9)) || (r.val != -1 && !option_int_ok(cmd, "--val", r.val, 1, TRAIN_MAX_CROPS))) {
         rc = 2;
         goto out;
     }

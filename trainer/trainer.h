@@ -269,7 +269,7 @@ void lab_planes_to_pixels(guchar *px, int stride, int nc, const float *L, const 
 gboolean is_image_name(const char *name);
 
 /* folders.c: the photos in the folders a user names. */
-#define PHOTO_PATH_MAX 4096 /* longer paths are left out */
+#define PHOTO_PATH_MAX 4096 /* paths of this many bytes or more are named, counted and left out */
 typedef struct {
     char *path;
     gint64 size, mtime_ns; /* to know when a cache still holds the file */
@@ -278,6 +278,7 @@ typedef struct {
 typedef struct {
     GArray *photos;         /* found_photo, sorted by path */
     int not_regular;        /* image names that are FIFOs, devices, …: named, never opened */
+    int too_long;           /* image files whose paths reach PHOTO_PATH_MAX bytes: named, left out */
     int unreadable_folders; /* subfolders that could not be opened: named, skipped */
     int repeats;            /* files and folders reached again (links, a folder named twice) */
 } photo_listing;
@@ -327,9 +328,15 @@ int photo_cache_check(FILE *f, uint64_t size, const found_photo *listing, int n,
  * its folder), mixed with the seed, falls below fraction, so photos added
  * to or removed from a folder never move another from one side to the
  * other; with two photos or more, at least one on each side (none held
- * out when fraction is 0). */
-void photo_set_split(const photo_set *ps, uint64_t seed, double fraction, int *train, int *n_train, int *held,
-                     int *n_held);
+ * out when fraction is 0): the lowest is held out when none falls below,
+ * the highest trains when all do. forced (uint64_t keys, or NULL) names
+ * the photos an earlier split of the run (its checkpoint's) put on the
+ * side their key does not choose, kept there; it is replaced with this
+ * split's. */
+void photo_set_split(const photo_set *ps, uint64_t seed, double fraction, GArray *forced, int *train, int *n_train,
+                     int *held, int *n_held);
+/* A photo's key: FNV-1a of its path inside its folder. */
+uint64_t photo_path_key(const char *relative);
 /* count crops, each from one of photos (nphotos indices) at a random
  * place and scale (32 px to the short side), area-averaged to 32×32 RGB;
  * the same seed gives the same crops. */
@@ -339,8 +346,10 @@ void photo_set_crops(const photo_set *ps, const int *photos, int nphotos, int co
 /* photos.c: eval --photos DIR, the real-photo benchmark; the exit code. */
 /* A photo whose mean chroma is below this has no colour to measure. */
 #define PHOTO_MIN_MEAN_CHROMA 2.0
-/* The photos of dir (by name, as gdk-pixbuf reads them), sorted; NULL with an error. */
-GPtrArray *list_folder_photos(const char *dir, GError **error);
+/* The photos of dir (by name, as gdk-pixbuf reads them), sorted; NULL with
+ * an error. Image names left out (FIFOs, devices, paths too long: each
+ * named on stderr) are counted in *left_out when it is not NULL. */
+GPtrArray *list_folder_photos(const char *dir, int *left_out, GError **error);
 /* The photo as 8-bit RGB, scaled down to max_side on its long side. */
 /* A colour reference (reference.c): the photos of a comma-separated list
  * and/or a GIMP palette (either may be NULL), finished; NULL with an error
