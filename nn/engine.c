@@ -48,7 +48,7 @@ struct nn_engine {
 };
 
 nn_engine_params nn_engine_default_params(void) {
-    return (nn_engine_params){.vividness = NN_DEFAULT_VIVIDNESS, .saturation = 1.0f, .resolution = NN_DEFAULT_RESOLUTION,
+    return (nn_engine_params){.vividness = NN_DEFAULT_VIVIDNESS, .saturation = NN_DEFAULT_SATURATION, .resolution = NN_DEFAULT_RESOLUTION,
                               .scene_size = NN_DEFAULT_SCENE_SIZE, .scene_weight = NN_DEFAULT_SCENE_WEIGHT,
                               .hint_reach = NN_DEFAULT_HINT_REACH, .reference = NULL,
                               .reference_weight = NN_DEFAULT_REFERENCE_WEIGHT};
@@ -140,10 +140,11 @@ nn_status nn_engine_begin(nn_engine **out, int W, int H, const nn_engine_params 
     *out = NULL;
     if (W < 1 || H < 1 || (size_t)W * H > ((size_t)1 << 31))
         return nn_set_error(err, NN_ERR_INVALID, "image size %d×%d is out of range", W, H);
-    if (!(params->vividness >= 0.0f && params->vividness <= 1.0f))
-        return nn_set_error(err, NN_ERR_INVALID, "vividness %g is outside 0..1", params->vividness);
-    if (!(params->saturation >= 0.0f && params->saturation <= 2.0f))
-        return nn_set_error(err, NN_ERR_INVALID, "saturation %g is outside 0..2", params->saturation);
+    if (!(params->vividness >= 0.0f && params->vividness <= NN_MAX_VIVIDNESS))
+        return nn_set_error(err, NN_ERR_INVALID, "vividness %g is outside 0..%d", params->vividness, NN_MAX_VIVIDNESS);
+    if (!(params->saturation >= 0.0f && params->saturation <= NN_MAX_SATURATION))
+        return nn_set_error(err, NN_ERR_INVALID, "saturation %g is outside 0..%d", params->saturation,
+                            NN_MAX_SATURATION);
     if (params->resolution < NN_MIN_RESOLUTION || params->resolution > NN_MAX_RESOLUTION)
         return nn_set_error(err, NN_ERR_INVALID, "working resolution %d is outside %d..%d", params->resolution,
                             NN_MIN_RESOLUTION, NN_MAX_RESOLUTION);
@@ -210,7 +211,7 @@ float nn_engine_hint_hold_at(const nn_engine *e, double x, double y) {
 }
 
 void nn_engine_set_saturation(nn_engine *e, float saturation) {
-    e->params.saturation = saturation < 0.0f ? 0.0f : saturation > 2.0f ? 2.0f : saturation;
+    e->params.saturation = saturation < 0.0f ? 0.0f : saturation > NN_MAX_SATURATION ? NN_MAX_SATURATION : saturation;
 }
 
 void nn_engine_get_working_size(const nn_engine *e, int *ww, int *wh) {

@@ -38,7 +38,9 @@ void nn_encode_input(float *in,              // (n, 4, H, W)
  * NN_VIVID_TEMPERATURE (T = 0.38^v, geometric), which is vivid. */
 #define NN_VIVID_TEMPERATURE 0.38f
 float nn_vividness_to_temperature(float vividness);
+/* Vividness runs from 0 (faithful) to NN_MAX_VIVIDNESS (vivid). */
 #define NN_DEFAULT_VIVIDNESS 0.0f
+#define NN_MAX_VIVIDNESS 1
 /* Decodes with the vividness setting; rebalance (Q) may be NULL (no
  * correction). Returns NN_ERR_NOMEM if a scratch allocation fails. */
 nn_status nn_decode_vivid(float *ab,              // (N, 2, H, W)

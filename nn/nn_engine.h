@@ -57,6 +57,10 @@ void nn_scene_add_to_tile_rows(const nn_scene *s, float weight, int x0, int y0, 
 #define NN_MIN_RESOLUTION 32
 #define NN_MAX_RESOLUTION 2048
 
+/* The chroma multiplier applied to the result: 0 (gray) to NN_MAX_SATURATION. */
+#define NN_DEFAULT_SATURATION 1
+#define NN_MAX_SATURATION 2
+
 /* The scene pass (scene.c): by default the working image is also seen
  * whole at NN_DEFAULT_SCENE_SIZE pixels on its long side, and each tile
  * pixel's distribution is multiplied by the scene's raised to

@@ -593,10 +593,10 @@ static GtkWidget *controls_table(ColorizeDialog *d) {
     GtkWidget *table = gtk_table_new(9, 3, FALSE);
     gtk_table_set_col_spacings(GTK_TABLE(table), 6);
     gtk_table_set_row_spacings(GTK_TABLE(table), 6);
-    d->adjs[0] = add_scale(table, 0, _("_Vividness:"), d->s->vividness, 0.0, 1.0, 0.01, 2,
+    d->adjs[0] = add_scale(table, 0, _("_Vividness:"), d->s->vividness, 0.0, NN_MAX_VIVIDNESS, 0.01, 2,
                            _("0 gives the most likely average colour (faithful); higher values give more vivid, "
                              "more daring colour"));
-    d->adjs[1] = add_scale(table, 1, _("_Saturation:"), d->s->saturation, 0.0, 2.0, 0.01, 2,
+    d->adjs[1] = add_scale(table, 1, _("_Saturation:"), d->s->saturation, 0.0, NN_MAX_SATURATION, 0.01, 2,
                            _("Multiplies the chroma of the predicted colour (1 leaves it as predicted)"));
     d->adjs[2] = add_scale(table, 2, _("_Working resolution:"), d->s->resolution, NN_MIN_RESOLUTION,
                            NN_MAX_RESOLUTION, 1, 0,

@@ -45,9 +45,10 @@ gboolean colorize_check_arguments(gint32 image, gint32 drawable, const ColorizeS
     if (!colorize_check_drawable(image, drawable, error)) return FALSE;
     const gchar *bad = NULL;
     gchar *msg = NULL;
-    if (!(s->vividness >= 0.0 && s->vividness <= 1.0)) msg = g_strdup_printf(_("Vividness %g is outside 0 to 1"), s->vividness);
-    else if (!(s->saturation >= 0.0 && s->saturation <= 2.0))
-        msg = g_strdup_printf(_("Saturation %g is outside 0 to 2"), s->saturation);
+    if (!(s->vividness >= 0.0 && s->vividness <= NN_MAX_VIVIDNESS))
+        msg = g_strdup_printf(_("Vividness %g is outside 0 to %d"), s->vividness, NN_MAX_VIVIDNESS);
+    else if (!(s->saturation >= 0.0 && s->saturation <= NN_MAX_SATURATION))
+        msg = g_strdup_printf(_("Saturation %g is outside 0 to %d"), s->saturation, NN_MAX_SATURATION);
     else if (s->resolution < NN_MIN_RESOLUTION || s->resolution > NN_MAX_RESOLUTION)
         msg = g_strdup_printf(_("Working resolution %d is outside %d to %d"), s->resolution, NN_MIN_RESOLUTION,
                               NN_MAX_RESOLUTION);

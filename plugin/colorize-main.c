@@ -35,10 +35,10 @@ static void init_i18n(void) {
     {GIMP_PDB_INT32, "run-mode", "The run mode { RUN-INTERACTIVE (0), RUN-NONINTERACTIVE (1) }"},                      \
         {GIMP_PDB_IMAGE, "image", "Input image"}, {GIMP_PDB_DRAWABLE, "drawable", "Input layer"},                      \
         {GIMP_PDB_STRING, "model", "Weights file; \"\" for the installed default"},                                   \
-        {GIMP_PDB_FLOAT, "vividness", "0 (faithful: the mean colour) to 1 (vivid)"},                                   \
-        {GIMP_PDB_FLOAT, "saturation", "Chroma multiplier, 0 to 2"},                                                   \
+        {GIMP_PDB_FLOAT, "vividness", "0 (faithful: the mean colour) to " G_STRINGIFY(NN_MAX_VIVIDNESS) " (vivid)"},             \
+        {GIMP_PDB_FLOAT, "saturation", "Chroma multiplier, 0 to " G_STRINGIFY(NN_MAX_SATURATION)},                                           \
         {GIMP_PDB_INT32, "resolution",                                                                                 \
-         "Working resolution: the long side in pixels at which the network sees the image, 32 to 2048"},              \
+         "Working resolution: the long side in pixels at which the network sees the image, " G_STRINGIFY(NN_MIN_RESOLUTION) " to " G_STRINGIFY(NN_MAX_RESOLUTION)}, \
         {GIMP_PDB_DRAWABLE, "hint-layer",                                                                              \
          "Another layer of the image whose opaque pixels give their colour, -1 for none"}
 

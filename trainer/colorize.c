@@ -352,7 +352,7 @@ int command_colorize(int argc, char **argv) {
     double reference_weight = NN_DEFAULT_REFERENCE_WEIGHT;
     nn_reference *ref = NULL;
     gboolean overwrite = FALSE;
-    double vividness = NN_DEFAULT_VIVIDNESS, saturation = 1.0;
+    double vividness = NN_DEFAULT_VIVIDNESS, saturation = NN_DEFAULT_SATURATION;
     int resolution = NN_DEFAULT_RESOLUTION, threads = 0, scene_size = NN_DEFAULT_SCENE_SIZE;
     double scene_weight = NN_DEFAULT_SCENE_WEIGHT, hint_reach = NN_DEFAULT_HINT_REACH;
     colorize_setup cs = {.max_mpx = DEFAULT_MAX_MEGAPIXELS};
@@ -362,9 +362,9 @@ int command_colorize(int argc, char **argv) {
                NN_MAX_HINT_REACH, NN_DEFAULT_HINT_REACH);
     GOptionEntry entries[] = {
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Weights file (default: the installed model, " DEFAULT_MODEL_PATH ")", "FILE.weights"},
-        {"vividness", 0, 0, G_OPTION_ARG_DOUBLE, &vividness, "0 (faithful) to 1 (vivid), default 0", "X"},
-        {"saturation", 0, 0, G_OPTION_ARG_DOUBLE, &saturation, "Chroma multiplier, 0 to 2 (default 1)", "X"},
-        {"resolution", 0, 0, G_OPTION_ARG_INT, &resolution, "Working resolution: long side in pixels, 32 to 2048 (default 256)", "N"},
+        {"vividness", 0, 0, G_OPTION_ARG_DOUBLE, &vividness, "0 (faithful) to " G_STRINGIFY(NN_MAX_VIVIDNESS) " (vivid), default 0", "X"},
+        {"saturation", 0, 0, G_OPTION_ARG_DOUBLE, &saturation, "Chroma multiplier, 0 to " G_STRINGIFY(NN_MAX_SATURATION) " (default " G_STRINGIFY(NN_DEFAULT_SATURATION) ")", "X"},
+        {"resolution", 0, 0, G_OPTION_ARG_INT, &resolution, "Working resolution: long side in pixels, " G_STRINGIFY(NN_MIN_RESOLUTION) " to " G_STRINGIFY(NN_MAX_RESOLUTION) " (default " G_STRINGIFY(NN_DEFAULT_RESOLUTION) ")", "N"},
         {"scene-size", 0, 0, G_OPTION_ARG_INT, &scene_size, "Long side of the scene pass, 16 to 256 (default 32)", "N"},
         {"scene-weight", 0, 0, G_OPTION_ARG_DOUBLE, &scene_weight, "Weight of the scene pass, 0 (off) to 8 (default 1)", "X"},
         {"hint-reach", 0, 0, G_OPTION_ARG_DOUBLE, &hint_reach, reach_help, "X"},
@@ -397,7 +397,8 @@ int command_colorize(int argc, char **argv) {
         goto out;
     }
     const char *cmd = "colorize";
-    if (!option_double_ok(cmd, "--vividness", vividness, 0, 1) || !option_double_ok(cmd, "--saturation", saturation, 0, 2) ||
+    if (!option_double_ok(cmd, "--vividness", vividness, 0, NN_MAX_VIVIDNESS) ||
+        !option_double_ok(cmd, "--saturation", saturation, 0, NN_MAX_SATURATION) ||
         !option_int_ok(cmd, "--resolution", resolution, NN_MIN_RESOLUTION, NN_MAX_RESOLUTION) ||
         !option_double_ok(cmd, "--max-megapixels", cs.max_mpx, 1, 100000) ||
         !option_int_ok(cmd, "--scene-size", scene_size, NN_MIN_SCENE_SIZE, NN_MAX_SCENE_SIZE) ||

@@ -168,7 +168,7 @@ static int photos_command(const char *dir, const char *model, int nv, const doub
         return 2;
     }
     if (nv > 1 || nv < 0) {
-        g_printerr("colorize-train eval: --photos takes one --vividness value in 0..1\n");
+        g_printerr("colorize-train eval: --photos takes one --vividness value in 0..%d\n", NN_MAX_VIVIDNESS);
         return 2;
     }
     if (nv == 1) params->vividness = (float)viv[0];
@@ -416,7 +416,7 @@ int command_eval(int argc, char **argv) {
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "CIFAR-10 binary folder (test_batch.bin)", "DIR"},
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "The model to evaluate", "FILE.weights"},
         {"hints", 0, 0, G_OPTION_ARG_STRING, &hints_s, "Hint counts to evaluate, e.g. 0,1,5,10 (default 0)", "LIST"},
-        {"vividness", 0, 0, G_OPTION_ARG_STRING, &viv_s, "Vividness settings, 0 (faithful) to 1 (default: the default)", "LIST"},
+        {"vividness", 0, 0, G_OPTION_ARG_STRING, &viv_s, "Vividness settings, 0 (faithful) to " G_STRINGIFY(NN_MAX_VIVIDNESS) " (default: the default)", "LIST"},
         {"json", 0, 0, G_OPTION_ARG_FILENAME, &json, "Write every figure as JSON", "FILE"},
         {"report", 0, 0, G_OPTION_ARG_FILENAME, &report, "Write a Markdown report with example grids", "DIR"},
         {"limit", 0, 0, G_OPTION_ARG_INT, &limit, "Evaluate only the first N test images", "N"},
@@ -455,7 +455,7 @@ int command_eval(int argc, char **argv) {
     int nh = parse_list(hints_s ? hints_s : "0", hints, MAX_SETTINGS, TRUE);
     int nv = viv_s ? parse_list(viv_s, viv, MAX_SETTINGS, FALSE) : 0;
     for (int i = 0; i < nv; i++)
-        if (!(viv[i] >= 0 && viv[i] <= 1)) nv = -1;
+        if (!(viv[i] >= 0 && viv[i] <= NN_MAX_VIVIDNESS)) nv = -1;
     if (photos) {
         params.scene_weight = (float)scene_weight, params.hint_reach = (float)hint_reach;
         for (int i = 0; i < nh; i++)
@@ -470,7 +470,7 @@ int command_eval(int argc, char **argv) {
                       : argc > 1      ? "unexpected arguments (see --help)"
                       : reference     ? "--reference needs --photos DIR"
                       : nh < 1        ? "--hints takes a comma-separated list of hint counts, 0..1024"
-                      : nv < 0        ? "--vividness takes a comma-separated list of values in 0..1"
+                      : nv < 0        ? "--vividness takes a comma-separated list of values in 0.." G_STRINGIFY(NN_MAX_VIVIDNESS)
                       : split && !ev.validation && strcmp(split, "test") != 0 ? "--split is test or validation"
                       : update_model && (ev.validation || no_prior)
                           ? "--update-model stores test figures: not with --split validation or --no-prior"

@@ -15,8 +15,6 @@
 
 #include "trainer.h"
 
-/* A photo whose mean chroma is below this is gray: no colour to learn. */
-#define IMAGES_MIN_MEAN_CHROMA 2.0
 /* Photos in one cache: the listing refuses more. */
 #define IMAGES_MAX_COUNT 1000000
 
@@ -96,7 +94,7 @@ static gboolean decode_entry(photo_entry *e, int max_side, pixel_store *store, g
         g_printerr("%scolorize-train: skipping %s: %s\n", tty ? "\n" : "", e->file->path, why);
         g_free(why);
         e->status = PHOTO_UNREADABLE;
-    } else if (image_mean_chroma(rgb, (size_t)e->w * e->h) < IMAGES_MIN_MEAN_CHROMA) {
+    } else if (image_mean_chroma(rgb, (size_t)e->w * e->h) < PHOTO_MIN_MEAN_CHROMA) {
         e->status = PHOTO_GRAY;
     } else if ((ok = store_reserve(store, (size_t)e->w * e->h * 3, error))) {
         e->offset = store->len;

@@ -1331,12 +1331,12 @@ int command_train(int argc, char **argv) {
         {"data", 0, 0, G_OPTION_ARG_FILENAME, &r.data, "CIFAR-10 binary folder (data_batch_1..5.bin)", "DIR"},
         {"images", 0, 0, G_OPTION_ARG_FILENAME, &r.images, "Instead of CIFAR-10: folders of colour photos, searched recursively (comma-separated)", "DIR[,DIR...]"},
         {"val-images", 0, 0, G_OPTION_ARG_FILENAME, &r.val_images, "With --images: validate on these photos (default: hold some out)", "DIR[,DIR...]"},
-        {"val-fraction", 0, 0, G_OPTION_ARG_DOUBLE, &r.val_fraction, "With --images: the share of photos held out for validation (default 0.1)", "X"},
+        {"val-fraction", 0, 0, G_OPTION_ARG_DOUBLE, &r.val_fraction, "With --images: the share of photos held out for validation (default " G_STRINGIFY(IMAGES_VAL_FRACTION) ")", "X"},
         {"crops", 0, 0, G_OPTION_ARG_INT, &r.crops, "With --images: training crops per epoch (default " G_STRINGIFY(IMAGES_CROPS_PER_EPOCH) ")", "N"},
         {"init", 0, 0, G_OPTION_ARG_FILENAME, &r.init, "Start from this model (fine-tuning): its architecture, weights and colour bins", "MODEL.weights"},
         {"rebin", 0, 0, G_OPTION_ARG_NONE, &r.rebin, "With --init: recompute the colour bins and their weights from the new data", NULL},
         {"out", 0, 0, G_OPTION_ARG_FILENAME, &r.out, "Write the best model (by validation loss) here", "FILE"},
-        {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs to train (default 8)", "N"},
+        {"epochs", 0, 0, G_OPTION_ARG_INT, &epochs, "Epochs to train (default " G_STRINGIFY(TRAIN_DEFAULT_EPOCHS) ")", "N"},
         {"batch", 0, 0, G_OPTION_ARG_INT, &r.batch, "Images per step, over all MPI ranks (default 64)", "N"},
         {"accumulate", 0, 0, G_OPTION_ARG_INT, &r.accumulate, "Run each step (each rank's part of it) as N micro-batches, gradients added up: less memory; batch norm over each (default 1, or the checkpoint's)", "N"},
         {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &r.lr, "Peak Adam learning rate, cosine schedule (default 1e-3)", "X"},
@@ -1345,9 +1345,9 @@ int command_train(int argc, char **argv) {
         {"threads", 0, 0, G_OPTION_ARG_INT, &r.threads, "Threads (default: all cores, shared among the MPI ranks on a machine)", "N"},
         {"width", 0, 0, G_OPTION_ARG_INT, &r.width, "Base width of a new U-Net (default " G_STRINGIFY(DEFAULT_WIDTH) ")", "N"},
         {"lambda", 0, 0, G_OPTION_ARG_DOUBLE, &r.lambda, "Rebalancing: uniform mixing weight (default 0.5)", "X"},
-        {"zoom-share", 0, 0, G_OPTION_ARG_DOUBLE, &r.zoom_share, "Share of samples shown as a zoomed crop (default 0.35)", "X"},
-        {"max-zoom", 0, 0, G_OPTION_ARG_DOUBLE, &r.max_zoom, "Largest zoom of those crops (default 4)", "X"},
-        {"stroke-share", 0, 0, G_OPTION_ARG_DOUBLE, &r.stroke_share, "Share of hints drawn as brush strokes (default 0.3)", "X"},
+        {"zoom-share", 0, 0, G_OPTION_ARG_DOUBLE, &r.zoom_share, "Share of samples shown as a zoomed crop (default " G_STRINGIFY(TRAIN_ZOOM_SHARE) ")", "X"},
+        {"max-zoom", 0, 0, G_OPTION_ARG_DOUBLE, &r.max_zoom, "Largest zoom of those crops (default " G_STRINGIFY(TRAIN_MAX_ZOOM) ")", "X"},
+        {"stroke-share", 0, 0, G_OPTION_ARG_DOUBLE, &r.stroke_share, "Share of hints drawn as brush strokes (default " G_STRINGIFY(TRAIN_STROKE_SHARE) ")", "X"},
         {"resume", 0, 0, G_OPTION_ARG_FILENAME, &r.resume, "Continue from this checkpoint", "CKPT"},
         {"checkpoint", 0, 0, G_OPTION_ARG_FILENAME, &r.checkpoint, "Checkpoint file (default FILE.ckpt)", "CKPT"},
         {"log-dir", 0, 0, G_OPTION_ARG_FILENAME, &r.log_dir, "Write metrics.csv, curves and sample grids here", "DIR"},
@@ -1375,7 +1375,7 @@ int command_train(int argc, char **argv) {
         rc = 2;
         goto out;
     }
-    r.epochs = epochs > 0 ? epochs : (r.resume ? 0 : 8);
+    r.epochs = epochs > 0 ? epochs : (r.resume ? 0 : TRAIN_DEFAULT_EPOCHS);
     const char *bad = argc > 1 ? "unexpected arguments (see --help)"
                       : !r.out ? "--out FILE is required"
                       : r.data && r.images ? "--data and --images exclude each other"

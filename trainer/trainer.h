@@ -91,6 +91,9 @@ void simulate_hints(const float *ab, // (2, 1024)
                     float *hint_ab,   // (2, 1024)
                     float *hint_mask); // (1024)
 
+/* Epochs a new training runs without --epochs. */
+#define TRAIN_DEFAULT_EPOCHS 8
+
 /* The training augmentation's defaults: the share of samples shown as a
  * zoomed crop, the largest zoom, and the share of hints drawn as strokes. */
 #define TRAIN_ZOOM_SHARE 0.35
@@ -344,7 +347,8 @@ void photo_set_crops(const photo_set *ps, const int *photos, int nphotos, int co
                      uint8_t *rgb); // (count, 32, 32, 3)
 
 /* photos.c: eval --photos DIR, the real-photo benchmark; the exit code. */
-/* A photo whose mean chroma is below this has no colour to measure. */
+/* A photo whose mean chroma is below this is gray: no colour to measure
+ * (eval --photos, colorize's reference) or to learn from (train --images). */
 #define PHOTO_MIN_MEAN_CHROMA 2.0
 /* The photos of dir (by name, as gdk-pixbuf reads them), sorted; NULL with
  * an error. Image names left out (FIFOs, devices, paths too long: each
