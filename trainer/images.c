@@ -51,34 +51,19 @@ static gboolean store_reserve(pixel_store *s, size_t more, GError **error) {
 }
 
 /* Decodes one photo at most max_side on its long side (never scaled up) as
- * packed RGB; NULL (with the reason in *why) when it cannot be read. */
+ * packed RGB, as the real-photo benchmark reads its photos (load_photo:
+ * one filter for what is trained on and what is measured); NULL (with the
+ * reason in *why) when it cannot be read. */
 static uint8_t *decode_photo(const char *path, int max_side, int *w, int *h, char **why) {
     GError *error = NULL;
-    int fw = 0, fh = 0;
-    GdkPixbuf *pb = NULL;
-    if (image_size_acceptable(path, DEFAULT_MAX_MEGAPIXELS, NULL, &error)) {
-        gdk_pixbuf_get_file_info(path, &fw, &fh);
-        pb = fw > max_side || fh > max_side ? gdk_pixbuf_new_from_file_at_scale(path, max_side, max_side, TRUE, &error)
-                                            : gdk_pixbuf_new_from_file(path, &error);
-    }
+    GdkPixbuf *pb = load_photo(path, max_side, &error);
     if (!pb) {
         *why = g_strdup(error->message);
         g_error_free(error);
         return NULL;
     }
-    if (gdk_pixbuf_get_bits_per_sample(pb) != 8 || gdk_pixbuf_get_n_channels(pb) < 3 ||
-        gdk_pixbuf_get_width(pb) > max_side || gdk_pixbuf_get_height(pb) > max_side) {
-        *why = g_strdup("unsupported pixel format or size");
-        g_object_unref(pb);
-        return NULL;
-    }
     *w = gdk_pixbuf_get_width(pb), *h = gdk_pixbuf_get_height(pb);
-    const int nc = gdk_pixbuf_get_n_channels(pb), stride = gdk_pixbuf_get_rowstride(pb);
-    uint8_t *rgb = g_malloc((size_t)*w * *h * 3);
-    for (int y = 0; y < *h; y++) {
-        const guchar *row = gdk_pixbuf_read_pixels(pb) + (size_t)y * stride;
-        for (int x = 0; x < *w; x++) memcpy(rgb + ((size_t)y * *w + x) * 3, row + (size_t)x * nc, 3);
-    }
+    uint8_t *rgb = packed_rgb(pb);
     g_object_unref(pb);
     return rgb;
 }

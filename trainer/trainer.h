@@ -297,10 +297,11 @@ gboolean is_regular_file(const char *path, GError **error);
 
 /* images.c: training on the user's own photos. */
 /* The photo cache's first 8 bytes; 02: mtimes in nanoseconds, small photos
- * no longer scaled up. Then the side (u32), the count (u32), per photo its
+ * no longer scaled up; 03: photos shrunk by load_photo's filter, as the
+ * benchmark reads them. Then the side (u32), the count (u32), per photo its
  * path (u32 length, bytes), size and mtime in ns (i64 each), w, h, status
  * (u32 each: 0 usable, 1 unreadable, 2 gray), then every usable photo's RGB. */
-#define PHOTO_CACHE_MAGIC "CTIMGS02"
+#define PHOTO_CACHE_MAGIC "CTIMGS03"
 #define TRAIN_MAX_CROPS (1 << 24) /* --crops and --val at most */
 #define HISTORY_MAX_STEPS (1 << 20) /* the per-step history a checkpoint keeps: a longer one is thinned */
 #define IMAGES_MAX_SIDE 256 /* the cached photos' long side: the plug-in's default working resolution */
@@ -364,6 +365,10 @@ nn_reference *reference_load(nn_colorizer *c, const char *photos, const char *pa
 /* The same from an 8-bit RGB(A) pixbuf, shrunk as a reference file is;
  * `what` names it in errors. */
 nn_reference *reference_from_pixbuf(nn_colorizer *c, GdkPixbuf *pb, const char *what, GError **error);
+/* A photo as 8-bit RGB at most max_side on its long side (never enlarged):
+ * shrunk with GDK_INTERP_HYPER, the best of gdk-pixbuf's filters (photos
+ * are read once, for training into the cache), transparent parts as if on
+ * black; an error naming the file when it cannot be read or is too large. */
 GdkPixbuf *load_photo(const char *path, int max_side, GError **error);
 /* Packs a pixbuf's rows into a w*h*3 buffer (g_free). */
 uint8_t *packed_rgb(GdkPixbuf *pb);
