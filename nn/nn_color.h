@@ -8,6 +8,13 @@
 
 #include "nn_core.h"
 
+/* A display value in 0..1 (clamped; NaN gives 0) as an 8-bit code, rounded
+ * to the nearest: the one rule for every float-to-8-bit output. */
+static inline uint8_t nn_unit_to_u8(float v) {
+    const float c = v > 0.0f ? (v < 1.0f ? v : 1.0f) : 0.0f;
+    return (uint8_t)(c * 255.0f + 0.5f);
+}
+
 #ifdef __cplusplus
 extern "C" {
 #endif

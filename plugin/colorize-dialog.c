@@ -31,11 +31,7 @@ static void show_help(const gchar *help_id, gpointer dialog) {
     ColorizeDialog *d = g_object_get_data(G_OBJECT(dialog), "colorize-dialog"); /* GimpDialog passes itself */
     (void)help_id;
     if (!d) return;
-    gchar *path = g_build_filename(colorize_plugin_dir(), "help", HELP_FILE, NULL);
-    if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
-        g_free(path);
-        path = g_build_filename(COLORIZE_DATADIR, "help", HELP_FILE, NULL);
-    }
+    gchar *path = colorize_data_file(colorize_plugin_dir(), "help" G_DIR_SEPARATOR_S HELP_FILE);
     gchar *uri = g_filename_to_uri(path, NULL, NULL);
     GError *error = NULL;
     if (!uri || !g_app_info_launch_default_for_uri(uri, NULL, &error)) {

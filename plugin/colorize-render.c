@@ -39,14 +39,16 @@ void colorize_set_plugin_dir(const gchar *dir) {
 
 const gchar *colorize_plugin_dir(void) { return plugin_dir ? plugin_dir : "."; }
 
-gchar *colorize_default_model_path(const gchar *dir) {
-    gchar *p = g_build_filename(dir, MODEL_FILE, NULL);
+gchar *colorize_data_file(const gchar *dir, const gchar *relative) {
+    gchar *p = g_build_filename(dir, relative, NULL);
     if (!g_file_test(p, G_FILE_TEST_EXISTS)) {
         g_free(p);
-        p = g_build_filename(COLORIZE_DATADIR, MODEL_FILE, NULL);
+        p = g_build_filename(COLORIZE_DATADIR, relative, NULL);
     }
     return p;
 }
+
+gchar *colorize_default_model_path(const gchar *dir) { return colorize_data_file(dir, MODEL_FILE); }
 
 const gchar *colorize_model_path(const ColorizeSettings *s) {
     if (s->model[0]) return s->model;
@@ -218,10 +220,7 @@ static void keep_alpha_and_selection(gfloat *o, const gfloat *s, const gfloat *m
 /* R'G'B'A float to R'G'B'(A) u8, rounded to nearest. */
 static void row_to_u8(guchar *o, const gfloat *rgba, gint w, gint channels) {
     for (gint x = 0; x < w; x++)
-        for (gint c = 0; c < channels; c++) {
-            const gfloat v = rgba[4 * x + c];
-            o[channels * x + c] = (guchar)((v <= 0.0f ? 0.0f : v >= 1.0f ? 1.0f : v) * 255.0f + 0.5f);
-        }
+        for (gint c = 0; c < channels; c++) o[channels * x + c] = nn_unit_to_u8(rgba[4 * x + c]);
 }
 
 static void compose_row_range(void *ctx, int r0, int r1) {
@@ -293,8 +292,8 @@ static void region_to_rgba(void *ctx, int r0, int r1) {
     nn_lab_planes_to_srgb(rgb, j->L + i0, j->a + i0, j->b + i0, n, 3);
     for (gsize i = 0; i < n; i++) {
         guchar *o = j->out_rgba + 4 * (i0 + i);
-        for (gint c = 0; c < 3; c++) o[c] = (guchar)(CLAMP(rgb[3 * i + c], 0.0f, 1.0f) * 255.0f + 0.5f);
-        o[3] = (guchar)(j->px[4 * (i0 + i) + 3] * 255.0f + 0.5f);
+        for (gint c = 0; c < 3; c++) o[c] = nn_unit_to_u8(rgb[3 * i + c]);
+        o[3] = nn_unit_to_u8(j->px[4 * (i0 + i) + 3]);
     }
     g_free(rgb);
 }

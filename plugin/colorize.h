@@ -72,7 +72,11 @@ typedef struct {
  * with the file and the problem). */
 nn_colorizer *colorize_model_get(const gchar *path, GError **error);
 void colorize_model_forget(void);
-/* The installed model beside the plug-in, or the build's data folder. */
+/* A file the plug-in ships (relative: its path under the plug-in's
+ * folder): beside the plug-in where installed, else in the build's data
+ * folder (g_free). */
+gchar *colorize_data_file(const gchar *plugin_dir, const gchar *relative);
+/* The shipped model: colorize_data_file of MODEL_FILE (g_free). */
 gchar *colorize_default_model_path(const gchar *plugin_dir);
 const gchar *colorize_model_path(const ColorizeSettings *s);
 void colorize_set_plugin_dir(const gchar *dir);

@@ -80,8 +80,8 @@ void lab_planes_to_pixels(guchar *px, int stride, int nc, const float *L, const 
         nn_lab_planes_to_srgb(rgb, L + o, ab + o, ab + n + o, (size_t)w, 3);
         guchar *row = px + (size_t)y * stride;
         for (int x = 0; x < w; x++) {
-            for (int ch = 0; ch < 3; ch++) row[(size_t)x * nc + ch] = (guchar)lrintf(CLAMP(rgb[3 * x + ch], 0.0f, 1.0f) * 255.0f);
-            if (nc == 4) row[(size_t)x * nc + 3] = alpha ? (guchar)lrintf(alpha[o + x] * 255.0f) : 255;
+            for (int ch = 0; ch < 3; ch++) row[(size_t)x * nc + ch] = nn_unit_to_u8(rgb[3 * x + ch]);
+            if (nc == 4) row[(size_t)x * nc + 3] = alpha ? nn_unit_to_u8(alpha[o + x]) : 255;
         }
     }
     g_free(rgb);
