@@ -148,6 +148,10 @@ nn_status nn_points_parse(const char *text, nn_point_text *out, int max, int *n,
 int nn_points_parse_good(const char *text, nn_point_text *out, int max, int *n, nn_error *first_bad);
 /* NN_ERR_INVALID naming the first point at or past width × height. */
 nn_status nn_points_check_inside(const nn_point_text *points, int n, int width, int height, nn_error *err);
+/* A point hint whose colour is 8-bit sRGB at (x, y) in the engine's pixels:
+ * its ab into nn_engine_add_point_hint (the one conversion of a user's
+ * point colour). */
+nn_status nn_engine_add_point_rgb8(nn_engine *e, double x, double y, const uint8_t rgb[3], nn_error *err);
 
 /* Checks the parameters and sizes; NN_ERR_INVALID names the bad one. */
 nn_status nn_engine_begin(nn_engine **e, int width, int height, const nn_engine_params *params,

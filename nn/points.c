@@ -2,7 +2,8 @@
  * pixels and sRGB colours in hex, items separated by semicolons (blank
  * items ignored). It is the plug-in's batch argument and image parasite
  * and `colorize-train colorize --hints`. Parsing does not depend on the
- * locale (a decimal point is always '.'). */
+ * locale (a decimal point is always '.'). A point's 8-bit colour enters the
+ * engine through nn_engine_add_point_rgb8. */
 #include "nn.h"
 
 #include <ctype.h>
@@ -133,4 +134,10 @@ nn_status nn_points_check_inside(const nn_point_text *points, int n, int width, 
             return nn_set_error(err, NN_ERR_INVALID, "point hint %d (%g, %g) is outside the %d×%d image", i + 1,
                                 points[i].x, points[i].y, width, height);
     return NN_OK;
+}
+
+nn_status nn_engine_add_point_rgb8(nn_engine *e, double x, double y, const uint8_t rgb[3], nn_error *err) {
+    float unit[3] = {rgb[0] / 255.0f, rgb[1] / 255.0f, rgb[2] / 255.0f}, lab[3];
+    nn_srgb_to_lab(lab, unit, 1);
+    return nn_engine_add_point_hint(e, x, y, lab[1], lab[2], err);
 }

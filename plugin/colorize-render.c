@@ -102,9 +102,7 @@ nn_engine *colorize_render_begin(const ColorizeSettings *s, gint w, gint h, cons
     for (gint i = 0; i < n_points; i++) {
         gdouble x = (points[i].x - ox) * scale, y = (points[i].y - oy) * scale;
         if (x < 0 || y < 0 || x >= w || y >= h) continue; /* outside this layer */
-        gfloat rgb[3] = {points[i].rgb[0] / 255.0f, points[i].rgb[1] / 255.0f, points[i].rgb[2] / 255.0f}, lab[3];
-        nn_srgb_to_lab(lab, rgb, 1);
-        if (nn_engine_add_point_hint(e, x, y, lab[1], lab[2], &err) != NN_OK) {
+        if (nn_engine_add_point_rgb8(e, x, y, points[i].rgb, &err) != NN_OK) {
             engine_error(&err, error);
             nn_engine_free(e);
             return NULL;

@@ -127,9 +127,7 @@ static gboolean run_engine(const colorize_setup *cs, const char *in_path, const 
     if (ok && nn_engine_begin(&e, w, h, &cs->params, &err) != NN_OK) ok = FALSE;
     for (int i = 0; ok && i < cs->n_points; i++) {
         const nn_point_text *p = &cs->points[i];
-        float rgb[3] = {p->rgb[0] / 255.0f, p->rgb[1] / 255.0f, p->rgb[2] / 255.0f}, lab[3];
-        nn_srgb_to_lab(lab, rgb, 1);
-        if (nn_engine_add_point_hint(e, p->x, p->y, lab[1], lab[2], &err) != NN_OK) ok = FALSE;
+        if (nn_engine_add_point_rgb8(e, p->x, p->y, p->rgb, &err) != NN_OK) ok = FALSE;
     }
     int tty = cs->progress;
     if (ok && nn_engine_add_rows(e, 0, h, L, hint_ab, hint_ab ? hint_ab + n : NULL, hint_mask, &err) != NN_OK) ok = FALSE;
