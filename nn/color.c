@@ -113,7 +113,7 @@ void nn_lab_to_srgb8(uint8_t *rgb, const float *lab, size_t n) {
 }
 
 /* Tables for the hot full-resolution paths (interpolated linearly; each
- * error bound is checked in tests/test_color.c against the exact formulas):
+ * error bound is checked in tests/nn/test_color.c against the exact formulas):
  * sRGB -> linear on the encoded value, linear -> sRGB on sqrt(linear), and
  * Y -> L* on sqrt(Y), where the curves are smooth enough for 4096 steps to
  * stay below 1e-6 (sRGB) and 1e-5 (L*). */

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../plugin/colorize.h"
+#include "../../plugin/colorize.h"
 #include "testlib.h"
 
 #define W 96

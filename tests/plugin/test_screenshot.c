@@ -1,5 +1,5 @@
 /* test_screenshot.c — renders the plug-in's dialog in a real GIMP under
- * Xvfb (tests/gimp/screenshot.sh), converts the XWD capture to PNG in the
+ * Xvfb (tests/plugin/gimp/screenshot.sh), converts the XWD capture to PNG in the
  * build directory, and checks that it is a real dialog: not blank, of a
  * sensible size, with a colorized preview.
  * Usage: test_screenshot SCRIPT PLUGIN MODEL IMAGE OUT.png */

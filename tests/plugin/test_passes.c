@@ -5,7 +5,7 @@
  * resolution on a slow machine: the full request replaced the quick one). */
 #include <stdio.h>
 
-#include "../plugin/colorize-passes.h"
+#include "../../plugin/colorize-passes.h"
 #include "testlib.h"
 
 static const char *name(ColorizePass p) {

@@ -1,4 +1,4 @@
-/* test_decode.c — ab-bin decoding (annealed mean and mode), the ab grid,
+/* test_inference.c — ab-bin decoding (annealed mean and mode), the ab grid,
  * seeded He initialization and batched inference of the U-Net. */
 #include <math.h>
 #include <stdio.h>
@@ -156,5 +156,5 @@ int main(void) {
     test_vivid();
     test_grid();
     test_init_and_batching();
-    return test_finish("test_decode");
+    return test_finish("test_inference");
 }

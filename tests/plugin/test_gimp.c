@@ -1,6 +1,6 @@
 /* test_gimp.c — integration tests with the real gimp-console: installs the
  * built plug-in and a model into a temporary GIMP profile (GIMP2_DIRECTORY),
- * writes test images, runs tests/gimp/colorize-tests.scm in batch mode and
+ * writes test images, runs tests/plugin/gimp/colorize-tests.scm in batch mode and
  * checks its RESULT lines and exported images: the new layer exists above
  * the source, the source is bitwise unchanged, L is the source's within 1,
  * there is real chroma, alpha and selection are respected at every

@@ -23,7 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fuzz/fuzz_cache.h"
+#include "../fuzz/fuzz_cache.h"
 #include "testimages.h"
 #include "testlib.h"
 #include "trainer.h"
