@@ -1,0 +1,423 @@
+/* test_dialog_points.c — point hints in the dialog, for the dialog test: a
+ * click places a point that takes the network's colour (unless its colour
+ * dialog opened first), the colour dialog sets it, Repeat uses it; a click
+ * on a flat region colours the region up to its edge; drags stop at the
+ * layer's edges; a click past the limit is refused; Remove all; the points
+ * survive undo. */
+#include <gdk-pixbuf/gdk-pixbuf.h>
+#include <glib/gstdio.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gimpgui.h"
+#include "testlib.h"
+#include "dialog_tests.h"
+
+/* Alt+L opens the selected point's colour dialog; returns its window id
+ * (g_free it) or NULL. */
+static char *open_colour_dialog(const char *dialog) {
+    CHECK(gui_press(dialog, "alt+l"), "could not press Alt+L (the point's colour)");
+    char *window = gui_find_window("^Point hint colour$", 10);
+    CHECK(window, "the point colour dialog did not open");
+    return window;
+}
+
+/* In the open colour dialog, Alt+N reaches its HTML notation, the hex is
+ * typed with Enter, and the colour dialog's OK closes it. Returns whether
+ * the preview showed a new pass while the colour dialog was still open (it
+ * follows the colour live). */
+static gboolean type_colour(const char *window, const char *hex, const char *log) {
+    const gsize from = log_size(log);
+    char *type[] = {"xdotool", "type", "--delay", "30", (char *)hex, NULL};
+    CHECK(gui_press(window, "alt+n") && gui_press(window, "ctrl+a") && gui_run_quiet(type, NULL) &&
+              gui_press(window, "Return"),
+          "could not type the colour %s", hex);
+    /* a pass started after the colour was typed, and shown, before the colour dialog's OK */
+    char *started = log_wait_for(log, from, "pixels ready", 10);
+    char *shown = started ? log_wait_for(log, from + (strstr(started, "pixels ready") - started), "shown after", 30) : NULL;
+    const gboolean live = shown != NULL;
+    CHECK(gui_press(window, "alt+o"), "could not press the colour dialog's OK");
+    g_usleep(300000);
+    g_free(started), g_free(shown);
+    return live;
+}
+
+/* Gives the selected point a colour as a user does, in its colour dialog. */
+static gboolean choose_point_colour(const char *dialog, const char *hex, const char *log) {
+    char *window = open_colour_dialog(dialog);
+    const gboolean live = window && type_colour(window, hex, log);
+    g_free(window);
+    return live;
+}
+
+/* A point hint placed by clicking the preview and made red in the colour
+ * dialog: after OK the image keeps the point (its parasite) and the result
+ * is red there; Filters ▸ Repeat (RUN-WITH-LAST-VALS) uses it again. */
+void point_hint_by_click(int port, int image, int source, const char *log) {
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
+    if (dialog) {
+        g_usleep(1500000);
+        CHECK(gui_press(dialog, "alt+i") && gui_press(dialog, "Home"), "could not choose no hint layer");
+        CHECK(gui_click(dialog, 120, 100, 1), "could not click the preview"); /* inside the preview area */
+        g_usleep(1000000);
+        choose_point_colour(dialog, POINT_RED, log);
+        g_usleep(1500000);
+        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+    }
+    int layer = -1;
+    CHECK(wait_call(&c, t), "the plug-in did not return within 120 s of OK");
+    CHECK(c.ok && c.answer && sscanf(c.answer, "%d", &layer) == 1 && layer > 0, "OK gave no layer: %s",
+          c.answer ? c.answer : "(none)");
+    char *e = g_strdup_printf("(caddr (car (gimp-image-get-parasite %d \"colorize-neural-points\")))", image);
+    char *points = gui_eval(port, e);
+    double x = -1, y = -1;
+    const char *q = strchr(points, '"');
+    CHECK(q && sscanf(q + 1, "%lf,%lf", &x, &y) == 2, "no point hint stored with the image: %s", points);
+    printf("point placed by a click, stored with the image: %s\n", points);
+    if (layer > 0 && x >= 0) {
+        int red = redness(port, layer, (int)x, (int)y);
+        char *plain_call = g_strdup_printf("(car (plug-in-nn-colorize RUN-NONINTERACTIVE %d %d \"\" 0.5 1.0 256 -1))",
+                                           image, source);
+        int plain = eval_int(port, plain_call), base = plain > 0 ? redness(port, plain, (int)x, (int)y) : 0;
+        printf("  red - green at the point: %d (without point hints: %d)\n", red, base);
+        CHECK(red > base + 10, "the clicked point hint did not colour its place (red - green %d, %d without)", red, base);
+        g_free(plain_call);
+        g_free(e);
+        e = g_strdup_printf("(car (plug-in-nn-colorize RUN-WITH-LAST-VALS %d %d \"\" 0.5 1.0 256 -1))", image, source);
+        char *again = gui_eval(port, e);
+        int repeated = -1;
+        CHECK(sscanf(again + strspn(again, "("), "%d", &repeated) == 1 && repeated > 0, "Repeat gave no layer: %s", again);
+        if (repeated > 0) {
+            int red2 = redness(port, repeated, (int)x, (int)y);
+            printf("  Repeat: red - green at the point: %d\n", red2);
+            CHECK(red2 > base + 10, "Repeat did not use the stored point hint (red - green %d, %d without)", red2, base);
+        }
+        g_free(again);
+    }
+    g_free(e), g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
+}
+
+/* The colour dialog opened at once after a click, before the network's
+ * guess for the new point is in: a pass that ends while the dialog is open
+ * must not change the colour the user is editing (on a slow machine the
+ * guess used to reset the dialog while the user typed). Then red is typed. */
+static void colour_while_guess_pending(const char *dialog, gsize from, const char *log) {
+    char *window = open_colour_dialog(dialog);
+    if (!window) return;
+    char *opened = log_wait_for(log, from, "the colour dialog opened for point", 5);
+    CHECK(opened, "the plug-in did not log the colour dialog's opening");
+    const char *line = opened ? strstr(opened, "the colour dialog opened for point") : NULL;
+    const gboolean pending = line && !g_strstr_len(opened, line - opened, "takes the network's colour");
+    printf("the colour dialog opened at once after a click: %s\n",
+           !line ? "?" : pending ? "the point was still waiting for its guess" : "the guess was already in");
+    if (pending) {
+        const gsize open_at = from + (line - opened);
+        char *shown = log_wait_for(log, open_at, "shown after", 60);
+        CHECK(shown, "no preview pass ended while the colour dialog was open");
+        CHECK(!shown || !strstr(shown, "takes the network's colour"),
+              "a guess changed the colour of a point whose colour dialog was open");
+        g_free(shown);
+    }
+    type_colour(window, POINT_RED, log);
+    g_free(opened), g_free(window);
+}
+
+/* One click on a flat region colours that whole region in the result and
+ * nothing beyond its edge: a gray image, bright in its upper left (where
+ * the click lands in the preview), dark in an L around it. */
+#define FLAT_W 600
+#define FLAT_H 400
+#define FLAT_EDGE_X 400 /* the bright region: x < FLAT_EDGE_X and y < FLAT_EDGE_Y */
+#define FLAT_EDGE_Y 260
+void click_colours_region(int port, const char *log) {
+    char *e = g_strdup_printf("(let* ((image (car (gimp-image-new %d %d RGB)))"
+                              "       (layer (car (gimp-layer-new image %d %d RGB-IMAGE \"Flat\" 100 LAYER-MODE-NORMAL))))"
+                              "  (gimp-image-insert-layer image layer 0 0)"
+                              "  (gimp-context-set-foreground '(60 60 60)) (gimp-drawable-edit-fill layer FILL-FOREGROUND)"
+                              "  (gimp-image-select-rectangle image CHANNEL-OP-REPLACE 0 0 %d %d)"
+                              "  (gimp-context-set-foreground '(205 205 205)) (gimp-drawable-edit-fill layer FILL-FOREGROUND)"
+                              "  (gimp-selection-none image) (gimp-display-new image) (gimp-displays-flush)"
+                              "  (list image layer))",
+                              FLAT_W, FLAT_H, FLAT_W, FLAT_H, FLAT_EDGE_X, FLAT_EDGE_Y);
+    char *ids = gui_eval(port, e);
+    g_free(e);
+    int image = 0, source = 0, layer = -1;
+    CHECK(sscanf(ids, "(%d %d)", &image, &source) == 2, "no flat image in %s", ids);
+    g_free(ids);
+    if (image <= 0) return;
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
+    if (dialog) {
+        g_usleep(1500000);
+        const gsize from = log_size(log);
+        CHECK(gui_click(dialog, 120, 100, 1), "could not click the preview");
+        colour_while_guess_pending(dialog, from, log);
+        g_usleep(1500000);
+        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+    }
+    CHECK(wait_call(&c, t), "the plug-in did not return within 120 s of OK");
+    CHECK(c.ok && c.answer && sscanf(c.answer, "%d", &layer) == 1 && layer > 0, "OK gave no layer: %s",
+          c.answer ? c.answer : "(none)");
+    e = g_strdup_printf("(caddr (car (gimp-image-get-parasite %d \"colorize-neural-points\")))", image);
+    char *points = gui_eval(port, e);
+    double x = -1, y = -1;
+    const char *q = strchr(points, '"');
+    CHECK(q && sscanf(q + 1, "%lf,%lf", &x, &y) == 2 && x < FLAT_EDGE_X && y < FLAT_EDGE_Y,
+          "the click did not place a point in the bright region: %s", points);
+    if (layer > 0 && x >= 0) {
+        /* the bright region's far corners, away from the click, and the dark region beyond its edge */
+        const int bright[4][2] = {{8, 8}, {FLAT_EDGE_X - 8, 8}, {8, FLAT_EDGE_Y - 8}, {FLAT_EDGE_X - 8, FLAT_EDGE_Y - 8}};
+        const int dark[3][2] = {{FLAT_W - 20, 20}, {20, FLAT_H - 20}, {FLAT_W - 20, FLAT_H - 20}};
+        int least = 1000, most = -1000;
+        for (int i = 0; i < 4; i++) least = MIN(least, redness(port, layer, bright[i][0], bright[i][1]));
+        for (int i = 0; i < 3; i++) most = MAX(most, redness(port, layer, dark[i][0], dark[i][1]));
+        printf("one click at (%.0f, %.0f) on a flat region: red - green at its far corners at least %d, beyond its "
+               "edge at most %d\n", x, y, least, most);
+        CHECK(least > 25, "the click did not colour its whole region (red - green %d at a corner)", least);
+        CHECK(most < least - 20, "the click's colour crossed the region's edge (red - green %d beyond it)", most);
+    }
+    g_free(e), g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
+}
+
+/* Points dragged past the preview's edges (above it, beyond its right and
+ * bottom, and left of it) stop at the edge of the layer the preview shows:
+ * here a DRAG_W×DRAG_H layer at (DRAG_X, DRAG_Y) of a larger image, so a
+ * point can neither leave the image nor land on none of the layer's
+ * pixels. All three are stored, readable, on the layer, and Repeat
+ * renders with them. */
+#define DRAG_W 300
+#define DRAG_H 200
+#define DRAG_X 70
+#define DRAG_Y 40
+void drag_past_edges(int port) {
+    char *e = g_strdup_printf("(let* ((image (car (gimp-image-new %d %d RGB)))"
+                              "       (layer (car (gimp-layer-new image %d %d RGB-IMAGE \"Drag\" 100 LAYER-MODE-NORMAL))))"
+                              "  (gimp-image-insert-layer image layer 0 0)"
+                              "  (gimp-layer-set-offsets layer %d %d)"
+                              "  (gimp-context-set-foreground '(128 128 128)) (gimp-drawable-edit-fill layer FILL-FOREGROUND)"
+                              "  (gimp-display-new image) (gimp-displays-flush)"
+                              "  (list image layer))", DRAG_W + 2 * DRAG_X, DRAG_H + 2 * DRAG_Y, DRAG_W, DRAG_H, DRAG_X,
+                              DRAG_Y);
+    char *ids = gui_eval(port, e);
+    g_free(e);
+    int image = 0, source = 0;
+    CHECK(sscanf(ids, "(%d %d)", &image, &source) == 2, "no image in %s", ids);
+    g_free(ids);
+    if (image <= 0) return;
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
+    if (dialog) {
+        g_usleep(1500000);
+        CHECK(gui_drag(dialog, 120, 100, 60, -80), "could not drag above the preview");
+        g_usleep(500000);
+        CHECK(gui_drag(dialog, 150, 120, 3000, 3000), "could not drag past the preview's far corner");
+        g_usleep(500000);
+        CHECK(gui_drag(dialog, 200, 150, 2, 150), "could not drag left of the preview"); /* xdotool takes a negative x for an option */
+        g_usleep(1000000);
+        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+    }
+    CHECK(wait_call(&c, t), "the plug-in did not return within 120 s of OK");
+    e = g_strdup_printf("(caddr (car (gimp-image-get-parasite %d \"colorize-neural-points\")))", image);
+    char *points = gui_eval(port, e);
+    printf("points dragged past the preview's edges, stored: %s\n", points);
+    double p[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
+    const char *q = strchr(points, '"');
+    int got = q ? sscanf(q + 1, "%lf,%lf,#%*6[0-9a-fA-F];%lf,%lf,#%*6[0-9a-fA-F];%lf,%lf", &p[0][0], &p[0][1],
+                         &p[1][0], &p[1][1], &p[2][0], &p[2][1])
+                : 0;
+    CHECK(got == 6, "three points were not stored: %s", points);
+    for (int i = 0; i < 3 && got == 6; i++)
+        CHECK(p[i][0] >= DRAG_X && p[i][0] < DRAG_X + DRAG_W && p[i][1] >= DRAG_Y && p[i][1] < DRAG_Y + DRAG_H,
+              "point %d (%g, %g) is off the %d×%d layer at (%d, %d)", i + 1, p[i][0], p[i][1], DRAG_W, DRAG_H, DRAG_X,
+              DRAG_Y);
+    CHECK(got == 6 && p[0][1] == DRAG_Y, "the point dragged above the preview is not on the top edge (y %g)", p[0][1]);
+    CHECK(got == 6 && p[1][0] > DRAG_X + DRAG_W - 1 && p[1][1] > DRAG_Y + DRAG_H - 1,
+          "the point dragged past the far corner is not at the corner (%g, %g)", p[1][0], p[1][1]);
+    CHECK(got == 6 && p[2][0] == DRAG_X, "the point dragged left of the preview is not on the left edge (x %g)", p[2][0]);
+    g_free(e);
+    e = g_strdup_printf("(car (plug-in-nn-colorize RUN-WITH-LAST-VALS %d %d \"\" 0 1.0 256 -1))", image, source);
+    gboolean ok = FALSE;
+    char *again = gui_script_fu(port, e, &ok);
+    CHECK(ok, "Repeat with the dragged points failed: %s", again ? again : "(no answer)");
+    g_free(again), g_free(e), g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
+}
+
+/* A new point starts with the network's most likely colour at its place,
+ * not with the previous point's: a first point is made blue in the colour
+ * dialog (the preview follows it while that dialog is open), a second one
+ * is placed elsewhere, and OK stores the blue and, for the second, the
+ * colour the plug-in logged as the network's guess there. */
+void new_point_takes_network_colour(int port, int image, int source, const char *log) {
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
+    gsize from = 0;
+    if (dialog) {
+        g_usleep(1500000);
+        CHECK(gui_press(dialog, "alt+i") && gui_press(dialog, "Home"), "could not choose no hint layer");
+        CHECK(gui_click(dialog, 120, 100, 1), "could not click the preview");
+        g_usleep(1000000);
+        CHECK(choose_point_colour(dialog, POINT_BLUE, log), "the preview did not follow the colour dialog live");
+        from = log_size(log);
+        CHECK(gui_click(dialog, 260, 200, 1), "could not click the preview again");
+        g_usleep(2000000);
+        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+    }
+    CHECK(wait_call(&c, t) && c.ok, "OK failed: %s", c.answer ? c.answer : "(none)");
+    char *e = g_strdup_printf("(caddr (car (gimp-image-get-parasite %d \"colorize-neural-points\")))", image);
+    char *points = gui_eval(port, e);
+    char *guessed = log_wait_for(log, from, "takes the network's colour #", 1);
+    printf("a blue point, then a new one: stored %s; the plug-in's log: %.80s\n", points,
+           guessed ? strstr(guessed, "point 2") ? strstr(guessed, "point 2") : guessed : "(no guess logged)");
+    const char *q = strchr(points, '"');
+    char first[7] = "", second[7] = "";
+    CHECK(q && sscanf(q + 1, "%*f,%*f,#%6[0-9a-fA-F];%*f,%*f,#%6[0-9a-fA-F]", first, second) == 2,
+          "two points were not stored: %s", points);
+    CHECK(g_ascii_strcasecmp(first, POINT_BLUE) == 0, "the first point is not the blue chosen: #%s", first);
+    CHECK(second[0] && g_ascii_strcasecmp(second, POINT_BLUE) != 0, "the new point took the previous point's colour");
+    const char *line = guessed ? strstr(guessed, "point 2 at") : NULL;
+    const char *hash = line ? strchr(line, '#') : NULL;
+    CHECK(hash && g_ascii_strncasecmp(hash + 1, second, 6) == 0,
+          "the new point's stored colour #%s is not the network's guess logged for it", second);
+    g_free(guessed), g_free(points), g_free(e), g_free(c.expr), g_free(c.answer), g_free(dialog);
+}
+
+/* Past 256 points a click places none and the dialog says why: an image
+ * with 256 stored points (lower right), one click in its upper left. */
+void click_past_point_limit(int port, const char *log) {
+    GString *list = g_string_new("(string-append"); /* Script-Fu reads string literals of about 1 KB at most */
+    for (int i = 0; i < 256; i++)
+        g_string_append_printf(list, "%s%s%d,%d,#808080%s", i % 32 ? "" : " \"", i % 32 ? ";" : i ? ";" : "",
+                               310 + 18 * (i % 16), 205 + 12 * (i / 16), i % 32 == 31 ? "\"" : "");
+    g_string_append(list, ")");
+    char *e = g_strdup_printf("(let* ((image (car (gimp-image-new 600 400 RGB)))"
+                              "       (layer (car (gimp-layer-new image 600 400 RGB-IMAGE \"Many\" 100 LAYER-MODE-NORMAL))))"
+                              "  (gimp-image-insert-layer image layer 0 0)"
+                              "  (gimp-context-set-foreground '(128 128 128)) (gimp-drawable-edit-fill layer FILL-FOREGROUND)"
+                              "  (gimp-image-attach-parasite image (list \"colorize-neural-points\" 1 %s))"
+                              "  (gimp-display-new image) (gimp-displays-flush)"
+                              "  (list image layer))", list->str);
+    char *ids = gui_eval(port, e);
+    int image = 0, source = 0;
+    CHECK(sscanf(ids, "(%d %d)", &image, &source) == 2, "no image in %s", ids);
+    g_free(e), g_free(ids), g_string_free(list, TRUE);
+    if (image <= 0) return;
+    const gsize from = log_size(log);
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
+    char *said = NULL;
+    if (dialog) {
+        g_usleep(1500000);
+        CHECK(gui_click(dialog, 40, 40, 1), "could not click the preview");
+        said = log_wait_for(log, from, "the dialog says: At most 256", 5);
+        CHECK(gui_press(dialog, "Escape"), "could not press Escape");
+    }
+    wait_call(&c, t);
+    const char *line = said ? strstr(said, "the dialog says: At most 256") : NULL;
+    printf("a click past 256 points: %.80s\n", line ? line : "(nothing said)");
+    CHECK(line, "a click past 256 points was ignored without a word");
+    g_free(said), g_free(c.expr), g_free(c.answer), g_free(dialog);
+}
+
+/* Remove all: two more points placed, then Alt+A and OK: the image keeps
+ * no points, and Remove all then rests (the plug-in logs the point
+ * controls' state). */
+void remove_all_points(int port, int image, int source, const char *log) {
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
+    if (dialog) {
+        g_usleep(1500000);
+        CHECK(gui_click(dialog, 60, 60, 1) && gui_click(dialog, 200, 150, 1), "could not click the preview");
+        g_usleep(500000);
+        const gsize from = log_size(log);
+        CHECK(gui_press(dialog, "alt+a"), "could not press Remove all");
+        char *state = log_wait_for(log, from, "point controls: 0 points", 5);
+        CHECK(state && strstr(state, "point controls: 0 points, Delete point sensitive 0, Remove all sensitive 0"),
+              "after Remove all, the point controls do not rest");
+        g_free(state);
+        g_usleep(500000);
+        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+    }
+    CHECK(wait_call(&c, t) && c.ok, "OK after Remove all failed: %s", c.answer ? c.answer : "(none)");
+    char *e = g_strdup_printf("(gimp-image-get-parasite-list %d)", image);
+    char *list = gui_eval(port, e);
+    printf("parasites after Remove all and OK: %s\n", list);
+    CHECK(!strstr(list, "colorize-neural-points"), "points are still stored after Remove all: %s", list);
+    g_free(e), g_free(list), g_free(c.expr), g_free(c.answer), g_free(dialog);
+}
+
+/* The number of points in the image's stored-points parasite (0 when none). */
+int stored_point_count(int port, int image) {
+    char *e = g_strdup_printf("(gimp-image-get-parasite-list %d)", image);
+    char *list = gui_eval(port, e);
+    int n = 0;
+    if (strstr(list, "colorize-neural-points")) {
+        g_free(e);
+        e = g_strdup_printf("(caddr (car (gimp-image-get-parasite %d \"colorize-neural-points\")))", image);
+        char *points = gui_eval(port, e);
+        n = strchr(points, ',') ? 1 : 0;
+        for (const char *p = points; (p = strchr(p, ';')); p++) n++;
+        g_free(points);
+    }
+    g_free(e), g_free(list);
+    return n;
+}
+
+/* Ctrl+Z after OK takes the layer and the stored points back, but not the
+ * user's clicks: a click and OK, another click and OK, then Ctrl+Z (the
+ * stored list goes back to the first OK's one point); the dialog opened
+ * again brings back both clicks, and Reset (which restores the settings,
+ * not the points) then OK stores both. */
+void points_survive_undo(int port) {
+    char *e = g_strdup_printf("(let* ((image (car (gimp-image-new 300 200 RGB)))"
+                              "       (layer (car (gimp-layer-new image 300 200 RGB-IMAGE \"Undo\" 100 LAYER-MODE-NORMAL))))"
+                              "  (gimp-image-insert-layer image layer 0 0)"
+                              "  (gimp-context-set-foreground '(150 150 150)) (gimp-drawable-edit-fill layer FILL-FOREGROUND)"
+                              "  (gimp-image-clean-all image)"
+                              "  (gimp-image-set-filename image \"undo-points.xcf\")"
+                              "  (gimp-display-new image) (gimp-displays-flush)"
+                              "  (list image layer))");
+    char *ids = gui_eval(port, e);
+    g_free(e);
+    int image = 0, source = 0;
+    CHECK(sscanf(ids, "(%d %d)", &image, &source) == 2, "no image in %s", ids);
+    g_free(ids);
+    if (image <= 0) return;
+    const int clicks[2][2] = {{120, 100}, {200, 140}};
+    for (int round = 0; round < 3; round++) { /* a click and OK, twice; then, after the undo, OK alone */
+        Call c;
+        GThread *t;
+        char *dialog = open_dialog(&c, &t, port, image, source);
+        if (dialog) {
+            g_usleep(1500000);
+            if (round < 2) CHECK(gui_click(dialog, clicks[round][0], clicks[round][1], 1), "could not click the preview");
+            if (round == 2) CHECK(gui_press(dialog, "alt+r"), "could not press Reset"); /* it keeps the points */
+            g_usleep(1000000);
+            CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+        }
+        CHECK(wait_call(&c, t) && c.ok, "OK failed: %s", c.answer ? c.answer : "(none)");
+        const int stored = stored_point_count(port, image);
+        printf("%s: %d points stored\n", round < 2 ? "a click and OK" : "after the undo, Reset and OK", stored);
+        CHECK(stored == (round == 0 ? 1 : 2), "%s: %d points stored, not %d",
+              round == 0 ? "the first OK" : round == 1 ? "the second OK" : "OK after the undo", stored, round ? 2 : 1);
+        g_free(c.expr), g_free(c.answer), g_free(dialog);
+        if (round != 1) continue;
+        char *window = gui_find_window("undo-points", 5);
+        CHECK(window && gui_press(window, "ctrl+z"), "could not press Ctrl+Z in the image window");
+        g_usleep(1500000);
+        const int undone = stored_point_count(port, image);
+        printf("after Ctrl+Z: %d points stored with the image\n", undone);
+        CHECK(undone == 1, "Ctrl+Z did not take the stored points back to the first OK's (%d stored)", undone);
+        g_free(window);
+    }
+}
+
