@@ -271,16 +271,123 @@ static gboolean measure_regions(nn_colorizer *c, const nn_engine_params *params,
 }
 
 /* The benchmark over the photos of dir; the exit code. */
+/* What eval --photos --hints adds up over the photos. */
+typedef struct {
+    double gain[64], psnr[64], reach;
+    long leaked, exposed;
+    int reach_n, clicks, done;
+} hint_totals;
+
+/* The K random hints of each count on one photo (photo i), measured and
+ * written into the JSON; FALSE with *error when colorizing fails. */
+static gboolean random_hint_counts(nn_colorizer *c, const nn_engine_params *params, const float *L,
+                                   const uint8_t *truth, int w, int h, int i, const double *counts, int ncounts,
+                                   uint64_t seed, double gray_psnr, uint8_t *out, GString *js, hint_totals *t,
+                                   GError **error) {
+    gboolean ok = TRUE;
+    for (int j = 0; j < ncounts && ok; j++) {
+        const int K = (int)counts[j];
+        nn_rng rng;
+        nn_rng_seed(&rng, derive_seed(seed, (uint64_t)i, (uint64_t)K));
+        bench_hint *hints = g_new(bench_hint, K > 0 ? K : 1);
+        for (int k = 0; k < K; k++) {
+            int x = (int)nn_rng_below(&rng, (uint32_t)w), y = (int)nn_rng_below(&rng, (uint32_t)h);
+            hints[k] = hint_from_truth(truth, w, h, x, y);
+        }
+        ok = colorize_points(c, params, L, w, h, hints, K, out, error);
+        if (ok) {
+            const double p = image_psnr(out, truth, w, h);
+            t->psnr[j] += p, t->gain[j] += p - gray_psnr;
+            g_print("  %d: %+5.2f", K, p - gray_psnr);
+            g_string_append_printf(js, "%s{\"hints\": %d, \"psnr\": %.4f, \"points\": [", j ? ", " : "", K, p);
+            for (int k = 0; k < K; k++)
+                g_string_append_printf(js, "%s[%.1f, %.1f, \"#%02x%02x%02x\"]", k ? ", " : "", hints[k].x,
+                                       hints[k].y, hints[k].rgb[0], hints[k].rgb[1], hints[k].rgb[2]);
+            g_string_append(js, "]}");
+        }
+        g_free(hints);
+    }
+    return ok;
+}
+
+/* One photo of the folder (the i-th of total): random hints at every count,
+ * then one click per region; 1 measured, 0 skipped (named), -1 failed
+ * (*error set). */
+static int measure_photo(nn_colorizer *c, const nn_engine_params *params, const char *dir, const char *name, int i,
+                         int total, int max_side, const double *counts, int ncounts, uint64_t seed, GString *js,
+                         hint_totals *t, GError **error) {
+    char *path = g_build_filename(dir, name, NULL);
+    GdkPixbuf *pb = load_photo(path, max_side, error);
+    g_free(path);
+    if (!pb) {
+        g_printerr("colorize-train eval: skipping %s\n", (*error)->message);
+        g_clear_error(error);
+        return 0;
+    }
+    const int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb);
+    const size_t n = (size_t)w * h;
+    uint8_t *truth = packed_rgb(pb), *gray = g_malloc(n * 3), *out = g_malloc(n * 3);
+    float *L = g_malloc(sizeof(float) * n), *zero = g_malloc0(sizeof(float) * 2 * n);
+    pixbuf_to_lightness(pb, L, NULL);
+    g_object_unref(pb);
+    if (image_mean_chroma(truth, n) < PHOTO_MIN_MEAN_CHROMA) {
+        g_printerr("colorize-train eval: skipping %s: it has no colour to compare with\n", name);
+        g_free(truth), g_free(gray), g_free(out), g_free(L), g_free(zero);
+        return 0;
+    }
+    lab_planes_to_pixels(gray, w * 3, 3, L, zero, NULL, w, h);
+    const double gray_psnr = image_psnr(gray, truth, w, h);
+    char *ename = g_strescape(name, NULL);
+    g_string_append_printf(js, "%s\n{\"photo\": \"%s\", \"width\": %d, \"height\": %d, \"psnr_gray\": %.4f, \"counts\": [",
+                           t->done ? "," : "", ename, w, h, gray_psnr);
+    g_free(ename);
+    g_print("[%d/%d] %-22s", i + 1, total, name);
+    gboolean ok = random_hint_counts(c, params, L, truth, w, h, i, counts, ncounts, seed, gray_psnr, out, js, t, error);
+    region_figures f = {0};
+    g_string_append(js, "], \"region_points\": [");
+    if (ok) ok = measure_regions(c, params, L, truth, w, h, &f, js, error);
+    g_string_append_printf(js, "], \"region_reach\": %.4f, \"region_leak\": %.4f}",
+                           f.reach_n ? f.reach / f.reach_n : -1.0, f.exposed ? (double)f.leaked / f.exposed : -1.0);
+    g_free(truth), g_free(gray), g_free(out), g_free(L), g_free(zero);
+    if (!ok) {
+        g_printerr("\ncolorize-train eval: %s: %s\n", name, (*error)->message);
+        return -1;
+    }
+    g_print("  regions %d: reach %.0f%% leak %.1f%%\n", f.clicks, f.reach_n ? 100 * f.reach / f.reach_n : 0.0,
+            f.exposed ? 100.0 * f.leaked / f.exposed : 0.0);
+    t->reach += f.reach, t->reach_n += f.reach_n, t->leaked += f.leaked, t->exposed += f.exposed;
+    t->clicks += f.clicks, t->done++;
+    return 1;
+}
+
+/* The table of every count and the region figures, printed and closing the JSON. */
+static void hint_summary(const hint_totals *t, const double *counts, int ncounts, const nn_engine_params *params,
+                         GString *js) {
+    const int done = t->done;
+    g_print("\n| hints | PSNR (dB) | gain over gray |\n|---|---|---|\n");
+    g_string_append(js, "\n], \"summary\": [");
+    for (int j = 0; j < ncounts; j++) {
+        g_print("| %d | %.2f | %+.2f |\n", (int)counts[j], t->psnr[j] / done, t->gain[j] / done);
+        g_string_append_printf(js, "%s{\"hints\": %d, \"psnr\": %.4f, \"gain\": %.4f}", j ? ", " : "", (int)counts[j],
+                               t->psnr[j] / done, t->gain[j] / done);
+    }
+    g_print("\none click per region: %d clicks on %d photos; a region takes its hint's colour on %.1f%% of its pixels "
+            "(mean over %d chromatic hints); a hint's colour leaks onto %.2f%% of the other regions' pixels that are not "
+            "of its hue\n", t->clicks, done, t->reach_n ? 100 * t->reach / t->reach_n : 0.0, t->reach_n,
+            t->exposed ? 100.0 * t->leaked / t->exposed : 0.0);
+    g_string_append_printf(js, "], \"photos\": %d, \"hint_reach\": %.3f, \"region_reach\": %.4f, \"region_leak\": %.4f}\n",
+                           done, params->hint_reach, t->reach_n ? t->reach / t->reach_n : -1.0,
+                           t->exposed ? (double)t->leaked / t->exposed : -1.0);
+}
+
 int eval_photo_hints(const char *dir, const char *model, const nn_engine_params *params, int max_side, int limit,
                      const double *counts, int ncounts, uint64_t seed, const char *json) {
     GError *error = NULL;
     nn_error err = {0};
     nn_colorizer *c = NULL;
-    int rc = 1, done = 0;
+    int rc = 1;
     GPtrArray *files = list_folder_photos(dir, NULL, &error);
-    double gain[64] = {0}, psnr[64] = {0}, reach = 0;
-    long leaked = 0, exposed = 0;
-    int reach_n = 0, clicks = 0;
+    hint_totals t = {0};
     GString *js = g_string_new("{\"per_photo\": [");
     if (!files || files->len == 0) {
         g_printerr("colorize-train eval: --photos %s: %s\n", dir, files ? "no photo in the folder" : error->message);
@@ -291,90 +398,15 @@ int eval_photo_hints(const char *dir, const char *model, const nn_engine_params 
         goto out;
     }
     const int total = limit > 0 && (guint)limit < files->len ? limit : (int)files->len;
-    for (int i = 0; i < total; i++) {
-        const char *name = g_ptr_array_index(files, i);
-        char *path = g_build_filename(dir, name, NULL);
-        GdkPixbuf *pb = load_photo(path, max_side, &error);
-        g_free(path);
-        if (!pb) {
-            g_printerr("colorize-train eval: skipping %s\n", error->message);
-            g_clear_error(&error);
-            continue;
-        }
-        const int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb);
-        const size_t n = (size_t)w * h;
-        uint8_t *truth = packed_rgb(pb), *gray = g_malloc(n * 3), *out = g_malloc(n * 3);
-        float *L = g_malloc(sizeof(float) * n), *zero = g_malloc0(sizeof(float) * 2 * n);
-        pixbuf_to_lightness(pb, L, NULL);
-        g_object_unref(pb);
-        if (image_mean_chroma(truth, n) < PHOTO_MIN_MEAN_CHROMA) {
-            g_printerr("colorize-train eval: skipping %s: it has no colour to compare with\n", name);
-            g_free(truth), g_free(gray), g_free(out), g_free(L), g_free(zero);
-            continue;
-        }
-        lab_planes_to_pixels(gray, w * 3, 3, L, zero, NULL, w, h);
-        const double gray_psnr = image_psnr(gray, truth, w, h);
-        char *ename = g_strescape(name, NULL);
-        g_string_append_printf(js, "%s\n{\"photo\": \"%s\", \"width\": %d, \"height\": %d, \"psnr_gray\": %.4f, \"counts\": [",
-                               done ? "," : "", ename, w, h, gray_psnr);
-        g_free(ename);
-        g_print("[%d/%d] %-22s", i + 1, total, name);
-        gboolean ok = TRUE;
-        for (int j = 0; j < ncounts && ok; j++) {
-            const int K = (int)counts[j];
-            nn_rng rng;
-            nn_rng_seed(&rng, derive_seed(seed, (uint64_t)i, (uint64_t)K));
-            bench_hint *hints = g_new(bench_hint, K > 0 ? K : 1);
-            for (int k = 0; k < K; k++) {
-                int x = (int)nn_rng_below(&rng, (uint32_t)w), y = (int)nn_rng_below(&rng, (uint32_t)h);
-                hints[k] = hint_from_truth(truth, w, h, x, y);
-            }
-            ok = colorize_points(c, params, L, w, h, hints, K, out, &error);
-            if (ok) {
-                const double p = image_psnr(out, truth, w, h);
-                psnr[j] += p, gain[j] += p - gray_psnr;
-                g_print("  %d: %+5.2f", K, p - gray_psnr);
-                g_string_append_printf(js, "%s{\"hints\": %d, \"psnr\": %.4f, \"points\": [", j ? ", " : "", K, p);
-                for (int k = 0; k < K; k++)
-                    g_string_append_printf(js, "%s[%.1f, %.1f, \"#%02x%02x%02x\"]", k ? ", " : "", hints[k].x,
-                                           hints[k].y, hints[k].rgb[0], hints[k].rgb[1], hints[k].rgb[2]);
-                g_string_append(js, "]}");
-            }
-            g_free(hints);
-        }
-        region_figures f = {0};
-        g_string_append(js, "], \"region_points\": [");
-        if (ok) ok = measure_regions(c, params, L, truth, w, h, &f, js, &error);
-        g_string_append_printf(js, "], \"region_reach\": %.4f, \"region_leak\": %.4f}",
-                               f.reach_n ? f.reach / f.reach_n : -1.0, f.exposed ? (double)f.leaked / f.exposed : -1.0);
-        g_free(truth), g_free(gray), g_free(out), g_free(L), g_free(zero);
-        if (!ok) {
-            g_printerr("\ncolorize-train eval: %s: %s\n", name, error->message);
+    for (int i = 0; i < total; i++)
+        if (measure_photo(c, params, dir, g_ptr_array_index(files, i), i, total, max_side, counts, ncounts, seed, js,
+                          &t, &error) < 0)
             goto out;
-        }
-        g_print("  regions %d: reach %.0f%% leak %.1f%%\n", f.clicks, f.reach_n ? 100 * f.reach / f.reach_n : 0.0,
-                f.exposed ? 100.0 * f.leaked / f.exposed : 0.0);
-        reach += f.reach, reach_n += f.reach_n, leaked += f.leaked, exposed += f.exposed, clicks += f.clicks;
-        done++;
-    }
-    if (!done) {
+    if (!t.done) {
         g_printerr("colorize-train eval: --photos %s: no usable colour photo\n", dir);
         goto out;
     }
-    g_print("\n| hints | PSNR (dB) | gain over gray |\n|---|---|---|\n");
-    g_string_append(js, "\n], \"summary\": [");
-    for (int j = 0; j < ncounts; j++) {
-        g_print("| %d | %.2f | %+.2f |\n", (int)counts[j], psnr[j] / done, gain[j] / done);
-        g_string_append_printf(js, "%s{\"hints\": %d, \"psnr\": %.4f, \"gain\": %.4f}", j ? ", " : "", (int)counts[j],
-                               psnr[j] / done, gain[j] / done);
-    }
-    g_print("\none click per region: %d clicks on %d photos; a region takes its hint's colour on %.1f%% of its pixels "
-            "(mean over %d chromatic hints); a hint's colour leaks onto %.2f%% of the other regions' pixels that are not "
-            "of its hue\n", clicks, done, reach_n ? 100 * reach / reach_n : 0.0, reach_n,
-            exposed ? 100.0 * leaked / exposed : 0.0);
-    g_string_append_printf(js, "], \"photos\": %d, \"hint_reach\": %.3f, \"region_reach\": %.4f, \"region_leak\": %.4f}\n",
-                           done, params->hint_reach, reach_n ? reach / reach_n : -1.0,
-                           exposed ? (double)leaked / exposed : -1.0);
+    hint_summary(&t, counts, ncounts, params, js);
     if (json && !g_file_set_contents(json, js->str, (gssize)js->len, &error)) {
         g_printerr("colorize-train eval: %s\n", error->message);
         goto out;
