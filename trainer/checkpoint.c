@@ -104,30 +104,30 @@ nn_status model_weights(nn_weights *w, nn_unet *net, const ab_bins *bins, const 
     char date[32];
     time_t t = time(NULL);
     strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
-    if (!st) st = nn_weights_set_str(w, "train.dataset", r->images ? "photos" : "CIFAR-10 binary (data_batch_1..5)");
+    if (!st) st = nn_weights_set_str(w, TK_TRAIN_DATASET, r->images ? "photos" : "CIFAR-10 binary (data_batch_1..5)");
     char *names = folder_names(r->images), *val_names = folder_names(r->val_images), *init = folder_names(r->init);
-    if (!st && r->images) st = nn_weights_set_str(w, "train.photo_folders", names);
-    if (!st && r->images) st = nn_weights_set_str(w, "train.val_photo_folders", val_names);
-    if (!st && r->images) st = nn_weights_set_f64(w, "train.val_fraction", r->val_fraction);
-    if (!st && r->images) st = nn_weights_set_u32(w, "train.crops", (uint32_t)r->crops);
-    if (!st && r->init) st = nn_weights_set_str(w, "train.init", init);
+    if (!st && r->images) st = nn_weights_set_str(w, TK_TRAIN_PHOTO_FOLDERS, names);
+    if (!st && r->images) st = nn_weights_set_str(w, TK_TRAIN_VAL_PHOTO_FOLDERS, val_names);
+    if (!st && r->images) st = nn_weights_set_f64(w, TK_TRAIN_VAL_FRACTION, r->val_fraction);
+    if (!st && r->images) st = nn_weights_set_u32(w, TK_TRAIN_CROPS, (uint32_t)r->crops);
+    if (!st && r->init) st = nn_weights_set_str(w, TK_TRAIN_INIT, init);
     g_free(names), g_free(val_names), g_free(init);
-    if (!st && r->init) st = nn_weights_set_u32(w, "train.rebin", (uint32_t)r->rebin);
-    if (!st) st = nn_weights_set_u32(w, "train.images", (uint32_t)n_train);
-    if (!st) st = nn_weights_set_u32(w, "train.validation_images", (uint32_t)r->val);
-    if (!st) st = nn_weights_set_u64(w, "train.seed", (uint64_t)r->seed);
-    if (!st) st = nn_weights_set_u32(w, "train.batch", (uint32_t)r->batch);
-    if (!st) st = nn_weights_set_f64(w, "train.lr", r->lr);
-    if (!st) st = nn_weights_set_f64(w, "train.weight_decay", r->weight_decay);
-    if (!st) st = nn_weights_set_u32(w, "train.epochs_planned", (uint32_t)r->epochs);
-    if (!st) st = nn_weights_set_u32(w, "train.threads", (uint32_t)r->threads);
-    if (!st) st = nn_weights_set_u32(w, "train.ranks", (uint32_t)dist_size());
-    if (!st) st = nn_weights_set_u32(w, "train.accumulate", (uint32_t)r->accumulate);
-    if (!st) st = nn_weights_set_f64(w, "train.zoom_share", r->zoom_share);
-    if (!st) st = nn_weights_set_f64(w, "train.max_zoom", r->max_zoom);
-    if (!st) st = nn_weights_set_f64(w, "train.stroke_share", r->stroke_share);
-    if (!st) st = nn_weights_set_str(w, "train.date", date);
-    if (!st) st = nn_weights_set_str(w, "train.software", "colorize-train " PROJECT_VERSION);
+    if (!st && r->init) st = nn_weights_set_u32(w, TK_TRAIN_REBIN, (uint32_t)r->rebin);
+    if (!st) st = nn_weights_set_u32(w, TK_TRAIN_IMAGES, (uint32_t)n_train);
+    if (!st) st = nn_weights_set_u32(w, TK_TRAIN_VALIDATION_IMAGES, (uint32_t)r->val);
+    if (!st) st = nn_weights_set_u64(w, TK_TRAIN_SEED, (uint64_t)r->seed);
+    if (!st) st = nn_weights_set_u32(w, TK_TRAIN_BATCH, (uint32_t)r->batch);
+    if (!st) st = nn_weights_set_f64(w, TK_TRAIN_LR, r->lr);
+    if (!st) st = nn_weights_set_f64(w, TK_TRAIN_WEIGHT_DECAY, r->weight_decay);
+    if (!st) st = nn_weights_set_u32(w, TK_TRAIN_EPOCHS_PLANNED, (uint32_t)r->epochs);
+    if (!st) st = nn_weights_set_u32(w, TK_TRAIN_THREADS, (uint32_t)r->threads);
+    if (!st) st = nn_weights_set_u32(w, TK_TRAIN_RANKS, (uint32_t)dist_size());
+    if (!st) st = nn_weights_set_u32(w, TK_TRAIN_ACCUMULATE, (uint32_t)r->accumulate);
+    if (!st) st = nn_weights_set_f64(w, TK_TRAIN_ZOOM_SHARE, r->zoom_share);
+    if (!st) st = nn_weights_set_f64(w, TK_TRAIN_MAX_ZOOM, r->max_zoom);
+    if (!st) st = nn_weights_set_f64(w, TK_TRAIN_STROKE_SHARE, r->stroke_share);
+    if (!st) st = nn_weights_set_str(w, TK_TRAIN_DATE, date);
+    if (!st) st = nn_weights_set_str(w, TK_TRAIN_SOFTWARE, "colorize-train " PROJECT_VERSION);
     return st;
 }
 
@@ -138,18 +138,18 @@ nn_status model_weights(nn_weights *w, nn_unet *net, const ab_bins *bins, const 
 static nn_status put_paths(nn_weights *w, const train_run *r) {
     char *images = canonical_folders(r->images), *val = canonical_folders(r->val_images);
     char *init = canonical_folders(r->init);
-    nn_status st = nn_weights_set_str(w, "checkpoint.photo_folders", images);
-    if (!st) st = nn_weights_set_str(w, "checkpoint.val_photo_folders", val);
-    if (!st) st = nn_weights_set_str(w, "checkpoint.init", init);
-    if (!st) st = nn_weights_set_u32(w, "checkpoint.photos", (uint32_t)r->photos);
-    if (!st) st = nn_weights_set_str(w, "checkpoint.split", PHOTO_SPLIT_RULE);
+    nn_status st = nn_weights_set_str(w, TK_CHECKPOINT_PHOTO_FOLDERS, images);
+    if (!st) st = nn_weights_set_str(w, TK_CHECKPOINT_VAL_PHOTO_FOLDERS, val);
+    if (!st) st = nn_weights_set_str(w, TK_CHECKPOINT_INIT, init);
+    if (!st) st = nn_weights_set_u32(w, TK_CHECKPOINT_PHOTOS, (uint32_t)r->photos);
+    if (!st) st = nn_weights_set_str(w, TK_CHECKPOINT_SPLIT, PHOTO_SPLIT_RULE);
     const guint nf = r->split_forced->len;
     uint32_t *halves = g_new(uint32_t, 2 * (size_t)nf + 1);
     for (guint k = 0; k < nf; k++) {
         const uint64_t key = g_array_index(r->split_forced, uint64_t, k);
         halves[2 * k] = (uint32_t)key, halves[2 * k + 1] = (uint32_t)(key >> 32);
     }
-    if (!st) st = nn_weights_set_u32_array(w, "checkpoint.split_forced", halves, 2 * (uint64_t)nf);
+    if (!st) st = nn_weights_set_u32_array(w, TK_CHECKPOINT_SPLIT_FORCED, halves, 2 * (uint64_t)nf);
     g_free(halves);
     g_free(images), g_free(val), g_free(init);
     return st;
@@ -162,28 +162,28 @@ gboolean save_checkpoint(train_run *r, nn_unet *net, const ab_bins *bins, const 
     size_t np;
     nn_unet_params(net, &np);
     nn_status st = model_weights(&w, net, bins, r, n_train);
-    if (!st) st = nn_weights_add_tensor(&w, "optimizer.adam_m", 1, (uint64_t[]){np}, m);
-    if (!st) st = nn_weights_add_tensor(&w, "optimizer.adam_v", 1, (uint64_t[]){np}, v);
-    if (!st) st = nn_weights_set_str(&w, "checkpoint.kind", "colorize-train checkpoint");
+    if (!st) st = nn_weights_add_tensor(&w, TK_OPTIMIZER_ADAM_M, 1, (uint64_t[]){np}, m);
+    if (!st) st = nn_weights_add_tensor(&w, TK_OPTIMIZER_ADAM_V, 1, (uint64_t[]){np}, v);
+    if (!st) st = nn_weights_set_str(&w, TK_CHECKPOINT_KIND, "colorize-train checkpoint");
     if (!st && r->images) st = put_paths(&w, r);
-    if (!st) st = nn_weights_set_u32(&w, "checkpoint.epoch", (uint32_t)r->epoch);
-    if (!st) st = nn_weights_set_u32(&w, "checkpoint.step", (uint32_t)r->step);
-    if (!st) st = nn_weights_set_u64(&w, "checkpoint.global_step", (uint64_t)r->global_step);
-    if (!st) st = nn_weights_set_f64(&w, "checkpoint.best_val", r->best_val);
-    if (!st) st = nn_weights_set_u32(&w, "checkpoint.best_epoch", (uint32_t)r->best_epoch);
-    if (!st) st = nn_weights_set_f64(&w, "checkpoint.epoch_loss_sum", r->epoch_loss_sum);
-    if (!st) st = nn_weights_set_f64(&w, "checkpoint.seconds", seconds);
-    if (!st) st = nn_weights_set_u32(&w, "checkpoint.width", (uint32_t)r->width);
-    if (!st) st = nn_weights_set_u32(&w, "checkpoint.limit", (uint32_t)r->limit);
-    if (!st) st = put_history(&w, "history.epoch", r->h_epoch);
-    if (!st) st = put_history(&w, "history.train_loss", r->h_train);
-    if (!st) st = put_history(&w, "history.val_loss", r->h_val);
-    if (!st) st = put_history(&w, "history.val_psnr", r->h_psnr);
-    if (!st) st = put_history(&w, "history.lr", r->h_lr);
-    if (!st) st = put_history(&w, "history.seconds", r->h_seconds);
-    if (!st) st = put_history(&w, "history.step_epoch", r->s_epoch);
-    if (!st) st = put_history(&w, "history.step_loss", r->s_loss);
-    if (!st) st = put_history(&w, "history.step_lr", r->s_lr);
+    if (!st) st = nn_weights_set_u32(&w, TK_CHECKPOINT_EPOCH, (uint32_t)r->epoch);
+    if (!st) st = nn_weights_set_u32(&w, TK_CHECKPOINT_STEP, (uint32_t)r->step);
+    if (!st) st = nn_weights_set_u64(&w, TK_CHECKPOINT_GLOBAL_STEP, (uint64_t)r->global_step);
+    if (!st) st = nn_weights_set_f64(&w, TK_CHECKPOINT_BEST_VAL, r->best_val);
+    if (!st) st = nn_weights_set_u32(&w, TK_CHECKPOINT_BEST_EPOCH, (uint32_t)r->best_epoch);
+    if (!st) st = nn_weights_set_f64(&w, TK_CHECKPOINT_EPOCH_LOSS_SUM, r->epoch_loss_sum);
+    if (!st) st = nn_weights_set_f64(&w, TK_CHECKPOINT_SECONDS, seconds);
+    if (!st) st = nn_weights_set_u32(&w, TK_CHECKPOINT_WIDTH, (uint32_t)r->width);
+    if (!st) st = nn_weights_set_u32(&w, TK_CHECKPOINT_LIMIT, (uint32_t)r->limit);
+    if (!st) st = put_history(&w, TK_HISTORY_EPOCH, r->h_epoch);
+    if (!st) st = put_history(&w, TK_HISTORY_TRAIN_LOSS, r->h_train);
+    if (!st) st = put_history(&w, TK_HISTORY_VAL_LOSS, r->h_val);
+    if (!st) st = put_history(&w, TK_HISTORY_VAL_PSNR, r->h_psnr);
+    if (!st) st = put_history(&w, TK_HISTORY_LR, r->h_lr);
+    if (!st) st = put_history(&w, TK_HISTORY_SECONDS, r->h_seconds);
+    if (!st) st = put_history(&w, TK_HISTORY_STEP_EPOCH, r->s_epoch);
+    if (!st) st = put_history(&w, TK_HISTORY_STEP_LOSS, r->s_loss);
+    if (!st) st = put_history(&w, TK_HISTORY_STEP_LR, r->s_lr);
     nn_error err = {0};
     if (st) nn_set_error(&err, st, "%s: out of memory", r->checkpoint);
     else st = nn_weights_save(&w, r->checkpoint, &err);
@@ -212,27 +212,27 @@ static gboolean check_checkpoint(const train_run *r, int epochs_planned, const f
     const char *bad = NULL;
     char detail[96] = "";
     GArray *h[] = {r->h_epoch, r->h_train, r->h_val, r->h_psnr, r->h_lr, r->h_seconds};
-    if (r->batch < 1 || r->batch > 65536) bad = "train.batch", g_snprintf(detail, sizeof detail, "%d, outside 1..65536", r->batch);
-    else if (r->width < 1 || r->width > 512) bad = "checkpoint.width", g_snprintf(detail, sizeof detail, "%d, outside 1..512", r->width);
+    if (r->batch < 1 || r->batch > 65536) bad = TK_TRAIN_BATCH, g_snprintf(detail, sizeof detail, "%d, outside 1..65536", r->batch);
+    else if (r->width < 1 || r->width > 512) bad = TK_CHECKPOINT_WIDTH, g_snprintf(detail, sizeof detail, "%d, outside 1..512", r->width);
     else if (r->val < 1 || r->val > TRAIN_MAX_CROPS)
-        bad = "train.validation_images", g_snprintf(detail, sizeof detail, "%d, outside 1..%d", r->val, TRAIN_MAX_CROPS);
-    else if (epochs_planned < 1) bad = "train.epochs_planned", g_snprintf(detail, sizeof detail, "%d, below 1", epochs_planned);
+        bad = TK_TRAIN_VALIDATION_IMAGES, g_snprintf(detail, sizeof detail, "%d, outside 1..%d", r->val, TRAIN_MAX_CROPS);
+    else if (epochs_planned < 1) bad = TK_TRAIN_EPOCHS_PLANNED, g_snprintf(detail, sizeof detail, "%d, below 1", epochs_planned);
     else if (r->best_epoch > r->epoch)
-        bad = "checkpoint.best_epoch", g_snprintf(detail, sizeof detail, "%d, after the checkpoint's epoch %d", r->best_epoch, r->epoch);
+        bad = TK_CHECKPOINT_BEST_EPOCH, g_snprintf(detail, sizeof detail, "%d, after the checkpoint's epoch %d", r->best_epoch, r->epoch);
     else if (r->global_step < 0 || r->global_step > (long)MAX_GLOBAL_STEP)
-        bad = "checkpoint.global_step", g_snprintf(detail, sizeof detail, "%ld, out of range", r->global_step);
+        bad = TK_CHECKPOINT_GLOBAL_STEP, g_snprintf(detail, sizeof detail, "%ld, out of range", r->global_step);
     for (size_t i = 1; !bad && i < G_N_ELEMENTS(h); i++)
         if (h[i]->len != h[0]->len)
             bad = "history.*", g_snprintf(detail, sizeof detail, "arrays of different lengths (%u and %u)", h[0]->len, h[i]->len);
     if (!bad && h[0]->len > (guint)r->epoch + 1)
-        bad = "history.epoch", g_snprintf(detail, sizeof detail, "%u entries for %d epochs", h[0]->len, r->epoch);
+        bad = TK_HISTORY_EPOCH, g_snprintf(detail, sizeof detail, "%u entries for %d epochs", h[0]->len, r->epoch);
     if (!bad && (r->s_loss->len != r->s_epoch->len || r->s_lr->len != r->s_epoch->len))
         bad = "history.step_*", g_snprintf(detail, sizeof detail, "arrays of different lengths (%u, %u and %u)",
                                            r->s_epoch->len, r->s_loss->len, r->s_lr->len);
     if (!bad && r->s_epoch->len > (guint)r->global_step)
-        bad = "history.step_epoch", g_snprintf(detail, sizeof detail, "%u entries for %ld steps", r->s_epoch->len, r->global_step);
+        bad = TK_HISTORY_STEP_EPOCH, g_snprintf(detail, sizeof detail, "%u entries for %ld steps", r->s_epoch->len, r->global_step);
     for (size_t i = 0; !bad && i < np; i++)
-        if (!(v[i] >= 0.0f)) bad = "optimizer.adam_v", g_snprintf(detail, sizeof detail, "a negative second moment at %zu", i);
+        if (!(v[i] >= 0.0f)) bad = TK_OPTIMIZER_ADAM_V, g_snprintf(detail, sizeof detail, "a negative second moment at %zu", i);
     if (bad) g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint field '%s' is %s", r->resume, bad, detail);
     return bad == NULL;
 }
@@ -285,8 +285,8 @@ static gboolean read_split_forced(const nn_weights *w, train_run *r, GError **er
     const uint32_t *halves = NULL;
     uint64_t count = 0;
     g_array_set_size(r->split_forced, 0);
-    if (r->older_split || !nn_weights_get(w, "checkpoint.split_forced")) return TRUE;
-    if (nn_weights_get_u32_array(w, "checkpoint.split_forced", &halves, &count, NULL) != NN_OK || count % 2) {
+    if (r->older_split || !nn_weights_get(w, TK_CHECKPOINT_SPLIT_FORCED)) return TRUE;
+    if (nn_weights_get_u32_array(w, TK_CHECKPOINT_SPLIT_FORCED, &halves, &count, NULL) != NN_OK || count % 2) {
         g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint field 'checkpoint.split_forced' is not an even number "
                     "of u32 (pairs of halves of photo keys)", r->resume);
         return FALSE;
@@ -300,14 +300,14 @@ static gboolean read_split_forced(const nn_weights *w, train_run *r, GError **er
 
 /* A run on photos continues on the same photos, split and crops. */
 static gboolean read_photo_fields(const nn_weights *w, train_run *r, GError **error) {
-    const char *images = meta_str(w, "checkpoint.photo_folders", "train.photo_folders");
-    const char *val_images = meta_str(w, "checkpoint.val_photo_folders", "train.val_photo_folders");
-    const char *init = meta_str(w, "checkpoint.init", "train.init");
+    const char *images = meta_str(w, TK_CHECKPOINT_PHOTO_FOLDERS, TK_TRAIN_PHOTO_FOLDERS);
+    const char *val_images = meta_str(w, TK_CHECKPOINT_VAL_PHOTO_FOLDERS, TK_TRAIN_VAL_PHOTO_FOLDERS);
+    const char *init = meta_str(w, TK_CHECKPOINT_INIT, TK_TRAIN_INIT);
     uint32_t crops = 0, rebin = 0, photos = 0;
-    nn_weights_get_u32(w, "train.crops", &crops, NULL);
-    nn_weights_get_u32(w, "train.rebin", &rebin, NULL);
-    nn_weights_get_u32(w, "checkpoint.photos", &photos, NULL);
-    const double fraction = meta_f64(w, "train.val_fraction", 0.0);
+    nn_weights_get_u32(w, TK_TRAIN_CROPS, &crops, NULL);
+    nn_weights_get_u32(w, TK_TRAIN_REBIN, &rebin, NULL);
+    nn_weights_get_u32(w, TK_CHECKPOINT_PHOTOS, &photos, NULL);
+    const double fraction = meta_f64(w, TK_TRAIN_VAL_FRACTION, 0.0);
     if (*images && (crops < 1 || crops > TRAIN_MAX_CROPS || !(fraction >= 0.0 && fraction < 1.0))) {
         g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint fields 'train.crops' (%u) or 'train.val_fraction' (%g) "
                     "are out of range", r->resume, crops, fraction);
@@ -323,20 +323,20 @@ static gboolean read_photo_fields(const nn_weights *w, train_run *r, GError **er
     r->val_images = *val_images ? g_strdup(val_images) : NULL;
     r->init = *init ? g_strdup(init) : NULL;
     r->crops = (int)crops, r->rebin = (int)rebin, r->val_fraction = fraction, r->photos = (int)photos;
-    r->older_split = r->images && strcmp(meta_str(w, "checkpoint.split", NULL), PHOTO_SPLIT_RULE) != 0;
+    r->older_split = r->images && strcmp(meta_str(w, TK_CHECKPOINT_SPLIT, NULL), PHOTO_SPLIT_RULE) != 0;
     return read_split_forced(w, r, error);
 }
 
 static void read_history(const nn_weights *w, train_run *r) {
-    get_history(w, "history.epoch", r->h_epoch);
-    get_history(w, "history.train_loss", r->h_train);
-    get_history(w, "history.val_loss", r->h_val);
-    get_history(w, "history.val_psnr", r->h_psnr);
-    get_history(w, "history.lr", r->h_lr);
-    get_history(w, "history.seconds", r->h_seconds);
-    get_history(w, "history.step_epoch", r->s_epoch); /* absent in older checkpoints: curves start here */
-    get_history(w, "history.step_loss", r->s_loss);
-    get_history(w, "history.step_lr", r->s_lr);
+    get_history(w, TK_HISTORY_EPOCH, r->h_epoch);
+    get_history(w, TK_HISTORY_TRAIN_LOSS, r->h_train);
+    get_history(w, TK_HISTORY_VAL_LOSS, r->h_val);
+    get_history(w, TK_HISTORY_VAL_PSNR, r->h_psnr);
+    get_history(w, TK_HISTORY_LR, r->h_lr);
+    get_history(w, TK_HISTORY_SECONDS, r->h_seconds);
+    get_history(w, TK_HISTORY_STEP_EPOCH, r->s_epoch); /* absent in older checkpoints: curves start here */
+    get_history(w, TK_HISTORY_STEP_LOSS, r->s_loss);
+    get_history(w, TK_HISTORY_STEP_LR, r->s_lr);
 }
 
 /* How the checkpoint's run split its batches (absent: one rank, no
@@ -345,15 +345,15 @@ static void read_history(const nn_weights *w, train_run *r) {
 static gboolean read_split(const nn_weights *w, train_run *r, int threads, GError **error) {
     uint32_t ranks = 1, accumulate = 1;
     nn_error err = {0};
-    if (nn_weights_get(w, "train.ranks")) nn_weights_get_u32(w, "train.ranks", &ranks, &err);
-    if (nn_weights_get(w, "train.accumulate")) nn_weights_get_u32(w, "train.accumulate", &accumulate, &err);
+    if (nn_weights_get(w, TK_TRAIN_RANKS)) nn_weights_get_u32(w, TK_TRAIN_RANKS, &ranks, &err);
+    if (nn_weights_get(w, TK_TRAIN_ACCUMULATE)) nn_weights_get_u32(w, TK_TRAIN_ACCUMULATE, &accumulate, &err);
     if (err.status) {
         g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
         return FALSE;
     }
     if (ranks < 1 || ranks > 65536 || accumulate < 1 || accumulate > 65536) {
         g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint field '%s' is %u, outside 1..65536", r->resume,
-                    ranks < 1 || ranks > 65536 ? "train.ranks" : "train.accumulate",
+                    ranks < 1 || ranks > 65536 ? TK_TRAIN_RANKS : TK_TRAIN_ACCUMULATE,
                     ranks < 1 || ranks > 65536 ? ranks : accumulate);
         return FALSE;
     }
@@ -375,13 +375,13 @@ static gboolean read_split(const nn_weights *w, train_run *r, int threads, GErro
 static gboolean read_model(nn_weights *w, const train_run *r, nn_unet **net, float **m, float **v, size_t *np,
                            GError **error) {
     nn_error err = {0};
-    const nn_tensor_entry *tm = nn_weights_find_tensor(w, "optimizer.adam_m");
-    const nn_tensor_entry *tv = nn_weights_find_tensor(w, "optimizer.adam_v");
+    const nn_tensor_entry *tm = nn_weights_find_tensor(w, TK_OPTIMIZER_ADAM_M);
+    const nn_tensor_entry *tv = nn_weights_find_tensor(w, TK_OPTIMIZER_ADAM_V);
     const uint64_t nm = tm && tm->ndims == 1 ? tm->dims[0] : 0, nv = tv && tv->ndims == 1 ? tv->dims[0] : 0;
     *m = nm ? g_memdup2(tm->data, nm * sizeof(float)) : NULL;
     *v = nv ? g_memdup2(tv->data, nv * sizeof(float)) : NULL;
-    nn_weights_remove_tensor(w, "optimizer.adam_m", NULL);
-    nn_weights_remove_tensor(w, "optimizer.adam_v", NULL);
+    nn_weights_remove_tensor(w, TK_OPTIMIZER_ADAM_M, NULL);
+    nn_weights_remove_tensor(w, TK_OPTIMIZER_ADAM_V, NULL);
     nn_unet_config cfg;
     if (!model_config_load(w, r->resume, &cfg, error)) return FALSE;
     nn_status st = nn_unet_create(net, &cfg, r->probe ? 1 : micro_batch(r), CIFAR_SIDE, CIFAR_SIDE, &err);
@@ -412,31 +412,31 @@ gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, float **m, 
     const char *kind = NULL;
     int epochs_planned = 0, threads = 0, batch = 0;
     const int given_val = r->val; /* -1: not given */
-    if (nn_weights_get_str(&w, "checkpoint.kind", &kind, &err) != NN_OK) {
+    if (nn_weights_get_str(&w, TK_CHECKPOINT_KIND, &kind, &err) != NN_OK) {
         g_set_error(error, TRAINER_ERROR, 1, "%s: not a colorize-train checkpoint (a model file?)", r->resume);
         goto done;
     }
-    if (!meta_u32(&w, "checkpoint.epoch", &r->epoch, r->resume, error) ||
-        !meta_u32(&w, "checkpoint.step", &r->step, r->resume, error) ||
-        !meta_u32(&w, "checkpoint.width", &r->width, r->resume, error) ||
-        !meta_u32(&w, "checkpoint.limit", &r->limit, r->resume, error) ||
-        !meta_u32(&w, "checkpoint.best_epoch", &r->best_epoch, r->resume, error) ||
-        !meta_u32(&w, "train.batch", &batch, r->resume, error) ||
-        !meta_u32(&w, "train.validation_images", &r->val, r->resume, error) ||
-        !meta_u32(&w, "train.epochs_planned", &epochs_planned, r->resume, error) ||
-        !meta_u32(&w, "train.threads", &threads, r->resume, error))
+    if (!meta_u32(&w, TK_CHECKPOINT_EPOCH, &r->epoch, r->resume, error) ||
+        !meta_u32(&w, TK_CHECKPOINT_STEP, &r->step, r->resume, error) ||
+        !meta_u32(&w, TK_CHECKPOINT_WIDTH, &r->width, r->resume, error) ||
+        !meta_u32(&w, TK_CHECKPOINT_LIMIT, &r->limit, r->resume, error) ||
+        !meta_u32(&w, TK_CHECKPOINT_BEST_EPOCH, &r->best_epoch, r->resume, error) ||
+        !meta_u32(&w, TK_TRAIN_BATCH, &batch, r->resume, error) ||
+        !meta_u32(&w, TK_TRAIN_VALIDATION_IMAGES, &r->val, r->resume, error) ||
+        !meta_u32(&w, TK_TRAIN_EPOCHS_PLANNED, &epochs_planned, r->resume, error) ||
+        !meta_u32(&w, TK_TRAIN_THREADS, &threads, r->resume, error))
         goto done;
     r->batch = batch;
     if (given_val >= 0 && given_val != r->val) {
         g_set_error(error, TRAINER_ERROR, 1, "%s: --val %d: the checkpoint's run validates on %d %s; a resumed run "
                     "keeps its validation set", r->resume, given_val, r->val,
-                    nn_weights_get(&w, "checkpoint.photo_folders") ? "crops" : "images");
+                    nn_weights_get(&w, TK_CHECKPOINT_PHOTO_FOLDERS) ? "crops" : "images");
         goto done;
     }
     uint64_t gs = 0, sd = 0;
-    double lr = meta_f64(&w, "train.lr", NAN), wd = meta_f64(&w, "train.weight_decay", NAN);
-    if (nn_weights_get_u64(&w, "checkpoint.global_step", &gs, &err) != NN_OK ||
-        nn_weights_get_u64(&w, "train.seed", &sd, &err) != NN_OK || !isfinite(lr) || !isfinite(wd)) {
+    double lr = meta_f64(&w, TK_TRAIN_LR, NAN), wd = meta_f64(&w, TK_TRAIN_WEIGHT_DECAY, NAN);
+    if (nn_weights_get_u64(&w, TK_CHECKPOINT_GLOBAL_STEP, &gs, &err) != NN_OK ||
+        nn_weights_get_u64(&w, TK_TRAIN_SEED, &sd, &err) != NN_OK || !isfinite(lr) || !isfinite(wd)) {
         g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint metadata is incomplete%s%s", r->resume,
                     err.msg[0] ? ": " : "", err.msg);
         goto done;
@@ -450,15 +450,15 @@ gboolean load_checkpoint(train_run *r, ab_bins *bins, nn_unet **net, float **m, 
     r->seed = (gint64)sd;
     r->lr = lr, r->weight_decay = wd;
     /* checkpoints written before zoom and strokes trained without them */
-    r->zoom_share = meta_f64(&w, "train.zoom_share", 0.0);
-    r->max_zoom = meta_f64(&w, "train.max_zoom", 1.0);
-    r->stroke_share = meta_f64(&w, "train.stroke_share", 0.0);
+    r->zoom_share = meta_f64(&w, TK_TRAIN_ZOOM_SHARE, 0.0);
+    r->max_zoom = meta_f64(&w, TK_TRAIN_MAX_ZOOM, 1.0);
+    r->stroke_share = meta_f64(&w, TK_TRAIN_STROKE_SHARE, 0.0);
     if (!read_photo_fields(&w, r, error)) goto done;
     if (r->epochs <= 0) r->epochs = epochs_planned;
     if (!read_split(&w, r, threads, error)) goto done;
-    r->best_val = meta_f64(&w, "checkpoint.best_val", INFINITY);
-    r->epoch_loss_sum = meta_f64(&w, "checkpoint.epoch_loss_sum", 0.0);
-    r->seconds = meta_f64(&w, "checkpoint.seconds", 0.0);
+    r->best_val = meta_f64(&w, TK_CHECKPOINT_BEST_VAL, INFINITY);
+    r->epoch_loss_sum = meta_f64(&w, TK_CHECKPOINT_EPOCH_LOSS_SUM, 0.0);
+    r->seconds = meta_f64(&w, TK_CHECKPOINT_SECONDS, 0.0);
     read_history(&w, r);
     if (!check_checkpoint(r, epochs_planned, NULL, 0, error)) goto done; /* before the model is made */
     thin_step_history(r);

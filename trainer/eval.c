@@ -381,14 +381,14 @@ static gboolean store_figures(cifar_eval *ev, const char *model, GError **error)
     metrics_result def = metrics_finish(&ev->runs[0].all);
     nn_weights *w = &ev->w;
     nn_error err = {0};
-    nn_status st = nn_weights_set_f64(w, "eval.psnr", def.psnr);
-    if (!st) st = nn_weights_set_f64(w, "eval.ssim", def.ssim);
-    if (!st) st = nn_weights_set_f64(w, "eval.auc", def.auc);
-    if (!st) st = nn_weights_set_f64(w, "eval.acc2", def.acc2);
-    if (!st) st = nn_weights_set_f64(w, "eval.acc5", def.acc5);
-    if (!st) st = nn_weights_set_f64(w, "eval.colorfulness", def.colorfulness);
-    if (!st) st = nn_weights_set_f32(w, "eval.vividness", NN_DEFAULT_VIVIDNESS);
-    if (!st) st = nn_weights_set_u32(w, "eval.images", (uint32_t)ev->n);
+    nn_status st = nn_weights_set_f64(w, TK_EVAL_PSNR, def.psnr);
+    if (!st) st = nn_weights_set_f64(w, TK_EVAL_SSIM, def.ssim);
+    if (!st) st = nn_weights_set_f64(w, TK_EVAL_AUC, def.auc);
+    if (!st) st = nn_weights_set_f64(w, TK_EVAL_ACC2, def.acc2);
+    if (!st) st = nn_weights_set_f64(w, TK_EVAL_ACC5, def.acc5);
+    if (!st) st = nn_weights_set_f64(w, TK_EVAL_COLORFULNESS, def.colorfulness);
+    if (!st) st = nn_weights_set_f32(w, TK_EVAL_VIVIDNESS, NN_DEFAULT_VIVIDNESS);
+    if (!st) st = nn_weights_set_u32(w, TK_EVAL_IMAGES, (uint32_t)ev->n);
     for (int r = 1; r < ev->nruns && !st; r++) {
         if (ev->runs[r].vividness != 0.0f) continue;
         char key[64];

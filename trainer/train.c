@@ -184,7 +184,7 @@ static gboolean init_from_model(train_run *r, train_state *ts, GError **error) {
         g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);
         return FALSE;
     }
-    if (nn_weights_get(&w, "checkpoint.kind")) {
+    if (nn_weights_get(&w, TK_CHECKPOINT_KIND)) {
         g_set_error(error, TRAINER_ERROR, 1, "%s is a checkpoint: --resume %s continues its run; --init takes a model "
                     "(the --out file of a run)", r->init, r->init);
         nn_weights_free(&w);
@@ -372,7 +372,7 @@ static gboolean prepare_run(train_run *r, train_state *ts, GError **error) {
     ts->spe = steps_per_epoch(r, ts->n_train), ts->Q = ts->bins.num_bins;
     if (r->resume && (r->step > ts->spe || r->epoch > r->epochs)) {
         g_set_error(error, TRAINER_ERROR, 1, "%s: checkpoint field '%s' is %d, beyond the run's %d", r->resume,
-                    r->step > ts->spe ? "checkpoint.step" : "checkpoint.epoch", r->step > ts->spe ? r->step : r->epoch,
+                    r->step > ts->spe ? TK_CHECKPOINT_STEP : TK_CHECKPOINT_EPOCH, r->step > ts->spe ? r->step : r->epoch,
                     r->step > ts->spe ? ts->spe : r->epochs);
         return FALSE;
     }
@@ -485,10 +485,10 @@ static gboolean save_best(train_run *r, train_state *ts, const val_result *vr, d
     nn_weights w;
     nn_weights_init(&w);
     nn_status st = model_weights(&w, ts->net, &ts->bins, r, ts->n_train);
-    if (!st) st = nn_weights_set_u32(&w, "train.epochs", (uint32_t)r->best_epoch);
-    if (!st) st = nn_weights_set_f32(&w, "train.validation_loss", (float)vr->loss);
-    if (!st) st = nn_weights_set_f32(&w, "train.validation_psnr", (float)vr->psnr);
-    if (!st) st = nn_weights_set_f64(&w, "train.seconds", seconds);
+    if (!st) st = nn_weights_set_u32(&w, TK_TRAIN_EPOCHS, (uint32_t)r->best_epoch);
+    if (!st) st = nn_weights_set_f32(&w, TK_TRAIN_VALIDATION_LOSS, (float)vr->loss);
+    if (!st) st = nn_weights_set_f32(&w, TK_TRAIN_VALIDATION_PSNR, (float)vr->psnr);
+    if (!st) st = nn_weights_set_f64(&w, TK_TRAIN_SECONDS, seconds);
     if (!st) st = nn_weights_save(&w, r->out, &err);
     nn_weights_free(&w);
     if (st) g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);

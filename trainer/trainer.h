@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "keys.h"
 #include "nn.h"
 
 #define CIFAR_SIDE 32

@@ -2,7 +2,8 @@
  * the test: the reader's rejections, the metrics against scikit-image's
  * values, a short training run whose loss falls, exact resume after
  * --max-steps and after SIGINT, checkpoint atomicity when a write fails,
- * and `colorize` on a small PNG. Usage: test_trainer metrics_ref.bin colorize-train */
+ * and `colorize` on a small PNG; the file keys against FORMAT.md. Usage:
+ * test_trainer metrics_ref.bin colorize-train FORMAT.md */
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
 #include <math.h>
@@ -503,14 +504,42 @@ static void test_augmentation(void) {
     CHECK(largest_stroke >= 30, "the largest of 200 strokes covers only %d pixels", largest_stroke);
 }
 
+/* The trainer's table of file keys against nn/FORMAT.md: every key it
+ * writes is listed there (in backquotes), and every trainer key listed
+ * there (train., checkpoint., history., optimizer., eval.) is in the table. */
+static void test_keys_documented(const char *format_md) {
+    gchar *text = NULL;
+    CHECK(g_file_get_contents(format_md, &text, NULL, NULL), "cannot read %s", format_md);
+    if (!text) return;
+    GHashTable *table = g_hash_table_new(g_str_hash, g_str_equal);
+    for (size_t i = 0; i < trainer_key_count; i++) {
+        char *quoted = g_strdup_printf("`%s`", trainer_keys[i]);
+        CHECK(strstr(text, quoted) != NULL, "key %s is not in %s", trainer_keys[i], format_md);
+        g_hash_table_add(table, (gpointer)trainer_keys[i]);
+        g_free(quoted);
+    }
+    GRegex *re = g_regex_new("`((train|checkpoint|history|optimizer|eval)\\.[a-z_0-9.]+)`", 0, 0, NULL);
+    GMatchInfo *mi = NULL;
+    int listed = 0;
+    for (g_regex_match(re, text, 0, &mi); g_match_info_matches(mi); g_match_info_next(mi, NULL)) {
+        gchar *key = g_match_info_fetch(mi, 1);
+        listed++;
+        CHECK(g_hash_table_contains(table, key), "%s lists %s, which the trainer does not write", format_md, key);
+        g_free(key);
+    }
+    printf("file keys: %zu in the trainer's table, %d trainer keys listed in FORMAT.md\n", trainer_key_count, listed);
+    g_match_info_free(mi), g_regex_unref(re), g_hash_table_destroy(table), g_free(text);
+}
+
 int main(int argc, char **argv) {
-    if (argc < 3) {
-        fprintf(stderr, "usage: test_trainer metrics_ref.bin colorize-train\n");
+    if (argc < 4) {
+        fprintf(stderr, "usage: test_trainer metrics_ref.bin colorize-train FORMAT.md\n");
         return 1;
     }
     g_exe = argv[2];
     make_dataset();
     g_work = g_dir_make_tmp("colorize-work-XXXXXX", NULL);
+    test_keys_documented(argv[3]);
     test_reader();
     test_metrics(argv[1]);
     test_augmentation();
