@@ -1,5 +1,6 @@
-/* core.c — errors, the thread count and parallel loops, the seeded PRNG and
- * He initialization. */
+/* core.c — errors, the thread count and parallel loops (the library's own
+ * pool), OpenBLAS's buffers, the seeded PRNG and He initialization. The
+ * threaded GEMM driver is gemm.c's, the CPU features cpu.c's. */
 #include "nn.h"
 #include "nn_internal.h"
 
@@ -233,63 +234,6 @@ void nn_parallel_for(int n, nn_range_fn fn, void *ctx) {
     pthread_mutex_unlock(&g_pool_owner);
 }
 
-/* ------------------------------------------------------------ threaded GEMM */
-
-typedef struct {
-    int trans_a, trans_b, M, N, K, lda, ldb, ldc, parts;
-    nn_precision precision;
-    const float *A, *B;
-    const nn_gemm_packed_a *packed; /* A packed once for every part, or NULL */
-    float *C;
-    float alpha, beta;
-} gemm_job;
-
-/* Each part computes a contiguous block of C's columns (row-major). */
-static void gemm_parts(void *ctx, int p0, int p1) {
-    const gemm_job *g = ctx;
-    for (int p = p0; p < p1; p++) {
-        int c0 = (int)((long)g->N * p / g->parts), c1 = (int)((long)g->N * (p + 1) / g->parts);
-        if (c1 <= c0) continue;
-        const float *b = g->trans_b ? g->B + (size_t)c0 * g->ldb : g->B + c0;
-        if (g->packed)
-            nn_sgemm_serial_packed_a(g->packed, c1 - c0, g->alpha, b, g->ldb, g->beta, g->C + c0, g->ldc);
-        else
-            nn_sgemm_serial_ex(g->precision, g->trans_a, g->trans_b, g->M, c1 - c0, g->K, g->alpha, g->A, g->lda, b,
-                               g->ldb, g->beta, g->C + c0, g->ldc);
-    }
-}
-
-static int gemm_split(int M, int N, int K) {
-    if ((long)M * N * K < 200000 || N < 64 * g_threads) return 1; /* too small to split */
-    return g_threads;
-}
-
-void nn_sgemm_packed_a(const nn_gemm_packed_a *pa, int N, float alpha, const float *B, int ldb, float beta, float *C,
-                       int ldc) {
-    const int M = nn_gemm_packed_a_rows(pa), K = nn_gemm_packed_a_depth(pa);
-    gemm_job g = {.M = M, .N = N, .K = K, .ldb = ldb, .ldc = ldc, .parts = gemm_split(M, N, K), .B = B,
-                  .packed = pa, .C = C, .alpha = alpha, .beta = beta};
-    nn_parallel_for(g.parts, gemm_parts, &g);
-}
-
-void nn_sgemm_ex(nn_precision precision, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
-                 int lda, const float *B, int ldb, float beta, float *C, int ldc) {
-    /* A packed once, not by every part and every block of columns */
-    nn_gemm_packed_a *pa = !trans_b && M > 0 && K > 0 ? nn_gemm_pack_a(precision, trans_a, M, K, A, lda) : NULL;
-    if (pa) {
-        nn_sgemm_packed_a(pa, N, alpha, B, ldb, beta, C, ldc);
-        nn_gemm_packed_a_free(pa);
-        return;
-    }
-    gemm_job g = {trans_a, trans_b, M, N, K, lda, ldb, ldc, gemm_split(M, N, K), precision, A, B, NULL, C, alpha, beta};
-    nn_parallel_for(g.parts, gemm_parts, &g);
-}
-
-void nn_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
-              int ldb, float beta, float *C, int ldc) {
-    nn_sgemm_ex(NN_PRECISION_FP32, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-}
-
 /* -------------------------------------------------------------------- rng */
 
 static uint64_t splitmix64(uint64_t *x) {
@@ -336,73 +280,4 @@ float nn_rng_normal(nn_rng *rng) {
 void nn_init_he_normal(float *w, size_t n, int fan_in, nn_rng *rng) {
     float std = sqrtf(2.0f / (float)(fan_in > 0 ? fan_in : 1));
     for (size_t i = 0; i < n; i++) w[i] = std * nn_rng_normal(rng);
-}
-
-/* ------------------------------------------------------------ CPU features */
-
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-
-/* The register state the OS saves (XCR0): without it an instruction set
- * the CPU has cannot be used. */
-static uint64_t os_saved_state(void) {
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE)) return 0;
-    uint32_t lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    return ((uint64_t)hi << 32) | lo;
-}
-
-static void x86_features(nn_cpu_info *info) {
-    unsigned a, b, c, d;
-    const uint64_t xcr0 = os_saved_state();
-    const int ymm = (xcr0 & 0x6) == 0x6, zmm = ymm && (xcr0 & 0xe0) == 0xe0, tiles = (xcr0 & 0x60000) == 0x60000;
-    if (__get_cpuid(1, &a, &b, &c, &d)) info->fma = ymm && (c & bit_FMA) != 0;
-    if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
-        info->avx2 = ymm && (b & bit_AVX2) != 0;
-        info->avx512f = zmm && (b & bit_AVX512F) != 0;
-        info->amx_bf16 = tiles && (d & (1u << 22)) != 0 && (d & (1u << 24)) != 0; /* AMX-BF16 and AMX-TILE */
-    }
-    if (__get_cpuid_count(7, 1, &a, &b, &c, &d)) info->avx512_bf16 = zmm && (a & (1u << 5)) != 0;
-}
-#endif
-
-/* CPUID is slow (a VM traps it): read once. */
-static nn_cpu_info g_features;
-static pthread_once_t g_features_once = PTHREAD_ONCE_INIT;
-
-static void read_features(void) {
-    memset(&g_features, 0, sizeof g_features);
-#if defined(__x86_64__) || defined(__i386__)
-    x86_features(&g_features);
-#endif
-}
-
-void nn_cpu_features(nn_cpu_info *info) { *info = *nn_cpu_features_once(); }
-
-const nn_cpu_info *nn_cpu_features_once(void) {
-    pthread_once(&g_features_once, read_features);
-    return &g_features;
-}
-
-void nn_cpu_get_info(nn_cpu_info *info) {
-    nn_cpu_features(info);
-    const char *core = openblas_get_corename();
-    snprintf(info->blas_core, sizeof info->blas_core, "%s", core ? core : "unknown");
-    snprintf(info->gemm_kernel, sizeof info->gemm_kernel, "%s", nn_gemm_kernel_name(nn_gemm_get_kernel()));
-}
-
-const char *nn_cpu_describe(char *buf, size_t cap) {
-    nn_cpu_info i;
-    nn_cpu_get_info(&i);
-    const char *names[] = {"AVX2", "FMA", "AVX-512", "AVX512-BF16", "AMX-BF16"};
-    const int have[] = {i.avx2, i.fma, i.avx512f, i.avx512_bf16, i.amx_bf16};
-    char features[96] = "";
-    for (int k = 0; k < 5; k++)
-        if (have[k]) snprintf(features + strlen(features), sizeof features - strlen(features), "%s%s", *features ? " " : "", names[k]);
-    const int bf16 = nn_default_precision() == NN_PRECISION_BF16;
-    snprintf(buf, cap, "CPU: %s; GEMM: %s%s (OpenBLAS's own choice: its %s kernel); inference: %s%s%s",
-             *features ? features : "no AVX", i.gemm_kernel, nn_gemm_get_kernel() == NN_GEMM_OPENBLAS ? "" : " kernel",
-             i.blas_core, bf16 ? "bf16, " : "fp32", bf16 ? nn_gemm_bf16_kernel_name() : "", bf16 ? " kernel" : "");
-    return buf;
 }

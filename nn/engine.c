@@ -54,18 +54,6 @@ nn_engine_params nn_engine_default_params(void) {
                               .reference_weight = NN_DEFAULT_REFERENCE_WEIGHT};
 }
 
-void nn_engine_working_size(int width, int height, int resolution, int *ww, int *wh) {
-    int longest = width > height ? width : height;
-    if (resolution < 1 || longest <= resolution) {
-        *ww = width, *wh = height;
-        return;
-    }
-    double s = (double)resolution / longest;
-    *ww = (int)lround(width * s), *wh = (int)lround(height * s);
-    if (*ww < 1) *ww = 1;
-    if (*wh < 1) *wh = 1;
-}
-
 /* Box mean over a (2r+1)² window clipped to the image: O(N) running sums. */
 static void box_mean(float *out, const float *in, int w, int h, int r, double *tmp /* w × h */) {
     for (int y = 0; y < h; y++) {

@@ -1,12 +1,15 @@
 /* gemm.c — the library's own single-precision GEMM, so that its speed does
  * not depend on OpenBLAS recognizing the CPU: operands packed into
  * cache-sized blocks and a register-blocked micro-kernel chosen at run time
- * from CPUID (AVX-512, AVX2 + FMA, or portable C). OpenBLAS stays the
- * reference in the tests and a choice (NN_GEMM=openblas). */
+ * from CPUID (AVX-512, AVX2 + FMA, AVX512-BF16, or portable C), and the
+ * threaded driver that splits C's columns over the library's threads
+ * (nn_sgemm*). OpenBLAS stays the reference in the tests and a choice
+ * (NN_GEMM=openblas). */
 #include "nn.h"
 #include "nn_internal.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -686,4 +689,86 @@ void nn_gemm_packed_a_free(nn_gemm_packed_a *pa) {
     if (!pa) return;
     free(pa->data);
     free(pa);
+}
+
+/* ------------------------------------------------------------ threaded GEMM */
+
+typedef struct {
+    int trans_a, trans_b, M, N, K, lda, ldb, ldc, parts;
+    nn_precision precision;
+    const float *A, *B;
+    const nn_gemm_packed_a *packed; /* A packed once for every part, or NULL */
+    float *C;
+    float alpha, beta;
+} gemm_job;
+
+/* Each part computes a contiguous block of C's columns (row-major). */
+static void gemm_parts(void *ctx, int p0, int p1) {
+    const gemm_job *g = ctx;
+    for (int p = p0; p < p1; p++) {
+        int c0 = (int)((long)g->N * p / g->parts), c1 = (int)((long)g->N * (p + 1) / g->parts);
+        if (c1 <= c0) continue;
+        const float *b = g->trans_b ? g->B + (size_t)c0 * g->ldb : g->B + c0;
+        if (g->packed)
+            nn_sgemm_serial_packed_a(g->packed, c1 - c0, g->alpha, b, g->ldb, g->beta, g->C + c0, g->ldc);
+        else
+            nn_sgemm_serial_ex(g->precision, g->trans_a, g->trans_b, g->M, c1 - c0, g->K, g->alpha, g->A, g->lda, b,
+                               g->ldb, g->beta, g->C + c0, g->ldc);
+    }
+}
+
+static int gemm_split(int M, int N, int K) {
+    const int threads = nn_get_threads();
+    if ((long)M * N * K < 200000 || N < 64 * threads) return 1; /* too small to split */
+    return threads;
+}
+
+void nn_sgemm_packed_a(const nn_gemm_packed_a *pa, int N, float alpha, const float *B, int ldb, float beta, float *C,
+                       int ldc) {
+    const int M = nn_gemm_packed_a_rows(pa), K = nn_gemm_packed_a_depth(pa);
+    gemm_job g = {.M = M, .N = N, .K = K, .ldb = ldb, .ldc = ldc, .parts = gemm_split(M, N, K), .B = B,
+                  .packed = pa, .C = C, .alpha = alpha, .beta = beta};
+    nn_parallel_for(g.parts, gemm_parts, &g);
+}
+
+void nn_sgemm_ex(nn_precision precision, int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A,
+                 int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    /* A packed once, not by every part and every block of columns */
+    nn_gemm_packed_a *pa = !trans_b && M > 0 && K > 0 ? nn_gemm_pack_a(precision, trans_a, M, K, A, lda) : NULL;
+    if (pa) {
+        nn_sgemm_packed_a(pa, N, alpha, B, ldb, beta, C, ldc);
+        nn_gemm_packed_a_free(pa);
+        return;
+    }
+    gemm_job g = {trans_a, trans_b, M, N, K, lda, ldb, ldc, gemm_split(M, N, K), precision, A, B, NULL, C, alpha, beta};
+    nn_parallel_for(g.parts, gemm_parts, &g);
+}
+
+void nn_sgemm(int trans_a, int trans_b, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+              int ldb, float beta, float *C, int ldc) {
+    nn_sgemm_ex(NN_PRECISION_FP32, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+/* ------------------------------------------------ the CPU and the kernels in use */
+
+void nn_cpu_get_info(nn_cpu_info *info) {
+    nn_cpu_features(info);
+    const char *core = openblas_get_corename();
+    snprintf(info->blas_core, sizeof info->blas_core, "%s", core ? core : "unknown");
+    snprintf(info->gemm_kernel, sizeof info->gemm_kernel, "%s", nn_gemm_kernel_name(nn_gemm_get_kernel()));
+}
+
+const char *nn_cpu_describe(char *buf, size_t cap) {
+    nn_cpu_info i;
+    nn_cpu_get_info(&i);
+    const char *names[] = {"AVX2", "FMA", "AVX-512", "AVX512-BF16", "AMX-BF16"};
+    const int have[] = {i.avx2, i.fma, i.avx512f, i.avx512_bf16, i.amx_bf16};
+    char features[96] = "";
+    for (int k = 0; k < 5; k++)
+        if (have[k]) snprintf(features + strlen(features), sizeof features - strlen(features), "%s%s", *features ? " " : "", names[k]);
+    const int bf16 = nn_default_precision() == NN_PRECISION_BF16;
+    snprintf(buf, cap, "CPU: %s; GEMM: %s%s (OpenBLAS's own choice: its %s kernel); inference: %s%s%s",
+             *features ? features : "no AVX", i.gemm_kernel, nn_gemm_get_kernel() == NN_GEMM_OPENBLAS ? "" : " kernel",
+             i.blas_core, bf16 ? "bf16, " : "fp32", bf16 ? nn_gemm_bf16_kernel_name() : "", bf16 ? " kernel" : "");
+    return buf;
 }

@@ -10,20 +10,11 @@
 #include "nn_colorizer.h"
 #include "nn_propagate.h"
 #include "nn_reference.h"
+#include "nn_tiles.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Tile origins along an axis of n pixels: every half tile, the last flush
- * with the end (one at 0 when n <= tile); returns the count. */
-int nn_tile_origins(int n, int tile, int *out);
-/* The network input for the T×T tile at (x0, y0) of a w×h image (edges
- * repeated where the image is smaller than a tile). */
-void nn_encode_tile(const float *L,    // (h, w) in Lab units
-                    const float *hint, // (3, h, w) a, b, mask; or NULL
-                    int w, int h, int x0, int y0, int T,
-                    float *x);         // (4, T, T)
 
 /* The scene pass: the w×h working image shrunk to `size` pixels on its
  * long side (area average; hints averaged over hinted pixels) and run
@@ -99,9 +90,6 @@ typedef struct {
 } nn_engine_params;
 
 nn_engine_params nn_engine_default_params(void);
-/* The working size for an image: its long side scaled down to resolution
- * (images already smaller keep their size). */
-void nn_engine_working_size(int width, int height, int resolution, int *ww, int *wh);
 
 /* Progress in [0, 1]. */
 typedef void (*nn_progress_fn)(double fraction, void *user);

@@ -18,34 +18,6 @@ struct nn_scene {
     float *logp;    /* (Q, gh, gw) log-probabilities minus log rebalance */
 };
 
-int nn_tile_origins(int n, int tile, int *out) {
-    if (n <= tile) {
-        out[0] = 0;
-        return 1;
-    }
-    int k = 0;
-    for (int p = 0; p + tile < n; p += tile / 2) out[k++] = p;
-    out[k++] = n - tile;
-    return k;
-}
-
-void nn_encode_tile(const float *L, const float *hint, int w, int h, int x0, int y0, int T, float *x) {
-    const int tp = T * T;
-    const size_t n = (size_t)w * h;
-    for (int ty = 0; ty < T; ty++) {
-        int sy = y0 + ty < h ? y0 + ty : h - 1;
-        for (int tx = 0; tx < T; tx++) {
-            int sx = x0 + tx < w ? x0 + tx : w - 1, inside = y0 + ty < h && x0 + tx < w;
-            size_t s = (size_t)sy * w + sx, d = (size_t)ty * T + tx;
-            int hinted = inside && hint && hint[2 * n + s] > 0.0f;
-            x[d] = L[s] * (1.0f / 50.0f) - 1.0f;
-            x[tp + d] = hinted ? hint[s] / NN_AB_SCALE : 0.0f;
-            x[2 * tp + d] = hinted ? hint[n + s] / NN_AB_SCALE : 0.0f;
-            x[3 * tp + d] = hinted ? 1.0f : 0.0f;
-        }
-    }
-}
-
 /* Area-averages L (and the hints: ab averaged over hinted pixels, mask 1
  * where any) from w×h down to gw×gh. */
 static void shrink_planes(const float *L, const float *hint, int w, int h, float *gL, float *ghint, int gw, int gh) {
