@@ -27,6 +27,9 @@ typedef struct {
 char *open_dialog(Call *c, GThread **t, int port, int image, int source);
 gboolean wait_call(Call *c, GThread *t);
 int eval_int(int port, const char *expr);
+/* Evaluates expr (freed here), whose answer is "(image layer)"; FALSE
+ * (and a failed check) when it is not. */
+gboolean eval_image_layer(int port, char *expr, int *image, int *layer);
 int redness(int port, int layer, int x, int y);
 gsize log_size(const char *log);
 char *log_wait_for(const char *log, gsize from, const char *what, double seconds);

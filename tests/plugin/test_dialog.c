@@ -59,6 +59,14 @@ gboolean wait_call(Call *c, GThread *t) {
     return TRUE;
 }
 
+gboolean eval_image_layer(int port, char *expr, int *image, int *layer) {
+    char *ids = gui_eval(port, expr);
+    const gboolean ok = sscanf(ids, "(%d %d)", image, layer) == 2 && *image > 0;
+    CHECK(ok, "no image and layer in the answer to %s: %s", expr, ids);
+    g_free(ids), g_free(expr);
+    return ok;
+}
+
 int eval_int(int port, const char *expr) {
     char *r = gui_eval(port, expr);
     int v = -1;
@@ -189,9 +197,8 @@ static void other_image(int port, const char *photo) {
     char *e = g_strdup_printf("(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"%s\" \"%s\")))"
                               " (layer (car (gimp-image-get-active-layer image))))"
                               " (gimp-display-new image) (gimp-displays-flush) (list image layer))", photo, photo);
-    char *ids = gui_eval(port, e);
     int image = 0, layer = 0;
-    CHECK(sscanf(ids, "(%d %d)", &image, &layer) == 2, "no second image: %s", ids);
+    if (!eval_image_layer(port, e, &image, &layer)) return;
     Call c;
     GThread *t;
     char *dialog = open_dialog(&c, &t, port, image, layer);
@@ -203,7 +210,7 @@ static void other_image(int port, const char *photo) {
     CHECK(wait_call(&c, t) && c.ok && c.answer && sscanf(c.answer, "%d", &made) == 1 && made > 0,
           "OK on another image failed (the saved hint layer of the first image?): %s", c.answer ? c.answer : "(none)");
     printf("OK on a second image with the first image's hint layer saved -> %s\n", c.answer ? c.answer : "(none)");
-    g_free(e), g_free(ids), g_free(c.expr), g_free(c.answer), g_free(dialog);
+    g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
 /* Help opens the installed page; then Cancel changes nothing. */

@@ -144,12 +144,8 @@ void click_colours_region(int port, const char *log) {
                               "  (gimp-selection-none image) (gimp-display-new image) (gimp-displays-flush)"
                               "  (list image layer))",
                               FLAT_W, FLAT_H, FLAT_W, FLAT_H, FLAT_EDGE_X, FLAT_EDGE_Y);
-    char *ids = gui_eval(port, e);
-    g_free(e);
     int image = 0, source = 0, layer = -1;
-    CHECK(sscanf(ids, "(%d %d)", &image, &source) == 2, "no flat image in %s", ids);
-    g_free(ids);
-    if (image <= 0) return;
+    if (!eval_image_layer(port, e, &image, &source)) return;
     Call c;
     GThread *t;
     char *dialog = open_dialog(&c, &t, port, image, source);
@@ -204,12 +200,8 @@ void drag_past_edges(int port) {
                               "  (gimp-display-new image) (gimp-displays-flush)"
                               "  (list image layer))", DRAG_W + 2 * DRAG_X, DRAG_H + 2 * DRAG_Y, DRAG_W, DRAG_H, DRAG_X,
                               DRAG_Y);
-    char *ids = gui_eval(port, e);
-    g_free(e);
     int image = 0, source = 0;
-    CHECK(sscanf(ids, "(%d %d)", &image, &source) == 2, "no image in %s", ids);
-    g_free(ids);
-    if (image <= 0) return;
+    if (!eval_image_layer(port, e, &image, &source)) return;
     Call c;
     GThread *t;
     char *dialog = open_dialog(&c, &t, port, image, source);
@@ -304,11 +296,9 @@ void click_past_point_limit(int port, const char *log) {
                               "  (gimp-image-attach-parasite image (list \"colorize-neural-points\" 1 %s))"
                               "  (gimp-display-new image) (gimp-displays-flush)"
                               "  (list image layer))", list->str);
-    char *ids = gui_eval(port, e);
     int image = 0, source = 0;
-    CHECK(sscanf(ids, "(%d %d)", &image, &source) == 2, "no image in %s", ids);
-    g_free(e), g_free(ids), g_string_free(list, TRUE);
-    if (image <= 0) return;
+    g_string_free(list, TRUE);
+    if (!eval_image_layer(port, e, &image, &source)) return;
     const gsize from = log_size(log);
     Call c;
     GThread *t;
@@ -386,12 +376,8 @@ void points_survive_undo(int port) {
                               "  (gimp-image-set-filename image \"undo-points.xcf\")"
                               "  (gimp-display-new image) (gimp-displays-flush)"
                               "  (list image layer))");
-    char *ids = gui_eval(port, e);
-    g_free(e);
     int image = 0, source = 0;
-    CHECK(sscanf(ids, "(%d %d)", &image, &source) == 2, "no image in %s", ids);
-    g_free(ids);
-    if (image <= 0) return;
+    if (!eval_image_layer(port, e, &image, &source)) return;
     const int clicks[2][2] = {{120, 100}, {200, 140}};
     for (int round = 0; round < 3; round++) { /* a click and OK, twice; then, after the undo, OK alone */
         Call c;
