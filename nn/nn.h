@@ -10,16 +10,31 @@
 #ifndef NN_H
 #define NN_H
 
+/* nn/kernels/: the base (errors, threads, random numbers), the CPU, the
+ * GEMM, the convolutions and their epilogues */
 #include "nn_core.h"
+#include "nn_cpu.h"
 #include "nn_gemm.h"
+#include "nn_epilogue.h"
 #include "nn_conv.h"
+#include "nn_winograd.h"
+/* nn/net/: a trainable CNN and its file */
 #include "nn_layers.h"
+#include "nn_loss.h"
 #include "nn_optim.h"
-#include "nn_color.h"
-#include "nn_ab.h"
+#include "nn_file_atomic.h"
 #include "nn_weights.h"
 #include "nn_unet.h"
+#include "nn_unet_io.h"
+/* nn/colour/: Lab, ab bins, the colorizer and the full-image engine */
+#include "nn_color.h"
+#include "nn_ab.h"
 #include "nn_colorizer.h"
+#include "nn_tiles.h"
+#include "nn_scene.h"
+#include "nn_propagate.h"
+#include "nn_reference.h"
 #include "nn_engine.h"
+#include "nn_points.h"
 
 #endif

@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const int w = 1 + next(data, size, &i) % 64, h = 1 + next(data, size, &i) % 64;
     nn_engine_params p = {next(data, size, &i) / 255.0f, next(data, size, &i) / 127.5f,
                           NN_MIN_RESOLUTION + next(data, size, &i) % 64, NN_MIN_SCENE_SIZE + next(data, size, &i) % 48,
-                          next(data, size, &i) / 32.0f, next(data, size, &i) / 8.0f};
+                          next(data, size, &i) / 32.0f, next(data, size, &i) / 8.0f, NULL, 0.0f};
     const size_t n = (size_t)w * h;
     float *L = malloc(sizeof(float) * n), *ha = calloc(2 * n, sizeof(float)), *hm = calloc(n, sizeof(float));
     float *ab = malloc(sizeof(float) * 2 * n);

@@ -1,4 +1,4 @@
-"""twin.py — the PyTorch twin of nn/unet.c's U-Net colorizer, shared by the
+"""twin.py — the PyTorch twin of nn/net/unet.c's U-Net colorizer, shared by the
 golden-vector script and the benchmarks. Tensor names map one to one:
 units["enc0_0"].conv.weight is "enc0.0.conv.weight", head is "head.conv"."""
 import torch
@@ -20,7 +20,7 @@ class Unit(nn.Module):
 
 
 class UNet(nn.Module):
-    """The PyTorch twin of nn/unet.c's U-Net colorizer."""
+    """The PyTorch twin of nn/net/unet.c's U-Net colorizer."""
 
     def __init__(self, cin, base, depth, q, upsample, act):
         super().__init__()

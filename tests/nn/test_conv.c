@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "nn.h"
-#include "nn_internal.h" /* nn_winograd_allow_avx512 */
+#include "nn_winograd_x86.h" /* nn_winograd_allow_avx512 */
 #include "testlib.h"
 
 static void compare(nn_conv2d_dims d, int N, int H, int W, int chunk_images) {

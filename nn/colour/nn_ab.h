@@ -1,0 +1,49 @@
+/* nn_ab.h — the quantized ab plane: the bin grid and the decoding of logits
+ * into ab. Part of the nn library; include nn.h for all of it. */
+#ifndef NN_AB_H
+#define NN_AB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nn_core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The quantized ab plane: a square grid of `size`×`size` cells of width
+ * `step` whose first centre is `min` (default: 10, -110, 23). */
+typedef struct {
+    float step, min;
+    int size;
+} nn_ab_grid;
+
+nn_ab_grid nn_ab_grid_default(void);
+/* Grid cell index of (a, b), clamped to the grid. */
+int nn_ab_grid_cell(nn_ab_grid g, float a, float b);
+void nn_ab_grid_center(nn_ab_grid g, int cell, float *a, float *b);
+
+/* Decodes per-pixel logits over Q bins (centres bin_ab, (Q, 2)) into ab:
+ * the annealed mean softmax((logits + bias) / T) · centres (Zhang et al.
+ * 2016; T = 1 is the plain mean, smaller T is more vivid), or the mode. */
+void nn_decode_annealed_mean(float *ab,           // (N, 2, H, W)
+                             const float *logits, // (N, Q, H, W)
+                             const float *bin_ab, // (Q, 2)
+                             const float *bias,   // (Q) or NULL
+                             int N, int Q, int hw, float T);
+void nn_decode_mode(float *ab, const float *logits, const float *bin_ab, int N,
+                    int Q, int hw);
+
+/* The annealed mean (ab.c) of np pixels on this thread: logits (Q rows
+ * `stride` apart) plus bias[q] (or none), over the temperature 1 / inv_t,
+ * into a[0 .. np) and b[0 .. np). */
+void nn_decode_annealed_mean_pixels(float *a, float *b, const float *logits, size_t stride, int np,
+                                    const float *bin_ab, const float *bias, int Q, float inv_t);
+/* 1 / T for the annealed mean, T kept at 1e-3 or more. */
+static inline float nn_decode_inverse_temperature(float T) { return 1.0f / (T > 1e-3f ? T : 1e-3f); }
+
+#ifdef __cplusplus
+}
+#endif
+#endif
