@@ -32,6 +32,7 @@
 #include "nn_colorizer.h"
 #include "nn_tiles.h"
 #include "nn_scene.h"
+#include "nn_guided.h"
 #include "nn_propagate.h"
 #include "nn_reference.h"
 #include "nn_engine.h"

@@ -15,10 +15,9 @@
 #include <string.h>
 
 #include "nn_color.h"
+#include "nn_guided.h"
 #include "../private/nn_internal.h"
 
-#define GUIDE_RADIUS 2     /* working pixels */
-#define GUIDE_EPS 2e-3f    /* on L / 100 */
 #define TILE_BATCH_MAX 256 /* tiles per network call */
 
 struct nn_engine {
@@ -54,67 +53,6 @@ nn_engine_params nn_engine_default_params(void) {
                               .scene_size = NN_DEFAULT_SCENE_SIZE, .scene_weight = NN_DEFAULT_SCENE_WEIGHT,
                               .hint_reach = NN_DEFAULT_HINT_REACH, .reference = NULL,
                               .reference_weight = NN_DEFAULT_REFERENCE_WEIGHT};
-}
-
-/* Box mean over a (2r+1)² window clipped to the image: O(N) running sums. */
-static void box_mean(float *out, const float *in, int w, int h, int r, double *tmp /* w × h */) {
-    for (int y = 0; y < h; y++) {
-        const float *row = in + (size_t)y * w;
-        double s = 0.0;
-        for (int x = 0; x <= r && x < w; x++) s += row[x];
-        for (int x = 0; x < w; x++) {
-            int lo = x - r < 0 ? 0 : x - r, hi = x + r >= w ? w - 1 : x + r;
-            tmp[(size_t)y * w + x] = s / (hi - lo + 1);
-            if (x + r + 1 < w) s += row[x + r + 1];
-            if (x - r >= 0) s -= row[x - r];
-        }
-    }
-    for (int x = 0; x < w; x++) {
-        double s = 0.0;
-        for (int y = 0; y <= r && y < h; y++) s += tmp[(size_t)y * w + x];
-        for (int y = 0; y < h; y++) {
-            int lo = y - r < 0 ? 0 : y - r, hi = y + r >= h ? h - 1 : y + r;
-            out[(size_t)y * w + x] = (float)(s / (hi - lo + 1));
-            if (y + r + 1 < h) s += tmp[(size_t)(y + r + 1) * w + x];
-            if (y - r >= 0) s -= tmp[(size_t)(y - r) * w + x];
-        }
-    }
-}
-
-/* Guided-filter coefficients at working scale: q = A · I + B, box-averaged. */
-static void guided_coefficients(float *A, float *B, const float *I, const float *p, int w, int h, float *scratch,
-                                double *dtmp) {
-    const size_t n = (size_t)w * h;
-    float *mI = scratch, *mp = mI + n, *mIp = mp + n, *mII = mIp + n, *t = mII + n;
-    box_mean(mI, I, w, h, GUIDE_RADIUS, dtmp);
-    box_mean(mp, p, w, h, GUIDE_RADIUS, dtmp);
-    for (size_t i = 0; i < n; i++) t[i] = I[i] * p[i];
-    box_mean(mIp, t, w, h, GUIDE_RADIUS, dtmp);
-    for (size_t i = 0; i < n; i++) t[i] = I[i] * I[i];
-    box_mean(mII, t, w, h, GUIDE_RADIUS, dtmp);
-    for (size_t i = 0; i < n; i++) {
-        float var = mII[i] - mI[i] * mI[i], cov = mIp[i] - mI[i] * mp[i];
-        float a = cov / (var + GUIDE_EPS);
-        mIp[i] = a;                   /* reuse: A before averaging */
-        mII[i] = mp[i] - a * mI[i];   /* reuse: B before averaging */
-    }
-    box_mean(A, mIp, w, h, GUIDE_RADIUS, dtmp);
-    box_mean(B, mII, w, h, GUIDE_RADIUS, dtmp);
-}
-
-/* Bilinear taps (align_corners = False) onto n_in working samples for n_out
- * output samples whose centres lie at origin + (o + 0.5) · step in an axis
- * of n_full full-resolution pixels (the whole axis: origin 0, step 1). */
-static void taps_at(int *i0, int *i1, float *f, int n_out, int n_in, int n_full, double origin, double step) {
-    for (int o = 0; o < n_out; o++) {
-        float s = (float)((origin + ((double)o + 0.5) * step) * n_in / n_full - 0.5);
-        if (s < 0.0f) s = 0.0f;
-        int lo = (int)s;
-        if (lo > n_in - 1) lo = n_in - 1;
-        i0[o] = lo;
-        i1[o] = lo + 1 < n_in ? lo + 1 : n_in - 1;
-        f[o] = s - (float)lo < 1.0f ? s - (float)lo : 1.0f;
-    }
 }
 
 void nn_engine_free(nn_engine *e) {
@@ -349,22 +287,6 @@ static void encode_tile(const nn_engine *e, int x0, int y0, int T, float *x /* (
     nn_encode_tile(e->Lw, e->any_hint ? e->hint : NULL, e->ww, e->wh, x0, y0, T, x);
 }
 
-/* For each working cell (x..x+1, y..y+1, clamped at the edges): the lowest
- * and highest of p at its four corners, the bilinear taps of every output
- * pixel that falls in it. */
-static void cell_range(float *lo, float *hi, const float *p, int ww, int wh) {
-    for (int y = 0; y < wh; y++) {
-        const float *r0 = p + (size_t)y * ww, *r1 = p + (size_t)(y + 1 < wh ? y + 1 : y) * ww;
-        for (int x = 0; x < ww; x++) {
-            const int x1 = x + 1 < ww ? x + 1 : x;
-            float a = r0[x] < r0[x1] ? r0[x] : r0[x1], b = r1[x] < r1[x1] ? r1[x] : r1[x1];
-            float c = r0[x] > r0[x1] ? r0[x] : r0[x1], d = r1[x] > r1[x1] ? r1[x] : r1[x1];
-            lo[(size_t)y * ww + x] = a < b ? a : b;
-            hi[(size_t)y * ww + x] = c > d ? c : d;
-        }
-    }
-}
-
 typedef struct {
     const nn_scene *scene;
     float weight;
@@ -540,85 +462,103 @@ static nn_status scene_pass(nn_engine *e, nn_colorizer *c, nn_error *err) {
     return st;
 }
 
-nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progress, void *user,
-                            const volatile int *cancel, nn_error *err) {
-    if (e->predicted || e->next_row != e->H)
-        return nn_set_error(err, NN_ERR_INVALID, "the engine has %d of %d rows", e->next_row, e->H);
-    const int T = c->tile, tp = T * T, W = e->W, H = e->H, ww = e->ww, wh = e->wh;
-    if (T < 2 || T > 64) return nn_set_error(err, NN_ERR_INVALID, "tile size %d is outside 2..64", T);
-    if (e->params.reference && nn_reference_check_model(e->params.reference, c, err) != NN_OK) return err->status;
+/* The buffers of one predict, beside the engine's own planes. */
+typedef struct {
+    int *ox, *oy;            /* tile origins along x and y */
+    float *work;             /* (9, wh, ww) ab sums (2), weights, scratch (5), the guide */
+    double *dtmp;            /* (wh, ww) the box filter's running sums */
+    float *in;               /* (batch_max, NN_INPUT_CHANNELS, T, T) a batch of encoded tiles */
+    float *tile_ab;          /* (batch_max, 2, T, T) their ab */
+    int *batch_x0, *batch_y0; /* (batch_max) their origins */
+    int batch_max;
+} predict_buffers;
+
+static void predict_buffers_free(predict_buffers *p) {
+    free(p->ox), free(p->oy), free(p->work), free(p->dtmp), free(p->in), free(p->tile_ab), free(p->batch_x0);
+}
+
+/* The predict's buffers and the engine's coefficient planes and taps
+ * (replaced: a retry after a cancelled predict). */
+static nn_status predict_buffers_alloc(nn_engine *e, const nn_colorizer *c, predict_buffers *p, nn_error *err) {
+    const int T = c->tile, tp = T * T, ww = e->ww, wh = e->wh;
     const size_t wn = (size_t)ww * wh;
-    int *ox = malloc(sizeof(int) * (size_t)(ww / (T / 2) + 3)), *oy = malloc(sizeof(int) * (size_t)(wh / (T / 2) + 3));
-    /* working planes: ab sums (2), weights, scratch (5), the guide */
-    float *work = malloc(sizeof(float) * wn * 9);
-    double *dtmp = malloc(sizeof(double) * wn);
-    const int batch_max = c->max_batch < TILE_BATCH_MAX ? c->max_batch : TILE_BATCH_MAX;
-    float *in = malloc(sizeof(float) * (size_t)batch_max * NN_INPUT_CHANNELS * tp);
-    float *tile_ab = malloc(sizeof(float) * (size_t)batch_max * 2 * tp);
-    int *batch_x0 = malloc(sizeof(int) * 2 * (size_t)batch_max), *batch_y0 = batch_x0 ? batch_x0 + batch_max : NULL;
-    free(e->coef), free(e->tx0), free(e->fx); /* a retry after a cancelled predict */
+    p->ox = malloc(sizeof(int) * (size_t)(ww / (T / 2) + 3)), p->oy = malloc(sizeof(int) * (size_t)(wh / (T / 2) + 3));
+    p->work = malloc(sizeof(float) * wn * 9);
+    p->dtmp = malloc(sizeof(double) * wn);
+    p->batch_max = c->max_batch < TILE_BATCH_MAX ? c->max_batch : TILE_BATCH_MAX;
+    p->in = malloc(sizeof(float) * (size_t)p->batch_max * NN_INPUT_CHANNELS * tp);
+    p->tile_ab = malloc(sizeof(float) * (size_t)p->batch_max * 2 * tp);
+    p->batch_x0 = malloc(sizeof(int) * 2 * (size_t)p->batch_max);
+    p->batch_y0 = p->batch_x0 ? p->batch_x0 + p->batch_max : NULL;
+    free(e->coef), free(e->tx0), free(e->fx);
     e->coef = malloc(sizeof(float) * 8 * wn);
-    e->tx0 = malloc(sizeof(int) * 2 * ((size_t)W + H));
-    e->fx = malloc(sizeof(float) * ((size_t)W + H));
-    nn_status st = NN_OK;
-    if (!ox || !oy || !work || !dtmp || !in || !tile_ab || !batch_x0 || !e->coef || !e->tx0 || !e->fx) {
-        st = nn_set_error(err, NN_ERR_NOMEM, "out of memory for a %d×%d image at working size %d×%d", W, H, ww, wh);
-        goto done;
-    }
-    e->tx1 = e->tx0 + W, e->ty0 = e->tx1 + W, e->ty1 = e->ty0 + H, e->fy = e->fx + W;
-    float *Lw = e->Lw;
+    e->tx0 = malloc(sizeof(int) * 2 * ((size_t)e->W + e->H));
+    e->fx = malloc(sizeof(float) * ((size_t)e->W + e->H));
+    if (!p->ox || !p->oy || !p->work || !p->dtmp || !p->in || !p->tile_ab || !p->batch_x0 || !e->coef || !e->tx0 ||
+        !e->fx)
+        return nn_set_error(err, NN_ERR_NOMEM, "out of memory for a %d×%d image at working size %d×%d", e->W, e->H,
+                            ww, wh);
+    e->tx1 = e->tx0 + e->W, e->ty0 = e->tx1 + e->W, e->ty1 = e->ty0 + e->H, e->fy = e->fx + e->W;
+    return NN_OK;
+}
+
+/* Before the tiles: L at working scale, the hints thinned (once) and
+ * carried along the image, the scene pass, and the texture that a colour
+ * reference's prior depends on. */
+static nn_status predict_prepare(nn_engine *e, nn_colorizer *c, nn_error *err) {
+    const int ww = e->ww, wh = e->wh;
     for (int y = 0; y < wh; y++)
         for (int x = 0; x < ww; x++) {
             size_t k = (size_t)y * ww + x;
-            Lw[k] = (float)(e->acc[k] / e->bin_rows[y]);
+            e->Lw[k] = (float)(e->acc[k] / e->bin_rows[y]);
         }
+    nn_status st = NN_OK;
     if (!e->hints_prepared) { /* once: thinning is not to be done twice */
         st = prepare_hints(e, err);
-        if (st) goto done;
+        if (st) return st;
         e->hints_prepared = 1;
     }
-    float *sa = work, *sb = sa + wn, *sw = sb + wn, *scratch = sw + wn;
     if (e->stroke && e->params.hint_reach > 0.0f) {
         st = propagate_hints(e, err);
-        if (st) goto done;
+        if (st) return st;
     }
     st = scene_pass(e, c, err);
-    if (st) goto done;
-    if (e->params.reference) { /* the local texture, which the reference's prior depends on */
-        free(e->texture);
-        e->texture = malloc(sizeof(float) * wn);
-        if (!e->texture) {
-            st = nn_set_error(err, NN_ERR_NOMEM, "out of memory for the colour reference at %d×%d", ww, wh);
-            goto done;
-        }
-        nn_reference_texture(Lw, ww, wh, e->texture);
-    }
+    if (st || !e->params.reference) return st;
+    free(e->texture);
+    e->texture = malloc(sizeof(float) * ww * wh);
+    if (!e->texture)
+        return nn_set_error(err, NN_ERR_NOMEM, "out of memory for the colour reference at %d×%d", ww, wh);
+    nn_reference_texture(e->Lw, ww, wh, e->texture);
+    return NN_OK;
+}
 
-    /* tiles */
-    int nx = nn_tile_origins(ww, T, ox), ny = nn_tile_origins(wh, T, oy), ntiles = nx * ny, done_tiles = 0;
+/* The tiles, in batches through the network, their ab blended into the
+ * sums sa, sb with Hann-window weights sw (each (wh, ww)). */
+static nn_status predict_tiles(nn_engine *e, nn_colorizer *c, predict_buffers *p, float *sa, float *sb, float *sw,
+                               nn_progress_fn progress, void *user, const volatile int *cancel, nn_error *err) {
+    const int T = c->tile, tp = T * T, ww = e->ww, wh = e->wh;
+    int nx = nn_tile_origins(ww, T, p->ox), ny = nn_tile_origins(wh, T, p->oy), ntiles = nx * ny, done_tiles = 0;
     float window[64];
     for (int t = 0; t < T && t < 64; t++) {
         float s = sinf((float)M_PI * ((float)t + 0.5f) / (float)T);
         window[t] = s * s;
     }
-    memset(sa, 0, sizeof(float) * 3 * wn);
+    memset(sa, 0, sizeof(float) * 3 * ww * wh);
     while (done_tiles < ntiles) {
-        if (cancel && *cancel) {
-            st = nn_set_error(err, NN_ERR_CANCELLED, "cancelled");
-            goto done;
-        }
-        int nb = ntiles - done_tiles < batch_max ? ntiles - done_tiles : batch_max;
+        if (cancel && *cancel) return nn_set_error(err, NN_ERR_CANCELLED, "cancelled");
+        int nb = ntiles - done_tiles < p->batch_max ? ntiles - done_tiles : p->batch_max;
         for (int b = 0; b < nb; b++) {
             int k = done_tiles + b;
-            encode_tile(e, ox[k % nx], oy[k / nx], T, in + (size_t)b * NN_INPUT_CHANNELS * tp);
-            batch_x0[b] = ox[k % nx], batch_y0[b] = oy[k / nx];
+            encode_tile(e, p->ox[k % nx], p->oy[k / nx], T, p->in + (size_t)b * NN_INPUT_CHANNELS * tp);
+            p->batch_x0[b] = p->ox[k % nx], p->batch_y0[b] = p->oy[k / nx];
         }
-        st = e->scene || e->params.reference ? predict_fused(e, c, in, nb, batch_x0, batch_y0, tile_ab, err)
-                      : nn_colorizer_predict(c, in, nb, e->params.vividness, tile_ab, err);
-        if (st) goto done;
+        nn_status st = e->scene || e->params.reference
+                           ? predict_fused(e, c, p->in, nb, p->batch_x0, p->batch_y0, p->tile_ab, err)
+                           : nn_colorizer_predict(c, p->in, nb, e->params.vividness, p->tile_ab, err);
+        if (st) return st;
         for (int b = 0; b < nb; b++) {
-            int k = done_tiles + b, x0 = ox[k % nx], y0 = oy[k / nx];
-            const float *ta = tile_ab + (size_t)b * 2 * tp, *tb = ta + tp;
+            const int x0 = p->batch_x0[b], y0 = p->batch_y0[b];
+            const float *ta = p->tile_ab + (size_t)b * 2 * tp, *tb = ta + tp;
             for (int ty = 0; ty < T && y0 + ty < wh; ty++)
                 for (int tx = 0; tx < T && x0 + tx < ww; tx++) {
                     float wgt = (ww <= T ? 1.0f : window[tx]) * (wh <= T ? 1.0f : window[ty]);
@@ -629,29 +569,50 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
         done_tiles += nb;
         if (progress) progress((double)done_tiles / ntiles, user);
     }
-    float *guide = scratch + 5 * wn; /* not a scratch plane: guided_coefficients uses all five */
+    return NN_OK;
+}
+
+/* After the tiles: the blended ab, the hints laid over it, and the guided
+ * filter's coefficients, ranges and taps that full-resolution rows use. */
+static void predict_fit(nn_engine *e, predict_buffers *p) {
+    const int ww = e->ww, wh = e->wh;
+    const size_t wn = (size_t)ww * wh;
+    float *sa = p->work, *sb = sa + wn, *sw = sb + wn, *scratch = sw + wn;
+    float *guide = scratch + 5 * wn; /* not a scratch plane: nn_guided_coefficients uses all five */
     for (size_t k = 0; k < wn; k++) { /* blended ab, in units of NN_AB_SCALE */
         sa[k] = sa[k] / sw[k] / NN_AB_SCALE;
         sb[k] = sb[k] / sw[k] / NN_AB_SCALE;
-        guide[k] = Lw[k] * 0.01f; /* the guide at working scale */
+        guide[k] = e->Lw[k] * 0.01f; /* the guide at working scale */
     }
     if (e->stroke) {
         if (e->hold) apply_hints(e, sa, sb);
         else paint_strokes(e, sa, sb);
     }
-    if (cancel && *cancel) {
-        st = nn_set_error(err, NN_ERR_CANCELLED, "cancelled");
-        goto done;
+    nn_guided_coefficients(e->coef, e->coef + wn, guide, sa, ww, wh, scratch, p->dtmp);
+    nn_guided_coefficients(e->coef + 2 * wn, e->coef + 3 * wn, guide, sb, ww, wh, scratch, p->dtmp);
+    nn_cell_range(e->coef + 4 * wn, e->coef + 5 * wn, sa, ww, wh);
+    nn_cell_range(e->coef + 6 * wn, e->coef + 7 * wn, sb, ww, wh);
+    nn_bilinear_taps(e->tx0, e->tx1, e->fx, e->W, ww, e->W, 0.0, 1.0);
+    nn_bilinear_taps(e->ty0, e->ty1, e->fy, e->H, wh, e->H, 0.0, 1.0);
+}
+
+nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progress, void *user,
+                            const volatile int *cancel, nn_error *err) {
+    if (e->predicted || e->next_row != e->H)
+        return nn_set_error(err, NN_ERR_INVALID, "the engine has %d of %d rows", e->next_row, e->H);
+    if (c->tile < 2 || c->tile > 64) return nn_set_error(err, NN_ERR_INVALID, "tile size %d is outside 2..64", c->tile);
+    if (e->params.reference && nn_reference_check_model(e->params.reference, c, err) != NN_OK) return err->status;
+    const size_t wn = (size_t)e->ww * e->wh;
+    predict_buffers p = {0};
+    nn_status st = predict_buffers_alloc(e, c, &p, err);
+    if (!st) st = predict_prepare(e, c, err);
+    if (!st) st = predict_tiles(e, c, &p, p.work, p.work + wn, p.work + 2 * wn, progress, user, cancel, err);
+    if (!st && cancel && *cancel) st = nn_set_error(err, NN_ERR_CANCELLED, "cancelled");
+    if (!st) {
+        predict_fit(e, &p);
+        e->predicted = 1;
     }
-    guided_coefficients(e->coef, e->coef + wn, guide, sa, ww, wh, scratch, dtmp);
-    guided_coefficients(e->coef + 2 * wn, e->coef + 3 * wn, guide, sb, ww, wh, scratch, dtmp);
-    cell_range(e->coef + 4 * wn, e->coef + 5 * wn, sa, ww, wh);
-    cell_range(e->coef + 6 * wn, e->coef + 7 * wn, sb, ww, wh);
-    taps_at(e->tx0, e->tx1, e->fx, W, ww, W, 0.0, 1.0);
-    taps_at(e->ty0, e->ty1, e->fy, H, wh, H, 0.0, 1.0);
-    e->predicted = 1;
-done:
-    free(ox), free(oy), free(work), free(dtmp), free(in), free(tile_ab), free(batch_x0);
+    predict_buffers_free(&p);
     return st;
 }
 
@@ -702,7 +663,7 @@ static void region_rows(void *ctx, int r0, int r1) {
     for (int r = r0; r < r1; r++) {
         int ya, yb;
         float fy;
-        taps_at(&ya, &yb, &fy, 1, e->wh, e->H, j->y0 + r * j->step_y, j->step_y);
+        nn_bilinear_taps(&ya, &yb, &fy, 1, e->wh, e->H, j->y0 + r * j->step_y, j->step_y);
         const size_t o = (size_t)r * j->w;
         ab_row(e, (size_t)ya * e->ww, (size_t)yb * e->ww, fy, j->xa, j->xb, j->fx, j->w, j->L + o, j->a + o, j->b + o);
     }
@@ -718,7 +679,7 @@ nn_status nn_engine_ab_region(const nn_engine *e, double x0, double y0, double s
         free(xa), free(fx);
         return nn_set_error(err, NN_ERR_NOMEM, "out of memory for a %d-pixel row", w);
     }
-    taps_at(xa, xa + w, fx, w, e->ww, e->W, x0, step_x);
+    nn_bilinear_taps(xa, xa + w, fx, w, e->ww, e->W, x0, step_x);
     region_job j = {e, xa, xa + w, fx, y0, step_y, w, L, a, b};
     nn_parallel_for(rows, region_rows, &j); /* rows apart: the same result on any threads */
     free(xa), free(fx);
