@@ -165,6 +165,109 @@ static void *xcalloc(nn_unet *m, size_t n, size_t size) {
     return p;
 }
 
+/* The sizes a model needs beyond its parameters, planned before anything
+ * is carved (llm.c: plan sizes first, then carve). */
+typedef struct {
+    size_t folded;  /* BN-folded weights, biases and Winograd U of every unit */
+    size_t acts;    /* the activation block without the scratch plane */
+    size_t max_out; /* the largest unit output: the scratch plane */
+    size_t ws;      /* the shared convolution workspace */
+    size_t max_u;   /* the largest F(4×4, 3×3) U: a unit's transformed weights in training */
+    size_t max_in;  /* the largest Winograd unit's input: its input gradient in training */
+} unet_sizes;
+
+/* Plans the sizes, and per unit its offset in the folded block and
+ * whether it runs as Winograd. */
+static unet_sizes plan_sizes(nn_unet *m) {
+    unet_sizes z = {0};
+    const int max_batch = m->max_batch;
+    for (int u = 0; u < m->n_units; u++) {
+        const nn_unit *t = &m->units[u];
+        m->folded_offset[u] = z.folded;
+        z.folded += t->param_count[NN_UNIT_CONV_WEIGHT] + (size_t)t->conv.c_out;
+        m->winograd[u] = nn_conv2d_winograd_applies(t->conv) && t->in_h >= WINOGRAD_MIN_SIZE &&
+                         t->in_w >= WINOGRAD_MIN_SIZE;
+        if (m->winograd[u]) {
+            z.folded += nn_conv2d_winograd_weight_floats(t->conv);
+            if (nn_conv2d_winograd4_weight_floats(t->conv) > z.max_u) z.max_u = nn_conv2d_winograd4_weight_floats(t->conv);
+            size_t in_floats = (size_t)max_batch * t->conv.c_in * t->in_h * t->in_w;
+            if (in_floats > z.max_in) z.max_in = in_floats;
+        }
+        size_t o = unit_out_floats(t) * max_batch;
+        z.acts += 3 * o + 2 * (size_t)t->conv.c_out;
+        if (o > z.max_out) z.max_out = o;
+        size_t need = nn_conv2d_workspace_floats(t->conv, t->in_h, t->in_w, max_batch);
+        size_t one = nn_conv2d_workspace_floats(t->conv, t->in_h, t->in_w, 1);
+        if (need > WORKSPACE_CAP_FLOATS) need = one > WORKSPACE_CAP_FLOATS ? one : WORKSPACE_CAP_FLOATS;
+        if (need > z.ws) z.ws = need;
+    }
+    for (int l = 0; l + 1 < m->cfg.depth; l++) {
+        size_t hw = (size_t)(m->h >> l) * (m->w >> l) * max_batch;
+        z.acts += 2 * hw * width(m, l + 1) + 2 * hw * (width(m, l + 1) + width(m, l));
+    }
+    return z;
+}
+
+/* Carves the activation block (planned by plan_sizes) into per-unit and
+ * per-level tensors, the scratch plane last. */
+static void carve_activations(nn_unet *m) {
+    const int L = m->cfg.depth, max_batch = m->max_batch;
+    m->out = m->conv_out + m->n_units;
+    m->dout = m->out + m->n_units;
+    m->bn_mean = m->dout + m->n_units;
+    m->bn_rstd = m->bn_mean + m->n_units;
+    m->cat = m->up + L;
+    m->dup = m->cat + L;
+    m->dcat = m->dup + L;
+    float *p = m->act_block;
+    for (int u = 0; u < m->n_units; u++) {
+        size_t o = unit_out_floats(&m->units[u]) * max_batch;
+        m->conv_out[u] = p, p += o;
+        m->out[u] = p, p += o;
+        m->dout[u] = p, p += o;
+        m->bn_mean[u] = p, p += m->units[u].conv.c_out;
+        m->bn_rstd[u] = p, p += m->units[u].conv.c_out;
+    }
+    for (int l = 0; l + 1 < L; l++) {
+        size_t hw = (size_t)(m->h >> l) * (m->w >> l) * max_batch;
+        size_t cu = hw * width(m, l + 1), cc = hw * (width(m, l + 1) + width(m, l));
+        m->up[l] = p, p += cu;
+        m->dup[l] = p, p += cu;
+        m->cat[l] = p, p += cc;
+        m->dcat[l] = p, p += cc;
+    }
+    m->scratch = p;
+}
+
+/* The units' table, the parameter, gradient and buffer blocks and the
+ * per-unit tables; 0 where memory ran out. */
+static int alloc_tables(nn_unet *m) {
+    m->units = xcalloc(m, m->n_units, sizeof *m->units);
+    if (!m->units) return 0;
+    build_units(m);
+    m->params = xcalloc(m, m->n_params, sizeof(float));
+    m->grads = xcalloc(m, m->n_params, sizeof(float));
+    m->buffers = xcalloc(m, m->n_buffers, sizeof(float));
+    m->folded_offset = xcalloc(m, m->n_units, sizeof(size_t));
+    m->winograd = xcalloc(m, m->n_units, sizeof(int));
+    m->winograd4 = xcalloc(m, m->n_units, sizeof(int));
+    m->packed = xcalloc(m, (size_t)m->n_units * PACKED_SLOTS, sizeof *m->packed);
+    return m->params && m->grads && m->buffers && m->folded_offset && m->winograd && m->winograd4 && m->packed;
+}
+
+/* The blocks planned by plan_sizes; 0 where memory ran out. */
+static int alloc_planned(nn_unet *m, unet_sizes z) {
+    m->folded = xcalloc(m, z.folded, sizeof(float));
+    m->wino_u = xcalloc(m, z.max_u, sizeof(float));
+    m->wino_din = xcalloc(m, z.max_in, sizeof(float)); /* touched only by training */
+    m->act_block = xcalloc(m, z.acts + z.max_out, sizeof(float));
+    m->ws.data = xcalloc(m, z.ws, sizeof(float));
+    m->ws.floats = z.ws;
+    m->conv_out = xcalloc(m, 5 * (size_t)m->n_units, sizeof(float *));
+    m->up = xcalloc(m, 4 * (size_t)m->cfg.depth, sizeof(float *));
+    return m->folded && m->act_block && m->ws.data && m->conv_out && m->up && m->wino_u && m->wino_din;
+}
+
 nn_status nn_unet_create(nn_unet **out, const nn_unet_config *cfg, int max_batch, int h, int w,
                          nn_error *err) {
     *out = NULL;
@@ -183,84 +286,13 @@ nn_status nn_unet_create(nn_unet **out, const nn_unet_config *cfg, int max_batch
     m->h = h;
     m->w = w;
     m->n_units = 2 * cfg->depth + 2 * (cfg->depth - 1) + 1;
-    m->units = xcalloc(m, m->n_units, sizeof *m->units);
-    if (!m->units) goto nomem;
-    build_units(m);
-
-    m->params = xcalloc(m, m->n_params, sizeof(float));
-    m->grads = xcalloc(m, m->n_params, sizeof(float));
-    m->buffers = xcalloc(m, m->n_buffers, sizeof(float));
-    m->folded_offset = xcalloc(m, m->n_units, sizeof(size_t));
-    m->winograd = xcalloc(m, m->n_units, sizeof(int));
-    m->winograd4 = xcalloc(m, m->n_units, sizeof(int));
-    m->packed = xcalloc(m, (size_t)m->n_units * PACKED_SLOTS, sizeof *m->packed);
-    if (!m->params || !m->grads || !m->buffers || !m->folded_offset || !m->winograd || !m->winograd4 || !m->packed) goto nomem;
-    size_t folded = 0, acts = 0, max_out = 0, ws = 0, max_u = 0, max_in = 0;
-    const int L = cfg->depth;
-    for (int u = 0; u < m->n_units; u++) {
-        const nn_unit *t = &m->units[u];
-        m->folded_offset[u] = folded;
-        folded += t->param_count[NN_UNIT_CONV_WEIGHT] + (size_t)t->conv.c_out;
-        m->winograd[u] = nn_conv2d_winograd_applies(t->conv) && t->in_h >= WINOGRAD_MIN_SIZE &&
-                         t->in_w >= WINOGRAD_MIN_SIZE;
-        if (m->winograd[u]) {
-            folded += nn_conv2d_winograd_weight_floats(t->conv);
-            if (nn_conv2d_winograd4_weight_floats(t->conv) > max_u) max_u = nn_conv2d_winograd4_weight_floats(t->conv);
-            size_t in_floats = (size_t)max_batch * t->conv.c_in * t->in_h * t->in_w;
-            if (in_floats > max_in) max_in = in_floats;
-        }
-        size_t o = unit_out_floats(t) * max_batch;
-        acts += 3 * o + 2 * (size_t)t->conv.c_out;
-        if (o > max_out) max_out = o;
-        size_t need = nn_conv2d_workspace_floats(t->conv, t->in_h, t->in_w, max_batch);
-        size_t one = nn_conv2d_workspace_floats(t->conv, t->in_h, t->in_w, 1);
-        if (need > WORKSPACE_CAP_FLOATS) need = one > WORKSPACE_CAP_FLOATS ? one : WORKSPACE_CAP_FLOATS;
-        if (need > ws) ws = need;
+    if (!alloc_tables(m) || !alloc_planned(m, plan_sizes(m))) {
+        nn_unet_free(m);
+        return nn_set_error(err, NN_ERR_NOMEM, "out of memory creating the model");
     }
-    for (int l = 0; l + 1 < L; l++) {
-        size_t hw = (size_t)(h >> l) * (w >> l) * max_batch;
-        acts += 2 * hw * width(m, l + 1) + 2 * hw * (width(m, l + 1) + width(m, l));
-    }
-    m->folded = xcalloc(m, folded, sizeof(float));
-    m->wino_u = xcalloc(m, max_u, sizeof(float));
-    m->wino_din = xcalloc(m, max_in, sizeof(float)); /* touched only by training */
-    m->act_block = xcalloc(m, acts + max_out, sizeof(float));
-    m->ws.data = xcalloc(m, ws, sizeof(float));
-    m->ws.floats = ws;
-    m->conv_out = xcalloc(m, 5 * (size_t)m->n_units, sizeof(float *));
-    m->up = xcalloc(m, 4 * (size_t)L, sizeof(float *));
-    if (!m->folded || !m->act_block || !m->ws.data || !m->conv_out || !m->up || !m->wino_u || !m->wino_din)
-        goto nomem;
-    m->out = m->conv_out + m->n_units;
-    m->dout = m->out + m->n_units;
-    m->bn_mean = m->dout + m->n_units;
-    m->bn_rstd = m->bn_mean + m->n_units;
-    m->cat = m->up + L;
-    m->dup = m->cat + L;
-    m->dcat = m->dup + L;
-    float *p = m->act_block;
-    for (int u = 0; u < m->n_units; u++) {
-        size_t o = unit_out_floats(&m->units[u]) * max_batch;
-        m->conv_out[u] = p, p += o;
-        m->out[u] = p, p += o;
-        m->dout[u] = p, p += o;
-        m->bn_mean[u] = p, p += m->units[u].conv.c_out;
-        m->bn_rstd[u] = p, p += m->units[u].conv.c_out;
-    }
-    for (int l = 0; l + 1 < L; l++) {
-        size_t hw = (size_t)(h >> l) * (w >> l) * max_batch;
-        size_t cu = hw * width(m, l + 1), cc = hw * (width(m, l + 1) + width(m, l));
-        m->up[l] = p, p += cu;
-        m->dup[l] = p, p += cu;
-        m->cat[l] = p, p += cc;
-        m->dcat[l] = p, p += cc;
-    }
-    m->scratch = p;
+    carve_activations(m);
     *out = m;
     return NN_OK;
-nomem:
-    nn_unet_free(m);
-    return nn_set_error(err, NN_ERR_NOMEM, "out of memory creating the model");
 }
 
 static void free_packed(nn_unet *m) {

@@ -501,89 +501,91 @@ static nn_status check_disjoint(reader *r, dir_entry *de, uint64_t n) {
 
 /* Pass 1: walks the whole structure with bounds checks, allocating nothing
  * but the two index arrays, whose sizes are bounded by MAX_ENTRIES. */
-static nn_status validate(reader *r, uint64_t n_meta, uint64_t n_tensors, uint64_t data_offset,
-                          meta_entry *me, dir_entry *de) {
-    for (uint64_t i = 0; i < n_meta; i++) {
-        meta_entry *m = &me[i];
-        if (!get_name(r, &m->key_at, &m->key_len, "metadata key")) return NN_ERR_FORMAT;
-        if (!get_u32(r, &m->type, "metadata type")) return NN_ERR_FORMAT;
-        m->count = 0;
-        uint64_t bytes;
-        switch (m->type) {
-        case NN_META_U32: case NN_META_I32: case NN_META_F32: bytes = 4; break;
-        case NN_META_U64: case NN_META_F64: bytes = 8; break;
-        case NN_META_STR: case NN_META_U32_ARRAY: case NN_META_F32_ARRAY:
-            if (!get_u64(r, &m->count, "metadata length")) return NN_ERR_FORMAT;
-            if (m->count > NN_META_MAX_ARRAY)
-                return nn_set_error(r->err, NN_ERR_FORMAT,
-                                    "%s: metadata '%.*s' has absurd length %llu", r->name,
-                                    (int)m->key_len, (const char *)r->p + m->key_at,
-                                    (unsigned long long)m->count);
-            bytes = m->type == NN_META_STR ? m->count : m->count * 4;
-            break;
-        default:
-            return nn_set_error(r->err, NN_ERR_FORMAT, "%s: metadata '%.*s' has unknown type %u",
-                                r->name, (int)m->key_len, (const char *)r->p + m->key_at, m->type);
-        }
-        if (!need(r, bytes, "metadata value")) return NN_ERR_FORMAT;
-        m->value_at = r->pos;
-        r->pos += bytes;
-        if (m->type == NN_META_STR && memchr(r->p + m->value_at, 0, bytes))
-            return nn_set_error(r->err, NN_ERR_FORMAT, "%s: metadata '%.*s' holds a NUL character", r->name,
-                                (int)m->key_len, (const char *)r->p + m->key_at);
-        for (uint64_t k = 0; k < i; k++)
-            if (me[k].key_len == m->key_len && memcmp(r->p + me[k].key_at, r->p + m->key_at, m->key_len) == 0)
-                return nn_set_error(r->err, NN_ERR_FORMAT, "%s: metadata '%.*s' appears twice", r->name,
-                                    (int)m->key_len, (const char *)r->p + m->key_at);
-    }
-    for (uint64_t i = 0; i < n_tensors; i++) {
-        dir_entry *t = &de[i];
-        if (!get_name(r, &t->name_at, &t->name_len, "tensor name")) return NN_ERR_FORMAT;
-        if (!get_u32(r, &t->ndims, "tensor rank")) return NN_ERR_FORMAT;
-        if (t->ndims < 1 || t->ndims > NN_MAX_DIMS)
-            return nn_set_error(r->err, NN_ERR_FORMAT, "%s: tensor '%.*s' has absurd rank %u",
-                                r->name, (int)t->name_len, (const char *)r->p + t->name_at,
-                                t->ndims);
-        t->numel = 1;
-        for (uint32_t d = 0; d < t->ndims; d++) {
-            if (!get_u64(r, &t->dims[d], "tensor dimension")) return NN_ERR_FORMAT;
-            if (t->dims[d] < 1 || t->dims[d] > MAX_DIM)
-                return nn_set_error(r->err, NN_ERR_FORMAT,
-                                    "%s: tensor '%.*s' has absurd dimension %llu", r->name,
-                                    (int)t->name_len, (const char *)r->p + t->name_at,
-                                    (unsigned long long)t->dims[d]);
-            t->numel *= t->dims[d];
-            if (t->numel > MAX_FILE_BYTES / 4)
-                return nn_set_error(r->err, NN_ERR_FORMAT,
-                                    "%s: tensor '%.*s' has absurd size", r->name,
-                                    (int)t->name_len, (const char *)r->p + t->name_at);
-        }
-        uint32_t dtype;
-        if (!get_u32(r, &dtype, "tensor type")) return NN_ERR_FORMAT;
-        if (dtype != 0)
-            return nn_set_error(r->err, NN_ERR_FORMAT, "%s: tensor '%.*s' has unknown type %u",
-                                r->name, (int)t->name_len, (const char *)r->p + t->name_at, dtype);
-        if (!get_u64(r, &t->offset, "tensor offset")) return NN_ERR_FORMAT;
-        if (t->offset % ALIGNMENT || t->offset > r->end ||
-            data_offset + t->offset + t->numel * 4 > r->end)
+/* Reads and checks metadata entry i (its type, length, value within the
+ * file, no NUL in a string, a key not seen before). */
+static nn_status validate_meta(reader *r, meta_entry *me, uint64_t i) {
+    meta_entry *m = &me[i];
+    if (!get_name(r, &m->key_at, &m->key_len, "metadata key")) return NN_ERR_FORMAT;
+    if (!get_u32(r, &m->type, "metadata type")) return NN_ERR_FORMAT;
+    m->count = 0;
+    uint64_t bytes;
+    switch (m->type) {
+    case NN_META_U32: case NN_META_I32: case NN_META_F32: bytes = 4; break;
+    case NN_META_U64: case NN_META_F64: bytes = 8; break;
+    case NN_META_STR: case NN_META_U32_ARRAY: case NN_META_F32_ARRAY:
+        if (!get_u64(r, &m->count, "metadata length")) return NN_ERR_FORMAT;
+        if (m->count > NN_META_MAX_ARRAY)
             return nn_set_error(r->err, NN_ERR_FORMAT,
-                                "%s: tensor '%.*s' data (offset %llu, %llu bytes) lies outside "
-                                "the file or is misaligned",
-                                r->name, (int)t->name_len, (const char *)r->p + t->name_at,
-                                (unsigned long long)t->offset,
-                                (unsigned long long)(t->numel * 4));
-        for (uint64_t k = 0; k < i; k++)
-            if (de[k].name_len == t->name_len &&
-                memcmp(r->p + de[k].name_at, r->p + t->name_at, t->name_len) == 0)
-                return nn_set_error(r->err, NN_ERR_FORMAT, "%s: tensor '%.*s' appears twice",
-                                    r->name, (int)t->name_len, (const char *)r->p + t->name_at);
+                                "%s: metadata '%.*s' has absurd length %llu", r->name,
+                                (int)m->key_len, (const char *)r->p + m->key_at,
+                                (unsigned long long)m->count);
+        bytes = m->type == NN_META_STR ? m->count : m->count * 4;
+        break;
+    default:
+        return nn_set_error(r->err, NN_ERR_FORMAT, "%s: metadata '%.*s' has unknown type %u",
+                            r->name, (int)m->key_len, (const char *)r->p + m->key_at, m->type);
     }
-    nn_status st = check_disjoint(r, de, n_tensors);
-    if (st != NN_OK) return st;
-    if (r->pos > data_offset)
+    if (!need(r, bytes, "metadata value")) return NN_ERR_FORMAT;
+    m->value_at = r->pos;
+    r->pos += bytes;
+    if (m->type == NN_META_STR && memchr(r->p + m->value_at, 0, bytes))
+        return nn_set_error(r->err, NN_ERR_FORMAT, "%s: metadata '%.*s' holds a NUL character", r->name,
+                            (int)m->key_len, (const char *)r->p + m->key_at);
+    for (uint64_t k = 0; k < i; k++)
+        if (me[k].key_len == m->key_len && memcmp(r->p + me[k].key_at, r->p + m->key_at, m->key_len) == 0)
+            return nn_set_error(r->err, NN_ERR_FORMAT, "%s: metadata '%.*s' appears twice", r->name,
+                                (int)m->key_len, (const char *)r->p + m->key_at);
+    return NN_OK;
+}
+
+/* Reads and checks directory entry i (rank, dimensions, size, type, data
+ * within the file and aligned, a name not seen before). */
+static nn_status validate_tensor(reader *r, uint64_t data_offset, dir_entry *de, uint64_t i) {
+    dir_entry *t = &de[i];
+    if (!get_name(r, &t->name_at, &t->name_len, "tensor name")) return NN_ERR_FORMAT;
+    if (!get_u32(r, &t->ndims, "tensor rank")) return NN_ERR_FORMAT;
+    if (t->ndims < 1 || t->ndims > NN_MAX_DIMS)
+        return nn_set_error(r->err, NN_ERR_FORMAT, "%s: tensor '%.*s' has absurd rank %u",
+                            r->name, (int)t->name_len, (const char *)r->p + t->name_at,
+                            t->ndims);
+    t->numel = 1;
+    for (uint32_t d = 0; d < t->ndims; d++) {
+        if (!get_u64(r, &t->dims[d], "tensor dimension")) return NN_ERR_FORMAT;
+        if (t->dims[d] < 1 || t->dims[d] > MAX_DIM)
+            return nn_set_error(r->err, NN_ERR_FORMAT,
+                                "%s: tensor '%.*s' has absurd dimension %llu", r->name,
+                                (int)t->name_len, (const char *)r->p + t->name_at,
+                                (unsigned long long)t->dims[d]);
+        t->numel *= t->dims[d];
+        if (t->numel > MAX_FILE_BYTES / 4)
+            return nn_set_error(r->err, NN_ERR_FORMAT,
+                                "%s: tensor '%.*s' has absurd size", r->name,
+                                (int)t->name_len, (const char *)r->p + t->name_at);
+    }
+    uint32_t dtype;
+    if (!get_u32(r, &dtype, "tensor type")) return NN_ERR_FORMAT;
+    if (dtype != 0)
+        return nn_set_error(r->err, NN_ERR_FORMAT, "%s: tensor '%.*s' has unknown type %u",
+                            r->name, (int)t->name_len, (const char *)r->p + t->name_at, dtype);
+    if (!get_u64(r, &t->offset, "tensor offset")) return NN_ERR_FORMAT;
+    if (t->offset % ALIGNMENT || t->offset > r->end ||
+        data_offset + t->offset + t->numel * 4 > r->end)
         return nn_set_error(r->err, NN_ERR_FORMAT,
-                            "%s: the directory ends at byte %zu, past the data offset %llu",
-                            r->name, r->pos, (unsigned long long)data_offset);
+                            "%s: tensor '%.*s' data (offset %llu, %llu bytes) lies outside "
+                            "the file or is misaligned",
+                            r->name, (int)t->name_len, (const char *)r->p + t->name_at,
+                            (unsigned long long)t->offset,
+                            (unsigned long long)(t->numel * 4));
+    for (uint64_t k = 0; k < i; k++)
+        if (de[k].name_len == t->name_len &&
+            memcmp(r->p + de[k].name_at, r->p + t->name_at, t->name_len) == 0)
+            return nn_set_error(r->err, NN_ERR_FORMAT, "%s: tensor '%.*s' appears twice",
+                                r->name, (int)t->name_len, (const char *)r->p + t->name_at);
+    return NN_OK;
+}
+
+/* No NaN or Inf in any tensor's data. */
+static nn_status validate_values(reader *r, uint64_t n_tensors, uint64_t data_offset, const dir_entry *de) {
     for (uint64_t i = 0; i < n_tensors; i++) {
         const uint8_t *p = r->p + data_offset + de[i].offset;
         for (uint64_t k = 0; k < de[i].numel; k++) {
@@ -596,6 +598,20 @@ static nn_status validate(reader *r, uint64_t n_meta, uint64_t n_tensors, uint64
         }
     }
     return NN_OK;
+}
+
+static nn_status validate(reader *r, uint64_t n_meta, uint64_t n_tensors, uint64_t data_offset,
+                          meta_entry *me, dir_entry *de) {
+    nn_status st = NN_OK;
+    for (uint64_t i = 0; i < n_meta && st == NN_OK; i++) st = validate_meta(r, me, i);
+    for (uint64_t i = 0; i < n_tensors && st == NN_OK; i++) st = validate_tensor(r, data_offset, de, i);
+    if (st == NN_OK) st = check_disjoint(r, de, n_tensors);
+    if (st != NN_OK) return st;
+    if (r->pos > data_offset)
+        return nn_set_error(r->err, NN_ERR_FORMAT,
+                            "%s: the directory ends at byte %zu, past the data offset %llu",
+                            r->name, r->pos, (unsigned long long)data_offset);
+    return validate_values(r, n_tensors, data_offset, de);
 }
 
 /* Pass 2: copies the validated entries into w. */
