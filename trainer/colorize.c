@@ -345,39 +345,127 @@ static int colorize_batch(colorize_setup *cs, GPtrArray *inputs, const char *out
     return rc;
 }
 
+/* colorize's options as given. */
+typedef struct {
+    char *model, *hints, *out_dir, *precision, *reference, *palette;
+    double reference_weight, vividness, saturation, scene_weight, hint_reach;
+    gboolean overwrite;
+    int resolution, threads, scene_size;
+} colorize_options;
+
+static void colorize_options_free(colorize_options *o) {
+    g_free(o->model), g_free(o->hints), g_free(o->out_dir), g_free(o->precision), g_free(o->reference);
+    g_free(o->palette);
+}
+
+/* Every number within its range, and the output (a .png, or a usable
+ * folder) writable, before any work; each problem named. */
+static gboolean colorize_options_ok(const colorize_options *o, const colorize_setup *cs, char **argv) {
+    const char *cmd = "colorize";
+    if (!option_double_ok(cmd, "--vividness", o->vividness, 0, NN_MAX_VIVIDNESS) ||
+        !option_double_ok(cmd, "--saturation", o->saturation, 0, NN_MAX_SATURATION) ||
+        !option_int_ok(cmd, "--resolution", o->resolution, NN_MIN_RESOLUTION, NN_MAX_RESOLUTION) ||
+        !option_double_ok(cmd, "--max-megapixels", cs->max_mpx, 1, 100000) ||
+        !option_int_ok(cmd, "--scene-size", o->scene_size, NN_MIN_SCENE_SIZE, NN_MAX_SCENE_SIZE) ||
+        !option_double_ok(cmd, "--scene-weight", o->scene_weight, 0, NN_MAX_SCENE_WEIGHT) ||
+        !option_double_ok(cmd, "--hint-reach", o->hint_reach, 0, NN_MAX_HINT_REACH) ||
+        !option_double_ok(cmd, "--reference-weight", o->reference_weight, 1e-3, NN_MAX_REFERENCE_WEIGHT) ||
+        !option_int_ok(cmd, "--threads", o->threads, 0, 1024) || !option_precision_ok(cmd, o->precision))
+        return FALSE;
+    const char *ext = o->out_dir ? ".png" : strrchr(argv[2], '.');
+    if (!ext || g_ascii_strcasecmp(ext, ".png") != 0) {
+        g_printerr("colorize-train colorize: %s: the output must be a .png file\n", argv[2]);
+        return FALSE;
+    }
+    if (o->out_dir && !*o->out_dir) {
+        g_printerr("colorize-train colorize: --out-dir: the folder name is empty\n");
+        return FALSE;
+    }
+    GError *error = NULL;
+    if ((o->out_dir && !output_dir_ok(o->out_dir, "output folder", &error)) ||
+        (!o->out_dir && !output_file_ok(argv[2], "the output", &error))) { /* found before the work */
+        g_printerr("colorize-train colorize: %s\n", error->message);
+        g_error_free(error);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The engine's parameters from the options (no reference yet). */
+static nn_engine_params colorize_params(const colorize_options *o) {
+    nn_engine_params p = nn_engine_default_params();
+    p.vividness = (float)o->vividness, p.saturation = (float)o->saturation;
+    p.resolution = o->resolution, p.scene_size = o->scene_size;
+    p.scene_weight = (float)o->scene_weight, p.hint_reach = (float)o->hint_reach;
+    return p;
+}
+
+/* Whether OUT may be written: never over IN (the same file by another
+ * name too), and over another file only with --overwrite. */
+static gboolean colorize_output_free(const char *in, const char *out, gboolean overwrite) {
+    if (!g_file_test(out, G_FILE_TEST_EXISTS)) return TRUE;
+    char *in_id = file_identity(in), *out_id = file_identity(out);
+    const gboolean same = in_id && out_id && strcmp(in_id, out_id) == 0;
+    g_free(in_id), g_free(out_id);
+    if (!same && overwrite) return TRUE;
+    if (same)
+        g_printerr("colorize-train colorize: the output %s is the input %s (the same file): refused, even with "
+                   "--overwrite\n", out, in);
+    else
+        g_printerr("colorize-train colorize: %s exists; --overwrite replaces it\n", out);
+    return FALSE;
+}
+
+/* The model, and the reference or palette if given, into cs. */
+static gboolean colorize_load_model(const colorize_options *o, colorize_setup *cs, nn_reference **ref) {
+    nn_error err = {0};
+    if (nn_colorizer_load(&cs->colorizer, o->model ? o->model : default_model_path(), 128, NN_TILE_SIDE, &err) != NN_OK) {
+        g_printerr("colorize-train colorize: %s\n", err.msg);
+        return FALSE;
+    }
+    if (!o->reference && !o->palette) return TRUE;
+    GError *error = NULL;
+    *ref = reference_load(cs->colorizer, o->reference, o->palette, cs->max_mpx, &error);
+    if (!*ref) {
+        g_printerr("colorize-train colorize: %s\n", error->message);
+        g_error_free(error);
+        return FALSE;
+    }
+    cs->params.reference = *ref, cs->params.reference_weight = (float)o->reference_weight;
+    return TRUE;
+}
+
 int command_colorize(int argc, char **argv) {
-    char *model = NULL, *hints = NULL, *out_dir = NULL, *precision = NULL, *reference = NULL, *palette = NULL;
-    double reference_weight = NN_DEFAULT_REFERENCE_WEIGHT;
+    colorize_options o = {.reference_weight = NN_DEFAULT_REFERENCE_WEIGHT, .vividness = NN_DEFAULT_VIVIDNESS,
+                          .saturation = NN_DEFAULT_SATURATION, .resolution = NN_DEFAULT_RESOLUTION,
+                          .scene_size = NN_DEFAULT_SCENE_SIZE, .scene_weight = NN_DEFAULT_SCENE_WEIGHT,
+                          .hint_reach = NN_DEFAULT_HINT_REACH};
     nn_reference *ref = NULL;
-    gboolean overwrite = FALSE;
-    double vividness = NN_DEFAULT_VIVIDNESS, saturation = NN_DEFAULT_SATURATION;
-    int resolution = NN_DEFAULT_RESOLUTION, threads = 0, scene_size = NN_DEFAULT_SCENE_SIZE;
-    double scene_weight = NN_DEFAULT_SCENE_WEIGHT, hint_reach = NN_DEFAULT_HINT_REACH;
     colorize_setup cs = {.max_mpx = DEFAULT_MAX_MEGAPIXELS};
     char reach_help[256];
     g_snprintf(reach_help, sizeof reach_help, "How far a hint's colour travels along the image: the lightness change "
                "(L* units) of the edges it may cross, 0 (only where painted) to %g (default %g)",
                NN_MAX_HINT_REACH, NN_DEFAULT_HINT_REACH);
     GOptionEntry entries[] = {
-        {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "Weights file (default: the installed model, " DEFAULT_MODEL_PATH ")", "FILE.weights"},
-        {"vividness", 0, 0, G_OPTION_ARG_DOUBLE, &vividness, "0 (faithful) to " G_STRINGIFY(NN_MAX_VIVIDNESS) " (vivid), default 0", "X"},
-        {"saturation", 0, 0, G_OPTION_ARG_DOUBLE, &saturation, "Chroma multiplier, 0 to " G_STRINGIFY(NN_MAX_SATURATION) " (default " G_STRINGIFY(NN_DEFAULT_SATURATION) ")", "X"},
-        {"resolution", 0, 0, G_OPTION_ARG_INT, &resolution, "Working resolution: long side in pixels, " G_STRINGIFY(NN_MIN_RESOLUTION) " to " G_STRINGIFY(NN_MAX_RESOLUTION) " (default " G_STRINGIFY(NN_DEFAULT_RESOLUTION) ")", "N"},
-        {"scene-size", 0, 0, G_OPTION_ARG_INT, &scene_size, "Long side of the scene pass, 16 to 256 (default 32)", "N"},
-        {"scene-weight", 0, 0, G_OPTION_ARG_DOUBLE, &scene_weight, "Weight of the scene pass, 0 (off) to 8 (default 1)", "X"},
-        {"hint-reach", 0, 0, G_OPTION_ARG_DOUBLE, &hint_reach, reach_help, "X"},
-        {"hints", 0, 0, G_OPTION_ARG_FILENAME, &hints,
+        {"model", 0, 0, G_OPTION_ARG_FILENAME, &o.model, "Weights file (default: the installed model, " DEFAULT_MODEL_PATH ")", "FILE.weights"},
+        {"vividness", 0, 0, G_OPTION_ARG_DOUBLE, &o.vividness, "0 (faithful) to " G_STRINGIFY(NN_MAX_VIVIDNESS) " (vivid), default 0", "X"},
+        {"saturation", 0, 0, G_OPTION_ARG_DOUBLE, &o.saturation, "Chroma multiplier, 0 to " G_STRINGIFY(NN_MAX_SATURATION) " (default " G_STRINGIFY(NN_DEFAULT_SATURATION) ")", "X"},
+        {"resolution", 0, 0, G_OPTION_ARG_INT, &o.resolution, "Working resolution: long side in pixels, " G_STRINGIFY(NN_MIN_RESOLUTION) " to " G_STRINGIFY(NN_MAX_RESOLUTION) " (default " G_STRINGIFY(NN_DEFAULT_RESOLUTION) ")", "N"},
+        {"scene-size", 0, 0, G_OPTION_ARG_INT, &o.scene_size, "Long side of the scene pass, 16 to 256 (default 32)", "N"},
+        {"scene-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.scene_weight, "Weight of the scene pass, 0 (off) to 8 (default 1)", "X"},
+        {"hint-reach", 0, 0, G_OPTION_ARG_DOUBLE, &o.hint_reach, reach_help, "X"},
+        {"hints", 0, 0, G_OPTION_ARG_FILENAME, &o.hints,
          "A hint image (RGBA; its opaque pixels give their colour; scaled to each input's size) or point hints "
          "\"x,y,#rrggbb;…\" in image pixels, applied to every input", "HINTS"},
-        {"reference", 0, 0, G_OPTION_ARG_FILENAME, &reference,
+        {"reference", 0, 0, G_OPTION_ARG_FILENAME, &o.reference,
          "Colour photos of a like scene whose colours, band of lightness by band, the result should take", "FILE[,FILE…]"},
-        {"palette", 0, 0, G_OPTION_ARG_FILENAME, &palette, "A GIMP palette whose colours the result should take", "FILE.gpl"},
-        {"reference-weight", 0, 0, G_OPTION_ARG_DOUBLE, &reference_weight,
+        {"palette", 0, 0, G_OPTION_ARG_FILENAME, &o.palette, "A GIMP palette whose colours the result should take", "FILE.gpl"},
+        {"reference-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.reference_weight,
          "How strongly the reference or palette counts, above 0 to 8 (default 2)", "X"},
-        {"out-dir", 0, 0, G_OPTION_ARG_FILENAME, &out_dir, "Colorize every input (files, folders of images) into DIR as NAME.png", "DIR"},
-        {"overwrite", 0, 0, G_OPTION_ARG_NONE, &overwrite, "Replace outputs that exist (default: refuse one output, skip them with --out-dir); never an input", NULL},
-        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
-        {"precision", 0, 0, G_OPTION_ARG_STRING, &precision, PRECISION_HELP, "NAME"},
+        {"out-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.out_dir, "Colorize every input (files, folders of images) into DIR as NAME.png", "DIR"},
+        {"overwrite", 0, 0, G_OPTION_ARG_NONE, &o.overwrite, "Replace outputs that exist (default: refuse one output, skip them with --out-dir); never an input", NULL},
+        {"threads", 0, 0, G_OPTION_ARG_INT, &o.threads, "Threads (default: all cores)", "N"},
+        {"precision", 0, 0, G_OPTION_ARG_STRING, &o.precision, PRECISION_HELP, "NAME"},
         {"max-megapixels", 0, 0, G_OPTION_ARG_DOUBLE, &cs.max_mpx,
          "Refuse images larger than this, read from the file's header before decoding (default 300)", "N"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
@@ -390,82 +478,28 @@ int command_colorize(int argc, char **argv) {
         g_printerr("colorize-train colorize: %s\n", error->message);
         goto out;
     }
-    if (out_dir ? argc < 2 : argc != 3) {
+    if (o.out_dir ? argc < 2 : argc != 3) {
         g_printerr("colorize-train colorize: give IN and OUT, or --out-dir DIR and one or more inputs (see --help)\n");
         goto out;
     }
-    const char *cmd = "colorize";
-    if (!option_double_ok(cmd, "--vividness", vividness, 0, NN_MAX_VIVIDNESS) ||
-        !option_double_ok(cmd, "--saturation", saturation, 0, NN_MAX_SATURATION) ||
-        !option_int_ok(cmd, "--resolution", resolution, NN_MIN_RESOLUTION, NN_MAX_RESOLUTION) ||
-        !option_double_ok(cmd, "--max-megapixels", cs.max_mpx, 1, 100000) ||
-        !option_int_ok(cmd, "--scene-size", scene_size, NN_MIN_SCENE_SIZE, NN_MAX_SCENE_SIZE) ||
-        !option_double_ok(cmd, "--scene-weight", scene_weight, 0, NN_MAX_SCENE_WEIGHT) ||
-        !option_double_ok(cmd, "--hint-reach", hint_reach, 0, NN_MAX_HINT_REACH) ||
-        !option_double_ok(cmd, "--reference-weight", reference_weight, 1e-3, NN_MAX_REFERENCE_WEIGHT) ||
-        !option_int_ok(cmd, "--threads", threads, 0, 1024) || !option_precision_ok(cmd, precision))
-        goto out;
-    const char *ext = out_dir ? ".png" : strrchr(argv[2], '.');
-    if (!ext || g_ascii_strcasecmp(ext, ".png") != 0) {
-        g_printerr("colorize-train colorize: %s: the output must be a .png file\n", argv[2]);
-        goto out;
-    }
-    if (out_dir && !*out_dir) {
-        g_printerr("colorize-train colorize: --out-dir: the folder name is empty\n");
-        goto out;
-    }
-    if (out_dir && !output_dir_ok(out_dir, "output folder", &error)) {
-        g_printerr("colorize-train colorize: %s\n", error->message);
-        goto out;
-    }
-    if (!out_dir && !output_file_ok(argv[2], "the output", &error)) { /* an unwritable output is found before the work */
-        g_printerr("colorize-train colorize: %s\n", error->message);
-        goto out;
-    }
+    if (!colorize_options_ok(&o, &cs, argv)) goto out;
     rc = 1;
-    nn_set_threads(threads);
-    cs.params = nn_engine_default_params();
-    cs.params.vividness = (float)vividness, cs.params.saturation = (float)saturation, cs.params.resolution = resolution;
-    cs.params.scene_size = scene_size, cs.params.scene_weight = (float)scene_weight;
-    cs.params.hint_reach = (float)hint_reach;
-    nn_error err = {0};
-    if ((!out_dir && !is_regular_file(argv[1], &error)) || /* a FIFO or device as the input: before the model is read */
-        !load_hints(&cs, hints, &error) ||
-        !(out_dir ? (inputs = collect_inputs(argv + 1, argc - 1, &cs.not_regular, &error)) != NULL : TRUE)) {
+    nn_set_threads(o.threads);
+    cs.params = colorize_params(&o);
+    if ((!o.out_dir && !is_regular_file(argv[1], &error)) || /* a FIFO or device as the input: before the model is read */
+        !load_hints(&cs, o.hints, &error) ||
+        !(o.out_dir ? (inputs = collect_inputs(argv + 1, argc - 1, &cs.not_regular, &error)) != NULL : TRUE)) {
         g_printerr("colorize-train colorize: %s\n", error->message);
         goto out;
     }
-    if (out_dir && inputs->len == 0) {
+    if (o.out_dir && inputs->len == 0) {
         g_printerr("colorize-train colorize: no image among the inputs\n");
         goto out;
     }
-    if (!out_dir && g_file_test(argv[2], G_FILE_TEST_EXISTS)) {
-        char *in_id = file_identity(argv[1]), *out_id = file_identity(argv[2]);
-        const gboolean same = in_id && out_id && strcmp(in_id, out_id) == 0;
-        g_free(in_id), g_free(out_id);
-        if (same || !overwrite) {
-            if (same)
-                g_printerr("colorize-train colorize: the output %s is the input %s (the same file): refused, even with "
-                           "--overwrite\n", argv[2], argv[1]);
-            else
-                g_printerr("colorize-train colorize: %s exists; --overwrite replaces it\n", argv[2]);
-            goto out;
-        }
-    }
-    if (nn_colorizer_load(&cs.colorizer, model ? model : default_model_path(), 128, NN_TILE_SIDE, &err) != NN_OK) {
-        g_printerr("colorize-train colorize: %s\n", err.msg);
+    if ((!o.out_dir && !colorize_output_free(argv[1], argv[2], o.overwrite)) || !colorize_load_model(&o, &cs, &ref))
         goto out;
-    }
-    if (reference || palette) {
-        ref = reference_load(cs.colorizer, reference, palette, cs.max_mpx, &error);
-        if (!ref) {
-            g_printerr("colorize-train colorize: %s\n", error->message);
-            goto out;
-        }
-        cs.params.reference = ref, cs.params.reference_weight = (float)reference_weight;
-    }
-    if (out_dir) {
-        rc = colorize_batch(&cs, inputs, out_dir, overwrite);
+    if (o.out_dir) {
+        rc = colorize_batch(&cs, inputs, o.out_dir, o.overwrite);
     } else {
         cs.progress = isatty(STDERR_FILENO);
         if (colorize_file(&cs, argv[1], argv[2], &error)) rc = 0;
@@ -477,7 +511,7 @@ out:
     g_free(cs.points);
     nn_reference_free(ref);
     nn_colorizer_free(cs.colorizer);
-    g_free(model), g_free(hints), g_free(out_dir), g_free(precision), g_free(reference), g_free(palette);
+    colorize_options_free(&o);
     g_clear_error(&error);
     g_option_context_free(ctx);
     return rc;

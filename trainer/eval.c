@@ -403,103 +403,66 @@ static gboolean store_figures(cifar_eval *ev, const char *model, GError **error)
     return st == NN_OK;
 }
 
-int command_eval(int argc, char **argv) {
-    char *data = NULL, *model = NULL, *hints_s = NULL, *viv_s = NULL, *json = NULL, *report = NULL, *split = NULL;
-    char *photos = NULL, *precision = NULL, *reference = NULL;
-    double reference_weight = NN_DEFAULT_REFERENCE_WEIGHT;
-    int limit = 0, threads = 0, batch = 200, max_side = 1024;
-    nn_engine_params params = nn_engine_default_params();
-    double saturation = params.saturation, scene_weight = params.scene_weight, hint_reach = params.hint_reach;
-    gint64 seed = 1234;
-    gboolean update_model = FALSE, no_prior = FALSE;
-    GOptionEntry entries[] = {
-        {"data", 0, 0, G_OPTION_ARG_FILENAME, &data, "CIFAR-10 binary folder (test_batch.bin)", "DIR"},
-        {"model", 0, 0, G_OPTION_ARG_FILENAME, &model, "The model to evaluate", "FILE.weights"},
-        {"hints", 0, 0, G_OPTION_ARG_STRING, &hints_s, "Hint counts to evaluate, e.g. 0,1,5,10 (default 0)", "LIST"},
-        {"vividness", 0, 0, G_OPTION_ARG_STRING, &viv_s, "Vividness settings, 0 (faithful) to " G_STRINGIFY(NN_MAX_VIVIDNESS) " (default: the default)", "LIST"},
-        {"json", 0, 0, G_OPTION_ARG_FILENAME, &json, "Write every figure as JSON", "FILE"},
-        {"report", 0, 0, G_OPTION_ARG_FILENAME, &report, "Write a Markdown report with example grids", "DIR"},
-        {"limit", 0, 0, G_OPTION_ARG_INT, &limit, "Evaluate only the first N test images", "N"},
-        {"seed", 0, 0, G_OPTION_ARG_INT64, &seed, "Seed of the simulated hints (default 1234)", "N"},
-        {"threads", 0, 0, G_OPTION_ARG_INT, &threads, "Threads (default: all cores)", "N"},
-        {"precision", 0, 0, G_OPTION_ARG_STRING, &precision, PRECISION_HELP, "NAME"},
-        {"batch", 0, 0, G_OPTION_ARG_INT, &batch, "Images per forward pass (default 200)", "N"},
-        {"update-model", 0, 0, G_OPTION_ARG_NONE, &update_model, "Store the default and faithful figures (with --photos: the photo figures) in the model's metadata", NULL},
-        {"split", 0, 0, G_OPTION_ARG_STRING, &split, "test (default) or validation: the last " G_STRINGIFY(CIFAR_VALIDATION_IMAGES) " training images, for choosing settings without the test set", "NAME"},
-        {"photos", 0, 0, G_OPTION_ARG_FILENAME, &photos, "Instead of CIFAR-10: the real-photo benchmark on a folder of colour photos (PNG, JPEG), made gray, colorized as the plug-in does and compared with the originals", "DIR"},
-        {"resolution", 0, 0, G_OPTION_ARG_INT, &params.resolution, "With --photos: the working resolution (default 256)", "N"},
-        {"saturation", 0, 0, G_OPTION_ARG_DOUBLE, &saturation, "With --photos: the chroma multiplier (default 1)", "X"},
-        {"scene-size", 0, 0, G_OPTION_ARG_INT, &params.scene_size, "With --photos: the scene pass's long side (default 32)", "N"},
-        {"scene-weight", 0, 0, G_OPTION_ARG_DOUBLE, &scene_weight, "With --photos: the scene pass's weight, 0 (off) to 8 (default 1)", "X"},
-        {"hint-reach", 0, 0, G_OPTION_ARG_DOUBLE, &hint_reach, "With --photos: how far a hint's colour travels, in L* units of edges crossed, 0 (only where painted) to 100 (default: colorize's default)", "X"},
-        {"max-side", 0, 0, G_OPTION_ARG_INT, &max_side, "With --photos: photos larger than this on their long side are scaled down first (default 1024)", "N"},
-        {"reference", 0, 0, G_OPTION_ARG_FILENAME, &reference, "With --photos: colour each photo with a colour reference: "
-         "self (the original), split (the left 60 % is colorized and measured, the right 40 % is the reference) or a "
-         "folder holding a reference under each photo's name", "self|split|DIR"},
-        {"reference-weight", 0, 0, G_OPTION_ARG_DOUBLE, &reference_weight, "With --reference: its weight, above 0 to 8 (default 2)", "X"},
-        {"no-prior", 0, 0, G_OPTION_ARG_NONE, &no_prior, "Decode without dividing out the rebalancing weights (for comparison)", NULL},
-        {NULL, 0, 0, 0, NULL, NULL, NULL}};
-    GOptionContext *ctx = g_option_context_new("- evaluate a model on the CIFAR-10 test set, or on photos");
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    GError *error = NULL;
-    int rc = 2;
+/* eval's options as given. */
+typedef struct {
+    char *data, *model, *hints_s, *viv_s, *json, *report, *split, *photos, *precision, *reference;
+    double reference_weight, saturation, scene_weight, hint_reach;
+    int limit, threads, batch, max_side;
+    nn_engine_params params;
+    gint64 seed;
+    gboolean update_model, no_prior;
+    double hints[MAX_SETTINGS], viv[MAX_SETTINGS]; /* parsed from hints_s and viv_s */
+    int nh, nv;                                    /* their counts; -1: a bad list */
+} eval_options;
+
+static void eval_options_free(eval_options *o) {
+    g_free(o->photos), g_free(o->reference), g_free(o->data), g_free(o->model), g_free(o->hints_s), g_free(o->viv_s);
+    g_free(o->json), g_free(o->report), g_free(o->split), g_free(o->precision);
+}
+
+/* The CIFAR-10 evaluation: options checked, every output checked before
+ * the work, the runs measured, the tables printed and written. */
+static int eval_cifar(eval_options *o, int argc) {
     cifar_eval ev = {0};
     nn_weights_init(&ev.w);
-    GString *table = NULL, *classes = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
-        g_printerr("colorize-train eval: %s\n", error->message);
-        goto out;
-    }
-    if (!option_precision_ok("eval", precision)) goto out;
-    double hints[MAX_SETTINGS], viv[MAX_SETTINGS];
-    int nh = parse_list(hints_s ? hints_s : "0", hints, MAX_SETTINGS, TRUE);
-    int nv = viv_s ? parse_list(viv_s, viv, MAX_SETTINGS, FALSE) : 0;
-    for (int i = 0; i < nv; i++)
-        if (!(viv[i] >= 0 && viv[i] <= NN_MAX_VIVIDNESS)) nv = -1;
-    if (photos) {
-        params.scene_weight = (float)scene_weight, params.hint_reach = (float)hint_reach;
-        for (int i = 0; i < nh; i++)
-            if (hints[i] > NN_MAX_POINT_HINTS) nh = -1;
-        rc = photos_command(photos, model, nv, viv, saturation, &params, max_side, limit, threads, json, report,
-                            update_model, data || split || no_prior || argc > 1, hints,
-                            hints_s ? nh : 0, (uint64_t)seed, reference, reference_weight);
-        goto out;
-    }
-    ev.validation = split && strcmp(split, "validation") == 0;
-    const char *bad = !data || !model ? "--data DIR and --model FILE are required"
-                      : argc > 1      ? "unexpected arguments (see --help)"
-                      : reference     ? "--reference needs --photos DIR"
-                      : nh < 1        ? "--hints takes a comma-separated list of hint counts, 0..1024"
-                      : nv < 0        ? "--vividness takes a comma-separated list of values in 0.." G_STRINGIFY(NN_MAX_VIVIDNESS)
-                      : split && !ev.validation && strcmp(split, "test") != 0 ? "--split is test or validation"
-                      : update_model && (ev.validation || no_prior)
+    ev.validation = o->split && strcmp(o->split, "validation") == 0;
+    const char *bad = !o->data || !o->model ? "--data DIR and --model FILE are required"
+                      : argc > 1            ? "unexpected arguments (see --help)"
+                      : o->reference        ? "--reference needs --photos DIR"
+                      : o->nh < 1           ? "--hints takes a comma-separated list of hint counts, 0..1024"
+                      : o->nv < 0 ? "--vividness takes a comma-separated list of values in 0.." G_STRINGIFY(NN_MAX_VIVIDNESS)
+                      : o->split && !ev.validation && strcmp(o->split, "test") != 0 ? "--split is test or validation"
+                      : o->update_model && (ev.validation || o->no_prior)
                           ? "--update-model stores test figures: not with --split validation or --no-prior"
                           : NULL;
     if (bad) g_printerr("colorize-train eval: %s\n", bad);
-    if (bad || !option_int_ok("eval", "--limit", limit, 0, 1 << 30) || !option_int_ok("eval", "--batch", batch, 1, 4096) ||
-        !option_int_ok("eval", "--threads", threads, 0, 1024))
-        goto out;
-    /* every output is checked before the evaluation starts */
-    if (!output_file_ok(json, "the JSON file", &error) || !output_dir_ok(report, "report folder", &error) ||
-        (update_model && !output_file_ok(model, "the model to update", &error))) {
-        g_printerr("colorize-train eval: %s\n", error->message);
-        goto out;
+    if (bad || !option_int_ok("eval", "--limit", o->limit, 0, 1 << 30) ||
+        !option_int_ok("eval", "--batch", o->batch, 1, 4096) || !option_int_ok("eval", "--threads", o->threads, 0, 1024)) {
+        cifar_eval_free(&ev);
+        return 2;
     }
-    rc = 1;
-    nn_set_threads(threads);
-    ev.batch = batch, ev.seed = (uint64_t)seed, ev.no_prior = no_prior;
-    if (!load_eval(&ev, model, data, limit, &error)) goto failed;
-    plan_runs(&ev, hints, nh, viv, nv);
+    GError *error = NULL;
+    int rc = 1;
+    GString *table = NULL, *classes = NULL;
+    if (!output_file_ok(o->json, "the JSON file", &error) || !output_dir_ok(o->report, "report folder", &error) ||
+        (o->update_model && !output_file_ok(o->model, "the model to update", &error))) {
+        rc = 2;
+        goto failed;
+    }
+    nn_set_threads(o->threads);
+    ev.batch = o->batch, ev.seed = (uint64_t)o->seed, ev.no_prior = o->no_prior;
+    if (!load_eval(&ev, o->model, o->data, o->limit, &error)) goto failed;
+    plan_runs(&ev, o->hints, o->nh, o->viv, o->nv);
     measure_baseline(&ev);
     if (!measure_runs(&ev, &error)) goto failed;
     results_tables(&ev, &table, &classes);
     g_print("\n%s\nPer class (default setting):\n\n%s", table->str, classes->str);
-    eval_ctx ectx = {ev.net, &ev.test, &ev.bins, ev.seed, no_prior ? NULL : ev.bins.rebalance};
-    if ((json && !write_eval_json(json, &ev, model, &error)) ||
-        (report && !write_report(report, &ectx, model, ev.n, table->str, classes->str, hints, nh, &error)) ||
-        (update_model && !store_figures(&ev, model, &error)))
+    eval_ctx ectx = {ev.net, &ev.test, &ev.bins, ev.seed, o->no_prior ? NULL : ev.bins.rebalance};
+    if ((o->json && !write_eval_json(o->json, &ev, o->model, &error)) ||
+        (o->report && !write_report(o->report, &ectx, o->model, ev.n, table->str, classes->str, o->hints, o->nh, &error)) ||
+        (o->update_model && !store_figures(&ev, o->model, &error)))
         goto failed;
-    if (update_model) g_print("stored the figures in %s\n", model);
+    if (o->update_model) g_print("stored the figures in %s\n", o->model);
     rc = 0;
     goto out;
 failed:
@@ -508,9 +471,66 @@ out:
     if (table) g_string_free(table, TRUE);
     if (classes) g_string_free(classes, TRUE);
     cifar_eval_free(&ev);
-    g_free(photos), g_free(reference);
-    g_free(data), g_free(model), g_free(hints_s), g_free(viv_s), g_free(json), g_free(report), g_free(split);
-    g_free(precision);
+    g_clear_error(&error);
+    return rc;
+}
+
+int command_eval(int argc, char **argv) {
+    eval_options o = {.reference_weight = NN_DEFAULT_REFERENCE_WEIGHT, .batch = 200, .max_side = 1024,
+                      .params = nn_engine_default_params(), .seed = 1234};
+    o.saturation = o.params.saturation, o.scene_weight = o.params.scene_weight, o.hint_reach = o.params.hint_reach;
+    GOptionEntry entries[] = {
+        {"data", 0, 0, G_OPTION_ARG_FILENAME, &o.data, "CIFAR-10 binary folder (test_batch.bin)", "DIR"},
+        {"model", 0, 0, G_OPTION_ARG_FILENAME, &o.model, "The model to evaluate", "FILE.weights"},
+        {"hints", 0, 0, G_OPTION_ARG_STRING, &o.hints_s, "Hint counts to evaluate, e.g. 0,1,5,10 (default 0)", "LIST"},
+        {"vividness", 0, 0, G_OPTION_ARG_STRING, &o.viv_s, "Vividness settings, 0 (faithful) to " G_STRINGIFY(NN_MAX_VIVIDNESS) " (default: the default)", "LIST"},
+        {"json", 0, 0, G_OPTION_ARG_FILENAME, &o.json, "Write every figure as JSON", "FILE"},
+        {"report", 0, 0, G_OPTION_ARG_FILENAME, &o.report, "Write a Markdown report with example grids", "DIR"},
+        {"limit", 0, 0, G_OPTION_ARG_INT, &o.limit, "Evaluate only the first N test images", "N"},
+        {"seed", 0, 0, G_OPTION_ARG_INT64, &o.seed, "Seed of the simulated hints (default 1234)", "N"},
+        {"threads", 0, 0, G_OPTION_ARG_INT, &o.threads, "Threads (default: all cores)", "N"},
+        {"precision", 0, 0, G_OPTION_ARG_STRING, &o.precision, PRECISION_HELP, "NAME"},
+        {"batch", 0, 0, G_OPTION_ARG_INT, &o.batch, "Images per forward pass (default 200)", "N"},
+        {"update-model", 0, 0, G_OPTION_ARG_NONE, &o.update_model, "Store the default and faithful figures (with --photos: the photo figures) in the model's metadata", NULL},
+        {"split", 0, 0, G_OPTION_ARG_STRING, &o.split, "test (default) or validation: the last " G_STRINGIFY(CIFAR_VALIDATION_IMAGES) " training images, for choosing settings without the test set", "NAME"},
+        {"photos", 0, 0, G_OPTION_ARG_FILENAME, &o.photos, "Instead of CIFAR-10: the real-photo benchmark on a folder of colour photos (PNG, JPEG), made gray, colorized as the plug-in does and compared with the originals", "DIR"},
+        {"resolution", 0, 0, G_OPTION_ARG_INT, &o.params.resolution, "With --photos: the working resolution (default 256)", "N"},
+        {"saturation", 0, 0, G_OPTION_ARG_DOUBLE, &o.saturation, "With --photos: the chroma multiplier (default 1)", "X"},
+        {"scene-size", 0, 0, G_OPTION_ARG_INT, &o.params.scene_size, "With --photos: the scene pass's long side (default 32)", "N"},
+        {"scene-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.scene_weight, "With --photos: the scene pass's weight, 0 (off) to 8 (default 1)", "X"},
+        {"hint-reach", 0, 0, G_OPTION_ARG_DOUBLE, &o.hint_reach, "With --photos: how far a hint's colour travels, in L* units of edges crossed, 0 (only where painted) to 100 (default: colorize's default)", "X"},
+        {"max-side", 0, 0, G_OPTION_ARG_INT, &o.max_side, "With --photos: photos larger than this on their long side are scaled down first (default 1024)", "N"},
+        {"reference", 0, 0, G_OPTION_ARG_FILENAME, &o.reference, "With --photos: colour each photo with a colour reference: "
+         "self (the original), split (the left 60 % is colorized and measured, the right 40 % is the reference) or a "
+         "folder holding a reference under each photo's name", "self|split|DIR"},
+        {"reference-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.reference_weight, "With --reference: its weight, above 0 to 8 (default 2)", "X"},
+        {"no-prior", 0, 0, G_OPTION_ARG_NONE, &o.no_prior, "Decode without dividing out the rebalancing weights (for comparison)", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL}};
+    GOptionContext *ctx = g_option_context_new("- evaluate a model on the CIFAR-10 test set, or on photos");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    GError *error = NULL;
+    int rc = 2;
+    if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+        g_printerr("colorize-train eval: %s\n", error->message);
+        goto out;
+    }
+    if (!option_precision_ok("eval", o.precision)) goto out;
+    o.nh = parse_list(o.hints_s ? o.hints_s : "0", o.hints, MAX_SETTINGS, TRUE);
+    o.nv = o.viv_s ? parse_list(o.viv_s, o.viv, MAX_SETTINGS, FALSE) : 0;
+    for (int i = 0; i < o.nv; i++)
+        if (!(o.viv[i] >= 0 && o.viv[i] <= NN_MAX_VIVIDNESS)) o.nv = -1;
+    if (o.photos) {
+        o.params.scene_weight = (float)o.scene_weight, o.params.hint_reach = (float)o.hint_reach;
+        for (int i = 0; i < o.nh; i++)
+            if (o.hints[i] > NN_MAX_POINT_HINTS) o.nh = -1;
+        rc = photos_command(o.photos, o.model, o.nv, o.viv, o.saturation, &o.params, o.max_side, o.limit, o.threads,
+                            o.json, o.report, o.update_model, o.data || o.split || o.no_prior || argc > 1, o.hints,
+                            o.hints_s ? o.nh : 0, (uint64_t)o.seed, o.reference, o.reference_weight);
+    } else {
+        rc = eval_cifar(&o, argc);
+    }
+out:
+    eval_options_free(&o);
     g_clear_error(&error);
     g_option_context_free(ctx);
     return rc;

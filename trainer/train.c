@@ -3,6 +3,8 @@
  * the best model by validation loss, writes atomic checkpoints every epoch
  * and on SIGINT/SIGTERM (the format: checkpoint.c), and resumes exactly
  * where a run stopped. */
+#include "train.h"
+
 #include <glib/gstdio.h>
 #include <errno.h>
 #include <limits.h>
@@ -14,13 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "train.h"
 #include "checkpoint.h"
 #include "validate.h"
+#include "train_options.h"
 
 G_STATIC_ASSERT(HISTORY_MAX_STEPS <= NN_META_MAX_ARRAY);
-/* A new model's base width (--width). */
-#define DEFAULT_WIDTH 32
 /* What one training or validation crop takes in memory: RGB, label, Lab planes. */
 #define CROP_BYTES (CIFAR_PIXELS * 3 + 1 + sizeof(float) * 3 * CIFAR_PIXELS)
 
@@ -649,6 +649,29 @@ static gboolean train(train_run *r, GError **error) {
 
 static void discard_print(const char *text) { (void)text; }
 
+/* Trains, each rank reporting its own failure; 0, 1 (failed) or 130
+ * (stopped by a signal, with a checkpoint). */
+static int train_and_report(train_run *r, GError **error) {
+    int rc = 0;
+    if (!r->resume && r->accumulate == 0) r->accumulate = 1;
+    /* ranks on one machine share its cores */
+    if (r->threads == 0 && dist_local_size() > 1) r->threads = MAX(1, (int)g_get_num_processors() / dist_local_size());
+    nn_set_threads(r->threads);
+    r->threads = nn_get_threads();
+    history_new(r);
+    if (!train(r, error)) {
+        if (dist_rank() > 0 && !g_error_matches(*error, TRAINER_ERROR, TRAINER_FOLLOWED_ROOT))
+            fprintf(stderr, "colorize-train train (rank %d of %d): %s\n", dist_rank(), dist_size(), (*error)->message);
+        else if (dist_rank() == 0 && !g_error_matches(*error, TRAINER_ERROR, TRAINER_FOLLOWED_ROOT))
+            g_printerr("colorize-train train: %s\n", *error ? (*error)->message : "failed");
+        rc = 1;
+    } else if (r->stop || g_stop_signal) {
+        rc = 130;
+    }
+    history_free(r);
+    return rc;
+}
+
 int command_train(int argc, char **argv) {
     train_run r = {.epochs = 0, .batch = 64, .threads = 0, .width = 0, .log_every = 50, .val = -1,
                    .lr = 1e-3, .lambda = 0.5, .seed = 1, .zoom_share = TRAIN_ZOOM_SHARE,
@@ -704,72 +727,18 @@ int command_train(int argc, char **argv) {
         goto out;
     }
     r.epochs = epochs > 0 ? epochs : (r.resume ? 0 : TRAIN_DEFAULT_EPOCHS);
-    const char *bad = argc > 1 ? "unexpected arguments (see --help)"
-                      : !r.out ? "--out FILE is required"
-                      : r.data && r.images ? "--data and --images exclude each other"
-                      : !r.data && !r.images && !r.resume ? "--data DIR (CIFAR-10) or --images DIR (photos) is required"
-                      : (r.val_images || r.crops >= 0 || r.val_fraction >= 0) && !r.images && !r.resume
-                          ? "--val-images, --crops and --val-fraction go with --images"
-                      : r.rebin && !r.init ? "--rebin goes with --init"
-                      : r.init && r.resume ? "--init starts a run; a resumed run has its model"
-                      : r.width && (r.init || r.resume) ? "--width goes with a new model: --init and --resume keep their model's width"
-                      : NULL;
+    const char *bad = argc > 1 ? "unexpected arguments (see --help)" : train_options_conflict(&r);
     if (bad) {
         if (dist_rank() == 0) g_printerr("colorize-train train: %s\n", bad);
         rc = 2;
         goto out;
     }
     if (r.val < 0 && !r.resume) r.val = r.images ? IMAGES_VAL_CROPS : CIFAR_VALIDATION_IMAGES; /* or the checkpoint's */
-    const char *cmd = "train";
-    if ((epochs != -1 && !option_int_ok(cmd, "--epochs", epochs, 1, 100000)) ||
-        !option_int_ok(cmd, "--batch", r.batch, 1, 4096) || !option_int_ok(cmd, "--accumulate", r.accumulate, 0, 4096) || !option_double_ok(cmd, "--lr", r.lr, 1e-9, 0.999) ||
-        (r.width && !option_int_ok(cmd, "--width", r.width, 1, 256)) || !option_int_ok(cmd, "--log-every", r.log_every, 1, 1 << 30) ||
-        !option_double_ok(cmd, "--lambda", r.lambda, 0, 1) ||
-        !option_double_ok(cmd, "--zoom-share", r.zoom_share, 0, 1) ||
-        !option_double_ok(cmd, "--max-zoom", r.max_zoom, 1, 8) ||
-        !option_double_ok(cmd, "--stroke-share", r.stroke_share, 0, 1) ||
-        !option_double_ok(cmd, "--weight-decay", r.weight_decay, 0, 1) ||
-        !option_int_ok(cmd, "--limit", r.limit, 0, 1 << 30) || !option_int_ok(cmd, "--max-steps", r.max_steps, 0, (long)MAX_GLOBAL_STEP) ||
-        !option_int_ok(cmd, "--threads", r.threads, 0, 1024) || (r.crops >= 0 && !option_int_ok(cmd, "--crops", r.crops, 64, TRAIN_MAX_CROPS)) ||
-        (r.val_fraction >= 0 && !option_double_ok(cmd, "--val-fraction", r.val_fraction, 0.01, 0.9)) || (r.val != -1 && !option_int_ok(cmd, "--val", r.val, 1, TRAIN_MAX_CROPS))) {
+    if (!train_options_in_range(&r, epochs) || !train_outputs_ok(&r, &error)) {
         rc = 2;
         goto out;
     }
-    if (!r.resume && r.crops < 0) r.crops = IMAGES_CROPS_PER_EPOCH;
-    if (!r.width) r.width = DEFAULT_WIDTH; /* --init and --resume replace it with their model's */
-    if (r.images && !r.resume && r.batch > r.crops) {
-        g_printerr("colorize-train train: --batch %d is more than --crops %d: an epoch would have no step\n", r.batch,
-                   r.crops);
-        rc = 2;
-        goto out;
-    }
-    if (!r.resume && r.val_fraction < 0) r.val_fraction = IMAGES_VAL_FRACTION;
-    if (!r.checkpoint) r.checkpoint = g_strconcat(r.out, ".ckpt", NULL); /* freed below, as options are */
-    /* every output is checked before any work, so none fails after hours of training */
-    if (dist_rank() == 0 && (!output_file_ok(r.out, "the model", &error) ||
-                             !output_file_ok(r.checkpoint, "the checkpoint", &error) ||
-                             !output_dir_ok(r.log_dir, "log folder", &error)))
-        g_printerr("colorize-train train: %s\n", error->message);
-    if (!dist_root_ok(error == NULL)) {
-        rc = 2;
-        goto out;
-    }
-    if (!r.resume && r.accumulate == 0) r.accumulate = 1;
-    /* ranks on one machine share its cores */
-    if (r.threads == 0 && dist_local_size() > 1) r.threads = MAX(1, (int)g_get_num_processors() / dist_local_size());
-    nn_set_threads(r.threads);
-    r.threads = nn_get_threads();
-    history_new(&r);
-    if (!train(&r, &error)) {
-        if (dist_rank() > 0 && !g_error_matches(error, TRAINER_ERROR, TRAINER_FOLLOWED_ROOT))
-            fprintf(stderr, "colorize-train train (rank %d of %d): %s\n", dist_rank(), dist_size(), error->message);
-        else if (dist_rank() == 0 && !g_error_matches(error, TRAINER_ERROR, TRAINER_FOLLOWED_ROOT))
-            g_printerr("colorize-train train: %s\n", error ? error->message : "failed");
-        rc = 1;
-    } else if (r.stop || g_stop_signal) {
-        rc = 130;
-    }
-    history_free(&r);
+    rc = train_and_report(&r, &error);
 out:
     g_free(r.data), g_free(r.out), g_free(r.checkpoint), g_free(r.resume), g_free(r.log_dir);
     g_free(r.images), g_free(r.val_images), g_free(r.init);

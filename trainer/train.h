@@ -6,6 +6,8 @@
 
 #include "trainer.h"
 
+/* A new model's base width (--width). */
+#define DEFAULT_WIDTH 32
 /* The most steps a run may take (--max-steps, a checkpoint's global step). */
 #define MAX_GLOBAL_STEP (UINT64_C(1) << 40)
 /* The rule that holds photos out for validation (a checkpoint's
