@@ -1,4 +1,6 @@
-/* nn.h — public API of the nn library: a small CNN toolkit (layers with forward
+/* nn.h — public API of the nn library, the umbrella over every module
+ * header of nn/kernels/, nn/net/ and nn/colour/ (each implemented by the .c
+ * of its name there): a small CNN toolkit (layers with forward
  * and backward passes, Adam, CIE Lab colour, ab-bin decoding, the U-Net
  * colorizer and its weights file). C11, depends on libc, libm and OpenBLAS only.
  * The library never prints and never exits; failures return an nn_status and

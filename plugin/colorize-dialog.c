@@ -3,6 +3,8 @@
  * add, drag to move, right-click or Delete to remove; a colour button and
  * the network's own suggestions to colour the selected one), the model
  * file, Help, Reset, and OK with a live progress bar and a working Cancel. */
+#include "colorize-dialog.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -67,6 +69,8 @@ static void show_selected_colour(ColorizeDialog *d) {
     g_object_set_data(G_OBJECT(d->color_button), "updating", NULL);
 }
 
+static void suggestions_changed(ColorizeDialog *d);
+
 static void show_point_controls(ColorizeDialog *d) {
     PointHint *p = selected_point(d);
     gtk_widget_set_sensitive(d->color_button, p != NULL);
@@ -76,7 +80,7 @@ static void show_point_controls(ColorizeDialog *d) {
         g_printerr("colorize-neural: point controls: %u points, Delete point sensitive %d, Remove all sensitive %d\n",
                    d->points->len, gtk_widget_is_sensitive(d->delete_button),
                    gtk_widget_is_sensitive(d->remove_all_button));
-    colorize_dialog_suggestions_changed(d);
+    suggestions_changed(d);
 }
 
 static void hints_changed(ColorizeDialog *d) {
@@ -260,7 +264,7 @@ static void on_swatch(GtkWidget *button, gpointer data) {
 
 /* The selected point's colour, and the network's most likely colours
  * there as swatches. */
-void colorize_dialog_suggestions_changed(ColorizeDialog *d) {
+static void suggestions_changed(ColorizeDialog *d) {
     show_selected_colour(d);
     GList *children = gtk_container_get_children(GTK_CONTAINER(d->swatches));
     const PointHint *p = selected_point(d);
@@ -758,7 +762,7 @@ static gint32 apply(ColorizeDialog *d, GError **error) {
 
 gint32 colorize_dialog_run(gint32 image, gint32 drawable, ColorizeSettings *s, GError **error) {
     ColorizeDialog d = {.image = image, .drawable = drawable, .s = s, .selected = -1, .suggestions_for = -1,
-                       .scaled_hint_id = -1};
+                        .scaled_hint_id = -1, .pass_shown = suggestions_changed};
     d.points = colorize_points_load(image);
     GError *unusable = NULL; /* the saved reference, when it can no longer serve: said in the dialog */
     if (!colorize_reference_prepare(s, &unusable))

@@ -4,7 +4,8 @@
  * pass is cancelled, except a quick pass that a full one waits for: that is
  * shown first. A waiting quick pass goes before a waiting full one, so the
  * quick result is never lost behind a slow cancelled pass. Plain logic on
- * GLib alone, tested without GIMP (tests/test_passes.c). */
+ * GLib alone (colorize-passes.c), tested without GIMP
+ * (tests/plugin/test_passes.c). */
 #ifndef COLORIZE_PASSES_H
 #define COLORIZE_PASSES_H
 

@@ -5,12 +5,14 @@
  * pass on the main thread, so panning, zooming and saturation need no new
  * pass, and the last coloured preview stays up while a new pass runs.
  * Point hints are drawn over it when "Show hints" is on. */
+
+#include "colorize-preview.h"
+
 #include <math.h>
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
 
-#include "colorize-preview.h"
 
 #define PREVIEW_FAST_RESOLUTION 128 /* the immediate pass; the full one follows when the controls rest */
 #define PREVIEW_FAST_DELAY_MS 60
@@ -319,7 +321,7 @@ static gboolean poll_pass(gpointer data) {
             if (g_getenv("COLORIZE_VERBOSE"))
                 g_printerr("colorize-neural: preview pass (%s) at resolution %d shown after %.1f ms\n",
                            j->refine ? "full" : "quick", j->s.resolution, (g_get_monotonic_time() - j->started) / 1e3);
-            colorize_dialog_suggestions_changed(d);
+            if (d->pass_shown) d->pass_shown(d);
         } else if (j->error && !g_error_matches(j->error, COLORIZE_ERROR, COLORIZE_ERROR_CANCELLED)) {
             gtk_label_set_text(GTK_LABEL(d->message), j->error->message);
         }

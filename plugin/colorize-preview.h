@@ -1,45 +1,13 @@
-/* colorize-preview.h — the dialog's state, shared by colorize-dialog.c
- * (controls, point hints, OK/Cancel) and colorize-preview.c (the preview:
- * the network on the whole image at the working resolution in a worker
- * thread, the visible crop composed from it on the main thread). */
+/* colorize-preview.h — the dialog's preview (colorize-preview.c): the
+ * network on the whole image at the working resolution in a worker thread,
+ * the visible crop composed from it on the main thread. The dialog
+ * (colorize-dialog.c) calls it; it reports back only through the dialog
+ * state's pass_shown callback (colorize-dialog.h), so the two files do not
+ * call each other both ways. */
 #ifndef COLORIZE_PREVIEW_H
 #define COLORIZE_PREVIEW_H
 
-#include "colorize-passes.h"
-#include "colorize.h"
-
-typedef struct PreviewJob PreviewJob;
-
-typedef struct {
-    gint32 image, drawable;
-    ColorizeSettings *s;
-    GArray *points;   /* PointHint, image pixels */
-    gint selected;    /* the selected point, or -1 */
-    gboolean dragging;
-    GtkWidget *dialog, *preview, *progress, *controls, *message, *gray_warning;
-    GtkWidget *color_button, *delete_button, *remove_all_button, *swatches, *show_hints, *chooser, *point_row;
-    gboolean sticky_message; /* the message shown stays until the user acts (a bad model file) */
-    gboolean panning;        /* the middle button drags the view */
-    gdouble pan_x, pan_y;
-    GtkObject *adjs[4];      /* vividness, saturation, working resolution, reference weight */
-    GtkWidget *reference_combo, *reference_chooser; /* a layer of an open image, or a file */
-    /* the preview */
-    guint fast_timer, refine_timer, poll; /* poll: the source the worker wakes when its pass is done */
-    guint pulse_timer;                /* pulses the progress bar while a pass runs */
-    PreviewJob *job;                  /* being computed in a worker */
-    ColorizePassesWaiting waiting;    /* newer requests wait for the running job */
-    nn_engine *engine;                /* the last finished one, fed the image at working size */
-    gint engine_w, engine_h;          /* that size */
-    gchar *engine_made;               /* what a full pass made it from (pass_digest), or NULL after a quick pass */
-    gfloat suggestions[2 * SUGGESTIONS]; /* ab of the colours suggested for the selected point */
-    gint n_suggestions, suggestions_for;
-    gfloat *scaled;                   /* the drawable at working size (R'G'B'A float), fetched once per size */
-    gint scaled_w, scaled_h;
-    gfloat *scaled_hint;              /* the hint layer likewise, for scaled_hint_id */
-    gint32 scaled_hint_id;
-    gboolean busy;                    /* the final render runs: no preview may use the model */
-    ColorizeUi ui;
-} ColorizeDialog;
+#include "colorize-dialog.h"
 
 /* The preview widget (a GimpZoomPreview that draws the colorized crop). */
 GtkWidget *colorize_preview_new(ColorizeDialog *d);
@@ -75,8 +43,5 @@ void colorize_preview_crop(ColorizeDialog *d, CropMap *map);
 void colorize_preview_event_to_picture(ColorizeDialog *d, gdouble *x, gdouble *y);
 void colorize_preview_to_image(const CropMap *map, gdouble px, gdouble py, gdouble *x, gdouble *y);
 void colorize_preview_from_image(const CropMap *map, gdouble x, gdouble y, gdouble *px, gdouble *py);
-/* Called by the preview when a pass is in: new suggestions, and maybe the
- * selected point's guessed colour. */
-void colorize_dialog_suggestions_changed(ColorizeDialog *d);
 
 #endif

@@ -1,4 +1,4 @@
-/* testlib.h — tiny helpers shared by the tests: checks that count failures,
+/* testlib.h — (testlib.c) tiny helpers shared by the tests: checks that count failures,
  * tensor comparison with a printed maximum error, and the reader for the
  * golden files written by the scripts in tests/golden/. */
 #ifndef TESTLIB_H

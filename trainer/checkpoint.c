@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "train_options.h"
+
 /* The history arrays (of doubles) of a run and the keys its split forced,
  * made and freed together. */
 void history_new(train_run *r) {

@@ -1,4 +1,4 @@
-/* checkpoint.h — the training checkpoint, a weights file (nn/FORMAT.md)
+/* checkpoint.h — (checkpoint.c) the training checkpoint, a weights file (nn/FORMAT.md)
  * with the model, the Adam moments, the run's hyperparameters, progress,
  * photo split and history: written atomically, read back with every field
  * checked, and the run's history arrays it carries. */

@@ -144,3 +144,24 @@ gboolean is_regular_file(const char *path, GError **error) {
     g_set_error(error, TRAINER_ERROR, 1, "%s: not a regular file (a folder, FIFO or device): refused", path);
     return FALSE;
 }
+
+gboolean image_size_acceptable(const char *path, double max_mpx, const char *raise_with, GError **error) {
+    int w = 0, h = 0;
+    if (!is_regular_file(path, error)) return FALSE;
+    if (!gdk_pixbuf_get_file_info(path, &w, &h)) return TRUE; /* unreadable: the decoder names the problem */
+    double mpx = (double)w * h / 1e6;
+    if (w > 0 && h > 0 && mpx <= max_mpx) return TRUE;
+    g_set_error(error, TRAINER_ERROR, 1, "%s: %d×%d pixels (%.0f megapixels) is above the limit of %g megapixels%s%s%s",
+                path, w, h, mpx, max_mpx, raise_with ? " (raise it with " : "", raise_with ? raise_with : "",
+                raise_with ? ")" : "");
+    return FALSE;
+}
+
+gboolean is_image_name(const char *name) {
+    static const char *const ext[] = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif"};
+    char *lower = g_ascii_strdown(name, -1);
+    gboolean yes = FALSE;
+    for (size_t i = 0; i < G_N_ELEMENTS(ext) && !yes; i++) yes = g_str_has_suffix(lower, ext[i]);
+    g_free(lower);
+    return yes;
+}

@@ -1,4 +1,4 @@
-/* keys.h — every key the trainer writes into a model or checkpoint file
+/* keys.h — (keys.c) every key the trainer writes into a model or checkpoint file
  * (nn/FORMAT.md lists each; the trainer test checks that it does), one
  * home for each name, as gguf keeps one list of its keys. The library's own
  * keys (the U-Net, the ab bins) are nn's. */

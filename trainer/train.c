@@ -24,8 +24,6 @@ G_STATIC_ASSERT(HISTORY_MAX_STEPS <= NN_META_MAX_ARRAY);
 /* What one training or validation crop takes in memory: RGB, label, Lab planes. */
 #define CROP_BYTES (CIFAR_PIXELS * 3 + 1 + sizeof(float) * 3 * CIFAR_PIXELS)
 
-
-
 static volatile sig_atomic_t g_stop_signal;
 
 static void on_signal(int sig) { g_stop_signal = sig; }
@@ -37,19 +35,6 @@ static double now_seconds(void) {
 }
 
 static int steps_per_epoch(const train_run *r, int n_train) { return n_train / r->batch; }
-
-/* The images one forward pass takes: a step's batch is split over the
- * ranks, and on each rank into --accumulate micro-batches. Batch norm
- * normalizes over each micro-batch. */
-int micro_batch(const train_run *r) { return r->batch / (dist_size() * r->accumulate); }
-
-gboolean batch_split_ok(const train_run *r, const char *source, GError **error) {
-    if (r->batch % (dist_size() * r->accumulate) == 0) return TRUE;
-    g_set_error(error, TRAINER_ERROR, 1, "%s %d does not split into %d rank(s) × %d micro-batch(es) "
-                "(--accumulate): choose a number of ranks and --accumulate whose product divides it", source,
-                r->batch, dist_size(), r->accumulate);
-    return FALSE;
-}
 
 /* A signal reached this process, or (with several ranks) any rank as of
  * the last step. */

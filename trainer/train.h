@@ -1,6 +1,6 @@
-/* train.h — what the training command (train.c) and its checkpoint format
- * (checkpoint.c) share: a run's options and progress, and how a step's
- * batch is split over ranks and micro-batches. Private to the trainer. */
+/* train.h — what the training command (train.c), its option checks
+ * (train_options.c) and its checkpoint format (checkpoint.c) share: a
+ * run's options and progress. Private to the trainer. */
 #ifndef TRAIN_H
 #define TRAIN_H
 
@@ -40,12 +40,5 @@ typedef struct {
     GArray *split_forced; /* keys (uint64_t) of the photos on the side their key does not choose (saved) */
     gboolean older_split; /* resumed from a checkpoint that held photos out by an older rule */
 } train_run;
-
-/* The images one forward pass takes: a step's batch is split over the
- * ranks, and on each rank into --accumulate micro-batches. */
-int micro_batch(const train_run *r);
-/* Whether the batch (`source` names where it came from) splits so; an
- * error naming the numbers when not. */
-gboolean batch_split_ok(const train_run *r, const char *source, GError **error);
 
 #endif

@@ -1,6 +1,7 @@
 /* train_options.c — train's command line checked before any work
  * (train_options.h): options that exclude each other, numbers out of
- * range, a new run's defaults, and every output writable. */
+ * range, a new run's defaults, every output writable, and the batch's split
+ * over ranks and micro-batches. */
 #include "train_options.h"
 
 /* Options that do not go together, as a message (NULL: none). */
@@ -56,3 +57,12 @@ gboolean train_outputs_ok(train_run *r, GError **error) {
     return dist_root_ok(*error == NULL);
 }
 
+int micro_batch(const train_run *r) { return r->batch / (dist_size() * r->accumulate); }
+
+gboolean batch_split_ok(const train_run *r, const char *source, GError **error) {
+    if (r->batch % (dist_size() * r->accumulate) == 0) return TRUE;
+    g_set_error(error, TRAINER_ERROR, 1, "%s %d does not split into %d rank(s) × %d micro-batch(es) "
+                "(--accumulate): choose a number of ranks and --accumulate whose product divides it", source,
+                r->batch, dist_size(), r->accumulate);
+    return FALSE;
+}

@@ -1,6 +1,9 @@
 /* trainer.h — internal interfaces of colorize-train: the CIFAR-10 reader,
  * the Lab data pipeline (bins, rebalancing, simulated hints, batches), the
- * evaluation metrics, the cairo plots and the three subcommands. */
+ * evaluation metrics, the cairo plots and the three subcommands.
+ * Implemented by cifar.c, data.c, metrics.c, plot.c, dist.c (MPI),
+ * options.c, folders.c, images.c, photos.c, photohints.c, reference.c,
+ * colorize.c, eval.c, train.c and checkpoint.c. */
 #ifndef TRAINER_H
 #define TRAINER_H
 
@@ -255,11 +258,6 @@ gboolean checkpoint_probe(const char *path, GError **error);
 /* Images are refused above this many megapixels unless --max-megapixels
  * says otherwise: a small compressed file can declare a huge image. */
 #define DEFAULT_MAX_MEGAPIXELS 300.0
-/* Reads only the header: refuses an image above the pixel limit before
- * anything is decoded (a decompression bomb), naming the file, the sizes
- * and the option that raises the limit (raise_with; NULL where none does),
- * and refuses a path that is not a regular file. */
-gboolean image_size_acceptable(const char *path, double max_mpx, const char *raise_with, GError **error);
 /* The installed model, or the source tree's when run from a checkout. */
 const char *default_model_path(void);
 /* The source's L (and alpha, unless NULL) plane, through the library's conversion. */
@@ -269,9 +267,14 @@ void pixbuf_to_lightness(GdkPixbuf *pb, float *L, float *alpha);
 void lab_planes_to_pixels(guchar *px, int stride, int nc, const float *L, const float *ab, const float *alpha,
                           int w, int h);
 
-/* colorize.c: an image file by its name's extension (what gdk-pixbuf reads). */
-gboolean is_image_name(const char *name);
 
+/* folders.c: an image file by its name's extension (what gdk-pixbuf reads). */
+gboolean is_image_name(const char *name);
+/* Reads only the header: refuses an image above the pixel limit before
+ * anything is decoded (a decompression bomb), naming the file, the sizes
+ * and the option that raises the limit (raise_with; NULL where none does),
+ * and refuses a path that is not a regular file. */
+gboolean image_size_acceptable(const char *path, double max_mpx, const char *raise_with, GError **error);
 /* folders.c: the photos in the folders a user names. */
 #define PHOTO_PATH_MAX 4096 /* paths of this many bytes or more are named, counted and left out */
 typedef struct {

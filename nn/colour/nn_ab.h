@@ -1,5 +1,6 @@
 /* nn_ab.h — the quantized ab plane: the bin grid and the decoding of logits
- * into ab. Part of the nn library; include nn.h for all of it. */
+ * into ab. Implemented by ab.c. Part of the nn library; include nn.h for all
+ * of it. */
 #ifndef NN_AB_H
 #define NN_AB_H
 

@@ -1,5 +1,6 @@
-/* nn_color.h — colour: sRGB, linear RGB and CIE Lab, gamut fitting, pixels
- * to L and to hints. Part of the nn library; include nn.h for all of it. */
+/* nn_color.h — colour: sRGB, linear RGB and CIE Lab, gamut fitting, pixels to
+ * L and to hints. Implemented by color.c. Part of the nn library; include
+ * nn.h for all of it. */
 #ifndef NN_COLOR_H
 #define NN_COLOR_H
 

@@ -1,6 +1,6 @@
-/* nn_colorizer.h — the colorizer: the U-Net with its ab bins, input
- * encoding, vividness and batched prediction. Part of the nn library;
- * include nn.h for all of it. */
+/* nn_colorizer.h — the colorizer: the U-Net with its ab bins, input encoding,
+ * vividness and batched prediction. Implemented by colorizer.c. Part of the
+ * nn library; include nn.h for all of it. */
 #ifndef NN_COLORIZER_H
 #define NN_COLORIZER_H
 

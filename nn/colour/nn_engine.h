@@ -1,6 +1,6 @@
 /* nn_engine.h — the full-image engine: working scale, tiles, the scene pass,
- * hints, upsampling (point hints as text: nn_points.h). Part of the nn library; include
- * nn.h for all of it. */
+ * hints, upsampling (point hints as text: nn_points.h). Implemented by
+ * engine.c. Part of the nn library; include nn.h for all of it. */
 #ifndef NN_ENGINE_H
 #define NN_ENGINE_H
 

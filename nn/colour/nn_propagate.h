@@ -3,7 +3,8 @@
  * its hold on a pixel falls with the geodesic distance to it, measured in
  * lightness changes crossed (above a noise floor) plus a small cost for
  * length, so a hint fills its region and stops at the region's edges.
- * Part of the nn library; include nn.h for all of it. */
+ * Implemented by propagate.c. Part of the nn library; include nn.h for all of
+ * it. */
 #ifndef NN_PROPAGATE_H
 #define NN_PROPAGATE_H
 

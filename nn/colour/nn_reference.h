@@ -1,9 +1,10 @@
-/* nn_reference.h — colour from a reference: one or more colour photos, or
- * a palette, turned into a prior over the network's ab bins for each band
- * of lightness and class of local texture (the reference's dark colours go
- * to the image's dark pixels, its smooth colours to smooth places). The engine multiplies each pixel's distribution by it, raised
- * to a weight, as one more expert beside the tiles and the scene (a global
- * hint in the sense of Zhang et al. 2017). Part of the nn library; include
+/* nn_reference.h — colour from a reference: one or more colour photos, or a
+ * palette, turned into a prior over the network's ab bins for each band of
+ * lightness and class of local texture (the reference's dark colours go to
+ * the image's dark pixels, its smooth colours to smooth places). The engine
+ * multiplies each pixel's distribution by it, raised to a weight, as one more
+ * expert beside the tiles and the scene (a global hint in the sense of Zhang
+ * et al. 2017). Implemented by reference.c. Part of the nn library; include
  * nn.h for all of it. */
 #ifndef NN_REFERENCE_H
 #define NN_REFERENCE_H

@@ -1,7 +1,7 @@
 /* nn_tiles.h — how the engine and the scene pass cut an image for the
  * network: the working size, the tiles' origins and the one encoding of a
- * tile as the network's input. Part of the nn library; include nn.h for
- * all of it. */
+ * tile as the network's input. Implemented by tiles.c. Part of the nn
+ * library; include nn.h for all of it. */
 #ifndef NN_TILES_H
 #define NN_TILES_H
 

@@ -1,6 +1,7 @@
-/* nn_conv.h — 2-D convolution: im2col + GEMM over many images at once
- * with one shared workspace, and the naive oracle (Winograd for the 3×3
- * convolutions: nn_winograd.h). Part of the nn library; include nn.h for all of it. */
+/* nn_conv.h — 2-D convolution: im2col + GEMM over many images at once with
+ * one shared workspace, and the naive oracle (Winograd for the 3×3
+ * convolutions: nn_winograd.h). Implemented by conv.c. Part of the nn
+ * library; include nn.h for all of it. */
 #ifndef NN_CONV_H
 #define NN_CONV_H
 

@@ -1,6 +1,6 @@
 /* nn_core.h — the base of the library's lowest layer (nn/kernels/): errors,
- * the thread count and parallel loops, random numbers and He
- * initialization. Part of the nn library; include nn.h for all of it. */
+ * the thread count and parallel loops, random numbers and He initialization.
+ * Implemented by core.c. Part of the nn library; include nn.h for all of it. */
 #ifndef NN_CORE_H
 #define NN_CORE_H
 

@@ -1,7 +1,7 @@
 /* nn_gemm.h — single-precision matrix products: the library's own packed
  * kernels, chosen at run time from the CPU's features, and the threaded
- * product the layers use. Part of the nn library; include nn.h for all of
- * it. */
+ * product the layers use. Implemented by gemm.c. Part of the nn library;
+ * include nn.h for all of it. */
 #ifndef NN_GEMM_H
 #define NN_GEMM_H
 

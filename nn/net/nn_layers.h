@@ -1,7 +1,7 @@
 /* nn_layers.h — layers other than convolution: batch norm, activations,
  * upsampling and concatenation, each a forward/backward pair (the losses:
- * nn_loss.h). Part
- * of the nn library; include nn.h for all of it. */
+ * nn_loss.h). Implemented by layers.c. Part of the nn library; include nn.h
+ * for all of it. */
 #ifndef NN_LAYERS_H
 #define NN_LAYERS_H
 

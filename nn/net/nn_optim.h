@@ -1,5 +1,5 @@
-/* nn_optim.h — the optimizer: Adam and AdamW. Part of the nn library;
- * include nn.h for all of it. */
+/* nn_optim.h — the optimizer: Adam and AdamW. Implemented by optim.c. Part of
+ * the nn library; include nn.h for all of it. */
 #ifndef NN_OPTIM_H
 #define NN_OPTIM_H
 

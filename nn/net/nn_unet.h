@@ -1,6 +1,6 @@
 /* nn_unet.h — the U-Net model: configuration, parameter table, forward and
- * backward passes (the weights file: nn_unet_io.h). Part of the nn library; include nn.h for all
- * of it. */
+ * backward passes (the weights file: nn_unet_io.h). Implemented by unet.c.
+ * Part of the nn library; include nn.h for all of it. */
 #ifndef NN_UNET_H
 #define NN_UNET_H
 

@@ -1,6 +1,6 @@
 /* nn_weights.h — the weights file: a versioned, self-describing container of
- * metadata and tensors (spec: FORMAT.md). Part of the nn library; include
- * nn.h for all of it. */
+ * metadata and tensors (spec: FORMAT.md). Implemented by weights.c. Part of
+ * the nn library; include nn.h for all of it. */
 #ifndef NN_WEIGHTS_H
 #define NN_WEIGHTS_H
 

@@ -1,7 +1,8 @@
 /* nn_internal.h — helpers shared by the library's own files in every
  * layer, not part of its API and on no include path (a file includes it as
  * "../private/nn_internal.h"): the pixel block, the AVX2 clone attribute
- * for the pixel loops and the vectorizable softmax exponential. */
+ * for the pixel loops and the vectorizable softmax exponential. Macros and
+ * inline functions only: no .c implements it. */
 #ifndef NN_INTERNAL_H
 #define NN_INTERNAL_H
 

@@ -1,4 +1,5 @@
-/* benchutil.h — the clock and the median used by the C benchmarks. */
+/* benchutil.h — the clock and the median used by the C benchmarks (inline
+ * functions only: no .c implements it). */
 #ifndef BENCHUTIL_H
 #define BENCHUTIL_H
 

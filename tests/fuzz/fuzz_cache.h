@@ -1,6 +1,7 @@
 /* fuzz_cache.h — the folder listing that the photo-cache fuzz target reads
  * its inputs against, shared with make_seeds (which writes valid caches
- * for it): three photos, their sizes and times, and the cache's side. */
+ * for it): three photos, their sizes and times, and the cache's side. Constants
+ * only: no .c implements it. */
 #ifndef FUZZ_CACHE_H
 #define FUZZ_CACHE_H
 

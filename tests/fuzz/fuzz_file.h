@@ -1,6 +1,7 @@
 /* fuzz_file.h — for the libFuzzer targets whose code under test reads a
  * file: writes the input into a fresh temporary folder and returns its
- * path there (g_free it; fuzz_file_done removes the folder). */
+ * path there (g_free it; fuzz_file_done removes the folder). Inline functions only:
+ * no .c implements it. */
 #ifndef FUZZ_FILE_H
 #define FUZZ_FILE_H
 

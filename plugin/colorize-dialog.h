@@ -1,0 +1,48 @@
+/* colorize-dialog.h — the dialog's state (ColorizeDialog): the image and
+ * settings, the point hints, the widgets, and the preview's passes. Made
+ * and driven by colorize-dialog.c (colorize_dialog_run, in colorize.h),
+ * read by colorize-preview.c, which reports a finished pass through
+ * pass_shown. A type only: no .c implements it beyond that. */
+#ifndef COLORIZE_DIALOG_H
+#define COLORIZE_DIALOG_H
+
+#include "colorize-passes.h"
+#include "colorize.h"
+
+typedef struct PreviewJob PreviewJob;
+
+typedef struct ColorizeDialog {
+    gint32 image, drawable;
+    ColorizeSettings *s;
+    GArray *points;   /* PointHint, image pixels */
+    gint selected;    /* the selected point, or -1 */
+    gboolean dragging;
+    GtkWidget *dialog, *preview, *progress, *controls, *message, *gray_warning;
+    GtkWidget *color_button, *delete_button, *remove_all_button, *swatches, *show_hints, *chooser, *point_row;
+    gboolean sticky_message; /* the message shown stays until the user acts (a bad model file) */
+    gboolean panning;        /* the middle button drags the view */
+    gdouble pan_x, pan_y;
+    GtkObject *adjs[4];      /* vividness, saturation, working resolution, reference weight */
+    GtkWidget *reference_combo, *reference_chooser; /* a layer of an open image, or a file */
+    /* the preview */
+    guint fast_timer, refine_timer, poll; /* poll: the source the worker wakes when its pass is done */
+    guint pulse_timer;                /* pulses the progress bar while a pass runs */
+    PreviewJob *job;                  /* being computed in a worker */
+    ColorizePassesWaiting waiting;    /* newer requests wait for the running job */
+    nn_engine *engine;                /* the last finished one, fed the image at working size */
+    gint engine_w, engine_h;          /* that size */
+    gchar *engine_made;               /* what a full pass made it from (pass_digest), or NULL after a quick pass */
+    gfloat suggestions[2 * SUGGESTIONS]; /* ab of the colours suggested for the selected point */
+    gint n_suggestions, suggestions_for;
+    gfloat *scaled;                   /* the drawable at working size (R'G'B'A float), fetched once per size */
+    gint scaled_w, scaled_h;
+    gfloat *scaled_hint;              /* the hint layer likewise, for scaled_hint_id */
+    gint32 scaled_hint_id;
+    gboolean busy;                    /* the final render runs: no preview may use the model */
+    ColorizeUi ui;
+    /* set by the dialog, called by the preview when a pass is in: new
+     * suggestions, and maybe the selected point's guessed colour */
+    void (*pass_shown)(struct ColorizeDialog *d);
+} ColorizeDialog;
+
+#endif
