@@ -26,6 +26,7 @@
 #include "nn_optim.h"
 #include "nn_file_atomic.h"
 #include "nn_weights.h"
+#include "nn_keys.h"
 #include "nn_unet.h"
 #include "nn_unet_io.h"
 /* nn/colour/: Lab, ab bins, the colorizer and the full-image engine */

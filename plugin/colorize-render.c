@@ -60,7 +60,7 @@ nn_colorizer *colorize_model_get(const gchar *path, GError **error) {
     if (cached_model && g_strcmp0(path, cached_path) == 0) return cached_model;
     nn_colorizer *model = NULL;
     nn_error err = {0};
-    if (nn_colorizer_load(&model, path, MODEL_BATCH, NN_TILE_SIDE, &err) != NN_OK) {
+    if (nn_colorizer_load(&model, path, NN_TILE_BATCH_INTERACTIVE, NN_TILE_SIDE, &err) != NN_OK) {
         g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_MODEL, _("Cannot load the model: %s"), err.msg);
         return NULL;
     }

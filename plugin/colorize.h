@@ -19,7 +19,6 @@
 #define PLUG_IN_BINARY "colorize-neural"
 #define PLUG_IN_ROLE "gimp-colorize-neural"
 #define MODEL_FILE "colorize-cifar10.weights"
-#define MODEL_BATCH 16  /* tiles per network pass: activations ~50 MB; larger batches are no faster */
 #define STRIP_ROWS 128  /* rows read, composed and written at a time */
 #define HELP_FILE "colorize-neural.html"
 #define POINTS_PARASITE "colorize-neural-points"

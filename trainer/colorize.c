@@ -398,7 +398,7 @@ static gboolean colorize_output_free(const char *in, const char *out, gboolean o
 /* The model, and the reference or palette if given, into cs. */
 static gboolean colorize_load_model(const colorize_options *o, colorize_setup *cs, nn_reference **ref) {
     nn_error err = {0};
-    if (nn_colorizer_load(&cs->colorizer, o->model ? o->model : default_model_path(), 128, NN_TILE_SIDE, &err) != NN_OK) {
+    if (nn_colorizer_load(&cs->colorizer, o->model ? o->model : default_model_path(), NN_TILE_BATCH, NN_TILE_SIDE, &err) != NN_OK) {
         g_printerr("colorize-train colorize: %s\n", err.msg);
         return FALSE;
     }
@@ -430,8 +430,8 @@ int command_colorize(int argc, char **argv) {
         {"vividness", 0, 0, G_OPTION_ARG_DOUBLE, &o.vividness, "0 (faithful) to " G_STRINGIFY(NN_MAX_VIVIDNESS) " (vivid), default 0", "X"},
         {"saturation", 0, 0, G_OPTION_ARG_DOUBLE, &o.saturation, "Chroma multiplier, 0 to " G_STRINGIFY(NN_MAX_SATURATION) " (default " G_STRINGIFY(NN_DEFAULT_SATURATION) ")", "X"},
         {"resolution", 0, 0, G_OPTION_ARG_INT, &o.resolution, "Working resolution: long side in pixels, " G_STRINGIFY(NN_MIN_RESOLUTION) " to " G_STRINGIFY(NN_MAX_RESOLUTION) " (default " G_STRINGIFY(NN_DEFAULT_RESOLUTION) ")", "N"},
-        {"scene-size", 0, 0, G_OPTION_ARG_INT, &o.scene_size, "Long side of the scene pass, 16 to 256 (default 32)", "N"},
-        {"scene-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.scene_weight, "Weight of the scene pass, 0 (off) to 8 (default 1)", "X"},
+        {"scene-size", 0, 0, G_OPTION_ARG_INT, &o.scene_size, "Long side of the scene pass, " G_STRINGIFY(NN_MIN_SCENE_SIZE) " to " G_STRINGIFY(NN_MAX_SCENE_SIZE) " (default " G_STRINGIFY(NN_DEFAULT_SCENE_SIZE) ")", "N"},
+        {"scene-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.scene_weight, "Weight of the scene pass, 0 (off) to " G_STRINGIFY(NN_MAX_SCENE_WEIGHT) " (default " G_STRINGIFY(NN_DEFAULT_SCENE_WEIGHT) ")", "X"},
         {"hint-reach", 0, 0, G_OPTION_ARG_DOUBLE, &o.hint_reach, reach_help, "X"},
         {"hints", 0, 0, G_OPTION_ARG_FILENAME, &o.hints,
          "A hint image (RGBA; its opaque pixels give their colour; scaled to each input's size) or point hints "
@@ -440,7 +440,7 @@ int command_colorize(int argc, char **argv) {
          "Colour photos of a like scene whose colours, band of lightness by band, the result should take", "FILE[,FILE…]"},
         {"palette", 0, 0, G_OPTION_ARG_FILENAME, &o.palette, "A GIMP palette whose colours the result should take", "FILE.gpl"},
         {"reference-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.reference_weight,
-         "How strongly the reference or palette counts, above 0 to 8 (default 2)", "X"},
+         "How strongly the reference or palette counts, above 0 to " G_STRINGIFY(NN_MAX_REFERENCE_WEIGHT) " (default " G_STRINGIFY(NN_DEFAULT_REFERENCE_WEIGHT) ")", "X"},
         {"out-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.out_dir, "Colorize every input (files, folders of images) into DIR as NAME.png", "DIR"},
         {"overwrite", 0, 0, G_OPTION_ARG_NONE, &o.overwrite, "Replace outputs that exist (default: refuse one output, skip them with --out-dir); never an input", NULL},
         {"threads", 0, 0, G_OPTION_ARG_INT, &o.threads, "Threads (default: all cores)", "N"},

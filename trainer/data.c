@@ -130,7 +130,7 @@ gboolean ab_bins_from_weights(ab_bins *b, const nn_weights *w, const char *name,
     uint32_t q;
     float *rebalance = NULL;
     uint32_t *bins = NULL;
-    if (nn_weights_get_u32(w, "arch.num_bins", &q, &err) != NN_OK || q < 2 || q > 4096 ||
+    if (nn_weights_get_u32(w, NN_KEY_ARCH_NUM_BINS, &q, &err) != NN_OK || q < 2 || q > 4096 ||
         nn_ab_metadata_get(w, name, (int)q, &b->grid, &bins, &rebalance, &err) != NN_OK) {
         g_set_error(error, TRAINER_ERROR, 1, "%s%s%s", strstr(err.msg, name) ? "" : name,
                     strstr(err.msg, name) ? "" : ": ", err.msg[0] ? err.msg : "bad arch.num_bins");
@@ -140,8 +140,8 @@ gboolean ab_bins_from_weights(ab_bins *b, const nn_weights *w, const char *name,
     b->bins = g_memdup2(bins, sizeof(uint32_t) * q);
     b->rebalance = rebalance ? g_memdup2(rebalance, sizeof(float) * q) : NULL;
     free(bins), free(rebalance);
-    float lambda = 0.5f; /* files written before the key existed */
-    nn_weights_get_f32(w, "ab.rebalance_lambda", &lambda, NULL);
+    float lambda = (float)NN_DEFAULT_REBALANCE_LAMBDA; /* files written before the key existed */
+    nn_weights_get_f32(w, NN_KEY_AB_REBALANCE_LAMBDA, &lambda, NULL);
     b->lambda = lambda;
     finish_bins(b);
     return TRUE;

@@ -494,16 +494,16 @@ int command_eval(int argc, char **argv) {
         {"update-model", 0, 0, G_OPTION_ARG_NONE, &o.update_model, "Store the default and faithful figures (with --photos: the photo figures) in the model's metadata", NULL},
         {"split", 0, 0, G_OPTION_ARG_STRING, &o.split, "test (default) or validation: the last " G_STRINGIFY(CIFAR_VALIDATION_IMAGES) " training images, for choosing settings without the test set", "NAME"},
         {"photos", 0, 0, G_OPTION_ARG_FILENAME, &o.photos, "Instead of CIFAR-10: the real-photo benchmark on a folder of colour photos (PNG, JPEG), made gray, colorized as the plug-in does and compared with the originals", "DIR"},
-        {"resolution", 0, 0, G_OPTION_ARG_INT, &o.params.resolution, "With --photos: the working resolution (default 256)", "N"},
-        {"saturation", 0, 0, G_OPTION_ARG_DOUBLE, &o.saturation, "With --photos: the chroma multiplier (default 1)", "X"},
-        {"scene-size", 0, 0, G_OPTION_ARG_INT, &o.params.scene_size, "With --photos: the scene pass's long side (default 32)", "N"},
-        {"scene-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.scene_weight, "With --photos: the scene pass's weight, 0 (off) to 8 (default 1)", "X"},
-        {"hint-reach", 0, 0, G_OPTION_ARG_DOUBLE, &o.hint_reach, "With --photos: how far a hint's colour travels, in L* units of edges crossed, 0 (only where painted) to 100 (default: colorize's default)", "X"},
+        {"resolution", 0, 0, G_OPTION_ARG_INT, &o.params.resolution, "With --photos: the working resolution (default " G_STRINGIFY(NN_DEFAULT_RESOLUTION) ")", "N"},
+        {"saturation", 0, 0, G_OPTION_ARG_DOUBLE, &o.saturation, "With --photos: the chroma multiplier (default " G_STRINGIFY(NN_DEFAULT_SATURATION) ")", "X"},
+        {"scene-size", 0, 0, G_OPTION_ARG_INT, &o.params.scene_size, "With --photos: the scene pass's long side (default " G_STRINGIFY(NN_DEFAULT_SCENE_SIZE) ")", "N"},
+        {"scene-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.scene_weight, "With --photos: the scene pass's weight, 0 (off) to " G_STRINGIFY(NN_MAX_SCENE_WEIGHT) " (default " G_STRINGIFY(NN_DEFAULT_SCENE_WEIGHT) ")", "X"},
+        {"hint-reach", 0, 0, G_OPTION_ARG_DOUBLE, &o.hint_reach, "With --photos: how far a hint's colour travels, in L* units of edges crossed, 0 (only where painted) to " G_STRINGIFY(NN_MAX_HINT_REACH) " (default " G_STRINGIFY(NN_DEFAULT_HINT_REACH) ")", "X"},
         {"max-side", 0, 0, G_OPTION_ARG_INT, &o.max_side, "With --photos: photos larger than this on their long side are scaled down first (default 1024)", "N"},
         {"reference", 0, 0, G_OPTION_ARG_FILENAME, &o.reference, "With --photos: colour each photo with a colour reference: "
          "self (the original), split (the left 60 % is colorized and measured, the right 40 % is the reference) or a "
          "folder holding a reference under each photo's name", "self|split|DIR"},
-        {"reference-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.reference_weight, "With --reference: its weight, above 0 to 8 (default 2)", "X"},
+        {"reference-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.reference_weight, "With --reference: its weight, above 0 to " G_STRINGIFY(NN_MAX_REFERENCE_WEIGHT) " (default " G_STRINGIFY(NN_DEFAULT_REFERENCE_WEIGHT) ")", "X"},
         {"no-prior", 0, 0, G_OPTION_ARG_NONE, &o.no_prior, "Decode without dividing out the rebalancing weights (for comparison)", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     GOptionContext *ctx = g_option_context_new("- evaluate a model on the CIFAR-10 test set, or on photos");

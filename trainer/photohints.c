@@ -393,7 +393,7 @@ int eval_photo_hints(const char *dir, const char *model, const nn_engine_params 
         g_printerr("colorize-train eval: --photos %s: %s\n", dir, files ? "no photo in the folder" : error->message);
         goto out;
     }
-    if (nn_colorizer_load(&c, model, 128, NN_TILE_SIDE, &err) != NN_OK) {
+    if (nn_colorizer_load(&c, model, NN_TILE_BATCH, NN_TILE_SIDE, &err) != NN_OK) {
         g_printerr("colorize-train eval: %s\n", err.msg);
         goto out;
     }

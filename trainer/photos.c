@@ -325,7 +325,7 @@ int eval_photos(const char *dir, const char *model, const nn_engine_params *para
         g_printerr("colorize-train eval: %s: %s\n", report, g_strerror(errno));
         goto out;
     }
-    if (nn_colorizer_load(&pe.colorizer, model, 128, NN_TILE_SIDE, &err) != NN_OK) {
+    if (nn_colorizer_load(&pe.colorizer, model, NN_TILE_BATCH, NN_TILE_SIDE, &err) != NN_OK) {
         g_printerr("colorize-train eval: %s\n", err.msg);
         goto out;
     }

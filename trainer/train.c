@@ -659,7 +659,7 @@ static int train_and_report(train_run *r, GError **error) {
 
 int command_train(int argc, char **argv) {
     train_run r = {.epochs = 0, .batch = 64, .threads = 0, .width = 0, .log_every = 50, .val = -1,
-                   .lr = 1e-3, .lambda = 0.5, .seed = 1, .zoom_share = TRAIN_ZOOM_SHARE,
+                   .lr = 1e-3, .lambda = NN_DEFAULT_REBALANCE_LAMBDA, .seed = 1, .zoom_share = TRAIN_ZOOM_SHARE,
                    .max_zoom = TRAIN_MAX_ZOOM, .stroke_share = TRAIN_STROKE_SHARE,
                    .val_fraction = -1, .crops = -1}; /* -1: not given (a new run's defaults, or the checkpoint's) */
     int epochs = -1; /* -1: not given */
@@ -680,7 +680,7 @@ int command_train(int argc, char **argv) {
         {"seed", 0, 0, G_OPTION_ARG_INT64, &r.seed, "Random seed (default 1)", "N"},
         {"threads", 0, 0, G_OPTION_ARG_INT, &r.threads, "Threads (default: all cores, shared among the MPI ranks on a machine)", "N"},
         {"width", 0, 0, G_OPTION_ARG_INT, &r.width, "Base width of a new U-Net (default " G_STRINGIFY(DEFAULT_WIDTH) ")", "N"},
-        {"lambda", 0, 0, G_OPTION_ARG_DOUBLE, &r.lambda, "Rebalancing: uniform mixing weight (default 0.5)", "X"},
+        {"lambda", 0, 0, G_OPTION_ARG_DOUBLE, &r.lambda, "Rebalancing: uniform mixing weight (default " G_STRINGIFY(NN_DEFAULT_REBALANCE_LAMBDA) ")", "X"},
         {"zoom-share", 0, 0, G_OPTION_ARG_DOUBLE, &r.zoom_share, "Share of samples shown as a zoomed crop (default " G_STRINGIFY(TRAIN_ZOOM_SHARE) ")", "X"},
         {"max-zoom", 0, 0, G_OPTION_ARG_DOUBLE, &r.max_zoom, "Largest zoom of those crops (default " G_STRINGIFY(TRAIN_MAX_ZOOM) ")", "X"},
         {"stroke-share", 0, 0, G_OPTION_ARG_DOUBLE, &r.stroke_share, "Share of hints drawn as brush strokes (default " G_STRINGIFY(TRAIN_STROKE_SHARE) ")", "X"},

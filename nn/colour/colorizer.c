@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn_keys.h"
 #include "nn_unet_io.h"
 #include "../private/nn_internal.h"
 
@@ -15,17 +16,10 @@ void nn_encode_input(float *in, const float *L, const float *hint_ab, const floa
     for (int i = 0; i < n; i++) {
         float *x = in + (size_t)i * NN_INPUT_CHANNELS * hw;
         const float *l = L + (size_t)i * hw;
-        for (int p = 0; p < hw; p++) x[p] = l[p] * (1.0f / 50.0f) - 1.0f;
-        if (hint_ab && hint_mask) {
-            const float *h = hint_ab + (size_t)i * 2 * hw, *m = hint_mask + (size_t)i * hw;
-            for (int p = 0; p < hw; p++) {
-                x[hw + p] = m[p] > 0.0f ? h[p] / NN_AB_SCALE : 0.0f;
-                x[2 * hw + p] = m[p] > 0.0f ? h[hw + p] / NN_AB_SCALE : 0.0f;
-                x[3 * hw + p] = m[p] > 0.0f ? 1.0f : 0.0f;
-            }
-        } else {
-            memset(x + hw, 0, sizeof(float) * 3 * hw);
-        }
+        const float *h = hint_ab && hint_mask ? hint_ab + (size_t)i * 2 * hw : NULL;
+        const float *m = h ? hint_mask + (size_t)i * hw : NULL;
+        for (int p = 0; p < hw; p++)
+            nn_encode_pixel(x + p, (size_t)hw, l[p], m && m[p] > 0.0f, h ? h[p] : 0.0f, h ? h[hw + p] : 0.0f);
     }
 }
 
@@ -60,14 +54,14 @@ nn_status nn_decode_vivid(float *ab, const float *logits, const float *bin_ab, c
 
 nn_status nn_ab_metadata_set(nn_weights *w, nn_ab_grid g, const uint32_t *bins,
                              const float *rebalance, int num_bins, float lambda) {
-    nn_status st = nn_weights_set_str(w, "color.space", "CIELAB-D65");
-    if (!st) st = nn_weights_set_str(w, "input.encoding", "L/50-1, hint a/110, hint b/110, hint mask");
-    if (!st) st = nn_weights_set_f32(w, "ab.grid_step", g.step);
-    if (!st) st = nn_weights_set_f32(w, "ab.grid_min", g.min);
-    if (!st) st = nn_weights_set_u32(w, "ab.grid_size", (uint32_t)g.size);
-    if (!st) st = nn_weights_set_u32_array(w, "ab.bins", bins, (uint64_t)num_bins);
-    if (!st && rebalance) st = nn_weights_set_f32_array(w, "ab.rebalance_weights", rebalance, (uint64_t)num_bins);
-    if (!st) st = nn_weights_set_f32(w, "ab.rebalance_lambda", lambda);
+    nn_status st = nn_weights_set_str(w, NN_KEY_COLOR_SPACE, "CIELAB-D65");
+    if (!st) st = nn_weights_set_str(w, NN_KEY_INPUT_ENCODING, NN_INPUT_ENCODING);
+    if (!st) st = nn_weights_set_f32(w, NN_KEY_AB_GRID_STEP, g.step);
+    if (!st) st = nn_weights_set_f32(w, NN_KEY_AB_GRID_MIN, g.min);
+    if (!st) st = nn_weights_set_u32(w, NN_KEY_AB_GRID_SIZE, (uint32_t)g.size);
+    if (!st) st = nn_weights_set_u32_array(w, NN_KEY_AB_BINS, bins, (uint64_t)num_bins);
+    if (!st && rebalance) st = nn_weights_set_f32_array(w, NN_KEY_AB_REBALANCE_WEIGHTS, rebalance, (uint64_t)num_bins);
+    if (!st) st = nn_weights_set_f32(w, NN_KEY_AB_REBALANCE_LAMBDA, lambda);
     return st;
 }
 
@@ -77,15 +71,15 @@ nn_status nn_ab_metadata_get(const nn_weights *w, const char *name, int num_bins
     nn_error e = {0};
     float step, min;
     uint32_t size;
-    if (nn_weights_get_f32(w, "ab.grid_step", &step, &e) || nn_weights_get_f32(w, "ab.grid_min", &min, &e) ||
-        nn_weights_get_u32(w, "ab.grid_size", &size, &e))
+    if (nn_weights_get_f32(w, NN_KEY_AB_GRID_STEP, &step, &e) || nn_weights_get_f32(w, NN_KEY_AB_GRID_MIN, &min, &e) ||
+        nn_weights_get_u32(w, NN_KEY_AB_GRID_SIZE, &size, &e))
         return nn_set_error(err, NN_ERR_FORMAT, "%s: %s", name, e.msg);
     if (!(step > 0.0f && step <= 100.0f) || !(min >= -200.0f && min <= 0.0f) || size < 2 || size > 128)
         return nn_set_error(err, NN_ERR_FORMAT, "%s: absurd ab grid (step %g, min %g, size %u)", name, step, min, size);
     *grid = (nn_ab_grid){step, min, (int)size};
-    const nn_meta *bins = nn_weights_get(w, "ab.bins");
+    const nn_meta *bins = nn_weights_get(w, NN_KEY_AB_BINS);
     if (!bins || bins->type != NN_META_U32_ARRAY || bins->count != (uint64_t)num_bins)
-        return nn_set_error(err, NN_ERR_FORMAT, "%s: 'ab.bins' is missing or does not list the model's %d bins",
+        return nn_set_error(err, NN_ERR_FORMAT, "%s: '" NN_KEY_AB_BINS "' is missing or does not list the model's %d bins",
                             name, num_bins);
     const uint32_t *cells = bins->array;
     for (int q = 0; q < num_bins; q++)
@@ -95,7 +89,7 @@ nn_status nn_ab_metadata_get(const nn_weights *w, const char *name, int num_bins
     *bins_out = malloc(sizeof(uint32_t) * (size_t)num_bins);
     if (!*bins_out) return nn_set_error(err, NN_ERR_NOMEM, "%s: out of memory", name);
     memcpy(*bins_out, cells, sizeof(uint32_t) * (size_t)num_bins);
-    const nn_meta *reb = nn_weights_get(w, "ab.rebalance_weights");
+    const nn_meta *reb = nn_weights_get(w, NN_KEY_AB_REBALANCE_WEIGHTS);
     const char *bad = !reb ? NULL
                       : reb->type != NN_META_F32_ARRAY || reb->count != (uint64_t)num_bins ? "is not one weight per bin"
                                                                                              : NULL;
@@ -257,10 +251,10 @@ nn_status nn_colorizer_distribution(nn_colorizer *c, const float *in, int pixel,
  * p_q = (1 / (k w_q) - λ / Q) / (1 - λ) with k = Σ 1 / w_q. */
 void nn_colorizer_log_prior(const nn_colorizer *c, float *log_prior) {
     const int Q = c->num_bins;
-    float lambda = 0.5f;
+    float lambda = (float)NN_DEFAULT_REBALANCE_LAMBDA;
     for (int q = 0; q < Q; q++) log_prior[q] = 0.0f; /* uniform, up to a constant */
     if (!c->rebalance) return; /* no prior known: uniform */
-    nn_weights_get_f32(&c->meta, "ab.rebalance_lambda", &lambda, NULL);
+    nn_weights_get_f32(&c->meta, NN_KEY_AB_REBALANCE_LAMBDA, &lambda, NULL);
     if (!(lambda >= 0.0f && lambda < 1.0f)) return;
     double k = 0.0;
     for (int q = 0; q < Q; q++) k += 1.0 / c->rebalance[q];

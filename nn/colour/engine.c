@@ -18,7 +18,6 @@
 #include "nn_guided.h"
 #include "../private/nn_internal.h"
 
-#define TILE_BATCH_MAX 256 /* tiles per network call */
 
 struct nn_engine {
     int W, H, ww, wh;
@@ -485,7 +484,7 @@ static nn_status predict_buffers_alloc(nn_engine *e, const nn_colorizer *c, pred
     p->ox = malloc(sizeof(int) * (size_t)(ww / (T / 2) + 3)), p->oy = malloc(sizeof(int) * (size_t)(wh / (T / 2) + 3));
     p->work = malloc(sizeof(float) * wn * 9);
     p->dtmp = malloc(sizeof(double) * wn);
-    p->batch_max = c->max_batch < TILE_BATCH_MAX ? c->max_batch : TILE_BATCH_MAX;
+    p->batch_max = c->max_batch < NN_TILE_BATCH_MAX ? c->max_batch : NN_TILE_BATCH_MAX;
     p->in = malloc(sizeof(float) * (size_t)p->batch_max * NN_INPUT_CHANNELS * tp);
     p->tile_ab = malloc(sizeof(float) * (size_t)p->batch_max * 2 * tp);
     p->batch_x0 = malloc(sizeof(int) * 2 * (size_t)p->batch_max);

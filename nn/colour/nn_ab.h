@@ -21,6 +21,10 @@ typedef struct {
 } nn_ab_grid;
 
 nn_ab_grid nn_ab_grid_default(void);
+/* The rebalancing's uniform mixing weight λ (Zhang et al. 2016): the
+ * trainer's default, and what a file from before the key was written
+ * means. A double, so that help texts can G_STRINGIFY it. */
+#define NN_DEFAULT_REBALANCE_LAMBDA 0.5
 /* Grid cell index of (a, b), clamped to the grid. */
 int nn_ab_grid_cell(nn_ab_grid g, float a, float b);
 void nn_ab_grid_center(nn_ab_grid g, int cell, float *a, float *b);

@@ -21,6 +21,25 @@ extern "C" {
 #define NN_AB_SCALE 110.0f
 /* The side of the tiles the network colours: the size of CIFAR-10's images. */
 #define NN_TILE_SIDE 32
+/* Tiles per network call (a colorizer's max_batch): the plug-in's, where
+ * the activations take about 50 MB and larger batches are no faster; the
+ * command line's; and the most the engine asks for at once, whatever the
+ * colorizer holds. */
+#define NN_TILE_BATCH_INTERACTIVE 16
+#define NN_TILE_BATCH 128
+#define NN_TILE_BATCH_MAX 256
+
+/* The network's input for one pixel, its channels `plane` floats apart:
+ * L/50 − 1, then with a hint its a and b over NN_AB_SCALE and 1, else 0,
+ * 0, 0. NN_INPUT_ENCODING names it in the weights file: the one encoding,
+ * and its one description beside it. */
+#define NN_INPUT_ENCODING "L/50-1, hint a/110, hint b/110, hint mask"
+static inline void nn_encode_pixel(float *x, size_t plane, float L, int hinted, float a, float b) {
+    x[0] = L * (1.0f / 50.0f) - 1.0f;
+    x[plane] = hinted ? a / NN_AB_SCALE : 0.0f;
+    x[2 * plane] = hinted ? b / NN_AB_SCALE : 0.0f;
+    x[3 * plane] = hinted ? 1.0f : 0.0f;
+}
 
 /* Writes the network input for n images of hw pixels. hint_ab and
  * hint_mask may be NULL (no hints). */

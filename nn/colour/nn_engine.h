@@ -30,10 +30,10 @@ extern "C" {
  * pixel's distribution is multiplied by the scene's raised to
  * NN_DEFAULT_SCENE_WEIGHT. */
 #define NN_DEFAULT_SCENE_SIZE 32
-#define NN_DEFAULT_SCENE_WEIGHT 1.0f
+#define NN_DEFAULT_SCENE_WEIGHT 1.0 /* doubles, so that help texts can G_STRINGIFY them */
 #define NN_MIN_SCENE_SIZE 16
 #define NN_MAX_SCENE_SIZE 256
-#define NN_MAX_SCENE_WEIGHT 8.0f
+#define NN_MAX_SCENE_WEIGHT 8.0
 
 /* Hint propagation (propagate.c): a point or stroke colours the pixels it
  * reaches along the image without crossing more than about
@@ -43,8 +43,8 @@ extern "C" {
  * are blended over NN_HINT_BLEND of the long side where lightness changes
  * by less than NN_HINT_BLEND_LIGHTNESS. Chosen on measurements on real
  * photos (README). */
-#define NN_DEFAULT_HINT_REACH 15.0f
-#define NN_MAX_HINT_REACH 100.0f
+#define NN_DEFAULT_HINT_REACH 15.0 /* doubles, so that help texts can G_STRINGIFY them */
+#define NN_MAX_HINT_REACH 100.0
 #define NN_HINT_TEXTURE 1.0f
 #define NN_HINT_LENGTH 10.0f
 #define NN_HINT_BLEND 0.1f

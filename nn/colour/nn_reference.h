@@ -39,8 +39,8 @@ extern "C" {
 #define NN_REFERENCE_SIDE 512
 /* How strongly the reference counts against the network (see
  * nn_reference_temper_logits). */
-#define NN_DEFAULT_REFERENCE_WEIGHT 2.0f
-#define NN_MAX_REFERENCE_WEIGHT 8.0f
+#define NN_DEFAULT_REFERENCE_WEIGHT 2.0 /* doubles, so that help texts can G_STRINGIFY them */
+#define NN_MAX_REFERENCE_WEIGHT 8.0
 
 typedef struct nn_reference nn_reference;
 

@@ -38,10 +38,7 @@ void nn_encode_tile(const float *L, const float *hint, int w, int h, int x0, int
             int sx = x0 + tx < w ? x0 + tx : w - 1, inside = y0 + ty < h && x0 + tx < w;
             size_t s = (size_t)sy * w + sx, d = (size_t)ty * T + tx;
             int hinted = inside && hint && hint[2 * n + s] > 0.0f;
-            x[d] = L[s] * (1.0f / 50.0f) - 1.0f;
-            x[tp + d] = hinted ? hint[s] / NN_AB_SCALE : 0.0f;
-            x[2 * tp + d] = hinted ? hint[n + s] / NN_AB_SCALE : 0.0f;
-            x[3 * tp + d] = hinted ? 1.0f : 0.0f;
+            nn_encode_pixel(x + d, (size_t)tp, L[s], hinted, hinted ? hint[s] : 0.0f, hinted ? hint[n + s] : 0.0f);
         }
     }
 }

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nn_keys.h"
+
 static const char *const PARAM_SUFFIX[NN_UNIT_PARAM_KINDS] = {
     [NN_UNIT_CONV_WEIGHT] = "conv.weight", [NN_UNIT_CONV_BIAS] = "conv.bias",
     [NN_UNIT_BN_GAMMA] = "bn.weight", [NN_UNIT_BN_BETA] = "bn.bias"};
@@ -29,16 +31,16 @@ static uint32_t expected_dims(const nn_unit *t, int is_weight, uint64_t dims[NN_
 
 nn_status nn_unet_to_weights(nn_unet *m, nn_weights *w) {
     const nn_unet_config *c = nn_unet_get_config(m);
-    nn_status st = nn_weights_set_str(w, "arch.name", "unet-colorizer");
-    if (!st) st = nn_weights_set_u32(w, "arch.in_channels", (uint32_t)c->in_channels);
-    if (!st) st = nn_weights_set_u32(w, "arch.base_width", (uint32_t)c->base_width);
-    if (!st) st = nn_weights_set_u32(w, "arch.depth", (uint32_t)c->depth);
-    if (!st) st = nn_weights_set_u32(w, "arch.num_bins", (uint32_t)c->num_bins);
-    if (!st) st = nn_weights_set_str(w, "arch.upsample", c->upsample == NN_UPSAMPLE_BILINEAR ? "bilinear" : "nearest");
-    if (!st) st = nn_weights_set_str(w, "arch.activation", c->activation == NN_ACT_RELU ? "relu" : "leaky_relu");
-    if (!st) st = nn_weights_set_f32(w, "arch.leaky_slope", c->leaky_slope);
-    if (!st) st = nn_weights_set_f32(w, "arch.bn_eps", c->bn_eps);
-    if (!st) st = nn_weights_set_f32(w, "arch.bn_momentum", c->bn_momentum);
+    nn_status st = nn_weights_set_str(w, NN_KEY_ARCH_NAME, "unet-colorizer");
+    if (!st) st = nn_weights_set_u32(w, NN_KEY_ARCH_IN_CHANNELS, (uint32_t)c->in_channels);
+    if (!st) st = nn_weights_set_u32(w, NN_KEY_ARCH_BASE_WIDTH, (uint32_t)c->base_width);
+    if (!st) st = nn_weights_set_u32(w, NN_KEY_ARCH_DEPTH, (uint32_t)c->depth);
+    if (!st) st = nn_weights_set_u32(w, NN_KEY_ARCH_NUM_BINS, (uint32_t)c->num_bins);
+    if (!st) st = nn_weights_set_str(w, NN_KEY_ARCH_UPSAMPLE, c->upsample == NN_UPSAMPLE_BILINEAR ? "bilinear" : "nearest");
+    if (!st) st = nn_weights_set_str(w, NN_KEY_ARCH_ACTIVATION, c->activation == NN_ACT_RELU ? "relu" : "leaky_relu");
+    if (!st) st = nn_weights_set_f32(w, NN_KEY_ARCH_LEAKY_SLOPE, c->leaky_slope);
+    if (!st) st = nn_weights_set_f32(w, NN_KEY_ARCH_BN_EPS, c->bn_eps);
+    if (!st) st = nn_weights_set_f32(w, NN_KEY_ARCH_BN_MOMENTUM, c->bn_momentum);
     char name[64];
     uint64_t dims[NN_MAX_DIMS];
     for (int u = 0; u < nn_unet_num_units(m) && st == NN_OK; u++) {
@@ -65,13 +67,13 @@ nn_status nn_unet_config_from_weights(const nn_weights *w, nn_unet_config *cfg, 
     char safe[80];
     uint32_t in_ch, base, depth, bins;
     *cfg = nn_unet_default_config(2);
-    if (nn_weights_get_str(w, "arch.name", &arch, &e) || nn_weights_get_u32(w, "arch.in_channels", &in_ch, &e) ||
-        nn_weights_get_u32(w, "arch.base_width", &base, &e) || nn_weights_get_u32(w, "arch.depth", &depth, &e) ||
-        nn_weights_get_u32(w, "arch.num_bins", &bins, &e) || nn_weights_get_str(w, "arch.upsample", &up, &e) ||
-        nn_weights_get_str(w, "arch.activation", &act, &e) ||
-        nn_weights_get_f32(w, "arch.leaky_slope", &cfg->leaky_slope, &e) ||
-        nn_weights_get_f32(w, "arch.bn_eps", &cfg->bn_eps, &e) ||
-        nn_weights_get_f32(w, "arch.bn_momentum", &cfg->bn_momentum, &e))
+    if (nn_weights_get_str(w, NN_KEY_ARCH_NAME, &arch, &e) || nn_weights_get_u32(w, NN_KEY_ARCH_IN_CHANNELS, &in_ch, &e) ||
+        nn_weights_get_u32(w, NN_KEY_ARCH_BASE_WIDTH, &base, &e) || nn_weights_get_u32(w, NN_KEY_ARCH_DEPTH, &depth, &e) ||
+        nn_weights_get_u32(w, NN_KEY_ARCH_NUM_BINS, &bins, &e) || nn_weights_get_str(w, NN_KEY_ARCH_UPSAMPLE, &up, &e) ||
+        nn_weights_get_str(w, NN_KEY_ARCH_ACTIVATION, &act, &e) ||
+        nn_weights_get_f32(w, NN_KEY_ARCH_LEAKY_SLOPE, &cfg->leaky_slope, &e) ||
+        nn_weights_get_f32(w, NN_KEY_ARCH_BN_EPS, &cfg->bn_eps, &e) ||
+        nn_weights_get_f32(w, NN_KEY_ARCH_BN_MOMENTUM, &cfg->bn_momentum, &e))
         return nn_set_error(err, NN_ERR_FORMAT, "%s: %s", name, e.msg);
     if (strcmp(arch, "unet-colorizer") != 0)
         return nn_set_error(err, NN_ERR_FORMAT, "%s: unknown architecture '%s'", name, nn_escape(arch, safe, sizeof safe));

@@ -85,7 +85,7 @@ int main(int argc, char **argv) {
     nn_set_threads(threads);
     nn_colorizer *c;
     nn_error err;
-    if (nn_colorizer_load(&c, argv[1], 16, 32, &err) /* the plug-in's batch */ != NN_OK) {
+    if (nn_colorizer_load(&c, argv[1], NN_TILE_BATCH_INTERACTIVE, NN_TILE_SIDE, &err) != NN_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return 1;
     }

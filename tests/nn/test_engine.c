@@ -507,7 +507,7 @@ static void test_bf16(const char *model) {
     }
     nn_colorizer *c = NULL;
     nn_error err = {0};
-    if (nn_colorizer_load(&c, model, 16, 32, &err) != NN_OK) {
+    if (nn_colorizer_load(&c, model, NN_TILE_BATCH_INTERACTIVE, NN_TILE_SIDE, &err) != NN_OK) {
         CHECK(0, "%s", err.msg);
         return;
     }
@@ -568,7 +568,7 @@ static void mean_ab_cols(const float *ab, int w, int h, int x0, int x1, double *
 static void test_reference(const char *model) {
     nn_colorizer *c = NULL;
     nn_error err = {0};
-    if (nn_colorizer_load(&c, model, 16, 32, &err) != NN_OK) {
+    if (nn_colorizer_load(&c, model, NN_TILE_BATCH_INTERACTIVE, NN_TILE_SIDE, &err) != NN_OK) {
         CHECK(0, "%s", err.msg);
         return;
     }

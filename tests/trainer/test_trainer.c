@@ -504,31 +504,42 @@ static void test_augmentation(void) {
     CHECK(largest_stroke >= 30, "the largest of 200 strokes covers only %d pixels", largest_stroke);
 }
 
-/* The trainer's table of file keys against nn/FORMAT.md: every key it
- * writes is listed there (in backquotes), and every trainer key listed
- * there (train., checkpoint., history., optimizer., eval.) is in the table. */
-static void test_keys_documented(const char *format_md) {
-    gchar *text = NULL;
-    CHECK(g_file_get_contents(format_md, &text, NULL, NULL), "cannot read %s", format_md);
-    if (!text) return;
+/* A table of file keys against nn/FORMAT.md: every key in it is listed
+ * there (in backquotes), and every key listed there under the table's
+ * prefixes (a regex alternation) is in the table. */
+static void check_key_table(const char *format_md, const char *text, const char *who, const char *const *keys,
+                            size_t n, const char *prefixes) {
     GHashTable *table = g_hash_table_new(g_str_hash, g_str_equal);
-    for (size_t i = 0; i < trainer_key_count; i++) {
-        char *quoted = g_strdup_printf("`%s`", trainer_keys[i]);
-        CHECK(strstr(text, quoted) != NULL, "key %s is not in %s", trainer_keys[i], format_md);
-        g_hash_table_add(table, (gpointer)trainer_keys[i]);
+    for (size_t i = 0; i < n; i++) {
+        char *quoted = g_strdup_printf("`%s`", keys[i]);
+        CHECK(strstr(text, quoted) != NULL, "%s key %s is not in %s", who, keys[i], format_md);
+        g_hash_table_add(table, (gpointer)keys[i]);
         g_free(quoted);
     }
-    GRegex *re = g_regex_new("`((train|checkpoint|history|optimizer|eval)\\.[a-z_0-9.]+)`", 0, 0, NULL);
+    char *pattern = g_strdup_printf("`((%s)\\.[a-z_0-9.]+)`", prefixes);
+    GRegex *re = g_regex_new(pattern, 0, 0, NULL);
     GMatchInfo *mi = NULL;
     int listed = 0;
     for (g_regex_match(re, text, 0, &mi); g_match_info_matches(mi); g_match_info_next(mi, NULL)) {
         gchar *key = g_match_info_fetch(mi, 1);
         listed++;
-        CHECK(g_hash_table_contains(table, key), "%s lists %s, which the trainer does not write", format_md, key);
+        CHECK(g_hash_table_contains(table, key), "%s lists %s, which the %s does not write", format_md, key, who);
         g_free(key);
     }
-    printf("file keys: %zu in the trainer's table, %d trainer keys listed in FORMAT.md\n", trainer_key_count, listed);
-    g_match_info_free(mi), g_regex_unref(re), g_hash_table_destroy(table), g_free(text);
+    printf("file keys: %zu in the %s's table, %d of its keys listed in FORMAT.md\n", n, who, listed);
+    g_match_info_free(mi), g_regex_unref(re), g_free(pattern), g_hash_table_destroy(table);
+}
+
+/* The trainer's and the library's tables of file keys against FORMAT.md,
+ * both ways. */
+static void test_keys_documented(const char *format_md) {
+    gchar *text = NULL;
+    CHECK(g_file_get_contents(format_md, &text, NULL, NULL), "cannot read %s", format_md);
+    if (!text) return;
+    check_key_table(format_md, text, "trainer", trainer_keys, trainer_key_count,
+                    "train|checkpoint|history|optimizer|eval");
+    check_key_table(format_md, text, "library", nn_keys, nn_key_count, "arch|color|input|ab");
+    g_free(text);
 }
 
 int main(int argc, char **argv) {
