@@ -476,7 +476,7 @@ done:
         g_free(*m), g_free(*v);
         *m = *v = NULL;
         nn_unet_free(*net), *net = NULL;
-        if (have_bins) ab_bins_free(bins);
+        if (have_bins) nn_ab_bins_free(bins);
     }
     return ok;
 }
@@ -507,7 +507,7 @@ gboolean checkpoint_probe(const char *path, GError **error) {
     float *m = NULL, *v = NULL;
     gboolean ok = load_checkpoint(&r, &bins, &net, &m, &v, error);
     if (ok) {
-        ab_bins_free(&bins);
+        nn_ab_bins_free(&bins);
         nn_unet_free(net);
         g_free(m), g_free(v);
     }

@@ -61,34 +61,6 @@ void lab_set_free(lab_set *s) {
     memset(s, 0, sizeof *s);
 }
 
-void ab_bins_free(ab_bins *b) {
-    g_free(b->bins);
-    g_free(b->bin_ab);
-    g_free(b->rebalance);
-    g_free(b->cell_to_bin);
-    memset(b, 0, sizeof *b);
-}
-
-/* bin_ab and the nearest-bin map from grid + bins. */
-static void finish_bins(ab_bins *b) {
-    int cells = b->grid.size * b->grid.size;
-    b->bin_ab = g_malloc(sizeof(float) * 2 * b->num_bins);
-    for (int q = 0; q < b->num_bins; q++)
-        nn_ab_grid_center(b->grid, (int)b->bins[q], &b->bin_ab[2 * q], &b->bin_ab[2 * q + 1]);
-    b->cell_to_bin = g_malloc(sizeof(int) * cells);
-    for (int cell = 0; cell < cells; cell++) {
-        float a, bb;
-        nn_ab_grid_center(b->grid, cell, &a, &bb);
-        int best = 0;
-        float best_d = INFINITY;
-        for (int q = 0; q < b->num_bins; q++) {
-            float da = a - b->bin_ab[2 * q], db = bb - b->bin_ab[2 * q + 1], d = da * da + db * db;
-            if (d < best_d) best_d = d, best = q;
-        }
-        b->cell_to_bin[cell] = best;
-    }
-}
-
 gboolean ab_bins_from_data(ab_bins *b, const lab_set *s, float lambda, GError **error) {
     memset(b, 0, sizeof *b);
     b->grid = nn_ab_grid_default();
@@ -106,8 +78,13 @@ gboolean ab_bins_from_data(ab_bins *b, const lab_set *s, float lambda, GError **
         g_free(count);
         return FALSE;
     }
-    b->bins = g_malloc(sizeof(uint32_t) * b->num_bins);
-    b->rebalance = g_malloc(sizeof(float) * b->num_bins);
+    b->bins = malloc(sizeof(uint32_t) * b->num_bins); /* freed by nn_ab_bins_free */
+    b->rebalance = malloc(sizeof(float) * b->num_bins);
+    if (!b->bins || !b->rebalance) {
+        g_set_error(error, TRAINER_ERROR, 1, "out of memory for %d colour bins", b->num_bins);
+        g_free(count), nn_ab_bins_free(b);
+        return FALSE;
+    }
     double norm = 0.0;
     for (int c = 0, q = 0; c < cells; c++) {
         if (!count[c]) continue;
@@ -120,30 +97,22 @@ gboolean ab_bins_from_data(ab_bins *b, const lab_set *s, float lambda, GError **
     }
     for (int q = 0; q < b->num_bins; q++) b->rebalance[q] = (float)(b->rebalance[q] / norm);
     g_free(count);
-    finish_bins(b);
-    return TRUE;
+    if (nn_ab_bins_finish(b, 1) == NN_OK) return TRUE;
+    g_set_error(error, TRAINER_ERROR, 1, "out of memory for %d colour bins", b->num_bins);
+    nn_ab_bins_free(b);
+    return FALSE;
 }
 
 gboolean ab_bins_from_weights(ab_bins *b, const nn_weights *w, const char *name, GError **error) {
     memset(b, 0, sizeof *b);
     nn_error err = {0};
     uint32_t q;
-    float *rebalance = NULL;
-    uint32_t *bins = NULL;
     if (nn_weights_get_u32(w, NN_KEY_ARCH_NUM_BINS, &q, &err) != NN_OK || q < 2 || q > 4096 ||
-        nn_ab_metadata_get(w, name, (int)q, &b->grid, &bins, &rebalance, &err) != NN_OK) {
+        nn_ab_bins_from_weights(b, w, name, (int)q, 1, &err) != NN_OK) {
         g_set_error(error, TRAINER_ERROR, 1, "%s%s%s", strstr(err.msg, name) ? "" : name,
-                    strstr(err.msg, name) ? "" : ": ", err.msg[0] ? err.msg : "bad arch.num_bins");
+                    strstr(err.msg, name) ? "" : ": ", err.msg[0] ? err.msg : "bad " NN_KEY_ARCH_NUM_BINS);
         return FALSE;
     }
-    b->num_bins = (int)q;
-    b->bins = g_memdup2(bins, sizeof(uint32_t) * q);
-    b->rebalance = rebalance ? g_memdup2(rebalance, sizeof(float) * q) : NULL;
-    free(bins), free(rebalance);
-    float lambda = (float)NN_DEFAULT_REBALANCE_LAMBDA; /* files written before the key existed */
-    nn_weights_get_f32(w, NN_KEY_AB_REBALANCE_LAMBDA, &lambda, NULL);
-    b->lambda = lambda;
-    finish_bins(b);
     return TRUE;
 }
 

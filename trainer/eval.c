@@ -224,7 +224,7 @@ static void cifar_eval_free(cifar_eval *ev) {
     g_free(ev->runs);
     nn_unet_free(ev->net);
     nn_weights_free(&ev->w);
-    ab_bins_free(&ev->bins);
+    nn_ab_bins_free(&ev->bins);
     lab_set_free(&ev->test);
     cifar_free(&ev->cifar);
 }

@@ -127,7 +127,7 @@ static void train_state_free(train_state *ts) {
     g_free(ts->in), g_free(ts->probs), g_free(ts->dlogits), g_free(ts->targets), g_free(ts->order);
     g_free(ts->m), g_free(ts->v);
     nn_unet_free(ts->net);
-    ab_bins_free(&ts->bins);
+    nn_ab_bins_free(&ts->bins);
     lab_set_free(&ts->tr), lab_set_free(&ts->val);
     cifar_free(&ts->cifar);
     photo_set_free(&ts->photos), photo_set_free(&ts->val_photos);
@@ -180,7 +180,7 @@ static gboolean init_from_model(train_run *r, train_state *ts, GError **error) {
     if (ok) ok = r->rebin ? ab_bins_from_data(&ts->bins, &ts->tr, (float)r->lambda, error)
                           : ab_bins_from_weights(&ts->bins, &w, r->init, error);
     const gboolean same_bins = ok && ab_bins_same(&ts->bins, &model_bins);
-    ab_bins_free(&model_bins);
+    nn_ab_bins_free(&model_bins);
     cfg.num_bins = ok ? ts->bins.num_bins : cfg.num_bins;
     if (ok && nn_unet_create(&ts->net, &cfg, micro_batch(r), CIFAR_SIDE, CIFAR_SIDE, &err) != NN_OK) {
         g_set_error(error, TRAINER_ERROR, 1, "%s", err.msg);

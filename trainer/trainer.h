@@ -60,24 +60,15 @@ typedef struct {
 gboolean lab_set_init(lab_set *s, const cifar_set *c, int first, int n, GError **error);
 void lab_set_free(lab_set *s);
 
-/* The quantized ab targets: the grid, the in-gamut bins (cells seen in the
- * training data), the rebalancing weights and the cell -> bin map. */
-typedef struct {
-    nn_ab_grid grid;
-    int num_bins;
-    uint32_t *bins;   /* (Q) grid cells */
-    float *bin_ab;    /* (Q, 2) */
-    float *rebalance; /* (Q) */
-    int *cell_to_bin; /* (size*size) nearest in-gamut bin */
-    float lambda;
-} ab_bins;
+/* The quantized ab targets: the library's bins, with the cell -> bin map
+ * (freed with nn_ab_bins_free). */
+typedef nn_ab_bins ab_bins;
 
 /* Counts the cells occurring in s and derives the rebalancing weights:
  * w ∝ 1 / ((1 - λ) p + λ / Q), normalized so that E_p[w] = 1. */
 gboolean ab_bins_from_data(ab_bins *b, const lab_set *s, float lambda, GError **error);
 /* Rebuilds the bins from a weights file's metadata. */
 gboolean ab_bins_from_weights(ab_bins *b, const nn_weights *w, const char *name, GError **error);
-void ab_bins_free(ab_bins *b);
 /* Whether two sets of bins are the same cells of the same grid. */
 gboolean ab_bins_same(const ab_bins *a, const ab_bins *b);
 /* The model's architecture from a weights file, checked against its

@@ -5,7 +5,9 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "nn_keys.h"
 #include "../private/nn_internal.h"
 
 /* One bin's share of the annealed mean over a block of pixels. Not inlined:
@@ -101,4 +103,96 @@ int nn_ab_grid_cell(nn_ab_grid g, float a, float b) {
 void nn_ab_grid_center(nn_ab_grid g, int cell, float *a, float *b) {
     *a = g.min + g.step * (float)(cell / g.size);
     *b = g.min + g.step * (float)(cell % g.size);
+}
+
+nn_status nn_ab_metadata_get(const nn_weights *w, const char *name, int num_bins, nn_ab_grid *grid,
+                             uint32_t **bins_out, float **rebalance_out, nn_error *err) {
+    *bins_out = NULL, *rebalance_out = NULL;
+    nn_error e = {0};
+    float step, min;
+    uint32_t size;
+    if (nn_weights_get_f32(w, NN_KEY_AB_GRID_STEP, &step, &e) || nn_weights_get_f32(w, NN_KEY_AB_GRID_MIN, &min, &e) ||
+        nn_weights_get_u32(w, NN_KEY_AB_GRID_SIZE, &size, &e))
+        return nn_set_error(err, NN_ERR_FORMAT, "%s: %s", name, e.msg);
+    if (!(step > 0.0f && step <= 100.0f) || !(min >= -200.0f && min <= 0.0f) || size < 2 || size > 128)
+        return nn_set_error(err, NN_ERR_FORMAT, "%s: absurd ab grid (step %g, min %g, size %u)", name, step, min, size);
+    *grid = (nn_ab_grid){step, min, (int)size};
+    const nn_meta *bins = nn_weights_get(w, NN_KEY_AB_BINS);
+    if (!bins || bins->type != NN_META_U32_ARRAY || bins->count != (uint64_t)num_bins)
+        return nn_set_error(err, NN_ERR_FORMAT, "%s: '" NN_KEY_AB_BINS "' is missing or does not list the model's %d bins",
+                            name, num_bins);
+    const uint32_t *cells = bins->array;
+    for (int q = 0; q < num_bins; q++)
+        if (cells[q] >= size * size)
+            return nn_set_error(err, NN_ERR_FORMAT, "%s: ab bin %d names grid cell %u outside the %u×%u grid",
+                                name, q, cells[q], size, size);
+    *bins_out = malloc(sizeof(uint32_t) * (size_t)num_bins);
+    if (!*bins_out) return nn_set_error(err, NN_ERR_NOMEM, "%s: out of memory", name);
+    memcpy(*bins_out, cells, sizeof(uint32_t) * (size_t)num_bins);
+    const nn_meta *reb = nn_weights_get(w, NN_KEY_AB_REBALANCE_WEIGHTS);
+    const char *bad = !reb ? NULL
+                      : reb->type != NN_META_F32_ARRAY || reb->count != (uint64_t)num_bins ? "is not one weight per bin"
+                                                                                             : NULL;
+    for (uint64_t q = 0; reb && !bad && q < reb->count; q++) {
+        const float v = ((const float *)reb->array)[q];
+        if (!(v > 0.0f && v < 1e30f)) bad = "holds a weight that is not a positive number";
+    }
+    if (bad) {
+        free(*bins_out), *bins_out = NULL;
+        return nn_set_error(err, NN_ERR_FORMAT, "%s: 'ab.rebalance_weights' %s (%d bins)", name, bad, num_bins);
+    }
+    if (reb) {
+        *rebalance_out = malloc(sizeof(float) * (size_t)num_bins);
+        if (!*rebalance_out) {
+            free(*bins_out), *bins_out = NULL;
+            return nn_set_error(err, NN_ERR_NOMEM, "%s: out of memory", name);
+        }
+        memcpy(*rebalance_out, reb->array, sizeof(float) * (size_t)num_bins);
+    }
+    return NN_OK;
+}
+
+nn_status nn_ab_bins_finish(nn_ab_bins *b, int cell_map) {
+    const size_t cells = (size_t)b->grid.size * b->grid.size;
+    b->bin_ab = malloc(sizeof(float) * 2 * (size_t)b->num_bins);
+    if (cell_map) b->cell_to_bin = malloc(sizeof(int) * cells);
+    if (!b->bin_ab || (cell_map && !b->cell_to_bin)) return NN_ERR_NOMEM;
+    for (int q = 0; q < b->num_bins; q++)
+        nn_ab_grid_center(b->grid, (int)b->bins[q], &b->bin_ab[2 * q], &b->bin_ab[2 * q + 1]);
+    if (cell_map) nn_ab_cell_map(b->grid, b->bin_ab, b->num_bins, b->cell_to_bin);
+    return NN_OK;
+}
+
+void nn_ab_cell_map(nn_ab_grid g, const float *bin_ab, int Q, int *cell_to_bin) {
+    for (int cell = 0; cell < g.size * g.size; cell++) {
+        float a, b;
+        nn_ab_grid_center(g, cell, &a, &b);
+        int best = 0;
+        float best_d = INFINITY;
+        for (int q = 0; q < Q; q++) {
+            const float da = a - bin_ab[2 * q], db = b - bin_ab[2 * q + 1], d = da * da + db * db;
+            if (d < best_d) best_d = d, best = q;
+        }
+        cell_to_bin[cell] = best;
+    }
+}
+
+nn_status nn_ab_bins_from_weights(nn_ab_bins *b, const nn_weights *w, const char *name, int num_bins, int cell_map,
+                                  nn_error *err) {
+    memset(b, 0, sizeof *b);
+    b->num_bins = num_bins;
+    nn_status st = nn_ab_metadata_get(w, name, num_bins, &b->grid, &b->bins, &b->rebalance, err);
+    if (st) return st;
+    b->lambda = (float)NN_DEFAULT_REBALANCE_LAMBDA; /* files written before the key existed */
+    nn_weights_get_f32(w, NN_KEY_AB_REBALANCE_LAMBDA, &b->lambda, NULL);
+    if (nn_ab_bins_finish(b, cell_map) != NN_OK) {
+        nn_ab_bins_free(b);
+        return nn_set_error(err, NN_ERR_NOMEM, "%s: out of memory", name);
+    }
+    return NN_OK;
+}
+
+void nn_ab_bins_free(nn_ab_bins *b) {
+    free(b->bins), free(b->bin_ab), free(b->rebalance), free(b->cell_to_bin);
+    memset(b, 0, sizeof *b);
 }

@@ -65,59 +65,10 @@ nn_status nn_ab_metadata_set(nn_weights *w, nn_ab_grid g, const uint32_t *bins,
     return st;
 }
 
-nn_status nn_ab_metadata_get(const nn_weights *w, const char *name, int num_bins, nn_ab_grid *grid,
-                             uint32_t **bins_out, float **rebalance_out, nn_error *err) {
-    *bins_out = NULL, *rebalance_out = NULL;
-    nn_error e = {0};
-    float step, min;
-    uint32_t size;
-    if (nn_weights_get_f32(w, NN_KEY_AB_GRID_STEP, &step, &e) || nn_weights_get_f32(w, NN_KEY_AB_GRID_MIN, &min, &e) ||
-        nn_weights_get_u32(w, NN_KEY_AB_GRID_SIZE, &size, &e))
-        return nn_set_error(err, NN_ERR_FORMAT, "%s: %s", name, e.msg);
-    if (!(step > 0.0f && step <= 100.0f) || !(min >= -200.0f && min <= 0.0f) || size < 2 || size > 128)
-        return nn_set_error(err, NN_ERR_FORMAT, "%s: absurd ab grid (step %g, min %g, size %u)", name, step, min, size);
-    *grid = (nn_ab_grid){step, min, (int)size};
-    const nn_meta *bins = nn_weights_get(w, NN_KEY_AB_BINS);
-    if (!bins || bins->type != NN_META_U32_ARRAY || bins->count != (uint64_t)num_bins)
-        return nn_set_error(err, NN_ERR_FORMAT, "%s: '" NN_KEY_AB_BINS "' is missing or does not list the model's %d bins",
-                            name, num_bins);
-    const uint32_t *cells = bins->array;
-    for (int q = 0; q < num_bins; q++)
-        if (cells[q] >= size * size)
-            return nn_set_error(err, NN_ERR_FORMAT, "%s: ab bin %d names grid cell %u outside the %u×%u grid",
-                                name, q, cells[q], size, size);
-    *bins_out = malloc(sizeof(uint32_t) * (size_t)num_bins);
-    if (!*bins_out) return nn_set_error(err, NN_ERR_NOMEM, "%s: out of memory", name);
-    memcpy(*bins_out, cells, sizeof(uint32_t) * (size_t)num_bins);
-    const nn_meta *reb = nn_weights_get(w, NN_KEY_AB_REBALANCE_WEIGHTS);
-    const char *bad = !reb ? NULL
-                      : reb->type != NN_META_F32_ARRAY || reb->count != (uint64_t)num_bins ? "is not one weight per bin"
-                                                                                             : NULL;
-    for (uint64_t q = 0; reb && !bad && q < reb->count; q++) {
-        const float v = ((const float *)reb->array)[q];
-        if (!(v > 0.0f && v < 1e30f)) bad = "holds a weight that is not a positive number";
-    }
-    if (bad) {
-        free(*bins_out), *bins_out = NULL;
-        return nn_set_error(err, NN_ERR_FORMAT, "%s: 'ab.rebalance_weights' %s (%d bins)", name, bad, num_bins);
-    }
-    if (reb) {
-        *rebalance_out = malloc(sizeof(float) * (size_t)num_bins);
-        if (!*rebalance_out) {
-            free(*bins_out), *bins_out = NULL;
-            return nn_set_error(err, NN_ERR_NOMEM, "%s: out of memory", name);
-        }
-        memcpy(*rebalance_out, reb->array, sizeof(float) * (size_t)num_bins);
-    }
-    return NN_OK;
-}
-
 void nn_colorizer_free(nn_colorizer *c) {
     if (!c) return;
     nn_unet_free(c->net);
-    free(c->bin_ab);
-    free(c->bins);
-    free(c->rebalance);
+    nn_ab_bins_free(&c->ab);
     nn_weights_free(&c->meta);
     free(c);
 }
@@ -157,16 +108,8 @@ nn_status nn_colorizer_from_weights(nn_colorizer **out, const nn_weights *w, con
     }
     st = nn_unet_check_weights(&c->cfg, w, name, err); /* before the architecture's memory is reserved */
     if (st) goto fail;
-    c->num_bins = c->cfg.num_bins;
-    st = nn_ab_metadata_get(w, name, c->num_bins, &c->grid, &c->bins, &c->rebalance, err);
+    st = nn_ab_bins_from_weights(&c->ab, w, name, c->cfg.num_bins, 0, err);
     if (st) goto fail;
-    c->bin_ab = malloc(sizeof(float) * 2 * c->num_bins);
-    if (!c->bin_ab) {
-        st = nn_set_error(err, NN_ERR_NOMEM, "%s: out of memory", name);
-        goto fail;
-    }
-    for (int q = 0; q < c->num_bins; q++)
-        nn_ab_grid_center(c->grid, (int)c->bins[q], &c->bin_ab[2 * q], &c->bin_ab[2 * q + 1]);
     c->tile = tile;
     c->max_batch = max_batch;
     st = nn_unet_create(&c->net, &c->cfg, max_batch, tile, tile, err);
@@ -204,7 +147,7 @@ nn_status nn_colorizer_predict(nn_colorizer *c, const float *in, int n, float vi
         nn_status st = nn_unet_forward(c->net, in + (size_t)i * NN_INPUT_CHANNELS * hw, nb,
                                        NN_MODE_EVAL, &logits, err);
         if (st) return st;
-        if (nn_decode_vivid(ab + (size_t)i * 2 * hw, logits, c->bin_ab, c->rebalance, nb, c->num_bins, hw,
+        if (nn_decode_vivid(ab + (size_t)i * 2 * hw, logits, c->ab.bin_ab, c->ab.rebalance, nb, c->ab.num_bins, hw,
                             vividness) != NN_OK)
             return nn_set_error(err, NN_ERR_NOMEM, "out of memory");
     }
@@ -231,14 +174,14 @@ void nn_colorizer_head_columns(const nn_colorizer *c, const float *features, int
 
 nn_status nn_colorizer_distribution(nn_colorizer *c, const float *in, int pixel, const float *extra, float *prob,
                                     nn_error *err) {
-    const int hw = c->tile * c->tile, Q = c->num_bins;
+    const int hw = c->tile * c->tile, Q = c->ab.num_bins;
     if (pixel < 0 || pixel >= hw) return nn_set_error(err, NN_ERR_INVALID, "pixel %d is outside the tile", pixel);
     const float *logits;
     nn_status st = nn_unet_forward(c->net, in, 1, NN_MODE_EVAL, &logits, err);
     if (st) return st;
     double max = -1e30, sum = 0.0;
     for (int q = 0; q < Q; q++) {
-        float w = c->rebalance && c->rebalance[q] > 1e-30f ? c->rebalance[q] : 1.0f;
+        float w = c->ab.rebalance && c->ab.rebalance[q] > 1e-30f ? c->ab.rebalance[q] : 1.0f;
         prob[q] = logits[(size_t)q * hw + pixel] - logf(w) + (extra ? extra[q] : 0.0f);
         if (prob[q] > max) max = prob[q];
     }
@@ -250,16 +193,16 @@ nn_status nn_colorizer_distribution(nn_colorizer *c, const float *in, int pixel,
 /* The rebalancing weights were w_q ∝ 1 / ((1 - λ) p_q + λ / Q) (loss.c), so
  * p_q = (1 / (k w_q) - λ / Q) / (1 - λ) with k = Σ 1 / w_q. */
 void nn_colorizer_log_prior(const nn_colorizer *c, float *log_prior) {
-    const int Q = c->num_bins;
+    const int Q = c->ab.num_bins;
     float lambda = (float)NN_DEFAULT_REBALANCE_LAMBDA;
     for (int q = 0; q < Q; q++) log_prior[q] = 0.0f; /* uniform, up to a constant */
-    if (!c->rebalance) return; /* no prior known: uniform */
+    if (!c->ab.rebalance) return; /* no prior known: uniform */
     nn_weights_get_f32(&c->meta, NN_KEY_AB_REBALANCE_LAMBDA, &lambda, NULL);
     if (!(lambda >= 0.0f && lambda < 1.0f)) return;
     double k = 0.0;
-    for (int q = 0; q < Q; q++) k += 1.0 / c->rebalance[q];
+    for (int q = 0; q < Q; q++) k += 1.0 / c->ab.rebalance[q];
     for (int q = 0; q < Q; q++) {
-        double p = (1.0 / (c->rebalance[q] * k) - lambda / Q) / (1.0 - lambda);
+        double p = (1.0 / (c->ab.rebalance[q] * k) - lambda / Q) / (1.0 - lambda);
         log_prior[q] = (float)log(p > NN_MIN_BIN_PRIOR ? p : NN_MIN_BIN_PRIOR);
     }
 }

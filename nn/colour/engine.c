@@ -356,10 +356,10 @@ static nn_status predict_fused(const nn_engine *e, nn_colorizer *c, const float 
     nn_status st = nn_colorizer_features(c, in, nb, &features, err);
     if (st) return st;
     float *bias, T;
-    if (nn_vivid_decoding(c->rebalance, c->num_bins, e->params.vividness, &bias, &T) != NN_OK)
+    if (nn_vivid_decoding(c->ab.rebalance, c->ab.num_bins, e->params.vividness, &bias, &T) != NN_OK)
         return nn_set_error(err, NN_ERR_NOMEM, "out of memory while decoding");
-    fuse_job j = {e->scene, e->params.scene_weight, c, features, tile_ab, x0, y0, c->bin_ab, bias,
-                  nn_decode_inverse_temperature(T), c->tile, c->num_bins, e->params.reference,
+    fuse_job j = {e->scene, e->params.scene_weight, c, features, tile_ab, x0, y0, c->ab.bin_ab, bias,
+                  nn_decode_inverse_temperature(T), c->tile, c->ab.num_bins, e->params.reference,
                   e->params.reference_weight, e->Lw, e->texture, e->ww, e->wh, 0};
     nn_parallel_for(nb, fuse_decode_tiles, &j);
     free(bias);
@@ -712,7 +712,7 @@ nn_status nn_engine_suggest(const nn_engine *e, nn_colorizer *c, double x, doubl
     if (!e->predicted) return nn_set_error(err, NN_ERR_INVALID, "suggestions asked for before predict");
     if (!(x >= 0.0 && x < e->W && y >= 0.0 && y < e->H))
         return nn_set_error(err, NN_ERR_INVALID, "(%g, %g) is outside the %d×%d image", x, y, e->W, e->H);
-    const int T = c->tile, tp = T * T, Q = c->num_bins;
+    const int T = c->tile, tp = T * T, Q = c->ab.num_bins;
     const int px = (int)(x * e->ww / e->W), py = (int)(y * e->wh / e->H);
     int x0 = px - T / 2, y0 = py - T / 2;
     x0 = x0 > e->ww - T ? e->ww - T : x0, y0 = y0 > e->wh - T ? e->wh - T : y0;
@@ -750,12 +750,12 @@ nn_status nn_engine_suggest(const nn_engine *e, nn_colorizer *c, double x, doubl
             if (best >= 0 && p[q] <= p[best]) continue;
             int near = 0;
             for (int j = 0; j < n && !near; j++)
-                near = hypotf(c->bin_ab[2 * q] - ab[2 * j], c->bin_ab[2 * q + 1] - ab[2 * j + 1]) <
+                near = hypotf(c->ab.bin_ab[2 * q] - ab[2 * j], c->ab.bin_ab[2 * q + 1] - ab[2 * j + 1]) <
                        NN_SUGGESTION_SEPARATION;
             if (!near) best = q;
         }
         if (best < 0) break;
-        ab[2 * n] = c->bin_ab[2 * best], ab[2 * n + 1] = c->bin_ab[2 * best + 1], prob[n] = p[best];
+        ab[2 * n] = c->ab.bin_ab[2 * best], ab[2 * n + 1] = c->ab.bin_ab[2 * best + 1], prob[n] = p[best];
         *found = n + 1;
     }
 done:

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "nn_core.h"
+#include "nn_weights.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,6 +49,36 @@ void nn_decode_annealed_mean_pixels(float *a, float *b, const float *logits, siz
 /* 1 / T for the annealed mean, T kept at 1e-3 or more. */
 static inline float nn_decode_inverse_temperature(float T) { return 1.0f / (T > 1e-3f ? T : 1e-3f); }
 
+/* The quantized ab targets of a model: the grid, its in-gamut bins (cells
+ * seen in the training data) with their centres, the rebalancing weights
+ * and their λ, and (for training targets) the nearest bin of every cell.
+ * The one type of the library and the trainer. */
+typedef struct {
+    nn_ab_grid grid;
+    int num_bins;
+    uint32_t *bins;   /* (Q) grid cells */
+    float *bin_ab;    /* (Q, 2) their centres */
+    float *rebalance; /* (Q) rebalancing weights, or NULL */
+    int *cell_to_bin; /* (size * size) nearest bin of each cell, or NULL */
+    float lambda;     /* the rebalancing's λ */
+} nn_ab_bins;
+/* bin_ab, and cell_to_bin where cell_map, from grid and bins (malloc'd;
+ * NN_ERR_NOMEM, the rest left for nn_ab_bins_free). */
+nn_status nn_ab_bins_finish(nn_ab_bins *b, int cell_map);
+/* The bins of a weights file's metadata (nn_ab_metadata_get, λ or its
+ * default), finished; `name` in messages. */
+nn_status nn_ab_bins_from_weights(nn_ab_bins *b, const nn_weights *w, const char *name, int num_bins, int cell_map,
+                                  nn_error *err);
+void nn_ab_bins_free(nn_ab_bins *b);
+/* The nearest of Q bins (centres bin_ab) to each cell of grid g, into
+ * cell_to_bin (g.size² entries). */
+void nn_ab_cell_map(nn_ab_grid g, const float *bin_ab, int Q, int *cell_to_bin);
+
+/* Reads and validates the ab-grid metadata of w (ab.grid_*, ab.bins with
+ * num_bins entries, optional ab.rebalance_weights); allocates *bins and
+ * *rebalance (NULL when absent), which the caller frees. */
+nn_status nn_ab_metadata_get(const nn_weights *w, const char *name, int num_bins, nn_ab_grid *grid,
+                             uint32_t **bins, float **rebalance, nn_error *err);
 #ifdef __cplusplus
 }
 #endif

@@ -72,11 +72,7 @@ nn_status nn_decode_vivid(float *ab,              // (N, 2, H, W)
 typedef struct {
     nn_unet *net;
     nn_unet_config cfg;
-    nn_ab_grid grid;
-    int num_bins;
-    float *bin_ab;    /* (Q, 2) bin centres */
-    uint32_t *bins;   /* (Q) grid cells */
-    float *rebalance; /* (Q) class weights, or NULL */
+    nn_ab_bins ab;    /* its ab bins (no cell map) */
     int tile, max_batch;
     nn_weights meta;  /* the file's metadata (tensors dropped) */
 } nn_colorizer;
@@ -124,11 +120,6 @@ nn_status nn_colorizer_distribution(nn_colorizer *c, const float *in, // (1, 4, 
  * p(c | other) / p(c): otherwise the prior counts twice and pulls every
  * colour towards the common, desaturated bins. */
 void nn_colorizer_log_prior(const nn_colorizer *c, float *log_prior);
-/* Reads and validates the ab-grid metadata of w (ab.grid_*, ab.bins with
- * num_bins entries, optional ab.rebalance_weights); allocates *bins and
- * *rebalance (NULL when absent), which the caller frees. */
-nn_status nn_ab_metadata_get(const nn_weights *w, const char *name, int num_bins, nn_ab_grid *grid,
-                             uint32_t **bins, float **rebalance, nn_error *err);
 /* Writes the ab-grid metadata (ab.*, color.space) into w. */
 nn_status nn_ab_metadata_set(nn_weights *w, nn_ab_grid g, const uint32_t *bins,
                              const float *rebalance, int num_bins, float lambda);

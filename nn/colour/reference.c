@@ -49,22 +49,12 @@ struct nn_reference {
                          bin by bin, so that a block of pixels reads one short row per bin */
 };
 
-static int nearest_bin(const float *bin_ab, int Q, float a, float b) {
-    int best = 0;
-    float best_d = INFINITY;
-    for (int q = 0; q < Q; q++) {
-        const float da = bin_ab[2 * q] - a, db = bin_ab[2 * q + 1] - b, d = da * da + db * db;
-        if (d < best_d) best_d = d, best = q;
-    }
-    return best;
-}
-
 nn_status nn_reference_create(nn_reference **out, const nn_colorizer *c, nn_error *err) {
-    const int Q = c->num_bins, cells = c->grid.size * c->grid.size;
+    const int Q = c->ab.num_bins, cells = c->ab.grid.size * c->ab.grid.size;
     const size_t table = (size_t)NN_REFERENCE_BANDS * NN_REFERENCE_TEXTURES * Q;
     nn_reference *r = calloc(1, sizeof *r);
     if (r) {
-        r->Q = Q, r->grid = c->grid;
+        r->Q = Q, r->grid = c->ab.grid;
         r->cell_bin = malloc(sizeof(int) * (size_t)cells);
         r->bin_ab = malloc(sizeof(float) * 2 * (size_t)Q);
         r->log_prior = malloc(sizeof(float) * (size_t)Q);
@@ -77,13 +67,9 @@ nn_status nn_reference_create(nn_reference **out, const nn_colorizer *c, nn_erro
         *out = NULL;
         return nn_set_error(err, NN_ERR_NOMEM, "out of memory for the colour reference");
     }
-    memcpy(r->bin_ab, c->bin_ab, sizeof(float) * 2 * (size_t)Q);
+    memcpy(r->bin_ab, c->ab.bin_ab, sizeof(float) * 2 * (size_t)Q);
     nn_colorizer_log_prior(c, r->log_prior);
-    for (int cell = 0; cell < cells; cell++) {
-        float a, b;
-        nn_ab_grid_center(r->grid, cell, &a, &b);
-        r->cell_bin[cell] = nearest_bin(r->bin_ab, Q, a, b);
-    }
+    nn_ab_cell_map(r->grid, r->bin_ab, Q, r->cell_bin);
     *out = r;
     return NN_OK;
 }
@@ -99,9 +85,9 @@ int nn_reference_is_finished(const nn_reference *r) {
 }
 
 nn_status nn_reference_check_model(const nn_reference *r, const nn_colorizer *c, nn_error *err) {
-    if (r->Q == c->num_bins && memcmp(r->bin_ab, c->bin_ab, sizeof(float) * 2 * (size_t)r->Q) == 0) return NN_OK;
+    if (r->Q == c->ab.num_bins && memcmp(r->bin_ab, c->ab.bin_ab, sizeof(float) * 2 * (size_t)r->Q) == 0) return NN_OK;
     return nn_set_error(err, NN_ERR_INVALID, "the colour reference was made on another model's colour bins (%d, this "
-                        "model has %d)", r->Q, c->num_bins);
+                        "model has %d)", r->Q, c->ab.num_bins);
 }
 
 void nn_reference_texture(const float *L, int w, int h, float *texture) {

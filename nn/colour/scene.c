@@ -67,7 +67,7 @@ static void accumulate_tile(nn_scene *s, const float *logits, const float *log_d
 nn_status nn_scene_create(nn_scene **out, nn_colorizer *c, const float *L, const float *hint, int w, int h, int size,
                           nn_error *err) {
     *out = NULL;
-    const int T = c->tile, tp = T * T, Q = c->num_bins;
+    const int T = c->tile, tp = T * T, Q = c->ab.num_bins;
     nn_scene *s = calloc(1, sizeof *s);
     if (!s) return nn_set_error(err, NN_ERR_NOMEM, "out of memory for the scene pass");
     s->w = w, s->h = h, s->Q = Q;
@@ -88,7 +88,7 @@ nn_status nn_scene_create(nn_scene **out, nn_colorizer *c, const float *L, const
         goto done;
     }
     shrink_planes(L, hint, w, h, gL, ghint, s->gw, s->gh);
-    for (int q = 0; q < Q; q++) log_divisor[q] = c->rebalance && c->rebalance[q] > 1e-30f ? logf(c->rebalance[q]) : 0.0f;
+    for (int q = 0; q < Q; q++) log_divisor[q] = c->ab.rebalance && c->ab.rebalance[q] > 1e-30f ? logf(c->ab.rebalance[q]) : 0.0f;
     {
         float *log_prior = malloc(sizeof(float) * (size_t)Q);
         if (!log_prior) {

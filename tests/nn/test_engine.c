@@ -359,7 +359,7 @@ static void test_points(nn_colorizer *c) {
  * image no larger than the scene is unchanged by the weight, a larger one
  * is changed, and bad scene parameters are refused by name. */
 static void test_scene(nn_colorizer *c) {
-    const int w = 96, h = 64, size = 32, T = 32, tp = T * T, Q = c->num_bins;
+    const int w = 96, h = 64, size = 32, T = 32, tp = T * T, Q = c->ab.num_bins;
     float *L = make_L(w, h);
     nn_scene *s = NULL;
     nn_error err = {0};
@@ -388,14 +388,14 @@ static void test_scene(nn_colorizer *c) {
     CHECK(nn_colorizer_logits(c, in, 1, &logits, &err) == NN_OK, "logits: %s", err.msg);
     double *logp = malloc(sizeof(double) * Q * gw * gh), log_prior[64], inv_sum = 0;
     /* the prior the rebalancing weights came from: w_q ∝ 1 / (p_q / 2 + 1 / (2Q)) at λ = 0.5 */
-    for (int q = 0; q < Q; q++) inv_sum += 1.0 / c->rebalance[q];
-    for (int q = 0; q < Q; q++) log_prior[q] = log(fmax(2.0 * (1.0 / c->rebalance[q] / inv_sum - 0.5 / Q), 1e-6));
+    for (int q = 0; q < Q; q++) inv_sum += 1.0 / c->ab.rebalance[q];
+    for (int q = 0; q < Q; q++) log_prior[q] = log(fmax(2.0 * (1.0 / c->ab.rebalance[q] / inv_sum - 0.5 / Q), 1e-6));
     for (int g = 0; g < gw * gh; g++) {
         int d = (g / gw) * T + g % gw;
         double mx = -1e30, sum = 0;
         for (int q = 0; q < Q; q++) mx = fmax(mx, logits[q * tp + d]);
         for (int q = 0; q < Q; q++) sum += exp(logits[q * tp + d] - mx);
-        for (int q = 0; q < Q; q++) logp[q * gw * gh + g] = logits[q * tp + d] - mx - log(sum) - log(c->rebalance[q]) - log_prior[q];
+        for (int q = 0; q < Q; q++) logp[q * gw * gh + g] = logits[q * tp + d] - mx - log(sum) - log(c->ab.rebalance[q]) - log_prior[q];
     }
     /* a tile of the working image, fused, against the oracle's bilinear */
     float *tile_logits = malloc(sizeof(float) * Q * tp), *fused = malloc(sizeof(float) * Q * tp);
