@@ -59,11 +59,11 @@ static void show_selected_colour(ColorizeDialog *d) {
     PointHint *p = selected_point(d);
     if (!p) return;
     GimpRGB c, shown;
-    gimp_rgb_set_uchar(&c, p->rgb[0], p->rgb[1], p->rgb[2]);
+    gimp_rgb_set_uchar(&c, p->at.rgb[0], p->at.rgb[1], p->at.rgb[2]);
     gimp_color_button_get_color(GIMP_COLOR_BUTTON(d->color_button), &shown);
     guchar r, g, b;
     gimp_rgb_get_uchar(&shown, &r, &g, &b);
-    if (r == p->rgb[0] && g == p->rgb[1] && b == p->rgb[2]) return;
+    if (r == p->at.rgb[0] && g == p->at.rgb[1] && b == p->at.rgb[2]) return;
     g_object_set_data(G_OBJECT(d->color_button), "updating", GINT_TO_POINTER(1));
     gimp_color_button_set_color(GIMP_COLOR_BUTTON(d->color_button), &c);
     g_object_set_data(G_OBJECT(d->color_button), "updating", NULL);
@@ -102,7 +102,7 @@ static gint point_near(ColorizeDialog *d, const CropMap *map, gdouble px, gdoubl
     for (guint i = 0; i < d->points->len; i++) {
         const PointHint *p = &g_array_index(d->points, PointHint, i);
         gdouble x, y;
-        colorize_preview_from_image(map, p->x, p->y, &x, &y);
+        colorize_preview_from_image(map, p->at.x, p->at.y, &x, &y);
         gdouble dist = hypot(x - px, y - py);
         if (dist <= best_d) best_d = dist, best = (gint)i;
     }
@@ -157,9 +157,9 @@ static gboolean pan_event(ColorizeDialog *d, GdkEvent *event) {
 static void preview_to_image_inside(ColorizeDialog *d, const CropMap *map, gdouble px, gdouble py, PointHint *p) {
     gint x, y, width, height;
     colorize_layer_extent(d->drawable, &x, &y, &width, &height);
-    colorize_preview_to_image(map, px, py, &p->x, &p->y);
-    p->x = CLAMP(p->x, x, x + width - 0.5);
-    p->y = CLAMP(p->y, y, y + height - 0.5);
+    colorize_preview_to_image(map, px, py, &p->at.x, &p->at.y);
+    p->at.x = CLAMP(p->at.x, x, x + width - 0.5);
+    p->at.y = CLAMP(p->at.y, y, y + height - 0.5);
 }
 
 static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
@@ -185,9 +185,9 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
             show_message(d, msg, FALSE);
             g_free(msg);
         } else if (b->button == 1) {
-            PointHint p = {0, 0, {0, 0, 0}, TRUE}; /* the next pass gives it the network's most likely colour */
+            PointHint p = {{0, 0, {0, 0, 0}}, TRUE}; /* the next pass gives it the network's most likely colour */
             preview_to_image_inside(d, &map, bx, by, &p);
-            colorize_preview_colour_at(d, p.x, p.y, p.rgb); /* meanwhile, the colour the preview shows there */
+            colorize_preview_colour_at(d, p.at.x, p.at.y, p.at.rgb); /* meanwhile, the colour the preview shows there */
             g_array_append_val(d->points, p);
             d->selected = (gint)d->points->len - 1, d->dragging = TRUE;
             hints_changed(d);
@@ -233,7 +233,7 @@ static void on_point_color(GimpColorButton *button, gpointer data) {
     if (d->busy || !p || g_object_get_data(G_OBJECT(button), "updating")) return; /* not while OK renders */
     GimpRGB c;
     gimp_color_button_get_color(button, &c);
-    gimp_rgb_get_uchar(&c, &p->rgb[0], &p->rgb[1], &p->rgb[2]);
+    gimp_rgb_get_uchar(&c, &p->at.rgb[0], &p->at.rgb[1], &p->at.rgb[2]);
     p->guess = FALSE;
     colorize_preview_redraw(d);
     colorize_preview_schedule(d);
@@ -257,7 +257,7 @@ static void on_swatch(GtkWidget *button, gpointer data) {
     PointHint *p = selected_point(d);
     guchar *rgb = g_object_get_data(G_OBJECT(button), "rgb");
     if (d->busy || !p || !rgb) return;
-    memcpy(p->rgb, rgb, 3);
+    memcpy(p->at.rgb, rgb, 3);
     p->guess = FALSE;
     hints_changed(d);
 }
@@ -278,7 +278,7 @@ static void suggestions_changed(ColorizeDialog *d) {
         gimp_drawable_offsets(d->drawable, &ox, &oy);
         const gdouble to_engine = (gdouble)d->engine_w / gimp_drawable_width(d->drawable);
         guchar *rgb = g_object_get_data(G_OBJECT(button), "rgb");
-        colorize_render_ab_to_rgb(d->engine, (p->x - ox) * to_engine, (p->y - oy) * to_engine, &d->suggestions[2 * i],
+        colorize_render_ab_to_rgb(d->engine, (p->at.x - ox) * to_engine, (p->at.y - oy) * to_engine, &d->suggestions[2 * i],
                                   rgb);
         GimpRGB color;
         gimp_rgb_set_uchar(&color, rgb[0], rgb[1], rgb[2]);

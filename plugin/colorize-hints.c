@@ -14,7 +14,7 @@
 static GArray *points_array(const nn_point_text *parsed, gint n) {
     GArray *points = g_array_sized_new(FALSE, FALSE, sizeof(PointHint), (guint)n);
     for (gint i = 0; i < n; i++) {
-        PointHint p = {parsed[i].x, parsed[i].y, {parsed[i].rgb[0], parsed[i].rgb[1], parsed[i].rgb[2]}, FALSE};
+        PointHint p = {parsed[i], FALSE};
         g_array_append_val(points, p);
     }
     return points;
@@ -41,7 +41,7 @@ void colorize_layer_extent(gint32 drawable, gint *x, gint *y, gint *width, gint 
 }
 
 static gboolean point_on_layer(const PointHint *p, gint x, gint y, gint width, gint height) {
-    return p->x >= x && p->y >= y && p->x < x + width && p->y < y + height;
+    return p->at.x >= x && p->at.y >= y && p->at.x < x + width && p->at.y < y + height;
 }
 
 gboolean colorize_points_inside(const GArray *points, gint32 image, gint32 drawable, GError **error) {
@@ -53,11 +53,11 @@ gboolean colorize_points_inside(const GArray *points, gint32 image, gint32 drawa
         if (point_on_layer(p, x, y, width, height)) continue;
         if (whole)
             g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT,
-                        _("Point hint %u (%.1f, %.1f) is outside the %d×%d image"), i + 1, p->x, p->y, width, height);
+                        _("Point hint %u (%.1f, %.1f) is outside the %d×%d image"), i + 1, p->at.x, p->at.y, width, height);
         else
             g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT,
                         _("Point hint %u (%.1f, %.1f) is outside the layer, which covers %d×%d pixels at (%d, %d) of "
-                          "the image"), i + 1, p->x, p->y, width, height, x, y);
+                          "the image"), i + 1, p->at.x, p->at.y, width, height, x, y);
         return FALSE;
     }
     return TRUE;
@@ -84,9 +84,9 @@ gchar *colorize_points_format(const GArray *points) {
     for (guint i = 0; points && i < points->len; i++) {
         const PointHint *p = &g_array_index(points, PointHint, i);
         gchar x[G_ASCII_DTOSTR_BUF_SIZE], y[G_ASCII_DTOSTR_BUF_SIZE];
-        g_ascii_formatd(x, sizeof x, "%.1f", p->x);
-        g_ascii_formatd(y, sizeof y, "%.1f", p->y);
-        g_string_append_printf(s, "%s%s,%s,#%02x%02x%02x", i ? ";" : "", x, y, p->rgb[0], p->rgb[1], p->rgb[2]);
+        g_ascii_formatd(x, sizeof x, "%.1f", p->at.x);
+        g_ascii_formatd(y, sizeof y, "%.1f", p->at.y);
+        g_string_append_printf(s, "%s%s,%s,#%02x%02x%02x", i ? ";" : "", x, y, p->at.rgb[0], p->at.rgb[1], p->at.rgb[2]);
     }
     return g_string_free(s, FALSE);
 }
@@ -97,7 +97,7 @@ static guint drop_points_outside(GArray *points, gint width, gint height) {
     guint kept = 0;
     for (guint i = 0; i < points->len; i++) {
         const PointHint p = g_array_index(points, PointHint, i);
-        if (p.x < width && p.y < height) g_array_index(points, PointHint, kept++) = p;
+        if (p.at.x < width && p.at.y < height) g_array_index(points, PointHint, kept++) = p;
     }
     const guint dropped = points->len - kept;
     g_array_set_size(points, kept);

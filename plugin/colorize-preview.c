@@ -61,9 +61,9 @@ static gchar *pass_digest(const ColorizeSettings *s, const PointHint *points, gi
     const gchar *reference = colorize_has_reference(s) ? colorize_render_reference_made_from() : NULL;
     if (reference) g_checksum_update(sum, (const guchar *)reference, -1); /* a file's path, size and time */
     for (gint i = 0; i < n_points; i++) {
-        const gdouble xy[2] = {points[i].x, points[i].y};
+        const gdouble xy[2] = {points[i].at.x, points[i].at.y};
         g_checksum_update(sum, (const guchar *)xy, sizeof xy);
-        g_checksum_update(sum, points[i].rgb, 3);
+        g_checksum_update(sum, points[i].at.rgb, 3);
     }
     const gsize bytes = sizeof(gfloat) * 4 * (gsize)w * h;
     g_checksum_update(sum, (const guchar *)src, (gssize)bytes);
@@ -138,12 +138,12 @@ static void draw_markers(ColorizeDialog *d, const CropMap *map, guchar *rgba, gi
     for (guint i = 0; i < d->points->len; i++) {
         const PointHint *p = &g_array_index(d->points, PointHint, i);
         gdouble cx, cy;
-        colorize_preview_from_image(map, p->x, p->y, &cx, &cy);
+        colorize_preview_from_image(map, p->at.x, p->at.y, &cx, &cy);
         const gint r = MARKER_RADIUS + ((gint)i == d->selected ? 2 : 0);
         for (gint y = -r - 2; y <= r + 2; y++)
             for (gint x = -r - 2; x <= r + 2; x++) {
                 gdouble dist = sqrt(x * x + y * y);
-                const guchar *c = dist <= r - 1 ? p->rgb : dist <= r ? white : dist <= r + 1.5 ? black : NULL;
+                const guchar *c = dist <= r - 1 ? p->at.rgb : dist <= r ? white : dist <= r + 1.5 ? black : NULL;
                 if (c) put_pixel(rgba, w, h, (gint)lround(cx) + x, (gint)lround(cy) + y, c);
             }
     }
@@ -234,7 +234,7 @@ static gpointer preview_worker(gpointer data) {
         const PointHint *p = &j->points[j->suggest_for];
         gfloat prob[SUGGESTIONS];
         nn_error err = {0};
-        gdouble x = (p->x - j->ox) * j->scale, y = (p->y - j->oy) * j->scale;
+        gdouble x = (p->at.x - j->ox) * j->scale, y = (p->at.y - j->oy) * j->scale;
         if (x >= 0 && y >= 0 && x < j->w && y < j->h)
             nn_engine_suggest(j->engine, j->model, x, y, SUGGESTIONS, j->suggestions, prob, &j->n_suggestions, &err);
     }
@@ -288,12 +288,12 @@ static GSourceFuncs wake_funcs = {NULL, NULL, wake_dispatch, NULL, NULL, NULL};
 static void take_guesses(ColorizeDialog *d, const PreviewJob *j) {
     for (gint i = 0; i < j->n_points && i < (gint)d->points->len; i++) {
         PointHint *p = &g_array_index(d->points, PointHint, i);
-        if (!p->guess || p->x != j->points[i].x || p->y != j->points[i].y) continue;
-        memcpy(p->rgb, j->points[i].rgb, 3);
+        if (!p->guess || p->at.x != j->points[i].at.x || p->at.y != j->points[i].at.y) continue;
+        memcpy(p->at.rgb, j->points[i].at.rgb, 3);
         p->guess = FALSE;
         if (g_getenv("COLORIZE_VERBOSE"))
             g_printerr("colorize-neural: point %d at (%.1f, %.1f) takes the network's colour #%02x%02x%02x\n", i + 1,
-                       p->x, p->y, p->rgb[0], p->rgb[1], p->rgb[2]);
+                       p->at.x, p->at.y, p->at.rgb[0], p->at.rgb[1], p->at.rgb[2]);
     }
 }
 

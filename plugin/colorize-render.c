@@ -100,9 +100,9 @@ nn_engine *colorize_render_begin(const ColorizeSettings *s, gint w, gint h, cons
         return NULL;
     }
     for (gint i = 0; i < n_points; i++) {
-        gdouble x = (points[i].x - ox) * scale, y = (points[i].y - oy) * scale;
+        gdouble x = (points[i].at.x - ox) * scale, y = (points[i].at.y - oy) * scale;
         if (x < 0 || y < 0 || x >= w || y >= h) continue; /* outside this layer */
-        if (nn_engine_add_point_rgb8(e, x, y, points[i].rgb, &err) != NN_OK) {
+        if (nn_engine_add_point_rgb8(e, x, y, points[i].at.rgb, &err) != NN_OK) {
             engine_error(&err, error);
             nn_engine_free(e);
             return NULL;
@@ -162,13 +162,13 @@ static gboolean take_guesses(const nn_engine *e, nn_colorizer *model, gint w, gi
                              gint n_points, gdouble ox, gdouble oy, gdouble scale, GError **error) {
     for (gint i = 0; i < n_points; i++) {
         PointHint *p = &points[i];
-        const gdouble x = (p->x - ox) * scale, y = (p->y - oy) * scale;
+        const gdouble x = (p->at.x - ox) * scale, y = (p->at.y - oy) * scale;
         if (!p->guess || x < 0 || y < 0 || x >= w || y >= h) continue;
         gfloat ab[2], prob;
         gint found = 0;
         nn_error err = {0};
         if (nn_engine_suggest(e, model, x, y, 1, ab, &prob, &found, &err) != NN_OK) return engine_error(&err, error);
-        if (found) colorize_render_ab_to_rgb(e, x, y, ab, p->rgb);
+        if (found) colorize_render_ab_to_rgb(e, x, y, ab, p->at.rgb);
     }
     for (gint i = 0; i < n_points; i++) points[i].guess = FALSE;
     return TRUE;

@@ -55,13 +55,13 @@ gboolean colorize_has_reference(const ColorizeSettings *s);
 
 extern const ColorizeSettings COLORIZE_DEFAULTS;
 
-/* A point hint: a position in image pixels and an sRGB colour. A point
- * just placed in the dialog takes the network's most likely colour at its
- * place: until the next preview pass has chosen it, `guess` is set and rgb
- * is only shown. */
+/* A point hint: the library's point (a position in image pixels and an
+ * sRGB colour, as its text form gives it). A point just placed in the
+ * dialog takes the network's most likely colour at its place: until the
+ * next preview pass has chosen it, `guess` is set and its colour is only
+ * shown. */
 typedef struct {
-    gdouble x, y;
-    guchar rgb[3];
+    nn_point_text at;
     gboolean guess;
 } PointHint;
 

@@ -60,23 +60,23 @@ int main(int argc, char **argv) {
     s.resolution = 128;
     gfloat *px = scene();
     /* a blue point the user chose on the sky, a new one on the ground, and a new one outside the image */
-    PointHint points[3] = {{20, 10, {40, 70, 200}, FALSE}, {60, 50, {40, 70, 200}, TRUE}, {W + 5, 10, {1, 2, 3}, TRUE}};
+    PointHint points[3] = {{{20, 10, {40, 70, 200}}, FALSE}, {{60, 50, {40, 70, 200}}, TRUE}, {{W + 5, 10, {1, 2, 3}}, TRUE}};
     CHECK(colorize_render_guess_colours(&s, W, H, px, NULL, points, 3, 0, 0, 1.0, model, NULL, &error), "%s",
           error ? error->message : "?");
     guchar want[3];
     first_suggestion(model, &s, px, points, 1, 60, 50, want);
     printf("the new point on the ground: #%02x%02x%02x, the network's first suggestion there: #%02x%02x%02x\n",
-           points[1].rgb[0], points[1].rgb[1], points[1].rgb[2], want[0], want[1], want[2]);
-    CHECK(memcmp(points[1].rgb, want, 3) == 0, "the new point did not take the network's first suggestion");
-    CHECK(memcmp(points[1].rgb, points[0].rgb, 3) != 0, "the new point took the other point's colour");
+           points[1].at.rgb[0], points[1].at.rgb[1], points[1].at.rgb[2], want[0], want[1], want[2]);
+    CHECK(memcmp(points[1].at.rgb, want, 3) == 0, "the new point did not take the network's first suggestion");
+    CHECK(memcmp(points[1].at.rgb, points[0].at.rgb, 3) != 0, "the new point took the other point's colour");
     CHECK(!points[0].guess && !points[1].guess && !points[2].guess, "a point still waits for its colour");
-    CHECK(points[0].rgb[0] == 40 && points[0].rgb[1] == 70 && points[0].rgb[2] == 200, "the chosen colour changed");
-    CHECK(points[2].rgb[0] == 1 && points[2].rgb[1] == 2 && points[2].rgb[2] == 3,
+    CHECK(points[0].at.rgb[0] == 40 && points[0].at.rgb[1] == 70 && points[0].at.rgb[2] == 200, "the chosen colour changed");
+    CHECK(points[2].at.rgb[0] == 1 && points[2].at.rgb[1] == 2 && points[2].at.rgb[2] == 3,
           "a point outside the image was given a colour");
     /* no point waits: nothing is computed, nothing changes */
     PointHint again = points[1];
     CHECK(colorize_render_guess_colours(&s, W, H, px, NULL, &again, 1, 0, 0, 1.0, model, NULL, &error) &&
-              memcmp(again.rgb, points[1].rgb, 3) == 0,
+              memcmp(again.at.rgb, points[1].at.rgb, 3) == 0,
           "a point with a chosen colour was guessed again");
     g_free(px);
     g_clear_error(&error);
