@@ -109,7 +109,7 @@ void nn_lab_to_srgb8(uint8_t *rgb, const float *lab, size_t n) {
     for (size_t i = 0; i < n; i++) {
         lab_to_linear_px(lin, lab + 3 * i, m);
         for (int c = 0; c < 3; c++)
-            rgb[3 * i + c] = (uint8_t)lrint(clip01(linear_to_srgb(lin[c])) * 255.0);
+            rgb[3 * i + c] = nn_unit_to_u8((float)linear_to_srgb(lin[c])); /* the one 8-bit rule */
     }
 }
 
