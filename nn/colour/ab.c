@@ -1,6 +1,8 @@
-/* ab.c — the quantized ab plane: the grid of colour bins, and the decoding
- * of per-pixel logits over the bins into ab (the annealed mean of Zhang et
- * al. 2016, and the mode). */
+/* ab.c — the quantized ab plane: the grid of colour bins, the decoding of
+ * per-pixel logits over the bins into ab (the annealed mean of Zhang et al.
+ * 2016, and the mode), and a model's bins (nn_ab_bins) read from a weights
+ * file's metadata with their centres, rebalancing weights, λ and the
+ * nearest-bin map. */
 #include "nn_ab.h"
 
 #include <math.h>

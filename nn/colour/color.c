@@ -1,5 +1,8 @@
 /* color.c — sRGB <-> CIE L*a*b* (D65, 2° observer) with the same constants as
- * skimage.color.rgb2lab / lab2rgb, for float, 8-bit and linear-light RGB. */
+ * skimage.color.rgb2lab / lab2rgb, for float, 8-bit and linear-light RGB;
+ * fitting a colour into the sRGB gamut at its lightness; and the planar
+ * conversions at the two ends of every front end: pixels to L, RGBA hint
+ * pixels to hint a, b and mask, and L with ab back to gamut-fitted sRGB. */
 #include "nn_color.h"
 
 #include <math.h>

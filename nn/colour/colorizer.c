@@ -1,6 +1,8 @@
 /* colorizer.c — the colorizer as the trainer and the plug-in load it: the
- * U-Net plus its ab bins from the weights file, the network input encoding,
- * the vividness-to-temperature mapping and batched prediction of ab. */
+ * U-Net plus its ab bins from the weights file, the network input encoding
+ * of whole images and its metadata, the vividness-to-temperature mapping,
+ * decoding at a vividness, the training prior, and batched prediction of
+ * ab, logits and features. */
 #include "nn_colorizer.h"
 
 #include <math.h>

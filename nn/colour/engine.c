@@ -2,7 +2,9 @@
  * `colorize-train colorize`: L at a working resolution, 32×32 tiles that
  * overlap by half a tile, run in large batches and blended with a Hann
  * window, hints placed at working scale, and ab brought back to full
- * resolution by a fast guided filter whose guide is the full-resolution L.
+ * resolution by a fast guided filter (guided.c) whose guide is the
+ * full-resolution L; the scene pass (scene.c), hints carried along the
+ * image (propagate.c) and a colour reference (reference.c) join in.
  * It streams: the caller feeds full-resolution rows of L (and hints) top to
  * bottom, the engine keeps only working-scale planes, and full-resolution
  * ab is produced row by row from the same L. Plain buffers, a progress

@@ -1,7 +1,7 @@
 /* tiles.c — the working size of an image, the origins of the network's
  * tiles along an axis (every half tile, the last flush with the end), and
- * a tile encoded as the network's input (L/50 - 1, ab/NN_AB_SCALE and the
- * mask); shared by the engine and the scene pass. */
+ * a tile encoded as the network's input (nn_encode_pixel); shared by the
+ * engine and the scene pass. */
 #include "nn_tiles.h"
 
 #include <math.h>

@@ -3,7 +3,9 @@
  * O_CREAT | O_EXCL, so an existing file or a symbolic link of that name is
  * never followed or overwritten), written in full, fsync'ed, then renamed
  * over the target; on any failure the temporary file is removed and the
- * target is untouched. Used by the weights saver and the trainer's PNGs. */
+ * target is untouched. Used by the weights saver (models and the trainer's
+ * checkpoints), the trainer's photo cache (images.c), its plots and sample
+ * grids (plot.c) and colorize's outputs (colorize.c). */
 #include "nn_file_atomic.h"
 
 #include <errno.h>
