@@ -295,6 +295,7 @@ static void on_value_changed(GtkAdjustment *adj, gpointer data) {
     if (adj == GTK_ADJUSTMENT(d->adjs[0])) d->s->vividness = v;
     if (adj == GTK_ADJUSTMENT(d->adjs[2])) d->s->resolution = (gint)lround(v);
     if (adj == GTK_ADJUSTMENT(d->adjs[3])) d->s->reference_weight = v;
+    if (adj == GTK_ADJUSTMENT(d->adjs[4])) d->s->hint_reach = v;
     if (adj == GTK_ADJUSTMENT(d->adjs[1])) {
         d->s->saturation = v;
         colorize_preview_redraw(d); /* saturation needs no new pass */
@@ -590,7 +591,7 @@ static void reference_file_row(ColorizeDialog *d, GtkWidget *table, gint row) {
 }
 
 static GtkWidget *controls_table(ColorizeDialog *d) {
-    GtkWidget *table = gtk_table_new(9, 3, FALSE);
+    GtkWidget *table = gtk_table_new(10, 3, FALSE);
     gtk_table_set_col_spacings(GTK_TABLE(table), 6);
     gtk_table_set_row_spacings(GTK_TABLE(table), 6);
     d->adjs[0] = add_scale(table, 0, _("_Vividness:"), d->s->vividness, 0.0, NN_MAX_VIVIDNESS, 0.01, 2,
@@ -620,6 +621,12 @@ static GtkWidget *controls_table(ColorizeDialog *d) {
     gtk_label_set_line_wrap(GTK_LABEL(d->gray_warning), TRUE);
     gtk_table_attach(GTK_TABLE(table), d->gray_warning, 0, 3, 4, 5, GTK_FILL | GTK_EXPAND, 0, 0, 0);
     gtk_table_set_row_spacing(GTK_TABLE(table), 3, 0); /* no double gap while the warning is hidden */
+    /* the dialog's hint reach; batch calls use the default */
+    d->adjs[4] = add_scale(table, 5, _("Hi_nt reach:"), d->s->hint_reach, 0.0, NN_MAX_HINT_REACH, 1, 0,
+                           _("How far a point's or a stroke's colour travels: the lightness step of the edges it "
+                             "may cross. Lower it when one click colours more than its object; 0 colours only "
+                             "where the hint is"));
+    g_signal_connect(d->adjs[4], "value-changed", G_CALLBACK(on_value_changed), d);
 
     d->chooser = gtk_file_chooser_button_new(_("Select a model"), GTK_FILE_CHOOSER_ACTION_OPEN);
     GtkFileFilter *weights = gtk_file_filter_new(), *all = gtk_file_filter_new();
@@ -644,8 +651,8 @@ static GtkWidget *controls_table(ColorizeDialog *d) {
                             _("A colour photo of a like scene, opened in GIMP: the result takes its colours, the "
                               "reference's dark colours going to dark pixels and its light colours to light ones"),
                             NULL);
-    reference_file_row(d, table, 6);
-    d->adjs[3] = add_scale(table, 7, _("Reference wei_ght:"), d->s->reference_weight, 0.1, NN_MAX_REFERENCE_WEIGHT,
+    reference_file_row(d, table, 7);
+    d->adjs[3] = add_scale(table, 8, _("Reference wei_ght:"), d->s->reference_weight, 0.1, NN_MAX_REFERENCE_WEIGHT,
                            0.1, 1, _("How strongly the reference counts against the network's own colours"));
     g_signal_connect(d->adjs[3], "value-changed", G_CALLBACK(on_value_changed), d);
     gimp_scale_entry_set_sensitive(d->adjs[3], colorize_has_reference(d->s));
@@ -710,6 +717,7 @@ static void reset(ColorizeDialog *d) {
     gtk_adjustment_set_value(GTK_ADJUSTMENT(d->adjs[1]), COLORIZE_DEFAULTS.saturation);
     gtk_adjustment_set_value(GTK_ADJUSTMENT(d->adjs[2]), COLORIZE_DEFAULTS.resolution);
     gtk_adjustment_set_value(GTK_ADJUSTMENT(d->adjs[3]), COLORIZE_DEFAULTS.reference_weight);
+    gtk_adjustment_set_value(GTK_ADJUSTMENT(d->adjs[4]), COLORIZE_DEFAULTS.hint_reach);
     gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(d->reference_combo), -1); /* None: no layer, no file */
     gtk_file_chooser_unselect_all(GTK_FILE_CHOOSER(d->reference_chooser));
     if (d->s->model[0]) set_model(d, NULL); /* the installed model */

@@ -22,7 +22,7 @@ typedef struct ColorizeDialog {
     gboolean sticky_message; /* the message shown stays until the user acts (a bad model file) */
     gboolean panning;        /* the middle button drags the view */
     gdouble pan_x, pan_y;
-    GtkObject *adjs[4];      /* vividness, saturation, working resolution, reference weight */
+    GtkObject *adjs[5];      /* vividness, saturation, working resolution, reference weight, hint reach */
     GtkWidget *reference_combo, *reference_chooser; /* a layer of an open image, or a file */
     /* the preview */
     guint fast_timer, refine_timer, poll; /* poll: the source the worker wakes when its pass is done */

@@ -65,6 +65,8 @@ gboolean colorize_check_arguments(gint32 image, gint32 drawable, const ColorizeS
         bad = _("The reference must be a layer of an open image, or -1 for none");
     else if (colorize_has_reference(s) && !(s->reference_weight > 0.0 && s->reference_weight <= NN_MAX_REFERENCE_WEIGHT))
         msg = g_strdup_printf(_("Reference weight %g is outside 0 to %g"), s->reference_weight, NN_MAX_REFERENCE_WEIGHT);
+    else if (!(s->hint_reach >= 0.0 && s->hint_reach <= NN_MAX_HINT_REACH))
+        msg = g_strdup_printf(_("Hint reach %g is outside 0 to %g"), s->hint_reach, NN_MAX_HINT_REACH);
     if (bad || msg) g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT, "%s", bad ? bad : msg);
     g_free(msg);
     return !bad && !msg;

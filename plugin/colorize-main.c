@@ -45,7 +45,8 @@ static void init_i18n(void) {
 #define HELP_TEXT                                                                                                      \
     "Adds a layer \"Colorized\" above the layer: its lightness is the layer's own, its colour is predicted by a "      \
     "U-Net trained on CIFAR-10 at the working resolution. Strokes on the hint layer give their colour to where they " \
-    "are painted, and the network carries it on. Grayscale images are converted to RGB in the same undo step."
+    "are painted, and the network carries it on up to edges of about " G_STRINGIFY(NN_DEFAULT_HINT_REACH) " in L* "  \
+    "(the dialog's Hint reach). Grayscale images are converted to RGB in the same undo step."
 
 static void query(void) {
     static const GimpParamDef args[] = {COMMON_ARGS};

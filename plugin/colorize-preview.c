@@ -51,10 +51,11 @@ struct PreviewJob {
 static gchar *pass_digest(const ColorizeSettings *s, const PointHint *points, gint n_points, const gfloat *src,
                           const gfloat *hint, gint w, gint h) {
     GChecksum *sum = g_checksum_new(G_CHECKSUM_SHA256);
-    const gdouble vividness = s->vividness;
+    const gdouble vividness = s->vividness, hint_reach = s->hint_reach;
     const gint numbers[4] = {s->resolution, s->hint_layer, n_points, s->reference};
     const gdouble reference_weight = colorize_has_reference(s) ? s->reference_weight : 0.0;
     g_checksum_update(sum, (const guchar *)&vividness, sizeof vividness);
+    g_checksum_update(sum, (const guchar *)&hint_reach, sizeof hint_reach);
     g_checksum_update(sum, (const guchar *)&reference_weight, sizeof reference_weight);
     g_checksum_update(sum, (const guchar *)numbers, sizeof numbers);
     g_checksum_update(sum, (const guchar *)s->model, (gssize)strlen(s->model) + 1); /* "": the installed one */

@@ -10,8 +10,8 @@
 
 G_DEFINE_QUARK(colorize-error-quark, colorize_error)
 
-const ColorizeSettings COLORIZE_DEFAULTS = {"", NN_DEFAULT_VIVIDNESS, 1.0, NN_DEFAULT_RESOLUTION, -1, -1,
-                                            NN_DEFAULT_REFERENCE_WEIGHT, ""};
+const ColorizeSettings COLORIZE_DEFAULTS = {"", NN_DEFAULT_VIVIDNESS, NN_DEFAULT_SATURATION, NN_DEFAULT_RESOLUTION, -1, -1,
+                                            NN_DEFAULT_REFERENCE_WEIGHT, "", NN_DEFAULT_HINT_REACH};
 
 gboolean colorize_has_reference(const ColorizeSettings *s) { return s->reference != -1 || s->reference_file[0]; }
 static nn_reference *current_reference; /* see colorize_render_set_reference */
@@ -87,6 +87,7 @@ nn_engine *colorize_render_begin(const ColorizeSettings *s, gint w, gint h, cons
                                  gdouble ox, gdouble oy, gdouble scale, GError **error) {
     nn_engine_params params = nn_engine_default_params();
     params.vividness = (float)s->vividness, params.saturation = (float)s->saturation, params.resolution = s->resolution;
+    params.hint_reach = (float)s->hint_reach;
     if (colorize_has_reference(s) && !current_reference) { /* colorize_reference_prepare was not called: a bug */
         g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_ENGINE, "the colour reference %d (%s) was not prepared",
                     s->reference, s->reference_file);

@@ -48,6 +48,8 @@ typedef struct {
     gint32 reference;  /* a drawable of any image whose colours the result takes; -1 = none */
     gdouble reference_weight;
     gchar reference_file[1024]; /* else a colour photo on disk; "" = none */
+    gdouble hint_reach; /* how far a hint's colour travels: the lightness change (L*) of the edges it may cross;
+                           0 = only where painted (nn_engine_params.hint_reach) */
 } ColorizeSettings;
 
 /* TRUE when the settings name a colour reference: a drawable, else a file. */

@@ -519,7 +519,7 @@ static nn_status predict_prepare(nn_engine *e, nn_colorizer *c, nn_error *err) {
         if (st) return st;
         e->hints_prepared = 1;
     }
-    if (e->stroke && e->params.hint_reach > 0.0f) {
+    if (e->stroke) { /* at reach 0 each hint holds only its own pixels */
         st = propagate_hints(e, err);
         if (st) return st;
     }

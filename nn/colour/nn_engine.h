@@ -57,7 +57,7 @@ typedef struct {
     int scene_size;     /* long side of the scene pass, 16 .. 256 */
     float scene_weight; /* 0 (no scene pass) .. 8 */
     float hint_reach;   /* L* units: the lightness change (edges crossed) at which a hint's hold halves;
-                           0: hints are not propagated, they colour only where they are */
+                           0: a hint holds only its own pixels (the scene pass sees it only there) */
     const nn_reference *reference; /* a finished colour reference (the caller keeps it), or NULL */
     float reference_weight;        /* its weight, (0, NN_MAX_REFERENCE_WEIGHT] */
 } nn_engine_params;

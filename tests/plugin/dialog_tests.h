@@ -1,7 +1,8 @@
 /* dialog_tests.h — what the dialog test's files share: the photo and hint
  * disc it opens, the colours it gives points, an interactive call of the
- * plug-in run from a thread, Script-Fu answers and GIMP's log; and each
- * file's checks, which inside() runs in order. */
+ * plug-in run from a thread, Script-Fu answers and GIMP's log
+ * (dialog_calls.c); and each file's checks, which test_dialog.c's inside()
+ * runs in order. */
 #ifndef DIALOG_TESTS_H
 #define DIALOG_TESTS_H
 
@@ -23,7 +24,7 @@ typedef struct {
     volatile gint done;
 } Call;
 
-/* test_dialog.c: the interactive call, Script-Fu answers, GIMP's log. */
+/* dialog_calls.c: the interactive call, Script-Fu answers, GIMP's log. */
 char *open_dialog(Call *c, GThread **t, int port, int image, int source);
 gboolean wait_call(Call *c, GThread *t);
 int eval_int(int port, const char *expr);
@@ -37,7 +38,7 @@ char *log_wait_for(const char *log, gsize from, const char *what, double seconds
 /* test_dialog_points.c: point hints placed, coloured, dragged, removed,
  * kept through undo, and the region one click colours. */
 void point_hint_by_click(int port, int image, int source, const char *log);
-void click_colours_region(int port, const char *log);
+void click_colours_region(int port, const char *log, const char *reach);
 void drag_past_edges(int port);
 void new_point_takes_network_colour(int port, int image, int source, const char *log);
 void click_past_point_limit(int port, const char *log);

@@ -129,12 +129,15 @@ static void colour_while_guess_pending(const char *dialog, gsize from, const cha
 
 /* One click on a flat region colours that whole region in the result and
  * nothing beyond its edge: a gray image, bright in its upper left (where
- * the click lands in the preview), dark in an L around it. */
+ * the click lands in the preview), dark in an L around it. With the
+ * dialog's Hint reach typed as `reach` (NULL: left as it is), the expected
+ * outcome is the local one of reach 0: the click's place is coloured, the
+ * region's far corners are not. */
 #define FLAT_W 600
 #define FLAT_H 400
 #define FLAT_EDGE_X 400 /* the bright region: x < FLAT_EDGE_X and y < FLAT_EDGE_Y */
 #define FLAT_EDGE_Y 260
-void click_colours_region(int port, const char *log) {
+void click_colours_region(int port, const char *log, const char *reach) {
     char *e = g_strdup_printf("(let* ((image (car (gimp-image-new %d %d RGB)))"
                               "       (layer (car (gimp-layer-new image %d %d RGB-IMAGE \"Flat\" 100 LAYER-MODE-NORMAL))))"
                               "  (gimp-image-insert-layer image layer 0 0)"
@@ -151,6 +154,12 @@ void click_colours_region(int port, const char *log) {
     char *dialog = open_dialog(&c, &t, port, image, source);
     if (dialog) {
         g_usleep(1500000);
+        if (reach) {
+            CHECK(gui_press(dialog, "alt+n") && gui_press(dialog, "ctrl+a"), "could not reach the Hint reach");
+            char *type[] = {"xdotool", "type", "--delay", "50", (char *)reach, NULL};
+            CHECK(gui_run_quiet(type, NULL) && gui_press(dialog, "Tab"), "could not type the Hint reach");
+            g_usleep(1500000);
+        }
         const gsize from = log_size(log);
         CHECK(gui_click(dialog, 120, 100, 1), "could not click the preview");
         colour_while_guess_pending(dialog, from, log);
@@ -173,10 +182,19 @@ void click_colours_region(int port, const char *log) {
         int least = 1000, most = -1000;
         for (int i = 0; i < 4; i++) least = MIN(least, redness(port, layer, bright[i][0], bright[i][1]));
         for (int i = 0; i < 3; i++) most = MAX(most, redness(port, layer, dark[i][0], dark[i][1]));
-        printf("one click at (%.0f, %.0f) on a flat region: red - green at its far corners at least %d, beyond its "
-               "edge at most %d\n", x, y, least, most);
-        CHECK(least > 25, "the click did not colour its whole region (red - green %d at a corner)", least);
-        CHECK(most < least - 20, "the click's colour crossed the region's edge (red - green %d beyond it)", most);
+        int corner_most = -1000;
+        for (int i = 0; i < 4; i++) corner_most = MAX(corner_most, redness(port, layer, bright[i][0], bright[i][1]));
+        const int here = redness(port, layer, (int)x, (int)y);
+        printf("one click at (%.0f, %.0f) on a flat region, hint reach %s: red - green there %d, at its far corners "
+               "%d to %d, beyond its edge at most %d\n", x, y, reach ? reach : "as set", here, least, corner_most, most);
+        if (!reach) {
+            CHECK(least > 25, "the click did not colour its whole region (red - green %d at a corner)", least);
+            CHECK(most < least - 20, "the click's colour crossed the region's edge (red - green %d beyond it)", most);
+        } else {
+            CHECK(here > 25, "at hint reach %s the click did not colour its own place (red - green %d)", reach, here);
+            CHECK(corner_most < 15, "at hint reach %s the click's colour still reached a far corner (red - green %d)",
+                  reach, corner_most);
+        }
     }
     g_free(e), g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }

@@ -3,7 +3,8 @@
  * the network's most likely colour at its place, that is the first of
  * nn_engine_suggest's suggestions there, predicted with the user's other
  * points as hints and without the point itself; points whose colour the
- * user chose keep it. Argument: the model file. */
+ * user chose keep it; and the settings' hint reach is the engine's.
+ * Argument: the model file. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,6 +48,37 @@ static void first_suggestion(nn_colorizer *model, const ColorizeSettings *s, con
     g_clear_error(&error);
 }
 
+/* How firmly a magenta point on the sky holds (x, y), through the render
+ * the dialog and OK use, at the settings' hint reach. */
+static float hold_at(nn_colorizer *model, const ColorizeSettings *s, const gfloat *px, double x, double y) {
+    PointHint point = {{20, 10, {200, 60, 190}}, FALSE};
+    GError *error = NULL;
+    nn_engine *e = colorize_render_begin(s, W, H, &point, 1, 0, 0, 1.0, &error);
+    gboolean ok = e && colorize_render_feed(e, W, 0, H, px, 4, NULL, NULL, &error) &&
+                  colorize_render_predict(e, model, NULL, NULL, NULL, &error);
+    CHECK(ok, "the render failed: %s", error ? error->message : "?");
+    const float hold = ok ? nn_engine_hint_hold_at(e, x, y) : -1.0f;
+    nn_engine_free(e);
+    g_clear_error(&error);
+    return hold;
+}
+
+/* The dialog's Hint reach reaches the engine: at the default a point on
+ * the sky holds the sky's far corner and not the ground beyond the edge;
+ * at 0 it holds nothing away from itself. */
+static void test_hint_reach(nn_colorizer *model, const gfloat *px) {
+    ColorizeSettings s = COLORIZE_DEFAULTS;
+    s.resolution = 128;
+    const float sky = hold_at(model, &s, px, W - 3, 3), ground = hold_at(model, &s, px, W / 2, H - 5);
+    s.hint_reach = 0.0;
+    const float sky0 = hold_at(model, &s, px, W - 3, 3);
+    printf("hint reach %g: the point holds the far sky %.2f, the ground %.2f; reach 0: the far sky %.2f\n",
+           COLORIZE_DEFAULTS.hint_reach, sky, ground, sky0);
+    CHECK(sky > 0.8f, "at the default reach the point does not hold the far sky (%.2f)", sky);
+    CHECK(ground < 0.05f, "at the default reach the point holds the ground beyond the edge (%.2f)", ground);
+    CHECK(sky0 < 0.05f, "at reach 0 the point still holds the far sky (%.2f)", sky0);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: test_render MODEL\n");
@@ -78,6 +110,7 @@ int main(int argc, char **argv) {
     CHECK(colorize_render_guess_colours(&s, W, H, px, NULL, &again, 1, 0, 0, 1.0, model, NULL, &error) &&
               memcmp(again.at.rgb, points[1].at.rgb, 3) == 0,
           "a point with a chosen colour was guessed again");
+    test_hint_reach(model, px);
     g_free(px);
     g_clear_error(&error);
     colorize_model_forget();

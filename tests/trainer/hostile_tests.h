@@ -1,7 +1,8 @@
 /* hostile_tests.h — what the hostile test's files share: the work folder,
- * the model and program under test, photo folders written by the test,
- * and the checks of test_hostile_runs.c (models, checkpoints and runs on
- * hostile photos), which main() runs after the folder and cache checks. */
+ * the model and program under test, photo folders written by the test
+ * (hostile_files.c), and the checks of test_hostile_runs.c (models,
+ * checkpoints and runs on hostile photos), which test_hostile.c's main()
+ * runs after the folder and cache checks. */
 #ifndef HOSTILE_TESTS_H
 #define HOSTILE_TESTS_H
 
@@ -23,6 +24,10 @@ char *make_folder(const char *name);
 void write_photo(const char *path, int w, int h, int r, int g, int b);
 /* What g_printerr says while capturing (into out; NULL: back to stderr). */
 void capture_stderr(GString *out);
+/* Seconds any one load may take before the test counts it as a hang. */
+#define WATCHDOG_SECONDS 60
+/* A load past WATCHDOG_SECONDS (alarm) fails the test and exits. */
+void watchdog_install(void);
 /* photo_set_load under the watchdog; prints the error when it fails. */
 gboolean load(photo_set *ps, const char *dirs, const char *cache, int max_side);
 

@@ -21,9 +21,6 @@
 #include "trainer.h"
 #include "trainer_tests.h"
 
-char *g_dir; /* the synthetic data set */
-char *g_work; /* outputs */
-const char *g_exe;
 
 static void make_dataset(void) { g_dir = synth_cifar_dataset(); }
 
@@ -97,36 +94,6 @@ static void test_metrics(const char *ref_path) {
     }
     golden_free(&g);
 }
-
-/* Runs `colorize-train ARGS…` in this process. */
-int run_command(int (*cmd)(int, char **), const char *first, ...) {
-    GPtrArray *args = g_ptr_array_new_with_free_func(g_free);
-    g_ptr_array_add(args, g_strdup("colorize-train"));
-    va_list ap;
-    va_start(ap, first);
-    for (const char *a = first; a; a = va_arg(ap, const char *)) g_ptr_array_add(args, g_strdup(a));
-    va_end(ap);
-    int argc = (int)args->len;
-    char **argv = g_new0(char *, argc + 1);
-    for (int i = 0; i < argc; i++) argv[i] = args->pdata[i];
-    int rc = cmd(argc, argv);
-    g_free(argv);
-    g_ptr_array_free(args, TRUE);
-    return rc;
-}
-
-char *work_path(const char *name) { return g_build_filename(g_work, name, NULL); }
-
-/* Runs the real colorize-train; returns its exit status (-1 when it did not
- * exit), its standard error in *err (g_free it). */
-int run_exe(char **argv, gchar **err) {
-    gint status = 0;
-    gchar *out = NULL;
-    if (!g_spawn_sync(NULL, argv, NULL, 0, NULL, NULL, &out, err, &status, NULL)) return -1;
-    g_free(out);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 
 static const nn_meta *history(const nn_weights *w, const char *key) {
     const nn_meta *m = nn_weights_get(w, key);

@@ -60,32 +60,6 @@ static void test_colorize_output_safety(const char *model, const char *in) {
 }
 
 #if !defined(__SANITIZE_ADDRESS__)
-/* Runs fn(ctx) in a child whose address space may grow by only extra_mb
- * (ulimit -v), with a 60 s alarm for hangs; returns its wait status and its
- * standard error in *msg (g_free it). */
-int run_under_address_limit(size_t extra_mb, int (*fn)(void *), void *ctx, gchar **msg) {
-    char *errfile = work_path("limited.err");
-    pid_t pid = fork();
-    if (pid == 0) {
-        size_t pages = 0;
-        FILE *f = fopen("/proc/self/statm", "r");
-        if (f && fscanf(f, "%zu", &pages) != 1) pages = 0;
-        if (f) fclose(f);
-        struct rlimit lim;
-        lim.rlim_cur = lim.rlim_max = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)extra_mb << 20);
-        setrlimit(RLIMIT_AS, &lim);
-        alarm(60); /* a hang ends the child with SIGALRM */
-        if (!freopen(errfile, "w", stderr)) _exit(9);
-        _exit(fn(ctx));
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    *msg = NULL;
-    g_file_get_contents(errfile, msg, NULL, NULL);
-    g_free(errfile);
-    return status;
-}
-
 typedef struct {
     const char *model, *in, *out;
 } limited_colorize;

@@ -1,6 +1,7 @@
 /* trainer_tests.h — what the trainer test's files share: the synthetic
  * data set and work folder, running colorize-train in this process or as
- * the real program, and each file's tests that main() runs in order. */
+ * the real program (trainer_runs.c), and each file's tests that
+ * test_trainer.c's main() runs in order. */
 #ifndef TRAINER_TESTS_H
 #define TRAINER_TESTS_H
 
@@ -21,7 +22,7 @@ int run_exe(char **argv, gchar **err);
 #if !defined(__SANITIZE_ADDRESS__)
 /* Runs fn(ctx) in a child whose address space may grow by only extra_mb
  * (ulimit -v), with a 60 s alarm for hangs; returns its wait status and its
- * standard error in *msg (g_free it). In test_trainer_colorize.c. */
+ * standard error in *msg (g_free it). */
 int run_under_address_limit(size_t extra_mb, int (*fn)(void *), void *ctx, gchar **msg);
 #endif
 
