@@ -203,121 +203,143 @@ static void test_architecture_first(void) {
     nn_weights_free(&w);
 }
 
-int main(void) {
-    nn_set_threads(2);
-    char path[1024], dir[512];
-    temp_path(dir, sizeof dir, "nn-weights-test");
-    CHECK(mkdir(dir, 0700) == 0, "mkdir %s", dir);
-    snprintf(path, sizeof path, "%s/model.weights", dir);
+/* One weights file written, read back and broken in many ways. */
+typedef struct {
+    char dir[512], path[1024];
+    nn_unet *m, *m2;   /* the model saved, and one loaded from the file */
+    nn_unet_config cfg; /* the file's architecture */
+    nn_weights w, r;   /* what was saved, what was read back */
+    uint8_t *file;     /* the file's bytes */
+    size_t file_n;
+} weights_case;
 
-    /* ---- round trip */
-    nn_unet *m = make_model(5);
-    nn_weights w;
-    nn_weights_init(&w);
-    CHECK(nn_unet_to_weights(m, &w) == NN_OK, "to_weights");
+/* Saves a model with metadata of every type, reads it back, and reads each
+ * value through its accessor (and a wrong type refused). */
+static void metadata_round_trip(weights_case *c) {
+    c->m = make_model(5);
+    nn_weights_init(&c->w);
+    CHECK(nn_unet_to_weights(c->m, &c->w) == NN_OK, "to_weights");
     uint32_t bins[10] = {0, 5, 17, 100, 200, 264, 300, 400, 500, 528};
     float reb[10] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 0.5f};
-    nn_weights_set_str(&w, "color.space", "CIELAB-D65");
-    nn_weights_set_u32_array(&w, "ab.bins", bins, 10);
-    nn_weights_set_f32_array(&w, "ab.rebalance_weights", reb, 10);
-    nn_weights_set_u64(&w, "train.seed", 1234567890123ull);
-    nn_weights_set_f64(&w, "eval.psnr", 24.125);
-    nn_weights_set_i32(&w, "train.epochs", 7);
+    nn_weights_set_str(&c->w, "color.space", "CIELAB-D65");
+    nn_weights_set_u32_array(&c->w, "ab.bins", bins, 10);
+    nn_weights_set_f32_array(&c->w, "ab.rebalance_weights", reb, 10);
+    nn_weights_set_u64(&c->w, "train.seed", 1234567890123ull);
+    nn_weights_set_f64(&c->w, "eval.psnr", 24.125);
+    nn_weights_set_i32(&c->w, "train.epochs", 7);
     nn_error err = {0};
-    CHECK(nn_weights_save(&w, path, &err) == NN_OK, "%s", err.msg);
-    nn_weights r;
-    CHECK(nn_weights_load(&r, path, &err) == NN_OK, "%s", err.msg);
-    const nn_meta *mb = nn_weights_get(&r, "ab.bins"), *mr = nn_weights_get(&r, "ab.rebalance_weights");
+    CHECK(nn_weights_save(&c->w, c->path, &err) == NN_OK, "%s", err.msg);
+    CHECK(nn_weights_load(&c->r, c->path, &err) == NN_OK, "%s", err.msg);
+    const nn_meta *mb = nn_weights_get(&c->r, "ab.bins"), *mr = nn_weights_get(&c->r, "ab.rebalance_weights");
     CHECK(mb && mb->type == NN_META_U32_ARRAY && mb->count == 10 && memcmp(mb->array, bins, 40) == 0, "ab.bins");
     CHECK(mr && mr->type == NN_META_F32_ARRAY && memcmp(mr->array, reb, 40) == 0, "rebalance weights");
-    const nn_meta *ms = nn_weights_get(&r, "train.seed"), *mp = nn_weights_get(&r, "eval.psnr");
+    const nn_meta *ms = nn_weights_get(&c->r, "train.seed"), *mp = nn_weights_get(&c->r, "eval.psnr");
     CHECK(ms && ms->v.u64 == 1234567890123ull && mp && mp->v.f64 == 24.125, "u64/f64 metadata");
     const char *cs = NULL;
-    CHECK(nn_weights_get_str(&r, "color.space", &cs, &err) == NN_OK && strcmp(cs, "CIELAB-D65") == 0, "colour space");
+    CHECK(nn_weights_get_str(&c->r, "color.space", &cs, &err) == NN_OK && strcmp(cs, "CIELAB-D65") == 0, "colour space");
     uint32_t u;
-    CHECK(nn_weights_get_u32(&r, "color.space", &u, &err) == NN_ERR_FORMAT && strstr(err.msg, "color.space"),
+    CHECK(nn_weights_get_u32(&c->r, "color.space", &u, &err) == NN_ERR_FORMAT && strstr(err.msg, "color.space"),
           "type confusion accepted");
     uint64_t u64 = 0, count = 0;
     double f64 = 0;
     const float *fa = NULL;
     const uint32_t *ua = NULL;
-    CHECK(nn_weights_get_u64(&r, "train.seed", &u64, &err) == NN_OK && u64 == 1234567890123ull, "get_u64");
-    CHECK(nn_weights_get_f64(&r, "eval.psnr", &f64, &err) == NN_OK && f64 == 24.125, "get_f64");
-    CHECK(nn_weights_get_f32_array(&r, "ab.rebalance_weights", &fa, &count, &err) == NN_OK && count == 10 &&
+    CHECK(nn_weights_get_u64(&c->r, "train.seed", &u64, &err) == NN_OK && u64 == 1234567890123ull, "get_u64");
+    CHECK(nn_weights_get_f64(&c->r, "eval.psnr", &f64, &err) == NN_OK && f64 == 24.125, "get_f64");
+    CHECK(nn_weights_get_f32_array(&c->r, "ab.rebalance_weights", &fa, &count, &err) == NN_OK && count == 10 &&
               memcmp(fa, reb, sizeof reb) == 0, "get_f32_array");
-    CHECK(nn_weights_get_u32_array(&r, "ab.bins", &ua, &count, &err) == NN_OK && count == 10 && ua[9] == 528,
+    CHECK(nn_weights_get_u32_array(&c->r, "ab.bins", &ua, &count, &err) == NN_OK && count == 10 && ua[9] == 528,
           "get_u32_array");
-    CHECK(nn_weights_get_f64(&r, "train.seed", &f64, &err) == NN_ERR_FORMAT && strstr(err.msg, "train.seed"),
+    CHECK(nn_weights_get_f64(&c->r, "train.seed", &f64, &err) == NN_ERR_FORMAT && strstr(err.msg, "train.seed"),
           "get_f64 on a u64 accepted");
-    CHECK(nn_weights_get_f32_array(&r, "missing.key", &fa, &count, &err) == NN_ERR_FORMAT &&
+    CHECK(nn_weights_get_f32_array(&c->r, "missing.key", &fa, &count, &err) == NN_ERR_FORMAT &&
               strstr(err.msg, "missing.key"), "a missing array found");
+}
 
-    nn_unet_config cfg;
-    CHECK(nn_unet_config_from_weights(&r, &cfg, path, &err) == NN_OK, "%s", err.msg);
-    nn_unet *m2 = NULL;
-    CHECK(nn_unet_create(&m2, &cfg, 3, 8, 8, &err) == NN_OK, "%s", err.msg);
-    CHECK(m2 && nn_unet_load_weights(m2, &r, path, &err) == NN_OK, "%s", err.msg);
+/* The model loaded from the file computes the same logits, and saving
+ * what was loaded gives the same bytes. */
+static void model_round_trip(weights_case *c) {
+    nn_error err = {0};
+    CHECK(nn_unet_config_from_weights(&c->r, &c->cfg, c->path, &err) == NN_OK, "%s", err.msg);
+    CHECK(nn_unet_create(&c->m2, &c->cfg, 3, 8, 8, &err) == NN_OK, "%s", err.msg);
+    CHECK(c->m2 && nn_unet_load_weights(c->m2, &c->r, c->path, &err) == NN_OK, "%s", err.msg);
     float x[3 * 4 * 64];
     fill_uniform(x, sizeof x / 4, -1, 1, 99);
     const float *l1, *l2;
     size_t nl = 3 * 10 * 64;
     float *copy = malloc(nl * 4);
-    nn_unet_forward(m, x, 3, NN_MODE_EVAL, &l1, &err);
+    nn_unet_forward(c->m, x, 3, NN_MODE_EVAL, &l1, &err);
     memcpy(copy, l1, nl * 4);
-    nn_unet_forward(m2, x, 3, NN_MODE_EVAL, &l2, &err);
+    nn_unet_forward(c->m2, x, 3, NN_MODE_EVAL, &l2, &err);
     int same = memcmp(copy, l2, nl * 4) == 0;
     printf("save -> load -> forward: %s\n", same ? "bit-identical" : "DIFFERS");
     CHECK(same, "round trip changed the logits");
     /* saving what was loaded gives the same bytes */
     char path2[600];
-    snprintf(path2, sizeof path2, "%s/again.weights", dir);
-    CHECK(nn_weights_save(&r, path2, &err) == NN_OK, "%s", err.msg);
-    size_t n1, n2;
-    uint8_t *b1 = read_all(path, &n1), *b2 = read_all(path2, &n2);
-    CHECK(b1 && b2 && n1 == n2 && memcmp(b1, b2, n1) == 0, "re-saved file differs");
+    snprintf(path2, sizeof path2, "%s/again.weights", c->dir);
+    CHECK(nn_weights_save(&c->r, path2, &err) == NN_OK, "%s", err.msg);
+    size_t n2;
+    c->file = read_all(c->path, &c->file_n);
+    uint8_t *b2 = read_all(path2, &n2);
+    CHECK(c->file && b2 && c->file_n == n2 && memcmp(c->file, b2, c->file_n) == 0, "re-saved file differs");
     unlink(path2);
     free(b2);
+    free(copy);
+}
 
-    /* ---- rejections */
-    uint8_t *bad = malloc(n1);
+/* Truncations at every byte and broken headers are refused, naming the
+ * file and the problem. */
+static void header_rejections(weights_case *c) {
+    nn_error err = {0};
+    char path2[600];
+    snprintf(path2, sizeof path2, "%s/again.weights", c->dir);
+    uint8_t *bad = malloc(c->file_n);
     int all_truncations = 1;
-    for (size_t len = 0; len < n1; len++) {
+    for (size_t len = 0; len < c->file_n; len++) {
         nn_weights t;
         nn_error e = {0};
-        if (nn_weights_parse(&t, b1, len, "bad.weights", &e) == NN_OK || !strstr(e.msg, "bad.weights") ||
+        if (nn_weights_parse(&t, c->file, len, "bad.weights", &e) == NN_OK || !strstr(e.msg, "bad.weights") ||
             !strstr(e.msg, "truncated"))
             all_truncations = 0;
     }
-    printf("truncation at each of %zu bytes: %s\n", n1, all_truncations ? "all rejected" : "SOME ACCEPTED");
+    printf("truncation at each of %zu bytes: %s\n", c->file_n, all_truncations ? "all rejected" : "SOME ACCEPTED");
     CHECK(all_truncations, "a truncation was not reported as such");
-    write_all(path2, b1, n1 / 2);
+    write_all(path2, c->file, c->file_n / 2);
     nn_weights t;
     CHECK(nn_weights_load(&t, path2, &err) == NN_ERR_FORMAT && strstr(err.msg, path2) && strstr(err.msg, "truncated"),
           "truncated file: %s", err.msg);
     printf("%-28s -> %s\n", "truncated file on disk", err.msg);
 
-    memcpy(bad, b1, n1), memcpy(bad, "GIF8", 4);
-    expect_reject("wrong magic", bad, n1, "magic");
-    memcpy(bad, b1, n1), put_u32(bad + 4, 99), fix_crc(bad, n1);
-    expect_reject("unsupported version", bad, n1, "version 99");
-    memcpy(bad, b1, n1), bad[n1 / 2] ^= 0x10;
-    expect_reject("flipped bit", bad, n1, "checksum");
-    memcpy(bad, b1, n1), put_u64(bad + 32, 1ull << 40), fix_crc(bad, n1);
-    expect_reject("absurd tensor count", bad, n1, "absurd");
-    memcpy(bad, b1, n1), put_u32(bad + 48, 1u << 30), fix_crc(bad, n1);
-    expect_reject("absurd key length", bad, n1, "absurd");
-    uint8_t *longer = malloc(n1 + 8);
-    memcpy(longer, b1, n1), memset(longer + n1, 0, 8);
-    expect_reject("trailing bytes", longer, n1 + 8, "unexpected bytes");
+    memcpy(bad, c->file, c->file_n), memcpy(bad, "GIF8", 4);
+    expect_reject("wrong magic", bad, c->file_n, "magic");
+    memcpy(bad, c->file, c->file_n), put_u32(bad + 4, 99), fix_crc(bad, c->file_n);
+    expect_reject("unsupported version", bad, c->file_n, "version 99");
+    memcpy(bad, c->file, c->file_n), bad[c->file_n / 2] ^= 0x10;
+    expect_reject("flipped bit", bad, c->file_n, "checksum");
+    memcpy(bad, c->file, c->file_n), put_u64(bad + 32, 1ull << 40), fix_crc(bad, c->file_n);
+    expect_reject("absurd tensor count", bad, c->file_n, "absurd");
+    memcpy(bad, c->file, c->file_n), put_u32(bad + 48, 1u << 30), fix_crc(bad, c->file_n);
+    expect_reject("absurd key length", bad, c->file_n, "absurd");
+    uint8_t *longer = malloc(c->file_n + 8);
+    memcpy(longer, c->file, c->file_n), memset(longer + c->file_n, 0, 8);
+    expect_reject("trailing bytes", longer, c->file_n + 8, "unexpected bytes");
     free(longer);
+    unlink(path2);
+    free(bad);
+}
 
+/* A one-tensor file whose layout is known, broken in its tensor entry and
+ * its values. */
+static void tensor_rejections(weights_case *c) {
+    nn_error err = {0};
+    char path2[600];
     /* A one-tensor file whose layout is known: header (48), then the entry
      * u32 name length (1), "t", u32 rank (1), u64 dim, u32 type, u64 offset. */
     nn_weights one;
     nn_weights_init(&one);
     float vals[3] = {1, 2, 3};
     nn_weights_add_tensor(&one, "t", 1, (uint64_t[]){3}, vals);
-    snprintf(path2, sizeof path2, "%s/one.weights", dir);
+    snprintf(path2, sizeof path2, "%s/one.weights", c->dir);
     CHECK(nn_weights_save(&one, path2, &err) == NN_OK, "%s", err.msg);
     size_t no;
     uint8_t *ob = read_all(path2, &no), *obad = malloc(no);
@@ -346,18 +368,24 @@ int main(void) {
     nn_weights_free(&one);
     free(ob), free(obad);
     unlink(path2);
+}
 
+/* The loader against the architecture: a shape mismatch, a missing tensor,
+ * removing tensors, and a file that does not exist. */
+static void loader_rejections(weights_case *c) {
+    nn_error err = {0};
+    nn_weights t;
     /* shape mismatch: a wider architecture than the tensors */
-    nn_unet_config wide = cfg;
+    nn_unet_config wide = c->cfg;
     wide.base_width = 6;
     nn_unet *m3 = NULL;
     nn_unet_create(&m3, &wide, 1, 8, 8, &err);
-    CHECK(m3 && nn_unet_load_weights(m3, &r, path, &err) == NN_ERR_FORMAT && strstr(err.msg, "shape") &&
-              strstr(err.msg, path), "shape mismatch: %s", err.msg);
+    CHECK(m3 && nn_unet_load_weights(m3, &c->r, c->path, &err) == NN_ERR_FORMAT && strstr(err.msg, "shape") &&
+              strstr(err.msg, c->path), "shape mismatch: %s", err.msg);
     printf("%-28s -> %s\n", "shape mismatch", err.msg);
     nn_unet_free(m3);
     /* removing a tensor, then the loader's view of it */
-    size_t before = r.n_tensors;
+    size_t before = c->r.n_tensors;
     nn_weights extra;
     nn_weights_init(&extra);
     nn_weights_add_tensor(&extra, "x", 1, (uint64_t[]){2}, (float[]){1, 2});
@@ -367,43 +395,59 @@ int main(void) {
     CHECK(nn_weights_remove_tensor(&extra, "x", &err) == NN_ERR_FORMAT && strstr(err.msg, "'x'"),
           "removing a missing tensor succeeded");
     nn_weights_free(&extra);
-    CHECK(r.n_tensors == before, "tensor count changed");
+    CHECK(c->r.n_tensors == before, "tensor count changed");
     /* a missing tensor */
-    free(r.tensors[3].name);
-    r.tensors[3].name = strdup("renamed");
-    CHECK(nn_unet_load_weights(m2, &r, path, &err) == NN_ERR_FORMAT && strstr(err.msg, "missing"), "%s", err.msg);
+    free(c->r.tensors[3].name);
+    c->r.tensors[3].name = strdup("renamed");
+    CHECK(nn_unet_load_weights(c->m2, &c->r, c->path, &err) == NN_ERR_FORMAT && strstr(err.msg, "missing"), "%s", err.msg);
     printf("%-28s -> %s\n", "missing tensor", err.msg);
     /* a file that does not exist */
     CHECK(nn_weights_load(&t, "/nonexistent/x.weights", &err) == NN_ERR_IO && strstr(err.msg, "/nonexistent/x.weights"),
           "%s", err.msg);
     printf("%-28s -> %s\n", "missing file", err.msg);
+}
 
-    /* ---- atomic saving: a failed save leaves the old file and no temporary */
-    snprintf(path2, sizeof path2, "%s/occupied", dir);
+/* A failed save leaves the old file and no temporary. */
+static void atomic_save(weights_case *c) {
+    nn_error err = {0};
+    char path2[600];
+    snprintf(path2, sizeof path2, "%s/occupied", c->dir);
     mkdir(path2, 0700); /* rename onto a directory fails */
-    CHECK(nn_weights_save(&w, path2, &err) == NN_ERR_IO && strstr(err.msg, path2), "save onto a directory: %s", err.msg);
+    CHECK(nn_weights_save(&c->w, path2, &err) == NN_ERR_IO && strstr(err.msg, path2), "save onto a directory: %s", err.msg);
     printf("%-28s -> %s\n", "failed save", err.msg);
-    CHECK(nn_weights_save(&w, "/nonexistent/dir/x.weights", &err) == NN_ERR_IO, "save into a missing folder");
+    CHECK(nn_weights_save(&c->w, "/nonexistent/c->dir/x.weights", &err) == NN_ERR_IO, "save into a missing folder");
     size_t n3;
-    uint8_t *b3 = read_all(path, &n3);
-    CHECK(b3 && n3 == n1 && memcmp(b3, b1, n1) == 0, "the existing file changed");
+    uint8_t *b3 = read_all(c->path, &n3);
+    CHECK(b3 && n3 == c->file_n && memcmp(b3, c->file, c->file_n) == 0, "the existing file changed");
     free(b3);
-    DIR *dp = opendir(dir);
+    DIR *dp = opendir(c->dir);
     int leftovers = 0;
     for (struct dirent *de; dp && (de = readdir(dp));) leftovers += strstr(de->d_name, ".tmp-") != NULL;
     if (dp) closedir(dp);
     CHECK(leftovers == 0, "%d temporary files left behind", leftovers);
     rmdir(path2);
+}
 
+int main(void) {
+    nn_set_threads(2);
+    weights_case c = {.m = NULL};
+    temp_path(c.dir, sizeof c.dir, "nn-weights-test");
+    CHECK(mkdir(c.dir, 0700) == 0, "mkdir %s", c.dir);
+    snprintf(c.path, sizeof c.path, "%s/model.weights", c.dir);
+    metadata_round_trip(&c);
+    model_round_trip(&c);
+    header_rejections(&c);
+    tensor_rejections(&c);
+    loader_rejections(&c);
+    atomic_save(&c);
     test_hostile_layouts();
     test_rebalance_weights();
     test_escaped_messages();
     test_architecture_first();
-
-    unlink(path);
-    rmdir(dir);
-    free(b1), free(bad), free(copy);
-    nn_weights_free(&w), nn_weights_free(&r);
-    nn_unet_free(m), nn_unet_free(m2);
+    unlink(c.path);
+    rmdir(c.dir);
+    free(c.file);
+    nn_weights_free(&c.w), nn_weights_free(&c.r);
+    nn_unet_free(c.m), nn_unet_free(c.m2);
     return test_finish("test_weights");
 }

@@ -194,6 +194,8 @@ void click_colours_region(int port, const char *log, const char *reach) {
             CHECK(here > 25, "at hint reach %s the click did not colour its own place (red - green %d)", reach, here);
             CHECK(corner_most < 15, "at hint reach %s the click's colour still reached a far corner (red - green %d)",
                   reach, corner_most);
+            CHECK(most < 15, "at hint reach %s the click's colour crossed the region's edge (red - green %d beyond it)",
+                  reach, most);
         }
     }
     g_free(e), g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
