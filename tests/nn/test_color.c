@@ -8,20 +8,11 @@
 #include "nn.h"
 #include "testlib.h"
 
-int main(int argc, char **argv) {
-    golden_file g;
-    if (argc < 2 || !golden_load(&g, argv[1])) return 1;
-    const golden_tensor *rgb8 = golden_get(&g, "rgb8"), *rgb8_lab = golden_get(&g, "rgb8_lab");
-    const golden_tensor *rgbf = golden_get(&g, "rgbf"), *rgbf_lab = golden_get(&g, "rgbf_lab");
-    const golden_tensor *lab = golden_get(&g, "lab"), *lab_rgb = golden_get(&g, "lab_rgb");
-    if (!rgb8 || !rgb8_lab || !rgbf || !rgbf_lab || !lab || !lab_rgb) return test_finish("test_color");
-
+/* 8-bit sRGB -> Lab against skimage, and back exactly. */
+static void test_srgb8(const golden_tensor *rgb8, const golden_tensor *rgb8_lab) {
     size_t n8 = rgb8->dims[0];
     uint8_t *px = malloc(3 * n8), *back8 = malloc(3 * n8);
-    size_t most = n8;
-    if (rgbf->dims[0] > most) most = rgbf->dims[0];
-    if (lab->dims[0] > most) most = lab->dims[0];
-    float *out = malloc(sizeof(float) * 3 * most), *back = malloc(sizeof(float) * 3 * most);
+    float *out = malloc(sizeof(float) * 3 * n8);
     for (size_t i = 0; i < 3 * n8; i++) px[i] = (uint8_t)rgb8->data[i];
     nn_srgb8_to_lab(out, px, n8);
     check_abs("8-bit sRGB -> Lab vs skimage", out, rgb8_lab->data, 3 * n8, 1e-3);
@@ -29,8 +20,13 @@ int main(int argc, char **argv) {
     int exact = memcmp(back8, px, 3 * n8) == 0;
     printf("%-40s %s\n", "8-bit sRGB -> Lab -> sRGB round trip", exact ? "exact" : "differs  <-- FAIL");
     CHECK(exact, "8-bit round trip is not exact");
+    free(px), free(back8), free(out);
+}
 
+/* float and linear-light sRGB -> Lab against skimage, and back. */
+static void test_float_and_linear(const golden_tensor *rgbf, const golden_tensor *rgbf_lab) {
     size_t nf = rgbf->dims[0];
+    float *out = malloc(sizeof(float) * 3 * nf), *back = malloc(sizeof(float) * 3 * nf);
     nn_srgb_to_lab(out, rgbf->data, nf);
     check_abs("float sRGB -> Lab vs skimage", out, rgbf_lab->data, 3 * nf, 1e-3);
     nn_lab_to_srgb(back, out, nf);
@@ -46,16 +42,21 @@ int main(int argc, char **argv) {
     check_abs("linear RGB -> Lab vs skimage", lab2, rgbf_lab->data, 3 * nf, 1e-3);
     nn_lab_to_linear_rgb(back, lab2, nf);
     check_abs("linear RGB -> Lab -> linear round trip", back, lin, 3 * nf, 1e-5);
-
-    size_t nl = lab->dims[0];
-    nn_lab_to_srgb(out, lab->data, nl);
-    check_abs("Lab -> sRGB (clipped) vs skimage", out, lab_rgb->data, 3 * nl, 1e-3);
-
     /* L only (stride 3) equals the L of the full conversion and skimage's */
     float *Lonly = malloc(sizeof(float) * nf), *Lref = malloc(sizeof(float) * nf);
     nn_srgb_to_lightness(Lonly, rgbf->data, nf, 3);
     for (size_t i = 0; i < nf; i++) Lref[i] = rgbf_lab->data[3 * i];
     check_abs("sRGB -> L only vs skimage", Lonly, Lref, nf, 1e-3);
+    free(out), free(back), free(lin), free(lab2), free(Lonly), free(Lref);
+}
+
+/* Lab -> sRGB against skimage; the gamut fit fused or in two steps, per
+ * pixel or planar, the same; and it keeps L. */
+static void test_gamut_fit(const golden_tensor *lab, const golden_tensor *lab_rgb) {
+    size_t nl = lab->dims[0];
+    float *out = malloc(sizeof(float) * 3 * nl);
+    nn_lab_to_srgb(out, lab->data, nl);
+    check_abs("Lab -> sRGB (clipped) vs skimage", out, lab_rgb->data, 3 * nl, 1e-3);
     /* the fused gamut fit + conversion equals the two steps */
     float *fit = malloc(sizeof(float) * 3 * nl), *two = malloc(sizeof(float) * 3 * nl), *one = malloc(sizeof(float) * 4 * nl);
     memcpy(fit, lab->data, sizeof(float) * 3 * nl);
@@ -84,42 +85,53 @@ int main(int argc, char **argv) {
         got_L[i] = back_lab[3 * i];
     }
     check_abs("gamut fit keeps L (Lab -> sRGB -> Lab)", got_L, want_L, nl, 2e-3);
-    free(Lonly), free(Lref), free(fit), free(two), free(one), free(one3), free(back_lab), free(want_L), free(got_L);
+    free(out), free(fit), free(two), free(one), free(one3), free(back_lab), free(want_L), free(got_L);
+}
 
-    /* the table-driven L* against the exact conversion on a dense sweep:
-     * every gray level of a fine ramp, then random colours */
-    {
-        const size_t ns = 200001;
-        float *rgb = malloc(sizeof(float) * 3 * ns), *exact_lab = malloc(sizeof(float) * 3 * ns);
-        float *Lt = malloc(sizeof(float) * ns), *Lg = malloc(sizeof(float) * ns), *gray = malloc(sizeof(float) * ns);
-        float *Le = malloc(sizeof(float) * ns), *Lge = malloc(sizeof(float) * ns);
-        uint32_t seed = 12345;
-        for (size_t i = 0; i < ns; i++) {
-            gray[i] = (float)i / (float)(ns - 1);
-            for (int c = 0; c < 3; c++) {
-                seed = seed * 1664525u + 1013904223u;
-                rgb[3 * i + c] = (float)(seed >> 8) / 16777216.0f;
-            }
+/* the table-driven L* against the exact conversion on a dense sweep:
+ * every gray level of a fine ramp, then random colours */
+static void test_lightness_tables(void) {
+    const size_t ns = 200001;
+    float *rgb = malloc(sizeof(float) * 3 * ns), *exact_lab = malloc(sizeof(float) * 3 * ns);
+    float *Lt = malloc(sizeof(float) * ns), *Lg = malloc(sizeof(float) * ns), *gray = malloc(sizeof(float) * ns);
+    float *Le = malloc(sizeof(float) * ns), *Lge = malloc(sizeof(float) * ns);
+    uint32_t seed = 12345;
+    for (size_t i = 0; i < ns; i++) {
+        gray[i] = (float)i / (float)(ns - 1);
+        for (int c = 0; c < 3; c++) {
+            seed = seed * 1664525u + 1013904223u;
+            rgb[3 * i + c] = (float)(seed >> 8) / 16777216.0f;
         }
-        nn_srgb_to_lab(exact_lab, rgb, ns);
-        nn_srgb_to_lightness(Lt, rgb, ns, 3);
-        for (size_t i = 0; i < ns; i++) Le[i] = exact_lab[3 * i];
-        check_abs("table sRGB -> L vs exact_lab, random colours", Lt, Le, ns, 1e-4);
-        for (size_t i = 0; i < ns; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = gray[i];
-        nn_srgb_to_lab(exact_lab, rgb, ns);
-        nn_gray_to_lightness(Lg, gray, ns, 1);
-        for (size_t i = 0; i < ns; i++) Lge[i] = exact_lab[3 * i];
-        check_abs("table gray -> L vs exact_lab, every level", Lg, Lge, ns, 1e-4);
-        nn_srgb_to_lightness(Lt, rgb, ns, 3);
-        check_abs("gray and RGB paths agree on greys", Lt, Lg, ns, 1e-5);
-        free(rgb), free(exact_lab), free(Lt), free(Lg), free(gray), free(Le), free(Lge);
     }
+    nn_srgb_to_lab(exact_lab, rgb, ns);
+    nn_srgb_to_lightness(Lt, rgb, ns, 3);
+    for (size_t i = 0; i < ns; i++) Le[i] = exact_lab[3 * i];
+    check_abs("table sRGB -> L vs exact_lab, random colours", Lt, Le, ns, 1e-4);
+    for (size_t i = 0; i < ns; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = gray[i];
+    nn_srgb_to_lab(exact_lab, rgb, ns);
+    nn_gray_to_lightness(Lg, gray, ns, 1);
+    for (size_t i = 0; i < ns; i++) Lge[i] = exact_lab[3 * i];
+    check_abs("table gray -> L vs exact_lab, every level", Lg, Lge, ns, 1e-4);
+    nn_srgb_to_lightness(Lt, rgb, ns, 3);
+    check_abs("gray and RGB paths agree on greys", Lt, Lg, ns, 1e-5);
+    free(rgb), free(exact_lab), free(Lt), free(Lg), free(gray), free(Le), free(Lge);
+}
 
+int main(int argc, char **argv) {
+    golden_file g;
+    if (argc < 2 || !golden_load(&g, argv[1])) return 1;
+    const golden_tensor *rgb8 = golden_get(&g, "rgb8"), *rgb8_lab = golden_get(&g, "rgb8_lab");
+    const golden_tensor *rgbf = golden_get(&g, "rgbf"), *rgbf_lab = golden_get(&g, "rgbf_lab");
+    const golden_tensor *lab = golden_get(&g, "lab"), *lab_rgb = golden_get(&g, "lab_rgb");
+    if (!rgb8 || !rgb8_lab || !rgbf || !rgbf_lab || !lab || !lab_rgb) return test_finish("test_color");
+    test_srgb8(rgb8, rgb8_lab);
+    test_float_and_linear(rgbf, rgbf_lab);
+    test_gamut_fit(lab, lab_rgb);
+    test_lightness_tables();
     /* neutral greys are neutral to within the rounding of skimage's matrix */
     float grey[3] = {0.5f, 0.5f, 0.5f}, gl[3];
     nn_srgb_to_lab(gl, grey, 1);
     CHECK(fabsf(gl[1]) < 1e-2f && fabsf(gl[2]) < 1e-2f, "grey has chroma %g %g", gl[1], gl[2]);
-    free(px), free(back8), free(out), free(back), free(lin), free(lab2);
     golden_free(&g);
     return test_finish("test_color");
 }
