@@ -358,17 +358,12 @@ static void test_points(nn_colorizer *c) {
  * at each tile pixel, added with the weight. Then the engine: a working
  * image no larger than the scene is unchanged by the weight, a larger one
  * is changed, and bad scene parameters are refused by name. */
-static void test_scene(nn_colorizer *c) {
-    const int w = 96, h = 64, size = 32, T = 32, tp = T * T, Q = c->ab.num_bins;
-    float *L = make_L(w, h);
-    nn_scene *s = NULL;
+/* The oracle's scene pass: the working image shrunk to gw×gh by area,
+ * through the network as one tile, log-softmax minus the log rebalancing
+ * weights and the log prior; (Q, gh, gw), malloc'd. */
+static double *scene_oracle_logp(nn_colorizer *c, const float *L, int w, int h, int gw, int gh) {
+    const int T = 32, tp = T * T, Q = c->ab.num_bins;
     nn_error err = {0};
-    CHECK(nn_scene_create(&s, c, L, NULL, w, h, size, &err) == NN_OK, "scene: %s", err.msg);
-    if (!s) return;
-    int gw, gh;
-    nn_scene_size(s, &gw, &gh);
-    CHECK(gw == 32 && gh == 21, "scene size %dx%d, expected 32x21", gw, gh);
-    /* the oracle's scene */
     float gL[32 * 21], in[4 * 1024];
     for (int gy = 0; gy < gh; gy++)
         for (int gx = 0; gx < gw; gx++) {
@@ -397,6 +392,22 @@ static void test_scene(nn_colorizer *c) {
         for (int q = 0; q < Q; q++) sum += exp(logits[q * tp + d] - mx);
         for (int q = 0; q < Q; q++) logp[q * gw * gh + g] = logits[q * tp + d] - mx - log(sum) - log(c->ab.rebalance[q]) - log_prior[q];
     }
+    return logp;
+}
+
+/* The scene pass against the naive oracle: its size, and a tile fused
+ * with it (bilinear) */
+static void test_scene_oracle(nn_colorizer *c) {
+    const int w = 96, h = 64, size = 32, T = 32, tp = T * T, Q = c->ab.num_bins;
+    float *L = make_L(w, h);
+    nn_scene *s = NULL;
+    nn_error err = {0};
+    CHECK(nn_scene_create(&s, c, L, NULL, w, h, size, &err) == NN_OK, "scene: %s", err.msg);
+    if (!s) return;
+    int gw, gh;
+    nn_scene_size(s, &gw, &gh);
+    CHECK(gw == 32 && gh == 21, "scene size %dx%d, expected 32x21", gw, gh);
+    double *logp = scene_oracle_logp(c, L, w, h, gw, gh);
     /* a tile of the working image, fused, against the oracle's bilinear */
     float *tile_logits = malloc(sizeof(float) * Q * tp), *fused = malloc(sizeof(float) * Q * tp);
     fill_uniform(tile_logits, (size_t)Q * tp, -3, 3, 9);
@@ -422,8 +433,13 @@ static void test_scene(nn_colorizer *c) {
     CHECK(worst < 1e-3, "the fused tile is %g from the oracle", worst);
     free(logp), free(tile_logits), free(fused);
     nn_scene_free(s);
+    free(L);
+}
 
-    /* the engine */
+/* The scene pass in the engine: no effect when the working image is no
+ * larger than the scene, an effect otherwise, bad parameters refused. */
+static void test_scene_in_engine(nn_colorizer *c) {
+    nn_error err = {0};
     const int W = 300, H = 200;
     float *big = make_L(W, H), *ab0 = malloc(sizeof(float) * 2 * W * H), *ab1 = malloc(sizeof(float) * 2 * W * H);
     nn_engine_params p = nn_engine_default_params();
@@ -447,7 +463,12 @@ static void test_scene(nn_colorizer *c) {
     bad = p, bad.scene_size = 8;
     CHECK(nn_engine_colorize(c, big, W, H, NULL, NULL, &bad, ab1, NULL, NULL, NULL, &err) == NN_ERR_INVALID &&
               strstr(err.msg, "scene size"), "scene size 8: %s", err.msg);
-    free(L), free(big), free(ab0), free(ab1);
+    free(big), free(ab0), free(ab1);
+}
+
+static void test_scene(nn_colorizer *c) {
+    test_scene_oracle(c);
+    test_scene_in_engine(c);
 }
 
 /* Point hints as text: good lists, each kind of bad item named, the limit. */
@@ -565,18 +586,12 @@ static void mean_ab_cols(const float *ab, int w, int h, int x0, int x1, double *
  * half and its light colours to the light half; no reference leaves the
  * result as it was; gray, empty and unfinished references and weights
  * out of range are refused. */
-static void test_reference(const char *model) {
-    nn_colorizer *c = NULL;
-    nn_error err = {0};
-    if (nn_colorizer_load(&c, model, NN_TILE_BATCH_INTERACTIVE, NN_TILE_SIDE, &err) != NN_OK) {
-        CHECK(0, "%s", err.msg);
-        return;
-    }
-    const int w = 96, h = 64;
+/* A warm reference makes the image warm, a cool one cool, and a weight
+ * without a reference changes nothing. */
+static void reference_warm_and_cool(nn_colorizer *c, const float *L, int w, int h) {
     const size_t n = (size_t)w * h;
-    float *L = malloc(sizeof(float) * n), *plain = malloc(sizeof(float) * 2 * n), *ab = malloc(sizeof(float) * 2 * n);
-    for (int y = 0; y < h; y++) /* a dark left half, a light right half, mildly textured */
-        for (int x = 0; x < w; x++) L[(size_t)y * w + x] = (x < w / 2 ? 30.0f : 75.0f) + 3.0f * sinf(x * 0.4f + y * 0.3f);
+    float *plain = malloc(sizeof(float) * 2 * n), *ab = malloc(sizeof(float) * 2 * n);
+    nn_error err = {0};
     nn_engine_params p = nn_engine_default_params();
     CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &p, plain, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
     p.reference_weight = 5.0f; /* a weight without a reference changes nothing */
@@ -595,6 +610,15 @@ static void test_reference(const char *model) {
     CHECK(wb > pb + 5 && wb > 10 && wa > 0, "a warm reference did not make the image warm: b %.1f (%.1f without)", wb, pb);
     CHECK(cb < pb - 5 && cb < -5, "a cool reference did not make the image cool: b %.1f (%.1f without)", cb, pb);
     nn_reference_free(warm), nn_reference_free(cool);
+    free(plain), free(ab);
+}
+
+/* The reference's dark colours go to the dark half and its light colours
+ * to the light half (against the reversed reference). */
+static void reference_by_lightness(nn_colorizer *c, const float *L, int w, int h) {
+    float *ab = malloc(sizeof(float) * 2 * (size_t)w * h);
+    nn_error err = {0};
+    nn_engine_params p = nn_engine_default_params();
     nn_reference *split = two_tone_reference(c, -10, -40, 30, 50); /* dark blue, light orange */
     nn_reference *reversed = two_tone_reference(c, 30, 50, -10, -40); /* dark orange, light blue */
     double da, db, la, lb, rda, rdb, rla, rlb;
@@ -610,7 +634,16 @@ static void test_reference(const char *model) {
            "(%.1f, %.1f), (%.1f, %.1f)\n", da, db, la, lb, rda, rdb, rla, rlb);
     CHECK(db < rdb - 10 && lb > rlb + 10, "the reference's dark and light colours did not go to the dark and light halves");
     nn_reference_free(reversed);
-    /* texture: a reference whose smooth part is blue and whose textured part is orange, at one lightness */
+    nn_reference_free(split), free(ab);
+}
+
+/* texture: a reference whose smooth part is blue and whose textured part
+ * is orange, at one lightness, on an image likewise */
+static void reference_by_texture(nn_colorizer *c, float *L, int w, int h) {
+    float *ab = malloc(sizeof(float) * 2 * (size_t)w * h);
+    nn_error err = {0};
+    nn_engine_params p = nn_engine_default_params();
+    double da, db, la, lb;
     const int rw = 64, rh = 32;
     uint8_t *img = malloc((size_t)rw * rh * 3);
     for (int y = 0; y < rh; y++)
@@ -633,7 +666,15 @@ static void test_reference(const char *model) {
            db, la, lb);
     CHECK(db < -5 && lb > 10, "the reference's smooth and textured colours did not go to the smooth and textured halves");
     nn_reference_free(textures), free(img);
-    /* refusals */
+    free(ab);
+}
+
+/* Unfinished, empty, gray and malformed references, one made on another
+ * model's bins, and weights out of range are refused. */
+static void reference_refusals(nn_colorizer *c, const float *L, int w, int h) {
+    float *ab = malloc(sizeof(float) * 2 * (size_t)w * h);
+    nn_error err = {0};
+    nn_engine_params p = nn_engine_default_params();
     nn_reference *r = NULL;
     CHECK(nn_reference_create(&r, c, &err) == NN_OK, "%s", err.msg);
     p.reference = r;
@@ -656,6 +697,7 @@ static void test_reference(const char *model) {
     CHECK(foreign && nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) == NN_ERR_INVALID &&
               strstr(err.msg, "another model"), "a reference made on another model's bins was not refused");
     nn_reference_free(foreign), nn_colorizer_free(other);
+    nn_reference *split = two_tone_reference(c, -10, -40, 30, 50);
     p.reference = split;
     p.reference_weight = 0.0f;
     CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) == NN_ERR_INVALID,
@@ -664,7 +706,25 @@ static void test_reference(const char *model) {
     CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) == NN_ERR_INVALID,
           "reference weight %g was not refused", p.reference_weight);
     nn_reference_free(split);
-    free(L), free(plain), free(ab);
+    free(ab);
+}
+
+static void test_reference(const char *model) {
+    nn_colorizer *c = NULL;
+    nn_error err = {0};
+    if (nn_colorizer_load(&c, model, NN_TILE_BATCH_INTERACTIVE, NN_TILE_SIDE, &err) != NN_OK) {
+        CHECK(0, "%s", err.msg);
+        return;
+    }
+    const int w = 96, h = 64;
+    float *L = malloc(sizeof(float) * (size_t)w * h);
+    for (int y = 0; y < h; y++) /* a dark left half, a light right half, mildly textured */
+        for (int x = 0; x < w; x++) L[(size_t)y * w + x] = (x < w / 2 ? 30.0f : 75.0f) + 3.0f * sinf(x * 0.4f + y * 0.3f);
+    reference_warm_and_cool(c, L, w, h);
+    reference_by_lightness(c, L, w, h);
+    reference_by_texture(c, L, w, h);
+    reference_refusals(c, L, w, h);
+    free(L);
     nn_colorizer_free(c);
 }
 
