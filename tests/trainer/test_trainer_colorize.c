@@ -305,46 +305,48 @@ static void test_colorize_words(const char *model, const char *gray, const char 
     g_free(text), g_free(err), g_free(colour), g_free(colour_out);
 }
 
-void test_colorize_batch(void) {
-    char *model = work_path("a.weights"), *dir = work_path("batch-in"), *out = work_path("batch-out");
-    g_mkdir_with_parents(dir, 0755);
-    char *a = g_build_filename(dir, "a.png", NULL), *b = g_build_filename(dir, "b.jpg", NULL);
-    char *broken = g_build_filename(dir, "broken.png", NULL), *other = work_path("a.jpg");
-    char *note = g_build_filename(dir, "notes.txt", NULL);
-    write_photo(a, 64, 48, FALSE), write_photo(other, 40, 30, FALSE);
-    GdkPixbuf *pb = gdk_pixbuf_new_from_file(a, NULL);
-    CHECK(pb && gdk_pixbuf_save(pb, b, "jpeg", NULL, NULL), "cannot write %s", b);
-    if (pb) g_object_unref(pb);
-    CHECK(g_file_set_contents(broken, "not a png", -1, NULL) && g_file_set_contents(note, "x", -1, NULL), "setup");
-    int rc = run_command(command_colorize, "--model", model, "--threads", "2", "--out-dir", out, dir, NULL);
-    char *oa = g_build_filename(out, "a.png", NULL), *ob = g_build_filename(out, "b.png", NULL);
-    char *obroken = g_build_filename(out, "broken.png", NULL), *onote = g_build_filename(out, "notes.png", NULL);
+/* The files of the batch test. */
+typedef struct {
+    char *model, *dir, *out; /* the model, the input folder, the output folder */
+    char *a, *other;         /* an input in the folder, one of the same name elsewhere */
+    char *plain, *hinted;    /* single outputs */
+} batch_files;
+
+/* A folder with a broken file: the others written, exit 1; existing outputs
+ * skipped, replaced with --overwrite; two inputs for one output refused. */
+static void batch_skip_and_overwrite(const batch_files *f) {
+    int rc = run_command(command_colorize, "--model", f->model, "--threads", "2", "--out-dir", f->out, f->dir, NULL);
+    char *oa = g_build_filename(f->out, "a.png", NULL), *ob = g_build_filename(f->out, "b.png", NULL);
+    char *obroken = g_build_filename(f->out, "broken.png", NULL), *onote = g_build_filename(f->out, "notes.png", NULL);
     CHECK(rc == 1, "a batch with a broken file exited %d, not 1", rc);
     CHECK(g_file_test(oa, G_FILE_TEST_IS_REGULAR) && g_file_test(ob, G_FILE_TEST_IS_REGULAR), "a.png or b.png not written");
     CHECK(!g_file_test(obroken, G_FILE_TEST_EXISTS) && !g_file_test(onote, G_FILE_TEST_EXISTS),
           "an output for the broken file or the text file");
     /* existing outputs are skipped, then replaced with --overwrite */
     CHECK(g_file_set_contents(oa, "mine", -1, NULL), "cannot mark %s", oa);
-    rc = run_command(command_colorize, "--model", model, "--out-dir", out, a, NULL);
+    rc = run_command(command_colorize, "--model", f->model, "--out-dir", f->out, f->a, NULL);
     gchar *text = NULL;
     g_file_get_contents(oa, &text, NULL, NULL);
     CHECK(rc == 0 && text && strcmp(text, "mine") == 0, "an existing output was replaced without --overwrite (rc %d)", rc);
     g_free(text), text = NULL;
-    rc = run_command(command_colorize, "--model", model, "--out-dir", out, "--overwrite", a, NULL);
+    rc = run_command(command_colorize, "--model", f->model, "--out-dir", f->out, "--overwrite", f->a, NULL);
     GdkPixbuf *res = gdk_pixbuf_new_from_file(oa, NULL);
     CHECK(rc == 0 && res && gdk_pixbuf_get_width(res) == 64, "--overwrite did not replace the output (rc %d)", rc);
     if (res) g_object_unref(res);
     /* two inputs writing one output: the second fails, named */
-    rc = run_command(command_colorize, "--model", model, "--out-dir", out, "--overwrite", a, other, NULL);
+    rc = run_command(command_colorize, "--model", f->model, "--out-dir", f->out, "--overwrite", f->a, f->other, NULL);
     CHECK(rc == 1, "two inputs for one output: exit %d, not 1", rc);
-    /* point hints apply to every file */
-    char *plain = work_path("plain.png"), *hinted = work_path("hinted.png");
-    rc = run_command(command_colorize, "--model", model, a, plain, NULL);
-    int rc2 = run_command(command_colorize, "--model", model, "--hints", "10,10,#e02020; 50,40,#2040e0", a, hinted, NULL);
-    double a0 = png_a_at(plain, 10, 10), a1 = png_a_at(hinted, 10, 10);
+    g_free(oa), g_free(ob), g_free(obroken), g_free(onote);
+}
+
+/* Point hints apply to every file; each bad --hints named by what is wrong. */
+static void batch_point_hints(const batch_files *f) {
+    int rc = run_command(command_colorize, "--model", f->model, f->a, f->plain, NULL);
+    int rc2 = run_command(command_colorize, "--model", f->model, "--hints", "10,10,#e02020; 50,40,#2040e0", f->a, f->hinted, NULL);
+    double a0 = png_a_at(f->plain, 10, 10), a1 = png_a_at(f->hinted, 10, 10);
     printf("point hint #e02020 at (10, 10): a* %.1f, without it %.1f\n", a1, a0);
     CHECK(rc == 0 && rc2 == 0 && a1 > a0 + 15, "the point hint did not colour its place (a* %g vs %g)", a1, a0);
-    CHECK(run_command(command_colorize, "--model", model, "--hints", "10,10,red", a, hinted, NULL) == 1,
+    CHECK(run_command(command_colorize, "--model", f->model, "--hints", "10,10,red", f->a, f->hinted, NULL) == 1,
           "a bad point hint accepted");
     /* each bad --hints named by what is wrong with it */
     const char *wrong[][2] = {{"no-such-hints.png", "no such file"},
@@ -352,24 +354,29 @@ void test_colorize_batch(void) {
                               {"10,10,#ff00", "not #rrggbb"},
                               {"500,10,#ff0000", "outside the 64×48 image"}};
     for (size_t i = 0; i < G_N_ELEMENTS(wrong); i++) {
-        char *argv[] = {(char *)g_exe, "colorize", "--model", model, "--overwrite", "--hints", (char *)wrong[i][0], a,
-                        hinted, NULL};
+        char *argv[] = {(char *)g_exe, "colorize", "--model", f->model, "--overwrite", "--hints", (char *)wrong[i][0], f->a,
+                        f->hinted, NULL};
         gchar *err = NULL;
         int code = run_exe(argv, &err);
         CHECK(code == 1 && err && strstr(err, wrong[i][1]), "--hints %s: exit %d, not 1 with '%s': %s", wrong[i][0],
               code, wrong[i][1], err ? err : "");
         g_free(err);
     }
-    /* no input is ever overwritten, and one output only with --overwrite */
+}
+
+/* No input is ever overwritten (by name, through a link, or by --out-dir
+ * onto its folder), and one output only with --overwrite. */
+static void never_overwrite_input(const batch_files *f) {
+    int rc;
     gchar *before = NULL, *after = NULL, *kept = NULL;
     gsize nbefore = 0, nafter = 0;
-    g_file_get_contents(a, &before, &nbefore, NULL);
+    g_file_get_contents(f->a, &before, &nbefore, NULL);
     char *alias = work_path("alias.png");
-    CHECK(symlink(a, alias) == 0, "cannot link %s", alias);
+    CHECK(symlink(f->a, alias) == 0, "cannot link %s", alias);
     /* each refusal names the output and the input it would replace */
-    const char *onto[][2] = {{a, a}, {alias, a}};
+    const char *onto[][2] = {{f->a, f->a}, {alias, f->a}};
     for (size_t i = 0; i < G_N_ELEMENTS(onto); i++) {
-        char *argv[] = {(char *)g_exe, "colorize", "--model", (char *)model, "--overwrite", (char *)onto[i][1],
+        char *argv[] = {(char *)g_exe, "colorize", "--model", (char *)f->model, "--overwrite", (char *)onto[i][1],
                         (char *)onto[i][0], NULL};
         gchar *err = NULL, *want = g_strdup_printf("the output %s is the input %s", onto[i][0], onto[i][1]);
         rc = run_exe(argv, &err);
@@ -377,29 +384,46 @@ void test_colorize_batch(void) {
               onto[i][0], rc, want, err ? err : "");
         g_free(err), g_free(want);
     }
-    char *batch[] = {(char *)g_exe, "colorize", "--model", (char *)model, "--out-dir", dir, "--overwrite", a, NULL};
-    gchar *said = NULL, *base = g_path_get_basename(a);
-    char *written = g_build_filename(dir, base, NULL), *collides = g_strdup_printf("its output %s is the input %s", written, a);
+    char *batch[] = {(char *)g_exe, "colorize", "--model", (char *)f->model, "--out-dir", f->dir, "--overwrite", f->a, NULL};
+    gchar *said = NULL, *base = g_path_get_basename(f->a);
+    char *written = g_build_filename(f->dir, base, NULL), *collides = g_strdup_printf("its output %s is the input %s", written, f->a);
     rc = run_exe(batch, &said);
-    g_file_get_contents(a, &after, &nafter, NULL);
+    g_file_get_contents(f->a, &after, &nafter, NULL);
     CHECK(rc == 1 && before && after && nbefore == nafter && memcmp(before, after, nbefore) == 0,
           "an input was overwritten (rc %d)", rc);
     CHECK(said && strstr(said, collides), "colorize --out-dir onto its input does not say '%s': %s", collides,
           said ? said : "");
     g_free(said), g_free(base), g_free(written), g_free(collides);
-    CHECK(g_file_set_contents(plain, "mine", -1, NULL), "cannot mark %s", plain);
-    rc = run_command(command_colorize, "--model", model, a, plain, NULL);
-    g_file_get_contents(plain, &kept, NULL, NULL);
+    CHECK(g_file_set_contents(f->plain, "mine", -1, NULL), "cannot mark %s", f->plain);
+    rc = run_command(command_colorize, "--model", f->model, f->a, f->plain, NULL);
+    g_file_get_contents(f->plain, &kept, NULL, NULL);
     CHECK(rc == 1 && kept && strcmp(kept, "mine") == 0, "an existing output was replaced without --overwrite (rc %d)", rc);
-    CHECK(run_command(command_colorize, "--model", model, "--overwrite", a, plain, NULL) == 0,
+    CHECK(run_command(command_colorize, "--model", f->model, "--overwrite", f->a, f->plain, NULL) == 0,
           "--overwrite did not replace one output");
     g_free(before), g_free(after), g_free(kept), g_free(alias);
+}
+
+void test_colorize_batch(void) {
+    batch_files f = {work_path("a.weights"), work_path("batch-in"), work_path("batch-out"), NULL, work_path("a.jpg"),
+                     work_path("plain.png"), work_path("hinted.png")};
+    g_mkdir_with_parents(f.dir, 0755);
+    f.a = g_build_filename(f.dir, "a.png", NULL);
+    char *b = g_build_filename(f.dir, "b.jpg", NULL);
+    char *broken = g_build_filename(f.dir, "broken.png", NULL), *note = g_build_filename(f.dir, "notes.txt", NULL);
+    write_photo(f.a, 64, 48, FALSE), write_photo(f.other, 40, 30, FALSE);
+    GdkPixbuf *pb = gdk_pixbuf_new_from_file(f.a, NULL);
+    CHECK(pb && gdk_pixbuf_save(pb, b, "jpeg", NULL, NULL), "cannot write %s", b);
+    if (pb) g_object_unref(pb);
+    CHECK(g_file_set_contents(broken, "not a png", -1, NULL) && g_file_set_contents(note, "x", -1, NULL), "setup");
+    batch_skip_and_overwrite(&f);
+    batch_point_hints(&f);
+    never_overwrite_input(&f);
     char *nothing = work_path("nothing-here");
-    CHECK(run_command(command_colorize, "--model", model, "--out-dir", out, nothing, NULL) == 1,
+    CHECK(run_command(command_colorize, "--model", f.model, "--out-dir", f.out, nothing, NULL) == 1,
           "a missing input was not a failure");
     g_free(nothing);
-    test_colorize_words(model, a, dir, out);
-    g_free(model), g_free(dir), g_free(out), g_free(a), g_free(b), g_free(broken), g_free(other), g_free(note);
-    g_free(oa), g_free(ob), g_free(obroken), g_free(onote), g_free(plain), g_free(hinted);
+    test_colorize_words(f.model, f.a, f.dir, f.out);
+    g_free(f.model), g_free(f.dir), g_free(f.out), g_free(f.a), g_free(b), g_free(broken), g_free(f.other), g_free(note);
+    g_free(f.plain), g_free(f.hinted);
 }
 
