@@ -421,10 +421,6 @@ int command_colorize(int argc, char **argv) {
                           .hint_reach = NN_DEFAULT_HINT_REACH};
     nn_reference *ref = NULL;
     colorize_setup cs = {.max_mpx = DEFAULT_MAX_MEGAPIXELS};
-    char reach_help[256];
-    g_snprintf(reach_help, sizeof reach_help, "How far a hint's colour travels along the image: the lightness change "
-               "(L* units) of the edges it may cross, 0 (only where painted) to %g (default %g)",
-               NN_MAX_HINT_REACH, NN_DEFAULT_HINT_REACH);
     GOptionEntry entries[] = {
         {"model", 0, 0, G_OPTION_ARG_FILENAME, &o.model, "Weights file (default: the installed model, " DEFAULT_MODEL_PATH ")", "FILE.weights"},
         {"vividness", 0, 0, G_OPTION_ARG_DOUBLE, &o.vividness, "0 (faithful) to " G_STRINGIFY(NN_MAX_VIVIDNESS) " (vivid), default 0", "X"},
@@ -432,7 +428,10 @@ int command_colorize(int argc, char **argv) {
         {"resolution", 0, 0, G_OPTION_ARG_INT, &o.resolution, "Working resolution: long side in pixels, " G_STRINGIFY(NN_MIN_RESOLUTION) " to " G_STRINGIFY(NN_MAX_RESOLUTION) " (default " G_STRINGIFY(NN_DEFAULT_RESOLUTION) ")", "N"},
         {"scene-size", 0, 0, G_OPTION_ARG_INT, &o.scene_size, "Long side of the scene pass, " G_STRINGIFY(NN_MIN_SCENE_SIZE) " to " G_STRINGIFY(NN_MAX_SCENE_SIZE) " (default " G_STRINGIFY(NN_DEFAULT_SCENE_SIZE) ")", "N"},
         {"scene-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.scene_weight, "Weight of the scene pass, 0 (off) to " G_STRINGIFY(NN_MAX_SCENE_WEIGHT) " (default " G_STRINGIFY(NN_DEFAULT_SCENE_WEIGHT) ")", "X"},
-        {"hint-reach", 0, 0, G_OPTION_ARG_DOUBLE, &o.hint_reach, reach_help, "X"},
+        {"hint-reach", 0, 0, G_OPTION_ARG_DOUBLE, &o.hint_reach,
+         "How far a hint's colour travels along the image: the lightness change (L* units) of the edges it may "
+         "cross, 0 (only where painted) to " G_STRINGIFY(NN_MAX_HINT_REACH) " (default " G_STRINGIFY(NN_DEFAULT_HINT_REACH) ")",
+         "X"},
         {"hints", 0, 0, G_OPTION_ARG_FILENAME, &o.hints,
          "A hint image (RGBA; its opaque pixels give their colour; scaled to each input's size) or point hints "
          "\"x,y,#rrggbb;…\" in image pixels, applied to every input", "HINTS"},

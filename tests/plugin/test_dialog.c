@@ -163,6 +163,59 @@ static void help_and_cancel(int port, int image, int source, const char *opened)
 
 /* The progress bar (about 25 px) and the spacing around it. */
 #define MAX_GAP_ABOVE_BUTTONS 50
+/* The dialog opened RUNS times, the hint layer picked every other run,
+ * OK pressed; each must give a layer, red at the disc and on top when
+ * hinted. Returns how many did. */
+static int ok_runs(int port, int image, int source) {
+    char *e;
+    int made = 0;
+    for (int run = 0; run < RUNS && image > 0; run++) {
+        gboolean with_hint = run % 2 == 1;
+        int layer = one_run(port, image, source, with_hint);
+        if (layer <= 0) continue;
+        made++;
+        e = g_strdup_printf("(vector-ref (cadr (gimp-image-get-layers %d)) 0)", image);
+        int top = eval_int(port, e);
+        g_free(e);
+        if (with_hint) {
+            int red = redness(port, layer, DISC_X, DISC_Y);
+            printf("  red - green at the disc's centre: %d\n", red);
+            CHECK(red > 40, "run %d: the hinted result is not red at the disc (red - green %d)", run, red);
+            CHECK(top == layer, "run %d: the result is not above the hint layer (top layer %d)", run, top);
+        }
+        e = g_strdup_printf("(gimp-image-remove-layer %d %d)", image, layer);
+        g_free(gui_eval(port, e));
+        g_free(e);
+    }
+    printf("%d of %d runs gave a new layer\n", made, RUNS);
+    return made;
+}
+
+/* What the user saw (the plug-in logs its widgets' state): the hint layer
+ * by its own name, and during OK "Show hints" still checked and live (it
+ * looked unchecked when greyed out), the point controls resting and Cancel
+ * live; no empty band above the buttons. */
+static void check_widget_log(const char *log) {
+    /* what the user saw (the plug-in logs its widgets' state): the hint layer by its own name, and during OK
+     * "Show hints" still checked and live (it looked unchecked when greyed out), the point controls resting and
+     * Cancel live */
+    gchar *seen = NULL;
+    g_file_get_contents(log, &seen, NULL, NULL);
+    CHECK(seen && strstr(seen, "hint layer choices: None | Hints\n"), "the hint layer combo does not read \"None | Hints\"");
+    CHECK(seen && strstr(seen, "during OK: Show hints sensitive 1, checked 1; Delete point sensitive 0; Cancel sensitive 1"),
+          "during OK, Show hints was not left as it was, or Cancel was not live");
+    /* no empty band above the buttons: the last control, the progress bar, the buttons */
+    const char *gap_line = seen ? strstr(seen, "px from the last control to the buttons") : NULL;
+    int gap = -1;
+    while (gap_line && gap_line > seen && gap_line[-1] == ' ') gap_line--;
+    while (gap_line && gap_line > seen && g_ascii_isdigit(gap_line[-1])) gap_line--;
+    if (gap_line) gap = atoi(gap_line);
+    printf("%d px from the last control to the buttons\n", gap);
+    CHECK(gap >= 0 && gap <= MAX_GAP_ABOVE_BUTTONS, "%d px from the last control to the buttons (at most %d)", gap,
+          MAX_GAP_ABOVE_BUTTONS);
+    g_free(seen);
+}
+
 static int inside(const char *profile, const char *dir, const char *photo, int port) {
     char *opened = fake_browser(dir);
     g_setenv("COLORIZE_VERBOSE", "1", TRUE); /* the plug-in logs its preview passes into GIMP's output */
@@ -188,44 +241,8 @@ static int inside(const char *profile, const char *dir, const char *photo, int p
     g_free(e);
     int image = 0, source = 0, hints = 0;
     CHECK(sscanf(ids, "(%d %d %d)", &image, &source, &hints) == 3, "no image and layers in %s", ids);
-    int made = 0;
-    for (int run = 0; run < RUNS && image > 0; run++) {
-        gboolean with_hint = run % 2 == 1;
-        int layer = one_run(port, image, source, with_hint);
-        if (layer <= 0) continue;
-        made++;
-        e = g_strdup_printf("(vector-ref (cadr (gimp-image-get-layers %d)) 0)", image);
-        int top = eval_int(port, e);
-        g_free(e);
-        if (with_hint) {
-            int red = redness(port, layer, DISC_X, DISC_Y);
-            printf("  red - green at the disc's centre: %d\n", red);
-            CHECK(red > 40, "run %d: the hinted result is not red at the disc (red - green %d)", run, red);
-            CHECK(top == layer, "run %d: the result is not above the hint layer (top layer %d)", run, top);
-        }
-        e = g_strdup_printf("(gimp-image-remove-layer %d %d)", image, layer);
-        g_free(gui_eval(port, e));
-        g_free(e);
-    }
-    printf("%d of %d runs gave a new layer\n", made, RUNS);
-    /* what the user saw (the plug-in logs its widgets' state): the hint layer by its own name, and during OK
-     * "Show hints" still checked and live (it looked unchecked when greyed out), the point controls resting and
-     * Cancel live */
-    gchar *seen = NULL;
-    g_file_get_contents(g.log, &seen, NULL, NULL);
-    CHECK(seen && strstr(seen, "hint layer choices: None | Hints\n"), "the hint layer combo does not read \"None | Hints\"");
-    CHECK(seen && strstr(seen, "during OK: Show hints sensitive 1, checked 1; Delete point sensitive 0; Cancel sensitive 1"),
-          "during OK, Show hints was not left as it was, or Cancel was not live");
-    /* no empty band above the buttons: the last control, the progress bar, the buttons */
-    const char *gap_line = seen ? strstr(seen, "px from the last control to the buttons") : NULL;
-    int gap = -1;
-    while (gap_line && gap_line > seen && gap_line[-1] == ' ') gap_line--;
-    while (gap_line && gap_line > seen && g_ascii_isdigit(gap_line[-1])) gap_line--;
-    if (gap_line) gap = atoi(gap_line);
-    printf("%d px from the last control to the buttons\n", gap);
-    CHECK(gap >= 0 && gap <= MAX_GAP_ABOVE_BUTTONS, "%d px from the last control to the buttons (at most %d)", gap,
-          MAX_GAP_ABOVE_BUTTONS);
-    g_free(seen);
+    int made = image > 0 ? ok_runs(port, image, source) : 0;
+    check_widget_log(g.log);
     CHECK(made == RUNS, "only %d of %d OK presses gave a layer", made, RUNS);
     if (image > 0) other_image(port, photo);
     if (image > 0) help_and_cancel(port, image, source, opened);

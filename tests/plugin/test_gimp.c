@@ -294,12 +294,10 @@ static void check_bad(const char *name, const char *message) {
     CHECK(g_output && strstr(g_output, message), "%s: no message containing '%s'", name, message);
 }
 
-int main(int argc, char **argv) {
-    if (argc < 5) {
-        fprintf(stderr, "usage: test_gimp PLUGIN MODEL SCRIPT.scm PHOTO\n");
-        return 1;
-    }
-    g_dir = g_dir_make_tmp("colorize-gimp-XXXXXX", NULL);
+/* A throw-away GIMP profile in g_dir with the plug-in and the model
+ * installed, and a corrupt copy of the model beside it; returns the
+ * profile's folder (g_free). */
+static char *install_profile(const char *plugin, const char *model) {
     char *profile = g_build_filename(g_dir, "profile", NULL);
     char *plugdir = g_build_filename(profile, "plug-ins", "colorize-neural", NULL);
     g_mkdir_with_parents(plugdir, 0755);
@@ -313,20 +311,27 @@ int main(int argc, char **argv) {
     gchar *bytes;
     gsize len;
     char *dst = g_build_filename(plugdir, "colorize-neural", NULL);
-    CHECK(g_file_get_contents(argv[1], &bytes, &len, NULL) && g_file_set_contents(dst, bytes, (gssize)len, NULL) &&
+    CHECK(g_file_get_contents(plugin, &bytes, &len, NULL) && g_file_set_contents(dst, bytes, (gssize)len, NULL) &&
               g_chmod(dst, 0755) == 0, "cannot install the plug-in");
     g_free(bytes), g_free(dst);
     dst = g_build_filename(plugdir, "colorize-cifar10.weights", NULL);
-    CHECK(g_file_get_contents(argv[2], &bytes, &len, NULL) && g_file_set_contents(dst, bytes, (gssize)len, NULL),
-          "cannot install the model %s", argv[2]);
+    CHECK(g_file_get_contents(model, &bytes, &len, NULL) && g_file_set_contents(dst, bytes, (gssize)len, NULL),
+          "cannot install the model %s", model);
     g_free(dst);
     dst = g_build_filename(g_dir, "corrupt.weights", NULL);
     g_file_set_contents(dst, bytes, (gssize)len / 2, NULL);
     g_free(dst), g_free(bytes);
+    g_free(plugdir);
+    return profile;
+}
+
+/* The images the script opens: small PNGs (with and without alpha) and a
+ * real photo at 512x384 for the stroke case. */
+static void write_inputs(const char *photo_path) {
     write_png("photo.png", 160, 120, FALSE);
     write_png("alpha.png", 160, 120, TRUE);
-    GdkPixbuf *photo = gdk_pixbuf_new_from_file(argv[4], NULL);
-    CHECK(photo != NULL, "cannot read %s", argv[4]);
+    GdkPixbuf *photo = gdk_pixbuf_new_from_file(photo_path, NULL);
+    CHECK(photo != NULL, "cannot read %s", photo_path);
     if (photo) { /* a real photo at 512x384 for the stroke case */
         GdkPixbuf *scaled = gdk_pixbuf_scale_simple(photo, 512, 384, GDK_INTERP_BILINEAR);
         char *path = g_build_filename(g_dir, "stroke-photo.png", NULL);
@@ -334,7 +339,53 @@ int main(int argc, char **argv) {
         g_free(path);
         g_object_unref(scaled), g_object_unref(photo);
     }
+}
 
+/* What the script's output must say. */
+static void check_output(void) {
+    CHECK(strstr(g_output, "RESULT finished"), "the test script did not finish:\n%s", g_output);
+    CHECK(!strstr(g_output, "crashed") && !strstr(g_output, "terminated"), "the plug-in crashed:\n%s", g_output);
+    const char *precisions[] = {"gray-u8", "rgb-u8", "u8-linear", "u16-gamma", "u16-linear", "half-linear",
+                                "float-linear", "float-gamma", "u32-linear"};
+    for (size_t i = 0; i < G_N_ELEMENTS(precisions); i++) check_precision(precisions[i]);
+    check_selection();
+    check_hints();
+    check_bad("missing-model", "Cannot load the model: /nonexistent/model.weights");
+    check_bad("corrupt-model", "corrupt.weights: truncated");
+    check_bad("resolution-0", "Working resolution 0 is outside 32 to 2048");
+    check_bad("vividness-2", "Vividness 2 is outside 0 to 1");
+    check_bad("saturation-3", "Saturation 3 is outside 0 to 2");
+    check_bad("hint-99999", "invalid ID for argument 'hint-layer'");
+    check_bad("hint-self", "The hint layer must be another layer");
+    check_bad("indexed", "Indexed images cannot be colorized");
+    check_stroke();
+    check_points();
+    check_bad("points-syntax", "point hint 1 '10,10,red': the colour is not #rrggbb");
+    check_bad("points-negative", "point hint 1 '-5,40,#ff0000': x is negative: outside the image");
+    check_bad("points-outside", "Point hint 2 (500.0, 90.0) is outside the 160×120 image");
+    check_reference();
+    check_bad("reference-gray", "cannot serve: the colour reference has no colour to give");
+    check_bad("reference-weight-0", "Reference weight 0 is outside 0 to 8");
+    check_bad("points-off-layer", "Point hint 1 (10.0, 10.0) is outside the layer, which covers 80×60 pixels at "
+                                  "(40, 30) of the image");
+    check_stored_points();
+    check_stored_off_layer();
+    check_bad("hint-group", "A layer group cannot be the hint layer");
+    check_bad("hint-result", "An earlier colorized result cannot be the hint layer");
+    check_bad("hint-channel", "The hint layer must be another layer");
+    check_bad("hint-mask", "The hint layer must be another layer");
+    check_bad("group", "A layer group cannot be colorized");
+    check_sanitizers();
+}
+
+int main(int argc, char **argv) {
+    if (argc < 5) {
+        fprintf(stderr, "usage: test_gimp PLUGIN MODEL SCRIPT.scm PHOTO\n");
+        return 1;
+    }
+    g_dir = g_dir_make_tmp("colorize-gimp-XXXXXX", NULL);
+    char *profile = install_profile(argv[1], argv[2]);
+    write_inputs(argv[4]);
     /* one batch command: definitions made by `load` do not outlive it */
     char *script = g_canonicalize_filename(argv[3], NULL);
     char *run_cmd = g_strdup_printf("(begin (load \"%s\") (run-colorize-tests \"%s\"))", script, g_dir);
@@ -346,46 +397,12 @@ int main(int argc, char **argv) {
     gboolean spawned = g_spawn_sync(NULL, gimp_argv, env, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status, &error);
     CHECK(spawned, "cannot run gimp-console-2.10: %s", error ? error->message : "?");
     g_output = g_strconcat(out ? out : "", err ? err : "", NULL);
-    if (spawned) {
-        CHECK(strstr(g_output, "RESULT finished"), "the test script did not finish:\n%s", g_output);
-        CHECK(!strstr(g_output, "crashed") && !strstr(g_output, "terminated"), "the plug-in crashed:\n%s", g_output);
-        const char *precisions[] = {"gray-u8", "rgb-u8", "u8-linear", "u16-gamma", "u16-linear", "half-linear",
-                                    "float-linear", "float-gamma", "u32-linear"};
-        for (size_t i = 0; i < G_N_ELEMENTS(precisions); i++) check_precision(precisions[i]);
-        check_selection();
-        check_hints();
-        check_bad("missing-model", "Cannot load the model: /nonexistent/model.weights");
-        check_bad("corrupt-model", "corrupt.weights: truncated");
-        check_bad("resolution-0", "Working resolution 0 is outside 32 to 2048");
-        check_bad("vividness-2", "Vividness 2 is outside 0 to 1");
-        check_bad("saturation-3", "Saturation 3 is outside 0 to 2");
-        check_bad("hint-99999", "invalid ID for argument 'hint-layer'");
-        check_bad("hint-self", "The hint layer must be another layer");
-        check_bad("indexed", "Indexed images cannot be colorized");
-        check_stroke();
-        check_points();
-        check_bad("points-syntax", "point hint 1 '10,10,red': the colour is not #rrggbb");
-        check_bad("points-negative", "point hint 1 '-5,40,#ff0000': x is negative: outside the image");
-        check_bad("points-outside", "Point hint 2 (500.0, 90.0) is outside the 160×120 image");
-        check_reference();
-        check_bad("reference-gray", "cannot serve: the colour reference has no colour to give");
-        check_bad("reference-weight-0", "Reference weight 0 is outside 0 to 8");
-        check_bad("points-off-layer", "Point hint 1 (10.0, 10.0) is outside the layer, which covers 80×60 pixels at "
-                                      "(40, 30) of the image");
-        check_stored_points();
-        check_stored_off_layer();
-        check_bad("hint-group", "A layer group cannot be the hint layer");
-        check_bad("hint-result", "An earlier colorized result cannot be the hint layer");
-        check_bad("hint-channel", "The hint layer must be another layer");
-        check_bad("hint-mask", "The hint layer must be another layer");
-        check_bad("group", "A layer group cannot be colorized");
-        check_sanitizers();
-    }
+    if (spawned) check_output();
     if (test_failures) fprintf(stderr, "gimp-console output:\n%s\n", g_output);
     char *rm = g_strdup_printf("rm -rf '%s'", g_dir);
     if (!test_failures) CHECK(system(rm) == 0, "cleanup");
     g_free(rm), g_free(out), g_free(err), g_free(g_output), g_free(script), g_free(run_cmd);
     g_strfreev(env);
-    g_free(profile), g_free(plugdir);
+    g_free(profile);
     return test_finish("test_gimp");
 }
