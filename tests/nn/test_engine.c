@@ -519,6 +519,14 @@ static void test_points_text(void) {
           "a point on the far edge accepted: %s", err.msg);
 }
 
+/* The shipped model as the plug-in loads it, or NULL (a failed check). */
+static nn_colorizer *load_shipped(const char *model) {
+    nn_colorizer *c = NULL;
+    nn_error err = {0};
+    if (nn_colorizer_load(&c, model, NN_TILE_BATCH_INTERACTIVE, NN_TILE_SIDE, &err) != NN_OK) CHECK(0, "%s", err.msg);
+    return c;
+}
+
 /* The shipped model's result at bf16 against fp32 on a 512×384 image
  * with hints: every pixel within 1 unit of ab. */
 static void test_bf16(const char *model) {
@@ -526,12 +534,9 @@ static void test_bf16(const char *model) {
         printf("bf16 engine: skipped, this CPU has no AVX512-BF16\n");
         return;
     }
-    nn_colorizer *c = NULL;
+    nn_colorizer *c = load_shipped(model);
+    if (!c) return;
     nn_error err = {0};
-    if (nn_colorizer_load(&c, model, NN_TILE_BATCH_INTERACTIVE, NN_TILE_SIDE, &err) != NN_OK) {
-        CHECK(0, "%s", err.msg);
-        return;
-    }
     const int w = 512, h = 384;
     float *L = make_L(w, h), *hab = calloc((size_t)w * h * 2, sizeof(float)), *mask = calloc((size_t)w * h, sizeof(float));
     float *ab32 = malloc(sizeof(float) * w * h * 2), *ab16 = malloc(sizeof(float) * w * h * 2);
@@ -710,12 +715,8 @@ static void reference_refusals(nn_colorizer *c, const float *L, int w, int h) {
 }
 
 static void test_reference(const char *model) {
-    nn_colorizer *c = NULL;
-    nn_error err = {0};
-    if (nn_colorizer_load(&c, model, NN_TILE_BATCH_INTERACTIVE, NN_TILE_SIDE, &err) != NN_OK) {
-        CHECK(0, "%s", err.msg);
-        return;
-    }
+    nn_colorizer *c = load_shipped(model);
+    if (!c) return;
     const int w = 96, h = 64;
     float *L = malloc(sizeof(float) * (size_t)w * h);
     for (int y = 0; y < h; y++) /* a dark left half, a light right half, mildly textured */
