@@ -2,7 +2,7 @@
  * Xvfb, the way a user does: a throw-away GIMP profile with the built
  * plug-in installed, GIMP started with the Script-Fu server (to set up
  * images and inspect them), and xdotool to find windows and press keys or
- * click. Used by test_undo and test_dialog. */
+ * click (gimpgui.c). Used by test_undo and test_dialog. */
 #ifndef GIMPGUI_H
 #define GIMPGUI_H
 
