@@ -196,10 +196,9 @@ nn_status nn_colorizer_distribution(nn_colorizer *c, const float *in, int pixel,
  * p_q = (1 / (k w_q) - λ / Q) / (1 - λ) with k = Σ 1 / w_q. */
 void nn_colorizer_log_prior(const nn_colorizer *c, float *log_prior) {
     const int Q = c->ab.num_bins;
-    float lambda = (float)NN_DEFAULT_REBALANCE_LAMBDA;
+    const float lambda = c->ab.lambda; /* read with the bins (nn_ab_bins_from_weights) */
     for (int q = 0; q < Q; q++) log_prior[q] = 0.0f; /* uniform, up to a constant */
     if (!c->ab.rebalance) return; /* no prior known: uniform */
-    nn_weights_get_f32(&c->meta, NN_KEY_AB_REBALANCE_LAMBDA, &lambda, NULL);
     if (!(lambda >= 0.0f && lambda < 1.0f)) return;
     double k = 0.0;
     for (int q = 0; q < Q; q++) k += 1.0 / c->ab.rebalance[q];
