@@ -42,21 +42,32 @@ static void test_float_and_linear(const golden_tensor *rgbf, const golden_tensor
     check_abs("linear RGB -> Lab vs skimage", lab2, rgbf_lab->data, 3 * nf, 1e-3);
     nn_lab_to_linear_rgb(back, lab2, nf);
     check_abs("linear RGB -> Lab -> linear round trip", back, lin, 3 * nf, 1e-5);
-    /* L only (stride 3) equals the L of the full conversion and skimage's */
-    float *Lonly = malloc(sizeof(float) * nf), *Lref = malloc(sizeof(float) * nf);
-    nn_srgb_to_lightness(Lonly, rgbf->data, nf, 3);
-    for (size_t i = 0; i < nf; i++) Lref[i] = rgbf_lab->data[3 * i];
-    check_abs("sRGB -> L only vs skimage", Lonly, Lref, nf, 1e-3);
-    free(out), free(back), free(lin), free(lab2), free(Lonly), free(Lref);
+    free(out), free(back), free(lin), free(lab2);
 }
 
-/* Lab -> sRGB against skimage; the gamut fit fused or in two steps, per
- * pixel or planar, the same; and it keeps L. */
-static void test_gamut_fit(const golden_tensor *lab, const golden_tensor *lab_rgb) {
+/* Lab -> sRGB (clipped) against skimage. */
+static void test_lab_clipped(const golden_tensor *lab, const golden_tensor *lab_rgb) {
     size_t nl = lab->dims[0];
     float *out = malloc(sizeof(float) * 3 * nl);
     nn_lab_to_srgb(out, lab->data, nl);
     check_abs("Lab -> sRGB (clipped) vs skimage", out, lab_rgb->data, 3 * nl, 1e-3);
+    free(out);
+}
+
+/* L only (stride 3) equals the L of the full conversion and skimage's */
+static void test_lightness_only(const golden_tensor *rgbf, const golden_tensor *rgbf_lab) {
+    size_t nf = rgbf->dims[0];
+    float *Lonly = malloc(sizeof(float) * nf), *Lref = malloc(sizeof(float) * nf);
+    nn_srgb_to_lightness(Lonly, rgbf->data, nf, 3);
+    for (size_t i = 0; i < nf; i++) Lref[i] = rgbf_lab->data[3 * i];
+    check_abs("sRGB -> L only vs skimage", Lonly, Lref, nf, 1e-3);
+    free(Lonly), free(Lref);
+}
+
+/* The gamut fit fused or in two steps, per pixel or planar, the same; and
+ * it keeps L. */
+static void test_gamut_fit(const golden_tensor *lab) {
+    size_t nl = lab->dims[0];
     /* the fused gamut fit + conversion equals the two steps */
     float *fit = malloc(sizeof(float) * 3 * nl), *two = malloc(sizeof(float) * 3 * nl), *one = malloc(sizeof(float) * 4 * nl);
     memcpy(fit, lab->data, sizeof(float) * 3 * nl);
@@ -85,7 +96,7 @@ static void test_gamut_fit(const golden_tensor *lab, const golden_tensor *lab_rg
         got_L[i] = back_lab[3 * i];
     }
     check_abs("gamut fit keeps L (Lab -> sRGB -> Lab)", got_L, want_L, nl, 2e-3);
-    free(out), free(fit), free(two), free(one), free(one3), free(back_lab), free(want_L), free(got_L);
+    free(fit), free(two), free(one), free(one3), free(back_lab), free(want_L), free(got_L);
 }
 
 /* the table-driven L* against the exact conversion on a dense sweep:
@@ -126,7 +137,9 @@ int main(int argc, char **argv) {
     if (!rgb8 || !rgb8_lab || !rgbf || !rgbf_lab || !lab || !lab_rgb) return test_finish("test_color");
     test_srgb8(rgb8, rgb8_lab);
     test_float_and_linear(rgbf, rgbf_lab);
-    test_gamut_fit(lab, lab_rgb);
+    test_lab_clipped(lab, lab_rgb);
+    test_lightness_only(rgbf, rgbf_lab);
+    test_gamut_fit(lab);
     test_lightness_tables();
     /* neutral greys are neutral to within the rounding of skimage's matrix */
     float grey[3] = {0.5f, 0.5f, 0.5f}, gl[3];

@@ -619,8 +619,9 @@ static void reference_warm_and_cool(nn_colorizer *c, const float *L, int w, int 
 }
 
 /* The reference's dark colours go to the dark half and its light colours
- * to the light half (against the reversed reference). */
-static void reference_by_lightness(nn_colorizer *c, const float *L, int w, int h) {
+ * to the light half (against the reversed reference). Returns that
+ * reference (dark blue, light orange) for the refusals. */
+static nn_reference *reference_by_lightness(nn_colorizer *c, const float *L, int w, int h) {
     float *ab = malloc(sizeof(float) * 2 * (size_t)w * h);
     nn_error err = {0};
     nn_engine_params p = nn_engine_default_params();
@@ -639,7 +640,8 @@ static void reference_by_lightness(nn_colorizer *c, const float *L, int w, int h
            "(%.1f, %.1f), (%.1f, %.1f)\n", da, db, la, lb, rda, rdb, rla, rlb);
     CHECK(db < rdb - 10 && lb > rlb + 10, "the reference's dark and light colours did not go to the dark and light halves");
     nn_reference_free(reversed);
-    nn_reference_free(split), free(ab);
+    free(ab);
+    return split;
 }
 
 /* texture: a reference whose smooth part is blue and whose textured part
@@ -676,7 +678,7 @@ static void reference_by_texture(nn_colorizer *c, float *L, int w, int h) {
 
 /* Unfinished, empty, gray and malformed references, one made on another
  * model's bins, and weights out of range are refused. */
-static void reference_refusals(nn_colorizer *c, const float *L, int w, int h) {
+static void reference_refusals(nn_colorizer *c, const float *L, int w, int h, nn_reference *split) {
     float *ab = malloc(sizeof(float) * 2 * (size_t)w * h);
     nn_error err = {0};
     nn_engine_params p = nn_engine_default_params();
@@ -702,7 +704,6 @@ static void reference_refusals(nn_colorizer *c, const float *L, int w, int h) {
     CHECK(foreign && nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) == NN_ERR_INVALID &&
               strstr(err.msg, "another model"), "a reference made on another model's bins was not refused");
     nn_reference_free(foreign), nn_colorizer_free(other);
-    nn_reference *split = two_tone_reference(c, -10, -40, 30, 50);
     p.reference = split;
     p.reference_weight = 0.0f;
     CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) == NN_ERR_INVALID,
@@ -722,9 +723,9 @@ static void test_reference(const char *model) {
     for (int y = 0; y < h; y++) /* a dark left half, a light right half, mildly textured */
         for (int x = 0; x < w; x++) L[(size_t)y * w + x] = (x < w / 2 ? 30.0f : 75.0f) + 3.0f * sinf(x * 0.4f + y * 0.3f);
     reference_warm_and_cool(c, L, w, h);
-    reference_by_lightness(c, L, w, h);
+    nn_reference *split = reference_by_lightness(c, L, w, h);
     reference_by_texture(c, L, w, h);
-    reference_refusals(c, L, w, h);
+    reference_refusals(c, L, w, h, split);
     free(L);
     nn_colorizer_free(c);
 }

@@ -415,7 +415,7 @@ static void atomic_save(weights_case *c) {
     mkdir(path2, 0700); /* rename onto a directory fails */
     CHECK(nn_weights_save(&c->w, path2, &err) == NN_ERR_IO && strstr(err.msg, path2), "save onto a directory: %s", err.msg);
     printf("%-28s -> %s\n", "failed save", err.msg);
-    CHECK(nn_weights_save(&c->w, "/nonexistent/c->dir/x.weights", &err) == NN_ERR_IO, "save into a missing folder");
+    CHECK(nn_weights_save(&c->w, "/nonexistent/dir/x.weights", &err) == NN_ERR_IO, "save into a missing folder");
     size_t n3;
     uint8_t *b3 = read_all(c->path, &n3);
     CHECK(b3 && n3 == c->file_n && memcmp(b3, c->file, c->file_n) == 0, "the existing file changed");
