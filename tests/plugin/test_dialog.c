@@ -260,6 +260,12 @@ static int inside(const char *profile, const char *dir, const char *photo, int p
     click_past_point_limit(port, g.log);
     click_colours_region(port, g.log, "0"); /* last: the dialog keeps the reach for later runs */
     CHECK(!log_has_wire_errors(g.log), "GIMP reported wire or tile errors (see above)");
+    const char *keep = g_getenv("COLORIZE_TEST_KEEP_LOG"); /* a copy of GIMP's output, for the preview's timings */
+    gchar *text = NULL;
+    gsize n = 0;
+    if (keep && g_file_get_contents(g.log, &text, &n, NULL))
+        CHECK(g_file_set_contents(keep, text, (gssize)n, NULL), "cannot write %s", keep);
+    g_free(text);
     gui_gimp_stop(&g);
     g_free(ids), g_free(opened);
     return test_finish("test_dialog (inside Xvfb)");
