@@ -59,7 +59,7 @@ static void show_selected_colour(ColorizeDialog *d) {
     PointHint *p = selected_point(d);
     if (!p) return;
     GimpRGB c, shown;
-    gimp_rgb_set_uchar(&c, p->at.rgb[0], p->at.rgb[1], p->at.rgb[2]);
+    gimp_rgba_set_uchar(&c, p->at.rgb[0], p->at.rgb[1], p->at.rgb[2], 255); /* alpha too: never stack garbage */
     gimp_color_button_get_color(GIMP_COLOR_BUTTON(d->color_button), &shown);
     guchar r, g, b;
     gimp_rgb_get_uchar(&shown, &r, &g, &b);
@@ -86,7 +86,7 @@ static void show_point_controls(ColorizeDialog *d) {
 static void hints_changed(ColorizeDialog *d) {
     show_point_controls(d);
     colorize_preview_redraw(d);
-    colorize_preview_schedule(d);
+    colorize_preview_schedule_now(d);
 }
 
 /* Removes point i; suggestions made for a point index are void now. */
@@ -178,6 +178,7 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
             remove_point(d, hit);
         } else if (b->button == 1 && hit >= 0) {
             d->selected = hit, d->dragging = TRUE;
+            d->drag_placed = d->drag_moved = FALSE;
             show_point_controls(d);
             colorize_preview_redraw(d);
         } else if (b->button == 1 && d->points->len >= MAX_POINTS) {
@@ -190,6 +191,7 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
             colorize_preview_colour_at(d, p.at.x, p.at.y, p.at.rgb); /* meanwhile, the colour the preview shows there */
             g_array_append_val(d->points, p);
             d->selected = (gint)d->points->len - 1, d->dragging = TRUE;
+            d->drag_placed = TRUE, d->drag_moved = FALSE;
             hints_changed(d);
         }
         return TRUE;
@@ -199,13 +201,18 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
         PointHint *p = selected_point(d);
         gdouble mx = m->x, my = m->y;
         colorize_preview_event_to_picture(d, &mx, &my);
+        const gdouble was_x = p->at.x, was_y = p->at.y;
         preview_to_image_inside(d, &map, mx, my, p);
+        if (p->at.x == was_x && p->at.y == was_y) return TRUE;
+        d->drag_moved = TRUE;
         colorize_preview_redraw(d);
+        colorize_preview_follow(d); /* the colour follows the drag */
         return TRUE;
     }
     if (event->type == GDK_BUTTON_RELEASE && d->dragging) {
         d->dragging = FALSE;
-        colorize_preview_schedule(d);
+        if (d->drag_moved) colorize_preview_follow(d); /* the pass for where it rests */
+        else if (!d->drag_placed) colorize_preview_schedule_now(d); /* selected: its suggestions */
         return TRUE;
     }
     return FALSE;
@@ -236,7 +243,7 @@ static void on_point_color(GimpColorButton *button, gpointer data) {
     gimp_rgb_get_uchar(&c, &p->at.rgb[0], &p->at.rgb[1], &p->at.rgb[2]);
     p->guess = FALSE;
     colorize_preview_redraw(d);
-    colorize_preview_schedule(d);
+    colorize_preview_follow(d);
 }
 
 /* Opening the colour dialog hands the selected point's colour to the user:
@@ -281,7 +288,7 @@ static void suggestions_changed(ColorizeDialog *d) {
         colorize_render_ab_to_rgb(d->engine, (p->at.x - ox) * to_engine, (p->at.y - oy) * to_engine, &d->suggestions[2 * i],
                                   rgb);
         GimpRGB color;
-        gimp_rgb_set_uchar(&color, rgb[0], rgb[1], rgb[2]);
+        gimp_rgba_set_uchar(&color, rgb[0], rgb[1], rgb[2], 255);
         gimp_color_area_set_color(GIMP_COLOR_AREA(gtk_bin_get_child(GTK_BIN(button))), &color);
     }
     g_list_free(children);
@@ -524,7 +531,7 @@ static GtkWidget *point_row(ColorizeDialog *d) {
     g_signal_connect(d->show_hints, "toggled", G_CALLBACK(on_show_hints), d);
     gtk_box_pack_start(GTK_BOX(row), d->show_hints, FALSE, FALSE, 0);
     GimpRGB c;
-    gimp_rgb_set_uchar(&c, DEFAULT_POINT_RGB[0], DEFAULT_POINT_RGB[1], DEFAULT_POINT_RGB[2]);
+    gimp_rgba_set_uchar(&c, DEFAULT_POINT_RGB[0], DEFAULT_POINT_RGB[1], DEFAULT_POINT_RGB[2], 255);
     d->color_button = gimp_color_button_new(_("Point hint colour"), 32, 20, &c, GIMP_COLOR_AREA_FLAT);
     gimp_color_button_set_update(GIMP_COLOR_BUTTON(d->color_button), TRUE); /* the preview follows the colour dialog */
     gimp_help_set_help_data(d->color_button,
@@ -590,16 +597,49 @@ static void reference_file_row(ColorizeDialog *d, GtkWidget *table, gint row) {
                             NULL);
 }
 
+/* The rows of the controls' table, top to bottom: one home for each, so
+ * that no two controls share a row (a row given twice draws two labels
+ * over each other). */
+enum {
+    ROW_VIVIDNESS,
+    ROW_SATURATION,
+    ROW_RESOLUTION,
+    ROW_HINT_LAYER,
+    ROW_GRAY_WARNING,
+    ROW_HINT_REACH,
+    ROW_REFERENCE,
+    ROW_REFERENCE_FILE,
+    ROW_REFERENCE_WEIGHT,
+    ROW_MODEL,
+    N_CONTROL_ROWS
+};
+
+/* With COLORIZE_VERBOSE: the table row of each label, for the dialog
+ * test, which fails when two share one. */
+static void log_control_rows(GtkWidget *table) {
+    if (!g_getenv("COLORIZE_VERBOSE")) return;
+    GString *rows = g_string_new("");
+    GList *children = gtk_container_get_children(GTK_CONTAINER(table));
+    for (GList *c = g_list_last(children); c; c = c->prev) {
+        guint left = 0, top = 0;
+        gtk_container_child_get(GTK_CONTAINER(table), c->data, "left-attach", &left, "top-attach", &top, NULL);
+        if (left == 0 && GTK_IS_LABEL(c->data)) g_string_append_printf(rows, " %u", top);
+    }
+    g_list_free(children);
+    g_printerr("colorize-neural: control rows:%s\n", rows->str);
+    g_string_free(rows, TRUE);
+}
+
 static GtkWidget *controls_table(ColorizeDialog *d) {
-    GtkWidget *table = gtk_table_new(10, 3, FALSE);
+    GtkWidget *table = gtk_table_new(N_CONTROL_ROWS, 3, FALSE);
     gtk_table_set_col_spacings(GTK_TABLE(table), 6);
     gtk_table_set_row_spacings(GTK_TABLE(table), 6);
-    d->adjs[0] = add_scale(table, 0, _("_Vividness:"), d->s->vividness, 0.0, NN_MAX_VIVIDNESS, 0.01, 2,
+    d->adjs[0] = add_scale(table, ROW_VIVIDNESS, _("_Vividness:"), d->s->vividness, 0.0, NN_MAX_VIVIDNESS, 0.01, 2,
                            _("0 gives the most likely average colour (faithful); higher values give more vivid, "
                              "more daring colour"));
-    d->adjs[1] = add_scale(table, 1, _("_Saturation:"), d->s->saturation, 0.0, NN_MAX_SATURATION, 0.01, 2,
+    d->adjs[1] = add_scale(table, ROW_SATURATION, _("_Saturation:"), d->s->saturation, 0.0, NN_MAX_SATURATION, 0.01, 2,
                            _("Multiplies the chroma of the predicted colour (1 leaves it as predicted)"));
-    d->adjs[2] = add_scale(table, 2, _("_Working resolution:"), d->s->resolution, NN_MIN_RESOLUTION,
+    d->adjs[2] = add_scale(table, ROW_RESOLUTION, _("_Working resolution:"), d->s->resolution, NN_MIN_RESOLUTION,
                            NN_MAX_RESOLUTION, 1, 0,
                            _("The long side, in pixels, at which the network sees the image. Lower: it sees whole "
                              "objects, as in its training, and is faster, but colour is coarser. Higher: finer "
@@ -611,7 +651,7 @@ static GtkWidget *controls_table(ColorizeDialog *d) {
     label_layers_by_name(combo, FALSE);
     gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(combo), d->s->hint_layer);
     g_signal_connect(combo, "changed", G_CALLBACK(on_hint_changed), d);
-    gimp_table_attach_aligned(GTK_TABLE(table), 0, 3, _("H_int layer:"), 0.0, 0.5, combo, 2, FALSE);
+    gimp_table_attach_aligned(GTK_TABLE(table), 0, ROW_HINT_LAYER, _("H_int layer:"), 0.0, 0.5, combo, 2, FALSE);
     gimp_help_set_help_data(combo,
                             _("Another layer of this image with colour strokes: each stroke gives its colour where "
                               "it is painted, and the network carries it on"),
@@ -619,10 +659,11 @@ static GtkWidget *controls_table(ColorizeDialog *d) {
     d->gray_warning = gtk_label_new(_("This image is grayscale: a hint layer can only carry gray. Click the preview "
                                       "to place point hints instead."));
     gtk_label_set_line_wrap(GTK_LABEL(d->gray_warning), TRUE);
-    gtk_table_attach(GTK_TABLE(table), d->gray_warning, 0, 3, 4, 5, GTK_FILL | GTK_EXPAND, 0, 0, 0);
-    gtk_table_set_row_spacing(GTK_TABLE(table), 3, 0); /* no double gap while the warning is hidden */
+    gtk_table_attach(GTK_TABLE(table), d->gray_warning, 0, 3, ROW_GRAY_WARNING, ROW_GRAY_WARNING + 1,
+                     GTK_FILL | GTK_EXPAND, 0, 0, 0);
+    gtk_table_set_row_spacing(GTK_TABLE(table), ROW_HINT_LAYER, 0); /* no double gap while the warning is hidden */
     /* the dialog's hint reach; batch calls use the default */
-    d->adjs[4] = add_scale(table, 5, _("Hi_nt reach:"), d->s->hint_reach, 0.0, NN_MAX_HINT_REACH, 1, 0,
+    d->adjs[4] = add_scale(table, ROW_HINT_REACH, _("Hi_nt reach:"), d->s->hint_reach, 0.0, NN_MAX_HINT_REACH, 1, 0,
                            _("How far a point's or a stroke's colour travels: the lightness step of the edges it "
                              "may cross. Lower it when one click colours more than its object; 0 colours only "
                              "where the hint is"));
@@ -638,7 +679,7 @@ static GtkWidget *controls_table(ColorizeDialog *d) {
     gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d->chooser), all);
     gtk_file_chooser_set_filename(GTK_FILE_CHOOSER(d->chooser), colorize_model_path(d->s));
     g_signal_connect(d->chooser, "file-set", G_CALLBACK(on_model_changed), d);
-    gimp_table_attach_aligned(GTK_TABLE(table), 0, 8, _("_Model file:"), 0.0, 0.5, d->chooser, 2, FALSE);
+    gimp_table_attach_aligned(GTK_TABLE(table), 0, ROW_MODEL, _("_Model file:"), 0.0, 0.5, d->chooser, 2, FALSE);
     gimp_help_set_help_data(d->chooser, _("The trained network; Reset returns to the installed model"), NULL);
 
     GtkWidget *ref = d->reference_combo = gimp_layer_combo_box_new(reference_constraint, d);
@@ -646,16 +687,17 @@ static GtkWidget *controls_table(ColorizeDialog *d) {
     label_layers_by_name(ref, TRUE);
     gimp_int_combo_box_set_active(GIMP_INT_COMBO_BOX(ref), d->s->reference);
     g_signal_connect(ref, "changed", G_CALLBACK(on_reference_changed), d);
-    gimp_table_attach_aligned(GTK_TABLE(table), 0, 5, _("R_eference:"), 0.0, 0.5, ref, 2, FALSE);
+    gimp_table_attach_aligned(GTK_TABLE(table), 0, ROW_REFERENCE, _("R_eference:"), 0.0, 0.5, ref, 2, FALSE);
     gimp_help_set_help_data(ref,
                             _("A colour photo of a like scene, opened in GIMP: the result takes its colours, the "
                               "reference's dark colours going to dark pixels and its light colours to light ones"),
                             NULL);
-    reference_file_row(d, table, 7);
-    d->adjs[3] = add_scale(table, 8, _("Reference wei_ght:"), d->s->reference_weight, 0.1, NN_MAX_REFERENCE_WEIGHT,
+    reference_file_row(d, table, ROW_REFERENCE_FILE);
+    d->adjs[3] = add_scale(table, ROW_REFERENCE_WEIGHT, _("Reference wei_ght:"), d->s->reference_weight, 0.1, NN_MAX_REFERENCE_WEIGHT,
                            0.1, 1, _("How strongly the reference counts against the network's own colours"));
     g_signal_connect(d->adjs[3], "value-changed", G_CALLBACK(on_value_changed), d);
     gimp_scale_entry_set_sensitive(d->adjs[3], colorize_has_reference(d->s));
+    log_control_rows(table);
     return table;
 }
 

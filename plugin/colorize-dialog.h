@@ -10,6 +10,7 @@
 #include "colorize.h"
 
 typedef struct PreviewJob PreviewJob;
+typedef struct PreviewCanvas PreviewCanvas;
 
 typedef struct ColorizeDialog {
     gint32 image, drawable;
@@ -17,6 +18,7 @@ typedef struct ColorizeDialog {
     GArray *points;   /* PointHint, image pixels */
     gint selected;    /* the selected point, or -1 */
     gboolean dragging;
+    gboolean drag_placed, drag_moved; /* the press placed a new point; the point moved since */
     GtkWidget *dialog, *preview, *progress, *controls, *message, *gray_warning;
     GtkWidget *color_button, *delete_button, *remove_all_button, *swatches, *show_hints, *chooser, *point_row;
     gboolean sticky_message; /* the message shown stays until the user acts (a bad model file) */
@@ -27,7 +29,9 @@ typedef struct ColorizeDialog {
     /* the preview */
     guint fast_timer, refine_timer, poll; /* poll: the source the worker wakes when its pass is done */
     guint pulse_timer;                /* pulses the progress bar while a pass runs */
+    gint64 asked_at;                  /* µs: the oldest change no pass has started for yet, or 0 */
     PreviewJob *job;                  /* being computed in a worker */
+    PreviewCanvas *canvas;            /* the crop last composed, markers aside (colorize-preview.c) */
     ColorizePassesWaiting waiting;    /* newer requests wait for the running job */
     nn_engine *engine;                /* the last finished one, fed the image at working size */
     gint engine_w, engine_h;          /* that size */

@@ -8,6 +8,10 @@ gboolean colorize_passes_wait(ColorizePassesWaiting *waiting, ColorizePass runni
     return running != COLORIZE_PASS_NONE && !full_waits_for_quick;
 }
 
+void colorize_passes_wait_behind(ColorizePassesWaiting *waiting) {
+    waiting->quick = TRUE;
+}
+
 ColorizePass colorize_passes_next(ColorizePassesWaiting *waiting) {
     if (waiting->quick) {
         waiting->quick = FALSE;

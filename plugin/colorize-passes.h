@@ -21,6 +21,10 @@ typedef struct {
  * running pass is to be cancelled. */
 gboolean colorize_passes_wait(ColorizePassesWaiting *waiting, ColorizePass running, ColorizePass asked);
 
+/* A quick pass is asked for that must not cancel the running one (a point
+ * being dragged: each pass shown is a step of the drag); it waits. */
+void colorize_passes_wait_behind(ColorizePassesWaiting *waiting);
+
 /* The running pass ended: the waiting pass to start now (quick first), or
  * COLORIZE_PASS_NONE; it no longer waits. */
 ColorizePass colorize_passes_next(ColorizePassesWaiting *waiting);

@@ -8,6 +8,8 @@
 
 #include "colorize-preview.h"
 
+#include "colorize-outline.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -15,12 +17,14 @@
 
 
 #define PREVIEW_FAST_RESOLUTION 128 /* the immediate pass; the full one follows when the controls rest */
-#define PREVIEW_FAST_DELAY_MS 60
+#define PREVIEW_FAST_DELAY_MS 60    /* a control that moves (a slider, a key held): its changes merge */
 #define PREVIEW_REFINE_DELAY_MS 400
 #define PREVIEW_PULSE_MS 100 /* the working indicator's step */
 #define PREVIEW_MIN_SIZE 400
 #define PREVIEW_MAX_SIDE 1024 /* the picture's long side at most (GIMP's sub-thumbnails stay small) */
 #define MARKER_RADIUS 5
+#define OUTLINE_SPECK_SHARE 400 /* parts of the hints' outline smaller than 1/400 of the picture are specks */
+#define OUTLINE_MIN_SPECK 16
 
 struct PreviewJob {
     ColorizeSettings s;
@@ -40,6 +44,8 @@ struct PreviewJob {
     GThread *thread;
     GSource *wake; /* made ready by the worker when it finishes */
     gint64 started; /* µs, for COLORIZE_VERBOSE */
+    gint64 asked;   /* µs: the oldest change this pass serves (a click, a key), or 0 */
+    const nn_engine *guess_from; /* the last pass shown, at the same size: new points' colours come from it */
     gboolean refine; /* the full pass (else the quick one) */
     gchar *made;     /* a full pass: pass_digest of what it was made from */
 };
@@ -152,7 +158,8 @@ static void draw_markers(ColorizeDialog *d, const CropMap *map, guchar *rgba, gi
 
 /* The outline of what the hints colour: a dashed black and white line
  * where the propagated hints' hold crosses 1/2 (the engine's pixels under
- * each preview pixel, at `to_engine` of the drawable's scale). */
+ * each preview pixel, at `to_engine` of the drawable's scale), specks
+ * left out. */
 static void draw_hint_regions(ColorizeDialog *d, const CropMap *map, gdouble to_engine, guchar *rgba, gint w, gint h) {
     static const guchar black[3] = {0, 0, 0}, white[3] = {255, 255, 255};
     guint8 *held = g_malloc((gsize)w * h);
@@ -160,13 +167,10 @@ static void draw_hint_regions(ColorizeDialog *d, const CropMap *map, gdouble to_
         for (gint x = 0; x < w; x++)
             held[(gsize)y * w + x] = nn_engine_hint_hold_at(d->engine, (map->x0 + (x + 0.5) * map->sx) * to_engine,
                                                             (map->y0 + (y + 0.5) * map->sy) * to_engine) >= 0.5f;
+    colorize_outline_clean(held, w, h, MAX(OUTLINE_MIN_SPECK, w * h / OUTLINE_SPECK_SHARE));
     for (gint y = 0; y < h; y++)
-        for (gint x = 0; x < w; x++) {
-            const guint8 here = held[(gsize)y * w + x];
-            const gboolean edge = (x + 1 < w && held[(gsize)y * w + x + 1] != here) ||
-                                  (y + 1 < h && held[(gsize)(y + 1) * w + x] != here);
-            if (edge) put_pixel(rgba, w, h, x, y, ((x + y) / 4) % 2 ? white : black);
-        }
+        for (gint x = 0; x < w; x++)
+            if (colorize_outline_at(held, w, h, x, y)) put_pixel(rgba, w, h, x, y, ((x + y) / 4) % 2 ? white : black);
     g_free(held);
 }
 
@@ -180,30 +184,73 @@ static void source_to_rgba(const guchar *src, gint bpp, gint n, guchar *rgba) {
     }
 }
 
-void colorize_preview_redraw(ColorizeDialog *d) {
+/* The visible crop as last composed, with the hints' outline but not the
+ * markers: what a point dragged over it (or selected) is drawn on, with no
+ * composition. */
+struct PreviewCanvas {
+    guchar *rgba; /* (h, w) RGBA */
+    gint w, h;
+    CropMap map;
+    gdouble saturation;
+    gboolean after, outlines; /* the colorized crop (else the source); with the outline */
+};
+
+static gboolean canvas_fits(const PreviewCanvas *c, const CropMap *map, gint w, gint h, gdouble saturation,
+                            gboolean after, gboolean outlines) {
+    const gboolean same_crop = c && c->map.x0 == map->x0 && c->map.y0 == map->y0 && c->map.sx == map->sx &&
+                               c->map.sy == map->sy && c->map.ox == map->ox && c->map.oy == map->oy;
+    return same_crop && c->w == w && c->h == h && c->saturation == saturation && c->after == after &&
+           c->outlines == outlines;
+}
+
+static void canvas_forget(ColorizeDialog *d) {
+    if (d->canvas) g_free(d->canvas->rgba);
+    g_clear_pointer(&d->canvas, g_free);
+}
+
+/* Composes the crop (from the source and the last pass) into the canvas. */
+static gboolean compose_canvas(ColorizeDialog *d, const CropMap *map, gboolean after, gboolean outlines) {
     gint w, h, bpp;
     guchar *src = gimp_zoom_preview_get_source(GIMP_ZOOM_PREVIEW(d->preview), &w, &h, &bpp);
-    if (!src) return;
-    CropMap map;
-    colorize_preview_crop(d, &map);
+    if (!src) return FALSE;
     const gdouble to_engine = (gdouble)d->engine_w / gimp_drawable_width(d->drawable);
     guchar *rgba = g_malloc((gsize)w * h * 4);
     if (d->engine) nn_engine_set_saturation(d->engine, (float)d->s->saturation);
+    if (!after) source_to_rgba(src, bpp, w * h, rgba);
+    const gboolean ok = !after || colorize_render_region(d->engine, map->x0 * to_engine, map->y0 * to_engine,
+                                                         map->sx * to_engine, map->sy * to_engine, w, h, src, bpp,
+                                                         rgba, NULL);
+    g_free(src);
+    if (!ok) {
+        g_free(rgba);
+        return FALSE;
+    }
+    if (after && outlines) draw_hint_regions(d, map, to_engine, rgba, w, h);
+    canvas_forget(d);
+    d->canvas = g_new0(PreviewCanvas, 1);
+    *d->canvas = (PreviewCanvas){rgba, w, h, *map, d->s->saturation, after, outlines};
+    return TRUE;
+}
+
+void colorize_preview_redraw(ColorizeDialog *d) {
+    CropMap map;
+    colorize_preview_crop(d, &map);
+    gint pw, ph;
+    gimp_preview_get_size(GIMP_PREVIEW(d->preview), &pw, &ph);
     /* unchecked, the source, to compare; before the first pass, the source with the markers at once */
     const gboolean after = d->engine && gimp_preview_get_update(GIMP_PREVIEW(d->preview));
-    if (!after) source_to_rgba(src, bpp, w * h, rgba);
+    const gboolean hints = gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->show_hints));
     if (!d->engine && g_getenv("COLORIZE_VERBOSE"))
         g_printerr("colorize-neural: the source drawn with %u point markers, before any pass\n", d->points->len);
-    if (!after || colorize_render_region(d->engine, map.x0 * to_engine, map.y0 * to_engine, map.sx * to_engine,
-                                         map.sy * to_engine, w, h, src, bpp, rgba, NULL)) {
-        if (gtk_toggle_button_get_active(GTK_TOGGLE_BUTTON(d->show_hints))) {
-            if (after) draw_hint_regions(d, &map, to_engine, rgba, w, h);
-            draw_markers(d, &map, rgba, w, h);
-        }
-        gimp_preview_area_draw(GIMP_PREVIEW_AREA(gimp_preview_get_area(GIMP_PREVIEW(d->preview))), 0, 0, w, h,
-                               GIMP_RGBA_IMAGE, rgba, w * 4);
-    }
-    g_free(rgba), g_free(src);
+    if (!canvas_fits(d->canvas, &map, pw, ph, d->s->saturation, after, hints) &&
+        !compose_canvas(d, &map, after, hints))
+        return;
+    const PreviewCanvas *c = d->canvas;
+    guchar *rgba = g_memdup2(c->rgba, (gsize)c->w * c->h * 4);
+    if (hints) draw_markers(d, &map, rgba, c->w, c->h);
+    gimp_preview_area_draw(GIMP_PREVIEW_AREA(gimp_preview_get_area(GIMP_PREVIEW(d->preview))), 0, 0, c->w, c->h,
+                           GIMP_RGBA_IMAGE, rgba, c->w * 4);
+    g_free(rgba);
 }
 
 /* ------------------------------------------------------------ the passes */
@@ -222,10 +269,20 @@ void colorize_preview_colour_at(ColorizeDialog *d, gdouble x, gdouble y, guchar 
         colorize_render_ab_to_rgb(d->engine, ex, ey, ab, rgb);
 }
 
+/* New points take the network's most likely colour: from the last pass
+ * shown (one tile's worth of work), or, before there is one, from a pass
+ * run for it. */
+static gboolean guess_new_points(PreviewJob *j) {
+    if (j->guess_from)
+        return colorize_render_guess_from(j->guess_from, j->model, j->w, j->h, j->points, j->n_points, j->ox, j->oy,
+                                          j->scale, &j->error);
+    return colorize_render_guess_colours(&j->s, j->w, j->h, j->src, j->hint, j->points, j->n_points, j->ox, j->oy,
+                                         j->scale, j->model, &j->cancel, &j->error);
+}
+
 static gpointer preview_worker(gpointer data) {
     PreviewJob *j = data;
-    if (colorize_render_guess_colours(&j->s, j->w, j->h, j->src, j->hint, j->points, j->n_points, j->ox, j->oy,
-                                      j->scale, j->model, &j->cancel, &j->error))
+    if (guess_new_points(j))
         j->engine = colorize_render_begin(&j->s, j->w, j->h, j->points, j->n_points, j->ox, j->oy, j->scale, &j->error);
     if (j->refine)
         j->made = pass_digest(&j->s, j->points, j->n_points, j->src, j->hint, j->w, j->h);
@@ -298,6 +355,17 @@ static void take_guesses(ColorizeDialog *d, const PreviewJob *j) {
     }
 }
 
+/* With COLORIZE_VERBOSE: when a pass is on screen, from its start and from
+ * the change (a click, a key) it serves. */
+static void log_shown(const PreviewJob *j) {
+    if (!g_getenv("COLORIZE_VERBOSE")) return;
+    const gint64 now = g_get_monotonic_time();
+    gchar *since = j->asked ? g_strdup_printf(", %.1f ms after the change it shows", (now - j->asked) / 1e3) : g_strdup("");
+    g_printerr("colorize-neural: preview pass (%s) at resolution %d shown after %.1f ms%s\n", j->refine ? "full" : "quick",
+               j->s.resolution, (now - j->started) / 1e3, since);
+    g_free(since);
+}
+
 /* Main thread, woken by the worker: takes a finished pass, then starts the
  * request that waited. */
 static gboolean poll_pass(gpointer data) {
@@ -310,6 +378,7 @@ static gboolean poll_pass(gpointer data) {
         d->job = NULL;
         if (j->ok && !g_atomic_int_get(&j->cancel)) {
             nn_engine_free(d->engine);
+            canvas_forget(d);
             d->engine = j->engine, d->engine_w = j->w, d->engine_h = j->h;
             j->engine = NULL;
             g_free(d->engine_made);
@@ -319,12 +388,12 @@ static gboolean poll_pass(gpointer data) {
             d->n_suggestions = j->n_suggestions, d->suggestions_for = j->suggest_for;
             if (!d->sticky_message) gtk_label_set_text(GTK_LABEL(d->message), "");
             colorize_preview_redraw(d);
-            if (g_getenv("COLORIZE_VERBOSE"))
-                g_printerr("colorize-neural: preview pass (%s) at resolution %d shown after %.1f ms\n",
-                           j->refine ? "full" : "quick", j->s.resolution, (g_get_monotonic_time() - j->started) / 1e3);
+            log_shown(j);
             if (d->pass_shown) d->pass_shown(d);
         } else if (j->error && !g_error_matches(j->error, COLORIZE_ERROR, COLORIZE_ERROR_CANCELLED)) {
             gtk_label_set_text(GTK_LABEL(d->message), j->error->message);
+        } else if (j->asked && (!d->asked_at || j->asked < d->asked_at)) {
+            d->asked_at = j->asked; /* cancelled: the pass that replaces it serves its change too */
         }
         free_job(j);
     }
@@ -390,6 +459,7 @@ static void start_pass(ColorizeDialog *d, gboolean refine) {
     j->scale = (gdouble)j->w / W;
     if (!refine) j->s.resolution = MIN(j->s.resolution, PREVIEW_FAST_RESOLUTION);
     const gint64 t0 = j->started = g_get_monotonic_time();
+    j->asked = d->asked_at, d->asked_at = 0;
     if (refine) d->scaled_hint_id = -2; /* strokes may have been painted meanwhile: read the hint layer again */
     cache_scaled(d, j->w, j->h, j->scale);
     j->src = g_memdup2(d->scaled, sizeof(gfloat) * 4 * (gsize)j->w * j->h);
@@ -402,7 +472,8 @@ static void start_pass(ColorizeDialog *d, gboolean refine) {
     j->ox = ox, j->oy = oy;
     j->n_points = (gint)d->points->len;
     j->points = g_memdup2(d->points->data, sizeof(PointHint) * d->points->len);
-    j->suggest_for = d->selected;
+    j->suggest_for = d->dragging && d->drag_moved ? -1 : d->selected; /* a moving point's come when it rests */
+    if (d->engine && d->engine_w == j->w && d->engine_h == j->h) j->guess_from = d->engine; /* freed only after joining */
     d->job = j;
     if (!d->poll) {
         GSource *wake = g_source_new(&wake_funcs, sizeof(GSource));
@@ -429,11 +500,32 @@ static gboolean refine_pass(gpointer data) {
     return G_SOURCE_REMOVE;
 }
 
-void colorize_preview_schedule(ColorizeDialog *d) {
-    if (d->busy) return;
-    if (!d->fast_timer) d->fast_timer = g_timeout_add(PREVIEW_FAST_DELAY_MS, fast_pass, d);
+/* A change to show: noted for the latency log, and the full pass put off
+ * until the controls rest. */
+static void note_change(ColorizeDialog *d) {
+    if (!d->asked_at) d->asked_at = g_get_monotonic_time();
     if (d->refine_timer) g_source_remove(d->refine_timer);
     d->refine_timer = g_timeout_add(PREVIEW_REFINE_DELAY_MS, refine_pass, d);
+}
+
+void colorize_preview_schedule(ColorizeDialog *d) {
+    if (d->busy) return;
+    note_change(d);
+    if (!d->fast_timer) d->fast_timer = g_timeout_add(PREVIEW_FAST_DELAY_MS, fast_pass, d);
+}
+
+void colorize_preview_schedule_now(ColorizeDialog *d) {
+    if (d->busy) return;
+    note_change(d);
+    if (d->fast_timer) g_source_remove(d->fast_timer), d->fast_timer = 0;
+    start_pass(d, FALSE);
+}
+
+void colorize_preview_follow(ColorizeDialog *d) {
+    if (d->busy) return;
+    note_change(d);
+    if (d->job) colorize_passes_wait_behind(&d->waiting);
+    else if (!d->fast_timer) start_pass(d, FALSE);
 }
 
 nn_engine *colorize_preview_ready_engine(ColorizeDialog *d) {
@@ -486,6 +578,7 @@ void colorize_preview_stop(ColorizeDialog *d) {
 }
 
 void colorize_preview_forget_engine(ColorizeDialog *d) {
+    canvas_forget(d);
     nn_engine_free(d->engine);
     d->engine = NULL;
     g_free(d->engine_made);

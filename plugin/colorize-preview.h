@@ -11,9 +11,15 @@
 
 /* The preview widget (a GimpZoomPreview that draws the colorized crop). */
 GtkWidget *colorize_preview_new(ColorizeDialog *d);
-/* Settings or hints changed: a quick pass soon, the full one when the
- * controls rest; each cancels an older pass. */
+/* Settings changed: a quick pass soon (changes within PREVIEW_FAST_DELAY_MS
+ * merge), the full one when the controls rest; each cancels an older pass. */
 void colorize_preview_schedule(ColorizeDialog *d);
+/* A hint placed, removed or recoloured: the quick pass starts at once. */
+void colorize_preview_schedule_now(ColorizeDialog *d);
+/* A point dragged, or its colour edited in the colour dialog: a quick pass
+ * at once, or, while one runs, right after it (never cancelling it), so
+ * the preview follows the drag; the full one when it rests. */
+void colorize_preview_follow(ColorizeDialog *d);
 /* Composes the visible crop again from the last pass (saturation, markers). */
 void colorize_preview_redraw(ColorizeDialog *d);
 /* The colour the preview shows at image pixel (x, y) (mid-gray before the

@@ -158,9 +158,8 @@ void colorize_render_ab_to_rgb(const nn_engine *e, gdouble x, gdouble y, const g
     nn_lab_to_srgb8(rgb, lab, 1);
 }
 
-/* Guessed points inside the image take the first suggestion there. */
-static gboolean take_guesses(const nn_engine *e, nn_colorizer *model, gint w, gint h, PointHint *points,
-                             gint n_points, gdouble ox, gdouble oy, gdouble scale, GError **error) {
+gboolean colorize_render_guess_from(const nn_engine *e, nn_colorizer *model, gint w, gint h, PointHint *points,
+                                    gint n_points, gdouble ox, gdouble oy, gdouble scale, GError **error) {
     for (gint i = 0; i < n_points; i++) {
         PointHint *p = &points[i];
         const gdouble x = (p->at.x - ox) * scale, y = (p->at.y - oy) * scale;
@@ -188,7 +187,7 @@ gboolean colorize_render_guess_colours(const ColorizeSettings *s, gint w, gint h
         nn_engine *e = colorize_render_begin(s, w, h, chosen, n_chosen, ox, oy, scale, error);
         ok = e && colorize_render_feed(e, w, 0, h, src, 4, hint_rgba, NULL, error) &&
              colorize_render_predict(e, model, NULL, NULL, cancel, error) &&
-             take_guesses(e, model, w, h, points, n_points, ox, oy, scale, error);
+             colorize_render_guess_from(e, model, w, h, points, n_points, ox, oy, scale, error);
         nn_engine_free(e);
     }
     g_free(chosen);

@@ -105,6 +105,13 @@ gboolean colorize_render_predict(nn_engine *e, nn_colorizer *model, nn_progress_
 /* The sRGB colour of ab at the engine's pixel (x, y), at its lightness
  * there, fitted into the gamut: how a suggested colour looks in place. */
 void colorize_render_ab_to_rgb(const nn_engine *e, gdouble x, gdouble y, const gfloat ab[2], guchar rgb[3]);
+/* Points whose colour is still to be guessed (inside the w×h pixels the
+ * engine `e` was fed) take the first of its suggestions at their place,
+ * which leave their own hint out: the network's most likely colour there.
+ * Their `guess` is then cleared. Only reads `e`: safe in a worker while the
+ * main thread draws from it. */
+gboolean colorize_render_guess_from(const nn_engine *e, nn_colorizer *model, gint w, gint h, PointHint *points,
+                                    gint n_points, gdouble ox, gdouble oy, gdouble scale, GError **error);
 /* Points whose colour is still to be guessed take the network's most
  * likely colour at their place (the first of its suggestions), predicted
  * from the w×h pixels (R'G'B'A float) with the hint layer and the other

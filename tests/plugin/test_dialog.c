@@ -191,6 +191,25 @@ static int ok_runs(int port, int image, int source) {
     return made;
 }
 
+/* Every control's label on a row of its own: two given one row were drawn
+ * over each other ("Hint reach" over "Reference", "Model file" over
+ * "Reference weight"), which no other check saw. */
+static void control_rows_distinct(const char *seen) {
+    const char *line = seen ? strstr(seen, "colorize-neural: control rows:") : NULL;
+    CHECK(line != NULL, "the plug-in did not log its control rows");
+    if (!line) return;
+    int count[64] = {0}, n = 0, shared = -1;
+    for (const char *p = line + strlen("colorize-neural: control rows:"); *p == ' ';) {
+        char *end;
+        const long row = strtol(p + 1, &end, 10);
+        if (end == p + 1) break;
+        if (row >= 0 && row < 64 && ++count[row] == 2) shared = (int)row;
+        n++, p = end;
+    }
+    printf("%d control labels, %s\n", n, shared < 0 ? "each on its own row" : "two on one row");
+    CHECK(n >= 8 && shared < 0, "%d control labels; row %d holds two of them", n, shared);
+}
+
 /* What the user saw (the plug-in logs its widgets' state): the hint layer
  * by its own name, and during OK "Show hints" still checked and live (it
  * looked unchecked when greyed out), the point controls resting and Cancel
@@ -213,6 +232,7 @@ static void check_widget_log(const char *log) {
     printf("%d px from the last control to the buttons\n", gap);
     CHECK(gap >= 0 && gap <= MAX_GAP_ABOVE_BUTTONS, "%d px from the last control to the buttons (at most %d)", gap,
           MAX_GAP_ABOVE_BUTTONS);
+    control_rows_distinct(seen);
     g_free(seen);
 }
 

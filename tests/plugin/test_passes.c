@@ -2,7 +2,8 @@
  * (plugin/colorize-passes.c), driven as the dialog drives it, without GIMP:
  * the quick pass is shown before the full one even when both are asked for
  * while a slow, cancelled pass still runs (what happened at a high working
- * resolution on a slow machine: the full request replaced the quick one). */
+ * resolution on a slow machine: the full request replaced the quick one),
+ * and a dragged point's passes follow one another without cancelling. */
 #include <stdio.h>
 
 #include "../../plugin/colorize-passes.h"
@@ -40,6 +41,20 @@ static void newer_replaces_older(void) {
     CHECK(second == COLORIZE_PASS_NONE, "only one: the requests merged (got %s)", name(second));
 }
 
+/* A point dragged: each step asks for a quick pass behind the running one,
+ * which is never cancelled (else a steady drag would show nothing until it
+ * stopped); the steps merge into one pass, which the full one follows. */
+static void drag_waits_behind(void) {
+    ColorizePassesWaiting w = {0};
+    colorize_passes_wait_behind(&w);
+    colorize_passes_wait_behind(&w);
+    CHECK(!colorize_passes_wait(&w, COLORIZE_PASS_QUICK, COLORIZE_PASS_FULL), "the drag's rest does not cancel it either");
+    ColorizePass first = colorize_passes_next(&w), second = colorize_passes_next(&w), third = colorize_passes_next(&w);
+    CHECK(first == COLORIZE_PASS_QUICK && second == COLORIZE_PASS_FULL && third == COLORIZE_PASS_NONE,
+          "the drag's steps merge into one quick pass, then the full one (got %s, %s, %s)", name(first), name(second),
+          name(third));
+}
+
 /* Closing the dialog: nothing waits. */
 static void clear_forgets(void) {
     ColorizePassesWaiting w = {0};
@@ -53,6 +68,7 @@ static void clear_forgets(void) {
 int main(void) {
     quick_not_lost_behind_cancelled_full();
     newer_replaces_older();
+    drag_waits_behind();
     clear_forgets();
     return test_finish("test_passes");
 }
