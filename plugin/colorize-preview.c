@@ -524,8 +524,8 @@ void colorize_preview_schedule_now(ColorizeDialog *d) {
 void colorize_preview_follow(ColorizeDialog *d) {
     if (d->busy) return;
     note_change(d);
-    if (d->job) colorize_passes_wait_behind(&d->waiting);
-    else if (!d->fast_timer) start_pass(d, FALSE);
+    if (d->job && !d->job->refine) colorize_passes_wait_behind(&d->waiting);
+    else if (d->job || !d->fast_timer) start_pass(d, FALSE); /* a running full pass is stale: cancelled */
 }
 
 nn_engine *colorize_preview_ready_engine(ColorizeDialog *d) {

@@ -17,8 +17,9 @@ void colorize_preview_schedule(ColorizeDialog *d);
 /* A hint placed, removed or recoloured: the quick pass starts at once. */
 void colorize_preview_schedule_now(ColorizeDialog *d);
 /* A point dragged, or its colour edited in the colour dialog: a quick pass
- * at once, or, while one runs, right after it (never cancelling it), so
- * the preview follows the drag; the full one when it rests. */
+ * at once, or, while a quick one runs, right after it (never cancelling
+ * it), so the preview follows the drag; a running full pass is cancelled;
+ * the full one again when it rests. */
 void colorize_preview_follow(ColorizeDialog *d);
 /* Composes the visible crop again from the last pass (saturation, markers). */
 void colorize_preview_redraw(ColorizeDialog *d);
