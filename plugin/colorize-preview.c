@@ -384,8 +384,10 @@ static gboolean poll_pass(gpointer data) {
             g_free(d->engine_made);
             d->engine_made = j->made, j->made = NULL;
             take_guesses(d, j);
-            memcpy(d->suggestions, j->suggestions, sizeof d->suggestions);
-            d->n_suggestions = j->n_suggestions, d->suggestions_for = j->suggest_for;
+            if (j->suggest_for >= 0 || !d->dragging) { /* while a point moves, its swatches stay as they were */
+                memcpy(d->suggestions, j->suggestions, sizeof d->suggestions);
+                d->n_suggestions = j->n_suggestions, d->suggestions_for = j->suggest_for;
+            }
             if (!d->sticky_message) gtk_label_set_text(GTK_LABEL(d->message), "");
             colorize_preview_redraw(d);
             log_shown(j);
