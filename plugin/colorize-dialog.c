@@ -178,7 +178,7 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
             remove_point(d, hit);
         } else if (b->button == 1 && hit >= 0) {
             d->selected = hit, d->dragging = TRUE;
-            d->drag_placed = d->drag_moved = FALSE;
+            d->drag_placed = d->drag_moved = FALSE, d->drag_passes = 0;
             show_point_controls(d);
             colorize_preview_redraw(d);
         } else if (b->button == 1 && d->points->len >= MAX_POINTS) {
@@ -191,7 +191,7 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
             colorize_preview_colour_at(d, p.at.x, p.at.y, p.at.rgb); /* meanwhile, the colour the preview shows there */
             g_array_append_val(d->points, p);
             d->selected = (gint)d->points->len - 1, d->dragging = TRUE;
-            d->drag_placed = TRUE, d->drag_moved = FALSE;
+            d->drag_placed = TRUE, d->drag_moved = FALSE, d->drag_passes = 0;
             hints_changed(d);
         }
         return TRUE;
@@ -211,6 +211,9 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
     }
     if (event->type == GDK_BUTTON_RELEASE && d->dragging) {
         d->dragging = FALSE;
+        if (g_getenv("COLORIZE_VERBOSE") && d->drag_moved)
+            g_printerr("colorize-neural: point %d released after %d passes shown during its drag\n", d->selected + 1,
+                       d->drag_passes);
         if (d->drag_moved) colorize_preview_follow(d); /* the pass for where it rests */
         else if (!d->drag_placed) colorize_preview_schedule_now(d); /* selected: its suggestions */
         return TRUE;

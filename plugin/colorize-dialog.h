@@ -19,6 +19,7 @@ typedef struct ColorizeDialog {
     gint selected;    /* the selected point, or -1 */
     gboolean dragging;
     gboolean drag_placed, drag_moved; /* the press placed a new point; the point moved since */
+    gint drag_passes;                 /* passes shown while it was dragged (for the log) */
     GtkWidget *dialog, *preview, *progress, *controls, *message, *gray_warning;
     GtkWidget *color_button, *delete_button, *remove_all_button, *swatches, *show_hints, *chooser, *point_row;
     gboolean sticky_message; /* the message shown stays until the user acts (a bad model file) */

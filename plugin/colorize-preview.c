@@ -391,6 +391,7 @@ static gboolean poll_pass(gpointer data) {
             if (!d->sticky_message) gtk_label_set_text(GTK_LABEL(d->message), "");
             colorize_preview_redraw(d);
             log_shown(j);
+            if (d->dragging && d->drag_moved) d->drag_passes++;
             if (d->pass_shown) d->pass_shown(d);
         } else if (j->error && !g_error_matches(j->error, COLORIZE_ERROR, COLORIZE_ERROR_CANCELLED)) {
             gtk_label_set_text(GTK_LABEL(d->message), j->error->message);

@@ -40,6 +40,7 @@ char *log_wait_for(const char *log, gsize from, const char *what, double seconds
 void point_hint_by_click(int port, int image, int source, const char *log);
 void click_colours_region(int port, const char *log, const char *reach);
 void drag_past_edges(int port);
+void drag_updates_preview(int port, const char *log);
 void new_point_takes_network_colour(int port, int image, int source, const char *log);
 void click_past_point_limit(int port, const char *log);
 void remove_all_points(int port, int image, int source, const char *log);

@@ -192,18 +192,22 @@ gboolean gui_press(const char *window, const char *keys) {
 }
 
 gboolean gui_drag(const char *window, int x0, int y0, int x1, int y1) {
+    return gui_drag_steps(window, x0, y0, x1, y1, GUI_DRAG_STEPS, 30);
+}
+
+gboolean gui_drag_steps(const char *window, int x0, int y0, int x1, int y1, int steps, int step_ms) {
     char xs[2][16], ys[2][16];
     snprintf(xs[0], sizeof xs[0], "%d", x0), snprintf(ys[0], sizeof ys[0], "%d", y0);
     snprintf(xs[1], sizeof xs[1], "%d", x1), snprintf(ys[1], sizeof ys[1], "%d", y1);
     char *start[] = {"xdotool", "mousemove", "--sync", "--window", (char *)window, xs[0], ys[0], "mousedown", "1", NULL};
     gboolean ok = gui_run_quiet(start, NULL);
-    for (int i = 1; ok && i <= GUI_DRAG_STEPS; i++) { /* a hand's path: motion events all the way */
+    for (int i = 1; ok && i <= steps; i++) { /* a hand's path: motion events all the way */
         char x[16], y[16];
-        snprintf(x, sizeof x, "%d", x0 + (x1 - x0) * i / GUI_DRAG_STEPS);
-        snprintf(y, sizeof y, "%d", y0 + (y1 - y0) * i / GUI_DRAG_STEPS);
+        snprintf(x, sizeof x, "%d", x0 + (x1 - x0) * i / steps);
+        snprintf(y, sizeof y, "%d", y0 + (y1 - y0) * i / steps);
         char *move[] = {"xdotool", "mousemove", "--window", (char *)window, x, y, NULL};
         ok = gui_run_quiet(move, NULL);
-        g_usleep(30000);
+        g_usleep((gulong)step_ms * 1000);
     }
     char *end[] = {"xdotool", "mouseup", "1", NULL};
     return gui_run_quiet(end, NULL) && ok;

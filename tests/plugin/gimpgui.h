@@ -61,5 +61,7 @@ gboolean gui_resize(const char *window, int w, int h);
  * GUI_DRAG_STEPS steps to (x1, y1) (which may lie outside it) and releases. */
 #define GUI_DRAG_STEPS 10
 gboolean gui_drag(const char *window, int x0, int y0, int x1, int y1);
+/* The same in `steps` steps, `step_ms` apart (a slow hand). */
+gboolean gui_drag_steps(const char *window, int x0, int y0, int x1, int y1, int steps, int step_ms);
 
 #endif

@@ -276,6 +276,7 @@ static int inside(const char *profile, const char *dir, const char *photo, int p
     if (image > 0) reference_file_picked(port, image, source, g.log, dir, without_reference);
     click_colours_region(port, g.log, NULL);
     drag_past_edges(port);
+    drag_updates_preview(port, g.log);
     points_survive_undo(port);
     click_past_point_limit(port, g.log);
     click_colours_region(port, g.log, "0"); /* last: the dialog keeps the reach for later runs */

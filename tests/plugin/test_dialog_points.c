@@ -261,6 +261,40 @@ void drag_past_edges(int port) {
     g_free(again), g_free(e), g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
+/* A dragged point's colour follows the drag: a point placed with a click,
+ * then dragged slowly across the preview (40 steps, 2 s), must have the
+ * preview show at least one pass while it moves (the plug-in logs, when
+ * it is released, how many passes were shown during its drag). Before,
+ * the marker moved but the colour waited for the release: 0. */
+void drag_updates_preview(int port, const char *log) {
+    char *e = g_strdup_printf("(let* ((image (car (gimp-image-new 600 400 RGB)))"
+                              "       (layer (car (gimp-layer-new image 600 400 RGB-IMAGE \"Slow drag\" 100 LAYER-MODE-NORMAL))))"
+                              "  (gimp-image-insert-layer image layer 0 0)"
+                              "  (gimp-context-set-foreground '(140 140 140)) (gimp-drawable-edit-fill layer FILL-FOREGROUND)"
+                              "  (gimp-display-new image) (gimp-displays-flush)"
+                              "  (list image layer))");
+    int image = 0, source = 0;
+    if (!eval_image_layer(port, e, &image, &source)) return;
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
+    const gsize from = log_size(log);
+    if (dialog) {
+        g_usleep(1500000);
+        CHECK(gui_drag_steps(dialog, 100, 80, 300, 220, 40, 50), "could not drag in the preview");
+        g_usleep(1000000);
+        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+    }
+    CHECK(wait_call(&c, t) && c.ok, "OK after the drag failed: %s", c.answer ? c.answer : "(none)");
+    char *released = log_wait_for(log, from, "released after ", 1);
+    int shown = -1;
+    const char *at = released ? strstr(released, "released after ") : NULL;
+    if (at) sscanf(at, "released after %d passes", &shown);
+    printf("a point dragged slowly across the preview: %d passes shown during the drag\n", shown);
+    CHECK(shown >= 1, "the preview showed no pass while the point was dragged (%d)", shown);
+    g_free(released), g_free(c.expr), g_free(c.answer), g_free(dialog); /* eval_image_layer freed e */
+}
+
 /* A new point starts with the network's most likely colour at its place,
  * not with the previous point's: a first point is made blue in the colour
  * dialog (the preview follows it while that dialog is open), a second one
