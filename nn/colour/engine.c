@@ -46,6 +46,7 @@ struct nn_engine {
     float *hold;           /* (wh, ww) how firmly the propagated hints hold each working pixel, or NULL */
     float *carried;        /* (2, wh, ww) the colour they carry there */
     float *texture;        /* (wh, ww) the local texture of Lw (with a colour reference), or NULL */
+    float *net_ab;         /* (2, wh, ww) the network's blended ab before the hints, in NN_AB_SCALE units */
     int n_points, cap_points;
 };
 
@@ -60,7 +61,7 @@ void nn_engine_free(nn_engine *e) {
     if (!e) return;
     free(e->col_x0), free(e->row_bin), free(e->bin_rows), free(e->hint_x), free(e->acc), free(e->row_mean);
     free(e->Lw), free(e->hint), free(e->coef), free(e->tx0), free(e->fx), free(e->points), free(e->stroke);
-    free(e->hold), free(e->carried), free(e->texture);
+    free(e->hold), free(e->carried), free(e->texture), free(e->net_ab);
     nn_scene_free(e->scene);
     free(e);
 }
@@ -478,52 +479,64 @@ static void predict_buffers_free(predict_buffers *p) {
     free(p->ox), free(p->oy), free(p->work), free(p->dtmp), free(p->in), free(p->tile_ab), free(p->batch_x0);
 }
 
-/* The predict's buffers and the engine's coefficient planes and taps
- * (replaced: a retry after a cancelled predict). */
-static nn_status predict_buffers_alloc(nn_engine *e, const nn_colorizer *c, predict_buffers *p, nn_error *err) {
-    const int T = c->tile, tp = T * T, ww = e->ww, wh = e->wh;
-    const size_t wn = (size_t)ww * wh;
-    p->ox = malloc(sizeof(int) * (size_t)(ww / (T / 2) + 3)), p->oy = malloc(sizeof(int) * (size_t)(wh / (T / 2) + 3));
+/* The engine's planes that a predict fills: the guided filter's
+ * coefficients, the taps and the network's colour (replaced: a retry after
+ * a cancelled predict); and the fit's work planes. */
+static nn_status fit_planes_alloc(nn_engine *e, predict_buffers *p, nn_error *err) {
+    const size_t wn = (size_t)e->ww * e->wh;
     p->work = malloc(sizeof(float) * wn * 9);
     p->dtmp = malloc(sizeof(double) * wn);
+    free(e->coef), free(e->tx0), free(e->fx), free(e->net_ab);
+    e->coef = malloc(sizeof(float) * 8 * wn);
+    e->tx0 = malloc(sizeof(int) * 2 * ((size_t)e->W + e->H));
+    e->fx = malloc(sizeof(float) * ((size_t)e->W + e->H));
+    e->net_ab = malloc(sizeof(float) * 2 * wn);
+    if (!p->work || !p->dtmp || !e->coef || !e->tx0 || !e->fx || !e->net_ab)
+        return nn_set_error(err, NN_ERR_NOMEM, "out of memory for a %d×%d image at working size %d×%d", e->W, e->H,
+                            e->ww, e->wh);
+    e->tx1 = e->tx0 + e->W, e->ty0 = e->tx1 + e->W, e->ty1 = e->ty0 + e->H, e->fy = e->fx + e->W;
+    return NN_OK;
+}
+
+/* The predict's buffers: the fit's, and the tiles' batches. */
+static nn_status predict_buffers_alloc(nn_engine *e, const nn_colorizer *c, predict_buffers *p, nn_error *err) {
+    const int T = c->tile, tp = T * T;
+    p->ox = malloc(sizeof(int) * (size_t)(e->ww / (T / 2) + 3)), p->oy = malloc(sizeof(int) * (size_t)(e->wh / (T / 2) + 3));
     p->batch_max = c->max_batch < NN_TILE_BATCH_MAX ? c->max_batch : NN_TILE_BATCH_MAX;
     p->in = malloc(sizeof(float) * (size_t)p->batch_max * NN_INPUT_CHANNELS * tp);
     p->tile_ab = malloc(sizeof(float) * (size_t)p->batch_max * 2 * tp);
     p->batch_x0 = malloc(sizeof(int) * 2 * (size_t)p->batch_max);
     p->batch_y0 = p->batch_x0 ? p->batch_x0 + p->batch_max : NULL;
-    free(e->coef), free(e->tx0), free(e->fx);
-    e->coef = malloc(sizeof(float) * 8 * wn);
-    e->tx0 = malloc(sizeof(int) * 2 * ((size_t)e->W + e->H));
-    e->fx = malloc(sizeof(float) * ((size_t)e->W + e->H));
-    if (!p->ox || !p->oy || !p->work || !p->dtmp || !p->in || !p->tile_ab || !p->batch_x0 || !e->coef || !e->tx0 ||
-        !e->fx)
-        return nn_set_error(err, NN_ERR_NOMEM, "out of memory for a %d×%d image at working size %d×%d", e->W, e->H,
-                            ww, wh);
-    e->tx1 = e->tx0 + e->W, e->ty0 = e->tx1 + e->W, e->ty1 = e->ty0 + e->H, e->fy = e->fx + e->W;
-    return NN_OK;
+    nn_status st = fit_planes_alloc(e, p, err);
+    if (!st && (!p->ox || !p->oy || !p->in || !p->tile_ab || !p->batch_x0))
+        st = nn_set_error(err, NN_ERR_NOMEM, "out of memory for a %d×%d image at working size %d×%d", e->W, e->H,
+                          e->ww, e->wh);
+    return st;
 }
 
-/* Before the tiles: L at working scale, the hints thinned (once) and
- * carried along the image, the scene pass, and the texture that a colour
- * reference's prior depends on. */
-static nn_status predict_prepare(nn_engine *e, nn_colorizer *c, nn_error *err) {
+/* L at working scale, from the rows' sums; then the hints thinned (once)
+ * and carried along the image. */
+static nn_status prepare_lightness_and_hints(nn_engine *e, nn_error *err) {
     const int ww = e->ww, wh = e->wh;
     for (int y = 0; y < wh; y++)
         for (int x = 0; x < ww; x++) {
             size_t k = (size_t)y * ww + x;
             e->Lw[k] = (float)(e->acc[k] / e->bin_rows[y]);
         }
-    nn_status st = NN_OK;
     if (!e->hints_prepared) { /* once: thinning is not to be done twice */
-        st = prepare_hints(e, err);
+        nn_status st = prepare_hints(e, err);
         if (st) return st;
         e->hints_prepared = 1;
     }
-    if (e->stroke) { /* at reach 0 each hint holds only its own pixels */
-        st = propagate_hints(e, err);
-        if (st) return st;
-    }
-    st = scene_pass(e, c, err);
+    return e->stroke ? propagate_hints(e, err) : NN_OK; /* at reach 0 each hint holds only its own pixels */
+}
+
+/* Before the tiles: L and the hints, the scene pass, and the texture that
+ * a colour reference's prior depends on. */
+static nn_status predict_prepare(nn_engine *e, nn_colorizer *c, nn_error *err) {
+    const int ww = e->ww, wh = e->wh;
+    nn_status st = prepare_lightness_and_hints(e, err);
+    if (!st) st = scene_pass(e, c, err);
     if (st || !e->params.reference) return st;
     free(e->texture);
     e->texture = malloc(sizeof(float) * ww * wh);
@@ -573,18 +586,26 @@ static nn_status predict_tiles(nn_engine *e, nn_colorizer *c, predict_buffers *p
     return NN_OK;
 }
 
-/* After the tiles: the blended ab, the hints laid over it, and the guided
- * filter's coefficients, ranges and taps that full-resolution rows use. */
+/* After the tiles: the blended ab (sums sa, sb over weights sw, made
+ * units of NN_AB_SCALE in place), kept as the network's colour. */
+static void blend_tiles(nn_engine *e, float *sa, float *sb, const float *sw) {
+    const size_t wn = (size_t)e->ww * e->wh;
+    for (size_t k = 0; k < wn; k++) {
+        sa[k] = sa[k] / sw[k] / NN_AB_SCALE;
+        sb[k] = sb[k] / sw[k] / NN_AB_SCALE;
+    }
+    memcpy(e->net_ab, sa, sizeof(float) * wn), memcpy(e->net_ab + wn, sb, sizeof(float) * wn);
+}
+
+/* The network's colour (the work planes' first two) with the hints laid
+ * over it, and the guided filter's coefficients, ranges and taps that
+ * full-resolution rows use. */
 static void predict_fit(nn_engine *e, predict_buffers *p) {
     const int ww = e->ww, wh = e->wh;
     const size_t wn = (size_t)ww * wh;
     float *sa = p->work, *sb = sa + wn, *sw = sb + wn, *scratch = sw + wn;
     float *guide = scratch + 5 * wn; /* not a scratch plane: nn_guided_coefficients uses all five */
-    for (size_t k = 0; k < wn; k++) { /* blended ab, in units of NN_AB_SCALE */
-        sa[k] = sa[k] / sw[k] / NN_AB_SCALE;
-        sb[k] = sb[k] / sw[k] / NN_AB_SCALE;
-        guide[k] = e->Lw[k] * 0.01f; /* the guide at working scale */
-    }
+    for (size_t k = 0; k < wn; k++) guide[k] = e->Lw[k] * 0.01f; /* the guide at working scale */
     if (e->stroke) {
         if (e->hold) apply_hints(e, sa, sb);
         else paint_strokes(e, sa, sb);
@@ -597,10 +618,15 @@ static void predict_fit(nn_engine *e, predict_buffers *p) {
     nn_bilinear_taps(e->ty0, e->ty1, e->fy, e->H, wh, e->H, 0.0, 1.0);
 }
 
-nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progress, void *user,
-                            const volatile int *cancel, nn_error *err) {
+static nn_status check_rows_fed(const nn_engine *e, nn_error *err) {
     if (e->predicted || e->next_row != e->H)
         return nn_set_error(err, NN_ERR_INVALID, "the engine has %d of %d rows", e->next_row, e->H);
+    return NN_OK;
+}
+
+nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progress, void *user,
+                            const volatile int *cancel, nn_error *err) {
+    if (check_rows_fed(e, err)) return err->status;
     if (c->tile < 2 || c->tile > 64) return nn_set_error(err, NN_ERR_INVALID, "tile size %d is outside 2..64", c->tile);
     if (e->params.reference && nn_reference_check_model(e->params.reference, c, err) != NN_OK) return err->status;
     const size_t wn = (size_t)e->ww * e->wh;
@@ -610,6 +636,30 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
     if (!st) st = predict_tiles(e, c, &p, p.work, p.work + wn, p.work + 2 * wn, progress, user, cancel, err);
     if (!st && cancel && *cancel) st = nn_set_error(err, NN_ERR_CANCELLED, "cancelled");
     if (!st) {
+        blend_tiles(e, p.work, p.work + wn, p.work + 2 * wn);
+        predict_fit(e, &p);
+        e->predicted = 1;
+    }
+    predict_buffers_free(&p);
+    return st;
+}
+
+nn_status nn_engine_predict_from(nn_engine *e, const nn_engine *base, nn_error *err) {
+    if (check_rows_fed(e, err)) return err->status;
+    if (!base->predicted || !base->net_ab)
+        return nn_set_error(err, NN_ERR_INVALID, "the engine to take the network's colour from has not predicted");
+    if (base->W != e->W || base->H != e->H || base->ww != e->ww || base->wh != e->wh)
+        return nn_set_error(err, NN_ERR_INVALID,
+                            "the engine to take the network's colour from is %d×%d at working size %d×%d, not %d×%d "
+                            "at %d×%d",
+                            base->W, base->H, base->ww, base->wh, e->W, e->H, e->ww, e->wh);
+    const size_t wn = (size_t)e->ww * e->wh;
+    predict_buffers p = {0};
+    nn_status st = fit_planes_alloc(e, &p, err);
+    if (!st) st = prepare_lightness_and_hints(e, err);
+    if (!st) {
+        memcpy(e->net_ab, base->net_ab, sizeof(float) * 2 * wn);
+        memcpy(p.work, base->net_ab, sizeof(float) * 2 * wn);
         predict_fit(e, &p);
         e->predicted = 1;
     }

@@ -108,6 +108,15 @@ nn_status nn_engine_add_rows(nn_engine *e, int y0, int rows,
  * is checked between batches (NN_ERR_CANCELLED). */
 nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progress, void *user,
                             const volatile int *cancel, nn_error *err);
+/* Predicts without the network: the network's colour of `base` (a predicted
+ * engine of the same image size and working size, its colour as its own
+ * settings, hints, scene and reference made it) with this engine's own
+ * hints carried over it. What a preview shows at once while a point is
+ * dragged or recoloured, until the network's pass for the new hints is
+ * ready; with the base's hints it gives the base's result, bit for bit.
+ * base is only read (threads may share it); this engine has no scene pass,
+ * so its suggestions are the tiles' alone. */
+nn_status nn_engine_predict_from(nn_engine *e, const nn_engine *base, nn_error *err);
 /* Full-resolution ab (saturation applied) for rows y0 .. y0+rows-1, guided
  * by the same rows of L. Read-only: threads may ask for disjoint rows. */
 void nn_engine_ab_rows(const nn_engine *e, int y0, int rows,

@@ -6,7 +6,8 @@
  * wavy edge between them: one point of a plausible or an implausible
  * colour in A reaches at least 90 % of A and at most 5 % of B; a stroke
  * does the same; two points in two regions keep their own colours; with
- * no hint the propagation changes nothing. Usage: test_propagate MODEL */
+ * no hint the propagation changes nothing; a point dragged without the
+ * network (nn_engine_predict_from) does what it does with it. Usage: test_propagate MODEL */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +155,71 @@ static void test_two_points(nn_colorizer *c, const float *L, float *ab) {
           "two points keep their own regions (blue %.2f/%.2f, orange %.2f/%.2f)", blue_a, blue_b, orange_b, orange_a);
 }
 
+/* An engine at the defaults with point hints, predicted by the network, or
+ * without it from `base`; NULL on failure. */
+static nn_engine *engine_with_points(nn_colorizer *c, const float *L, const nn_point_hint *pts, int n,
+                                     const nn_engine *base, int width) {
+    nn_engine_params p = nn_engine_default_params();
+    nn_engine *e = NULL;
+    nn_error err = {0};
+    nn_status st = nn_engine_begin(&e, width, SYN_H, &p, &err);
+    for (int y = 0; y < SYN_H && !st; y++) st = nn_engine_add_rows(e, y, 1, L + (size_t)y * SYN_W, NULL, NULL, NULL, &err);
+    for (int i = 0; i < n && !st; i++) st = nn_engine_add_point_hint(e, pts[i].x, pts[i].y, pts[i].a, pts[i].b, &err);
+    if (!st) st = base ? nn_engine_predict_from(e, base, &err) : nn_engine_predict(e, c, NULL, NULL, NULL, &err);
+    if (st) {
+        fprintf(stderr, "engine: %s\n", err.msg);
+        nn_engine_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+/* What a dragged point shows at once: the network's colour of the pass
+ * before with the point carried along the image where it is now. With the
+ * base's own points it is the base, bit for bit; a point moved from B into
+ * A takes A (and what it did to B by the network stays until the network
+ * runs again: printed); a base of another size is refused. */
+static void test_predict_from(nn_colorizer *c, const float *L, float *ab) {
+    const size_t n = (size_t)SYN_W * SYN_H;
+    float *ab2 = malloc(sizeof(float) * 2 * n), *none = malloc(sizeof(float) * 2 * n);
+    nn_point_hint in_b = {320, 420, 0, 0}, in_a = {320, 100, 0, 0};
+    srgb8_ab(colours[2].rgb, &in_b.a, &in_b.b);
+    in_a.a = in_b.a, in_a.b = in_b.b;
+    nn_engine *plain = engine_with_points(c, L, NULL, 0, NULL, SYN_W);
+    nn_engine *base = engine_with_points(c, L, &in_b, 1, NULL, SYN_W);
+    nn_engine *same = base ? engine_with_points(c, L, &in_b, 1, base, SYN_W) : NULL;
+    nn_engine *moved = base ? engine_with_points(c, L, &in_a, 1, base, SYN_W) : NULL;
+    CHECK(plain && base && same && moved, "the engines");
+    if (plain && base && same && moved) {
+        nn_engine_ab_rows(base, 0, SYN_H, L, ab, ab + n);
+        nn_engine_ab_rows(same, 0, SYN_H, L, ab2, ab2 + n);
+        CHECK(memcmp(ab, ab2, sizeof(float) * 2 * n) == 0, "from its base with the base's hints, not the base's result");
+        nn_engine_ab_rows(plain, 0, SYN_H, L, none, none + n);
+        nn_engine_ab_rows(moved, 0, SYN_H, L, ab2, ab2 + n);
+        double on_a, on_b, left_b, left_b_before;
+        shares(L, ab2, none, in_a.a, in_a.b, &on_a, &on_b);
+        shares(L, ab, none, in_a.a, in_a.b, &left_b_before, &left_b_before);
+        shares(L, ab2, NULL, in_a.a, in_a.b, &left_b, &left_b);
+        printf("a magenta point dragged from B to A, without the network: A %.1f %% by the hint; B still %.1f %% "
+               "magenta (%.1f %% before the drag)\n", 100 * on_a, 100 * left_b, 100 * left_b_before);
+        CHECK(on_a >= 0.90, "the dragged point reaches %.1f %% of A (want >= 90 %%)", 100 * on_a);
+    }
+    nn_engine *other = base ? engine_with_points(c, L, &in_a, 1, base, SYN_W - 1) : NULL;
+    CHECK(!other, "a base of another size was taken");
+    if (base) {
+        nn_engine_params p = nn_engine_default_params();
+        nn_engine *e = NULL;
+        nn_error err = {0};
+        nn_engine_begin(&e, SYN_W / 2, SYN_H, &p, &err);
+        for (int y = 0; y < SYN_H; y++) nn_engine_add_rows(e, y, 1, L + (size_t)y * SYN_W, NULL, NULL, NULL, &err);
+        CHECK(nn_engine_predict_from(e, base, &err) == NN_ERR_INVALID && strstr(err.msg, "working size"),
+              "a base of another size: %s", err.msg);
+        nn_engine_free(e);
+    }
+    nn_engine_free(other), nn_engine_free(plain), nn_engine_free(base), nn_engine_free(same), nn_engine_free(moved);
+    free(ab2), free(none);
+}
+
 static void test_no_hints_unchanged(nn_colorizer *c, const float *L, float *ab) {
     const size_t n = (size_t)SYN_W * SYN_H;
     float *off = malloc(sizeof(float) * 2 * n);
@@ -248,6 +314,7 @@ int main(int argc, char **argv) {
         test_stroke(c, L, ab);
         test_two_points(c, L, ab);
         test_no_hints_unchanged(c, L, ab);
+        test_predict_from(c, L, ab);
         free(L), free(ab);
         nn_colorizer_free(c);
     }
