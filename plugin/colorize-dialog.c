@@ -178,7 +178,7 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
             remove_point(d, hit);
         } else if (b->button == 1 && hit >= 0) {
             d->selected = hit, d->dragging = TRUE;
-            d->drag_placed = d->drag_moved = FALSE, d->drag_passes = 0;
+            d->drag_placed = d->drag_moved = FALSE, d->drag_passes = d->drag_carried = 0;
             show_point_controls(d);
             colorize_preview_redraw(d);
         } else if (b->button == 1 && d->points->len >= MAX_POINTS) {
@@ -191,7 +191,7 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
             colorize_preview_colour_at(d, p.at.x, p.at.y, p.at.rgb); /* meanwhile, the colour the preview shows there */
             g_array_append_val(d->points, p);
             d->selected = (gint)d->points->len - 1, d->dragging = TRUE;
-            d->drag_placed = TRUE, d->drag_moved = FALSE, d->drag_passes = 0;
+            d->drag_placed = TRUE, d->drag_moved = FALSE, d->drag_passes = d->drag_carried = 0;
             hints_changed(d);
         }
         return TRUE;
@@ -212,8 +212,9 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
     if (event->type == GDK_BUTTON_RELEASE && d->dragging) {
         d->dragging = FALSE;
         if (g_getenv("COLORIZE_VERBOSE") && d->drag_moved)
-            g_printerr("colorize-neural: point %d released after %d passes shown during its drag\n", d->selected + 1,
-                       d->drag_passes);
+            g_printerr("colorize-neural: point %d released after %d passes shown during its drag (%d of them its "
+                       "points carried over the last network pass)\n",
+                       d->selected + 1, d->drag_passes, d->drag_carried);
         if (d->drag_moved) colorize_preview_follow(d); /* the pass for where it rests */
         else if (!d->drag_placed) colorize_preview_schedule_now(d); /* selected: its suggestions */
         return TRUE;
@@ -817,6 +818,7 @@ gint32 colorize_dialog_run(gint32 image, gint32 drawable, ColorizeSettings *s, G
     ColorizeDialog d = {.image = image, .drawable = drawable, .s = s, .selected = -1, .suggestions_for = -1,
                         .scaled_hint_id = -1, .pass_shown = suggestions_changed};
     d.points = colorize_points_load(image);
+    d.engine_points = g_array_new(FALSE, FALSE, sizeof(PointHint));
     GError *unusable = NULL; /* the saved reference, when it can no longer serve: said in the dialog */
     if (!colorize_reference_prepare(s, &unusable))
         s->reference = -1, s->reference_file[0] = '\0', colorize_reference_prepare(s, NULL);
@@ -838,5 +840,6 @@ gint32 colorize_dialog_run(gint32 image, gint32 drawable, ColorizeSettings *s, G
     colorize_preview_free(&d);
     gtk_widget_destroy(dialog);
     g_array_free(d.points, TRUE);
+    g_array_free(d.engine_points, TRUE);
     return layer;
 }

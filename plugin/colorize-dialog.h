@@ -19,7 +19,7 @@ typedef struct ColorizeDialog {
     gint selected;    /* the selected point, or -1 */
     gboolean dragging;
     gboolean drag_placed, drag_moved; /* the press placed a new point; the point moved since */
-    gint drag_passes;                 /* passes shown while it was dragged (for the log) */
+    gint drag_passes, drag_carried;   /* passes shown while it was dragged, and how many of them were carried */
     GtkWidget *dialog, *preview, *progress, *controls, *message, *gray_warning;
     GtkWidget *color_button, *delete_button, *remove_all_button, *swatches, *show_hints, *chooser, *point_row;
     gboolean sticky_message; /* the message shown stays until the user acts (a bad model file) */
@@ -37,6 +37,10 @@ typedef struct ColorizeDialog {
     nn_engine *engine;                /* the last finished one, fed the image at working size */
     gint engine_w, engine_h;          /* that size */
     gchar *engine_made;               /* what a full pass made it from (pass_digest), or NULL after a quick pass */
+    ColorizeSettings engine_s;        /* the settings it ran with */
+    GArray *engine_points;            /* PointHint: the points it was made with */
+    nn_engine *carried;               /* shown over it, or NULL: its network colour with the points as they are
+                                         now (dragged or recoloured since), until the network's pass for them */
     gfloat suggestions[2 * SUGGESTIONS]; /* ab of the colours suggested for the selected point */
     gint n_suggestions, suggestions_for;
     gfloat *scaled;                   /* the drawable at working size (R'G'B'A float), fetched once per size */

@@ -156,6 +156,9 @@ static void draw_markers(ColorizeDialog *d, const CropMap *map, guchar *rgba, gi
     }
 }
 
+/* What the preview shows: the last pass, or the points carried over it. */
+static nn_engine *shown_engine(const ColorizeDialog *d) { return d->carried ? d->carried : d->engine; }
+
 /* The outline of what the hints colour: a dashed black and white line
  * where the propagated hints' hold crosses 1/2 (the engine's pixels under
  * each preview pixel, at `to_engine` of the drawable's scale), specks
@@ -165,7 +168,7 @@ static void draw_hint_regions(ColorizeDialog *d, const CropMap *map, gdouble to_
     guint8 *held = g_malloc((gsize)w * h);
     for (gint y = 0; y < h; y++)
         for (gint x = 0; x < w; x++)
-            held[(gsize)y * w + x] = nn_engine_hint_hold_at(d->engine, (map->x0 + (x + 0.5) * map->sx) * to_engine,
+            held[(gsize)y * w + x] = nn_engine_hint_hold_at(shown_engine(d), (map->x0 + (x + 0.5) * map->sx) * to_engine,
                                                             (map->y0 + (y + 0.5) * map->sy) * to_engine) >= 0.5f;
     colorize_outline_clean(held, w, h, MAX(OUTLINE_MIN_SPECK, w * h / OUTLINE_SPECK_SHARE));
     for (gint y = 0; y < h; y++)
@@ -215,9 +218,9 @@ static gboolean compose_canvas(ColorizeDialog *d, const CropMap *map, gboolean a
     if (!src) return FALSE;
     const gdouble to_engine = (gdouble)d->engine_w / gimp_drawable_width(d->drawable);
     guchar *rgba = g_malloc((gsize)w * h * 4);
-    if (d->engine) nn_engine_set_saturation(d->engine, (float)d->s->saturation);
+    if (d->engine) nn_engine_set_saturation(shown_engine(d), (float)d->s->saturation);
     if (!after) source_to_rgba(src, bpp, w * h, rgba);
-    const gboolean ok = !after || colorize_render_region(d->engine, map->x0 * to_engine, map->y0 * to_engine,
+    const gboolean ok = !after || colorize_render_region(shown_engine(d), map->x0 * to_engine, map->y0 * to_engine,
                                                          map->sx * to_engine, map->sy * to_engine, w, h, src, bpp,
                                                          rgba, NULL);
     g_free(src);
@@ -263,10 +266,11 @@ void colorize_preview_colour_at(ColorizeDialog *d, gdouble x, gdouble y, guchar 
     const gdouble to_engine = (gdouble)d->engine_w / gimp_drawable_width(d->drawable);
     const gdouble ex = (x - ox) * to_engine, ey = (y - oy) * to_engine;
     if (ex < 0 || ey < 0 || ex >= d->engine_w || ey >= d->engine_h) return;
-    gfloat L = nn_engine_lightness_at(d->engine, ex, ey), ab[2];
+    const nn_engine *e = shown_engine(d);
+    gfloat L = nn_engine_lightness_at(e, ex, ey), ab[2];
     nn_error err = {0};
-    if (nn_engine_ab_region(d->engine, ex - 0.5, ey - 0.5, 1.0, 1.0, 1, 1, &L, &ab[0], &ab[1], &err) == NN_OK)
-        colorize_render_ab_to_rgb(d->engine, ex, ey, ab, rgb);
+    if (nn_engine_ab_region(e, ex - 0.5, ey - 0.5, 1.0, 1.0, 1, 1, &L, &ab[0], &ab[1], &err) == NN_OK)
+        colorize_render_ab_to_rgb(e, ex, ey, ab, rgb);
 }
 
 /* New points take the network's most likely colour: from the last pass
@@ -366,6 +370,55 @@ static void log_shown(const PreviewJob *j) {
     g_free(since);
 }
 
+/* Whether the points differ from those the last pass was made with (a
+ * point dragged or recoloured since it started). */
+static gboolean points_moved_since(const ColorizeDialog *d) {
+    if (!d->engine || d->engine_points->len != d->points->len) return FALSE; /* added or removed: the network's */
+    for (guint i = 0; i < d->points->len; i++) {
+        const PointHint *p = &g_array_index(d->points, PointHint, i), *q = &g_array_index(d->engine_points, PointHint, i);
+        if (p->at.x != q->at.x || p->at.y != q->at.y || memcmp(p->at.rgb, q->at.rgb, 3) != 0) return TRUE;
+    }
+    return FALSE;
+}
+
+/* Main thread: the points as they are now carried over the last pass's
+ * network colour and shown at once, with no network (a few ms), until the
+ * network's pass for them is in; asked: the change it shows (µs), or 0.
+ * The drawable at the working size is the one the last pass was fed. */
+static void carry_points(ColorizeDialog *d, gint64 asked) {
+    if (!d->engine || !d->scaled || d->scaled_w != d->engine_w || d->scaled_h != d->engine_h) return;
+    const gint64 t0 = g_get_monotonic_time();
+    gint ox, oy;
+    gimp_drawable_offsets(d->drawable, &ox, &oy);
+    const gdouble scale = (gdouble)d->engine_w / gimp_drawable_width(d->drawable);
+    GError *error = NULL;
+    nn_engine *e = colorize_render_begin(&d->engine_s, d->engine_w, d->engine_h, (const PointHint *)d->points->data,
+                                         (gint)d->points->len, ox, oy, scale, &error);
+    const gboolean ok = e &&
+                        colorize_render_feed(e, d->engine_w, 0, d->engine_h, d->scaled, 4,
+                                             d->scaled_hint_id == d->engine_s.hint_layer ? d->scaled_hint : NULL, NULL,
+                                             &error) &&
+                        colorize_render_carry(e, d->engine, &error);
+    if (!ok) { /* the network's pass, already asked for, shows them */
+        if (g_getenv("COLORIZE_VERBOSE")) g_printerr("colorize-neural: points not carried: %s\n", error->message);
+        g_clear_error(&error);
+        nn_engine_free(e);
+        return;
+    }
+    nn_engine_free(d->carried);
+    d->carried = e;
+    canvas_forget(d);
+    colorize_preview_redraw(d);
+    if (d->dragging && d->drag_moved) d->drag_passes++, d->drag_carried++;
+    if (g_getenv("COLORIZE_VERBOSE")) {
+        const gint64 now = g_get_monotonic_time();
+        gchar *since = asked ? g_strdup_printf(", %.1f ms after the change it shows", (now - asked) / 1e3) : g_strdup("");
+        g_printerr("colorize-neural: preview points carried over the last pass, shown after %.1f ms%s\n",
+                   (now - t0) / 1e3, since);
+        g_free(since);
+    }
+}
+
 /* Main thread, woken by the worker: takes a finished pass, then starts the
  * request that waited. */
 static gboolean poll_pass(gpointer data) {
@@ -379,8 +432,10 @@ static gboolean poll_pass(gpointer data) {
         if (j->ok && !g_atomic_int_get(&j->cancel)) {
             nn_engine_free(d->engine);
             canvas_forget(d);
-            d->engine = j->engine, d->engine_w = j->w, d->engine_h = j->h;
+            d->engine = j->engine, d->engine_w = j->w, d->engine_h = j->h, d->engine_s = j->s;
             j->engine = NULL;
+            g_array_set_size(d->engine_points, 0);
+            g_array_append_vals(d->engine_points, j->points, (guint)j->n_points);
             g_free(d->engine_made);
             d->engine_made = j->made, j->made = NULL;
             take_guesses(d, j);
@@ -389,7 +444,9 @@ static gboolean poll_pass(gpointer data) {
                 d->n_suggestions = j->n_suggestions, d->suggestions_for = j->suggest_for;
             }
             if (!d->sticky_message) gtk_label_set_text(GTK_LABEL(d->message), "");
-            colorize_preview_redraw(d);
+            g_clear_pointer(&d->carried, nn_engine_free);
+            if (points_moved_since(d)) carry_points(d, 0); /* moved or recoloured meanwhile: shown where they are */
+            else colorize_preview_redraw(d);
             log_shown(j);
             if (d->dragging && d->drag_moved) d->drag_passes++;
             if (d->pass_shown) d->pass_shown(d);
@@ -526,6 +583,8 @@ void colorize_preview_schedule_now(ColorizeDialog *d) {
 
 void colorize_preview_follow(ColorizeDialog *d) {
     if (d->busy) return;
+    const gint64 asked = g_get_monotonic_time();
+    carry_points(d, asked);
     note_change(d);
     if (d->job && !d->job->refine) colorize_passes_wait_behind(&d->waiting);
     else if (d->job || !d->fast_timer) start_pass(d, FALSE); /* a running full pass is stale: cancelled */
@@ -584,6 +643,7 @@ void colorize_preview_forget_engine(ColorizeDialog *d) {
     canvas_forget(d);
     nn_engine_free(d->engine);
     d->engine = NULL;
+    g_clear_pointer(&d->carried, nn_engine_free);
     g_free(d->engine_made);
     d->engine_made = NULL;
 }

@@ -152,6 +152,12 @@ gboolean colorize_render_predict(nn_engine *e, nn_colorizer *model, nn_progress_
     return TRUE;
 }
 
+gboolean colorize_render_carry(nn_engine *e, const nn_engine *base, GError **error) {
+    nn_error err = {0};
+    if (nn_engine_predict_from(e, base, &err) != NN_OK) return engine_error(&err, error);
+    return TRUE;
+}
+
 void colorize_render_ab_to_rgb(const nn_engine *e, gdouble x, gdouble y, const gfloat ab[2], guchar rgb[3]) {
     float lab[3] = {nn_engine_lightness_at(e, x, y), ab[0], ab[1]};
     nn_lab_fit_gamut(lab, 1);

@@ -102,6 +102,10 @@ gboolean colorize_render_feed(nn_engine *e, gint w, gint y0, gint rows, const gf
 /* The network (plain memory: safe in a worker thread). */
 gboolean colorize_render_predict(nn_engine *e, nn_colorizer *model, nn_progress_fn progress, gpointer user,
                                  const volatile gint *cancel, GError **error);
+/* Without the network: the points fed to e carried over the network's
+ * colour of `base`, a pass already made at the same size (fast: what a
+ * dragged point shows at once). */
+gboolean colorize_render_carry(nn_engine *e, const nn_engine *base, GError **error);
 /* The sRGB colour of ab at the engine's pixel (x, y), at its lightness
  * there, fitted into the gamut: how a suggested colour looks in place. */
 void colorize_render_ab_to_rgb(const nn_engine *e, gdouble x, gdouble y, const gfloat ab[2], guchar rgb[3]);

@@ -8,7 +8,8 @@
 # change it shows (the key or the click, or for a drag the step it shows).
 # Prints every report, the medians of the quick (working resolution 128)
 # and the full (256) passes after a key, and the medians from a click and
-# from a drag step to the quick pass that shows it.
+# from a drag step to the quick pass that shows it, and from a drag step to
+# the point carried over the last pass (no network) on screen.
 # Usage: xvfb-run -a -s "-screen 0 1280x1024x24" tests/bench/bench_preview.sh BUILD_DIR [changes]
 set -eu
 build=${1:-build} changes=${2:-7}
@@ -55,7 +56,7 @@ for step in $(seq 1 20); do
 done
 xdotool mouseup 1
 sleep 2
-grep "^colorize-neural: preview" "$dir/log"
+grep "^colorize-neural: preview\|released after" "$dir/log"
 median() { sort -n | awk -v what="$1" '{v[NR] = $1} END {if (NR) print "median " what ": " v[int((NR + 1) / 2)] " ms over " NR " passes"}'; }
 for res in 128 256; do
     head -n "$keys_end" "$dir/log" | grep "preview pass (.*) at resolution $res shown" |
@@ -65,3 +66,5 @@ sed -n "$((keys_end + 1)),${clicks_end}p" "$dir/log" | grep 'preview pass (quick
     sed 's/.*, \([0-9.]*\) ms after the change.*/\1/' | median "quick pass from the click that placed a point"
 sed -n "$((clicks_end + 1)),\$p" "$dir/log" | grep 'preview pass (quick).*after the change' |
     sed 's/.*, \([0-9.]*\) ms after the change.*/\1/' | median "quick pass from the drag step it shows"
+sed -n "$((clicks_end + 1)),\$p" "$dir/log" | grep 'preview points carried.*after the change' |
+    sed 's/.*, \([0-9.]*\) ms after the change.*/\1/' | median "the dragged point carried over the last pass, from the drag step"

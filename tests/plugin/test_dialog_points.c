@@ -263,9 +263,11 @@ void drag_past_edges(int port) {
 
 /* A dragged point's colour follows the drag: a point placed with a click,
  * then dragged slowly across the preview (40 steps, 2 s), must have the
- * preview show at least one pass while it moves (the plug-in logs, when
- * it is released, how many passes were shown during its drag). Before,
- * the marker moved but the colour waited for the release: 0. */
+ * preview show at least one pass while it moves, and at least one of them
+ * at once, the point carried over the last network pass without running
+ * the network (the plug-in logs, when it is released, how many passes
+ * were shown during its drag and how many were carried). Before, the
+ * marker moved but the colour waited for the release: 0. */
 void drag_updates_preview(int port, const char *log) {
     char *e = g_strdup_printf("(let* ((image (car (gimp-image-new 600 400 RGB)))"
                               "       (layer (car (gimp-layer-new image 600 400 RGB-IMAGE \"Slow drag\" 100 LAYER-MODE-NORMAL))))"
@@ -287,11 +289,13 @@ void drag_updates_preview(int port, const char *log) {
     }
     CHECK(wait_call(&c, t) && c.ok, "OK after the drag failed: %s", c.answer ? c.answer : "(none)");
     char *released = log_wait_for(log, from, "released after ", 1);
-    int shown = -1;
+    int shown = -1, carried = -1;
     const char *at = released ? strstr(released, "released after ") : NULL;
-    if (at) sscanf(at, "released after %d passes", &shown);
-    printf("a point dragged slowly across the preview: %d passes shown during the drag\n", shown);
+    if (at) sscanf(at, "released after %d passes shown during its drag (%d", &shown, &carried);
+    printf("a point dragged slowly across the preview: %d passes shown during the drag, %d of them carried over the "
+           "last network pass\n", shown, carried);
     CHECK(shown >= 1, "the preview showed no pass while the point was dragged (%d)", shown);
+    CHECK(carried >= 1, "no drag step was shown at once, carried over the last network pass (%d)", carried);
     g_free(released), g_free(c.expr), g_free(c.answer), g_free(dialog); /* eval_image_layer freed e */
 }
 
