@@ -216,6 +216,8 @@ typedef struct {
     int clicks;   /* large regions clicked */
     double reach; /* mean share of a chromatic hint's region taking its colour */
     long leaked, exposed; /* pixels of other regions (and of another hue) that took a hint's colour, of those exposed */
+    long alone;           /* of those, how many take that colour with no hint at all (the network's own) */
+    long by_hints;        /* and how many take it only with the hints: what the hints did */
     int reach_n;
 } region_figures;
 
@@ -240,11 +242,15 @@ static gboolean measure_regions(nn_colorizer *c, const nn_engine_params *params,
     }
     *f = (region_figures){.clicks = nh};
     uint8_t *out = g_malloc(n * 3);
-    gboolean ok = colorize_points(c, params, L, w, h, hints, nh, out, error);
+    float *alone = g_malloc(sizeof(float) * 3 * n); /* the result with no hint, Lab */
+    gboolean ok = colorize_points(c, params, L, w, h, hints, 0, out, error);
+    if (ok) nn_srgb8_to_lab(alone, out, n);
+    if (ok) ok = colorize_points(c, params, L, w, h, hints, nh, out, error);
     if (ok) {
         memcpy(blur, lab, sizeof(float) * 3 * n); /* the original's Lab, kept */
         nn_srgb8_to_lab(lab, out, n);
         long *in_region = g_new0(long, nh), *taken = g_new0(long, nh), *other = g_new0(long, nh), *leaked = g_new0(long, nh);
+        long *was_alone = g_new0(long, nh), *by_hints = g_new0(long, nh);
         for (size_t k = 0; k < n; k++) {
             const int own = click[reg[k]];
             if (own < 0) continue;
@@ -252,21 +258,26 @@ static gboolean measure_regions(nn_colorizer *c, const nn_engine_params *params,
             for (int j = 0; j < nh; j++) {
                 const gboolean t = takes_hint(lab + 3 * k, &hints[j]);
                 if (j == own) taken[j] += t;
-                else if (!same_hue(&hints[j], &hints[own]) && !truth_has_hue(blur + 3 * k, &hints[j]))
-                    other[j]++, leaked[j] += t && hypotf(lab[3 * k + 1], lab[3 * k + 2]) >= VISIBLE_CHROMA;
+                else if (!same_hue(&hints[j], &hints[own]) && !truth_has_hue(blur + 3 * k, &hints[j])) {
+                    const gboolean was = takes_hint(alone + 3 * k, &hints[j]) &&
+                                         hypotf(alone[3 * k + 1], alone[3 * k + 2]) >= VISIBLE_CHROMA;
+                    const gboolean is = t && hypotf(lab[3 * k + 1], lab[3 * k + 2]) >= VISIBLE_CHROMA;
+                    other[j]++, leaked[j] += is, was_alone[j] += was, by_hints[j] += is && !was;
+                }
             }
         }
         for (int j = 0; j < nh; j++) {
             if (hypotf(hints[j].a, hints[j].b) >= HINT_MIN_CHROMA) f->reach += (double)taken[j] / in_region[j], f->reach_n++;
-            if (hypotf(hints[j].a, hints[j].b) >= HINT_MIN_CHROMA) f->leaked += leaked[j], f->exposed += other[j];
+            if (hypotf(hints[j].a, hints[j].b) >= HINT_MIN_CHROMA)
+                f->leaked += leaked[j], f->exposed += other[j], f->alone += was_alone[j], f->by_hints += by_hints[j];
         }
-        g_free(in_region), g_free(taken), g_free(other), g_free(leaked);
+        g_free(in_region), g_free(taken), g_free(other), g_free(leaked), g_free(was_alone), g_free(by_hints);
     }
     for (int j = 0; j < nh && hints_json; j++)
         g_string_append_printf(hints_json, "%s[%.1f, %.1f, \"#%02x%02x%02x\"]", j ? ", " : "", hints[j].x, hints[j].y,
                                hints[j].rgb[0], hints[j].rgb[1], hints[j].rgb[2]);
     g_free(lab), g_free(blur), g_free(cls), g_free(reg), g_free(area), g_free(inner), g_free(click), g_free(hints);
-    g_free(out);
+    g_free(out), g_free(alone);
     return ok;
 }
 
@@ -274,7 +285,7 @@ static gboolean measure_regions(nn_colorizer *c, const nn_engine_params *params,
 /* What eval --photos --hints adds up over the photos. */
 typedef struct {
     double gain[64], psnr[64], reach;
-    long leaked, exposed;
+    long leaked, exposed, alone, by_hints;
     int reach_n, clicks, done;
 } hint_totals;
 
@@ -346,16 +357,20 @@ static int measure_photo(nn_colorizer *c, const nn_engine_params *params, const 
     region_figures f = {0};
     g_string_append(js, "], \"region_points\": [");
     if (ok) ok = measure_regions(c, params, L, truth, w, h, &f, js, error);
-    g_string_append_printf(js, "], \"region_reach\": %.4f, \"region_leak\": %.4f}",
-                           f.reach_n ? f.reach / f.reach_n : -1.0, f.exposed ? (double)f.leaked / f.exposed : -1.0);
+    g_string_append_printf(js, "], \"region_reach\": %.4f, \"region_leak\": %.4f, \"region_leak_alone\": %.4f, "
+                           "\"region_leak_by_hints\": %.4f}",
+                           f.reach_n ? f.reach / f.reach_n : -1.0, f.exposed ? (double)f.leaked / f.exposed : -1.0,
+                           f.exposed ? (double)f.alone / f.exposed : -1.0, f.exposed ? (double)f.by_hints / f.exposed : -1.0);
     g_free(truth), g_free(gray), g_free(out), g_free(L), g_free(zero);
     if (!ok) {
         g_printerr("\ncolorize-train eval: %s: %s\n", name, (*error)->message);
         return -1;
     }
-    g_print("  regions %d: reach %.0f%% leak %.1f%%\n", f.clicks, f.reach_n ? 100 * f.reach / f.reach_n : 0.0,
-            f.exposed ? 100.0 * f.leaked / f.exposed : 0.0);
+    g_print("  regions %d: reach %.0f%% leak %.1f%% (no hint %.1f%%, by the hints %.1f%%)\n", f.clicks,
+            f.reach_n ? 100 * f.reach / f.reach_n : 0.0, f.exposed ? 100.0 * f.leaked / f.exposed : 0.0,
+            f.exposed ? 100.0 * f.alone / f.exposed : 0.0, f.exposed ? 100.0 * f.by_hints / f.exposed : 0.0);
     t->reach += f.reach, t->reach_n += f.reach_n, t->leaked += f.leaked, t->exposed += f.exposed;
+    t->alone += f.alone, t->by_hints += f.by_hints;
     t->clicks += f.clicks, t->done++;
     return 1;
 }
@@ -373,11 +388,17 @@ static void hint_summary(const hint_totals *t, const double *counts, int ncounts
     }
     g_print("\none click per region: %d clicks on %d photos; a region takes its hint's colour on %.1f%% of its pixels "
             "(mean over %d chromatic hints); a hint's colour leaks onto %.2f%% of the other regions' pixels that are not "
-            "of its hue\n", t->clicks, done, t->reach_n ? 100 * t->reach / t->reach_n : 0.0, t->reach_n,
-            t->exposed ? 100.0 * t->leaked / t->exposed : 0.0);
-    g_string_append_printf(js, "], \"photos\": %d, \"hint_reach\": %.3f, \"region_reach\": %.4f, \"region_leak\": %.4f}\n",
+            "of its hue (with no hint at all, the network alone gives %.2f%% of them that colour; %.2f%% take it only "
+            "with the hints)\n",
+            t->clicks, done, t->reach_n ? 100 * t->reach / t->reach_n : 0.0, t->reach_n,
+            t->exposed ? 100.0 * t->leaked / t->exposed : 0.0, t->exposed ? 100.0 * t->alone / t->exposed : 0.0,
+            t->exposed ? 100.0 * t->by_hints / t->exposed : 0.0);
+    g_string_append_printf(js, "], \"photos\": %d, \"hint_reach\": %.3f, \"region_reach\": %.4f, \"region_leak\": %.4f, "
+                           "\"region_leak_alone\": %.4f, \"region_leak_by_hints\": %.4f}\n",
                            done, params->hint_reach, t->reach_n ? t->reach / t->reach_n : -1.0,
-                           t->exposed ? (double)t->leaked / t->exposed : -1.0);
+                           t->exposed ? (double)t->leaked / t->exposed : -1.0,
+                           t->exposed ? (double)t->alone / t->exposed : -1.0,
+                           t->exposed ? (double)t->by_hints / t->exposed : -1.0);
 }
 
 int eval_photo_hints(const char *dir, const char *model, const nn_engine_params *params, int max_side, int limit,

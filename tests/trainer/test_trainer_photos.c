@@ -175,6 +175,13 @@ void test_photo_benchmark(void) {
     CHECK(ht && ht2 && strcmp(ht, ht2) == 0, "the same seed gave other hints or figures");
     const double reach = ht ? json_number(strstr(ht, "\"photos\":"), "region_reach") : NAN;
     CHECK(reach >= 0 && reach <= 1, "one click per region: reach %g", reach);
+    /* the leak split: what the network gives with no hint, what only the hints give (a leaked pixel is one or the other) */
+    const char *totals = ht ? strstr(ht, "\"photos\":") : NULL;
+    const double leak = totals ? json_number(totals, "region_leak") : NAN;
+    const double alone = totals ? json_number(totals, "region_leak_alone") : NAN;
+    const double by_hints = totals ? json_number(totals, "region_leak_by_hints") : NAN;
+    CHECK(leak >= 0 && alone >= 0 && by_hints >= 0 && by_hints <= leak + 1e-9 && leak <= alone + by_hints + 1e-9,
+          "one click per region: leak %g, with no hint %g, by the hints only %g", leak, alone, by_hints);
     g_free(ht), g_free(ht2), g_free(hjson), g_free(hjson2);
     CHECK(run_command(command_eval, "--photos", dir, "--model", model, "--hints", "5", "--report", report, NULL) == 2,
           "--photos --hints accepted --report");
