@@ -192,7 +192,11 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
             g_array_append_val(d->points, p);
             d->selected = (gint)d->points->len - 1, d->dragging = TRUE;
             d->drag_placed = TRUE, d->drag_moved = FALSE, d->drag_passes = d->drag_carried = 0;
-            hints_changed(d);
+            const gboolean shown = colorize_preview_place(d); /* its colour and region at once when the model is free */
+            show_point_controls(d);
+            colorize_preview_redraw(d);
+            if (shown) colorize_preview_schedule_full_now(d); /* the network's answer to it, at full resolution */
+            else colorize_preview_schedule_now(d);
         }
         return TRUE;
     }

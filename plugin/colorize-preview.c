@@ -19,6 +19,7 @@
 #define PREVIEW_FAST_RESOLUTION 128 /* the immediate pass; the full one follows when the controls rest */
 #define PREVIEW_FAST_DELAY_MS 60    /* a control that moves (a slider, a key held): its changes merge */
 #define PREVIEW_REFINE_DELAY_MS 400
+#define PREVIEW_CARRY_MAX_SIDE 256 /* points are carried without the network (on the main thread) over passes this small */
 #define PREVIEW_PULSE_MS 100 /* the working indicator's step */
 #define PREVIEW_MIN_SIZE 400
 #define PREVIEW_MAX_SIDE 1024 /* the picture's long side at most (GIMP's sub-thumbnails stay small) */
@@ -385,8 +386,12 @@ static gboolean points_moved_since(const ColorizeDialog *d) {
  * network colour and shown at once, with no network (a few ms), until the
  * network's pass for them is in; asked: the change it shows (µs), or 0.
  * The drawable at the working size is the one the last pass was fed. */
-static void carry_points(ColorizeDialog *d, gint64 asked) {
-    if (!d->engine || !d->scaled || d->scaled_w != d->engine_w || d->scaled_h != d->engine_h) return;
+static gboolean carry_points(ColorizeDialog *d, gint64 asked) {
+    gint ww = 0, wh = 0;
+    if (d->engine) nn_engine_get_working_size(d->engine, &ww, &wh);
+    if (!d->engine || !d->scaled || d->scaled_w != d->engine_w || d->scaled_h != d->engine_h ||
+        MAX(ww, wh) > PREVIEW_CARRY_MAX_SIDE)
+        return FALSE;
     const gint64 t0 = g_get_monotonic_time();
     gint ox, oy;
     gimp_drawable_offsets(d->drawable, &ox, &oy);
@@ -403,7 +408,7 @@ static void carry_points(ColorizeDialog *d, gint64 asked) {
         if (g_getenv("COLORIZE_VERBOSE")) g_printerr("colorize-neural: points not carried: %s\n", error->message);
         g_clear_error(&error);
         nn_engine_free(e);
-        return;
+        return FALSE;
     }
     nn_engine_free(d->carried);
     d->carried = e;
@@ -417,6 +422,34 @@ static void carry_points(ColorizeDialog *d, gint64 asked) {
                    (now - t0) / 1e3, since);
         g_free(since);
     }
+    return TRUE;
+}
+
+gboolean colorize_preview_place(ColorizeDialog *d) {
+    if (d->busy || d->job || !d->engine || g_strcmp0(colorize_model_path(&d->engine_s), colorize_model_path(d->s)) != 0)
+        return FALSE;
+    const gint64 asked = g_get_monotonic_time();
+    GError *error = NULL;
+    nn_colorizer *model = colorize_model_get(colorize_model_path(d->s), &error);
+    const guint n = d->points->len;
+    gboolean *waiting = g_new0(gboolean, MAX(n, 1)), carried = FALSE;
+    for (guint i = 0; i < n; i++) waiting[i] = g_array_index(d->points, PointHint, i).guess;
+    gint ox, oy;
+    gimp_drawable_offsets(d->drawable, &ox, &oy);
+    const gdouble scale = (gdouble)d->engine_w / gimp_drawable_width(d->drawable);
+    if (model && colorize_render_guess_from(d->engine, model, d->engine_w, d->engine_h, (PointHint *)d->points->data,
+                                            (gint)n, ox, oy, scale, &error)) {
+        for (guint i = 0; i < n && g_getenv("COLORIZE_VERBOSE"); i++) {
+            const PointHint *p = &g_array_index(d->points, PointHint, i);
+            if (waiting[i])
+                g_printerr("colorize-neural: point %u at (%.1f, %.1f) takes the network's colour #%02x%02x%02x\n", i + 1,
+                           p->at.x, p->at.y, p->at.rgb[0], p->at.rgb[1], p->at.rgb[2]);
+        }
+        carried = carry_points(d, asked);
+    }
+    g_clear_error(&error); /* the network's pass, asked for next, guesses and reports */
+    g_free(waiting);
+    return carried && d->engine_s.resolution == d->s->resolution;
 }
 
 /* Main thread, woken by the worker: takes a finished pass, then starts the
@@ -579,6 +612,14 @@ void colorize_preview_schedule_now(ColorizeDialog *d) {
     note_change(d);
     if (d->fast_timer) g_source_remove(d->fast_timer), d->fast_timer = 0;
     start_pass(d, FALSE);
+}
+
+void colorize_preview_schedule_full_now(ColorizeDialog *d) {
+    if (d->busy) return;
+    note_change(d);
+    if (d->fast_timer) g_source_remove(d->fast_timer), d->fast_timer = 0;
+    if (d->refine_timer) g_source_remove(d->refine_timer), d->refine_timer = 0;
+    start_pass(d, TRUE);
 }
 
 void colorize_preview_follow(ColorizeDialog *d) {

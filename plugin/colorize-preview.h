@@ -16,11 +16,21 @@ GtkWidget *colorize_preview_new(ColorizeDialog *d);
 void colorize_preview_schedule(ColorizeDialog *d);
 /* A hint placed, removed or recoloured: the quick pass starts at once. */
 void colorize_preview_schedule_now(ColorizeDialog *d);
-/* A point dragged, or its colour edited in the colour dialog: a quick pass
- * at once, or, while a quick one runs, right after it (never cancelling
- * it), so the preview follows the drag; a running full pass is cancelled;
- * the full one again when it rests. */
+/* A point dragged, or its colour edited in the colour dialog: the points
+ * carried over the last pass at once (no network), and a quick pass at
+ * once, or, while a quick one runs, right after it (never cancelling it),
+ * so the preview follows the drag; a running full pass is cancelled; the
+ * full one again when it rests. */
 void colorize_preview_follow(ColorizeDialog *d);
+/* A click placed a point: when no pass runs (the model is free), its
+ * colour is guessed from the pass shown and the points are carried over
+ * that pass's network colour at once. TRUE when that pass was a full one
+ * at the working resolution: the quick pass would show less than is on
+ * screen, and the full one may follow at once
+ * (colorize_preview_schedule_full_now); else the quick one follows. */
+gboolean colorize_preview_place(ColorizeDialog *d);
+/* The full pass at once (no quick pass first). */
+void colorize_preview_schedule_full_now(ColorizeDialog *d);
 /* Composes the visible crop again from the last pass (saturation, markers). */
 void colorize_preview_redraw(ColorizeDialog *d);
 /* The colour the preview shows at image pixel (x, y) (mid-gray before the

@@ -7,9 +7,12 @@
 # reports when each pass is shown, measured from its start and from the
 # change it shows (the key or the click, or for a drag the step it shows).
 # Prints every report, the medians of the quick (working resolution 128)
-# and the full (256) passes after a key, and the medians from a click and
-# from a drag step to the quick pass that shows it, and from a drag step to
-# the point carried over the last pass (no network) on screen.
+# and the full (256) passes after a key, the medians from a click to the
+# network's pass that shows it (the full one when the click's point could
+# be carried over a full pass, else the quick one), from a drag step to
+# the quick pass that shows it, and from a click and
+# from a drag step to the points carried over the last pass (no network)
+# on screen.
 # Usage: xvfb-run -a -s "-screen 0 1280x1024x24" tests/bench/bench_preview.sh BUILD_DIR [changes]
 set -eu
 build=${1:-build} changes=${2:-7}
@@ -62,8 +65,10 @@ for res in 128 256; do
     head -n "$keys_end" "$dir/log" | grep "preview pass (.*) at resolution $res shown" |
         sed 's/.*shown after \([0-9.]*\) ms.*/\1/' | median "preview pass at resolution $res, from its start"
 done
-sed -n "$((keys_end + 1)),${clicks_end}p" "$dir/log" | grep 'preview pass (quick).*after the change' |
-    sed 's/.*, \([0-9.]*\) ms after the change.*/\1/' | median "quick pass from the click that placed a point"
+sed -n "$((keys_end + 1)),${clicks_end}p" "$dir/log" | grep 'preview pass (.*).*after the change' |
+    sed 's/.*, \([0-9.]*\) ms after the change.*/\1/' | median "network pass from the click that placed a point"
+sed -n "$((keys_end + 1)),${clicks_end}p" "$dir/log" | grep 'preview points carried.*after the change' |
+    sed 's/.*, \([0-9.]*\) ms after the change.*/\1/' | median "a new point guessed and carried over the last pass, from the click"
 sed -n "$((clicks_end + 1)),\$p" "$dir/log" | grep 'preview pass (quick).*after the change' |
     sed 's/.*, \([0-9.]*\) ms after the change.*/\1/' | median "quick pass from the drag step it shows"
 sed -n "$((clicks_end + 1)),\$p" "$dir/log" | grep 'preview points carried.*after the change' |
