@@ -44,7 +44,7 @@ struct nn_engine {
     nn_scene *scene;       /* the scene pass of the last predict, or NULL */
     nn_point_hint *points; /* (n_points) point hints, full-resolution coordinates */
     float *hold;           /* (wh, ww) how firmly the propagated hints hold each working pixel, or NULL */
-    float *carried;        /* (2, wh, ww) the colour they carry there */
+    float *carried;        /* (3, wh, ww) the colour they carry there, and the lightness it was given at */
     float *texture;        /* (wh, ww) the local texture of Lw (with a colour reference), or NULL */
     float *net_ab;         /* (2, wh, ww) the network's blended ab before the hints, in NN_AB_SCALE units */
     int n_points, cap_points;
@@ -409,38 +409,55 @@ static int *hint_seeds(const nn_engine *e, float **seed_ab, int *n) {
     return seed;
 }
 
+/* The mean working L under each seed's pixels (n_seeds), allocated. */
+static float *seed_lightness(const nn_engine *e, const int *seed, int n_seeds) {
+    const size_t wn = (size_t)e->ww * e->wh;
+    float *sum = calloc(2 * (size_t)n_seeds + 1, sizeof(float)), *count = sum ? sum + n_seeds : NULL;
+    if (!sum) return NULL;
+    for (size_t k = 0; k < wn; k++)
+        if (seed[k] >= 0) sum[seed[k]] += e->Lw[k], count[seed[k]] += 1.0f;
+    for (int i = 0; i < n_seeds; i++) sum[i] = count[i] > 0.0f ? sum[i] / count[i] : 0.0f;
+    return sum;
+}
+
 /* The hints carried along the image's edges, before the network runs:
  * e->hold, how firmly they hold each working pixel, and e->carried, the
- * colour they carry there. */
+ * colour they carry there and the lightness it was given at. */
 static nn_status propagate_hints(nn_engine *e, nn_error *err) {
     const int ww = e->ww, wh = e->wh;
     const size_t wn = (size_t)ww * wh;
-    float *seed_ab = NULL;
+    float *seed_ab = NULL, *seed_L = NULL;
     int n_seeds = 0, *seed = hint_seeds(e, &seed_ab, &n_seeds);
+    if (seed) seed_L = seed_lightness(e, seed, n_seeds);
     free(e->hold), free(e->carried);
-    e->hold = malloc(sizeof(float) * wn), e->carried = malloc(sizeof(float) * 2 * wn);
+    e->hold = malloc(sizeof(float) * wn), e->carried = malloc(sizeof(float) * 3 * wn);
     nn_status st = NN_OK;
-    if (!seed || !e->hold || !e->carried) {
+    if (!seed || !seed_L || !e->hold || !e->carried) {
         st = nn_set_error(err, NN_ERR_NOMEM, "out of memory for the hint propagation");
     } else {
         const nn_propagation_params pp = {e->params.hint_reach, NN_HINT_TEXTURE, NN_HINT_LENGTH, NN_HINT_BLEND,
                                           NN_HINT_BLEND_LIGHTNESS};
-        st = nn_propagate_hints(e->Lw, ww, wh, seed, seed_ab, &pp, e->carried, e->hold, err);
+        st = nn_propagate_hints(e->Lw, ww, wh, seed, seed_ab, seed_L, &pp, e->carried, e->carried + 2 * wn, e->hold,
+                                err);
     }
     if (st) free(e->hold), free(e->carried), e->hold = e->carried = NULL;
-    free(seed), free(seed_ab);
+    free(seed), free(seed_ab), free(seed_L);
     return st;
 }
 
-/* After the network: each working pixel takes the carried colour (fitted
- * into the gamut at its lightness) by the hold, the network's (sa, sb, in
- * units of NN_AB_SCALE) by the rest. */
+/* After the network: each working pixel takes the carried colour (its
+ * chroma following the lightness, NN_HINT_CHROMA_POWER, and fitted into
+ * the gamut there) by the hold, the network's (sa, sb, in units of
+ * NN_AB_SCALE) by the rest. */
 static void apply_hints(const nn_engine *e, float *sa, float *sb) {
     const size_t wn = (size_t)e->ww * e->wh;
     for (size_t k = 0; k < wn; k++) {
         const float hold = e->hold[k];
         if (!(hold > 0.0f)) continue;
-        float lab[3] = {e->Lw[k], e->carried[k], e->carried[wn + k]};
+        const float given_at = e->carried[2 * wn + k];
+        float f = given_at > 1.0f ? powf(e->Lw[k] / given_at, NN_HINT_CHROMA_POWER) : 1.0f;
+        f = f < 1.0f / NN_HINT_CHROMA_RANGE ? 1.0f / NN_HINT_CHROMA_RANGE : f > NN_HINT_CHROMA_RANGE ? NN_HINT_CHROMA_RANGE : f;
+        float lab[3] = {e->Lw[k], f * e->carried[k], f * e->carried[wn + k]};
         nn_lab_fit_gamut(lab, 1);
         sa[k] += hold * (lab[1] / NN_AB_SCALE - sa[k]);
         sb[k] += hold * (lab[2] / NN_AB_SCALE - sb[k]);
@@ -531,19 +548,23 @@ static nn_status prepare_lightness_and_hints(nn_engine *e, nn_error *err) {
     return e->stroke ? propagate_hints(e, err) : NN_OK; /* at reach 0 each hint holds only its own pixels */
 }
 
+/* With a colour reference: the texture its prior depends on. */
+static nn_status prepare_texture(nn_engine *e, nn_error *err) {
+    if (!e->params.reference) return NN_OK;
+    free(e->texture);
+    e->texture = malloc(sizeof(float) * e->ww * e->wh);
+    if (!e->texture)
+        return nn_set_error(err, NN_ERR_NOMEM, "out of memory for the colour reference at %d×%d", e->ww, e->wh);
+    nn_reference_texture(e->Lw, e->ww, e->wh, e->texture);
+    return NN_OK;
+}
+
 /* Before the tiles: L and the hints, the scene pass, and the texture that
  * a colour reference's prior depends on. */
 static nn_status predict_prepare(nn_engine *e, nn_colorizer *c, nn_error *err) {
-    const int ww = e->ww, wh = e->wh;
     nn_status st = prepare_lightness_and_hints(e, err);
     if (!st) st = scene_pass(e, c, err);
-    if (st || !e->params.reference) return st;
-    free(e->texture);
-    e->texture = malloc(sizeof(float) * ww * wh);
-    if (!e->texture)
-        return nn_set_error(err, NN_ERR_NOMEM, "out of memory for the colour reference at %d×%d", ww, wh);
-    nn_reference_texture(e->Lw, ww, wh, e->texture);
-    return NN_OK;
+    return st ? st : prepare_texture(e, err);
 }
 
 /* The tiles, in batches through the network, their ab blended into the
@@ -626,12 +647,13 @@ static nn_status check_rows_fed(const nn_engine *e, nn_error *err) {
 
 nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progress, void *user,
                             const volatile int *cancel, nn_error *err) {
-    if (check_rows_fed(e, err)) return err->status;
+    nn_status st = check_rows_fed(e, err);
+    if (st) return st;
     if (c->tile < 2 || c->tile > 64) return nn_set_error(err, NN_ERR_INVALID, "tile size %d is outside 2..64", c->tile);
     if (e->params.reference && nn_reference_check_model(e->params.reference, c, err) != NN_OK) return err->status;
     const size_t wn = (size_t)e->ww * e->wh;
     predict_buffers p = {0};
-    nn_status st = predict_buffers_alloc(e, c, &p, err);
+    st = predict_buffers_alloc(e, c, &p, err);
     if (!st) st = predict_prepare(e, c, err);
     if (!st) st = predict_tiles(e, c, &p, p.work, p.work + wn, p.work + 2 * wn, progress, user, cancel, err);
     if (!st && cancel && *cancel) st = nn_set_error(err, NN_ERR_CANCELLED, "cancelled");
@@ -645,7 +667,8 @@ nn_status nn_engine_predict(nn_engine *e, nn_colorizer *c, nn_progress_fn progre
 }
 
 nn_status nn_engine_predict_from(nn_engine *e, const nn_engine *base, nn_error *err) {
-    if (check_rows_fed(e, err)) return err->status;
+    nn_status st = check_rows_fed(e, err);
+    if (st) return st;
     if (!base->predicted || !base->net_ab)
         return nn_set_error(err, NN_ERR_INVALID, "the engine to take the network's colour from has not predicted");
     if (base->W != e->W || base->H != e->H || base->ww != e->ww || base->wh != e->wh)
@@ -655,8 +678,9 @@ nn_status nn_engine_predict_from(nn_engine *e, const nn_engine *base, nn_error *
                             base->W, base->H, base->ww, base->wh, e->W, e->H, e->ww, e->wh);
     const size_t wn = (size_t)e->ww * e->wh;
     predict_buffers p = {0};
-    nn_status st = fit_planes_alloc(e, &p, err);
+    st = fit_planes_alloc(e, &p, err);
     if (!st) st = prepare_lightness_and_hints(e, err);
+    if (!st) st = prepare_texture(e, err); /* a reference's suggestions read it */
     if (!st) {
         memcpy(e->net_ab, base->net_ab, sizeof(float) * 2 * wn);
         memcpy(p.work, base->net_ab, sizeof(float) * 2 * wn);

@@ -49,6 +49,13 @@ extern "C" {
 #define NN_HINT_LENGTH 10.0f
 #define NN_HINT_BLEND 0.1f
 #define NN_HINT_BLEND_LIGHTNESS 5.0f
+/* A hint's chroma, carried to a pixel lighter or darker than where it was
+ * given, is scaled by (L there / L at the hint)^NN_HINT_CHROMA_POWER,
+ * within [1/NN_HINT_CHROMA_RANGE, NN_HINT_CHROMA_RANGE]: a surface in
+ * shadow or light keeps its hue with less or more chroma (+0.18 to +0.26 dB
+ * on random hints, less leak; README). */
+#define NN_HINT_CHROMA_POWER 0.5f
+#define NN_HINT_CHROMA_RANGE 2.0f
 
 typedef struct {
     float vividness;    /* 0 (faithful, T = 1) .. 1 (vivid) */

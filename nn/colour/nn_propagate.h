@@ -25,18 +25,22 @@ typedef struct {
 } nn_propagation_params;
 
 /* Seeds give their colours to a w×h plane: seed[k] is the seed id of pixel k
- * (0 .. n_seeds-1) or -1; seed_ab (n_seeds, 2) their ab. For every pixel:
+ * (0 .. n_seeds-1) or -1; seed_ab (n_seeds, 2) their ab, and optionally
+ * seed_L (n_seeds) the lightness they were given at. For every pixel:
  * hold in [0, 1], how firmly its geodesically nearest seed holds it
  * (2^-(d/reach)^4: 1 on the seed and within its region, 1/2 at `reach`,
  * 2^-16 at twice that), and hint_ab, that seed's colour, blended with its
- * neighbours' where regions meet in a smooth area (0 where no seed holds).
- * NN_ERR_NOMEM where the queue cannot be had. */
+ * neighbours' where regions meet in a smooth area (0 where no seed holds);
+ * hint_L likewise the seed's lightness (with seed_L and hint_L, else
+ * neither is used). NN_ERR_NOMEM where the queue cannot be had. */
 nn_status nn_propagate_hints(const float *L,       // (h, w) L* at working scale
                              int w, int h,
                              const int *seed,      // (h, w) seed id or -1
                              const float *seed_ab, // (n_seeds, 2)
+                             const float *seed_L,  // (n_seeds) or NULL
                              const nn_propagation_params *p,
                              float *hint_ab,       // (2, h, w) output
+                             float *hint_L,        // (h, w) output, or NULL
                              float *hold,          // (h, w) output
                              nn_error *err);
 

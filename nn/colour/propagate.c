@@ -137,11 +137,12 @@ static void smooth_along_edges(float *v, int channels, const float *L, int w, in
     }
 }
 
-nn_status nn_propagate_hints(const float *L, int w, int h, const int *seed, const float *seed_ab,
-                             const nn_propagation_params *p, float *hint_ab, float *hold, nn_error *err) {
+nn_status nn_propagate_hints(const float *L, int w, int h, const int *seed, const float *seed_ab, const float *seed_L,
+                             const nn_propagation_params *p, float *hint_ab, float *hint_L, float *hold, nn_error *err) {
     const size_t n = (size_t)w * h;
+    const int channels = seed_L && hint_L ? 4 : 3;
     int *nearest = malloc(sizeof(int) * n);
-    float *v = malloc(sizeof(float) * 3 * n); /* hold × a, hold × b, hold; the distances first */
+    float *v = malloc(sizeof(float) * channels * n); /* hold × a, hold × b, hold (, hold × L); the distances first */
     nn_status st = !nearest || !v ? nn_set_error(err, NN_ERR_NOMEM, "out of memory for the hint propagation of a "
                                                  "%d×%d image", w, h)
                                   : search(L, w, h, seed, p, nearest, v, err);
@@ -159,13 +160,15 @@ nn_status nn_propagate_hints(const float *L, int w, int h, const int *seed, cons
         const int s = nearest[k];
         v[k] = s >= 0 ? hold[k] * seed_ab[2 * s] : 0.0f, v[n + k] = s >= 0 ? hold[k] * seed_ab[2 * s + 1] : 0.0f;
         v[2 * n + k] = hold[k];
+        if (channels == 4) v[3 * n + k] = s >= 0 ? hold[k] * seed_L[s] : 0.0f;
     }
     /* the seeds' regions meet along lines: blend them where the image is smooth, weighted by the hold */
     const float sigma = p->smooth * (float)(w > h ? w : h);
-    if (sigma > 0.5f) smooth_along_edges(v, 3, L, w, h, sigma, p->smooth_l > 1e-3f ? p->smooth_l : 1e-3f);
+    if (sigma > 0.5f) smooth_along_edges(v, channels, L, w, h, sigma, p->smooth_l > 1e-3f ? p->smooth_l : 1e-3f);
     for (size_t k = 0; k < n; k++) {
         const float wt = v[2 * n + k];
         hint_ab[k] = wt > 1e-6f ? v[k] / wt : 0.0f, hint_ab[n + k] = wt > 1e-6f ? v[n + k] / wt : 0.0f;
+        if (channels == 4) hint_L[k] = wt > 1e-6f ? v[3 * n + k] / wt : 0.0f;
     }
     free(nearest), free(v);
     return NN_OK;

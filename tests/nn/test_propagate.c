@@ -7,7 +7,8 @@
  * colour in A reaches at least 90 % of A and at most 5 % of B; a stroke
  * does the same; two points in two regions keep their own colours; with
  * no hint the propagation changes nothing; a point dragged without the
- * network (nn_engine_predict_from) does what it does with it. Usage: test_propagate MODEL */
+ * network (nn_engine_predict_from) does what it does with it; a hint's
+ * chroma follows the lightness along a ramp. Usage: test_propagate MODEL */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,6 +221,47 @@ static void test_predict_from(nn_colorizer *c, const float *L, float *ab) {
     free(ab2), free(none);
 }
 
+/* A hint's chroma follows the lightness of the pixels it reaches: on a
+ * smooth ramp from L* 80 down to 40 (no edge to stop it), a point at the
+ * bright end gives the dark end its hue with about (40/80)^0.5 of its
+ * chroma, as a surface in shadow shows it (NN_HINT_CHROMA_POWER). */
+static void test_chroma_follows_lightness(nn_colorizer *c) {
+    enum { RW = 320, RH = 240 };
+    const size_t n = (size_t)RW * RH;
+    float *L = malloc(sizeof(float) * n), *ab = malloc(sizeof(float) * 2 * n);
+    for (int y = 0; y < RH; y++)
+        for (int x = 0; x < RW; x++) L[(size_t)y * RW + x] = 80.0f - 40.0f * x / (RW - 1);
+    nn_engine_params p = nn_engine_default_params();
+    nn_engine *e = NULL;
+    nn_error err = {0};
+    const float ha = 20.0f, hb = 30.0f; /* an orange, in gamut along the whole ramp */
+    nn_status st = nn_engine_begin(&e, RW, RH, &p, &err);
+    if (!st) st = nn_engine_add_rows(e, 0, RH, L, NULL, NULL, NULL, &err);
+    if (!st) st = nn_engine_add_point_hint(e, 12, RH / 2, ha, hb, &err);
+    if (!st) st = nn_engine_predict(e, c, NULL, NULL, NULL, &err);
+    CHECK(st == NN_OK, "engine on the ramp: %s", err.msg);
+    if (!st) {
+        nn_engine_ab_rows(e, 0, RH, L, ab, ab + n);
+        double near = 0.0, far = 0.0, hue_far = 0.0;
+        int nn_ = 0, nf = 0;
+        for (int y = RH / 2 - 20; y < RH / 2 + 20; y++) {
+            for (int x = 4; x < 20; x++, nn_++) near += hypotf(ab[(size_t)y * RW + x], ab[n + (size_t)y * RW + x]);
+            for (int x = RW - 20; x < RW - 4; x++, nf++) {
+                const size_t k = (size_t)y * RW + x;
+                far += hypotf(ab[k], ab[n + k]);
+                hue_far += fabs(atan2(ab[n + k], ab[k]) - atan2(hb, ha)) * 180.0 / M_PI;
+            }
+        }
+        const double ratio = (far / nf) / (near / nn_), expected = pow(41.0 / 79.0, NN_HINT_CHROMA_POWER);
+        printf("a point at the bright end of a ramp: chroma %.1f there, %.1f at the dark end (ratio %.2f, expected about "
+               "%.2f), hue off by %.1f deg\n", near / nn_, far / nf, ratio, expected, hue_far / nf);
+        CHECK(fabs(ratio - expected) < 0.1, "the dark end has %.2f of the hint's chroma, not about %.2f", ratio, expected);
+        CHECK(hue_far / nf < 5.0, "the dark end's hue is %.1f deg off the hint's", hue_far / nf);
+    }
+    nn_engine_free(e);
+    free(L), free(ab);
+}
+
 static void test_no_hints_unchanged(nn_colorizer *c, const float *L, float *ab) {
     const size_t n = (size_t)SYN_W * SYN_H;
     float *off = malloc(sizeof(float) * 2 * n);
@@ -261,7 +303,7 @@ static void test_search_against_oracle(void) {
     /* no smoothing: the hold is then a function of the nearest distance alone */
     const nn_propagation_params p = {.reach = 60, .texture = 1, .length = 10, .smooth = 0};
     nn_error err = {0};
-    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, &p, ab, hold, &err) == NN_OK, "%s", err.msg);
+    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &p, ab, NULL, hold, &err) == NN_OK, "%s", err.msg);
     oracle_distance(L, w, h, seed, &p, d);
     double worst = 0;
     for (int k = 0; k < n; k++) {
@@ -287,7 +329,7 @@ static void test_step_edge(void) {
     const nn_propagation_params p = {.reach = NN_DEFAULT_HINT_REACH, .texture = NN_HINT_TEXTURE, .length = 1,
                                      .smooth = NN_HINT_BLEND, .smooth_l = NN_HINT_BLEND_LIGHTNESS};
     nn_error err = {0};
-    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, &p, ab, hold, &err) == NN_OK, "%s", err.msg);
+    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &p, ab, NULL, hold, &err) == NN_OK, "%s", err.msg);
     float least_in = 1, most_out = 0;
     for (int k = 0; k < n; k++)
         if (k % w < 40) least_in = fminf(least_in, hold[k]);
@@ -315,6 +357,7 @@ int main(int argc, char **argv) {
         test_two_points(c, L, ab);
         test_no_hints_unchanged(c, L, ab);
         test_predict_from(c, L, ab);
+        test_chroma_follows_lightness(c);
         free(L), free(ab);
         nn_colorizer_free(c);
     }
