@@ -39,6 +39,7 @@ typedef struct ColorizeDialog {
     gchar *engine_made;               /* what a full pass made it from (pass_digest), or NULL after a quick pass */
     ColorizeSettings engine_s;        /* the settings it ran with */
     GArray *engine_points;            /* PointHint: the points it was made with */
+    gfloat *engine_src, *engine_hint; /* the drawable and the hint layer (or NULL) it was fed, at its size */
     nn_engine *carried;               /* shown over it, or NULL: its network colour with the points as they are
                                          now (dragged or recoloured since), until the network's pass for them */
     gfloat suggestions[2 * SUGGESTIONS]; /* ab of the colours suggested for the selected point */

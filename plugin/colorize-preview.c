@@ -19,7 +19,8 @@
 #define PREVIEW_FAST_RESOLUTION 128 /* the immediate pass; the full one follows when the controls rest */
 #define PREVIEW_FAST_DELAY_MS 60    /* a control that moves (a slider, a key held): its changes merge */
 #define PREVIEW_REFINE_DELAY_MS 400
-#define PREVIEW_CARRY_MAX_SIDE 256 /* points are carried without the network (on the main thread) over passes this small */
+#define PREVIEW_CARRY_MAX_SIDE 256 /* points are carried without the network (on the main thread) at working sizes
+                                      this small */
 #define PREVIEW_PULSE_MS 100 /* the working indicator's step */
 #define PREVIEW_MIN_SIZE 400
 #define PREVIEW_MAX_SIDE 1024 /* the picture's long side at most (GIMP's sub-thumbnails stay small) */
@@ -385,13 +386,10 @@ static gboolean points_moved_since(const ColorizeDialog *d) {
 /* Main thread: the points as they are now carried over the last pass's
  * network colour and shown at once, with no network (a few ms), until the
  * network's pass for them is in; asked: the change it shows (µs), or 0.
- * The drawable at the working size is the one the last pass was fed. */
+ * It is fed what that pass was fed. FALSE when not carried (no pass yet,
+ * a working size above PREVIEW_CARRY_MAX_SIDE, or an error). */
 static gboolean carry_points(ColorizeDialog *d, gint64 asked) {
-    gint ww = 0, wh = 0;
-    if (d->engine) nn_engine_get_working_size(d->engine, &ww, &wh);
-    if (!d->engine || !d->scaled || d->scaled_w != d->engine_w || d->scaled_h != d->engine_h ||
-        MAX(ww, wh) > PREVIEW_CARRY_MAX_SIDE)
-        return FALSE;
+    if (!d->engine || !d->engine_src || MAX(d->engine_w, d->engine_h) > PREVIEW_CARRY_MAX_SIDE) return FALSE;
     const gint64 t0 = g_get_monotonic_time();
     gint ox, oy;
     gimp_drawable_offsets(d->drawable, &ox, &oy);
@@ -400,8 +398,7 @@ static gboolean carry_points(ColorizeDialog *d, gint64 asked) {
     nn_engine *e = colorize_render_begin(&d->engine_s, d->engine_w, d->engine_h, (const PointHint *)d->points->data,
                                          (gint)d->points->len, ox, oy, scale, &error);
     const gboolean ok = e &&
-                        colorize_render_feed(e, d->engine_w, 0, d->engine_h, d->scaled, 4,
-                                             d->scaled_hint_id == d->engine_s.hint_layer ? d->scaled_hint : NULL, NULL,
+                        colorize_render_feed(e, d->engine_w, 0, d->engine_h, d->engine_src, 4, d->engine_hint, NULL,
                                              &error) &&
                         colorize_render_carry(e, d->engine, &error);
     if (!ok) { /* the network's pass, already asked for, shows them */
@@ -414,7 +411,6 @@ static gboolean carry_points(ColorizeDialog *d, gint64 asked) {
     d->carried = e;
     canvas_forget(d);
     colorize_preview_redraw(d);
-    if (d->dragging && d->drag_moved) d->drag_passes++, d->drag_carried++;
     if (g_getenv("COLORIZE_VERBOSE")) {
         const gint64 now = g_get_monotonic_time();
         gchar *since = asked ? g_strdup_printf(", %.1f ms after the change it shows", (now - asked) / 1e3) : g_strdup("");
@@ -469,6 +465,10 @@ static gboolean poll_pass(gpointer data) {
             j->engine = NULL;
             g_array_set_size(d->engine_points, 0);
             g_array_append_vals(d->engine_points, j->points, (guint)j->n_points);
+            g_free(d->engine_src), g_free(d->engine_hint);
+            d->engine_src = d->engine_hint = NULL;
+            if (MAX(j->w, j->h) <= PREVIEW_CARRY_MAX_SIDE) /* kept for carry_points */
+                d->engine_src = j->src, d->engine_hint = j->hint, j->src = j->hint = NULL;
             g_free(d->engine_made);
             d->engine_made = j->made, j->made = NULL;
             take_guesses(d, j);
@@ -625,7 +625,7 @@ void colorize_preview_schedule_full_now(ColorizeDialog *d) {
 void colorize_preview_follow(ColorizeDialog *d) {
     if (d->busy) return;
     const gint64 asked = g_get_monotonic_time();
-    carry_points(d, asked);
+    if (carry_points(d, asked) && d->dragging && d->drag_moved) d->drag_passes++, d->drag_carried++;
     note_change(d);
     if (d->job && !d->job->refine) colorize_passes_wait_behind(&d->waiting);
     else if (d->job || !d->fast_timer) start_pass(d, FALSE); /* a running full pass is stale: cancelled */
@@ -685,6 +685,8 @@ void colorize_preview_forget_engine(ColorizeDialog *d) {
     nn_engine_free(d->engine);
     d->engine = NULL;
     g_clear_pointer(&d->carried, nn_engine_free);
+    g_clear_pointer(&d->engine_src, g_free);
+    g_clear_pointer(&d->engine_hint, g_free);
     g_free(d->engine_made);
     d->engine_made = NULL;
 }
