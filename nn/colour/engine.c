@@ -435,8 +435,9 @@ static nn_status propagate_hints(nn_engine *e, nn_error *err) {
     if (!seed || !seed_L || !e->hold || !e->carried) {
         st = nn_set_error(err, NN_ERR_NOMEM, "out of memory for the hint propagation");
     } else {
-        const nn_propagation_params pp = {e->params.hint_reach, NN_HINT_TEXTURE, NN_HINT_LENGTH, NN_HINT_BLEND,
-                                          NN_HINT_BLEND_LIGHTNESS};
+        const nn_propagation_params pp = {.reach = e->params.hint_reach, .texture = NN_HINT_TEXTURE,
+                                          .length = NN_HINT_LENGTH, .contest = NN_HINT_CONTEST,
+                                          .smooth = NN_HINT_BLEND, .smooth_l = NN_HINT_BLEND_LIGHTNESS};
         st = nn_propagate_hints(e->Lw, ww, wh, seed, seed_ab, seed_L, &pp, e->carried, e->carried + 2 * wn, e->hold,
                                 err);
     }

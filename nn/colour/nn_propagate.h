@@ -19,6 +19,8 @@ typedef struct {
     float reach;   /* accumulated lightness change at which a hint's hold halves */
     float texture; /* the change between neighbours that counts as texture, not an edge (not counted) */
     float length;  /* what crossing the image's long side costs, on top of the edges crossed */
+    float contest; /* where several hints reach a pixel, the one nearest wins, the changes under `texture`
+                      counting at this share (0 .. 1); the hold leaves them out */
     float smooth;   /* where two seeds' regions meet, their colours are blended over this share of the long
                        side (0: not at all) ... */
     float smooth_l; /* ... where lightness changes by less than about this */

@@ -2,7 +2,9 @@
  * Dijkstra over the 8-connected working image whose step cost is the
  * lightness change crossed (less a texture allowance) plus a small cost for
  * length. Every pixel takes its geodesically nearest seed's colour, held
- * as firmly as that distance allows (2^-(d/reach)^4); where the regions of
+ * as firmly as that distance allows (2^-(d/reach)^4); which seed is
+ * nearest, where several reach, is settled by a second search that counts
+ * the changes under the allowance too (p->contest); where the regions of
  * two seeds meet inside a smooth area the colours are blended by the
  * domain transform's edge-aware recursive filter (Gastal and Oliveira
  * 2011), weighted by the hold. A geodesic distance, unlike a diffusion
@@ -62,16 +64,19 @@ static heap_item heap_pop(heap *q) {
     return top;
 }
 
-/* The cost of the step from pixel k to its neighbour k2, `len` apart. */
-static inline float step_cost(const float *L, size_t k, size_t k2, float len, float per_pixel, float texture) {
-    const float dl = fabsf(L[k] - L[k2]) - texture;
-    return len * per_pixel + (dl > 0.0f ? dl : 0.0f);
+/* The cost of the step from pixel k to its neighbour k2, `len` apart:
+ * the lightness change beyond `texture`, and `below` of the part under it. */
+static inline float step_cost(const float *L, size_t k, size_t k2, float len, float per_pixel, float texture,
+                              float below) {
+    const float dl = fabsf(L[k] - L[k2]);
+    return len * per_pixel + (dl > texture ? dl - texture + below * texture : below * dl);
 }
 
 /* Settles each pixel's nearest seed (nearest[k], -1 if none within
- * reach) and its distance, in order of distance. */
-static nn_status search(const float *L, int w, int h, const int *seed, const nn_propagation_params *p, int *nearest,
-                        float *dist, nn_error *err) {
+ * MAX_REACH_FACTOR × reach) and its distance (dist[k]), in order of
+ * distance, the changes under the texture allowance counting at `below`. */
+static nn_status search(const float *L, int w, int h, const int *seed, const nn_propagation_params *p, float below,
+                        int *nearest, float *dist, nn_error *err) {
     static const int dx[8] = {1, -1, 0, 0, 1, 1, -1, -1}, dy[8] = {0, 0, 1, -1, 1, -1, 1, -1};
     static const float len[8] = {1, 1, 1, 1, (float)M_SQRT2, (float)M_SQRT2, (float)M_SQRT2, (float)M_SQRT2};
     const size_t n = (size_t)w * h;
@@ -94,7 +99,7 @@ static nn_status search(const float *L, int w, int h, const int *seed, const nn_
             if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
             const size_t k2 = (size_t)ny * w + nx;
             if (nearest[k2] >= 0) continue;
-            const float d = it.d + step_cost(L, (size_t)it.node, k2, len[i], per_pixel, p->texture);
+            const float d = it.d + step_cost(L, (size_t)it.node, k2, len[i], per_pixel, p->texture, below);
             if (d > limit || !(d < dist[k2])) continue; /* only improvements are queued */
             dist[k2] = d;
             if (heap_push(&q, (heap_item){d, (int)k2, it.seed})) st = NN_ERR_NOMEM;
@@ -102,6 +107,27 @@ static nn_status search(const float *L, int w, int h, const int *seed, const nn_
     }
     free(q.items);
     return st ? nn_set_error(err, st, "out of memory for the hint propagation of a %d×%d image", w, h) : NN_OK;
+}
+
+/* Which seed each pixel takes (nearest) and how far the nearest of all is
+ * (dist): two searches, the first (for the hold) leaving the lightness
+ * changes under the texture allowance out, the second (which seed wins
+ * where several reach) counting them at p->contest; where only the first
+ * reaches, its seed. */
+static nn_status nearest_seeds(const float *L, int w, int h, const int *seed, const nn_propagation_params *p,
+                               int *nearest, float *dist, nn_error *err) {
+    const size_t n = (size_t)w * h;
+    nn_status st = search(L, w, h, seed, p, 0.0f, nearest, dist, err);
+    if (st || !(p->contest > 0.0f)) return st;
+    int *winner = malloc(sizeof(int) * n);
+    float *scratch = malloc(sizeof(float) * n);
+    st = !winner || !scratch ? nn_set_error(err, NN_ERR_NOMEM, "out of memory for the hint propagation of a %d×%d "
+                                            "image", w, h)
+                             : search(L, w, h, seed, p, p->contest, winner, scratch, err);
+    for (size_t k = 0; k < n && !st; k++)
+        if (winner[k] >= 0) nearest[k] = winner[k];
+    free(winner), free(scratch);
+    return st;
 }
 
 /* One pass of the domain transform's recursive filter (Gastal and Oliveira
@@ -145,7 +171,7 @@ nn_status nn_propagate_hints(const float *L, int w, int h, const int *seed, cons
     float *v = malloc(sizeof(float) * channels * n); /* hold × a, hold × b, hold (, hold × L); the distances first */
     nn_status st = !nearest || !v ? nn_set_error(err, NN_ERR_NOMEM, "out of memory for the hint propagation of a "
                                                  "%d×%d image", w, h)
-                                  : search(L, w, h, seed, p, nearest, v, err);
+                                  : nearest_seeds(L, w, h, seed, p, nearest, v, err);
     if (st) {
         free(nearest), free(v);
         return st;

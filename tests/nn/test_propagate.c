@@ -271,8 +271,10 @@ static void test_no_hints_unchanged(nn_colorizer *c, const float *L, float *ab) 
     free(off);
 }
 
-/* The nearest seed's distance by relaxing every edge until nothing changes. */
-static void oracle_distance(const float *L, int w, int h, const int *seed, const nn_propagation_params *p, float *d) {
+/* The nearest seed's distance by relaxing every edge until nothing
+ * changes, the changes under the texture allowance counting at `below`. */
+static void oracle_distance(const float *L, int w, int h, const int *seed, const nn_propagation_params *p, float below,
+                            float *d) {
     const float per_pixel = p->length / (float)(w > h ? w : h);
     for (int k = 0; k < w * h; k++) d[k] = seed[k] >= 0 ? 0.0f : INFINITY;
     for (int changed = 1; changed;) {
@@ -284,8 +286,9 @@ static void oracle_distance(const float *L, int w, int h, const int *seed, const
                         const int nx = x + dx, ny = y + dy;
                         if ((!dx && !dy) || nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
                         const int k = y * w + x, k2 = ny * w + nx;
-                        float step = fabsf(L[k] - L[k2]) - p->texture;
-                        step = (dx && dy ? (float)M_SQRT2 : 1.0f) * per_pixel + (step > 0 ? step : 0);
+                        const float dl = fabsf(L[k] - L[k2]);
+                        const float step = (dx && dy ? (float)M_SQRT2 : 1.0f) * per_pixel +
+                                           (dl > p->texture ? dl - p->texture + below * p->texture : below * dl);
                         if (d[k] + step < d[k2] - 1e-4f) d[k2] = d[k] + step, changed = 1;
                     }
     }
@@ -304,7 +307,7 @@ static void test_search_against_oracle(void) {
     const nn_propagation_params p = {.reach = 60, .texture = 1, .length = 10, .smooth = 0};
     nn_error err = {0};
     CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &p, ab, NULL, hold, &err) == NN_OK, "%s", err.msg);
-    oracle_distance(L, w, h, seed, &p, d);
+    oracle_distance(L, w, h, seed, &p, 0.0f, d);
     double worst = 0;
     for (int k = 0; k < n; k++) {
         const float r = d[k] / p.reach, want = exp2f(-r * r * r * r);
@@ -312,6 +315,30 @@ static void test_search_against_oracle(void) {
     }
     printf("geodesic search against the oracle: largest hold difference %.2g\n", worst);
     CHECK(worst < 1e-4, "the hold differs from the oracle's distance by %g", worst);
+    /* the contest: each pixel the colour of the seed nearest when every change counts */
+    nn_propagation_params pc = p;
+    pc.contest = NN_HINT_CONTEST;
+    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &pc, ab, NULL, hold, &err) == NN_OK, "%s", err.msg);
+    float *dc = malloc(sizeof(float) * 4 * n); /* (seed, contest or not, n) each seed's distances alone */
+    int *one = malloc(sizeof(int) * n), wrong = 0, ties = 0, changed = 0;
+    for (int s = 0; s < 4; s++) {
+        for (int k = 0; k < n; k++) one[k] = seed[k] == s / 2 ? s / 2 : -1;
+        oracle_distance(L, w, h, one, &p, s % 2 ? pc.contest : 0.0f, dc + (size_t)s * n);
+    }
+    for (int k = 0; k < n; k++) {
+        const float *c0 = dc + n + k, *c1 = dc + 3 * n + k, *p0 = dc + k, *p1 = dc + 2 * n + k;
+        if (fabsf(*c0 - *c1) < 1e-3f || fabsf(*p0 - *p1) < 1e-3f) {
+            ties++;
+            continue;
+        }
+        const int s = *c1 < *c0;
+        wrong += fabsf(ab[k] - seed_ab[2 * s]) > 1e-3f;
+        changed += s != (*p1 < *p0);
+    }
+    printf("the contest against the oracle: %d of %d pixels given another seed than the nearest (%d ties; the contest "
+           "changed %d pixels' seed)\n", wrong, n - ties, ties, changed);
+    CHECK(wrong == 0, "%d pixels took a seed that is not the contest's nearest", wrong);
+    free(dc), free(one);
     CHECK(hold[5 * w + 4] == 1.0f && fabsf(ab[5 * w + 4] - 40) < 1e-3f && fabsf(ab[n + 17 * w + 30] - 50) < 1e-3f,
           "a seed holds its own pixel with its own colour");
     free(L), free(d), free(ab), free(hold), free(seed);
@@ -340,6 +367,35 @@ static void test_step_edge(void) {
     free(L), free(ab), free(hold), free(seed);
 }
 
+/* Where two seeds reach a pixel, the contest counts the lightness changes
+ * that the hold leaves out: a pixel at the top of a gentle ramp (each step
+ * under the texture allowance) goes to the seed on the flat beyond it, of
+ * its own lightness, not to the one at the ramp's foot a little nearer;
+ * and the hold is the same with or without the contest. */
+static void test_contest_counts_gentle_ramps(void) {
+    const int w = 120, h = 6, n = w * h, px = 55, py = 3;
+    float *L = malloc(sizeof(float) * n), *ab = malloc(sizeof(float) * 2 * n), *hold = malloc(sizeof(float) * n),
+          *hold_off = malloc(sizeof(float) * n);
+    int *seed = malloc(sizeof(int) * n);
+    for (int k = 0; k < n; k++) L[k] = k % w < 50 ? 30.0f + 0.8f * (float)(k % w) : 70.0f, seed[k] = -1;
+    seed[py * w + 0] = 0, seed[py * w + w - 1] = 1; /* A at the ramp's foot, B at the far end of the flat */
+    const float seed_ab[4] = {50, 0, -40, 0};
+    nn_propagation_params p = {.reach = NN_DEFAULT_HINT_REACH, .texture = NN_HINT_TEXTURE, .length = 1, .smooth = 0};
+    nn_error err = {0};
+    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &p, ab, NULL, hold_off, &err) == NN_OK, "%s", err.msg);
+    const float a_off = ab[py * w + px];
+    p.contest = NN_HINT_CONTEST;
+    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &p, ab, NULL, hold, &err) == NN_OK, "%s", err.msg);
+    const float a_on = ab[py * w + px];
+    printf("contest: the pixel above a gentle ramp takes a = %.0f without it, %.0f with it (A 50, B -40)\n", a_off,
+           a_on);
+    CHECK(fabsf(a_off - 50) < 1e-3f, "without the contest the nearer seed (A) should win, got a = %g", a_off);
+    CHECK(fabsf(a_on + 40) < 1e-3f, "with the contest the seed of the pixel's lightness (B) should win, got a = %g",
+          a_on);
+    CHECK(memcmp(hold, hold_off, sizeof(float) * n) == 0, "the contest changed the hold");
+    free(L), free(ab), free(hold), free(hold_off), free(seed);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: test_propagate MODEL.weights\n");
@@ -347,6 +403,7 @@ int main(int argc, char **argv) {
     }
     test_search_against_oracle();
     test_step_edge();
+    test_contest_counts_gentle_ramps();
     nn_colorizer *c = NULL;
     nn_error err = {0};
     CHECK(nn_colorizer_load(&c, argv[1], 64, NN_TILE_SIDE, &err) == NN_OK, "%s", err.msg);
