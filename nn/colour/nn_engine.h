@@ -43,7 +43,7 @@ extern "C" {
  * are blended over NN_HINT_BLEND of the long side where lightness changes
  * by less than NN_HINT_BLEND_LIGHTNESS. Chosen on measurements on real
  * photos (README). */
-#define NN_DEFAULT_HINT_REACH 15.0 /* doubles, so that help texts can G_STRINGIFY them */
+#define NN_DEFAULT_HINT_REACH 17.0 /* doubles, so that help texts can G_STRINGIFY them */
 #define NN_MAX_HINT_REACH 100.0
 #define NN_HINT_TEXTURE 1.0f
 #define NN_HINT_LENGTH 10.0f

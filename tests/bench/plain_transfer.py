@@ -73,11 +73,9 @@ def wrong_hue(out, truth):
     return np.sum(colourful & (co >= WRONG_HUE_OUTPUT_CHROMA) & (d > WRONG_HUE_DEGREES)) / colourful.sum()
 
 
-def main():
-    if len(sys.argv) != 3:
-        sys.exit(__doc__)
-    photos, mode = sys.argv[1], sys.argv[2]
-    gains, beats, hues, cf, cft = [], [], [], [], []
+def photo_pairs(photos, mode):
+    """(name, truth, reference) of every usable photo of the folder, as
+    eval --photos --reference MODE takes them (8-bit RGB)."""
     for name in sorted(os.listdir(photos)):
         try:
             truth = rgb8(os.path.join(photos, name))
@@ -96,20 +94,48 @@ def main():
         lab = color.rgb2lab(truth)
         if np.hypot(lab[..., 1], lab[..., 2]).mean() < PHOTO_MIN_MEAN_CHROMA:
             continue
-        gray = to_rgb8(np.concatenate([lab[..., :1], np.zeros(lab.shape[:2] + (2,))], -1))
-        out = to_rgb8(transfer(lab[..., 0], color.rgb2lab(ref)))
-        p, pg = psnr(out, truth), psnr(gray, truth)
-        gains.append(p - pg), beats.append(p > pg)
+        yield name, truth, ref
+
+
+def gray_of(truth):
+    """The gray input: L* with a* = b* = 0, as 8-bit RGB."""
+    lab = color.rgb2lab(truth)
+    return to_rgb8(np.concatenate([lab[..., :1], np.zeros(lab.shape[:2] + (2,))], -1))
+
+
+class Figures:
+    """The summary figures of one method over the photos."""
+
+    def __init__(self):
+        self.gains, self.beats, self.hues, self.cf, self.cft = [], [], [], [], []
+
+    def add(self, out, truth):
+        """Adds one photo; returns its gain over gray."""
+        p, pg = psnr(out, truth), psnr(gray_of(truth), truth)
+        self.gains.append(p - pg), self.beats.append(p > pg)
         h = wrong_hue(out, truth)
         if h is not None:
-            hues.append(h)
-        cf.append(colourfulness(out)), cft.append(colourfulness(truth))
-        print(f"{name:24s} gain {p - pg:+6.2f} dB", flush=True)
-    if not gains:
+            self.hues.append(h)
+        self.cf.append(colourfulness(out)), self.cft.append(colourfulness(truth))
+        return p - pg
+
+    def summary(self):
+        return (f"photos {len(self.gains)}  gain {np.mean(self.gains):+.2f} dB  beats gray "
+                f"{100 * np.mean(self.beats):.0f}%  wrong hue {100 * np.mean(self.hues):.1f}%  colourfulness "
+                f"{np.mean(self.cf) / np.mean(self.cft):.2f}x")
+
+
+def main():
+    if len(sys.argv) != 3:
+        sys.exit(__doc__)
+    photos, mode = sys.argv[1], sys.argv[2]
+    fig = Figures()
+    for name, truth, ref in photo_pairs(photos, mode):
+        out = to_rgb8(transfer(color.rgb2lab(truth)[..., 0], color.rgb2lab(ref)))
+        print(f"{name:24s} gain {fig.add(out, truth):+6.2f} dB", flush=True)
+    if not fig.gains:
         sys.exit("no photo measured")
-    print(f"plain transfer ({mode}): photos {len(gains)}  gain {np.mean(gains):+.2f} dB  beats gray "
-          f"{100 * np.mean(beats):.0f}%  wrong hue {100 * np.mean(hues):.1f}%  colourfulness "
-          f"{np.mean(cf) / np.mean(cft):.2f}x")
+    print(f"plain transfer ({mode}): {fig.summary()}")
 
 
 if __name__ == "__main__":
