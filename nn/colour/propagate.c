@@ -74,13 +74,16 @@ static inline float step_cost(const float *L, size_t k, size_t k2, float len, fl
 
 /* Settles each pixel's nearest seed (nearest[k], -1 if none within
  * MAX_REACH_FACTOR × reach) and its distance (dist[k]), in order of
- * distance, the changes under the texture allowance counting at `below`. */
+ * distance, the changes under the texture allowance counting at `below`.
+ * With `within`, the search keeps to the pixels where within[k] >= 0,
+ * however far, instead of to the reach. */
 static nn_status search(const float *L, int w, int h, const int *seed, const nn_propagation_params *p, float below,
-                        int *nearest, float *dist, nn_error *err) {
+                        const int *within, int *nearest, float *dist, nn_error *err) {
     static const int dx[8] = {1, -1, 0, 0, 1, 1, -1, -1}, dy[8] = {0, 0, 1, -1, 1, -1, 1, -1};
     static const float len[8] = {1, 1, 1, 1, (float)M_SQRT2, (float)M_SQRT2, (float)M_SQRT2, (float)M_SQRT2};
     const size_t n = (size_t)w * h;
-    const float per_pixel = p->length / (float)(w > h ? w : h), limit = MAX_REACH_FACTOR * p->reach;
+    const float per_pixel = p->length / (float)(w > h ? w : h);
+    const float limit = within ? INFINITY : MAX_REACH_FACTOR * p->reach;
     heap q = {0};
     nn_status st = NN_OK;
     for (size_t k = 0; k < n; k++) nearest[k] = -1, dist[k] = INFINITY; /* dist: the best known until settled */
@@ -98,7 +101,7 @@ static nn_status search(const float *L, int w, int h, const int *seed, const nn_
             const int nx = x + dx[i], ny = y + dy[i];
             if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
             const size_t k2 = (size_t)ny * w + nx;
-            if (nearest[k2] >= 0) continue;
+            if (nearest[k2] >= 0 || (within && within[k2] < 0)) continue;
             const float d = it.d + step_cost(L, (size_t)it.node, k2, len[i], per_pixel, p->texture, below);
             if (d > limit || !(d < dist[k2])) continue; /* only improvements are queued */
             dist[k2] = d;
@@ -112,18 +115,19 @@ static nn_status search(const float *L, int w, int h, const int *seed, const nn_
 /* Which seed each pixel takes (nearest) and how far the nearest of all is
  * (dist): two searches, the first (for the hold) leaving the lightness
  * changes under the texture allowance out, the second (which seed wins
- * where several reach) counting them at p->contest; where only the first
- * reaches, its seed. */
+ * where several reach) counting them at p->contest, over every pixel the
+ * first reached (each first-search path lies in that set, so the second
+ * reaches them all: no seam where its own distance would pass the reach). */
 static nn_status nearest_seeds(const float *L, int w, int h, const int *seed, const nn_propagation_params *p,
                                int *nearest, float *dist, nn_error *err) {
     const size_t n = (size_t)w * h;
-    nn_status st = search(L, w, h, seed, p, 0.0f, nearest, dist, err);
+    nn_status st = search(L, w, h, seed, p, 0.0f, NULL, nearest, dist, err);
     if (st || !(p->contest > 0.0f)) return st;
     int *winner = malloc(sizeof(int) * n);
     float *scratch = malloc(sizeof(float) * n);
     st = !winner || !scratch ? nn_set_error(err, NN_ERR_NOMEM, "out of memory for the hint propagation of a %d×%d "
                                             "image", w, h)
-                             : search(L, w, h, seed, p, p->contest, winner, scratch, err);
+                             : search(L, w, h, seed, p, p->contest, nearest, winner, scratch, err);
     for (size_t k = 0; k < n && !st; k++)
         if (winner[k] >= 0) nearest[k] = winner[k];
     free(winner), free(scratch);

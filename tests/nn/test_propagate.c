@@ -338,6 +338,7 @@ static void test_search_against_oracle(void) {
     printf("the contest against the oracle: %d of %d pixels given another seed than the nearest (%d ties; the contest "
            "changed %d pixels' seed)\n", wrong, n - ties, ties, changed);
     CHECK(wrong == 0, "%d pixels took a seed that is not the contest's nearest", wrong);
+    CHECK(changed > 0, "the contest changed no pixel's seed here, so this check proves nothing");
     free(dc), free(one);
     CHECK(hold[5 * w + 4] == 1.0f && fabsf(ab[5 * w + 4] - 40) < 1e-3f && fabsf(ab[n + 17 * w + 30] - 50) < 1e-3f,
           "a seed holds its own pixel with its own colour");
@@ -396,6 +397,31 @@ static void test_contest_counts_gentle_ramps(void) {
     free(L), free(ab), free(hold), free(hold_off), free(seed);
 }
 
+/* The contest reaches every pixel the hold does, however far in its own
+ * measure: on a long gentle ramp with a small reach, a pixel that the hold
+ * keeps firmly, and that is further than 4 × reach from both seeds counting
+ * every change, still takes the seed of its lightness (B), not the one
+ * nearer in length (A) — no seam where the contest's distance passes the
+ * reach. */
+static void test_contest_beyond_reach(void) {
+    const int w = 200, h = 4, n = w * h, px = 90, py = 2;
+    float *L = malloc(sizeof(float) * n), *ab = malloc(sizeof(float) * 2 * n), *hold = malloc(sizeof(float) * n);
+    int *seed = malloc(sizeof(int) * n);
+    for (int k = 0; k < n; k++) L[k] = k % w < 120 ? 20.0f + 0.5f * (float)(k % w) : 80.0f, seed[k] = -1;
+    seed[py * w + 0] = 0, seed[py * w + w - 1] = 1;
+    const float seed_ab[4] = {50, 0, -40, 0};
+    const nn_propagation_params p = {.reach = 3, .texture = NN_HINT_TEXTURE, .length = 1, .contest = NN_HINT_CONTEST,
+                                     .smooth = 0};
+    nn_error err = {0};
+    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &p, ab, NULL, hold, &err) == NN_OK, "%s", err.msg);
+    printf("contest beyond 4 × reach: the pixel takes a = %.0f (B -40) with hold %.3f\n", ab[py * w + px],
+           hold[py * w + px]);
+    CHECK(hold[py * w + px] > 0.99f, "the hold should keep the pixel (%.3f)", hold[py * w + px]);
+    CHECK(fabsf(ab[py * w + px] + 40) < 1e-3f, "beyond the contest's reach the pixel took a = %g, not B's -40",
+          ab[py * w + px]);
+    free(L), free(ab), free(hold), free(seed);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: test_propagate MODEL.weights\n");
@@ -404,6 +430,7 @@ int main(int argc, char **argv) {
     test_search_against_oracle();
     test_step_edge();
     test_contest_counts_gentle_ramps();
+    test_contest_beyond_reach();
     nn_colorizer *c = NULL;
     nn_error err = {0};
     CHECK(nn_colorizer_load(&c, argv[1], 64, NN_TILE_SIDE, &err) == NN_OK, "%s", err.msg);
