@@ -162,23 +162,72 @@ static void preview_to_image_inside(ColorizeDialog *d, const CropMap *map, gdoub
     p->at.y = CLAMP(p->at.y, y, y + height - 0.5);
 }
 
+/* A drag holds the pointer until its release: every motion and the
+ * release come to the preview, wherever the pointer goes (over the
+ * dialog's other widgets, a tooltip or another window), as GIMP's canvas
+ * does with its own grab. */
+static void begin_drag(ColorizeDialog *d, GtkWidget *area, const GdkEventButton *press, gboolean placed) {
+    d->dragging = TRUE;
+    d->drag_placed = placed, d->drag_moved = FALSE, d->drag_passes = d->drag_carried = 0;
+    gdk_pointer_grab(gtk_widget_get_window(area), FALSE, GDK_BUTTON1_MOTION_MASK | GDK_BUTTON_RELEASE_MASK, NULL,
+                     NULL, press->time);
+}
+
+/* Moves the dragged point under the preview pixel (x, y) of an event;
+ * whether it moved. */
+static gboolean drag_to(ColorizeDialog *d, gdouble x, gdouble y) {
+    PointHint *p = selected_point(d);
+    if (!p) return FALSE;
+    CropMap map;
+    colorize_preview_crop(d, &map);
+    colorize_preview_event_to_picture(d, &x, &y);
+    const gdouble was_x = p->at.x, was_y = p->at.y;
+    preview_to_image_inside(d, &map, x, y, p);
+    if (p->at.x == was_x && p->at.y == was_y) return FALSE;
+    d->drag_moved = TRUE;
+    colorize_preview_redraw(d);
+    return TRUE;
+}
+
+/* The drag ends at its release (the point where the pointer rests) or
+ * when another program takes the pointer (where the last motion left it). */
+static void end_drag(ColorizeDialog *d, const GdkEventButton *release) {
+    d->dragging = FALSE;
+    if (release && !d->busy) drag_to(d, release->x, release->y); /* while OK renders, the points stay */
+    if (release) gdk_pointer_ungrab(release->time);
+    if (g_getenv("COLORIZE_VERBOSE") && d->drag_moved)
+        g_printerr("colorize-neural: point %d released after %d passes shown during its drag (%d of them its "
+                   "points carried over the last network pass)\n",
+                   d->selected + 1, d->drag_passes, d->drag_carried);
+    if (d->drag_moved) colorize_preview_follow(d); /* the pass for where it rests */
+    else if (!d->drag_placed) colorize_preview_schedule_now(d); /* selected: its suggestions */
+}
+
 static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
     ColorizeDialog *d = data;
-    (void)area;
     if (pan_event(d, event)) return TRUE;
+    if (event->type == GDK_BUTTON_RELEASE && d->dragging && ((GdkEventButton *)event)->button == 1) {
+        end_drag(d, (GdkEventButton *)event); /* also while OK renders: the grab ends */
+        return TRUE;
+    }
+    if (event->type == GDK_GRAB_BROKEN && d->dragging &&
+        ((GdkEventGrabBroken *)event)->grab_window != gtk_widget_get_window(area)) { /* not our own grab's start */
+        end_drag(d, NULL);
+        return TRUE;
+    }
     if (d->busy) return TRUE;
-    CropMap map;
-    if (event->type == GDK_BUTTON_PRESS || event->type == GDK_MOTION_NOTIFY) colorize_preview_crop(d, &map);
     if (event->type == GDK_BUTTON_PRESS) {
         GdkEventButton *b = (GdkEventButton *)event;
+        CropMap map;
+        colorize_preview_crop(d, &map);
         gdouble bx = b->x, by = b->y;
         colorize_preview_event_to_picture(d, &bx, &by);
         gint hit = point_near(d, &map, bx, by);
         if (b->button == 3 && hit >= 0) { /* right-click removes */
             remove_point(d, hit);
         } else if (b->button == 1 && hit >= 0) {
-            d->selected = hit, d->dragging = TRUE;
-            d->drag_placed = d->drag_moved = FALSE, d->drag_passes = d->drag_carried = 0;
+            d->selected = hit;
+            begin_drag(d, area, b, FALSE);
             show_point_controls(d);
             colorize_preview_redraw(d);
         } else if (b->button == 1 && d->points->len >= MAX_POINTS) {
@@ -190,8 +239,8 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
             preview_to_image_inside(d, &map, bx, by, &p);
             colorize_preview_colour_at(d, p.at.x, p.at.y, p.at.rgb); /* meanwhile, the colour the preview shows there */
             g_array_append_val(d->points, p);
-            d->selected = (gint)d->points->len - 1, d->dragging = TRUE;
-            d->drag_placed = TRUE, d->drag_moved = FALSE, d->drag_passes = d->drag_carried = 0;
+            d->selected = (gint)d->points->len - 1;
+            begin_drag(d, area, b, TRUE);
             const gboolean shown = colorize_preview_place(d); /* its colour and region at once when the model is free */
             show_point_controls(d);
             colorize_preview_redraw(d);
@@ -200,27 +249,9 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
         }
         return TRUE;
     }
-    if (event->type == GDK_MOTION_NOTIFY && d->dragging && selected_point(d)) {
-        GdkEventMotion *m = (GdkEventMotion *)event;
-        PointHint *p = selected_point(d);
-        gdouble mx = m->x, my = m->y;
-        colorize_preview_event_to_picture(d, &mx, &my);
-        const gdouble was_x = p->at.x, was_y = p->at.y;
-        preview_to_image_inside(d, &map, mx, my, p);
-        if (p->at.x == was_x && p->at.y == was_y) return TRUE;
-        d->drag_moved = TRUE;
-        colorize_preview_redraw(d);
-        colorize_preview_follow(d); /* the colour follows the drag */
-        return TRUE;
-    }
-    if (event->type == GDK_BUTTON_RELEASE && d->dragging) {
-        d->dragging = FALSE;
-        if (g_getenv("COLORIZE_VERBOSE") && d->drag_moved)
-            g_printerr("colorize-neural: point %d released after %d passes shown during its drag (%d of them its "
-                       "points carried over the last network pass)\n",
-                       d->selected + 1, d->drag_passes, d->drag_carried);
-        if (d->drag_moved) colorize_preview_follow(d); /* the pass for where it rests */
-        else if (!d->drag_placed) colorize_preview_schedule_now(d); /* selected: its suggestions */
+    if (event->type == GDK_MOTION_NOTIFY && d->dragging) {
+        const GdkEventMotion *m = (const GdkEventMotion *)event;
+        if (drag_to(d, m->x, m->y)) colorize_preview_follow(d); /* the colour follows the drag */
         return TRUE;
     }
     return FALSE;
