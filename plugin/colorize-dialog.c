@@ -1,6 +1,6 @@
 /* colorize-dialog.c — the dialog: the preview, the controls (each with a
  * tooltip), the hint layer, point hints placed in the preview (click to
- * add, drag to move, right-click or Delete to remove; a colour button and
+ * add, drag to move, right-click or the Delete point button to remove; a colour button and
  * the network's own suggestions to colour the selected one), the model
  * file, Help, Reset, and OK with a live progress bar and a working Cancel. */
 #include "colorize-dialog.h"
@@ -193,7 +193,8 @@ static gboolean drag_to(ColorizeDialog *d, gdouble x, gdouble y) {
  * when another program takes the pointer (where the last motion left it). */
 static void end_drag(ColorizeDialog *d, const GdkEventButton *release) {
     d->dragging = FALSE;
-    if (release && !d->busy) drag_to(d, release->x, release->y); /* while OK renders, the points stay */
+    /* where it is released, if it was moved at all (a click that selects a point leaves it), and not while OK renders */
+    if (release && d->drag_moved && !d->busy) drag_to(d, release->x, release->y);
     if (release) gdk_pointer_ungrab(release->time);
     if (g_getenv("COLORIZE_VERBOSE") && d->drag_moved)
         g_printerr("colorize-neural: point %d released after %d passes shown during its drag (%d of them its "

@@ -267,7 +267,9 @@ void drag_past_edges(int port) {
  * at once, the point carried over the last network pass without running
  * the network (the plug-in logs, when it is released, how many passes
  * were shown during its drag and how many were carried). Before, the
- * marker moved but the colour waited for the release: 0. */
+ * marker moved but the colour waited for the release: 0. Then a click
+ * near the point, without moving, selects it and leaves it where it is
+ * (the plug-in logs no drag). */
 void drag_updates_preview(int port, const char *log) {
     char *e = g_strdup_printf("(let* ((image (car (gimp-image-new 600 400 RGB)))"
                               "       (layer (car (gimp-layer-new image 600 400 RGB-IMAGE \"Slow drag\" 100 LAYER-MODE-NORMAL))))"
@@ -281,13 +283,20 @@ void drag_updates_preview(int port, const char *log) {
     GThread *t;
     char *dialog = open_dialog(&c, &t, port, image, source);
     const gsize from = log_size(log);
+    gsize selected_from = 0;
     if (dialog) {
         g_usleep(1500000);
         CHECK(gui_drag_steps(dialog, 100, 80, 300, 220, 40, 50), "could not drag in the preview");
         g_usleep(1000000);
+        selected_from = log_size(log);
+        CHECK(gui_click(dialog, 304, 223, 1), "could not click near the point"); /* selects it, within its pick radius */
+        g_usleep(1000000);
         CHECK(gui_press(dialog, "alt+o"), "could not press OK");
     }
     CHECK(wait_call(&c, t) && c.ok, "OK after the drag failed: %s", c.answer ? c.answer : "(none)");
+    char *moved = selected_from ? log_wait_for(log, selected_from, "released after ", 1) : NULL;
+    CHECK(!moved, "a click near the point, to select it, moved it: %s", moved);
+    g_free(moved);
     char *released = log_wait_for(log, from, "released after ", 1);
     int shown = -1, carried = -1;
     const char *at = released ? strstr(released, "released after ") : NULL;
