@@ -287,7 +287,9 @@ void drag_updates_preview(int port, const char *log) {
     if (dialog) {
         g_usleep(1500000);
         CHECK(gui_drag_steps(dialog, 100, 80, 300, 220, 40, 50), "could not drag in the preview");
-        g_usleep(1000000);
+        char *dragged = log_wait_for(log, from, "released after ", 60); /* the drag's own release, handled */
+        CHECK(dragged, "the drag's release was not logged within 60 s");
+        g_free(dragged);
         selected_from = log_size(log);
         CHECK(gui_click(dialog, 304, 223, 1), "could not click near the point"); /* selects it, within its pick radius */
         g_usleep(1000000);
