@@ -1,6 +1,7 @@
 /* colorize-dialog.c — the dialog: the preview, the controls (each with a
  * tooltip), the hint layer, point hints placed in the preview (click to
- * add, drag to move, right-click or the Delete point button to remove; a colour button and
+ * add, drag to move (Escape puts it back), right-click, the Delete key or the Delete point button
+ * to remove; a colour button and
  * the network's own suggestions to colour the selected one), the model
  * file, Help, Reset, and OK with a live progress bar and a working Cancel. */
 #include "colorize-dialog.h"
@@ -8,6 +9,7 @@
 #include <math.h>
 #include <string.h>
 
+#include <gdk/gdkkeysyms.h>
 #include <glib/gi18n-lib.h>
 
 #include "colorize-preview.h"
@@ -169,8 +171,17 @@ static void preview_to_image_inside(ColorizeDialog *d, const CropMap *map, gdoub
 static void begin_drag(ColorizeDialog *d, GtkWidget *area, const GdkEventButton *press, gboolean placed) {
     d->dragging = TRUE;
     d->drag_placed = placed, d->drag_moved = FALSE, d->drag_passes = d->drag_carried = 0;
+    d->drag_from_x = selected_point(d)->at.x, d->drag_from_y = selected_point(d)->at.y; /* for Escape */
+    gtk_widget_set_has_tooltip(area, FALSE); /* no tooltip over the preview while a point moves over it */
     gdk_pointer_grab(gtk_widget_get_window(area), FALSE, GDK_BUTTON1_MOTION_MASK | GDK_BUTTON_RELEASE_MASK, NULL,
                      NULL, press->time);
+}
+
+/* The drag is over: the pointer and the preview's tooltip are free again. */
+static void release_drag(ColorizeDialog *d, guint32 time) {
+    d->dragging = FALSE;
+    gdk_pointer_ungrab(time);
+    gtk_widget_set_has_tooltip(gimp_preview_get_area(GIMP_PREVIEW(d->preview)), TRUE);
 }
 
 /* Moves the dragged point under the preview pixel (x, y) of an event;
@@ -192,16 +203,53 @@ static gboolean drag_to(ColorizeDialog *d, gdouble x, gdouble y) {
 /* The drag ends at its release (the point where the pointer rests) or
  * when another program takes the pointer (where the last motion left it). */
 static void end_drag(ColorizeDialog *d, const GdkEventButton *release) {
-    d->dragging = FALSE;
     /* where it is released, if it was moved at all (a click that selects a point leaves it), and not while OK renders */
     if (release && d->drag_moved && !d->busy) drag_to(d, release->x, release->y);
-    if (release) gdk_pointer_ungrab(release->time);
+    if (release) release_drag(d, release->time);
+    else d->dragging = FALSE; /* the grab is gone already */
     if (g_getenv("COLORIZE_VERBOSE") && d->drag_moved)
         g_printerr("colorize-neural: point %d released after %d passes shown during its drag (%d of them its "
                    "points carried over the last network pass)\n",
                    d->selected + 1, d->drag_passes, d->drag_carried);
+    PointHint *p = selected_point(d);
+    if (d->drag_moved && d->drag_placed && p && !d->busy) {
+        p->guess = TRUE; /* placed by this press and dragged: the network's colour where it rests, as a click there */
+        colorize_preview_place(d);
+    }
     if (d->drag_moved) colorize_preview_follow(d); /* the pass for where it rests */
     else if (!d->drag_placed) colorize_preview_schedule_now(d); /* selected: its suggestions */
+}
+
+/* Escape during a drag puts the point back where the press found it and
+ * ends the drag, as on GIMP's canvas; the dialog stays open. */
+static void cancel_drag(ColorizeDialog *d, guint32 time) {
+    PointHint *p = selected_point(d);
+    release_drag(d, time);
+    if (!p) return;
+    p->at.x = d->drag_from_x, p->at.y = d->drag_from_y;
+    if (g_getenv("COLORIZE_VERBOSE"))
+        g_printerr("colorize-neural: point %d: Escape cancelled its drag, back at %.1f,%.1f\n", d->selected + 1,
+                   p->at.x, p->at.y);
+    colorize_preview_redraw(d);
+    if (d->drag_moved) colorize_preview_follow(d);
+}
+
+/* Keys in the dialog: Escape ends a drag (instead of closing the dialog),
+ * and Delete or BackSpace remove the selected point unless a text field
+ * has the keyboard (the preview takes it when clicked). */
+static gboolean on_dialog_key(GtkWidget *dialog, GdkEventKey *key, gpointer data) {
+    ColorizeDialog *d = data;
+    if (key->keyval == GDK_KEY_Escape && d->dragging) {
+        cancel_drag(d, key->time);
+        return TRUE;
+    }
+    const gboolean delete = key->keyval == GDK_KEY_Delete || key->keyval == GDK_KEY_KP_Delete ||
+                            key->keyval == GDK_KEY_BackSpace;
+    GtkWidget *focus = gtk_window_get_focus(GTK_WINDOW(dialog));
+    if (!delete || d->busy || d->dragging || !selected_point(d) || (focus && GTK_IS_EDITABLE(focus))) return FALSE;
+    if (g_getenv("COLORIZE_VERBOSE")) g_printerr("colorize-neural: point %d removed by the Delete key\n", d->selected + 1);
+    remove_point(d, d->selected);
+    return TRUE;
 }
 
 static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
@@ -219,6 +267,7 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
     if (d->busy) return TRUE;
     if (event->type == GDK_BUTTON_PRESS) {
         GdkEventButton *b = (GdkEventButton *)event;
+        gtk_widget_grab_focus(area); /* the keys (Delete) now go to the points, not to a field typed in before */
         CropMap map;
         colorize_preview_crop(d, &map);
         gdouble bx = b->x, by = b->y;
@@ -751,6 +800,14 @@ static void log_gap(GtkWidget *buttons, GtkAllocation *a, gpointer data) {
     g_printerr("colorize-neural: %d px from the last control to the buttons\n", a->y - (controls.y + controls.height));
 }
 
+/* With COLORIZE_VERBOSE: the preview's tooltip asked for in the middle of
+ * a drag, where it would cover the preview (the dialog test looks for it). */
+static gboolean log_tooltip(GtkWidget *area, gint x, gint y, gboolean keyboard, GtkTooltip *tooltip, gpointer data) {
+    (void)area, (void)x, (void)y, (void)keyboard, (void)tooltip;
+    if (((ColorizeDialog *)data)->dragging) g_printerr("colorize-neural: the preview's tooltip is asked for during a drag\n");
+    return FALSE;
+}
+
 static GtkWidget *build_dialog(ColorizeDialog *d) {
     gimp_ui_init(PLUG_IN_BINARY, TRUE);
     GtkWidget *dialog = gimp_dialog_new(_("Colorize (Neural)"), PLUG_IN_ROLE, NULL, 0, show_help, PLUG_IN_PROC,
@@ -772,7 +829,11 @@ static GtkWidget *build_dialog(ColorizeDialog *d) {
     gtk_widget_add_events(area, GDK_BUTTON_PRESS_MASK | GDK_BUTTON_RELEASE_MASK | GDK_BUTTON1_MOTION_MASK |
                                     GDK_BUTTON2_MOTION_MASK | GDK_SCROLL_MASK);
     g_signal_connect(area, "event", G_CALLBACK(on_area_event), d);
-    gimp_help_set_help_data(area, _("Click to place a point hint, drag to move it, right-click to remove it"), NULL);
+    gtk_widget_set_can_focus(area, TRUE);
+    g_signal_connect(dialog, "key-press-event", G_CALLBACK(on_dialog_key), d);
+    if (g_getenv("COLORIZE_VERBOSE")) g_signal_connect(area, "query-tooltip", G_CALLBACK(log_tooltip), d);
+    gimp_help_set_help_data(area, _("Click to place a point hint, drag to move it (Escape puts it back), right-click "
+                                     "or Delete to remove it"), NULL);
     d->point_row = point_row(d);
     gtk_box_pack_start(GTK_BOX(vbox), d->point_row, FALSE, FALSE, 0);
     d->controls = controls_table(d);

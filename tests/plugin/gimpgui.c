@@ -195,7 +195,7 @@ gboolean gui_drag(const char *window, int x0, int y0, int x1, int y1) {
     return gui_drag_steps(window, x0, y0, x1, y1, GUI_DRAG_STEPS, 30);
 }
 
-gboolean gui_drag_steps(const char *window, int x0, int y0, int x1, int y1, int steps, int step_ms) {
+gboolean gui_drag_hold(const char *window, int x0, int y0, int x1, int y1, int steps, int step_ms) {
     char xs[2][16], ys[2][16];
     snprintf(xs[0], sizeof xs[0], "%d", x0), snprintf(ys[0], sizeof ys[0], "%d", y0);
     snprintf(xs[1], sizeof xs[1], "%d", x1), snprintf(ys[1], sizeof ys[1], "%d", y1);
@@ -209,8 +209,22 @@ gboolean gui_drag_steps(const char *window, int x0, int y0, int x1, int y1, int 
         ok = gui_run_quiet(move, NULL);
         g_usleep((gulong)step_ms * 1000);
     }
+    return ok;
+}
+
+gboolean gui_key_held(const char *keys) {
+    char *key[] = {"xdotool", "key", (char *)keys, NULL};
+    return gui_run_quiet(key, NULL);
+}
+
+gboolean gui_release(void) {
     char *end[] = {"xdotool", "mouseup", "1", NULL};
-    return gui_run_quiet(end, NULL) && ok;
+    return gui_run_quiet(end, NULL);
+}
+
+gboolean gui_drag_steps(const char *window, int x0, int y0, int x1, int y1, int steps, int step_ms) {
+    const gboolean ok = gui_drag_hold(window, x0, y0, x1, y1, steps, step_ms);
+    return gui_release() && ok;
 }
 
 gboolean gui_resize(const char *window, int w, int h) {

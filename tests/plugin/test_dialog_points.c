@@ -261,15 +261,71 @@ void drag_past_edges(int port) {
     g_free(again), g_free(e), g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
+/* Reads the number after `key` in the first line from `from` on that
+ * holds it, waiting up to `seconds`; FALSE when none came. */
+static gboolean logged_position(const char *log, gsize from, const char *key, double seconds, double *x, double *y) {
+    char *line = log_wait_for(log, from, key, seconds);
+    const char *at = line ? strstr(line, key) : NULL;
+    const gboolean got = at && sscanf(at + strlen(key), "%lf,%lf", x, y) == 2;
+    g_free(line);
+    return got;
+}
+
+/* The drag of a point just placed, then a click near it, an Escape in a
+ * drag and the Delete key, as drag_updates_preview describes. Returns
+ * where the point was guessed after the drag and where Escape put it back
+ * (-1 when not logged). */
+static void drag_escape_delete(const char *dialog, const char *log, gsize from, double guessed[2], double back[2]) {
+    CHECK(gui_drag_steps(dialog, 100, 80, 300, 220, 40, 50), "could not drag in the preview");
+    char *dragged = log_wait_for(log, from, "released after ", 60); /* the drag's own release, handled */
+    CHECK(dragged, "the drag's release was not logged within 60 s");
+    const gsize released_at = dragged ? from + (gsize)(strstr(dragged, "released after ") - dragged) : from;
+    g_free(dragged);
+    CHECK(logged_position(log, released_at, "point 1 at (", 30, &guessed[0], &guessed[1]),
+          "the point placed and dragged was not given the network's colour where it rests");
+    char *tip = log_wait_for(log, from, "tooltip is asked for during a drag", 0.1);
+    CHECK(!tip, "the preview's tooltip came up in the middle of the drag");
+    g_free(tip);
+    const gsize selected_from = log_size(log);
+    CHECK(gui_click(dialog, 304, 223, 1), "could not click near the point"); /* selects it, within its pick radius */
+    g_usleep(1000000);
+    char *moved = log_wait_for(log, selected_from, "released after ", 0.1);
+    CHECK(!moved, "a click near the point, to select it, moved it: %s", moved);
+    g_free(moved);
+    const gsize escape_from = log_size(log);
+    CHECK(gui_drag_hold(dialog, 300, 220, 420, 300, 15, 40), "could not start a drag to cancel");
+    g_usleep(300000);
+    CHECK(gui_key_held("Escape"), "could not press Escape during the drag");
+    g_usleep(300000);
+    CHECK(gui_release(), "could not release the button");
+    CHECK(logged_position(log, escape_from, "Escape cancelled its drag, back at ", 30, &back[0], &back[1]),
+          "Escape during a drag did not put the point back");
+    g_usleep(500000);
+    const gsize delete_from = log_size(log);
+    CHECK(gui_click(dialog, 160, 200, 1), "could not place a second point");
+    g_usleep(1000000);
+    CHECK(gui_press(dialog, "Delete"), "could not press Delete");
+    char *removed = log_wait_for(log, delete_from, "point 2 removed by the Delete key", 10);
+    CHECK(removed, "the Delete key did not remove the selected point");
+    g_free(removed);
+    g_usleep(1000000);
+}
+
 /* A dragged point's colour follows the drag: a point placed with a click,
  * then dragged slowly across the preview (40 steps, 2 s), must have the
  * preview show at least one pass while it moves, and at least one of them
  * at once, the point carried over the last network pass without running
  * the network (the plug-in logs, when it is released, how many passes
  * were shown during its drag and how many were carried). Before, the
- * marker moved but the colour waited for the release: 0. Then a click
- * near the point, without moving, selects it and leaves it where it is
- * (the plug-in logs no drag). */
+ * marker moved but the colour waited for the release: 0. The preview's
+ * tooltip stays away during the drag, and the point, placed by that press,
+ * takes the network's colour where it rests, as a click there would give
+ * it (before, it kept the colour guessed where it was pressed). Then a
+ * click near the point, without moving, selects it and leaves it where it
+ * is (the plug-in logs no drag); Escape in a further drag puts it back and
+ * leaves the dialog open (before, Escape closed it); and a second point,
+ * placed, goes with the Delete key. OK stores the one point, where it was
+ * guessed. */
 void drag_updates_preview(int port, const char *log) {
     char *e = g_strdup_printf("(let* ((image (car (gimp-image-new 600 400 RGB)))"
                               "       (layer (car (gimp-layer-new image 600 400 RGB-IMAGE \"Slow drag\" 100 LAYER-MODE-NORMAL))))"
@@ -283,31 +339,34 @@ void drag_updates_preview(int port, const char *log) {
     GThread *t;
     char *dialog = open_dialog(&c, &t, port, image, source);
     const gsize from = log_size(log);
-    gsize selected_from = 0;
+    double guessed[2] = {-1, -1}, back[2] = {-1, -1};
     if (dialog) {
         g_usleep(1500000);
-        CHECK(gui_drag_steps(dialog, 100, 80, 300, 220, 40, 50), "could not drag in the preview");
-        char *dragged = log_wait_for(log, from, "released after ", 60); /* the drag's own release, handled */
-        CHECK(dragged, "the drag's release was not logged within 60 s");
-        g_free(dragged);
-        selected_from = log_size(log);
-        CHECK(gui_click(dialog, 304, 223, 1), "could not click near the point"); /* selects it, within its pick radius */
-        g_usleep(1000000);
+        drag_escape_delete(dialog, log, from, guessed, back);
         CHECK(gui_press(dialog, "alt+o"), "could not press OK");
     }
-    CHECK(wait_call(&c, t) && c.ok, "OK after the drag failed: %s", c.answer ? c.answer : "(none)");
-    char *moved = selected_from ? log_wait_for(log, selected_from, "released after ", 1) : NULL;
-    CHECK(!moved, "a click near the point, to select it, moved it: %s", moved);
-    g_free(moved);
+    CHECK(wait_call(&c, t) && c.ok, "OK after the drags failed (did Escape close the dialog?): %s",
+          c.answer ? c.answer : "(none)");
     char *released = log_wait_for(log, from, "released after ", 1);
     int shown = -1, carried = -1;
     const char *at = released ? strstr(released, "released after ") : NULL;
     if (at) sscanf(at, "released after %d passes shown during its drag (%d", &shown, &carried);
     printf("a point dragged slowly across the preview: %d passes shown during the drag, %d of them carried over the "
-           "last network pass\n", shown, carried);
+           "last network pass; guessed again at (%.1f, %.1f); Escape put it back at (%.1f, %.1f)\n", shown, carried,
+           guessed[0], guessed[1], back[0], back[1]);
     CHECK(shown >= 1, "the preview showed no pass while the point was dragged (%d)", shown);
     CHECK(carried >= 1, "no drag step was shown at once, carried over the last network pass (%d)", carried);
-    g_free(released), g_free(c.expr), g_free(c.answer), g_free(dialog); /* eval_image_layer freed e */
+    CHECK(back[0] == guessed[0] && back[1] == guessed[1], "Escape did not put the point back where it rested");
+    e = g_strdup_printf("(caddr (car (gimp-image-get-parasite %d \"colorize-neural-points\")))", image);
+    char *points = gui_eval(port, e);
+    double stored[2] = {-1, -1};
+    const char *q = strchr(points, '"');
+    CHECK(q && sscanf(q + 1, "%lf,%lf,#%*6[0-9a-fA-F]", &stored[0], &stored[1]) == 2 && !strchr(q, ';'),
+          "not one point stored after the Delete key: %s", points);
+    CHECK(stored[0] == guessed[0] && stored[1] == guessed[1], "the point stored at (%g, %g), not where it rested",
+          stored[0], stored[1]);
+    g_free(points), g_free(e);
+    g_free(released), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
 /* A new point starts with the network's most likely colour at its place,
