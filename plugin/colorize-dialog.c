@@ -1,9 +1,9 @@
 /* colorize-dialog.c — the dialog: the preview, the controls (each with a
  * tooltip), the hint layer, point hints placed in the preview (click to
- * add, drag to move (Escape puts it back), right-click, the Delete key or the Delete point button
- * to remove; a colour button and
- * the network's own suggestions to colour the selected one), the model
- * file, Help, Reset, and OK with a live progress bar and a working Cancel. */
+ * add, drag to move, Escape to put back; right-click, the Delete key or
+ * the Delete point button to remove; a colour button and the network's own
+ * suggestions to colour the selected one), the model file, Help, Reset,
+ * and OK with a live progress bar and a working Cancel. */
 #include "colorize-dialog.h"
 
 #include <math.h>
@@ -167,21 +167,15 @@ static void preview_to_image_inside(ColorizeDialog *d, const CropMap *map, gdoub
 /* A drag holds the pointer until its release: every motion and the
  * release come to the preview, wherever the pointer goes (over the
  * dialog's other widgets, a tooltip or another window), as GIMP's canvas
- * does with its own grab. */
+ * does with its own grab. The preview's tooltip rests meanwhile. */
 static void begin_drag(ColorizeDialog *d, GtkWidget *area, const GdkEventButton *press, gboolean placed) {
     d->dragging = TRUE;
     d->drag_placed = placed, d->drag_moved = FALSE, d->drag_passes = d->drag_carried = 0;
-    d->drag_from_x = selected_point(d)->at.x, d->drag_from_y = selected_point(d)->at.y; /* for Escape */
-    gtk_widget_set_has_tooltip(area, FALSE); /* no tooltip over the preview while a point moves over it */
+    d->drag_from = *selected_point(d); /* every caller has just selected it; Escape puts it back */
+    d->drag_tooltip = gtk_widget_get_has_tooltip(area);
+    gtk_widget_set_has_tooltip(area, FALSE);
     gdk_pointer_grab(gtk_widget_get_window(area), FALSE, GDK_BUTTON1_MOTION_MASK | GDK_BUTTON_RELEASE_MASK, NULL,
                      NULL, press->time);
-}
-
-/* The drag is over: the pointer and the preview's tooltip are free again. */
-static void release_drag(ColorizeDialog *d, guint32 time) {
-    d->dragging = FALSE;
-    gdk_pointer_ungrab(time);
-    gtk_widget_set_has_tooltip(gimp_preview_get_area(GIMP_PREVIEW(d->preview)), TRUE);
 }
 
 /* Moves the dragged point under the preview pixel (x, y) of an event;
@@ -200,54 +194,69 @@ static gboolean drag_to(ColorizeDialog *d, gdouble x, gdouble y) {
     return TRUE;
 }
 
+/* The drag is over, however it ended: the pointer is released (a grab
+ * already broken is released by nobody: time 0) and the tooltip back. */
+static void stop_dragging(ColorizeDialog *d, guint32 time) {
+    d->dragging = FALSE;
+    if (time) gdk_pointer_ungrab(time);
+    gtk_widget_set_has_tooltip(gimp_preview_get_area(GIMP_PREVIEW(d->preview)), d->drag_tooltip);
+}
+
+/* The passes after a drag: the one for where the point rests, or, for a
+ * point only selected, its suggestions. */
+static void after_drag(ColorizeDialog *d) {
+    if (d->drag_moved) colorize_preview_follow(d);
+    else if (!d->drag_placed) colorize_preview_schedule_now(d);
+}
+
 /* The drag ends at its release (the point where the pointer rests) or
- * when another program takes the pointer (where the last motion left it). */
+ * when another program takes the pointer (where the last motion left it).
+ * A point placed by this press and dragged takes the network's colour
+ * where it rests, as a click there would give it. */
 static void end_drag(ColorizeDialog *d, const GdkEventButton *release) {
     /* where it is released, if it was moved at all (a click that selects a point leaves it), and not while OK renders */
     if (release && d->drag_moved && !d->busy) drag_to(d, release->x, release->y);
-    if (release) release_drag(d, release->time);
-    else d->dragging = FALSE; /* the grab is gone already */
+    stop_dragging(d, release ? release->time : 0);
     if (g_getenv("COLORIZE_VERBOSE") && d->drag_moved)
         g_printerr("colorize-neural: point %d released after %d passes shown during its drag (%d of them its "
                    "points carried over the last network pass)\n",
                    d->selected + 1, d->drag_passes, d->drag_carried);
     PointHint *p = selected_point(d);
-    if (d->drag_moved && d->drag_placed && p && !d->busy) {
-        p->guess = TRUE; /* placed by this press and dragged: the network's colour where it rests, as a click there */
-        colorize_preview_place(d);
-    }
-    if (d->drag_moved) colorize_preview_follow(d); /* the pass for where it rests */
-    else if (!d->drag_placed) colorize_preview_schedule_now(d); /* selected: its suggestions */
+    if (d->drag_moved && d->drag_placed && p && !d->busy) p->guess = TRUE; /* the next pass guesses it, without it */
+    after_drag(d);
 }
 
-/* Escape during a drag puts the point back where the press found it and
- * ends the drag, as on GIMP's canvas; the dialog stays open. */
+/* Escape during a drag puts the point back as the press found it (place
+ * and colour) and ends the drag, as on GIMP's canvas; the dialog stays
+ * open. While OK renders the point stays: the render has it where it is. */
 static void cancel_drag(ColorizeDialog *d, guint32 time) {
     PointHint *p = selected_point(d);
-    release_drag(d, time);
-    if (!p) return;
-    p->at.x = d->drag_from_x, p->at.y = d->drag_from_y;
+    stop_dragging(d, time);
+    if (!p || d->busy) return;
     if (g_getenv("COLORIZE_VERBOSE"))
-        g_printerr("colorize-neural: point %d: Escape cancelled its drag, back at %.1f,%.1f\n", d->selected + 1,
-                   p->at.x, p->at.y);
+        g_printerr("colorize-neural: point %d: Escape cancelled its drag at %.1f,%.1f, back at %.1f,%.1f\n",
+                   d->selected + 1, p->at.x, p->at.y, d->drag_from.at.x, d->drag_from.at.y);
+    *p = d->drag_from;
     colorize_preview_redraw(d);
-    if (d->drag_moved) colorize_preview_follow(d);
+    after_drag(d);
 }
 
 /* Keys in the dialog: Escape ends a drag (instead of closing the dialog),
- * and Delete or BackSpace remove the selected point unless a text field
- * has the keyboard (the preview takes it when clicked). */
+ * and Delete or BackSpace, without a modifier, remove the selected point
+ * unless a text field has the keyboard (the preview takes it when clicked). */
 static gboolean on_dialog_key(GtkWidget *dialog, GdkEventKey *key, gpointer data) {
     ColorizeDialog *d = data;
     if (key->keyval == GDK_KEY_Escape && d->dragging) {
         cancel_drag(d, key->time);
         return TRUE;
     }
-    const gboolean delete = key->keyval == GDK_KEY_Delete || key->keyval == GDK_KEY_KP_Delete ||
-                            key->keyval == GDK_KEY_BackSpace;
+    const gboolean delete_key = (key->keyval == GDK_KEY_Delete || key->keyval == GDK_KEY_KP_Delete ||
+                                 key->keyval == GDK_KEY_BackSpace) &&
+                                !(key->state & gtk_accelerator_get_default_mod_mask());
     GtkWidget *focus = gtk_window_get_focus(GTK_WINDOW(dialog));
-    if (!delete || d->busy || d->dragging || !selected_point(d) || (focus && GTK_IS_EDITABLE(focus))) return FALSE;
-    if (g_getenv("COLORIZE_VERBOSE")) g_printerr("colorize-neural: point %d removed by the Delete key\n", d->selected + 1);
+    if (!delete_key || d->busy || d->dragging || !selected_point(d) || (focus && GTK_IS_EDITABLE(focus))) return FALSE;
+    if (g_getenv("COLORIZE_VERBOSE"))
+        g_printerr("colorize-neural: point %d removed by the Delete key\n", d->selected + 1);
     remove_point(d, d->selected);
     return TRUE;
 }
@@ -261,7 +270,7 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
     }
     if (event->type == GDK_GRAB_BROKEN && d->dragging &&
         ((GdkEventGrabBroken *)event)->grab_window != gtk_widget_get_window(area)) { /* not our own grab's start */
-        end_drag(d, NULL);
+        end_drag(d, NULL); /* the grab is gone already */
         return TRUE;
     }
     if (d->busy) return TRUE;
@@ -310,7 +319,7 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
 static void on_delete_point(GtkWidget *button, gpointer data) {
     ColorizeDialog *d = data;
     (void)button;
-    if (d->busy || !selected_point(d)) return;
+    if (d->busy || d->dragging || !selected_point(d)) return; /* as the Delete key: not while a point moves */
     remove_point(d, d->selected);
 }
 
@@ -804,7 +813,8 @@ static void log_gap(GtkWidget *buttons, GtkAllocation *a, gpointer data) {
  * a drag, where it would cover the preview (the dialog test looks for it). */
 static gboolean log_tooltip(GtkWidget *area, gint x, gint y, gboolean keyboard, GtkTooltip *tooltip, gpointer data) {
     (void)area, (void)x, (void)y, (void)keyboard, (void)tooltip;
-    if (((ColorizeDialog *)data)->dragging) g_printerr("colorize-neural: the preview's tooltip is asked for during a drag\n");
+    if (((ColorizeDialog *)data)->dragging)
+        g_printerr("colorize-neural: the preview's tooltip is asked for during a drag\n");
     return FALSE;
 }
 

@@ -19,7 +19,8 @@ typedef struct ColorizeDialog {
     gint selected;    /* the selected point, or -1 */
     gboolean dragging;
     gboolean drag_placed, drag_moved; /* the press placed a new point; the point moved since */
-    gdouble drag_from_x, drag_from_y; /* where the press found it (Escape puts it back) */
+    PointHint drag_from;              /* the point as the press found it (Escape puts it back) */
+    gboolean drag_tooltip;            /* whether the preview had its tooltip before (GIMP's may be off) */
     gint drag_passes, drag_carried;   /* passes shown while it was dragged, and how many of them were carried */
     GtkWidget *dialog, *preview, *progress, *controls, *message, *gray_warning;
     GtkWidget *color_button, *delete_button, *remove_all_button, *swatches, *show_hints, *chooser, *point_row;

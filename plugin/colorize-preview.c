@@ -35,6 +35,7 @@ struct PreviewJob {
     gint w, h;
     PointHint *points;
     gint n_points;
+    gboolean *waited; /* (n_points) which points waited for their colour when the pass started */
     gdouble ox, oy, scale; /* image pixels -> job pixels */
     gint suggest_for;      /* the point whose suggestions are wanted, or -1 */
     nn_engine *engine;
@@ -275,6 +276,15 @@ void colorize_preview_colour_at(ColorizeDialog *d, gdouble x, gdouble y, guchar 
         colorize_render_ab_to_rgb(e, ex, ey, ab, rgb);
 }
 
+/* Whether a point waiting for its colour is one the pass shown was made
+ * with (placed and dragged at once): guessed from that pass, it would find
+ * mostly its own old colour, so the guess runs the network without it. */
+static gboolean guess_sees_itself(const ColorizeDialog *d, const PreviewJob *j) {
+    for (gint i = 0; i < j->n_points && i < (gint)d->engine_points->len; i++)
+        if (j->points[i].guess) return TRUE;
+    return FALSE;
+}
+
 /* New points take the network's most likely colour: from the last pass
  * shown (one tile's worth of work), or, before there is one, from a pass
  * run for it. */
@@ -311,7 +321,7 @@ static gpointer preview_worker(gpointer data) {
 static void free_job(PreviewJob *j) {
     if (!j) return;
     nn_engine_free(j->engine);
-    g_free(j->src), g_free(j->hint), g_free(j->points), g_free(j->made);
+    g_free(j->src), g_free(j->hint), g_free(j->points), g_free(j->waited), g_free(j->made);
     g_clear_error(&j->error);
     if (j->wake) g_source_unref(j->wake);
     g_free(j);
@@ -348,11 +358,12 @@ static gboolean wake_dispatch(GSource *source, GSourceFunc callback, gpointer da
 static GSourceFuncs wake_funcs = {NULL, NULL, wake_dispatch, NULL, NULL, NULL};
 
 /* The colours a finished pass guessed, for points still waiting for one at
- * the same place (a point dragged meanwhile is guessed again). */
+ * the same place (a point dragged meanwhile is guessed again) that already
+ * waited when it started (a pass started before is no guess). */
 static void take_guesses(ColorizeDialog *d, const PreviewJob *j) {
     for (gint i = 0; i < j->n_points && i < (gint)d->points->len; i++) {
         PointHint *p = &g_array_index(d->points, PointHint, i);
-        if (!p->guess || p->at.x != j->points[i].at.x || p->at.y != j->points[i].at.y) continue;
+        if (!p->guess || !j->waited[i] || p->at.x != j->points[i].at.x || p->at.y != j->points[i].at.y) continue;
         memcpy(p->at.rgb, j->points[i].at.rgb, 3);
         p->guess = FALSE;
         if (g_getenv("COLORIZE_VERBOSE"))
@@ -565,8 +576,11 @@ static void start_pass(ColorizeDialog *d, gboolean refine) {
     j->ox = ox, j->oy = oy;
     j->n_points = (gint)d->points->len;
     j->points = g_memdup2(d->points->data, sizeof(PointHint) * d->points->len);
+    j->waited = g_new0(gboolean, MAX(j->n_points, 1));
+    for (gint i = 0; i < j->n_points; i++) j->waited[i] = j->points[i].guess;
     j->suggest_for = d->dragging && d->drag_moved ? -1 : d->selected; /* a moving point's come when it rests */
-    if (d->engine && d->engine_w == j->w && d->engine_h == j->h) j->guess_from = d->engine; /* freed only after joining */
+    if (d->engine && d->engine_w == j->w && d->engine_h == j->h && !guess_sees_itself(d, j))
+        j->guess_from = d->engine; /* freed only after joining */
     d->job = j;
     if (!d->poll) {
         GSource *wake = g_source_new(&wake_funcs, sizeof(GSource));

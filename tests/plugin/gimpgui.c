@@ -212,8 +212,8 @@ gboolean gui_drag_hold(const char *window, int x0, int y0, int x1, int y1, int s
     return ok;
 }
 
-gboolean gui_key_held(const char *keys) {
-    char *key[] = {"xdotool", "key", (char *)keys, NULL};
+gboolean gui_key_held(const char *window, const char *keys) {
+    char *key[] = {"xdotool", "windowfocus", "--sync", (char *)window, "key", (char *)keys, NULL};
     return gui_run_quiet(key, NULL);
 }
 

@@ -65,9 +65,9 @@ gboolean gui_drag(const char *window, int x0, int y0, int x1, int y1);
 gboolean gui_drag_steps(const char *window, int x0, int y0, int x1, int y1, int steps, int step_ms);
 /* The same without the release: the button stays down (gui_release). */
 gboolean gui_drag_hold(const char *window, int x0, int y0, int x1, int y1, int steps, int step_ms);
-/* Presses keys into the focused window as they are, the mouse button held
- * (gui_press would focus the window and clear the button with the modifiers). */
-gboolean gui_key_held(const char *keys);
+/* Focuses the window and presses keys as they are, the mouse button held
+ * (gui_press clears the button with the modifiers). */
+gboolean gui_key_held(const char *window, const char *keys);
 /* Releases the left button. */
 gboolean gui_release(void);
 

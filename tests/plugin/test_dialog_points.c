@@ -211,6 +211,7 @@ void click_colours_region(int port, const char *log, const char *reach) {
 #define DRAG_H 200
 #define DRAG_X 70
 #define DRAG_Y 40
+#define DRAG_GUESS_TOLERANCE 24 /* sRGB levels: a guess from the quick pass against one from the full pass */
 void drag_past_edges(int port) {
     char *e = g_strdup_printf("(let* ((image (car (gimp-image-new %d %d RGB)))"
                               "       (layer (car (gimp-layer-new image %d %d RGB-IMAGE \"Drag\" 100 LAYER-MODE-NORMAL))))"
@@ -261,47 +262,84 @@ void drag_past_edges(int port) {
     g_free(again), g_free(e), g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
-/* Reads the number after `key` in the first line from `from` on that
- * holds it, waiting up to `seconds`; FALSE when none came. */
-static gboolean logged_position(const char *log, gsize from, const char *key, double seconds, double *x, double *y) {
+/* Reads the two numbers (x,y) after `key` in the first line from `from` on
+ * that holds it, waiting up to `seconds`, and the #rrggbb after them when
+ * `hex` is given; FALSE when no such line came. */
+static gboolean logged_position(const char *log, gsize from, const char *key, double seconds, double xy[2],
+                                char hex[7]) {
     char *line = log_wait_for(log, from, key, seconds);
     const char *at = line ? strstr(line, key) : NULL;
-    const gboolean got = at && sscanf(at + strlen(key), "%lf,%lf", x, y) == 2;
+    gboolean got = at && sscanf(at + strlen(key), "%lf,%lf", &xy[0], &xy[1]) == 2;
+    if (got && hex) {
+        const char *h = strchr(at, '#');
+        got = h && sscanf(h + 1, "%6[0-9a-fA-F]", hex) == 1;
+    }
     g_free(line);
     return got;
 }
 
-/* The drag of a point just placed, then a click near it, an Escape in a
- * drag and the Delete key, as drag_updates_preview describes. Returns
- * where the point was guessed after the drag and where Escape put it back
- * (-1 when not logged). */
-static void drag_escape_delete(const char *dialog, const char *log, gsize from, double guessed[2], double back[2]) {
+/* The largest difference of the three channels of two #rrggbb colours. */
+static int colour_distance(const char *a, const char *b) {
+    unsigned ca[3], cb[3];
+    if (sscanf(a, "%2x%2x%2x", &ca[0], &ca[1], &ca[2]) != 3 || sscanf(b, "%2x%2x%2x", &cb[0], &cb[1], &cb[2]) != 3)
+        return 999;
+    int most = 0;
+    for (int i = 0; i < 3; i++) most = MAX(most, abs((int)ca[i] - (int)cb[i]));
+    return most;
+}
+
+/* A point placed in the bright half and dragged slowly (40 steps, 2 s)
+ * into the dark half: the preview's tooltip stays away, and after the
+ * release the point takes the network's colour where it rests (`rest`,
+ * `rest_hex`), not the one guessed where it was pressed. */
+static void drag_new_point(const char *dialog, const char *log, gsize from, double rest[2], char rest_hex[7]) {
+    double pressed[2];
+    char pressed_hex[7] = "";
     CHECK(gui_drag_steps(dialog, 100, 80, 300, 220, 40, 50), "could not drag in the preview");
     char *dragged = log_wait_for(log, from, "released after ", 60); /* the drag's own release, handled */
     CHECK(dragged, "the drag's release was not logged within 60 s");
     const gsize released_at = dragged ? from + (gsize)(strstr(dragged, "released after ") - dragged) : from;
     g_free(dragged);
-    CHECK(logged_position(log, released_at, "point 1 at (", 30, &guessed[0], &guessed[1]),
+    CHECK(logged_position(log, from, "point 1 at (", 1, pressed, pressed_hex), "the click's guess was not logged");
+    CHECK(logged_position(log, released_at, "point 1 at (", 60, rest, rest_hex),
           "the point placed and dragged was not given the network's colour where it rests");
+    printf("a point placed at (%.1f, %.1f), #%s, and dragged: guessed again at (%.1f, %.1f), #%s\n", pressed[0],
+           pressed[1], pressed_hex, rest[0], rest[1], rest_hex);
+    CHECK(rest[0] != pressed[0] && rest[1] != pressed[1] && g_ascii_strcasecmp(rest_hex, pressed_hex) != 0,
+          "the point kept the colour guessed where it was pressed (#%s)", pressed_hex);
     char *tip = log_wait_for(log, from, "tooltip is asked for during a drag", 0.1);
     CHECK(!tip, "the preview's tooltip came up in the middle of the drag");
     g_free(tip);
-    const gsize selected_from = log_size(log);
-    CHECK(gui_click(dialog, 304, 223, 1), "could not click near the point"); /* selects it, within its pick radius */
-    g_usleep(1000000);
-    char *moved = log_wait_for(log, selected_from, "released after ", 0.1);
-    CHECK(!moved, "a click near the point, to select it, moved it: %s", moved);
-    g_free(moved);
+}
+
+/* A drag of the point, held still for 1.5 s, then Escape: the point goes
+ * back to `rest`, the tooltip stayed away, and the dialog stays open. */
+static void escape_drag(const char *dialog, const char *log, const double rest[2]) {
     const gsize escape_from = log_size(log);
+    double at[2] = {-1, -1}, back[2] = {-1, -1};
     CHECK(gui_drag_hold(dialog, 300, 220, 420, 300, 15, 40), "could not start a drag to cancel");
-    g_usleep(300000);
-    CHECK(gui_key_held("Escape"), "could not press Escape during the drag");
+    g_usleep(1500000); /* a hand resting: long enough for a tooltip */
+    CHECK(gui_key_held(dialog, "Escape"), "could not press Escape during the drag");
     g_usleep(300000);
     CHECK(gui_release(), "could not release the button");
-    CHECK(logged_position(log, escape_from, "Escape cancelled its drag, back at ", 30, &back[0], &back[1]),
+    CHECK(logged_position(log, escape_from, "Escape cancelled its drag at ", 30, at, NULL) &&
+              logged_position(log, escape_from, ", back at ", 1, back, NULL),
           "Escape during a drag did not put the point back");
+    printf("Escape in a drag at (%.1f, %.1f) put the point back at (%.1f, %.1f)\n", at[0], at[1], back[0], back[1]);
+    CHECK(at[0] != rest[0] && at[1] != rest[1], "the drag to cancel did not move the point");
+    CHECK(back[0] == rest[0] && back[1] == rest[1], "Escape did not put the point back where it rested");
+    char *tip = log_wait_for(log, escape_from, "tooltip is asked for during a drag", 0.1);
+    CHECK(!tip, "the preview's tooltip came up while the drag rested");
+    g_free(tip);
+}
+
+/* Hint reach's field is given the keyboard (Alt+N), then a click places a
+ * second point, and the Delete key removes it: the click took the keyboard
+ * from the field (else Delete would have cleared the field's text). */
+static void delete_key(const char *dialog, const char *log) {
     g_usleep(500000);
     const gsize delete_from = log_size(log);
+    CHECK(gui_press(dialog, "alt+n"), "could not reach the Hint reach field");
     CHECK(gui_click(dialog, 160, 200, 1), "could not place a second point");
     g_usleep(1000000);
     CHECK(gui_press(dialog, "Delete"), "could not press Delete");
@@ -311,26 +349,55 @@ static void drag_escape_delete(const char *dialog, const char *log, gsize from, 
     g_usleep(1000000);
 }
 
+/* A click at (300, 220) of the dialog on a copy of the image: the colour
+ * the plug-in guesses there for a new point (Escape then closes it). */
+static gboolean fresh_click_colour(int port, int image, const char *log, double xy[2], char hex[7]) {
+    char *e = g_strdup_printf("(let* ((copy (car (gimp-image-duplicate %d))))"
+                              "  (gimp-image-detach-parasite copy \"colorize-neural-points\")"
+                              "  (gimp-display-new copy) (gimp-displays-flush)"
+                              "  (list copy (car (gimp-image-get-active-layer copy))))", image);
+    int copy = 0, layer = 0;
+    if (!eval_image_layer(port, e, &copy, &layer)) return FALSE;
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, copy, layer);
+    const gsize from = log_size(log);
+    gboolean got = FALSE;
+    if (dialog) {
+        g_usleep(1500000);
+        CHECK(gui_click(dialog, 300, 220, 1), "could not click the copy's preview");
+        got = logged_position(log, from, "point 1 at (", 60, xy, hex);
+        CHECK(gui_press(dialog, "Escape"), "could not press Escape");
+    }
+    wait_call(&c, t);
+    g_free(c.expr), g_free(c.answer), g_free(dialog);
+    return got;
+}
+
 /* A dragged point's colour follows the drag: a point placed with a click,
  * then dragged slowly across the preview (40 steps, 2 s), must have the
  * preview show at least one pass while it moves, and at least one of them
  * at once, the point carried over the last network pass without running
  * the network (the plug-in logs, when it is released, how many passes
  * were shown during its drag and how many were carried). Before, the
- * marker moved but the colour waited for the release: 0. The preview's
- * tooltip stays away during the drag, and the point, placed by that press,
- * takes the network's colour where it rests, as a click there would give
- * it (before, it kept the colour guessed where it was pressed). Then a
- * click near the point, without moving, selects it and leaves it where it
- * is (the plug-in logs no drag); Escape in a further drag puts it back and
- * leaves the dialog open (before, Escape closed it); and a second point,
- * placed, goes with the Delete key. OK stores the one point, where it was
- * guessed. */
+ * marker moved but the colour waited for the release: 0. The drag goes
+ * from the photo's bright half into its dark half: there the point,
+ * placed by that press, takes the network's colour, as a click there on a
+ * copy of the photo gives it (before, it kept the colour guessed where it
+ * was pressed). Then a click near the point, without moving, selects it
+ * and leaves it where it is (the plug-in logs no drag); Escape in a
+ * further drag puts it back and leaves the dialog open (before, Escape
+ * closed it); no tooltip comes up in either drag; and a second point,
+ * placed after typing focus went to a field, goes with the Delete key. OK
+ * stores the one point, where it rested. */
 void drag_updates_preview(int port, const char *log) {
     char *e = g_strdup_printf("(let* ((image (car (gimp-image-new 600 400 RGB)))"
                               "       (layer (car (gimp-layer-new image 600 400 RGB-IMAGE \"Slow drag\" 100 LAYER-MODE-NORMAL))))"
                               "  (gimp-image-insert-layer image layer 0 0)"
-                              "  (gimp-context-set-foreground '(140 140 140)) (gimp-drawable-edit-fill layer FILL-FOREGROUND)"
+                              "  (gimp-context-set-foreground '(200 200 200)) (gimp-drawable-edit-fill layer FILL-FOREGROUND)"
+                              "  (gimp-image-select-rectangle image CHANNEL-OP-REPLACE 0 200 600 200)"
+                              "  (gimp-context-set-foreground '(60 60 60)) (gimp-drawable-edit-fill layer FILL-FOREGROUND)"
+                              "  (gimp-selection-none image)"
                               "  (gimp-display-new image) (gimp-displays-flush)"
                               "  (list image layer))");
     int image = 0, source = 0;
@@ -339,32 +406,48 @@ void drag_updates_preview(int port, const char *log) {
     GThread *t;
     char *dialog = open_dialog(&c, &t, port, image, source);
     const gsize from = log_size(log);
-    double guessed[2] = {-1, -1}, back[2] = {-1, -1};
+    gsize selected_from = 0;
+    double rest[2] = {-1, -1};
+    char rest_hex[7] = "";
     if (dialog) {
         g_usleep(1500000);
-        drag_escape_delete(dialog, log, from, guessed, back);
+        drag_new_point(dialog, log, from, rest, rest_hex);
+        selected_from = log_size(log);
+        CHECK(gui_click(dialog, 304, 223, 1), "could not click near the point"); /* selects it, within its pick radius */
+        g_usleep(1000000);
+        escape_drag(dialog, log, rest);
+        delete_key(dialog, log);
         CHECK(gui_press(dialog, "alt+o"), "could not press OK");
     }
     CHECK(wait_call(&c, t) && c.ok, "OK after the drags failed (did Escape close the dialog?): %s",
           c.answer ? c.answer : "(none)");
+    char *moved = selected_from ? log_wait_for(log, selected_from, "released after ", 1) : NULL;
+    CHECK(!moved, "a click near the point, to select it, moved it: %s", moved);
+    g_free(moved);
     char *released = log_wait_for(log, from, "released after ", 1);
     int shown = -1, carried = -1;
     const char *at = released ? strstr(released, "released after ") : NULL;
     if (at) sscanf(at, "released after %d passes shown during its drag (%d", &shown, &carried);
     printf("a point dragged slowly across the preview: %d passes shown during the drag, %d of them carried over the "
-           "last network pass; guessed again at (%.1f, %.1f); Escape put it back at (%.1f, %.1f)\n", shown, carried,
-           guessed[0], guessed[1], back[0], back[1]);
+           "last network pass\n", shown, carried);
     CHECK(shown >= 1, "the preview showed no pass while the point was dragged (%d)", shown);
     CHECK(carried >= 1, "no drag step was shown at once, carried over the last network pass (%d)", carried);
-    CHECK(back[0] == guessed[0] && back[1] == guessed[1], "Escape did not put the point back where it rested");
     e = g_strdup_printf("(caddr (car (gimp-image-get-parasite %d \"colorize-neural-points\")))", image);
     char *points = gui_eval(port, e);
     double stored[2] = {-1, -1};
     const char *q = strchr(points, '"');
     CHECK(q && sscanf(q + 1, "%lf,%lf,#%*6[0-9a-fA-F]", &stored[0], &stored[1]) == 2 && !strchr(q, ';'),
           "not one point stored after the Delete key: %s", points);
-    CHECK(stored[0] == guessed[0] && stored[1] == guessed[1], "the point stored at (%g, %g), not where it rested",
+    CHECK(stored[0] == rest[0] && stored[1] == rest[1], "the point stored at (%g, %g), not where it rested",
           stored[0], stored[1]);
+    double fresh[2] = {-1, -1};
+    char fresh_hex[7] = "";
+    CHECK(fresh_click_colour(port, image, log, fresh, fresh_hex), "a click on the copy's preview guessed no colour");
+    printf("a click there on a copy: (%.1f, %.1f), #%s (the dragged point: #%s, %d apart)\n", fresh[0], fresh[1],
+           fresh_hex, rest_hex, colour_distance(fresh_hex, rest_hex));
+    CHECK(fresh[0] == rest[0] && fresh[1] == rest[1], "the click on the copy is not where the point rested");
+    CHECK(colour_distance(fresh_hex, rest_hex) <= DRAG_GUESS_TOLERANCE,
+          "the dragged point's colour #%s is not what a click there takes (#%s)", rest_hex, fresh_hex);
     g_free(points), g_free(e);
     g_free(released), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
