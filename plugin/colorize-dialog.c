@@ -294,7 +294,7 @@ static gboolean on_area_event(GtkWidget *area, GdkEvent *event, gpointer data) {
             show_message(d, msg, FALSE);
             g_free(msg);
         } else if (b->button == 1) {
-            PointHint p = {{0, 0, {0, 0, 0}}, TRUE}; /* the next pass gives it the network's most likely colour */
+            PointHint p = {{0, 0, {0, 0, 0}}, TRUE}; /* the next pass gives it the network's colour there */
             preview_to_image_inside(d, &map, bx, by, &p);
             colorize_preview_colour_at(d, p.at.x, p.at.y, p.at.rgb); /* meanwhile, the colour the preview shows there */
             g_array_append_val(d->points, p);

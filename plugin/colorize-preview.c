@@ -285,12 +285,12 @@ static gboolean guess_sees_itself(const ColorizeDialog *d, const PreviewJob *j) 
     return FALSE;
 }
 
-/* New points take the network's most likely colour: from the last pass
- * shown (one tile's worth of work), or, before there is one, from a pass
+/* New points take the network's colour at their place: from the last pass
+ * shown (a lookup), or, before there is one, from a pass
  * run for it. */
 static gboolean guess_new_points(PreviewJob *j) {
     if (j->guess_from)
-        return colorize_render_guess_from(j->guess_from, j->model, j->w, j->h, j->points, j->n_points, j->ox, j->oy,
+        return colorize_render_guess_from(j->guess_from, j->w, j->h, j->points, j->n_points, j->ox, j->oy,
                                           j->scale, &j->error);
     return colorize_render_guess_colours(&j->s, j->w, j->h, j->src, j->hint, j->points, j->n_points, j->ox, j->oy,
                                          j->scale, j->model, &j->cancel, &j->error);
@@ -437,15 +437,14 @@ gboolean colorize_preview_place(ColorizeDialog *d) {
         return FALSE;
     const gint64 asked = g_get_monotonic_time();
     GError *error = NULL;
-    nn_colorizer *model = colorize_model_get(colorize_model_path(d->s), &error);
     const guint n = d->points->len;
     gboolean *waiting = g_new0(gboolean, MAX(n, 1)), carried = FALSE;
     for (guint i = 0; i < n; i++) waiting[i] = g_array_index(d->points, PointHint, i).guess;
     gint ox, oy;
     gimp_drawable_offsets(d->drawable, &ox, &oy);
     const gdouble scale = (gdouble)d->engine_w / gimp_drawable_width(d->drawable);
-    if (model && colorize_render_guess_from(d->engine, model, d->engine_w, d->engine_h, (PointHint *)d->points->data,
-                                            (gint)n, ox, oy, scale, &error)) {
+    if (colorize_render_guess_from(d->engine, d->engine_w, d->engine_h, (PointHint *)d->points->data, (gint)n, ox, oy,
+                                   scale, &error)) {
         for (guint i = 0; i < n && g_getenv("COLORIZE_VERBOSE"); i++) {
             const PointHint *p = &g_array_index(d->points, PointHint, i);
             if (waiting[i])

@@ -164,17 +164,16 @@ void colorize_render_ab_to_rgb(const nn_engine *e, gdouble x, gdouble y, const g
     nn_lab_to_srgb8(rgb, lab, 1);
 }
 
-gboolean colorize_render_guess_from(const nn_engine *e, nn_colorizer *model, gint w, gint h, PointHint *points,
-                                    gint n_points, gdouble ox, gdouble oy, gdouble scale, GError **error) {
+gboolean colorize_render_guess_from(const nn_engine *e, gint w, gint h, PointHint *points, gint n_points, gdouble ox,
+                                    gdouble oy, gdouble scale, GError **error) {
     for (gint i = 0; i < n_points; i++) {
         PointHint *p = &points[i];
         const gdouble x = (p->at.x - ox) * scale, y = (p->at.y - oy) * scale;
         if (!p->guess || x < 0 || y < 0 || x >= w || y >= h) continue;
-        gfloat ab[2], prob;
-        gint found = 0;
+        gfloat ab[2];
         nn_error err = {0};
-        if (nn_engine_suggest(e, model, x, y, 1, ab, &prob, &found, &err) != NN_OK) return engine_error(&err, error);
-        if (found) colorize_render_ab_to_rgb(e, x, y, ab, p->at.rgb);
+        if (nn_engine_colour_at(e, x, y, ab, &err) != NN_OK) return engine_error(&err, error);
+        colorize_render_ab_to_rgb(e, x, y, ab, p->at.rgb);
     }
     for (gint i = 0; i < n_points; i++) points[i].guess = FALSE;
     return TRUE;
@@ -193,7 +192,7 @@ gboolean colorize_render_guess_colours(const ColorizeSettings *s, gint w, gint h
         nn_engine *e = colorize_render_begin(s, w, h, chosen, n_chosen, ox, oy, scale, error);
         ok = e && colorize_render_feed(e, w, 0, h, src, 4, hint_rgba, NULL, error) &&
              colorize_render_predict(e, model, NULL, NULL, cancel, error) &&
-             colorize_render_guess_from(e, model, w, h, points, n_points, ox, oy, scale, error);
+             colorize_render_guess_from(e, w, h, points, n_points, ox, oy, scale, error);
         nn_engine_free(e);
     }
     g_free(chosen);

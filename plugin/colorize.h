@@ -59,7 +59,7 @@ extern const ColorizeSettings COLORIZE_DEFAULTS;
 
 /* A point hint: the library's point (a position in image pixels and an
  * sRGB colour, as its text form gives it). A point just placed in the
- * dialog takes the network's most likely colour at its place: until the
+ * dialog takes the network's colour at its place: until the
  * next preview pass has chosen it, `guess` is set and its colour is only
  * shown. */
 typedef struct {
@@ -110,16 +110,18 @@ gboolean colorize_render_carry(nn_engine *e, const nn_engine *base, GError **err
  * there, fitted into the gamut: how a suggested colour looks in place. */
 void colorize_render_ab_to_rgb(const nn_engine *e, gdouble x, gdouble y, const gfloat ab[2], guchar rgb[3]);
 /* Points whose colour is still to be guessed (inside the w×h pixels the
- * engine `e` was fed) take the first of its suggestions at their place,
- * which leave their own hint out: the network's most likely colour there.
- * Their `guess` is then cleared. Only reads `e`: safe in a worker while the
- * main thread draws from it. */
-gboolean colorize_render_guess_from(const nn_engine *e, nn_colorizer *model, gint w, gint h, PointHint *points,
-                                    gint n_points, gdouble ox, gdouble oy, gdouble scale, GError **error);
-/* Points whose colour is still to be guessed take the network's most
- * likely colour at their place (the first of its suggestions), predicted
- * from the w×h pixels (R'G'B'A float) with the hint layer and the other
- * points; their `guess` is then cleared. Plain memory: safe in a worker. */
+ * engine `e` was fed, made without them) take the colour `e` gives their
+ * place (before saturation): what the preview showed there, so that a
+ * click adds a point without changing the colour by itself (the network's
+ * most likely bin, the first swatch, is often a plain gray where the
+ * preview shows a colour). Their `guess` is then cleared. Only reads `e`:
+ * safe in a worker while the main thread draws from it. */
+gboolean colorize_render_guess_from(const nn_engine *e, gint w, gint h, PointHint *points, gint n_points, gdouble ox,
+                                    gdouble oy, gdouble scale, GError **error);
+/* Points whose colour is still to be guessed take the network's colour at
+ * their place, as colorize_render_guess_from, predicted from the w×h
+ * pixels (R'G'B'A float) with the hint layer and the other points; their
+ * `guess` is then cleared. Plain memory: safe in a worker. */
 gboolean colorize_render_guess_colours(const ColorizeSettings *s, gint w, gint h, const gfloat *src,
                                        const gfloat *hint_rgba, PointHint *points, gint n_points, gdouble ox,
                                        gdouble oy, gdouble scale, nn_colorizer *model, const volatile gint *cancel,

@@ -693,11 +693,11 @@ nn_status nn_engine_predict_from(nn_engine *e, const nn_engine *base, nn_error *
 }
 
 /* One output row of ab from the coefficient planes: working rows ra and rb
- * blended by fy, columns by the taps xa, xb, fx, guided by the row's L. */
+ * blended by fy, columns by the taps xa, xb, fx, guided by the row's L;
+ * times `scale` (NN_AB_SCALE, with the saturation or without). */
 static void ab_row(const nn_engine *e, size_t ra, size_t rb, float fy, const int *xa, const int *xb, const float *fx,
-                   int w, const float *Lr, float *a, float *b) {
+                   int w, const float *Lr, float *a, float *b, float scale) {
     const size_t wn = (size_t)e->ww * e->wh;
-    const float scale = NN_AB_SCALE * e->params.saturation;
     for (int c = 0; c < 2; c++) {
         const float *A = e->coef + 2 * c * wn, *B = A + wn, *LO = e->coef + (4 + 2 * c) * wn, *HI = LO + wn;
         float *out = c ? b : a;
@@ -719,7 +719,7 @@ void nn_engine_ab_rows(const nn_engine *e, int y0, int rows, const float *L, flo
         const int y = y0 + r;
         const size_t o = (size_t)r * W;
         ab_row(e, (size_t)e->ty0[y] * e->ww, (size_t)e->ty1[y] * e->ww, e->fy[y], e->tx0, e->tx1, e->fx, W, L + o,
-               a + o, b + o);
+               a + o, b + o, NN_AB_SCALE * e->params.saturation);
     }
 }
 
@@ -741,8 +741,20 @@ static void region_rows(void *ctx, int r0, int r1) {
         float fy;
         nn_bilinear_taps(&ya, &yb, &fy, 1, e->wh, e->H, j->y0 + r * j->step_y, j->step_y);
         const size_t o = (size_t)r * j->w;
-        ab_row(e, (size_t)ya * e->ww, (size_t)yb * e->ww, fy, j->xa, j->xb, j->fx, j->w, j->L + o, j->a + o, j->b + o);
+        ab_row(e, (size_t)ya * e->ww, (size_t)yb * e->ww, fy, j->xa, j->xb, j->fx, j->w, j->L + o, j->a + o, j->b + o,
+               NN_AB_SCALE * e->params.saturation);
     }
+}
+
+nn_status nn_engine_colour_at(const nn_engine *e, double x, double y, float ab[2], nn_error *err) {
+    if (!e->predicted) return nn_set_error(err, NN_ERR_INVALID, "a colour asked for before predict");
+    int xa, xb, ya, yb;
+    float fx, fy;
+    nn_bilinear_taps(&xa, &xb, &fx, 1, e->ww, e->W, x - 0.5, 1.0); /* one pixel centred at (x, y) */
+    nn_bilinear_taps(&ya, &yb, &fy, 1, e->wh, e->H, y - 0.5, 1.0);
+    const float L = nn_engine_lightness_at(e, x, y);
+    ab_row(e, (size_t)ya * e->ww, (size_t)yb * e->ww, fy, &xa, &xb, &fx, 1, &L, &ab[0], &ab[1], NN_AB_SCALE);
+    return NN_OK;
 }
 
 nn_status nn_engine_ab_region(const nn_engine *e, double x0, double y0, double step_x, double step_y, int w,

@@ -144,6 +144,11 @@ nn_status nn_engine_ab_region(const nn_engine *e, double x0, double y0, double s
                               float *a,       // (rows, w) output
                               float *b,       // (rows, w) output
                               nn_error *err);
+/* After predict: the colour (a, b) the engine gives full-resolution
+ * position (x, y), guided by the working L there, before saturation: what
+ * a point placed there keeps, so that placing it changes nothing by
+ * itself. */
+nn_status nn_engine_colour_at(const nn_engine *e, double x, double y, float ab[2], nn_error *err);
 /* Adds a point hint (before predict): colour (a, b) at full-resolution
  * position (x, y). It wins over strokes where they overlap. */
 nn_status nn_engine_add_point_hint(nn_engine *e, double x, double y, float a, float b, nn_error *err);

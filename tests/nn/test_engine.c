@@ -222,6 +222,29 @@ static void test_streaming(nn_colorizer *c) {
     free(L), free(whole), free(streamed), free(hab), free(mask);
 }
 
+/* The colour a new point keeps (nn_engine_colour_at) is the region
+ * sampler's one pixel at that place, guided by the working L there, before
+ * saturation: the same at saturation 1, and divided by it at 1.5. */
+static void colour_at_matches_region(nn_engine *e) {
+    const double at[3][2] = {{10.5, 7.25}, {80, 50}, {150.75, 93.5}};
+    float worst = 0.0f;
+    nn_error err = {0};
+    for (int k = 0; k < 2; k++) {
+        const float saturation = k ? 1.5f : 1.0f;
+        nn_engine_set_saturation(e, saturation);
+        for (int i = 0; i < 3; i++) {
+            float ab[2], a, b, L = nn_engine_lightness_at(e, at[i][0], at[i][1]);
+            CHECK(nn_engine_colour_at(e, at[i][0], at[i][1], ab, &err) == NN_OK &&
+                      nn_engine_ab_region(e, at[i][0] - 0.5, at[i][1] - 0.5, 1, 1, 1, 1, &L, &a, &b, &err) == NN_OK,
+                  "%s", err.msg);
+            worst = fmaxf(worst, fmaxf(fabsf(ab[0] * saturation - a), fabsf(ab[1] * saturation - b)));
+        }
+    }
+    printf("a new point's colour against the region sampler: at most %.2g apart\n", worst);
+    CHECK(worst < 1e-4f, "nn_engine_colour_at differs from the colour shown by %g", worst);
+    nn_engine_set_saturation(e, 1.0f);
+}
+
 /* The preview's region sampler: on the full-resolution grid it is the
  * result itself (bit-identical to ab rows, also for an offset crop); a
  * zoomed region stays between its neighbours' values. Saturation can be
@@ -258,6 +281,7 @@ static void test_region(nn_colorizer *c) {
         for (int x = 48; x < 68; x++) lo = fminf(lo, ab[(size_t)y * w + x]), hi = fmaxf(hi, ab[(size_t)y * w + x]);
     for (int i = 0; i < 64 * 40; i++) zlo = fminf(zlo, a[i]), zhi = fmaxf(zhi, a[i]);
     CHECK(zlo >= lo - 1.0f && zhi <= hi + 1.0f, "a zoomed region left its neighbourhood's range");
+    colour_at_matches_region(e);
     nn_engine_set_saturation(e, 0.0f);
     nn_engine_ab_rows(e, 0, 1, L, ab, ab + n);
     CHECK(ab[0] == 0.0f && ab[n] == 0.0f, "saturation 0 after predict left colour");

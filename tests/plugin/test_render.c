@@ -1,8 +1,8 @@
 /* test_render.c — the plug-in's shared render (plugin/colorize-render.c),
  * on plain memory without GIMP: a point just placed in the dialog takes
- * the network's most likely colour at its place, that is the first of
- * nn_engine_suggest's suggestions there, predicted with the user's other
- * points as hints and without the point itself; points whose colour the
+ * the colour the render shows at its place (at saturation 1), predicted
+ * with the user's other points as hints and without the point itself
+ * (not the network's first suggestion, often a plain gray); points whose colour the
  * user chose keep it; and the settings' hint reach is the engine's.
  * Argument: the model file. */
 #include <math.h>
@@ -27,23 +27,26 @@ static gfloat *scene(void) {
     return px;
 }
 
-/* What the network suggests first at (x, y), with `others` as point hints:
- * the oracle, written straight on the nn API. */
-static void first_suggestion(nn_colorizer *model, const ColorizeSettings *s, const gfloat *px, const PointHint *others,
-                             int n_others, double x, double y, guchar rgb[3]) {
+/* The colour the render with `others` as point hints gives (x, y), as a
+ * preview at saturation 1 shows it: the oracle, read through the region
+ * sampler the preview uses. Also the network's first suggestion there. */
+static void shown_colour(nn_colorizer *model, const ColorizeSettings *s, const gfloat *px, const PointHint *others,
+                         int n_others, double x, double y, guchar rgb[3], guchar first[3]) {
     GError *error = NULL;
     nn_engine *e = colorize_render_begin(s, W, H, others, n_others, 0, 0, 1.0, &error);
     gboolean ok = e && colorize_render_feed(e, W, 0, H, px, 4, NULL, NULL, &error) &&
                   colorize_render_predict(e, model, NULL, NULL, NULL, &error);
     CHECK(ok, "the oracle's engine failed: %s", error ? error->message : "?");
-    float ab[2], prob;
+    float ab[2], prob, L = ok ? nn_engine_lightness_at(e, x, y) : 0.0f;
     int found = 0;
     nn_error err = {0};
-    CHECK(ok && nn_engine_suggest(e, model, x, y, 1, ab, &prob, &found, &err) == NN_OK && found == 1, "no suggestion: %s",
-          err.msg);
-    float lab[3] = {nn_engine_lightness_at(e, x, y), ab[0], ab[1]};
-    nn_lab_fit_gamut(lab, 1);
-    nn_lab_to_srgb8(rgb, lab, 1);
+    if (ok) nn_engine_set_saturation(e, 1.0f);
+    CHECK(ok && nn_engine_ab_region(e, x - 0.5, y - 0.5, 1.0, 1.0, 1, 1, &L, &ab[0], &ab[1], &err) == NN_OK,
+          "no colour: %s", err.msg);
+    colorize_render_ab_to_rgb(e, x, y, ab, rgb);
+    CHECK(ok && nn_engine_suggest(e, model, x, y, 1, ab, &prob, &found, &err) == NN_OK && found == 1,
+          "no suggestion: %s", err.msg);
+    colorize_render_ab_to_rgb(e, x, y, ab, first);
     nn_engine_free(e);
     g_clear_error(&error);
 }
@@ -95,11 +98,12 @@ int main(int argc, char **argv) {
     PointHint points[3] = {{{20, 10, {40, 70, 200}}, FALSE}, {{60, 50, {40, 70, 200}}, TRUE}, {{W + 5, 10, {1, 2, 3}}, TRUE}};
     CHECK(colorize_render_guess_colours(&s, W, H, px, NULL, points, 3, 0, 0, 1.0, model, NULL, &error), "%s",
           error ? error->message : "?");
-    guchar want[3];
-    first_suggestion(model, &s, px, points, 1, 60, 50, want);
-    printf("the new point on the ground: #%02x%02x%02x, the network's first suggestion there: #%02x%02x%02x\n",
-           points[1].at.rgb[0], points[1].at.rgb[1], points[1].at.rgb[2], want[0], want[1], want[2]);
-    CHECK(memcmp(points[1].at.rgb, want, 3) == 0, "the new point did not take the network's first suggestion");
+    guchar want[3], first[3];
+    shown_colour(model, &s, px, points, 1, 60, 50, want, first);
+    printf("the new point on the ground: #%02x%02x%02x; the colour shown there: #%02x%02x%02x; the network's first "
+           "suggestion there: #%02x%02x%02x\n", points[1].at.rgb[0], points[1].at.rgb[1], points[1].at.rgb[2], want[0],
+           want[1], want[2], first[0], first[1], first[2]);
+    CHECK(memcmp(points[1].at.rgb, want, 3) == 0, "the new point did not take the colour shown at its place");
     CHECK(memcmp(points[1].at.rgb, points[0].at.rgb, 3) != 0, "the new point took the other point's colour");
     CHECK(!points[0].guess && !points[1].guess && !points[2].guess, "a point still waits for its colour");
     CHECK(points[0].at.rgb[0] == 40 && points[0].at.rgb[1] == 70 && points[0].at.rgb[2] == 200, "the chosen colour changed");
