@@ -202,11 +202,12 @@ static void stop_dragging(ColorizeDialog *d, guint32 time) {
     gtk_widget_set_has_tooltip(gimp_preview_get_area(GIMP_PREVIEW(d->preview)), d->drag_tooltip);
 }
 
-/* The passes after a drag: the one for where the point rests, or, for a
- * point only selected, its suggestions. */
+/* The passes after a drag: the point carried where it rests and the full
+ * pass for it at once, or, for a point only selected, its suggestions
+ * (from the pass on screen when it can: no new pass). */
 static void after_drag(ColorizeDialog *d) {
-    if (d->drag_moved) colorize_preview_follow(d);
-    else if (!d->drag_placed) colorize_preview_schedule_now(d);
+    if (d->drag_moved) colorize_preview_follow(d), colorize_preview_schedule_full_now(d);
+    else if (!d->drag_placed && !colorize_preview_suggest_now(d)) colorize_preview_schedule_now(d);
 }
 
 /* The drag ends at its release (the point where the pointer rests) or

@@ -432,6 +432,13 @@ static gboolean carry_points(ColorizeDialog *d, gint64 asked) {
     return TRUE;
 }
 
+/* Whether the pass on screen is the full one at the working resolution
+ * (a quick pass would show less than is there: the whole preview would
+ * flicker between the two). */
+static gboolean full_pass_shown(const ColorizeDialog *d) {
+    return d->engine && d->engine_s.resolution == d->s->resolution;
+}
+
 gboolean colorize_preview_place(ColorizeDialog *d) {
     if (d->busy || d->job || !d->engine || g_strcmp0(colorize_model_path(&d->engine_s), colorize_model_path(d->s)) != 0)
         return FALSE;
@@ -455,7 +462,28 @@ gboolean colorize_preview_place(ColorizeDialog *d) {
     }
     g_clear_error(&error); /* the network's pass, asked for next, guesses and reports */
     g_free(waiting);
-    return carried && d->engine_s.resolution == d->s->resolution;
+    return carried && full_pass_shown(d);
+}
+
+gboolean colorize_preview_suggest_now(ColorizeDialog *d) {
+    const PointHint *p = d->selected >= 0 && d->selected < (gint)d->points->len
+                             ? &g_array_index(d->points, PointHint, d->selected) : NULL;
+    if (!p || d->busy || d->job || d->carried || !full_pass_shown(d)) return FALSE;
+    nn_colorizer *model = colorize_model_get(colorize_model_path(d->s), NULL);
+    gint ox, oy;
+    gimp_drawable_offsets(d->drawable, &ox, &oy);
+    const gdouble scale = (gdouble)d->engine_w / gimp_drawable_width(d->drawable);
+    const gdouble x = (p->at.x - ox) * scale, y = (p->at.y - oy) * scale;
+    gfloat prob[SUGGESTIONS];
+    nn_error err = {0};
+    if (!model || x < 0 || y < 0 || x >= d->engine_w || y >= d->engine_h ||
+        nn_engine_suggest(d->engine, model, x, y, SUGGESTIONS, d->suggestions, prob, &d->n_suggestions, &err) != NN_OK)
+        return FALSE;
+    d->suggestions_for = d->selected;
+    if (g_getenv("COLORIZE_VERBOSE"))
+        g_printerr("colorize-neural: suggestions for point %d from the pass shown, no new pass\n", d->selected + 1);
+    if (d->pass_shown) d->pass_shown(d);
+    return TRUE;
 }
 
 /* Main thread, woken by the worker: takes a finished pass, then starts the
@@ -638,8 +666,10 @@ void colorize_preview_schedule_full_now(ColorizeDialog *d) {
 void colorize_preview_follow(ColorizeDialog *d) {
     if (d->busy) return;
     const gint64 asked = g_get_monotonic_time();
-    if (carry_points(d, asked) && d->dragging && d->drag_moved) d->drag_passes++, d->drag_carried++;
+    const gboolean carried = carry_points(d, asked);
+    if (carried && d->dragging && d->drag_moved) d->drag_passes++, d->drag_carried++;
     note_change(d);
+    if (carried && full_pass_shown(d)) return; /* the full pass follows when the change rests */
     if (d->job && !d->job->refine) colorize_passes_wait_behind(&d->waiting);
     else if (d->job || !d->fast_timer) start_pass(d, FALSE); /* a running full pass is stale: cancelled */
 }

@@ -29,6 +29,11 @@ void colorize_preview_follow(ColorizeDialog *d);
  * screen, and the full one may follow at once
  * (colorize_preview_schedule_full_now); else the quick one follows. */
 gboolean colorize_preview_place(ColorizeDialog *d);
+/* The selected point's suggestions (swatches) from the pass on screen, at
+ * once and without a new pass, when that pass is the full one, no pass
+ * runs (the model is free) and no point moved since; FALSE otherwise (a
+ * pass must bring them). */
+gboolean colorize_preview_suggest_now(ColorizeDialog *d);
 /* The full pass at once (no quick pass first). */
 void colorize_preview_schedule_full_now(ColorizeDialog *d);
 /* Composes the visible crop again from the last pass (saturation, markers). */

@@ -315,6 +315,10 @@ static void drag_new_point(const char *dialog, const char *log, gsize from, doub
                                      log_position_before(log, from, "point 1 at (", "released after ");
     CHECK(logged_position(log, released_at, "point 1 at (", 60, rest, rest_hex),
           "the point placed and dragged was not given the network's colour where it rests");
+    /* over the full pass on screen, the drag's steps are carried over it: no quick pass at a lower resolution
+     * makes the whole preview flicker */
+    CHECK(!log_position_before(log, from, "preview pass (quick) at", "released after "),
+          "a quick pass ran during the drag over the full pass");
     printf("a point placed at (%.1f, %.1f), #%s, and dragged: guessed again at (%.1f, %.1f), #%s\n", pressed[0],
            pressed[1], guessed_pressed ? pressed_hex : "(none guessed before the drag)", rest[0], rest[1], rest_hex);
     CHECK(!guessed_pressed || (rest[0] != pressed[0] && rest[1] != pressed[1] &&
@@ -360,6 +364,19 @@ static void delete_key(const char *dialog, const char *log) {
     CHECK(removed, "the Delete key did not remove the selected point");
     g_free(removed);
     g_usleep(1000000);
+}
+
+/* Waits until a full pass is on screen, from `from` in the log, and no
+ * pass runs. */
+static void wait_for_rest(const char *log, gsize from) {
+    char *full = log_wait_for(log, from, "preview pass (full) at resolution", 60);
+    CHECK(full, "the full preview pass was not shown within 60 s");
+    const gsize at = full ? from + (gsize)(strstr(full, "preview pass (full) at resolution") - full) : from;
+    g_free(full);
+    char *rests = log_wait_for(log, at, "the working indicator rests", 60);
+    CHECK(rests, "the preview did not rest within 60 s");
+    g_free(rests);
+    g_usleep(200000);
 }
 
 /* A click at (300, 220) of the dialog on a copy of the image: the colour
@@ -423,11 +440,19 @@ void drag_updates_preview(int port, const char *log) {
     double rest[2] = {-1, -1};
     char rest_hex[7] = "";
     if (dialog) {
-        g_usleep(1500000);
-        drag_new_point(dialog, log, from, rest, rest_hex);
+        wait_for_rest(log, from);
+        const gsize drag_from = log_size(log);
+        drag_new_point(dialog, log, drag_from, rest, rest_hex);
+        wait_for_rest(log, drag_from); /* the full pass for where it rests */
         selected_from = log_size(log);
         CHECK(gui_click(dialog, 304, 223, 1), "could not click near the point"); /* selects it, within its pick radius */
+        char *swatches = log_wait_for(log, selected_from, "suggestions for point 1 from the pass shown", 10);
+        CHECK(swatches, "selecting a point over the full pass did not take its swatches from it");
+        g_free(swatches);
         g_usleep(1000000);
+        char *quick = log_wait_for(log, selected_from, "preview pass (quick) at", 0);
+        CHECK(!quick, "selecting a point ran a quick pass");
+        g_free(quick);
         escape_drag(dialog, log, rest);
         delete_key(dialog, log);
         CHECK(gui_press(dialog, "alt+o"), "could not press OK");
