@@ -16,7 +16,7 @@
 
 #define RESPONSE_RESET 1
 #define PICK_RADIUS 8 /* preview pixels within which a click takes an existing point */
-static const guchar DEFAULT_POINT_RGB[3] = {200, 60, 40}; /* the colour button's before a point is selected */
+static const guchar NO_POINT_RGB[3] = {128, 128, 128}; /* the colour button's while no point is selected: no colour */
 
 /* ------------------------------------------------------------------ help */
 
@@ -55,17 +55,18 @@ static PointHint *selected_point(ColorizeDialog *d) {
 }
 
 /* The colour button shows the selected point's colour (also once a pass
- * has guessed it). It is set only when that colour differs, because
- * setting it also resets the colour dialog, where the user may be typing. */
+ * has guessed it), and a neutral gray while none is selected. It is set
+ * only when that colour differs, because setting it also resets the colour
+ * dialog, where the user may be typing. */
 static void show_selected_colour(ColorizeDialog *d) {
     PointHint *p = selected_point(d);
-    if (!p) return;
+    const guchar *want = p ? p->at.rgb : NO_POINT_RGB;
     GimpRGB c, shown;
-    gimp_rgba_set_uchar(&c, p->at.rgb[0], p->at.rgb[1], p->at.rgb[2], 255); /* alpha too: never stack garbage */
+    gimp_rgba_set_uchar(&c, want[0], want[1], want[2], 255); /* alpha too: never stack garbage */
     gimp_color_button_get_color(GIMP_COLOR_BUTTON(d->color_button), &shown);
     guchar r, g, b;
     gimp_rgb_get_uchar(&shown, &r, &g, &b);
-    if (r == p->at.rgb[0] && g == p->at.rgb[1] && b == p->at.rgb[2]) return;
+    if (r == want[0] && g == want[1] && b == want[2]) return;
     g_object_set_data(G_OBJECT(d->color_button), "updating", GINT_TO_POINTER(1));
     gimp_color_button_set_color(GIMP_COLOR_BUTTON(d->color_button), &c);
     g_object_set_data(G_OBJECT(d->color_button), "updating", NULL);
@@ -78,11 +79,16 @@ static void show_point_controls(ColorizeDialog *d) {
     gtk_widget_set_sensitive(d->color_button, p != NULL);
     gtk_widget_set_sensitive(d->delete_button, p != NULL);
     gtk_widget_set_sensitive(d->remove_all_button, d->points->len > 0);
-    if (g_getenv("COLORIZE_VERBOSE"))
-        g_printerr("colorize-neural: point controls: %u points, Delete point sensitive %d, Remove all sensitive %d\n",
-                   d->points->len, gtk_widget_is_sensitive(d->delete_button),
-                   gtk_widget_is_sensitive(d->remove_all_button));
     suggestions_changed(d);
+    if (g_getenv("COLORIZE_VERBOSE")) {
+        GimpRGB shown;
+        guchar r, g, b;
+        gimp_color_button_get_color(GIMP_COLOR_BUTTON(d->color_button), &shown);
+        gimp_rgb_get_uchar(&shown, &r, &g, &b);
+        g_printerr("colorize-neural: point controls: %u points, Delete point sensitive %d, Remove all sensitive %d, "
+                   "colour button #%02x%02x%02x\n", d->points->len, gtk_widget_is_sensitive(d->delete_button),
+                   gtk_widget_is_sensitive(d->remove_all_button), r, g, b);
+    }
 }
 
 static void hints_changed(ColorizeDialog *d) {
@@ -548,11 +554,13 @@ static void on_model_changed(GtkFileChooser *chooser, gpointer data) {
     g_free(f);
 }
 
-/* A reference may be any layer of any open image but an earlier result
- * (whose colours are the network's own). */
+/* A reference may be any layer of any open image but the one being
+ * colorized (gray, or about to be) and an earlier result (whose colours
+ * are the network's own). */
 static gboolean reference_constraint(gint32 image, gint32 item, gpointer data) {
-    (void)image, (void)data;
-    return gimp_item_is_layer(item) && !gimp_item_is_group(item) && !colorize_is_result(item);
+    const ColorizeDialog *d = data;
+    (void)image;
+    return item != d->drawable && gimp_item_is_layer(item) && !gimp_item_is_group(item) && !colorize_is_result(item);
 }
 
 static gboolean hint_constraint(gint32 image, gint32 item, gpointer data) {
@@ -595,7 +603,8 @@ static void label_layers_by_name(GtkWidget *combo, gboolean with_image) {
         gchar *label = layer_label(id, with_image, FALSE);
         g_hash_table_replace(count, label, GINT_TO_POINTER(GPOINTER_TO_INT(g_hash_table_lookup(count, label)) + 1));
     }
-    GString *shown = g_string_new(NULL); /* COLORIZE_VERBOSE: the labels, as the user reads them */
+    GString *shown = g_string_new(NULL), *ids = g_string_new(NULL); /* COLORIZE_VERBOSE: the labels, as the user
+                                                                        reads them, and the layers' IDs */
     for (gboolean more = gtk_tree_model_get_iter_first(model, &iter); more; more = gtk_tree_model_iter_next(model, &iter)) {
         gint id = -1;
         gtk_tree_model_get(model, &iter, GIMP_INT_STORE_VALUE, &id, -1);
@@ -608,11 +617,14 @@ static void label_layers_by_name(GtkWidget *combo, gboolean with_image) {
         gchar *label = NULL;
         gtk_tree_model_get(model, &iter, GIMP_INT_STORE_LABEL, &label, -1);
         g_string_append_printf(shown, "%s%s", shown->len ? " | " : "", label ? label : "");
+        g_string_append_printf(ids, " %d", id);
         g_free(label);
     }
-    if (g_getenv("COLORIZE_VERBOSE"))
+    if (g_getenv("COLORIZE_VERBOSE")) {
         g_printerr("colorize-neural: %s choices: %s\n", with_image ? "reference" : "hint layer", shown->str);
-    g_string_free(shown, TRUE);
+        g_printerr("colorize-neural: %s choices' IDs:%s\n", with_image ? "reference" : "hint layer", ids->str);
+    }
+    g_string_free(shown, TRUE), g_string_free(ids, TRUE);
     g_hash_table_destroy(count);
 }
 
@@ -626,16 +638,16 @@ static GtkWidget *point_row(ColorizeDialog *d) {
     GtkWidget *row = gtk_hbox_new(FALSE, 6);
     d->show_hints = gtk_check_button_new_with_mnemonic(_("Show hin_ts"));
     gtk_toggle_button_set_active(GTK_TOGGLE_BUTTON(d->show_hints), TRUE);
-    gimp_help_set_help_data(d->show_hints, _("Draw the point hints over the preview, and a dashed outline around what the hints colour"), NULL);
+    gimp_help_set_help_data(d->show_hints, _("Draw the point hints over the preview, and a dashed outline around what each hint colours"), NULL);
     g_signal_connect(d->show_hints, "toggled", G_CALLBACK(on_show_hints), d);
     gtk_box_pack_start(GTK_BOX(row), d->show_hints, FALSE, FALSE, 0);
     GimpRGB c;
-    gimp_rgba_set_uchar(&c, DEFAULT_POINT_RGB[0], DEFAULT_POINT_RGB[1], DEFAULT_POINT_RGB[2], 255);
+    gimp_rgba_set_uchar(&c, NO_POINT_RGB[0], NO_POINT_RGB[1], NO_POINT_RGB[2], 255);
     d->color_button = gimp_color_button_new(_("Point hint colour"), 32, 20, &c, GIMP_COLOR_AREA_FLAT);
     gimp_color_button_set_update(GIMP_COLOR_BUTTON(d->color_button), TRUE); /* the preview follows the colour dialog */
     gimp_help_set_help_data(d->color_button,
-                            _("The colour of the selected point hint. A new point starts with the network's most "
-                              "likely colour there"),
+                            _("The colour of the selected point hint. A new point starts with the colour the preview "
+                              "shows there"),
                             NULL);
     GtkWidget *label = gtk_label_new_with_mnemonic(_("Co_lour:"));
     gtk_label_set_mnemonic_widget(GTK_LABEL(label), d->color_button);
@@ -819,6 +831,34 @@ static gboolean log_tooltip(GtkWidget *area, gint x, gint y, gboolean keyboard, 
     return FALSE;
 }
 
+/* The dialog's size as the user left it, kept for this GIMP session (two
+ * gints under DIALOG_SIZE_KEY): Re-show opens it at that size again. */
+#define DIALOG_SIZE_KEY PLUG_IN_PROC "-dialog-size"
+#define DIALOG_DEFAULT_WIDTH 480
+
+/* Opens the dialog at its last size (at least the default width). */
+static void restore_size(GtkWidget *dialog) {
+    gint size[2] = {DIALOG_DEFAULT_WIDTH, -1};
+    if (gimp_get_data_size(DIALOG_SIZE_KEY) == sizeof size) gimp_get_data(DIALOG_SIZE_KEY, size);
+    gtk_window_set_default_size(GTK_WINDOW(dialog), MAX(size[0], DIALOG_DEFAULT_WIDTH), size[1] > 0 ? size[1] : -1);
+}
+
+/* Keeps the size the dialog is closed at. */
+static void keep_size(GtkWidget *dialog) {
+    gint size[2];
+    gtk_window_get_size(GTK_WINDOW(dialog), &size[0], &size[1]);
+    gimp_set_data(DIALOG_SIZE_KEY, size, sizeof size);
+}
+
+/* With COLORIZE_VERBOSE: the dialog's size once shown (the dialog test reads it). */
+static gboolean log_size_shown(GtkWidget *dialog, GdkEvent *event, gpointer data) {
+    (void)event, (void)data;
+    gint w, h;
+    gtk_window_get_size(GTK_WINDOW(dialog), &w, &h);
+    g_printerr("colorize-neural: dialog shown at %dx%d\n", w, h);
+    return FALSE;
+}
+
 static GtkWidget *build_dialog(ColorizeDialog *d) {
     gimp_ui_init(PLUG_IN_BINARY, TRUE);
     GtkWidget *dialog = gimp_dialog_new(_("Colorize (Neural)"), PLUG_IN_ROLE, NULL, 0, show_help, PLUG_IN_PROC,
@@ -855,7 +895,8 @@ static GtkWidget *build_dialog(ColorizeDialog *d) {
     d->progress = gtk_progress_bar_new();
     gtk_progress_bar_set_text(GTK_PROGRESS_BAR(d->progress), " "); /* as tall as with a text: no relayout */
     gtk_box_pack_start(GTK_BOX(vbox), d->progress, FALSE, FALSE, 0);
-    gtk_window_set_default_size(GTK_WINDOW(dialog), 480, -1);
+    restore_size(dialog);
+    if (g_getenv("COLORIZE_VERBOSE")) g_signal_connect(dialog, "map-event", G_CALLBACK(log_size_shown), NULL);
     gtk_widget_show_all(dialog); /* the progress bar stays: it pulses while a preview pass runs, fills during OK */
     gtk_widget_hide(d->message); /* shown with a message */
     if (g_getenv("COLORIZE_VERBOSE"))
@@ -945,6 +986,7 @@ gint32 colorize_dialog_run(gint32 image, gint32 drawable, ColorizeSettings *s, G
         else g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_CANCELLED, _("Cancelled"));
         break;
     }
+    keep_size(dialog);
     colorize_preview_free(&d);
     gtk_widget_destroy(dialog);
     g_array_free(d.points, TRUE);

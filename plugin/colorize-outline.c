@@ -3,37 +3,58 @@
 
 #include <string.h>
 
-/* Fills the part of `mask` holding `value` that contains `start`, marking
- * it in `seen`; its pixels go to `part`. Returns how many. */
-static gsize fill_part(const guint8 *mask, gint w, gint h, gsize start, guint8 value, guint8 *seen, gint *part) {
+/* Fills the 4-connected part of `labels` around `start` (pixels of its
+ * label), marking it in `seen`; its pixels go to `part`. Returns how many. */
+static gsize fill_part(const gint *labels, gint w, gint h, gsize start, guint8 *seen, gint *part) {
+    const gint value = labels[start];
     gsize len = 0;
     part[len++] = (gint)start, seen[start] = 1;
     for (gsize k = 0; k < len; k++) {
         const gint i = part[k], x = i % w, y = i / w;
         const gint next[4] = {x > 0 ? i - 1 : -1, x + 1 < w ? i + 1 : -1, y > 0 ? i - w : -1, y + 1 < h ? i + w : -1};
         for (gint m = 0; m < 4; m++)
-            if (next[m] >= 0 && !seen[next[m]] && mask[next[m]] == value) seen[next[m]] = 1, part[len++] = next[m];
+            if (next[m] >= 0 && !seen[next[m]] && labels[next[m]] == value) seen[next[m]] = 1, part[len++] = next[m];
     }
     return len;
 }
 
-void colorize_outline_clean(guint8 *mask, gint w, gint h, gint min_area) {
-    const gsize n = (gsize)w * h;
-    guint8 *seen = g_malloc(n);
-    gint *part = g_new(gint, n);
-    for (gint value = 1; value >= 0; value--) { /* held islands, then holes */
-        memset(seen, 0, n);
-        for (gsize start = 0; start < n; start++) {
-            if (seen[start] || mask[start] != value) continue;
-            const gsize len = fill_part(mask, w, h, start, (guint8)value, seen, part);
-            if (len < (gsize)min_area && len < n)
-                for (gsize k = 0; k < len; k++) mask[part[k]] = (guint8)!value;
+/* The label most of the part's outside neighbours carry (the part has
+ * `len` pixels, all of one label; others exist around it). */
+static gint label_around(const gint *labels, gint w, gint h, const gint *part, gsize len) {
+    GHashTable *votes = g_hash_table_new(g_direct_hash, g_direct_equal);
+    const gint own = labels[part[0]];
+    gint best = own;
+    guint best_votes = 0;
+    for (gsize k = 0; k < len; k++) {
+        const gint i = part[k], x = i % w, y = i / w;
+        const gint next[4] = {x > 0 ? i - 1 : -1, x + 1 < w ? i + 1 : -1, y > 0 ? i - w : -1, y + 1 < h ? i + w : -1};
+        for (gint m = 0; m < 4; m++) {
+            if (next[m] < 0 || labels[next[m]] == own) continue;
+            const gint other = labels[next[m]];
+            const guint n = GPOINTER_TO_UINT(g_hash_table_lookup(votes, GINT_TO_POINTER(other + 1))) + 1;
+            g_hash_table_insert(votes, GINT_TO_POINTER(other + 1), GUINT_TO_POINTER(n));
+            if (n > best_votes) best_votes = n, best = other;
         }
+    }
+    g_hash_table_destroy(votes);
+    return best;
+}
+
+void colorize_outline_clean(gint *labels, gint w, gint h, gint min_area) {
+    const gsize n = (gsize)w * h;
+    guint8 *seen = g_malloc0(n);
+    gint *part = g_new(gint, n);
+    for (gsize start = 0; start < n; start++) {
+        if (seen[start]) continue;
+        const gsize len = fill_part(labels, w, h, start, seen, part);
+        if (len >= (gsize)min_area || len == n) continue;
+        const gint to = label_around(labels, w, h, part, len);
+        for (gsize k = 0; k < len; k++) labels[part[k]] = to;
     }
     g_free(part), g_free(seen);
 }
 
-gboolean colorize_outline_at(const guint8 *mask, gint w, gint h, gint x, gint y) {
-    const guint8 here = mask[(gsize)y * w + x];
-    return (x + 1 < w && mask[(gsize)y * w + x + 1] != here) || (y + 1 < h && mask[(gsize)(y + 1) * w + x] != here);
+gboolean colorize_outline_at(const gint *labels, gint w, gint h, gint x, gint y) {
+    const gint here = labels[(gsize)y * w + x];
+    return (x + 1 < w && labels[(gsize)y * w + x + 1] != here) || (y + 1 < h && labels[(gsize)(y + 1) * w + x] != here);
 }

@@ -1,6 +1,7 @@
-/* colorize-outline.h — the outline *Show hints* draws around what the
- * hints colour, from a mask of the preview's pixels that a hint holds:
- * specks cleaned away, then the pixels where held meets not held. Plain
+/* colorize-outline.h — the outline *Show hints* draws around what each
+ * hint colours, from a map of which hint holds each of the preview's
+ * pixels: specks cleaned away, then the pixels where one hint's region
+ * meets another's or what no hint holds. Plain
  * logic on GLib alone (colorize-outline.c), tested without GIMP
  * (tests/plugin/test_outline.c). */
 #ifndef COLORIZE_OUTLINE_H
@@ -8,14 +9,15 @@
 
 #include <glib.h>
 
-/* Flips the 4-connected parts of `mask` ((h, w), 0 or 1) smaller than
- * `min_area` pixels to the value around them: islands of texture where a
- * hint's hold barely crosses 1/2, which an outline would draw as specks.
- * Held islands go first, then the holes left in what is held. */
-void colorize_outline_clean(guint8 *mask, gint w, gint h, gint min_area);
+/* Relabels the 4-connected parts of `labels` ((h, w): a hint's region, or
+ * -1 for none) smaller than `min_area` pixels with the label most of their
+ * neighbours carry: islands of texture where a hint's hold barely crosses
+ * 1/2, or where two hints' regions interleave, which an outline would draw
+ * as specks. */
+void colorize_outline_clean(gint *labels, gint w, gint h, gint min_area);
 
-/* Whether pixel (x, y) of `mask` ((h, w)) lies on the outline: its right
- * or lower neighbour has the other value. */
-gboolean colorize_outline_at(const guint8 *mask, gint w, gint h, gint x, gint y);
+/* Whether pixel (x, y) of `labels` ((h, w)) lies on the outline: its right
+ * or lower neighbour has another label. */
+gboolean colorize_outline_at(const gint *labels, gint w, gint h, gint x, gint y);
 
 #endif

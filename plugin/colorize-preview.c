@@ -162,22 +162,22 @@ static void draw_markers(ColorizeDialog *d, const CropMap *map, guchar *rgba, gi
 /* What the preview shows: the last pass, or the points carried over it. */
 static nn_engine *shown_engine(const ColorizeDialog *d) { return d->carried ? d->carried : d->engine; }
 
-/* The outline of what the hints colour: a dashed black and white line
- * where the propagated hints' hold crosses 1/2 (the engine's pixels under
- * each preview pixel, at `to_engine` of the drawable's scale), specks
- * left out. */
+/* The outline of what each hint colours: a dashed black and white line
+ * around each hint's region where it holds by 1/2 or more (the engine's
+ * pixels under each preview pixel, at `to_engine` of the drawable's
+ * scale), also where two hints' regions meet, specks left out. */
 static void draw_hint_regions(ColorizeDialog *d, const CropMap *map, gdouble to_engine, guchar *rgba, gint w, gint h) {
     static const guchar black[3] = {0, 0, 0}, white[3] = {255, 255, 255};
-    guint8 *held = g_malloc((gsize)w * h);
+    gint *region = g_new(gint, (gsize)w * h);
     for (gint y = 0; y < h; y++)
         for (gint x = 0; x < w; x++)
-            held[(gsize)y * w + x] = nn_engine_hint_hold_at(shown_engine(d), (map->x0 + (x + 0.5) * map->sx) * to_engine,
-                                                            (map->y0 + (y + 0.5) * map->sy) * to_engine) >= 0.5f;
-    colorize_outline_clean(held, w, h, MAX(OUTLINE_MIN_SPECK, w * h / OUTLINE_SPECK_SHARE));
+            region[(gsize)y * w + x] = nn_engine_hint_region_at(shown_engine(d), (map->x0 + (x + 0.5) * map->sx) * to_engine,
+                                                                (map->y0 + (y + 0.5) * map->sy) * to_engine);
+    colorize_outline_clean(region, w, h, MAX(OUTLINE_MIN_SPECK, w * h / OUTLINE_SPECK_SHARE));
     for (gint y = 0; y < h; y++)
         for (gint x = 0; x < w; x++)
-            if (colorize_outline_at(held, w, h, x, y)) put_pixel(rgba, w, h, x, y, ((x + y) / 4) % 2 ? white : black);
-    g_free(held);
+            if (colorize_outline_at(region, w, h, x, y)) put_pixel(rgba, w, h, x, y, ((x + y) / 4) % 2 ? white : black);
+    g_free(region);
 }
 
 /* The source as it is, RGBA (the "before" of the Preview toggle). */

@@ -45,6 +45,7 @@ struct nn_engine {
     nn_point_hint *points; /* (n_points) point hints, full-resolution coordinates */
     float *hold;           /* (wh, ww) how firmly the propagated hints hold each working pixel, or NULL */
     float *carried;        /* (3, wh, ww) the colour they carry there, and the lightness it was given at */
+    int *region;           /* (wh, ww) the hint whose region each working pixel lies in (its seed), or -1 */
     float *texture;        /* (wh, ww) the local texture of Lw (with a colour reference), or NULL */
     float *net_ab;         /* (2, wh, ww) the network's blended ab before the hints, in NN_AB_SCALE units */
     int n_points, cap_points;
@@ -61,7 +62,7 @@ void nn_engine_free(nn_engine *e) {
     if (!e) return;
     free(e->col_x0), free(e->row_bin), free(e->bin_rows), free(e->hint_x), free(e->acc), free(e->row_mean);
     free(e->Lw), free(e->hint), free(e->coef), free(e->tx0), free(e->fx), free(e->points), free(e->stroke);
-    free(e->hold), free(e->carried), free(e->texture), free(e->net_ab);
+    free(e->hold), free(e->carried), free(e->region), free(e->texture), free(e->net_ab);
     nn_scene_free(e->scene);
     free(e);
 }
@@ -138,6 +139,15 @@ float nn_engine_hint_hold_at(const nn_engine *e, double x, double y) {
     px = px < 0 ? 0 : px >= e->ww ? e->ww - 1 : px;
     py = py < 0 ? 0 : py >= e->wh ? e->wh - 1 : py;
     return e->hold[(size_t)py * e->ww + px];
+}
+
+int nn_engine_hint_region_at(const nn_engine *e, double x, double y) {
+    if (!e->predicted || !e->hold || !e->region) return -1;
+    int px = (int)(x * e->ww / e->W), py = (int)(y * e->wh / e->H);
+    px = px < 0 ? 0 : px >= e->ww ? e->ww - 1 : px;
+    py = py < 0 ? 0 : py >= e->wh ? e->wh - 1 : py;
+    const size_t k = (size_t)py * e->ww + px;
+    return e->hold[k] >= 0.5f ? e->region[k] : -1;
 }
 
 void nn_engine_set_saturation(nn_engine *e, float saturation) {
@@ -429,19 +439,20 @@ static nn_status propagate_hints(nn_engine *e, nn_error *err) {
     float *seed_ab = NULL, *seed_L = NULL;
     int n_seeds = 0, *seed = hint_seeds(e, &seed_ab, &n_seeds);
     if (seed) seed_L = seed_lightness(e, seed, n_seeds);
-    free(e->hold), free(e->carried);
+    free(e->hold), free(e->carried), free(e->region);
     e->hold = malloc(sizeof(float) * wn), e->carried = malloc(sizeof(float) * 3 * wn);
+    e->region = malloc(sizeof(int) * wn);
     nn_status st = NN_OK;
-    if (!seed || !seed_L || !e->hold || !e->carried) {
+    if (!seed || !seed_L || !e->hold || !e->carried || !e->region) {
         st = nn_set_error(err, NN_ERR_NOMEM, "out of memory for the hint propagation");
     } else {
         const nn_propagation_params pp = {.reach = e->params.hint_reach, .texture = NN_HINT_TEXTURE,
                                           .length = NN_HINT_LENGTH, .contest = NN_HINT_CONTEST,
                                           .smooth = NN_HINT_BLEND, .smooth_l = NN_HINT_BLEND_LIGHTNESS};
         st = nn_propagate_hints(e->Lw, ww, wh, seed, seed_ab, seed_L, &pp, e->carried, e->carried + 2 * wn, e->hold,
-                                err);
+                                e->region, err);
     }
-    if (st) free(e->hold), free(e->carried), e->hold = e->carried = NULL;
+    if (st) free(e->hold), free(e->carried), free(e->region), e->hold = e->carried = NULL, e->region = NULL;
     free(seed), free(seed_ab), free(seed_L);
     return st;
 }

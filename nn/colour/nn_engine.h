@@ -165,6 +165,11 @@ float nn_engine_lightness_at(const nn_engine *e, double x, double y);
  * full-resolution position (x, y), 0..1 (after predict; 0 without hints or
  * propagation): where it is 1/2 or more, the hints' colour wins. */
 float nn_engine_hint_hold_at(const nn_engine *e, double x, double y);
+/* Which hint's region the working pixel under full-resolution position
+ * (x, y) lies in, where the hints hold it by 1/2 or more (after predict):
+ * a point's index (0 .. points - 1), or from the points' count on one
+ * piece of a stroke of one colour; -1 where no hint holds it so. */
+int nn_engine_hint_region_at(const nn_engine *e, double x, double y);
 /* Changes the saturation that ab comes out with (no new prediction needed). */
 void nn_engine_set_saturation(nn_engine *e, float saturation);
 void nn_engine_free(nn_engine *e);

@@ -34,7 +34,9 @@ typedef struct {
  * 2^-16 at twice that), and hint_ab, that seed's colour, blended with its
  * neighbours' where regions meet in a smooth area (0 where no seed holds);
  * hint_L likewise the seed's lightness (with seed_L and hint_L, else
- * neither is used). NN_ERR_NOMEM where the queue cannot be had. */
+ * neither is used); and, where `owner` is given, the seed whose region each
+ * pixel lies in (the one that takes it, at any hold; -1 where none reaches).
+ * NN_ERR_NOMEM where the queue cannot be had. */
 nn_status nn_propagate_hints(const float *L,       // (h, w) L* at working scale
                              int w, int h,
                              const int *seed,      // (h, w) seed id or -1
@@ -44,6 +46,7 @@ nn_status nn_propagate_hints(const float *L,       // (h, w) L* at working scale
                              float *hint_ab,       // (2, h, w) output
                              float *hint_L,        // (h, w) output, or NULL
                              float *hold,          // (h, w) output
+                             int *owner,           // (h, w) output, or NULL
                              nn_error *err);
 
 /* Painted pixels within this ab distance of where a stroke starts belong

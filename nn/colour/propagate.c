@@ -168,7 +168,8 @@ static void smooth_along_edges(float *v, int channels, const float *L, int w, in
 }
 
 nn_status nn_propagate_hints(const float *L, int w, int h, const int *seed, const float *seed_ab, const float *seed_L,
-                             const nn_propagation_params *p, float *hint_ab, float *hint_L, float *hold, nn_error *err) {
+                             const nn_propagation_params *p, float *hint_ab, float *hint_L, float *hold, int *owner,
+                             nn_error *err) {
     const size_t n = (size_t)w * h;
     const int channels = seed_L && hint_L ? 4 : 3;
     int *nearest = malloc(sizeof(int) * n);
@@ -186,6 +187,8 @@ nn_status nn_propagate_hints(const float *L, int w, int h, const int *seed, cons
         const float r = s >= 0 ? v[k] / reach : 0.0f;
         hold[k] = s >= 0 ? exp2f(-(r * r) * (r * r)) : 0.0f;
     }
+    if (owner) memcpy(owner, nearest, sizeof(int) * n);
+    if (owner) memcpy(owner, nearest, sizeof(int) * n);
     for (size_t k = 0; k < n; k++) {
         const int s = nearest[k];
         v[k] = s >= 0 ? hold[k] * seed_ab[2 * s] : 0.0f, v[n + k] = s >= 0 ? hold[k] * seed_ab[2 * s + 1] : 0.0f;

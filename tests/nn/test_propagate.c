@@ -175,6 +175,34 @@ static nn_engine *engine_with_points(nn_colorizer *c, const float *L, const nn_p
     return e;
 }
 
+/* What *Show hints* outlines: with a point in A and one in B, each
+ * region's pixels lie in its point's region (nn_engine_hint_region_at),
+ * both held, so the outline runs along the edge between them; without
+ * hints no pixel lies in any. */
+static void test_hint_regions(nn_colorizer *c, const float *L) {
+    nn_point_hint pts[2] = {{320, 100, 0, 0}, {320, 420, 0, 0}};
+    const uint8_t orange[3] = {220, 130, 40};
+    srgb8_ab(colours[0].rgb, &pts[0].a, &pts[0].b);
+    srgb8_ab(orange, &pts[1].a, &pts[1].b);
+    nn_engine *two = engine_with_points(c, L, pts, 2, NULL, SYN_W), *none = engine_with_points(c, L, NULL, 0, NULL, SYN_W);
+    CHECK(two && none, "the engines");
+    if (two && none) {
+        long in_own[2] = {0, 0}, count[2] = {0, 0}, anywhere = 0;
+        for (int y = 0; y < SYN_H; y += 4)
+            for (int x = 0; x < SYN_W; x += 4) {
+                const int side = y >= edge_row(x);
+                if (abs(y - edge_row(x)) > 8) count[side]++, in_own[side] += nn_engine_hint_region_at(two, x, y) == side;
+                anywhere += nn_engine_hint_region_at(none, x, y) != -1;
+            }
+        printf("hint regions: A in the first point's %.1f %%, B in the second's %.1f %%; without hints %ld pixels in "
+               "one\n", 100.0 * in_own[0] / count[0], 100.0 * in_own[1] / count[1], anywhere);
+        CHECK(in_own[0] >= 0.9 * count[0] && in_own[1] >= 0.9 * count[1], "each region should lie in its point's "
+              "(A %ld of %ld, B %ld of %ld)", in_own[0], count[0], in_own[1], count[1]);
+        CHECK(anywhere == 0, "without hints %ld pixels lie in a hint's region", anywhere);
+    }
+    nn_engine_free(two), nn_engine_free(none);
+}
+
 /* What a dragged point shows at once: the network's colour of the pass
  * before with the point carried along the image where it is now. With the
  * base's own points it is the base, bit for bit; a point moved from B into
@@ -306,7 +334,7 @@ static void test_search_against_oracle(void) {
     /* no smoothing: the hold is then a function of the nearest distance alone */
     const nn_propagation_params p = {.reach = 60, .texture = 1, .length = 10, .smooth = 0};
     nn_error err = {0};
-    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &p, ab, NULL, hold, &err) == NN_OK, "%s", err.msg);
+    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &p, ab, NULL, hold, NULL, &err) == NN_OK, "%s", err.msg);
     oracle_distance(L, w, h, seed, &p, 0.0f, d);
     double worst = 0;
     for (int k = 0; k < n; k++) {
@@ -318,7 +346,7 @@ static void test_search_against_oracle(void) {
     /* the contest: each pixel the colour of the seed nearest when every change counts */
     nn_propagation_params pc = p;
     pc.contest = NN_HINT_CONTEST;
-    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &pc, ab, NULL, hold, &err) == NN_OK, "%s", err.msg);
+    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &pc, ab, NULL, hold, NULL, &err) == NN_OK, "%s", err.msg);
     float *dc = malloc(sizeof(float) * 4 * n); /* (seed, contest or not, n) each seed's distances alone */
     int *one = malloc(sizeof(int) * n), wrong = 0, ties = 0, changed = 0;
     for (int s = 0; s < 4; s++) {
@@ -357,7 +385,7 @@ static void test_step_edge(void) {
     const nn_propagation_params p = {.reach = NN_DEFAULT_HINT_REACH, .texture = NN_HINT_TEXTURE, .length = 1,
                                      .smooth = NN_HINT_BLEND, .smooth_l = NN_HINT_BLEND_LIGHTNESS};
     nn_error err = {0};
-    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &p, ab, NULL, hold, &err) == NN_OK, "%s", err.msg);
+    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &p, ab, NULL, hold, NULL, &err) == NN_OK, "%s", err.msg);
     float least_in = 1, most_out = 0;
     for (int k = 0; k < n; k++)
         if (k % w < 40) least_in = fminf(least_in, hold[k]);
@@ -383,10 +411,10 @@ static void test_contest_counts_gentle_ramps(void) {
     const float seed_ab[4] = {50, 0, -40, 0};
     nn_propagation_params p = {.reach = NN_DEFAULT_HINT_REACH, .texture = NN_HINT_TEXTURE, .length = 1, .smooth = 0};
     nn_error err = {0};
-    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &p, ab, NULL, hold_off, &err) == NN_OK, "%s", err.msg);
+    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &p, ab, NULL, hold_off, NULL, &err) == NN_OK, "%s", err.msg);
     const float a_off = ab[py * w + px];
     p.contest = NN_HINT_CONTEST;
-    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &p, ab, NULL, hold, &err) == NN_OK, "%s", err.msg);
+    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &p, ab, NULL, hold, NULL, &err) == NN_OK, "%s", err.msg);
     const float a_on = ab[py * w + px];
     printf("contest: the pixel above a gentle ramp takes a = %.0f without it, %.0f with it (A 50, B -40)\n", a_off,
            a_on);
@@ -413,7 +441,7 @@ static void test_contest_beyond_reach(void) {
     const nn_propagation_params p = {.reach = 3, .texture = NN_HINT_TEXTURE, .length = 1, .contest = NN_HINT_CONTEST,
                                      .smooth = 0};
     nn_error err = {0};
-    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &p, ab, NULL, hold, &err) == NN_OK, "%s", err.msg);
+    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &p, ab, NULL, hold, NULL, &err) == NN_OK, "%s", err.msg);
     printf("contest beyond 4 × reach: the pixel takes a = %.0f (B -40) with hold %.3f\n", ab[py * w + px],
            hold[py * w + px]);
     CHECK(hold[py * w + px] > 0.99f, "the hold should keep the pixel (%.3f)", hold[py * w + px]);
@@ -441,6 +469,7 @@ int main(int argc, char **argv) {
         test_two_points(c, L, ab);
         test_no_hints_unchanged(c, L, ab);
         test_predict_from(c, L, ab);
+        test_hint_regions(c, L);
         test_chroma_follows_lightness(c);
         free(L), free(ab);
         nn_colorizer_free(c);

@@ -567,8 +567,8 @@ void click_past_point_limit(int port, const char *log) {
 }
 
 /* Remove all: two more points placed, then Alt+A and OK: the image keeps
- * no points, and Remove all then rests (the plug-in logs the point
- * controls' state). */
+ * no points, and Remove all then rests, the colour button showing neutral
+ * gray, no point's colour (the plug-in logs the point controls' state). */
 void remove_all_points(int port, int image, int source, const char *log) {
     Call c;
     GThread *t;
@@ -582,6 +582,8 @@ void remove_all_points(int port, int image, int source, const char *log) {
         char *state = log_wait_for(log, from, "point controls: 0 points", 5);
         CHECK(state && strstr(state, "point controls: 0 points, Delete point sensitive 0, Remove all sensitive 0"),
               "after Remove all, the point controls do not rest");
+        CHECK(state && strstr(state, "0 points, Delete point sensitive 0, Remove all sensitive 0, colour button #808080"),
+              "after Remove all, the colour button does not show neutral gray");
         g_free(state);
         g_usleep(500000);
         CHECK(gui_press(dialog, "alt+o"), "could not press OK");

@@ -65,6 +65,13 @@ int reference_picked(int port, int image, int source, const char *log) {
             printf("reference choices: %s (the warm layer is item %d)\n", text, index);
             g_strfreev(items), g_free(text);
         }
+        const char *ids = choices ? strstr(choices, "reference choices' IDs:") : NULL;
+        char *ids_line = ids ? g_strndup(ids, strcspn(ids, "\n")) : NULL, **id = g_strsplit(ids_line ? strchr(ids_line, ':') + 1 : "", " ", -1);
+        gboolean offered = FALSE;
+        for (int i = 0; id[i]; i++) offered |= *id[i] && atoi(id[i]) == source;
+        printf("%s (the layer colorized is %d)\n", ids_line ? ids_line : "no IDs logged", source);
+        CHECK(ids_line && !offered, "the layer being colorized, %d, is offered as its own reference", source);
+        g_strfreev(id), g_free(ids_line);
         g_free(choices);
         CHECK(index > 0, "the warm layer is not among the reference choices");
         g_usleep(1500000);
@@ -262,19 +269,58 @@ static gboolean logged_preview_layout(const char *log, gsize from, PreviewLayout
     return l->pw > 0;
 }
 
+/* The dialog's size when last shown, as the plug-in logs it; FALSE when
+ * not logged since `from`. */
+static gboolean logged_dialog_size(const char *log, gsize from, int *w, int *h) {
+    gchar *text = NULL;
+    gsize n = 0;
+    *w = *h = 0;
+    if (!g_file_get_contents(log, &text, &n, NULL) || n < from) return FALSE;
+    for (const char *p = text + from; (p = strstr(p, "colorize-neural: dialog shown at ")); p++)
+        sscanf(p, "colorize-neural: dialog shown at %dx%d", w, h);
+    g_free(text);
+    return *w > 0;
+}
+
+/* The dialog opens again at the size it was left at (1000×1150, as
+ * preview_grows leaves it), and is then given back its first size
+ * (first_w × first_h) and cancelled, so that the runs after this one see
+ * the dialog as it first opened. */
+static void size_remembered(int port, int image, int source, const char *log, int first_w, int first_h) {
+    const gsize from = log_size(log);
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
+    int w = 0, h = 0;
+    if (dialog) {
+        g_usleep(1500000);
+        CHECK(logged_dialog_size(log, from, &w, &h), "the dialog's size was not logged");
+        CHECK(gui_resize(dialog, first_w, first_h), "could not resize the dialog");
+        g_usleep(1000000);
+        CHECK(gui_press(dialog, "Escape"), "could not press Escape");
+    }
+    wait_call(&c, t);
+    printf("the dialog opened again at %dx%d after it was left at 1000x1150 (first %dx%d)\n", w, h, first_w, first_h);
+    CHECK(w == 1000 && h == 1150, "the dialog did not open at the size it was left at (%dx%d)", w, h);
+    g_free(c.expr), g_free(c.answer), g_free(dialog);
+}
+
 /* The preview grows with the dialog, as GIMP's own filter previews do: the
  * dialog resized to 1000×1150, the picture itself (not only the area
  * around it) must grow to at least twice its area, and a click at the
- * area's centre must place a point at the image's centre. */
+ * area's centre must place a point at the image's centre. The next time
+ * the dialog opens at that size (size_remembered). */
 void preview_grows(int port, int image, int source, const char *log) {
     const gsize from = log_size(log);
     Call c;
     GThread *t;
     char *dialog = open_dialog(&c, &t, port, image, source);
     PreviewLayout before = {0}, after = {0};
+    int first_w = 0, first_h = 0;
     if (dialog) {
         g_usleep(1500000);
         CHECK(logged_preview_layout(log, from, &before), "the preview's layout was not logged");
+        CHECK(logged_dialog_size(log, from, &first_w, &first_h), "the dialog's size was not logged");
         CHECK(gui_resize(dialog, 1000, 1150), "could not resize the dialog");
         g_usleep(2500000);
         logged_preview_layout(log, from, &after);
@@ -297,6 +343,7 @@ void preview_grows(int port, int image, int source, const char *log) {
     CHECK(fabs(x - PHOTO_W / 2.0) < 0.03 * PHOTO_W && fabs(y - PHOTO_H / 2.0) < 0.03 * PHOTO_H,
           "a click at the enlarged preview's centre did not land at the image's centre");
     g_free(e), g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
+    if (first_w > 0) size_remembered(port, image, source, log, first_w, first_h);
 }
 
 /* At a high working resolution the quick pass is shown at once, before

@@ -2,7 +2,9 @@
  * (plugin/colorize-outline.c), without GIMP: a held region whose hold
  * barely crosses 1/2 in textured places (held specks outside it, holes
  * inside) must come out as the region alone, outlined by one clean line;
- * large parts must stay, however odd their shape. */
+ * large parts must stay, however odd their shape; two hints that hold
+ * the whole picture between them are outlined where they meet. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,7 @@
 
 enum { W = 120, H = 80, MIN_AREA = 24 };
 
-static int outline_pixels(const guint8 *mask) {
+static int outline_pixels(const gint *mask) {
     int n = 0;
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++) n += colorize_outline_at(mask, W, H, x, y);
@@ -22,7 +24,7 @@ static int outline_pixels(const guint8 *mask) {
 /* The left half held, with specks: one-pixel and 3×3 islands on the right,
  * one-pixel and 2×4 holes on the left. */
 static void specks_cleaned(void) {
-    guint8 *mask = g_malloc((gsize)W * H);
+    gint *mask = g_new(gint, (gsize)W * H);
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++) mask[y * W + x] = x < W / 2;
     const int before_specks = outline_pixels(mask);
@@ -52,7 +54,7 @@ static void specks_cleaned(void) {
 /* Parts of at least the minimum area stay: a thin held line across the
  * image (a stroke's region), and a held 5×5 square (25 pixels). */
 static void large_parts_kept(void) {
-    guint8 *mask = g_malloc0((gsize)W * H);
+    gint *mask = g_new0(gint, (gsize)W * H);
     for (int x = 0; x < W; x++) mask[20 * W + x] = 1;
     for (int y = 50; y < 55; y++)
         for (int x = 50; x < 55; x++) mask[y * W + x] = 1;
@@ -61,14 +63,45 @@ static void large_parts_kept(void) {
     for (int i = 0; i < W * H; i++) held += mask[i];
     CHECK(held == W + 25, "the line and the square should stay held (%d pixels held, not %d)", held, W + 25);
     /* all held or none: nothing to clean, no outline */
-    memset(mask, 1, (size_t)W * H);
+    for (int i = 0; i < W * H; i++) mask[i] = 1;
     colorize_outline_clean(mask, W, H, MIN_AREA);
     CHECK(mask[0] == 1 && outline_pixels(mask) == 0, "a wholly held picture stays held, with no outline");
+    g_free(mask);
+}
+
+/* Two hints hold everything (labels 0 and 1, left and right of a wavy
+ * line; -1 is what no hint holds), with a speck of each inside the other:
+ * the outline is the line between them, one pixel per row. */
+static void regions_meeting(void) {
+    gint *mask = g_new(gint, (gsize)W * H);
+    int border[H];
+    for (int y = 0; y < H; y++) {
+        border[y] = W / 2 + (int)(8 * sin(y * 0.2));
+        for (int x = 0; x < W; x++) mask[y * W + x] = x < border[y] ? 0 : 1;
+    }
+    mask[10 * W + 5] = 1, mask[30 * W + W - 6] = 0, mask[50 * W + 7] = -1;
+    colorize_outline_clean(mask, W, H, MIN_AREA);
+    int wrong = 0, on_line = 0, off_line = 0;
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            wrong += mask[y * W + x] != (x < border[y] ? 0 : 1);
+            const int line = colorize_outline_at(mask, W, H, x, y);
+            on_line += line && (x == border[y] - 1 || (y + 1 < H && x >= MIN(border[y], border[y + 1]) - 1 &&
+                                                       x < MAX(border[y], border[y + 1])));
+            off_line += line && !(x >= MIN(border[y], y + 1 < H ? border[y + 1] : border[y]) - 1 &&
+                                  x < MAX(border[y], y + 1 < H ? border[y + 1] : border[y]));
+        }
+    printf("two regions meeting: %d pixels relabelled wrongly, %d outline pixels on their line, %d off it\n", wrong,
+           on_line, off_line);
+    CHECK(wrong == 0, "the specks of each hint inside the other should be cleaned (%d pixels wrong)", wrong);
+    CHECK(on_line >= H && off_line == 0, "the outline should follow the line where the hints meet (%d pixels on it, "
+          "%d off)", on_line, off_line);
     g_free(mask);
 }
 
 int main(void) {
     specks_cleaned();
     large_parts_kept();
+    regions_meeting();
     return test_finish("test_outline");
 }
