@@ -620,10 +620,10 @@ static void label_layers_by_name(GtkWidget *combo, gboolean with_image) {
         g_string_append_printf(ids, " %d", id);
         g_free(label);
     }
-    if (g_getenv("COLORIZE_VERBOSE")) {
-        g_printerr("colorize-neural: %s choices: %s\n", with_image ? "reference" : "hint layer", shown->str);
-        g_printerr("colorize-neural: %s choices' IDs:%s\n", with_image ? "reference" : "hint layer", ids->str);
-    }
+    if (g_getenv("COLORIZE_VERBOSE")) /* one write: a reader of the log sees both lines or neither */
+        g_printerr("colorize-neural: %s choices: %s\ncolorize-neural: %s choices' IDs:%s\n",
+                   with_image ? "reference" : "hint layer", shown->str, with_image ? "reference" : "hint layer",
+                   ids->str);
     g_string_free(shown, TRUE), g_string_free(ids, TRUE);
     g_hash_table_destroy(count);
 }
@@ -843,19 +843,24 @@ static void restore_size(GtkWidget *dialog) {
     gtk_window_set_default_size(GTK_WINDOW(dialog), MAX(size[0], DIALOG_DEFAULT_WIDTH), size[1] > 0 ? size[1] : -1);
 }
 
-/* Keeps the size the dialog is closed at. */
-static void keep_size(GtkWidget *dialog) {
+/* Keeps the size the dialog is closed at, when the user resized it (not
+ * maximized: that is no size to open a dialog at). */
+static void keep_size(const ColorizeDialog *d) {
     gint size[2];
-    gtk_window_get_size(GTK_WINDOW(dialog), &size[0], &size[1]);
+    gtk_window_get_size(GTK_WINDOW(d->dialog), &size[0], &size[1]);
+    const GdkWindow *window = gtk_widget_get_window(d->dialog);
+    const gboolean maximized = window && (gdk_window_get_state((GdkWindow *)window) & GDK_WINDOW_STATE_MAXIMIZED);
+    if (maximized || (size[0] == d->shown_w && size[1] == d->shown_h)) return;
     gimp_set_data(DIALOG_SIZE_KEY, size, sizeof size);
 }
 
-/* With COLORIZE_VERBOSE: the dialog's size once shown (the dialog test reads it). */
-static gboolean log_size_shown(GtkWidget *dialog, GdkEvent *event, gpointer data) {
-    (void)event, (void)data;
-    gint w, h;
-    gtk_window_get_size(GTK_WINDOW(dialog), &w, &h);
-    g_printerr("colorize-neural: dialog shown at %dx%d\n", w, h);
+/* The dialog's size once shown; with COLORIZE_VERBOSE also logged (the
+ * dialog test reads it). */
+static gboolean note_size_shown(GtkWidget *dialog, GdkEvent *event, gpointer data) {
+    ColorizeDialog *d = data;
+    (void)event;
+    gtk_window_get_size(GTK_WINDOW(dialog), &d->shown_w, &d->shown_h);
+    if (g_getenv("COLORIZE_VERBOSE")) g_printerr("colorize-neural: dialog shown at %dx%d\n", d->shown_w, d->shown_h);
     return FALSE;
 }
 
@@ -896,7 +901,7 @@ static GtkWidget *build_dialog(ColorizeDialog *d) {
     gtk_progress_bar_set_text(GTK_PROGRESS_BAR(d->progress), " "); /* as tall as with a text: no relayout */
     gtk_box_pack_start(GTK_BOX(vbox), d->progress, FALSE, FALSE, 0);
     restore_size(dialog);
-    if (g_getenv("COLORIZE_VERBOSE")) g_signal_connect(dialog, "map-event", G_CALLBACK(log_size_shown), NULL);
+    g_signal_connect(dialog, "map-event", G_CALLBACK(note_size_shown), d);
     gtk_widget_show_all(dialog); /* the progress bar stays: it pulses while a preview pass runs, fills during OK */
     gtk_widget_hide(d->message); /* shown with a message */
     if (g_getenv("COLORIZE_VERBOSE"))
@@ -969,7 +974,14 @@ gint32 colorize_dialog_run(gint32 image, gint32 drawable, ColorizeSettings *s, G
     d.points = colorize_points_load(image);
     d.engine_points = g_array_new(FALSE, FALSE, sizeof(PointHint));
     GError *unusable = NULL; /* the saved reference, when it can no longer serve: said in the dialog */
-    if (!colorize_reference_prepare(s, &unusable))
+    if (s->reference != -1 && gimp_item_is_valid(s->reference) &&
+        (s->reference == drawable || colorize_is_result(s->reference))) { /* the combo does not offer these */
+        s->reference = -1;
+        g_set_error(&unusable, COLORIZE_ERROR, COLORIZE_ERROR_ARGUMENT,
+                    _("The reference used last time is the layer being colorized or an earlier result, and cannot "
+                      "serve: no reference is used"));
+    }
+    if (!colorize_reference_prepare(s, unusable ? NULL : &unusable))
         s->reference = -1, s->reference_file[0] = '\0', colorize_reference_prepare(s, NULL);
     GtkWidget *dialog = build_dialog(&d);
     if (unusable) show_message(&d, unusable->message, TRUE), g_error_free(unusable);
@@ -986,7 +998,7 @@ gint32 colorize_dialog_run(gint32 image, gint32 drawable, ColorizeSettings *s, G
         else g_set_error(error, COLORIZE_ERROR, COLORIZE_ERROR_CANCELLED, _("Cancelled"));
         break;
     }
-    keep_size(dialog);
+    keep_size(&d);
     colorize_preview_free(&d);
     gtk_widget_destroy(dialog);
     g_array_free(d.points, TRUE);

@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#define OUTLINE_CLEAN_PASSES 8 /* at most: each pass merges the specks into their neighbours */
+
 /* Fills the 4-connected part of `labels` around `start` (pixels of its
  * label), marking it in `seen`; its pixels go to `part`. Returns how many. */
 static gsize fill_part(const gint *labels, gint w, gint h, gsize start, guint8 *seen, gint *part) {
@@ -40,16 +42,31 @@ static gint label_around(const gint *labels, gint w, gint h, const gint *part, g
     return best;
 }
 
-void colorize_outline_clean(gint *labels, gint w, gint h, gint min_area) {
+/* One pass over the parts in scan order, each small one taking the label
+ * around it (merging it into a neighbour: fewer parts after each pass).
+ * Returns whether any was relabelled. */
+static gboolean clean_pass(gint *labels, gint w, gint h, gint min_area, guint8 *seen, gint *part) {
     const gsize n = (gsize)w * h;
-    guint8 *seen = g_malloc0(n);
-    gint *part = g_new(gint, n);
+    gboolean changed = FALSE;
+    memset(seen, 0, n);
     for (gsize start = 0; start < n; start++) {
         if (seen[start]) continue;
         const gsize len = fill_part(labels, w, h, start, seen, part);
         if (len >= (gsize)min_area || len == n) continue;
         const gint to = label_around(labels, w, h, part, len);
         for (gsize k = 0; k < len; k++) labels[part[k]] = to;
+        changed = TRUE;
+    }
+    return changed;
+}
+
+void colorize_outline_clean(gint *labels, gint w, gint h, gint min_area) {
+    const gsize n = (gsize)w * h;
+    guint8 *seen = g_malloc(n);
+    gint *part = g_new(gint, n);
+    /* again until no part is small: a speck that joined another speck,
+     * itself relabelled later in the pass, is a speck again */
+    for (gint pass = 0; pass < OUTLINE_CLEAN_PASSES && clean_pass(labels, w, h, min_area, seen, part); pass++) {
     }
     g_free(part), g_free(seen);
 }

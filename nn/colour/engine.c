@@ -430,9 +430,32 @@ static float *seed_lightness(const nn_engine *e, const int *seed, int n_seeds) {
     return sum;
 }
 
+/* Hints of nearly one colour (within NN_STROKE_SEED_TOLERANCE) make one
+ * region: each seed's region becomes that of the first seed of its colour
+ * (two points on one sky, a stroke cut in pieces by a point's patch). */
+static void merge_regions_of_one_colour(int *region, size_t wn, const float *seed_ab, int n_seeds) {
+    int *first = malloc(sizeof(int) * (size_t)(n_seeds > 0 ? n_seeds : 1));
+    if (!first) return; /* the regions stay apart: only their outline shows more lines */
+    const float tol2 = NN_STROKE_SEED_TOLERANCE * NN_STROKE_SEED_TOLERANCE;
+    for (int s = 0; s < n_seeds; s++) {
+        first[s] = s;
+        for (int t = 0; t < s; t++) {
+            const float da = seed_ab[2 * s] - seed_ab[2 * t], db = seed_ab[2 * s + 1] - seed_ab[2 * t + 1];
+            if (da * da + db * db <= tol2) {
+                first[s] = first[t];
+                break;
+            }
+        }
+    }
+    for (size_t k = 0; k < wn; k++)
+        if (region[k] >= 0) region[k] = first[region[k]];
+    free(first);
+}
+
 /* The hints carried along the image's edges, before the network runs:
- * e->hold, how firmly they hold each working pixel, and e->carried, the
- * colour they carry there and the lightness it was given at. */
+ * e->hold, how firmly they hold each working pixel, e->carried, the colour
+ * they carry there and the lightness it was given at, and e->region, which
+ * hint's region each pixel lies in. */
 static nn_status propagate_hints(nn_engine *e, nn_error *err) {
     const int ww = e->ww, wh = e->wh;
     const size_t wn = (size_t)ww * wh;
@@ -451,6 +474,7 @@ static nn_status propagate_hints(nn_engine *e, nn_error *err) {
                                           .smooth = NN_HINT_BLEND, .smooth_l = NN_HINT_BLEND_LIGHTNESS};
         st = nn_propagate_hints(e->Lw, ww, wh, seed, seed_ab, seed_L, &pp, e->carried, e->carried + 2 * wn, e->hold,
                                 e->region, err);
+        if (!st) merge_regions_of_one_colour(e->region, wn, seed_ab, n_seeds);
     }
     if (st) free(e->hold), free(e->carried), free(e->region), e->hold = e->carried = NULL, e->region = NULL;
     free(seed), free(seed_ab), free(seed_L);

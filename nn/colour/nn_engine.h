@@ -167,8 +167,10 @@ float nn_engine_lightness_at(const nn_engine *e, double x, double y);
 float nn_engine_hint_hold_at(const nn_engine *e, double x, double y);
 /* Which hint's region the working pixel under full-resolution position
  * (x, y) lies in, where the hints hold it by 1/2 or more (after predict):
- * a point's index (0 .. points - 1), or from the points' count on one
- * piece of a stroke of one colour; -1 where no hint holds it so. */
+ * a point's index in the order the engine was given them (0 .. points - 1),
+ * or from the points' count on one piece of a stroke of one colour; hints
+ * of nearly one colour share the first one's region. -1 where no hint
+ * holds it so. */
 int nn_engine_hint_region_at(const nn_engine *e, double x, double y);
 /* Changes the saturation that ab comes out with (no new prediction needed). */
 void nn_engine_set_saturation(nn_engine *e, float saturation);

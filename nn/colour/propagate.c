@@ -188,7 +188,6 @@ nn_status nn_propagate_hints(const float *L, int w, int h, const int *seed, cons
         hold[k] = s >= 0 ? exp2f(-(r * r) * (r * r)) : 0.0f;
     }
     if (owner) memcpy(owner, nearest, sizeof(int) * n);
-    if (owner) memcpy(owner, nearest, sizeof(int) * n);
     for (size_t k = 0; k < n; k++) {
         const int s = nearest[k];
         v[k] = s >= 0 ? hold[k] * seed_ab[2 * s] : 0.0f, v[n + k] = s >= 0 ? hold[k] * seed_ab[2 * s + 1] : 0.0f;

@@ -490,8 +490,8 @@ void drag_updates_preview(int port, const char *log) {
     g_free(released), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
-/* A new point starts with the network's most likely colour at its place,
- * not with the previous point's: a first point is made blue in the colour
+/* A new point starts with the colour the preview shows at its place, not
+ * with the previous point's: a first point is made blue in the colour
  * dialog (the preview follows it while that dialog is open), a second one
  * is placed elsewhere, and OK stores the blue and, for the second, the
  * colour the plug-in logged as the network's guess there. */

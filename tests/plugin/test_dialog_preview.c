@@ -31,6 +31,25 @@ int warmth(int port, int layer, int w, int h) {
     return sum / n;
 }
 
+/* The dialog opened on the layer that served as the reference last time
+ * (saved with the settings at OK) must not use it as its own reference: it
+ * says so and uses none (the combo does not offer it, and showed nothing
+ * while the layer stayed in use). */
+static void own_reference_refused(int port, int warm, const char *log) {
+    char *e = g_strdup_printf("(car (gimp-item-get-image %d))", warm);
+    const int warm_image = eval_int(port, e);
+    const gsize from = log_size(log);
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, warm_image, warm);
+    char *said = dialog ? log_wait_for(log, from, "the dialog says: The reference used last time", 15) : NULL;
+    if (dialog) CHECK(gui_press(dialog, "Escape"), "could not press Escape");
+    wait_call(&c, t);
+    printf("the dialog opened on last time's reference layer: %s\n", said ? "said it cannot serve" : "said nothing");
+    CHECK(said, "the dialog on last time's reference layer did not say it cannot serve as its own reference");
+    g_free(said), g_free(e), g_free(c.expr), g_free(c.answer), g_free(dialog);
+}
+
 /* A colour reference picked in the dialog as a user does: a second image,
  * warm, is open; Alt+E reaches the Reference combo, whose choices the
  * plug-in logs ("image / layer"); Home and the arrow keys pick the warm
@@ -93,6 +112,7 @@ int reference_picked(int port, int image, int source, const char *log) {
         char *e = g_strdup_printf("(car (plug-in-nn-colorize RUN-WITH-LAST-VALS %d %d \"\" 0.5 1.0 256 -1))", image,
                                   source);
         const int with = warmth(port, layer, PHOTO_W, PHOTO_H), repeated = warmth(port, eval_int(port, e), PHOTO_W, PHOTO_H);
+        own_reference_refused(port, warm, log);
         char *close = g_strdup_printf("(gimp-image-delete (car (gimp-item-get-image %d)))", warm);
         g_free(gui_eval(port, close));
         const int without = warmth(port, eval_int(port, e), PHOTO_W, PHOTO_H);

@@ -99,9 +99,28 @@ static void regions_meeting(void) {
     g_free(mask);
 }
 
+/* Two specks side by side in an unheld picture, the first (in scan order)
+ * bordering only the second: the first joins the second, which, smaller
+ * than the minimum area, then goes too; nothing of either may stay (in one
+ * pass the first's pixel kept the second's label). */
+static void adjacent_specks(void) {
+    gint *mask = g_new(gint, (gsize)W * H);
+    for (int i = 0; i < W * H; i++) mask[i] = -1;
+    mask[0] = 1;                          /* the corner pixel, label 1: its neighbours are the second speck's */
+    mask[1] = mask[2] = 2;                /* 7 px right of and under it, label 2 */
+    for (int x = 0; x < 5; x++) mask[W + x] = 2;
+    colorize_outline_clean(mask, W, H, MIN_AREA);
+    int left = 0;
+    for (int i = 0; i < W * H; i++) left += mask[i] != -1;
+    printf("two adjacent specks: %d pixels left labelled\n", left);
+    CHECK(left == 0 && outline_pixels(mask) == 0, "%d pixels of two adjacent specks stayed", left);
+    g_free(mask);
+}
+
 int main(void) {
     specks_cleaned();
     large_parts_kept();
     regions_meeting();
+    adjacent_specks();
     return test_finish("test_outline");
 }
