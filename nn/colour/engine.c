@@ -430,13 +430,13 @@ static float *seed_lightness(const nn_engine *e, const int *seed, int n_seeds) {
     return sum;
 }
 
-/* Hints of nearly one colour (within NN_STROKE_SEED_TOLERANCE) make one
- * region: each seed's region becomes that of the first seed of its colour
- * (two points on one sky, a stroke cut in pieces by a point's patch). */
+/* Hints of one colour (within NN_HINT_SAME_COLOUR) make one region: each
+ * seed's region becomes that of the first seed of its colour (two points
+ * on one sky given one swatch, a stroke cut in pieces by a point's patch). */
 static void merge_regions_of_one_colour(int *region, size_t wn, const float *seed_ab, int n_seeds) {
     int *first = malloc(sizeof(int) * (size_t)(n_seeds > 0 ? n_seeds : 1));
     if (!first) return; /* the regions stay apart: only their outline shows more lines */
-    const float tol2 = NN_STROKE_SEED_TOLERANCE * NN_STROKE_SEED_TOLERANCE;
+    const float tol2 = NN_HINT_SAME_COLOUR * NN_HINT_SAME_COLOUR;
     for (int s = 0; s < n_seeds; s++) {
         first[s] = s;
         for (int t = 0; t < s; t++) {

@@ -62,6 +62,12 @@ extern "C" {
  * on random hints, less leak; README). */
 #define NN_HINT_CHROMA_POWER 0.5f
 #define NN_HINT_CHROMA_RANGE 2.0f
+/* Hints whose colours lie within this ab distance are one colour: they
+ * share one region in nn_engine_hint_region_at (two points given one
+ * swatch, a stroke cut into pieces by a point's patch), while two clicks
+ * of nearby but different colours (a gray sky and a gray mountain, each
+ * taking the colour the preview showed) keep a region each. */
+#define NN_HINT_SAME_COLOUR 2.0f
 
 typedef struct {
     float vividness;    /* 0 (faithful, T = 1) .. 1 (vivid) */
@@ -169,8 +175,8 @@ float nn_engine_hint_hold_at(const nn_engine *e, double x, double y);
  * (x, y) lies in, where the hints hold it by 1/2 or more (after predict):
  * a point's index in the order the engine was given them (0 .. points - 1),
  * or from the points' count on one piece of a stroke of one colour; hints
- * of nearly one colour share the first one's region. -1 where no hint
- * holds it so. */
+ * of one colour (NN_HINT_SAME_COLOUR) share the first one's region. -1
+ * where no hint holds it so. */
 int nn_engine_hint_region_at(const nn_engine *e, double x, double y);
 /* Changes the saturation that ab comes out with (no new prediction needed). */
 void nn_engine_set_saturation(nn_engine *e, float saturation);

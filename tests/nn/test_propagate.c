@@ -179,7 +179,8 @@ static nn_engine *engine_with_points(nn_colorizer *c, const float *L, const nn_p
  * region's pixels lie in its point's region (nn_engine_hint_region_at),
  * both held, so the outline runs along the edge between them, also in the
  * view a drag carries; two points of one colour share one region (no line
- * between them); without hints no pixel lies in any. */
+ * between them), two of near colours do not (each click shows its own);
+ * without hints no pixel lies in any. */
 static void test_hint_regions(nn_colorizer *c, const float *L) {
     nn_point_hint pts[2] = {{320, 100, 0, 0}, {320, 420, 0, 0}};
     const uint8_t orange[3] = {220, 130, 40};
@@ -187,12 +188,15 @@ static void test_hint_regions(nn_colorizer *c, const float *L) {
     srgb8_ab(orange, &pts[1].a, &pts[1].b);
     nn_point_hint same[2] = {pts[0], pts[1]}; /* a second blue point in B: one colour, one region */
     same[1].a = pts[0].a, same[1].b = pts[0].b;
+    nn_point_hint near[2] = {pts[0], same[1]}; /* ... of a blue 7.8 ab units away: two colours, two regions */
+    near[1].a += 6.0f, near[1].b += 5.0f;
     nn_engine *two = engine_with_points(c, L, pts, 2, NULL, SYN_W), *none = engine_with_points(c, L, NULL, 0, NULL, SYN_W);
     nn_engine *carried = two ? engine_with_points(c, L, pts, 2, two, SYN_W) : NULL; /* a drag's view */
     nn_engine *one_colour = engine_with_points(c, L, same, 2, NULL, SYN_W);
-    CHECK(two && none && carried && one_colour, "the engines");
-    if (two && none && carried && one_colour) {
-        long in_own[2] = {0, 0}, count[2] = {0, 0}, anywhere = 0, differ = 0, apart = 0;
+    nn_engine *near_colours = engine_with_points(c, L, near, 2, NULL, SYN_W);
+    CHECK(two && none && carried && one_colour && near_colours, "the engines");
+    if (two && none && carried && one_colour && near_colours) {
+        long in_own[2] = {0, 0}, count[2] = {0, 0}, anywhere = 0, differ = 0, apart = 0, near_apart = 0;
         for (int y = 0; y < SYN_H; y += 4)
             for (int x = 0; x < SYN_W; x += 4) {
                 const int side = y >= edge_row(x);
@@ -200,17 +204,22 @@ static void test_hint_regions(nn_colorizer *c, const float *L) {
                 anywhere += nn_engine_hint_region_at(none, x, y) != -1;
                 differ += nn_engine_hint_region_at(carried, x, y) != nn_engine_hint_region_at(two, x, y);
                 apart += nn_engine_hint_region_at(one_colour, x, y) == 1;
+                near_apart += nn_engine_hint_region_at(near_colours, x, y) == 1;
             }
         printf("hint regions: A in the first point's %.1f %%, B in the second's %.1f %%; without hints %ld pixels in "
-               "one; carried without the network, %ld differ; two points of one colour, %ld in the second's\n",
-               100.0 * in_own[0] / count[0], 100.0 * in_own[1] / count[1], anywhere, differ, apart);
+               "one; carried without the network, %ld differ; two points of one colour, %ld in the second's; of two near "
+               "colours, %ld\n", 100.0 * in_own[0] / count[0], 100.0 * in_own[1] / count[1], anywhere, differ, apart,
+               near_apart);
         CHECK(in_own[0] >= 0.9 * count[0] && in_own[1] >= 0.9 * count[1], "each region should lie in its point's "
               "(A %ld of %ld, B %ld of %ld)", in_own[0], count[0], in_own[1], count[1]);
         CHECK(anywhere == 0, "without hints %ld pixels lie in a hint's region", anywhere);
         CHECK(differ == 0, "the carried view's regions differ from its base's on %ld pixels", differ);
         CHECK(apart == 0, "two points of one colour should share a region (%ld pixels in the second's)", apart);
+        CHECK(near_apart >= 0.9 * count[1], "two points of near but different colours should keep a region each "
+              "(%ld pixels in the second's, of %ld in B)", near_apart, count[1]);
     }
     nn_engine_free(two), nn_engine_free(none), nn_engine_free(carried), nn_engine_free(one_colour);
+    nn_engine_free(near_colours);
 }
 
 /* What a dragged point shows at once: the network's colour of the pass
