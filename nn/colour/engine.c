@@ -471,7 +471,8 @@ static nn_status propagate_hints(nn_engine *e, nn_error *err) {
     } else {
         const nn_propagation_params pp = {.reach = e->params.hint_reach, .texture = NN_HINT_TEXTURE,
                                           .length = NN_HINT_LENGTH, .contest = NN_HINT_CONTEST,
-                                          .smooth = NN_HINT_BLEND, .smooth_l = NN_HINT_BLEND_LIGHTNESS};
+                                          .smooth = NN_HINT_BLEND, .smooth_l = NN_HINT_BLEND_LIGHTNESS,
+                                          .denoise = NN_HINT_DENOISE};
         st = nn_propagate_hints(e->Lw, ww, wh, seed, seed_ab, seed_L, &pp, e->carried, e->carried + 2 * wn, e->hold,
                                 e->region, err);
         if (!st) merge_regions_of_one_colour(e->region, wn, seed_ab, n_seeds);

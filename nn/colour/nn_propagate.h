@@ -2,7 +2,9 @@
  * working scale: each hint (a point's patch, a connected stroke) is a seed;
  * its hold on a pixel falls with the geodesic distance to it, measured in
  * lightness changes crossed (above a noise floor) plus a small cost for
- * length, so a hint fills its region and stops at the region's edges.
+ * length, so a hint fills its region and stops at the region's edges;
+ * the lightness is seen through a median filter, so that grain and thin
+ * lines are no edges.
  * Implemented by propagate.c. Part of the nn library; include nn.h for all of
  * it. */
 #ifndef NN_PROPAGATE_H
@@ -24,7 +26,16 @@ typedef struct {
     float smooth;   /* where two seeds' regions meet, their colours are blended over this share of the long
                        side (0: not at all) ... */
     float smooth_l; /* ... where lightness changes by less than about this */
+    float denoise;  /* the lightness is seen through a median filter of this radius, as a share of the long
+                       side (0: as it is), so that grain and lines thinner than about twice it are no edge */
 } nn_propagation_params;
+
+/* out: L through a (2r+1)² median filter, borders replicated, to 1/8 of an
+ * L* unit (L in 0..100); r < 1 copies L. NN_ERR_NOMEM without scratch. */
+nn_status nn_median_lightness(const float *L, // (h, w)
+                              int w, int h, int r,
+                              float *out,     // (h, w) output
+                              nn_error *err);
 
 /* Seeds give their colours to a w×h plane: seed[k] is the seed id of pixel k
  * (0 .. n_seeds-1) or -1; seed_ab (n_seeds, 2) their ab, and optionally

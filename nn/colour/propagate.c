@@ -9,7 +9,10 @@
  * domain transform's edge-aware recursive filter (Gastal and Oliveira
  * 2011), weighted by the hold. A geodesic distance, unlike a diffusion
  * (Levin et al. 2004), does not leak through a weak edge by summing over
- * its length: one edge crossed is one cost paid. */
+ * its length: one edge crossed is one cost paid. The lightness is seen
+ * through a median filter (p->denoise), so that grain, wrinkles and other
+ * thin lines are not edges while the edges between regions stay put; the
+ * thin structure a seed sits on is seen as it is. */
 #include "nn_propagate.h"
 
 #include <math.h>
@@ -62,6 +65,129 @@ static heap_item heap_pop(heap *q) {
     }
     if (q->n) q->items[i] = last;
     return top;
+}
+
+/* The median filter's histogram: bins of 1/MEDIAN_BINS_PER_UNIT L* unit
+ * over 0..100, far finer than the texture allowance. */
+#define MEDIAN_BINS_PER_UNIT 8
+#define MEDIAN_BINS (100 * MEDIAN_BINS_PER_UNIT + 1)
+
+static inline uint16_t lightness_bin(float l) {
+    const long b = lrintf(l * MEDIAN_BINS_PER_UNIT);
+    return (uint16_t)(b < 0 ? 0 : b >= MEDIAN_BINS ? MEDIAN_BINS - 1 : b);
+}
+
+/* Moves the median bin *m (with *below, the count in the bins under it)
+ * to where the (half+1)-th smallest value lies. */
+static inline void settle_median(const int *hist, int half, int *m, int *below) {
+    while (*below > half) *below -= hist[--*m];
+    while (*below + hist[*m] <= half) *below += hist[(*m)++];
+}
+
+/* One row of the median filter: Huang's sliding histogram, a column of
+ * 2r+1 bins leaving and one entering at each step (rows clamped to the
+ * image, columns too). */
+static void median_row(const uint16_t *bin, int w, int h, int r, int y, int *hist, float *out) {
+    const int half = (2 * r + 1) * (2 * r + 1) / 2;
+    int m = 0, below = 0;
+    memset(hist, 0, sizeof(int) * MEDIAN_BINS);
+    for (int j = -r; j <= r; j++) {
+        const uint16_t *row = bin + (size_t)(y + j < 0 ? 0 : y + j >= h ? h - 1 : y + j) * w;
+        for (int i = -r; i <= r; i++) hist[row[i < 0 ? 0 : i >= w ? w - 1 : i]]++;
+    }
+    for (int x = 0; x < w; x++) {
+        if (x > 0) {
+            const int gone = x - r - 1 < 0 ? 0 : x - r - 1, come = x + r >= w ? w - 1 : x + r;
+            for (int j = -r; j <= r; j++) {
+                const uint16_t *row = bin + (size_t)(y + j < 0 ? 0 : y + j >= h ? h - 1 : y + j) * w;
+                hist[row[gone]]--, below -= row[gone] < m;
+                hist[row[come]]++, below += row[come] < m;
+            }
+        }
+        settle_median(hist, half, &m, &below);
+        out[(size_t)y * w + x] = (float)m / MEDIAN_BINS_PER_UNIT;
+    }
+}
+
+nn_status nn_median_lightness(const float *L, int w, int h, int r, float *out, nn_error *err) {
+    const size_t n = (size_t)w * h;
+    if (r < 1) {
+        memcpy(out, L, sizeof(float) * n);
+        return NN_OK;
+    }
+    uint16_t *bin = malloc(sizeof(uint16_t) * n);
+    int *hist = malloc(sizeof(int) * MEDIAN_BINS);
+    if (!bin || !hist) {
+        free(bin), free(hist);
+        return nn_set_error(err, NN_ERR_NOMEM, "out of memory for the median filter of a %d×%d image", w, h);
+    }
+    for (size_t k = 0; k < n; k++) bin[k] = lightness_bin(L[k]);
+    for (int y = 0; y < h; y++) median_row(bin, w, h, r, y, hist, out);
+    free(bin), free(hist);
+    return NN_OK;
+}
+
+/* A seed whose own lightness lies this far from the filtered one sits on
+ * something thinner than the median filter. */
+#define THIN_STRUCTURE 6.0f
+
+/* The signed mean of L - seen under each seed's pixels, in diff
+ * (n_seeds); n_seeds is one more than the largest seed id. */
+static void seed_offsets(const float *L, const float *seen, const int *seed, size_t n, int n_seeds, float *diff,
+                         float *count) {
+    for (int s = 0; s < n_seeds; s++) diff[s] = count[s] = 0.0f;
+    for (size_t k = 0; k < n; k++)
+        if (seed[k] >= 0) diff[seed[k]] += L[k] - seen[k], count[seed[k]] += 1.0f;
+    for (int s = 0; s < n_seeds; s++) diff[s] = count[s] > 0.0f ? diff[s] / count[s] : 0.0f;
+}
+
+/* Where a seed sits on something thinner than the filter (a ribbon, a
+ * stem, a pole), the filter would erase what was clicked and let the seed
+ * spread over its surroundings: the structure under it (the seed's pixels
+ * and those 8-connected to them that lie on the same side of the filtered
+ * lightness by more than THIN_STRUCTURE / 2) is seen as it is. */
+static nn_status keep_clicked_structures(const float *L, float *seen, const int *seed, int w, int h) {
+    const size_t n = (size_t)w * h;
+    int n_seeds = 0;
+    for (size_t k = 0; k < n; k++)
+        if (seed[k] >= n_seeds) n_seeds = seed[k] + 1;
+    if (!n_seeds) return NN_OK;
+    float *diff = malloc(sizeof(float) * 2 * (size_t)n_seeds);
+    int *stack = malloc(sizeof(int) * n);
+    uint8_t *kept = calloc(n, 1);
+    if (!diff || !stack || !kept) {
+        free(diff), free(stack), free(kept);
+        return NN_ERR_NOMEM;
+    }
+    seed_offsets(L, seen, seed, n, n_seeds, diff, diff + n_seeds);
+    size_t top = 0;
+    for (size_t k = 0; k < n; k++)
+        if (seed[k] >= 0 && fabsf(diff[seed[k]]) > THIN_STRUCTURE) kept[k] = 1, stack[top++] = (int)k;
+    while (top) {
+        const int k = stack[--top], x = k % w, y = k / w;
+        const float side = L[k] - seen[k] < 0.0f ? -1.0f : 1.0f;
+        for (int j = -1; j <= 1; j++)
+            for (int i = -1; i <= 1; i++) {
+                const int nx = x + i, ny = y + j;
+                if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
+                const size_t k2 = (size_t)ny * w + nx;
+                if (kept[k2] || side * (L[k2] - seen[k2]) <= 0.5f * THIN_STRUCTURE) continue;
+                kept[k2] = 1, stack[top++] = (int)k2;
+            }
+    }
+    for (size_t k = 0; k < n; k++)
+        if (kept[k]) seen[k] = L[k];
+    free(diff), free(stack), free(kept);
+    return NN_OK;
+}
+
+/* The lightness the hints travel over: L through the median filter, but
+ * as it is on the thin structures that seeds sit on. */
+static nn_status seen_lightness(const float *L, int w, int h, const int *seed, int r, float *seen, nn_error *err) {
+    nn_status st = nn_median_lightness(L, w, h, r, seen, err);
+    if (!st && r >= 1 && keep_clicked_structures(L, seen, seed, w, h))
+        st = nn_set_error(err, NN_ERR_NOMEM, "out of memory for the hint propagation of a %d×%d image", w, h);
+    return st;
 }
 
 /* The cost of the step from pixel k to its neighbour k2, `len` apart:
@@ -167,6 +293,11 @@ static void smooth_along_edges(float *v, int channels, const float *L, int w, in
     }
 }
 
+/* The median filter's radius in pixels: p->denoise of the long side. */
+static int denoise_radius(const nn_propagation_params *p, int w, int h) {
+    return (int)lrintf(p->denoise * (float)(w > h ? w : h));
+}
+
 nn_status nn_propagate_hints(const float *L, int w, int h, const int *seed, const float *seed_ab, const float *seed_L,
                              const nn_propagation_params *p, float *hint_ab, float *hint_L, float *hold, int *owner,
                              nn_error *err) {
@@ -174,11 +305,13 @@ nn_status nn_propagate_hints(const float *L, int w, int h, const int *seed, cons
     const int channels = seed_L && hint_L ? 4 : 3;
     int *nearest = malloc(sizeof(int) * n);
     float *v = malloc(sizeof(float) * channels * n); /* hold × a, hold × b, hold (, hold × L); the distances first */
-    nn_status st = !nearest || !v ? nn_set_error(err, NN_ERR_NOMEM, "out of memory for the hint propagation of a "
-                                                 "%d×%d image", w, h)
-                                  : nearest_seeds(L, w, h, seed, p, nearest, v, err);
+    float *seen = malloc(sizeof(float) * n);          /* (h, w) the lightness through the median filter */
+    nn_status st = !nearest || !v || !seen ? nn_set_error(err, NN_ERR_NOMEM, "out of memory for the hint "
+                                                          "propagation of a %d×%d image", w, h)
+                                           : seen_lightness(L, w, h, seed, denoise_radius(p, w, h), seen, err);
+    if (!st) st = nearest_seeds(seen, w, h, seed, p, nearest, v, err);
     if (st) {
-        free(nearest), free(v);
+        free(nearest), free(v), free(seen);
         return st;
     }
     const float reach = p->reach > 1e-3f ? p->reach : 1e-3f;
@@ -196,13 +329,13 @@ nn_status nn_propagate_hints(const float *L, int w, int h, const int *seed, cons
     }
     /* the seeds' regions meet along lines: blend them where the image is smooth, weighted by the hold */
     const float sigma = p->smooth * (float)(w > h ? w : h);
-    if (sigma > 0.5f) smooth_along_edges(v, channels, L, w, h, sigma, p->smooth_l > 1e-3f ? p->smooth_l : 1e-3f);
+    if (sigma > 0.5f) smooth_along_edges(v, channels, seen, w, h, sigma, p->smooth_l > 1e-3f ? p->smooth_l : 1e-3f);
     for (size_t k = 0; k < n; k++) {
         const float wt = v[2 * n + k];
         hint_ab[k] = wt > 1e-6f ? v[k] / wt : 0.0f, hint_ab[n + k] = wt > 1e-6f ? v[n + k] / wt : 0.0f;
         if (channels == 4) hint_L[k] = wt > 1e-6f ? v[3 * n + k] / wt : 0.0f;
     }
-    free(nearest), free(v);
+    free(nearest), free(v), free(seen);
     return NN_OK;
 }
 

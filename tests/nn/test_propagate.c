@@ -8,7 +8,11 @@
  * does the same; two points in two regions keep their own colours; with
  * no hint the propagation changes nothing; a point dragged without the
  * network (nn_engine_predict_from) does what it does with it; a hint's
- * chroma follows the lightness along a ramp. Usage: test_propagate MODEL */
+ * chroma follows the lightness along a ramp. Also the median filter the
+ * lightness is seen through against sorting each window, thin dark lines
+ * that stop a point without it and not with it, and a point on a thin
+ * stripe that keeps to it. Usage:
+ * test_propagate MODEL */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -392,6 +396,120 @@ static void test_search_against_oracle(void) {
     free(L), free(d), free(ab), free(hold), free(seed);
 }
 
+/* The sliding-histogram median against sorting each window (borders
+ * replicated), on noise that also leaves 0..100, for several radii, one
+ * wider than the image. */
+static int compare_floats(const void *a, const void *b) {
+    const float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+static float oracle_median(const float *L, int w, int h, int x, int y, int r, float *window) {
+    int n = 0;
+    for (int j = -r; j <= r; j++)
+        for (int i = -r; i <= r; i++) {
+            const int xx = x + i < 0 ? 0 : x + i >= w ? w - 1 : x + i, yy = y + j < 0 ? 0 : y + j >= h ? h - 1 : y + j;
+            window[n++] = L[yy * w + xx];
+        }
+    qsort(window, (size_t)n, sizeof(float), compare_floats);
+    const float m = fminf(fmaxf(window[n / 2], 0.0f), 100.0f);
+    return (float)lrintf(m * 8.0f) / 8.0f; /* to the filter's 1/8 unit */
+}
+
+static void test_median_against_oracle(void) {
+    const int w = 41, h = 29, n = w * h, radii[4] = {1, 2, 4, 45};
+    float *L = malloc(sizeof(float) * n), *out = malloc(sizeof(float) * n);
+    float *window = malloc(sizeof(float) * 91 * 91);
+    fill_uniform(L, (size_t)n, -5, 105, 11);
+    nn_error err = {0};
+    for (int t = 0; t < 4; t++) {
+        const int r = radii[t];
+        CHECK(nn_median_lightness(L, w, h, r, out, &err) == NN_OK, "%s", err.msg);
+        int wrong = 0;
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) wrong += out[y * w + x] != oracle_median(L, w, h, x, y, r, window);
+        printf("median filter, radius %d, against sorting each window: %d of %d pixels differ\n", r, wrong, n);
+        CHECK(wrong == 0, "the median of radius %d differs from the oracle's on %d pixels", r, wrong);
+    }
+    CHECK(nn_median_lightness(L, w, h, 0, out, &err) == NN_OK && memcmp(out, L, sizeof(float) * n) == 0,
+          "radius 0 should copy the lightness");
+    free(L), free(out), free(window);
+}
+
+/* A textured region (A, L* 65, crossed by thin dark lines like wrinkles or
+ * the grain of wood, 15 units deep, every 6 pixels) over a flat darker one
+ * (B, L* 40) beyond a straight step: seen through the median filter, a
+ * point in A fills A and B stays free; seen as it is, each line costs 28
+ * of the reach's 17 and the point holds only its own stripe. */
+static void test_denoise_thin_lines(void) {
+    const int w = 256, h = 192, n = w * h, step = 120;
+    float *L = malloc(sizeof(float) * n), *ab = malloc(sizeof(float) * 2 * n), *hold = malloc(sizeof(float) * n);
+    int *seed = malloc(sizeof(int) * n);
+    for (int k = 0; k < n; k++) {
+        const int x = k % w, y = k / w;
+        L[k] = y >= step ? 40.0f : (y % 6 == 3 || (x + 2 * y) % 23 == 0) ? 50.0f : 65.0f, seed[k] = -1;
+    }
+    seed[50 * w + 100] = 0;
+    const float seed_ab[2] = {50, 20};
+    nn_propagation_params p = {.reach = NN_DEFAULT_HINT_REACH, .texture = NN_HINT_TEXTURE, .length = NN_HINT_LENGTH,
+                               .contest = NN_HINT_CONTEST, .smooth = NN_HINT_BLEND,
+                               .smooth_l = NN_HINT_BLEND_LIGHTNESS};
+    double share_a[2], share_b[2];
+    for (int filtered = 0; filtered < 2; filtered++) {
+        p.denoise = filtered ? NN_HINT_DENOISE : 0.0f;
+        nn_error err = {0};
+        CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &p, ab, NULL, hold, NULL, &err) == NN_OK, "%s",
+              err.msg);
+        int in_a = 0, in_b = 0;
+        for (int k = 0; k < n; k++)
+            if (hold[k] >= 0.5f) *(k / w < step ? &in_a : &in_b) += 1;
+        share_a[filtered] = (double)in_a / (step * w), share_b[filtered] = (double)in_b / ((h - step) * w);
+    }
+    printf("thin lines: a point holds %.0f %% of its textured region and %.1f %% of the other through the median, "
+           "%.0f %% and %.1f %% without\n", 100 * share_a[1], 100 * share_b[1], 100 * share_a[0], 100 * share_b[0]);
+    CHECK(share_a[1] >= 0.9 && share_b[1] <= 0.01, "through the median a point should fill its textured region "
+          "(%.0f %%) and stop at the step (%.1f %% beyond)", 100 * share_a[1], 100 * share_b[1]);
+    CHECK(share_a[0] < 0.5, "without the median the thin lines should stop the point (it held %.0f %%), or this test "
+          "proves nothing", 100 * share_a[0]);
+    free(L), free(ab), free(hold), free(seed);
+}
+
+/* A point on something thinner than the median filter (a dark stripe 3
+ * pixels wide, like a pole or a ribbon, on a bright flat ground, with a
+ * second stripe beside it): the filter would erase it and the point would
+ * colour the ground; the stripe under the point is seen as it is, so the
+ * point colours its stripe and stops there; the other stripe, not
+ * clicked, is still filtered away. */
+static void test_clicked_thin_structure(void) {
+    const int w = 256, h = 192, n = w * h, x0 = 100, x1 = 180, width = 3;
+    float *L = malloc(sizeof(float) * n), *ab = malloc(sizeof(float) * 2 * n), *hold = malloc(sizeof(float) * n);
+    int *seed = malloc(sizeof(int) * n);
+    for (int k = 0; k < n; k++) {
+        const int x = k % w;
+        L[k] = (x >= x0 && x < x0 + width) || (x >= x1 && x < x1 + width) ? 35.0f : 70.0f, seed[k] = -1;
+    }
+    for (int y = 89; y <= 91; y++)
+        for (int x = x0; x < x0 + width; x++) seed[y * w + x] = 0; /* a point's 3×3 patch on the first stripe */
+    const float seed_ab[2] = {40, 40};
+    const nn_propagation_params p = {.reach = NN_DEFAULT_HINT_REACH, .texture = NN_HINT_TEXTURE,
+                                     .length = NN_HINT_LENGTH, .contest = NN_HINT_CONTEST, .smooth = NN_HINT_BLEND,
+                                     .smooth_l = NN_HINT_BLEND_LIGHTNESS, .denoise = NN_HINT_DENOISE};
+    nn_error err = {0};
+    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &p, ab, NULL, hold, NULL, &err) == NN_OK, "%s", err.msg);
+    int on_stripe = 0, on_ground = 0, ground = 0;
+    for (int k = 0; k < n; k++) {
+        const int x = k % w;
+        if (x >= x0 && x < x0 + width) on_stripe += hold[k] >= 0.5f;
+        else if (L[k] > 50.0f) ground++, on_ground += hold[k] >= 0.5f;
+    }
+    const double share_stripe = (double)on_stripe / (width * h), share_ground = (double)on_ground / ground;
+    printf("a point on a thin stripe: it holds %.0f %% of the stripe and %.1f %% of the ground\n",
+           100 * share_stripe, 100 * share_ground);
+    CHECK(share_stripe >= 0.9 && share_ground <= 0.01, "a point on a thin stripe should colour the stripe (%.0f %%) "
+          "and not the ground (%.1f %%)", 100 * share_stripe, 100 * share_ground);
+    free(L), free(ab), free(hold), free(seed);
+}
+
 /* A step: seeds on the left half stay there. */
 static void test_step_edge(void) {
     const int w = 64, h = 32, n = w * h;
@@ -475,6 +593,9 @@ int main(int argc, char **argv) {
         return 2;
     }
     test_search_against_oracle();
+    test_median_against_oracle();
+    test_denoise_thin_lines();
+    test_clicked_thin_structure();
     test_step_edge();
     test_contest_counts_gentle_ramps();
     test_contest_beyond_reach();
