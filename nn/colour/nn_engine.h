@@ -58,8 +58,8 @@ extern "C" {
 /* The lightness a hint travels over is seen through a median filter of
  * this radius (a share of the long side: 4 pixels at the working
  * resolution 256), so that grain, wrinkles, hair and the grain of wood are
- * no edges while the edges between regions stay put (+0.3 to +0.9 dB on
- * random hints and a fifth less leak; README). */
+ * no edges while the edges between regions stay put (+0.3 to +0.8 dB on
+ * random hints and a sixth less leak; README). */
 #define NN_HINT_DENOISE (4.0f / 256.0f)
 /* A hint's chroma, carried to a pixel lighter or darker than where it was
  * given, is scaled by (L there / L at the hint)^NN_HINT_CHROMA_POWER,

@@ -27,11 +27,20 @@ typedef struct {
                        side (0: not at all) ... */
     float smooth_l; /* ... where lightness changes by less than about this */
     float denoise;  /* the lightness is seen through a median filter of this radius, as a share of the long
-                       side (0: as it is), so that grain and lines thinner than about twice it are no edge */
+                       side in [0, 1) (0: as it is), so that grain and lines up to about that wide (specks
+                       up to about 1.5 times) are no edge; where a seed's own lightness lies more than 6
+                       units from the filtered one, the thin structure under it is seen as it is */
 } nn_propagation_params;
 
-/* out: L through a (2r+1)² median filter, borders replicated, to 1/8 of an
- * L* unit (L in 0..100); r < 1 copies L. NN_ERR_NOMEM without scratch. */
+/* The median filter's values are multiples of 1/NN_MEDIAN_BINS_PER_UNIT. */
+#define NN_MEDIAN_BINS_PER_UNIT 8
+#define NN_MAX_MEDIAN_RADIUS 1024
+
+/* out: L through a (2r+1)² median filter, borders replicated, to the
+ * nearest 1/NN_MEDIAN_BINS_PER_UNIT of an L* unit, L clamped to 0..100
+ * first (NaN taken as 0); r = 0 copies L (out may then be L).
+ * NN_ERR_INVALID unless w, h >= 1 and 0 <= r <= NN_MAX_MEDIAN_RADIUS;
+ * NN_ERR_NOMEM without scratch. */
 nn_status nn_median_lightness(const float *L, // (h, w)
                               int w, int h, int r,
                               float *out,     // (h, w) output

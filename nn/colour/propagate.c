@@ -67,56 +67,64 @@ static heap_item heap_pop(heap *q) {
     return top;
 }
 
-/* The median filter's histogram: bins of 1/MEDIAN_BINS_PER_UNIT L* unit
- * over 0..100, far finer than the texture allowance. */
-#define MEDIAN_BINS_PER_UNIT 8
-#define MEDIAN_BINS (100 * MEDIAN_BINS_PER_UNIT + 1)
+/* The median filter's histogram: bins of 1/NN_MEDIAN_BINS_PER_UNIT L*
+ * unit over 0..100, far finer than the texture allowance. */
+#define MEDIAN_BINS (100 * NN_MEDIAN_BINS_PER_UNIT + 1)
 
+/* Clamped to 0..100 before rounding (NaN goes to 0). */
 static inline uint16_t lightness_bin(float l) {
-    const long b = lrintf(l * MEDIAN_BINS_PER_UNIT);
-    return (uint16_t)(b < 0 ? 0 : b >= MEDIAN_BINS ? MEDIAN_BINS - 1 : b);
+    const float clamped = l > 0.0f ? (l < 100.0f ? l : 100.0f) : 0.0f;
+    return (uint16_t)lrintf(clamped * NN_MEDIAN_BINS_PER_UNIT);
 }
 
-/* Moves the median bin *m (with *below, the count in the bins under it)
- * to where the (half+1)-th smallest value lies. */
-static inline void settle_median(const int *hist, int half, int *m, int *below) {
-    while (*below > half) *below -= hist[--*m];
-    while (*below + hist[*m] <= half) *below += hist[(*m)++];
+/* Moves *median_bin (with *below, the count in the bins under it) to the
+ * bin of the value of rank median_rank (0-based). */
+static inline void settle_median(const int *hist, int median_rank, int *median_bin, int *below) {
+    while (*below > median_rank) *below -= hist[--*median_bin];
+    while (*below + hist[*median_bin] <= median_rank) *below += hist[(*median_bin)++];
 }
+
+static inline int clamp_index(int i, int n) { return i < 0 ? 0 : i >= n ? n - 1 : i; }
 
 /* One row of the median filter: Huang's sliding histogram, a column of
- * 2r+1 bins leaving and one entering at each step (rows clamped to the
- * image, columns too). */
-static void median_row(const uint16_t *bin, int w, int h, int r, int y, int *hist, float *out) {
-    const int half = (2 * r + 1) * (2 * r + 1) / 2;
-    int m = 0, below = 0;
+ * 2r+1 bins leaving and one entering at each step (rows and columns
+ * clamped to the image). */
+static void median_row(const uint16_t *bin, // (h, w)
+                       int w, int h, int r, int y,
+                       int *hist,           // (MEDIAN_BINS) scratch
+                       float *out) {        // (h, w)
+    const int median_rank = (2 * r + 1) * (2 * r + 1) / 2;
+    int median_bin = 0, below = 0;
     memset(hist, 0, sizeof(int) * MEDIAN_BINS);
     for (int j = -r; j <= r; j++) {
-        const uint16_t *row = bin + (size_t)(y + j < 0 ? 0 : y + j >= h ? h - 1 : y + j) * w;
-        for (int i = -r; i <= r; i++) hist[row[i < 0 ? 0 : i >= w ? w - 1 : i]]++;
+        const uint16_t *row = bin + (size_t)clamp_index(y + j, h) * w;
+        for (int i = -r; i <= r; i++) hist[row[clamp_index(i, w)]]++;
     }
     for (int x = 0; x < w; x++) {
         if (x > 0) {
-            const int gone = x - r - 1 < 0 ? 0 : x - r - 1, come = x + r >= w ? w - 1 : x + r;
+            const int leaving = clamp_index(x - r - 1, w), entering = clamp_index(x + r, w);
             for (int j = -r; j <= r; j++) {
-                const uint16_t *row = bin + (size_t)(y + j < 0 ? 0 : y + j >= h ? h - 1 : y + j) * w;
-                hist[row[gone]]--, below -= row[gone] < m;
-                hist[row[come]]++, below += row[come] < m;
+                const uint16_t *row = bin + (size_t)clamp_index(y + j, h) * w;
+                hist[row[leaving]]--, below -= row[leaving] < median_bin;
+                hist[row[entering]]++, below += row[entering] < median_bin;
             }
         }
-        settle_median(hist, half, &m, &below);
-        out[(size_t)y * w + x] = (float)m / MEDIAN_BINS_PER_UNIT;
+        settle_median(hist, median_rank, &median_bin, &below);
+        out[(size_t)y * w + x] = (float)median_bin / NN_MEDIAN_BINS_PER_UNIT;
     }
 }
 
 nn_status nn_median_lightness(const float *L, int w, int h, int r, float *out, nn_error *err) {
+    if (w < 1 || h < 1 || r < 0 || r > NN_MAX_MEDIAN_RADIUS)
+        return nn_set_error(err, NN_ERR_INVALID, "a median filter of radius %d over %d×%d pixels (the radius may be "
+                            "0..%d)", r, w, h, NN_MAX_MEDIAN_RADIUS);
     const size_t n = (size_t)w * h;
-    if (r < 1) {
-        memcpy(out, L, sizeof(float) * n);
+    if (r == 0) {
+        memmove(out, L, sizeof(float) * n);
         return NN_OK;
     }
-    uint16_t *bin = malloc(sizeof(uint16_t) * n);
-    int *hist = malloc(sizeof(int) * MEDIAN_BINS);
+    uint16_t *bin = malloc(sizeof(uint16_t) * n); // (h, w)
+    int *hist = malloc(sizeof(int) * MEDIAN_BINS); // (MEDIAN_BINS)
     if (!bin || !hist) {
         free(bin), free(hist);
         return nn_set_error(err, NN_ERR_NOMEM, "out of memory for the median filter of a %d×%d image", w, h);
@@ -127,67 +135,88 @@ nn_status nn_median_lightness(const float *L, int w, int h, int r, float *out, n
     return NN_OK;
 }
 
-/* A seed whose own lightness lies this far from the filtered one sits on
- * something thinner than the median filter. */
-#define THIN_STRUCTURE 6.0f
+/* A seed whose own lightness lies this far (L* units) from the filtered
+ * one sits on something thinner than the median filter; the structure
+ * under it reaches as far as the lightness lies half this far from the
+ * filtered one on the same side. */
+#define THIN_STRUCTURE_CONTRAST 6.0f
 
-/* The signed mean of L - seen under each seed's pixels, in diff
- * (n_seeds); n_seeds is one more than the largest seed id. */
-static void seed_offsets(const float *L, const float *seen, const int *seed, size_t n, int n_seeds, float *diff,
-                         float *count) {
-    for (int s = 0; s < n_seeds; s++) diff[s] = count[s] = 0.0f;
+/* The mean of L - seen under each seed's pixels. */
+static void seed_offsets(const float *L,    // (n)
+                         const float *seen, // (n)
+                         const int *seed,   // (n)
+                         size_t n, int n_seeds,
+                         float *offset,     // (n_seeds) output
+                         int *count) {      // (n_seeds) scratch
+    for (int s = 0; s < n_seeds; s++) offset[s] = 0.0f, count[s] = 0;
     for (size_t k = 0; k < n; k++)
-        if (seed[k] >= 0) diff[seed[k]] += L[k] - seen[k], count[seed[k]] += 1.0f;
-    for (int s = 0; s < n_seeds; s++) diff[s] = count[s] > 0.0f ? diff[s] / count[s] : 0.0f;
+        if (seed[k] >= 0) offset[seed[k]] += L[k] - seen[k], count[seed[k]]++;
+    for (int s = 0; s < n_seeds; s++) offset[s] = count[s] ? offset[s] / (float)count[s] : 0.0f;
 }
 
-/* Where a seed sits on something thinner than the filter (a ribbon, a
- * stem, a pole), the filter would erase what was clicked and let the seed
- * spread over its surroundings: the structure under it (the seed's pixels
- * and those 8-connected to them that lie on the same side of the filtered
- * lightness by more than THIN_STRUCTURE / 2) is seen as it is. */
-static nn_status keep_clicked_structures(const float *L, float *seen, const int *seed, int w, int h) {
-    const size_t n = (size_t)w * h;
-    int n_seeds = 0;
-    for (size_t k = 0; k < n; k++)
-        if (seed[k] >= n_seeds) n_seeds = seed[k] + 1;
-    if (!n_seeds) return NN_OK;
-    float *diff = malloc(sizeof(float) * 2 * (size_t)n_seeds);
-    int *stack = malloc(sizeof(int) * n);
-    uint8_t *kept = calloc(n, 1);
-    if (!diff || !stack || !kept) {
-        free(diff), free(stack), free(kept);
-        return NN_ERR_NOMEM;
-    }
-    seed_offsets(L, seen, seed, n, n_seeds, diff, diff + n_seeds);
-    size_t top = 0;
-    for (size_t k = 0; k < n; k++)
-        if (seed[k] >= 0 && fabsf(diff[seed[k]]) > THIN_STRUCTURE) kept[k] = 1, stack[top++] = (int)k;
+/* Marks (side[k] = +1 or -1) the pixels 8-connected to those already
+ * marked whose lightness lies more than THIN_STRUCTURE_CONTRAST / 2 from
+ * the filtered one on the marked side; stack holds the marked pixels to
+ * grow from (top of them). */
+static void flood_structure(const float *L, const float *seen, int w, int h,
+                            int8_t *side, // (h, w) in and out
+                            int *stack,   // (h, w) scratch
+                            size_t top) {
     while (top) {
         const int k = stack[--top], x = k % w, y = k / w;
-        const float side = L[k] - seen[k] < 0.0f ? -1.0f : 1.0f;
         for (int j = -1; j <= 1; j++)
             for (int i = -1; i <= 1; i++) {
                 const int nx = x + i, ny = y + j;
                 if (nx < 0 || ny < 0 || nx >= w || ny >= h) continue;
                 const size_t k2 = (size_t)ny * w + nx;
-                if (kept[k2] || side * (L[k2] - seen[k2]) <= 0.5f * THIN_STRUCTURE) continue;
-                kept[k2] = 1, stack[top++] = (int)k2;
+                if (side[k2] || !((float)side[k] * (L[k2] - seen[k2]) > 0.5f * THIN_STRUCTURE_CONTRAST)) continue;
+                side[k2] = side[k], stack[top++] = (int)k2;
             }
     }
+}
+
+/* Where a seed sits on something thinner than the filter (a ribbon, a
+ * stem, a pole), the filter would erase what was clicked and let the seed
+ * spread over its surroundings: the structure under it (the seed's pixels
+ * and those 8-connected to them on its side of the filtered lightness,
+ * flood_structure) is seen as it is. */
+static nn_status keep_clicked_structures(const float *L, float *seen, const int *seed, int w, int h, nn_error *err) {
+    const size_t n = (size_t)w * h;
+    int n_seeds = 0;
     for (size_t k = 0; k < n; k++)
-        if (kept[k]) seen[k] = L[k];
-    free(diff), free(stack), free(kept);
-    return NN_OK;
+        if (seed[k] >= n_seeds) n_seeds = seed[k] + 1;
+    float *offset = malloc(sizeof(float) * (size_t)(n_seeds ? n_seeds : 1)); // (n_seeds)
+    int *count = malloc(sizeof(int) * (size_t)(n_seeds ? n_seeds : 1));      // (n_seeds)
+    int *stack = NULL;                                                      // (h, w)
+    int8_t *side = NULL;                                                    // (h, w)
+    nn_status st = NN_OK;
+    if (!offset || !count) goto out_of_memory;
+    seed_offsets(L, seen, seed, n, n_seeds, offset, count);
+    int any = 0;
+    for (int s = 0; s < n_seeds; s++) any |= fabsf(offset[s]) > THIN_STRUCTURE_CONTRAST;
+    if (!any) goto done;
+    stack = malloc(sizeof(int) * n), side = calloc(n, 1);
+    if (!stack || !side) goto out_of_memory;
+    size_t top = 0;
+    for (size_t k = 0; k < n; k++)
+        if (seed[k] >= 0 && fabsf(offset[seed[k]]) > THIN_STRUCTURE_CONTRAST)
+            side[k] = offset[seed[k]] < 0.0f ? -1 : 1, stack[top++] = (int)k;
+    flood_structure(L, seen, w, h, side, stack, top);
+    for (size_t k = 0; k < n; k++)
+        if (side[k]) seen[k] = L[k];
+    goto done;
+out_of_memory:
+    st = nn_set_error(err, NN_ERR_NOMEM, "out of memory for the hint propagation of a %d×%d image", w, h);
+done:
+    free(offset), free(count), free(stack), free(side);
+    return st;
 }
 
 /* The lightness the hints travel over: L through the median filter, but
  * as it is on the thin structures that seeds sit on. */
 static nn_status seen_lightness(const float *L, int w, int h, const int *seed, int r, float *seen, nn_error *err) {
     nn_status st = nn_median_lightness(L, w, h, r, seen, err);
-    if (!st && r >= 1 && keep_clicked_structures(L, seen, seed, w, h))
-        st = nn_set_error(err, NN_ERR_NOMEM, "out of memory for the hint propagation of a %d×%d image", w, h);
-    return st;
+    return !st && r >= 1 ? keep_clicked_structures(L, seen, seed, w, h, err) : st;
 }
 
 /* The cost of the step from pixel k to its neighbour k2, `len` apart:
@@ -293,9 +322,10 @@ static void smooth_along_edges(float *v, int channels, const float *L, int w, in
     }
 }
 
-/* The median filter's radius in pixels: p->denoise of the long side. */
+/* The median filter's radius in pixels: p->denoise of the long side
+ * (0 unless that is a share in [0, 1)). */
 static int denoise_radius(const nn_propagation_params *p, int w, int h) {
-    return (int)lrintf(p->denoise * (float)(w > h ? w : h));
+    return p->denoise > 0.0f && p->denoise < 1.0f ? (int)lrintf(p->denoise * (float)(w > h ? w : h)) : 0;
 }
 
 nn_status nn_propagate_hints(const float *L, int w, int h, const int *seed, const float *seed_ab, const float *seed_L,

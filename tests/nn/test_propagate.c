@@ -11,8 +11,7 @@
  * chroma follows the lightness along a ramp. Also the median filter the
  * lightness is seen through against sorting each window, thin dark lines
  * that stop a point without it and not with it, and a point on a thin
- * stripe that keeps to it. Usage:
- * test_propagate MODEL */
+ * stripe that keeps to it. Usage: test_propagate MODEL */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -413,27 +412,47 @@ static float oracle_median(const float *L, int w, int h, int x, int y, int r, fl
         }
     qsort(window, (size_t)n, sizeof(float), compare_floats);
     const float m = fminf(fmaxf(window[n / 2], 0.0f), 100.0f);
-    return (float)lrintf(m * 8.0f) / 8.0f; /* to the filter's 1/8 unit */
+    return (float)lrintf(m * NN_MEDIAN_BINS_PER_UNIT) / NN_MEDIAN_BINS_PER_UNIT; /* to the filter's bins */
+}
+
+/* The filter over w×h pixels of L at radius r against the oracle: how
+ * many pixels differ. */
+static int median_differences(const float *L, int w, int h, int r) {
+    float *out = malloc(sizeof(float) * w * h);                          // (h, w)
+    float *window = malloc(sizeof(float) * (2 * r + 1) * (2 * r + 1)); // (2r+1, 2r+1)
+    nn_error err = {0};
+    int wrong = w * h;
+    const nn_status st = nn_median_lightness(L, w, h, r, out, &err);
+    CHECK(st == NN_OK, "%s", err.msg);
+    if (st == NN_OK) {
+        wrong = 0;
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++) wrong += out[y * w + x] != oracle_median(L, w, h, x, y, r, window);
+    }
+    free(out), free(window);
+    return wrong;
 }
 
 static void test_median_against_oracle(void) {
     const int w = 41, h = 29, n = w * h, radii[4] = {1, 2, 4, 45};
-    float *L = malloc(sizeof(float) * n), *out = malloc(sizeof(float) * n);
-    float *window = malloc(sizeof(float) * 91 * 91);
+    float *L = malloc(sizeof(float) * n), *out = malloc(sizeof(float) * n); // (h, w) each
     fill_uniform(L, (size_t)n, -5, 105, 11);
-    nn_error err = {0};
+    L[7] = INFINITY, L[300] = -INFINITY, L[600] = 1e30f, L[900] = -1e30f; /* clamped before they are rounded */
     for (int t = 0; t < 4; t++) {
-        const int r = radii[t];
-        CHECK(nn_median_lightness(L, w, h, r, out, &err) == NN_OK, "%s", err.msg);
-        int wrong = 0;
-        for (int y = 0; y < h; y++)
-            for (int x = 0; x < w; x++) wrong += out[y * w + x] != oracle_median(L, w, h, x, y, r, window);
+        const int r = radii[t], wrong = median_differences(L, w, h, r);
         printf("median filter, radius %d, against sorting each window: %d of %d pixels differ\n", r, wrong, n);
         CHECK(wrong == 0, "the median of radius %d differs from the oracle's on %d pixels", r, wrong);
     }
+    const int row = median_differences(L, w, 1, 3), column = median_differences(L, 1, h, 3);
+    CHECK(row == 0 && column == 0, "the median of one row differs on %d pixels, of one column on %d", row, column);
+    nn_error err = {0};
     CHECK(nn_median_lightness(L, w, h, 0, out, &err) == NN_OK && memcmp(out, L, sizeof(float) * n) == 0,
           "radius 0 should copy the lightness");
-    free(L), free(out), free(window);
+    CHECK(nn_median_lightness(L, 0, h, 1, out, &err) == NN_ERR_INVALID &&
+              nn_median_lightness(L, w, h, NN_MAX_MEDIAN_RADIUS + 1, out, &err) == NN_ERR_INVALID &&
+              nn_median_lightness(L, w, h, -1, out, &err) == NN_ERR_INVALID,
+          "an empty image or a radius out of range should be refused");
+    free(L), free(out);
 }
 
 /* A textured region (A, L* 65, crossed by thin dark lines like wrinkles or
@@ -443,8 +462,9 @@ static void test_median_against_oracle(void) {
  * of the reach's 17 and the point holds only its own stripe. */
 static void test_denoise_thin_lines(void) {
     const int w = 256, h = 192, n = w * h, step = 120;
-    float *L = malloc(sizeof(float) * n), *ab = malloc(sizeof(float) * 2 * n), *hold = malloc(sizeof(float) * n);
-    int *seed = malloc(sizeof(int) * n);
+    float *L = malloc(sizeof(float) * n), *ab = malloc(sizeof(float) * 2 * n); // (h, w), (2, h, w)
+    float *hold = malloc(sizeof(float) * n);                                    // (h, w)
+    int *seed = malloc(sizeof(int) * n);                                        // (h, w)
     for (int k = 0; k < n; k++) {
         const int x = k % w, y = k / w;
         L[k] = y >= step ? 40.0f : (y % 6 == 3 || (x + 2 * y) % 23 == 0) ? 50.0f : 65.0f, seed[k] = -1;
@@ -476,38 +496,46 @@ static void test_denoise_thin_lines(void) {
 
 /* A point on something thinner than the median filter (a dark stripe 3
  * pixels wide, like a pole or a ribbon, on a bright flat ground, with a
- * second stripe beside it): the filter would erase it and the point would
- * colour the ground; the stripe under the point is seen as it is, so the
- * point colours its stripe and stops there; the other stripe, not
- * clicked, is still filtered away. */
+ * second stripe further right) and one on the ground between the stripes:
+ * the filter would erase the first stripe and its point would colour the
+ * ground; the stripe under the point is seen as it is, so that point
+ * colours its stripe and stops there, while the other stripe, not
+ * clicked, is still filtered away and the ground's point crosses it. */
 static void test_clicked_thin_structure(void) {
     const int w = 256, h = 192, n = w * h, x0 = 100, x1 = 180, width = 3;
-    float *L = malloc(sizeof(float) * n), *ab = malloc(sizeof(float) * 2 * n), *hold = malloc(sizeof(float) * n);
-    int *seed = malloc(sizeof(int) * n);
+    float *L = malloc(sizeof(float) * n), *ab = malloc(sizeof(float) * 2 * n); // (h, w), (2, h, w)
+    float *hold = malloc(sizeof(float) * n);                                    // (h, w)
+    int *seed = malloc(sizeof(int) * n), *owner = malloc(sizeof(int) * n);    // (h, w) each
     for (int k = 0; k < n; k++) {
         const int x = k % w;
         L[k] = (x >= x0 && x < x0 + width) || (x >= x1 && x < x1 + width) ? 35.0f : 70.0f, seed[k] = -1;
     }
     for (int y = 89; y <= 91; y++)
-        for (int x = x0; x < x0 + width; x++) seed[y * w + x] = 0; /* a point's 3×3 patch on the first stripe */
-    const float seed_ab[2] = {40, 40};
+        for (int x = -1; x <= 1; x++) seed[y * w + x0 + 1 + x] = 0, seed[y * w + 140 + x] = 1; /* 3×3 patches */
+    const float seed_ab[4] = {40, 40, -30, 30};
     const nn_propagation_params p = {.reach = NN_DEFAULT_HINT_REACH, .texture = NN_HINT_TEXTURE,
                                      .length = NN_HINT_LENGTH, .contest = NN_HINT_CONTEST, .smooth = NN_HINT_BLEND,
                                      .smooth_l = NN_HINT_BLEND_LIGHTNESS, .denoise = NN_HINT_DENOISE};
     nn_error err = {0};
-    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &p, ab, NULL, hold, NULL, &err) == NN_OK, "%s", err.msg);
-    int on_stripe = 0, on_ground = 0, ground = 0;
+    CHECK(nn_propagate_hints(L, w, h, seed, seed_ab, NULL, &p, ab, NULL, hold, owner, &err) == NN_OK, "%s",
+          err.msg);
+    int stripe = 0, left = 0, right = 0, n_left = 0, n_right = 0;
     for (int k = 0; k < n; k++) {
-        const int x = k % w;
-        if (x >= x0 && x < x0 + width) on_stripe += hold[k] >= 0.5f;
-        else if (L[k] > 50.0f) ground++, on_ground += hold[k] >= 0.5f;
+        const int x = k % w, held = hold[k] >= 0.5f;
+        if (x >= x0 && x < x0 + width) stripe += held && owner[k] == 0;
+        else if (x < x0) n_left++, left += held;
+        else if (x >= x1 + width) n_right++, right += held && owner[k] == 1;
     }
-    const double share_stripe = (double)on_stripe / (width * h), share_ground = (double)on_ground / ground;
-    printf("a point on a thin stripe: it holds %.0f %% of the stripe and %.1f %% of the ground\n",
-           100 * share_stripe, 100 * share_ground);
-    CHECK(share_stripe >= 0.9 && share_ground <= 0.01, "a point on a thin stripe should colour the stripe (%.0f %%) "
-          "and not the ground (%.1f %%)", 100 * share_stripe, 100 * share_ground);
-    free(L), free(ab), free(hold), free(seed);
+    const double share_stripe = (double)stripe / (width * h), share_left = (double)left / n_left,
+                 share_right = (double)right / n_right;
+    printf("a point on a thin stripe holds %.0f %% of it, and the ground beyond it is %.1f %% held; the ground's "
+           "point holds %.0f %% of the ground beyond the other stripe\n",
+           100 * share_stripe, 100 * share_left, 100 * share_right);
+    CHECK(share_stripe >= 0.9 && share_left <= 0.01, "a point on a thin stripe should colour the stripe (%.0f %%) "
+          "and not the ground (%.1f %%)", 100 * share_stripe, 100 * share_left);
+    CHECK(share_right >= 0.9, "the stripe nobody clicked should still be filtered away: the ground's point held "
+          "%.0f %% beyond it", 100 * share_right);
+    free(L), free(ab), free(hold), free(seed), free(owner);
 }
 
 /* A step: seeds on the left half stay there. */
