@@ -2,7 +2,8 @@
  * tooltip), the hint layer, point hints placed in the preview (click to
  * add, drag to move, Escape to put back; right-click, the Delete key or
  * the Delete point button to remove; a colour button and the network's own
- * suggestions to colour the selected one), the model file, Help, Reset,
+ * suggestions and the other points' colours as swatches to colour the
+ * selected one), the model file, Help, Reset,
  * and OK with a live progress bar and a working Cancel. */
 #include "colorize-dialog.h"
 
@@ -374,8 +375,72 @@ static void on_swatch(GtkWidget *button, gpointer data) {
     hints_changed(d);
 }
 
-/* The selected point's colour, and the network's most likely colours
- * there as swatches. */
+/* Shows swatch button b with colour rgb (kept as its "rgb" for on_swatch). */
+static void set_swatch(GtkWidget *b, const guchar rgb[3]) {
+    memcpy(g_object_get_data(G_OBJECT(b), "rgb"), rgb, 3);
+    GimpRGB color;
+    gimp_rgba_set_uchar(&color, rgb[0], rgb[1], rgb[2], 255);
+    gimp_color_area_set_color(GIMP_COLOR_AREA(gtk_bin_get_child(GTK_BIN(b))), &color);
+    gtk_widget_show(b);
+}
+
+/* Up to `most` colours given to points other than the selected one, the
+ * latest first, none twice and none the selected point's own; guessed
+ * colours (no pass has chosen them yet) are left out. */
+static gint used_colours(ColorizeDialog *d, guchar (*rgb)[3], gint most) {
+    const PointHint *p = selected_point(d);
+    gint n = 0;
+    for (gint i = (gint)d->points->len - 1; i >= 0 && n < most; i--) {
+        const PointHint *q = &g_array_index(d->points, PointHint, i);
+        gboolean seen = q == p || q->guess || (p && memcmp(q->at.rgb, p->at.rgb, 3) == 0);
+        for (gint j = 0; j < n && !seen; j++) seen = memcmp(rgb[j], q->at.rgb, 3) == 0;
+        if (!seen) memcpy(rgb[n++], q->at.rgb, 3);
+    }
+    return n;
+}
+
+/* The swatches of the colours given to the other points, so that a second
+ * object of one colour takes it in one click. */
+static void used_colours_changed(ColorizeDialog *d) {
+    guchar rgb[USED_COLOURS][3];
+    const gint n = selected_point(d) ? used_colours(d, rgb, USED_COLOURS) : 0;
+    GList *children = gtk_container_get_children(GTK_CONTAINER(d->used_swatches));
+    gint i = -1; /* the separator first */
+    for (GList *c = children; c; c = c->next, i++) {
+        if (i < 0) gtk_widget_set_visible(c->data, n > 0);
+        else if (i < n) set_swatch(c->data, rgb[i]);
+        else gtk_widget_hide(c->data);
+    }
+    g_list_free(children);
+    if (g_getenv("COLORIZE_VERBOSE")) {
+        GString *line = g_string_new("colorize-neural: used colours:");
+        for (gint j = 0; j < n; j++) g_string_append_printf(line, " #%02x%02x%02x", rgb[j][0], rgb[j][1], rgb[j][2]);
+        g_printerr("%s%s\n", line->str, n ? "" : " none");
+        g_string_free(line, TRUE);
+    }
+}
+
+/* Verbose: where the used colours' swatches are, in the dialog's window. */
+static void log_used_swatches(GtkWidget *box, GtkAllocation *allocation, gpointer data) {
+    ColorizeDialog *d = data;
+    (void)allocation;
+    GString *line = g_string_new("colorize-neural: used colour swatches at");
+    GList *children = gtk_container_get_children(GTK_CONTAINER(box));
+    for (GList *c = children ? children->next : NULL; c; c = c->next) {
+        gint x, y;
+        GtkAllocation a;
+        gtk_widget_get_allocation(c->data, &a);
+        if (gtk_widget_get_visible(c->data) &&
+            gtk_widget_translate_coordinates(c->data, d->dialog, a.width / 2, a.height / 2, &x, &y))
+            g_string_append_printf(line, " (%d, %d)", x, y);
+    }
+    g_list_free(children);
+    g_printerr("%s\n", line->str);
+    g_string_free(line, TRUE);
+}
+
+/* The selected point's colour, the network's most likely colours there
+ * as swatches, and the other points' colours. */
 static void suggestions_changed(ColorizeDialog *d) {
     show_selected_colour(d);
     GList *children = gtk_container_get_children(GTK_CONTAINER(d->swatches));
@@ -389,14 +454,13 @@ static void suggestions_changed(ColorizeDialog *d) {
         gint ox, oy;
         gimp_drawable_offsets(d->drawable, &ox, &oy);
         const gdouble to_engine = (gdouble)d->engine_w / gimp_drawable_width(d->drawable);
-        guchar *rgb = g_object_get_data(G_OBJECT(button), "rgb");
+        guchar rgb[3];
         colorize_render_ab_to_rgb(d->engine, (p->at.x - ox) * to_engine, (p->at.y - oy) * to_engine, &d->suggestions[2 * i],
                                   rgb);
-        GimpRGB color;
-        gimp_rgba_set_uchar(&color, rgb[0], rgb[1], rgb[2], 255);
-        gimp_color_area_set_color(GIMP_COLOR_AREA(gtk_bin_get_child(GTK_BIN(button))), &color);
+        set_swatch(button, rgb);
     }
     g_list_free(children);
+    used_colours_changed(d);
 }
 
 /* -------------------------------------------------------------- controls */
@@ -634,6 +698,20 @@ static GtkObject *add_scale(GtkWidget *table, gint row, const gchar *label, gdou
                                 0, 0, tip, NULL);
 }
 
+/* A swatch: a button showing a colour (its "rgb") that the selected point
+ * takes when clicked. */
+static GtkWidget *swatch_button(ColorizeDialog *d, const gchar *tip) {
+    GimpRGB gray;
+    gimp_rgba_set_uchar(&gray, NO_POINT_RGB[0], NO_POINT_RGB[1], NO_POINT_RGB[2], 255);
+    GtkWidget *b = gtk_button_new(), *area = gimp_color_area_new(&gray, GIMP_COLOR_AREA_FLAT, 0);
+    gtk_widget_set_size_request(area, 20, 16);
+    gtk_container_add(GTK_CONTAINER(b), area);
+    g_object_set_data_full(G_OBJECT(b), "rgb", g_malloc0(3), g_free);
+    gimp_help_set_help_data(b, tip, NULL);
+    g_signal_connect(b, "clicked", G_CALLBACK(on_swatch), d);
+    return b;
+}
+
 static GtkWidget *point_row(ColorizeDialog *d) {
     GtkWidget *row = gtk_hbox_new(FALSE, 6);
     d->show_hints = gtk_check_button_new_with_mnemonic(_("Show hin_ts"));
@@ -656,17 +734,20 @@ static GtkWidget *point_row(ColorizeDialog *d) {
     g_signal_connect(d->color_button, "clicked", G_CALLBACK(on_point_color_opened), d);
     gtk_box_pack_start(GTK_BOX(row), d->color_button, FALSE, FALSE, 0);
     d->swatches = gtk_hbox_new(FALSE, 2);
-    for (gint i = 0; i < SUGGESTIONS; i++) {
-        GtkWidget *b = gtk_button_new();
-        GtkWidget *area = gimp_color_area_new(&c, GIMP_COLOR_AREA_FLAT, 0);
-        gtk_widget_set_size_request(area, 20, 16);
-        gtk_container_add(GTK_CONTAINER(b), area);
-        g_object_set_data_full(G_OBJECT(b), "rgb", g_malloc0(3), g_free);
-        gimp_help_set_help_data(b, _("A colour the network finds likely here: click to use it"), NULL);
-        g_signal_connect(b, "clicked", G_CALLBACK(on_swatch), d);
-        gtk_box_pack_start(GTK_BOX(d->swatches), b, FALSE, FALSE, 0);
-    }
+    for (gint i = 0; i < SUGGESTIONS; i++)
+        gtk_box_pack_start(GTK_BOX(d->swatches),
+                           swatch_button(d, _("A colour the network finds likely here: click to use it")), FALSE,
+                           FALSE, 0);
     gtk_box_pack_start(GTK_BOX(row), d->swatches, FALSE, FALSE, 0);
+    d->used_swatches = gtk_hbox_new(FALSE, 2);
+    gtk_box_pack_start(GTK_BOX(d->used_swatches), gtk_vseparator_new(), FALSE, FALSE, 2);
+    for (gint i = 0; i < USED_COLOURS; i++)
+        gtk_box_pack_start(GTK_BOX(d->used_swatches),
+                           swatch_button(d, _("A colour you gave another point: click to give it this one too")),
+                           FALSE, FALSE, 0);
+    if (g_getenv("COLORIZE_VERBOSE"))
+        g_signal_connect(d->used_swatches, "size-allocate", G_CALLBACK(log_used_swatches), d);
+    gtk_box_pack_start(GTK_BOX(row), d->used_swatches, FALSE, FALSE, 0);
     d->delete_button = gtk_button_new_with_mnemonic(_("_Delete point"));
     gimp_help_set_help_data(d->delete_button, _("Remove the selected point hint (or right-click it)"), NULL);
     g_signal_connect(d->delete_button, "clicked", G_CALLBACK(on_delete_point), d);

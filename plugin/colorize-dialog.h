@@ -24,6 +24,7 @@ typedef struct ColorizeDialog {
     gint drag_passes, drag_carried;   /* passes shown while it was dragged, and how many of them were carried */
     GtkWidget *dialog, *preview, *progress, *controls, *message, *gray_warning;
     GtkWidget *color_button, *delete_button, *remove_all_button, *swatches, *show_hints, *chooser, *point_row;
+    GtkWidget *used_swatches; /* a separator, then USED_COLOURS swatches of the other points' colours */
     gboolean sticky_message; /* the message shown stays until the user acts (a bad model file) */
     gboolean panning;        /* the middle button drags the view */
     gint shown_w, shown_h;   /* the dialog's size when shown: kept at the close only when the user changed it */

@@ -25,6 +25,7 @@
 #define RESULT_PARASITE "colorize-neural-result"
 #define MAX_POINTS NN_MAX_POINT_HINTS
 #define SUGGESTIONS 5
+#define USED_COLOURS 3 /* swatches of colours given to other points */
 
 typedef enum {
     COLORIZE_ERROR_MEMORY,

@@ -490,11 +490,51 @@ void drag_updates_preview(int port, const char *log) {
     g_free(released), g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
+/* The text after the last `what` in the log from `from` on, or NULL. */
+static char *last_log_line(const char *log, gsize from, const char *what) {
+    char *text = log_wait_for(log, from, what, 10);
+    if (!text) return NULL;
+    const char *last = text;
+    for (const char *p = text; (p = strstr(p, what)); p++) last = p;
+    char *line = g_strndup(last + strlen(what), strcspn(last + strlen(what), "\n"));
+    g_free(text);
+    return line;
+}
+
+/* A third point given the first one's colour with one click, on the
+ * swatch of the colours given to other points: which swatch and where it
+ * is, from the dialog's latest log lines since `from`; FALSE when it is
+ * not offered. */
+static gboolean click_used_colour(const char *dialog, const char *log, gsize from, const char *hex) {
+    char *colours = last_log_line(log, from, "used colours:"), *at = NULL;
+    char *want = g_strdup_printf("#%s", hex);
+    int index = -1, x = 0, y = 0;
+    if (colours) {
+        gchar **parts = g_strsplit(g_strstrip(colours), " ", -1);
+        for (int i = 0; parts[i]; i++)
+            if (g_ascii_strcasecmp(parts[i], want) == 0) index = i;
+        g_strfreev(parts);
+    }
+    printf("a third point: the used colours offered are %s (%s at %d)\n", colours ? colours : "(none)", want, index);
+    if (index >= 0) at = last_log_line(log, from, "used colour swatches at");
+    const char *p = at; /* "(x, y) (x, y) …": the index-th pair */
+    for (int i = 0; p && i <= index; i++) {
+        p = strchr(p, '(');
+        if (p && sscanf(p, "(%d, %d)", &x, &y) != 2) p = NULL;
+        if (p) p++;
+    }
+    gboolean ok = p && gui_click(dialog, x, y, 1);
+    g_free(colours), g_free(at), g_free(want);
+    return ok;
+}
+
 /* A new point starts with the colour the preview shows at its place, not
  * with the previous point's: a first point is made blue in the colour
  * dialog (the preview follows it while that dialog is open), a second one
  * is placed elsewhere, and OK stores the blue and, for the second, the
- * colour the plug-in logged as the network's guess there. */
+ * colour the plug-in logged as the network's guess there. A third point
+ * takes the blue with one click on the swatches of the colours given to
+ * the other points, and OK stores it. */
 void new_point_takes_network_colour(int port, int image, int source, const char *log) {
     Call c;
     GThread *t;
@@ -509,6 +549,13 @@ void new_point_takes_network_colour(int port, int image, int source, const char 
         from = log_size(log);
         CHECK(gui_click(dialog, 260, 200, 1), "could not click the preview again");
         g_usleep(2000000);
+        CHECK(gui_click(dialog, 180, 60, 1), "could not place a third point");
+        g_usleep(1500000);
+        /* the latest lines since the second click: the swatches are laid
+         * out again only when how many show changes */
+        CHECK(click_used_colour(dialog, log, from, POINT_BLUE), "the first point's blue was not offered among "
+              "the used colours for a third point, or its swatch could not be clicked");
+        g_usleep(1500000);
         CHECK(gui_press(dialog, "alt+o"), "could not press OK");
     }
     CHECK(wait_call(&c, t) && c.ok, "OK failed: %s", c.answer ? c.answer : "(none)");
@@ -518,9 +565,12 @@ void new_point_takes_network_colour(int port, int image, int source, const char 
     printf("a blue point, then a new one: stored %s; the plug-in's log: %.80s\n", points,
            guessed ? strstr(guessed, "point 2") ? strstr(guessed, "point 2") : guessed : "(no guess logged)");
     const char *q = strchr(points, '"');
-    char first[7] = "", second[7] = "";
-    CHECK(q && sscanf(q + 1, "%*f,%*f,#%6[0-9a-fA-F];%*f,%*f,#%6[0-9a-fA-F]", first, second) == 2,
-          "two points were not stored: %s", points);
+    char first[7] = "", second[7] = "", third[7] = "";
+    CHECK(q && sscanf(q + 1, "%*f,%*f,#%6[0-9a-fA-F];%*f,%*f,#%6[0-9a-fA-F];%*f,%*f,#%6[0-9a-fA-F]", first, second,
+                      third) == 3,
+          "three points were not stored: %s", points);
+    CHECK(g_ascii_strcasecmp(third, POINT_BLUE) == 0, "the third point did not take the blue from the used colours' "
+          "swatch: #%s", third);
     CHECK(g_ascii_strcasecmp(first, POINT_BLUE) == 0, "the first point is not the blue chosen: #%s", first);
     CHECK(second[0] && g_ascii_strcasecmp(second, POINT_BLUE) != 0, "the new point took the previous point's colour");
     const char *line = guessed ? strstr(guessed, "point 2 at") : NULL;
