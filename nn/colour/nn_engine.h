@@ -45,14 +45,14 @@ extern "C" {
  * photos (README). */
 #define NN_DEFAULT_HINT_REACH 17.0 /* doubles, so that help texts can G_STRINGIFY them */
 #define NN_MAX_HINT_REACH 100.0
-#define NN_HINT_TEXTURE 1.0f
-#define NN_HINT_LENGTH 10.0f
+#define NN_HINT_TEXTURE 0.5f
+#define NN_HINT_LENGTH 1.0f
 /* Where several hints reach a pixel, the changes under NN_HINT_TEXTURE
  * count at this share too in deciding which one it takes (the hold leaves
  * them out): a gentle ramp is no edge, but a hint at its foot is not the
  * colour of its top when another hint sits at the top's lightness (less
  * leak between clicked regions, up to +0.35 dB on random hints; README). */
-#define NN_HINT_CONTEST 1.0f
+#define NN_HINT_CONTEST 0.5f
 #define NN_HINT_BLEND 0.1f
 #define NN_HINT_BLEND_LIGHTNESS 5.0f
 /* The lightness a hint travels over is seen through a median filter of

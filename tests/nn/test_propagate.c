@@ -567,11 +567,13 @@ static void test_step_edge(void) {
  * its own lightness, not to the one at the ramp's foot a little nearer;
  * and the hold is the same with or without the contest. */
 static void test_contest_counts_gentle_ramps(void) {
-    const int w = 120, h = 6, n = w * h, px = 55, py = 3;
+    /* the ramp climbs 40 units in steps of 0.8 × the allowance; the pixel lies just beyond its top, nearer A */
+    const float slope = 0.8f * NN_HINT_TEXTURE;
+    const int ramp = (int)lrintf(40.0f / slope), w = 2 * ramp + 20, h = 6, n = w * h, px = ramp + 5, py = 3;
     float *L = malloc(sizeof(float) * n), *ab = malloc(sizeof(float) * 2 * n), *hold = malloc(sizeof(float) * n),
           *hold_off = malloc(sizeof(float) * n);
     int *seed = malloc(sizeof(int) * n);
-    for (int k = 0; k < n; k++) L[k] = k % w < 50 ? 30.0f + 0.8f * (float)(k % w) : 70.0f, seed[k] = -1;
+    for (int k = 0; k < n; k++) L[k] = k % w < ramp ? 30.0f + slope * (float)(k % w) : 70.0f, seed[k] = -1;
     seed[py * w + 0] = 0, seed[py * w + w - 1] = 1; /* A at the ramp's foot, B at the far end of the flat */
     const float seed_ab[4] = {50, 0, -40, 0};
     nn_propagation_params p = {.reach = NN_DEFAULT_HINT_REACH, .texture = NN_HINT_TEXTURE, .length = 1, .smooth = 0};
