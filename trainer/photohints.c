@@ -7,7 +7,8 @@
  * point at the most interior pixel of each large region; how much of each
  * region takes its hint's colour, and how much of the other regions takes
  * a hint colour that is not theirs (where neither their hint nor the
- * original pixel has that hue). */
+ * original pixel has that hue); then each click given alone, as a user's
+ * first click is, and the same two shares. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -219,65 +220,142 @@ typedef struct {
     long alone;           /* of those, how many take that colour with no hint at all (the network's own) */
     long by_hints;        /* and how many take it only with the hints: what the hints did */
     int reach_n;
+    /* each chromatic click given alone: the sum over them of the share of its
+     * region taking its colour and of the other regions' exposed pixels
+     * taking it only with that hint; lone_n clicks */
+    double lone_reach, lone_leak;
+    int lone_n;
 } region_figures;
+
+/* A photo segmented into regions, and the click on each large one. */
+typedef struct {
+    int w, h;
+    float *truth;      // (h, w, 3) the original's Lab
+    int *reg;          // (h, w) the region of each pixel
+    int *click;        // (nreg) the hint clicked in each region, -1 if none
+    bench_hint *hints; // (nh) the clicks
+    int nh;
+} photo_regions;
+
+static void photo_regions_free(photo_regions *r) {
+    g_free(r->truth), g_free(r->reg), g_free(r->click), g_free(r->hints);
+}
+
+/* The original in Lab, its regions (k-means classes of the blurred Lab,
+ * cut into connected pieces), and one click at the most interior pixel of
+ * each region of at least REGION_MIN_SHARE of the photo. */
+static void click_regions(const uint8_t *truth, int w, int h, photo_regions *r) {
+    const size_t n = (size_t)w * h;
+    float *blur = g_malloc(sizeof(float) * 3 * n);
+    int *cls = g_malloc(sizeof(int) * n), *area = NULL;
+    *r = (photo_regions){.w = w, .h = h, .truth = g_malloc(sizeof(float) * 3 * n), .reg = g_malloc(sizeof(int) * n)};
+    nn_srgb8_to_lab(r->truth, truth, n);
+    blur3(blur, r->truth, w, h, REGION_BLUR);
+    kmeans_lab(blur, n, cls);
+    const int nreg = label_regions(cls, w, h, r->reg, &area);
+    int *inner = g_malloc(sizeof(int) * nreg);
+    interior_points(r->reg, w, h, nreg, inner);
+    r->click = g_malloc(sizeof(int) * nreg), r->hints = g_new(bench_hint, nreg);
+    for (int g = 0; g < nreg; g++) {
+        r->click[g] = -1;
+        if (area[g] < REGION_MIN_SHARE * n || r->nh == NN_MAX_POINT_HINTS) continue;
+        r->click[g] = r->nh;
+        r->hints[r->nh++] = hint_from_truth(truth, w, h, inner[g] % w, inner[g] / w);
+    }
+    g_free(blur), g_free(cls), g_free(area), g_free(inner);
+}
+
+static gboolean is_chromatic(const bench_hint *hint) { return hypotf(hint->a, hint->b) >= HINT_MIN_CHROMA; }
+
+/* Whether the result's pixel (Lab) shows the hint's colour. */
+static gboolean shows_hint(const float *lab, const bench_hint *hint) {
+    return takes_hint(lab, hint) && hypotf(lab[1], lab[2]) >= VISIBLE_CHROMA;
+}
+
+/* Whether hint j's colour on pixel k would be a leak: k lies in another
+ * clicked region, whose hint is of another hue, and the original is not of
+ * j's hue there. */
+static gboolean exposed_to(const photo_regions *r, size_t k, int j) {
+    const int own = r->click[r->reg[k]];
+    return own >= 0 && own != j && !same_hue(&r->hints[j], &r->hints[own]) &&
+           !truth_has_hue(r->truth + 3 * k, &r->hints[j]);
+}
+
+/* Every click given at once: each region's share taking its hint's colour,
+ * and the other regions' pixels taking a hint's colour (result and alone,
+ * the result with no hint, both Lab). */
+static void count_taken_and_leaked(const photo_regions *r, const float *result, const float *alone,
+                                   region_figures *f) {
+    const size_t n = (size_t)r->w * r->h;
+    const int nh = r->nh;
+    long *in_region = g_new0(long, nh), *taken = g_new0(long, nh), *other = g_new0(long, nh), *leaked = g_new0(long, nh);
+    long *was_alone = g_new0(long, nh), *by_hints = g_new0(long, nh);
+    for (size_t k = 0; k < n; k++) {
+        const int own = r->click[r->reg[k]];
+        if (own < 0) continue;
+        in_region[own]++;
+        taken[own] += takes_hint(result + 3 * k, &r->hints[own]);
+        for (int j = 0; j < nh; j++) {
+            if (!exposed_to(r, k, j)) continue;
+            const gboolean was = shows_hint(alone + 3 * k, &r->hints[j]), is = shows_hint(result + 3 * k, &r->hints[j]);
+            other[j]++, leaked[j] += is, was_alone[j] += was, by_hints[j] += is && !was;
+        }
+    }
+    for (int j = 0; j < nh; j++) {
+        if (!is_chromatic(&r->hints[j])) continue;
+        f->reach += (double)taken[j] / in_region[j], f->reach_n++;
+        f->leaked += leaked[j], f->exposed += other[j], f->alone += was_alone[j], f->by_hints += by_hints[j];
+    }
+    g_free(in_region), g_free(taken), g_free(other), g_free(leaked), g_free(was_alone), g_free(by_hints);
+}
+
+/* Each chromatic click given alone, as a user's first click is: the share
+ * of its region taking its colour, and of the other regions' exposed
+ * pixels taking it only with that hint (alone: the result with no hint,
+ * Lab); out and lab are scratch. */
+static gboolean measure_lone_clicks(nn_colorizer *c, const nn_engine_params *params, const float *L,
+                                    const photo_regions *r, const float *alone, uint8_t *out, float *lab,
+                                    region_figures *f, GError **error) {
+    const size_t n = (size_t)r->w * r->h;
+    for (int j = 0; j < r->nh; j++) {
+        if (!is_chromatic(&r->hints[j])) continue;
+        if (!colorize_points(c, params, L, r->w, r->h, r->hints + j, 1, out, error)) return FALSE;
+        nn_srgb8_to_lab(lab, out, n);
+        long in_region = 0, taken = 0, other = 0, leaked = 0;
+        for (size_t k = 0; k < n; k++) {
+            if (r->click[r->reg[k]] == j) {
+                in_region++, taken += takes_hint(lab + 3 * k, &r->hints[j]);
+            } else if (exposed_to(r, k, j)) {
+                other++, leaked += shows_hint(lab + 3 * k, &r->hints[j]) && !shows_hint(alone + 3 * k, &r->hints[j]);
+            }
+        }
+        f->lone_reach += (double)taken / in_region, f->lone_leak += other ? (double)leaked / other : 0.0;
+        f->lone_n++;
+    }
+    return TRUE;
+}
 
 static gboolean measure_regions(nn_colorizer *c, const nn_engine_params *params, const float *L, const uint8_t *truth,
                                 int w, int h, region_figures *f, GString *hints_json, GError **error) {
     const size_t n = (size_t)w * h;
-    float *lab = g_malloc(sizeof(float) * 3 * n), *blur = g_malloc(sizeof(float) * 3 * n);
-    int *cls = g_malloc(sizeof(int) * n), *reg = g_malloc(sizeof(int) * n), *area = NULL;
-    nn_srgb8_to_lab(lab, truth, n);
-    blur3(blur, lab, w, h, REGION_BLUR);
-    kmeans_lab(blur, n, cls);
-    const int nreg = label_regions(cls, w, h, reg, &area);
-    int *inner = g_malloc(sizeof(int) * nreg), *click = g_malloc(sizeof(int) * nreg);
-    interior_points(reg, w, h, nreg, inner);
-    bench_hint *hints = g_new(bench_hint, nreg);
-    int nh = 0;
-    for (int r = 0; r < nreg; r++) {
-        click[r] = -1;
-        if (area[r] < REGION_MIN_SHARE * n || nh == NN_MAX_POINT_HINTS) continue;
-        click[r] = nh;
-        hints[nh++] = hint_from_truth(truth, w, h, inner[r] % w, inner[r] / w);
-    }
-    *f = (region_figures){.clicks = nh};
+    photo_regions r;
+    click_regions(truth, w, h, &r);
+    *f = (region_figures){.clicks = r.nh};
     uint8_t *out = g_malloc(n * 3);
-    float *alone = g_malloc(sizeof(float) * 3 * n); /* the result with no hint, Lab */
-    gboolean ok = colorize_points(c, params, L, w, h, hints, 0, out, error);
+    float *alone = g_malloc(sizeof(float) * 3 * n), *result = g_malloc(sizeof(float) * 3 * n); /* Lab */
+    gboolean ok = colorize_points(c, params, L, w, h, r.hints, 0, out, error);
     if (ok) nn_srgb8_to_lab(alone, out, n);
-    if (ok) ok = colorize_points(c, params, L, w, h, hints, nh, out, error);
+    if (ok) ok = colorize_points(c, params, L, w, h, r.hints, r.nh, out, error);
     if (ok) {
-        memcpy(blur, lab, sizeof(float) * 3 * n); /* the original's Lab, kept */
-        nn_srgb8_to_lab(lab, out, n);
-        long *in_region = g_new0(long, nh), *taken = g_new0(long, nh), *other = g_new0(long, nh), *leaked = g_new0(long, nh);
-        long *was_alone = g_new0(long, nh), *by_hints = g_new0(long, nh);
-        for (size_t k = 0; k < n; k++) {
-            const int own = click[reg[k]];
-            if (own < 0) continue;
-            in_region[own]++;
-            for (int j = 0; j < nh; j++) {
-                const gboolean t = takes_hint(lab + 3 * k, &hints[j]);
-                if (j == own) taken[j] += t;
-                else if (!same_hue(&hints[j], &hints[own]) && !truth_has_hue(blur + 3 * k, &hints[j])) {
-                    const gboolean was = takes_hint(alone + 3 * k, &hints[j]) &&
-                                         hypotf(alone[3 * k + 1], alone[3 * k + 2]) >= VISIBLE_CHROMA;
-                    const gboolean is = t && hypotf(lab[3 * k + 1], lab[3 * k + 2]) >= VISIBLE_CHROMA;
-                    other[j]++, leaked[j] += is, was_alone[j] += was, by_hints[j] += is && !was;
-                }
-            }
-        }
-        for (int j = 0; j < nh; j++) {
-            if (hypotf(hints[j].a, hints[j].b) >= HINT_MIN_CHROMA) f->reach += (double)taken[j] / in_region[j], f->reach_n++;
-            if (hypotf(hints[j].a, hints[j].b) >= HINT_MIN_CHROMA)
-                f->leaked += leaked[j], f->exposed += other[j], f->alone += was_alone[j], f->by_hints += by_hints[j];
-        }
-        g_free(in_region), g_free(taken), g_free(other), g_free(leaked), g_free(was_alone), g_free(by_hints);
+        nn_srgb8_to_lab(result, out, n);
+        count_taken_and_leaked(&r, result, alone, f);
+        ok = measure_lone_clicks(c, params, L, &r, alone, out, result, f, error);
     }
-    for (int j = 0; j < nh && hints_json; j++)
-        g_string_append_printf(hints_json, "%s[%.1f, %.1f, \"#%02x%02x%02x\"]", j ? ", " : "", hints[j].x, hints[j].y,
-                               hints[j].rgb[0], hints[j].rgb[1], hints[j].rgb[2]);
-    g_free(lab), g_free(blur), g_free(cls), g_free(reg), g_free(area), g_free(inner), g_free(click), g_free(hints);
-    g_free(out), g_free(alone);
+    for (int j = 0; j < r.nh && hints_json; j++)
+        g_string_append_printf(hints_json, "%s[%.1f, %.1f, \"#%02x%02x%02x\"]", j ? ", " : "", r.hints[j].x,
+                               r.hints[j].y, r.hints[j].rgb[0], r.hints[j].rgb[1], r.hints[j].rgb[2]);
+    photo_regions_free(&r);
+    g_free(out), g_free(alone), g_free(result);
     return ok;
 }
 
@@ -286,7 +364,8 @@ static gboolean measure_regions(nn_colorizer *c, const nn_engine_params *params,
 typedef struct {
     double gain[64], psnr[64], reach;
     long leaked, exposed, alone, by_hints;
-    int reach_n, clicks, done;
+    double lone_reach, lone_leak; /* sums over lone_n clicks each given alone */
+    int reach_n, clicks, done, lone_n;
 } hint_totals;
 
 /* The K random hints of each count on one photo (photo i), measured and
@@ -358,17 +437,21 @@ static int measure_photo(nn_colorizer *c, const nn_engine_params *params, const 
     g_string_append(js, "], \"region_points\": [");
     if (ok) ok = measure_regions(c, params, L, truth, w, h, &f, js, error);
     g_string_append_printf(js, "], \"region_reach\": %.4f, \"region_leak\": %.4f, \"region_leak_alone\": %.4f, "
-                           "\"region_leak_by_hints\": %.4f}",
+                           "\"region_leak_by_hints\": %.4f, \"lone_reach\": %.4f, \"lone_leak\": %.4f}",
                            f.reach_n ? f.reach / f.reach_n : -1.0, f.exposed ? (double)f.leaked / f.exposed : -1.0,
-                           f.exposed ? (double)f.alone / f.exposed : -1.0, f.exposed ? (double)f.by_hints / f.exposed : -1.0);
+                           f.exposed ? (double)f.alone / f.exposed : -1.0, f.exposed ? (double)f.by_hints / f.exposed : -1.0,
+                           f.lone_n ? f.lone_reach / f.lone_n : -1.0, f.lone_n ? f.lone_leak / f.lone_n : -1.0);
     g_free(truth), g_free(gray), g_free(out), g_free(L), g_free(zero);
     if (!ok) {
         g_printerr("\ncolorize-train eval: %s: %s\n", name, (*error)->message);
         return -1;
     }
-    g_print("  regions %d: reach %.0f%% leak %.1f%% (no hint %.1f%%, by the hints %.1f%%)\n", f.clicks,
-            f.reach_n ? 100 * f.reach / f.reach_n : 0.0, f.exposed ? 100.0 * f.leaked / f.exposed : 0.0,
-            f.exposed ? 100.0 * f.alone / f.exposed : 0.0, f.exposed ? 100.0 * f.by_hints / f.exposed : 0.0);
+    g_print("  regions %d: reach %.0f%% leak %.1f%% (no hint %.1f%%, by the hints %.1f%%); alone: reach %.0f%% leak "
+            "%.1f%%\n", f.clicks, f.reach_n ? 100 * f.reach / f.reach_n : 0.0,
+            f.exposed ? 100.0 * f.leaked / f.exposed : 0.0, f.exposed ? 100.0 * f.alone / f.exposed : 0.0,
+            f.exposed ? 100.0 * f.by_hints / f.exposed : 0.0, f.lone_n ? 100 * f.lone_reach / f.lone_n : 0.0,
+            f.lone_n ? 100 * f.lone_leak / f.lone_n : 0.0);
+    t->lone_reach += f.lone_reach, t->lone_leak += f.lone_leak, t->lone_n += f.lone_n;
     t->reach += f.reach, t->reach_n += f.reach_n, t->leaked += f.leaked, t->exposed += f.exposed;
     t->alone += f.alone, t->by_hints += f.by_hints;
     t->clicks += f.clicks, t->done++;
@@ -393,12 +476,18 @@ static void hint_summary(const hint_totals *t, const double *counts, int ncounts
             t->clicks, done, t->reach_n ? 100 * t->reach / t->reach_n : 0.0, t->reach_n,
             t->exposed ? 100.0 * t->leaked / t->exposed : 0.0, t->exposed ? 100.0 * t->alone / t->exposed : 0.0,
             t->exposed ? 100.0 * t->by_hints / t->exposed : 0.0);
+    g_print("each click given alone (a first click): its region takes its colour on %.1f%% of its pixels, and %.2f%% "
+            "of the other regions' pixels that are not of its hue take it (only with the hint; means over %d clicks)\n",
+            t->lone_n ? 100 * t->lone_reach / t->lone_n : 0.0, t->lone_n ? 100 * t->lone_leak / t->lone_n : 0.0,
+            t->lone_n);
     g_string_append_printf(js, "], \"photos\": %d, \"hint_reach\": %.3f, \"region_reach\": %.4f, \"region_leak\": %.4f, "
-                           "\"region_leak_alone\": %.4f, \"region_leak_by_hints\": %.4f}\n",
+                           "\"region_leak_alone\": %.4f, \"region_leak_by_hints\": %.4f, \"lone_reach\": %.4f, "
+                           "\"lone_leak\": %.4f}\n",
                            done, params->hint_reach, t->reach_n ? t->reach / t->reach_n : -1.0,
                            t->exposed ? (double)t->leaked / t->exposed : -1.0,
                            t->exposed ? (double)t->alone / t->exposed : -1.0,
-                           t->exposed ? (double)t->by_hints / t->exposed : -1.0);
+                           t->exposed ? (double)t->by_hints / t->exposed : -1.0,
+                           t->lone_n ? t->lone_reach / t->lone_n : -1.0, t->lone_n ? t->lone_leak / t->lone_n : -1.0);
 }
 
 int eval_photo_hints(const char *dir, const char *model, const nn_engine_params *params, int max_side, int limit,

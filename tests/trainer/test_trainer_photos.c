@@ -182,6 +182,11 @@ void test_photo_benchmark(void) {
     const double by_hints = totals ? json_number(totals, "region_leak_by_hints") : NAN;
     CHECK(leak >= 0 && alone >= 0 && by_hints >= 0 && by_hints <= leak + 1e-9 && leak <= alone + by_hints + 1e-9,
           "one click per region: leak %g, with no hint %g, by the hints only %g", leak, alone, by_hints);
+    /* each click alone: a share of its region and of the others */
+    const double lone_reach = totals ? json_number(totals, "lone_reach") : NAN;
+    const double lone_leak = totals ? json_number(totals, "lone_leak") : NAN;
+    CHECK(lone_reach >= 0 && lone_reach <= 1 && lone_leak >= 0 && lone_leak <= 1,
+          "each click alone: reach %g, leak %g", lone_reach, lone_leak);
     g_free(ht), g_free(ht2), g_free(hjson), g_free(hjson2);
     CHECK(run_command(command_eval, "--photos", dir, "--model", model, "--hints", "5", "--report", report, NULL) == 2,
           "--photos --hints accepted --report");
