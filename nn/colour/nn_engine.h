@@ -51,7 +51,9 @@ extern "C" {
  * count at this share too in deciding which one it takes (the hold leaves
  * them out): a gentle ramp is no edge, but a hint at its foot is not the
  * colour of its top when another hint sits at the top's lightness (less
- * leak between clicked regions, up to +0.35 dB on random hints; README). */
+ * leak between clicked regions, up to +0.35 dB on random hints; README).
+ * The allowance, the length and this share were chosen again with the
+ * median filter (one click per region leaks 4.79 % instead of 5.31 %). */
 #define NN_HINT_CONTEST 0.5f
 #define NN_HINT_BLEND 0.1f
 #define NN_HINT_BLEND_LIGHTNESS 5.0f
