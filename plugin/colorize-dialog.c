@@ -913,15 +913,21 @@ static gboolean log_tooltip(GtkWidget *area, gint x, gint y, gboolean keyboard, 
 }
 
 /* The dialog's size as the user left it, kept for this GIMP session (two
- * gints under DIALOG_SIZE_KEY): Re-show opens it at that size again. */
+ * gints under DIALOG_SIZE_KEY, or DIALOG_TALL_SIZE_KEY for the side-by-side
+ * layout, whose sizes differ): Re-show opens it at that size again. */
 #define DIALOG_SIZE_KEY PLUG_IN_PROC "-dialog-size"
+#define DIALOG_TALL_SIZE_KEY PLUG_IN_PROC "-dialog-size-side-by-side"
 #define DIALOG_DEFAULT_WIDTH 480
 
+static const gchar *size_key(const ColorizeDialog *d) {
+    return d->side_by_side ? DIALOG_TALL_SIZE_KEY : DIALOG_SIZE_KEY;
+}
+
 /* Opens the dialog at its last size (at least the default width). */
-static void restore_size(GtkWidget *dialog) {
+static void restore_size(const ColorizeDialog *d) {
     gint size[2] = {DIALOG_DEFAULT_WIDTH, -1};
-    if (gimp_get_data_size(DIALOG_SIZE_KEY) == sizeof size) gimp_get_data(DIALOG_SIZE_KEY, size);
-    gtk_window_set_default_size(GTK_WINDOW(dialog), MAX(size[0], DIALOG_DEFAULT_WIDTH), size[1] > 0 ? size[1] : -1);
+    if (gimp_get_data_size(size_key(d)) == sizeof size) gimp_get_data(size_key(d), size);
+    gtk_window_set_default_size(GTK_WINDOW(d->dialog), MAX(size[0], DIALOG_DEFAULT_WIDTH), size[1] > 0 ? size[1] : -1);
 }
 
 /* Keeps the size the dialog is closed at, when the user resized it (not
@@ -932,17 +938,50 @@ static void keep_size(const ColorizeDialog *d) {
     const GdkWindow *window = gtk_widget_get_window(d->dialog);
     const gboolean maximized = window && (gdk_window_get_state((GdkWindow *)window) & GDK_WINDOW_STATE_MAXIMIZED);
     if (maximized || (size[0] == d->shown_w && size[1] == d->shown_h)) return;
-    gimp_set_data(DIALOG_SIZE_KEY, size, sizeof size);
+    gimp_set_data(size_key(d), size, sizeof size);
 }
 
 /* The dialog's size once shown; with COLORIZE_VERBOSE also logged (the
- * dialog test reads it). */
+ * dialog test reads it). Side by side and at no saved size, the dialog is
+ * first fitted to what it holds: its width was asked for while the
+ * preview still had the square size it starts at. */
 static gboolean note_size_shown(GtkWidget *dialog, GdkEvent *event, gpointer data) {
     ColorizeDialog *d = data;
     (void)event;
     gtk_window_get_size(GTK_WINDOW(dialog), &d->shown_w, &d->shown_h);
+    if (d->side_by_side && gimp_get_data_size(size_key(d)) == 0) {
+        GtkRequisition fitted;
+        gtk_widget_size_request(dialog, &fitted);
+        gtk_window_resize(GTK_WINDOW(dialog), fitted.width, fitted.height);
+        d->shown_w = fitted.width, d->shown_h = fitted.height;
+    }
     if (g_getenv("COLORIZE_VERBOSE")) g_printerr("colorize-neural: dialog shown at %dx%d\n", d->shown_w, d->shown_h);
+    colorize_preview_log_layout(d);
     return FALSE;
+}
+
+/* A picture (the selection's bounds) taller than wide gets the preview
+ * beside the controls: above them it would be narrow and the dialog too
+ * tall for a laptop's screen. */
+static gboolean picture_is_tall(const ColorizeDialog *d) {
+    gint x, y, w, h;
+    if (!gimp_drawable_mask_intersect(d->drawable, &x, &y, &w, &h))
+        w = gimp_drawable_width(d->drawable), h = gimp_drawable_height(d->drawable);
+    return h > w;
+}
+
+/* The preview, which grows with the dialog, above the controls or (for a
+ * tall picture) on their left; returns the box the controls go in. */
+static GtkWidget *lay_out_preview(ColorizeDialog *d) {
+    d->side_by_side = picture_is_tall(d);
+    GtkWidget *body = d->side_by_side ? gtk_hbox_new(FALSE, 12) : gtk_vbox_new(FALSE, 8);
+    gtk_container_set_border_width(GTK_CONTAINER(body), 12);
+    gtk_box_pack_start(GTK_BOX(gtk_dialog_get_content_area(GTK_DIALOG(d->dialog))), body, TRUE, TRUE, 0);
+    gtk_box_pack_start(GTK_BOX(body), colorize_preview_new(d), TRUE, TRUE, 0);
+    if (!d->side_by_side) return body;
+    GtkWidget *column = gtk_vbox_new(FALSE, 8);
+    gtk_box_pack_start(GTK_BOX(body), column, FALSE, FALSE, 0);
+    return column;
 }
 
 static GtkWidget *build_dialog(ColorizeDialog *d) {
@@ -958,10 +997,7 @@ static GtkWidget *build_dialog(ColorizeDialog *d) {
     gtk_dialog_set_alternative_button_order(GTK_DIALOG(dialog), GTK_RESPONSE_OK, RESPONSE_RESET, GTK_RESPONSE_CANCEL, -1);
     gimp_window_set_transient(GTK_WINDOW(dialog));
     d->dialog = dialog;
-    GtkWidget *vbox = gtk_vbox_new(FALSE, 8);
-    gtk_container_set_border_width(GTK_CONTAINER(vbox), 12);
-    gtk_box_pack_start(GTK_BOX(gtk_dialog_get_content_area(GTK_DIALOG(dialog))), vbox, TRUE, TRUE, 0);
-    gtk_box_pack_start(GTK_BOX(vbox), colorize_preview_new(d), TRUE, TRUE, 0); /* it grows with the dialog */
+    GtkWidget *column = lay_out_preview(d); /* the controls' box */
     GtkWidget *area = gimp_preview_get_area(GIMP_PREVIEW(d->preview));
     gtk_widget_add_events(area, GDK_BUTTON_PRESS_MASK | GDK_BUTTON_RELEASE_MASK | GDK_BUTTON1_MOTION_MASK |
                                     GDK_BUTTON2_MOTION_MASK | GDK_SCROLL_MASK);
@@ -972,16 +1008,16 @@ static GtkWidget *build_dialog(ColorizeDialog *d) {
     gimp_help_set_help_data(area, _("Click to place a point hint, drag to move it (Escape puts it back), right-click "
                                      "or Delete to remove it"), NULL);
     d->point_row = point_row(d);
-    gtk_box_pack_start(GTK_BOX(vbox), d->point_row, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(column), d->point_row, FALSE, FALSE, 0);
     d->controls = controls_table(d);
-    gtk_box_pack_start(GTK_BOX(vbox), d->controls, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(column), d->controls, FALSE, FALSE, 0);
     d->message = gtk_label_new("");
     gtk_label_set_line_wrap(GTK_LABEL(d->message), TRUE);
-    gtk_box_pack_start(GTK_BOX(vbox), d->message, FALSE, FALSE, 0);
+    gtk_box_pack_start(GTK_BOX(column), d->message, FALSE, FALSE, 0);
     d->progress = gtk_progress_bar_new();
     gtk_progress_bar_set_text(GTK_PROGRESS_BAR(d->progress), " "); /* as tall as with a text: no relayout */
-    gtk_box_pack_start(GTK_BOX(vbox), d->progress, FALSE, FALSE, 0);
-    restore_size(dialog);
+    gtk_box_pack_start(GTK_BOX(column), d->progress, FALSE, FALSE, 0);
+    restore_size(d);
     g_signal_connect(dialog, "map-event", G_CALLBACK(note_size_shown), d);
     gtk_widget_show_all(dialog); /* the progress bar stays: it pulses while a preview pass runs, fills during OK */
     gtk_widget_hide(d->message); /* shown with a message */

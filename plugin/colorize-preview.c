@@ -767,9 +767,17 @@ static void on_area_allocate(GtkWidget *area, GtkAllocation *a, gpointer data) {
         gimp_preview_set_bounds(p, 0, 0, fw, fh);
         gtk_widget_queue_resize(area);
     }
-    gint x = 0, y = 0; /* where the area lies in the dialog's window */
+    colorize_preview_log_layout(d);
+}
+
+void colorize_preview_log_layout(const ColorizeDialog *d) {
+    GtkWidget *area = gimp_preview_get_area(GIMP_PREVIEW(d->preview));
+    GimpPreview *p = GIMP_PREVIEW(d->preview);
+    GtkAllocation a;
+    gtk_widget_get_allocation(area, &a);
+    gint x = 0, y = 0; /* where the area lies in the dialog's window: known once it is realized */
     if (g_getenv("COLORIZE_VERBOSE") && gtk_widget_translate_coordinates(area, gtk_widget_get_toplevel(area), 0, 0, &x, &y))
-        g_printerr("colorize-neural: preview area %dx%d at (%d, %d), picture %dx%d\n", a->width, a->height, x, y,
+        g_printerr("colorize-neural: preview area %dx%d at (%d, %d), picture %dx%d\n", a.width, a.height, x, y,
                    p->width, p->height);
 }
 

@@ -63,6 +63,10 @@ typedef struct {
 void colorize_preview_crop(ColorizeDialog *d, CropMap *map);
 /* An event's position in the preview area to the picture's own pixels. */
 void colorize_preview_event_to_picture(ColorizeDialog *d, gdouble *x, gdouble *y);
+/* With COLORIZE_VERBOSE: the preview area's size and place in the dialog
+ * and its picture's size (the dialog test reads them), on every
+ * allocation once realized and when the dialog is shown. */
+void colorize_preview_log_layout(const ColorizeDialog *d);
 void colorize_preview_to_image(const CropMap *map, gdouble px, gdouble py, gdouble *x, gdouble *y);
 void colorize_preview_from_image(const CropMap *map, gdouble x, gdouble y, gdouble *px, gdouble *py);
 

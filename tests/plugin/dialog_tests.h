@@ -48,13 +48,15 @@ int stored_point_count(int port, int image);
 void points_survive_undo(int port);
 
 /* test_dialog_preview.c: the colour reference (an open image, a file), OK
- * reusing the preview's pass, the quick pass first, the preview growing. */
+ * reusing the preview's pass, the quick pass first, the preview growing,
+ * and beside the controls for a tall picture. */
 int warmth(int port, int layer, int w, int h);
 void layer_difference(int port, int a, int b, int w, int h, double *mean, int *most);
 int reference_picked(int port, int image, int source, const char *log);
 void reference_file_picked(int port, int image, int source, const char *log, const char *dir, int without);
 void ok_reuses_preview(int port, int image, int source, const char *log);
 void preview_grows(int port, int image, int source, const char *log);
+void tall_picture_beside_controls(int port, const char *photo, const char *log);
 void quick_pass_shown(int port, int image, int source, const char *log);
 
 #endif

@@ -2,7 +2,8 @@
  * dialog test: a reference picked among the open images warms the result
  * and Repeat keeps it, so does one from a file (and Repeat fails naming it
  * once it is gone); OK reuses the preview's full pass; the quick pass is
- * shown first; the preview grows with the dialog. */
+ * shown first; the preview grows with the dialog, and stands beside the
+ * controls for a tall picture. */
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
 #include <limits.h>
@@ -302,6 +303,20 @@ static gboolean logged_dialog_size(const char *log, gsize from, int *w, int *h) 
     return *w > 0;
 }
 
+/* The last point hint stored on the image (at OK) must lie at the centre
+ * of the w × h image: where a click at the preview's centre put it. */
+static void point_at_centre(int port, int image, int w, int h) {
+    char *e = g_strdup_printf("(caddr (car (gimp-image-get-parasite %d \"colorize-neural-points\")))", image);
+    char *points = gui_eval(port, e);
+    const char *last = strrchr(points, ';');
+    double x = -1, y = -1;
+    CHECK(sscanf(last ? last + 1 : points + 1, "%lf,%lf", &x, &y) == 2, "no point stored: %s", points);
+    printf("  a click at the preview's centre placed a point at (%.1f, %.1f) of the %d×%d image\n", x, y, w, h);
+    CHECK(fabs(x - w / 2.0) < 0.03 * w && fabs(y - h / 2.0) < 0.03 * h,
+          "a click at the preview's centre did not land at the image's centre");
+    g_free(e), g_free(points);
+}
+
 /* The dialog opens again at the size it was left at (1000×1150, as
  * preview_grows leaves it), and is then given back its first size
  * (first_w × first_h) and cancelled, so that the runs after this one see
@@ -354,16 +369,57 @@ void preview_grows(int port, int image, int source, const char *log) {
            after.pw, after.ph, after.w, after.h, before.pw, before.ph, before.w, before.h);
     CHECK((long)after.pw * after.ph >= 2L * before.pw * before.ph && before.pw > 0,
           "the preview's picture did not grow with the dialog");
-    char *e = g_strdup_printf("(caddr (car (gimp-image-get-parasite %d \"colorize-neural-points\")))", image);
-    char *points = gui_eval(port, e);
-    const char *last = strrchr(points, ';');
-    double x = -1, y = -1;
-    CHECK(sscanf(last ? last + 1 : points + 1, "%lf,%lf", &x, &y) == 2, "no point stored: %s", points);
-    printf("  a click at the preview's centre placed a point at (%.1f, %.1f) of the %d×%d image\n", x, y, PHOTO_W, PHOTO_H);
-    CHECK(fabs(x - PHOTO_W / 2.0) < 0.03 * PHOTO_W && fabs(y - PHOTO_H / 2.0) < 0.03 * PHOTO_H,
-          "a click at the enlarged preview's centre did not land at the image's centre");
-    g_free(e), g_free(points), g_free(c.expr), g_free(c.answer), g_free(dialog);
+    point_at_centre(port, image, PHOTO_W, PHOTO_H);
+    g_free(c.expr), g_free(c.answer), g_free(dialog);
     if (first_w > 0) size_remembered(port, image, source, log, first_w, first_h);
+}
+
+/* A picture taller than wide gets its preview beside the controls, not
+ * above them, where it was narrow and the dialog taller than a laptop's
+ * screen: the dialog must fit a 1366×768 screen (less a panel and the
+ * title bar), the preview lie in the dialog's left half and its picture
+ * fill the preview's height; the dialog's corner dragged out, the picture
+ * grows, and a click at its centre lands at the image's centre. */
+#define TALL_W 600
+#define TALL_H 1000
+#define LAPTOP_DIALOG_MAX_H 700
+#define TALL_GROWTH 300
+void tall_picture_beside_controls(int port, const char *photo, const char *log) {
+    char *e = g_strdup_printf("(let* ((image (car (gimp-file-load RUN-NONINTERACTIVE \"%s\" \"%s\")))"
+                              " (layer (car (gimp-image-get-active-layer image))))"
+                              " (gimp-image-scale image %d %d) (gimp-display-new image) (gimp-displays-flush)"
+                              " (list image layer))", photo, photo, TALL_W, TALL_H);
+    int image = 0, layer = 0;
+    if (!eval_image_layer(port, e, &image, &layer)) return;
+    const gsize from = log_size(log);
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, layer);
+    PreviewLayout first = {0}, grown = {0};
+    int w = 0, h = 0;
+    if (dialog) {
+        g_usleep(1500000);
+        CHECK(logged_preview_layout(log, from, &first), "the preview's layout was not logged");
+        CHECK(logged_dialog_size(log, from, &w, &h), "the dialog's size was not logged");
+        CHECK(gui_resize(dialog, w + TALL_GROWTH, h + TALL_GROWTH), "could not resize the dialog");
+        g_usleep(2500000);
+        logged_preview_layout(log, from, &grown);
+        CHECK(grown.w > 0 && gui_click(dialog, grown.x + grown.w / 2, grown.y + grown.h / 2, 1),
+              "could not click the preview's centre");
+        g_usleep(1000000);
+        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+    }
+    CHECK(wait_call(&c, t) && c.ok, "OK failed: %s", c.answer ? c.answer : "(none)");
+    printf("a %d×%d picture: the dialog %d×%d, the preview's area %d×%d at (%d, %d) holding a %d×%d picture; "
+           "%d px wider and taller, the picture %d×%d\n", TALL_W, TALL_H, w, h, first.w, first.h, first.x, first.y, first.pw,
+           first.ph, TALL_GROWTH, grown.pw, grown.ph);
+    CHECK(h > 0 && h <= LAPTOP_DIALOG_MAX_H, "the dialog is %d px tall for a tall picture (at most %d)", h,
+          LAPTOP_DIALOG_MAX_H);
+    CHECK(first.w > 0 && first.x + first.w <= w / 2, "the preview is not beside the controls");
+    CHECK(first.ph >= first.h * 9 / 10, "the picture does not fill the preview's height (%d of %d)", first.ph, first.h);
+    CHECK(grown.ph >= first.ph + TALL_GROWTH / 2, "the picture did not grow with the dialog");
+    point_at_centre(port, image, TALL_W, TALL_H);
+    g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
 /* At a high working resolution the quick pass is shown at once, before
