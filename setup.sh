@@ -8,8 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# gtk2-engines-pixbuf draws GIMP's themes: without it GIMP (and the dialog
+# the GUI tests see) falls back to plain drawing, greyed labels doubled.
 BUILD_PACKAGES=(build-essential pkg-config meson ninja-build gettext libopenblas-dev
-                libgimp2.0-dev libgtk2.0-dev gimp xvfb xauth x11-apps x11-utils xdotool
+                libgimp2.0-dev libgtk2.0-dev gimp gtk2-engines-pixbuf xvfb xauth x11-apps x11-utils xdotool
                 libopenmpi-dev openmpi-bin)
 
 install_missing() {
