@@ -340,37 +340,54 @@ static void size_remembered(int port, int image, int source, const char *log, in
     g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
+/* The dialog opened on the layer, its first layout and size read,
+ * resized to to_w × to_h (or by that much each way when relative), its
+ * layout read again, the preview's centre clicked and OK pressed; OK must
+ * succeed. */
+typedef struct {
+    PreviewLayout first, grown;
+    int w, h; /* the dialog's size when shown */
+} Resized;
+
+static void resize_and_click_centre(int port, int image, int layer, const char *log, int to_w, int to_h,
+                                    gboolean relative, Resized *r) {
+    const gsize from = log_size(log);
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, layer);
+    *r = (Resized){0};
+    if (dialog) {
+        g_usleep(1500000);
+        CHECK(logged_preview_layout(log, from, &r->first), "the preview's layout was not logged");
+        CHECK(logged_dialog_size(log, from, &r->w, &r->h), "the dialog's size was not logged");
+        CHECK(gui_resize(dialog, relative ? r->w + to_w : to_w, relative ? r->h + to_h : to_h),
+              "could not resize the dialog");
+        g_usleep(2500000);
+        logged_preview_layout(log, from, &r->grown);
+        CHECK(r->grown.w > 0 && gui_click(dialog, r->grown.x + r->grown.w / 2, r->grown.y + r->grown.h / 2, 1),
+              "could not click the preview's centre");
+        g_usleep(1000000);
+        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+    }
+    CHECK(wait_call(&c, t) && c.ok, "OK failed: %s", c.answer ? c.answer : "(none)");
+    g_free(c.expr), g_free(c.answer), g_free(dialog);
+}
+
 /* The preview grows with the dialog, as GIMP's own filter previews do: the
  * dialog resized to 1000×1150, the picture itself (not only the area
  * around it) must grow to at least twice its area, and a click at the
  * area's centre must place a point at the image's centre. The next time
  * the dialog opens at that size (size_remembered). */
 void preview_grows(int port, int image, int source, const char *log) {
-    const gsize from = log_size(log);
-    Call c;
-    GThread *t;
-    char *dialog = open_dialog(&c, &t, port, image, source);
-    PreviewLayout before = {0}, after = {0};
-    int first_w = 0, first_h = 0;
-    if (dialog) {
-        g_usleep(1500000);
-        CHECK(logged_preview_layout(log, from, &before), "the preview's layout was not logged");
-        CHECK(logged_dialog_size(log, from, &first_w, &first_h), "the dialog's size was not logged");
-        CHECK(gui_resize(dialog, 1000, 1150), "could not resize the dialog");
-        g_usleep(2500000);
-        logged_preview_layout(log, from, &after);
-        CHECK(after.w > 0 && gui_click(dialog, after.x + after.w / 2, after.y + after.h / 2, 1),
-              "could not click the preview's centre");
-        g_usleep(1000000);
-        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
-    }
-    CHECK(wait_call(&c, t) && c.ok, "OK failed: %s", c.answer ? c.answer : "(none)");
+    Resized r;
+    resize_and_click_centre(port, image, source, log, 1000, 1150, FALSE, &r);
+    const PreviewLayout before = r.first, after = r.grown;
+    const int first_w = r.w, first_h = r.h;
     printf("the dialog resized to 1000×1150: the preview's picture %d×%d in an area of %d×%d, was %d×%d in %d×%d\n",
            after.pw, after.ph, after.w, after.h, before.pw, before.ph, before.w, before.h);
     CHECK((long)after.pw * after.ph >= 2L * before.pw * before.ph && before.pw > 0,
           "the preview's picture did not grow with the dialog");
     point_at_centre(port, image, PHOTO_W, PHOTO_H);
-    g_free(c.expr), g_free(c.answer), g_free(dialog);
     if (first_w > 0) size_remembered(port, image, source, log, first_w, first_h);
 }
 
@@ -391,25 +408,10 @@ void tall_picture_beside_controls(int port, const char *photo, const char *log) 
                               " (list image layer))", photo, photo, TALL_W, TALL_H);
     int image = 0, layer = 0;
     if (!eval_image_layer(port, e, &image, &layer)) return;
-    const gsize from = log_size(log);
-    Call c;
-    GThread *t;
-    char *dialog = open_dialog(&c, &t, port, image, layer);
-    PreviewLayout first = {0}, grown = {0};
-    int w = 0, h = 0;
-    if (dialog) {
-        g_usleep(1500000);
-        CHECK(logged_preview_layout(log, from, &first), "the preview's layout was not logged");
-        CHECK(logged_dialog_size(log, from, &w, &h), "the dialog's size was not logged");
-        CHECK(gui_resize(dialog, w + TALL_GROWTH, h + TALL_GROWTH), "could not resize the dialog");
-        g_usleep(2500000);
-        logged_preview_layout(log, from, &grown);
-        CHECK(grown.w > 0 && gui_click(dialog, grown.x + grown.w / 2, grown.y + grown.h / 2, 1),
-              "could not click the preview's centre");
-        g_usleep(1000000);
-        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
-    }
-    CHECK(wait_call(&c, t) && c.ok, "OK failed: %s", c.answer ? c.answer : "(none)");
+    Resized r;
+    resize_and_click_centre(port, image, layer, log, TALL_GROWTH, TALL_GROWTH, TRUE, &r);
+    const PreviewLayout first = r.first, grown = r.grown;
+    const int w = r.w, h = r.h;
     printf("a %d×%d picture: the dialog %d×%d, the preview's area %d×%d at (%d, %d) holding a %d×%d picture; "
            "%d px wider and taller, the picture %d×%d\n", TALL_W, TALL_H, w, h, first.w, first.h, first.x, first.y, first.pw,
            first.ph, TALL_GROWTH, grown.pw, grown.ph);
@@ -419,7 +421,6 @@ void tall_picture_beside_controls(int port, const char *photo, const char *log) 
     CHECK(first.ph >= first.h * 9 / 10, "the picture does not fill the preview's height (%d of %d)", first.ph, first.h);
     CHECK(grown.ph >= first.ph + TALL_GROWTH / 2, "the picture did not grow with the dialog");
     point_at_centre(port, image, TALL_W, TALL_H);
-    g_free(c.expr), g_free(c.answer), g_free(dialog);
 }
 
 /* At a high working resolution the quick pass is shown at once, before
