@@ -913,20 +913,27 @@ static gboolean log_tooltip(GtkWidget *area, gint x, gint y, gboolean keyboard, 
 }
 
 /* The dialog's size as the user left it, kept for this GIMP session (two
- * gints under DIALOG_SIZE_KEY, or DIALOG_TALL_SIZE_KEY for the side-by-side
+ * gints under DIALOG_SIZE_KEY, or DIALOG_SIDE_BY_SIDE_SIZE_KEY for the side-by-side
  * layout, whose sizes differ): Re-show opens it at that size again. */
 #define DIALOG_SIZE_KEY PLUG_IN_PROC "-dialog-size"
-#define DIALOG_TALL_SIZE_KEY PLUG_IN_PROC "-dialog-size-side-by-side"
+#define DIALOG_SIDE_BY_SIDE_SIZE_KEY PLUG_IN_PROC "-dialog-size-side-by-side"
 #define DIALOG_DEFAULT_WIDTH 480
 
 static const gchar *size_key(const ColorizeDialog *d) {
-    return d->side_by_side ? DIALOG_TALL_SIZE_KEY : DIALOG_SIZE_KEY;
+    return d->side_by_side ? DIALOG_SIDE_BY_SIDE_SIZE_KEY : DIALOG_SIZE_KEY;
+}
+
+/* The size kept for this layout into size[2]; FALSE (size untouched) when none. */
+static gboolean saved_size(const ColorizeDialog *d, gint size[2]) {
+    if (gimp_get_data_size(size_key(d)) != sizeof(gint[2])) return FALSE;
+    gimp_get_data(size_key(d), size);
+    return TRUE;
 }
 
 /* Opens the dialog at its last size (at least the default width). */
 static void restore_size(const ColorizeDialog *d) {
     gint size[2] = {DIALOG_DEFAULT_WIDTH, -1};
-    if (gimp_get_data_size(size_key(d)) == sizeof size) gimp_get_data(size_key(d), size);
+    saved_size(d, size);
     gtk_window_set_default_size(GTK_WINDOW(d->dialog), MAX(size[0], DIALOG_DEFAULT_WIDTH), size[1] > 0 ? size[1] : -1);
 }
 
@@ -941,15 +948,20 @@ static void keep_size(const ColorizeDialog *d) {
     gimp_set_data(size_key(d), size, sizeof size);
 }
 
-/* The dialog's size once shown; with COLORIZE_VERBOSE also logged (the
- * dialog test reads it). Side by side and at no saved size, the dialog is
- * first fitted to what it holds: its width was asked for while the
- * preview still had the square size it starts at. */
+/* The dialog's size when first shown (once: a window mapped again, say
+ * restored from a minimized state, keeps the size the user gave it); with
+ * COLORIZE_VERBOSE also logged (the dialog test reads it). Side by side
+ * and at no saved size, the dialog is first fitted to what it holds: its
+ * width was asked for while the preview still had the square size it
+ * starts at (the preview's layout logged here is from before the fit; the
+ * allocation that follows logs it again). */
 static gboolean note_size_shown(GtkWidget *dialog, GdkEvent *event, gpointer data) {
     ColorizeDialog *d = data;
+    gint saved[2];
     (void)event;
+    g_signal_handlers_disconnect_by_func(dialog, note_size_shown, d);
     gtk_window_get_size(GTK_WINDOW(dialog), &d->shown_w, &d->shown_h);
-    if (d->side_by_side && gimp_get_data_size(size_key(d)) == 0) {
+    if (d->side_by_side && !saved_size(d, saved)) {
         GtkRequisition fitted;
         gtk_widget_size_request(dialog, &fitted);
         gtk_window_resize(GTK_WINDOW(dialog), fitted.width, fitted.height);
@@ -964,9 +976,8 @@ static gboolean note_size_shown(GtkWidget *dialog, GdkEvent *event, gpointer dat
  * beside the controls: above them it would be narrow and the dialog too
  * tall for a laptop's screen. */
 static gboolean picture_is_tall(const ColorizeDialog *d) {
-    gint x, y, w, h;
-    if (!gimp_drawable_mask_intersect(d->drawable, &x, &y, &w, &h))
-        w = gimp_drawable_width(d->drawable), h = gimp_drawable_height(d->drawable);
+    gint w, h;
+    colorize_preview_extent(d, &w, &h);
     return h > w;
 }
 

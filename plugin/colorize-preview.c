@@ -110,11 +110,16 @@ static void colorize_preview_init(ColorizePreview *preview) { (void)preview; }
  * (int)(extent / zoom) drawable pixels (the extents are the selection's
  * bounds, or the whole drawable), scaled onto the preview's pw × ph, so
  * preview pixel (i, j) covers [x0 + i·sx, x0 + (i + 1)·sx) × [y0 + j·sy, …). */
+void colorize_preview_extent(const ColorizeDialog *d, gint *w, gint *h) {
+    gint x, y;
+    if (!gimp_drawable_mask_intersect(d->drawable, &x, &y, w, h))
+        *w = gimp_drawable_width(d->drawable), *h = gimp_drawable_height(d->drawable);
+}
+
 void colorize_preview_crop(ColorizeDialog *d, CropMap *map) {
     GimpPreview *preview = GIMP_PREVIEW(d->preview);
-    gint ex, ey, ew, eh, pw, ph, x0, y0, ox, oy;
-    if (!gimp_drawable_mask_intersect(d->drawable, &ex, &ey, &ew, &eh))
-        ex = ey = 0, ew = gimp_drawable_width(d->drawable), eh = gimp_drawable_height(d->drawable);
+    gint ew, eh, pw, ph, x0, y0, ox, oy;
+    colorize_preview_extent(d, &ew, &eh);
     gimp_preview_get_size(preview, &pw, &ph);
     gimp_preview_untransform(preview, 0, 0, &x0, &y0);
     gimp_drawable_offsets(d->drawable, &ox, &oy);
@@ -757,9 +762,8 @@ static void on_invalidated(GimpPreview *preview, gpointer data) {
 static void on_area_allocate(GtkWidget *area, GtkAllocation *a, gpointer data) {
     ColorizeDialog *d = data;
     GimpPreview *p = GIMP_PREVIEW(d->preview);
-    gint ex, ey, ew, eh;
-    if (!gimp_drawable_mask_intersect(d->drawable, &ex, &ey, &ew, &eh))
-        ew = gimp_drawable_width(d->drawable), eh = gimp_drawable_height(d->drawable);
+    gint ew, eh;
+    colorize_preview_extent(d, &ew, &eh);
     gdouble scale = MIN((gdouble)a->width / ew, (gdouble)a->height / eh);
     scale = MIN(scale, MIN(1.0, (gdouble)PREVIEW_MAX_SIDE / MAX(ew, eh)));
     const gint fw = MAX(1, (gint)(ew * scale)), fh = MAX(1, (gint)(eh * scale));

@@ -60,6 +60,9 @@ typedef struct {
     gdouble x0, y0, sx, sy; /* crop origin and drawable pixels per preview pixel */
     gint ox, oy;            /* the drawable's offsets in the image */
 } CropMap;
+/* The size of what is colorized: the selection's bounds, or the whole
+ * drawable. */
+void colorize_preview_extent(const ColorizeDialog *d, gint *w, gint *h);
 void colorize_preview_crop(ColorizeDialog *d, CropMap *map);
 /* An event's position in the preview area to the picture's own pixels. */
 void colorize_preview_event_to_picture(ColorizeDialog *d, gdouble *x, gdouble *y);
