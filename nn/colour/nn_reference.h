@@ -56,7 +56,9 @@ void nn_reference_add_pixels(nn_reference *r, const float *lab, // (n, 3) CIE La
                              size_t n);
 /* Counts an 8-bit sRGB image of `channels` 3 (RGB) or 4 (RGBA: pixels
  * below NN_REFERENCE_MIN_ALPHA of 255 left out), its rows `stride` bytes
- * apart (at least channels × w). NN_ERR_INVALID, NN_ERR_NOMEM. */
+ * apart (at least channels × w). NN_ERR_INVALID also when the image (its
+ * opaque part) has no colour to give, as nn_reference_finish says it:
+ * nothing of it is then counted. NN_ERR_NOMEM. */
 #define NN_REFERENCE_MIN_ALPHA 128
 nn_status nn_reference_add_image(nn_reference *r, const uint8_t *px, // (h, stride)
                                  int channels, int w, int h, size_t stride, nn_error *err);
@@ -75,10 +77,14 @@ nn_status nn_reference_check_model(const nn_reference *r, const nn_colorizer *c,
 /* The reference as the prior of the network's opinion, which is tempered
  * by the weight: for np pixels of lightness L and texture, out (Q, np), strided by
  * `stride` between bins, holds the network's logits (the tiles' and the
- * scene's); they become (out + bias - log p_train) / weight + log p_ref,
- * to be decoded with no further bias. Weight 1 swaps the training prior
- * for the reference's; a larger weight trusts the reference more, and in
- * the limit each pixel takes the reference's colours of its lightness. */
+ * scene's); at a weight w of 1 or more they become
+ * (out + bias - log p_train) / w + log p_ref, to be decoded with no
+ * further bias. Weight 1 swaps the training prior for the reference's; a
+ * larger weight trusts the reference more, and in the limit each pixel
+ * takes the reference's colours of its lightness. Below 1 the reference
+ * fades out: out + bias + w (log p_ref - log p_train), the network's
+ * opinion untouched under a prior mixed from the two (towards 0, the
+ * result without a reference). */
 void nn_reference_temper_logits(const nn_reference *r, float weight, const float *bias, // (Q) or NULL
                                 const float *L,       // (np)
                                 const float *texture, // (np)

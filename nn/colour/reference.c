@@ -142,6 +142,20 @@ void nn_reference_add_pixels(nn_reference *r, const float *lab, const float *tex
     }
 }
 
+/* Whether pixels (or palette weight) `total`, `coloured` of them at a
+ * chroma of NN_REFERENCE_MIN_CHROMA or more, have too little colour to give. */
+static int no_colour(double coloured, double total) {
+    return !(total > 0.0) || coloured < NN_REFERENCE_MIN_COLOURED * total;
+}
+
+static nn_status no_colour_error(double coloured, double total, nn_error *err) {
+    if (!(total > 0.0))
+        return nn_set_error(err, NN_ERR_INVALID, "the colour reference has no colour to give: it has no opaque pixel");
+    return nn_set_error(err, NN_ERR_INVALID, "the colour reference has no colour to give: it is gray (%.1f%% of it has "
+                        "a chroma of %g or more; %g%% is needed)", 100.0 * coloured / total,
+                        NN_REFERENCE_MIN_CHROMA, 100.0 * NN_REFERENCE_MIN_COLOURED);
+}
+
 nn_status nn_reference_add_image(nn_reference *r, const uint8_t *px, int channels, int w, int h, size_t stride,
                                  nn_error *err) {
     if ((channels != 3 && channels != 4) || w < 1 || h < 1 || stride < (size_t)channels * (size_t)w)
@@ -159,15 +173,18 @@ nn_status nn_reference_add_image(nn_reference *r, const uint8_t *px, int channel
     nn_srgb8_to_lab(lab, rgb, n);
     for (size_t i = 0; i < n; i++) L[i] = lab[3 * i];
     nn_reference_texture(L, w, h, texture);
-    size_t kept = 0; /* the opaque pixels, packed */
+    size_t kept = 0, coloured = 0; /* the opaque pixels, packed */
     for (size_t i = 0; i < n; i++) {
         if (channels == 4 && px[(i / w) * stride + 4 * (i % w) + 3] < NN_REFERENCE_MIN_ALPHA) continue;
         memmove(lab + 3 * kept, lab + 3 * i, sizeof(float) * 3);
+        coloured += hypotf(lab[3 * kept + 1], lab[3 * kept + 2]) >= NN_REFERENCE_MIN_CHROMA;
         texture[kept++] = texture[i];
     }
-    nn_reference_add_pixels(r, lab, texture, kept);
+    /* each image must have colour of its own: a gray one among several is a mistake, not a reference */
+    nn_status st = no_colour(coloured, kept) ? no_colour_error((double)coloured, (double)kept, err) : NN_OK;
+    if (!st) nn_reference_add_pixels(r, lab, texture, kept);
     free(lab), free(rgb);
-    return NN_OK;
+    return st;
 }
 
 void nn_reference_add_colour(nn_reference *r, const float lab[3], float weight) {
@@ -244,10 +261,7 @@ static void cell_probabilities(nn_reference *r, double *work) {
 nn_status nn_reference_finish(nn_reference *r, nn_error *err) {
     const int Q = r->Q, T = NN_REFERENCE_TEXTURES;
     if (r->finished) return NN_OK;
-    if (!(r->total > 0.0) || r->coloured < NN_REFERENCE_MIN_COLOURED * r->total)
-        return nn_set_error(err, NN_ERR_INVALID,
-                            "the colour reference has no colour to give (%.1f%% of it has a chroma of %g or more)",
-                            r->total > 0.0 ? 100.0 * r->coloured / r->total : 0.0, NN_REFERENCE_MIN_CHROMA);
+    if (no_colour(r->coloured, r->total)) return no_colour_error(r->coloured, r->total, err);
     double *work = malloc(sizeof(double) * ((size_t)Q + 3) * Q);
     if (!work) return nn_set_error(err, NN_ERR_NOMEM, "out of memory for the colour reference");
     cell_probabilities(r, work);
@@ -277,16 +291,17 @@ static int fine_column(float L, float t) {
 
 void nn_reference_temper_logits(const nn_reference *r, float weight, const float *bias, const float *L,
                                 const float *texture, int np, float *out, size_t stride) {
-    const float beta = 1.0f / weight;
+    /* above 1 the network's opinion is tempered; below, the reference's prior fades into the training set's */
+    const float beta = weight > 1.0f ? 1.0f / weight : 1.0f, gamma = weight < 1.0f ? weight : 1.0f;
     int column[PIXEL_CHUNK];
     for (int i0 = 0; i0 < np; i0 += PIXEL_CHUNK) {
         const int n = np - i0 < PIXEL_CHUNK ? np - i0 : PIXEL_CHUNK;
         for (int i = 0; i < n; i++) column[i] = fine_column(L[i0 + i], texture[i0 + i]);
         for (int q = 0; q < r->Q; q++) {
             const float *table = r->logit + (size_t)q * FINE_ROWS * NN_REFERENCE_TEXTURES;
-            const float shift = (bias ? bias[q] : 0.0f) - r->log_prior[q];
+            const float shift = (bias ? bias[q] : 0.0f) - r->log_prior[q], kept = (1.0f - gamma) * r->log_prior[q];
             float *o = out + (size_t)q * stride + i0;
-            for (int i = 0; i < n; i++) o[i] = beta * (o[i] + shift) + table[column[i]];
+            for (int i = 0; i < n; i++) o[i] = beta * (o[i] + shift) + gamma * table[column[i]] + kept;
         }
     }
 }

@@ -610,6 +610,41 @@ static void mean_ab_cols(const float *ab, int w, int h, int x0, int x1, double *
     *a = sa / ((double)h * (x1 - x0)), *b = sb / ((double)h * (x1 - x0));
 }
 
+/* Mean chroma of ab (2, n). */
+static double mean_chroma(const float *ab, size_t n) {
+    double s = 0.0;
+    for (size_t k = 0; k < n; k++) s += hypot(ab[k], ab[n + k]);
+    return s / (double)n;
+}
+
+/* Below weight 1 the reference fades out (it once sharpened the network
+ * instead, into posterized colour): towards 0 the result is the one
+ * without a reference, and the warmth and the chroma grow with the weight
+ * up to 1. plain_b: the mean b without a reference; ab: scratch (2, h, w). */
+static void reference_fades_below_one(nn_colorizer *c, const float *L, int w, int h, nn_reference *warm,
+                                      double plain_b, float *ab) {
+    const float weights[] = {0.01f, 0.25f, 0.5f, 1.0f};
+    double b[4], chroma[4], a;
+    nn_error err = {0};
+    nn_engine_params p = nn_engine_default_params();
+    p.reference = warm;
+    for (int i = 0; i < 4; i++) {
+        p.reference_weight = weights[i];
+        CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+        mean_ab_cols(ab, w, h, 0, w, &a, &b[i]);
+        chroma[i] = mean_chroma(ab, (size_t)w * h);
+    }
+    printf("reference below weight 1: mean b %.1f (without) %.1f %.1f %.1f %.1f, chroma %.1f %.1f %.1f %.1f\n", plain_b,
+           b[0], b[1], b[2], b[3], chroma[0], chroma[1], chroma[2], chroma[3]);
+    CHECK(fabs(b[0] - plain_b) < 1.5, "a warm reference at weight 0.01 moved b from %.1f to %.1f", plain_b, b[0]);
+    for (int i = 1; i < 4; i++) {
+        CHECK(b[i] > b[i - 1], "weight %.2f gave b %.1f, weight %.2f %.1f: not warmer", weights[i], b[i],
+              weights[i - 1], b[i - 1]);
+        CHECK(chroma[i] >= chroma[i - 1] - 0.5, "weight %.2f gave chroma %.1f, weight %.2f %.1f", weights[i],
+              chroma[i], weights[i - 1], chroma[i - 1]);
+    }
+}
+
 /* A colour reference with the shipped model: a warm one makes the image
  * warm and a cool one cool; a reference's dark colours go to the dark
  * half and its light colours to the light half; no reference leaves the
@@ -638,6 +673,7 @@ static void reference_warm_and_cool(nn_colorizer *c, const float *L, int w, int 
     printf("reference: mean ab without (%.1f, %.1f), warm (%.1f, %.1f), cool (%.1f, %.1f)\n", pa, pb, wa, wb, ca, cb);
     CHECK(wb > pb + 5 && wb > 10 && wa > 0, "a warm reference did not make the image warm: b %.1f (%.1f without)", wb, pb);
     CHECK(cb < pb - 5 && cb < -5, "a cool reference did not make the image cool: b %.1f (%.1f without)", cb, pb);
+    reference_fades_below_one(c, L, w, h, warm, pb, ab);
     nn_reference_free(warm), nn_reference_free(cool);
     free(plain), free(ab);
 }
