@@ -260,28 +260,34 @@ static GPtrArray *collect_inputs(char **args, int n, int *not_regular, GError **
     return files;
 }
 
-/* The batch: each input to OUT_DIR/<name>.png, existing outputs skipped
- * unless overwrite, a failing file reported and the others carried on. */
-/* The input that writing out would replace (the same file, by any name or
- * link), or NULL; input_ids maps each input's identity to its name. */
-static const char *input_at(GHashTable *input_ids, const char *out) {
-    char *id = file_identity(out);
-    const char *input = id ? g_hash_table_lookup(input_ids, id) : NULL;
-    g_free(id);
-    return input;
+/* The files a run reads (inputs, references, palettes, the hint image,
+ * the model), by identity (the same file by any name or link) to what they
+ * are ("the reference sunset.png"): no output may be one of them, even
+ * with --overwrite. */
+static void note_read(GHashTable *reads, const char *path, const char *role) {
+    char *id = file_identity(path);
+    if (id && !g_hash_table_contains(reads, id)) g_hash_table_insert(reads, id, g_strdup_printf("%s %s", role, path));
+    else g_free(id);
 }
 
-static int colorize_batch(colorize_setup *cs, GPtrArray *inputs, const char *out_dir, gboolean overwrite) {
+/* What writing out would replace among the files read, or NULL. */
+static const char *read_file_at(GHashTable *reads, const char *out) {
+    char *id = file_identity(out);
+    const char *what = id ? g_hash_table_lookup(reads, id) : NULL;
+    g_free(id);
+    return what;
+}
+
+/* The batch: each input to OUT_DIR/<name>.png, existing outputs skipped
+ * unless overwrite, a failing file reported and the others carried on;
+ * reads: note_read's table of the run's other files. */
+static int colorize_batch(colorize_setup *cs, GPtrArray *inputs, GHashTable *reads, const char *out_dir,
+                          gboolean overwrite) {
     const gboolean tty = isatty(STDERR_FILENO);
     GHashTable *outputs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     GPtrArray *failures = g_ptr_array_new_with_free_func(g_free);
     int done = 0, skipped = 0;
-    GHashTable *input_ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    for (guint i = 0; i < inputs->len; i++) {
-        char *id = file_identity(inputs->pdata[i]);
-        if (id && !g_hash_table_contains(input_ids, id)) g_hash_table_insert(input_ids, id, inputs->pdata[i]);
-        else g_free(id);
-    }
+    for (guint i = 0; i < inputs->len; i++) note_read(reads, inputs->pdata[i], "the input");
     const gint64 start = g_get_monotonic_time();
     cs->progress = 0;
     for (guint i = 0; i < inputs->len; i++) {
@@ -293,8 +299,8 @@ static int colorize_batch(colorize_setup *cs, GPtrArray *inputs, const char *out
         const char *replaced = NULL;
         if (g_hash_table_contains(outputs, out)) {
             g_set_error(&error, TRAINER_ERROR, 1, "%s: another input of this run already writes %s", in, out);
-        } else if ((replaced = input_at(input_ids, out))) {
-            g_set_error(&error, TRAINER_ERROR, 1, "%s: its output %s is the input %s: refused, even with --overwrite",
+        } else if ((replaced = read_file_at(reads, out))) {
+            g_set_error(&error, TRAINER_ERROR, 1, "%s: its output %s is %s: refused, even with --overwrite",
                         in, out, replaced);
         } else if (!overwrite && g_file_test(out, G_FILE_TEST_EXISTS)) {
             skipped++;
@@ -315,32 +321,47 @@ static int colorize_batch(colorize_setup *cs, GPtrArray *inputs, const char *out
         g_free(base), g_free(file), g_free(out);
     }
     if (tty) g_printerr("\n");
-    g_print("colorized %d, skipped %d (outputs exist; --overwrite replaces them), failed %u\n", done, skipped,
-            failures->len + cs->not_regular);
+    g_print("colorized %d, skipped %d%s, failed %u\n", done, skipped,
+            skipped ? " (outputs exist; --overwrite replaces them)" : "", failures->len + cs->not_regular);
     for (guint i = 0; i < failures->len; i++) g_printerr("colorize-train colorize: failed: %s\n", (char *)failures->pdata[i]);
     int rc = failures->len || cs->not_regular ? 1 : 0;
-    g_hash_table_destroy(outputs), g_hash_table_destroy(input_ids);
+    g_hash_table_destroy(outputs);
     g_ptr_array_free(failures, TRUE);
     return rc;
 }
 
 /* colorize's options as given. */
 typedef struct {
-    char *model, *hints, *out_dir, *precision, *reference, *palette;
-    double reference_weight, vividness, saturation, scene_weight, hint_reach;
+    char *model, *hints, *out_dir, *precision;
+    char **reference, **palette;     /* as given: each a comma-separated list */
+    char **ref_files, **pal_files;   /* the files of those lists */
+    double reference_weight; /* NAN: not given */
+    double vividness, saturation, scene_weight, hint_reach;
     gboolean overwrite;
     int resolution, threads, scene_size;
 } colorize_options;
 
 static void colorize_options_free(colorize_options *o) {
-    g_free(o->model), g_free(o->hints), g_free(o->out_dir), g_free(o->precision), g_free(o->reference);
-    g_free(o->palette);
+    g_free(o->model), g_free(o->hints), g_free(o->out_dir), g_free(o->precision);
+    g_strfreev(o->reference), g_strfreev(o->palette), g_strfreev(o->ref_files), g_strfreev(o->pal_files);
 }
 
 /* Every number within its range, and the output (a .png, or a usable
  * folder) writable, before any work; each problem named. */
-static gboolean colorize_options_ok(const colorize_options *o, const colorize_setup *cs, char **argv) {
+static gboolean colorize_options_ok(colorize_options *o, const colorize_setup *cs, char **argv) {
     const char *cmd = "colorize";
+    GError *error = NULL;
+    if (!(o->ref_files = reference_list(o->reference, "--reference", &error)) ||
+        !(o->pal_files = reference_list(o->palette, "--palette", &error))) {
+        g_printerr("colorize-train colorize: %s\n", error->message);
+        g_error_free(error);
+        return FALSE;
+    }
+    if (!isnan(o->reference_weight) && !*o->ref_files && !*o->pal_files) {
+        g_printerr("colorize-train colorize: --reference-weight: there is no --reference or --palette to weigh\n");
+        return FALSE;
+    }
+    if (isnan(o->reference_weight)) o->reference_weight = NN_DEFAULT_REFERENCE_WEIGHT;
     if (!option_double_ok(cmd, "--vividness", o->vividness, 0, NN_MAX_VIVIDNESS) ||
         !option_double_ok(cmd, "--saturation", o->saturation, 0, NN_MAX_SATURATION) ||
         !option_int_ok(cmd, "--resolution", o->resolution, NN_MIN_RESOLUTION, NN_MAX_RESOLUTION) ||
@@ -360,7 +381,6 @@ static gboolean colorize_options_ok(const colorize_options *o, const colorize_se
         g_printerr("colorize-train colorize: --out-dir: the folder name is empty\n");
         return FALSE;
     }
-    GError *error = NULL;
     if ((o->out_dir && !output_dir_ok(o->out_dir, "output folder", &error)) ||
         (!o->out_dir && !output_file_ok(argv[2], "the output", &error))) { /* found before the work */
         g_printerr("colorize-train colorize: %s\n", error->message);
@@ -379,32 +399,47 @@ static nn_engine_params colorize_params(const colorize_options *o) {
     return p;
 }
 
-/* Whether OUT may be written: never over IN (the same file by another
- * name too), and over another file only with --overwrite. */
-static gboolean colorize_output_free(const char *in, const char *out, gboolean overwrite) {
+/* Whether OUT may be written: never over a file the run reads (the same
+ * file by another name too; reads: note_read's table), and over another
+ * file only with --overwrite. */
+static gboolean colorize_output_free(GHashTable *reads, const char *out, gboolean overwrite) {
     if (!g_file_test(out, G_FILE_TEST_EXISTS)) return TRUE;
-    char *in_id = file_identity(in), *out_id = file_identity(out);
-    const gboolean same = in_id && out_id && strcmp(in_id, out_id) == 0;
-    g_free(in_id), g_free(out_id);
-    if (!same && overwrite) return TRUE;
-    if (same)
-        g_printerr("colorize-train colorize: the output %s is the input %s (the same file): refused, even with "
-                   "--overwrite\n", out, in);
+    const char *replaced = read_file_at(reads, out);
+    if (!replaced && overwrite) return TRUE;
+    if (replaced)
+        g_printerr("colorize-train colorize: the output %s is %s (the same file): refused, even with --overwrite\n",
+                   out, replaced);
     else
         g_printerr("colorize-train colorize: %s exists; --overwrite replaces it\n", out);
     return FALSE;
 }
 
+/* The run's files other than its inputs, into note_read's table. */
+static GHashTable *files_read(const colorize_options *o, const colorize_setup *cs) {
+    GHashTable *reads = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    for (char **f = o->ref_files; *f; f++) note_read(reads, *f, "the reference");
+    for (char **f = o->pal_files; *f; f++) note_read(reads, *f, "the palette");
+    if (cs->hint_path) note_read(reads, cs->hint_path, "the hint image");
+    note_read(reads, o->model ? o->model : default_model_path(), "the model");
+    return reads;
+}
+
 /* The model, and the reference or palette if given, into cs. */
 static gboolean colorize_load_model(const colorize_options *o, colorize_setup *cs, nn_reference **ref) {
     nn_error err = {0};
+    if (!o->model && !g_file_test(default_model_path(), G_FILE_TEST_EXISTS)) {
+        g_printerr("colorize-train colorize: no model: neither the installed %s nor %s in the current folder; give "
+                   "--model FILE.weights\n", DEFAULT_MODEL_PATH, SOURCE_TREE_MODEL_PATH);
+        return FALSE;
+    }
     if (nn_colorizer_load(&cs->colorizer, o->model ? o->model : default_model_path(), NN_TILE_BATCH, NN_TILE_SIDE, &err) != NN_OK) {
         g_printerr("colorize-train colorize: %s\n", err.msg);
         return FALSE;
     }
-    if (!o->reference && !o->palette) return TRUE;
+    if (!*o->ref_files && !*o->pal_files) return TRUE;
     GError *error = NULL;
-    *ref = reference_load(cs->colorizer, o->reference, o->palette, cs->max_mpx, &error);
+    *ref = reference_load(cs->colorizer, (const char *const *)o->ref_files, (const char *const *)o->pal_files,
+                          cs->max_mpx, &error);
     if (!*ref) {
         g_printerr("colorize-train colorize: %s\n", error->message);
         g_error_free(error);
@@ -415,7 +450,7 @@ static gboolean colorize_load_model(const colorize_options *o, colorize_setup *c
 }
 
 int command_colorize(int argc, char **argv) {
-    colorize_options o = {.reference_weight = NN_DEFAULT_REFERENCE_WEIGHT, .vividness = NN_DEFAULT_VIVIDNESS,
+    colorize_options o = {.reference_weight = NAN, .vividness = NN_DEFAULT_VIVIDNESS,
                           .saturation = NN_DEFAULT_SATURATION, .resolution = NN_DEFAULT_RESOLUTION,
                           .scene_size = NN_DEFAULT_SCENE_SIZE, .scene_weight = NN_DEFAULT_SCENE_WEIGHT,
                           .hint_reach = NN_DEFAULT_HINT_REACH};
@@ -435,9 +470,11 @@ int command_colorize(int argc, char **argv) {
         {"hints", 0, 0, G_OPTION_ARG_FILENAME, &o.hints,
          "A hint image (RGBA; its opaque pixels give their colour; scaled to each input's size) or point hints "
          "\"x,y,#rrggbb;…\" in image pixels, applied to every input", "HINTS"},
-        {"reference", 0, 0, G_OPTION_ARG_FILENAME, &o.reference,
-         "Colour photos of a like scene whose colours, band of lightness by band, the result should take", "FILE[,FILE…]"},
-        {"palette", 0, 0, G_OPTION_ARG_FILENAME, &o.palette, "A GIMP palette whose colours the result should take", "FILE.gpl"},
+        {"reference", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.reference,
+         "Colour photos of a like scene whose colours, band of lightness by band, the result should take (the "
+         "option may be given again)", "FILE[,FILE…]"},
+        {"palette", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.palette,
+         "A GIMP palette whose colours the result should take (the option may be given again)", "FILE.gpl"},
         {"reference-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.reference_weight,
          "How strongly the reference or palette counts, above 0 to " G_STRINGIFY(NN_MAX_REFERENCE_WEIGHT) " (default " G_STRINGIFY(NN_DEFAULT_REFERENCE_WEIGHT) ")", "X"},
         {"out-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.out_dir, "Colorize every input (files, folders of images) into DIR as NAME.png", "DIR"},
@@ -451,6 +488,8 @@ int command_colorize(int argc, char **argv) {
     g_option_context_add_main_entries(ctx, entries, NULL);
     GError *error = NULL;
     GPtrArray *inputs = NULL;
+    GHashTable *reads = NULL;
+    gboolean out_dir_existed = TRUE;
     int rc = 2;
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         g_printerr("colorize-train colorize: %s\n", error->message);
@@ -460,6 +499,7 @@ int command_colorize(int argc, char **argv) {
         g_printerr("colorize-train colorize: give IN and OUT, or --out-dir DIR and one or more inputs (see --help)\n");
         goto out;
     }
+    out_dir_existed = !o.out_dir || g_file_test(o.out_dir, G_FILE_TEST_EXISTS);
     if (!colorize_options_ok(&o, &cs, argv)) goto out;
     rc = 1;
     nn_set_threads(o.threads);
@@ -474,16 +514,20 @@ int command_colorize(int argc, char **argv) {
         g_printerr("colorize-train colorize: no image among the inputs\n");
         goto out;
     }
-    if ((!o.out_dir && !colorize_output_free(argv[1], argv[2], o.overwrite)) || !colorize_load_model(&o, &cs, &ref))
+    reads = files_read(&o, &cs);
+    if (!o.out_dir) note_read(reads, argv[1], "the input");
+    if ((!o.out_dir && !colorize_output_free(reads, argv[2], o.overwrite)) || !colorize_load_model(&o, &cs, &ref))
         goto out;
     if (o.out_dir) {
-        rc = colorize_batch(&cs, inputs, o.out_dir, o.overwrite);
+        rc = colorize_batch(&cs, inputs, reads, o.out_dir, o.overwrite);
     } else {
         cs.progress = isatty(STDERR_FILENO);
         if (colorize_file(&cs, argv[1], argv[2], &error)) rc = 0;
         else g_printerr("colorize-train colorize: %s\n", error->message);
     }
 out:
+    if (!out_dir_existed && rc != 0) g_rmdir(o.out_dir); /* made for this run, and empty: a failed run leaves none */
+    if (reads) g_hash_table_destroy(reads);
     if (inputs) g_ptr_array_free(inputs, TRUE);
     if (cs.hint_image) g_object_unref(cs.hint_image);
     g_free(cs.points);

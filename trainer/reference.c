@@ -46,7 +46,10 @@ static gboolean add_pixbuf(nn_reference *r, GdkPixbuf *pb, const char *what, GEr
 static gboolean add_photo(nn_reference *r, const char *path, double max_mpx, GError **error) {
     if (!image_size_acceptable(path, max_mpx, "--max-megapixels", error)) return FALSE;
     GdkPixbuf *pb = gdk_pixbuf_new_from_file(path, error);
-    if (!pb) return FALSE;
+    if (!pb) {
+        g_prefix_error(error, "the reference %s: ", path);
+        return FALSE;
+    }
     gboolean ok = gdk_pixbuf_get_bits_per_sample(pb) == 8 && gdk_pixbuf_get_n_channels(pb) >= 3;
     if (!ok) g_set_error(error, TRAINER_ERROR, 1, "%s: unsupported pixel format", path);
     ok = ok && add_pixbuf(r, pb, path, error);
@@ -58,7 +61,10 @@ static gboolean add_photo(nn_reference *r, const char *path, double max_mpx, GEr
  * then "Name:"/"Columns:" lines, # comments, and "R G B [name]" lines. */
 static gboolean add_palette(nn_reference *r, const char *path, GError **error) {
     gchar *text = NULL;
-    if (!is_regular_file(path, error) || !g_file_get_contents(path, &text, NULL, error)) return FALSE;
+    if (!is_regular_file(path, error) || !g_file_get_contents(path, &text, NULL, error)) {
+        g_prefix_error(error, "the palette %s: ", path);
+        return FALSE;
+    }
     gchar **lines = g_strsplit(text, "\n", -1);
     int colours = 0;
     gboolean ok = lines[0] && g_str_has_prefix(lines[0], "GIMP Palette");
@@ -95,28 +101,30 @@ static gboolean finish(nn_reference *r, const char *what, GError **error) {
     return FALSE;
 }
 
-nn_reference *reference_load(nn_colorizer *c, const char *photos, const char *palette, double max_mpx,
+/* "what" for a finished reference's error: the photos and palettes, joined. */
+static char *reference_names(const char *const *photos, const char *const *palettes) {
+    GString *what = g_string_new(NULL);
+    for (int k = 0; k < 2; k++)
+        for (const char *const *f = k ? palettes : photos; f && *f; f++)
+            g_string_append_printf(what, "%s%s", what->len ? ", " : "", *f);
+    return g_string_free(what, FALSE);
+}
+
+nn_reference *reference_load(nn_colorizer *c, const char *const *photos, const char *const *palettes, double max_mpx,
                              GError **error) {
-    nn_reference *r = new_reference(c, error);
-    gchar **files = photos ? g_strsplit(photos, ",", -1) : NULL;
-    gboolean ok = r != NULL, any = palette != NULL;
-    for (int i = 0; files && files[i]; i++) any |= *files[i] != '\0';
-    if (ok && !any) {
+    if (!(photos && *photos) && !(palettes && *palettes)) {
         g_set_error(error, TRAINER_ERROR, 1, "--reference: no file given");
-        ok = FALSE;
+        return NULL;
     }
-    for (int i = 0; ok && files && files[i]; i++) {
-        if (!*files[i]) continue;
-        ok = add_photo(r, files[i], max_mpx, error);
-    }
-    if (ok && palette) ok = add_palette(r, palette, error);
+    nn_reference *r = new_reference(c, error);
+    gboolean ok = r != NULL;
+    for (const char *const *f = photos; ok && f && *f; f++) ok = add_photo(r, *f, max_mpx, error);
+    for (const char *const *f = palettes; ok && f && *f; f++) ok = add_palette(r, *f, error);
     if (ok) {
-        char *what = g_strdup_printf("%s%s%s", photos ? photos : "", photos && palette ? " and " : "",
-                                     palette ? palette : "");
+        char *what = reference_names(photos, palettes);
         ok = finish(r, what, error);
         g_free(what);
     }
-    g_strfreev(files);
     if (!ok) nn_reference_free(r), r = NULL;
     return r;
 }
@@ -127,4 +135,22 @@ nn_reference *reference_from_pixbuf(nn_colorizer *c, GdkPixbuf *pb, const char *
     if (add_pixbuf(r, pb, what, error) && finish(r, what, error)) return r;
     nn_reference_free(r);
     return NULL;
+}
+
+char **reference_list(char **given, const char *option, GError **error) {
+    GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
+    gboolean ok = TRUE;
+    for (char **g = given; ok && g && *g; g++) {
+        gchar **items = g_strsplit(*g, ",", -1);
+        for (int i = 0; ok && items[i]; i++) {
+            char *name = g_strstrip(items[i]); /* "a.png, b.png" as a user types it */
+            if (*name) g_ptr_array_add(files, g_strdup(name));
+            else g_set_error(error, TRAINER_ERROR, 1, "%s \"%s\": an empty file name in the list", option, *g), ok = FALSE;
+        }
+        g_strfreev(items);
+    }
+    g_ptr_array_add(files, NULL);
+    char **list = (char **)g_ptr_array_free(files, FALSE);
+    if (!ok) g_strfreev(list), list = NULL;
+    return list;
 }

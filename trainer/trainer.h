@@ -351,12 +351,16 @@ void photo_set_crops(const photo_set *ps, const int *photos, int nphotos, int co
  * named on stderr) are counted in *left_out when it is not NULL. */
 GPtrArray *list_folder_photos(const char *dir, int *left_out, GError **error);
 /* The photo as 8-bit RGB, scaled down to max_side on its long side. */
-/* A colour reference (reference.c): the photos of a comma-separated list
- * and/or a GIMP palette (either may be NULL), finished; NULL with an error
+/* A colour reference (reference.c): photos and/or GIMP palettes (either
+ * list may be NULL or empty, not both), finished; NULL with an error
  * naming the file and the problem (unreadable, too large, not a palette, a
- * bad line, no colour). */
-nn_reference *reference_load(nn_colorizer *c, const char *photos, const char *palette, double max_mpx,
+ * bad line, a photo or the whole without colour). */
+nn_reference *reference_load(nn_colorizer *c, const char *const *photos, const char *const *palettes, double max_mpx,
                              GError **error);
+/* The file names of an option given once or more, each a comma-separated
+ * list ("a.png, b.png": spaces around a name dropped), NULL-terminated
+ * (g_strfreev); NULL with an error naming `option` on an empty name. */
+char **reference_list(char **given, const char *option, GError **error);
 /* The same from an 8-bit RGB(A) pixbuf, shrunk as a reference file is;
  * `what` names it in errors. */
 nn_reference *reference_from_pixbuf(nn_colorizer *c, GdkPixbuf *pb, const char *what, GError **error);

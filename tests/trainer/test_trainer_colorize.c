@@ -191,11 +191,88 @@ static void test_colorize_reference(const char *model, const char *in, const cha
     g_free(err), g_free(accent);
     CHECK(run_command(command_colorize, "--model", model, "--palette", warm, "--reference-weight", "0", in, out, NULL) == 2,
           "--reference-weight 0 was not refused");
-    CHECK(run_command(command_colorize, "--model", model, "--reference", ",", in, out, NULL) == 1 &&
+    CHECK(run_command(command_colorize, "--model", model, "--reference", ",", in, out, NULL) == 2 &&
               !g_file_test(out, G_FILE_TEST_EXISTS), "--reference with no file was not refused");
     CHECK(run_command(command_eval, "--data", g_dir, "--model", model, "--reference", "self", NULL) == 2,
           "eval --reference without --photos was not refused");
     g_free(warm), g_free(bad), g_free(gray), g_free(out), g_free(missing);
+}
+
+/* A 24×24 image of one colour (with alpha: RGBA), written to the work folder. */
+static char *flat_image(const char *name, guint32 rgba, gboolean alpha) {
+    char *path = work_path(name);
+    GdkPixbuf *pb = gdk_pixbuf_new(GDK_COLORSPACE_RGB, alpha, 8, 24, 24);
+    gdk_pixbuf_fill(pb, rgba);
+    CHECK(gdk_pixbuf_save(pb, path, "png", NULL, NULL), "cannot write %s", path);
+    g_object_unref(pb);
+    return path;
+}
+
+static char *flat_photo(const char *name, guint32 rgb) { return flat_image(name, rgb, FALSE); }
+
+/* Whether two files hold the same bytes. */
+static gboolean same_contents(const char *a, const char *b) {
+    gchar *x = NULL, *y = NULL;
+    gsize nx = 0, ny = 0;
+    const gboolean same = g_file_get_contents(a, &x, &nx, NULL) && g_file_get_contents(b, &y, &ny, NULL) && nx == ny &&
+                          memcmp(x, y, nx) == 0;
+    g_free(x), g_free(y);
+    return same;
+}
+
+/* References as users give them: the option twice counts both, as one
+ * comma-separated list does ("a, b" with its space too); an empty name in
+ * the list, a gray photo among colour ones and a weight with no reference
+ * are refused; no output may be a reference or the hint image, even with
+ * --overwrite, in either form; a failed --out-dir run leaves no folder. */
+static void test_colorize_reference_lists(const char *model, const char *in) {
+    char *warm = flat_photo("warm-ref.png", 0xd07030ff), *cool = flat_photo("cool-ref.png", 0x3060c0ff);
+    char *gray = flat_photo("gray-ref.png", 0x808080ff), *keep = flat_photo("keep.png", 0xd07030ff);
+    char *both = work_path("both.png"), *list = work_path("list.png"), *one = work_path("one.png");
+    char *pair = g_strdup_printf("%s, %s", warm, cool), *with_gray = g_strdup_printf("%s,%s", warm, gray);
+    char *trailing = g_strdup_printf("%s,", warm), *fresh = work_path("fresh-out-dir");
+    CHECK(run_command(command_colorize, "--model", model, "--reference", warm, "--reference", cool, in, both, NULL) == 0 &&
+              run_command(command_colorize, "--model", model, "--reference", pair, in, list, NULL) == 0 &&
+              run_command(command_colorize, "--model", model, "--reference", cool, in, one, NULL) == 0,
+          "colorize with two references failed");
+    CHECK(same_contents(both, list) && !same_contents(both, one),
+          "--reference given twice is not the list of both (or only its last counted)");
+    const char *bad[][2] = {{"--reference", trailing}, {"--reference-weight", "3"}};
+    for (int i = 0; i < 2; i++) {
+        g_remove(one);
+        CHECK(run_command(command_colorize, "--model", model, bad[i][0], bad[i][1], in, one, NULL) == 2 &&
+                  !g_file_test(one, G_FILE_TEST_EXISTS), "%s %s was not refused", bad[i][0], bad[i][1]);
+    }
+    CHECK(run_command(command_colorize, "--model", model, "--reference", with_gray, in, one, NULL) == 1 &&
+              !g_file_test(one, G_FILE_TEST_EXISTS), "a gray photo among the references was not refused");
+    /* the reference, and the hint image, as the output: refused, the file intact */
+    char *hints = flat_image("hint-image.png", 0xd0703000, TRUE), /* no opaque pixel: no hint, a hint image all the same */
+        *hints_kept = flat_image("hint-kept.png", 0xd0703000, TRUE);
+    const char *read_files[] = {warm, hints};
+    for (int i = 0; i < 2; i++) {
+        const char *out = read_files[i];
+        int rc = run_command(command_colorize, "--model", model, "--overwrite", "--reference", keep, "--hints", hints,
+                             "--reference", warm, in, out, NULL);
+        CHECK(rc == 1 && same_contents(out, i ? hints_kept : keep), "colorize --overwrite wrote over %s (rc %d)", out, rc);
+    }
+    /* an input named as the reference, in another folder: its output in the reference's folder is the reference */
+    char *src = work_path("src"), *named = g_build_filename(src, "warm-ref.png", NULL);
+    g_mkdir(src, 0755);
+    gchar *bytes = NULL;
+    gsize size = 0;
+    CHECK(g_file_get_contents(in, &bytes, &size, NULL) && g_file_set_contents(named, bytes, (gssize)size, NULL),
+          "cannot copy the input to %s", named);
+    g_free(bytes);
+    int rc = run_command(command_colorize, "--model", model, "--overwrite", "--reference", warm, "--out-dir", g_work,
+                         named, NULL);
+    CHECK(rc == 1 && same_contents(warm, keep), "--out-dir --overwrite wrote over the reference (rc %d)", rc);
+    rc = run_command(command_colorize, "--model", model, "--reference", "no-such-reference.png", "--out-dir", fresh, in,
+                     NULL);
+    CHECK(rc == 1 && !g_file_test(fresh, G_FILE_TEST_EXISTS), "a failed --out-dir run left its folder (rc %d)", rc);
+    printf("colorize references: the option twice = the list; trailing comma, gray among colour, weight alone refused; "
+           "the reference and the hint image never written over\n");
+    g_free(warm), g_free(cool), g_free(gray), g_free(keep), g_free(both), g_free(list), g_free(one), g_free(pair);
+    g_free(with_gray), g_free(trailing), g_free(fresh), g_free(hints), g_free(hints_kept), g_free(src), g_free(named);
 }
 
 void test_colorize(void) {
@@ -247,6 +324,7 @@ void test_colorize(void) {
     g_object_unref(pb);
     test_colorize_output_safety(model, in);
     test_colorize_reference(model, in, outp);
+    test_colorize_reference_lists(model, in);
     test_colorize_limits(model);
     test_colorize_address_space(model, in);
 #if !defined(__SANITIZE_ADDRESS__)
