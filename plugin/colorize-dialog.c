@@ -972,19 +972,29 @@ static gboolean note_size_shown(GtkWidget *dialog, GdkEvent *event, gpointer dat
     return FALSE;
 }
 
-/* A picture (the selection's bounds) taller than wide gets the preview
- * beside the controls: above them it would be narrow and the dialog too
- * tall for a laptop's screen. */
-static gboolean picture_is_tall(const ColorizeDialog *d) {
+/* Below this height (pixels) a screen cannot hold the dialog with the
+ * preview above the controls (about 810 px, 747 at its smallest) and its
+ * title bar and panels: a 1366×768 laptop's. */
+#define SHORT_SCREEN_HEIGHT 900
+
+/* The preview goes beside the controls for a picture (the selection's
+ * bounds) taller than wide, where above them it would be narrow and the
+ * dialog too tall for a laptop's screen, and on a short screen, where the
+ * stacked dialog would hide its buttons below the screen's edge. */
+static gboolean preview_beside_controls(const ColorizeDialog *d) {
     gint w, h;
     colorize_preview_extent(d, &w, &h);
-    return h > w;
+    GdkScreen *screen = gdk_screen_get_default();
+    GdkRectangle monitor = {0, 0, 0, G_MAXINT};
+    if (screen) gdk_screen_get_monitor_geometry(screen, gdk_screen_get_primary_monitor(screen), &monitor);
+    return h > w || monitor.height < SHORT_SCREEN_HEIGHT;
 }
 
 /* The preview, which grows with the dialog, above the controls or (for a
- * tall picture) on their left; returns the box the controls go in. */
+ * tall picture, or on a short screen) on their left; returns the box the
+ * controls go in. */
 static GtkWidget *lay_out_preview(ColorizeDialog *d) {
-    d->side_by_side = picture_is_tall(d);
+    d->side_by_side = preview_beside_controls(d);
     GtkWidget *body = d->side_by_side ? gtk_hbox_new(FALSE, 12) : gtk_vbox_new(FALSE, 8);
     gtk_container_set_border_width(GTK_CONTAINER(body), 12);
     gtk_box_pack_start(GTK_BOX(gtk_dialog_get_content_area(GTK_DIALOG(d->dialog))), body, TRUE, TRUE, 0);

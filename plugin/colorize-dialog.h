@@ -28,7 +28,7 @@ typedef struct ColorizeDialog {
     gboolean sticky_message; /* the message shown stays until the user acts (a bad model file) */
     gboolean panning;        /* the middle button drags the view */
     gint shown_w, shown_h;   /* the dialog's size when shown: kept at the close only when the user changed it */
-    gboolean side_by_side;   /* a picture taller than wide: the preview left of the controls, not above them */
+    gboolean side_by_side;   /* a picture taller than wide or a short screen: the preview left of the controls */
     gdouble pan_x, pan_y;
     GtkObject *adjs[5];      /* vividness, saturation, working resolution, reference weight, hint reach */
     GtkWidget *reference_combo, *reference_chooser; /* a layer of an open image, or a file */

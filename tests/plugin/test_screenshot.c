@@ -1,7 +1,8 @@
 /* test_screenshot.c — renders the plug-in's dialog in a real GIMP under
  * Xvfb (tests/plugin/gimp/screenshot.sh), converts the XWD capture to PNG in the
  * build directory, and checks that it is a real dialog: not blank, of a
- * sensible size, with a colorized preview.
+ * sensible size that fits a 1366×768 laptop screen, with a colorized
+ * preview.
  * Usage: test_screenshot SCRIPT PLUGIN MODEL IMAGE OUT.png */
 #include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib/gstdio.h>
@@ -84,6 +85,13 @@ static double preview_gray_difference(GdkPixbuf *a, GdkPixbuf *b, double *sd) {
     return diff / n;
 }
 
+/* The screen: a common laptop's, on which a landscape photo's dialog was
+ * once 806 px tall (its buttons below the edge); the dialog must leave
+ * LAPTOP_BARS for its title bar and the desktop's panel. */
+#define LAPTOP_W 1366
+#define LAPTOP_H 768
+#define LAPTOP_BARS 40
+
 int main(int argc, char **argv) {
     if (argc < 6) {
         fprintf(stderr, "usage: test_screenshot SCRIPT PLUGIN MODEL IMAGE OUT.png\n");
@@ -110,7 +118,8 @@ int main(int argc, char **argv) {
     }
     char *profile = g_build_filename(dir, "profile", NULL), *xwd = g_build_filename(dir, "dialog.xwd", NULL);
     char *image = g_canonicalize_filename(argv[4], NULL), *script = g_canonicalize_filename(argv[1], NULL);
-    char *cmd[] = {"xvfb-run", "-a", "-s", "-screen 0 1280x1024x24", script, profile, image, xwd, NULL};
+    char *cmd[] = {"xvfb-run", "-a", "-s", "-screen 0 " G_STRINGIFY(LAPTOP_W) "x" G_STRINGIFY(LAPTOP_H) "x24", script,
+                   profile, image, xwd, NULL};
     gint status = -1;
     gchar *out = NULL, *err = NULL;
     GError *error = NULL;
@@ -123,6 +132,8 @@ int main(int argc, char **argv) {
         const int w = gdk_pixbuf_get_width(pb), h = gdk_pixbuf_get_height(pb);
         printf("dialog %dx%d: luminance std %.1f, mean chroma of the preview area %.1f -> %s\n", w, h, sd, chroma, argv[5]);
         CHECK(w >= 300 && h >= 300, "the dialog is only %dx%d", w, h);
+        CHECK(w <= LAPTOP_W && h <= LAPTOP_H - LAPTOP_BARS, "the dialog (%dx%d) does not fit a %dx%d screen with %d px "
+              "of title bar and panel: its buttons are off the screen", w, h, LAPTOP_W, LAPTOP_H, LAPTOP_BARS);
         CHECK(sd > 20.0, "the screenshot is blank (std %.1f)", sd);
         CHECK(chroma > 5.0, "the preview shows no colour (chroma %.1f)", chroma);
         CHECK(gdk_pixbuf_save(pb, argv[5], "png", NULL, NULL), "cannot write %s", argv[5]);
