@@ -508,6 +508,7 @@ static void set_reference_choice(ColorizeDialog *d, gint id) {
 /* The combo's file item, labelled with the file's name: added the first
  * time, renamed after. */
 static void show_reference_file_item(ColorizeDialog *d) {
+    g_free(d->reference_file_item), d->reference_file_item = g_strdup(d->s->reference_file);
     gchar *base = g_filename_display_basename(d->s->reference_file);
     gchar *label = g_strdup_printf(_("%s (file)"), base);
     GtkTreeModel *model = gtk_combo_box_get_model(GTK_COMBO_BOX(d->reference_combo));
@@ -546,18 +547,23 @@ static void take_reference(ColorizeDialog *d) {
 }
 
 static void log_reference(const ColorizeDialog *d) {
-    if (g_getenv("COLORIZE_VERBOSE"))
-        g_printerr("colorize-neural: reference %d, file \"%s\"\n", d->s->reference, d->s->reference_file);
+    if (!g_getenv("COLORIZE_VERBOSE")) return;
+    gchar *shown = gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(d->reference_chooser));
+    g_printerr("colorize-neural: reference %d, file \"%s\"\n", d->s->reference, d->s->reference_file);
+    g_printerr("colorize-neural: the Reference file button shows \"%s\"\n", shown ? shown : "");
+    g_free(shown);
 }
 
 static void on_reference_changed(GtkWidget *combo, gpointer data) {
     ColorizeDialog *d = data;
     gint id = -1;
     gimp_int_combo_box_get_active(GIMP_INT_COMBO_BOX(combo), &id);
-    gchar *file = id == REFERENCE_FROM_FILE ? gtk_file_chooser_get_filename(GTK_FILE_CHOOSER(d->reference_chooser)) : NULL;
+    const gchar *file = id == REFERENCE_FROM_FILE ? d->reference_file_item : NULL;
     d->s->reference = id == REFERENCE_FROM_FILE ? -1 : id;
     g_strlcpy(d->s->reference_file, file ? file : "", sizeof d->s->reference_file);
-    g_free(file);
+    /* the button shows the file only while it is the reference: never beside a layer the combo names */
+    if (file) gtk_file_chooser_set_filename(GTK_FILE_CHOOSER(d->reference_chooser), file);
+    else gtk_file_chooser_unselect_all(GTK_FILE_CHOOSER(d->reference_chooser));
     show_message(d, "", FALSE);
     take_reference(d);
     log_reference(d);
@@ -886,7 +892,8 @@ static GtkWidget *controls_table(ColorizeDialog *d) {
                             NULL);
     reference_file_row(d, table, ROW_REFERENCE_FILE);
     d->adjs[3] = add_scale(table, ROW_REFERENCE_WEIGHT, _("Reference wei_ght:"), d->s->reference_weight, 0.1, NN_MAX_REFERENCE_WEIGHT,
-                           0.1, 1, _("How strongly the reference counts against the network's own colours"));
+                           0.1, 1, _("How strongly the reference counts against the network's own colours: "
+                             "above 2 it is followed more closely; below 1 it fades out"));
     g_signal_connect(d->adjs[3], "value-changed", G_CALLBACK(on_value_changed), d);
     gimp_scale_entry_set_sensitive(d->adjs[3], colorize_has_reference(d->s));
     log_control_rows(table);
@@ -1141,5 +1148,6 @@ gint32 colorize_dialog_run(gint32 image, gint32 drawable, ColorizeSettings *s, G
     gtk_widget_destroy(dialog);
     g_array_free(d.points, TRUE);
     g_array_free(d.engine_points, TRUE);
+    g_free(d.reference_file_item);
     return layer;
 }

@@ -32,6 +32,7 @@ typedef struct ColorizeDialog {
     gdouble pan_x, pan_y;
     GtkObject *adjs[5];      /* vividness, saturation, working resolution, reference weight, hint reach */
     GtkWidget *reference_combo, *reference_chooser; /* a layer of an open image, or a file */
+    gchar *reference_file_item; /* the file the combo's file item stands for (the button shows it only in use) */
     /* the preview */
     guint fast_timer, refine_timer, poll; /* poll: the source the worker wakes when its pass is done */
     guint pulse_timer;                /* pulses the progress bar while a pass runs */

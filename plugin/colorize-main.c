@@ -61,7 +61,7 @@ static void query(void) {
         {GIMP_PDB_DRAWABLE, "reference",
          "A colour photo's layer (any open image) whose colours, band of lightness by band, the result takes; -1 "
          "for none"},
-        {GIMP_PDB_FLOAT, "reference-weight", "How strongly the reference counts, above 0 to " G_STRINGIFY(NN_MAX_REFERENCE_WEIGHT) " ("
+        {GIMP_PDB_FLOAT, "reference-weight", "How strongly the reference counts, above 0 to " G_STRINGIFY(NN_MAX_REFERENCE_WEIGHT) " (below 1 it fades out; "
                                              G_STRINGIFY(NN_DEFAULT_REFERENCE_WEIGHT) " is the default)"}};
     static const GimpParamDef return_vals[] = {{GIMP_PDB_LAYER, "layer", "The new \"Colorized\" layer"}};
     init_i18n();

@@ -476,7 +476,7 @@ int command_colorize(int argc, char **argv) {
         {"palette", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.palette,
          "A GIMP palette whose colours the result should take (the option may be given again)", "FILE.gpl"},
         {"reference-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.reference_weight,
-         "How strongly the reference or palette counts, above 0 to " G_STRINGIFY(NN_MAX_REFERENCE_WEIGHT) " (default " G_STRINGIFY(NN_DEFAULT_REFERENCE_WEIGHT) ")", "X"},
+         "How strongly the reference or palette counts, 0.001 to " G_STRINGIFY(NN_MAX_REFERENCE_WEIGHT) ": above 1 it is followed more closely, below 1 it fades out (default " G_STRINGIFY(NN_DEFAULT_REFERENCE_WEIGHT) ")", "X"},
         {"out-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.out_dir, "Colorize every input (files, folders of images) into DIR as NAME.png", "DIR"},
         {"overwrite", 0, 0, G_OPTION_ARG_NONE, &o.overwrite, "Replace outputs that exist (default: refuse one output, skip them with --out-dir); never an input", NULL},
         {"threads", 0, 0, G_OPTION_ARG_INT, &o.threads, "Threads (default: all cores)", "N"},

@@ -503,7 +503,7 @@ int command_eval(int argc, char **argv) {
         {"reference", 0, 0, G_OPTION_ARG_FILENAME, &o.reference, "With --photos: colour each photo with a colour reference: "
          "self (the original), split (the left 60 % is colorized and measured, the right 40 % is the reference) or a "
          "folder holding a reference under each photo's name", "self|split|DIR"},
-        {"reference-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.reference_weight, "With --reference: its weight, above 0 to " G_STRINGIFY(NN_MAX_REFERENCE_WEIGHT) " (default " G_STRINGIFY(NN_DEFAULT_REFERENCE_WEIGHT) ")", "X"},
+        {"reference-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.reference_weight, "With --reference: its weight, 0.001 to " G_STRINGIFY(NN_MAX_REFERENCE_WEIGHT) " (default " G_STRINGIFY(NN_DEFAULT_REFERENCE_WEIGHT) ")", "X"},
         {"no-prior", 0, 0, G_OPTION_ARG_NONE, &o.no_prior, "Decode without dividing out the rebalancing weights (for comparison)", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     GOptionContext *ctx = g_option_context_new("- evaluate a model on the CIFAR-10 test set, or on photos");

@@ -150,9 +150,28 @@ static gboolean write_warm_photo(const char *path) {
  * Reference file button, Space opens its file dialog in the image's
  * folder, Ctrl+L its location field, the file's name is typed and Return
  * takes it; the plug-in logs the file, a pass is shown with it,
- * and OK gives a result warmer than without a reference (`without`, from
- * reference_picked); Repeat keeps it; once the file is gone, Repeat fails
+ * (file_button_follows_combo), and OK gives a result warmer than without
+ * a reference (`without`, from reference_picked); Repeat keeps it; once the file is gone, Repeat fails
  * with an error naming it. */
+/* The Reference file button shows its file only while the file is the
+ * reference: None chosen in the combo (Alt+E, Home) empties it (it once
+ * kept showing the file beside the combo's other choice), and the combo's
+ * file item (End) takes the file again and shows it, a pass made with it. */
+static void file_button_follows_combo(const char *dialog, const char *log, const char *path) {
+    const char *keys[2] = {"Home", "End"}, *files[2] = {"", path};
+    for (int i = 0; i < 2; i++) {
+        const gsize from = log_size(log);
+        CHECK(gui_press(dialog, "alt+e") && gui_press(dialog, keys[i]), "could not reach the Reference combo");
+        char *want = g_strdup_printf("colorize-neural: reference -1, file \"%s\"\n"
+                                     "colorize-neural: the Reference file button shows \"%s\"\n", files[i], files[i]);
+        char *got = log_wait_for(log, from, want, 15);
+        CHECK(got, "%s in the Reference combo: the reference and its file button do not read \"%s\"", keys[i], files[i]);
+        char *shown = got ? log_wait_for(log, from + (strstr(got, want) - got), "shown after", 60) : NULL;
+        CHECK(shown, "no preview pass was shown after %s in the Reference combo", keys[i]);
+        g_free(want), g_free(got), g_free(shown);
+    }
+}
+
 void reference_file_picked(int port, int image, int source, const char *log, const char *dir, int without) {
     char *path = g_build_filename(dir, "warm-reference.png", NULL), *scan = g_build_filename(dir, "flower.png", NULL);
     CHECK(write_warm_photo(path), "cannot write %s", path);
@@ -181,6 +200,7 @@ void reference_file_picked(int port, int image, int source, const char *log, con
         char *shown = picked ? log_wait_for(log, from + (strstr(picked, want) - picked), "shown after", 60) : NULL;
         CHECK(shown, "no preview pass was shown with the reference file");
         g_free(want), g_free(picked), g_free(shown), g_free(files);
+        file_button_follows_combo(dialog, log, path);
         CHECK(gui_press(dialog, "alt+o"), "could not press OK");
     }
     int layer = -1;
