@@ -38,6 +38,7 @@
 #include "nn_guided.h"
 #include "nn_propagate.h"
 #include "nn_reference.h"
+#include "nn_palette.h"
 #include "nn_engine.h"
 #include "nn_points.h"
 

@@ -765,17 +765,31 @@ static GtkWidget *point_row(ColorizeDialog *d) {
     return row;
 }
 
-/* A colour photo on disk as the reference, chosen in row `row`; the file
+/* GIMP's palette folders, the user's and the installed ones, as the file
+ * dialog's shortcuts: a palette is found where GIMP keeps it. */
+static void add_palette_folders(GtkFileChooser *chooser) {
+    gchar *folders[2] = {gimp_personal_rc_file("palettes"), g_build_filename(gimp_data_directory(), "palettes", NULL)};
+    for (int i = 0; i < 2; i++) {
+        if (g_file_test(folders[i], G_FILE_TEST_IS_DIR)) gtk_file_chooser_add_shortcut_folder(chooser, folders[i], NULL);
+        g_free(folders[i]);
+    }
+}
+
+/* A colour photo or a GIMP palette on disk as the reference, chosen in row `row`; the file
  * in the settings shown as the combo's file item. */
 static void reference_file_row(ColorizeDialog *d, GtkWidget *table, gint row) {
-    d->reference_chooser = gtk_file_chooser_button_new(_("Select a colour reference photo"), GTK_FILE_CHOOSER_ACTION_OPEN);
+    d->reference_chooser = gtk_file_chooser_button_new(_("Select a colour reference photo or palette"),
+                                                       GTK_FILE_CHOOSER_ACTION_OPEN);
     GtkFileFilter *images = gtk_file_filter_new(), *all = gtk_file_filter_new();
-    gtk_file_filter_set_name(images, _("Images"));
+    gtk_file_filter_set_name(images, _("Images and GIMP palettes"));
     gtk_file_filter_add_pixbuf_formats(images);
+    gtk_file_filter_add_pattern(images, "*.gpl");
+    gtk_file_filter_add_pattern(images, "*.GPL");
     gtk_file_filter_set_name(all, _("All files"));
     gtk_file_filter_add_pattern(all, "*");
     gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d->reference_chooser), images);
     gtk_file_chooser_add_filter(GTK_FILE_CHOOSER(d->reference_chooser), all);
+    add_palette_folders(GTK_FILE_CHOOSER(d->reference_chooser));
     gchar *image_file = gimp_image_get_filename(d->image);
     if (d->s->reference == -1 && d->s->reference_file[0]) {
         gtk_file_chooser_set_filename(GTK_FILE_CHOOSER(d->reference_chooser), d->s->reference_file);
@@ -790,8 +804,8 @@ static void reference_file_row(ColorizeDialog *d, GtkWidget *table, gint row) {
     g_signal_connect(d->reference_chooser, "file-set", G_CALLBACK(on_reference_file_set), d);
     gimp_table_attach_aligned(GTK_TABLE(table), 0, row, _("Reference _file:"), 0.0, 0.5, d->reference_chooser, 2, FALSE);
     gimp_help_set_help_data(d->reference_chooser,
-                            _("Or a colour photo on disk, without opening it in GIMP; it then shows in the Reference "
-                              "list"),
+                            _("Or a colour photo on disk, without opening it in GIMP, or a GIMP palette (.gpl); it "
+                              "then shows in the Reference list"),
                             NULL);
 }
 

@@ -92,15 +92,48 @@ static nn_status count_reference_pixels(gint32 drawable, nn_reference *r, nn_err
     return st;
 }
 
-/* The photo file's opaque pixels, shrunk to NN_REFERENCE_SIDE on its long
- * side (as colorize-train colorize --reference shrinks it), counted into r;
- * FALSE with *why when it cannot be read (g_free). */
+/* A GIMP palette file's colours counted into r, as colorize-train
+ * colorize --palette counts them; FALSE with *why (g_free). */
+static gboolean count_palette(const gchar *text, gsize len, nn_reference *r, gchar **why) {
+    nn_error err = {0};
+    if (nn_palette_add_to_reference(r, text, len, &err) == NN_OK) return TRUE;
+    *why = g_strdup(err.msg);
+    return FALSE;
+}
+
+/* Whether the file at path starts as a GIMP palette does. */
+static gboolean file_is_palette(const gchar *path) {
+    gchar head[sizeof NN_PALETTE_HEADER] = "";
+    FILE *f = g_fopen(path, "rb");
+    const size_t n = f ? fread(head, 1, sizeof head - 1, f) : 0;
+    if (f) fclose(f);
+    return nn_palette_is(head, n);
+}
+
+/* The reference file's colours counted into r: a GIMP palette's, or a
+ * photo's opaque pixels, shrunk to NN_REFERENCE_SIDE on its long side (as
+ * colorize-train colorize --reference shrinks it); FALSE with *why when
+ * it cannot be read (g_free). */
 static gboolean count_file_pixels(const gchar *path, nn_reference *r, gchar **why) {
     GError *e = NULL;
     nn_error err = {0};
     if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) { /* a FIFO or device would block or never end */
         *why = g_strdup(_("it is not a file that can be read"));
         return FALSE;
+    }
+    if (file_is_palette(path)) {
+        gchar *text = NULL;
+        gsize len = 0;
+        GStatBuf st;
+        if (g_stat(path, &st) == 0 && st.st_size > NN_PALETTE_MAX_BYTES) {
+            *why = g_strdup_printf(_("it is too large for a palette (%lld bytes)"), (long long)st.st_size);
+            return FALSE;
+        }
+        gboolean ok = g_file_get_contents(path, &text, &len, &e) && count_palette(text, len, r, why);
+        if (e) *why = g_strdup(e->message);
+        g_free(text);
+        g_clear_error(&e);
+        return ok;
     }
     GdkPixbuf *pb = gdk_pixbuf_new_from_file(path, &e);
     const gint w = pb ? gdk_pixbuf_get_width(pb) : 0, h = pb ? gdk_pixbuf_get_height(pb) : 0, side = MAX(w, h);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "trainer.h"
 
 static nn_reference *new_reference(nn_colorizer *c, GError **error) {
@@ -57,38 +59,23 @@ static gboolean add_photo(nn_reference *r, const char *path, double max_mpx, GEr
     return ok;
 }
 
-/* Counts the colours of a GIMP palette: "GIMP Palette" on the first line,
- * then "Name:"/"Columns:" lines, # comments, and "R G B [name]" lines. */
+/* Counts the colours of a GIMP palette file (nn_palette_add_to_reference). */
 static gboolean add_palette(nn_reference *r, const char *path, GError **error) {
     gchar *text = NULL;
-    if (!is_regular_file(path, error) || !g_file_get_contents(path, &text, NULL, error)) {
+    gsize len = 0;
+    GStatBuf st;
+    if (is_regular_file(path, NULL) && g_stat(path, &st) == 0 && st.st_size > NN_PALETTE_MAX_BYTES) {
+        g_set_error(error, TRAINER_ERROR, 1, "the palette %s: %lld bytes, too large for a palette (at most %d)", path,
+                    (long long)st.st_size, NN_PALETTE_MAX_BYTES);
+        return FALSE;
+    }
+    if (!is_regular_file(path, error) || !g_file_get_contents(path, &text, &len, error)) {
         g_prefix_error(error, "the palette %s: ", path);
         return FALSE;
     }
-    gchar **lines = g_strsplit(text, "\n", -1);
-    int colours = 0;
-    gboolean ok = lines[0] && g_str_has_prefix(lines[0], "GIMP Palette");
-    if (!ok) g_set_error(error, TRAINER_ERROR, 1, "%s: not a GIMP palette (its first line is not \"GIMP Palette\")", path);
-    for (int i = 1; ok && lines[i]; i++) {
-        const char *s = g_strstrip(lines[i]);
-        if (!*s || *s == '#' || g_str_has_prefix(s, "Name:") || g_str_has_prefix(s, "Columns:")) continue;
-        int rgb[3], used = 0;
-        if (sscanf(s, "%d %d %d%n", &rgb[0], &rgb[1], &rgb[2], &used) != 3 || rgb[0] < 0 || rgb[0] > 255 ||
-            rgb[1] < 0 || rgb[1] > 255 || rgb[2] < 0 || rgb[2] > 255) {
-            char shown[48];
-            g_set_error(error, TRAINER_ERROR, 1, "%s: line %d \"%s\" is not a colour (three numbers 0..255)", path,
-                        i + 1, nn_escape(s, shown, sizeof shown));
-            ok = FALSE;
-            break;
-        }
-        const uint8_t px[3] = {(uint8_t)rgb[0], (uint8_t)rgb[1], (uint8_t)rgb[2]};
-        float lab[3];
-        nn_srgb8_to_lab(lab, px, 1);
-        nn_reference_add_colour(r, lab, 1.0f);
-        colours++;
-    }
-    if (ok && colours == 0) g_set_error(error, TRAINER_ERROR, 1, "%s: the palette holds no colour", path), ok = FALSE;
-    g_strfreev(lines);
+    nn_error err = {0};
+    const gboolean ok = nn_palette_add_to_reference(r, text, len, &err) == NN_OK;
+    if (!ok) g_set_error(error, TRAINER_ERROR, 1, "%s: %s", path, err.msg);
     g_free(text);
     return ok;
 }

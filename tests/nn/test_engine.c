@@ -775,6 +775,55 @@ static void reference_refusals(nn_colorizer *c, const float *L, int w, int h, nn
     free(ab);
 }
 
+/* A palette's text read into a reference (nn_palette_add_to_reference):
+ * a warm one (CRLF, a comment, names) makes the image warmer than without;
+ * a text without the header, a line that is not three numbers 0..255 and
+ * a palette without colours are refused naming the problem (the line's
+ * number and text), and nothing of a refused text is counted; a gray
+ * image and a wholly transparent one are refused on their own. */
+static void palette_texts(nn_colorizer *c, const float *L, int w, int h) {
+    float *ab = malloc(sizeof(float) * 2 * (size_t)w * h);
+    nn_error err = {0};
+    nn_engine_params p = nn_engine_default_params();
+    CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    double a, plain_b, warm_b;
+    mean_ab_cols(ab, w, h, 0, w, &a, &plain_b);
+    const char warm[] = "GIMP Palette\r\nName: warm\r\nColumns: 3\r\n# a comment\r\n200 120  60 orange\r\n"
+                        "230 190 120\r\n\r\n120 60 30\tbrown\r\n";
+    nn_reference *r = NULL;
+    CHECK(nn_reference_create(&r, c, &err) == NN_OK, "%s", err.msg);
+    CHECK(nn_palette_add_to_reference(r, warm, sizeof warm - 1, &err) == NN_OK && nn_reference_finish(r, &err) == NN_OK,
+          "a warm palette was refused: %s", err.msg);
+    p.reference = r;
+    CHECK(nn_engine_colorize(c, L, w, h, NULL, NULL, &p, ab, NULL, NULL, NULL, &err) == NN_OK, "%s", err.msg);
+    mean_ab_cols(ab, w, h, 0, w, &a, &warm_b);
+    printf("palette text: mean b %.1f with a warm palette, %.1f without\n", warm_b, plain_b);
+    CHECK(warm_b > plain_b + 5, "a warm palette did not warm the image (b %.1f, %.1f without)", warm_b, plain_b);
+    nn_reference_free(r);
+    const char *bad[][2] = {{"Name: warm\n200 120 60\n", "not a GIMP palette"},
+                            {"GIMP Palette\n200 120 60\n12 x 40\n", "line 3 \"12 x 40\""},
+                            {"GIMP Palette\n1 2 300\n", "line 2 \"1 2 300\""},
+                            {"GIMP Palette\n10 20 30abc\n", "line 2"},
+                            {"GIMP Palette\n# only a comment\nName: x\n", "holds no colour"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK(nn_reference_create(&r, c, &err) == NN_OK, "%s", err.msg);
+        const nn_status st = nn_palette_add_to_reference(r, bad[i][0], strlen(bad[i][0]), &err);
+        CHECK(st == NN_ERR_INVALID && strstr(err.msg, bad[i][1]), "palette %zu refused as \"%s\", not with \"%s\"", i,
+              st ? err.msg : "(accepted)", bad[i][1]);
+        CHECK(nn_reference_finish(r, &err) == NN_ERR_INVALID && strstr(err.msg, "no opaque pixel"),
+              "palette %zu counted colours before it was refused", i);
+        nn_reference_free(r);
+    }
+    const uint8_t gray[8] = {90, 90, 90, 255, 91, 90, 90, 255}, clear[8] = {200, 100, 50, 0, 200, 100, 50, 0};
+    CHECK(nn_reference_create(&r, c, &err) == NN_OK, "%s", err.msg);
+    CHECK(nn_reference_add_image(r, gray, 4, 2, 1, 8, &err) == NN_ERR_INVALID && strstr(err.msg, "it is gray"),
+          "a gray image was not refused as one");
+    CHECK(nn_reference_add_image(r, clear, 4, 2, 1, 8, &err) == NN_ERR_INVALID && strstr(err.msg, "no opaque pixel"),
+          "a transparent image was not refused as one");
+    nn_reference_free(r);
+    free(ab);
+}
+
 static void test_reference(const char *model) {
     nn_colorizer *c = load_shipped(model);
     if (!c) return;
@@ -786,6 +835,7 @@ static void test_reference(const char *model) {
     nn_reference *split = reference_by_lightness(c, L, w, h);
     reference_by_texture(c, L, w, h);
     reference_refusals(c, L, w, h, split);
+    palette_texts(c, L, w, h);
     free(L);
     nn_colorizer_free(c);
 }

@@ -54,6 +54,7 @@ int warmth(int port, int layer, int w, int h);
 void layer_difference(int port, int a, int b, int w, int h, double *mean, int *most);
 int reference_picked(int port, int image, int source, const char *log);
 void reference_file_picked(int port, int image, int source, const char *log, const char *dir, int without);
+void palette_file_picked(int port, int image, int source, const char *log, const char *dir, int without);
 void ok_reuses_preview(int port, int image, int source, const char *log);
 void preview_grows(int port, int image, int source, const char *log);
 void tall_picture_beside_controls(int port, const char *photo, const char *log);

@@ -275,6 +275,7 @@ static int inside(const char *profile, const char *dir, const char *photo, int p
     if (image > 0) preview_grows(port, image, source, g.log);
     if (image > 0) tall_picture_beside_controls(port, photo, g.log);
     if (image > 0) reference_file_picked(port, image, source, g.log, dir, without_reference);
+    if (image > 0) palette_file_picked(port, image, source, g.log, dir, without_reference);
     click_colours_region(port, g.log, NULL);
     drag_past_edges(port);
     drag_updates_preview(port, g.log);

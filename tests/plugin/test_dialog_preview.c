@@ -172,6 +172,30 @@ static void file_button_follows_combo(const char *dialog, const char *log, const
     }
 }
 
+/* In the open dialog, the file `name` of the image's folder (path, in
+ * full) picked with the Reference file button as a user does (Alt+F,
+ * Space, Ctrl+L, the name typed, Return): the plug-in must log it as the
+ * reference and show a pass made with it (log read from `from`). */
+static gboolean pick_reference_file(const char *dialog, const char *log, gsize from, const char *name, const char *path) {
+    CHECK(gui_press(dialog, "alt+f") && gui_press(dialog, "space"), "could not open the reference file dialog");
+    char *files = gui_find_window("^Select a colour reference photo or palette$", 10);
+    CHECK(files, "the reference file dialog did not open");
+    char *type[] = {"xdotool", "type", "--delay", "50", (char *)name, NULL};
+    g_usleep(1000000);
+    CHECK(files && gui_press(files, "ctrl+l") && gui_run_quiet(type, NULL), "could not type the reference's path");
+    g_usleep(500000);
+    CHECK(files && gui_press(files, "Return"), "could not press Return in the file dialog");
+    char *want = g_strdup_printf("colorize-neural: reference -1, file \"%s\"\n", path);
+    char *picked = log_wait_for(log, from, want, 15);
+    CHECK(picked, "the dialog did not take %s as its reference", name);
+    if (!picked && files) gui_press(files, "Escape"); /* the file dialog left open would block OK */
+    char *shown = picked ? log_wait_for(log, from + (strstr(picked, want) - picked), "shown after", 60) : NULL;
+    CHECK(shown, "no preview pass was shown with the reference file %s", name);
+    const gboolean ok = picked && shown;
+    g_free(want), g_free(picked), g_free(shown), g_free(files);
+    return ok;
+}
+
 void reference_file_picked(int port, int image, int source, const char *log, const char *dir, int without) {
     char *path = g_build_filename(dir, "warm-reference.png", NULL), *scan = g_build_filename(dir, "flower.png", NULL);
     CHECK(write_warm_photo(path), "cannot write %s", path);
@@ -185,21 +209,7 @@ void reference_file_picked(int port, int image, int source, const char *log, con
     char *dialog = open_dialog(&c, &t, port, image, source);
     if (dialog) {
         g_usleep(1500000);
-        CHECK(gui_press(dialog, "alt+f") && gui_press(dialog, "space"), "could not open the reference file dialog");
-        char *files = gui_find_window("^Select a colour reference photo$", 10);
-        CHECK(files, "the reference file dialog did not open");
-        char *type[] = {"xdotool", "type", "--delay", "50", "warm-reference.png", NULL};
-        g_usleep(1000000);
-        CHECK(files && gui_press(files, "ctrl+l") && gui_run_quiet(type, NULL), "could not type the reference's path");
-        g_usleep(500000);
-        CHECK(files && gui_press(files, "Return"), "could not press Return in the file dialog");
-        char *want = g_strdup_printf("colorize-neural: reference -1, file \"%s\"\n", path);
-        char *picked = log_wait_for(log, from, want, 15);
-        CHECK(picked, "the dialog did not take the file as its reference");
-        if (!picked && files) gui_press(files, "Escape"); /* the file dialog left open would block OK */
-        char *shown = picked ? log_wait_for(log, from + (strstr(picked, want) - picked), "shown after", 60) : NULL;
-        CHECK(shown, "no preview pass was shown with the reference file");
-        g_free(want), g_free(picked), g_free(shown), g_free(files);
+        pick_reference_file(dialog, log, from, "warm-reference.png", path);
         file_button_follows_combo(dialog, log, path);
         CHECK(gui_press(dialog, "alt+o"), "could not press OK");
     }
@@ -221,6 +231,36 @@ void reference_file_picked(int port, int image, int source, const char *log, con
               "Repeat without the reference file did not fail naming it");
         g_free(answer), g_free(e);
     }
+    g_free(c.expr), g_free(c.answer), g_free(dialog), g_free(path);
+}
+
+/* A GIMP palette picked with the Reference file button as a photo is (in
+ * the image's folder, where reference_file_picked put the image): a pass
+ * is shown with it and OK gives a result warmer than without a reference
+ * (`without`, from reference_picked). The file is then removed, so that the
+ * saved settings name no reference the later tests would use. */
+void palette_file_picked(int port, int image, int source, const char *log, const char *dir, int without) {
+    char *path = g_build_filename(dir, "warm-palette.gpl", NULL);
+    CHECK(g_file_set_contents(path, "GIMP Palette\r\nName: warm\r\n#\r\n120  45   5 dark orange\r\n"
+                                    "230 110  20\r\n255 185 100 light\r\n", -1, NULL), "cannot write %s", path);
+    const gsize from = log_size(log);
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
+    if (dialog) {
+        g_usleep(1500000);
+        pick_reference_file(dialog, log, from, "warm-palette.gpl", path);
+        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+    }
+    int layer = -1;
+    CHECK(wait_call(&c, t) && c.ok && c.answer && sscanf(c.answer, "%d", &layer) == 1 && layer > 0, "OK gave no layer");
+    if (layer > 0) {
+        const int with = warmth(port, layer, PHOTO_W, PHOTO_H);
+        printf("a warm GIMP palette picked in the dialog: red - blue %d after OK, %d without\n", with, without);
+        CHECK(without != INT_MIN && with > without + 10, "the palette did not warm the result (%d, %d without)", with,
+              without);
+    }
+    g_remove(path); /* the dialogs to come find it gone and start without a reference */
     g_free(c.expr), g_free(c.answer), g_free(dialog), g_free(path);
 }
 
