@@ -196,6 +196,27 @@ static gboolean pick_reference_file(const char *dialog, const char *log, gsize f
     return ok;
 }
 
+/* Opens the dialog, picks the file `name` (path) with the Reference file
+ * button, then (with check_button) file_button_follows_combo, and presses
+ * OK: the new layer, or -1. */
+static int ok_with_reference_file(int port, int image, int source, const char *log, const char *name, const char *path,
+                                  gboolean check_button) {
+    const gsize from = log_size(log);
+    Call c;
+    GThread *t;
+    char *dialog = open_dialog(&c, &t, port, image, source);
+    if (dialog) {
+        g_usleep(1500000);
+        pick_reference_file(dialog, log, from, name, path);
+        if (check_button) file_button_follows_combo(dialog, log, path);
+        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
+    }
+    int layer = -1;
+    CHECK(wait_call(&c, t) && c.ok && c.answer && sscanf(c.answer, "%d", &layer) == 1 && layer > 0, "OK gave no layer");
+    g_free(c.expr), g_free(c.answer), g_free(dialog);
+    return layer;
+}
+
 void reference_file_picked(int port, int image, int source, const char *log, const char *dir, int without) {
     char *path = g_build_filename(dir, "warm-reference.png", NULL), *scan = g_build_filename(dir, "flower.png", NULL);
     CHECK(write_warm_photo(path), "cannot write %s", path);
@@ -203,18 +224,7 @@ void reference_file_picked(int port, int image, int source, const char *log, con
     char *named = g_strdup_printf("(gimp-image-set-filename %d \"%s\")", image, scan);
     g_free(gui_eval(port, named));
     g_free(named), g_free(scan);
-    const gsize from = log_size(log);
-    Call c;
-    GThread *t;
-    char *dialog = open_dialog(&c, &t, port, image, source);
-    if (dialog) {
-        g_usleep(1500000);
-        pick_reference_file(dialog, log, from, "warm-reference.png", path);
-        file_button_follows_combo(dialog, log, path);
-        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
-    }
-    int layer = -1;
-    CHECK(wait_call(&c, t) && c.ok && c.answer && sscanf(c.answer, "%d", &layer) == 1 && layer > 0, "OK gave no layer");
+    const int layer = ok_with_reference_file(port, image, source, log, "warm-reference.png", path, TRUE);
     if (layer > 0) {
         char *e = g_strdup_printf("(car (plug-in-nn-colorize RUN-WITH-LAST-VALS %d %d \"\" 0 1.0 256 -1))", image, source);
         const int with = warmth(port, layer, PHOTO_W, PHOTO_H), repeated = warmth(port, eval_int(port, e), PHOTO_W, PHOTO_H);
@@ -231,7 +241,7 @@ void reference_file_picked(int port, int image, int source, const char *log, con
               "Repeat without the reference file did not fail naming it");
         g_free(answer), g_free(e);
     }
-    g_free(c.expr), g_free(c.answer), g_free(dialog), g_free(path);
+    g_free(path);
 }
 
 /* A GIMP palette picked with the Reference file button as a photo is (in
@@ -243,17 +253,7 @@ void palette_file_picked(int port, int image, int source, const char *log, const
     char *path = g_build_filename(dir, "warm-palette.gpl", NULL);
     CHECK(g_file_set_contents(path, "GIMP Palette\r\nName: warm\r\n#\r\n120  45   5 dark orange\r\n"
                                     "230 110  20\r\n255 185 100 light\r\n", -1, NULL), "cannot write %s", path);
-    const gsize from = log_size(log);
-    Call c;
-    GThread *t;
-    char *dialog = open_dialog(&c, &t, port, image, source);
-    if (dialog) {
-        g_usleep(1500000);
-        pick_reference_file(dialog, log, from, "warm-palette.gpl", path);
-        CHECK(gui_press(dialog, "alt+o"), "could not press OK");
-    }
-    int layer = -1;
-    CHECK(wait_call(&c, t) && c.ok && c.answer && sscanf(c.answer, "%d", &layer) == 1 && layer > 0, "OK gave no layer");
+    const int layer = ok_with_reference_file(port, image, source, log, "warm-palette.gpl", path, FALSE);
     if (layer > 0) {
         const int with = warmth(port, layer, PHOTO_W, PHOTO_H);
         printf("a warm GIMP palette picked in the dialog: red - blue %d after OK, %d without\n", with, without);
@@ -261,7 +261,7 @@ void palette_file_picked(int port, int image, int source, const char *log, const
               without);
     }
     g_remove(path); /* the dialogs to come find it gone and start without a reference */
-    g_free(c.expr), g_free(c.answer), g_free(dialog), g_free(path);
+    g_free(path);
 }
 
 /* Mean and largest difference over a 6×5 grid of pixels of two layers. */
