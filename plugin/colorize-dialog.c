@@ -582,10 +582,12 @@ static void on_reference_file_set(GtkFileChooserButton *chooser, gpointer data) 
     d->s->reference = -1;
     g_strlcpy(d->s->reference_file, file, sizeof d->s->reference_file);
     g_free(file);
-    show_reference_file_item(d);
-    set_reference_choice(d, REFERENCE_FROM_FILE);
     show_message(d, "", FALSE);
-    take_reference(d);
+    take_reference(d); /* one that cannot serve leaves reference_file empty */
+    if (d->s->reference_file[0]) { /* the combo's file item stands for it; a bad file leaves the last good one there */
+        show_reference_file_item(d);
+        set_reference_choice(d, REFERENCE_FROM_FILE);
+    }
     log_reference(d);
     colorize_preview_schedule(d);
 }
@@ -907,7 +909,7 @@ static GtkWidget *controls_table(ColorizeDialog *d) {
     reference_file_row(d, table, ROW_REFERENCE_FILE);
     d->adjs[3] = add_scale(table, ROW_REFERENCE_WEIGHT, _("Reference wei_ght:"), d->s->reference_weight, 0.1, NN_MAX_REFERENCE_WEIGHT,
                            0.1, 1, _("How strongly the reference counts against the network's own colours: "
-                             "above 2 it is followed more closely; below 1 it fades out"));
+                             "higher follows it more closely; below 1 it fades out"));
     g_signal_connect(d->adjs[3], "value-changed", G_CALLBACK(on_value_changed), d);
     gimp_scale_entry_set_sensitive(d->adjs[3], colorize_has_reference(d->s));
     log_control_rows(table);

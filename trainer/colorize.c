@@ -335,15 +335,23 @@ typedef struct {
     char *model, *hints, *out_dir, *precision;
     char **reference, **palette;     /* as given: each a comma-separated list */
     char **ref_files, **pal_files;   /* the files of those lists */
-    double reference_weight; /* NAN: not given */
+    char *reference_weight_text; /* as given, or NULL */
+    double reference_weight;
     double vividness, saturation, scene_weight, hint_reach;
     gboolean overwrite;
     int resolution, threads, scene_size;
 } colorize_options;
 
 static void colorize_options_free(colorize_options *o) {
-    g_free(o->model), g_free(o->hints), g_free(o->out_dir), g_free(o->precision);
+    g_free(o->model), g_free(o->hints), g_free(o->out_dir), g_free(o->precision), g_free(o->reference_weight_text);
     g_strfreev(o->reference), g_strfreev(o->palette), g_strfreev(o->ref_files), g_strfreev(o->pal_files);
+}
+
+/* text as a whole number in C notation (no locale), into *x. */
+static gboolean parse_double(const char *text, double *x) {
+    char *end = NULL;
+    *x = g_ascii_strtod(text, &end);
+    return end != text && *end == '\0';
 }
 
 /* Every number within its range, and the output (a .png, or a usable
@@ -357,11 +365,14 @@ static gboolean colorize_options_ok(colorize_options *o, const colorize_setup *c
         g_error_free(error);
         return FALSE;
     }
-    if (!isnan(o->reference_weight) && !*o->ref_files && !*o->pal_files) {
+    if (o->reference_weight_text && !*o->ref_files && !*o->pal_files) {
         g_printerr("colorize-train colorize: --reference-weight: there is no --reference or --palette to weigh\n");
         return FALSE;
     }
-    if (isnan(o->reference_weight)) o->reference_weight = NN_DEFAULT_REFERENCE_WEIGHT;
+    if (o->reference_weight_text && !parse_double(o->reference_weight_text, &o->reference_weight)) {
+        g_printerr("colorize-train colorize: --reference-weight %s: not a number\n", o->reference_weight_text);
+        return FALSE;
+    }
     if (!option_double_ok(cmd, "--vividness", o->vividness, 0, NN_MAX_VIVIDNESS) ||
         !option_double_ok(cmd, "--saturation", o->saturation, 0, NN_MAX_SATURATION) ||
         !option_int_ok(cmd, "--resolution", o->resolution, NN_MIN_RESOLUTION, NN_MAX_RESOLUTION) ||
@@ -397,6 +408,29 @@ static nn_engine_params colorize_params(const colorize_options *o) {
     p.resolution = o->resolution, p.scene_size = o->scene_size;
     p.scene_weight = (float)o->scene_weight, p.hint_reach = (float)o->hint_reach;
     return p;
+}
+
+/* The highest folder on the way to dir (dir included) that does not exist
+ * yet, or NULL when dir exists (g_free). */
+static char *highest_missing_folder(const char *dir) {
+    char *missing = NULL, *at = g_strdup(dir);
+    while (*at && !g_file_test(at, G_FILE_TEST_EXISTS)) {
+        g_free(missing), missing = at;
+        at = g_path_get_dirname(missing);
+        if (strcmp(at, missing) == 0) break; /* "." or "/" */
+    }
+    if (at != missing) g_free(at);
+    return missing;
+}
+
+/* Removes dir and its parents up to `top` while they are empty. */
+static void remove_empty_folders(const char *dir, const char *top) {
+    char *at = g_strdup(dir);
+    while (g_rmdir(at) == 0 && strcmp(at, top) != 0) {
+        char *up = g_path_get_dirname(at);
+        g_free(at), at = up;
+    }
+    g_free(at);
 }
 
 /* Whether OUT may be written: never over a file the run reads (the same
@@ -450,7 +484,7 @@ static gboolean colorize_load_model(const colorize_options *o, colorize_setup *c
 }
 
 int command_colorize(int argc, char **argv) {
-    colorize_options o = {.reference_weight = NAN, .vividness = NN_DEFAULT_VIVIDNESS,
+    colorize_options o = {.reference_weight = NN_DEFAULT_REFERENCE_WEIGHT, .vividness = NN_DEFAULT_VIVIDNESS,
                           .saturation = NN_DEFAULT_SATURATION, .resolution = NN_DEFAULT_RESOLUTION,
                           .scene_size = NN_DEFAULT_SCENE_SIZE, .scene_weight = NN_DEFAULT_SCENE_WEIGHT,
                           .hint_reach = NN_DEFAULT_HINT_REACH};
@@ -475,8 +509,8 @@ int command_colorize(int argc, char **argv) {
          "option may be given again)", "FILE[,FILE…]"},
         {"palette", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.palette,
          "A GIMP palette whose colours the result should take (the option may be given again)", "FILE.gpl"},
-        {"reference-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.reference_weight,
-         "How strongly the reference or palette counts, 0.001 to " G_STRINGIFY(NN_MAX_REFERENCE_WEIGHT) ": above 1 it is followed more closely, below 1 it fades out (default " G_STRINGIFY(NN_DEFAULT_REFERENCE_WEIGHT) ")", "X"},
+        {"reference-weight", 0, 0, G_OPTION_ARG_STRING, &o.reference_weight_text,
+         "How strongly the reference or palette counts, 0.001 to " G_STRINGIFY(NN_MAX_REFERENCE_WEIGHT) ": higher follows it more closely, below 1 it fades out (default " G_STRINGIFY(NN_DEFAULT_REFERENCE_WEIGHT) ")", "X"},
         {"out-dir", 0, 0, G_OPTION_ARG_FILENAME, &o.out_dir, "Colorize every input (files, folders of images) into DIR as NAME.png", "DIR"},
         {"overwrite", 0, 0, G_OPTION_ARG_NONE, &o.overwrite, "Replace outputs that exist (default: refuse one output, skip them with --out-dir); never an input", NULL},
         {"threads", 0, 0, G_OPTION_ARG_INT, &o.threads, "Threads (default: all cores)", "N"},
@@ -489,7 +523,7 @@ int command_colorize(int argc, char **argv) {
     GError *error = NULL;
     GPtrArray *inputs = NULL;
     GHashTable *reads = NULL;
-    gboolean out_dir_existed = TRUE;
+    char *made_from = NULL; /* the highest folder of --out-dir this run makes, or NULL */
     int rc = 2;
     if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
         g_printerr("colorize-train colorize: %s\n", error->message);
@@ -499,7 +533,7 @@ int command_colorize(int argc, char **argv) {
         g_printerr("colorize-train colorize: give IN and OUT, or --out-dir DIR and one or more inputs (see --help)\n");
         goto out;
     }
-    out_dir_existed = !o.out_dir || g_file_test(o.out_dir, G_FILE_TEST_EXISTS);
+    made_from = o.out_dir ? highest_missing_folder(o.out_dir) : NULL;
     if (!colorize_options_ok(&o, &cs, argv)) goto out;
     rc = 1;
     nn_set_threads(o.threads);
@@ -526,7 +560,8 @@ int command_colorize(int argc, char **argv) {
         else g_printerr("colorize-train colorize: %s\n", error->message);
     }
 out:
-    if (!out_dir_existed && rc != 0) g_rmdir(o.out_dir); /* made for this run, and empty: a failed run leaves none */
+    if (made_from && rc != 0) remove_empty_folders(o.out_dir, made_from); /* a failed run leaves none it made */
+    g_free(made_from);
     if (reads) g_hash_table_destroy(reads);
     if (inputs) g_ptr_array_free(inputs, TRUE);
     if (cs.hint_image) g_object_unref(cs.hint_image);

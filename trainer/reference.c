@@ -46,16 +46,14 @@ static gboolean add_pixbuf(nn_reference *r, GdkPixbuf *pb, const char *what, GEr
 
 /* Counts the opaque pixels of one photo file. */
 static gboolean add_photo(nn_reference *r, const char *path, double max_mpx, GError **error) {
-    if (!image_size_acceptable(path, max_mpx, "--max-megapixels", error)) return FALSE;
-    GdkPixbuf *pb = gdk_pixbuf_new_from_file(path, error);
-    if (!pb) {
-        g_prefix_error(error, "the reference %s: ", path);
-        return FALSE;
-    }
-    gboolean ok = gdk_pixbuf_get_bits_per_sample(pb) == 8 && gdk_pixbuf_get_n_channels(pb) >= 3;
-    if (!ok) g_set_error(error, TRAINER_ERROR, 1, "%s: unsupported pixel format", path);
+    GdkPixbuf *pb = NULL;
+    gboolean ok = image_size_acceptable(path, max_mpx, "--max-megapixels", error) &&
+                  (pb = gdk_pixbuf_new_from_file(path, error)) != NULL;
+    if (ok && !(gdk_pixbuf_get_bits_per_sample(pb) == 8 && gdk_pixbuf_get_n_channels(pb) >= 3))
+        g_set_error(error, TRAINER_ERROR, 1, "%s: unsupported pixel format", path), ok = FALSE;
     ok = ok && add_pixbuf(r, pb, path, error);
-    g_object_unref(pb);
+    if (pb) g_object_unref(pb);
+    if (!ok) g_prefix_error(error, "--reference: "); /* each message names the file */
     return ok;
 }
 
@@ -64,18 +62,15 @@ static gboolean add_palette(nn_reference *r, const char *path, GError **error) {
     gchar *text = NULL;
     gsize len = 0;
     GStatBuf st;
-    if (is_regular_file(path, NULL) && g_stat(path, &st) == 0 && st.st_size > NN_PALETTE_MAX_BYTES) {
-        g_set_error(error, TRAINER_ERROR, 1, "the palette %s: %lld bytes, too large for a palette (at most %d)", path,
-                    (long long)st.st_size, NN_PALETTE_MAX_BYTES);
-        return FALSE;
-    }
-    if (!is_regular_file(path, error) || !g_file_get_contents(path, &text, &len, error)) {
-        g_prefix_error(error, "the palette %s: ", path);
-        return FALSE;
-    }
     nn_error err = {0};
-    const gboolean ok = nn_palette_add_to_reference(r, text, len, &err) == NN_OK;
-    if (!ok) g_set_error(error, TRAINER_ERROR, 1, "%s: %s", path, err.msg);
+    gboolean ok = is_regular_file(path, error);
+    if (ok && g_stat(path, &st) == 0 && st.st_size > NN_PALETTE_MAX_BYTES)
+        g_set_error(error, TRAINER_ERROR, 1, "%s: %lld bytes, too large for a palette (at most %d)", path,
+                    (long long)st.st_size, NN_PALETTE_MAX_BYTES), ok = FALSE;
+    ok = ok && g_file_get_contents(path, &text, &len, error);
+    if (ok && nn_palette_add_to_reference(r, text, len, &err) != NN_OK)
+        g_set_error(error, TRAINER_ERROR, 1, "%s: %s", path, err.msg), ok = FALSE;
+    if (!ok) g_prefix_error(error, "--palette: "); /* each message names the file */
     g_free(text);
     return ok;
 }
@@ -128,6 +123,11 @@ char **reference_list(char **given, const char *option, GError **error) {
     GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
     gboolean ok = TRUE;
     for (char **g = given; ok && g && *g; g++) {
+        if (!**g) { /* "" (a script's unset variable): split, it would be no name at all */
+            g_set_error(error, TRAINER_ERROR, 1, "%s \"\": an empty file name", option);
+            ok = FALSE;
+            break;
+        }
         gchar **items = g_strsplit(*g, ",", -1);
         for (int i = 0; ok && items[i]; i++) {
             char *name = g_strstrip(items[i]); /* "a.png, b.png" as a user types it */

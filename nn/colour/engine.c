@@ -863,7 +863,7 @@ nn_status nn_engine_suggest(const nn_engine *e, nn_colorizer *c, double x, doubl
     }
     if (e->params.reference) { /* the reference's share, at the point's lightness */
         const size_t at = (size_t)py * e->ww + px;
-        nn_reference_add_logits(e->params.reference, &e->Lw[at], &e->texture[at], 1, scene, 1);
+        nn_reference_add_logits(e->params.reference, e->params.reference_weight, &e->Lw[at], &e->texture[at], 1, scene, 1);
     }
     st = nn_colorizer_distribution(c, in, (py - y0) * T + (px - x0), e->scene || e->params.reference ? scene : NULL,
                                    p, err);

@@ -89,9 +89,10 @@ void nn_reference_temper_logits(const nn_reference *r, float weight, const float
                                 const float *L,       // (np)
                                 const float *texture, // (np)
                                 int np, float *out, size_t stride);
-/* out (Q, np) += log p_ref - log p_train: the plain product (suggestions). */
-void nn_reference_add_logits(const nn_reference *r, const float *L, const float *texture, int np, float *out,
-                             size_t stride);
+/* out (Q, np) += min(1, weight) (log p_ref - log p_train): the plain
+ * product (suggestions), fading below weight 1 as the result does. */
+void nn_reference_add_logits(const nn_reference *r, float weight, const float *L, const float *texture, int np,
+                             float *out, size_t stride);
 
 #ifdef __cplusplus
 }

@@ -4,8 +4,8 @@
 #include "nn_palette.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,15 +39,19 @@ static int is_not_a_colour_line(const char *s) {
     return !*s || *s == '#' || strncmp(s, "Name:", 5) == 0 || strncmp(s, "Columns:", 8) == 0;
 }
 
-/* The line's colour in rgb, or 0 when it is not three numbers 0..255
- * (and perhaps a name). */
+/* The line's colour in rgb, or 0 when it does not start with three whole
+ * numbers 0..255 (digits only), each followed by a blank or the end (a
+ * name may follow). */
 static int parse_colour(const char *s, uint8_t rgb[3]) {
-    int v[3], used = 0;
-    if (sscanf(s, "%d %d %d%n", &v[0], &v[1], &v[2], &used) != 3) return 0;
-    if (s[used] && !isspace((unsigned char)s[used])) return 0;
+    const char *p = s;
     for (int c = 0; c < 3; c++) {
-        if (v[c] < 0 || v[c] > 255) return 0;
-        rgb[c] = (uint8_t)v[c];
+        while (*p == ' ' || *p == '\t') p++;
+        if (!isdigit((unsigned char)*p)) return 0;
+        char *end = NULL;
+        errno = 0;
+        const long v = strtol(p, &end, 10);
+        if (errno || v > 255 || (*end && !isspace((unsigned char)*end))) return 0;
+        rgb[c] = (uint8_t)v, p = end;
     }
     return 1;
 }

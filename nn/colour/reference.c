@@ -306,11 +306,13 @@ void nn_reference_temper_logits(const nn_reference *r, float weight, const float
     }
 }
 
-void nn_reference_add_logits(const nn_reference *r, const float *L, const float *texture, int np, float *out,
-                             size_t stride) {
+void nn_reference_add_logits(const nn_reference *r, float weight, const float *L, const float *texture, int np,
+                             float *out, size_t stride) {
+    const float gamma = weight < 1.0f ? weight : 1.0f;
     for (int i = 0; i < np; i++) {
         const int column = fine_column(L[i], texture[i]);
         for (int q = 0; q < r->Q; q++)
-            out[(size_t)q * stride + i] += r->logit[(size_t)q * FINE_ROWS * NN_REFERENCE_TEXTURES + column] - r->log_prior[q];
+            out[(size_t)q * stride + i] +=
+                gamma * (r->logit[(size_t)q * FINE_ROWS * NN_REFERENCE_TEXTURES + column] - r->log_prior[q]);
     }
 }

@@ -804,6 +804,8 @@ static void palette_texts(nn_colorizer *c, const float *L, int w, int h) {
                             {"GIMP Palette\n200 120 60\n12 x 40\n", "line 3 \"12 x 40\""},
                             {"GIMP Palette\n1 2 300\n", "line 2 \"1 2 300\""},
                             {"GIMP Palette\n10 20 30abc\n", "line 2"},
+                            {"GIMP Palette\n99999999999 0 0\n", "line 2"},
+                            {"GIMP Palette\n1+2+3\n", "line 2"},
                             {"GIMP Palette\n# only a comment\nName: x\n", "holds no colour"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK(nn_reference_create(&r, c, &err) == NN_OK, "%s", err.msg);

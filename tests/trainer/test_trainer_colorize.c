@@ -222,27 +222,31 @@ static gboolean same_contents(const char *a, const char *b) {
 
 /* References as users give them: the option twice counts both, as one
  * comma-separated list does ("a, b" with its space too); an empty name in
- * the list, a gray photo among colour ones and a weight with no reference
- * are refused; no output may be a reference or the hint image, even with
- * --overwrite, in either form; a failed --out-dir run leaves no folder. */
+ * the list, an empty --reference, a gray photo among colour ones, a weight
+ * of nan and a weight with no reference are refused; no output may be a reference or the hint image, even with
+ * --overwrite, in either form; a failed --out-dir run leaves none of the
+ * folders it made. */
 static void test_colorize_reference_lists(const char *model, const char *in) {
     char *warm = flat_photo("warm-ref.png", 0xd07030ff), *cool = flat_photo("cool-ref.png", 0x3060c0ff);
     char *gray = flat_photo("gray-ref.png", 0x808080ff), *keep = flat_photo("keep.png", 0xd07030ff);
     char *both = work_path("both.png"), *list = work_path("list.png"), *one = work_path("one.png");
     char *pair = g_strdup_printf("%s, %s", warm, cool), *with_gray = g_strdup_printf("%s,%s", warm, gray);
-    char *trailing = g_strdup_printf("%s,", warm), *fresh = work_path("fresh-out-dir");
+    char *trailing = g_strdup_printf("%s,", warm), *fresh = work_path("fresh-out-dir"),
+         *fresh_sub = g_build_filename(fresh, "sub", NULL);
     CHECK(run_command(command_colorize, "--model", model, "--reference", warm, "--reference", cool, in, both, NULL) == 0 &&
               run_command(command_colorize, "--model", model, "--reference", pair, in, list, NULL) == 0 &&
               run_command(command_colorize, "--model", model, "--reference", cool, in, one, NULL) == 0,
           "colorize with two references failed");
     CHECK(same_contents(both, list) && !same_contents(both, one),
           "--reference given twice is not the list of both (or only its last counted)");
-    const char *bad[][2] = {{"--reference", trailing}, {"--reference-weight", "3"}};
-    for (int i = 0; i < 2; i++) {
+    const char *bad[][2] = {{"--reference", trailing}, {"--reference", ""}, {"--reference-weight", "3"}};
+    for (int i = 0; i < 3; i++) {
         g_remove(one);
         CHECK(run_command(command_colorize, "--model", model, bad[i][0], bad[i][1], in, one, NULL) == 2 &&
                   !g_file_test(one, G_FILE_TEST_EXISTS), "%s %s was not refused", bad[i][0], bad[i][1]);
     }
+    CHECK(run_command(command_colorize, "--model", model, "--reference", warm, "--reference-weight", "nan", in, one,
+                      NULL) == 2 && !g_file_test(one, G_FILE_TEST_EXISTS), "--reference-weight nan was not refused");
     CHECK(run_command(command_colorize, "--model", model, "--reference", with_gray, in, one, NULL) == 1 &&
               !g_file_test(one, G_FILE_TEST_EXISTS), "a gray photo among the references was not refused");
     /* the reference, and the hint image, as the output: refused, the file intact */
@@ -266,13 +270,14 @@ static void test_colorize_reference_lists(const char *model, const char *in) {
     int rc = run_command(command_colorize, "--model", model, "--overwrite", "--reference", warm, "--out-dir", g_work,
                          named, NULL);
     CHECK(rc == 1 && same_contents(warm, keep), "--out-dir --overwrite wrote over the reference (rc %d)", rc);
-    rc = run_command(command_colorize, "--model", model, "--reference", "no-such-reference.png", "--out-dir", fresh, in,
-                     NULL);
-    CHECK(rc == 1 && !g_file_test(fresh, G_FILE_TEST_EXISTS), "a failed --out-dir run left its folder (rc %d)", rc);
+    rc = run_command(command_colorize, "--model", model, "--reference", "no-such-reference.png", "--out-dir", fresh_sub,
+                     in, NULL);
+    CHECK(rc == 1 && !g_file_test(fresh, G_FILE_TEST_EXISTS), "a failed --out-dir run left the folders it made (rc %d)",
+          rc);
     printf("colorize references: the option twice = the list; trailing comma, gray among colour, weight alone refused; "
            "the reference and the hint image never written over\n");
     g_free(warm), g_free(cool), g_free(gray), g_free(keep), g_free(both), g_free(list), g_free(one), g_free(pair);
-    g_free(with_gray), g_free(trailing), g_free(fresh), g_free(hints), g_free(hints_kept), g_free(src), g_free(named);
+    g_free(with_gray), g_free(trailing), g_free(fresh), g_free(fresh_sub), g_free(hints), g_free(hints_kept), g_free(src), g_free(named);
 }
 
 void test_colorize(void) {
